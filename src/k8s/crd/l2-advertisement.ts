@@ -1,0 +1,47 @@
+// L2Advertisement: which pools are announced by ARP (IPv4) and NDP (IPv6), from which nodes and interfaces.
+import { arr, conditions, int, labelSelector, nameList, obj, str } from './schema-builders.ts';
+import type { CrdDefinition } from './crd-definition.ts';
+
+const spec = obj('Which addresses are announced at layer 2, by which nodes, on which interfaces.', {
+  ipPools: nameList('Names of the IPPools whose addresses this advertisement announces.'),
+  ipPoolSelector: labelSelector('Announce the addresses of every IPPool with matching labels (in addition to ipPools).'),
+  nodeSelector: labelSelector(
+    'Only nodes with matching labels may answer for these addresses. Absent: every node running a speaker.',
+  ),
+  interfaces: arr(
+    'Interfaces to answer ARP and NDP on. Absent: the interfaces whose subnet contains the address, ' +
+      'else the interface of the default route.',
+    str('A Linux interface name.', { minLength: 1, maxLength: 15, pattern: '^[^\\s/:]+$' }),
+    { maxItems: 32, 'x-kubernetes-list-type': 'set' },
+  ),
+  serviceSelector: labelSelector('Only Services with matching labels are announced by this advertisement. Absent: all.'),
+}, {
+  'x-kubernetes-validations': [
+    {
+      rule: '!has(self.ipPools) || !has(self.ipPoolSelector)',
+      message: 'set ipPools or ipPoolSelector, not both',
+    },
+  ],
+});
+
+const status = obj('What the controller observed.', {
+  observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
+  conditions,
+});
+
+export const l2AdvertisementCrd: CrdDefinition = {
+  kind: 'L2Advertisement',
+  plural: 'l2advertisements',
+  singular: 'l2advertisement',
+  shortNames: ['l2adv'],
+  description:
+    'L2Advertisement makes the addresses of the selected IPPools reachable on the local network: one node at a time ' +
+    'answers ARP and NDP for each address. With neither ipPools nor ipPoolSelector, it applies to every pool.',
+  spec,
+  status,
+  printerColumns: [
+    { name: 'IP Pools', type: 'string', jsonPath: '.spec.ipPools' },
+    { name: 'Interfaces', type: 'string', jsonPath: '.spec.interfaces' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+};

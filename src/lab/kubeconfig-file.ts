@@ -1,0 +1,22 @@
+// Writes kubeconfig files for the test control plane: the admin (client certificate) and ServiceAccounts (token).
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+
+export type KubeconfigUser = { clientCertificate: string; clientKey: string } | { token: string };
+
+export function writeKubeconfig(path: string, server: string, caCert: string, userName: string, user: KubeconfigUser): string {
+  const credentials =
+    'token' in user
+      ? { token: user.token }
+      : { 'client-certificate': user.clientCertificate, 'client-key': user.clientKey };
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'beaconlb-lab', cluster: { server, 'certificate-authority': caCert } }],
+    users: [{ name: userName, user: credentials }],
+    contexts: [{ name: userName, context: { cluster: 'beaconlb-lab', user: userName } }],
+    'current-context': userName,
+  };
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
+}
