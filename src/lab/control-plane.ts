@@ -13,7 +13,8 @@ import { startProcess, type ManagedProcess } from './managed-process.ts';
 import type { Run } from './run-registry.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
-export const SERVICE_CIDR = '10.96.0.0/16';
+/** Dual-stack, so Services may ask for both families. ClusterIPs are data only: nothing routes to them. */
+export const SERVICE_CIDR = '10.96.0.0/16,fd00:10:96::/112';
 /** Written into the `kubernetes` Service's endpoints only; nothing ever connects to it. */
 const ADVERTISE_ADDRESS = '203.0.113.254';
 
@@ -44,6 +45,8 @@ export interface ControlPlane {
   readonly startMillis: number;
   /** Runs kubectl as admin; returns stdout. Throws with stderr on failure. */
   kubectl(args: readonly string[], input?: string): string;
+  /** Mints a token for a ServiceAccount (TokenRequest) and writes a kubeconfig using it; returns its path. */
+  serviceAccountKubeconfig(namespace: string, name: string): string;
   /** Stops kube-apiserver, then etcd (bounded waits, then SIGKILL). */
   stop(): Promise<void>;
   /** Stops only kube-apiserver and etcd and starts them again on the same ports and data (outage tests). */
@@ -176,7 +179,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await halt();
     throw err;
   }
-  return {
+  const controlPlane: ControlPlane = {
     url,
     port,
     dir,
@@ -192,10 +195,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         timeout: 60_000,
       });
     },
+    serviceAccountKubeconfig(namespace, name) {
+      const token = controlPlane.kubectl(['create', 'token', name, '-n', namespace, '--duration=24h']).trim();
+      return writeKubeconfig(join(dir, `${namespace}-${name}.kubeconfig`), url, certificates.caCert, name, { token });
+    },
     stop: halt,
     async restart() {
       await halt();
       await launch();
     },
   };
+  return controlPlane;
 }

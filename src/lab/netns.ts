@@ -35,7 +35,9 @@ export function ipBatch(ns: string, commands: readonly string[]): void {
     execFileSync('ip', ['-n', ns, '-batch', '-'], { input: `${commands.join('\n')}\n`, stdio: ['pipe', 'ignore', 'pipe'], timeout: 10_000 });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`ip -n ${ns} -batch failed: ${stderr.trim() || (err as Error).message}\n${commands.join('\n')}`);
+    throw new Error(`ip -n ${ns} -batch failed: ${stderr.trim() || (err as Error).message}\n${commands.join('\n')}`, {
+      cause: err,
+    });
   }
 }
 
@@ -72,7 +74,7 @@ export async function startCapture(ns: string, dev: string, filter: string, dir:
   const tcpdump: ManagedProcess = startProcess({
     name: 'tcpdump',
     command: 'tcpdump',
-    args: ['-i', dev, '-U', '-n', '-w', file, ...filter.split(' ').filter(Boolean)],
+    args: ['-i', dev, '--immediate-mode', '-U', '-Z', 'root', '-n', '-w', file, ...filter.split(' ').filter(Boolean)],
     netns: ns,
     logFile,
   });

@@ -60,7 +60,7 @@ export function registerRun(owner: number = process.pid): Run {
 
 function liveRunIds(): Set<string> {
   const live = new Set<string>();
-  let ids: string[] = [];
+  let ids: string[];
   try {
     ids = readdirSync(REGISTRY_DIR);
   } catch {

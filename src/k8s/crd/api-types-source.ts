@@ -38,7 +38,8 @@ function typeOf(schema: Schema, indent: string, emitNamed: boolean): string {
       if (!schema.items) throw new Error('array schema without items');
       return `${wrap(typeOf(schema.items, indent, false))}[]`;
     case 'object':
-    case undefined: {
+    case undefined:
+    default: {
       if (schema.additionalProperties) return `Record<string, ${typeOf(schema.additionalProperties, indent, false)}>`;
       const required = new Set(schema.required ?? []);
       const inner = `${indent}  `;

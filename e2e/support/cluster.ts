@@ -1,0 +1,58 @@
+// Test fixture: a run record (for sweeping), a fresh control plane with the CRDs established and the RBAC
+// installed, torn down after the suite, also on failure.
+import { after, before } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startControlPlane, type ControlPlane } from '../../src/lab/control-plane.ts';
+import { registerRun, sweepStaleRuns, type Run } from '../../src/lab/run-registry.ts';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+export const INSTALL_NAMESPACE = 'beaconlb-system';
+
+export interface ClusterFixture {
+  run: Run;
+  cp: ControlPlane;
+  dir: string;
+}
+
+/** Installs namespace, CRDs (waiting until Established) and RBAC from config/. */
+export function installBase(cp: ControlPlane): void {
+  cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/namespace')]);
+  cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/crd')]);
+  cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '-l', 'app.kubernetes.io/name=beaconlb']);
+  cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/rbac')]);
+}
+
+/**
+ * Registers before/after hooks of the current suite; the returned object is filled in by `before`.
+ * `install: false` leaves the API server empty.
+ */
+export function useCluster(options: { install?: boolean } = {}): ClusterFixture {
+  const fixture = {} as ClusterFixture;
+  before(async () => {
+    sweepStaleRuns();
+    fixture.run = registerRun();
+    fixture.dir = mkdtempSync(join(tmpdir(), `beaconlb-${fixture.run.id}-`));
+    fixture.cp = await startControlPlane({ dir: join(fixture.dir, 'control-plane'), run: fixture.run });
+    if (options.install !== false) installBase(fixture.cp);
+  });
+  after(async () => {
+    // Any of these is missing when `before` failed half-way.
+    const partial = fixture as Partial<ClusterFixture>;
+    await partial.cp?.stop();
+    partial.run?.close();
+    if (partial.dir) rmSync(partial.dir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
+/** Runs kubectl, returning {ok, out} instead of throwing, with stderr as out on failure. */
+export function tryKubectl(cp: ControlPlane, args: readonly string[], input?: string): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: cp.kubectl(args, input) };
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    return { ok: false, out: e.stderr ?? e.message };
+  }
+}

@@ -1,0 +1,63 @@
+// How a subcommand describes itself: flags with types, defaults and help text, parsed by node:util parseArgs.
+import { parseArgs } from 'node:util';
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  default?: string | boolean;
+  /** Environment variable read when the flag is not given. */
+  env?: string;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  flags: Record<string, FlagSpec>;
+  /** Returns the process exit code. */
+  run(flags: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+export class UsageError extends Error {}
+
+export function helpText(command: Command): string {
+  const lines = [`Usage: beaconlb ${command.usage}`, '', command.summary, '', 'Flags:'];
+  for (const [name, flag] of Object.entries(command.flags)) {
+    const value = flag.type === 'string' ? ' <value>' : '';
+    const defaults = [
+      flag.default !== undefined && flag.default !== '' ? `default ${String(flag.default)}` : '',
+      flag.env ? `env ${flag.env}` : '',
+    ].filter(Boolean);
+    lines.push(`  --${name}${value}`.padEnd(34) + flag.description + (defaults.length ? ` (${defaults.join(', ')})` : ''));
+  }
+  lines.push('  --help'.padEnd(34) + 'Show this help.');
+  return lines.join('\n');
+}
+
+export function parseFlags(
+  command: Command,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { flags: Record<string, string | boolean | undefined>; positionals: string[]; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean' },
+        ...Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type }])),
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [name, spec] of Object.entries(command.flags)) {
+    const given = (parsed.values as Record<string, string | boolean | undefined>)[name];
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    flags[name] = typeof given === 'string' || typeof given === 'boolean' ? given : (fromEnv ?? spec.default);
+  }
+  return { flags, positionals: parsed.positionals, help: parsed.values.help === true };
+}
