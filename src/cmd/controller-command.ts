@@ -1,5 +1,17 @@
+// `beaconlb controller`: wiring of caches, leader election, the Service controller and the metrics endpoint.
+import { hostname } from 'node:os';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { Command } from './command.ts';
-import { notYet } from './not-yet.ts';
+import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag } from './flag-values.ts';
+import { shutdownSignal } from './shutdown-signal.ts';
+import { createLogger } from '../platform/logger.ts';
+import { systemClock } from '../platform/clock.ts';
+import { startMetricsServer } from '../platform/metrics-server.ts';
+import { controllerPrometheus } from '../platform/controller-prometheus.ts';
+import { loadKubeConfig } from '../k8s/kube-client.ts';
+import { ControllerAdapter } from '../k8s/controller-adapter.ts';
+import { LeaderElector } from '../k8s/leader-election.ts';
+import { ServiceController } from '../controller/service-controller.ts';
 
 export const controllerCommand: Command = {
   name: 'controller',
@@ -7,13 +19,96 @@ export const controllerCommand: Command = {
   usage: 'controller [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
-    namespace: { type: 'string', description: 'Namespace of the leader Lease.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
+    namespace: { type: 'string', description: 'Namespace of the leader Lease and of Events about pools.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
     'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
-    'leader-elect': { type: 'boolean', description: 'Take part in Lease leader election (only the leader writes).', default: true },
-    'lease-duration': { type: 'string', description: 'Leader Lease duration.', default: '15s' },
-    quarantine: { type: 'string', description: 'How long a released address rests before reuse.', default: '10s' },
+    'no-leader-elect': { type: 'boolean', description: 'Run as the only writer without a Lease (single replica, tests).', default: false },
+    'lease-duration': { type: 'string', description: 'Leader Lease duration; a dead leader is replaced after at most this long.', default: '15s' },
+    'renew-deadline': { type: 'string', description: 'The leader steps down when it could not renew for this long.', default: '10s' },
+    'retry-period': { type: 'string', description: 'How often candidates try to acquire and the leader renews.', default: '2s' },
+    quarantine: { type: 'string', description: 'How long a released address rests before reuse (unless nothing else is free).', default: '10s' },
+    concurrency: { type: 'string', description: 'Service reconciles (status writes) in flight at once.', default: '64' },
     'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7472' },
+    identity: { type: 'string', description: 'This replica in the leader Lease.', env: 'POD_NAME' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
-  run: () => Promise.resolve(notYet('controller', 'the controller issue')),
+  async run(flags) {
+    const log = createLogger({ level: logLevelFlag(flags), component: 'controller' });
+    const clock = systemClock;
+    const namespace = stringFlag(flags, 'namespace');
+    const identity = optionalStringFlag(flags, 'identity') ?? `${hostname()}-${process.pid}`;
+    const leaseDurationMs = durationFlag(flags, 'lease-duration');
+    const quarantineMs = durationFlag(flags, 'quarantine');
+    const concurrency = Math.max(1, integerFlag(flags, 'concurrency'));
+    const kc = loadKubeConfig(optionalStringFlag(flags, 'kubeconfig'));
+    const { registry, metrics, leader } = controllerPrometheus();
+
+    let controller: ServiceController | undefined;
+    const adapter = new ControllerAdapter({
+      kc,
+      clock,
+      log,
+      namespace,
+      identity,
+      onServiceChange: (key) => controller?.serviceChanged(key),
+      onPoolsChange: () => controller?.poolsChanged(),
+      onNamespaceChange: (ns) => controller?.namespaceChanged(ns),
+    });
+    const lead = async (): Promise<void> => {
+      await adapter.synced();
+      if (controller) return;
+      controller = new ServiceController({
+        ports: adapter.ports,
+        clock,
+        log,
+        metrics,
+        loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
+        quarantineMs,
+        concurrency,
+        poolStatusIntervalMs: 1000,
+      });
+      controller.start();
+      leader.set(1);
+    };
+    const follow = (): void => {
+      const stopping = controller;
+      controller = undefined;
+      leader.set(0);
+      void stopping?.stop(0);
+    };
+
+    adapter.start();
+    const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+    log.info({ identity, metricsPort: server.port }, 'controller starting');
+
+    const elector =
+      flags['no-leader-elect'] === true
+        ? undefined
+        : new LeaderElector({
+            coordination: kc.makeApiClient(CoordinationV1Api),
+            namespace,
+            name: 'beaconlb-controller',
+            identity,
+            leaseDurationMs,
+            renewDeadlineMs: Math.min(durationFlag(flags, 'renew-deadline'), leaseDurationMs),
+            retryPeriodMs: durationFlag(flags, 'retry-period'),
+            clock,
+            log,
+            onStartedLeading: () => void lead(),
+            onStoppedLeading: follow,
+          });
+    if (elector) elector.start();
+    else void lead();
+
+    const signal = await shutdownSignal();
+    const stopping = clock.now();
+    log.info({ signal }, 'shutting down');
+    const running = controller as ServiceController | undefined;
+    controller = undefined;
+    await running?.stop(1000);
+    await Promise.race([elector?.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
+    adapter.stop();
+    await server.close();
+    log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
+    return 0;
+  },
 };

@@ -1,0 +1,184 @@
+// Writes IPPool status (usage per family, Ready and Overlap conditions) at most once per interval per pool and
+// only when it differs from what the server has: never in the allocation path, never a write storm.
+import type { Clock, Timer } from '../core/clock.ts';
+import type { Condition, IPPool, IPPoolStatus } from '../core/config/api-types.generated.ts';
+import type { ConfigProblem } from '../core/config/config-problem.ts';
+import type { FamilyUsage } from '../core/ipam/allocation-table.ts';
+import type { IpFamily } from '../core/ip/ip-address.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { ControllerPorts } from './controller-ports.ts';
+import type { ControllerMetrics } from './controller-metrics.ts';
+
+export interface PoolStatusReporterOptions {
+  ports: Pick<ControllerPorts, 'pools' | 'writePoolStatus' | 'recordPoolEvent'>;
+  clock: Clock;
+  metrics: ControllerMetrics;
+  log: Logger;
+  intervalMs: number;
+  usage: (pool: string) => Record<IpFamily, FamilyUsage> | undefined;
+  problems: () => readonly ConfigProblem[];
+}
+
+function condition(
+  type: string,
+  status: 'True' | 'False',
+  reason: string,
+  message: string,
+  generation: number | undefined,
+  previous: Condition[] | undefined,
+  now: Date,
+): Condition {
+  const before = previous?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    reason,
+    message,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    lastTransitionTime: before && before.status === status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+/** The status a pool should have. */
+export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUsage> | undefined, problems: readonly ConfigProblem[], now: Date): IPPoolStatus {
+  const mine = problems.filter((p) => p.name === pool.metadata.name);
+  const invalid = mine.filter((p) => p.reason === 'InvalidAddresses');
+  const overlap = mine.find((p) => p.reason === 'Overlap');
+  const family = (f: IpFamily): { total: string; allocated: number; available: string } => ({
+    total: String(usage?.[f].total ?? 0n),
+    allocated: usage?.[f].allocated ?? 0,
+    available: String(usage?.[f].available ?? 0n),
+  });
+  const generation = pool.metadata.generation;
+  const previous = pool.status?.conditions;
+  const ipv4 = family(4);
+  const ipv6 = family(6);
+  return {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    allocated: ipv4.allocated + ipv6.allocated,
+    available: String(BigInt(ipv4.available) + BigInt(ipv6.available)),
+    ipv4,
+    ipv6,
+    conditions: [
+      condition(
+        'Ready',
+        invalid.length === 0 ? 'True' : 'False',
+        invalid.length === 0 ? 'Valid' : 'InvalidAddresses',
+        invalid.length === 0 ? 'the pool is valid and in use' : invalid.map((p) => p.message).join('; '),
+        generation,
+        previous,
+        now,
+      ),
+      condition(
+        'Overlap',
+        overlap ? 'True' : 'False',
+        overlap ? 'Overlap' : 'NoOverlap',
+        overlap?.message ?? 'no address is shared with another pool',
+        generation,
+        previous,
+        now,
+      ),
+    ],
+  };
+}
+
+/** Status equality that ignores transition times (they only move when a status flips). */
+function sameStatus(a: IPPoolStatus | undefined, b: IPPoolStatus): boolean {
+  const strip = (s: IPPoolStatus | undefined): string =>
+    JSON.stringify({ ...s, conditions: s?.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined })) });
+  return strip(a) === strip(b);
+}
+
+export class PoolStatusReporter {
+  readonly #o: PoolStatusReporterOptions;
+  readonly #dirty = new Set<string>();
+  readonly #lastWritten = new Map<string, number>();
+  readonly #reported = new Map<string, string>();
+  #timer: Timer | undefined;
+  #running = false;
+  #flushing = false;
+
+  constructor(options: PoolStatusReporterOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#running = true;
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  mark(pool: string | undefined): void {
+    if (!pool) return;
+    this.#dirty.add(pool);
+    this.#schedule();
+  }
+
+  markAll(): void {
+    for (const pool of this.#o.ports.pools()) this.#dirty.add(pool.metadata.name);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (!this.#running || this.#timer || this.#flushing) return;
+    // Batch: a burst of allocations becomes one write per pool.
+    this.#timer = this.#o.clock.after(50, () => {
+      this.#timer = undefined;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    const now = this.#o.clock.now();
+    const pools = new Map(this.#o.ports.pools().map((p) => [p.metadata.name, p]));
+    const writes: Array<Promise<void>> = [];
+    for (const name of [...this.#dirty]) {
+      const pool = pools.get(name);
+      if (!pool) {
+        this.#dirty.delete(name);
+        this.#o.metrics.forgetPool(name);
+        continue;
+      }
+      if (now - (this.#lastWritten.get(name) ?? -Infinity) < this.#o.intervalMs) continue;
+      this.#dirty.delete(name);
+      writes.push(this.#report(pool, now));
+    }
+    await Promise.all(writes);
+    this.#flushing = false;
+    if (this.#dirty.size > 0 && this.#running) {
+      this.#timer = this.#o.clock.after(this.#o.intervalMs, () => {
+        this.#timer = undefined;
+        void this.#flush();
+      });
+    }
+  }
+
+  async #report(pool: IPPool, now: number): Promise<void> {
+    const name = pool.metadata.name;
+    const usage = this.#o.usage(name);
+    const status = desiredPoolStatus(pool, usage, this.#o.problems(), this.#o.clock.wallTime());
+    this.#o.metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
+    this.#o.metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));
+    for (const c of status.conditions ?? []) {
+      const bad = (c.type === 'Ready' && c.status === 'False') || (c.type === 'Overlap' && c.status === 'True');
+      const key = `${name}/${c.type}`;
+      if (bad && this.#reported.get(key) !== c.message) {
+        this.#reported.set(key, c.message);
+        this.#o.log.warn({ pool: name, reason: c.reason }, c.message);
+        this.#o.ports.recordPoolEvent(pool, 'Warning', c.reason, c.message);
+      } else if (!bad) this.#reported.delete(key);
+    }
+    if (sameStatus(pool.status, status)) return;
+    this.#lastWritten.set(name, now);
+    const outcome = await this.#o.ports.writePoolStatus(pool, status);
+    if (outcome !== 'written' && outcome !== 'gone') {
+      this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');
+      this.#dirty.add(name);
+    }
+  }
+}
