@@ -2,7 +2,7 @@
 // takes over when the holder's Lease has not changed for leaseDuration as measured locally, never by comparing
 // wall clocks across machines. The leader steps down when it cannot renew within renewDeadline, and releases
 // the Lease on stop so a successor takes over at once.
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import { apiErrorCode, describeApiError } from './kube-client.ts';
@@ -22,6 +22,15 @@ export interface LeaderElectorOptions {
   onStoppedLeading: () => void;
 }
 
+
+/** Lease times are MicroTime: the API server refuses millisecond precision, so every time is re-wrapped. */
+function withMicroTimes(spec: NonNullable<V1Lease['spec']>): NonNullable<V1Lease['spec']> {
+  return {
+    ...spec,
+    ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
+    ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
+  };
+}
 
 export class LeaderElector {
   readonly #o: LeaderElectorOptions;
@@ -53,8 +62,7 @@ export class LeaderElector {
     try {
       const lease = await this.#o.coordination.readNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace });
       if (lease.spec?.holderIdentity === this.#o.identity) {
-        lease.spec.holderIdentity = '';
-        lease.spec.leaseDurationSeconds = 1;
+        lease.spec = withMicroTimes({ ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 });
         await this.#o.coordination.replaceNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace, body: lease });
       }
     } catch (error) {
@@ -83,7 +91,7 @@ export class LeaderElector {
   }
 
   #spec(transitions: number): NonNullable<V1Lease['spec']> {
-    const now = this.#o.clock.wallTime();
+    const now = new V1MicroTime(this.#o.clock.wallTime());
     return {
       holderIdentity: this.#o.identity,
       leaseDurationSeconds: Math.max(1, Math.ceil(this.#o.leaseDurationMs / 1000)),
@@ -108,8 +116,7 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const now = this.#o.clock.now();
     if (spec.holderIdentity === identity) {
-      spec.renewTime = this.#o.clock.wallTime();
-      lease.spec = spec;
+      lease.spec = withMicroTimes({ ...spec, renewTime: this.#o.clock.wallTime() });
       await coordination.replaceNamespacedLease({ name, namespace, body: lease });
       this.#lastRenew = this.#o.clock.now();
       this.#setLeading(true);
