@@ -1,6 +1,5 @@
 // `beaconlb controller`: wiring of caches, leader election, the Service controller and the metrics endpoint.
 import { hostname } from 'node:os';
-import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { Command } from './command.ts';
 import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag } from './flag-values.ts';
 import { shutdownSignal } from './shutdown-signal.ts';
@@ -8,7 +7,8 @@ import { createLogger } from '../platform/logger.ts';
 import { systemClock } from '../platform/clock.ts';
 import { startMetricsServer } from '../platform/metrics-server.ts';
 import { controllerPrometheus } from '../platform/controller-prometheus.ts';
-import { loadKubeConfig } from '../k8s/kube-client.ts';
+import { ApiClient } from '../k8s/api/api-client.ts';
+import { loadConnection } from '../k8s/api/kube-config.ts';
 import { ControllerAdapter } from '../k8s/controller-adapter.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
 import { ServiceController } from '../controller/service-controller.ts';
@@ -39,12 +39,12 @@ export const controllerCommand: Command = {
     const leaseDurationMs = durationFlag(flags, 'lease-duration');
     const quarantineMs = durationFlag(flags, 'quarantine');
     const concurrency = Math.max(1, integerFlag(flags, 'concurrency'));
-    const kc = loadKubeConfig(optionalStringFlag(flags, 'kubeconfig'));
+    const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-controller/${identity}`);
     const { registry, metrics, leader } = controllerPrometheus();
 
     let controller: ServiceController | undefined;
     const adapter = new ControllerAdapter({
-      kc,
+      client,
       clock,
       log,
       namespace,
@@ -84,7 +84,7 @@ export const controllerCommand: Command = {
       flags['no-leader-elect'] === true
         ? undefined
         : new LeaderElector({
-            coordination: kc.makeApiClient(CoordinationV1Api),
+            client,
             namespace,
             name: 'beaconlb-controller',
             identity,
@@ -107,6 +107,7 @@ export const controllerCommand: Command = {
     await running?.stop(1000);
     await Promise.race([elector?.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
     adapter.stop();
+    client.close();
     await server.close();
     log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
     return 0;

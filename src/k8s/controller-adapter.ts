@@ -1,30 +1,19 @@
 // The controller's view of the cluster: informers for Services, IPPools and Namespaces, and the writers for
 // Service status (merge patch with a resourceVersion precondition: no lost updates), IPPool status and Events.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type V1Namespace,
-  type V1Service,
-} from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { API_GROUP, API_VERSION } from '../core/config/api-types.generated.ts';
 import { serviceKey, type ServiceObject } from '../core/config/service-object.ts';
 import type { ControllerPorts, WriteOutcome } from '../controller/controller-ports.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { describeError, errorCode } from './api/api-error.ts';
+import { paths } from './api/api-paths.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { Informer } from './informer.ts';
-import { apiErrorCode, describeApiError } from './kube-client.ts';
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+import { Informer, type KubeObject } from './informer.ts';
 
 export interface ControllerAdapterOptions {
-  kc: KubeConfig;
+  client: ApiClient;
   clock: Clock;
   log: Logger;
   /** Namespace for Events about cluster-scoped objects (pools). */
@@ -35,53 +24,48 @@ export interface ControllerAdapterOptions {
   onNamespaceChange: (namespace: string) => void;
 }
 
+type Namespace = KubeObject;
+
 function outcomeOf(error: unknown): WriteOutcome {
-  const code = apiErrorCode(error);
+  const code = errorCode(error);
   if (code === 409) return 'conflict';
   if (code === 404) return 'gone';
-  return { error: describeApiError(error) };
+  return { error: describeError(error) };
 }
 
 export class ControllerAdapter {
-  readonly services: Informer<V1Service>;
-  /** Custom objects arrive as plain JSON (string timestamps), hence IPPool is read through a cast. */
-  readonly pools: Informer<KubernetesObject>;
-  readonly namespaces: Informer<V1Namespace>;
+  readonly services: Informer<ServiceObject>;
+  readonly pools: Informer<IPPool>;
+  readonly namespaces: Informer<Namespace>;
   readonly ports: ControllerPorts;
 
   constructor(o: ControllerAdapterOptions) {
-    const core = o.kc.makeApiClient(CoreV1Api);
-    const custom = o.kc.makeApiClient(CustomObjectsApi);
-    const events = new EventRecorder({ core, component: 'beaconlb-controller', host: o.identity, clock: o.clock, log: o.log, defaultNamespace: o.namespace });
-    const common = { kc: o.kc, clock: o.clock, log: o.log };
-
-    this.services = new Informer<V1Service>({
+    const { client } = o;
+    const events = new EventRecorder({ client, component: 'beaconlb-controller', host: o.identity, clock: o.clock, log: o.log, defaultNamespace: o.namespace });
+    const common = { client, clock: o.clock, log: o.log };
+    this.services = new Informer<ServiceObject>({
       ...common,
-      path: '/api/v1/services',
-      list: () => core.listServiceForAllNamespaces(),
+      path: paths.services(),
       onChange: (svc) => {
-        o.onServiceChange(serviceKey(svc as ServiceObject));
+        o.onServiceChange(serviceKey(svc));
       },
     });
     // Our own status writes update pools too: only spec changes (generation), adds and deletes matter.
     const seenGeneration = new Map<string, number | undefined>();
-    this.pools = new Informer<KubernetesObject>({
+    this.pools = new Informer<IPPool>({
       ...common,
-      path: `/apis/${API_GROUP}/${API_VERSION}/ippools`,
-      list: () =>
-        custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: 'ippools' }) as Promise<KubernetesListObject<KubernetesObject>>,
+      path: paths.ours('ippools'),
       onChange: (pool, kind) => {
-        const name = pool.metadata?.name ?? '';
-        if (kind === 'update' && seenGeneration.get(name) === pool.metadata?.generation) return;
+        const name = pool.metadata.name;
+        if (kind === 'update' && seenGeneration.get(name) === pool.metadata.generation) return;
         if (kind === 'delete') seenGeneration.delete(name);
-        else seenGeneration.set(name, pool.metadata?.generation);
+        else seenGeneration.set(name, pool.metadata.generation);
         o.onPoolsChange();
       },
     });
-    this.namespaces = new Informer<V1Namespace>({
+    this.namespaces = new Informer<Namespace>({
       ...common,
-      path: '/api/v1/namespaces',
-      list: () => core.listNamespace(),
+      path: paths.namespaces(),
       onChange: (ns, kind) => {
         if (kind !== 'add') o.onNamespaceChange(ns.metadata?.name ?? '');
       },
@@ -94,25 +78,19 @@ export class ControllerAdapter {
       services: {
         get(key) {
           const [namespace, name] = key.split('/') as [string, string];
-          // Objects from the API server always carry metadata.
-          return services.get(name, namespace) as ServiceObject | undefined;
+          return services.get(name, namespace);
         },
-        list: () => services.list() as readonly ServiceObject[],
+        list: () => services.list(),
       },
-      pools: () => pools.list() as unknown as readonly IPPool[],
+      pools: () => pools.list(),
       namespaceLabels: (namespace) => namespaces.get(namespace)?.metadata?.labels,
       async writeServiceStatus(svc, ingress) {
         try {
-          await core.patchNamespacedServiceStatus(
-            {
-              name: svc.metadata.name ?? '',
-              namespace: svc.metadata.namespace ?? '',
-              body: {
-                metadata: { resourceVersion: svc.metadata.resourceVersion },
-                status: { loadBalancer: { ingress } },
-              },
-            },
-            mergePatch,
+          await client.request(
+            'PATCH',
+            `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`,
+            { metadata: { resourceVersion: svc.metadata.resourceVersion }, status: { loadBalancer: { ingress } } },
+            { timeoutMs: 10_000 },
           );
           return 'written';
         } catch (error) {
@@ -121,30 +99,17 @@ export class ControllerAdapter {
       },
       async writePoolStatus(pool, status) {
         try {
-          await custom.patchClusterCustomObjectStatus(
-            { group: API_GROUP, version: API_VERSION, plural: 'ippools', name: pool.metadata.name, body: { status } },
-            mergePatch,
-          );
+          await client.request('PATCH', `${paths.our('ippools', pool.metadata.name)}/status`, { status }, { timeoutMs: 10_000 });
           return 'written';
         } catch (error) {
           return outcomeOf(error);
         }
       },
       recordEvent(svc, type, reason, message) {
-        events.record(
-          { apiVersion: 'v1', kind: 'Service', name: svc.metadata.name ?? '', namespace: svc.metadata.namespace, uid: svc.metadata.uid },
-          type,
-          reason,
-          message,
-        );
+        events.record({ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name ?? '', namespace: svc.metadata.namespace, uid: svc.metadata.uid }, type, reason, message);
       },
       recordPoolEvent(pool, type, reason, message) {
-        events.record(
-          { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'IPPool', name: pool.metadata.name, namespace: undefined, uid: pool.metadata.uid },
-          type,
-          reason,
-          message,
-        );
+        events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'IPPool', name: pool.metadata.name, namespace: undefined, uid: pool.metadata.uid }, type, reason, message);
       },
     };
   }

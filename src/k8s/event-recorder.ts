@@ -1,9 +1,11 @@
-// Records core/v1 Events on objects; repeated identical Events within a minute are counted into one (as the
-// kubelet's recorder does) so a hot loop can never flood the API server.
-import type { CoreV1Api } from '@kubernetes/client-node';
+// Records core/v1 Events on objects. Identical Events within a minute are recorded once, and writes go through a
+// small bounded queue at low concurrency, started a moment after they are recorded: Events are best effort and
+// must never compete with the status write they describe.
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../platform/logger.ts';
-import { describeApiError } from './kube-client.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { describeError } from './api/api-error.ts';
+import { paths } from './api/api-paths.ts';
 
 export interface EventTarget {
   apiVersion: string;
@@ -13,18 +15,25 @@ export interface EventTarget {
   uid: string | undefined;
 }
 
+const MAX_QUEUED = 2000;
+const CONCURRENCY = 4;
+const DELAY_MS = 50;
+
 export class EventRecorder {
-  readonly #core: CoreV1Api;
+  readonly #client: ApiClient;
   readonly #component: string;
   readonly #host: string;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #recent = new Map<string, number>();
-  /** Events of cluster-scoped objects go here. */
   readonly #defaultNamespace: string;
+  readonly #recent = new Map<string, number>();
+  readonly #queue: Array<{ namespace: string; body: unknown }> = [];
+  #inFlight = 0;
+  #dropped = 0;
+  #scheduled = false;
 
-  constructor(options: { core: CoreV1Api; component: string; host: string; clock: Clock; log: Logger; defaultNamespace: string }) {
-    this.#core = options.core;
+  constructor(options: { client: ApiClient; component: string; host: string; clock: Clock; log: Logger; defaultNamespace: string }) {
+    this.#client = options.client;
     this.#component = options.component;
     this.#host = options.host;
     this.#clock = options.clock;
@@ -38,36 +47,61 @@ export class EventRecorder {
     const last = this.#recent.get(key);
     if (last !== undefined && now - last < 60_000) return;
     this.#recent.set(key, now);
-    if (this.#recent.size > 10_000) {
-      for (const [k, t] of this.#recent) if (now - t > 60_000) this.#recent.delete(k);
+    if (this.#recent.size > 10_000) for (const [k, t] of this.#recent) if (now - t > 60_000) this.#recent.delete(k);
+    if (this.#queue.length >= MAX_QUEUED) {
+      this.#dropped++;
+      if (this.#dropped % 100 === 1) this.#log.warn({ dropped: this.#dropped }, 'event queue full; dropping events');
+      return;
     }
     const namespace = target.namespace ?? this.#defaultNamespace;
-    const time = this.#clock.wallTime();
-    void this.#core
-      .createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${target.name}.`, namespace },
-          involvedObject: {
-            apiVersion: target.apiVersion,
-            kind: target.kind,
-            name: target.name,
-            ...(target.namespace ? { namespace: target.namespace } : {}),
-            ...(target.uid ? { uid: target.uid } : {}),
-          },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: this.#component, host: this.#host },
-          reportingComponent: this.#component,
-          reportingInstance: this.#host,
-          firstTimestamp: time,
-          lastTimestamp: time,
-          count: 1,
+    const time = this.#clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z');
+    this.#queue.push({
+      namespace,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${target.name}.`, namespace },
+        involvedObject: {
+          apiVersion: target.apiVersion,
+          kind: target.kind,
+          name: target.name,
+          ...(target.namespace ? { namespace: target.namespace } : {}),
+          ...(target.uid ? { uid: target.uid } : {}),
         },
-      })
-      .catch((error: unknown) => {
-        this.#log.debug({ err: describeApiError(error), reason }, 'could not record event');
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: this.#component, host: this.#host },
+        reportingComponent: this.#component,
+        reportingInstance: this.#host,
+        firstTimestamp: time,
+        lastTimestamp: time,
+        count: 1,
+      },
+    });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#clock.after(DELAY_MS, () => {
+        this.#scheduled = false;
+        this.#pump();
       });
+    }
+  }
+
+  #pump(): void {
+    while (this.#inFlight < CONCURRENCY && this.#queue.length > 0) {
+      const next = this.#queue.shift();
+      if (!next) return;
+      this.#inFlight++;
+      this.#client
+        .request('POST', paths.events(next.namespace), next.body, { timeoutMs: 5000 })
+        .catch((error: unknown) => {
+          this.#log.debug({ err: describeError(error) }, 'could not record event');
+        })
+        .finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
+    }
   }
 }

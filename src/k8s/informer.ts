@@ -1,49 +1,51 @@
-// A watch-backed cache of one resource that keeps itself alive: client-node's informer stops on any error other
-// than 410 Gone, so this one restarts it with exponential backoff (relisting as needed) until stopped.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// A watch-backed cache of one resource (a reflector): list (paginated), then watch from the list's
+// resourceVersion with bookmarks; relist on 410 Gone; on any other failure back off and try again, forever,
+// until stopped. A relist emits only real differences (add, update, delete) against the cache.
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Logger } from '../platform/logger.ts';
-import { describeApiError } from './kube-client.ts';
+import type { ApiClient, Query } from './api/api-client.ts';
+import { describeError, errorCode } from './api/api-error.ts';
 
 export type ChangeKind = 'add' | 'update' | 'delete';
 
-export interface InformerOptions<T extends KubernetesObject> {
-  kc: KubeConfig;
-  /** The watch path, such as /api/v1/services. */
+export interface KubeObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string> };
+}
+
+interface ObjectList<T> {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface InformerOptions<T extends KubeObject> {
+  client: ApiClient;
+  /** The collection path, such as /api/v1/services. */
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
   clock: Clock;
   log: Logger;
   onChange?: (obj: T, kind: ChangeKind) => void;
-  /** Called after every (re)connection's list, so consumers can reconcile everything. */
+  /** Called after every successful (re)list. */
   onResync?: () => void;
   labelSelector?: string;
+  fieldSelector?: string;
 }
 
-export class Informer<T extends KubernetesObject> {
+const keyOf = (obj: KubeObject): string => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+
+export class Informer<T extends KubeObject> {
   readonly #o: InformerOptions<T>;
-  readonly #lw: ListWatch<T>;
-  #stopped = false;
-  #restartTimer: Timer | undefined;
-  #failures = 0;
+  #store = new Map<string, T>();
+  #resourceVersion = '';
+  #abort: AbortController | undefined;
+  #sleep: { timer: Timer; resolve: () => void } | undefined;
+  #stopped = true;
   #synced = false;
-  readonly synced: Promise<void>;
   #resolveSynced: () => void = () => undefined;
+  readonly synced: Promise<void>;
 
   constructor(options: InformerOptions<T>) {
     this.#o = options;
     this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
-    this.#lw = new ListWatch<T>(options.path, new Watch(options.kc), options.list, false, options.labelSelector);
-    const emit = (kind: ChangeKind) => (obj: T) => options.onChange?.(obj, kind);
-    this.#lw.on('add', emit('add'));
-    this.#lw.on('update', emit('update'));
-    this.#lw.on('delete', emit('delete'));
-    this.#lw.on('connect', () => {
-      this.#failures = 0;
-    });
-    this.#lw.on('error', (error: unknown) => {
-      this.#scheduleRestart(error);
-    });
   }
 
   get hasSynced(): boolean {
@@ -51,45 +53,126 @@ export class Informer<T extends KubernetesObject> {
   }
 
   start(): void {
+    if (!this.#stopped) return;
     this.#stopped = false;
-    void this.#start();
-  }
-
-  async #start(): Promise<void> {
-    try {
-      await this.#lw.start();
-      if (!this.#synced) {
-        this.#synced = true;
-        this.#resolveSynced();
-      }
-      this.#o.onResync?.();
-    } catch (error) {
-      this.#scheduleRestart(error);
-    }
-  }
-
-  #scheduleRestart(error: unknown): void {
-    if (this.#stopped || this.#restartTimer) return;
-    this.#failures++;
-    const delay = Math.min(30_000, 200 * 2 ** Math.min(this.#failures - 1, 8));
-    this.#o.log.warn({ path: this.#o.path, err: describeApiError(error), retryMs: delay }, 'watch failed; restarting');
-    this.#restartTimer = this.#o.clock.after(delay, () => {
-      this.#restartTimer = undefined;
-      if (!this.#stopped) void this.#start();
-    });
+    void this.#run();
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#restartTimer?.cancel();
-    void this.#lw.stop();
+    this.#abort?.abort();
+    if (this.#sleep) {
+      this.#sleep.timer.cancel();
+      this.#sleep.resolve();
+    }
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#lw.get(name, namespace);
+    return this.#store.get(`${namespace ?? ''}/${name}`);
   }
 
-  list(namespace?: string): readonly T[] {
-    return this.#lw.list(namespace);
+  list(namespace?: string): T[] {
+    const all = [...this.#store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  #query(): Query {
+    return {
+      ...(this.#o.labelSelector ? { labelSelector: this.#o.labelSelector } : {}),
+      ...(this.#o.fieldSelector ? { fieldSelector: this.#o.fieldSelector } : {}),
+    };
+  }
+
+  async #run(): Promise<void> {
+    let needList = true;
+    let failures = 0;
+    while (!this.#stopped) {
+      try {
+        if (needList) {
+          await this.#list();
+          needList = false;
+        }
+        this.#abort = new AbortController();
+        await this.#o.client.watch<T>(
+          this.#o.path,
+          { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 60) },
+          (event) => {
+            failures = 0;
+            this.#apply(event.type, event.object);
+          },
+          this.#abort.signal,
+        );
+      } catch (error) {
+        if (this.#stopped) break;
+        if (errorCode(error) === 410) {
+          needList = true;
+          this.#o.log.debug({ path: this.#o.path }, 'watch expired (410); relisting');
+          continue;
+        }
+        failures++;
+        const delay = Math.min(30_000, 200 * 2 ** Math.min(failures - 1, 8));
+        this.#o.log.warn({ path: this.#o.path, err: describeError(error), retryMs: delay }, 'watch failed; retrying');
+        await this.#pause(delay);
+        // After repeated failures the server may have lost our version: start over with a list.
+        if (failures >= 3) needList = true;
+      }
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#sleep = {
+        resolve,
+        timer: this.#o.clock.after(ms, () => {
+          this.#sleep = undefined;
+          resolve();
+        }),
+      };
+    });
+  }
+
+  async #list(): Promise<void> {
+    const fresh = new Map<string, T>();
+    let token: string | undefined;
+    let version = '';
+    do {
+      const page: ObjectList<T> = await this.#o.client.get<ObjectList<T>>(this.#o.path, { ...this.#query(), limit: 500, ...(token ? { continue: token } : {}) });
+      for (const item of page.items) fresh.set(keyOf(item), item);
+      token = page.metadata?.continue || undefined;
+      version = page.metadata?.resourceVersion ?? version;
+    } while (token);
+    const old = this.#store;
+    this.#store = fresh;
+    this.#resourceVersion = version;
+    for (const [key, obj] of fresh) {
+      const before = old.get(key);
+      if (!before) this.#o.onChange?.(obj, 'add');
+      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#o.onChange?.(obj, 'update');
+    }
+    for (const [key, obj] of old) if (!fresh.has(key)) this.#o.onChange?.(obj, 'delete');
+    if (!this.#synced) {
+      this.#synced = true;
+      this.#resolveSynced();
+    }
+    this.#o.onResync?.();
+  }
+
+  #apply(type: string, obj: T): void {
+    const version = obj.metadata?.resourceVersion;
+    if (version) this.#resourceVersion = version;
+    if (type === 'BOOKMARK') return;
+    const key = keyOf(obj);
+    if (type === 'DELETED') {
+      this.#store.delete(key);
+      this.#o.onChange?.(obj, 'delete');
+      return;
+    }
+    const existed = this.#store.has(key);
+    this.#store.set(key, obj);
+    this.#o.onChange?.(obj, existed ? 'update' : 'add');
   }
 }

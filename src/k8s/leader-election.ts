@@ -2,13 +2,28 @@
 // takes over when the holder's Lease has not changed for leaseDuration as measured locally, never by comparing
 // wall clocks across machines. The leader steps down when it cannot renew within renewDeadline, and releases
 // the Lease on stop so a successor takes over at once.
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Logger } from '../platform/logger.ts';
-import { apiErrorCode, describeApiError } from './kube-client.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { describeError, errorCode } from './api/api-error.ts';
+import { paths } from './api/api-paths.ts';
+import { microTime } from './api/micro-time.ts';
+
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
 
 export interface LeaderElectorOptions {
-  coordination: CoordinationV1Api;
+  client: ApiClient;
   namespace: string;
   name: string;
   identity: string;
@@ -20,16 +35,6 @@ export interface LeaderElectorOptions {
   log: Logger;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
-}
-
-
-/** Lease times are MicroTime: the API server refuses millisecond precision, so every time is re-wrapped. */
-function withMicroTimes(spec: NonNullable<V1Lease['spec']>): NonNullable<V1Lease['spec']> {
-  return {
-    ...spec,
-    ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
-    ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
-  };
 }
 
 export class LeaderElector {
@@ -53,20 +58,21 @@ export class LeaderElector {
     void this.#tick();
   }
 
-  /** Stops campaigning; a leader releases the Lease (bounded by the request timeout of the client). */
+  /** Stops campaigning; a leader releases the Lease so a successor need not wait for it to expire. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
     if (!this.#leading) return;
     this.#setLeading(false);
+    const { client, name, namespace, identity } = this.#o;
     try {
-      const lease = await this.#o.coordination.readNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace });
-      if (lease.spec?.holderIdentity === this.#o.identity) {
-        lease.spec = withMicroTimes({ ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 });
-        await this.#o.coordination.replaceNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace, body: lease });
+      const lease = await client.get<Lease>(paths.lease(namespace, name));
+      if (lease.spec?.holderIdentity === identity) {
+        lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 };
+        await client.request('PUT', paths.lease(namespace, name), lease, { timeoutMs: 1000 });
       }
     } catch (error) {
-      this.#o.log.warn({ err: describeApiError(error) }, 'could not release the leader lease');
+      this.#o.log.warn({ err: describeError(error) }, 'could not release the leader lease');
     }
   }
 
@@ -83,15 +89,15 @@ export class LeaderElector {
     try {
       await this.#tryAcquireOrRenew();
     } catch (error) {
-      this.#o.log.debug({ err: describeApiError(error) }, 'leader election attempt failed');
+      this.#o.log.debug({ err: describeError(error) }, 'leader election attempt failed');
     }
     if (this.#leading && this.#o.clock.now() - this.#lastRenew > this.#o.renewDeadlineMs) this.#setLeading(false);
     if (this.#stopped) return;
     this.#timer = this.#o.clock.after(this.#o.retryPeriodMs, () => void this.#tick());
   }
 
-  #spec(transitions: number): NonNullable<V1Lease['spec']> {
-    const now = new V1MicroTime(this.#o.clock.wallTime());
+  #acquiredSpec(transitions: number): NonNullable<Lease['spec']> {
+    const now = microTime(this.#o.clock.wallTime());
     return {
       holderIdentity: this.#o.identity,
       leaseDurationSeconds: Math.max(1, Math.ceil(this.#o.leaseDurationMs / 1000)),
@@ -102,13 +108,14 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(): Promise<void> {
-    const { coordination, name, namespace, identity } = this.#o;
-    let lease: V1Lease;
+    const { client, name, namespace, identity } = this.#o;
+    const timeout = { timeoutMs: Math.max(500, this.#o.renewDeadlineMs / 2) };
+    let lease: Lease;
     try {
-      lease = await coordination.readNamespacedLease({ name, namespace });
+      lease = await client.request<Lease>('GET', paths.lease(namespace, name), undefined, timeout);
     } catch (error) {
-      if (apiErrorCode(error) !== 404) throw error;
-      await coordination.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.#spec(0) } });
+      if (errorCode(error) !== 404) throw error;
+      await client.request('POST', paths.leases(namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: this.#acquiredSpec(0) }, timeout);
       this.#lastRenew = this.#o.clock.now();
       this.#setLeading(true);
       return;
@@ -116,21 +123,19 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const now = this.#o.clock.now();
     if (spec.holderIdentity === identity) {
-      lease.spec = withMicroTimes({ ...spec, renewTime: this.#o.clock.wallTime() });
-      await coordination.replaceNamespacedLease({ name, namespace, body: lease });
+      lease.spec = { ...spec, renewTime: microTime(this.#o.clock.wallTime()) };
+      await client.request('PUT', paths.lease(namespace, name), lease, timeout);
       this.#lastRenew = this.#o.clock.now();
       this.#setLeading(true);
       return;
     }
     this.#setLeading(false);
-    const record = `${spec.holderIdentity ?? ''}|${lease.metadata?.resourceVersion ?? ''}`;
+    const record = `${spec.holderIdentity ?? ''}|${lease.metadata.resourceVersion ?? ''}`;
     if (this.#observed?.record !== record) this.#observed = { record, at: now };
-    const heldByOther = Boolean(spec.holderIdentity);
     const leaseMs = (spec.leaseDurationSeconds ?? 15) * 1000;
-    if (heldByOther && now - this.#observed.at < leaseMs) return;
-    const acquired = this.#spec((spec.leaseTransitions ?? 0) + 1);
-    lease.spec = acquired;
-    await coordination.replaceNamespacedLease({ name, namespace, body: lease });
+    if (spec.holderIdentity && now - this.#observed.at < leaseMs) return;
+    lease.spec = this.#acquiredSpec((spec.leaseTransitions ?? 0) + 1);
+    await client.request('PUT', paths.lease(namespace, name), lease, timeout);
     this.#lastRenew = this.#o.clock.now();
     this.#setLeading(true);
   }
