@@ -6,7 +6,7 @@ import { shutdownSignal } from './shutdown-signal.ts';
 import { createLogger } from '../platform/logger.ts';
 import { systemClock } from '../platform/clock.ts';
 import { startMetricsServer } from '../platform/metrics-server.ts';
-import { controllerPrometheus } from '../platform/controller-prometheus.ts';
+import { controllerPrometheus } from '../controller/controller-prometheus.ts';
 import { ApiClient } from '../k8s/api/api-client.ts';
 import { loadConnection } from '../k8s/api/kube-config.ts';
 import { ControllerAdapter } from '../k8s/controller-adapter.ts';
@@ -102,7 +102,7 @@ export const controllerCommand: Command = {
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'shutting down');
-    const running = controller as ServiceController | undefined;
+    const running = controller;
     controller = undefined;
     await running?.stop(1000);
     await Promise.race([elector?.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);

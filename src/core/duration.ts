@@ -4,7 +4,7 @@ import { err, ok, type Result } from './result.ts';
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses a non-negative duration; the result is in milliseconds. */
-export function parseDuration(text: string): Result<number, string> {
+export function parseDuration(text: string): Result<number> {
   const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
   let total = 0;
   let consumed = 0;

@@ -48,6 +48,11 @@ export class Informer<T extends KubeObject> {
     this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
   }
 
+  /** Read through a method: the flag changes while a loop iteration awaits. */
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
   get hasSynced(): boolean {
     return this.#synced;
   }
@@ -107,7 +112,7 @@ export class Informer<T extends KubeObject> {
           this.#abort.signal,
         );
       } catch (error) {
-        if (this.#stopped) break;
+        if (this.#isStopped()) break;
         if (errorCode(error) === 410) {
           needList = true;
           this.#o.log.debug({ path: this.#o.path }, 'watch expired (410); relisting');

@@ -49,6 +49,11 @@ export class LeaderElector {
     this.#o = options;
   }
 
+  /** Read through a method: the flag changes while an attempt awaits. */
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
   get isLeader(): boolean {
     return this.#leading;
   }
@@ -92,7 +97,7 @@ export class LeaderElector {
       this.#o.log.debug({ err: describeError(error) }, 'leader election attempt failed');
     }
     if (this.#leading && this.#o.clock.now() - this.#lastRenew > this.#o.renewDeadlineMs) this.#setLeading(false);
-    if (this.#stopped) return;
+    if (this.#isStopped()) return;
     this.#timer = this.#o.clock.after(this.#o.retryPeriodMs, () => void this.#tick());
   }
 

@@ -5,7 +5,7 @@ import { familyOf, formatIp, type IpFamily } from '../ip/ip-address.ts';
 import { comparePoolPriority, type PoolConfig } from '../config/pool-config.ts';
 import { matchesLabelSelector } from '../config/label-selector.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
-import { IntervalSet } from './interval-set.ts';
+import type { IntervalSet } from './interval-set.ts';
 import { sharingConflict } from './sharing.ts';
 
 export type AllocationFailureReason =

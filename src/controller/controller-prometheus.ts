@@ -1,6 +1,6 @@
 // Prometheus metrics of the controller (names: beaconlb_<area>_<thing>_<unit>).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ControllerMetrics } from '../controller/controller-metrics.ts';
+import type { ControllerMetrics } from './controller-metrics.ts';
 
 export function controllerPrometheus(): { registry: Registry; metrics: ControllerMetrics; leader: Gauge } {
   const registry = new Registry();
