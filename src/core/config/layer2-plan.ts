@@ -1,0 +1,95 @@
+// What the layer-2 speakers must announce: every address in the status of a Service of ours, in a pool selected by
+// an L2Advertisement that also selects the Service, with the nodes eligible to answer for it and the interfaces
+// to answer on. Every speaker computes the same plan from the same caches; the owner of each address is then
+// chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
+import type { IPPool, L2Advertisement } from './api-types.generated.ts';
+import { matchesLabelSelector } from './label-selector.ts';
+import { compilePools, poolHolding } from './pool-config.ts';
+import { isOurService } from './service-request.ts';
+import { serviceKey, type ServiceObject } from './service-object.ts';
+import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
+import { familyOf, parseIp } from '../ip/ip-address.ts';
+
+export interface Layer2Inputs {
+  services: readonly ServiceObject[];
+  pools: readonly IPPool[];
+  advertisements: readonly L2Advertisement[];
+  nodes: readonly NodeObject[];
+  endpointSlices: readonly EndpointSliceObject[];
+  loadBalancerClass: string;
+}
+
+export interface Layer2Address {
+  address: bigint;
+  /** Services announced through this address (several when shared), sorted. */
+  services: string[];
+  pool: string;
+  /** Nodes allowed to answer for it (before liveness), sorted. */
+  eligible: string[];
+  /** Interfaces named by the advertisements; undefined: pick by subnet, else the default-route interface. */
+  interfaces: string[] | undefined;
+  /** The advertisements that select it, for Events and the status command. */
+  advertisements: string[];
+}
+
+function advertisementSelects(adv: L2Advertisement, pool: IPPool, svc: ServiceObject): boolean {
+  const byName = adv.spec.ipPools;
+  const bySelector = adv.spec.ipPoolSelector;
+  const poolMatches =
+    byName === undefined && bySelector === undefined
+      ? true
+      : (byName?.includes(pool.metadata.name) ?? false) || (bySelector !== undefined && matchesLabelSelector(bySelector, pool.metadata.labels));
+  const serviceMatches = adv.spec.serviceSelector === undefined || matchesLabelSelector(adv.spec.serviceSelector, svc.metadata.labels);
+  return poolMatches && serviceMatches;
+}
+
+export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
+  const compiled = compilePools(inputs.pools);
+  const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
+  const nodes = inputs.nodes.filter(nodeMayAnnounce);
+  const plan = new Map<bigint, Layer2Address>();
+
+  for (const svc of inputs.services) {
+    if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
+    const key = serviceKey(svc);
+    const local = svc.spec?.externalTrafficPolicy === 'Local';
+    const withEndpoints = local ? nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '') : undefined;
+    for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
+      const parsed = ingress.ip ? parseIp(ingress.ip) : undefined;
+      if (!parsed?.ok) continue;
+      const address = parsed.value;
+      const pool = poolHolding(compiled.pools, address, familyOf(address));
+      const poolObject = pool && poolObjects.get(pool.name);
+      if (!pool || !poolObject) continue;
+      const advertisements = inputs.advertisements.filter((adv) => advertisementSelects(adv, poolObject, svc));
+      if (advertisements.length === 0) continue;
+      const eligible = new Set<string>();
+      let interfaces: Set<string> | undefined = new Set<string>();
+      for (const adv of advertisements) {
+        for (const node of nodes) {
+          const name = node.metadata.name ?? '';
+          if (adv.spec.nodeSelector && !matchesLabelSelector(adv.spec.nodeSelector, node.metadata.labels)) continue;
+          if (withEndpoints && !withEndpoints.has(name)) continue;
+          eligible.add(name);
+        }
+        if (adv.spec.interfaces === undefined) interfaces = undefined;
+        else if (interfaces) for (const i of adv.spec.interfaces) interfaces.add(i);
+      }
+      const existing = plan.get(address);
+      if (existing) {
+        existing.services = [...new Set([...existing.services, key])].sort();
+        existing.eligible = [...new Set([...existing.eligible, ...eligible])].sort();
+        continue;
+      }
+      plan.set(address, {
+        address,
+        services: [key],
+        pool: pool.name,
+        eligible: [...eligible].sort(),
+        interfaces: interfaces ? [...interfaces].sort() : undefined,
+        advertisements: advertisements.map((a) => a.metadata.name).sort(),
+      });
+    }
+  }
+  return plan;
+}

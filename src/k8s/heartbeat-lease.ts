@@ -1,0 +1,57 @@
+// The speaker's own heartbeat: Lease `beaconlb-speaker-<node>` in the install namespace, renewed by a merge patch
+// of spec.renewTime (one small write per interval, O(nodes) for the cluster), created when missing. Leaving
+// (planned shutdown) is an annotation peers read to take over at once.
+import type { Clock } from '../core/clock.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { errorCode } from './api/api-error.ts';
+import { paths } from './api/api-paths.ts';
+import { microTime } from './api/micro-time.ts';
+
+export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
+export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
+export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
+
+export class HeartbeatLease {
+  readonly #client: ApiClient;
+  readonly #namespace: string;
+  readonly #node: string;
+  readonly #clock: Clock;
+  readonly #leaseSeconds: number;
+
+  constructor(options: { client: ApiClient; namespace: string; node: string; clock: Clock; leaseDurationMs: number }) {
+    this.#client = options.client;
+    this.#namespace = options.namespace;
+    this.#node = options.node;
+    this.#clock = options.clock;
+    this.#leaseSeconds = Math.max(1, Math.ceil(options.leaseDurationMs / 1000));
+  }
+
+  get name(): string {
+    return `${SPEAKER_LEASE_PREFIX}${this.#node}`;
+  }
+
+  /** Renews (or creates) the Lease; `leaving` marks a planned shutdown. Rejects on failure. */
+  async renew(leaving = false, timeoutMs = 1000): Promise<void> {
+    const now = microTime(this.#clock.wallTime());
+    const patch = {
+      metadata: { labels: SPEAKER_LEASE_LABELS, annotations: { [LEAVING_ANNOTATION]: leaving ? 'true' : null } },
+      spec: { holderIdentity: this.#node, renewTime: now, leaseDurationSeconds: this.#leaseSeconds },
+    };
+    try {
+      await this.#client.request('PATCH', paths.lease(this.#namespace, this.name), patch, { timeoutMs });
+    } catch (error) {
+      if (errorCode(error) !== 404) throw error;
+      await this.#client.request(
+        'POST',
+        paths.leases(this.#namespace),
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.name, namespace: this.#namespace, labels: SPEAKER_LEASE_LABELS, ...(leaving ? { annotations: { [LEAVING_ANNOTATION]: 'true' } } : {}) },
+          spec: { holderIdentity: this.#node, renewTime: now, acquireTime: now, leaseDurationSeconds: this.#leaseSeconds },
+        },
+        { timeoutMs },
+      );
+    }
+  }
+}

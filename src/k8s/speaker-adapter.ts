@@ -1,0 +1,98 @@
+// The speaker's view of the cluster: informers for what it announces (Services, IPPools, L2Advertisements,
+// Nodes, EndpointSlices) and for the peers' heartbeat Leases, plus Events.
+import type { Clock } from '../core/clock.ts';
+import type { IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
+import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
+import type { ServiceObject } from '../core/config/service-object.ts';
+import type { Layer2Inputs } from '../core/config/layer2-plan.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { paths } from './api/api-paths.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
+import { Informer, type KubeObject } from './informer.ts';
+
+export interface PeerLease {
+  node: string;
+  version: string;
+  leaving: boolean;
+}
+
+interface LeaseObject extends KubeObject {
+  metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };
+  spec?: { holderIdentity?: string };
+}
+
+export interface SpeakerAdapterOptions {
+  client: ApiClient;
+  clock: Clock;
+  log: Logger;
+  namespace: string;
+  node: string;
+  loadBalancerClass: string;
+  /** Called on any change of what the speaker reads (debounce in the caller). */
+  onChange: () => void;
+}
+
+export class SpeakerAdapter {
+  readonly #o: SpeakerAdapterOptions;
+  readonly #informers: Array<Informer<KubeObject>>;
+  readonly services: Informer<ServiceObject>;
+  readonly pools: Informer<IPPool>;
+  readonly advertisements: Informer<L2Advertisement>;
+  readonly nodes: Informer<NodeObject & KubeObject>;
+  readonly endpointSlices: Informer<EndpointSliceObject & KubeObject>;
+  readonly leases: Informer<LeaseObject>;
+  readonly events: EventRecorder;
+
+  constructor(o: SpeakerAdapterOptions) {
+    this.#o = o;
+    const common = { client: o.client, clock: o.clock, log: o.log, onChange: () => o.onChange() };
+    this.services = new Informer<ServiceObject>({ ...common, path: paths.services() });
+    this.pools = new Informer<IPPool>({ ...common, path: paths.ours('ippools') });
+    this.advertisements = new Informer<L2Advertisement>({ ...common, path: paths.ours('l2advertisements') });
+    this.nodes = new Informer<NodeObject & KubeObject>({ ...common, path: paths.nodes() });
+    this.endpointSlices = new Informer<EndpointSliceObject & KubeObject>({ ...common, path: paths.endpointSlices() });
+    const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+    this.leases = new Informer<LeaseObject>({ ...common, path: paths.leases(o.namespace), labelSelector: selector });
+    this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log, defaultNamespace: o.namespace });
+    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.endpointSlices, this.leases] as Array<Informer<KubeObject>>;
+  }
+
+  start(): void {
+    for (const informer of this.#informers) informer.start();
+  }
+
+  stop(): void {
+    for (const informer of this.#informers) informer.stop();
+  }
+
+  async synced(): Promise<void> {
+    await Promise.all(this.#informers.map((i) => i.synced));
+  }
+
+  layer2Inputs(): Layer2Inputs {
+    return {
+      services: this.services.list(),
+      pools: this.pools.list(),
+      advertisements: this.advertisements.list(),
+      nodes: this.nodes.list(),
+      endpointSlices: this.endpointSlices.list(),
+      loadBalancerClass: this.#o.loadBalancerClass,
+    };
+  }
+
+  peerLeases(): PeerLease[] {
+    return this.leases.list().flatMap((lease) => {
+      const node = lease.spec?.holderIdentity;
+      if (!node) return [];
+      return [{ node, version: lease.metadata?.resourceVersion ?? '', leaving: lease.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true' }];
+    });
+  }
+
+  recordServiceEvent(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const [namespace, name] = key.split('/') as [string, string];
+    const svc = this.services.get(name, namespace);
+    this.events.record({ apiVersion: 'v1', kind: 'Service', name, namespace, uid: svc?.metadata.uid }, type, reason, message);
+  }
+}

@@ -1,0 +1,213 @@
+// The layer-2 speaker on one node: renews its heartbeat Lease, judges its peers' Leases by its own monotonic
+// clock, computes the owner of every layer-2 address with the same ranking as every other speaker, and tells the
+// announcer which addresses this node answers for. Safety rules of the election (docs/layer2.md):
+//  - nothing is announced before the caches synced and the own Lease was renewed once;
+//  - a speaker whose renewals fail fences itself (answers nothing) before peers can consider it dead;
+//  - on SIGTERM the Lease is marked leaving, peers take over at once, and this node keeps answering for a short
+//    overlap before it stops: a rolling restart loses no packets.
+import type { Clock, Timer } from '../../core/clock.ts';
+import { planLayer2, type Layer2Address, type Layer2Inputs } from '../../core/config/layer2-plan.ts';
+import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
+import { ownersOf } from '../../core/election/rendezvous-owner.ts';
+import { formatIp } from '../../core/ip/ip-address.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import { chooseInterfaces } from './interface-choice.ts';
+
+export interface OwnedAddress {
+  interfaces: string[];
+  services: string[];
+}
+
+export interface Layer2Announcer {
+  /** What this node answers for now: newly owned addresses are announced at once, removed ones fall silent at once. */
+  update(owned: ReadonlyMap<bigint, OwnedAddress>): void;
+}
+
+export interface PeerLeaseView {
+  node: string;
+  version: string;
+  leaving: boolean;
+}
+
+export interface Layer2Metrics {
+  owned(count: number): void;
+  ownershipChange(kind: 'gained' | 'lost'): void;
+  fenced(fenced: boolean): void;
+}
+
+export interface Layer2SpeakerOptions {
+  node: string;
+  clock: Clock;
+  log: Logger;
+  metrics: Layer2Metrics;
+  inputs: () => Layer2Inputs;
+  peers: () => PeerLeaseView[];
+  renew: (leaving: boolean, timeoutMs: number) => Promise<void>;
+  interfaceTable: () => InterfaceTable;
+  announcer: Layer2Announcer;
+  recordEvent: (service: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  renewIntervalMs: number;
+  leaseDurationMs: number;
+  /** Fence this long before peers could consider this node dead. */
+  fenceMarginMs: number;
+  /** How long a leaving speaker keeps answering after marking its Lease. */
+  handoverOverlapMs: number;
+}
+
+export class Layer2Speaker {
+  readonly #o: Layer2SpeakerOptions;
+  readonly #liveness = new PeerLiveness();
+  /** Peers whose Lease was in the cache at the last pass. */
+  #known = new Set<string>();
+  #owned = new Map<bigint, OwnedAddress>();
+  #plan = new Map<bigint, Layer2Address>();
+  #synced = false;
+  #leaving = false;
+  #stopped = false;
+  /** Start time (monotonic) of the last renewal that succeeded: a lower bound of when the server stored it. */
+  #lastRenewStart = Number.NEGATIVE_INFINITY;
+  #wasFenced = false;
+  #renewTimer: Timer | undefined;
+  #expiryTimer: Timer | undefined;
+  #recomputeTimer: Timer | undefined;
+
+  constructor(options: Layer2SpeakerOptions) {
+    this.#o = options;
+  }
+
+  /** Starts renewing at once; announces only after `synced` resolves. */
+  start(synced: Promise<void>): void {
+    void this.#renewLoop();
+    void synced.then(() => {
+      this.#synced = true;
+      this.changed();
+    });
+  }
+
+  /** Something the speaker reads changed: recompute soon (coalesced). */
+  changed(): void {
+    if (this.#recomputeTimer || this.#stopped) return;
+    this.#recomputeTimer = this.#o.clock.after(0, () => {
+      this.#recomputeTimer = undefined;
+      this.#recompute();
+    });
+  }
+
+  get owned(): ReadonlyMap<bigint, OwnedAddress> {
+    return this.#owned;
+  }
+
+  get plan(): ReadonlyMap<bigint, Layer2Address> {
+    return this.#plan;
+  }
+
+  /** Planned shutdown: mark the Lease leaving, keep answering for the overlap, then fall silent. */
+  async leave(): Promise<void> {
+    this.#leaving = true;
+    this.#renewTimer?.cancel();
+    try {
+      await this.#o.renew(true, 1000);
+    } catch (error) {
+      this.#o.log.warn({ err: String(error) }, 'could not mark the lease leaving; peers take over when it goes stale');
+    }
+    await new Promise<void>((resolve) => this.#o.clock.after(this.#o.handoverOverlapMs, resolve));
+    this.stop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#renewTimer?.cancel();
+    this.#expiryTimer?.cancel();
+    this.#recomputeTimer?.cancel();
+    this.#setOwned(new Map());
+  }
+
+  async #renewLoop(): Promise<void> {
+    if (this.#stopped || this.#leaving) return;
+    const started = this.#o.clock.now();
+    try {
+      await this.#o.renew(false, this.#o.renewIntervalMs);
+      if (!this.#leaving) this.#lastRenewStart = started;
+    } catch (error) {
+      this.#o.log.warn({ err: String(error) }, 'heartbeat renewal failed');
+    }
+    this.changed();
+    if (this.#stopped || this.#leaving) return;
+    const next = Math.max(0, this.#o.renewIntervalMs - (this.#o.clock.now() - started));
+    this.#renewTimer = this.#o.clock.after(next, () => void this.#renewLoop());
+  }
+
+  #isFenced(now: number): boolean {
+    return selfFenced(this.#lastRenewStart, now, this.#o.leaseDurationMs, this.#o.fenceMarginMs);
+  }
+
+  #recompute(): void {
+    if (this.#stopped) return;
+    const now = this.#o.clock.now();
+    const seen = new Set<string>();
+    for (const peer of this.#o.peers()) {
+      seen.add(peer.node);
+      this.#liveness.observe(peer.node, peer.version, peer.leaving ? 'leaving' : 'active', now);
+    }
+    for (const node of this.#known) if (!seen.has(node)) this.#liveness.remove(node);
+    this.#known = seen;
+    const live = this.#liveness.liveNodes(now, this.#o.leaseDurationMs);
+    const fenced = this.#isFenced(now);
+    if (fenced !== this.#wasFenced) {
+      this.#wasFenced = fenced;
+      this.#o.metrics.fenced(fenced);
+      if (fenced) this.#o.log.warn({ node: this.#o.node }, 'fenced: own lease not renewed in time; answering nothing');
+      else this.#o.log.info({ node: this.#o.node }, 'lease renewed again; resuming');
+    }
+    if (fenced || this.#leaving) live.delete(this.#o.node);
+    else live.add(this.#o.node);
+
+    this.#plan = planLayer2(this.#o.inputs());
+    const owners = ownersOf({ addresses: [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live });
+    const owned = new Map<bigint, OwnedAddress>();
+    const ready = this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY;
+    if (ready && !fenced) {
+      const table = this.#o.interfaceTable();
+      for (const [address, owner] of owners) {
+        if (owner !== this.#o.node) continue;
+        const entry = this.#plan.get(address);
+        if (!entry) continue;
+        owned.set(address, { interfaces: chooseInterfaces(address, entry.interfaces, table), services: entry.services });
+      }
+    }
+    this.#setOwned(owned);
+
+    this.#expiryTimer?.cancel();
+    const expiry = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);
+    const fenceAt = this.#lastRenewStart + this.#o.leaseDurationMs - this.#o.fenceMarginMs;
+    const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt);
+    if (Number.isFinite(wakeAt)) {
+      this.#expiryTimer = this.#o.clock.after(Math.max(0, wakeAt - now) + 1, () => {
+        this.changed();
+      });
+    }
+  }
+
+  #setOwned(owned: Map<bigint, OwnedAddress>): void {
+    const before = this.#owned;
+    this.#owned = owned;
+    this.#o.announcer.update(owned);
+    this.#o.metrics.owned(owned.size);
+    for (const [address, entry] of owned) {
+      const was = before.get(address);
+      if (was && was.interfaces.join() === entry.interfaces.join()) continue;
+      this.#o.metrics.ownershipChange('gained');
+      const where = entry.interfaces.length ? entry.interfaces.join(', ') : 'no interface (none matches)';
+      this.#o.log.info({ ip: formatIp(address), node: this.#o.node, interfaces: entry.interfaces, services: entry.services }, 'announcing');
+      for (const service of entry.services) {
+        this.#o.recordEvent(service, entry.interfaces.length ? 'Normal' : 'Warning', 'AddressAnnounced', `${formatIp(address)} is announced by node ${this.#o.node} on ${where}`);
+      }
+    }
+    for (const address of before.keys()) {
+      if (owned.has(address)) continue;
+      this.#o.metrics.ownershipChange('lost');
+      this.#o.log.info({ ip: formatIp(address), node: this.#o.node }, 'no longer announcing');
+    }
+  }
+}
