@@ -1,10 +1,11 @@
 // The HTTP endpoint of each component: /metrics (Prometheus), /healthz (the process works) and /readyz
 // (the component is ready: caches synced, or whatever the component says).
 import { createServer, type Server } from 'node:http';
+import { rmSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServerOptions {
-  /** host:port or :port */
+  /** host:port, :port, or unix:/path (a Unix socket, reachable across network namespaces) */
   address: string;
   registry: Registry;
   ready: () => boolean;
@@ -19,7 +20,6 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 }
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const { host, port } = parseListenAddress(options.address);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -52,12 +52,19 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, resolve);
+    if (options.address.startsWith('unix:')) {
+      const path = options.address.slice('unix:'.length);
+      rmSync(path, { force: true });
+      server.listen(path, resolve);
+    } else {
+      const { host, port } = parseListenAddress(options.address);
+      server.listen(port, host, resolve);
+    }
   });
   const bound = server.address();
   return {
     server,
-    port: typeof bound === 'object' && bound ? bound.port : port,
+    port: typeof bound === 'object' && bound ? bound.port : 0,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
