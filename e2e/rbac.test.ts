@@ -42,6 +42,7 @@ const allowed: Record<'controller' | 'speaker', Check[]> = {
     ['list L2Advertisements and BGPPeers', ['get', 'l2advertisements,bgppeers,bgpadvertisements,ippools']],
     ['create its heartbeat Lease', ['create', '-f', '-'], lease('beaconlb-speaker-node1', INSTALL_NAMESPACE)],
     ['list the peers heartbeat Leases', ['get', 'leases', '-n', INSTALL_NAMESPACE]],
+    ['renew its heartbeat Lease', ['patch', 'lease', 'beaconlb-speaker-node1', '-n', INSTALL_NAMESPACE, '--type=merge', '-p', '{"spec":{"renewTime":"2026-01-01T00:00:00.000000Z"}}']],
     ['read the BGP password Secret in the install namespace', ['get', 'secret', 'bgp-router-password', '-n', INSTALL_NAMESPACE]],
     ['record an Event on a Service', ['create', '-f', '-'], event('default')],
     ['report sessions on BGPPeer status', ['patch', 'bgppeer', 'router', '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1}}']],

