@@ -42,7 +42,8 @@ export function useCluster(options: { install?: boolean } = {}): ClusterFixture 
     const partial = fixture as Partial<ClusterFixture>;
     await partial.cp?.stop();
     partial.run?.close();
-    if (partial.dir) rmSync(partial.dir, { recursive: true, force: true });
+    if (partial.dir && process.env['BEACONLB_KEEP_LOGS']) console.log(`logs kept in ${partial.dir}`);
+    else if (partial.dir) rmSync(partial.dir, { recursive: true, force: true });
   });
   return fixture;
 }

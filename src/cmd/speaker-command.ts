@@ -1,9 +1,24 @@
+// `beaconlb speaker`: wiring of caches, the heartbeat Lease, the layer-2 election and the ARP/NDP announcer.
 import type { Command } from './command.ts';
-import { notYet } from './not-yet.ts';
+import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag } from './flag-values.ts';
+import { shutdownSignal } from './shutdown-signal.ts';
+import { UsageError } from './command.ts';
+import { createLogger } from '../platform/logger.ts';
+import { systemClock } from '../platform/clock.ts';
+import { startMetricsServer } from '../platform/metrics-server.ts';
+import { readInterfaceTable, watchInterfaceChanges, type InterfaceTable } from '../platform/network-interfaces.ts';
+import { ApiClient } from '../k8s/api/api-client.ts';
+import { loadConnection } from '../k8s/api/kube-config.ts';
+import { HeartbeatLease } from '../k8s/heartbeat-lease.ts';
+import { SpeakerAdapter } from '../k8s/speaker-adapter.ts';
+import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
+import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
+import { packetChannels } from '../speaker/layer2/packet-channels.ts';
+import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 
 export const speakerCommand: Command = {
   name: 'speaker',
-  summary: 'Run the speaker on a node: announce addresses by ARP/NDP or BGP.',
+  summary: 'Run the speaker on a node: announce addresses by ARP/NDP (BGP follows).',
   usage: 'speaker [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
@@ -12,9 +27,95 @@ export const speakerCommand: Command = {
     'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
     'renew-interval': { type: 'string', description: 'How often the heartbeat Lease is renewed.', default: '1s' },
     'lease-duration': { type: 'string', description: 'A peer whose Lease has not changed for this long is dead.', default: '3s' },
-    'announce-interval': { type: 'string', description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses.', default: '10s' },
-    'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7473' },
+    'fence-margin': { type: 'string', description: 'Stop answering this long before peers could consider this node dead.', default: '500ms' },
+    'handover-overlap': { type: 'string', description: 'On SIGTERM, keep answering this long after marking the Lease leaving.', default: '1s' },
+    'announce-interval': { type: 'string', description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses (0s: off).', default: '10s' },
+    'max-answers': { type: 'string', description: 'ARP replies / NAs per second per interface and protocol.', default: '50000' },
+    'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz (host:port or unix:/path).', default: ':7473' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
-  run: () => Promise.resolve(notYet('speaker', 'the speaker issues')),
+  async run(flags) {
+    const node = optionalStringFlag(flags, 'node-name');
+    if (!node) throw new UsageError('--node-name (or NODE_NAME) is required');
+    const log = createLogger({ level: logLevelFlag(flags), component: 'speaker' }).child({ node });
+    const clock = systemClock;
+    const namespace = stringFlag(flags, 'namespace');
+    const leaseDurationMs = durationFlag(flags, 'lease-duration');
+    const renewIntervalMs = durationFlag(flags, 'renew-interval');
+    if (renewIntervalMs >= leaseDurationMs) throw new UsageError('--renew-interval must be shorter than --lease-duration');
+    const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
+    const { registry, layer2, responder } = speakerPrometheus();
+
+    let table: InterfaceTable = await readInterfaceTable();
+    let speaker: Layer2Speaker | undefined;
+    const announcer = new PacketAnnouncer({
+      open: packetChannels(log),
+      interfaceTable: () => table,
+      clock,
+      log,
+      metrics: responder,
+      burstMs: [0, 250, 1000],
+      announceIntervalMs: durationFlag(flags, 'announce-interval'),
+      maxAnswersPerSecond: Math.max(1, integerFlag(flags, 'max-answers')),
+    });
+    let refreshing: Promise<void> | undefined;
+    const stopWatching = watchInterfaceChanges(() => {
+      refreshing ??= readInterfaceTable()
+        .then((fresh) => {
+          table = fresh;
+          announcer.interfacesChanged();
+          speaker?.changed();
+        })
+        .catch((error: unknown) => {
+          log.warn({ err: String(error) }, 'cannot read interfaces');
+        })
+        .finally(() => {
+          refreshing = undefined;
+        });
+    });
+    const adapter = new SpeakerAdapter({
+      client,
+      clock,
+      log,
+      namespace,
+      node,
+      loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
+      onChange: () => speaker?.changed(),
+    });
+    const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs });
+    speaker = new Layer2Speaker({
+      node,
+      clock,
+      log,
+      metrics: layer2,
+      inputs: () => adapter.layer2Inputs(),
+      peers: () => adapter.peerLeases(),
+      renew: (leaving, timeoutMs) => heartbeat.renew(leaving, timeoutMs),
+      interfaceTable: () => table,
+      announcer,
+      recordEvent: (service, type, reason, message) => {
+        adapter.recordServiceEvent(service, type, reason, message);
+      },
+      renewIntervalMs,
+      leaseDurationMs,
+      fenceMarginMs: durationFlag(flags, 'fence-margin'),
+      handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
+    });
+    adapter.start();
+    speaker.start(adapter.synced());
+    const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+    log.info({ interfaces: table.interfaces.map((i) => i.name) }, 'speaker started');
+
+    const signal = await shutdownSignal();
+    const stopping = clock.now();
+    log.info({ signal }, 'leaving: handing addresses over');
+    await speaker.leave();
+    announcer.close();
+    stopWatching();
+    adapter.stop();
+    client.close();
+    await server.close();
+    log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
+    return 0;
+  },
 };

@@ -67,7 +67,8 @@ export class Layer2Speaker {
   #stopped = false;
   /** Start time (monotonic) of the last renewal that succeeded: a lower bound of when the server stored it. */
   #lastRenewStart = Number.NEGATIVE_INFINITY;
-  #wasFenced = false;
+  /** Fenced until the first renewal succeeds. */
+  #wasFenced = true;
   #renewTimer: Timer | undefined;
   #expiryTimer: Timer | undefined;
   #recomputeTimer: Timer | undefined;
@@ -158,7 +159,7 @@ export class Layer2Speaker {
       this.#wasFenced = fenced;
       this.#o.metrics.fenced(fenced);
       if (fenced) this.#o.log.warn({ node: this.#o.node }, 'fenced: own lease not renewed in time; answering nothing');
-      else this.#o.log.info({ node: this.#o.node }, 'lease renewed again; resuming');
+      else this.#o.log.info({ node: this.#o.node }, 'own lease renewed; answering');
     }
     if (fenced || this.#leaving) live.delete(this.#o.node);
     else live.add(this.#o.node);

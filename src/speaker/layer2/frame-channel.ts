@@ -1,0 +1,15 @@
+// A raw Ethernet channel on one interface, as the announcer needs it; src/platform's PacketSocket provides it.
+export type ChannelKind = 'arp' | 'ndp';
+
+export interface FrameChannel {
+  send(frame: Uint8Array): void;
+  addMulticast(mac: string): void;
+  dropMulticast(mac: string): void;
+  close(): void;
+}
+
+export type OpenFrameChannel = (
+  iface: { name: string; index: number },
+  kind: ChannelKind,
+  onFrame: (frame: Uint8Array) => void,
+) => FrameChannel;

@@ -1,0 +1,254 @@
+// Answers ARP requests (IPv4) and Neighbor Solicitations (IPv6) for the addresses this node owns, on the chosen
+// interfaces only, and announces them: a burst of gratuitous ARPs / unsolicited NAs (Override=1) on takeover and
+// then periodically. An address that is no longer owned falls silent at once. Answers are rate-limited.
+import type { Clock, Timer } from '../../core/clock.ts';
+import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
+import { TokenBucket } from '../../core/token-bucket.ts';
+import { arpReplyFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from '../../protocol/arp/arp-packet.ts';
+import { ipv6MulticastMac } from '../../protocol/ethernet/mac-address.ts';
+import {
+  decodeNdpFrame,
+  encodeNdpFrame,
+  isNeighborSolicitationFrame,
+  neighborAdvertisementFrameFor,
+  solicitedNodeMulticast,
+  unsolicitedNeighborAdvertisement,
+} from '../../protocol/ndp/neighbor-discovery.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import type { FrameChannel, OpenFrameChannel } from './frame-channel.ts';
+import type { Layer2Announcer, OwnedAddress } from './layer2-speaker.ts';
+import type { ResponderMetrics } from './responder-metrics.ts';
+
+export interface PacketAnnouncerOptions {
+  open: OpenFrameChannel;
+  interfaceTable: () => InterfaceTable;
+  clock: Clock;
+  log: Logger;
+  metrics: ResponderMetrics;
+  /** Delays of the takeover burst, from the moment of takeover. */
+  burstMs: readonly number[];
+  /** Periodic re-announcement of every owned address; 0 disables it. */
+  announceIntervalMs: number;
+  /** Answers per second per interface and protocol (requests above it are dropped and counted). */
+  maxAnswersPerSecond: number;
+}
+
+interface Binding {
+  name: string;
+  index: number;
+  mac: string;
+  v4: Set<bigint>;
+  v6: Set<bigint>;
+  arp: FrameChannel | undefined;
+  ndp: FrameChannel | undefined;
+  /** Solicited-node multicast MACs joined, with how many owned addresses need each. */
+  groups: Map<string, number>;
+  arpBucket: TokenBucket;
+  ndpBucket: TokenBucket;
+}
+
+export class PacketAnnouncer implements Layer2Announcer {
+  readonly #o: PacketAnnouncerOptions;
+  readonly #bindings = new Map<string, Binding>();
+  readonly #burstTimers = new Set<Timer>();
+  #periodic: Timer | undefined;
+  #closed = false;
+
+  constructor(options: PacketAnnouncerOptions) {
+    this.#o = options;
+    this.#schedulePeriodic();
+  }
+
+  update(owned: ReadonlyMap<bigint, OwnedAddress>): void {
+    if (this.#closed) return;
+    const wanted = new Map<string, { v4: Set<bigint>; v6: Set<bigint> }>();
+    for (const [address, entry] of owned) {
+      for (const name of entry.interfaces) {
+        const sets = wanted.get(name) ?? { v4: new Set<bigint>(), v6: new Set<bigint>() };
+        (familyOf(address) === 4 ? sets.v4 : sets.v6).add(address);
+        wanted.set(name, sets);
+      }
+    }
+    const table = this.#o.interfaceTable();
+    for (const name of new Set([...this.#bindings.keys(), ...wanted.keys()])) {
+      const want = wanted.get(name) ?? { v4: new Set<bigint>(), v6: new Set<bigint>() };
+      const binding = this.#binding(name, table, want.v4.size + want.v6.size > 0);
+      if (!binding) continue;
+      const added = [...want.v4, ...want.v6].filter((a) => !binding.v4.has(a) && !binding.v6.has(a));
+      // Replace the sets first: a removed address falls silent before anything else happens.
+      binding.v4 = want.v4;
+      binding.v6 = want.v6;
+      this.#syncChannels(binding);
+      for (const address of added) this.#burst(binding, address);
+      if (binding.v4.size + binding.v6.size === 0) this.#release(binding);
+    }
+  }
+
+  /** Links or addresses changed: rebind interfaces whose index or MAC changed and announce everything again. */
+  interfacesChanged(): void {
+    const table = this.#o.interfaceTable();
+    for (const binding of [...this.#bindings.values()]) {
+      const now = table.interfaces.find((i) => i.name === binding.name);
+      if (!now?.up) {
+        this.#closeChannels(binding);
+        continue;
+      }
+      if (now.index !== binding.index || now.mac !== binding.mac) {
+        this.#closeChannels(binding);
+        binding.index = now.index;
+        binding.mac = now.mac;
+      }
+      this.#syncChannels(binding);
+      for (const address of [...binding.v4, ...binding.v6]) this.#burst(binding, address);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#periodic?.cancel();
+    for (const timer of this.#burstTimers) timer.cancel();
+    for (const binding of this.#bindings.values()) this.#closeChannels(binding);
+    this.#bindings.clear();
+  }
+
+  #binding(name: string, table: InterfaceTable, create: boolean): Binding | undefined {
+    const existing = this.#bindings.get(name);
+    if (existing || !create) return existing;
+    const iface = table.interfaces.find((i) => i.name === name);
+    if (!iface) {
+      this.#o.log.warn({ interface: name }, 'interface not found; cannot announce on it');
+      return undefined;
+    }
+    const now = this.#o.clock.now();
+    const burst = Math.max(16, Math.ceil(this.#o.maxAnswersPerSecond / 10));
+    const binding: Binding = {
+      name,
+      index: iface.index,
+      mac: iface.mac,
+      v4: new Set(),
+      v6: new Set(),
+      arp: undefined,
+      ndp: undefined,
+      groups: new Map(),
+      arpBucket: new TokenBucket(this.#o.maxAnswersPerSecond, burst, now),
+      ndpBucket: new TokenBucket(this.#o.maxAnswersPerSecond, burst, now),
+    };
+    this.#bindings.set(name, binding);
+    return binding;
+  }
+
+  #syncChannels(binding: Binding): void {
+    const iface = { name: binding.name, index: binding.index };
+    try {
+      if (binding.v4.size > 0 && !binding.arp) {
+        binding.arp = this.#o.open(iface, 'arp', (frame) => {
+          this.#onArp(binding, frame);
+        });
+      } else if (binding.v4.size === 0 && binding.arp) {
+        binding.arp.close();
+        binding.arp = undefined;
+      }
+      if (binding.v6.size > 0 && !binding.ndp) {
+        binding.ndp = this.#o.open(iface, 'ndp', (frame) => {
+          this.#onNdp(binding, frame);
+        });
+        binding.groups.clear();
+      } else if (binding.v6.size === 0 && binding.ndp) {
+        binding.ndp.close();
+        binding.ndp = undefined;
+        binding.groups.clear();
+      }
+    } catch (error) {
+      this.#o.log.error({ interface: binding.name, err: (error as Error).message }, 'cannot open a packet socket');
+      return;
+    }
+    if (!binding.ndp) return;
+    const wantGroups = new Map<string, number>();
+    for (const address of binding.v6) {
+      const mac = ipv6MulticastMac(solicitedNodeMulticast(address));
+      wantGroups.set(mac, (wantGroups.get(mac) ?? 0) + 1);
+    }
+    for (const mac of wantGroups.keys()) if (!binding.groups.has(mac)) binding.ndp.addMulticast(mac);
+    for (const mac of binding.groups.keys()) if (!wantGroups.has(mac)) binding.ndp.dropMulticast(mac);
+    binding.groups = wantGroups;
+  }
+
+  #closeChannels(binding: Binding): void {
+    binding.arp?.close();
+    binding.ndp?.close();
+    binding.arp = undefined;
+    binding.ndp = undefined;
+    binding.groups.clear();
+  }
+
+  #release(binding: Binding): void {
+    this.#closeChannels(binding);
+    this.#bindings.delete(binding.name);
+  }
+
+  #announce(binding: Binding, address: bigint): void {
+    if (!binding.v4.has(address) && !binding.v6.has(address)) return;
+    try {
+      if (familyOf(address) === 4) {
+        binding.arp?.send(encodeArpFrame(gratuitousArp(binding.mac, address)));
+        this.#o.metrics.announced('arp', 1);
+      } else {
+        binding.ndp?.send(encodeNdpFrame({ source: binding.mac, message: unsolicitedNeighborAdvertisement(binding.mac, address) }));
+        this.#o.metrics.announced('ndp', 1);
+      }
+    } catch (error) {
+      this.#o.log.warn({ ip: formatIp(address), interface: binding.name, err: (error as Error).message }, 'announcement failed');
+    }
+  }
+
+  #burst(binding: Binding, address: bigint): void {
+    for (const delay of this.#o.burstMs) {
+      if (delay <= 0) {
+        this.#announce(binding, address);
+        continue;
+      }
+      const timer = this.#o.clock.after(delay, () => {
+        this.#burstTimers.delete(timer);
+        this.#announce(binding, address);
+      });
+      this.#burstTimers.add(timer);
+    }
+  }
+
+  #schedulePeriodic(): void {
+    if (this.#o.announceIntervalMs <= 0 || this.#closed) return;
+    this.#periodic = this.#o.clock.after(this.#o.announceIntervalMs, () => {
+      for (const binding of this.#bindings.values()) for (const address of [...binding.v4, ...binding.v6]) this.#announce(binding, address);
+      this.#schedulePeriodic();
+    });
+  }
+
+  #onArp(binding: Binding, bytes: Uint8Array): void {
+    const decoded = decodeArpFrame(bytes);
+    if (!decoded.ok) return;
+    const frame = decoded.value;
+    if (frame.packet.op !== 'request' || !binding.v4.has(frame.packet.targetIp)) return;
+    // Our own announcements (sender = target = the address) need no answer.
+    if (frame.packet.senderIp === frame.packet.targetIp && frame.packet.senderMac === binding.mac) return;
+    if (!binding.arpBucket.take(this.#o.clock.now())) {
+      this.#o.metrics.rateLimited('arp');
+      return;
+    }
+    binding.arp?.send(encodeArpFrame(arpReplyFrame(frame, binding.mac)));
+    this.#o.metrics.answered('arp');
+  }
+
+  #onNdp(binding: Binding, bytes: Uint8Array): void {
+    const decoded = decodeNdpFrame(bytes);
+    if (!decoded.ok || !isNeighborSolicitationFrame(decoded.value)) return;
+    const frame = decoded.value;
+    if (!binding.v6.has(frame.message.target)) return;
+    if (!binding.ndpBucket.take(this.#o.clock.now())) {
+      this.#o.metrics.rateLimited('ndp');
+      return;
+    }
+    binding.ndp?.send(encodeNdpFrame(neighborAdvertisementFrameFor(frame, binding.mac, frame.message.target)));
+    this.#o.metrics.answered('ndp');
+  }
+}
