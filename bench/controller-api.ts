@@ -73,7 +73,7 @@ try {
   for (const ns of ['steady', 'ceiling', 'burst', 'late']) await kube.core.createNamespace({ body: { metadata: { name: ns } } });
   await applyPool(kube, 'bench', { addresses: ['198.51.100.0/24', '203.0.113.0/24', '2001:db8:100::/104'] });
   // 10.x ClusterIPs come from the API server's range; they are data only.
-  const cluster = { cp, run, dir };
+  const cluster = { cp, run, dir, defer: () => undefined };
   controller = await startController(cluster, ['--log-level=warn', `--concurrency=${CONCURRENCY}`, '--quarantine=10s']);
   await sleep(1000);
   result['controller_rss_idle_mb'] = rssMb(controller.pid);

@@ -14,6 +14,8 @@ export interface ClusterFixture {
   run: Run;
   cp: ControlPlane;
   dir: string;
+  /** Registers a cleanup that runs (last registered first) before the control plane stops. */
+  defer(cleanup: () => Promise<void> | void): void;
 }
 
 /** Installs namespace, CRDs (waiting until Established) and RBAC from config/. */
@@ -29,7 +31,13 @@ export function installBase(cp: ControlPlane): void {
  * `install: false` leaves the API server empty.
  */
 export function useCluster(options: { install?: boolean } = {}): ClusterFixture {
-  const fixture = {} as ClusterFixture;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  // Filled in by `before`; until then only defer() may be used.
+  const fixture = {
+    defer: (cleanup: () => Promise<void> | void) => {
+      cleanups.push(cleanup);
+    },
+  } as unknown as ClusterFixture;
   before(async () => {
     sweepStaleRuns();
     fixture.run = registerRun();
@@ -40,6 +48,13 @@ export function useCluster(options: { install?: boolean } = {}): ClusterFixture 
   after(async () => {
     // Any of these is missing when `before` failed half-way.
     const partial = fixture as Partial<ClusterFixture>;
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('cleanup failed:', error);
+      }
+    }
     await partial.cp?.stop();
     partial.run?.close();
     if (partial.dir && process.env['BEACONLB_KEEP_LOGS']) console.log(`logs kept in ${partial.dir}`);

@@ -96,6 +96,9 @@ export const speakerCommand: Command = {
       recordEvent: (service, type, reason, message) => {
         adapter.recordServiceEvent(service, type, reason, message);
       },
+      onStaleView: () => {
+        adapter.restartWatches();
+      },
       renewIntervalMs,
       leaseDurationMs,
       fenceMarginMs: durationFlag(flags, 'fence-margin'),

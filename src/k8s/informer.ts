@@ -4,7 +4,7 @@
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient, Query } from './api/api-client.ts';
-import { describeError, errorCode } from './api/api-error.ts';
+import { ApiError, describeError, errorCode } from './api/api-error.ts';
 
 export type ChangeKind = 'add' | 'update' | 'delete';
 
@@ -72,6 +72,11 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  /** Drops the current watch and starts a new one (from the last version; a 410 relists). For stale views. */
+  restart(): void {
+    this.#abort?.abort();
+  }
+
   get(name: string, namespace?: string): T | undefined {
     return this.#store.get(`${namespace ?? ''}/${name}`);
   }
@@ -113,6 +118,8 @@ export class Informer<T extends KubeObject> {
         );
       } catch (error) {
         if (this.#isStopped()) break;
+        // restart(): watch again at once, from the last version.
+        if (error instanceof ApiError && error.reason === 'Aborted') continue;
         if (errorCode(error) === 410) {
           needList = true;
           this.#o.log.debug({ path: this.#o.path }, 'watch expired (410); relisting');

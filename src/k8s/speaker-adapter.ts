@@ -67,6 +67,11 @@ export class SpeakerAdapter {
     for (const informer of this.#informers) informer.stop();
   }
 
+  /** Reconnects every watch: after a partition, established watches may be silently dead. */
+  restartWatches(): void {
+    for (const informer of this.#informers) informer.restart();
+  }
+
   async synced(): Promise<void> {
     await Promise.all(this.#informers.map((i) => i.synced));
   }

@@ -47,6 +47,8 @@ export interface Layer2SpeakerOptions {
   interfaceTable: () => InterfaceTable;
   announcer: Layer2Announcer;
   recordEvent: (service: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** The view went stale (own renewals not seen through the watch): reconnect the watches. */
+  onStaleView: () => void;
   renewIntervalMs: number;
   leaseDurationMs: number;
   /** Fence this long before peers could consider this node dead. */
@@ -67,6 +69,7 @@ export class Layer2Speaker {
   #stopped = false;
   /** Start time (monotonic) of the last renewal that succeeded: a lower bound of when the server stored it. */
   #lastRenewStart = Number.NEGATIVE_INFINITY;
+  #lastWatchRestart = Number.NEGATIVE_INFINITY;
   /** Fenced until the first renewal succeeds. */
   #wasFenced = true;
   #renewTimer: Timer | undefined;
@@ -139,8 +142,20 @@ export class Layer2Speaker {
     this.#renewTimer = this.#o.clock.after(next, () => void this.#renewLoop());
   }
 
+  /**
+   * Fenced when the own renewals did not succeed in time (peers may soon call us dead), or when our own view is
+   * stale: a renewal we made has not come back through our own Lease watch within leaseDuration - margin. With a
+   * stale watch we would also miss peers' renewals and wrongly call them dead, so we must not answer.
+   */
   #isFenced(now: number): boolean {
-    return selfFenced(this.#lastRenewStart, now, this.#o.leaseDurationMs, this.#o.fenceMarginMs);
+    const renewedInTime = !selfFenced(this.#lastRenewStart, now, this.#o.leaseDurationMs, this.#o.fenceMarginMs);
+    const viewFresh = this.#liveness.liveNodes(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs).has(this.#o.node);
+    if (renewedInTime && !viewFresh && this.#lastRenewStart > Number.NEGATIVE_INFINITY && now - this.#lastWatchRestart > this.#o.leaseDurationMs) {
+      this.#lastWatchRestart = now;
+      this.#o.log.warn({ node: this.#o.node }, 'own renewals do not come back through the watch; reconnecting watches');
+      this.#o.onStaleView();
+    }
+    return !renewedInTime || !viewFresh;
   }
 
   #recompute(): void {
@@ -158,7 +173,7 @@ export class Layer2Speaker {
     if (fenced !== this.#wasFenced) {
       this.#wasFenced = fenced;
       this.#o.metrics.fenced(fenced);
-      if (fenced) this.#o.log.warn({ node: this.#o.node }, 'fenced: own lease not renewed in time; answering nothing');
+      if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
       else this.#o.log.info({ node: this.#o.node }, 'own lease renewed; answering');
     }
     if (fenced || this.#leaving) live.delete(this.#o.node);
@@ -182,7 +197,8 @@ export class Layer2Speaker {
     this.#expiryTimer?.cancel();
     const expiry = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);
     const fenceAt = this.#lastRenewStart + this.#o.leaseDurationMs - this.#o.fenceMarginMs;
-    const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt);
+    const staleViewAt = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
+    const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, staleViewAt ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt);
     if (Number.isFinite(wakeAt)) {
       this.#expiryTimer = this.#o.clock.after(Math.max(0, wakeAt - now) + 1, () => {
         this.changed();
