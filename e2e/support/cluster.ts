@@ -10,6 +10,11 @@ import { registerRun, sweepStaleRuns, type Run } from '../../src/lab/run-registr
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const INSTALL_NAMESPACE = 'beaconlb-system';
 
+/** The CLI entry point: TypeScript as tests run it, or with BEACONLB_COMPILED=1 the build (`npm run build`) as the image runs it. */
+export function mainEntry(): string {
+  return process.env['BEACONLB_COMPILED'] ? join(REPO_ROOT, 'dist/cmd/main.js') : join(REPO_ROOT, 'src/cmd/main.ts');
+}
+
 export interface ClusterFixture {
   run: Run;
   cp: ControlPlane;

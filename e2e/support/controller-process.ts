@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from '../../src/lab/managed-process.ts';
 import { freePort } from '../../src/lab/free-port.ts';
 import type { ClusterFixture } from './cluster.ts';
-import { INSTALL_NAMESPACE, REPO_ROOT } from './cluster.ts';
+import { INSTALL_NAMESPACE, REPO_ROOT, mainEntry } from './cluster.ts';
 import { waitFor } from './kube.ts';
 
 export interface ControllerProcess extends ManagedProcess {
@@ -21,7 +21,7 @@ export async function startController(cluster: ClusterFixture, args: readonly st
     name,
     command: join(REPO_ROOT, 'node_modules/.bin/node'),
     args: [
-      join(REPO_ROOT, 'src/cmd/main.ts'),
+      mainEntry(),
       'controller',
       `--kubeconfig=${kubeconfig}`,
       `--metrics-address=127.0.0.1:${port}`,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from '../../src/lab/managed-process.ts';
 import type { Host } from '../../src/lab/test-bed.ts';
 import type { ClusterFixture } from './cluster.ts';
-import { INSTALL_NAMESPACE, REPO_ROOT } from './cluster.ts';
+import { INSTALL_NAMESPACE, REPO_ROOT, mainEntry } from './cluster.ts';
 import { waitFor } from './kube.ts';
 import { unixGet } from './unix-http.ts';
 
@@ -20,7 +20,7 @@ export async function startSpeaker(cluster: ClusterFixture, host: Host, args: re
     name: `speaker-${host.role}`,
     command: join(REPO_ROOT, 'node_modules/.bin/node'),
     args: [
-      join(REPO_ROOT, 'src/cmd/main.ts'),
+      mainEntry(),
       'speaker',
       `--kubeconfig=${kubeconfig}`,
       `--node-name=${host.role}`,

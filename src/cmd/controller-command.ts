@@ -67,12 +67,12 @@ export const controllerCommand: Command = {
         poolStatusIntervalMs: 1000,
       });
       controller.start();
-      leader.set(1);
+      leader.set({}, 1);
     };
     const follow = (): void => {
       const stopping = controller;
       controller = undefined;
-      leader.set(0);
+      leader.set({}, 0);
       void stopping?.stop(0);
     };
 

@@ -1,21 +1,20 @@
 // Prometheus metrics of the controller (names: beaconlb_<area>_<thing>_<unit>).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MetricsRegistry, type Gauge } from '../platform/metrics-registry.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 
-export function controllerPrometheus(): { registry: Registry; metrics: ControllerMetrics; leader: Gauge } {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'beaconlb_controller_' });
-  const inUse = new Gauge({ name: 'beaconlb_allocator_addresses_in_use', help: 'Addresses assigned to Services, per pool and family.', labelNames: ['pool', 'family'], registers: [registry] });
-  const available = new Gauge({ name: 'beaconlb_allocator_addresses_available', help: 'Addresses free to assign, per pool and family.', labelNames: ['pool', 'family'], registers: [registry] });
-  const latency = new Histogram({
-    name: 'beaconlb_allocator_allocation_duration_seconds',
-    help: 'From the start of a reconcile that assigned an address to its status write.',
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const failures = new Counter({ name: 'beaconlb_allocator_failures_total', help: 'Allocation failures by reason.', labelNames: ['reason'], registers: [registry] });
-  const writes = new Counter({ name: 'beaconlb_controller_status_writes_total', help: 'Service status writes by result.', labelNames: ['result'], registers: [registry] });
-  const leader = new Gauge({ name: 'beaconlb_controller_leader', help: '1 while this replica is the leader.', registers: [registry] });
+export function controllerPrometheus(): { registry: MetricsRegistry; metrics: ControllerMetrics; leader: Gauge } {
+  const registry = new MetricsRegistry();
+  const inUse = registry.gauge('beaconlb_allocator_addresses_in_use', 'Addresses assigned to Services, per pool and family.');
+  const available = registry.gauge('beaconlb_allocator_addresses_available', 'Addresses free to assign, per pool and family.');
+  const latency = registry.histogram(
+    'beaconlb_allocator_allocation_duration_seconds',
+    'From the start of a reconcile that assigned an address to its status write.',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  const failures = registry.counter('beaconlb_allocator_failures_total', 'Allocation failures by reason.');
+  const writes = registry.counter('beaconlb_controller_status_writes_total', 'Service status writes by result.');
+  const leader = registry.gauge('beaconlb_controller_leader', '1 while this replica is the leader.');
+  leader.set({}, 0);
   return {
     registry,
     leader,

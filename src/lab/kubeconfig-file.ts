@@ -1,6 +1,5 @@
 // Writes kubeconfig files for the test control plane: the admin (client certificate) and ServiceAccounts (token).
 import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
 
 export type KubeconfigUser = { clientCertificate: string; clientKey: string } | { token: string };
 
@@ -17,6 +16,7 @@ export function writeKubeconfig(path: string, server: string, caCert: string, us
     contexts: [{ name: userName, context: { cluster: 'beaconlb-lab', user: userName } }],
     'current-context': userName,
   };
-  writeFileSync(path, stringify(config), { mode: 0o600 });
+  // JSON is valid YAML for kubectl, and Beacon LB reads it without a YAML parser.
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return path;
 }

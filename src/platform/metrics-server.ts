@@ -2,12 +2,12 @@
 // (the component is ready: caches synced, or whatever the component says).
 import { createServer, type Server } from 'node:http';
 import { rmSync } from 'node:fs';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from './metrics-registry.ts';
 
 export interface MetricsServerOptions {
   /** host:port, :port, or unix:/path (a Unix socket, reachable across network namespaces) */
   address: string;
-  registry: Registry;
+  registry: MetricsRegistry;
   ready: () => boolean;
 }
 
@@ -23,16 +23,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      options.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { 'Content-Type': options.registry.contentType });
-          res.end(text);
-        })
-        .catch((error: unknown) => {
-          res.writeHead(500);
-          res.end(String(error));
-        });
+      res.writeHead(200, { 'Content-Type': options.registry.contentType });
+      res.end(options.registry.render());
       return;
     }
     if (path === '/healthz') {

@@ -3,7 +3,7 @@
 // so a token file is re-read when it is older than a minute.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 
 export interface Connection {
   server: URL;
@@ -44,8 +44,18 @@ function tokenFromFile(path: string): () => string {
   };
 }
 
+/** JSON is valid YAML: kubeconfigs written as JSON need no YAML parser (it costs 14 MB of RSS to load). */
+function parseKubeconfig(text: string): KubeconfigFile {
+  try {
+    return JSON.parse(text) as KubeconfigFile;
+  } catch {
+    const yaml = createRequire(import.meta.url)('yaml') as { parse: (t: string) => unknown };
+    return yaml.parse(text) as KubeconfigFile;
+  }
+}
+
 export function connectionFromKubeconfig(path: string): Connection {
-  const file = parse(readFileSync(path, 'utf8')) as KubeconfigFile;
+  const file = parseKubeconfig(readFileSync(path, 'utf8'));
   const base = dirname(path);
   const resolve = (p: string): string => (isAbsolute(p) ? p : join(base, p));
   const contextName = file['current-context'];

@@ -14,6 +14,9 @@ import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import { chooseInterfaces } from './interface-choice.ts';
 
+/** Minimum time between two ownership passes (bounds the work of event bursts; adds at most this to reactions). */
+const RECOMPUTE_SPACING_MS = 50;
+
 export interface OwnedAddress {
   interfaces: string[];
   services: string[];
@@ -70,6 +73,7 @@ export class Layer2Speaker {
   /** Start time (monotonic) of the last renewal that succeeded: a lower bound of when the server stored it. */
   #lastRenewStart = Number.NEGATIVE_INFINITY;
   #lastWatchRestart = Number.NEGATIVE_INFINITY;
+  #lastRecompute = Number.NEGATIVE_INFINITY;
   /** Fenced until the first renewal succeeds. */
   #wasFenced = true;
   #renewTimer: Timer | undefined;
@@ -89,10 +93,14 @@ export class Layer2Speaker {
     });
   }
 
-  /** Something the speaker reads changed: recompute soon (coalesced). */
+  /**
+   * Something the speaker reads changed: recompute on the next tick, or, within RECOMPUTE_SPACING_MS of the last
+   * pass, once at its end: a burst of Service events costs a few passes, not one per event.
+   */
   changed(): void {
     if (this.#recomputeTimer || this.#stopped) return;
-    this.#recomputeTimer = this.#o.clock.after(0, () => {
+    const wait = Math.max(0, this.#lastRecompute + RECOMPUTE_SPACING_MS - this.#o.clock.now());
+    this.#recomputeTimer = this.#o.clock.after(wait, () => {
       this.#recomputeTimer = undefined;
       this.#recompute();
     });
@@ -161,6 +169,7 @@ export class Layer2Speaker {
   #recompute(): void {
     if (this.#stopped) return;
     const now = this.#o.clock.now();
+    this.#lastRecompute = now;
     const seen = new Set<string>();
     for (const peer of this.#o.peers()) {
       seen.add(peer.node);

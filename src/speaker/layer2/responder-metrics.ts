@@ -1,4 +1,4 @@
-// What the ARP / NDP responder reports; implemented with prom-client in speaker-prometheus.ts.
+// What the ARP / NDP responder reports; implemented in speaker-prometheus.ts.
 export type Layer2Protocol = 'arp' | 'ndp';
 
 export interface ResponderMetrics {

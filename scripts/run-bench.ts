@@ -1,0 +1,55 @@
+// `npm run bench`: builds the image's JavaScript, runs every benchmark in bench/ (each prints one JSON object),
+// writes them to bench/results/latest.json and prints each figure next to its goal.
+// Flags are passed through: --quick runs smaller sizes (for a smoke run).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const quick = process.argv.includes('--quick');
+const node = process.execPath;
+
+const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
+  { name: 'allocator', args: ['bench/allocator.ts'], flags: ['--expose-gc'] },
+  { name: 'election', args: ['bench/election.ts'] },
+  { name: 'controller-api', args: ['bench/controller-api.ts', ...(quick ? ['--services', '500', '--steady', '5'] : [])] },
+  { name: 'speaker-layer2', args: ['bench/speaker-layer2.ts', ...(quick ? ['--trials', '3', '--addresses', '500'] : [])] },
+];
+
+const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(1);
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), quick };
+for (const bench of benches) {
+  console.error(`== ${bench.name}`);
+  const res = spawnSync(node, [...(bench.flags ?? []), ...bench.args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, BEACONLB_COMPILED: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  try {
+    results[bench.name] = JSON.parse(res.stdout);
+  } catch {
+    results[bench.name] = { error: `exit ${res.status}`, output: res.stdout.slice(-2000) };
+  }
+}
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+/** Prints every numeric leaf; a leaf named goal_* is shown beside its sibling. */
+function table(prefix: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const entries = Object.entries(value as Record<string, unknown>);
+  const goals = new Map(entries.filter(([k]) => k.startsWith('goal_')).map(([k, v]) => [k.slice(5), v]));
+  for (const [key, v] of entries) {
+    if (key.startsWith('goal_')) continue;
+    if (typeof v === 'number') {
+      const goal = goals.get(key) ?? (goals.size === 1 ? [...goals.values()][0] : undefined);
+      console.log(`${`${prefix}${key}`.padEnd(64)} ${String(v).padStart(12)}${goal === undefined ? '' : `   goal ${String(goal)}`}`);
+    } else table(`${prefix}${key}.`, v);
+  }
+}
+table('', results);
+console.log(`\nwritten to bench/results/latest.json`);

@@ -1,0 +1,236 @@
+// Test doubles for the layer-2 speaker and announcer tests: a manual clock, fake frame channels that record what
+// is sent and which multicast groups are joined, recording metrics and a silent logger. Imported by the *.test.ts
+// files beside it; nothing here touches a socket or a real timer (settle only yields to the microtask queue).
+import type { Clock, Timer } from '../../core/clock.ts';
+import { createLogger, type Logger } from '../../platform/logger.ts';
+import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
+import type { Layer2Metrics } from './layer2-speaker.ts';
+import type { Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
+
+interface PendingTimer {
+  readonly at: number;
+  readonly seq: number;
+  readonly fn: () => void;
+  cancelled: boolean;
+}
+
+/** Lets every queued promise continuation run (setImmediate comes after the whole microtask queue). */
+export function flushMicrotasks(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+}
+
+/**
+ * A Clock that moves only when told. Timers fire in order of due time, then of creation; a timer started by a
+ * firing timer fires in the same advance when it falls due within it.
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #seq = 0;
+  #timers: PendingTimer[] = [];
+  readonly #wallEpochMs: number;
+
+  constructor(startMs = 0, wallEpochMs = Date.UTC(2025, 0, 1)) {
+    this.#now = startMs;
+    this.#wallEpochMs = wallEpochMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  wallTime(): Date {
+    return new Date(this.#wallEpochMs + this.#now);
+  }
+
+  after(ms: number, fn: () => void): Timer {
+    const timer: PendingTimer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn, cancelled: false };
+    this.#timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+
+  /** Timers started and neither fired nor cancelled. */
+  get pendingTimers(): number {
+    return this.#timers.filter((t) => !t.cancelled).length;
+  }
+
+  /** Moves time forward by `ms`, firing every timer due by then, in order, synchronously. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (let due = this.#takeNextDue(target); due; due = this.#takeNextDue(target)) {
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = target;
+  }
+
+  /**
+   * Like advance, but lets promise continuations run before and after each timer, as the event loop would: code
+   * that awaits a promise resolved by a timer resumes at that timer's time, not at the end of the advance.
+   */
+  async settle(ms = 0): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      await flushMicrotasks();
+      const due = this.#takeNextDue(target);
+      if (!due) break;
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = target;
+  }
+
+  /** Moves time forward by `ms` WITHOUT firing timers: an event loop that is late, for the instant it is late. */
+  stall(ms: number): void {
+    this.#now += ms;
+  }
+
+  #takeNextDue(until: number): PendingTimer | undefined {
+    this.#timers = this.#timers.filter((t) => !t.cancelled);
+    let next: PendingTimer | undefined;
+    for (const timer of this.#timers) {
+      if (timer.at > until) continue;
+      if (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq)) next = timer;
+    }
+    if (next) {
+      const taken = next;
+      this.#timers = this.#timers.filter((t) => t !== taken);
+    }
+    return next;
+  }
+}
+
+/** One opened FrameChannel: what the announcer sent on it and which multicast groups it holds. */
+export interface FakeFrameChannel extends FrameChannel {
+  readonly iface: { readonly name: string; readonly index: number };
+  readonly kind: ChannelKind;
+  /** Every frame sent, in order. */
+  readonly sent: Uint8Array[];
+  /** Multicast MACs joined and not dropped. */
+  readonly memberships: Set<string>;
+  /** Every addMulticast and dropMulticast call, in order. */
+  readonly membershipCalls: Array<{ op: 'add' | 'drop'; mac: string }>;
+  readonly closed: boolean;
+  /** A frame arrives from the wire (ignored once the channel is closed, as a closed socket would). */
+  receive(frame: Uint8Array): void;
+}
+
+/**
+ * The OpenFrameChannel of a fake machine: every channel ever opened is kept, so a test can find the open one per
+ * interface and kind, and see frames sent on channels closed since. Sending on a closed channel throws, as on a
+ * closed socket.
+ */
+export class FakeFrameChannels {
+  readonly opened: FakeFrameChannel[] = [];
+  /** When it returns true for an interface and kind, open throws (a socket that cannot be opened). */
+  failOpen: (iface: { name: string; index: number }, kind: ChannelKind) => boolean = () => false;
+
+  readonly open: OpenFrameChannel = (iface, kind, onFrame) => {
+    if (this.failOpen(iface, kind)) throw new Error(`${iface.name}: cannot open a ${kind} socket (fake)`);
+    let closed = false;
+    const sent: Uint8Array[] = [];
+    const memberships = new Set<string>();
+    const membershipCalls: Array<{ op: 'add' | 'drop'; mac: string }> = [];
+    const channel: FakeFrameChannel = {
+      iface: { name: iface.name, index: iface.index },
+      kind,
+      sent,
+      memberships,
+      membershipCalls,
+      get closed() {
+        return closed;
+      },
+      send(frame) {
+        if (closed) throw new Error(`${iface.name}: send on a closed ${kind} channel`);
+        sent.push(Uint8Array.from(frame));
+      },
+      addMulticast(mac) {
+        if (closed) throw new Error(`${iface.name}: addMulticast on a closed ${kind} channel`);
+        memberships.add(mac);
+        membershipCalls.push({ op: 'add', mac });
+      },
+      dropMulticast(mac) {
+        if (closed) throw new Error(`${iface.name}: dropMulticast on a closed ${kind} channel`);
+        memberships.delete(mac);
+        membershipCalls.push({ op: 'drop', mac });
+      },
+      close() {
+        closed = true;
+      },
+      receive(frame) {
+        if (!closed) onFrame(frame);
+      },
+    };
+    this.opened.push(channel);
+    return channel;
+  };
+
+  /** The open channel of `kind` on interface `name`, if any. */
+  channel(name: string, kind: ChannelKind): FakeFrameChannel | undefined {
+    return this.opened.find((c) => c.iface.name === name && c.kind === kind && !c.closed);
+  }
+
+  /** Open channels, as `name/kind`, sorted. */
+  openChannels(): string[] {
+    return this.opened
+      .filter((c) => !c.closed)
+      .map((c) => `${c.iface.name}/${c.kind}`)
+      .sort();
+  }
+
+  /** Every frame sent on interface `name` over channels of `kind`, open or closed since, in order of channel opening. */
+  sentOn(name: string, kind: ChannelKind): Uint8Array[] {
+    return this.opened.filter((c) => c.iface.name === name && c.kind === kind).flatMap((c) => c.sent);
+  }
+
+  /** Forgets the frames sent so far (memberships stay). */
+  clearSent(): void {
+    for (const channel of this.opened) channel.sent.length = 0;
+  }
+}
+
+/** ResponderMetrics and Layer2Metrics that remember what they were told. */
+export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
+  readonly answers: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
+  readonly announcements: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
+  readonly limited: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
+  /** Every value reported by owned(), in order. */
+  readonly ownedCounts: number[] = [];
+  readonly ownershipChanges: Record<'gained' | 'lost', number> = { gained: 0, lost: 0 };
+  /** Every value reported by fenced(), in order (reported on change only). */
+  readonly fencedChanges: boolean[] = [];
+
+  answered(protocol: Layer2Protocol): void {
+    this.answers[protocol]++;
+  }
+
+  announced(protocol: Layer2Protocol, count: number): void {
+    this.announcements[protocol] += count;
+  }
+
+  rateLimited(protocol: Layer2Protocol): void {
+    this.limited[protocol]++;
+  }
+
+  owned(count: number): void {
+    this.ownedCounts.push(count);
+  }
+
+  ownershipChange(kind: 'gained' | 'lost'): void {
+    this.ownershipChanges[kind]++;
+  }
+
+  fenced(fenced: boolean): void {
+    this.fencedChanges.push(fenced);
+  }
+}
+
+/** A pino logger that writes nothing. */
+export function silentLogger(): Logger {
+  return createLogger({ level: 'silent', component: 'test' });
+}
