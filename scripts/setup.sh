@@ -8,7 +8,7 @@ cd "$root"
 
 # command -> Debian package
 declare -A needed=(
-  [ip]=iproute2 [arping]=iputils-arping [ping]=iputils-ping [ndisc6]=ndisc6 [tcpdump]=tcpdump [nft]=nftables
+  [ip]=iproute2 [arping]=iputils-arping [ping]=iputils-ping [curl]=curl [ndisc6]=ndisc6 [tcpdump]=tcpdump [nft]=nftables
   [gobgpd]=gobgpd [bird]=bird2 [vtysh]=frr [openssl]=openssl [socat]=socat [make]=build-essential [cc]=build-essential
   [python3]=python3 [pkill]=procps
 )

@@ -5,15 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startControlPlane, type ControlPlane } from '../../src/lab/control-plane.ts';
+import { installBase } from '../../src/lab/install-base.ts';
 import { registerRun, sweepStaleRuns, type Run } from '../../src/lab/run-registry.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
-export const INSTALL_NAMESPACE = 'beaconlb-system';
+export { INSTALL_NAMESPACE } from '../../src/lab/component-process.ts';
 
-/** The CLI entry point: TypeScript as tests run it, or with BEACONLB_COMPILED=1 the build (`npm run build`) as the image runs it. */
-export function mainEntry(): string {
-  return process.env['BEACONLB_COMPILED'] ? join(REPO_ROOT, 'dist/cmd/main.js') : join(REPO_ROOT, 'src/cmd/main.ts');
-}
 
 export interface ClusterFixture {
   run: Run;
@@ -23,13 +20,7 @@ export interface ClusterFixture {
   defer(cleanup: () => Promise<void> | void): void;
 }
 
-/** Installs namespace, CRDs (waiting until Established) and RBAC from config/. */
-export function installBase(cp: ControlPlane): void {
-  cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/namespace')]);
-  cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/crd')]);
-  cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '-l', 'app.kubernetes.io/name=beaconlb']);
-  cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/rbac')]);
-}
+export { installBase } from '../../src/lab/install-base.ts';
 
 /**
  * Registers before/after hooks of the current suite; the returned object is filled in by `before`.

@@ -1,6 +1,6 @@
 // API access for tests: typed clients on the admin kubeconfig, and bounded waiting.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Service } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../../src/lab/wait-until.ts';
 import type { ControlPlane } from '../../src/lab/control-plane.ts';
 
 export interface Kube {
@@ -14,23 +14,8 @@ export function kubeClients(cp: ControlPlane): Kube {
   return { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
 }
 
-/** Polls `probe` every 25 ms until it returns a value other than undefined; throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (performance.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
-    }
-    await sleep(25);
-  }
-}
+/** Polls `probe` until it returns a value other than undefined; throws after `timeoutMs`. */
+export const waitFor = waitUntil;
 
 export const ingressIps = (svc: V1Service): string[] => (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
 

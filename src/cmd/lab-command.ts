@@ -1,8 +1,53 @@
+// `beaconlb lab up|down|failover|status`: a local cluster with Beacon LB in network namespaces (see docs/lab.md).
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
-import { notYet } from './not-yet.ts';
+import { integerFlag, stringFlag } from './flag-values.ts';
+import { createLogger } from '../platform/logger.ts';
+import { readLabState, type LabState } from '../lab/lab-state.ts';
+import { superviseLab } from '../lab/lab-supervisor.ts';
+import { execIn } from '../lab/netns.ts';
+import { sweepStaleRuns } from '../lab/run-registry.ts';
+import { controlPlaneBinaries } from '../lab/control-plane.ts';
+import { mainEntry } from '../lab/component-process.ts';
 
-const actions = ['up', 'down', 'failover', 'status'] as const;
+const actions = ['up', 'down', 'failover', 'status', 'supervise'] as const;
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function answeringNode(state: LabState, ip: string): Promise<string | undefined> {
+  const client = state.client?.ns ?? '';
+  const res = ip.includes(':')
+    ? await execIn(client, ['ndisc6', '-m', '-n', '-r', '1', '-w', '500', ip, 'eth0'], 3000)
+    : await execIn(client, ['arping', '-c', '1', '-w', '1', '-I', 'eth0', ip], 3000);
+  const macs = [...res.stdout.matchAll(/(?:reply from \S+ \[|Target link-layer address: )([0-9A-Fa-f:]+)/g)].map((m) => (m[1] ?? '').toLowerCase());
+  const names = [...new Set(macs)].map((mac) => state.nodes?.find((n) => n.mac === mac)?.name ?? mac);
+  return names.length ? names.join('+') : undefined;
+}
+
+async function curl(ns: string, ip: string): Promise<string> {
+  const url = ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
+  const res = await execIn(ns, ['curl', '-s', '-g', '--max-time', '3', url], 5000);
+  return res.code === 0 ? res.stdout.trim() : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`;
+}
+
+async function printStatus(state: LabState): Promise<void> {
+  console.log(`Beacon LB lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes, a router, two clients`);
+  console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get svc,ippools -A`);
+  for (const [svc, ips] of Object.entries(state.services ?? {})) {
+    for (const ip of ips) console.log(`  ${svc.padEnd(12)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`);
+  }
+  console.log('  BGP:       not yet (the BGP speaker is in progress; see README.md)');
+}
 
 export const labCommand: Command = {
   name: 'lab',
@@ -10,14 +55,105 @@ export const labCommand: Command = {
   usage: 'lab <up|down|failover|status> [flags]',
   flags: {
     nodes: { type: 'string', description: 'Number of node namespaces.', default: '3' },
-    router: { type: 'string', description: 'BGP router implementation in the router namespace: bird or frr.', default: 'bird' },
     'state-dir': { type: 'string', description: 'Where the lab keeps its state and logs.', default: '/var/lib/beaconlb-lab' },
   },
-  run(_flags, positionals) {
+  async run(flags, positionals) {
     const action = positionals[0];
     if (!action || !(actions as readonly string[]).includes(action)) {
-      throw new UsageError(`expected one of ${actions.join(', ')}, got ${action ?? 'nothing'}`);
+      throw new UsageError(`expected one of up, down, failover, status, got ${action ?? 'nothing'}`);
     }
-    return Promise.resolve(notYet(`lab ${action}`, 'the lab issue'));
+    const dir = stringFlag(flags, 'state-dir');
+    const state = readLabState(dir);
+    const running = state !== undefined && alive(state.supervisorPid);
+
+    if (action === 'supervise') {
+      return superviseLab(dir, integerFlag(flags, 'nodes'), createLogger({ level: 'info', component: 'lab' }));
+    }
+    if (action === 'up') {
+      if (running && state.phase === 'ready') {
+        await printStatus(state);
+        return 0;
+      }
+      if (running) throw new UsageError(`a lab is ${state.phase} (supervisor pid ${state.supervisorPid}); run lab down first`);
+      controlPlaneBinaries(); // builds or finds the control plane first, with its progress on the terminal
+      mkdirSync(join(dir, 'logs'), { recursive: true });
+      const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
+      const child = spawn(process.execPath, [mainEntry(), 'lab', 'supervise', `--state-dir=${dir}`, `--nodes=${integerFlag(flags, 'nodes')}`], {
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
+      closeSync(log);
+      child.unref();
+      process.stdout.write('starting the lab ');
+      let current: LabState | undefined;
+      for (let i = 0; i < 240; i++) {
+        await sleep(500);
+        current = readLabState(dir);
+        if (current && current.supervisorPid === child.pid && (current.phase === 'ready' || current.phase === 'failed')) break;
+        if (child.exitCode !== null) break;
+        process.stdout.write('.');
+      }
+      process.stdout.write('\n');
+      if (current === undefined || current.phase !== 'ready') {
+        console.error(`the lab did not start: ${current?.error ?? 'see the log'}\n  log: ${join(dir, 'logs', 'supervisor.log')}`);
+        return 1;
+      }
+      await printStatus(current);
+      const client = current.client?.ns ?? '';
+      console.log('\nFrom the client on the nodes\' segment:');
+      for (const ip of current.services?.['demo/hello'] ?? []) {
+        const url = ip.includes(':') ? `'http://[${ip}]/'` : `http://${ip}/`;
+        console.log(`  $ ip netns exec ${client} curl -s -g ${url}`);
+        console.log(`  ${await curl(client, ip)}`);
+      }
+      console.log(`\nNext: bin/beaconlb lab failover   (kills the owner's speaker and times the takeover)`);
+      console.log(`      bin/beaconlb lab status | bin/beaconlb lab down`);
+      return 0;
+    }
+    if (action === 'status') {
+      if (!running) {
+        console.log('no lab is running (bin/beaconlb lab up)');
+        return 1;
+      }
+      await printStatus(state);
+      return 0;
+    }
+    if (action === 'failover') {
+      if (!running || state.phase !== 'ready') {
+        console.log('no lab is running (bin/beaconlb lab up)');
+        return 1;
+      }
+      const ip = (state.services?.['demo/hello'] ?? [])[0];
+      if (!ip) return 1;
+      const owner = await answeringNode(state, ip);
+      const node = state.nodes?.find((n) => n.name === owner);
+      if (!node?.speakerPid) {
+        console.log(`cannot tell which node owns ${ip} (answered by ${owner ?? 'nobody'})`);
+        return 1;
+      }
+      console.log(`${ip} is answered by ${node.name}; killing its speaker (kill -9, pid ${node.speakerPid})`);
+      const killed = performance.now();
+      process.kill(node.speakerPid, 'SIGKILL');
+      for (let i = 0; i < 200; i++) {
+        const now = await answeringNode(state, ip);
+        if (now && now !== node.name && !now.includes('+')) {
+          console.log(`${now} took over ${ip} after ${((performance.now() - killed) / 1000).toFixed(2)} s (lease duration 3 s); the client says: ${await curl(state.client?.ns ?? '', ip)}`);
+          console.log(`the lab restarts ${node.name}'s speaker, as its DaemonSet would`);
+          return 0;
+        }
+        await sleep(50);
+      }
+      console.log('no other node took over within 10 s');
+      return 1;
+    }
+    // down
+    if (running) {
+      process.kill(state.supervisorPid, 'SIGTERM');
+      for (let i = 0; i < 600 && alive(state.supervisorPid); i++) await sleep(50);
+      if (alive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGKILL');
+    }
+    const swept = sweepStaleRuns();
+    console.log(`lab down${swept.length ? ` (removed ${swept.length} leftover namespaces)` : ''}`);
+    return 0;
   },
 };

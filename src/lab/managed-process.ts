@@ -27,7 +27,7 @@ export interface ManagedProcess {
   running(): boolean;
   /** SIGTERM, then SIGKILL to the process group after `graceMs`; resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
-  /** SIGKILL to the process group at once. */
+  /** SIGKILL to the process group at once (no SIGTERM first: the process gets no chance to react). */
   kill(): Promise<void>;
   /** The last lines of its log, for error messages. */
   tail(lines?: number): string;
@@ -85,7 +85,10 @@ export function startProcess(options: ManagedProcessOptions): ManagedProcess {
     exited,
     running: () => alive,
     stop,
-    kill: () => stop(0),
+    kill: async () => {
+      if (pid > 0) signalGroup('SIGKILL');
+      await exited;
+    },
     tail,
   };
 }

@@ -1,0 +1,79 @@
+// Starts Beacon LB's own components as processes, as a cluster would run them: the controller (on loopback, like
+// a Pod with network access to the API server) and a speaker inside a node's network namespace (host network),
+// each under its ServiceAccount of config/rbac.
+import { join } from 'node:path';
+import type { ControlPlane } from './control-plane.ts';
+import { freePort } from './free-port.ts';
+import { startProcess, type ManagedProcess } from './managed-process.ts';
+import type { Run } from './run-registry.ts';
+import type { Host } from './test-bed.ts';
+import { unixGet } from './unix-http.ts';
+import { waitUntil } from './wait-until.ts';
+
+export const INSTALL_NAMESPACE = 'beaconlb-system';
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+export interface ComponentProcess extends ManagedProcess {
+  metrics(): Promise<string>;
+}
+
+export interface ComponentContext {
+  cp: ControlPlane;
+  run: Run;
+  /** Logs, sockets and kubeconfigs go here. */
+  dir: string;
+}
+
+/** The CLI entry point: TypeScript, or with BEACONLB_COMPILED=1 the build (`npm run build`) as the image runs it. */
+export function mainEntry(): string {
+  return process.env['BEACONLB_COMPILED'] ? join(REPO_ROOT, 'dist/cmd/main.js') : join(REPO_ROOT, 'src/cmd/main.ts');
+}
+
+const nodeBinary = (): string => join(REPO_ROOT, 'node_modules/.bin/node');
+
+let controllers = 0;
+
+export async function startControllerProcess(ctx: ComponentContext, args: readonly string[] = []): Promise<ComponentProcess> {
+  const kubeconfig = ctx.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller');
+  const port = await freePort();
+  const name = `controller-${++controllers}`;
+  const p = startProcess({
+    name,
+    command: nodeBinary(),
+    args: [mainEntry(), 'controller', `--kubeconfig=${kubeconfig}`, `--metrics-address=127.0.0.1:${port}`, `--identity=${name}`, '--log-level=debug', ...args],
+    logFile: join(ctx.dir, `${name}.log`),
+  });
+  ctx.run.recordProcess(p.pid);
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntil(`${name} to be ready`, async () => {
+    if (!p.running()) throw new Error(`${name} exited: ${p.tail()}`);
+    const res = await fetch(`${base}/readyz`).catch(() => undefined);
+    return res?.ok ? true : undefined;
+  }, 20_000);
+  return { ...p, metrics: async () => (await fetch(`${base}/metrics`)).text() };
+}
+
+export async function startSpeakerProcess(ctx: ComponentContext, host: Host, args: readonly string[] = []): Promise<ComponentProcess> {
+  const kubeconfig = ctx.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker');
+  const socket = join(ctx.dir, `speaker-${host.role}.sock`);
+  const p = startProcess({
+    name: `speaker-${host.role}`,
+    command: nodeBinary(),
+    args: [mainEntry(), 'speaker', `--kubeconfig=${kubeconfig}`, `--node-name=${host.role}`, `--metrics-address=unix:${socket}`, '--log-level=debug', ...args],
+    netns: host.ns,
+    logFile: join(ctx.dir, `speaker-${host.role}.log`),
+  });
+  ctx.run.recordProcess(p.pid);
+  await waitUntil(`speaker on ${host.role} to be ready`, async () => {
+    if (!p.running()) throw new Error(`speaker on ${host.role} exited: ${p.tail()}`);
+    const res = await unixGet(socket, '/readyz').catch(() => undefined);
+    return res?.status === 200 ? true : undefined;
+  }, 20_000);
+  return { ...p, metrics: async () => (await unixGet(socket, '/metrics')).body };
+}
+
+/** The value of one sample in Prometheus text, such as `beaconlb_controller_status_writes_total{result="written"}`. */
+export function metricValue(text: string, sample: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}

@@ -1,0 +1,45 @@
+// What a running lab remembers between `beaconlb lab` invocations (state-dir/state.json).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LabNode {
+  name: string;
+  ns: string;
+  mac: string;
+  ipv4: string;
+  ipv6: string;
+  speakerPid?: number;
+}
+
+export interface LabState {
+  phase: 'starting' | 'ready' | 'failed' | 'stopping';
+  error?: string;
+  supervisorPid: number;
+  runId?: string;
+  kubeconfig?: string;
+  kubectl?: string;
+  nodes?: LabNode[];
+  client?: { ns: string; ipv4: string; ipv6: string };
+  client2?: { ns: string; ipv4: string; ipv6: string };
+  router?: { ns: string };
+  /** Service addresses of the sample Services, by Service name. */
+  services?: Record<string, string[]>;
+  logDir?: string;
+}
+
+export const stateFile = (dir: string): string => join(dir, 'state.json');
+
+export function readLabState(dir: string): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(dir), 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeLabState(dir: string, state: LabState): void {
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${stateFile(dir)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, stateFile(dir));
+}

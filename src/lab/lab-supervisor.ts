@@ -1,0 +1,188 @@
+// The lab's long-lived process (`beaconlb lab supervise`, started by `lab up`): it owns the run, starts the control
+// plane, the network, Beacon LB's controller and speakers and a stand-in kube-proxy, creates sample objects,
+// restarts components that die (as a Deployment and a DaemonSet would), and removes everything on SIGTERM.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../platform/logger.ts';
+import { systemClock } from '../platform/clock.ts';
+import { ApiClient } from '../k8s/api/api-client.ts';
+import { connectionFromKubeconfig } from '../k8s/api/kube-config.ts';
+import { Informer } from '../k8s/informer.ts';
+import type { ServiceObject } from '../core/config/service-object.ts';
+import { startApiBridge, type ApiBridge } from './api-bridge.ts';
+import { startControllerProcess, startSpeakerProcess, type ComponentContext, type ComponentProcess } from './component-process.ts';
+import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { installBase } from './install-base.ts';
+import { readLabState, writeLabState, type LabState } from './lab-state.ts';
+import { startProcess, type ManagedProcess } from './managed-process.ts';
+import { macAddress } from './netns.ts';
+import { registerRun, sweepStaleRuns, type Run } from './run-registry.ts';
+import { applyProxyRules, BACKEND_PORT } from './service-proxy.ts';
+import { createTestBed, type Host, type TestBed } from './test-bed.ts';
+import { waitUntil } from './wait-until.ts';
+
+export const LAB_POOL_V4 = '198.51.100.64/27';
+const RESTART_DELAY_MS = 5000;
+export const LAB_POOL_V6 = '2001:db8:a::100/120';
+
+const sampleObjects = (): unknown[] => [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
+  { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'lab-l2' }, spec: { addresses: [LAB_POOL_V4, LAB_POOL_V6] } },
+  { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'lab-l2' }, spec: { ipPools: ['lab-l2'] } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'hello', namespace: 'demo' },
+    spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] },
+  },
+];
+
+export async function superviseLab(stateDir: string, nodeCount: number, log: Logger): Promise<number> {
+  mkdirSync(stateDir, { recursive: true });
+  const state: LabState = { phase: 'starting', supervisorPid: process.pid, logDir: join(stateDir, 'logs') };
+  writeLabState(stateDir, state);
+  const logDir = join(stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  sweepStaleRuns();
+  const run: Run = registerRun();
+  state.runId = run.id;
+  let cp: ControlPlane | undefined;
+  let bed: TestBed | undefined;
+  let bridge: ApiBridge | undefined;
+  let stopping = false;
+  const components = new Map<string, ComponentProcess>();
+  const backends: ManagedProcess[] = [];
+  let services: Informer<ServiceObject> | undefined;
+  let client: ApiClient | undefined;
+
+  const teardown = async (): Promise<void> => {
+    stopping = true;
+    services?.stop();
+    client?.close();
+    await Promise.all([...components.values()].map((c) => c.stop(3000)));
+    await Promise.all(backends.map((b) => b.stop(500)));
+    await bridge?.stop();
+    bed?.destroy();
+    await cp?.stop();
+    run.close();
+  };
+  const terminated = new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+
+  try {
+    log.info('starting the control plane (the first run builds it from the Go module proxy)');
+    cp = await startControlPlane({ dir: join(stateDir, 'control-plane'), run });
+    installBase(cp);
+    const ctx: ComponentContext = { cp, run, dir: logDir };
+    log.info({ nodes: nodeCount }, 'building the network');
+    bed = await createTestBed({ run, nodes: nodeCount });
+    bridge = await startApiBridge(cp.port, logDir, run);
+    const nodes = bed.nodes;
+    state.nodes = [];
+    for (const node of nodes) {
+      await bridge.connect(node.ns);
+      cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } }));
+      // The backend a Pod would run: one HTTP answer per connection, naming the node that served it.
+      const script = join(logDir, `backend-${node.role}.sh`);
+      writeFileSync(script, `#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from ${node.role}\\n'\n`, { mode: 0o755 });
+      const backend = startProcess({
+        name: `backend-${node.role}`,
+        command: 'socat',
+        args: [`TCP6-LISTEN:${BACKEND_PORT},ipv6only=0,fork,reuseaddr`, `EXEC:${script}`],
+        netns: node.ns,
+        logFile: join(logDir, `backend-${node.role}.log`),
+      });
+      run.recordProcess(backend.pid);
+      backends.push(backend);
+      state.nodes.push({ name: node.role, ns: node.ns, mac: (await macAddress(node.ns, node.dev)).toLowerCase(), ipv4: node.ipv4, ipv6: node.ipv6 });
+    }
+    state.client = { ns: bed.client.ns, ipv4: bed.client.ipv4, ipv6: bed.client.ipv6 };
+    state.client2 = { ns: bed.client2.ns, ipv4: bed.client2.ipv4, ipv6: bed.client2.ipv6 };
+    state.router = { ns: bed.router.ns };
+    state.kubeconfig = cp.kubeconfig;
+    state.kubectl = join(cp.binaries, 'kubectl');
+
+    // The stand-in kube-proxy follows Services.
+    client = new ApiClient(connectionFromKubeconfig(cp.kubeconfig), 'beaconlb-lab');
+    const hosts: Host[] = [...nodes];
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const informer: Informer<ServiceObject> = new Informer<ServiceObject>({
+      client,
+      path: '/api/v1/services',
+      clock: systemClock,
+      log,
+      onChange: () => {
+        pending ??= setTimeout(() => {
+          pending = undefined;
+          for (const host of hosts) {
+            try {
+              applyProxyRules(host, informer.list());
+            } catch (error) {
+              log.warn({ node: host.role, err: String(error) }, 'proxy rules failed');
+            }
+          }
+        }, 50);
+      },
+    });
+    services = informer;
+    services.start();
+
+    log.info('starting the controller and the speakers');
+    components.set('controller', await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));
+    for (const node of nodes) components.set(node.role, await startSpeakerProcess(ctx, node, ['--log-level=info']));
+    cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sampleObjects() }));
+    const ips = await waitUntil('demo/hello to get its addresses', () => {
+      const svc = informer.get('hello', 'demo');
+      const found = (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+      return found.length === 2 ? found : undefined;
+    }, 30_000);
+    state.services = { 'demo/hello': ips };
+    const updateState = (): void => {
+      for (const n of state.nodes ?? []) {
+        const pid = components.get(n.name)?.pid;
+        if (pid !== undefined) n.speakerPid = pid;
+      }
+      writeLabState(stateDir, state);
+    };
+    state.phase = 'ready';
+    updateState();
+    log.info({ ips }, 'lab ready');
+
+    // Keep components running, as Kubernetes would.
+    void (async () => {
+      while (!stopping) {
+        await sleep(500);
+        for (const [name, component] of components) {
+          if (stopping || component.running()) continue;
+          // Like a DaemonSet's restart back-off, and longer than the lease: `lab failover` shows a takeover.
+          log.warn({ component: name }, `component exited; restarting in ${RESTART_DELAY_MS / 1000} s`);
+          await sleep(RESTART_DELAY_MS);
+          if (stopping) break;
+          const node = nodes.find((n) => n.role === name);
+          try {
+            components.set(name, node ? await startSpeakerProcess(ctx, node, ['--log-level=info']) : await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));
+            updateState();
+          } catch (error) {
+            log.error({ component: name, err: String(error) }, 'restart failed');
+          }
+        }
+      }
+    })();
+    await terminated;
+    state.phase = 'stopping';
+    writeLabState(stateDir, state);
+    log.info('stopping the lab');
+    await teardown();
+    rmSync(stateDir, { recursive: true, force: true });
+    return 0;
+  } catch (error) {
+    log.error({ err: String(error) }, 'lab failed');
+    const current = readLabState(stateDir) ?? state;
+    writeLabState(stateDir, { ...current, phase: 'failed', error: (error as Error).message });
+    await teardown();
+    return 1;
+  }
+}
