@@ -85,6 +85,7 @@ const e2eFiles = globSync('e2e/**/*.test.ts', { cwd: root }).sort();
 
 if (!onlyE2e && !only) {
   await check('generated API files are current', process.execPath, ['scripts/gen-api.ts', '--check']);
+  await check('config/install.yaml is current', process.execPath, ['scripts/render-install.ts', '--check']);
   await check('type check (tsc)', join(root, 'node_modules/.bin/tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   await check('lint (eslint, layering)', join(root, 'node_modules/.bin/eslint'), ['--max-warnings', '0', '.']);
 }

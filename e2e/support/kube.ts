@@ -40,6 +40,8 @@ export function serviceManifest(s: ServiceSpecInput): V1Service {
     metadata: { name: s.name, namespace: s.namespace, annotations: s.annotations ?? {}, labels: s.labels ?? {} },
     spec: {
       type: s.type ?? 'LoadBalancer',
+      // Beacon LB needs no NodePorts; without this, thousands of Services exhaust the NodePort range.
+      ...((s.type ?? 'LoadBalancer') === 'LoadBalancer' ? { allocateLoadBalancerNodePorts: false } : {}),
       selector: { app: s.name },
       ports: (s.ports ?? [{ port: 80 }]).map((p) => ({ name: `p${p.port}-${(p.protocol ?? 'TCP').toLowerCase()}`, port: p.port, protocol: p.protocol ?? 'TCP' })),
       ...(s.ipFamilyPolicy ? { ipFamilyPolicy: s.ipFamilyPolicy } : {}),

@@ -11,9 +11,10 @@ export interface MetricsServerOptions {
   ready: () => boolean;
 }
 
-export function parseListenAddress(address: string): { host: string; port: number } {
+/** host:port or :port; without a host, Node listens on every address (both families where IPv6 is enabled). */
+export function parseListenAddress(address: string): { host: string | undefined; port: number } {
   const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const host = address.slice(0, i).replace(/^\[|\]$/g, '') || undefined;
   const port = Number(address.slice(i + 1));
   if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${address}"`);
   return { host, port };
@@ -50,7 +51,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       server.listen(path, resolve);
     } else {
       const { host, port } = parseListenAddress(options.address);
-      server.listen(port, host, resolve);
+      if (host === undefined) server.listen(port, resolve);
+      else server.listen(port, host, resolve);
     }
   });
   const bound = server.address();
