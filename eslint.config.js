@@ -32,7 +32,7 @@ const layerRules = layers.map((layer, index) => {
   const above = layers.slice(0, index).filter((l) => l !== layer);
   const pure = layer === 'core' || layer === 'protocol';
   const siblings = layer === 'controller' ? ['speaker'] : layer === 'speaker' ? ['controller'] : [];
-  const forbidden = [...above, ...siblings];
+  const forbidden = [...new Set([...above, ...siblings])];
   return {
     files: [`src/${layer}/**/*.ts`],
     rules: {
@@ -65,7 +65,7 @@ const layerRules = layers.map((layer, index) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'native/build/**', 'config/**', 'docs/**', '.lab/**'] },
+  { ignores: ['node_modules/**', 'native/build/**', 'dist/**', 'config/**', 'docs/**', '.lab/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -136,7 +136,7 @@ try {
   const burstStart = performance.now();
   await pool(N, CONCURRENCY, async (i) => {
     const t = performance.now();
-    await kube.core.createNamespacedService({ namespace: 'burst', body: serviceManifest({ name: `b-${i}`, namespace: 'burst' }) });
+    await kube.core.createNamespacedService({ namespace: 'burst', body: serviceManifest({ name: `b-${i}`, namespace: 'burst', ipFamilies: ['IPv6'] }) });
     createdAt.set(`b-${i}`, t);
   });
   const lastCreate = performance.now();
@@ -163,7 +163,7 @@ try {
   }
   await controller.stop(5000);
   const late = watchIngress(kc, 'late');
-  await kube.core.createNamespacedService({ namespace: 'late', body: serviceManifest({ name: 'after-restart', namespace: 'late' }) });
+  await kube.core.createNamespacedService({ namespace: 'late', body: serviceManifest({ name: 'after-restart', namespace: 'late', ipFamilies: ['IPv6'] }) });
   const restartStart = performance.now();
   controller = await startController(cluster, ['--log-level=warn', `--concurrency=${CONCURRENCY}`]);
   await waitAll(late.seen, 1, 30_000);

@@ -158,7 +158,7 @@ describe('controller: allocation from IPPools', () => {
     await createService(kube, { name: 'a', namespace: ns });
     assert.deepEqual(await waitForIngress(kube, ns, 'a'), ['198.51.100.72']);
     await kube.core.patchNamespacedService(
-      { name: 'a', namespace: ns, body: { spec: { type: 'ClusterIP' } } },
+      { name: 'a', namespace: ns, body: { spec: { type: 'ClusterIP', allocateLoadBalancerNodePorts: null } } },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
     await waitForIngress(kube, ns, 'a', 0);

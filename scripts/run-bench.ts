@@ -47,7 +47,7 @@ function table(prefix: string, value: unknown): void {
     if (key.startsWith('goal_')) continue;
     if (typeof v === 'number') {
       const goal = goals.get(key) ?? (goals.size === 1 ? [...goals.values()][0] : undefined);
-      console.log(`${`${prefix}${key}`.padEnd(64)} ${String(v).padStart(12)}${goal === undefined ? '' : `   goal ${String(goal)}`}`);
+      console.log(`${`${prefix}${key}`.padEnd(64)} ${String(v).padStart(12)}${goal === undefined ? '' : `   goal ${JSON.stringify(goal)}`}`);
     } else table(`${prefix}${key}.`, v);
   }
 }

@@ -47,7 +47,6 @@ export const speakerCommand: Command = {
     const { registry, layer2, responder } = speakerPrometheus();
 
     let table: InterfaceTable = await readInterfaceTable();
-    let speaker: Layer2Speaker | undefined;
     const announcer = new PacketAnnouncer({
       open: packetChannels(log),
       interfaceTable: () => table,
@@ -64,7 +63,7 @@ export const speakerCommand: Command = {
         .then((fresh) => {
           table = fresh;
           announcer.interfacesChanged();
-          speaker?.changed();
+          speaker.changed();
         })
         .catch((error: unknown) => {
           log.warn({ err: String(error) }, 'cannot read interfaces');
@@ -73,17 +72,9 @@ export const speakerCommand: Command = {
           refreshing = undefined;
         });
     });
-    const adapter = new SpeakerAdapter({
-      client,
-      clock,
-      log,
-      namespace,
-      node,
-      loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
-      onChange: () => speaker?.changed(),
-    });
     const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs });
-    speaker = new Layer2Speaker({
+    // Callbacks below reach `adapter` and `speaker` only after both exist (events start with adapter.start()).
+    const speaker: Layer2Speaker = new Layer2Speaker({
       node,
       clock,
       log,
@@ -103,6 +94,17 @@ export const speakerCommand: Command = {
       leaseDurationMs,
       fenceMarginMs: durationFlag(flags, 'fence-margin'),
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
+    });
+    const adapter = new SpeakerAdapter({
+      client,
+      clock,
+      log,
+      namespace,
+      node,
+      loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
+      onChange: () => {
+        speaker.changed();
+      },
     });
     adapter.start();
     speaker.start(adapter.synced());

@@ -11,6 +11,10 @@ export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
 export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
 export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
 
+interface Written {
+  metadata?: { resourceVersion?: string };
+}
+
 export class HeartbeatLease {
   readonly #client: ApiClient;
   readonly #namespace: string;
@@ -30,18 +34,19 @@ export class HeartbeatLease {
     return `${SPEAKER_LEASE_PREFIX}${this.#node}`;
   }
 
-  /** Renews (or creates) the Lease; `leaving` marks a planned shutdown. Rejects on failure. */
-  async renew(leaving = false, timeoutMs = 1000): Promise<void> {
+  /** Renews (or creates) the Lease; `leaving` marks a planned shutdown. Resolves with the resourceVersion written. */
+  async renew(leaving = false, timeoutMs = 1000): Promise<string> {
     const now = microTime(this.#clock.wallTime());
     const patch = {
       metadata: { labels: SPEAKER_LEASE_LABELS, annotations: { [LEAVING_ANNOTATION]: leaving ? 'true' : null } },
       spec: { holderIdentity: this.#node, renewTime: now, leaseDurationSeconds: this.#leaseSeconds },
     };
     try {
-      await this.#client.request('PATCH', paths.lease(this.#namespace, this.name), patch, { timeoutMs });
+      const written = await this.#client.request<Written>('PATCH', paths.lease(this.#namespace, this.name), patch, { timeoutMs });
+      return written.metadata?.resourceVersion ?? '';
     } catch (error) {
       if (errorCode(error) !== 404) throw error;
-      await this.#client.request(
+      const created = await this.#client.request<Written>(
         'POST',
         paths.leases(this.#namespace),
         {
@@ -52,6 +57,7 @@ export class HeartbeatLease {
         },
         { timeoutMs },
       );
+      return created.metadata?.resourceVersion ?? '';
     }
   }
 }

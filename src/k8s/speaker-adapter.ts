@@ -47,7 +47,14 @@ export class SpeakerAdapter {
 
   constructor(o: SpeakerAdapterOptions) {
     this.#o = o;
-    const common = { client: o.client, clock: o.clock, log: o.log, onChange: () => o.onChange() };
+    const common = {
+      client: o.client,
+      clock: o.clock,
+      log: o.log,
+      onChange: () => {
+        o.onChange();
+      },
+    };
     this.services = new Informer<ServiceObject>({ ...common, path: paths.services() });
     this.pools = new Informer<IPPool>({ ...common, path: paths.ours('ippools') });
     this.advertisements = new Informer<L2Advertisement>({ ...common, path: paths.ours('l2advertisements') });

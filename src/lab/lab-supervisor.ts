@@ -51,6 +51,8 @@ export async function superviseLab(stateDir: string, nodeCount: number, log: Log
   let bed: TestBed | undefined;
   let bridge: ApiBridge | undefined;
   let stopping = false;
+  /** Read through a function: the flag changes while the supervision loop awaits. */
+  const isStopping = (): boolean => stopping;
   const components = new Map<string, ComponentProcess>();
   const backends: ManagedProcess[] = [];
   let services: Informer<ServiceObject> | undefined;
@@ -153,14 +155,14 @@ export async function superviseLab(stateDir: string, nodeCount: number, log: Log
 
     // Keep components running, as Kubernetes would.
     void (async () => {
-      while (!stopping) {
+      while (!isStopping()) {
         await sleep(500);
         for (const [name, component] of components) {
-          if (stopping || component.running()) continue;
+          if (isStopping() || component.running()) continue;
           // Like a DaemonSet's restart back-off, and longer than the lease: `lab failover` shows a takeover.
           log.warn({ component: name }, `component exited; restarting in ${RESTART_DELAY_MS / 1000} s`);
           await sleep(RESTART_DELAY_MS);
-          if (stopping) break;
+          if (isStopping()) break;
           const node = nodes.find((n) => n.role === name);
           try {
             components.set(name, node ? await startSpeakerProcess(ctx, node, ['--log-level=info']) : await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));

@@ -26,7 +26,7 @@ export interface InterfaceTable {
 function ipJson<T>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile('ip', ['-j', ...args], { timeout: 5000, encoding: 'utf8' }, (error, stdout) => {
-      if (error) reject(error);
+      if (error) reject(new Error(`ip -j ${args.join(' ')}: ${error.message}`));
       else resolve((stdout.trim() ? JSON.parse(stdout) : []) as T);
     });
   });

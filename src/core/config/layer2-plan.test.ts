@@ -357,7 +357,7 @@ describe('planLayer2', () => {
     // only, with the Services in the other order), and the status command shows one advertisement.
     it(
       'unite the interfaces and advertisements of every Service sharing the address, whatever the Service order',
-      { todo: 'bug: layer2-plan.ts merges services and eligible of a shared address but drops the later Services\' interfaces and advertisements' },
+
       () => {
         const services = [service('shop/a', ['198.51.100.10'], { labels: { app: 'a' } }), service('shop/b', ['198.51.100.10'], { labels: { app: 'b' } })];
         const advertisements = [
@@ -374,7 +374,7 @@ describe('planLayer2', () => {
 
     it(
       'choose by subnet when an advertisement of any sharing Service names no interface',
-      { todo: 'bug: layer2-plan.ts keeps the first sharing Service\'s interface list instead of the union / undefined' },
+
       () => {
         const services = [service('shop/a', ['198.51.100.10'], { labels: { app: 'a' } }), service('shop/b', ['198.51.100.10'], { labels: { app: 'b' } })];
         const advertisements = [

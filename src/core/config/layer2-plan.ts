@@ -77,8 +77,11 @@ export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
       }
       const existing = plan.get(address);
       if (existing) {
+        // A shared address: the union of what every sharing Service's advertisements allow.
         existing.services = [...new Set([...existing.services, key])].sort();
         existing.eligible = [...new Set([...existing.eligible, ...eligible])].sort();
+        existing.advertisements = [...new Set([...existing.advertisements, ...advertisements.map((a) => a.metadata.name)])].sort();
+        existing.interfaces = existing.interfaces && interfaces ? [...new Set([...existing.interfaces, ...interfaces])].sort() : undefined;
         continue;
       }
       plan.set(address, {

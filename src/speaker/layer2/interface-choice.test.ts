@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPV4_MAPPED_BASE, parseIp, type IpFamily } from '../../core/ip/ip-address.ts';
-import type { InterfaceTable, NetInterface } from '../../platform/network-interfaces.ts';
+import type { InterfaceAddress, InterfaceTable, NetInterface } from '../../platform/network-interfaces.ts';
 import { chooseInterfaces } from './interface-choice.ts';
 
 /** The address of a text form, failing the test on an error. */
@@ -147,8 +147,8 @@ describe('chooseInterfaces', () => {
       up: fc.boolean(),
       addresses: fc.array(
         fc.oneof(
-          v4.chain((a) => fc.integer({ min: 16, max: 32 }).map((prefixLength) => ({ family: 4 as IpFamily, address: a, prefixLength }))),
-          v6.chain((a) => fc.integer({ min: 32, max: 128 }).map((prefixLength) => ({ family: 6 as IpFamily, address: a, prefixLength }))),
+          v4.chain((a) => fc.integer({ min: 16, max: 32 }).map((prefixLength): InterfaceAddress => ({ family: 4, address: a, prefixLength }))),
+          v6.chain((a) => fc.integer({ min: 32, max: 128 }).map((prefixLength): InterfaceAddress => ({ family: 6, address: a, prefixLength }))),
         ),
         { maxLength: 3 },
       ),

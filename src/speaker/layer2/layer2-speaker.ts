@@ -46,7 +46,8 @@ export interface Layer2SpeakerOptions {
   metrics: Layer2Metrics;
   inputs: () => Layer2Inputs;
   peers: () => PeerLeaseView[];
-  renew: (leaving: boolean, timeoutMs: number) => Promise<void>;
+  /** Renews the own Lease; resolves with the resourceVersion written. */
+  renew: (leaving: boolean, timeoutMs: number) => Promise<string>;
   interfaceTable: () => InterfaceTable;
   announcer: Layer2Announcer;
   recordEvent: (service: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -73,6 +74,10 @@ export class Layer2Speaker {
   /** Start time (monotonic) of the last renewal that succeeded: a lower bound of when the server stored it. */
   #lastRenewStart = Number.NEGATIVE_INFINITY;
   #lastWatchRestart = Number.NEGATIVE_INFINITY;
+  /** Versions of the own Lease this process wrote, with the send time of their renewal. */
+  readonly #written = new Map<string, number>();
+  #firstRenewOk = Number.NEGATIVE_INFINITY;
+  #renewing: Promise<void> | undefined;
   #lastRecompute = Number.NEGATIVE_INFINITY;
   /** Fenced until the first renewal succeeds. */
   #wasFenced = true;
@@ -118,6 +123,8 @@ export class Layer2Speaker {
   async leave(): Promise<void> {
     this.#leaving = true;
     this.#renewTimer?.cancel();
+    // A renewal still in flight would clear the leaving mark if it landed after it.
+    await this.#renewing;
     try {
       await this.#o.renew(true, 1000);
     } catch (error) {
@@ -138,14 +145,22 @@ export class Layer2Speaker {
   async #renewLoop(): Promise<void> {
     if (this.#stopped || this.#leaving) return;
     const started = this.#o.clock.now();
+    let done: () => void = () => undefined;
+    this.#renewing = new Promise((resolve) => (done = resolve));
     try {
-      await this.#o.renew(false, this.#o.renewIntervalMs);
-      if (!this.#leaving) this.#lastRenewStart = started;
+      const version = await this.#o.renew(false, this.#o.renewIntervalMs);
+      this.#written.set(version, started);
+      for (const [v, at] of this.#written) if (at < started - 2 * this.#o.leaseDurationMs) this.#written.delete(v);
+      if (this.#firstRenewOk === Number.NEGATIVE_INFINITY) this.#firstRenewOk = started;
+      this.#lastRenewStart = started;
     } catch (error) {
       this.#o.log.warn({ err: String(error) }, 'heartbeat renewal failed');
+    } finally {
+      done();
+      this.#renewing = undefined;
     }
     this.changed();
-    if (this.#stopped || this.#leaving) return;
+    if (this.#halted()) return;
     const next = Math.max(0, this.#o.renewIntervalMs - (this.#o.clock.now() - started));
     this.#renewTimer = this.#o.clock.after(next, () => void this.#renewLoop());
   }
@@ -155,10 +170,17 @@ export class Layer2Speaker {
    * stale: a renewal we made has not come back through our own Lease watch within leaseDuration - margin. With a
    * stale watch we would also miss peers' renewals and wrongly call them dead, so we must not answer.
    */
+  /** Read through a method: the flags change while a renewal awaits. */
+  #halted(): boolean {
+    return this.#stopped || this.#leaving;
+  }
+
   #isFenced(now: number): boolean {
     const renewedInTime = !selfFenced(this.#lastRenewStart, now, this.#o.leaseDurationMs, this.#o.fenceMarginMs);
     const viewFresh = this.#liveness.liveNodes(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs).has(this.#o.node);
-    if (renewedInTime && !viewFresh && this.#lastRenewStart > Number.NEGATIVE_INFINITY && now - this.#lastWatchRestart > this.#o.leaseDurationMs) {
+    // Stale only once a write of ours had time to come back: not at start-up, while the first one travels.
+    const hadTime = now - this.#firstRenewOk > this.#o.leaseDurationMs - this.#o.fenceMarginMs;
+    if (renewedInTime && !viewFresh && hadTime && now - this.#lastWatchRestart > this.#o.leaseDurationMs) {
       this.#lastWatchRestart = now;
       this.#o.log.warn({ node: this.#o.node }, 'own renewals do not come back through the watch; reconnecting watches');
       this.#o.onStaleView();
@@ -167,12 +189,18 @@ export class Layer2Speaker {
   }
 
   #recompute(): void {
-    if (this.#stopped) return;
+    // Leaving: keep answering for what we own until the overlap ends (leave() then stops everything).
+    if (this.#stopped || this.#leaving) return;
     const now = this.#o.clock.now();
     this.#lastRecompute = now;
     const seen = new Set<string>();
     for (const peer of this.#o.peers()) {
       seen.add(peer.node);
+      if (peer.node === this.#o.node) {
+        // Our own Lease proves a fresh view only in versions this process wrote (not one left by a previous run).
+        if (this.#written.has(peer.version)) this.#liveness.observe(peer.node, peer.version, 'active', now);
+        continue;
+      }
       this.#liveness.observe(peer.node, peer.version, peer.leaving ? 'leaving' : 'active', now);
     }
     for (const node of this.#known) if (!seen.has(node)) this.#liveness.remove(node);
@@ -185,7 +213,7 @@ export class Layer2Speaker {
       if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
       else this.#o.log.info({ node: this.#o.node }, 'own lease renewed; answering');
     }
-    if (fenced || this.#leaving) live.delete(this.#o.node);
+    if (fenced) live.delete(this.#o.node);
     else live.add(this.#o.node);
 
     this.#plan = planLayer2(this.#o.inputs());
@@ -209,8 +237,11 @@ export class Layer2Speaker {
     const staleViewAt = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
     const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, staleViewAt ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt);
     if (Number.isFinite(wakeAt)) {
-      this.#expiryTimer = this.#o.clock.after(Math.max(0, wakeAt - now) + 1, () => {
-        this.changed();
+      // At the deadline itself, not behind the spacing of ordinary passes: fencing must not be late.
+      this.#expiryTimer = this.#o.clock.after(Math.max(0, wakeAt - now), () => {
+        this.#recomputeTimer?.cancel();
+        this.#recomputeTimer = undefined;
+        this.#recompute();
       });
     }
   }

@@ -138,30 +138,32 @@ export class PacketAnnouncer implements Layer2Announcer {
     return binding;
   }
 
-  #syncChannels(binding: Binding): void {
-    const iface = { name: binding.name, index: binding.index };
+  /** Opens a channel, or logs why it cannot (each protocol on its own: one failing does not stop the other). */
+  #open(binding: Binding, kind: 'arp' | 'ndp'): FrameChannel | undefined {
     try {
-      if (binding.v4.size > 0 && !binding.arp) {
-        binding.arp = this.#o.open(iface, 'arp', (frame) => {
-          this.#onArp(binding, frame);
-        });
-      } else if (binding.v4.size === 0 && binding.arp) {
-        binding.arp.close();
-        binding.arp = undefined;
-      }
-      if (binding.v6.size > 0 && !binding.ndp) {
-        binding.ndp = this.#o.open(iface, 'ndp', (frame) => {
-          this.#onNdp(binding, frame);
-        });
-        binding.groups.clear();
-      } else if (binding.v6.size === 0 && binding.ndp) {
-        binding.ndp.close();
-        binding.ndp = undefined;
-        binding.groups.clear();
-      }
+      return this.#o.open({ name: binding.name, index: binding.index }, kind, (frame) => {
+        if (kind === 'arp') this.#onArp(binding, frame);
+        else this.#onNdp(binding, frame);
+      });
     } catch (error) {
-      this.#o.log.error({ interface: binding.name, err: (error as Error).message }, 'cannot open a packet socket');
-      return;
+      this.#o.log.error({ interface: binding.name, kind, err: (error as Error).message }, 'cannot open a packet socket');
+      return undefined;
+    }
+  }
+
+  #syncChannels(binding: Binding): void {
+    if (binding.v4.size > 0 && !binding.arp) binding.arp = this.#open(binding, 'arp');
+    else if (binding.v4.size === 0 && binding.arp) {
+      binding.arp.close();
+      binding.arp = undefined;
+    }
+    if (binding.v6.size > 0 && !binding.ndp) {
+      binding.ndp = this.#open(binding, 'ndp');
+      binding.groups.clear();
+    } else if (binding.v6.size === 0 && binding.ndp) {
+      binding.ndp.close();
+      binding.ndp = undefined;
+      binding.groups.clear();
     }
     if (!binding.ndp) return;
     const wantGroups = new Map<string, number>();
@@ -190,11 +192,11 @@ export class PacketAnnouncer implements Layer2Announcer {
   #announce(binding: Binding, address: bigint): void {
     if (!binding.v4.has(address) && !binding.v6.has(address)) return;
     try {
-      if (familyOf(address) === 4) {
-        binding.arp?.send(encodeArpFrame(gratuitousArp(binding.mac, address)));
+      if (familyOf(address) === 4 && binding.arp) {
+        binding.arp.send(encodeArpFrame(gratuitousArp(binding.mac, address)));
         this.#o.metrics.announced('arp', 1);
-      } else {
-        binding.ndp?.send(encodeNdpFrame({ source: binding.mac, message: unsolicitedNeighborAdvertisement(binding.mac, address) }));
+      } else if (familyOf(address) === 6 && binding.ndp) {
+        binding.ndp.send(encodeNdpFrame({ source: binding.mac, message: unsolicitedNeighborAdvertisement(binding.mac, address) }));
         this.#o.metrics.announced('ndp', 1);
       }
     } catch (error) {
@@ -235,8 +237,17 @@ export class PacketAnnouncer implements Layer2Announcer {
       this.#o.metrics.rateLimited('arp');
       return;
     }
-    binding.arp?.send(encodeArpFrame(arpReplyFrame(frame, binding.mac)));
-    this.#o.metrics.answered('arp');
+    this.#answer(binding, 'arp', () => encodeArpFrame(arpReplyFrame(frame, binding.mac)));
+  }
+
+  /** Sends an answer; a failed send (ENOBUFS under a flood, ENETDOWN) is logged, never thrown into the socket callback. */
+  #answer(binding: Binding, kind: 'arp' | 'ndp', frame: () => Uint8Array): void {
+    try {
+      (kind === 'arp' ? binding.arp : binding.ndp)?.send(frame());
+      this.#o.metrics.answered(kind);
+    } catch (error) {
+      this.#o.log.debug({ interface: binding.name, kind, err: (error as Error).message }, 'answer not sent');
+    }
   }
 
   #onNdp(binding: Binding, bytes: Uint8Array): void {
@@ -248,7 +259,6 @@ export class PacketAnnouncer implements Layer2Announcer {
       this.#o.metrics.rateLimited('ndp');
       return;
     }
-    binding.ndp?.send(encodeNdpFrame(neighborAdvertisementFrameFor(frame, binding.mac, frame.message.target)));
-    this.#o.metrics.answered('ndp');
+    this.#answer(binding, 'ndp', () => encodeNdpFrame(neighborAdvertisementFrameFor(frame, binding.mac, frame.message.target)));
   }
 }

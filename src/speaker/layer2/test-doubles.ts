@@ -129,6 +129,8 @@ export class FakeFrameChannels {
   readonly opened: FakeFrameChannel[] = [];
   /** When it returns true for an interface and kind, open throws (a socket that cannot be opened). */
   failOpen: (iface: { name: string; index: number }, kind: ChannelKind) => boolean = () => false;
+  /** When it returns true for an interface and kind, send throws, as packet-channels.ts does on ENOBUFS or ENETDOWN. */
+  failSend: (iface: { name: string; index: number }, kind: ChannelKind) => boolean = () => false;
 
   readonly open: OpenFrameChannel = (iface, kind, onFrame) => {
     if (this.failOpen(iface, kind)) throw new Error(`${iface.name}: cannot open a ${kind} socket (fake)`);
@@ -145,8 +147,9 @@ export class FakeFrameChannels {
       get closed() {
         return closed;
       },
-      send(frame) {
+      send: (frame) => {
         if (closed) throw new Error(`${iface.name}: send on a closed ${kind} channel`);
+        if (this.failSend(iface, kind)) throw new Error(`${iface.name}: No buffer space available (ENOBUFS, fake)`);
         sent.push(Uint8Array.from(frame));
       },
       addMulticast(mac) {
