@@ -2,6 +2,7 @@
 // small bounded queue at low concurrency, started a moment after they are recorded: Events are best effort and
 // must never compete with the status write they describe.
 import type { Clock } from '../core/clock.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { describeError } from './api/api-error.ts';
@@ -16,6 +17,10 @@ export interface EventTarget {
 }
 
 const MAX_QUEUED = 2000;
+/** Normal Events per second (Warnings are not limited, only deduplicated): a burst of 5,000 allocations must not
+ * add 5,000 writes to an API server that is busy creating the Services. */
+const NORMAL_PER_SECOND = 5;
+const NORMAL_BURST = 50;
 const CONCURRENCY = 4;
 const DELAY_MS = 50;
 
@@ -29,6 +34,7 @@ export class EventRecorder {
   readonly #recent = new Map<string, number>();
   readonly #queue: Array<{ namespace: string; body: unknown }> = [];
   #inFlight = 0;
+  #normalBudget: TokenBucket | undefined;
   #dropped = 0;
   #scheduled = false;
 
@@ -44,6 +50,8 @@ export class EventRecorder {
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const key = `${target.kind}/${target.namespace ?? ''}/${target.name}/${reason}/${message}`;
     const now = this.#clock.now();
+    this.#normalBudget ??= new TokenBucket(NORMAL_PER_SECOND, NORMAL_BURST, now);
+    if (type === 'Normal' && !this.#normalBudget.take(now)) return;
     const last = this.#recent.get(key);
     if (last !== undefined && now - last < 60_000) return;
     this.#recent.set(key, now);

@@ -30,6 +30,19 @@ export interface InformerOptions<T extends KubeObject> {
   fieldSelector?: string;
 }
 
+/**
+ * Drops what Beacon LB never reads before an object is cached: managedFields and kubectl's last-applied
+ * annotation are a large part of every object (the cache of 5,000 Services is mostly them).
+ */
+function slim<T extends KubeObject>(obj: T): T {
+  const metadata = obj.metadata as (KubeObject['metadata'] & { managedFields?: unknown; annotations?: Record<string, string> }) | undefined;
+  if (metadata) {
+    delete metadata.managedFields;
+    if (metadata.annotations) delete metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  }
+  return obj;
+}
+
 const keyOf = (obj: KubeObject): string => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 
 export class Informer<T extends KubeObject> {
@@ -153,7 +166,7 @@ export class Informer<T extends KubeObject> {
     let version = '';
     do {
       const page: ObjectList<T> = await this.#o.client.get<ObjectList<T>>(this.#o.path, { ...this.#query(), limit: 500, ...(token ? { continue: token } : {}) });
-      for (const item of page.items) fresh.set(keyOf(item), item);
+      for (const item of page.items) fresh.set(keyOf(item), slim(item));
       token = page.metadata?.continue || undefined;
       version = page.metadata?.resourceVersion ?? version;
     } while (token);
@@ -173,7 +186,8 @@ export class Informer<T extends KubeObject> {
     this.#o.onResync?.();
   }
 
-  #apply(type: string, obj: T): void {
+  #apply(type: string, raw: T): void {
+    const obj = slim(raw);
     const version = obj.metadata?.resourceVersion;
     if (version) this.#resourceVersion = version;
     if (type === 'BOOKMARK') return;

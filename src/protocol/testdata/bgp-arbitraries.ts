@@ -16,6 +16,11 @@ import { encodeUpdateMessage, type UpdateMessage } from '../bgp/update-message.t
 import type { CapturedBgpMessage } from './bgp-captures.ts';
 import { fromHex } from './hex-bytes.ts';
 
+/** fc.record with ordinary objects (fast-check 4 makes null-prototype ones, which deepEqual tells apart). */
+function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
+  return fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
+}
+
 export const uint32 = fc.nat({ max: 0xffffffff });
 export const ipv4Address = uint32.map((value) => IPV4_MAPPED_BASE + BigInt(value));
 /** An IPv4 unicast host address as NEXT_HOP accepts it: not 0.0.0.0, 127/8, multicast or class E. */
@@ -41,7 +46,7 @@ const segmentType = (confederation: boolean): fc.Arbitrary<AsPathSegmentType> =>
 
 export const asPathSegments = (fourOctet: boolean, confederation: boolean, maxSegments = 5): fc.Arbitrary<AsPathSegment[]> =>
   fc.array(
-    fc.record({
+    record({
       type: segmentType(confederation),
       asns: fc.array(fourOctet ? uint32 : fc.nat({ max: 0xffff }), { minLength: 1, maxLength: 12 }),
     }),
@@ -50,7 +55,7 @@ export const asPathSegments = (fourOctet: boolean, confederation: boolean, maxSe
 
 /** Flags kept from the wire (partial, and extended length on values that fit one byte). */
 const keptFlags = (mayBeExtended: boolean): fc.Arbitrary<{ partial?: true; extendedLength?: true }> =>
-  fc.record({ partial: fc.boolean(), extendedLength: fc.boolean() }).map(({ partial, extendedLength }) => ({
+  record({ partial: fc.boolean(), extendedLength: fc.boolean() }).map(({ partial, extendedLength }) => ({
     ...(partial ? { partial: true as const } : {}),
     ...(extendedLength && mayBeExtended ? { extendedLength: true as const } : {}),
   }));
@@ -79,23 +84,22 @@ const otherAttribute: fc.Arbitrary<PathAttribute> = fc
 export const pathAttributes = (context: BgpCodecContext): fc.Arbitrary<PathAttribute[]> => {
   const family = fc.constantFrom<AddressFamily>('ipv4-unicast', 'ipv6-unicast');
   const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
-  return fc
-    .record({
-      origin: optional(withFlags(fc.record({ type: fc.constant('origin'), origin: fc.constantFrom('igp', 'egp', 'incomplete') }), true)),
-      asPath: optional(withFlags(fc.record({ type: fc.constant('as-path'), segments: asPathSegments(context.fourOctetAs, context.external !== true) }), false)),
-      nextHop: optional(withFlags(fc.record({ type: fc.constant('next-hop'), nextHop: unicastIpv4 }), true)),
-      med: optional(withFlags(fc.record({ type: fc.constant('multi-exit-disc'), med: uint32 }), true)),
-      localPref: context.external === true ? fc.constant(undefined) : optional(withFlags(fc.record({ type: fc.constant('local-pref'), localPref: uint32 }), true)),
-      atomic: optional(withFlags(fc.record({ type: fc.constant('atomic-aggregate') }), true)),
+  return record({
+      origin: optional(withFlags(record({ type: fc.constant('origin'), origin: fc.constantFrom('igp', 'egp', 'incomplete') }), true)),
+      asPath: optional(withFlags(record({ type: fc.constant('as-path'), segments: asPathSegments(context.fourOctetAs, context.external !== true) }), false)),
+      nextHop: optional(withFlags(record({ type: fc.constant('next-hop'), nextHop: unicastIpv4 }), true)),
+      med: optional(withFlags(record({ type: fc.constant('multi-exit-disc'), med: uint32 }), true)),
+      localPref: context.external === true ? fc.constant(undefined) : optional(withFlags(record({ type: fc.constant('local-pref'), localPref: uint32 }), true)),
+      atomic: optional(withFlags(record({ type: fc.constant('atomic-aggregate') }), true)),
       aggregator: optional(
-        withFlags(fc.record({ type: fc.constant('aggregator'), asn: context.fourOctetAs ? uint32 : fc.nat({ max: 0xffff }), address: ipv4Address }), true),
+        withFlags(record({ type: fc.constant('aggregator'), asn: context.fourOctetAs ? uint32 : fc.nat({ max: 0xffff }), address: ipv4Address }), true),
       ),
-      communities: optional(withFlags(fc.record({ type: fc.constant('communities'), communities: fc.array(uint32, { minLength: 1, maxLength: 20 }) }), false)),
+      communities: optional(withFlags(record({ type: fc.constant('communities'), communities: fc.array(uint32, { minLength: 1, maxLength: 20 }) }), false)),
       large: optional(
         withFlags(
-          fc.record({
+          record({
             type: fc.constant('large-communities'),
-            largeCommunities: fc.array(fc.record({ globalAdmin: uint32, localData1: uint32, localData2: uint32 }), { minLength: 1, maxLength: 8 }),
+            largeCommunities: fc.array(record({ globalAdmin: uint32, localData1: uint32, localData2: uint32 }), { minLength: 1, maxLength: 8 }),
           }),
           false,
         ),
@@ -104,10 +108,10 @@ export const pathAttributes = (context: BgpCodecContext): fc.Arbitrary<PathAttri
         family.chain((f) =>
           withFlags<object>(
             f === 'ipv4-unicast'
-              ? fc.record({ type: fc.constant('mp-reach-nlri'), family: fc.constant(f), nextHop: ipv4Address, nlri: fc.array(ipv4Prefix, { maxLength: 30 }) })
+              ? record({ type: fc.constant('mp-reach-nlri'), family: fc.constant(f), nextHop: ipv4Address, nlri: fc.array(ipv4Prefix, { maxLength: 30 }) })
               : fc.oneof(
-                  fc.record({ type: fc.constant('mp-reach-nlri'), family: fc.constant(f), nextHop: ipv6Address, nlri: fc.array(ipv6Prefix, { maxLength: 30 }) }),
-                  fc.record({
+                  record({ type: fc.constant('mp-reach-nlri'), family: fc.constant(f), nextHop: ipv6Address, nlri: fc.array(ipv6Prefix, { maxLength: 30 }) }),
+                  record({
                     type: fc.constant('mp-reach-nlri'),
                     family: fc.constant(f),
                     nextHop: ipv6Address,
@@ -121,15 +125,15 @@ export const pathAttributes = (context: BgpCodecContext): fc.Arbitrary<PathAttri
       ),
       mpUnreach: optional(
         family.chain((f) =>
-          withFlags(fc.record({ type: fc.constant('mp-unreach-nlri'), family: fc.constant(f), withdrawnRoutes: fc.array(prefixOfFamily(f), { maxLength: 30 }) }), false),
+          withFlags(record({ type: fc.constant('mp-unreach-nlri'), family: fc.constant(f), withdrawnRoutes: fc.array(prefixOfFamily(f), { maxLength: 30 }) }), false),
         ),
       ),
       as4: context.fourOctetAs
         ? fc.constant(undefined)
-        : optional(withFlags(fc.record({ type: fc.constant('as4-path'), segments: asPathSegments(true, false) }), false)),
+        : optional(withFlags(record({ type: fc.constant('as4-path'), segments: asPathSegments(true, false) }), false)),
       as4Aggregator: context.fourOctetAs
         ? fc.constant(undefined)
-        : optional(withFlags(fc.record({ type: fc.constant('as4-aggregator'), asn: uint32, address: ipv4Address }), true)),
+        : optional(withFlags(record({ type: fc.constant('as4-aggregator'), asn: uint32, address: ipv4Address }), true)),
       others: fc.uniqueArray(otherAttribute, { maxLength: 3, selector: (attribute) => (attribute.type === 'other' ? attribute.code : -1) }),
     })
     .chain((parts) => {
@@ -151,8 +155,7 @@ function fits(update: UpdateMessage, context: BgpCodecContext): boolean {
 }
 
 export const updateMessage = (context: BgpCodecContext): fc.Arbitrary<UpdateMessage> =>
-  fc
-    .record({
+  record({
       withdrawnRoutes: fc.array(ipv4Prefix, { maxLength: 40 }),
       pathAttributes: pathAttributes(context),
       nlri: fc.array(ipv4Prefix, { maxLength: 40 }),
@@ -161,17 +164,17 @@ export const updateMessage = (context: BgpCodecContext): fc.Arbitrary<UpdateMess
     .filter((update) => fits(update, context));
 
 export const capability: fc.Arbitrary<Capability> = fc.oneof(
-  fc.record({ type: fc.constant('multiprotocol' as const), afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xff }) }),
+  record({ type: fc.constant('multiprotocol' as const), afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xff }) }),
   fc.constant({ type: 'route-refresh' as const }),
-  fc.record({ type: fc.constant('four-octet-as' as const), asn: uint32 }),
-  fc.record({
+  record({ type: fc.constant('four-octet-as' as const), asn: uint32 }),
+  record({
     type: fc.constant('graceful-restart' as const),
     restartState: fc.boolean(),
     notification: fc.boolean(),
     restartTime: fc.nat({ max: 0xfff }),
-    families: fc.array(fc.record({ afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xff }), forwardingState: fc.boolean() }), { maxLength: 4 }),
+    families: fc.array(record({ afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xff }), forwardingState: fc.boolean() }), { maxLength: 4 }),
   }),
-  fc.record({
+  record({
     type: fc.constant('other' as const),
     code: fc.integer({ min: 0, max: 255 }).filter((code) => ![1, 2, 64, 65].includes(code)),
     value: fc.uint8Array({ maxLength: 12 }),
@@ -179,15 +182,14 @@ export const capability: fc.Arbitrary<Capability> = fc.oneof(
 );
 
 const optionalParameter: fc.Arbitrary<OptionalParameter> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ type: fc.constant('capabilities' as const), capabilities: fc.array(capability, { maxLength: 4 }) }) },
+  { weight: 4, arbitrary: record({ type: fc.constant('capabilities' as const), capabilities: fc.array(capability, { maxLength: 4 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ type: fc.constant('other' as const), code: fc.integer({ min: 0, max: 255 }).filter((code) => code !== 2), value: fc.uint8Array({ maxLength: 8 }) }),
+    arbitrary: record({ type: fc.constant('other' as const), code: fc.integer({ min: 0, max: 255 }).filter((code) => code !== 2), value: fc.uint8Array({ maxLength: 8 }) }),
   },
 );
 
-export const openMessage: fc.Arbitrary<OpenMessage> = fc
-  .record({
+export const openMessage: fc.Arbitrary<OpenMessage> = record({
     type: fc.constant('open' as const),
     version: fc.nat({ max: 255 }),
     myAs: fc.nat({ max: 0xffff }),
@@ -220,14 +222,14 @@ function capabilitySize(capability: Capability): number {
   }
 }
 
-export const notificationMessage: fc.Arbitrary<NotificationMessage> = fc.record({
+export const notificationMessage: fc.Arbitrary<NotificationMessage> = record({
   type: fc.constant('notification' as const),
   code: fc.nat({ max: 255 }),
   subcode: fc.nat({ max: 255 }),
   data: fc.uint8Array({ maxLength: 64 }),
 });
 
-export const routeRefreshMessage: fc.Arbitrary<RouteRefreshMessage> = fc.record({
+export const routeRefreshMessage: fc.Arbitrary<RouteRefreshMessage> = record({
   type: fc.constant('route-refresh' as const),
   afi: fc.nat({ max: 0xffff }),
   safi: fc.nat({ max: 255 }),
@@ -237,8 +239,7 @@ export const routeRefreshMessage: fc.Arbitrary<RouteRefreshMessage> = fc.record(
 export const bgpMessage = (context: BgpCodecContext): fc.Arbitrary<BgpMessage> =>
   fc.oneof(openMessage, updateMessage(context), notificationMessage, fc.constant({ type: 'keepalive' as const }), routeRefreshMessage);
 
-export const codecContext: fc.Arbitrary<BgpCodecContext> = fc
-  .record({ fourOctetAs: fc.boolean(), external: fc.boolean() })
+export const codecContext: fc.Arbitrary<BgpCodecContext> = record({ fourOctetAs: fc.boolean(), external: fc.boolean() })
   .map(({ fourOctetAs, external }) => (external ? { fourOctetAs, external } : { fourOctetAs }));
 
 // ---------------------------------------------------------------------------------------------------------------
