@@ -179,6 +179,20 @@ describe('controller: allocation from IPPools', () => {
     assert.deepEqual(await waitForIngress(kube, ns, 'd'), ['198.51.100.72']);
   });
 
+  it('moves a Service to another pool when its pool annotation changes', async () => {
+    const ns = await namespace();
+    await applyPool(kube, `${ns}-a`, { addresses: ['198.51.100.108/31'], autoAssign: false, allocation: only(ns) });
+    await applyPool(kube, `${ns}-b`, { addresses: ['203.0.113.108/31'], autoAssign: false, allocation: only(ns) });
+    await createService(kube, { name: 'mover', namespace: ns, annotations: { 'beaconlb.io/ip-pool': `${ns}-a` } });
+    assert.deepEqual(await waitForIngress(kube, ns, 'mover'), ['198.51.100.108']);
+    await kube.core.patchNamespacedService(
+      { name: 'mover', namespace: ns, body: { metadata: { annotations: { 'beaconlb.io/ip-pool': `${ns}-b` } } } },
+      (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+    );
+    await waitFor('mover to move to pool b', async () => (ingressIps(await readService(kube, ns, 'mover'))[0] === '203.0.113.108' ? true : undefined));
+    assert.match((await waitForEvent(kube, ns, 'mover', 'AddressChanged')).message, /released 198\.51\.100\.108/);
+  });
+
   it('moves a Service whose address leaves its pool, with an Event; a deleted pool releases its addresses', async () => {
     const ns = await namespace();
     await applyPool(kube, `${ns}-p`, { addresses: ['198.51.100.80/30'], allocation: only(ns, { priority: 1 }) });
