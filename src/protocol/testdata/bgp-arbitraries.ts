@@ -8,7 +8,8 @@ import type { AsPathSegment, AsPathSegmentType } from '../bgp/as-path.ts';
 import { decodeBgpMessage, type BgpMessage } from '../bgp/bgp-message.ts';
 import type { Capability } from '../bgp/capability.ts';
 import type { BgpPrefix } from '../bgp/nlri-prefix.ts';
-import type { NotificationMessage } from '../bgp/notification-message.ts';
+import type { BgpDecodeError, NotificationMessage } from '../bgp/notification-message.ts';
+import type { Result } from '../../core/result.ts';
 import type { OpenMessage, OptionalParameter } from '../bgp/open-message.ts';
 import type { BgpCodecContext, PathAttribute } from '../bgp/path-attribute.ts';
 import type { RouteRefreshMessage } from '../bgp/route-refresh-message.ts';
@@ -18,7 +19,7 @@ import { fromHex } from './hex-bytes.ts';
 
 /** fc.record with ordinary objects (fast-check 4 makes null-prototype ones, which deepEqual tells apart). */
 function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
-  return fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
+  return fc.record(model, { noNullPrototype: true });
 }
 
 export const uint32 = fc.nat({ max: 0xffffffff });
@@ -278,4 +279,10 @@ export function theCaptured<T extends BgpMessage['type']>(
   const [match] = matches;
   if (match === undefined) assert.fail('unreachable');
   return match;
+}
+
+/** The error of a failed BGP decode (with its NOTIFICATION), failing the test when it succeeded. */
+export function bgpErrorOf<T>(result: Result<T, BgpDecodeError>): BgpDecodeError {
+  if (result.ok) assert.fail('decoded, but an error was expected');
+  return result.error;
 }

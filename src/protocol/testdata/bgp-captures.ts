@@ -12,15 +12,18 @@ export interface CapturedBgpMessage {
   readonly hex: string;
 }
 
+// What gobgpd logged about the bad messages:
+//   level=warning msg="the received Update message was treated as withdraw" Error="invalid origin attribute. value : 5" Key=198.51.100.11 State=BGP_FSM_ES
+//   level=warning msg="the received Update message was treated as withdraw" Error="nexthop length isn't correct" Key=198.51.100.11 State=BGP_FSM_ESTABLISH
 export const gobgpd: readonly CapturedBgpMessage[] = [
   // OPEN, 77 bytes
-  { session: 1, step: "eBGP session: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff004d0104fde8005ac633640130022e0200490402766d0001040001000101040002000141040000fde8400a007800010100000201000506000100010002' },
+  { session: 1, step: "eBGP session (client AS 65001): OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff004d0104fde8005ac633640130022e0200490402766d0001040001000101040002000141040000fde8400a007800010100000201000506000100010002' },
   // KEEPALIVE, 19 bytes
-  { session: 1, step: "eBGP session: KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
-  // UPDATE, 67 bytes
-  { session: 1, step: "eBGP session: initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff004302000000224001010040020602010000fde8400304c63364018004040000000ac00804fde800c820cb00710a20cb00710b' },
+  { session: 1, step: "eBGP session (client AS 65001): OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
   // UPDATE, 88 bytes
   { session: 1, step: "eBGP session: initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff0058020000003d4001010040020e02030000fde80000fe4c0000feb080040400000032c00808fde80064ffffff01c0200c0000fde80000000100000002400304c633640118cb0071' },
+  // UPDATE, 67 bytes
+  { session: 1, step: "eBGP session: initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff004302000000224001010040020602010000fde8400304c63364018004040000000ac00804fde800c820cb00710a20cb00710b' },
   // UPDATE, 23 bytes
   { session: 1, step: "eBGP session: initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff00170200000000' },
   // UPDATE, 101 bytes
@@ -38,15 +41,15 @@ export const gobgpd: readonly CapturedBgpMessage[] = [
   // NOTIFICATION, 21 bytes
   { session: 1, step: "client sent a KEEPALIVE of length 18", hex: 'ffffffffffffffffffffffffffffffff0015030102' },
   // OPEN, 65 bytes
-  { session: 2, step: "iBGP session: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff00410104fde8005ac63364012402220200490402766d0001040001000101040002000141040000fde80506000100010002' },
+  { session: 2, step: "iBGP session (client AS 65000): OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff00410104fde8005ac63364012402220200490402766d0001040001000101040002000141040000fde80506000100010002' },
   // KEEPALIVE, 19 bytes
-  { session: 2, step: "iBGP session: KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
-  // UPDATE, 68 bytes
-  { session: 2, step: "iBGP session: KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff0044020000002340010100400200400304c63364018004040000000a40050400000064c00804fde800c820cb00710a20cb00710b' },
+  { session: 2, step: "iBGP session (client AS 65000): OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
   // UPDATE, 91 bytes
-  { session: 2, step: "iBGP session: KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff005b02000000404001010040020a02020000fe4c0000feb0400304c63364018004040000003240050400000064c00808fde80064ffffff01c0200c0000fde8000000010000000218cb0071' },
+  { session: 2, step: "iBGP session: initial table (LOCAL_PREF)", hex: 'ffffffffffffffffffffffffffffffff005b02000000404001010040020a02020000fe4c0000feb0400304c63364018004040000003240050400000064c00808fde80064ffffff01c0200c0000fde8000000010000000218cb0071' },
+  // UPDATE, 68 bytes
+  { session: 2, step: "iBGP session: initial table (LOCAL_PREF)", hex: 'ffffffffffffffffffffffffffffffff0044020000002340010100400200400304c63364018004040000000a40050400000064c00804fde800c820cb00710a20cb00710b' },
   // UPDATE, 102 bytes
-  { session: 2, step: "iBGP session: KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff0066020000004f4001010040020040050400000064c00804fde80258800e1c0002011020010db8000100000000000000000001003020010db800ffc020180000fde800000006000000060000fde80000000600000007' },
+  { session: 2, step: "iBGP session: initial table (LOCAL_PREF)", hex: 'ffffffffffffffffffffffffffffffff0066020000004f4001010040020040050400000064c00804fde80258800e1c0002011020010db8000100000000000000000001003020010db800ffc020180000fde800000006000000060000fde80000000600000007' },
   // NOTIFICATION, 21 bytes
   { session: 2, step: "client sent UPDATE whose attributes run past the message", hex: 'ffffffffffffffffffffffffffffffff0015030301' },
   // OPEN, 77 bytes
@@ -97,45 +100,51 @@ export const gobgpd: readonly CapturedBgpMessage[] = [
   { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff004d0104fde8005ac633640130022e0200490402766d0001040001000101040002000141040000fde8400a007800010100000201000506000100010002' },
   // KEEPALIVE, 19 bytes
   { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff001304' },
-  // UPDATE, 67 bytes
-  { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff004302000000224001010040020602010000fde8400304c63364018004040000000ac00804fde800c820cb00710a20cb00710b' },
-  // UPDATE, 88 bytes
-  { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff0058020000003d4001010040020e02030000fde80000fe4c0000feb080040400000032c00808fde80064ffffff01c0200c0000fde80000000100000002400304c633640118cb0071' },
-  // UPDATE, 23 bytes
-  { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff00170200000000' },
   // UPDATE, 101 bytes
   { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff0065020000004e4001010040020602010000fde8c00804fde80258800e1c0002011020010db8000100000000000000000001003020010db800ffc020180000fde800000006000000060000fde80000000600000007' },
   // UPDATE, 29 bytes
   { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff001d0200000006800f03000201' },
+  // UPDATE, 88 bytes
+  { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff0058020000003d4001010040020e02030000fde80000fe4c0000feb080040400000032c00808fde80064ffffff01c0200c0000fde80000000100000002400304c633640118cb0071' },
+  // UPDATE, 67 bytes
+  { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff004302000000224001010040020602010000fde8400304c63364018004040000000ac00804fde800c820cb00710a20cb00710b' },
+  // UPDATE, 23 bytes
+  { session: 8, step: "eBGP session again; then the daemon is stopped (SIGTERM)", hex: 'ffffffffffffffffffffffffffffffff00170200000000' },
   // NOTIFICATION, 21 bytes
   { session: 8, step: "daemon stopped with SIGTERM", hex: 'ffffffffffffffffffffffffffffffff0015030603' },
 ];
 
+// What gobgpd-bad-type logged about the bad messages:
+//   panic: runtime error: invalid memory address or nil pointer dereference
+//   github.com/osrg/gobgp/pkg/server.(*fsmHandler).handlingError(0xc00006fec0?, 0x1368220?, {0xe21780?, 0xc000331640?}, 0x40?)
 export const gobgpdBadType: readonly CapturedBgpMessage[] = [
   // OPEN, 77 bytes
-  { session: 1, step: "eBGP session: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff004d0104fde8005ac633640130022e0200490402766d0001040001000101040002000141040000fde8400a007800010100000201000506000100010002' },
+  { session: 1, step: "eBGP session (client AS 65001): OPEN, KEEPALIVE, End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff004d0104fde8005ac633640130022e0200490402766d0001040001000101040002000141040000fde8400a007800010100000201000506000100010002' },
   // KEEPALIVE, 19 bytes
-  { session: 1, step: "eBGP session: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff001304' },
+  { session: 1, step: "eBGP session (client AS 65001): OPEN, KEEPALIVE, End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff001304' },
   // UPDATE, 23 bytes
-  { session: 1, step: "eBGP session: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff00170200000000' },
+  { session: 1, step: "eBGP session (client AS 65001): OPEN, KEEPALIVE, End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff00170200000000' },
   // UPDATE, 29 bytes
-  { session: 1, step: "eBGP session: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff001d0200000006800f03000201' },
+  { session: 1, step: "eBGP session (client AS 65001): OPEN, KEEPALIVE, End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff001d0200000006800f03000201' },
 ];
 
 export const gobgpdFourOctetAs: readonly CapturedBgpMessage[] = [
   // OPEN, 59 bytes
-  { session: 1, step: "2-octet client: the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff003b01045ba0005ac63364011e021c0200490402766d000104000100014104fa56ea000506000100010002' },
+  { session: 1, step: "2-octet client: OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff003b01045ba0005ac63364011e021c0200490402766d000104000100014104fa56ea000506000100010002' },
   // KEEPALIVE, 19 bytes
-  { session: 1, step: "2-octet client: KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
+  { session: 1, step: "2-octet client: OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
   // UPDATE, 87 bytes
   { session: 1, step: "2-octet client: initial table (AS4_PATH, AS4_AGGREGATOR)", hex: 'ffffffffffffffffffffffffffffffff0057020000003b4001010040020802035ba05ba0fe4cc007065ba0c6336409400304c6336401c0110e0203fa56ea00fa56ea010000fe4cc01208fa56ea01c63364091acb007140' },
 ];
 
+// What bird logged about the bad messages:
+//   <RMT> n1: Malformed ORIGIN attribute - invalid value (5)
+//   <RMT> n1: Invalid route 203.0.113.128/25 withdrawn
 export const bird: readonly CapturedBgpMessage[] = [
   // OPEN, 67 bytes
-  { session: 1, step: "the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff00430104fde800f0c63364012602240104000100010104000200010200400a0078000101000002010041040000fde846004700' },
+  { session: 1, step: "OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff00430104fde800f0c63364012602240104000100010104000200010200400a0078000101000002010041040000fde846004700' },
   // KEEPALIVE, 19 bytes
-  { session: 1, step: "the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff001304' },
+  { session: 1, step: "OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
   // UPDATE, 48 bytes
   { session: 1, step: "initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff003002000000144001010040020602010000fde8400304c633640120cb00710a' },
   // UPDATE, 80 bytes
@@ -147,7 +156,7 @@ export const bird: readonly CapturedBgpMessage[] = [
   // UPDATE, 29 bytes
   { session: 1, step: "initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff001d0200000006800f03000201' },
   // UPDATE, 99 bytes
-  { session: 1, step: "birdc reload in n1: the daemon asks for our routes", hex: 'ffffffffffffffffffffffffffffffff0063020000004c900e002c0002012020010db8000100000000000000000001fe8000000000000000bb00fffe000101003020010db800ff4001010040020602010000fde8c0200c0000fde80000000600000006' },
+  { session: 1, step: "client sent ROUTE-REFRESH for IPv6 unicast", hex: 'ffffffffffffffffffffffffffffffff0063020000004c900e002c0002012020010db8000100000000000000000001fe8000000000000000bb00fffe000101003020010db800ff4001010040020602010000fde8c0200c0000fde80000000600000006' },
   // ROUTE-REFRESH, 23 bytes
   { session: 1, step: "birdc reload in n1: the daemon asks for our routes", hex: 'ffffffffffffffffffffffffffffffff00170500010001' },
   // ROUTE-REFRESH, 23 bytes
@@ -156,11 +165,16 @@ export const bird: readonly CapturedBgpMessage[] = [
   { session: 1, step: "birdc disable n1", hex: 'ffffffffffffffffffffffffffffffff0015030602' },
 ];
 
+// What frr logged about the bad messages:
+//   BGP: [ZDGCM-30R78][EC 33554435] Origin attribute value is invalid 5
+//   BGP: [P7TRR-4J6XT][EC 33554487] 198.51.100.11: Attribute ORIGIN, parse error - treating as withdrawal
+//   BGP: [QMZ79-K2DH7][EC 33554454] 198.51.100.11 [Error] Update packet error (wrong prefix length 64 for afi 1)
+//   BGP: [P9SYB-54XRZ][EC 33554454] 198.51.100.11 [Error] Error parsing NLRI
 export const frr: readonly CapturedBgpMessage[] = [
   // OPEN, 113 bytes
-  { session: 1, step: "the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff00710104fde800b4c63364015402060104000100010206010400020001020280000202020002024600020641040000fde802020600020a450800010101000201010206490402766d0002044002c0780210470e0001018000000000020180000000' },
+  { session: 1, step: "OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff00710104fde800b4c63364015402060104000100010206010400020001020280000202020002024600020641040000fde802020600020a450800010101000201010206490402766d0002044002c0780210470e0001018000000000020180000000' },
   // KEEPALIVE, 19 bytes
-  { session: 1, step: "the daemon's OPEN", hex: 'ffffffffffffffffffffffffffffffff001304' },
+  { session: 1, step: "OPEN and KEEPALIVE", hex: 'ffffffffffffffffffffffffffffffff001304' },
   // UPDATE, 81 bytes
   { session: 1, step: "initial table and End-of-RIB", hex: 'ffffffffffffffffffffffffffffffff00510200000036400101005002000602010000fde8400304c633640180040400000032c00808fde80064ffffff01c0200c0000fde8000000010000000218cb0071' },
   // UPDATE, 92 bytes
