@@ -7,7 +7,7 @@ import { startApiBridge, type ApiBridge } from '../src/lab/api-bridge.ts';
 import { execIn, ipBatch, macAddress, mustExecIn, startCapture } from '../src/lab/netns.ts';
 import { startProcess } from '../src/lab/managed-process.ts';
 import { createTestBed, type TestBed } from '../src/lab/test-bed.ts';
-import { useCluster } from './support/cluster.ts';
+import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
@@ -221,5 +221,17 @@ describe('speaker: layer 2', () => {
     console.log(JSON.stringify({ spread: Object.fromEntries(load), addresses: all.length }));
     // ETP Local pins one address; the bound covers the rest: ceil(1.25 x mean) of the addresses a node could serve.
     assert.ok(max <= Math.ceil((1.25 * all.length) / 3), `${max} on one node of ${all.length}`);
+  });
+
+  it('beaconlb status names the owner the client sees answering', async () => {
+    const owner = await settledOwner(V4[0]!);
+    const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+    assert.equal(res.code, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as { services: Array<{ address: string; owner: string; mode: string; pool: string }>; speakers: Array<{ live: boolean }> };
+    const row = report.services.find((r) => r.address === V4[0]);
+    assert.deepEqual({ owner: row?.owner, mode: row?.mode, pool: row?.pool }, { owner, mode: 'layer2', pool: 'l2' });
+    assert.equal(report.speakers.filter((sp) => sp.live).length, 3);
+    const table = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`]);
+    assert.match(table.stdout, new RegExp(`web/v4\\s+${V4[0]!.replaceAll('.', '\\.')}\\s+l2\\s+layer2\\s+${owner}`));
   });
 });

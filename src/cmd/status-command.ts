@@ -1,13 +1,97 @@
+// `beaconlb status`: pools with usage, Services with address, pool, mode and owning node, speakers.
+// The layer-2 owner is computed as the speakers compute it, from the same objects; liveness here is judged from
+// the Leases' renew times (a status view has no history), so it can differ from the speakers' for a moment.
 import type { Command } from './command.ts';
-import { notYet } from './not-yet.ts';
+import { optionalStringFlag, stringFlag } from './flag-values.ts';
+import { UsageError } from './command.ts';
+import { ApiClient } from '../k8s/api/api-client.ts';
+import { loadConnection } from '../k8s/api/kube-config.ts';
+import { readClusterSnapshot, type ClusterSnapshot } from '../k8s/cluster-snapshot.ts';
+import { planLayer2 } from '../core/config/layer2-plan.ts';
+import { isOurService } from '../core/config/service-request.ts';
+import { serviceKey } from '../core/config/service-object.ts';
+import { ownersOf } from '../core/election/rendezvous-owner.ts';
+import { parseIp } from '../core/ip/ip-address.ts';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../core/config/service-request.ts';
+
+export interface StatusReport {
+  pools: Array<{ name: string; addresses: string[]; allocated: number; available: string; ready: string; overlap: string }>;
+  services: Array<{ service: string; address: string; pool: string; mode: string; owner: string }>;
+  speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined }>;
+}
+
+export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS): StatusReport {
+  const speakers = snapshot.speakers.map((s) => {
+    const age = s.renewTime ? (now.getTime() - Date.parse(s.renewTime)) / 1000 : undefined;
+    return { node: s.node, live: age !== undefined && age < s.leaseDurationSeconds && !s.leaving, leaving: s.leaving, renewedSecondsAgo: age === undefined ? undefined : Math.round(age * 10) / 10 };
+  });
+  const plan = planLayer2({ ...snapshot, loadBalancerClass });
+  const owners = ownersOf({ addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live: new Set(speakers.filter((s) => s.live).map((s) => s.node)) });
+  const services: StatusReport['services'] = [];
+  for (const svc of snapshot.services) {
+    if (!isOurService(svc, loadBalancerClass)) continue;
+    const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+    if (ips.length === 0) services.push({ service: serviceKey(svc), address: '<pending>', pool: '', mode: '', owner: '' });
+    for (const ip of ips) {
+      const parsed = parseIp(ip);
+      const entry = parsed.ok ? plan.get(parsed.value) : undefined;
+      services.push({
+        service: serviceKey(svc),
+        address: ip,
+        pool: entry?.pool ?? '',
+        mode: entry ? 'layer2' : 'none',
+        owner: entry ? (owners.get(entry.address) ?? 'nobody (no live eligible node)') : '',
+      });
+    }
+  }
+  return {
+    pools: snapshot.pools.map((p) => ({
+      name: p.metadata.name,
+      addresses: p.spec.addresses,
+      allocated: p.status?.allocated ?? 0,
+      available: p.status?.available ?? '?',
+      ready: p.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+      overlap: p.status?.conditions?.find((c) => c.type === 'Overlap')?.status ?? 'Unknown',
+    })),
+    services,
+    speakers,
+  };
+}
+
+type Cell = string | number | boolean | string[] | undefined;
+
+function table(rows: ReadonlyArray<Record<string, Cell>>): string {
+  if (rows.length === 0) return '  (none)';
+  const headers = Object.keys(rows[0] ?? {});
+  const cell = (v: Cell): string => (Array.isArray(v) ? v.join(',') : v === undefined ? '' : String(v));
+  const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => cell(r[h]).length)));
+  const line = (values: string[]): string => `  ${values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
+  return [line(headers.map((h) => h.toUpperCase())), ...rows.map((r) => line(headers.map((h) => cell(r[h]))))].join('\n');
+}
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Show pools with usage, Services with address and owner, and BGP sessions.',
+  summary: 'Show pools with usage, Services with address, pool, mode and owning node, and speakers.',
   usage: 'status [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file.', env: 'KUBECONFIG' },
+    namespace: { type: 'string', description: 'The Beacon LB namespace (speaker Leases).', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
     output: { type: 'string', description: 'table or json.', default: 'table' },
   },
-  run: () => Promise.resolve(notYet('status', 'the operations issue')),
+  async run(flags) {
+    const output = stringFlag(flags, 'output');
+    if (output !== 'table' && output !== 'json') throw new UsageError(`--output must be table or json, not ${output}`);
+    const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), 'beaconlb-status');
+    try {
+      const report = statusReport(await readClusterSnapshot(client, stringFlag(flags, 'namespace')), new Date());
+      if (output === 'json') console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(`Pools\n${table(report.pools)}\n\nServices\n${table(report.services)}\n\nSpeakers\n${table(report.speakers)}`);
+      }
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
 };
+

@@ -30,6 +30,8 @@ export function mainEntry(): string {
 }
 
 const nodeBinary = (): string => join(REPO_ROOT, 'node_modules/.bin/node');
+/** The V8 flags the image's ENTRYPOINT uses (see the Dockerfile), so tests and benchmarks run what production runs. */
+const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 let controllers = 0;
 
@@ -40,7 +42,7 @@ export async function startControllerProcess(ctx: ComponentContext, args: readon
   const p = startProcess({
     name,
     command: nodeBinary(),
-    args: [mainEntry(), 'controller', `--kubeconfig=${kubeconfig}`, `--metrics-address=127.0.0.1:${port}`, `--identity=${name}`, '--log-level=debug', ...args],
+    args: [...NODE_FLAGS, mainEntry(), 'controller', `--kubeconfig=${kubeconfig}`, `--metrics-address=127.0.0.1:${port}`, `--identity=${name}`, '--log-level=debug', ...args],
     logFile: join(ctx.dir, `${name}.log`),
   });
   ctx.run.recordProcess(p.pid);
@@ -59,7 +61,7 @@ export async function startSpeakerProcess(ctx: ComponentContext, host: Host, arg
   const p = startProcess({
     name: `speaker-${host.role}`,
     command: nodeBinary(),
-    args: [mainEntry(), 'speaker', `--kubeconfig=${kubeconfig}`, `--node-name=${host.role}`, `--metrics-address=unix:${socket}`, '--log-level=debug', ...args],
+    args: [...NODE_FLAGS, mainEntry(), 'speaker', `--kubeconfig=${kubeconfig}`, `--node-name=${host.role}`, `--metrics-address=unix:${socket}`, '--log-level=debug', ...args],
     netns: host.ns,
     logFile: join(ctx.dir, `speaker-${host.role}.log`),
   });

@@ -16,6 +16,9 @@ import { chooseInterfaces } from './interface-choice.ts';
 
 /** Minimum time between two ownership passes (bounds the work of event bursts; adds at most this to reactions). */
 const RECOMPUTE_SPACING_MS = 50;
+/** A pass costs O(addresses); under a burst the spacing grows to this many times the last pass's cost (at most 1 s). */
+const SPACING_PER_PASS_COST = 4;
+const MAX_SPACING_MS = 1000;
 
 export interface OwnedAddress {
   interfaces: string[];
@@ -79,6 +82,7 @@ export class Layer2Speaker {
   #firstRenewOk = Number.NEGATIVE_INFINITY;
   #renewing: Promise<void> | undefined;
   #lastRecompute = Number.NEGATIVE_INFINITY;
+  #lastPassCost = 0;
   /** Fenced until the first renewal succeeds. */
   #wasFenced = true;
   #renewTimer: Timer | undefined;
@@ -104,7 +108,8 @@ export class Layer2Speaker {
    */
   changed(): void {
     if (this.#recomputeTimer || this.#stopped) return;
-    const wait = Math.max(0, this.#lastRecompute + RECOMPUTE_SPACING_MS - this.#o.clock.now());
+    const spacing = Math.min(MAX_SPACING_MS, Math.max(RECOMPUTE_SPACING_MS, this.#lastPassCost * SPACING_PER_PASS_COST));
+    const wait = Math.max(0, this.#lastRecompute + spacing - this.#o.clock.now());
     this.#recomputeTimer = this.#o.clock.after(wait, () => {
       this.#recomputeTimer = undefined;
       this.#recompute();
@@ -230,6 +235,7 @@ export class Layer2Speaker {
       }
     }
     this.#setOwned(owned);
+    this.#lastPassCost = this.#o.clock.now() - now;
 
     this.#expiryTimer?.cancel();
     const expiry = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);

@@ -1,0 +1,57 @@
+// One consistent read of everything `beaconlb status` shows: pools, Services, L2 advertisements, nodes,
+// EndpointSlices and the speakers' heartbeat Leases.
+import type { IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
+import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
+import type { ServiceObject } from '../core/config/service-object.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { paths } from './api/api-paths.ts';
+import { SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
+
+export interface SpeakerLeaseRecord {
+  node: string;
+  renewTime: string | undefined;
+  leaseDurationSeconds: number;
+  leaving: boolean;
+}
+
+export interface ClusterSnapshot {
+  pools: IPPool[];
+  services: ServiceObject[];
+  advertisements: L2Advertisement[];
+  nodes: NodeObject[];
+  endpointSlices: EndpointSliceObject[];
+  speakers: SpeakerLeaseRecord[];
+}
+
+interface List<T> {
+  items: T[];
+}
+
+interface LeaseItem {
+  metadata?: { annotations?: Record<string, string> };
+  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+}
+
+export async function readClusterSnapshot(client: ApiClient, namespace: string): Promise<ClusterSnapshot> {
+  const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+  const [pools, services, advertisements, nodes, endpointSlices, leases] = await Promise.all([
+    client.get<List<IPPool>>(paths.ours('ippools')),
+    client.get<List<ServiceObject>>(paths.services()),
+    client.get<List<L2Advertisement>>(paths.ours('l2advertisements')),
+    client.get<List<NodeObject>>(paths.nodes()),
+    client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
+    client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
+  ]);
+  return {
+    pools: pools.items,
+    services: services.items,
+    advertisements: advertisements.items,
+    nodes: nodes.items,
+    endpointSlices: endpointSlices.items,
+    speakers: leases.items.flatMap((l) =>
+      l.spec?.holderIdentity
+        ? [{ node: l.spec.holderIdentity, renewTime: l.spec.renewTime, leaseDurationSeconds: l.spec.leaseDurationSeconds ?? 3, leaving: l.metadata?.annotations?.['beaconlb.io/leaving'] === 'true' }]
+        : [],
+    ),
+  };
+}
