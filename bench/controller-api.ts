@@ -6,7 +6,8 @@
 //  - restart with N assigned: time until a new Service has its IP, and how many addresses changed (goal 0);
 //  - controller RSS idle and with N Services.
 // Usage: node bench/controller-api.ts [--services 5000] [--steady 20] [--concurrency 64]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { percentile, rssMb } from './support/measure.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,16 +24,7 @@ const N = Number(values.services);
 const STEADY = Number(values.steady);
 const CONCURRENCY = Number(values.concurrency);
 
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0) : Number.NaN;
-};
 const round = (x: number): number => Math.round(x * 10) / 10;
-const rssMb = (pid: number): number => {
-  // The controller runs under `node`; its RSS is the process's own (VmRSS).
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
-};
 
 async function pool<T>(items: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<void> {
   let next = 0;

@@ -5,7 +5,8 @@
 //  - ARP responder under a flood from the client: answered rate and round-trip latency;
 //  - speaker RSS idle and with many owned addresses (IPv6).
 // Usage: node bench/speaker-layer2.ts [--trials 20] [--addresses 5000]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { percentile, rssMb } from './support/measure.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ import { installBase, REPO_ROOT, type ClusterFixture } from '../e2e/support/clus
 import { startController } from '../e2e/support/controller-process.ts';
 import { startSpeaker, type SpeakerProcess } from '../e2e/support/speaker-process.ts';
 import { applyPool, createService, kubeClients, waitFor, waitForIngress } from '../e2e/support/kube.ts';
-import { arpingMacs } from '../e2e/support/layer2-probe.ts';
+import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { metricValue } from '../e2e/support/controller-process.ts';
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '20' }, addresses: { type: 'string', default: '5000' } } });
@@ -27,14 +28,7 @@ const TRIALS = Number(values.trials);
 const ADDRESSES = Number(values.addresses);
 const VIP = '198.51.100.70';
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN);
-};
-const rssMb = (pid: number): number => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
-};
+const pct = (xs: number[], p: number): number => Math.round(percentile(xs, p));
 /** Seconds since midnight (local time), as tcpdump prints timestamps. */
 const secondsOfDay = (d: Date): number => d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds() + d.getMilliseconds() / 1000;
 

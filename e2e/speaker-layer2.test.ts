@@ -11,7 +11,7 @@ import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
-import { arpingMacs, ndiscMacs, tcpHello } from './support/layer2-probe.ts';
+import { arpingMacs, ndiscMacs, tcpHello } from '../src/lab/layer2-probe.ts';
 import { join } from 'node:path';
 
 // 198.51.100.64/27: clear of the test bed's hosts (.1 router, .11-.13 nodes, .100 client).

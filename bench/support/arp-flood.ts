@@ -4,6 +4,7 @@
 import { decodeArpFrame, encodeArpFrame } from '../../src/protocol/arp/arp-packet.ts';
 import { BROADCAST_MAC, ZERO_MAC } from '../../src/protocol/ethernet/mac-address.ts';
 import { ipv4, parseIp } from '../../src/core/ip/ip-address.ts';
+import { percentile } from './measure.ts';
 import { bpfArpOnly, formatMac, interfaceIndex, interfaceMac, PacketSocket } from '../../src/platform/packet-socket.ts';
 
 const { ifname, target, count, rate } = JSON.parse(process.argv[2] ?? '{}') as { ifname: string; target: string; count: number; rate: number };
@@ -61,8 +62,7 @@ await new Promise<void>((resolve) => {
 const sendMs = performance.now() - start;
 await new Promise((r) => setTimeout(r, 200));
 socket.value.close();
-rtts.sort((a, b) => a - b);
-const pct = (p: number): number => Math.round((rtts[Math.min(rtts.length - 1, Math.ceil((p / 100) * rtts.length) - 1)] ?? Number.NaN) * 1000) / 1000;
+const pct = (p: number): number => Math.round(percentile(rtts, p) * 1000) / 1000;
 process.stdout.write(
   `${JSON.stringify({ sent, received, answered_ratio: Math.round((received / sent) * 1000) / 1000, offered_per_s: Math.round(sent / (sendMs / 1000)), answered_per_s: Math.round(received / (sendMs / 1000)), rtt_ms: { p50: pct(50), p99: pct(99), max: pct(100) } })}\n`,
 );

@@ -10,6 +10,7 @@ import { createLogger } from '../platform/logger.ts';
 import { readLabState, type LabState } from '../lab/lab-state.ts';
 import { superviseLab } from '../lab/lab-supervisor.ts';
 import { execIn } from '../lab/netns.ts';
+import { arpingMacs, ndiscMacs } from '../lab/layer2-probe.ts';
 import { sweepStaleRuns } from '../lab/run-registry.ts';
 import { controlPlaneBinaries } from '../lab/control-plane.ts';
 import { mainEntry } from '../lab/component-process.ts';
@@ -26,11 +27,8 @@ const alive = (pid: number): boolean => {
 
 async function answeringNode(state: LabState, ip: string): Promise<string | undefined> {
   const client = state.client?.ns ?? '';
-  const res = ip.includes(':')
-    ? await execIn(client, ['ndisc6', '-m', '-n', '-r', '1', '-w', '500', ip, 'eth0'], 3000)
-    : await execIn(client, ['arping', '-c', '1', '-w', '1', '-I', 'eth0', ip], 3000);
-  const macs = [...res.stdout.matchAll(/(?:reply from \S+ \[|Target link-layer address: )([0-9A-Fa-f:]+)/g)].map((m) => (m[1] ?? '').toLowerCase());
-  const names = [...new Set(macs)].map((mac) => state.nodes?.find((n) => n.mac === mac)?.name ?? mac);
+  const macs = ip.includes(':') ? await ndiscMacs(client, ip, 'eth0', 1, 500) : await arpingMacs(client, ip, 1, 'eth0', 1);
+  const names = macs.map((mac) => state.nodes?.find((n) => n.mac === mac)?.name ?? mac);
   return names.length ? names.join('+') : undefined;
 }
 
