@@ -191,6 +191,8 @@ describe('controller: allocation from IPPools', () => {
     );
     await waitFor('mover to move to pool b', async () => (ingressIps(await readService(kube, ns, 'mover'))[0] === '203.0.113.108' ? true : undefined));
     assert.match((await waitForEvent(kube, ns, 'mover', 'AddressChanged')).message, /released 198\.51\.100\.108/);
+    // The pool it left reports the address free again.
+    await waitFor('pool a to show 0 allocated', async () => ((await readPool(kube, `${ns}-a`)).status?.['allocated'] === 0 ? true : undefined));
   });
 
   it('moves a Service whose address leaves its pool, with an Event; a deleted pool releases its addresses', async () => {

@@ -4,11 +4,11 @@
 // statuses (allocating nothing), so a restart never moves an address or hands one out twice.
 import type { Logger } from '../platform/logger.ts';
 import type { Clock } from '../core/clock.ts';
-import { AllocationTable, type AssignResult } from '../core/ipam/allocation-table.ts';
+import { AllocationTable, type AssignResult, type ReleasedAddress } from '../core/ipam/allocation-table.ts';
 import { compilePools } from '../core/config/pool-config.ts';
-import { formatIp, parseIp } from '../core/ip/ip-address.ts';
+import { formatIp } from '../core/ip/ip-address.ts';
 import { isOurService, readServiceRequest } from '../core/config/service-request.ts';
-import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
+import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
 import type { ControllerPorts } from './controller-ports.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
@@ -28,16 +28,6 @@ export interface ServiceControllerOptions {
   poolStatusIntervalMs: number;
 }
 
-/** The addresses in a Service's status, parsed (hostnames and garbage ignored). */
-function statusAddresses(svc: ServiceObject): bigint[] {
-  const out: bigint[] = [];
-  for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
-    const parsed = ingress.ip ? parseIp(ingress.ip) : undefined;
-    if (parsed?.ok) out.push(parsed.value);
-  }
-  return out;
-}
-
 function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: readonly LoadBalancerIngress[]): boolean {
   const current = have ?? [];
   return (
@@ -45,11 +35,6 @@ function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: rea
     current.every((c, i) => c.ip === want[i]?.ip && c.ipMode === want[i]?.ipMode && c.hostname === undefined)
   );
 }
-
-const createdAt = (svc: ServiceObject): string => {
-  const t = svc.metadata.creationTimestamp;
-  return t instanceof Date ? t.toISOString() : (t ?? '');
-};
 
 export class ServiceController {
   readonly #o: ServiceControllerOptions;
@@ -96,11 +81,11 @@ export class ServiceController {
     const started = this.#o.clock.now();
     this.#applyPools();
     let restored = 0;
-    const services = [...this.#o.ports.services.list()].sort((a, b) => createdAt(a).localeCompare(createdAt(b)));
+    const services = [...this.#o.ports.services.list()].sort((a, b) => creationTime(a).localeCompare(creationTime(b)));
     for (const svc of services) {
       if (!isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
       const request = readServiceRequest(svc);
-      const current = statusAddresses(svc);
+      const current = ingressAddresses(svc);
       if (!request.ok || current.length === 0) continue;
       const kept = this.#table.assign(request.value, current, {
         namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
@@ -163,9 +148,10 @@ export class ServiceController {
     this.#o.ports.recordEvent(svc, 'Warning', reason, message);
   }
 
-  #released(addresses: readonly bigint[]): void {
-    if (addresses.length === 0) return;
-    for (const address of addresses) this.#pools.mark(this.#table.poolOf(address));
+  /** Marks the pools the addresses came from for a status update, and retries the Services waiting for one. */
+  #released(released: readonly ReleasedAddress[]): void {
+    if (released.length === 0) return;
+    for (const { pool } of released) this.#pools.mark(pool);
     for (const key of this.#waiting) this.#queue.add(key);
   }
 
@@ -173,9 +159,7 @@ export class ServiceController {
     const started = this.#o.clock.now();
     const svc = this.#o.ports.services.get(key);
     if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) {
-      const pools = (this.#table.addressesOf(key) ?? []).map((a) => this.#table.poolOf(a));
       const released = this.#table.release(key, this.#o.clock.now());
-      for (const pool of pools) this.#pools.mark(pool);
       this.#released(released);
       this.#waiting.delete(key);
       this.#lastWarning.delete(key);
@@ -192,12 +176,12 @@ export class ServiceController {
       this.#warn(svc, key, request.error.reason, request.error.message);
       return 'done';
     }
-    const result: AssignResult = this.#table.assign(request.value, statusAddresses(svc), {
+    const result: AssignResult = this.#table.assign(request.value, ingressAddresses(svc), {
       namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
       now: this.#o.clock.now(),
     });
     for (const address of result.allocated) this.#pools.mark(this.#table.poolOf(address));
-    this.#released(result.released.map((r) => r.address));
+    this.#released(result.released);
     for (const { address, why } of result.released) {
       this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
     }

@@ -6,9 +6,9 @@ import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import { matchesLabelSelector } from './label-selector.ts';
 import { compilePools, poolHolding } from './pool-config.ts';
 import { isOurService } from './service-request.ts';
-import { serviceKey, type ServiceObject } from './service-object.ts';
+import { ingressAddresses, serviceKey, type ServiceObject } from './service-object.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
-import { familyOf, parseIp } from '../ip/ip-address.ts';
+import { familyOf } from '../ip/ip-address.ts';
 
 export interface Layer2Inputs {
   services: readonly ServiceObject[];
@@ -54,10 +54,7 @@ export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
     const key = serviceKey(svc);
     const local = svc.spec?.externalTrafficPolicy === 'Local';
     const withEndpoints = local ? nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '') : undefined;
-    for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
-      const parsed = ingress.ip ? parseIp(ingress.ip) : undefined;
-      if (!parsed?.ok) continue;
-      const address = parsed.value;
+    for (const address of ingressAddresses(svc)) {
       const pool = poolHolding(compiled.pools, address, familyOf(address));
       const poolObject = pool && poolObjects.get(pool.name);
       if (!pool || !poolObject) continue;

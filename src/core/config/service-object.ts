@@ -1,4 +1,5 @@
 // The parts of a core/v1 Service that Beacon LB reads, as plain data (the API client's V1Service fits this shape).
+import { parseIp } from '../ip/ip-address.ts';
 
 export interface ServicePort {
   port: number;
@@ -39,4 +40,20 @@ export interface ServiceObject {
 /** namespace/name */
 export function serviceKey(svc: ServiceObject): string {
   return `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
+}
+
+/** The addresses in a Service's status, parsed (hostnames and unparsable entries ignored). */
+export function ingressAddresses(svc: ServiceObject): bigint[] {
+  const out: bigint[] = [];
+  for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
+    const parsed = ingress.ip ? parseIp(ingress.ip) : undefined;
+    if (parsed?.ok) out.push(parsed.value);
+  }
+  return out;
+}
+
+/** The creation time as RFC 3339 text ('' when unknown), whether the object came decoded (Date) or as JSON. */
+export function creationTime(svc: ServiceObject): string {
+  const t = svc.metadata.creationTimestamp;
+  return t instanceof Date ? t.toISOString() : (t ?? '');
 }

@@ -2,7 +2,7 @@
 import { familyOf, parseIp, type IpFamily } from '../ip/ip-address.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { ServiceObject } from './service-object.ts';
-import { serviceKey } from './service-object.ts';
+import { creationTime, serviceKey } from './service-object.ts';
 
 export const DEFAULT_LOAD_BALANCER_CLASS = 'beaconlb.io/beaconlb';
 
@@ -68,7 +68,6 @@ function canonicalSelector(selector: Record<string, string> | undefined): string
   return JSON.stringify(Object.entries(selector ?? {}).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-const timestamp = (t: Date | string | undefined): string => (t instanceof Date ? t.toISOString() : (t ?? ''));
 
 /** Reads the request of a Service of ours; malformed annotations are a typed problem naming the annotation. */
 export function readServiceRequest(svc: ServiceObject): Result<ServiceRequest, RequestProblem> {
@@ -119,6 +118,6 @@ export function readServiceRequest(svc: ServiceObject): Result<ServiceRequest, R
     ports: (svc.spec?.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`),
     externalTrafficPolicy: svc.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
     selector: canonicalSelector(svc.spec?.selector),
-    createdAt: timestamp(svc.metadata.creationTimestamp),
+    createdAt: creationTime(svc),
   });
 }

@@ -76,6 +76,15 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.assign(request('ns/d'), [], ctx(2000)).addresses, [v4(1)], 'after the quarantine: lowest again');
   });
 
+  it('names the pool of every released address, on release and when a request moves', () => {
+    const table = new AllocationTable({ quarantineMs: 0 });
+    table.setPools(compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools);
+    table.assign(request('ns/x'), [], ctx());
+    const moved = table.assign(request('ns/x', { poolNames: ['b'] }), [], ctx());
+    assert.deepEqual(moved.released.map((r) => [r.address, r.pool]), [[v4(1), 'a']]);
+    assert.deepEqual(table.release('ns/x', 0), [{ address: v4(2), pool: 'b' }]);
+  });
+
   it('RequireDualStack takes both families or nothing', () => {
     const table = new AllocationTable({ quarantineMs: 0 });
     table.setPools(compilePools([pool('p', ['198.51.100.1/32'])]).pools);

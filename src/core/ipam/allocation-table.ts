@@ -27,9 +27,15 @@ export interface AssignResult {
   addresses: bigint[];
   allocated: bigint[];
   /** Addresses the Service gave up (no longer eligible or no longer requested). */
-  released: Array<{ address: bigint; why: string }>;
+  released: Array<ReleasedAddress & { why: string }>;
   /** Families that could not be served. */
   failures: AllocationFailure[];
+}
+
+/** An address given up, with the pool it was held from ('' when no pool holds it any more). */
+export interface ReleasedAddress {
+  address: bigint;
+  pool: string;
 }
 
 export interface AssignContext {
@@ -142,7 +148,7 @@ export class AllocationTable {
         kept.set(familyOf(address), address);
         this.#claim(address, request);
       } else if (this.#holders.get(address)?.claims.has(request.key)) {
-        result.released.push({ address, why });
+        result.released.push({ address, why, pool: this.#holders.get(address)?.pool ?? '' });
       }
     }
 
@@ -175,13 +181,15 @@ export class AllocationTable {
   }
 
   /** The Service is gone or no longer ours: its addresses go to quarantine (unless still shared). */
-  release(key: string, now: number): bigint[] {
+  release(key: string, now: number): ReleasedAddress[] {
     const entry = this.#services.get(key);
     if (!entry) return [];
+    const released = entry.addresses.map((address) => ({ address, pool: this.#holders.get(address)?.pool ?? '' }));
     for (const address of entry.addresses) this.#unclaim(address, key, true, now);
     this.#services.delete(key);
-    return entry.addresses;
+    return released;
   }
+
 
   #poolContaining(address: bigint): PoolState | undefined {
     const family = familyOf(address);
