@@ -2,7 +2,8 @@
 //
 //  - AF_PACKET raw sockets bound to one interface, with a classic BPF filter attached in the kernel, multicast
 //    membership (PACKET_ADD_MEMBERSHIP) and receive driven by libuv (uv_poll_t on the socket: no timers, no loops).
-//  - TCP MD5 signatures (RFC 2385, TCP_MD5SIG) on a TCP socket fd that Node owns, and a TCP socket fd to adopt.
+//  - TCP MD5 signatures (RFC 2385, TCP_MD5SIG) on a TCP socket fd that Node owns, and a TCP socket fd to adopt;
+//    the IP TTL of such a socket (eBGP single hop / multihop).
 //
 // Plain C on node_api.h (NAPI_VERSION 8): the same binary loads on every Node.js version with N-API 8.
 // The only TypeScript user is src/platform/packet-socket.ts.
@@ -686,6 +687,44 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// setIpTtl(fd, ttl): the IP TTL (IPv4) or unicast hop limit (IPv6) of a socket's outgoing packets, 1 to 255:
+// 1 keeps a single-hop eBGP session on the link, 255 allows multihop.
+static napi_value set_ip_ttl(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  int32_t ttl;
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "setIpTtl(fd, ttl)");
+    return NULL;
+  }
+  if (!get_int32_arg(env, argv[0], "fd", &fd) || !get_int32_arg(env, argv[1], "ttl", &ttl)) return NULL;
+  if (ttl < 1 || ttl > 255) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ttl must be 1 to 255");
+    return NULL;
+  }
+  int domain = 0;
+  socklen_t domain_length = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_length) < 0) {
+    throw_errno(env, "getsockopt(SO_DOMAIN)", errno);
+    return NULL;
+  }
+  int value = ttl;
+  if (domain == AF_INET6) {
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &value, sizeof value) < 0) {
+      throw_errno(env, "setsockopt(IPV6_UNICAST_HOPS)", errno);
+      return NULL;
+    }
+  }
+  // On an IPv6 socket IPv4-mapped traffic still uses IP_TTL.
+  if (setsockopt(fd, IPPROTO_IP, IP_TTL, &value, sizeof value) < 0 && domain != AF_INET6) {
+    throw_errno(env, "setsockopt(IP_TTL)", errno);
+    return NULL;
+  }
+  return NULL;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -711,6 +750,7 @@ NAPI_MODULE_INIT() {
       {"setTcpMd5", NULL, set_tcp_md5, NULL, NULL, NULL, napi_enumerable, NULL},
       {"createTcpSocket", NULL, create_tcp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setIpTtl", NULL, set_ip_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof exports_list / sizeof exports_list[0], exports_list));
   return exports;

@@ -1,4 +1,5 @@
-// `beaconlb speaker`: wiring of caches, the heartbeat Lease, the layer-2 election and the ARP/NDP announcer.
+// `beaconlb speaker`: wiring of caches, the heartbeat Lease, the layer-2 election and the ARP/NDP announcer, and
+// the BGP sessions.
 import type { Command } from './command.ts';
 import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag } from './flag-values.ts';
 import { shutdownSignal } from './shutdown-signal.ts';
@@ -15,10 +16,12 @@ import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
 import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
+import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
+import { BgpListener, connectBgpSocket } from '../platform/bgp-transport.ts';
 
 export const speakerCommand: Command = {
   name: 'speaker',
-  summary: 'Run the speaker on a node: announce addresses by ARP/NDP (BGP follows).',
+  summary: 'Run the speaker on a node: announce addresses by ARP/NDP and BGP.',
   usage: 'speaker [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
@@ -44,7 +47,7 @@ export const speakerCommand: Command = {
     const renewIntervalMs = durationFlag(flags, 'renew-interval');
     if (renewIntervalMs >= leaseDurationMs) throw new UsageError('--renew-interval must be shorter than --lease-duration');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
-    const { registry, layer2, responder } = speakerPrometheus();
+    const { registry, layer2, responder, bgp: bgpMetrics } = speakerPrometheus();
 
     let table: InterfaceTable = await readInterfaceTable();
     const announcer = new PacketAnnouncer({
@@ -64,6 +67,7 @@ export const speakerCommand: Command = {
           table = fresh;
           announcer.interfacesChanged();
           speaker.changed();
+          bgp.changed();
         })
         .catch((error: unknown) => {
           log.warn({ err: String(error) }, 'cannot read interfaces');
@@ -95,6 +99,29 @@ export const speakerCommand: Command = {
       fenceMarginMs: durationFlag(flags, 'fence-margin'),
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
     });
+    const bgp: BgpSpeaker = new BgpSpeaker({
+      node,
+      clock,
+      log: log.child({ area: 'bgp' }),
+      metrics: bgpMetrics,
+      inputs: () => adapter.bgpInputs(),
+      interfaceTable: () => table,
+      password: (name, key) => adapter.secretValue(name, key),
+      transport: {
+        connect: connectBgpSocket,
+        listen: (port, onConnection) =>
+          BgpListener.listen({
+            port,
+            onConnection,
+            onError: (error) => {
+              log.warn({ err: error.message }, 'BGP listener error');
+            },
+          }),
+      },
+      recordEvent: (kind, name, type, reason, message) => {
+        adapter.recordObjectEvent(kind, name, type, reason, message);
+      },
+    });
     const adapter = new SpeakerAdapter({
       client,
       clock,
@@ -104,17 +131,19 @@ export const speakerCommand: Command = {
       loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
       onChange: () => {
         speaker.changed();
+        bgp.changed();
       },
     });
     adapter.start();
     speaker.start(adapter.synced());
+    bgp.start(adapter.synced());
     const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
     log.info({ interfaces: table.interfaces.map((i) => i.name) }, 'speaker started');
 
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
-    await speaker.leave();
+    await Promise.all([speaker.leave(), bgp.stop()]);
     announcer.close();
     stopWatching();
     adapter.stop();

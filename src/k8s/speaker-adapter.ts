@@ -1,10 +1,12 @@
 // The speaker's view of the cluster: informers for what it announces (Services, IPPools, L2Advertisements,
-// Nodes, EndpointSlices) and for the peers' heartbeat Leases, plus Events.
+// BGPPeers, BGPAdvertisements, Nodes, EndpointSlices), the Secrets of its namespace (BGP passwords) and the
+// peers' heartbeat Leases, plus Events.
 import type { Clock } from '../core/clock.ts';
-import type { IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
+import { API_GROUP, API_VERSION, type BGPAdvertisement, type BGPPeer, type IPPool, type L2Advertisement } from '../core/config/api-types.generated.ts';
 import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { Layer2Inputs } from '../core/config/layer2-plan.ts';
+import type { BgpInputs } from '../speaker/bgp/bgp-plan.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
@@ -21,6 +23,10 @@ export interface PeerLease {
 interface LeaseObject extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };
   spec?: { holderIdentity?: string };
+}
+
+interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
 }
 
 export interface SpeakerAdapterOptions {
@@ -43,6 +49,9 @@ export class SpeakerAdapter {
   readonly nodes: Informer<NodeObject & KubeObject>;
   readonly endpointSlices: Informer<EndpointSliceObject & KubeObject>;
   readonly leases: Informer<LeaseObject>;
+  readonly bgpPeers: Informer<BGPPeer>;
+  readonly bgpAdvertisements: Informer<BGPAdvertisement>;
+  readonly secrets: Informer<SecretObject>;
   readonly events: EventRecorder;
 
   constructor(o: SpeakerAdapterOptions) {
@@ -62,8 +71,11 @@ export class SpeakerAdapter {
     this.endpointSlices = new Informer<EndpointSliceObject & KubeObject>({ ...common, path: paths.endpointSlices() });
     const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
     this.leases = new Informer<LeaseObject>({ ...common, path: paths.leases(o.namespace), labelSelector: selector });
+    this.bgpPeers = new Informer<BGPPeer>({ ...common, path: paths.ours('bgppeers') });
+    this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
+    this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.namespace) });
     this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log, defaultNamespace: o.namespace });
-    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.endpointSlices, this.leases] as Array<Informer<KubeObject>>;
+    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.endpointSlices, this.leases, this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
   }
 
   start(): void {
@@ -92,6 +104,29 @@ export class SpeakerAdapter {
       endpointSlices: this.endpointSlices.list(),
       loadBalancerClass: this.#o.loadBalancerClass,
     };
+  }
+
+  bgpInputs(): BgpInputs {
+    return {
+      services: this.services.list(),
+      pools: this.pools.list(),
+      peers: this.bgpPeers.list(),
+      advertisements: this.bgpAdvertisements.list(),
+      nodes: this.nodes.list(),
+      endpointSlices: this.endpointSlices.list(),
+      loadBalancerClass: this.#o.loadBalancerClass,
+    };
+  }
+
+  /** One key of a Secret in the speaker's namespace, decoded; undefined when absent. Never log the result. */
+  secretValue(name: string, key: string): string | undefined {
+    const value = this.secrets.get(name, this.#o.namespace)?.data?.[key];
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+  }
+
+  recordObjectEvent(kind: 'BGPPeer' | 'BGPAdvertisement', name: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const object = kind === 'BGPPeer' ? this.bgpPeers.get(name) : this.bgpAdvertisements.get(name);
+    this.events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind, name, namespace: undefined, uid: object?.metadata.uid }, type, reason, message);
   }
 
   peerLeases(): PeerLease[] {

@@ -37,6 +37,7 @@ interface NativeAddon {
   setTcpMd5(fd: number, peerAddress: string, key: Uint8Array): void;
   createTcpSocket(family: 4 | 6): number;
   closeFd(fd: number): void;
+  setIpTtl(fd: number, ttl: number): void;
 }
 
 /** Where `npm run build:native` puts the addon. */
@@ -111,7 +112,7 @@ function fromThrown(e: unknown, context: string): PacketSocketError {
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ['open', 'setTcpMd5', 'createTcpSocket', 'closeFd'].every((name) => typeof candidate[name] === 'function');
+  return ['open', 'setTcpMd5', 'createTcpSocket', 'closeFd', 'setIpTtl'].every((name) => typeof candidate[name] === 'function');
 }
 
 /** Loads the addon at `file` (default: the built one), with a message saying how to build it when it is missing. */
@@ -426,6 +427,18 @@ export function createTcpSocket(family: 4 | 6): Result<number, PacketSocketError
     return ok(native.value.createTcpSocket(family));
   } catch (e) {
     return err(fromThrown(e, `creating an IPv${family} TCP socket`));
+  }
+}
+
+/** Sets the IP TTL / IPv6 hop limit (1 to 255) of a socket's outgoing packets. */
+export function setIpTtl(fd: number, ttl: number): Result<void, PacketSocketError> {
+  const native = addon();
+  if (!native.ok) return native;
+  try {
+    native.value.setIpTtl(fd, ttl);
+    return ok(undefined);
+  } catch (e) {
+    return err(fromThrown(e, `setting TTL ${ttl} on fd ${fd}`));
   }
 }
 

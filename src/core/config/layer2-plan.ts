@@ -4,6 +4,7 @@
 // chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
 import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import { matchesLabelSelector } from './label-selector.ts';
+import { selectsPool } from './pool-selection.ts';
 import { compilePools, poolHolding } from './pool-config.ts';
 import { isOurService } from './service-request.ts';
 import { ingressAddresses, serviceKey, type ServiceObject } from './service-object.ts';
@@ -33,14 +34,8 @@ export interface Layer2Address {
 }
 
 function advertisementSelects(adv: L2Advertisement, pool: IPPool, svc: ServiceObject): boolean {
-  const byName = adv.spec.ipPools;
-  const bySelector = adv.spec.ipPoolSelector;
-  const poolMatches =
-    byName === undefined && bySelector === undefined
-      ? true
-      : (byName?.includes(pool.metadata.name) ?? false) || (bySelector !== undefined && matchesLabelSelector(bySelector, pool.metadata.labels));
   const serviceMatches = adv.spec.serviceSelector === undefined || matchesLabelSelector(adv.spec.serviceSelector, svc.metadata.labels);
-  return poolMatches && serviceMatches;
+  return selectsPool(adv.spec, pool) && serviceMatches;
 }
 
 export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {

@@ -1,0 +1,146 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
+import type { ServiceObject } from '../../core/config/service-object.ts';
+import { formatBgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
+import { planBgp, type BgpInputs } from './bgp-plan.ts';
+import { sessionAttributes } from './route-attributes.ts';
+import type { NegotiatedSession } from '../../protocol/bgp/session-negotiation.ts';
+
+const pool = (name: string, addresses: string[], labels: Record<string, string> = {}): IPPool =>
+  ({ apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name, labels }, spec: { addresses } });
+const peer = (name: string, spec: Partial<BGPPeer['spec']> = {}): BGPPeer => ({
+  apiVersion: 'beaconlb.io/v1alpha1',
+  kind: 'BGPPeer',
+  metadata: { name },
+  spec: { myASN: 65001, peerASN: 65000, peerAddress: '198.51.100.1', ...spec },
+});
+const adv = (name: string, spec: BGPAdvertisement['spec'] = {}): BGPAdvertisement => ({
+  apiVersion: 'beaconlb.io/v1alpha1',
+  kind: 'BGPAdvertisement',
+  metadata: { name },
+  spec,
+});
+const service = (name: string, ips: string[], extra: Partial<NonNullable<ServiceObject['spec']>> = {}): ServiceObject => ({
+  metadata: { name, namespace: 'web', uid: name },
+  spec: { type: 'LoadBalancer', ...extra },
+  status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+});
+const node = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
+
+function inputs(partial: Partial<BgpInputs>): BgpInputs {
+  return {
+    services: [],
+    pools: [pool('bgp', ['203.0.113.0/24', '2001:db8:b::/64']), pool('other', ['198.51.100.64/27'])],
+    peers: [peer('router')],
+    advertisements: [adv('all', { ipPools: ['bgp'] })],
+    nodes: [node('node1', { rack: 'a' }), node('node2', { rack: 'b' })],
+    endpointSlices: [],
+    loadBalancerClass: 'beaconlb.io/beaconlb',
+    ...partial,
+  };
+}
+
+const prefixes = (plan: ReturnType<typeof planBgp>, peerName = 'router'): string[] =>
+  (plan.peers.find((p) => p.peer.metadata.name === peerName)?.routes ?? []).map((r) => formatBgpPrefix(r.prefix)).sort();
+
+describe('planBgp', () => {
+  it('advertises each address of a selected pool as a host route to every peer of the node', () => {
+    const plan = planBgp(inputs({ services: [service('a', ['203.0.113.10', '2001:db8:b::10']), service('b', ['198.51.100.70'])] }), 'node1');
+    assert.deepEqual(prefixes(plan), ['2001:db8:b::10/128', '203.0.113.10/32']);
+  });
+
+  it('aggregates to the advertisement length and merges the Services into one route', () => {
+    const plan = planBgp(
+      inputs({
+        advertisements: [adv('agg', { ipPools: ['bgp'], aggregationLength: 24, aggregationLengthV6: 64 })],
+        services: [service('a', ['203.0.113.10', '2001:db8:b::10']), service('b', ['203.0.113.11'])],
+      }),
+      'node1',
+    );
+    assert.deepEqual(prefixes(plan), ['2001:db8:b::/64', '203.0.113.0/24']);
+    const v4 = plan.peers[0]?.routes.find((r) => r.prefix.family === 4);
+    assert.deepEqual(v4?.services, ['web/a', 'web/b']);
+  });
+
+  it('honours node selectors of peers and advertisements, and the peers list', () => {
+    const i = inputs({
+      peers: [peer('rack-a', { nodeSelector: { matchLabels: { rack: 'a' } } }), peer('everywhere')],
+      advertisements: [adv('only-everywhere', { ipPools: ['bgp'], peers: ['everywhere'] }), adv('rack-b-only', { ipPools: ['bgp'], nodeSelector: { matchLabels: { rack: 'b' } }, communities: ['65000:2'] })],
+      services: [service('a', ['203.0.113.10'])],
+    });
+    const node1 = planBgp(i, 'node1');
+    assert.deepEqual(node1.peers.map((p) => p.peer.metadata.name), ['rack-a', 'everywhere']);
+    assert.deepEqual(prefixes(node1, 'rack-a'), []);
+    assert.deepEqual(prefixes(node1, 'everywhere'), ['203.0.113.10/32']);
+    const node2 = planBgp(i, 'node2');
+    assert.deepEqual(node2.peers.map((p) => p.peer.metadata.name), ['everywhere']);
+    assert.deepEqual(node2.peers[0]?.routes[0]?.attributes.communities, [65000 * 65536 + 2]);
+  });
+
+  it('externalTrafficPolicy Local: only nodes with a ready endpoint advertise', () => {
+    const slice = {
+      metadata: { name: 'a-1', namespace: 'web', labels: { 'kubernetes.io/service-name': 'a' } },
+      endpoints: [{ nodeName: 'node2', conditions: { ready: true } }],
+    };
+    const i = inputs({ services: [service('a', ['203.0.113.10'], { externalTrafficPolicy: 'Local' })], endpointSlices: [slice] });
+    assert.deepEqual(prefixes(planBgp(i, 'node1')), []);
+    assert.deepEqual(prefixes(planBgp(i, 'node2')), ['203.0.113.10/32']);
+  });
+
+  it('merges attributes of several advertisements and reports bad communities without dropping the route', () => {
+    const plan = planBgp(
+      inputs({
+        advertisements: [
+          adv('a', { ipPools: ['bgp'], localPref: 50, med: 10, communities: ['65000:1', 'bogus'], asPathPrepend: { count: 1 } }),
+          adv('b', { ipPools: ['bgp'], localPref: 200, med: 5, communities: ['no-export'], largeCommunities: ['65000:1:2'], asPathPrepend: { count: 3, asn: 64999 } }),
+        ],
+        services: [service('a', ['203.0.113.10'])],
+      }),
+      'node1',
+    );
+    const attributes = plan.peers[0]?.routes[0]?.attributes;
+    assert.deepEqual(attributes, {
+      communities: [65000 * 65536 + 1, 0xffffff01],
+      largeCommunities: [{ globalAdmin: 65000, localData1: 1, localData2: 2 }],
+      localPref: 200,
+      med: 5,
+      prepend: { count: 3, asn: 64999 },
+    });
+    assert.equal(plan.problems.length, 1);
+    assert.match(plan.problems[0]?.message ?? '', /bogus/);
+  });
+
+  it('ignores Services of another class, being deleted, and nodes excluded from load balancers', () => {
+    const i = inputs({
+      services: [service('other', ['203.0.113.10'], { loadBalancerClass: 'example.com/other' }), { ...service('gone', ['203.0.113.11']), metadata: { name: 'gone', namespace: 'web', deletionTimestamp: 'now' } }],
+      nodes: [node('node1', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' }), node('node2')],
+    });
+    assert.deepEqual(planBgp(i, 'node1').peers, []);
+    assert.deepEqual(prefixes(planBgp(i, 'node2')), []);
+  });
+});
+
+describe('sessionAttributes', () => {
+  const session = (external: boolean, fourOctetAs = true): NegotiatedSession => ({ external, fourOctetAs, codec: { fourOctetAs, external } }) as unknown as NegotiatedSession;
+  const attributes = { communities: [1], largeCommunities: [], localPref: 300, med: 7, prepend: { count: 2 } };
+
+  it('eBGP: our AS first, then the prepends; no LOCAL_PREF', () => {
+    const result = sessionAttributes(attributes, 65001, session(true));
+    assert.deepEqual(result.find((a) => a.type === 'as-path'), { type: 'as-path', segments: [{ type: 'sequence', asns: [65001, 65001, 65001] }] });
+    assert.equal(result.some((a) => a.type === 'local-pref'), false);
+    assert.deepEqual(result.find((a) => a.type === 'multi-exit-disc'), { type: 'multi-exit-disc', med: 7 });
+  });
+
+  it('iBGP: LOCAL_PREF always (100 by default), empty AS_PATH without prepends', () => {
+    const result = sessionAttributes({ communities: [], largeCommunities: [] }, 65000, session(false));
+    assert.deepEqual(result.find((a) => a.type === 'as-path'), { type: 'as-path', segments: [] });
+    assert.deepEqual(result.find((a) => a.type === 'local-pref'), { type: 'local-pref', localPref: 100 });
+  });
+
+  it('a 4-octet AS towards a 2-octet peer becomes AS_TRANS with AS4_PATH', () => {
+    const result = sessionAttributes({ communities: [], largeCommunities: [] }, 4200000001, session(true, false));
+    assert.deepEqual(result.find((a) => a.type === 'as-path'), { type: 'as-path', segments: [{ type: 'sequence', asns: [23456] }] });
+    assert.deepEqual(result.find((a) => a.type === 'as4-path'), { type: 'as4-path', segments: [{ type: 'sequence', asns: [4200000001] }] });
+  });
+});

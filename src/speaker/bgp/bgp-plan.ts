@@ -1,0 +1,159 @@
+// What one node advertises to which router: the BGPPeers whose nodeSelector matches the node, and for each of them
+// every address in the status of a Service of ours whose pool a BGPAdvertisement selects (the advertisement's
+// nodeSelector matching the node and its peers naming the peer, or absent), as a /32 or /128 or the aggregation
+// length, with the advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
+// with a ready endpoint. When several advertisements give one prefix to one peer, their attributes merge: the
+// union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend.
+import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
+import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
+import { matchesLabelSelector } from '../../core/config/label-selector.ts';
+import { compilePools, poolHolding } from '../../core/config/pool-config.ts';
+import { selectsPool } from '../../core/config/pool-selection.ts';
+import { isOurService } from '../../core/config/service-request.ts';
+import { ingressAddresses, serviceKey, type ServiceObject } from '../../core/config/service-object.ts';
+import { familyOf } from '../../core/ip/ip-address.ts';
+import { prefixOf } from '../../core/ip/ip-range.ts';
+import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../protocol/bgp/community.ts';
+import { formatBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
+import type { BgpRoute } from './bgp-session.ts';
+import type { RouteAttributes } from './route-attributes.ts';
+
+export interface BgpInputs {
+  services: readonly ServiceObject[];
+  pools: readonly IPPool[];
+  peers: readonly BGPPeer[];
+  advertisements: readonly BGPAdvertisement[];
+  nodes: readonly NodeObject[];
+  endpointSlices: readonly EndpointSliceObject[];
+  loadBalancerClass: string;
+}
+
+export interface PlannedRoute extends BgpRoute {
+  /** The Services whose addresses this prefix carries, sorted. */
+  readonly services: readonly string[];
+}
+
+export interface PeerPlan {
+  readonly peer: BGPPeer;
+  readonly routes: readonly PlannedRoute[];
+}
+
+export interface BgpPlanProblem {
+  readonly kind: 'BGPAdvertisement' | 'BGPPeer';
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface BgpPlan {
+  readonly peers: readonly PeerPlan[];
+  readonly problems: readonly BgpPlanProblem[];
+}
+
+interface MutableRoute {
+  prefix: BgpPrefix;
+  services: Set<string>;
+  localPref: number | undefined;
+  med: number | undefined;
+  communities: Set<number>;
+  largeCommunities: Map<string, LargeCommunity>;
+  prepend: { asn?: number; count: number } | undefined;
+}
+
+interface ParsedAdvertisement {
+  readonly object: BGPAdvertisement;
+  readonly communities: readonly number[];
+  readonly largeCommunities: readonly LargeCommunity[];
+}
+
+function parseAdvertisement(adv: BGPAdvertisement, problems: BgpPlanProblem[]): ParsedAdvertisement {
+  const communities: number[] = [];
+  for (const text of adv.spec.communities ?? []) {
+    const parsed = parseCommunity(text);
+    if (parsed.ok) communities.push(parsed.value);
+    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, message: `community ignored: ${parsed.error}` });
+  }
+  const largeCommunities: LargeCommunity[] = [];
+  for (const text of adv.spec.largeCommunities ?? []) {
+    const parsed = parseLargeCommunity(text);
+    if (parsed.ok) largeCommunities.push(parsed.value);
+    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, message: `large community ignored: ${parsed.error}` });
+  }
+  return { object: adv, communities, largeCommunities };
+}
+
+/** The plan of one node (undefined node object: the node is not known yet, nothing is advertised). */
+export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
+  const problems: BgpPlanProblem[] = [];
+  const node = inputs.nodes.find((n) => n.metadata.name === nodeName);
+  if (node === undefined || !nodeMayAnnounce(node)) return { peers: [], problems };
+  const labels = node.metadata.labels;
+  const peers = inputs.peers.filter((peer) => peer.spec.nodeSelector === undefined || matchesLabelSelector(peer.spec.nodeSelector, labels));
+  const advertisements = inputs.advertisements
+    .filter((adv) => adv.spec.nodeSelector === undefined || matchesLabelSelector(adv.spec.nodeSelector, labels))
+    .toSorted((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((adv) => parseAdvertisement(adv, problems));
+  const compiled = compilePools(inputs.pools);
+  const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
+  const routesByPeer = new Map<string, Map<string, MutableRoute>>(peers.map((p) => [p.metadata.name, new Map()]));
+
+  for (const svc of inputs.services) {
+    if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
+    if (svc.spec?.externalTrafficPolicy === 'Local') {
+      const withEndpoints = nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '');
+      if (!withEndpoints.has(nodeName)) continue;
+    }
+    const key = serviceKey(svc);
+    for (const address of ingressAddresses(svc)) {
+      const family = familyOf(address);
+      const pool = poolHolding(compiled.pools, address, family);
+      const poolObject = pool && poolObjects.get(pool.name);
+      if (!poolObject) continue;
+      for (const adv of advertisements) {
+        if (!selectsPool(adv.object.spec, poolObject)) continue;
+        const length = family === 4 ? (adv.object.spec.aggregationLength ?? 32) : (adv.object.spec.aggregationLengthV6 ?? 128);
+        const range = prefixOf(address, length, family);
+        const prefix: BgpPrefix = { family, address: range.first, length };
+        for (const peer of peers) {
+          if (adv.object.spec.peers !== undefined && !adv.object.spec.peers.includes(peer.metadata.name)) continue;
+          addRoute(routesByPeer.get(peer.metadata.name), prefix, key, adv);
+        }
+      }
+    }
+  }
+  return {
+    peers: peers.map((peer) => ({ peer, routes: [...(routesByPeer.get(peer.metadata.name)?.values() ?? [])].map(frozen) })),
+    problems,
+  };
+}
+
+function addRoute(routes: Map<string, MutableRoute> | undefined, prefix: BgpPrefix, service: string, adv: ParsedAdvertisement): void {
+  if (routes === undefined) return;
+  const text = formatBgpPrefix(prefix);
+  let route = routes.get(text);
+  if (route === undefined) {
+    route = { prefix, services: new Set(), localPref: undefined, med: undefined, communities: new Set(), largeCommunities: new Map(), prepend: undefined };
+    routes.set(text, route);
+  }
+  route.services.add(service);
+  const spec = adv.object.spec;
+  if (spec.localPref !== undefined) route.localPref = Math.max(route.localPref ?? 0, spec.localPref);
+  if (spec.med !== undefined) route.med = Math.min(route.med ?? Number.MAX_SAFE_INTEGER, spec.med);
+  for (const c of adv.communities) route.communities.add(c);
+  for (const c of adv.largeCommunities) route.largeCommunities.set(`${c.globalAdmin}:${c.localData1}:${c.localData2}`, c);
+  if (spec.asPathPrepend && spec.asPathPrepend.count > (route.prepend?.count ?? 0)) {
+    route.prepend = { count: spec.asPathPrepend.count, ...(spec.asPathPrepend.asn === undefined ? {} : { asn: spec.asPathPrepend.asn }) };
+  }
+}
+
+function frozen(route: MutableRoute): PlannedRoute {
+  const attributes: RouteAttributes = {
+    communities: [...route.communities].sort((a, b) => a - b),
+    largeCommunities: [...route.largeCommunities.values()].sort(
+      (a, b) => a.globalAdmin - b.globalAdmin || a.localData1 - b.localData1 || a.localData2 - b.localData2,
+    ),
+    ...(route.localPref === undefined ? {} : { localPref: route.localPref }),
+    ...(route.med === undefined ? {} : { med: route.med }),
+    ...(route.prepend === undefined ? {} : { prepend: route.prepend }),
+  };
+  return { prefix: route.prefix, attributes, services: [...route.services].sort() };
+}

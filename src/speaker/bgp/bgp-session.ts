@@ -1,0 +1,433 @@
+// One BGP session with one peer: runs the pure FSM of protocol/bgp (step) and executes its actions with a socket
+// and the injected clock, frames the TCP stream into messages, and keeps the Adj-RIB-Out: what the speaker wants
+// advertised (setRoutes) against what the peer has been sent, so a change sends only the difference (withdrawals
+// and announcements packed per family and attribute set). Received routes are not used (the speaker only
+// advertises); they are decoded, checked per RFC 7606 and counted.
+import type { Clock, Timer } from '../../core/clock.ts';
+import { formatIp } from '../../core/ip/ip-address.ts';
+import type { Result } from '../../core/result.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { BgpSocket, TransportError } from '../../platform/bgp-transport.ts';
+import { ipFamilyOf, type AddressFamily } from '../../protocol/bgp/address-family.ts';
+import { encodeBgpMessage, decodeBgpMessage, type BgpMessage } from '../../protocol/bgp/bgp-message.ts';
+import { describeNotification } from '../../protocol/bgp/notification-message.ts';
+import { formatBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
+import { nextMessageLength } from '../../protocol/bgp/message-header.ts';
+import type { BgpCodecContext } from '../../protocol/bgp/path-attribute.ts';
+import {
+  eventForInbound,
+  initialSessionState,
+  step,
+  type SessionAction,
+  type SessionEvent,
+  type SessionState,
+  type SessionStateName,
+  type SessionTimer,
+  type SessionTransition,
+} from '../../protocol/bgp/session-fsm.ts';
+import type { NegotiatedSession, SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
+import { announcementUpdates, endOfRib, withdrawalUpdates, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
+import type { BgpMetrics } from './bgp-metrics.ts';
+import { attributesKey, sessionAttributes, type RouteAttributes } from './route-attributes.ts';
+
+export interface BgpRoute {
+  readonly prefix: BgpPrefix;
+  readonly attributes: RouteAttributes;
+}
+
+export interface NextHops {
+  /** IPv4 next hop for ipv4-unicast. */
+  readonly ipv4?: bigint;
+  /** Global IPv6 next hop for ipv6-unicast. */
+  readonly ipv6?: bigint;
+}
+
+export interface BgpSessionOptions {
+  /** The BGPPeer name: labels logs, metrics and Events. */
+  readonly peer: string;
+  readonly config: SessionConfig;
+  /** Opens the TCP connection (with MD5, TTL and source address already applied). */
+  readonly connect: () => Result<BgpSocket, TransportError>;
+  /** The next hops for our routes, from the local address of the connection. */
+  readonly nextHops: (localAddress: string | undefined) => NextHops;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: BgpMetrics;
+  readonly onTransition: (transition: SessionTransition) => void;
+}
+
+const EMPTY_CODEC: BgpCodecContext = { fourOctetAs: true };
+
+interface AdvertisedRoute {
+  readonly route: BgpRoute;
+  readonly key: string;
+}
+
+export class BgpSession {
+  readonly #o: BgpSessionOptions;
+  #state: SessionState;
+  #socket: BgpSocket | undefined;
+  #buffer: Uint8Array = new Uint8Array(0);
+  readonly #timers = new Map<SessionTimer, Timer>();
+  readonly #queue: SessionEvent[] = [];
+  #running = false;
+  /** What the speaker wants advertised, by prefix text. */
+  #desired = new Map<string, BgpRoute>();
+  /** What the peer has been sent on the current session, by prefix text. */
+  readonly #advertised = new Map<string, AdvertisedRoute>();
+  #nextHops: NextHops = {};
+  readonly #missingNextHop = new Set<AddressFamily>();
+  #prefixesReceived = 0;
+  #closed: (() => void) | undefined;
+
+  constructor(o: BgpSessionOptions) {
+    this.#o = o;
+    this.#state = initialSessionState(o.config, o.clock.now());
+  }
+
+  get state(): SessionStateName {
+    return this.#state.name;
+  }
+
+  get since(): number {
+    return this.#state.since;
+  }
+
+  get negotiated(): NegotiatedSession | undefined {
+    return this.#state.name === 'Established' ? this.#state.negotiated : undefined;
+  }
+
+  get prefixesAdvertised(): number {
+    return this.#advertised.size;
+  }
+
+  get prefixesReceived(): number {
+    return this.#prefixesReceived;
+  }
+
+  get config(): SessionConfig {
+    return this.#o.config;
+  }
+
+  start(): void {
+    this.#feed({ type: 'ManualStart' });
+  }
+
+  /** A connection the peer opened to our listener (passive peers). Refused while another connection is in use. */
+  accept(socket: BgpSocket): void {
+    if (this.#socket !== undefined || (this.#state.name !== 'Active' && this.#state.name !== 'Connect')) {
+      this.#o.log.debug({ state: this.#state.name }, 'refusing a second connection from the peer');
+      socket.destroy();
+      return;
+    }
+    this.#attach(socket);
+    this.#feed({ type: 'TcpConnectionConfirmed' });
+  }
+
+  /** Replaces what is advertised; when Established, sends the difference at once. */
+  setRoutes(routes: readonly BgpRoute[]): void {
+    const desired = new Map<string, BgpRoute>();
+    for (const route of routes) desired.set(formatBgpPrefix(route.prefix), route);
+    this.#desired = desired;
+    if (this.#state.name === 'Established') this.#sendDifference();
+  }
+
+  /**
+   * Withdraws every route, sends Cease (Administrative Shutdown, with the RFC 9003 message) and closes; resolves
+   * once the connection is closed or after `timeoutMs`.
+   */
+  async stop(communication: string, timeoutMs = 2000): Promise<void> {
+    if (this.#state.name === 'Established') {
+      this.#desired = new Map();
+      this.#sendDifference();
+    }
+    const socket = this.#socket;
+    const closed = socket
+      ? new Promise<void>((resolve) => {
+          this.#closed = resolve;
+        })
+      : Promise.resolve();
+    this.#feed({ type: 'ManualStop', communication });
+    let timer: Timer | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = this.#o.clock.after(timeoutMs, resolve)))]);
+    timer?.cancel();
+    socket?.destroy();
+    for (const t of this.#timers.values()) t.cancel();
+    this.#timers.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  #feed(event: SessionEvent): void {
+    this.#queue.push(event);
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        const result = step(this.#state, next, this.#o.clock.now());
+        this.#state = result.state;
+        for (const action of result.actions) this.#execute(action);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #execute(action: SessionAction): void {
+    switch (action.type) {
+      case 'transition':
+        this.#transition(action.transition);
+        return;
+      case 'connect':
+        this.#connect();
+        return;
+      case 'disconnect':
+        this.#disconnect();
+        return;
+      case 'send':
+        this.#send(action.message);
+        return;
+      case 'startTimer': {
+        this.#timers.get(action.timer)?.cancel();
+        const event = TIMER_EVENTS[action.timer];
+        this.#timers.set(
+          action.timer,
+          this.#o.clock.after(action.ms, () => {
+            this.#timers.delete(action.timer);
+            this.#feed(event);
+          }),
+        );
+        return;
+      }
+      case 'stopTimer':
+        this.#timers.get(action.timer)?.cancel();
+        this.#timers.delete(action.timer);
+        return;
+      case 'established':
+        this.#established();
+        return;
+      case 'down':
+        this.#advertised.clear();
+        this.#o.metrics.prefixesAdvertised(this.#o.peer, 0);
+        this.#o.metrics.sessionFlap(this.#o.peer);
+        return;
+      case 'deliverUpdate':
+        this.#received(action.update, action.handling, action.reason);
+        return;
+      case 'deliverRouteRefresh':
+        this.#o.log.info({ family: action.family }, 'peer asked for our routes again (route refresh)');
+        this.#announceAll(action.family);
+        return;
+    }
+  }
+
+  #transition(transition: SessionTransition): void {
+    const fields = {
+      from: transition.from,
+      to: transition.to,
+      reason: transition.reason,
+      ...(transition.detail === undefined ? {} : { detail: transition.detail }),
+      ...(transition.sentNotification ? { sent: describeNotification(transition.sentNotification) } : {}),
+      ...(transition.receivedNotification ? { received: describeNotification(transition.receivedNotification) } : {}),
+    };
+    const important = transition.to === 'Established' || transition.from === 'Established' || transition.sentNotification || transition.receivedNotification;
+    if (important) this.#o.log.info(fields, 'BGP session state');
+    else this.#o.log.debug(fields, 'BGP session state');
+    if (transition.sentNotification) this.#o.metrics.notification(this.#o.peer, 'sent');
+    if (transition.receivedNotification) this.#o.metrics.notification(this.#o.peer, 'received');
+    this.#o.metrics.sessionUp(this.#o.peer, transition.to === 'Established');
+    this.#o.onTransition(transition);
+  }
+
+  #connect(): void {
+    this.#disconnect();
+    const socket = this.#o.connect();
+    if (!socket.ok) {
+      this.#o.log.warn({ err: socket.error.message }, 'cannot open a connection to the peer');
+      queueMicrotask(() => { this.#feed({ type: 'TcpConnectionFails' }); });
+      return;
+    }
+    this.#attach(socket.value);
+    socket.value.once('connect', () => {
+      if (this.#socket === socket.value) this.#feed({ type: 'TcpConnectionRequestAcked' });
+    });
+  }
+
+  #attach(socket: BgpSocket): void {
+    this.#socket = socket;
+    this.#buffer = new Uint8Array(0);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket === socket) this.#receive(chunk);
+    });
+    socket.on('error', (error: Error) => {
+      if (this.#socket === socket) this.#o.log.debug({ err: error.message }, 'connection error');
+    });
+    socket.once('close', () => {
+      const resolve = this.#closed;
+      this.#closed = undefined;
+      resolve?.();
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.#feed({ type: 'TcpConnectionFails' });
+    });
+  }
+
+  /** Ends the connection after what was written (a NOTIFICATION) has gone out. */
+  #disconnect(): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    this.#socket = undefined;
+    const resolve = this.#closed;
+    this.#closed = undefined;
+    socket.end(() => {
+      socket.destroy();
+      resolve?.();
+    });
+    // A peer that never reads must not keep the socket forever.
+    const timer = this.#o.clock.after(1000, () => socket.destroy());
+    socket.once('close', () => {
+      timer.cancel();
+      resolve?.();
+    });
+  }
+
+  #codec(): BgpCodecContext {
+    return this.#state.negotiated?.codec ?? EMPTY_CODEC;
+  }
+
+  #send(message: BgpMessage): void {
+    const socket = this.#socket;
+    if (socket === undefined || socket.destroyed) return;
+    socket.write(encodeBgpMessage(message, this.#codec()));
+  }
+
+  #sendUpdates(updates: readonly UpdateMessage[]): void {
+    const socket = this.#socket;
+    if (socket === undefined || socket.destroyed || updates.length === 0) return;
+    const codec = this.#codec();
+    const parts = updates.map((update) => encodeBgpMessage(update, codec));
+    socket.write(Buffer.concat(parts));
+    this.#o.metrics.updatesSent(this.#o.peer, updates.length);
+  }
+
+  #receive(chunk: Buffer): void {
+    let buffer = this.#buffer.length === 0 ? new Uint8Array(chunk) : concat(this.#buffer, chunk);
+    for (;;) {
+      const length = nextMessageLength(buffer);
+      if (!length.ok) {
+        this.#o.log.warn({ err: length.error.message }, 'bad message header from the peer');
+        this.#buffer = new Uint8Array(0);
+        this.#feed({ type: 'BGPHeaderErr', notification: length.error.notification });
+        return;
+      }
+      if (length.value === undefined || buffer.length < length.value) break;
+      const message = buffer.subarray(0, length.value);
+      buffer = buffer.subarray(length.value);
+      const outcome = decodeBgpMessage(message, this.#codec());
+      if (outcome.kind === 'session-reset') this.#o.log.warn({ err: outcome.error.message }, 'malformed message from the peer: resetting the session');
+      this.#feed(eventForInbound(outcome));
+      if (this.#socket === undefined) return;
+    }
+    this.#buffer = buffer.length === 0 ? new Uint8Array(0) : buffer.slice();
+  }
+
+  #received(update: UpdateMessage, handling: 'ok' | 'treat-as-withdraw' | 'attribute-discard', reason: string | undefined): void {
+    if (handling !== 'ok') {
+      this.#o.metrics.inboundError(this.#o.peer, handling);
+      this.#o.log.warn({ handling, reason }, 'malformed UPDATE from the peer, handled per RFC 7606');
+    }
+    const announced = handling === 'treat-as-withdraw' ? 0 : announcedPrefixes(update).length;
+    const withdrawn = withdrawnPrefixes(update).length;
+    this.#prefixesReceived = Math.max(0, this.#prefixesReceived + announced - withdrawn);
+  }
+
+  #established(): void {
+    const negotiated = this.#state.negotiated;
+    if (negotiated === undefined) return;
+    this.#advertised.clear();
+    this.#nextHops = this.#o.nextHops(this.#socket?.localAddress);
+    this.#missingNextHop.clear();
+    for (const family of negotiated.families) this.#announceAll(family);
+    // End-of-RIB (RFC 4724 section 2) after the initial table: a graceful-restart peer drops our stale routes then.
+    this.#sendUpdates(negotiated.families.map(endOfRib));
+  }
+
+  /** Every desired route of a family (initial table, route refresh). */
+  #announceAll(family: AddressFamily): void {
+    const routes = [...this.#desired.values()].filter((route) => route.prefix.family === ipFamilyOf(family));
+    this.#announce(family, routes);
+  }
+
+  #sendDifference(): void {
+    const negotiated = this.#state.negotiated;
+    if (negotiated === undefined) return;
+    const withdrawals = new Map<AddressFamily, BgpPrefix[]>();
+    const announcements = new Map<AddressFamily, BgpRoute[]>();
+    for (const [text, advertised] of this.#advertised) {
+      if (this.#desired.has(text)) continue;
+      const family = familyOfPrefix(advertised.route.prefix);
+      let list = withdrawals.get(family);
+      if (!list) withdrawals.set(family, (list = []));
+      list.push(advertised.route.prefix);
+      this.#advertised.delete(text);
+    }
+    for (const [text, route] of this.#desired) {
+      const family = familyOfPrefix(route.prefix);
+      if (!negotiated.families.includes(family)) continue;
+      if (this.#advertised.get(text)?.key === attributesKey(route.attributes)) continue;
+      let list = announcements.get(family);
+      if (!list) announcements.set(family, (list = []));
+      list.push(route);
+    }
+    for (const [family, routes] of announcements) this.#announce(family, routes);
+    for (const [family, prefixes] of withdrawals) this.#sendUpdates(withdrawalUpdates(family, prefixes));
+    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#advertised.size);
+  }
+
+  #announce(family: AddressFamily, routes: readonly BgpRoute[]): void {
+    const negotiated = this.#state.negotiated;
+    if (negotiated === undefined || routes.length === 0) return;
+    const nextHop = family === 'ipv4-unicast' ? this.#nextHops.ipv4 : this.#nextHops.ipv6;
+    if (nextHop === undefined) {
+      if (!this.#missingNextHop.has(family)) {
+        this.#missingNextHop.add(family);
+        this.#o.log.warn({ family, routes: routes.length }, 'no next hop of this family on the node: its routes are not advertised');
+      }
+      return;
+    }
+    const groups = new Map<string, BgpRoute[]>();
+    for (const route of routes) {
+      const key = attributesKey(route.attributes);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+      group.push(route);
+    }
+    const updates: UpdateMessage[] = [];
+    for (const [key, group] of groups) {
+      const attributes = sessionAttributes(group[0]?.attributes ?? { communities: [], largeCommunities: [] }, this.#o.config.localAs, negotiated);
+      updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes: group.map((route) => route.prefix) }, negotiated.codec));
+      for (const route of group) this.#advertised.set(formatBgpPrefix(route.prefix), { route, key });
+    }
+    this.#sendUpdates(updates);
+    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#advertised.size);
+    this.#o.log.debug({ family, prefixes: routes.length, nextHop: formatIp(nextHop) }, 'advertised');
+  }
+}
+
+const TIMER_EVENTS: Readonly<Record<SessionTimer, SessionEvent>> = {
+  connectRetry: { type: 'ConnectRetryTimerExpires' },
+  hold: { type: 'HoldTimerExpires' },
+  keepalive: { type: 'KeepaliveTimerExpires' },
+  idleHold: { type: 'IdleHoldTimerExpires' },
+};
+
+function familyOfPrefix(prefix: BgpPrefix): AddressFamily {
+  return prefix.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a, 0);
+  joined.set(b, a.length);
+  return joined;
+}

@@ -1,0 +1,247 @@
+// The BGP side of a speaker: one session per BGPPeer selecting this node, kept in step with the plan of
+// bgp-plan.ts on every change of the cluster view (a pass: recompute, start/replace/stop sessions, hand each its
+// routes; the sessions send only differences). Passive peers share one listener. On stop every session withdraws
+// its routes and sends Cease. Session changes become Events on the BGPPeer; plan problems Events on the object.
+import type { Clock, Timer } from '../../core/clock.ts';
+import { familyOf, formatIp, parseIp } from '../../core/ip/ip-address.ts';
+import type { Result } from '../../core/result.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { BgpListener, BgpSocket, ConnectOptions, TransportError } from '../../platform/bgp-transport.ts';
+import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import { describeNotification } from '../../protocol/bgp/notification-message.ts';
+import type { SessionStateName, SessionTransition } from '../../protocol/bgp/session-fsm.ts';
+import type { BgpMetrics } from './bgp-metrics.ts';
+import { planBgp, type BgpInputs } from './bgp-plan.ts';
+import { BgpSession, type NextHops } from './bgp-session.ts';
+import { nodeAddresses, sessionSettings, type SessionSettings } from './session-settings.ts';
+
+export interface BgpTransport {
+  connect(options: ConnectOptions): Result<BgpSocket, TransportError>;
+  /** A listener for passive peers on this port (one per port), or an error sentence. */
+  listen(port: number, onConnection: (socket: BgpSocket) => void): Promise<Result<BgpListener, TransportError>>;
+}
+
+export interface BgpSpeakerOptions {
+  readonly node: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: BgpMetrics;
+  readonly inputs: () => BgpInputs;
+  readonly interfaceTable: () => InterfaceTable;
+  /** A key of a Secret in the speaker's namespace; never logged. */
+  readonly password: (name: string, key: string) => string | undefined;
+  readonly transport: BgpTransport;
+  readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement', name: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+}
+
+export interface SessionStatus {
+  readonly peer: string;
+  readonly peerAddress: string;
+  readonly state: SessionStateName;
+  /** Clock milliseconds when the state was entered. */
+  readonly since: number;
+  readonly prefixesAdvertised: number;
+  readonly prefixesReceived: number;
+}
+
+interface Running {
+  readonly session: BgpSession;
+  readonly settings: SessionSettings;
+}
+
+const PASSIVE_PORT = 179;
+
+export class BgpSpeaker {
+  readonly #o: BgpSpeakerOptions;
+  readonly #sessions = new Map<string, Running>();
+  readonly #reported = new Set<string>();
+  /** Peers whose first session in this process was started (graceful restart R bit only on the first). */
+  readonly #startedOnce = new Set<string>();
+  #listener: BgpListener | undefined;
+  #listening: Promise<void> | undefined;
+  #pass: Timer | undefined;
+  #ready = false;
+  #stopped = false;
+
+  constructor(o: BgpSpeakerOptions) {
+    this.#o = o;
+  }
+
+  /** Sessions start once the caches have synced (an early partial view would withdraw and flap routes). */
+  start(synced: Promise<void>): void {
+    void synced.then(() => {
+      this.#ready = true;
+      this.changed();
+    });
+  }
+
+  /** Something the plan depends on changed: one pass soon (changes arriving together share it). */
+  changed(): void {
+    if (!this.#ready || this.#stopped || this.#pass) return;
+    this.#pass = this.#o.clock.after(0, () => {
+      this.#pass = undefined;
+      this.#reconcile();
+    });
+  }
+
+  sessions(): SessionStatus[] {
+    return [...this.#sessions].map(([peer, { session, settings }]) => ({
+      peer,
+      peerAddress: settings.peerAddress,
+      state: session.state,
+      since: session.since,
+      prefixesAdvertised: session.prefixesAdvertised,
+      prefixesReceived: session.prefixesReceived,
+    }));
+  }
+
+  /** Withdraws everything and closes every session with Cease; resolves when done (bounded). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#pass?.cancel();
+    this.#pass = undefined;
+    await Promise.all([...this.#sessions.values()].map(({ session }) => session.stop('beaconlb speaker stopping')));
+    this.#sessions.clear();
+    await this.#listener?.close();
+    this.#listener = undefined;
+  }
+
+  #reconcile(): void {
+    if (this.#stopped) return;
+    const plan = planBgp(this.#o.inputs(), this.#o.node);
+    for (const problem of plan.problems) this.#reportOnce(problem.kind, problem.name, 'InvalidConfiguration', problem.message);
+    const wanted = new Set<string>();
+    let passive = false;
+    for (const { peer, routes } of plan.peers) {
+      const name = peer.metadata.name;
+      const settings = sessionSettings(peer, {
+        interfaces: this.#o.interfaceTable(),
+        password: this.#o.password,
+        restarting: !this.#startedOnce.has(name),
+      });
+      if (!settings.ok) {
+        this.#reportOnce('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${settings.error}`);
+        continue;
+      }
+      wanted.add(name);
+      passive ||= settings.value.config.passive;
+      let running = this.#sessions.get(name);
+      if (running && running.settings.identity !== settings.value.identity) {
+        this.#o.log.info({ peer: name }, 'BGPPeer changed: restarting its session');
+        void running.session.stop('configuration changed');
+        running = undefined;
+      }
+      if (!running) {
+        running = { session: this.#newSession(name, settings.value), settings: settings.value };
+        this.#sessions.set(name, running);
+        this.#startedOnce.add(name);
+        running.session.setRoutes(routes);
+        running.session.start();
+        if (settings.value.config.passive) this.#listener?.setKey(settings.value.peerAddress, settings.value.md5Key);
+      } else {
+        running.session.setRoutes(routes);
+      }
+    }
+    for (const [name, running] of this.#sessions) {
+      if (wanted.has(name)) continue;
+      this.#o.log.info({ peer: name }, 'BGPPeer no longer applies to this node: closing its session');
+      this.#sessions.delete(name);
+      if (running.settings.config.passive) this.#listener?.setKey(running.settings.peerAddress, undefined);
+      void running.session.stop('peer removed');
+    }
+    if (passive) this.#ensureListener();
+  }
+
+  #newSession(peer: string, settings: SessionSettings): BgpSession {
+    const log = this.#o.log.child({ peer, peerAddress: settings.peerAddress });
+    return new BgpSession({
+      peer,
+      config: settings.config,
+      clock: this.#o.clock,
+      log,
+      metrics: this.#o.metrics,
+      connect: () =>
+        this.#o.transport.connect({
+          peerAddress: settings.peerAddress,
+          port: settings.port,
+          timeoutMs: Math.max(1000, settings.config.connectRetryTime * 1000),
+          ...(settings.sourceAddress === undefined ? {} : { sourceAddress: settings.sourceAddress }),
+          ...(settings.md5Key === undefined ? {} : { md5Key: settings.md5Key }),
+          ...(settings.ttl === undefined ? {} : { ttl: settings.ttl }),
+        }),
+      nextHops: (local) => this.#nextHops(local),
+      onTransition: (transition) => {
+        this.#onTransition(peer, settings.peerAddress, transition);
+      },
+    });
+  }
+
+  #onTransition(peer: string, address: string, t: SessionTransition): void {
+    const who = `node ${this.#o.node}: session with ${address}`;
+    if (t.to === 'Established') {
+      this.#o.recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
+    } else if (t.from === 'Established') {
+      const notice = t.sentNotification ?? t.receivedNotification;
+      const detail = notice ? ` (${t.sentNotification ? 'sent' : 'received'} ${describeNotification(notice)})` : '';
+      this.#o.recordEvent('BGPPeer', peer, t.reason === 'manual-stop' ? 'Normal' : 'Warning', 'SessionDown', `${who} down: ${t.reason}${detail}`);
+    }
+  }
+
+  /** Next hops from the connection's local address: that address for its family, the same interface's for the other. */
+  #nextHops(local: string | undefined): NextHops {
+    const table = this.#o.interfaceTable();
+    const parsed = local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, ''));
+    const localIp = parsed?.ok ? parsed.value : undefined;
+    const iface = localIp === undefined ? undefined : table.interfaces.find((i) => i.addresses.some((a) => a.address === localIp));
+    const pick = (family: 4 | 6): bigint | undefined => {
+      if (localIp !== undefined && familyOf(localIp) === family) return localIp;
+      const global = nodeAddresses({ ...table, interfaces: iface ? [iface] : [] }, family)[0];
+      return global ?? nodeAddresses(table, family)[0];
+    };
+    const ipv4 = pick(4);
+    const ipv6 = pick(6);
+    return { ...(ipv4 === undefined ? {} : { ipv4 }), ...(ipv6 === undefined ? {} : { ipv6 }) };
+  }
+
+  #ensureListener(): void {
+    if (this.#listener || this.#listening) return;
+    this.#listening = this.#o.transport
+      .listen(PASSIVE_PORT, (socket) => {
+        this.#accept(socket);
+      })
+      .then((listener) => {
+        if (!listener.ok) {
+          this.#o.log.warn({ err: listener.error.message }, 'cannot listen for passive BGP peers');
+          return;
+        }
+        this.#listener = listener.value;
+        for (const { settings } of this.#sessions.values()) {
+          if (settings.config.passive) listener.value.setKey(settings.peerAddress, settings.md5Key);
+        }
+        if (this.#stopped) void listener.value.close();
+      })
+      .finally(() => {
+        this.#listening = undefined;
+      });
+  }
+
+  #accept(socket: BgpSocket): void {
+    const remote = socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+    const parsed = remote === undefined ? undefined : parseIp(remote);
+    const running = parsed?.ok ? [...this.#sessions.values()].find((r) => r.settings.config.passive && r.settings.peerAddress === formatIp(parsed.value)) : undefined;
+    if (!running) {
+      this.#o.log.info({ remote }, 'refusing a BGP connection from an address that is not a passive peer of this node');
+      socket.destroy();
+      return;
+    }
+    running.session.accept(socket);
+  }
+
+  #reportOnce(kind: 'BGPPeer' | 'BGPAdvertisement', name: string, reason: string, message: string): void {
+    const key = `${kind}/${name}/${message}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#o.log.warn({ [kind === 'BGPPeer' ? 'peer' : 'advertisement']: name }, message);
+    this.#o.recordEvent(kind, name, 'Warning', reason, message);
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BGPPeer } from '../../core/config/api-types.generated.ts';
+import { parseIp } from '../../core/ip/ip-address.ts';
+import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import { nodeAddresses, sessionSettings, type SettingsContext } from './session-settings.ts';
+
+const ip = (text: string): bigint => {
+  const parsed = parseIp(text);
+  assert.ok(parsed.ok);
+  return parsed.value;
+};
+const table: InterfaceTable = {
+  interfaces: [
+    { name: 'lo', index: 1, mac: '', up: true, addresses: [{ family: 4, address: ip('127.0.0.1'), prefixLength: 8 }] },
+    {
+      name: 'eth0',
+      index: 2,
+      mac: '02:00:00:00:00:01',
+      up: true,
+      addresses: [
+        { family: 4, address: ip('198.51.100.11'), prefixLength: 25 },
+        { family: 6, address: ip('fe80::1'), prefixLength: 64 },
+        { family: 6, address: ip('2001:db8:a::b'), prefixLength: 64 },
+      ],
+    },
+  ],
+  defaultRoute: {},
+};
+const peer = (spec: Partial<BGPPeer['spec']> = {}): BGPPeer => ({
+  apiVersion: 'beaconlb.io/v1alpha1',
+  kind: 'BGPPeer',
+  metadata: { name: 'router' },
+  spec: { myASN: 65001, peerASN: 65000, peerAddress: '198.51.100.1', ...spec },
+});
+const context = (secrets: Record<string, string> = {}): SettingsContext => ({ interfaces: table, password: (name, key) => secrets[`${name}/${key}`], restarting: true });
+
+describe('sessionSettings', () => {
+  it('defaults: node IPv4 as identifier, both families, TTL 1 for single-hop eBGP, 90 s hold, port 179', () => {
+    const s = sessionSettings(peer(), context());
+    assert.ok(s.ok);
+    assert.equal(s.value.config.bgpIdentifier, ip('198.51.100.11'));
+    assert.deepEqual(s.value.config.families, ['ipv4-unicast', 'ipv6-unicast']);
+    assert.equal(s.value.ttl, 1);
+    assert.equal(s.value.config.holdTime, 90);
+    assert.equal(s.value.port, 179);
+    assert.equal(s.value.md5Key, undefined);
+  });
+
+  it('multihop eBGP gets TTL 255; iBGP keeps the kernel default', () => {
+    const multihop = sessionSettings(peer({ ebgpMultiHop: true }), context());
+    assert.ok(multihop.ok);
+    assert.equal(multihop.value.ttl, 255);
+    const ibgp = sessionSettings(peer({ myASN: 65000 }), context());
+    assert.ok(ibgp.ok);
+    assert.equal(ibgp.value.ttl, undefined);
+  });
+
+  it('reads the password from the Secret; a missing Secret is a problem that names it, never the password', () => {
+    const withSecret = sessionSettings(peer({ passwordSecretRef: { name: 'bgp' } }), context({ 'bgp/password': 's3cret' }));
+    assert.ok(withSecret.ok);
+    assert.deepEqual(withSecret.value.md5Key, new TextEncoder().encode('s3cret'));
+    assert.ok(!withSecret.value.identity.includes('s3cret'));
+    const changed = sessionSettings(peer({ passwordSecretRef: { name: 'bgp' } }), context({ 'bgp/password': 'other' }));
+    assert.ok(changed.ok);
+    assert.notEqual(changed.value.identity, withSecret.value.identity, 'a new password restarts the session');
+    const missing = sessionSettings(peer({ passwordSecretRef: { name: 'bgp', key: 'pw' } }), context());
+    assert.deepEqual(missing, { ok: false, error: 'the password Secret bgp (key pw) is missing' });
+  });
+
+  it('rejects what cannot work, in words', () => {
+    assert.deepEqual(sessionSettings(peer({ holdTime: '2s' }), context()), { ok: false, error: 'holdTime must be 0 or 3s to 65535s' });
+    assert.deepEqual(sessionSettings(peer({ routerID: '2001:db8::1' }), context()), { ok: false, error: 'routerID "2001:db8::1" is not an IPv4 address' });
+    const noV4 = sessionSettings(peer({ peerAddress: '2001:db8:a::1' }), { ...context(), interfaces: { interfaces: [], defaultRoute: {} } });
+    assert.deepEqual(noV4, { ok: false, error: 'the node has no IPv4 address to use as BGP identifier: set routerID' });
+  });
+
+  it('graceful restart: restart time and the R bit; the R bit does not change the identity', () => {
+    const first = sessionSettings(peer({ gracefulRestart: { enabled: true, restartTime: '30s' } }), context());
+    const later = sessionSettings(peer({ gracefulRestart: { enabled: true, restartTime: '30s' } }), { ...context(), restarting: false });
+    assert.ok(first.ok && later.ok);
+    assert.deepEqual(first.value.config.gracefulRestart, { restartTime: 30, restarting: true, forwardingState: true });
+    assert.equal(first.value.identity, later.value.identity);
+  });
+
+  it('nodeAddresses skips loopback and link-local', () => {
+    assert.deepEqual(nodeAddresses(table, 6), [ip('2001:db8:a::b')]);
+    assert.deepEqual(nodeAddresses(table, 4), [ip('198.51.100.11')]);
+  });
+});

@@ -1,0 +1,151 @@
+// From a BGPPeer (and the node's addresses and the password Secret) to what one session needs: the FSM's
+// SessionConfig and the transport options. Problems come back as sentences for a log line and an Event; a
+// session is not started with settings that cannot work (no BGP identifier, a missing password).
+import { createHash } from 'node:crypto';
+import type { BGPPeer } from '../../core/config/api-types.generated.ts';
+import { parseDuration } from '../../core/duration.ts';
+import { err, ok, type Result } from '../../core/result.ts';
+import { familyOf, formatIp, parseIp, type IpFamily } from '../../core/ip/ip-address.ts';
+import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
+import type { SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
+
+export const DEFAULT_BGP_PORT = 179;
+export const DEFAULT_HOLD_TIME = '90s';
+export const DEFAULT_CONNECT_TIME = '5s';
+export const DEFAULT_RESTART_TIME = '120s';
+/** First wait after a session error; doubles per consecutive failure up to 120 s (RFC 4271 DampPeerOscillations). */
+export const IDLE_HOLD_SECONDS = 1;
+
+export interface SessionSettings {
+  readonly config: SessionConfig;
+  readonly peerAddress: string;
+  readonly port: number;
+  readonly sourceAddress?: string;
+  readonly ttl?: number;
+  readonly md5Key?: Uint8Array;
+  /** Equal identities: the running session can stay (the password enters only as a hash). */
+  readonly identity: string;
+}
+
+export interface SettingsContext {
+  readonly interfaces: InterfaceTable;
+  /** The password from the peer's Secret; undefined: no Secret or no such key. */
+  readonly password: (name: string, key: string) => string | undefined;
+  /** Set the graceful restart R bit (the speaker process has just started). */
+  readonly restarting: boolean;
+}
+
+function seconds(text: string | undefined, fallback: string, field: string): Result<number> {
+  const ms = parseDuration(text ?? fallback);
+  if (!ms.ok) return err(`${field}: ${ms.error}`);
+  return ok(ms.value / 1000);
+}
+
+/** Global unicast addresses of the node (no loopback, link-local or IPv4-mapped), per family. */
+export function nodeAddresses(table: InterfaceTable, family: IpFamily): bigint[] {
+  const result: bigint[] = [];
+  for (const iface of table.interfaces) {
+    if (iface.name === 'lo') continue;
+    for (const a of iface.addresses) {
+      if (a.family !== family) continue;
+      if (family === 6 && a.address >> 118n === 0x3fan) continue; // fe80::/10
+      result.push(a.address);
+    }
+  }
+  return result;
+}
+
+export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result<SessionSettings> {
+  const spec = peer.spec;
+  const peerIp = parseIp(spec.peerAddress);
+  if (!peerIp.ok) return err(`peerAddress: ${peerIp.error}`);
+  const peerFamily = familyOf(peerIp.value);
+  const hold = seconds(spec.holdTime, DEFAULT_HOLD_TIME, 'holdTime');
+  if (!hold.ok) return hold;
+  if (hold.value !== 0 && (hold.value < 3 || hold.value > 65535)) return err('holdTime must be 0 or 3s to 65535s');
+  const keepalive = spec.keepaliveTime === undefined ? undefined : seconds(spec.keepaliveTime, '', 'keepaliveTime');
+  if (keepalive && !keepalive.ok) return keepalive;
+  const connect = seconds(spec.connectTime, DEFAULT_CONNECT_TIME, 'connectTime');
+  if (!connect.ok) return connect;
+  const restart = seconds(spec.gracefulRestart?.restartTime, DEFAULT_RESTART_TIME, 'gracefulRestart.restartTime');
+  if (!restart.ok) return restart;
+  if (restart.value > 4095) return err('gracefulRestart.restartTime must be at most 4095s');
+
+  const v4 = nodeAddresses(context.interfaces, 4);
+  const v6 = nodeAddresses(context.interfaces, 6);
+  let identifier: bigint | undefined;
+  if (spec.routerID !== undefined) {
+    const parsed = parseIp(spec.routerID);
+    if (!parsed.ok || familyOf(parsed.value) !== 4) return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
+    identifier = parsed.value;
+  } else if (spec.sourceAddress !== undefined && net4(spec.sourceAddress) !== undefined) {
+    identifier = net4(spec.sourceAddress);
+  } else {
+    identifier = v4[0];
+  }
+  if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
+
+  const families: AddressFamily[] =
+    spec.addressFamilies !== undefined
+      ? [...spec.addressFamilies]
+      : ([
+          ...(peerFamily === 4 || v4.length > 0 ? ['ipv4-unicast'] : []),
+          ...(peerFamily === 6 || v6.length > 0 ? ['ipv6-unicast'] : []),
+        ] as AddressFamily[]);
+
+  let md5Key: Uint8Array | undefined;
+  let passwordHash = '';
+  if (spec.passwordSecretRef !== undefined) {
+    const key = spec.passwordSecretRef.key ?? 'password';
+    const password = context.password(spec.passwordSecretRef.name, key);
+    if (password === undefined) return err(`the password Secret ${spec.passwordSecretRef.name} (key ${key}) is missing`);
+    md5Key = new TextEncoder().encode(password);
+    if (md5Key.length === 0 || md5Key.length > 80) return err(`the password in Secret ${spec.passwordSecretRef.name} must be 1 to 80 bytes`);
+    passwordHash = createHash('sha256').update(md5Key).digest('hex');
+  }
+
+  const external = spec.myASN !== spec.peerASN;
+  const ttl = external ? (spec.ebgpMultiHop ? 255 : 1) : undefined;
+  const config: SessionConfig = {
+    localAs: spec.myASN,
+    peerAs: spec.peerASN,
+    bgpIdentifier: identifier,
+    holdTime: hold.value,
+    ...(keepalive?.ok ? { keepaliveTime: keepalive.value } : {}),
+    connectRetryTime: connect.value,
+    passive: spec.passive ?? false,
+    families,
+    routeRefresh: true,
+    ...(spec.gracefulRestart?.enabled
+      ? { gracefulRestart: { restartTime: Math.round(restart.value), restarting: context.restarting, forwardingState: true } }
+      : {}),
+    idleHoldTime: IDLE_HOLD_SECONDS,
+  };
+  const port = spec.peerPort ?? DEFAULT_BGP_PORT;
+  const settings = {
+    config,
+    peerAddress: formatIp(peerIp.value),
+    port,
+    ...(spec.sourceAddress === undefined ? {} : { sourceAddress: spec.sourceAddress }),
+    ...(ttl === undefined ? {} : { ttl }),
+    ...(md5Key === undefined ? {} : { md5Key }),
+  };
+  // The R bit is left out: a session restarted by a configuration change must not be replaced again for it.
+  const identity = JSON.stringify({
+    ...config,
+    gracefulRestart: config.gracefulRestart ? { restartTime: config.gracefulRestart.restartTime } : undefined,
+    bgpIdentifier: String(config.bgpIdentifier),
+    peer: settings.peerAddress,
+    port,
+    source: spec.sourceAddress,
+    ttl,
+    passwordHash,
+  });
+  return ok({ ...settings, identity });
+}
+
+function net4(text: string): bigint | undefined {
+  const parsed = parseIp(text);
+  return parsed.ok && familyOf(parsed.value) === 4 ? parsed.value : undefined;
+}
