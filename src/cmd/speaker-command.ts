@@ -12,6 +12,7 @@ import { ApiClient } from '../k8s/api/api-client.ts';
 import { loadConnection } from '../k8s/api/kube-config.ts';
 import { HeartbeatLease } from '../k8s/heartbeat-lease.ts';
 import { SpeakerAdapter } from '../k8s/speaker-adapter.ts';
+import { BgpStatusReporter } from '../k8s/bgp-status-reporter.ts';
 import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
 import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
@@ -121,7 +122,11 @@ export const speakerCommand: Command = {
       recordEvent: (kind, name, type, reason, message) => {
         adapter.recordObjectEvent(kind, name, type, reason, message);
       },
+      onSessionsChanged: () => {
+        bgpStatus.changed();
+      },
     });
+    const bgpStatus = new BgpStatusReporter({ client, clock, log, node, sessions: () => bgp.sessions() });
     const adapter = new SpeakerAdapter({
       client,
       clock,
@@ -143,7 +148,7 @@ export const speakerCommand: Command = {
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
-    await Promise.all([speaker.leave(), bgp.stop()]);
+    await Promise.all([speaker.leave(), bgp.stop().then(() => bgpStatus.clear())]);
     announcer.close();
     stopWatching();
     adapter.stop();

@@ -1,4 +1,5 @@
-// `beaconlb status`: pools with usage, Services with address, pool, mode and owning node, speakers.
+// `beaconlb status`: pools with usage, Services with address, pool, mode and owning node (layer 2) or advertising
+// nodes (BGP), BGP sessions as the speakers report them on BGPPeer status, speakers.
 // The layer-2 owner is computed as the speakers compute it, from the same objects; liveness here is judged from
 // the Leases' renew times (a status view has no history), so it can differ from the speakers' for a moment.
 import type { Command } from './command.ts';
@@ -11,12 +12,16 @@ import { planLayer2 } from '../core/config/layer2-plan.ts';
 import { isOurService } from '../core/config/service-request.ts';
 import { serviceKey } from '../core/config/service-object.ts';
 import { ownersOf } from '../core/election/rendezvous-owner.ts';
-import { parseIp } from '../core/ip/ip-address.ts';
+import { familyOf, parseIp } from '../core/ip/ip-address.ts';
+import { compilePools, poolHolding } from '../core/config/pool-config.ts';
+import { planBgp } from '../speaker/bgp/bgp-plan.ts';
+import { formatBgpPrefix, parseBgpPrefix, prefixRange } from '../protocol/bgp/nlri-prefix.ts';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../core/config/service-request.ts';
 
 export interface StatusReport {
   pools: Array<{ name: string; addresses: string[]; allocated: number; available: string; ready: string; overlap: string }>;
   services: Array<{ service: string; address: string; pool: string; mode: string; owner: string }>;
+  bgpSessions: Array<{ peer: string; peerAddress: string; node: string; state: string; prefixes: number | undefined; since: string | undefined }>;
   speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined }>;
 }
 
@@ -26,7 +31,36 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
     return { node: s.node, live: age !== undefined && age < s.leaseDurationSeconds && !s.leaving, leaving: s.leaving, renewedSecondsAgo: age === undefined ? undefined : Math.round(age * 10) / 10 };
   });
   const plan = planLayer2({ ...snapshot, loadBalancerClass });
+  const compiled = compilePools(snapshot.pools);
+  const poolNameOf = (address: bigint | undefined): string => (address === undefined ? '' : (poolHolding(compiled.pools, address, familyOf(address))?.name ?? ''));
   const owners = ownersOf({ addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live: new Set(speakers.filter((s) => s.live).map((s) => s.node)) });
+  const advertisedBy = new Map<string, Set<string>>();
+  const bgpInputs = { ...snapshot, peers: snapshot.bgpPeers, advertisements: snapshot.bgpAdvertisements, loadBalancerClass };
+  for (const node of snapshot.nodes) {
+    const name = node.metadata.name ?? '';
+    for (const { routes } of planBgp(bgpInputs, name).peers) {
+      for (const route of routes) {
+        for (const service of route.services) {
+          const key = `${service}|${formatBgpPrefix(route.prefix)}`;
+          let nodes = advertisedBy.get(key);
+          if (!nodes) advertisedBy.set(key, (nodes = new Set()));
+          nodes.add(name);
+        }
+      }
+    }
+  }
+  const bgpNodesOf = (service: string, address: bigint): string[] => {
+    const nodes = new Set<string>();
+    for (const [key, set] of advertisedBy) {
+      const [svc, prefixText] = key.split('|') as [string, string];
+      if (svc !== service) continue;
+      const prefix = parseBgpPrefix(prefixText);
+      if (!prefix.ok) continue;
+      const range = prefixRange(prefix.value);
+      if (address >= range.first && address <= range.last) for (const n of set) nodes.add(n);
+    }
+    return [...nodes].sort();
+  };
   const services: StatusReport['services'] = [];
   for (const svc of snapshot.services) {
     if (!isOurService(svc, loadBalancerClass)) continue;
@@ -35,12 +69,18 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
     for (const ip of ips) {
       const parsed = parseIp(ip);
       const entry = parsed.ok ? plan.get(parsed.value) : undefined;
+      const bgpNodes = parsed.ok ? bgpNodesOf(serviceKey(svc), parsed.value) : [];
+      const modes = [...(entry ? ['layer2'] : []), ...(bgpNodes.length > 0 ? ['bgp'] : [])];
+      const owner = [
+        ...(entry ? [owners.get(entry.address) ?? 'nobody (no live eligible node)'] : []),
+        ...(bgpNodes.length > 0 ? [`bgp: ${bgpNodes.join(',')}`] : []),
+      ];
       services.push({
         service: serviceKey(svc),
         address: ip,
-        pool: entry?.pool ?? '',
-        mode: entry ? 'layer2' : 'none',
-        owner: entry ? (owners.get(entry.address) ?? 'nobody (no live eligible node)') : '',
+        pool: entry?.pool ?? poolNameOf(parsed.ok ? parsed.value : undefined),
+        mode: modes.length > 0 ? modes.join('+') : 'none',
+        owner: owner.join('; '),
       });
     }
   }
@@ -54,6 +94,16 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
       overlap: p.status?.conditions?.find((c) => c.type === 'Overlap')?.status ?? 'Unknown',
     })),
     services,
+    bgpSessions: snapshot.bgpPeers.flatMap((peer) =>
+      (peer.status?.sessions ?? []).map((session) => ({
+        peer: peer.metadata.name,
+        peerAddress: peer.spec.peerAddress,
+        node: session.node,
+        state: session.state,
+        prefixes: session.prefixesAdvertised,
+        since: session.lastTransitionTime,
+      })),
+    ),
     speakers,
   };
 }
@@ -71,7 +121,7 @@ function table(rows: ReadonlyArray<Record<string, Cell>>): string {
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Show pools with usage, Services with address, pool, mode and owning node, and speakers.',
+  summary: 'Show pools with usage, Services with address, pool, mode and owning node(s), BGP sessions, and speakers.',
   usage: 'status [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file.', env: 'KUBECONFIG' },
@@ -86,7 +136,7 @@ export const statusCommand: Command = {
       const report = statusReport(await readClusterSnapshot(client, stringFlag(flags, 'namespace')), new Date());
       if (output === 'json') console.log(JSON.stringify(report, null, 2));
       else {
-        console.log(`Pools\n${table(report.pools)}\n\nServices\n${table(report.services)}\n\nSpeakers\n${table(report.speakers)}`);
+        console.log(`Pools\n${table(report.pools)}\n\nServices\n${table(report.services)}\n\nBGP sessions\n${table(report.bgpSessions)}\n\nSpeakers\n${table(report.speakers)}`);
       }
       return 0;
     } finally {

@@ -1,6 +1,6 @@
-// One consistent read of everything `beaconlb status` shows: pools, Services, L2 advertisements, nodes,
-// EndpointSlices and the speakers' heartbeat Leases.
-import type { IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
+// One consistent read of everything `beaconlb status` shows: pools, Services, L2 and BGP advertisements, BGP peers
+// (with the sessions the speakers report), nodes, EndpointSlices and the speakers' heartbeat Leases.
+import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
 import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { ApiClient } from './api/api-client.ts';
@@ -18,6 +18,8 @@ export interface ClusterSnapshot {
   pools: IPPool[];
   services: ServiceObject[];
   advertisements: L2Advertisement[];
+  bgpPeers: BGPPeer[];
+  bgpAdvertisements: BGPAdvertisement[];
   nodes: NodeObject[];
   endpointSlices: EndpointSliceObject[];
   speakers: SpeakerLeaseRecord[];
@@ -34,10 +36,12 @@ interface LeaseItem {
 
 export async function readClusterSnapshot(client: ApiClient, namespace: string): Promise<ClusterSnapshot> {
   const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
-  const [pools, services, advertisements, nodes, endpointSlices, leases] = await Promise.all([
+  const [pools, services, advertisements, bgpPeers, bgpAdvertisements, nodes, endpointSlices, leases] = await Promise.all([
     client.get<List<IPPool>>(paths.ours('ippools')),
     client.get<List<ServiceObject>>(paths.services()),
     client.get<List<L2Advertisement>>(paths.ours('l2advertisements')),
+    client.get<List<BGPPeer>>(paths.ours('bgppeers')),
+    client.get<List<BGPAdvertisement>>(paths.ours('bgpadvertisements')),
     client.get<List<NodeObject>>(paths.nodes()),
     client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
     client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
@@ -46,6 +50,8 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     pools: pools.items,
     services: services.items,
     advertisements: advertisements.items,
+    bgpPeers: bgpPeers.items,
+    bgpAdvertisements: bgpAdvertisements.items,
     nodes: nodes.items,
     endpointSlices: endpointSlices.items,
     speakers: leases.items.flatMap((l) =>

@@ -31,6 +31,8 @@ export interface BgpSpeakerOptions {
   /** A key of a Secret in the speaker's namespace; never logged. */
   readonly password: (name: string, key: string) => string | undefined;
   readonly transport: BgpTransport;
+  /** A session changed state or its advertised prefixes may have changed. */
+  readonly onSessionsChanged?: () => void;
   readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement', name: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
 }
 
@@ -150,6 +152,7 @@ export class BgpSpeaker {
       void running.session.stop('peer removed');
     }
     if (passive) this.#ensureListener();
+    this.#o.onSessionsChanged?.();
   }
 
   #newSession(peer: string, settings: SessionSettings): BgpSession {
@@ -177,6 +180,7 @@ export class BgpSpeaker {
   }
 
   #onTransition(peer: string, address: string, t: SessionTransition): void {
+    this.#o.onSessionsChanged?.();
     const who = `node ${this.#o.node}: session with ${address}`;
     if (t.to === 'Established') {
       this.#o.recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
