@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Beacon LB's lab and tests need, idempotently, on a fresh Debian machine as root:
 # Debian packages (network tools, BGP peers, compiler), npm packages (including Node.js 24 itself), and the
-# control-plane binaries built from the Go module proxy (cached; see scripts/controlplane.sh).
+# control-plane binaries and helm built from the Go module proxy (cached; see scripts/controlplane.sh, scripts/helm.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -37,6 +37,9 @@ fi
 
 # kube-apiserver, etcd and kubectl from the Go module proxy: minutes the first time, then cached.
 bash scripts/controlplane.sh >/dev/null
+
+# helm, to lint and render charts/beaconlb: also built from the Go module proxy, once, then cached.
+bash scripts/helm.sh >/dev/null
 
 # The native addon (AF_PACKET sockets, TCP MD5): rebuilt when its sources or the Node headers change.
 addon=native/build/Release/beaconlb_native.node
