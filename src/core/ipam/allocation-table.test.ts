@@ -94,10 +94,33 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.usage('p')?.[4].allocated, 0, 'the IPv4 address was given back');
   });
 
+  it('RequireDualStack gives back the family it holds when the other can no longer be served', () => {
+    const table = new AllocationTable({ quarantineMs: 1000 });
+    table.setPools(
+      compilePools([
+        pool('web', ['198.51.100.1/32'], { allocation: { priority: 1 } }),
+        pool('dual', ['198.51.100.2/32', '2001:db8::1/128'], { allocation: { priority: 2 } }),
+      ]).pools,
+    );
+    const dual = request('ns/a', { families: [6, 4], policy: 'RequireDualStack' });
+    assert.deepEqual(table.assign(dual, [], ctx()).addresses, [v6(1), v4(1)]);
+    // The request now names the IPv4-only pool: the IPv4 address is still right, but it may not stay alone.
+    const moved = table.assign({ ...dual, poolNames: ['web'] }, [], ctx(10));
+    assert.deepEqual(moved.addresses, []);
+    assert.deepEqual(moved.allocated, []);
+    assert.deepEqual(moved.released.map((r) => [r.address, r.pool]).sort(), [[v4(1), 'web'], [v6(1), 'dual']].sort());
+    assert.match(moved.released.find((r) => r.address === v4(1))!.why, /RequireDualStack and IPv6 cannot be served/);
+    assert.deepEqual(moved.failures.map((f) => [f.reason, f.family]), [['NoMatchingPool', 6]]);
+    assert.equal(table.addressesOf('ns/a'), undefined);
+    assert.deepEqual([table.usage('web')?.[4].allocated, table.usage('dual')?.[6].allocated], [0, 0]);
+    // A Service that held nothing gets the same answer for the same request: nothing.
+    assert.deepEqual(table.assign({ ...dual, key: 'ns/b', poolNames: ['web'] }, [], ctx(20)).addresses, []);
+  });
+
   // ---- model-based property test ----
 
   type Op =
-    | { kind: 'svc'; id: number; families: IpFamily[]; requested: number | undefined; pool: number | undefined; share: number | undefined; port: number }
+    | { kind: 'svc'; id: number; families: IpFamily[]; require: boolean; requested: number | undefined; pool: number | undefined; share: number | undefined; port: number }
     | { kind: 'delete'; id: number }
     | { kind: 'pools'; ranges: Array<[number, number, number]> }
     | { kind: 'tick'; ms: number };
@@ -107,6 +130,7 @@ describe('AllocationTable', () => {
       kind: fc.constant('svc' as const),
       id: fc.integer({ min: 0, max: 9 }),
       families: fc.constantFrom<IpFamily[]>([4], [6], [4, 6], [6, 4]),
+      require: fc.boolean(),
       requested: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
       pool: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
       share: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
@@ -153,6 +177,7 @@ describe('AllocationTable', () => {
             const r = requests.get(key)!;
             const families = addresses.map(familyOf);
             assert.equal(new Set(families).size, families.length, `${key} holds two addresses of one family`);
+            if (r.policy === 'RequireDualStack') assert.equal(addresses.length, 2, `${key} (RequireDualStack) holds one family only`);
             for (const a of addresses) {
               assert.ok(r.families.includes(familyOf(a)));
               assert.ok(eligiblePools(r).some((p) => p.addresses[familyOf(a)].has(a)), `${key} holds ${a} outside its pools`);
@@ -199,7 +224,7 @@ describe('AllocationTable', () => {
             const family = op.families[0]!;
             const r = request(touched, {
               families: op.families,
-              policy: op.families.length === 2 ? 'PreferDualStack' : 'SingleStack',
+              policy: op.families.length === 2 ? (op.require ? 'RequireDualStack' : 'PreferDualStack') : 'SingleStack',
               requested: op.requested === undefined ? [] : [family === 4 ? v4(op.requested) : v6(op.requested)],
               poolNames: op.pool === undefined ? undefined : [`pool-${op.pool}`],
               sharingKey: op.share === undefined ? undefined : `k${op.share}`,

@@ -167,6 +167,12 @@ export class AllocationTable {
           kept.delete(familyOf(address));
         }
         result.allocated = [];
+        // Both families or none: an address kept from before goes too, or the Service would hold one family.
+        const missing = result.failures.map((f) => `IPv${f.family}`).join(' and ');
+        for (const address of kept.values()) {
+          result.released.push({ address, why: `RequireDualStack and ${missing} cannot be served`, pool: this.#holders.get(address)?.pool ?? '' });
+        }
+        kept.clear();
       }
     }
 
