@@ -7,6 +7,8 @@ export interface FlagSpec {
   default?: string | boolean;
   /** Environment variable read when the flag is not given. */
   env?: string;
+  /** A string flag that may be given several times: run() gets every value in `lists` (and the last in `flags`). */
+  multiple?: boolean;
 }
 
 export interface Command {
@@ -14,8 +16,8 @@ export interface Command {
   summary: string;
   usage: string;
   flags: Record<string, FlagSpec>;
-  /** Returns the process exit code. */
-  run(flags: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+  /** Returns the process exit code. `lists` holds every value of each `multiple` flag, in the order given. */
+  run(flags: Record<string, string | boolean | undefined>, positionals: string[], lists: Record<string, string[]>): Promise<number>;
 }
 
 export class UsageError extends Error {}
@@ -27,6 +29,7 @@ export function helpText(command: Command): string {
     const defaults = [
       flag.default !== undefined && flag.default !== '' ? `default ${String(flag.default)}` : '',
       flag.env ? `env ${flag.env}` : '',
+      flag.multiple ? 'repeatable' : '',
     ].filter(Boolean);
     lines.push(`  --${name}${value}`.padEnd(34) + flag.description + (defaults.length ? ` (${defaults.join(', ')})` : ''));
   }
@@ -38,7 +41,7 @@ export function parseFlags(
   command: Command,
   args: string[],
   env: NodeJS.ProcessEnv,
-): { flags: Record<string, string | boolean | undefined>; positionals: string[]; help: boolean } {
+): { flags: Record<string, string | boolean | undefined>; lists: Record<string, string[]>; positionals: string[]; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -47,17 +50,22 @@ export function parseFlags(
       strict: true,
       options: {
         help: { type: 'boolean' },
-        ...Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type }])),
+        ...Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type, multiple: f.multiple === true }])),
       },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const flags: Record<string, string | boolean | undefined> = {};
+  const lists: Record<string, string[]> = {};
   for (const [name, spec] of Object.entries(command.flags)) {
-    const given = (parsed.values as Record<string, string | boolean | undefined>)[name];
+    let given = (parsed.values as Record<string, string | boolean | Array<string | boolean> | undefined>)[name];
+    if (spec.multiple) {
+      lists[name] = Array.isArray(given) ? given.filter((v) => typeof v === 'string') : [];
+      given = lists[name].at(-1);
+    }
     const fromEnv = spec.env ? env[spec.env] : undefined;
     flags[name] = typeof given === 'string' || typeof given === 'boolean' ? given : (fromEnv ?? spec.default);
   }
-  return { flags, positionals: parsed.positionals, help: parsed.values.help === true };
+  return { flags, lists, positionals: parsed.positionals, help: parsed.values.help === true };
 }

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { helpText, parseFlags, UsageError, type Command } from './command.ts';
 import { controllerCommand } from './controller-command.ts';
 import { labCommand } from './lab-command.ts';
+import { migrateMetallbCommand } from './migrate-metallb-command.ts';
 import { speakerCommand } from './speaker-command.ts';
 import { statusCommand } from './status-command.ts';
 
-const commands: Command[] = [controllerCommand, speakerCommand, labCommand, statusCommand];
+const commands: Command[] = [controllerCommand, speakerCommand, labCommand, statusCommand, migrateMetallbCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -23,7 +24,7 @@ function usage(): string {
     'announced by ARP/NDP (layer 2) or BGP.',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(16)}${c.summary}`),
     '',
     'Flags:',
     '  --help      Show help (also: beaconlb <command> --help)',
@@ -47,12 +48,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return 2;
   }
   try {
-    const { flags, positionals, help } = parseFlags(command, rest, env);
+    const { flags, lists, positionals, help } = parseFlags(command, rest, env);
     if (help) {
       console.log(helpText(command));
       return 0;
     }
-    return await command.run(flags, positionals);
+    return await command.run(flags, positionals, lists);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`beaconlb ${command.name}: ${err.message}\n\n${helpText(command)}`);
