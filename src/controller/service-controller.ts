@@ -7,7 +7,8 @@ import type { Clock } from '../core/clock.ts';
 import { AllocationTable, type AssignResult, type ReleasedAddress } from '../core/ipam/allocation-table.ts';
 import { compilePools } from '../core/config/pool-config.ts';
 import { formatIp } from '../core/ip/ip-address.ts';
-import { isOurService, readServiceRequest } from '../core/config/service-request.ts';
+import { isOurService, readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
+import { sharingConflict } from '../core/ipam/sharing.ts';
 import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
 import type { ControllerPorts } from './controller-ports.ts';
@@ -34,6 +35,30 @@ function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: rea
     current.length === want.length &&
     current.every((c, i) => c.ip === want[i]?.ip && c.ipMode === want[i]?.ipMode && c.hostname === undefined)
   );
+}
+
+/**
+ * The order in which the rebuild restores Services that hold addresses: first come, first kept, so where the
+ * statuses on the server now conflict (Services sharing an address whose sharing request changed before the last
+ * leader reconciled it), the Service that agrees with more of the address's other holders than it disagrees with
+ * goes first. The one whose request changed is then the one that moves, not the group it left. Ties (two holders,
+ * nothing to tell them apart) keep creation order: the older Service wins.
+ */
+export function rebuildOrder<T extends { request: ServiceRequest; current: readonly bigint[] }>(holding: readonly T[]): T[] {
+  const holders = new Map<bigint, ServiceRequest[]>();
+  for (const { request, current } of holding) for (const address of current) holders.set(address, [...(holders.get(address) ?? []), request]);
+  const support = new Map<string, number>();
+  for (const { request, current } of holding) {
+    let score = 0;
+    for (const address of current) {
+      for (const other of holders.get(address) ?? []) {
+        if (other.key !== request.key) score += sharingConflict(request, other) === undefined ? 1 : -1;
+      }
+    }
+    support.set(request.key, score);
+  }
+  // Array.prototype.sort is stable: equal support keeps the creation order of `holding`.
+  return [...holding].sort((a, b) => (support.get(b.request.key) ?? 0) - (support.get(a.request.key) ?? 0));
 }
 
 export class ServiceController {
@@ -82,13 +107,16 @@ export class ServiceController {
     this.#applyPools();
     let restored = 0;
     const services = [...this.#o.ports.services.list()].sort((a, b) => creationTime(a).localeCompare(creationTime(b)));
+    const holding: Array<{ request: ServiceRequest; current: bigint[] }> = [];
     for (const svc of services) {
       if (!isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
       const request = readServiceRequest(svc);
       const current = ingressAddresses(svc);
-      if (!request.ok || current.length === 0) continue;
-      const kept = this.#table.assign(request.value, current, {
-        namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
+      if (request.ok && current.length > 0) holding.push({ request: request.value, current });
+    }
+    for (const { request, current } of rebuildOrder(holding)) {
+      const kept = this.#table.assign(request, current, {
+        namespaceLabels: this.#o.ports.namespaceLabels(request.namespace),
         now: this.#o.clock.now(),
         allocate: false,
       });

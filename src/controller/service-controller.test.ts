@@ -1,0 +1,112 @@
+// The Service controller on fake ports: what it writes to Service status when it starts on statuses written by an
+// earlier leader.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServiceController, rebuildOrder } from './service-controller.ts';
+import type { ControllerPorts } from './controller-ports.ts';
+import { noMetrics } from './controller-metrics.ts';
+import { systemClock } from '../platform/clock.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { IPPool } from '../core/config/api-types.generated.ts';
+import { readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
+import { ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
+
+const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
+
+/** A LoadBalancer Service as an earlier leader left it: `ip` in its status. */
+function service(name: string, created: string, port: number, sharingKey: string | undefined, ip: string | undefined): ServiceObject {
+  return {
+    metadata: {
+      name,
+      namespace: 'apps',
+      resourceVersion: '1',
+      creationTimestamp: created,
+      annotations: sharingKey ? { 'beaconlb.io/allow-shared-ip': sharingKey } : {},
+    },
+    spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }], selector: { app: name } },
+    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] } },
+  };
+}
+
+/** Ports over an in-memory set of Services; a status write replaces the Service with a new resourceVersion. */
+function fakePorts(services: readonly ServiceObject[]): { ports: ControllerPorts; writes: Map<string, LoadBalancerIngress[]>; current: (name: string) => string[] } {
+  const store = new Map(services.map((s) => [serviceKey(s), s]));
+  const writes = new Map<string, LoadBalancerIngress[]>();
+  const ports: ControllerPorts = {
+    services: { get: (key) => store.get(key), list: () => [...store.values()] },
+    pools: () => [POOL],
+    namespaceLabels: () => ({}),
+    writeServiceStatus(svc, ingress) {
+      const key = serviceKey(svc);
+      writes.set(key, ingress);
+      store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
+      return Promise.resolve('written');
+    },
+    writePoolStatus: () => Promise.resolve('written'),
+    recordEvent: () => undefined,
+    recordPoolEvent: () => undefined,
+  };
+  const current = (name: string): string[] => (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+  return { ports, writes, current };
+}
+
+async function startAndSettle(ports: ControllerPorts): Promise<void> {
+  const controller = new ServiceController({
+    ports,
+    clock: systemClock,
+    log: createLogger({ level: 'silent', component: 'test' }),
+    metrics: noMetrics,
+    loadBalancerClass: 'beaconlb.io/beaconlb',
+    quarantineMs: 0,
+    concurrency: 4,
+    poolStatusIntervalMs: 1000,
+  });
+  controller.start();
+  for (let i = 0; i < 200 && controller.queueDepth > 0; i++) await sleep(5);
+  assert.equal(controller.queueDepth, 0, 'the queue drained');
+  await controller.stop(100);
+}
+
+describe('ServiceController start-up on an earlier leader\'s statuses', () => {
+  it('a sharing group keeps its address when one member changed its sharing key before the old leader saw it', async () => {
+    // web-1 is the oldest, so first-come-first-kept in creation order would give it the address and move the others.
+    const { ports, writes, current } = fakePorts([
+      service('web-1', '2026-01-01T00:00:01Z', 80, 'other', '198.51.100.1'),
+      service('web-2', '2026-01-01T00:00:02Z', 81, 'web', '198.51.100.1'),
+      service('web-3', '2026-01-01T00:00:03Z', 82, 'web', '198.51.100.1'),
+    ]);
+    await startAndSettle(ports);
+    assert.deepEqual(current('web-2'), ['198.51.100.1']);
+    assert.deepEqual(current('web-3'), ['198.51.100.1']);
+    assert.ok(!writes.has('apps/web-2') && !writes.has('apps/web-3'), 'the unchanged members were not rewritten');
+    assert.equal(current('web-1').length, 1);
+    assert.notEqual(current('web-1')[0], '198.51.100.1', 'the Service whose request changed moved');
+  });
+
+  it('two holders that nothing tells apart: the older keeps the address', async () => {
+    const { ports, current } = fakePorts([
+      service('old', '2026-01-01T00:00:01Z', 80, 'a', '198.51.100.1'),
+      service('new', '2026-01-01T00:00:02Z', 81, 'b', '198.51.100.1'),
+    ]);
+    await startAndSettle(ports);
+    assert.deepEqual(current('old'), ['198.51.100.1']);
+    assert.notDeepEqual(current('new'), ['198.51.100.1']);
+  });
+
+  it('rebuildOrder puts a holder that disagrees with more co-holders than it agrees with last, creation order otherwise', () => {
+    const entry = (svc: ServiceObject): { request: ServiceRequest; current: bigint[] } => {
+      const request = readServiceRequest(svc);
+      assert.ok(request.ok);
+      return { request: request.value, current: ingressAddresses(svc) };
+    };
+    const order = rebuildOrder([
+      entry(service('changed', '1', 80, 'other', '198.51.100.1')),
+      entry(service('alone', '2', 80, undefined, '198.51.100.5')),
+      entry(service('member-1', '3', 81, 'web', '198.51.100.1')),
+      entry(service('member-2', '4', 82, 'web', '198.51.100.1')),
+    ]).map((e) => e.request.key);
+    // member-1 and member-2 agree with each other as much as they disagree with "changed": even, like "alone".
+    assert.deepEqual(order, ['apps/alone', 'apps/member-1', 'apps/member-2', 'apps/changed']);
+  });
+});
