@@ -217,6 +217,9 @@ describe('controller: allocation from IPPools', () => {
       (await readPool(kube, `${ns}-new`)).status?.conditions?.find((c) => c.type === 'Overlap' && c.status === 'True'),
     );
     assert.match(overlap.message, new RegExp(`overlap with older pool ${ns}-old`));
+    // Events about cluster-scoped objects live in `default` (the API server refuses them elsewhere).
+    const poolEvent = await waitForEvent(kube, 'default', `${ns}-new`, 'Overlap');
+    assert.match(poolEvent.message, new RegExp(`${ns}-old`));
     const oldPool = await readPool(kube, `${ns}-old`);
     assert.equal(oldPool.status?.conditions?.find((c) => c.type === 'Overlap')?.status, 'False');
     for (const name of ['a', 'b', 'c', 'd']) await createService(kube, { name, namespace: ns });

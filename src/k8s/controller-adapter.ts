@@ -41,7 +41,7 @@ export class ControllerAdapter {
 
   constructor(o: ControllerAdapterOptions) {
     const { client } = o;
-    const events = new EventRecorder({ client, component: 'beaconlb-controller', host: o.identity, clock: o.clock, log: o.log, defaultNamespace: o.namespace });
+    const events = new EventRecorder({ client, component: 'beaconlb-controller', host: o.identity, clock: o.clock, log: o.log });
     const common = { client, clock: o.clock, log: o.log };
     this.services = new Informer<ServiceObject>({
       ...common,

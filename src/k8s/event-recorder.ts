@@ -17,6 +17,7 @@ export interface EventTarget {
 }
 
 const MAX_QUEUED = 2000;
+export const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
 /** Normal Events per second (Warnings are not limited, only deduplicated): a burst of 5,000 allocations must not
  * add 5,000 writes to an API server that is busy creating the Services. */
 const NORMAL_PER_SECOND = 5;
@@ -30,7 +31,6 @@ export class EventRecorder {
   readonly #host: string;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #defaultNamespace: string;
   readonly #recent = new Map<string, number>();
   readonly #queue: Array<{ namespace: string; body: unknown }> = [];
   #inFlight = 0;
@@ -38,13 +38,12 @@ export class EventRecorder {
   #dropped = 0;
   #scheduled = false;
 
-  constructor(options: { client: ApiClient; component: string; host: string; clock: Clock; log: Logger; defaultNamespace: string }) {
+  constructor(options: { client: ApiClient; component: string; host: string; clock: Clock; log: Logger }) {
     this.#client = options.client;
     this.#component = options.component;
     this.#host = options.host;
     this.#clock = options.clock;
     this.#log = options.log;
-    this.#defaultNamespace = options.defaultNamespace;
   }
 
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -61,7 +60,8 @@ export class EventRecorder {
       if (this.#dropped % 100 === 1) this.#log.warn({ dropped: this.#dropped }, 'event queue full; dropping events');
       return;
     }
-    const namespace = target.namespace ?? this.#defaultNamespace;
+    // The API server accepts Events about cluster-scoped objects (IPPool, BGPPeer, Node) only in `default`.
+    const namespace = target.namespace ?? CLUSTER_SCOPED_EVENT_NAMESPACE;
     const time = this.#clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z');
     this.#queue.push({
       namespace,
@@ -93,6 +93,16 @@ export class EventRecorder {
         this.#scheduled = false;
         this.#pump();
       });
+    }
+  }
+
+  /** Sends what is queued and waits for it (at most `timeoutMs`): called on shutdown, so the last Events are kept. */
+  async flush(timeoutMs = 2000): Promise<void> {
+    const deadline = this.#clock.now() + timeoutMs;
+    this.#pump();
+    while ((this.#queue.length > 0 || this.#inFlight > 0) && this.#clock.now() < deadline) {
+      await new Promise<void>((resolve) => this.#clock.after(10, resolve));
+      this.#pump();
     }
   }
 

@@ -74,7 +74,7 @@ export class SpeakerAdapter {
     this.bgpPeers = new Informer<BGPPeer>({ ...common, path: paths.ours('bgppeers') });
     this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
     this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.namespace) });
-    this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log, defaultNamespace: o.namespace });
+    this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log });
     this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.endpointSlices, this.leases, this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
   }
 
