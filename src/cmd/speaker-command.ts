@@ -149,6 +149,7 @@ export const speakerCommand: Command = {
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
     await Promise.all([speaker.leave(), bgp.stop().then(() => bgpStatus.clear())]);
+    await adapter.events.flush();
     announcer.close();
     stopWatching();
     adapter.stop();
