@@ -29,18 +29,31 @@ function service(name: string, created: string, port: number, sharingKey: string
   };
 }
 
-/** Ports over an in-memory set of Services; a status write replaces the Service with a new resourceVersion. */
-function fakePorts(services: readonly ServiceObject[]): { ports: ControllerPorts; writes: Map<string, LoadBalancerIngress[]>; current: (name: string) => string[] } {
+/**
+ * Ports over an in-memory set of Services; a status write replaces the Service with a new resourceVersion, unless
+ * `lagging` (the cache has not seen the write yet). A runaway reconcile loop is cut off after 1,000 reads.
+ */
+function fakePorts(
+  services: readonly ServiceObject[],
+  options: { pools?: IPPool[]; lagging?: boolean } = {},
+): { ports: ControllerPorts; writes: Map<string, LoadBalancerIngress[]>; current: (name: string) => string[]; reads: () => number } {
   const store = new Map(services.map((s) => [serviceKey(s), s]));
   const writes = new Map<string, LoadBalancerIngress[]>();
+  let reads = 0;
   const ports: ControllerPorts = {
-    services: { get: (key) => store.get(key), list: () => [...store.values()] },
-    pools: () => [POOL],
+    services: {
+      get: (key) => {
+        if (++reads > 1000) throw new Error('reconciled 1,000 times: a runaway loop');
+        return store.get(key);
+      },
+      list: () => [...store.values()],
+    },
+    pools: () => options.pools ?? [POOL],
     namespaceLabels: () => ({}),
     writeServiceStatus(svc, ingress) {
       const key = serviceKey(svc);
       writes.set(key, ingress);
-      store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
+      if (!options.lagging) store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
       return Promise.resolve('written');
     },
     writePoolStatus: () => Promise.resolve('written'),
@@ -48,10 +61,10 @@ function fakePorts(services: readonly ServiceObject[]): { ports: ControllerPorts
     recordPoolEvent: () => undefined,
   };
   const current = (name: string): string[] => (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-  return { ports, writes, current };
+  return { ports, writes, current, reads: () => reads };
 }
 
-async function startAndSettle(ports: ControllerPorts): Promise<void> {
+async function startAndSettle(ports: ControllerPorts, afterStart: (controller: ServiceController) => void = () => undefined): Promise<void> {
   const controller = new ServiceController({
     ports,
     clock: systemClock,
@@ -63,6 +76,7 @@ async function startAndSettle(ports: ControllerPorts): Promise<void> {
     poolStatusIntervalMs: 1000,
   });
   controller.start();
+  afterStart(controller);
   for (let i = 0; i < 200 && controller.queueDepth > 0; i++) await sleep(5);
   assert.equal(controller.queueDepth, 0, 'the queue drained');
   await controller.stop(100);
@@ -92,6 +106,26 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
     await startAndSettle(ports);
     assert.deepEqual(current('old'), ['198.51.100.1']);
     assert.notDeepEqual(current('new'), ['198.51.100.1']);
+  });
+
+  it('a RequireDualStack Service that must give up both families settles while the cache still shows its old status', async () => {
+    const pools: IPPool[] = [
+      { ...POOL, metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.1/32'], allocation: { priority: 1 } } },
+      { ...POOL, metadata: { name: 'dual', creationTimestamp: '2026-01-01T00:00:01Z' }, spec: { addresses: ['198.51.100.2/32', '2001:db8::1/128'], allocation: { priority: 2 } } },
+    ];
+    const svc = service('dual', '2026-01-01T00:00:01Z', 80, undefined, undefined);
+    const moved: ServiceObject = {
+      metadata: { ...svc.metadata, annotations: { 'beaconlb.io/ip-pool': 'web' } },
+      spec: { ...svc.spec, ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack' },
+      status: { loadBalancer: { ingress: [{ ip: '2001:db8::1', ipMode: 'VIP' }, { ip: '198.51.100.1', ipMode: 'VIP' }] } },
+    };
+    const { ports, writes, reads } = fakePorts([moved], { pools, lagging: true });
+    // A second pass on the same stale status (a watch event, another Service's release) must not release again.
+    await startAndSettle(ports, (controller) => {
+      controller.serviceChanged('apps/dual');
+    });
+    assert.deepEqual(writes.get('apps/dual'), [], 'both families given up');
+    assert.ok(reads() < 20, `${reads()} reconcile reads: a pass released the stale address again and queued itself`);
   });
 
   it('rebuildOrder puts a holder that disagrees with more co-holders than it agrees with last, creation order otherwise', () => {

@@ -115,6 +115,11 @@ describe('AllocationTable', () => {
     assert.deepEqual([table.usage('web')?.[4].allocated, table.usage('dual')?.[6].allocated], [0, 0]);
     // A Service that held nothing gets the same answer for the same request: nothing.
     assert.deepEqual(table.assign({ ...dual, key: 'ns/b', poolNames: ['web'] }, [], ctx(20)).addresses, []);
+    // The next pass still sees the old status (the cache lags behind the write): nothing is released twice.
+    const again = table.assign({ ...dual, poolNames: ['web'] }, [v6(1), v4(1)], ctx(30));
+    assert.deepEqual([again.addresses, again.released], [[], []]);
+    assert.deepEqual(table.holdersOf(v4(1)), []);
+    assert.equal(table.usage('web')?.[4].allocated, 0);
   });
 
   // ---- model-based property test ----

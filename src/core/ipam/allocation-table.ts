@@ -167,10 +167,15 @@ export class AllocationTable {
           kept.delete(familyOf(address));
         }
         result.allocated = [];
-        // Both families or none: an address kept from before goes too, or the Service would hold one family.
+        // Both families or none: an address kept from before goes too, or the Service would hold one family. Only
+        // what the table held for it counts as released; an address taken from `current` alone (a status the cache
+        // still shows after an earlier pass gave it up) is given back quietly, so that no pass releases it again.
         const missing = result.failures.map((f) => `IPv${f.family}`).join(' and ');
+        const recorded = this.#services.get(request.key)?.addresses ?? [];
         for (const address of kept.values()) {
-          result.released.push({ address, why: `RequireDualStack and ${missing} cannot be served`, pool: this.#holders.get(address)?.pool ?? '' });
+          if (recorded.includes(address)) {
+            result.released.push({ address, why: `RequireDualStack and ${missing} cannot be served`, pool: this.#holders.get(address)?.pool ?? '' });
+          } else this.#unclaim(address, request.key, true, ctx.now);
         }
         kept.clear();
       }
