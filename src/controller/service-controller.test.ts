@@ -35,10 +35,20 @@ function service(name: string, created: string, port: number, sharingKey: string
  */
 function fakePorts(
   services: readonly ServiceObject[],
-  options: { pools?: IPPool[]; lagging?: boolean } = {},
-): { ports: ControllerPorts; writes: Map<string, LoadBalancerIngress[]>; current: (name: string) => string[]; reads: () => number } {
+  options: { pools?: IPPool[]; lagging?: boolean; writeMs?: number } = {},
+): {
+  ports: ControllerPorts;
+  writes: Map<string, LoadBalancerIngress[]>;
+  current: (name: string) => string[];
+  reads: () => number;
+  log: string[];
+  update: (name: string, change: (svc: ServiceObject) => ServiceObject) => void;
+  events: string[];
+} {
   const store = new Map(services.map((s) => [serviceKey(s), s]));
   const writes = new Map<string, LoadBalancerIngress[]>();
+  const log: string[] = [];
+  const events: string[] = [];
   let reads = 0;
   const ports: ControllerPorts = {
     services: {
@@ -50,21 +60,35 @@ function fakePorts(
     },
     pools: () => options.pools ?? [POOL],
     namespaceLabels: () => ({}),
-    writeServiceStatus(svc, ingress) {
+    async writeServiceStatus(svc, ingress) {
       const key = serviceKey(svc);
+      const text = `${key}=${ingress.map((i) => i.ip).join(',')}`;
+      log.push(`start ${text}`);
+      if (options.writeMs) await sleep(options.writeMs);
+      log.push(`done ${text}`);
       writes.set(key, ingress);
       if (!options.lagging) store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
-      return Promise.resolve('written');
+      return 'written';
     },
     writePoolStatus: () => Promise.resolve('written'),
-    recordEvent: () => undefined,
+    recordEvent: (svc, type, reason) => events.push(`${serviceKey(svc)} ${type} ${reason}`),
     recordPoolEvent: () => undefined,
   };
   const current = (name: string): string[] => (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-  return { ports, writes, current, reads: () => reads };
+  const update = (name: string, change: (svc: ServiceObject) => ServiceObject): void => {
+    const svc = store.get(`apps/${name}`);
+    assert.ok(svc);
+    store.set(`apps/${name}`, change({ ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) } }));
+  };
+  return { ports, writes, current, reads: () => reads, log, update, events };
 }
 
-async function startAndSettle(ports: ControllerPorts, afterStart: (controller: ServiceController) => void = () => undefined): Promise<void> {
+async function settled(controller: ServiceController): Promise<void> {
+  for (let i = 0; i < 200 && controller.queueDepth > 0; i++) await sleep(5);
+  assert.equal(controller.queueDepth, 0, 'the queue drained');
+}
+
+async function startAndSettle(ports: ControllerPorts, afterStart: (controller: ServiceController) => Promise<void> | void = () => undefined): Promise<void> {
   const controller = new ServiceController({
     ports,
     clock: systemClock,
@@ -76,9 +100,8 @@ async function startAndSettle(ports: ControllerPorts, afterStart: (controller: S
     poolStatusIntervalMs: 1000,
   });
   controller.start();
-  afterStart(controller);
-  for (let i = 0; i < 200 && controller.queueDepth > 0; i++) await sleep(5);
-  assert.equal(controller.queueDepth, 0, 'the queue drained');
+  await afterStart(controller);
+  await settled(controller);
   await controller.stop(100);
 }
 
@@ -126,6 +149,44 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
     });
     assert.deepEqual(writes.get('apps/dual'), [], 'both families given up');
     assert.ok(reads() < 20, `${reads()} reconcile reads: a pass released the stale address again and queued itself`);
+  });
+
+  it('a Service waiting for an address gets it only after the status of the Service that gave it up was written', async () => {
+    const pools: IPPool[] = [
+      { ...POOL, metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.1/32'] } },
+      { ...POOL, metadata: { name: 'b', creationTimestamp: '2026-01-01T00:00:01Z' }, spec: { addresses: ['198.51.100.2/32'], autoAssign: false } },
+    ];
+    const holder = service('holder', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1');
+    const waiter = service('waiter', '2026-01-01T00:00:02Z', 81, undefined, undefined);
+    const asking: ServiceObject = { ...waiter, metadata: { ...waiter.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.1' } } };
+    const { ports, current, log, update } = fakePorts([holder, asking], { pools, writeMs: 20 });
+    await startAndSettle(ports, async (controller) => {
+      await settled(controller);
+      assert.deepEqual(current('waiter'), [], 'the waiter waits: its address is in use');
+      // The holder is moved to pool b: it gives up .1, which the waiter has been waiting for.
+      update('holder', (svc) => ({ ...svc, metadata: { ...svc.metadata, annotations: { 'beaconlb.io/ip-pool': 'b' } } }));
+      controller.serviceChanged('apps/holder');
+    });
+    assert.deepEqual([current('holder'), current('waiter')], [['198.51.100.2'], ['198.51.100.1']]);
+    const released = log.indexOf('done apps/holder=198.51.100.2');
+    const taken = log.indexOf('start apps/waiter=198.51.100.1');
+    assert.ok(released >= 0 && taken > released, `the waiter's write started before the holder's landed: ${log.join('; ')}`);
+  });
+
+  it('a Service failing for both families gets one Warning per failure, however often it is reconciled', async () => {
+    const svc = service('both', '2026-01-01T00:00:01Z', 80, undefined, undefined);
+    const failing: ServiceObject = {
+      metadata: { ...svc.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '203.0.113.9' } },
+      spec: { ...svc.spec, ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' },
+    };
+    const { ports, events } = fakePorts([failing]);
+    await startAndSettle(ports, async (controller) => {
+      for (let pass = 0; pass < 3; pass++) {
+        await settled(controller);
+        controller.serviceChanged('apps/both');
+      }
+    });
+    assert.deepEqual(events.sort(), ['apps/both Warning NoMatchingPool', 'apps/both Warning RequestedIPNotInPool']);
   });
 
   it('rebuildOrder puts a holder that disagrees with more co-holders than it agrees with last, creation order otherwise', () => {

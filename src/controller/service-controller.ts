@@ -68,7 +68,7 @@ export class ServiceController {
   readonly #pools: PoolStatusReporter;
   /** Services that failed to get an address: retried whenever an address frees or pools change. */
   readonly #waiting = new Set<string>();
-  /** The last warning reported per Service, so a level-triggered loop does not repeat Events. */
+  /** The warnings reported per Service (one per line), so a level-triggered loop does not repeat Events. */
   readonly #lastWarning = new Map<string, string>();
   /** The status we last wrote per Service and the resourceVersion it was written against. */
   readonly #lastWrite = new Map<string, { fromVersion: string | undefined; ingress: string }>();
@@ -167,20 +167,24 @@ export class ServiceController {
     this.#table.setPools(compiled.pools);
   }
 
-  #warn(svc: ServiceObject, key: string, reason: string, message: string): void {
-    this.#o.metrics.allocationFailure(reason);
-    const text = `${reason}: ${message}`;
-    if (this.#lastWarning.get(key) === text) return;
-    this.#lastWarning.set(key, text);
-    this.#o.log.warn({ service: key, reason }, message);
-    this.#o.ports.recordEvent(svc, 'Warning', reason, message);
+  /** Reports a pass's failures: each once while it lasts, also when a Service fails for several families at once. */
+  #warn(svc: ServiceObject, key: string, failures: ReadonlyArray<{ reason: string; message: string }>): void {
+    const reported = new Set(this.#lastWarning.get(key)?.split('\n'));
+    const texts = failures.map((f) => `${f.reason}: ${f.message}`);
+    this.#lastWarning.set(key, texts.join('\n'));
+    failures.forEach(({ reason, message }, i) => {
+      this.#o.metrics.allocationFailure(reason);
+      if (reported.has(texts[i] ?? '')) return;
+      this.#o.log.warn({ service: key, reason }, message);
+      this.#o.ports.recordEvent(svc, 'Warning', reason, message);
+    });
   }
 
   /** Marks the pools the addresses came from for a status update, and retries the Services waiting for one. */
-  #released(released: readonly ReleasedAddress[]): void {
+  #released(released: readonly ReleasedAddress[], by: string): void {
     if (released.length === 0) return;
     for (const { pool } of released) this.#pools.mark(pool);
-    for (const key of this.#waiting) this.#queue.add(key);
+    for (const key of this.#waiting) if (key !== by) this.#queue.add(key);
   }
 
   async #reconcile(key: string): Promise<Outcome> {
@@ -188,20 +192,22 @@ export class ServiceController {
     const svc = this.#o.ports.services.get(key);
     if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) {
       const released = this.#table.release(key, this.#o.clock.now());
-      this.#released(released);
       this.#waiting.delete(key);
       this.#lastWarning.delete(key);
       this.#lastWrite.delete(key);
       // A Service that stopped being ours (type or class changed) loses the address we gave it.
       if (svc && !svc.metadata.deletionTimestamp && released.length > 0) {
-        return this.#write(svc, key, []);
+        const outcome = await this.#write(svc, key, []);
+        this.#released(released, key);
+        return outcome;
       }
+      this.#released(released, key);
       return 'done';
     }
 
     const request = readServiceRequest(svc);
     if (!request.ok) {
-      this.#warn(svc, key, request.error.reason, request.error.message);
+      this.#warn(svc, key, [request.error]);
       return 'done';
     }
     const result: AssignResult = this.#table.assign(request.value, ingressAddresses(svc), {
@@ -209,7 +215,6 @@ export class ServiceController {
       now: this.#o.clock.now(),
     });
     for (const address of result.allocated) this.#pools.mark(this.#table.poolOf(address));
-    this.#released(result.released);
     for (const { address, why } of result.released) {
       this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
     }
@@ -218,7 +223,7 @@ export class ServiceController {
     );
     if (failed.length > 0 && (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some((f) => f.reason !== 'NoMatchingPool'))) {
       this.#waiting.add(key);
-      for (const failure of failed) this.#warn(svc, key, failure.reason, failure.message);
+      this.#warn(svc, key, failed);
     } else {
       this.#waiting.delete(key);
       this.#lastWarning.delete(key);
@@ -231,6 +236,9 @@ export class ServiceController {
 
     const ingress: LoadBalancerIngress[] = result.addresses.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
     const outcome = await this.#write(svc, key, ingress);
+    // Only now may a Service waiting for a released address take it: its status write then follows ours, so the
+    // API server never shows the address on both (the table is already free of it either way).
+    this.#released(result.released, key);
     if (result.allocated.length > 0) this.#o.metrics.allocationSeconds((this.#o.clock.now() - started) / 1000);
     return outcome;
   }
