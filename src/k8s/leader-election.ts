@@ -2,6 +2,9 @@
 // takes over when the holder's Lease has not changed for leaseDuration as measured locally, never by comparing
 // wall clocks across machines. The leader steps down when it cannot renew within renewDeadline, and releases
 // the Lease on stop so a successor takes over at once.
+// The renew deadline runs from the start of the last successful attempt (the server's copy changed after that, so
+// a follower's leaseDuration runs from later still) and is kept by a timer of its own: a renewal that hangs (an API
+// server going down accepts connections and never answers) cannot keep the leader past it.
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
@@ -42,6 +45,8 @@ export class LeaderElector {
   #leading = false;
   #stopped = true;
   #timer: Timer | undefined;
+  /** Steps down at #lastRenew + renewDeadline unless a renewal moves it. */
+  #deadline: Timer | undefined;
   #lastRenew = 0;
   #observed: { record: string; at: number } | undefined;
 
@@ -67,6 +72,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
+    this.#deadline?.cancel();
     if (!this.#leading) return;
     this.#setLeading(false);
     const { client, name, namespace, identity } = this.#o;
@@ -79,6 +85,23 @@ export class LeaderElector {
     } catch (error) {
       this.#o.log.warn({ err: describeError(error) }, 'could not release the leader lease');
     }
+  }
+
+  /** A successful acquire or renew that started at `attemptStart`: leads until attemptStart + renewDeadline. */
+  #renewed(attemptStart: number): void {
+    const left = attemptStart + this.#o.renewDeadlineMs - this.#o.clock.now();
+    // So late that the deadline passed while it was in flight: a follower may be about to take over.
+    if (left <= 0) return;
+    this.#lastRenew = attemptStart;
+    this.#deadline?.cancel();
+    this.#deadline = this.#o.clock.after(left, () => {
+      this.#deadline = undefined;
+      if (this.#leading && this.#o.clock.now() - this.#lastRenew >= this.#o.renewDeadlineMs) {
+        this.#o.log.warn({ identity: this.#o.identity, renewDeadlineMs: this.#o.renewDeadlineMs }, 'could not renew the leader lease in time');
+        this.#setLeading(false);
+      }
+    });
+    this.#setLeading(true);
   }
 
   #setLeading(leading: boolean): void {
@@ -115,14 +138,14 @@ export class LeaderElector {
   async #tryAcquireOrRenew(): Promise<void> {
     const { client, name, namespace, identity } = this.#o;
     const timeout = { timeoutMs: Math.max(500, this.#o.renewDeadlineMs / 2) };
+    const attemptStart = this.#o.clock.now();
     let lease: Lease;
     try {
       lease = await client.request<Lease>('GET', paths.lease(namespace, name), undefined, timeout);
     } catch (error) {
       if (errorCode(error) !== 404) throw error;
       await client.request('POST', paths.leases(namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: this.#acquiredSpec(0) }, timeout);
-      this.#lastRenew = this.#o.clock.now();
-      this.#setLeading(true);
+      this.#renewed(attemptStart);
       return;
     }
     const spec = lease.spec ?? {};
@@ -130,8 +153,7 @@ export class LeaderElector {
     if (spec.holderIdentity === identity) {
       lease.spec = { ...spec, renewTime: microTime(this.#o.clock.wallTime()) };
       await client.request('PUT', paths.lease(namespace, name), lease, timeout);
-      this.#lastRenew = this.#o.clock.now();
-      this.#setLeading(true);
+      this.#renewed(attemptStart);
       return;
     }
     this.#setLeading(false);
@@ -141,7 +163,6 @@ export class LeaderElector {
     if (spec.holderIdentity && now - this.#observed.at < leaseMs) return;
     lease.spec = this.#acquiredSpec((spec.leaseTransitions ?? 0) + 1);
     await client.request('PUT', paths.lease(namespace, name), lease, timeout);
-    this.#lastRenew = this.#o.clock.now();
-    this.#setLeading(true);
+    this.#renewed(attemptStart);
   }
 }
