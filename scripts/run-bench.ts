@@ -14,6 +14,7 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'election', args: ['bench/election.ts'] },
   { name: 'controller-api', args: ['bench/controller-api.ts', ...(quick ? ['--services', '500', '--steady', '5'] : [])] },
   { name: 'speaker-layer2', args: ['bench/speaker-layer2.ts', ...(quick ? ['--trials', '3', '--addresses', '500'] : [])] },
+  { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
 ];
 
 const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
