@@ -88,14 +88,18 @@ async function settled(controller: ServiceController): Promise<void> {
   assert.equal(controller.queueDepth, 0, 'the queue drained');
 }
 
-async function startAndSettle(ports: ControllerPorts, afterStart: (controller: ServiceController) => Promise<void> | void = () => undefined): Promise<void> {
+async function startAndSettle(
+  ports: ControllerPorts,
+  afterStart: (controller: ServiceController) => Promise<void> | void = () => undefined,
+  quarantineMs = 0,
+): Promise<void> {
   const controller = new ServiceController({
     ports,
     clock: systemClock,
     log: createLogger({ level: 'silent', component: 'test' }),
     metrics: noMetrics,
     loadBalancerClass: 'beaconlb.io/beaconlb',
-    quarantineMs: 0,
+    quarantineMs,
     concurrency: 4,
     poolStatusIntervalMs: 1000,
   });
@@ -187,6 +191,17 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
       }
     });
     assert.deepEqual(events.sort(), ['apps/both Warning NoMatchingPool', 'apps/both Warning RequestedIPNotInPool']);
+  });
+
+  it('an address a status still shows but whose Service asks for another rests before a new Service gets it', async () => {
+    // "moved" holds .0 (the lowest) in its status, but now asks for .5: the last leader died before it reconciled.
+    const held = service('moved', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.0');
+    const moved: ServiceObject = { ...held, metadata: { ...held.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.5' } } };
+    const fresh = service('fresh', '2026-01-01T00:00:02Z', 81, undefined, undefined);
+    const { ports, current } = fakePorts([moved, fresh]);
+    await startAndSettle(ports, () => undefined, 10_000);
+    assert.deepEqual(current('moved'), ['198.51.100.5']);
+    assert.deepEqual(current('fresh'), ['198.51.100.1'], 'the new Service skips .0, which "moved" still showed');
   });
 
   it('rebuildOrder puts a holder that disagrees with more co-holders than it agrees with last, creation order otherwise', () => {

@@ -114,6 +114,7 @@ export class ServiceController {
       const current = ingressAddresses(svc);
       if (request.ok && current.length > 0) holding.push({ request: request.value, current });
     }
+    const dropped: bigint[] = [];
     for (const { request, current } of rebuildOrder(holding)) {
       const kept = this.#table.assign(request, current, {
         namespaceLabels: this.#o.ports.namespaceLabels(request.namespace),
@@ -121,7 +122,11 @@ export class ServiceController {
         allocate: false,
       });
       restored += kept.addresses.length;
+      dropped.push(...current.filter((address) => !kept.addresses.includes(address)));
     }
+    // What a status still shows but the rebuild did not keep (its Service's request changed before the last leader
+    // reconciled it) rests in quarantine, as a release would have left it: it is still in that status for now.
+    for (const address of dropped) this.#table.quarantineUnheld(address, this.#o.clock.now());
     this.#started = true;
     this.#queue.start();
     for (const svc of services) this.#queue.add(serviceKey(svc));

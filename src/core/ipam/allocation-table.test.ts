@@ -76,6 +76,18 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.assign(request('ns/d'), [], ctx(2000)).addresses, [v4(1)], 'after the quarantine: lowest again');
   });
 
+  it('quarantines an address a status shows but no Service holds, unless it is held or outside every pool', () => {
+    const table = new AllocationTable({ quarantineMs: 1000 });
+    table.setPools(compilePools([pool('p', ['198.51.100.1-198.51.100.3'])]).pools);
+    table.assign(request('ns/a'), [v4(2)], { ...ctx(0), allocate: false });
+    table.quarantineUnheld(v4(1), 0);
+    table.quarantineUnheld(v4(2), 0);
+    table.quarantineUnheld(ipv4(203, 0, 113, 1), 0);
+    assert.equal(table.quarantined, 1, 'only .1: .2 is held, 203.0.113.1 is in no pool');
+    assert.deepEqual(table.assign(request('ns/b'), [], ctx(10)).addresses, [v4(3)], 'skips the resting .1');
+    assert.deepEqual(table.assign(request('ns/c'), [], ctx(1000)).addresses, [v4(1)], 'free again after the quarantine');
+  });
+
   it('names the pool of every released address, on release and when a request moves', () => {
     const table = new AllocationTable({ quarantineMs: 0 });
     table.setPools(compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools);

@@ -191,6 +191,18 @@ export class AllocationTable {
     return result;
   }
 
+  /**
+   * An address a Service still shows in its status but no longer holds (the rebuild at start-up did not keep it):
+   * it rests in quarantine like a released one, since it may still be announced. Held or pool-less: nothing to do.
+   */
+  quarantineUnheld(address: bigint, now: number): void {
+    if (this.#quarantineMs <= 0 || this.#holders.has(address) || this.#quarantine.has(address)) return;
+    const state = this.#poolContaining(address);
+    if (!state) return;
+    state.free[familyOf(address)].take(address);
+    this.#quarantine.set(address, now + this.#quarantineMs);
+  }
+
   /** The Service is gone or no longer ours: its addresses go to quarantine (unless still shared). */
   release(key: string, now: number): ReleasedAddress[] {
     const entry = this.#services.get(key);
