@@ -14,6 +14,8 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'election', args: ['bench/election.ts'] },
   { name: 'controller-api', args: ['bench/controller-api.ts', ...(quick ? ['--services', '500', '--steady', '5'] : [])] },
   { name: 'speaker-layer2', args: ['bench/speaker-layer2.ts', ...(quick ? ['--trials', '3', '--addresses', '500'] : [])] },
+  { name: 'bgp-codec', args: ['bench/bgp-codec.ts', ...(quick ? ['--prefixes', '20000'] : [])] },
+  { name: 'speaker-bgp', args: ['bench/speaker-bgp.ts', ...(quick ? ['--services', '500', '--trials', '5'] : [])] },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
 ];
 

@@ -208,7 +208,7 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
     const entry = (svc: ServiceObject): { request: ServiceRequest; current: bigint[] } => {
       const request = readServiceRequest(svc);
       assert.ok(request.ok);
-      return { request: request.value, current: ingressAddresses(svc) };
+      return { request: request.value, current: [...ingressAddresses(svc)] };
     };
     const order = rebuildOrder([
       entry(service('changed', '1', 80, 'other', '198.51.100.1')),

@@ -112,7 +112,7 @@ export class ServiceController {
       if (!isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
       const request = readServiceRequest(svc);
       const current = ingressAddresses(svc);
-      if (request.ok && current.length > 0) holding.push({ request: request.value, current });
+      if (request.ok && current.length > 0) holding.push({ request: request.value, current: [...current] });
     }
     const dropped: bigint[] = [];
     for (const { request, current } of rebuildOrder(holding)) {

@@ -42,13 +42,23 @@ export function serviceKey(svc: ServiceObject): string {
   return `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
 }
 
-/** The addresses in a Service's status, parsed (hostnames and unparsable entries ignored). */
-export function ingressAddresses(svc: ServiceObject): bigint[] {
+const parsedIngress = new WeakMap<readonly LoadBalancerIngress[], readonly bigint[]>();
+
+/**
+ * The addresses in a Service's status, parsed (hostnames and unparsable entries ignored). Every plan pass reads
+ * them for every Service; the parse is remembered per ingress list (cached objects are replaced, not mutated).
+ */
+export function ingressAddresses(svc: ServiceObject): readonly bigint[] {
+  const ingressList = svc.status?.loadBalancer?.ingress;
+  if (!ingressList) return [];
+  const cached = parsedIngress.get(ingressList);
+  if (cached) return cached;
   const out: bigint[] = [];
-  for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
+  for (const ingress of ingressList) {
     const parsed = ingress.ip ? parseIp(ingress.ip) : undefined;
     if (parsed?.ok) out.push(parsed.value);
   }
+  parsedIngress.set(ingressList, out);
   return out;
 }
 

@@ -14,7 +14,7 @@ import { ingressAddresses, serviceKey, type ServiceObject } from '../../core/con
 import { familyOf } from '../../core/ip/ip-address.ts';
 import { prefixOf } from '../../core/ip/ip-range.ts';
 import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../protocol/bgp/community.ts';
-import { formatBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
+import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import type { BgpRoute } from './bgp-session.ts';
 import type { RouteAttributes } from './route-attributes.ts';
 
@@ -51,12 +51,9 @@ export interface BgpPlan {
 
 interface MutableRoute {
   prefix: BgpPrefix;
-  services: Set<string>;
-  localPref: number | undefined;
-  med: number | undefined;
-  communities: Set<number>;
-  largeCommunities: Map<string, LargeCommunity>;
-  prepend: { asn?: number; count: number } | undefined;
+  services: string[];
+  /** The advertisements giving this route, in name order (their attributes merge). */
+  sources: ParsedAdvertisement[];
 }
 
 interface ParsedAdvertisement {
@@ -95,6 +92,7 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const compiled = compilePools(inputs.pools);
   const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
   const routesByPeer = new Map<string, Map<string, MutableRoute>>(peers.map((p) => [p.metadata.name, new Map()]));
+  const merged = new Map<string, RouteAttributes>();
 
   for (const svc of inputs.services) {
     if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
@@ -121,39 +119,54 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
     }
   }
   return {
-    peers: peers.map((peer) => ({ peer, routes: [...(routesByPeer.get(peer.metadata.name)?.values() ?? [])].map(frozen) })),
+    peers: peers.map((peer) => ({ peer, routes: [...(routesByPeer.get(peer.metadata.name)?.values() ?? [])].map((route) => frozen(route, merged)) })),
     problems,
   };
 }
 
 function addRoute(routes: Map<string, MutableRoute> | undefined, prefix: BgpPrefix, service: string, adv: ParsedAdvertisement): void {
   if (routes === undefined) return;
-  const text = formatBgpPrefix(prefix);
-  let route = routes.get(text);
+  const key = `${prefix.address}/${prefix.length}`;
+  let route = routes.get(key);
   if (route === undefined) {
-    route = { prefix, services: new Set(), localPref: undefined, med: undefined, communities: new Set(), largeCommunities: new Map(), prepend: undefined };
-    routes.set(text, route);
+    route = { prefix, services: [], sources: [] };
+    routes.set(key, route);
   }
-  route.services.add(service);
-  const spec = adv.object.spec;
-  if (spec.localPref !== undefined) route.localPref = Math.max(route.localPref ?? 0, spec.localPref);
-  if (spec.med !== undefined) route.med = Math.min(route.med ?? Number.MAX_SAFE_INTEGER, spec.med);
-  for (const c of adv.communities) route.communities.add(c);
-  for (const c of adv.largeCommunities) route.largeCommunities.set(`${c.globalAdmin}:${c.localData1}:${c.localData2}`, c);
-  if (spec.asPathPrepend && spec.asPathPrepend.count > (route.prepend?.count ?? 0)) {
-    route.prepend = { count: spec.asPathPrepend.count, ...(spec.asPathPrepend.asn === undefined ? {} : { asn: spec.asPathPrepend.asn }) };
-  }
+  if (!route.services.includes(service)) route.services.push(service);
+  if (!route.sources.includes(adv)) route.sources.push(adv);
 }
 
-function frozen(route: MutableRoute): PlannedRoute {
-  const attributes: RouteAttributes = {
-    communities: [...route.communities].sort((a, b) => a - b),
-    largeCommunities: [...route.largeCommunities.values()].sort(
+/** The merged attributes of a set of advertisements (computed once per distinct set and shared by its routes). */
+function mergedAttributes(sources: readonly ParsedAdvertisement[]): RouteAttributes {
+  let localPref: number | undefined;
+  let med: number | undefined;
+  let prepend: { asn?: number; count: number } | undefined;
+  const communities = new Set<number>();
+  const largeCommunities = new Map<string, LargeCommunity>();
+  for (const adv of sources) {
+    const spec = adv.object.spec;
+    if (spec.localPref !== undefined) localPref = Math.max(localPref ?? 0, spec.localPref);
+    if (spec.med !== undefined) med = Math.min(med ?? Number.MAX_SAFE_INTEGER, spec.med);
+    for (const c of adv.communities) communities.add(c);
+    for (const c of adv.largeCommunities) largeCommunities.set(`${c.globalAdmin}:${c.localData1}:${c.localData2}`, c);
+    if (spec.asPathPrepend && spec.asPathPrepend.count > (prepend?.count ?? 0)) {
+      prepend = { count: spec.asPathPrepend.count, ...(spec.asPathPrepend.asn === undefined ? {} : { asn: spec.asPathPrepend.asn }) };
+    }
+  }
+  return {
+    communities: [...communities].sort((a, b) => a - b),
+    largeCommunities: [...largeCommunities.values()].sort(
       (a, b) => a.globalAdmin - b.globalAdmin || a.localData1 - b.localData1 || a.localData2 - b.localData2,
     ),
-    ...(route.localPref === undefined ? {} : { localPref: route.localPref }),
-    ...(route.med === undefined ? {} : { med: route.med }),
-    ...(route.prepend === undefined ? {} : { prepend: route.prepend }),
+    ...(localPref === undefined ? {} : { localPref }),
+    ...(med === undefined ? {} : { med }),
+    ...(prepend === undefined ? {} : { prepend }),
   };
-  return { prefix: route.prefix, attributes, services: [...route.services].sort() };
+}
+
+function frozen(route: MutableRoute, merged: Map<string, RouteAttributes>): PlannedRoute {
+  const key = route.sources.map((adv) => adv.object.metadata.name).join('\n');
+  let attributes = merged.get(key);
+  if (attributes === undefined) merged.set(key, (attributes = mergedAttributes(route.sources)));
+  return { prefix: route.prefix, attributes, services: route.services.length > 1 ? route.services.toSorted() : route.services };
 }

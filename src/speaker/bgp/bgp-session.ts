@@ -11,7 +11,7 @@ import type { BgpSocket, TransportError } from '../../platform/bgp-transport.ts'
 import { ipFamilyOf, type AddressFamily } from '../../protocol/bgp/address-family.ts';
 import { encodeBgpMessage, decodeBgpMessage, type BgpMessage } from '../../protocol/bgp/bgp-message.ts';
 import { describeNotification } from '../../protocol/bgp/notification-message.ts';
-import { formatBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
+import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import { nextMessageLength } from '../../protocol/bgp/message-header.ts';
 import type { BgpCodecContext } from '../../protocol/bgp/path-attribute.ts';
 import {
@@ -71,9 +71,9 @@ export class BgpSession {
   readonly #timers = new Map<SessionTimer, Timer>();
   readonly #queue: SessionEvent[] = [];
   #running = false;
-  /** What the speaker wants advertised, by prefix text. */
+  /** What the speaker wants advertised, by prefixKey. */
   #desired = new Map<string, BgpRoute>();
-  /** What the peer has been sent on the current session, by prefix text. */
+  /** What the peer has been sent on the current session, by prefixKey. */
   readonly #advertised = new Map<string, AdvertisedRoute>();
   #nextHops: NextHops = {};
   readonly #missingNextHop = new Set<AddressFamily>();
@@ -127,7 +127,7 @@ export class BgpSession {
   /** Replaces what is advertised; when Established, sends the difference at once. */
   setRoutes(routes: readonly BgpRoute[]): void {
     const desired = new Map<string, BgpRoute>();
-    for (const route of routes) desired.set(formatBgpPrefix(route.prefix), route);
+    for (const route of routes) desired.set(prefixKey(route.prefix), route);
     this.#desired = desired;
     if (this.#state.name === 'Established') this.#sendDifference();
   }
@@ -406,7 +406,7 @@ export class BgpSession {
     for (const [key, group] of groups) {
       const attributes = sessionAttributes(group[0]?.attributes ?? { communities: [], largeCommunities: [] }, this.#o.config.localAs, negotiated);
       updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes: group.map((route) => route.prefix) }, negotiated.codec));
-      for (const route of group) this.#advertised.set(formatBgpPrefix(route.prefix), { route, key });
+      for (const route of group) this.#advertised.set(prefixKey(route.prefix), { route, key });
     }
     this.#sendUpdates(updates);
     this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#advertised.size);
@@ -420,6 +420,11 @@ const TIMER_EVENTS: Readonly<Record<SessionTimer, SessionEvent>> = {
   keepalive: { type: 'KeepaliveTimerExpires' },
   idleHold: { type: 'IdleHoldTimerExpires' },
 };
+
+/** A map key for a prefix (cheaper than its text form). */
+function prefixKey(prefix: BgpPrefix): string {
+  return `${prefix.address}/${prefix.length}`;
+}
 
 function familyOfPrefix(prefix: BgpPrefix): AddressFamily {
   return prefix.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast';

@@ -21,8 +21,16 @@ export interface RouteAttributes {
 
 export const DEFAULT_LOCAL_PREF = 100;
 
-/** A stable key: routes with equal keys share their attributes and so their UPDATEs. */
+const keys = new WeakMap<RouteAttributes, string>();
+
+/** A stable key: routes with equal keys share their attributes and so their UPDATEs (cached per object). */
 export function attributesKey(attributes: RouteAttributes): string {
+  let key = keys.get(attributes);
+  if (key === undefined) keys.set(attributes, (key = computeKey(attributes)));
+  return key;
+}
+
+function computeKey(attributes: RouteAttributes): string {
   const large = attributes.largeCommunities.map((c) => `${c.globalAdmin}:${c.localData1}:${c.localData2}`).join(',');
   const prepend = attributes.prepend ? `${attributes.prepend.asn ?? ''}x${attributes.prepend.count}` : '';
   return `lp=${attributes.localPref ?? ''};med=${attributes.med ?? ''};c=${attributes.communities.join(',')};lc=${large};pp=${prepend}`;
