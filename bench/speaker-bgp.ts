@@ -24,7 +24,9 @@ import { startSpeaker } from '../e2e/support/speaker-process.ts';
 import { applyPool, createService, kubeClients, waitFor } from '../e2e/support/kube.ts';
 import { percentile, rssMb } from './support/measure.ts';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '5000' }, trials: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { services: { type: 'string', default: '5000' }, trials: { type: 'string', default: '20' }, 'keep-logs': { type: 'boolean', default: false } },
+});
 const SERVICES = Number(values.services);
 const TRIALS = Number(values.trials);
 const progress = (what: string): void => {
@@ -86,7 +88,7 @@ try {
 
   progress(`${SERVICES} Services assigned; starting the speaker`);
   const started = performance.now();
-  const speaker = await startSpeaker(cluster, node, ['--log-level=warn']);
+  const speaker = await startSpeaker(cluster, node, [values['keep-logs'] ? '--log-level=debug' : '--log-level=warn']);
   cleanups.push(() => speaker.stop(3000));
   const established = await waitFor('Established', async () => ((await router.established()).includes(node.ipv4) ? performance.now() : undefined), 60_000);
   const full = await waitFor('full table at the router', async () => ((await birdCount()) >= SERVICES ? performance.now() : undefined), 60_000, 20);
@@ -145,6 +147,7 @@ try {
   bed.destroy();
   await cp.stop();
   run.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (values['keep-logs']) progress(`logs kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 console.log(JSON.stringify(result, null, 2));

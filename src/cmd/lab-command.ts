@@ -1,7 +1,7 @@
 // `beaconlb lab up|down|failover|status`: a local cluster with Beacon LB in network namespaces (see docs/lab.md).
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
@@ -15,7 +15,7 @@ import { sweepStaleRuns } from '../lab/run-registry.ts';
 import { controlPlaneBinaries } from '../lab/control-plane.ts';
 import { mainEntry } from '../lab/component-process.ts';
 
-const actions = ['up', 'down', 'failover', 'status', 'supervise'] as const;
+const actions = ['up', 'down', 'failover', 'status', 'env', 'supervise'] as const;
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -38,34 +38,52 @@ async function curl(ns: string, ip: string): Promise<string> {
   return res.code === 0 ? res.stdout.trim() : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`;
 }
 
+/** The nodes the router's kernel forwards an address to (its ECMP next hops), by name. */
+async function routedNodes(state: LabState, ip: string): Promise<string[]> {
+  const res = await execIn(undefined, ['ip', '-n', state.router?.ns ?? '', '-j', ip.includes(':') ? '-6' : '-4', 'route', 'show', ip], 5000);
+  if (res.code !== 0 || !res.stdout.trim()) return [];
+  const routes = JSON.parse(res.stdout) as Array<{ gateway?: string; nexthops?: Array<{ gateway?: string }> }>;
+  const gateways = routes.flatMap((r) => (r.nexthops ? r.nexthops.map((h) => h.gateway ?? '') : [r.gateway ?? '']));
+  return gateways.map((g) => state.nodes?.find((n) => n.ipv4 === g || n.ipv6 === g)?.name ?? g).sort();
+}
+
 async function printStatus(state: LabState): Promise<void> {
-  console.log(`Beacon LB lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes, a router, two clients`);
-  console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get svc,ippools -A`);
+  console.log(`Beacon LB lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes, a ${state.router?.kind ?? ''} router (AS ${state.router?.asn ?? '?'}), two clients`);
+  console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get svc,ippools,bgppeers -A`);
   for (const [svc, ips] of Object.entries(state.services ?? {})) {
-    for (const ip of ips) console.log(`  ${svc.padEnd(12)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`);
+    for (const ip of ips) {
+      if (svc.endsWith('-bgp')) {
+        const nodes = await routedNodes(state, ip);
+        console.log(`  ${svc.padEnd(16)} ${ip.padEnd(20)} routed to ${nodes.length ? nodes.join(', ') : 'nobody'} (BGP, ECMP at the router)`);
+      } else {
+        console.log(`  ${svc.padEnd(16)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`);
+      }
+    }
   }
-  console.log('  BGP:       not yet (the BGP speaker is in progress; see README.md)');
 }
 
 export const labCommand: Command = {
   name: 'lab',
   summary: 'Run a local lab: control plane, node namespaces with speakers, a router and clients.',
-  usage: 'lab <up|down|failover|status> [flags]',
+  usage: 'lab <up|down|failover|status|env> [flags]',
   flags: {
     nodes: { type: 'string', description: 'Number of node namespaces.', default: '3' },
-    'state-dir': { type: 'string', description: 'Where the lab keeps its state and logs.', default: '/var/lib/beaconlb-lab' },
+    'state-dir': { type: 'string', description: 'Where the lab keeps its state and logs.', default: '/var/lib/beaconlb-lab', env: 'BEACONLB_LAB_STATE_DIR' },
+    router: { type: 'string', description: 'The BGP router: bird or frr.', default: 'bird' },
   },
   async run(flags, positionals) {
     const action = positionals[0];
     if (!action || !(actions as readonly string[]).includes(action)) {
-      throw new UsageError(`expected one of up, down, failover, status, got ${action ?? 'nothing'}`);
+      throw new UsageError(`expected one of up, down, failover, status, env, got ${action ?? 'nothing'}`);
     }
     const dir = stringFlag(flags, 'state-dir');
     const state = readLabState(dir);
     const running = state !== undefined && alive(state.supervisorPid);
 
+    const router = stringFlag(flags, 'router');
+    if (router !== 'bird' && router !== 'frr') throw new UsageError(`--router must be bird or frr, not ${router}`);
     if (action === 'supervise') {
-      return superviseLab(dir, integerFlag(flags, 'nodes'), createLogger({ level: 'info', component: 'lab' }));
+      return superviseLab(dir, integerFlag(flags, 'nodes'), router, createLogger({ level: 'info', component: 'lab' }));
     }
     if (action === 'up') {
       if (running && state.phase === 'ready') {
@@ -76,7 +94,7 @@ export const labCommand: Command = {
       controlPlaneBinaries(); // builds or finds the control plane first, with its progress on the terminal
       mkdirSync(join(dir, 'logs'), { recursive: true });
       const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
-      const child = spawn(process.execPath, [mainEntry(), 'lab', 'supervise', `--state-dir=${dir}`, `--nodes=${integerFlag(flags, 'nodes')}`], {
+      const child = spawn(process.execPath, [mainEntry(), 'lab', 'supervise', `--state-dir=${dir}`, `--nodes=${integerFlag(flags, 'nodes')}`, `--router=${router}`], {
         detached: true,
         stdio: ['ignore', log, log],
       });
@@ -104,8 +122,33 @@ export const labCommand: Command = {
         console.log(`  $ ip netns exec ${client} curl -s -g ${url}`);
         console.log(`  ${await curl(client, ip)}`);
       }
+      const client2 = current.client2?.ns ?? '';
+      console.log(`\nFrom the client behind the router (BGP, ${current.router?.kind ?? 'router'} spreads flows over the nodes):`);
+      for (const ip of current.services?.['demo/hello-bgp'] ?? []) {
+        const url = ip.includes(':') ? `'http://[${ip}]/'` : `http://${ip}/`;
+        console.log(`  $ ip netns exec ${client2} curl -s -g ${url}`);
+        console.log(`  ${await curl(client2, ip)}`);
+      }
       console.log(`\nNext: bin/beaconlb lab failover   (kills the owner's speaker and times the takeover)`);
       console.log(`      bin/beaconlb lab status | bin/beaconlb lab down`);
+      return 0;
+    }
+    if (action === 'env') {
+      // For `eval "$(bin/beaconlb lab env)"`: kubectl and beaconlb status reach the lab; the namespaces by role.
+      if (!running || state.phase !== 'ready') {
+        console.error('no lab is running (bin/beaconlb lab up)');
+        return 1;
+      }
+      const lines = [
+        `export KUBECONFIG=${state.kubeconfig ?? ''}`,
+        `export PATH=${dirname(state.kubectl ?? 'kubectl')}:$PATH`,
+        `export LAB_CLIENT=${state.client?.ns ?? ''}`,
+        `export LAB_CLIENT2=${state.client2?.ns ?? ''}`,
+        `export LAB_ROUTER=${state.router?.ns ?? ''}`,
+        `export LAB_LOGS=${state.logDir ?? ''}`,
+        ...(state.nodes ?? []).map((n) => `export LAB_${n.name.toUpperCase()}=${n.ns}`),
+      ];
+      console.log(lines.join('\n'));
       return 0;
     }
     if (action === 'status') {

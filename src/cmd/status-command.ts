@@ -95,7 +95,7 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
     })),
     services,
     bgpSessions: snapshot.bgpPeers.flatMap((peer) =>
-      (peer.status?.sessions ?? []).map((session) => ({
+      (peer.status?.sessions ?? []).toSorted((a, b) => a.node.localeCompare(b.node)).map((session) => ({
         peer: peer.metadata.name,
         peerAddress: peer.spec.peerAddress,
         node: session.node,

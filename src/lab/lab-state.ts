@@ -21,7 +21,7 @@ export interface LabState {
   nodes?: LabNode[];
   client?: { ns: string; ipv4: string; ipv6: string };
   client2?: { ns: string; ipv4: string; ipv6: string };
-  router?: { ns: string };
+  router?: { ns: string; kind?: string; asn?: number };
   /** Service addresses of the sample Services, by Service name. */
   services?: Record<string, string[]>;
   logDir?: string;

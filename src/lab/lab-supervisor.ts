@@ -1,6 +1,7 @@
 // The lab's long-lived process (`beaconlb lab supervise`, started by `lab up`): it owns the run, starts the control
-// plane, the network, Beacon LB's controller and speakers and a stand-in kube-proxy, creates sample objects,
-// restarts components that die (as a Deployment and a DaemonSet would), and removes everything on SIGTERM.
+// plane, the network, a BGP router (BIRD or FRR), Beacon LB's controller and speakers and a stand-in kube-proxy,
+// creates sample objects (a layer-2 Service and a BGP Service), restarts components that die (as a Deployment and
+// a DaemonSet would), and removes everything on SIGTERM.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ import { connectionFromKubeconfig } from '../k8s/api/kube-config.ts';
 import { Informer } from '../k8s/informer.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import { startApiBridge, type ApiBridge } from './api-bridge.ts';
+import { startBgpRouter, type BgpRouter, type RouterKind } from './bgp-router.ts';
 import { startControllerProcess, startSpeakerProcess, type ComponentContext, type ComponentProcess } from './component-process.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { installBase } from './install-base.ts';
@@ -25,8 +27,13 @@ import { waitUntil } from './wait-until.ts';
 export const LAB_POOL_V4 = '198.51.100.64/27';
 const RESTART_DELAY_MS = 5000;
 export const LAB_POOL_V6 = '2001:db8:a::100/120';
+/** Off both segments: reachable only through the router's BGP routes. */
+export const LAB_BGP_POOL_V4 = '198.51.100.128/27';
+export const LAB_BGP_POOL_V6 = '2001:db8:c::/120';
+export const LAB_ROUTER_AS = 65000;
+export const LAB_NODE_AS = 65001;
 
-const sampleObjects = (): unknown[] => [
+const sampleObjects = (routerAddress: string): unknown[] => [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
   { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'lab-l2' }, spec: { addresses: [LAB_POOL_V4, LAB_POOL_V6] } },
   { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'lab-l2' }, spec: { ipPools: ['lab-l2'] } },
@@ -36,9 +43,33 @@ const sampleObjects = (): unknown[] => [
     metadata: { name: 'hello', namespace: 'demo' },
     spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] },
   },
+  {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'IPPool',
+    metadata: { name: 'lab-bgp' },
+    spec: { addresses: [LAB_BGP_POOL_V4, LAB_BGP_POOL_V6], autoAssign: false },
+  },
+  {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'BGPPeer',
+    metadata: { name: 'lab-router' },
+    spec: { myASN: LAB_NODE_AS, peerASN: LAB_ROUTER_AS, peerAddress: routerAddress, connectTime: '1s', gracefulRestart: { enabled: true } },
+  },
+  {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'BGPAdvertisement',
+    metadata: { name: 'lab-bgp' },
+    spec: { ipPools: ['lab-bgp'], communities: ['65000:100'] },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'hello-bgp', namespace: 'demo', annotations: { 'beaconlb.io/ip-pool': 'lab-bgp' } },
+    spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] },
+  },
 ];
 
-export async function superviseLab(stateDir: string, nodeCount: number, log: Logger): Promise<number> {
+export async function superviseLab(stateDir: string, nodeCount: number, routerKind: RouterKind, log: Logger): Promise<number> {
   mkdirSync(stateDir, { recursive: true });
   const state: LabState = { phase: 'starting', supervisorPid: process.pid, logDir: join(stateDir, 'logs') };
   writeLabState(stateDir, state);
@@ -50,6 +81,7 @@ export async function superviseLab(stateDir: string, nodeCount: number, log: Log
   let cp: ControlPlane | undefined;
   let bed: TestBed | undefined;
   let bridge: ApiBridge | undefined;
+  let router: BgpRouter | undefined;
   let stopping = false;
   /** Read through a function: the flag changes while the supervision loop awaits. */
   const isStopping = (): boolean => stopping;
@@ -64,6 +96,7 @@ export async function superviseLab(stateDir: string, nodeCount: number, log: Log
     client?.close();
     await Promise.all([...components.values()].map((c) => c.stop(3000)));
     await Promise.all(backends.map((b) => b.stop(500)));
+    await router?.stop();
     await bridge?.stop();
     bed?.destroy();
     await cp?.stop();
@@ -103,7 +136,18 @@ export async function superviseLab(stateDir: string, nodeCount: number, log: Log
     }
     state.client = { ns: bed.client.ns, ipv4: bed.client.ipv4, ipv6: bed.client.ipv6 };
     state.client2 = { ns: bed.client2.ns, ipv4: bed.client2.ipv4, ipv6: bed.client2.ipv6 };
-    state.router = { ns: bed.router.ns };
+    log.info({ router: routerKind }, 'starting the BGP router');
+    router = await startBgpRouter({
+      kind: routerKind,
+      ns: bed.router.ns,
+      dir: join(logDir, `router-${routerKind}`),
+      run,
+      asn: LAB_ROUTER_AS,
+      routerId: bed.router.ipv4,
+      neighbors: nodes.map((n) => ({ address: n.ipv4, asn: LAB_NODE_AS })),
+      gracefulRestart: true,
+    });
+    state.router = { ns: bed.router.ns, kind: routerKind, asn: LAB_ROUTER_AS };
     state.kubeconfig = cp.kubeconfig;
     state.kubectl = join(cp.binaries, 'kubectl');
 
@@ -135,13 +179,22 @@ export async function superviseLab(stateDir: string, nodeCount: number, log: Log
     log.info('starting the controller and the speakers');
     components.set('controller', await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));
     for (const node of nodes) components.set(node.role, await startSpeakerProcess(ctx, node, ['--log-level=info']));
-    cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sampleObjects() }));
-    const ips = await waitUntil('demo/hello to get its addresses', () => {
-      const svc = informer.get('hello', 'demo');
-      const found = (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-      return found.length === 2 ? found : undefined;
-    }, 30_000);
-    state.services = { 'demo/hello': ips };
+    cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sampleObjects(bed.router.ipv4) }));
+    const addressesOf = (name: string): Promise<string[]> =>
+      waitUntil(`demo/${name} to get its addresses`, () => {
+        const svc = informer.get(name, 'demo');
+        const found = (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+        return found.length === 2 ? found : undefined;
+      }, 30_000);
+    const ips = await addressesOf('hello');
+    const bgpIps = await addressesOf('hello-bgp');
+    state.services = { 'demo/hello': ips, 'demo/hello-bgp': bgpIps };
+    log.info('waiting for the BGP routes at the router');
+    const ready = router;
+    await waitUntil('BGP routes from every node at the router', async () => {
+      const hops = await Promise.all(bgpIps.map((ip) => ready.kernelNextHops(`${ip}/${ip.includes(':') ? 128 : 32}`)));
+      return hops.every((h) => h.length === nodes.length) ? true : undefined;
+    }, 60_000, 250);
     const updateState = (): void => {
       for (const n of state.nodes ?? []) {
         const pid = components.get(n.name)?.pid;

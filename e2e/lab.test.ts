@@ -1,0 +1,116 @@
+// `npm run lab` as a user runs it: `beaconlb lab up` in its own state directory prints working curls for the
+// layer-2 and the BGP Service, `lab status` and `lab env` work, every command block of the docs marked
+// `<!-- lab-test -->` runs as written against the lab, `lab failover` shows a takeover, and `lab down` leaves no
+// namespace and no process behind.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLabState } from '../src/lab/lab-state.ts';
+import { REPO_ROOT } from './support/cluster.ts';
+
+interface Run {
+  code: number;
+  out: string;
+}
+
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** Every ```sh block preceded by `<!-- lab-test -->` in README.md and docs/*.md, with where it comes from. */
+export function labTestBlocks(): Array<{ where: string; script: string }> {
+  const files = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const blocks: Array<{ where: string; script: string }> = [];
+  for (const file of files) {
+    const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+    const pattern = /<!-- lab-test -->\s*\n```sh\n([\s\S]*?)\n```/g;
+    for (const match of text.matchAll(pattern)) {
+      const line = text.slice(0, match.index).split('\n').length;
+      blocks.push({ where: `${file}:${line}`, script: match[1] ?? '' });
+    }
+  }
+  return blocks;
+}
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the lab, as a user runs it', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'beaconlb-lab-test-'));
+  const env = { BEACONLB_LAB_STATE_DIR: stateDir };
+  const beaconlb = (args: readonly string[], timeoutMs = 60_000): Promise<Run> => run(join(REPO_ROOT, 'bin/beaconlb'), args, env, timeoutMs);
+  let up: Run;
+
+  before(async () => {
+    up = await beaconlb(['lab', 'up'], 300_000);
+  });
+
+  after(async () => {
+    await beaconlb(['lab', 'down']);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('lab up ends with the layer-2 and the BGP Service answering, and says so', () => {
+    assert.equal(up.code, 0, up.out);
+    const answers = up.out.split('\n').filter((l) => /^\s*hello from node[1-3]$/.test(l));
+    assert.equal(answers.length, 4, `four curls (two layer-2, two BGP) answered:\n${up.out}`);
+    assert.match(up.out, /demo\/hello\s+198\.51\.100\.64\s+answered by node[1-3] \(layer 2\)/);
+    assert.match(up.out, /demo\/hello-bgp\s+198\.51\.100\.128\s+routed to node1, node2, node3 \(BGP/);
+    assert.match(up.out, /demo\/hello-bgp\s+2001:db8:c::\s+routed to node1, node2, node3 \(BGP/);
+    assert.match(up.out, /ip netns exec blb\w+-client2 curl -s -g http:\/\/198\.51\.100\.128\//);
+  });
+
+  it('lab status and lab env describe the running lab', async () => {
+    const status = await beaconlb(['lab', 'status']);
+    assert.equal(status.code, 0, status.out);
+    assert.match(status.out, /routed to node1, node2, node3/);
+    const envOut = await beaconlb(['lab', 'env']);
+    assert.equal(envOut.code, 0, envOut.out);
+    assert.match(envOut.out, /^export KUBECONFIG=\//m);
+    assert.match(envOut.out, /^export LAB_CLIENT2=blb\w+-client2$/m);
+  });
+
+  it('every command block marked lab-test in the docs runs as written', async () => {
+    const blocks = labTestBlocks();
+    assert.ok(blocks.length >= 5, `found ${blocks.length} blocks`);
+    for (const block of blocks) {
+      const result = await run('bash', ['-euo', 'pipefail', '-c', block.script], env, 60_000);
+      assert.equal(result.code, 0, `${block.where} failed:\n${block.script}\n--- output ---\n${result.out}`);
+    }
+  });
+
+  it('lab failover kills the owner and another node takes over within the lease', async () => {
+    const failover = await beaconlb(['lab', 'failover'], 60_000);
+    assert.equal(failover.code, 0, failover.out);
+    const took = /took over 198\.51\.100\.64 after ([\d.]+) s/.exec(failover.out);
+    assert.ok(took, failover.out);
+    assert.ok(Number(took[1]) < 10, failover.out);
+  });
+
+  it('lab down leaves no namespace and no process of the lab', async () => {
+    const state = readLabState(stateDir);
+    assert.ok(state?.runId);
+    const pids = [state.supervisorPid, ...(state.nodes ?? []).flatMap((n) => (n.speakerPid ? [n.speakerPid] : []))];
+    const down = await beaconlb(['lab', 'down']);
+    assert.equal(down.code, 0, down.out);
+    const namespaces = await run('ip', ['netns', 'list'], {}, 10_000);
+    assert.doesNotMatch(namespaces.out, new RegExp(`blb${state.runId}-`), namespaces.out);
+    for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} still runs`);
+    const leftovers = await run('pgrep', ['-f', stateDir], {}, 10_000);
+    assert.equal(leftovers.out.trim(), '', `processes still use ${stateDir}: ${leftovers.out}`);
+  });
+});
