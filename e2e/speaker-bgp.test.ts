@@ -3,10 +3,10 @@
 // The router has eBGP sessions (AS 65001 -> 65000, TCP MD5) with the three nodes over IPv4 and an iBGP session
 // over IPv6 with node1. A client behind the router (segment B) reaches Service addresses through the router's
 // ECMP routes; the nodes stand in for kube-proxy with the Service addresses on lo and a server naming the node.
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startApiBridge } from '../src/lab/api-bridge.ts';
 import { startBgpRouter, type BgpRouter, type RouterKind, type RouterRoute } from '../src/lab/bgp-router.ts';
 import { execIn, ipBatch } from '../src/lab/netns.ts';
@@ -99,13 +99,21 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       connectTime: '1s',
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } },
     });
+    // Passive: node2 waits for the router to connect to it (over IPv6, eBGP).
+    await create('bgppeers', 'BGPPeer', 'router-passive-v6', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv6,
+      passive: true,
+      nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node2' } },
+    });
     await create('bgpadvertisements', 'BGPAdvertisement', 'bgp', {
       ipPools: ['bgp'],
       peers: ['router'],
       communities: ['65000:100', 'no-export'],
       largeCommunities: ['65000:1:2'],
     });
-    await create('bgpadvertisements', 'BGPAdvertisement', 'agg', { ipPools: ['agg'], peers: ['router'], aggregationLength: 28 });
+    await create('bgpadvertisements', 'BGPAdvertisement', 'agg', { ipPools: ['agg'], peers: ['router', 'router-passive-v6'], aggregationLength: 28 });
     await create('bgpadvertisements', 'BGPAdvertisement', 'ibgp', { ipPools: ['ibgp'], peers: ['router-ibgp-v6'], localPref: 250 });
     controller = await startController(cluster, ['--no-leader-elect']);
     cluster.defer(() => controller.stop(1000));
@@ -116,13 +124,6 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     await createService(kube, { name: 'ibgp', namespace: 'web', annotations: { 'beaconlb.io/ip-pool': 'ibgp' } });
   });
 
-  after(() => {
-    // Secrets never reach logs: every speaker log of the run is searched for the password.
-    for (const sp of speakers.values()) {
-      const log = readFileSync(sp.logFile, 'utf8');
-      assert.ok(!log.includes(PASSWORD), `the BGP password appears in ${sp.logFile}`);
-    }
-  });
 
   const routesFor = async (family: 4 | 6, prefix: string): Promise<RouterRoute[]> => (await router!.routes(family)).filter((r) => r.prefix === prefix);
   const nodeV4 = (): string[] => bed.nodes.map((n) => n.ipv4).sort();
@@ -139,7 +140,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       timeoutMs,
     );
   };
-  const allSessions = (): string[] => [...nodeV4(), nodeOf('node1').ipv6];
+  const allSessions = (): string[] => [...nodeV4(), nodeOf('node1').ipv6, nodeOf('node2').ipv6];
 
   for (const kind of KINDS) {
     describe(kind, () => {
@@ -159,6 +160,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
           neighbors: [
             ...bed.nodes.map((n) => ({ address: n.ipv4, asn: NODE_AS, password: PASSWORD })),
             { address: nodeOf('node1').ipv6, asn: ROUTER_AS },
+            { address: nodeOf('node2').ipv6, asn: NODE_AS },
           ],
           gracefulRestart: true,
         });
@@ -166,7 +168,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
         await waitEstablished(allSessions());
       });
 
-      it('sessions from all nodes are Established (IPv4 eBGP with MD5, IPv6 iBGP) and reported on BGPPeer status', async () => {
+      it('sessions from all nodes are Established (IPv4 eBGP with MD5, IPv6 iBGP, IPv6 passive) and reported on BGPPeer status', async () => {
         await waitFor(
           'BGPPeer status with three Established sessions',
           async () => {
@@ -213,7 +215,10 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
           return routes.length === 3 ? routes : undefined;
         }, 15_000);
         assert.equal(aggregate.length, 3);
-        assert.deepEqual(await routesFor(4, `${agg}/32`), []);
+        assert.deepEqual((await routesFor(4, `${agg}/32`)).map((r) => r.neighbor), []);
+        // The passive session (the router connected to node2) carries it too.
+        const passive = await waitFor('the aggregate over the passive session', async () => (await routesFor(4, V4_AGG_POOL)).find((r) => r.neighbor === nodeOf('node2').ipv6), 15_000);
+        assert.equal(passive.nextHop, nodeOf('node2').ipv4);
       });
 
       it('ECMP over the three nodes in the router kernel; a client behind the router reaches a backend', async (t) => {
@@ -339,6 +344,17 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     const up = await router!.established();
     assert.ok(up.includes(nodeOf('node1').ipv4), 'the session with the real router stayed up');
     await kube.custom.deleteClusterCustomObject({ group, version, plural: 'bgppeers', name: 'hostile' });
+  });
+
+  // Last, after every session change, MD5 test and restart of the run.
+  it('never writes the BGP password to a log or an Event', async () => {
+    const files = readdirSync(cluster.dir).filter((f) => f.endsWith('.log'));
+    assert.ok(files.some((f) => f.startsWith('speaker-')), files.join(' '));
+    for (const file of files) assert.ok(!readFileSync(join(cluster.dir, file), 'utf8').includes(PASSWORD), `the BGP password appears in ${file}`);
+    for (const namespace of ['default', INSTALL_NAMESPACE]) {
+      const events = await kube.core.listNamespacedEvent({ namespace });
+      assert.ok(!JSON.stringify(events.items).includes(PASSWORD), `the BGP password appears in an Event in ${namespace}`);
+    }
   });
 
   async function createPeer(name: string, spec: Record<string, unknown>): Promise<void> {

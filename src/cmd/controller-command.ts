@@ -19,7 +19,7 @@ export const controllerCommand: Command = {
   usage: 'controller [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
-    namespace: { type: 'string', description: 'Namespace of the leader Lease and of Events about pools.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
+    namespace: { type: 'string', description: 'Namespace of the leader Lease.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
     'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
     'no-leader-elect': { type: 'boolean', description: 'Run as the only writer without a Lease (single replica, tests).', default: false },
     'lease-duration': { type: 'string', description: 'Leader Lease duration; a dead leader is replaced after at most this long.', default: '15s' },

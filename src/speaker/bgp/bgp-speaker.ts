@@ -215,7 +215,10 @@ export class BgpSpeaker {
       })
       .then((listener) => {
         if (!listener.ok) {
-          this.#o.log.warn({ err: listener.error.message }, 'cannot listen for passive BGP peers');
+          const hint = /EACCES|permission/i.test(listener.error.message) ? ' (binding port 179 needs CAP_NET_BIND_SERVICE: add it to the speaker DaemonSet for passive peers)' : '';
+          for (const [peer, { settings }] of this.#sessions) {
+            if (settings.config.passive) this.#reportOnce('BGPPeer', peer, 'ListenFailed', `node ${this.#o.node}: ${listener.error.message}${hint}`);
+          }
           return;
         }
         this.#listener = listener.value;

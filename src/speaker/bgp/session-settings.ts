@@ -12,7 +12,8 @@ import type { SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
 
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_HOLD_TIME = '90s';
-export const DEFAULT_CONNECT_TIME = '5s';
+/** As the CRD's default (the API server fills it in; this covers objects read without defaulting). */
+export const DEFAULT_CONNECT_TIME = '10s';
 export const DEFAULT_RESTART_TIME = '120s';
 /** First wait after a session error; doubles per consecutive failure up to 120 s (RFC 4271 DampPeerOscillations). */
 export const IDLE_HOLD_SECONDS = 1;
