@@ -111,7 +111,7 @@ export interface IPPool {
 export interface L2AdvertisementSpec {
   /** Names of the IPPools whose addresses this advertisement announces. */
   ipPools?: string[];
-  /** Announce the addresses of every IPPool with matching labels (in addition to ipPools). An empty selector matches everything; an absent one is described on the field that uses it. */
+  /** Announce the addresses of every IPPool with matching labels (instead of ipPools: set one or the other). An empty selector matches everything; an absent one is described on the field that uses it. */
   ipPoolSelector?: LabelSelector;
   /** Only nodes with matching labels may answer for these addresses. Absent: every node running a speaker. An empty selector matches everything; an absent one is described on the field that uses it. */
   nodeSelector?: LabelSelector;
@@ -182,7 +182,7 @@ export interface BGPPeerSpec {
   addressFamilies?: ('ipv4-unicast' | 'ipv6-unicast')[];
 }
 
-/** What the controller observed. */
+/** What the speakers report: each writes its own entry of sessions. */
 export interface BGPPeerStatus {
   /** The .metadata.generation the status was computed for. */
   observedGeneration?: number;
@@ -214,7 +214,7 @@ export interface BGPPeer {
 export interface BGPAdvertisementSpec {
   /** Names of the IPPools whose addresses are advertised. */
   ipPools?: string[];
-  /** Advertise the addresses of every IPPool with matching labels (in addition to ipPools). An empty selector matches everything; an absent one is described on the field that uses it. */
+  /** Advertise the addresses of every IPPool with matching labels (instead of ipPools: set one or the other). An empty selector matches everything; an absent one is described on the field that uses it. */
   ipPoolSelector?: LabelSelector;
   /** Names of the BGPPeers to advertise to. Absent: every peer. */
   peers?: string[];

@@ -9,7 +9,7 @@ const spec = obj(
   'Which pools are advertised, to which peers, from which nodes, with which attributes.',
   {
     ipPools: nameList('Names of the IPPools whose addresses are advertised.'),
-    ipPoolSelector: labelSelector('Advertise the addresses of every IPPool with matching labels (in addition to ipPools).'),
+    ipPoolSelector: labelSelector('Advertise the addresses of every IPPool with matching labels (instead of ipPools: set one or the other).'),
     peers: nameList('Names of the BGPPeers to advertise to. Absent: every peer.'),
     nodeSelector: labelSelector('Only nodes with matching labels advertise these addresses. Absent: every node.'),
     aggregationLength: int('The prefix length advertised for IPv4 addresses: 32 advertises each address alone.', {

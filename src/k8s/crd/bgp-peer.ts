@@ -84,7 +84,7 @@ const spec = obj(
   },
 );
 
-const status = obj('What the controller observed.', {
+const status = obj('What the speakers report: each writes its own entry of sessions.', {
   observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
   conditions,
   sessions: arr(

@@ -4,7 +4,7 @@ import type { CrdDefinition } from './crd-definition.ts';
 
 const spec = obj('Which addresses are announced at layer 2, by which nodes, on which interfaces.', {
   ipPools: nameList('Names of the IPPools whose addresses this advertisement announces.'),
-  ipPoolSelector: labelSelector('Announce the addresses of every IPPool with matching labels (in addition to ipPools).'),
+  ipPoolSelector: labelSelector('Announce the addresses of every IPPool with matching labels (instead of ipPools: set one or the other).'),
   nodeSelector: labelSelector(
     'Only nodes with matching labels may answer for these addresses. Absent: every node running a speaker.',
   ),
