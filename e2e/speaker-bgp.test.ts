@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { startApiBridge } from '../src/lab/api-bridge.ts';
 import { startBgpRouter, type BgpRouter, type RouterKind, type RouterRoute } from '../src/lab/bgp-router.ts';
 import { execIn, ipBatch } from '../src/lab/netns.ts';
+import { DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
 import { createTestBed, type Host, type TestBed } from '../src/lab/test-bed.ts';
 import { INSTALL_NAMESPACE, REPO_ROOT, useCluster } from './support/cluster.ts';
@@ -41,6 +42,11 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
   let router: BgpRouter | undefined;
   let hostile: ManagedProcess | undefined;
 
+  const kubeDiscovery = (): DiscoveryV1Api => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.cp.kubeconfig);
+    return kc.makeApiClient(DiscoveryV1Api);
+  };
   const nodeOf = (role: string): Host => bed.nodes.find((n) => n.role === role)!;
   const startNodeSpeaker = async (role: string): Promise<void> => {
     speakers.set(role, await startSpeaker(cluster, nodeOf(role), ['--log-level=debug']));
@@ -245,6 +251,33 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
         if (!router!.installsKernelRoutes) ipBatch(bed.router.ns, [`route del ${web4}/32`, `route del ${web6}/128`]);
       });
 
+      it('externalTrafficPolicy Local: only nodes with a ready endpoint advertise; the last endpoint gone, the route goes', async () => {
+        await createService(kube, { name: 'local', namespace: 'web', externalTrafficPolicy: 'Local' });
+        const [local = ''] = await waitForIngress(kube, 'web', 'local', 1);
+        const slice = (ready: boolean) => ({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: 'local-1', namespace: 'web', labels: { 'kubernetes.io/service-name': 'local' } },
+          addressType: 'IPv4',
+          endpoints: [{ addresses: ['198.51.100.11'], nodeName: 'node1', conditions: { ready } }],
+          ports: [{ port: 80, protocol: 'TCP' }],
+        });
+        const discovery = kubeDiscovery();
+        await discovery.createNamespacedEndpointSlice({ namespace: 'web', body: slice(true) });
+        try {
+          const paths = await waitFor('only node1 advertises', async () => {
+            const p = eBgpPaths(await routesFor(4, `${local}/32`));
+            return p.length === 1 ? p : undefined;
+          }, 15_000);
+          assert.equal(paths[0]?.neighbor, nodeOf('node1').ipv4);
+          await discovery.replaceNamespacedEndpointSlice({ namespace: 'web', name: 'local-1', body: slice(false) });
+          await waitFor('withdrawn with its last endpoint', async () => ((await routesFor(4, `${local}/32`)).length === 0 ? true : undefined), 5_000);
+        } finally {
+          await discovery.deleteNamespacedEndpointSlice({ namespace: 'web', name: 'local-1' }).catch(() => undefined);
+          await kube.core.deleteNamespacedService({ namespace: 'web', name: 'local' });
+        }
+      });
+
       it('a deleted Service is withdrawn from the router within a second', async () => {
         await createService(kube, { name: 'brief', namespace: 'web' });
         const [brief = ''] = await waitForIngress(kube, 'web', 'brief', 1);
@@ -344,6 +377,12 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     const up = await router!.established();
     assert.ok(up.includes(nodeOf('node1').ipv4), 'the session with the real router stayed up');
     await kube.custom.deleteClusterCustomObject({ group, version, plural: 'bgppeers', name: 'hostile' });
+  });
+
+  it('single-hop eBGP packets leave the node with TTL 1 (GTSM-style: only the link can reach the session)', async () => {
+    // With the 9 s hold time a KEEPALIVE leaves every 3 s on each session.
+    const v4 = await execIn(bed.router.ns, ['timeout', '8', 'tcpdump', '-c', '1', '-v', '-n', '-i', 'eth0', `tcp port 179 and src host ${nodeOf('node3').ipv4}`], 10_000);
+    assert.match(v4.stdout, /\bttl 1\b/, v4.stdout + v4.stderr);
   });
 
   // Last, after every session change, MD5 test and restart of the run.
