@@ -4,10 +4,10 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApiBridge } from '../src/lab/api-bridge.ts';
 import { startBgpRouter, type BgpRouter } from '../src/lab/bgp-router.ts';
 import { execIn } from '../src/lab/netns.ts';
-import { createTestBed, type TestBed } from '../src/lab/test-bed.ts';
+import type { TestBed } from '../src/lab/test-bed.ts';
+import { startNodeBed } from './support/node-bed.ts';
 import { useCluster } from './support/cluster.ts';
 import { startController } from './support/controller-process.ts';
 import { applyPool, createService, kubeClients, waitFor, type Kube } from './support/kube.ts';
@@ -30,15 +30,8 @@ describe('BGP: a peer flapping 100 times', () => {
 
   before(async () => {
     kube = kubeClients(cluster.cp);
-    bed = await createTestBed({ run: cluster.run, nodes: 1 });
-    cluster.defer(() => {
-      bed.destroy();
-    });
-    const bridge = await startApiBridge(cluster.cp.port, cluster.dir, cluster.run);
-    cluster.defer(() => bridge.stop());
+    ({ bed } = await startNodeBed(cluster, kube, 1));
     const node = bed.nodes[0]!;
-    await bridge.connect(node.ns);
-    await kube.core.createNode({ body: { metadata: { name: node.role } } });
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'bgp', { addresses: ['2001:db8:c::/120'] });
     const create = (plural: string, kind: string, name: string, spec: Record<string, unknown>) =>

@@ -7,12 +7,12 @@ import { afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startApiBridge } from '../src/lab/api-bridge.ts';
 import { startBgpRouter, type BgpRouter, type RouterKind, type RouterRoute } from '../src/lab/bgp-router.ts';
 import { execIn, ipBatch } from '../src/lab/netns.ts';
 import { DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
-import { createTestBed, type Host, type TestBed } from '../src/lab/test-bed.ts';
+import type { Host, TestBed } from '../src/lab/test-bed.ts';
+import { startNodeBed } from './support/node-bed.ts';
 import { INSTALL_NAMESPACE, REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
@@ -58,20 +58,13 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
 
   before(async () => {
     kube = kubeClients(cluster.cp);
-    bed = await createTestBed({ run: cluster.run, nodes: 3 });
-    cluster.defer(() => {
-      bed.destroy();
-    });
-    const bridge = await startApiBridge(cluster.cp.port, cluster.dir, cluster.run);
-    cluster.defer(() => bridge.stop());
+    ({ bed } = await startNodeBed(cluster, kube, 3));
     cluster.defer(async () => {
       await router?.stop();
       await hostile?.stop(1000);
     });
     cluster.defer(() => Promise.all([...speakers.values()].map((sp) => sp.stop(3000))).then(() => undefined));
     for (const node of bed.nodes) {
-      await bridge.connect(node.ns);
-      await kube.core.createNode({ body: { metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } } });
       ipBatch(node.ns, [...SERVICE_V4.map((ip) => `addr add ${ip}/32 dev lo`), ...SERVICE_V6.map((ip) => `addr add ${ip}/128 dev lo nodad`)]);
       const server = startProcess({
         name: `hello-${node.role}`,

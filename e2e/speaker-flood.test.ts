@@ -4,10 +4,10 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startApiBridge } from '../src/lab/api-bridge.ts';
 import { execIn } from '../src/lab/netns.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
-import { createTestBed, type TestBed } from '../src/lab/test-bed.ts';
+import type { TestBed } from '../src/lab/test-bed.ts';
+import { startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { metricValue, startController } from './support/controller-process.ts';
 import { applyPool, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
@@ -24,15 +24,8 @@ describe('speaker: an ARP flood is answered within the rate limit', () => {
 
   before(async () => {
     kube = kubeClients(cluster.cp);
-    bed = await createTestBed({ run: cluster.run, nodes: 1 });
-    cluster.defer(() => {
-      bed.destroy();
-    });
-    const bridge = await startApiBridge(cluster.cp.port, cluster.dir, cluster.run);
-    cluster.defer(() => bridge.stop());
+    ({ bed } = await startNodeBed(cluster, kube, 1));
     const node = bed.nodes[0]!;
-    await bridge.connect(node.ns);
-    await kube.core.createNode({ body: { metadata: { name: node.role } } });
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'l2', { addresses: ['198.51.100.64/27'] });
     await kube.custom.createClusterCustomObject({

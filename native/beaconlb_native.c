@@ -583,6 +583,17 @@ static napi_value packet_socket_open(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------------------------
 // TCP MD5 (RFC 2385).
 
+// The address family of a socket (AF_INET, AF_INET6), or -1 with a JavaScript error thrown.
+static int socket_domain(napi_env env, int fd) {
+  int domain = 0;
+  socklen_t domain_length = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_length) < 0) {
+    throw_errno(env, "getsockopt(SO_DOMAIN)", errno);
+    return -1;
+  }
+  return domain;
+}
+
 // setTcpMd5(fd, peerAddress, key): key of 0 to 80 bytes; an empty key removes the peer's key. On an IPv6 socket an
 // IPv4 peer is given as ::ffff:a.b.c.d (the kernel wants the socket's family).
 static napi_value set_tcp_md5(napi_env env, napi_callback_info info) {
@@ -608,12 +619,8 @@ static napi_value set_tcp_md5(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "TCP MD5 key must be at most 80 bytes");
     return NULL;
   }
-  int domain = 0;
-  socklen_t domain_length = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_length) < 0) {
-    throw_errno(env, "getsockopt(SO_DOMAIN)", errno);
-    return NULL;
-  }
+  int domain = socket_domain(env, fd);
+  if (domain < 0) return NULL;
 
   struct tcp_md5sig md5;
   memset(&md5, 0, sizeof md5);
@@ -704,12 +711,8 @@ static napi_value set_ip_ttl(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ttl must be 1 to 255");
     return NULL;
   }
-  int domain = 0;
-  socklen_t domain_length = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_length) < 0) {
-    throw_errno(env, "getsockopt(SO_DOMAIN)", errno);
-    return NULL;
-  }
+  int domain = socket_domain(env, fd);
+  if (domain < 0) return NULL;
   int value = ttl;
   if (domain == AF_INET6) {
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &value, sizeof value) < 0) {
