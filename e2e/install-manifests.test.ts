@@ -244,7 +244,7 @@ describe('install manifests on an empty API server', () => {
     assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
     assert.equal(probePort(c, c.readinessProbe), 7473);
     assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
-    assert.deepEqual(c.resources, { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '192Mi' } });
+    assert.deepEqual(c.resources, { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '256Mi' } });
     assert.equal(pod.terminationGracePeriodSeconds, 10);
     assert.ok(pod.tolerations?.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule'));
     const strategy = daemonSet.spec.updateStrategy;
