@@ -21,7 +21,7 @@ import { execIn } from '../src/lab/netns.ts';
 import { installBase, type ClusterFixture } from '../e2e/support/cluster.ts';
 import { startController } from '../e2e/support/controller-process.ts';
 import { startSpeaker } from '../e2e/support/speaker-process.ts';
-import { applyPool, createService, kubeClients, waitFor } from '../e2e/support/kube.ts';
+import { applyPool, createObject, createService, kubeClients, waitFor } from '../e2e/support/kube.ts';
 import { percentile, rssMb } from './support/measure.ts';
 
 const { values } = parseArgs({
@@ -53,10 +53,8 @@ try {
   await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
   await applyPool(kube, 'bulk', { addresses: ['2001:db8:c::/112'], allocation: { namespaces: ['bulk'] } });
   await applyPool(kube, 'web', { addresses: ['198.51.100.128/25'], allocation: { namespaces: ['web'] } });
-  const custom = (plural: string, kind: string, name: string, spec: Record<string, unknown>) =>
-    kube.custom.createClusterCustomObject({ group: 'beaconlb.io', version: 'v1alpha1', plural, body: { apiVersion: 'beaconlb.io/v1alpha1', kind, metadata: { name }, spec } });
-  await custom('bgppeers', 'BGPPeer', 'router', { myASN: 65001, peerASN: 65000, peerAddress: bed.router.ipv4, connectTime: '1s' });
-  await custom('bgpadvertisements', 'BGPAdvertisement', 'all', { communities: ['65000:100'] });
+  await createObject(kube, 'BGPPeer', 'router', { myASN: 65001, peerASN: 65000, peerAddress: bed.router.ipv4, connectTime: '1s' });
+  await createObject(kube, 'BGPAdvertisement', 'all', { communities: ['65000:100'] });
   const controller = await startController(cluster, ['--no-leader-elect', '--log-level=warn']);
   cleanups.push(() => controller.stop(1000));
 

@@ -19,7 +19,7 @@ import { execIn, macAddress, startCapture } from '../src/lab/netns.ts';
 import { installBase, REPO_ROOT, type ClusterFixture } from '../e2e/support/cluster.ts';
 import { startController } from '../e2e/support/controller-process.ts';
 import { startSpeaker, type SpeakerProcess } from '../e2e/support/speaker-process.ts';
-import { applyPool, createService, kubeClients, waitFor, waitForIngress } from '../e2e/support/kube.ts';
+import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress } from '../e2e/support/kube.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { metricValue } from '../e2e/support/controller-process.ts';
 
@@ -54,7 +54,7 @@ try {
   await kube.core.createNamespace({ body: { metadata: { name: 'bulk' } } });
   await applyPool(kube, 'l2', { addresses: ['198.51.100.64/27'] });
   await applyPool(kube, 'bulk', { addresses: ['2001:db8:a::/112'], allocation: { namespaces: ['bulk'] } });
-  await kube.custom.createClusterCustomObject({ group: 'beaconlb.io', version: 'v1alpha1', plural: 'l2advertisements', body: { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'l2' }, spec: {} } });
+  await createObject(kube, 'L2Advertisement', 'l2', {});
   const controller = await startController(cluster, ['--no-leader-elect', '--log-level=warn']);
   cleanups.push(() => controller.stop(1000));
   await createService(kube, { name: 'fo', namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': VIP } });

@@ -10,7 +10,7 @@ import type { TestBed } from '../src/lab/test-bed.ts';
 import { startNodeBed } from './support/node-bed.ts';
 import { useCluster } from './support/cluster.ts';
 import { startController } from './support/controller-process.ts';
-import { applyPool, createService, kubeClients, waitFor, type Kube } from './support/kube.ts';
+import { applyPool, createObject, createService, kubeClients, waitFor, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const FLAPS = 100;
@@ -34,10 +34,8 @@ describe('BGP: a peer flapping 100 times', () => {
     const node = bed.nodes[0]!;
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'bgp', { addresses: ['2001:db8:c::/120'] });
-    const create = (plural: string, kind: string, name: string, spec: Record<string, unknown>) =>
-      kube.custom.createClusterCustomObject({ group: 'beaconlb.io', version: 'v1alpha1', plural, body: { apiVersion: 'beaconlb.io/v1alpha1', kind, metadata: { name }, spec } });
-    await create('bgppeers', 'BGPPeer', 'router', { myASN: 65001, peerASN: 65000, peerAddress: bed.router.ipv4, connectTime: '1s' });
-    await create('bgpadvertisements', 'BGPAdvertisement', 'all', {});
+    await createObject(kube, 'BGPPeer', 'router', { myASN: 65001, peerASN: 65000, peerAddress: bed.router.ipv4, connectTime: '1s' });
+    await createObject(kube, 'BGPAdvertisement', 'all', {});
     const controller = await startController(cluster, ['--no-leader-elect', '--log-level=warn']);
     cluster.defer(() => controller.stop(1000));
     for (let i = 0; i < SERVICES; i += 50) {

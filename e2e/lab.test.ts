@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabState } from '../src/lab/lab-state.ts';
+import { pidRunning } from '../src/lab/managed-process.ts';
 import { REPO_ROOT } from './support/cluster.ts';
 
 interface Run {
@@ -40,14 +41,6 @@ export function labTestBlocks(): Array<{ where: string; script: string }> {
   return blocks;
 }
 
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the lab, as a user runs it', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'beaconlb-lab-test-'));
@@ -109,7 +102,7 @@ describe('the lab, as a user runs it', () => {
     assert.equal(down.code, 0, down.out);
     const namespaces = await run('ip', ['netns', 'list'], {}, 10_000);
     assert.doesNotMatch(namespaces.out, new RegExp(`blb${state.runId}-`), namespaces.out);
-    for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} still runs`);
+    for (const pid of pids) assert.equal(pidRunning(pid), false, `pid ${pid} still runs`);
     const leftovers = await run('pgrep', ['-f', stateDir], {}, 10_000);
     assert.equal(leftovers.out.trim(), '', `processes still use ${stateDir}: ${leftovers.out}`);
   });

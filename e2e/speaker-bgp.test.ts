@@ -12,10 +12,10 @@ import { execIn, ipBatch } from '../src/lab/netns.ts';
 import { DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
 import type { Host, TestBed } from '../src/lab/test-bed.ts';
-import { startNodeBed } from './support/node-bed.ts';
+import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { INSTALL_NAMESPACE, REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const PASSWORD = 'bgp-e2e-s3cret-7f3a';
@@ -64,25 +64,13 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       await hostile?.stop(1000);
     });
     cluster.defer(() => Promise.all([...speakers.values()].map((sp) => sp.stop(3000))).then(() => undefined));
-    for (const node of bed.nodes) {
-      ipBatch(node.ns, [...SERVICE_V4.map((ip) => `addr add ${ip}/32 dev lo`), ...SERVICE_V6.map((ip) => `addr add ${ip}/128 dev lo nodad`)]);
-      const server = startProcess({
-        name: `hello-${node.role}`,
-        command: 'socat',
-        args: ['TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr', `SYSTEM:echo ${node.role}`],
-        netns: node.ns,
-        logFile: join(cluster.dir, `hello-${node.role}.log`),
-      });
-      cluster.run.recordProcess(server.pid);
-    }
+    serveNodeNames(cluster, bed.nodes, SERVICE_V4, SERVICE_V6);
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await kube.core.createNamespacedSecret({ namespace: INSTALL_NAMESPACE, body: { metadata: { name: 'router-password' }, stringData: { password: PASSWORD } } });
     await applyPool(kube, 'bgp', { addresses: [V4_POOL, V6_POOL] });
     await applyPool(kube, 'agg', { addresses: [V4_AGG_POOL], autoAssign: false });
     await applyPool(kube, 'ibgp', { addresses: [V4_IBGP_POOL], autoAssign: false });
-    const create = (plural: string, kind: string, name: string, spec: Record<string, unknown>) =>
-      kube.custom.createClusterCustomObject({ group, version, plural, body: { apiVersion: `${group}/${version}`, kind, metadata: { name }, spec } });
-    await create('bgppeers', 'BGPPeer', 'router', {
+    await createObject(kube, 'BGPPeer', 'router', {
       myASN: NODE_AS,
       peerASN: ROUTER_AS,
       peerAddress: bed.router.ipv4,
@@ -91,7 +79,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       passwordSecretRef: { name: 'router-password' },
       gracefulRestart: { enabled: true, restartTime: '60s' },
     });
-    await create('bgppeers', 'BGPPeer', 'router-ibgp-v6', {
+    await createObject(kube, 'BGPPeer', 'router-ibgp-v6', {
       myASN: ROUTER_AS,
       peerASN: ROUTER_AS,
       peerAddress: bed.router.ipv6,
@@ -99,21 +87,21 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } },
     });
     // Passive: node2 waits for the router to connect to it (over IPv6, eBGP).
-    await create('bgppeers', 'BGPPeer', 'router-passive-v6', {
+    await createObject(kube, 'BGPPeer', 'router-passive-v6', {
       myASN: NODE_AS,
       peerASN: ROUTER_AS,
       peerAddress: bed.router.ipv6,
       passive: true,
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node2' } },
     });
-    await create('bgpadvertisements', 'BGPAdvertisement', 'bgp', {
+    await createObject(kube, 'BGPAdvertisement', 'bgp', {
       ipPools: ['bgp'],
       peers: ['router'],
       communities: ['65000:100', 'no-export'],
       largeCommunities: ['65000:1:2'],
     });
-    await create('bgpadvertisements', 'BGPAdvertisement', 'agg', { ipPools: ['agg'], peers: ['router', 'router-passive-v6'], aggregationLength: 28 });
-    await create('bgpadvertisements', 'BGPAdvertisement', 'ibgp', { ipPools: ['ibgp'], peers: ['router-ibgp-v6'], localPref: 250 });
+    await createObject(kube, 'BGPAdvertisement', 'agg', { ipPools: ['agg'], peers: ['router', 'router-passive-v6'], aggregationLength: 28 });
+    await createObject(kube, 'BGPAdvertisement', 'ibgp', { ipPools: ['ibgp'], peers: ['router-ibgp-v6'], localPref: 250 });
     controller = await startController(cluster, ['--no-leader-elect']);
     cluster.defer(() => controller.stop(1000));
     for (const node of bed.nodes) await startNodeSpeaker(node.role);
@@ -341,7 +329,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
   }
 
   it('a hostile peer gets RFC 7606 / 4271 answers; the speaker survives and its other sessions stay up', async () => {
-    await createPeer('hostile', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, peerPort: 1179, connectTime: '1s', nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } } });
+    await createObject(kube, 'BGPPeer', 'hostile', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, peerPort: 1179, connectTime: '1s', nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } } });
     const output = join(cluster.dir, 'hostile.log');
     hostile = startProcess({
       name: 'hostile-peer',
@@ -388,8 +376,4 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       assert.ok(!JSON.stringify(events.items).includes(PASSWORD), `the BGP password appears in an Event in ${namespace}`);
     }
   });
-
-  async function createPeer(name: string, spec: Record<string, unknown>): Promise<void> {
-    await kube.custom.createClusterCustomObject({ group, version, plural: 'bgppeers', body: { apiVersion: `${group}/${version}`, kind: 'BGPPeer', metadata: { name }, spec } });
-  }
 });

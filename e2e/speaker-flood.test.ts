@@ -10,7 +10,7 @@ import type { TestBed } from '../src/lab/test-bed.ts';
 import { startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { metricValue, startController } from './support/controller-process.ts';
-import { applyPool, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const VIP = '198.51.100.70';
@@ -28,12 +28,7 @@ describe('speaker: an ARP flood is answered within the rate limit', () => {
     const node = bed.nodes[0]!;
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'l2', { addresses: ['198.51.100.64/27'] });
-    await kube.custom.createClusterCustomObject({
-      group: 'beaconlb.io',
-      version: 'v1alpha1',
-      plural: 'l2advertisements',
-      body: { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'l2' }, spec: {} },
-    });
+    await createObject(kube, 'L2Advertisement', 'l2', {});
     const controller = await startController(cluster, ['--no-leader-elect', '--log-level=warn']);
     cluster.defer(() => controller.stop(1000));
     await createService(kube, { name: 'vip', namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': VIP } });

@@ -3,13 +3,13 @@
 // addresses by ARP and NDP and connects to them; a server in every node namespace says which node answered.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApiBridge, type ApiBridge } from '../src/lab/api-bridge.ts';
-import { execIn, ipBatch, macAddress, mustExecIn, startCapture } from '../src/lab/netns.ts';
-import { startProcess } from '../src/lab/managed-process.ts';
-import { createTestBed, type TestBed } from '../src/lab/test-bed.ts';
+import type { ApiBridge } from '../src/lab/api-bridge.ts';
+import { execIn, macAddress, mustExecIn, startCapture } from '../src/lab/netns.ts';
+import type { TestBed } from '../src/lab/test-bed.ts';
+import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 import { arpingMacs, ndiscMacs, tcpHello } from '../src/lab/layer2-probe.ts';
 import { join } from 'node:path';
@@ -31,37 +31,13 @@ describe('speaker: layer 2', () => {
 
   before(async () => {
     kube = kubeClients(cluster.cp);
-    bed = await createTestBed({ run: cluster.run, nodes: 3 });
-    cluster.defer(() => {
-      bed.destroy();
-    });
-    bridge = await startApiBridge(cluster.cp.port, cluster.dir, cluster.run);
-    cluster.defer(() => bridge.stop());
+    ({ bed, bridge } = await startNodeBed(cluster, kube, 3));
     cluster.defer(() => Promise.all([...speakers.values()].map((sp) => sp.stop(3000))).then(() => undefined));
-    for (const node of bed.nodes) {
-      await bridge.connect(node.ns);
-      macs.set((await macAddress(node.ns, node.dev)).toLowerCase(), node.role);
-      await kube.core.createNode({ body: { metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } } });
-      // As kube-proxy would deliver it: every Service address is local on every node, and a server names the node.
-      // One host address each: a prefix on lo would make the whole prefix local (the client's address included).
-      ipBatch(node.ns, [...V4.map((ip) => `addr add ${ip}/32 dev lo`), ...V6.map((ip) => `addr add ${ip}/128 dev lo nodad`)]);
-      const server = startProcess({
-        name: `hello-${node.role}`,
-        command: 'socat',
-        args: ['TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr', `SYSTEM:echo ${node.role}`],
-        netns: node.ns,
-        logFile: join(cluster.dir, `hello-${node.role}.log`),
-      });
-      cluster.run.recordProcess(server.pid);
-    }
+    for (const node of bed.nodes) macs.set((await macAddress(node.ns, node.dev)).toLowerCase(), node.role);
+    serveNodeNames(cluster, bed.nodes, V4, V6);
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'l2', { addresses: ['198.51.100.64/27', '2001:db8:a::100/120'] });
-    await kube.custom.createClusterCustomObject({
-      group: 'beaconlb.io',
-      version: 'v1alpha1',
-      plural: 'l2advertisements',
-      body: { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'l2' }, spec: { ipPools: ['l2'] } },
-    });
+    await createObject(kube, 'L2Advertisement', 'l2', { ipPools: ['l2'] });
     controller = await startController(cluster, ['--no-leader-elect']);
     cluster.defer(() => controller.stop(1000));
     for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, SPEAKER_ARGS));

@@ -79,6 +79,18 @@ export async function waitForEvent(kube: Kube, namespace: string, name: string, 
   return waitFor(`a ${reason} Event on ${namespace}/${name}`, async () => (await eventsFor(kube, namespace, name)).find((e) => e.reason === reason), timeoutMs);
 }
 
+export type OurKind = 'IPPool' | 'L2Advertisement' | 'BGPPeer' | 'BGPAdvertisement';
+
+/** Creates one of Beacon LB's (cluster-scoped) objects; the plural is the kind in lower case plus s. */
+export async function createObject(kube: Kube, kind: OurKind, name: string, spec: Record<string, unknown>): Promise<void> {
+  await kube.custom.createClusterCustomObject({
+    group: 'beaconlb.io',
+    version: 'v1alpha1',
+    plural: `${kind.toLowerCase()}s`,
+    body: { apiVersion: 'beaconlb.io/v1alpha1', kind, metadata: { name }, spec },
+  });
+}
+
 export async function applyPool(kube: Kube, name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}): Promise<void> {
   const body = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name, labels }, spec };
   try {

@@ -14,16 +14,9 @@ import { arpingMacs, ndiscMacs } from '../lab/layer2-probe.ts';
 import { sweepStaleRuns } from '../lab/run-registry.ts';
 import { controlPlaneBinaries } from '../lab/control-plane.ts';
 import { mainEntry } from '../lab/component-process.ts';
+import { pidRunning } from '../lab/managed-process.ts';
 
 const actions = ['up', 'down', 'failover', 'status', 'env', 'supervise'] as const;
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function answeringNode(state: LabState, ip: string): Promise<string | undefined> {
   const client = state.client?.ns ?? '';
@@ -78,7 +71,7 @@ export const labCommand: Command = {
     }
     const dir = stringFlag(flags, 'state-dir');
     const state = readLabState(dir);
-    const running = state !== undefined && alive(state.supervisorPid);
+    const running = state !== undefined && pidRunning(state.supervisorPid);
 
     const router = stringFlag(flags, 'router');
     if (router !== 'bird' && router !== 'frr') throw new UsageError(`--router must be bird or frr, not ${router}`);
@@ -190,8 +183,8 @@ export const labCommand: Command = {
     // down
     if (running) {
       process.kill(state.supervisorPid, 'SIGTERM');
-      for (let i = 0; i < 600 && alive(state.supervisorPid); i++) await sleep(50);
-      if (alive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGKILL');
+      for (let i = 0; i < 600 && pidRunning(state.supervisorPid); i++) await sleep(50);
+      if (pidRunning(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGKILL');
     }
     const swept = sweepStaleRuns();
     console.log(`lab down${swept.length ? ` (removed ${swept.length} leftover namespaces)` : ''}`);

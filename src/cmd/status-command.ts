@@ -15,7 +15,8 @@ import { ownersOf } from '../core/election/rendezvous-owner.ts';
 import { familyOf, parseIp } from '../core/ip/ip-address.ts';
 import { compilePools, poolHolding } from '../core/config/pool-config.ts';
 import { planBgp } from '../speaker/bgp/bgp-plan.ts';
-import { formatBgpPrefix, parseBgpPrefix, prefixRange } from '../protocol/bgp/nlri-prefix.ts';
+import { formatBgpPrefix, prefixRange } from '../protocol/bgp/nlri-prefix.ts';
+import type { IpRange } from '../core/ip/ip-range.ts';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../core/config/service-request.ts';
 
 export interface StatusReport {
@@ -23,6 +24,11 @@ export interface StatusReport {
   services: Array<{ service: string; address: string; pool: string; mode: string; owner: string }>;
   bgpSessions: Array<{ peer: string; peerAddress: string; node: string; state: string; prefixes: number | undefined; since: string | undefined }>;
   speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined }>;
+}
+
+interface AdvertisedPrefix {
+  range: IpRange;
+  nodes: Set<string>;
 }
 
 export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS): StatusReport {
@@ -34,30 +40,28 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
   const compiled = compilePools(snapshot.pools);
   const poolNameOf = (address: bigint | undefined): string => (address === undefined ? '' : (poolHolding(compiled.pools, address, familyOf(address))?.name ?? ''));
   const owners = ownersOf({ addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live: new Set(speakers.filter((s) => s.live).map((s) => s.node)) });
-  const advertisedBy = new Map<string, Set<string>>();
+  // Per Service, the prefixes advertised for it and the nodes advertising each (a node's plan, as its speaker has it).
+  const advertisedBy = new Map<string, Map<string, AdvertisedPrefix>>();
   const bgpInputs = { ...snapshot, peers: snapshot.bgpPeers, advertisements: snapshot.bgpAdvertisements, loadBalancerClass };
   for (const node of snapshot.nodes) {
     const name = node.metadata.name ?? '';
     for (const { routes } of planBgp(bgpInputs, name).peers) {
       for (const route of routes) {
+        const prefix = formatBgpPrefix(route.prefix);
         for (const service of route.services) {
-          const key = `${service}|${formatBgpPrefix(route.prefix)}`;
-          let nodes = advertisedBy.get(key);
-          if (!nodes) advertisedBy.set(key, (nodes = new Set()));
-          nodes.add(name);
+          let prefixes = advertisedBy.get(service);
+          if (!prefixes) advertisedBy.set(service, (prefixes = new Map<string, AdvertisedPrefix>()));
+          let entry = prefixes.get(prefix);
+          if (!entry) prefixes.set(prefix, (entry = { range: prefixRange(route.prefix), nodes: new Set() }));
+          entry.nodes.add(name);
         }
       }
     }
   }
   const bgpNodesOf = (service: string, address: bigint): string[] => {
     const nodes = new Set<string>();
-    for (const [key, set] of advertisedBy) {
-      const [svc, prefixText] = key.split('|') as [string, string];
-      if (svc !== service) continue;
-      const prefix = parseBgpPrefix(prefixText);
-      if (!prefix.ok) continue;
-      const range = prefixRange(prefix.value);
-      if (address >= range.first && address <= range.last) for (const n of set) nodes.add(n);
+    for (const { range, nodes: advertising } of advertisedBy.get(service)?.values() ?? []) {
+      if (address >= range.first && address <= range.last) for (const n of advertising) nodes.add(n);
     }
     return [...nodes].sort();
   };

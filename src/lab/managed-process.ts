@@ -33,6 +33,16 @@ export interface ManagedProcess {
   tail(lines?: number): string;
 }
 
+/** Whether a process with this pid exists (signal 0: no signal is sent). */
+export function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function startProcess(options: ManagedProcessOptions): ManagedProcess {
   const [command, args] = options.netns
     ? ['ip', ['netns', 'exec', options.netns, options.command, ...options.args]]

@@ -78,7 +78,6 @@ export class BgpSession {
   #nextHops: NextHops = {};
   readonly #missingNextHop = new Set<AddressFamily>();
   #prefixesReceived = 0;
-  #closed: (() => void) | undefined;
 
   constructor(o: BgpSessionOptions) {
     this.#o = o;
@@ -142,11 +141,7 @@ export class BgpSession {
       this.#sendDifference();
     }
     const socket = this.#socket;
-    const closed = socket
-      ? new Promise<void>((resolve) => {
-          this.#closed = resolve;
-        })
-      : Promise.resolve();
+    const closed = socket ? new Promise<void>((resolve) => socket.once('close', () => { resolve(); })) : Promise.resolve();
     this.#feed({ type: 'ManualStop', communication });
     let timer: Timer | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = this.#o.clock.after(timeoutMs, resolve)))]);
@@ -263,9 +258,6 @@ export class BgpSession {
       if (this.#socket === socket) this.#o.log.debug({ err: error.message }, 'connection error');
     });
     socket.once('close', () => {
-      const resolve = this.#closed;
-      this.#closed = undefined;
-      resolve?.();
       if (this.#socket !== socket) return;
       this.#socket = undefined;
       this.#feed({ type: 'TcpConnectionFails' });
@@ -277,17 +269,11 @@ export class BgpSession {
     const socket = this.#socket;
     if (socket === undefined) return;
     this.#socket = undefined;
-    const resolve = this.#closed;
-    this.#closed = undefined;
-    socket.end(() => {
-      socket.destroy();
-      resolve?.();
-    });
+    socket.end(() => socket.destroy());
     // A peer that never reads must not keep the socket forever.
     const timer = this.#o.clock.after(1000, () => socket.destroy());
     socket.once('close', () => {
       timer.cancel();
-      resolve?.();
     });
   }
 

@@ -75,16 +75,9 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
 
   const v4 = nodeAddresses(context.interfaces, 4);
   const v6 = nodeAddresses(context.interfaces, 6);
-  let identifier: bigint | undefined;
-  if (spec.routerID !== undefined) {
-    const parsed = parseIp(spec.routerID);
-    if (!parsed.ok || familyOf(parsed.value) !== 4) return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
-    identifier = parsed.value;
-  } else if (spec.sourceAddress !== undefined && net4(spec.sourceAddress) !== undefined) {
-    identifier = net4(spec.sourceAddress);
-  } else {
-    identifier = v4[0];
-  }
+  const routerId = spec.routerID === undefined ? undefined : ipv4Of(spec.routerID);
+  if (spec.routerID !== undefined && routerId === undefined) return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
+  const identifier = routerId ?? (spec.sourceAddress === undefined ? undefined : ipv4Of(spec.sourceAddress)) ?? v4[0];
   if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
 
   const families: AddressFamily[] =
@@ -146,7 +139,8 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   return ok({ ...settings, identity });
 }
 
-function net4(text: string): bigint | undefined {
+/** The address when `text` is an IPv4 address. */
+function ipv4Of(text: string): bigint | undefined {
   const parsed = parseIp(text);
   return parsed.ok && familyOf(parsed.value) === 4 ? parsed.value : undefined;
 }
