@@ -45,7 +45,9 @@ const invalid: Case[] = [
   { what: 'negative connect time', kind: 'BGPPeer', spec: { ...peer, connectTime: '-1s' }, field: 'spec.connectTime', reason: 'should match' },
   { what: 'IPv6 router ID', kind: 'BGPPeer', spec: { ...peer, routerID: '2001:db8::1' }, field: 'spec.routerID', reason: 'must be an IPv4 address' },
   { what: 'source address of the other family', kind: 'BGPPeer', spec: { ...peer, sourceAddress: '2001:db8::1' }, field: 'spec.sourceAddress', reason: 'same family' },
-  { what: 'missing peer ASN', kind: 'BGPPeer', spec: { myASN: 64512, peerAddress: '198.51.100.1' }, field: 'spec.peerASN', reason: 'Required value' },
+  { what: 'neither peerASN nor dynamicASN', kind: 'BGPPeer', spec: { myASN: 64512, peerAddress: '198.51.100.1' }, field: 'spec', reason: 'exactly one of peerASN' },
+  { what: 'both peerASN and dynamicASN', kind: 'BGPPeer', spec: { ...peer, dynamicASN: 'external' }, field: 'spec', reason: 'exactly one of peerASN' },
+  { what: 'unknown dynamicASN', kind: 'BGPPeer', spec: { myASN: 64512, dynamicASN: 'any', peerAddress: '198.51.100.1' }, field: 'spec.dynamicASN', reason: 'Unsupported value' },
   { what: 'aggregation length 33', kind: 'BGPAdvertisement', spec: { aggregationLength: 33 }, field: 'spec.aggregationLength', reason: 'less than or equal to 32' },
   { what: 'community part above 16 bits', kind: 'BGPAdvertisement', spec: { communities: ['65536:1'] }, field: 'spec.communities[0]', reason: 'ASN:value' },
   { what: 'large community with two parts', kind: 'BGPAdvertisement', spec: { largeCommunities: ['1:2'] }, field: 'spec.largeCommunities[0]', reason: 'global:local1:local2' },
@@ -59,6 +61,7 @@ const valid: Array<Omit<Case, 'field' | 'reason'>> = [
   { what: 'single addresses as /32 and /128, mixed families', kind: 'IPPool', spec: { addresses: ['198.51.100.9/32', '2001:db8::9/128'] } },
   { what: 'IPv4 range of one address', kind: 'IPPool', spec: { addresses: ['198.51.100.9-198.51.100.9'] } },
   { what: 'IPv6 /64', kind: 'IPPool', spec: { addresses: ['2001:db8:1::/64'] } },
+  { what: 'a dynamic external peer', kind: 'BGPPeer', spec: { myASN: 64512, dynamicASN: 'external', peerAddress: '198.51.100.1' } },
   { what: '4-byte ASNs and hold time 0', kind: 'BGPPeer', spec: { myASN: 4200000000, peerASN: 4294967295, peerAddress: '2001:db8::1', holdTime: '0s' } },
   { what: 'well-known communities', kind: 'BGPAdvertisement', spec: { communities: ['no-export', '65535:65535'], largeCommunities: ['4294967295:0:1'] } },
 ];

@@ -53,14 +53,13 @@ const EXPECTED_NOTES = [
   /^left out {2}BFDProfile metallb-system\/fast: Beacon LB has no BFD/m,
   /^left out {2}BGPPeer metallb-system\/router-a spec\.password: .*Secret beaconlb-system\/router-a-bgp-password/m,
   /^left out {2}BGPPeer metallb-system\/router-a spec\.bfdProfile:/m,
-  /^left out {2}BGPPeer metallb-system\/upstream spec\.dynamicASN:/m,
   /^left out {2}BGPAdvertisement metallb-system\/web-only spec\.serviceSelectors:/m,
   /^changed {3}IPAddressPool metallb-system\/edge spec\.serviceAllocation: given priority 11/m,
   /^changed {3}BGPPeer metallb-system\/router-b spec\.passwordSecret: .*copy Secret metallb-system\/router-b-md5/m,
   /^changed {3}BGPPeer metallb-system\/rr spec\.keepaliveTime: equals holdTime/m,
   /^changed {3}L2Advertisement metallb-system\/restricted: became 2 objects \(restricted, restricted-2\)/m,
   /^changed {3}BGPAdvertisement metallb-system\/dc spec\.communities\[0\]: alias no-advertise .* written as 65535:65282/m,
-  /^migrate-metallb: wrote 1 Secret, 4 IPPool, 3 L2Advertisement, 3 BGPPeer, 2 BGPAdvertisement; 5 left out, 9 changed, 0 skipped$/m,
+  /^migrate-metallb: wrote 1 Secret, 4 IPPool, 3 L2Advertisement, 4 BGPPeer, 2 BGPAdvertisement; 4 left out, 10 changed, 0 skipped$/m,
 ];
 
 describe('beaconlb migrate-metallb on a real API server', () => {
@@ -90,6 +89,7 @@ describe('beaconlb migrate-metallb on a real API server', () => {
       'BGPPeer/router-a',
       'BGPPeer/router-b',
       'BGPPeer/rr',
+      'BGPPeer/upstream',
       'BGPAdvertisement/dc',
       'BGPAdvertisement/dc-aggregate',
     ]);
@@ -110,6 +110,8 @@ describe('beaconlb migrate-metallb on a real API server', () => {
     assert.equal(peerB.spec['peerPort'], 179, 'CRD default');
     const edge = JSON.parse(cluster.cp.kubectl(['get', 'ippools.beaconlb.io', 'edge', '-o', 'json'])) as { spec: { allocation: Record<string, unknown> } };
     assert.deepEqual(edge.spec.allocation, { namespaceSelector: { matchLabels: { edge: 'true' } }, priority: 11 });
+    const upstream = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'upstream', '-o', 'json'])) as { spec: Record<string, unknown> };
+    assert.deepEqual([upstream.spec['dynamicASN'], upstream.spec['peerASN']], ['external', undefined]);
   });
 
   it('reads the same MetalLB objects from a cluster and writes the same objects and notes', () => {
@@ -129,7 +131,7 @@ describe('beaconlb migrate-metallb on a real API server', () => {
     assert.ok(!fromCluster.out.includes(SAMPLE_PASSWORD) && !fromCluster.err.includes(SAMPLE_PASSWORD), 'the plain password leaked');
 
     const applied = cluster.cp.kubectl(['apply', '--server-side', '--field-manager=beaconlb-migrate-e2e', '-f', '-'], fromCluster.out);
-    assert.equal(applied.trim().split('\n').length, 13);
+    assert.equal(applied.trim().split('\n').length, 14);
   });
 
   it('says so when the namespace it reads holds no MetalLB objects', () => {

@@ -1,7 +1,8 @@
 // The BGP speaker end to end: the real API server, the controller, three node namespaces each running a speaker,
 // and a real router in the router namespace: gobgpd, BIRD 2 and FRR in turn, the same checks against each.
 // The router has eBGP sessions (AS 65001 -> 65000, TCP MD5) with the three nodes over IPv4 and an iBGP session
-// over IPv6 with node1. A client behind the router (segment B) reaches Service addresses through the router's
+// over IPv6 with node1 (a dynamic peer: dynamicASN internal) and a passive eBGP session over IPv6 with node2 (dynamicASN
+// external: the router's ASN is taken from its OPEN). A client behind the router (segment B) reaches Service addresses through the router's
 // ECMP routes; the nodes stand in for kube-proxy with the Service addresses on lo and a server naming the node.
 import { afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,7 +82,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     });
     await createObject(kube, 'BGPPeer', 'router-ibgp-v6', {
       myASN: ROUTER_AS,
-      peerASN: ROUTER_AS,
+      dynamicASN: 'internal',
       peerAddress: bed.router.ipv6,
       connectTime: '1s',
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } },
@@ -89,7 +90,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     // Passive: node2 waits for the router to connect to it (over IPv6, eBGP).
     await createObject(kube, 'BGPPeer', 'router-passive-v6', {
       myASN: NODE_AS,
-      peerASN: ROUTER_AS,
+      dynamicASN: 'external',
       peerAddress: bed.router.ipv6,
       passive: true,
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node2' } },
@@ -167,6 +168,22 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
           },
           10_000,
         );
+      });
+
+      it('dynamic peers (dynamicASN internal and external) take the router\'s ASN from its OPEN and report it on status', async () => {
+        for (const [name, node] of [['router-ibgp-v6', 'node1'], ['router-passive-v6', 'node2']] as const) {
+          const session = await waitFor(
+            `${name}: Established session of ${node} with the router's ASN on status`,
+            async () => {
+              const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name })) as {
+                status?: { sessions?: Array<{ node: string; state: string; peerASN?: number }> };
+              };
+              return (peer.status?.sessions ?? []).find((s) => s.node === node && s.state === 'Established' && s.peerASN !== undefined);
+            },
+            10_000,
+          );
+          assert.equal(session.peerASN, ROUTER_AS);
+        }
       });
 
       it('IPv4 and IPv6 routes from each node with itself as next hop, communities and large communities', async () => {

@@ -142,8 +142,10 @@ export interface L2Advertisement {
 export interface BGPPeerSpec {
   /** The autonomous system number the speakers use on this session. 1 to 4294967295 (4-byte ASNs, RFC 6793). */
   myASN: number;
-  /** The autonomous system number of the router. Equal to myASN for iBGP. 1 to 4294967295 (4-byte ASNs, RFC 6793). */
-  peerASN: number;
+  /** The autonomous system number of the router. Equal to myASN for iBGP. Exactly one of peerASN and dynamicASN. 1 to 4294967295 (4-byte ASNs, RFC 6793). */
+  peerASN?: number;
+  /** For a router whose ASN is not known in advance: internal accepts only myASN (iBGP), external any ASN but myASN (eBGP); the ASN the router announces in its OPEN is used and shown in status.sessions. Exactly one of peerASN and dynamicASN. */
+  dynamicASN?: 'internal' | 'external';
   /** The router address to connect to (IPv4 or IPv6). */
   peerAddress: string;
   /** The TCP port of the router. */
@@ -198,6 +200,8 @@ export interface BGPPeerStatus {
     lastTransitionTime?: string;
     /** Prefixes currently advertised to the router. */
     prefixesAdvertised?: number;
+    /** The ASN the router announced in its OPEN on the established session. */
+    peerASN?: number;
   })[];
 }
 

@@ -385,12 +385,13 @@ describe('migrateMetalLB: BGPPeer', () => {
     assert.doesNotMatch(JSON.stringify(r), /p4ssw0rd-x/);
   });
 
-  it('maps dynamicASN internal to peerASN = myASN and leaves out external', () => {
+  it('maps dynamicASN internal and external to the same dynamicASN', () => {
     const r = migrate(peer('ibgp', { peerASN: undefined, dynamicASN: 'internal' }), peer('ebgp', { peerASN: undefined, dynamicASN: 'external' }));
-    assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.myASN, p.spec.peerASN]), [['ibgp', 64512, 64512]]);
-    const n = note(r, 'DynamicASNUnsupported');
-    assert.equal(n.object, 'BGPPeer metallb-system/ebgp');
-    assert.equal(n.severity, 'omitted');
+    assert.deepEqual(
+      peers(r).map((p) => [p.metadata.name, p.spec.myASN, p.spec.peerASN, p.spec.dynamicASN]),
+      [['ebgp', 64512, undefined, 'external'], ['ibgp', 64512, undefined, 'internal']],
+    );
+    assert.equal(r.notes.filter((n) => n.field === 'spec.dynamicASN').length, 0);
   });
 
   it('uses localASN as the per-peer myASN', () => {

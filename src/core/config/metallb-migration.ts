@@ -34,8 +34,6 @@ export const NOTE_SEVERITY = {
   BFDUnsupported: 'omitted',
   /** A plain BGPPeer.password: the output references a Secret holding a placeholder. */
   PasswordPlaceholder: 'omitted',
-  /** dynamicASN: external has no Beacon LB equivalent (peerASN is required). */
-  DynamicASNUnsupported: 'omitted',
   /** BGPPeer.interface (unnumbered BGP): Beacon LB needs a peerAddress. */
   UnnumberedPeerUnsupported: 'omitted',
   /** BGPPeer.vrf: Beacon LB opens sessions in the node's default VRF. */
@@ -862,19 +860,16 @@ function translatePeer(source: Source, secretNamespace: string, notes: Notes): P
     sessionASN = localASN;
     notes.add('LocalASNAsMyASN', source.ref, 'spec.localASN', `Beacon LB sets the ASN per peer: myASN is ${localASN} (the router sees the same ASN as with local-as ... no-prepend replace-as; ${myASN} is not used)`);
   }
-  let remoteASN: number;
+  let remote: { peerASN: number } | { dynamicASN: 'internal' | 'external' };
   if (peerASN !== undefined && peerASN !== 0) {
     if (!inRange(peerASN)) {
       notes.add('InvalidValue', source.ref, 'spec.peerASN', `not 1 to ${MAX_ASN}; ${leftOut}`);
       return undefined;
     }
     if (dynamicASN !== undefined) notes.add('InvalidValue', source.ref, 'spec.dynamicASN', 'set together with peerASN (MetalLB refuses this); peerASN is used');
-    remoteASN = peerASN;
-  } else if (dynamicASN === 'internal') {
-    remoteASN = sessionASN; // MetalLB accepts only a router with our own ASN: exactly iBGP with peerASN = myASN.
-  } else if (dynamicASN === 'external') {
-    notes.add('DynamicASNUnsupported', source.ref, 'spec.dynamicASN', `external (any ASN but our own) has no Beacon LB equivalent: peerASN is required; ${leftOut}. Add it by hand with the router's ASN`);
-    return undefined;
+    remote = { peerASN };
+  } else if (dynamicASN === 'internal' || dynamicASN === 'external') {
+    remote = { dynamicASN }; // the same meaning: internal accepts only our own ASN, external any other
   } else {
     notes.add('InvalidValue', source.ref, 'spec.peerASN', `missing, and dynamicASN is ${dynamicASN === undefined ? 'not set' : JSON.stringify(dynamicASN)}; ${leftOut}`);
     return undefined;
@@ -897,7 +892,7 @@ function translatePeer(source: Source, secretNamespace: string, notes: Notes): P
   const nodeSelectors = field(source, 'nodeSelectors', readSelectorList, notes, leftOut);
   if (!nodeSelectors) return undefined;
 
-  const spec: BGPPeer['spec'] = { myASN: sessionASN, peerASN: remoteASN, peerAddress: address };
+  const spec: BGPPeer['spec'] = { myASN: sessionASN, ...remote, peerAddress: address };
   const port = field(source, 'peerPort', readInteger, notes, 'left out (179)')?.value;
   if (port !== undefined && port !== 0) {
     if (port >= 1 && port <= 65535) spec.peerPort = port;

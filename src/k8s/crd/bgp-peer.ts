@@ -6,7 +6,13 @@ const spec = obj(
   'How to reach the router and what to negotiate with it.',
   {
     myASN: asn('The autonomous system number the speakers use on this session.'),
-    peerASN: asn('The autonomous system number of the router. Equal to myASN for iBGP.'),
+    peerASN: asn('The autonomous system number of the router. Equal to myASN for iBGP. Exactly one of peerASN and dynamicASN.'),
+    dynamicASN: str(
+      'For a router whose ASN is not known in advance: internal accepts only myASN (iBGP), external any ASN but myASN ' +
+        '(eBGP); the ASN the router announces in its OPEN is used and shown in status.sessions. Exactly one of ' +
+        'peerASN and dynamicASN.',
+      { enum: ['internal', 'external'] },
+    ),
     peerAddress: ipAddress('The router address to connect to (IPv4 or IPv6).'),
     peerPort: int('The TCP port of the router.', { minimum: 1, maximum: 65535, default: 179 }),
     sourceAddress: ipAddress('The local address to connect from. Absent: chosen by the kernel routing table.'),
@@ -46,8 +52,12 @@ const spec = obj(
     ),
   },
   {
-    required: ['myASN', 'peerASN', 'peerAddress'],
+    required: ['myASN', 'peerAddress'],
     'x-kubernetes-validations': [
+      {
+        rule: 'has(self.peerASN) != has(self.dynamicASN)',
+        message: 'set exactly one of peerASN (a number) and dynamicASN (internal or external)',
+      },
       {
         rule: "!has(self.holdTime) || duration(self.holdTime) == duration('0s') || duration(self.holdTime) >= duration('3s')",
         message: 'holdTime must be 0s or at least 3s (RFC 4271 section 4.2)',
@@ -96,6 +106,7 @@ const status = obj('What the speakers report: each writes its own entry of sessi
       }),
       lastTransitionTime: str('When the state last changed.', { format: 'date-time' }),
       prefixesAdvertised: int('Prefixes currently advertised to the router.', { minimum: 0 }),
+      peerASN: int('The ASN the router announced in its OPEN on the established session.', { format: 'int64', minimum: 1, maximum: 4294967295 }),
     }, { required: ['node', 'state'] }),
     { maxItems: 5000, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['node'] },
   ),
@@ -112,6 +123,7 @@ export const bgpPeerCrd: CrdDefinition = {
   printerColumns: [
     { name: 'Peer', type: 'string', jsonPath: '.spec.peerAddress' },
     { name: 'Peer ASN', type: 'integer', jsonPath: '.spec.peerASN' },
+    { name: 'Dynamic ASN', type: 'string', jsonPath: '.spec.dynamicASN', priority: 1 },
     { name: 'My ASN', type: 'integer', jsonPath: '.spec.myASN' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],

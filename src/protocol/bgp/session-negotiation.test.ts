@@ -128,6 +128,23 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
     assert.ok(negotiateSession(CONFIG, external).ok);
   });
 
+  it('dynamic peers: internal accepts only our AS, external any AS but ours; the AS comes from the OPEN', () => {
+    const gobgpd = captured(peers.gobgpd); // AS 65000
+    const external = negotiateSession({ ...CONFIG, peerAs: 'external' }, gobgpd);
+    assert.ok(external.ok);
+    assert.deepEqual([external.value.peerAs, external.value.external, external.value.codec.external], [65000, true, true]);
+    const fourOctet = negotiateSession({ ...CONFIG, peerAs: 'external' }, captured(peers.gobgpdFourOctetAs));
+    assert.ok(fourOctet.ok && fourOctet.value.peerAs === 4200000000);
+    const ourAs = localOpen({ ...CONFIG, localAs: 65001, bgpIdentifier: ipv4(198, 51, 100, 1) });
+    assert.deepEqual(rejection({ ...CONFIG, peerAs: 'external' }, ourAs).slice(0, 2), [2, 2]);
+    assert.match(rejection({ ...CONFIG, peerAs: 'external' }, ourAs)[3], /peer announced our own AS 65001; an external peer must announce another AS/);
+    const internal = negotiateSession({ ...CONFIG, peerAs: 'internal' }, ourAs);
+    assert.ok(internal.ok);
+    assert.deepEqual([internal.value.peerAs, internal.value.external], [65001, false]);
+    assert.match(rejection({ ...CONFIG, peerAs: 'internal' }, gobgpd)[3], /peer announced AS 65000; an internal peer must announce our AS 65001/);
+    assert.deepEqual(sessionConfigProblems({ ...CONFIG, peerAs: 'external' }), []);
+  });
+
   it('RFC 5492 section 5: no address family in common is Unsupported Capability with our multiprotocol capabilities as data', () => {
     const open = captured(peers.gobgpdFourOctetAs);
     assert.deepEqual(rejection({ ...CONFIG, peerAs: 4200000000, families: ['ipv6-unicast'] }, open).slice(0, 3), [2, 7, '010400020001']);

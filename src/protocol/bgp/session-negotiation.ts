@@ -26,11 +26,17 @@ export interface GracefulRestartConfig {
   readonly notification?: boolean;
 }
 
+/**
+ * The AS the peer must announce: a number, or, for a router whose AS is not known in advance (dynamic peers, as
+ * MetalLB's dynamicASN), `internal` (our own AS: iBGP) or `external` (any AS but ours: eBGP). The kind of session
+ * is known before the OPEN either way, as it must be: eBGP TTL and next-hop rules apply from the first packet.
+ */
+export type PeerAs = number | 'internal' | 'external';
+
 export interface SessionConfig {
   /** Our AS, 2- or 4-octet. */
   readonly localAs: number;
-  /** The AS the peer must announce. */
-  readonly peerAs: number;
+  readonly peerAs: PeerAs;
   /** Our BGP identifier: an IPv4 address (::ffff:a.b.c.d in the single space), not 0.0.0.0. */
   readonly bgpIdentifier: bigint;
   /** Seconds we offer: 0 (no keepalives, no hold timer) or 3-65535. RFC 4271 suggests 90. */
@@ -92,6 +98,22 @@ export interface OpenRejection {
   readonly reason: string;
 }
 
+/** Whether the session is eBGP: the configured peer AS differs from ours, or the peer is dynamic `external`. */
+export function isExternalSession(config: Pick<SessionConfig, 'localAs' | 'peerAs'>): boolean {
+  return typeof config.peerAs === 'number' ? config.peerAs !== config.localAs : config.peerAs === 'external';
+}
+
+/** Why the AS a peer announced is not acceptable (RFC 4271 section 6.2 Bad Peer AS), or undefined. */
+function peerAsProblem(config: SessionConfig, announced: number): string | undefined {
+  if (config.peerAs === 'internal') {
+    return announced === config.localAs ? undefined : `peer announced AS ${announced}; an internal peer must announce our AS ${config.localAs}`;
+  }
+  if (config.peerAs === 'external') {
+    return announced !== config.localAs ? undefined : `peer announced our own AS ${announced}; an external peer must announce another AS`;
+  }
+  return announced === config.peerAs ? undefined : `peer announced AS ${announced}, configured AS ${config.peerAs}`;
+}
+
 /** RFC 4271 section 8.2.2: the hold timer while waiting for the peer's OPEN ("a large value", 4 minutes). */
 export const OPEN_HOLD_TIME_MS = 240_000;
 
@@ -100,7 +122,7 @@ export function sessionConfigProblems(config: SessionConfig): string[] {
   const problems: string[] = [];
   const asn = (value: number): boolean => Number.isInteger(value) && value >= 1 && value <= 0xffffffff;
   if (!asn(config.localAs)) problems.push(`local AS ${config.localAs} is not 1-4294967295`);
-  if (!asn(config.peerAs)) problems.push(`peer AS ${config.peerAs} is not 1-4294967295`);
+  if (typeof config.peerAs === 'number' && !asn(config.peerAs)) problems.push(`peer AS ${config.peerAs} is not 1-4294967295`);
   const identifier = config.bgpIdentifier - 0xffff00000000n;
   if (identifier <= 0n || identifier > 0xffffffffn) problems.push('the BGP identifier must be a non-zero IPv4 address');
   if (!Number.isInteger(config.holdTime) || config.holdTime < 0 || config.holdTime > 0xffff || config.holdTime === 1 || config.holdTime === 2) {
@@ -160,10 +182,9 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
   const capabilities = capabilitiesOf(open);
   const fourOctet = capabilities.find((capability) => capability.type === 'four-octet-as');
   const peerAs = fourOctet?.type === 'four-octet-as' ? fourOctet.asn : open.myAs;
-  if (peerAs !== config.peerAs) {
-    return reject(OPEN_ERROR.badPeerAs, `peer announced AS ${peerAs}, configured AS ${config.peerAs}`);
-  }
-  const external = config.peerAs !== config.localAs;
+  const problem = peerAsProblem(config, peerAs);
+  if (problem !== undefined) return reject(OPEN_ERROR.badPeerAs, problem);
+  const external = isExternalSession(config);
   if (open.bgpIdentifier === 0xffff00000000n) return reject(OPEN_ERROR.badBgpIdentifier, 'BGP identifier 0.0.0.0');
   if (!external && open.bgpIdentifier === config.bgpIdentifier) {
     return reject(OPEN_ERROR.badBgpIdentifier, `internal peer uses our own BGP identifier ${formatBgpIdentifier(open.bgpIdentifier)}`);

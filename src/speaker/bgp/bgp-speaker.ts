@@ -44,6 +44,8 @@ export interface SessionStatus {
   readonly since: number;
   readonly prefixesAdvertised: number;
   readonly prefixesReceived: number;
+  /** The AS the router announced, while Established. */
+  readonly peerAs?: number;
 }
 
 interface Running {
@@ -94,6 +96,7 @@ export class BgpSpeaker {
       since: session.since,
       prefixesAdvertised: session.prefixesAdvertised,
       prefixesReceived: session.prefixesReceived,
+      ...(session.negotiated ? { peerAs: session.negotiated.peerAs } : {}),
     }));
   }
 

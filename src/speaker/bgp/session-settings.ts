@@ -8,7 +8,7 @@ import { err, ok, type Result } from '../../core/result.ts';
 import { familyOf, formatIp, parseIp, type IpFamily } from '../../core/ip/ip-address.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
-import type { SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
+import { isExternalSession, type SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
 
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_HOLD_TIME = '90s';
@@ -99,11 +99,12 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     passwordHash = createHash('sha256').update(md5Key).digest('hex');
   }
 
-  const external = spec.myASN !== spec.peerASN;
-  const ttl = external ? (spec.ebgpMultiHop ? 255 : 1) : undefined;
+  const peerAs = spec.peerASN ?? spec.dynamicASN;
+  if (peerAs === undefined) return err('neither peerASN nor dynamicASN is set');
+  const ttl = isExternalSession({ localAs: spec.myASN, peerAs }) ? (spec.ebgpMultiHop ? 255 : 1) : undefined;
   const config: SessionConfig = {
     localAs: spec.myASN,
-    peerAs: spec.peerASN,
+    peerAs,
     bgpIdentifier: identifier,
     holdTime: hold.value,
     ...(keepalive?.ok ? { keepaliveTime: keepalive.value } : {}),
