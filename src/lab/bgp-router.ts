@@ -28,6 +28,8 @@ export interface RouterNeighbor {
   asn: number;
   /** TCP MD5 (RFC 2385) password; printable ASCII without spaces or quotes. */
   password?: string;
+  /** The router's interface towards a link-local (fe80::) neighbor address (BIRD and FRR). */
+  interface?: string;
 }
 
 export interface RouterOptions {
@@ -52,6 +54,8 @@ export interface RouterRoute {
   neighbor: string;
   /** BGP next hop (the global one for IPv6). */
   nextHop: string;
+  /** The link-local IPv6 next hop sent with the global one (RFC 2545), when there is one (BIRD and FRR). */
+  linkLocalNextHop?: string;
   /** AS numbers of the AS_PATH, sets flattened in order. */
   asPath: number[];
   /** LOCAL_PREF, iBGP paths only. */
@@ -176,6 +180,8 @@ function prepare(o: RouterOptions): Prepared {
     if (seen.has(address)) throw new Error(`neighbor ${address} listed twice`);
     seen.add(address);
     if (!Number.isInteger(n.asn) || n.asn < 1 || n.asn > 0xffffffff) throw new Error(`bad ASN ${n.asn} for ${address}`);
+    if (n.interface !== undefined && o.kind === 'gobgpd') throw new Error(`link-local neighbor ${address}: the gobgpd harness has no interface neighbors`);
+    if (n.interface !== undefined && !/^[\w.-]{1,15}$/.test(n.interface)) throw new Error(`bad interface name ${JSON.stringify(n.interface)}`);
     if (n.password !== undefined && !/^[!#-[\]-~]{1,80}$/.test(n.password)) {
       throw new Error(`password for ${address}: printable ASCII without spaces, quotes or backslashes, 1-80 chars`);
     }
@@ -460,6 +466,7 @@ function birdConfig(o: RouterOptions, p: Prepared): string {
     // BIRD treats iBGP as multihop (recursive next hops, which need an IGP table); the lab's iBGP peers are on
     // the segment, so say so: next hops then resolve directly like eBGP ones.
     if (n.ibgp) opts.push('direct;');
+    if (n.interface !== undefined) opts.push(`interface "${n.interface}";`);
     if (n.password !== undefined) opts.push(`password "${n.password}";`);
     lines.push(`protocol bgp ${birdProtocol(i)} from peer { ${opts.join(' ')} }`);
   });
@@ -523,6 +530,8 @@ export function parseBirdRoutes(
       case 'next_hop': {
         const first = value.trim().split(/\s+/)[0] ?? '';
         route.nextHop = isIP(first) ? canonicalAddress(first) : first;
+        const second = value.trim().split(/\s+/)[1];
+        if (second !== undefined && isIP(second) === 6 && second.toLowerCase().startsWith('fe80:')) route.linkLocalNextHop = canonicalAddress(second);
         break;
       }
       case 'local_pref':
@@ -622,6 +631,7 @@ function frrConfig(o: RouterOptions, p: Prepared): string {
   ];
   for (const n of p.neighbors) {
     lines.push(` neighbor ${n.address} remote-as ${n.asn}`);
+    if (n.interface !== undefined) lines.push(` neighbor ${n.address} interface ${n.interface}`);
     if (n.password !== undefined) lines.push(` neighbor ${n.address} password ${n.password}`);
     lines.push(` neighbor ${n.address} timers connect 1`);
   }
@@ -658,11 +668,13 @@ export function parseFrrRoutes(json: string): RouterRoute[] {
       if (!peerId || isIP(peerId) === 0) continue; // the prefix header, or a local route
       const hops = path.nexthops ?? [];
       const hop = hops.find((h) => h.scope === 'global') ?? hops[0];
+      const linkLocal = hops.find((h) => h.scope === 'link-local' && h.ip !== undefined && isIP(h.ip) === 6)?.ip;
       const ibgp = path.peer?.type === 'internal';
       routes.push({
         prefix,
         neighbor: canonicalAddress(peerId),
         nextHop: hop?.ip && isIP(hop.ip) ? canonicalAddress(hop.ip) : (hop?.ip ?? ''),
+        ...(linkLocal === undefined ? {} : { linkLocalNextHop: canonicalAddress(linkLocal) }),
         asPath: (path.aspath?.segments ?? []).flatMap((s) => s.list ?? []),
         ...(ibgp && path.locPrf !== undefined ? { localPref: path.locPrf } : {}),
         ...(path.metric !== undefined ? { med: path.metric } : {}),

@@ -11,6 +11,8 @@ export interface ConnectOptions {
   port: number;
   /** Local address to bind before connecting. */
   sourceAddress?: string;
+  /** The interface (scope) of a link-local peerAddress. */
+  interface?: string;
   /** Absent: no MD5. Never logged. */
   md5Key?: Uint8Array;
   /** 1 to 255; absent: the kernel default. */
@@ -43,7 +45,8 @@ export function connectBgpSocket(o: ConnectOptions): Result<BgpSocket, Transport
     socket.destroy(new Error(`no answer from ${o.peerAddress}:${o.port} within ${o.timeoutMs} ms${o.md5Key ? ' (with TCP MD5, a wrong password looks like this too)' : ''}`));
   });
   socket.once('connect', () => socket.setTimeout(0));
-  socket.connect({ port: o.port, host: o.peerAddress, ...(o.sourceAddress === undefined ? {} : { localAddress: o.sourceAddress }) });
+  const host = o.interface === undefined ? o.peerAddress : `${o.peerAddress}%${o.interface}`;
+  socket.connect({ port: o.port, host, ...(o.sourceAddress === undefined ? {} : { localAddress: o.sourceAddress }) });
   return ok(socket);
 }
 

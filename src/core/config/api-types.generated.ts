@@ -150,6 +150,8 @@ export interface BGPPeerSpec {
   peerAddress: string;
   /** The TCP port of the router. */
   peerPort?: number;
+  /** The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a link-local peerAddress. The interface must exist on every selected node (nodeSelector). IPv6 routes then carry the link-local next hop too (RFC 2545). */
+  interface?: string;
   /** The local address to connect from. Absent: chosen by the kernel routing table. */
   sourceAddress?: string;
   /** The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s. A duration such as 90s, 1m30s or 250ms. */

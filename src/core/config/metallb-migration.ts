@@ -879,7 +879,7 @@ function translatePeer(source: Source, secretNamespace: string, notes: Notes): P
   const iface = strs('interface', 'ignored');
   if (address === undefined) {
     if (iface !== undefined) {
-      notes.add('UnnumberedPeerUnsupported', source.ref, 'spec.interface', `unnumbered BGP over ${iface} is not supported: Beacon LB needs the router's address; ${leftOut}`);
+      notes.add('UnnumberedPeerUnsupported', source.ref, 'spec.interface', `unnumbered BGP over ${iface} is not supported: Beacon LB needs the router's address (a link-local one with interface: ${iface} works); ${leftOut}`);
     } else if (absent(source.spec['peerAddress']) || source.spec['peerAddress'] === '') notes.add('InvalidValue', source.ref, 'spec.peerAddress', `missing; ${leftOut}`);
     return undefined;
   }

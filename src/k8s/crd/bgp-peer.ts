@@ -15,6 +15,12 @@ const spec = obj(
     ),
     peerAddress: ipAddress('The router address to connect to (IPv4 or IPv6).'),
     peerPort: int('The TCP port of the router.', { minimum: 1, maximum: 65535, default: 179 }),
+    interface: str(
+      'The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a ' +
+        'link-local peerAddress. The interface must exist on every selected node (nodeSelector). IPv6 routes then ' +
+        'carry the link-local next hop too (RFC 2545).',
+      { minLength: 1, maxLength: 15, pattern: '^[^/%\\s]+$' },
+    ),
     sourceAddress: ipAddress('The local address to connect from. Absent: chosen by the kernel routing table.'),
     holdTime: duration('The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s.', {
       default: '90s',
@@ -84,6 +90,11 @@ const spec = obj(
           "!has(self.gracefulRestart) || !has(self.gracefulRestart.restartTime) || duration(self.gracefulRestart.restartTime) <= duration('4095s')",
         message: 'gracefulRestart.restartTime must be at most 4095s (a 12-bit field, RFC 4724)',
         fieldPath: '.gracefulRestart.restartTime',
+      },
+      {
+        rule: 'has(self.interface) == ip(self.peerAddress).isLinkLocalUnicast()',
+        message: 'a link-local peerAddress (fe80::/10) needs interface, and interface is only for a link-local peerAddress',
+        fieldPath: '.interface',
       },
       {
         rule: '!has(self.sourceAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',

@@ -40,6 +40,8 @@ export interface NextHops {
   readonly ipv4?: bigint;
   /** Global IPv6 next hop for ipv6-unicast. */
   readonly ipv6?: bigint;
+  /** Link-local IPv6 next hop sent with the global one (RFC 2545), on sessions over a link-local address. */
+  readonly ipv6LinkLocal?: bigint;
 }
 
 export interface BgpSessionOptions {
@@ -391,7 +393,9 @@ export class BgpSession {
     const updates: UpdateMessage[] = [];
     for (const [key, group] of groups) {
       const attributes = sessionAttributes(group[0]?.attributes ?? { communities: [], largeCommunities: [] }, this.#o.config.localAs, negotiated);
-      updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes: group.map((route) => route.prefix) }, negotiated.codec));
+      const linkLocalNextHop = family === 'ipv6-unicast' ? this.#nextHops.ipv6LinkLocal : undefined;
+      const prefixes = group.map((route) => route.prefix);
+      updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes, ...(linkLocalNextHop === undefined ? {} : { linkLocalNextHop }) }, negotiated.codec));
       for (const route of group) this.#advertised.set(prefixKey(route.prefix), { route, key });
     }
     this.#sendUpdates(updates);

@@ -13,7 +13,7 @@ import type { SessionStateName, SessionTransition } from '../../protocol/bgp/ses
 import type { BgpMetrics } from './bgp-metrics.ts';
 import { planBgp, type BgpInputs } from './bgp-plan.ts';
 import { BgpSession, type NextHops } from './bgp-session.ts';
-import { nodeAddresses, sessionSettings, type SessionSettings } from './session-settings.ts';
+import { isLinkLocal, nodeAddresses, sessionSettings, type SessionSettings } from './session-settings.ts';
 
 export interface BgpTransport {
   connect(options: ConnectOptions): Result<BgpSocket, TransportError>;
@@ -172,6 +172,7 @@ export class BgpSpeaker {
           port: settings.port,
           timeoutMs: Math.max(1000, settings.config.connectRetryTime * 1000),
           ...(settings.sourceAddress === undefined ? {} : { sourceAddress: settings.sourceAddress }),
+          ...(settings.interface === undefined ? {} : { interface: settings.interface }),
           ...(settings.md5Key === undefined ? {} : { md5Key: settings.md5Key }),
           ...(settings.ttl === undefined ? {} : { ttl: settings.ttl }),
         }),
@@ -194,20 +195,29 @@ export class BgpSpeaker {
     }
   }
 
-  /** Next hops from the connection's local address: that address for its family, the same interface's for the other. */
+  /**
+   * Next hops from the connection's local address: that address for its family, the same interface's for the other.
+   * Over a link-local session the IPv6 next hop is a global address of that interface (else of the node; else the
+   * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3).
+   */
   #nextHops(local: string | undefined): NextHops {
     const table = this.#o.interfaceTable();
-    const parsed = local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, ''));
+    const parsed = local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, ''));
     const localIp = parsed?.ok ? parsed.value : undefined;
+    const linkLocal = localIp !== undefined && familyOf(localIp) === 6 && isLinkLocal(localIp) ? localIp : undefined;
     const iface = localIp === undefined ? undefined : table.interfaces.find((i) => i.addresses.some((a) => a.address === localIp));
     const pick = (family: 4 | 6): bigint | undefined => {
-      if (localIp !== undefined && familyOf(localIp) === family) return localIp;
+      if (localIp !== undefined && familyOf(localIp) === family && linkLocal === undefined) return localIp;
       const global = nodeAddresses({ ...table, interfaces: iface ? [iface] : [] }, family)[0];
-      return global ?? nodeAddresses(table, family)[0];
+      return global ?? nodeAddresses(table, family)[0] ?? (family === 6 ? linkLocal : undefined);
     };
     const ipv4 = pick(4);
     const ipv6 = pick(6);
-    return { ...(ipv4 === undefined ? {} : { ipv4 }), ...(ipv6 === undefined ? {} : { ipv6 }) };
+    return {
+      ...(ipv4 === undefined ? {} : { ipv4 }),
+      ...(ipv6 === undefined ? {} : { ipv6 }),
+      ...(linkLocal === undefined || ipv6 === linkLocal ? {} : { ipv6LinkLocal: linkLocal }),
+    };
   }
 
   #ensureListener(): void {
@@ -236,7 +246,7 @@ export class BgpSpeaker {
   }
 
   #accept(socket: BgpSocket): void {
-    const remote = socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+    const remote = socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, '');
     const parsed = remote === undefined ? undefined : parseIp(remote);
     const running = parsed?.ok ? [...this.#sessions.values()].find((r) => r.settings.config.passive && r.settings.peerAddress === formatIp(parsed.value)) : undefined;
     if (!running) {

@@ -47,6 +47,26 @@ describe('sessionSettings', () => {
     assert.equal(s.value.md5Key, undefined);
   });
 
+  it('a link-local peer needs an interface that exists on the node; the interface is part of the identity', () => {
+    const ll = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth0' }), context());
+    assert.ok(ll.ok);
+    assert.equal(ll.value.interface, 'eth0');
+    assert.equal(ll.value.peerAddress, 'fe80::2');
+    const other = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth1' }), context());
+    assert.deepEqual(other, { ok: false, error: 'interface eth1 does not exist on this node' });
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2' }), context()), { ok: false, error: 'peerAddress fe80::2 is link-local: set interface' });
+    assert.deepEqual(sessionSettings(peer({ interface: 'eth0' }), context()), { ok: false, error: 'interface is only for a link-local peerAddress' });
+  });
+
+  it('dynamicASN: the session takes internal or external as its peer AS; external single-hop gets TTL 1', () => {
+    const external = sessionSettings(peer({ peerASN: undefined, dynamicASN: 'external' }), context());
+    assert.ok(external.ok);
+    assert.deepEqual([external.value.config.peerAs, external.value.ttl], ['external', 1]);
+    const internal = sessionSettings(peer({ peerASN: undefined, dynamicASN: 'internal' }), context());
+    assert.ok(internal.ok);
+    assert.deepEqual([internal.value.config.peerAs, internal.value.ttl], ['internal', undefined]);
+  });
+
   it('multihop eBGP gets TTL 255; iBGP keeps the kernel default', () => {
     const multihop = sessionSettings(peer({ ebgpMultiHop: true }), context());
     assert.ok(multihop.ok);

@@ -23,6 +23,8 @@ export interface SessionSettings {
   readonly peerAddress: string;
   readonly port: number;
   readonly sourceAddress?: string;
+  /** The interface of a link-local peer (its scope): the connection goes to peerAddress%interface. */
+  readonly interface?: string;
   readonly ttl?: number;
   readonly md5Key?: Uint8Array;
   /** Equal identities: the running session can stay (the password enters only as a hash). */
@@ -50,7 +52,7 @@ export function nodeAddresses(table: InterfaceTable, family: IpFamily): bigint[]
     if (iface.name === 'lo') continue;
     for (const a of iface.addresses) {
       if (a.family !== family) continue;
-      if (family === 6 && a.address >> 118n === 0x3fan) continue; // fe80::/10
+      if (family === 6 && isLinkLocal(a.address)) continue;
       result.push(a.address);
     }
   }
@@ -62,6 +64,13 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   const peerIp = parseIp(spec.peerAddress);
   if (!peerIp.ok) return err(`peerAddress: ${peerIp.error}`);
   const peerFamily = familyOf(peerIp.value);
+  const linkLocal = isLinkLocal(peerIp.value);
+  if (linkLocal !== (spec.interface !== undefined)) {
+    return err(linkLocal ? `peerAddress ${spec.peerAddress} is link-local: set interface` : 'interface is only for a link-local peerAddress');
+  }
+  if (spec.interface !== undefined && !context.interfaces.interfaces.some((i) => i.name === spec.interface)) {
+    return err(`interface ${spec.interface} does not exist on this node`);
+  }
   const hold = seconds(spec.holdTime, DEFAULT_HOLD_TIME, 'holdTime');
   if (!hold.ok) return hold;
   if (hold.value !== 0 && (hold.value < 3 || hold.value > 65535)) return err('holdTime must be 0 or 3s to 65535s');
@@ -123,6 +132,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     peerAddress: formatIp(peerIp.value),
     port,
     ...(spec.sourceAddress === undefined ? {} : { sourceAddress: spec.sourceAddress }),
+    ...(spec.interface === undefined ? {} : { interface: spec.interface }),
     ...(ttl === undefined ? {} : { ttl }),
     ...(md5Key === undefined ? {} : { md5Key }),
   };
@@ -134,10 +144,16 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     peer: settings.peerAddress,
     port,
     source: spec.sourceAddress,
+    interface: spec.interface,
     ttl,
     passwordHash,
   });
   return ok({ ...settings, identity });
+}
+
+/** fe80::/10 (IPv6 link-local unicast). */
+export function isLinkLocal(address: bigint): boolean {
+  return address >> 118n === 0x3fan;
 }
 
 /** The address when `text` is an IPv4 address. */
