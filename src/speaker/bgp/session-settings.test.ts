@@ -59,10 +59,15 @@ describe('sessionSettings', () => {
   });
 
   it('dynamicASN: the session takes internal or external as its peer AS; external single-hop gets TTL 1', () => {
-    const external = sessionSettings(peer({ peerASN: undefined, dynamicASN: 'external' }), context());
+    const dynamic = (dynamicASN: 'internal' | 'external'): BGPPeer => {
+      const spec: BGPPeer['spec'] = { ...peer({ dynamicASN }).spec };
+      delete spec.peerASN;
+      return { ...peer(), spec };
+    };
+    const external = sessionSettings(dynamic('external'), context());
     assert.ok(external.ok);
     assert.deepEqual([external.value.config.peerAs, external.value.ttl], ['external', 1]);
-    const internal = sessionSettings(peer({ peerASN: undefined, dynamicASN: 'internal' }), context());
+    const internal = sessionSettings(dynamic('internal'), context());
     assert.ok(internal.ok);
     assert.deepEqual([internal.value.config.peerAs, internal.value.ttl], ['internal', undefined]);
   });
