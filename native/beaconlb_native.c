@@ -4,6 +4,8 @@
 //    membership (PACKET_ADD_MEMBERSHIP) and receive driven by libuv (uv_poll_t on the socket: no timers, no loops).
 //  - TCP MD5 signatures (RFC 2385, TCP_MD5SIG) on a TCP socket fd that Node owns, and a TCP socket fd to adopt;
 //    the IP TTL of such a socket (eBGP single hop / multihop).
+//  - A classic BPF filter on any socket fd Node owns (BFD's UDP sockets: the kernel drops control packets whose
+//    TTL / hop limit is not 255, RFC 5881 section 5, since node:dgram cannot report the received TTL).
 //
 // Plain C on node_api.h (NAPI_VERSION 8): the same binary loads on every Node.js version with N-API 8.
 // The only TypeScript user is src/platform/packet-socket.ts.
@@ -729,6 +731,37 @@ static napi_value set_ip_ttl(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// attachSocketFilter(fd, filter): SO_ATTACH_FILTER with a classic BPF program (1 to 4096 struct sock_filter) on a
+// socket fd that Node owns (a UDP socket: the program sees the datagram from the UDP header on, and the IP header
+// through SKF_NET_OFF). Replaces any filter already attached.
+static napi_value attach_socket_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "attachSocketFilter(fd, filter)");
+    return NULL;
+  }
+  if (!get_int32_arg(env, argv[0], "fd", &fd)) return NULL;
+  void* filter_data;
+  size_t filter_length;
+  if (!get_bytes_arg(env, argv[1], "filter", &filter_data, &filter_length)) return NULL;
+  if (filter_length == 0 || filter_length % sizeof(struct sock_filter) != 0 ||
+      filter_length / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "filter must hold 1 to 4096 struct sock_filter (8 bytes each)");
+    return NULL;
+  }
+  struct sock_fprog program;
+  program.len = (unsigned short)(filter_length / sizeof(struct sock_filter));
+  program.filter = (struct sock_filter*)filter_data;
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0) {
+    throw_errno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+    return NULL;
+  }
+  return NULL;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -755,6 +788,7 @@ NAPI_MODULE_INIT() {
       {"createTcpSocket", NULL, create_tcp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setIpTtl", NULL, set_ip_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attachSocketFilter", NULL, attach_socket_filter, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof exports_list / sizeof exports_list[0], exports_list));
 

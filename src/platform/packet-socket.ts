@@ -38,6 +38,7 @@ interface NativeAddon {
   createTcpSocket(family: 4 | 6): number;
   closeFd(fd: number): void;
   setIpTtl(fd: number, ttl: number): void;
+  attachSocketFilter(fd: number, filter: Uint8Array): void;
 }
 
 /** Where `npm run build:native` puts the addon. */
@@ -112,7 +113,7 @@ function fromThrown(e: unknown, context: string): PacketSocketError {
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ['open', 'setTcpMd5', 'createTcpSocket', 'closeFd', 'setIpTtl'].every((name) => typeof candidate[name] === 'function');
+  return ['open', 'setTcpMd5', 'createTcpSocket', 'closeFd', 'setIpTtl', 'attachSocketFilter'].every((name) => typeof candidate[name] === 'function');
 }
 
 /** Loads the addon at `file` (default: the built one), with a message saying how to build it when it is missing. */
@@ -196,6 +197,23 @@ export function bpfNeighborSolicitationOnly(): BpfProgram {
     instruction(BPF.JMP_JEQ_K, 0, 3, 58),
     instruction(BPF.LD_B_ABS, 0, 0, 14 + 40), // ICMPv6 type
     instruction(BPF.JMP_JEQ_K, 0, 1, 135),
+    instruction(BPF.RET_K, 0, 0, ACCEPT),
+    instruction(BPF.RET_K, 0, 0, 0),
+  ];
+}
+
+/** linux/filter.h SKF_NET_OFF: loads at this offset + n read byte n of the network (IP) header. */
+const SKF_NET_OFF = -0x100000;
+
+/**
+ * For a UDP socket of the family: datagrams whose IPv4 TTL (IP header byte 8) or IPv6 hop limit (byte 7) is 255,
+ * i.e. sent by a neighbor on the link (GTSM, RFC 5082; BFD single hop, RFC 5881 section 5). Everything else is
+ * dropped by the kernel before it is queued.
+ */
+export function bpfTtl255Only(family: 4 | 6): BpfProgram {
+  return [
+    instruction(BPF.LD_B_ABS, 0, 0, (SKF_NET_OFF + (family === 4 ? 8 : 7)) >>> 0),
+    instruction(BPF.JMP_JEQ_K, 0, 1, 255),
     instruction(BPF.RET_K, 0, 0, ACCEPT),
     instruction(BPF.RET_K, 0, 0, 0),
   ];
@@ -439,6 +457,18 @@ export function setIpTtl(fd: number, ttl: number): Result<void, PacketSocketErro
     return ok(undefined);
   } catch (e) {
     return err(fromThrown(e, `setting TTL ${ttl} on fd ${fd}`));
+  }
+}
+
+/** Attaches a classic BPF program to a socket fd Node owns (a UDP socket's, see bpfTtl255Only). */
+export function attachSocketFilter(fd: number, program: BpfProgram): Result<void, PacketSocketError> {
+  const native = addon();
+  if (!native.ok) return native;
+  try {
+    native.value.attachSocketFilter(fd, encodeBpfProgram(program));
+    return ok(undefined);
+  } catch (e) {
+    return err(fromThrown(e, `attaching a socket filter to fd ${fd}`));
   }
 }
 
