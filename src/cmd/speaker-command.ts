@@ -19,6 +19,8 @@ import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
 import { BgpListener, connectBgpSocket } from '../platform/bgp-transport.ts';
+import { openBfdReceiver, openBfdSender } from '../platform/bfd-transport.ts';
+import { BfdSessions } from '../speaker/bfd/bfd-sessions.ts';
 
 export const speakerCommand: Command = {
   name: 'speaker',
@@ -48,7 +50,7 @@ export const speakerCommand: Command = {
     const renewIntervalMs = durationFlag(flags, 'renew-interval');
     if (renewIntervalMs >= leaseDurationMs) throw new UsageError('--renew-interval must be shorter than --lease-duration');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
-    const { registry, layer2, responder, bgp: bgpMetrics } = speakerPrometheus();
+    const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics } = speakerPrometheus();
 
     let table: InterfaceTable = await readInterfaceTable();
     const announcer = new PacketAnnouncer({
@@ -100,7 +102,17 @@ export const speakerCommand: Command = {
       fenceMarginMs: durationFlag(flags, 'fence-margin'),
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
     });
+    const bfd = new BfdSessions({
+      clock,
+      log: log.child({ area: 'bfd' }),
+      metrics: bfdMetrics,
+      transport: { openReceiver: openBfdReceiver, openSender: openBfdSender },
+      onTransition: () => {
+        bgpStatus.changed();
+      },
+    });
     const bgp: BgpSpeaker = new BgpSpeaker({
+      bfd,
       node,
       clock,
       log: log.child({ area: 'bgp' }),
@@ -149,6 +161,7 @@ export const speakerCommand: Command = {
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
     await Promise.all([speaker.leave(), bgp.stop().then(() => bgpStatus.clear())]);
+    await bfd.stop();
     await adapter.events.flush();
     announcer.close();
     stopWatching();

@@ -73,7 +73,7 @@ export class BgpStatusReporter {
     const current = new Map(this.#o.sessions().map((s) => [s.peer, s]));
     let deferred = false;
     for (const [peer, session] of current) {
-      const text = `${session.state}/${session.prefixesAdvertised}/${session.peerAs ?? ''}`;
+      const text = `${session.state}/${session.prefixesAdvertised}/${session.peerAs ?? ''}/${session.bfdState ?? ''}`;
       const last = this.#reported.get(peer);
       if (last?.text === text) continue;
       if (last && now - last.at < minInterval) {
@@ -102,6 +102,7 @@ export class BgpStatusReporter {
       lastTransitionTime: new Date(wallNow - (this.#o.clock.now() - session.since)).toISOString().replace(/\.\d+Z$/, 'Z'),
       prefixesAdvertised: session.prefixesAdvertised,
       ...(session.peerAs === undefined ? {} : { peerASN: session.peerAs }),
+      ...(session.bfdState === undefined ? {} : { bfdState: session.bfdState }),
     };
     const body = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'BGPPeer', metadata: { name: peer }, status: { sessions: entry ? [entry] : [] } };
     try {

@@ -1,10 +1,11 @@
 // Prometheus metrics of the speaker (names: beaconlb_<area>_<thing>_<unit>).
 import { MetricsRegistry } from '../platform/metrics-registry.ts';
+import type { BfdMetrics } from './bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp/bgp-metrics.ts';
 import type { Layer2Metrics } from './layer2/layer2-speaker.ts';
 import type { ResponderMetrics } from './layer2/responder-metrics.ts';
 
-export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2Metrics; responder: ResponderMetrics; bgp: BgpMetrics } {
+export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2Metrics; responder: ResponderMetrics; bgp: BgpMetrics; bfd: BfdMetrics } {
   const registry = new MetricsRegistry();
   const owned = registry.gauge('beaconlb_l2_addresses_owned', 'Layer-2 addresses this node answers for.');
   const changes = registry.counter('beaconlb_l2_ownership_changes_total', 'Addresses gained or lost by this node.');
@@ -18,6 +19,9 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const updates = registry.counter('beaconlb_bgp_updates_sent_total', 'UPDATE messages sent to the peer.');
   const notifications = registry.counter('beaconlb_bgp_notifications_total', 'NOTIFICATION messages sent or received.');
   const inboundErrors = registry.counter('beaconlb_bgp_inbound_errors_total', 'Inbound UPDATEs handled per RFC 7606 without a reset (treat-as-withdraw, attribute-discard).');
+  const bfdUp = registry.gauge('beaconlb_bfd_session_up', '1 while the BFD session with the peer address is Up.');
+  const bfdDowns = registry.counter('beaconlb_bfd_session_down_total', 'BFD sessions that left Up, by reason (detection-time-expired, peer-signaled-down, peer-admin-down, stopped).');
+  const bfdDiscarded = registry.counter('beaconlb_bfd_packets_discarded_total', 'Received BFD packets discarded, by reason (decode errors, no such session, RFC 5880 section 6.8.6 rules).');
   owned.set({}, 0);
   fenced.set({}, 1);
   return {
@@ -51,6 +55,17 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
       },
       inboundError: (peer, handling) => {
         inboundErrors.inc({ peer, handling });
+      },
+    },
+    bfd: {
+      sessionUp: (peer, up) => {
+        bfdUp.set({ peer }, up ? 1 : 0);
+      },
+      sessionDown: (peer, reason) => {
+        bfdDowns.inc({ peer, reason });
+      },
+      packetDiscarded: (reason) => {
+        bfdDiscarded.inc({ reason });
       },
     },
     responder: {

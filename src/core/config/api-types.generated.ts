@@ -182,6 +182,17 @@ export interface BGPPeerSpec {
   };
   /** Wait for the router to connect instead of connecting. */
   passive?: boolean;
+  /** Bidirectional Forwarding Detection (RFC 5880/5881, single hop, asynchronous mode) with the router: when the BFD session goes down, the BGP session is torn down at once (Cease / BFD Down) instead of waiting for the hold time, and it starts again only when BFD is up. Present: enabled. The router must run BFD for this address too and be on a subnet of the node (single hop: packets with TTL 255, UDP port 3784). Detection time at the router: detectMultiplier x the slower of transmitInterval and its own receive interval. */
+  bfd?: {
+    /** The desired minimum interval between the BFD packets we send once the session is up (RFC 5880 Desired Min TX Interval); 1s while it is not up, as the RFC asks. A duration such as 90s, 1m30s or 250ms. */
+    transmitInterval?: string;
+    /** The minimum interval between BFD packets we can take from the router (RFC 5880 Required Min RX Interval). A duration such as 90s, 1m30s or 250ms. */
+    receiveInterval?: string;
+    /** Packets missed in a row before the router declares us down (RFC 5880 Detect Mult). */
+    detectMultiplier?: number;
+    /** Send nothing until the router has sent a BFD packet (RFC 5880 passive role). */
+    passive?: boolean;
+  };
   /** The address families to negotiate (multiprotocol, RFC 4760). Absent: the family of peerAddress and, if the node has an address of the other family, that one too. */
   addressFamilies?: ('ipv4-unicast' | 'ipv6-unicast')[];
 }
@@ -204,6 +215,8 @@ export interface BGPPeerStatus {
     prefixesAdvertised?: number;
     /** The ASN the router announced in its OPEN on the established session. */
     peerASN?: number;
+    /** The BFD session state (RFC 5880 section 4.1), when spec.bfd is set. */
+    bfdState?: 'AdminDown' | 'Down' | 'Init' | 'Up';
   })[];
 }
 

@@ -50,6 +50,44 @@ const spec = obj(
       }),
     }),
     passive: bool('Wait for the router to connect instead of connecting.', { default: false }),
+    bfd: obj(
+      'Bidirectional Forwarding Detection (RFC 5880/5881, single hop, asynchronous mode) with the router: when the BFD ' +
+        'session goes down, the BGP session is torn down at once (Cease / BFD Down) instead of waiting for the hold ' +
+        'time, and it starts again only when BFD is up. Present: enabled. The router must run BFD for this address ' +
+        'too and be on a subnet of the node (single hop: packets with TTL 255, UDP port 3784). Detection time at the ' +
+        'router: detectMultiplier x the slower of transmitInterval and its own receive interval.',
+      {
+        transmitInterval: duration(
+          'The desired minimum interval between the BFD packets we send once the session is up (RFC 5880 Desired Min TX ' +
+            'Interval); 1s while it is not up, as the RFC asks.',
+          { default: '300ms' },
+        ),
+        receiveInterval: duration(
+          'The minimum interval between BFD packets we can take from the router (RFC 5880 Required Min RX Interval).',
+          { default: '300ms' },
+        ),
+        detectMultiplier: int('Packets missed in a row before the router declares us down (RFC 5880 Detect Mult).', {
+          minimum: 2,
+          maximum: 255,
+          default: 3,
+        }),
+        passive: bool('Send nothing until the router has sent a BFD packet (RFC 5880 passive role).', { default: false }),
+      },
+      {
+        'x-kubernetes-validations': [
+          {
+            rule: "!has(self.transmitInterval) || (duration(self.transmitInterval) >= duration('10ms') && duration(self.transmitInterval) <= duration('60s'))",
+            message: 'bfd.transmitInterval must be 10ms to 60s',
+            fieldPath: '.transmitInterval',
+          },
+          {
+            rule: "!has(self.receiveInterval) || (duration(self.receiveInterval) >= duration('10ms') && duration(self.receiveInterval) <= duration('60s'))",
+            message: 'bfd.receiveInterval must be 10ms to 60s',
+            fieldPath: '.receiveInterval',
+          },
+        ],
+      },
+    ),
     addressFamilies: arr(
       'The address families to negotiate (multiprotocol, RFC 4760). Absent: the family of peerAddress and, if the ' +
         'node has an address of the other family, that one too.',
@@ -97,6 +135,11 @@ const spec = obj(
         fieldPath: '.interface',
       },
       {
+        rule: '!has(self.bfd) || !has(self.ebgpMultiHop) || !self.ebgpMultiHop',
+        message: 'bfd is single hop (RFC 5881): it cannot be used with ebgpMultiHop',
+        fieldPath: '.bfd',
+      },
+      {
         rule: '!has(self.sourceAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',
         message: 'sourceAddress and peerAddress must be of the same family',
         fieldPath: '.sourceAddress',
@@ -118,6 +161,9 @@ const status = obj('What the speakers report: each writes its own entry of sessi
       lastTransitionTime: str('When the state last changed.', { format: 'date-time' }),
       prefixesAdvertised: int('Prefixes currently advertised to the router.', { minimum: 0 }),
       peerASN: int('The ASN the router announced in its OPEN on the established session.', { format: 'int64', minimum: 1, maximum: 4294967295 }),
+      bfdState: str('The BFD session state (RFC 5880 section 4.1), when spec.bfd is set.', {
+        enum: ['AdminDown', 'Down', 'Init', 'Up'],
+      }),
     }, { required: ['node', 'state'] }),
     { maxItems: 5000, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['node'] },
   ),

@@ -254,6 +254,7 @@ const anyEvent: fc.Arbitrary<SessionEvent> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ type: 'HoldTimerExpires' as const }) },
   { weight: 1, arbitrary: fc.constant({ type: 'KeepaliveTimerExpires' as const }) },
   { weight: 1, arbitrary: fc.constant({ type: 'IdleHoldTimerExpires' as const }) },
+  { weight: 1, arbitrary: fc.constant({ type: 'BfdDown' as const }) },
   { weight: 3, arbitrary: fc.constant({ type: 'TcpConnectionRequestAcked' as const }) },
   { weight: 1, arbitrary: fc.constant({ type: 'TcpConnectionConfirmed' as const }) },
   { weight: 1, arbitrary: fc.constant({ type: 'TcpConnectionFails' as const }) },
@@ -314,6 +315,27 @@ function assertValid(state: SessionState, previous: SessionState, actions: reado
     if (action.type === 'send') assert.ok(encodeBgpMessage(action.message, { fourOctetAs: true }).length >= 19);
   }
 }
+
+describe('BGP FSM: BFD Down (RFC 5882 section 4.3, RFC 9384)', () => {
+  it('Established + BfdDown: Cease / BFD Down (subcode 10) sent, disconnect, down reported, restart after the idle hold time', () => {
+    const result = run([...ESTABLISH, { type: 'BfdDown' }]);
+    assert.equal(result.state.name, 'Idle');
+    const actions = lastActions(result);
+    assert.deepEqual(sent(actions), ['notification 6/10']);
+    assert.ok(actions.some((a) => a.type === 'disconnect'));
+    assert.deepEqual(actions.flatMap((a) => (a.type === 'down' ? [a.reason] : [])), ['bfd-down']);
+    assert.ok(actions.some((a) => a.type === 'startTimer' && a.timer === 'idleHold'));
+    assert.equal(result.state.lastTransition?.reason, 'bfd-down');
+  });
+
+  it('BfdDown before an OPEN was sent closes the attempt without a NOTIFICATION; in Idle it changes nothing', () => {
+    const connecting = run([{ type: 'ManualStart' }, { type: 'BfdDown' }]);
+    assert.equal(connecting.state.name, 'Idle');
+    assert.deepEqual(sent(lastActions(connecting)), []);
+    const idle = run([{ type: 'BfdDown' }]);
+    assert.deepEqual(lastActions(idle), []);
+  });
+});
 
 describe('BGP FSM properties', () => {
   it('random event sequences never throw and always yield a valid state and well-formed actions', () => {

@@ -66,7 +66,9 @@ export type SessionEvent =
     }
   | { readonly type: 'UpdateMsgErr'; readonly notification: NotificationMessage }
   | { readonly type: 'RouteRefreshMsg'; readonly routeRefresh: RouteRefreshMessage }
-  | { readonly type: 'RouteRefreshMsgErr'; readonly notification: NotificationMessage };
+  | { readonly type: 'RouteRefreshMsgErr'; readonly notification: NotificationMessage }
+  /** Not in RFC 4271: the BFD session with the peer went down (RFC 5882 section 4.3): tear down at once. */
+  | { readonly type: 'BfdDown' };
 
 export type TransitionReason =
   | 'manual-start'
@@ -85,7 +87,9 @@ export type TransitionReason =
   | 'open-message-error'
   | 'update-message-error'
   | 'route-refresh-message-error'
-  | 'unexpected-message';
+  | 'unexpected-message'
+  /** The BFD session with the peer went down; Cease / BFD Down (RFC 9384) sent when an OPEN was. */
+  | 'bfd-down';
 
 export interface SessionTransition {
   readonly from: SessionStateName;
@@ -333,9 +337,11 @@ function unexpected(state: SessionState, now: number, event: SessionEvent): Step
   });
 }
 
-/** Error events that carry the NOTIFICATION to send. */
+/** Error events that carry the NOTIFICATION to send, and BFD Down. */
 function errorEvent(state: SessionState, now: number, event: SessionEvent): StepResult | undefined {
   switch (event.type) {
+    case 'BfdDown':
+      return bfdDown(state, now);
     case 'BGPHeaderErr':
       return messageError(state, now, 'header-error', event.notification);
     case 'BGPOpenMsgErr':
@@ -347,6 +353,12 @@ function errorEvent(state: SessionState, now: number, event: SessionEvent): Step
     default:
       return undefined;
   }
+}
+
+/** RFC 5882 section 4.3 and RFC 9384: BFD says the path is gone; Cease / BFD Down once an OPEN was sent. */
+function bfdDown(state: SessionState, now: number): StepResult {
+  const sent = ['OpenSent', 'OpenConfirm', 'Established'].includes(state.name) ? notification(ERROR_CODE.cease, CEASE.bfdDown) : undefined;
+  return toIdle(state, now, { reason: 'bfd-down', failure: true, ...(sent === undefined ? {} : { sent }) });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -384,6 +396,8 @@ function idle(state: SessionState, event: SessionEvent, now: number): StepResult
 
 function connect(state: SessionState, event: SessionEvent, now: number): StepResult {
   switch (event.type) {
+    case 'BfdDown':
+      return bfdDown(state, now);
     case 'ManualStop':
       return manualStop(state, now, event);
     case 'ConnectRetryTimerExpires':
@@ -409,6 +423,8 @@ function connect(state: SessionState, event: SessionEvent, now: number): StepRes
 
 function active(state: SessionState, event: SessionEvent, now: number): StepResult {
   switch (event.type) {
+    case 'BfdDown':
+      return bfdDown(state, now);
     case 'ManualStop':
       return manualStop(state, now, event);
     case 'ConnectRetryTimerExpires':

@@ -80,6 +80,8 @@ export class BgpSession {
   #nextHops: NextHops = {};
   readonly #missingNextHop = new Set<AddressFamily>();
   #prefixesReceived = 0;
+  /** BFD went down: the session stays in Idle until BFD is up again (ADR 0018). */
+  #heldByBfd = false;
 
   constructor(o: BgpSessionOptions) {
     this.#o = o;
@@ -123,6 +125,24 @@ export class BgpSession {
     }
     this.#attach(socket);
     this.#feed({ type: 'TcpConnectionConfirmed' });
+  }
+
+  /**
+   * The BFD session with the peer went down (a failure, not AdminDown): tear the session down at once (Cease / BFD
+   * Down) and hold it in Idle until bfdUp().
+   */
+  bfdDown(): void {
+    this.#heldByBfd = true;
+    this.#timers.get('idleHold')?.cancel();
+    this.#timers.delete('idleHold');
+    this.#feed({ type: 'BfdDown' });
+  }
+
+  /** BFD is up (again): a session held by bfdDown() starts. */
+  bfdUp(): void {
+    if (!this.#heldByBfd) return;
+    this.#heldByBfd = false;
+    this.#feed({ type: 'AutomaticStart' });
   }
 
   /** Replaces what is advertised; when Established, sends the difference at once. */
@@ -191,6 +211,7 @@ export class BgpSession {
           action.timer,
           this.#o.clock.after(action.ms, () => {
             this.#timers.delete(action.timer);
+            if (action.timer === 'idleHold' && this.#heldByBfd) return; // bfdUp() restarts it
             this.#feed(event);
           }),
         );

@@ -10,6 +10,9 @@ import type { BgpListener, BgpSocket, ConnectOptions, TransportError } from '../
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import { describeNotification } from '../../protocol/bgp/notification-message.ts';
 import type { SessionStateName, SessionTransition } from '../../protocol/bgp/session-fsm.ts';
+import type { BfdState } from '../../protocol/bfd/control-packet.ts';
+import type { BfdChange } from '../bfd/bfd-session.ts';
+import type { BfdHandle, BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
 import { planBgp, type BgpInputs } from './bgp-plan.ts';
 import { BgpSession, type NextHops } from './bgp-session.ts';
@@ -34,6 +37,12 @@ export interface BgpSpeakerOptions {
   /** A session changed state or its advertised prefixes may have changed. */
   readonly onSessionsChanged?: () => void;
   readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement', name: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** BFD sessions for peers with spec.bfd (src/speaker/bfd); absent: spec.bfd is reported as unsupported. */
+  readonly bfd?: BfdTracker;
+}
+
+export interface BfdTracker {
+  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void): BfdHandle;
 }
 
 export interface SessionStatus {
@@ -46,11 +55,14 @@ export interface SessionStatus {
   readonly prefixesReceived: number;
   /** The AS the router announced, while Established. */
   readonly peerAs?: number;
+  /** The BFD session with the peer, when the BGPPeer asks for BFD. */
+  readonly bfdState?: BfdState;
 }
 
 interface Running {
   readonly session: BgpSession;
-  readonly settings: SessionSettings;
+  settings: SessionSettings;
+  bfd?: { readonly key: string; readonly handle: BfdHandle } | undefined;
 }
 
 const PASSIVE_PORT = 179;
@@ -89,7 +101,7 @@ export class BgpSpeaker {
   }
 
   sessions(): SessionStatus[] {
-    return [...this.#sessions].map(([peer, { session, settings }]) => ({
+    return [...this.#sessions].map(([peer, running]) => ({ ...running, peer })).map(({ bfd, peer, session, settings }) => ({
       peer,
       peerAddress: settings.peerAddress,
       state: session.state,
@@ -97,6 +109,7 @@ export class BgpSpeaker {
       prefixesAdvertised: session.prefixesAdvertised,
       prefixesReceived: session.prefixesReceived,
       ...(session.negotiated ? { peerAs: session.negotiated.peerAs } : {}),
+      ...(bfd === undefined ? {} : { bfdState: bfd.handle.state() }),
     }));
   }
 
@@ -105,6 +118,7 @@ export class BgpSpeaker {
     this.#stopped = true;
     this.#pass?.cancel();
     this.#pass = undefined;
+    for (const running of this.#sessions.values()) running.bfd?.handle.release();
     await Promise.all([...this.#sessions.values()].map(({ session }) => session.stop('beaconlb speaker stopping')));
     this.#sessions.clear();
     await this.#listener?.close();
@@ -133,6 +147,7 @@ export class BgpSpeaker {
       let running = this.#sessions.get(name);
       if (running && running.settings.identity !== settings.value.identity) {
         this.#o.log.info({ peer: name }, 'BGPPeer changed: restarting its session');
+        running.bfd?.handle.release();
         void running.session.stop('configuration changed');
         running = undefined;
       }
@@ -144,18 +159,51 @@ export class BgpSpeaker {
         running.session.start();
         if (settings.value.config.passive) this.#listener?.setKey(settings.value.peerAddress, settings.value.md5Key);
       } else {
+        running.settings = settings.value;
         running.session.setRoutes(routes);
       }
+      this.#trackBfd(name, running);
     }
     for (const [name, running] of this.#sessions) {
       if (wanted.has(name)) continue;
       this.#o.log.info({ peer: name }, 'BGPPeer no longer applies to this node: closing its session');
       this.#sessions.delete(name);
       if (running.settings.config.passive) this.#listener?.setKey(running.settings.peerAddress, undefined);
+      running.bfd?.handle.release();
       void running.session.stop('peer removed');
     }
     if (passive) this.#ensureListener();
     this.#o.onSessionsChanged?.();
+  }
+
+  /** Keeps the session's BFD tracking in step with spec.bfd: BFD down tears the BGP session down (ADR 0018). */
+  #trackBfd(peer: string, running: Running): void {
+    const wanted = running.settings.bfd;
+    if (running.bfd?.key === wanted?.key) return;
+    running.bfd?.handle.release();
+    running.bfd = undefined;
+    running.session.bfdUp(); // a session held for the old BFD session is free again
+    if (wanted === undefined) return;
+    const tracker = this.#o.bfd;
+    if (tracker === undefined) {
+      this.#reportOnce('BGPPeer', peer, 'InvalidConfiguration', `node ${this.#o.node}: spec.bfd is set but this speaker runs without BFD`);
+      return;
+    }
+    const address = running.settings.peerAddress;
+    running.bfd = {
+      key: wanted.key,
+      handle: tracker.track(wanted.path, wanted.settings, (change) => {
+        if (change.up) {
+          this.#o.recordEvent('BGPPeer', peer, 'Normal', 'BFDUp', `node ${this.#o.node}: BFD session with ${address} on ${wanted.path.interfaceName} Up`);
+          running.session.bfdUp();
+        } else {
+          const action = change.failure ? ': BGP session torn down until BFD is up again' : ' (administratively: BGP session kept)';
+          this.#o.recordEvent('BGPPeer', peer, change.failure ? 'Warning' : 'Normal', 'BFDDown', `node ${this.#o.node}: BFD session with ${address} down (${change.reason})${action}`);
+          if (change.failure) running.session.bfdDown();
+        }
+        this.#o.onSessionsChanged?.();
+      }),
+    };
   }
 
   #newSession(peer: string, settings: SessionSettings): BgpSession {

@@ -9,12 +9,16 @@ import { familyOf, formatIp, parseIp, type IpFamily } from '../../core/ip/ip-add
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
 import { isExternalSession, type SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
+import type { BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
 
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_HOLD_TIME = '90s';
 /** As the CRD's default (the API server fills it in; this covers objects read without defaulting). */
 export const DEFAULT_CONNECT_TIME = '10s';
 export const DEFAULT_RESTART_TIME = '120s';
+/** As the CRD's defaults (MetalLB's BFDProfile defaults too). */
+export const DEFAULT_BFD_INTERVAL = '300ms';
+export const DEFAULT_BFD_MULTIPLIER = 3;
 /** First wait after a session error; doubles per consecutive failure up to 120 s (RFC 4271 DampPeerOscillations). */
 export const IDLE_HOLD_SECONDS = 1;
 
@@ -27,8 +31,10 @@ export interface SessionSettings {
   readonly interface?: string;
   readonly ttl?: number;
   readonly md5Key?: Uint8Array;
-  /** Equal identities: the running session can stay (the password enters only as a hash). */
+  /** Equal identities: the running session can stay (the password enters only as a hash; BFD does not enter). */
   readonly identity: string;
+  /** spec.bfd: the BFD session to track, on the interface whose subnet holds the peer. */
+  readonly bfd?: { readonly path: BfdPath; readonly settings: BfdSettings; readonly key: string };
 }
 
 export interface SettingsContext {
@@ -108,6 +114,24 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     passwordHash = createHash('sha256').update(md5Key).digest('hex');
   }
 
+  let bfd: SessionSettings['bfd'];
+  if (spec.bfd !== undefined) {
+    const tx = parseDuration(spec.bfd.transmitInterval ?? DEFAULT_BFD_INTERVAL);
+    if (!tx.ok) return err(`bfd.transmitInterval: ${tx.error}`);
+    const rx = parseDuration(spec.bfd.receiveInterval ?? DEFAULT_BFD_INTERVAL);
+    if (!rx.ok) return err(`bfd.receiveInterval: ${rx.error}`);
+    const path = bfdPath(context.interfaces, peerIp.value, spec.sourceAddress);
+    if (!path.ok) return path;
+    const settings: BfdSettings = {
+      desiredMinTxMs: Math.round(tx.value),
+      requiredMinRxMs: Math.round(rx.value),
+      detectMultiplier: spec.bfd.detectMultiplier ?? DEFAULT_BFD_MULTIPLIER,
+      passive: spec.bfd.passive ?? false,
+    };
+    bfd = { path: path.value, settings, key: JSON.stringify({ ...path.value, ...settings }) };
+  }
+
+
   const peerAs = spec.peerASN ?? spec.dynamicASN;
   if (peerAs === undefined) return err('neither peerASN nor dynamicASN is set');
   const ttl = isExternalSession({ localAs: spec.myASN, peerAs }) ? (spec.ebgpMultiHop ? 255 : 1) : undefined;
@@ -148,7 +172,28 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     ttl,
     passwordHash,
   });
-  return ok({ ...settings, identity });
+  return ok({ ...settings, identity, ...(bfd === undefined ? {} : { bfd }) });
+}
+
+/**
+ * Single-hop BFD (RFC 5881): the interface with a subnet that holds the peer, and our address there (or the
+ * sourceAddress when it is on that interface). A peer on no connected subnet is an error: BFD would need multihop.
+ */
+export function bfdPath(table: InterfaceTable, peer: bigint, sourceAddress: string | undefined): Result<BfdPath> {
+  const family = familyOf(peer);
+  const source = sourceAddress === undefined ? undefined : parseIp(sourceAddress);
+  for (const iface of table.interfaces) {
+    if (iface.name === 'lo') continue;
+    for (const a of iface.addresses) {
+      if (a.family !== family) continue;
+      const bits = family === 4 ? 32 : 128;
+      const shift = BigInt(bits - a.prefixLength);
+      if (a.prefixLength === bits || a.address >> shift !== peer >> shift || a.address === peer) continue;
+      const local = source?.ok && iface.addresses.some((b) => b.address === source.value) ? source.value : a.address;
+      return ok({ peerAddress: formatIp(peer), family, interfaceName: iface.name, localAddress: formatIp(local) });
+    }
+  }
+  return err(`bfd: ${formatIp(peer)} is on no subnet of this node's interfaces; single-hop BFD (RFC 5881) needs a directly connected router`);
 }
 
 /** fe80::/10 (IPv6 link-local unicast). */

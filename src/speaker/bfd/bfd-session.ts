@@ -1,0 +1,158 @@
+// One BFD session with one peer on one interface: runs the pure FSM of protocol/bfd (stepBfd) and executes its
+// actions: packets through the session's own UDP socket (source port fixed for its life, TTL 255), the transmit
+// timer with RFC 5880 jitter and the detection timer on the injected clock, and up/down to its clients.
+import type { Clock, Timer } from '../../core/clock.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { BfdSender } from '../../platform/bfd-transport.ts';
+import { describeDiagnostic, encodeBfdControlPacket, type BfdControlPacket, type BfdState } from '../../protocol/bfd/control-packet.ts';
+import {
+  initialBfdState,
+  stepBfd,
+  transmitDelayMs,
+  type BfdAction,
+  type BfdEvent,
+  type BfdSessionConfig,
+  type BfdSessionState,
+  type BfdTimer,
+  type BfdTransition,
+  type BfdTransitionReason,
+} from '../../protocol/bfd/session-fsm.ts';
+
+export type BfdChange = { readonly up: true } | { readonly up: false; readonly reason: BfdTransitionReason; readonly failure: boolean };
+
+export interface BfdSessionOptions {
+  readonly peerAddress: string;
+  readonly config: BfdSessionConfig;
+  readonly sender: BfdSender;
+  readonly clock: Clock;
+  /** [0, 1), for jitter. */
+  readonly random: () => number;
+  readonly log: Logger;
+  readonly onTransition: (transition: BfdTransition) => void;
+  readonly onChange: (change: BfdChange) => void;
+  readonly onDiscard?: (reason: string) => void;
+}
+
+const TIMER_EVENTS: Readonly<Record<BfdTimer, BfdEvent>> = {
+  transmit: { type: 'TransmitTimerExpired' },
+  detection: { type: 'DetectionTimerExpired' },
+};
+
+export class BfdSession {
+  readonly #o: BfdSessionOptions;
+  #state: BfdSessionState;
+  readonly #timers = new Map<BfdTimer, Timer>();
+  readonly #queue: BfdEvent[] = [];
+  #running = false;
+  #packetsSent = 0;
+  #packetsReceived = 0;
+
+  constructor(o: BfdSessionOptions) {
+    this.#o = o;
+    this.#state = initialBfdState(o.config, o.clock.now());
+  }
+
+  get state(): BfdState {
+    return this.#state.name;
+  }
+
+  get since(): number {
+    return this.#state.since;
+  }
+
+  get localDiscriminator(): number {
+    return this.#o.config.localDiscriminator;
+  }
+
+  get peerAddress(): string {
+    return this.#o.peerAddress;
+  }
+
+  get fsm(): BfdSessionState {
+    return this.#state;
+  }
+
+  get packetsSent(): number {
+    return this.#packetsSent;
+  }
+
+  get packetsReceived(): number {
+    return this.#packetsReceived;
+  }
+
+  start(): void {
+    this.#feed({ type: 'Start' });
+  }
+
+  receive(packet: BfdControlPacket): void {
+    this.#packetsReceived++;
+    this.#feed({ type: 'PacketReceived', packet });
+  }
+
+  /** AdminDown to the peer (not a failure for it), timers stopped, socket closed. */
+  stop(): void {
+    this.#feed({ type: 'Stop' });
+    for (const timer of this.#timers.values()) timer.cancel();
+    this.#timers.clear();
+    this.#o.sender.close();
+  }
+
+  #feed(event: BfdEvent): void {
+    this.#queue.push(event);
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        const result = stepBfd(this.#state, next, this.#o.clock.now());
+        this.#state = result.state;
+        for (const action of result.actions) this.#execute(action);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #execute(action: BfdAction): void {
+    switch (action.type) {
+      case 'transition': {
+        const t = action.transition;
+        const fields = { from: t.from, to: t.to, reason: t.reason, diagnostic: describeDiagnostic(t.diagnostic) };
+        if (t.from === 'Up' || t.to === 'Up') this.#o.log.info(fields, 'BFD session state');
+        else this.#o.log.debug(fields, 'BFD session state');
+        this.#o.onTransition(t);
+        return;
+      }
+      case 'send':
+        this.#packetsSent++;
+        this.#o.sender.send(encodeBfdControlPacket(action.packet), this.#o.peerAddress);
+        return;
+      case 'startTimer': {
+        this.#timers.get(action.timer)?.cancel();
+        const ms = action.timer === 'transmit' ? transmitDelayMs(action.ms, this.#o.config.detectMultiplier, this.#o.random()) : action.ms;
+        const event = TIMER_EVENTS[action.timer];
+        this.#timers.set(
+          action.timer,
+          this.#o.clock.after(ms, () => {
+            this.#timers.delete(action.timer);
+            this.#feed(event);
+          }),
+        );
+        return;
+      }
+      case 'stopTimer':
+        this.#timers.get(action.timer)?.cancel();
+        this.#timers.delete(action.timer);
+        return;
+      case 'up':
+        this.#o.onChange({ up: true });
+        return;
+      case 'down':
+        this.#o.onChange({ up: false, reason: action.reason, failure: action.failure });
+        return;
+      case 'discard':
+        this.#o.log.debug({ reason: action.reason }, 'BFD packet discarded');
+        this.#o.onDiscard?.(action.reason);
+        return;
+    }
+  }
+}
