@@ -30,6 +30,15 @@ export interface RouterNeighbor {
   password?: string;
   /** The router's interface towards a link-local (fe80::) neighbor address (BIRD and FRR). */
   interface?: string;
+  /** Run BFD (RFC 5880/5881, single hop) with this neighbor and tear the BGP session down when it goes down
+   *  (needs RouterOptions.bfd; BIRD: `bfd on`, FRR: `neighbor X bfd profile`; gobgpd has no BFD). */
+  bfd?: boolean;
+}
+
+/** The router's BFD timers for neighbors with `bfd: true` (the same both ways). */
+export interface RouterBfd {
+  intervalMs: number;
+  multiplier: number;
 }
 
 export interface RouterOptions {
@@ -45,6 +54,7 @@ export interface RouterOptions {
   /** Graceful restart helper (receiving speaker): paths of a peer whose session drops without a NOTIFICATION
    *  are kept (stale) for the restart time the peer advertised. Off: graceful restart disabled altogether. */
   gracefulRestart?: boolean;
+  bfd?: RouterBfd;
 }
 
 export interface RouterRoute {
@@ -89,6 +99,8 @@ export interface BgpRouter {
   stop(): Promise<void>;
   /** The last lines of each daemon's log, for failure messages. */
   logs(lines?: number): string;
+  /** BFD session state per neighbor address ('Up', 'Down', 'Init', 'AdminDown'); {} without BFD or on gobgpd. */
+  bfdSessions(): Promise<Record<string, string>>;
 }
 
 const STOP_GRACE_MS = 3000;
@@ -174,6 +186,12 @@ function prepare(o: RouterOptions): Prepared {
   if (isIP(o.routerId) !== 4) throw new Error(`routerId must be an IPv4 address: ${o.routerId}`);
   if (!Number.isInteger(o.asn) || o.asn < 1 || o.asn > 0xffffffff) throw new Error(`bad ASN ${o.asn}`);
   if (o.neighbors.length === 0) throw new Error('no neighbors');
+  if (o.neighbors.some((n) => n.bfd) && (o.bfd === undefined || o.kind === 'gobgpd')) {
+    throw new Error(o.kind === 'gobgpd' ? 'gobgpd has no BFD' : 'neighbors with bfd need RouterOptions.bfd (intervals)');
+  }
+  if (o.bfd && (!Number.isInteger(o.bfd.intervalMs) || o.bfd.intervalMs < 10 || !Number.isInteger(o.bfd.multiplier) || o.bfd.multiplier < 1)) {
+    throw new Error(`bad BFD timers ${JSON.stringify(o.bfd)}`);
+  }
   const seen = new Set<string>();
   const neighbors = o.neighbors.map((n) => {
     const address = canonicalAddress(n.address);
@@ -461,8 +479,14 @@ function birdConfig(o: RouterOptions, p: Prepared): string {
     '  ipv6 { import all; export none; };',
     '}',
   ];
+  if (o.bfd) {
+    const ms = o.bfd.intervalMs;
+    // BGP's `bfd on` asks this protocol for a session per neighbor; idle tx interval: the rate before Up.
+    lines.push(`protocol bfd { interface "*" { min rx interval ${ms} ms; min tx interval ${ms} ms; idle tx interval 1000 ms; multiplier ${o.bfd.multiplier}; }; }`);
+  }
   p.neighbors.forEach((n, i) => {
     const opts = [`neighbor ${n.address} as ${n.asn};`];
+    if (n.bfd) opts.push('bfd on;');
     // BIRD treats iBGP as multihop (recursive next hops, which need an IGP table); the lab's iBGP peers are on
     // the segment, so say so: next hops then resolve directly like eBGP ones.
     if (n.ibgp) opts.push('direct;');
@@ -585,6 +609,15 @@ function birdRouter(o: RouterOptions, p: Prepared, dir: string): { daemons: Daem
   return {
     daemons: d,
     api: {
+      async bfdSessions() {
+        // "198.51.100.11   eth0   Up   12:00:00.000   0.100   0.300" under a "bfd1:" header
+        const sessions: Record<string, string> = {};
+        for (const line of (await cli(birdc('show', 'bfd', 'sessions'))).split('\n')) {
+          const m = /^(\S+)\s+\S+\s+(Up|Down|Init|AdminDown)\s/.exec(line);
+          if (m?.[1] && m[2] && isIP(m[1])) sessions[canonicalAddress(m[1])] = m[2];
+        }
+        return sessions;
+      },
       async established() {
         const states = await protocolStates();
         return [...states].filter(([, state]) => state === 'Established').map(([name]) => byProtocol.get(name)?.address ?? name);
@@ -615,6 +648,12 @@ function birdRouter(o: RouterOptions, p: Prepared, dir: string): { daemons: Daem
 // ---------------------------------------------------------------------------------------------------------
 // FRR 8.4 (zebra + bgpd, explicit paths only: several instances never clash)
 
+/** bfdd's own file (bgpd would reject the bfd node): the profile the neighbors with bfd use. */
+function frrBfdConfig(bfd: RouterBfd): string {
+  const ms = bfd.intervalMs;
+  return ['bfd', ' profile lab', `  receive-interval ${ms}`, `  transmit-interval ${ms}`, `  detect-multiplier ${bfd.multiplier}`, ' exit', 'exit', ''].join('\n');
+}
+
 function frrConfig(o: RouterOptions, p: Prepared): string {
   const lines = [
     'frr defaults traditional',
@@ -634,6 +673,7 @@ function frrConfig(o: RouterOptions, p: Prepared): string {
     if (n.interface !== undefined) lines.push(` neighbor ${n.address} interface ${n.interface}`);
     if (n.password !== undefined) lines.push(` neighbor ${n.address} password ${n.password}`);
     lines.push(` neighbor ${n.address} timers connect 1`);
+    if (n.bfd) lines.push(` neighbor ${n.address} bfd profile lab`);
   }
   for (const afi of ['ipv4', 'ipv6']) {
     lines.push(` address-family ${afi} unicast`, '  maximum-paths 8', '  maximum-paths ibgp 8');
@@ -718,6 +758,11 @@ function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons: Daemo
   const config = join(dir, 'frr.conf');
   writeFileSync(config, frrConfig(o, p), { mode: 0o640 });
   chownSync(config, uid, gid); // bgpd reads it after dropping to frr; unreadable = silently empty config
+  const bfdConfig = join(dir, 'bfdd.conf');
+  if (o.bfd) {
+    writeFileSync(bfdConfig, frrBfdConfig(o.bfd), { mode: 0o640 });
+    chownSync(bfdConfig, uid, gid);
+  }
   const zserv = join(dir, 'zserv.api');
   for (const socket of [zserv, join(dir, 'bgpd.vty'), join(dir, 'zebra.vty')]) checkSocketPath(socket);
   const common = ['-P', '0', '-z', zserv, '--vty_socket', dir, '--log', 'stdout'];
@@ -730,6 +775,17 @@ function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons: Daemo
       stale: [zserv, join(dir, 'zebra.vty'), join(dir, 'zebra.pid')],
       ready: () => Promise.resolve(existsSync(zserv) && existsSync(join(dir, 'zebra.vty'))),
     },
+    ...(o.bfd
+      ? [
+          {
+            name: 'bfdd',
+            command: '/usr/lib/frr/bfdd',
+            args: [...common, '-i', join(dir, 'bfdd.pid'), '-f', bfdConfig],
+            stale: [join(dir, 'bfdd.vty'), join(dir, 'bfdd.pid')],
+            ready: () => Promise.resolve(existsSync(join(dir, 'bfdd.vty'))),
+          },
+        ]
+      : []),
     {
       name: 'bgpd',
       command: '/usr/lib/frr/bgpd',
@@ -767,6 +823,13 @@ function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons: Daemo
       async routes(family) {
         return parseFrrRoutes(await cli(vtysh(`show bgp ${family === 4 ? 'ipv4' : 'ipv6'} unicast json detail`), 10_000));
       },
+      async bfdSessions() {
+        const peers = JSON.parse((await cli(vtysh('show bfd peers json'))) || '[]') as Array<{ peer?: string; status?: string }>;
+        const names: Record<string, string> = { up: 'Up', down: 'Down', init: 'Init', shutdown: 'AdminDown' };
+        const sessions: Record<string, string> = {};
+        for (const peer of peers) if (peer.peer && isIP(peer.peer)) sessions[canonicalAddress(peer.peer)] = names[peer.status ?? ''] ?? peer.status ?? '';
+        return sessions;
+      },
     },
   };
 }
@@ -776,6 +839,7 @@ function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons: Daemo
 interface RouterApi {
   established(): Promise<string[]>;
   routes(family: 4 | 6): Promise<RouterRoute[]>;
+  bfdSessions?(): Promise<Record<string, string>>;
 }
 
 const KERNEL_PROTO: Record<RouterKind, string | undefined> = { gobgpd: undefined, bird: 'bird', frr: 'bgp' };
@@ -817,5 +881,6 @@ export async function startBgpRouter(o: RouterOptions): Promise<BgpRouter> {
       await stopAndClean();
     },
     logs: (lines = 30) => d.logs(lines),
+    bfdSessions: async () => (o.bfd && api.bfdSessions ? api.bfdSessions() : {}),
   };
 }

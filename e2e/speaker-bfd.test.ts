@@ -1,0 +1,206 @@
+// BFD end to end: the real API server, the controller, one node namespace running a speaker whose BGPPeer asks for
+// BFD at 100 ms x 3, and a real router with BFD in the router namespace: BIRD 2 (protocol bfd, `bfd on`) and FRR
+// (bfdd, `neighbor X bfd profile`) in turn. Measured, per router:
+// - link cut (the node's port on the segment bridge set down): the router's BFD notices, its BGP drops the
+//   session and the Service route leaves the router's kernel table; the time from the cut to that deletion, read
+//   from `ip -ts monitor route` in the router namespace;
+// - BFD from the router dropped by nft inside the node: our BFD notices and tears the BGP session down (Cease / BFD
+//   Down), the session stays down while BFD is down, and the router withdraws the route;
+// - a BFD packet with TTL 254 that would end the session is dropped by the kernel (RFC 5881 GTSM), the same packet
+//   with TTL 255 ends it.
+// Timings are printed (t.diagnostic) and bounded loosely: the hold time (9 s) is the line between BFD working or not.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startBgpRouter, type BgpRouter, type RouterKind } from '../src/lab/bgp-router.ts';
+import { metricValue } from '../src/lab/component-process.ts';
+import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
+import { execIn, mustExecIn } from '../src/lab/netns.ts';
+import type { Host, TestBed } from '../src/lab/test-bed.ts';
+import { readFileSync } from 'node:fs';
+import { startNodeBed } from './support/node-bed.ts';
+import { useCluster } from './support/cluster.ts';
+import { startController, type ControllerProcess } from './support/controller-process.ts';
+import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
+
+const POOL = '198.51.100.144/28';
+const ROUTER_AS = 65000;
+const NODE_AS = 65001;
+const KINDS: readonly RouterKind[] = ['bird', 'frr'];
+const HOLD_MS = 9000;
+
+const group = 'beaconlb.io';
+const version = 'v1alpha1';
+
+/** A BFD control packet (RFC 5880 section 4.1): Down, diag 0, Detect Mult 3, Your Discriminator 0, 1 s intervals. */
+const BFD_DOWN_HEX = ['20400318', '01020304', '00000000', '000f4240', '000f4240', '00000000'].join('');
+
+describe('speaker: BFD against BIRD and FRR', () => {
+  const cluster = useCluster();
+  let kube: Kube;
+  let bed: TestBed;
+  let node: Host;
+  let controller: ControllerProcess;
+  let speaker: SpeakerProcess;
+  let router: BgpRouter | undefined;
+  let address = '';
+  const measurements: Record<string, number> = {};
+
+  before(async () => {
+    kube = kubeClients(cluster.cp);
+    ({ bed } = await startNodeBed(cluster, kube, 1));
+    node = bed.nodes[0]!;
+    cluster.defer(async () => {
+      await router?.stop();
+    });
+    await applyPool(kube, 'bfd', { addresses: [POOL] });
+    await createObject(kube, 'BGPPeer', 'router', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv4,
+      holdTime: '9s',
+      connectTime: '1s',
+      bfd: { transmitInterval: '100ms', receiveInterval: '100ms', detectMultiplier: 3 },
+    });
+    await createObject(kube, 'BGPAdvertisement', 'bfd', { ipPools: ['bfd'] });
+    controller = await startController(cluster, ['--no-leader-elect']);
+    cluster.defer(() => controller.stop(1000));
+    speaker = await startSpeaker(cluster, node, ['--log-level=debug']);
+    cluster.defer(() => speaker.stop(3000));
+    await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
+    await createService(kube, { name: 'web', namespace: 'web' });
+    [address = ''] = await waitForIngress(kube, 'web', 'web', 1);
+  });
+
+  after(() => {
+    console.log(`BFD measurements (ms): ${JSON.stringify(measurements)}`);
+  });
+
+  const hops = async (): Promise<string[]> => router!.kernelNextHops(`${address}/32`);
+  const routeUp = async (): Promise<void> => {
+    await waitFor('the Service route at the router', async () => ((await hops()).includes(node.ipv4) ? true : undefined), 40_000);
+  };
+  const bfdUp = async (): Promise<void> => {
+    await waitFor('BFD Up at the router and on the BGPPeer status', async () => {
+      const sessions = await router!.bfdSessions();
+      const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name: 'router' })) as {
+        status?: { sessions?: Array<{ node: string; bfdState?: string }> };
+      };
+      const ours = peer.status?.sessions?.find((s) => s.node === node.role);
+      return sessions[node.ipv4] === 'Up' && ours?.bfdState === 'Up' ? true : undefined;
+    }, 40_000);
+  };
+
+  const ceaseBfdDownCount = (): number => readFileSync(speaker.logFile, 'utf8').split('Cease / BFD Down (6/10)').length - 1;
+
+  /** Runs `cut`, then waits for the kernel route's deletion at the router; the milliseconds in between. */
+  const timeToWithdrawal = async (name: string, cut: () => Promise<void>): Promise<number> => {
+    const log = join(cluster.dir, `monitor-${name}.log`);
+    const monitor: ManagedProcess = startProcess({ name: `monitor-${name}`, command: 'ip', args: ['-ts', 'monitor', 'route'], netns: bed.router.ns, logFile: log });
+    cluster.run.recordProcess(monitor.pid);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the monitor is listening
+      const cutAt = Date.now();
+      await cut();
+      const deletedAt = await waitFor(`route ${address} deleted at the router`, () => {
+        // "[2026-12-07T19:00:00.123456] Deleted 198.51.100.144 via 198.51.100.11 dev eth0 proto bird metric 32"
+        for (const line of readFileSync(log, 'utf8').split('\n')) {
+          const m = /^\[(\S+)\] Deleted (?:nhid \d+ )?(\S+) /.exec(line);
+          if (m?.[1] && m[2] === address) return Promise.resolve(Date.parse(`${m[1].slice(0, 23)}Z`) + new Date().getTimezoneOffset() * 60_000);
+        }
+        return Promise.resolve(undefined);
+      }, HOLD_MS * 3);
+      return deletedAt - cutAt;
+    } finally {
+      await monitor.stop(1000);
+    }
+  };
+
+  for (const kind of KINDS) {
+    describe(kind, () => {
+      before(async () => {
+        await router?.stop();
+        router = await startBgpRouter({
+          kind,
+          ns: bed.router.ns,
+          dir: join(cluster.dir, `router-${kind}`),
+          run: cluster.run,
+          asn: ROUTER_AS,
+          routerId: bed.router.ipv4,
+          neighbors: [{ address: node.ipv4, asn: NODE_AS, bfd: true }],
+          bfd: { intervalMs: 100, multiplier: 3 },
+        });
+        await routeUp();
+        await bfdUp();
+      });
+
+      it('link cut: the router withdraws the route within the BFD detection time, far below the hold time', async (t) => {
+        const expired = async (): Promise<number> =>
+          metricValue(await speaker.metrics(), `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="detection-time-expired"}`);
+        const expiredBefore = await expired();
+        const teardownsBefore = ceaseBfdDownCount();
+        const ms = await timeToWithdrawal(`${kind}-link`, async () => {
+          await mustExecIn(bed.switchNs, ['ip', 'link', 'set', `a-${node.role}`, 'down']);
+        });
+        measurements[`${kind} link cut -> withdrawal`] = ms;
+        t.diagnostic(`${kind}: link cut -> route withdrawn at the router: ${ms} ms (BFD 100 ms x 3, hold time ${HOLD_MS} ms)`);
+        assert.ok(ms < HOLD_MS / 3, `${ms} ms: BFD did not bring the session down (hold time ${HOLD_MS} ms)`);
+        // Our side saw it too: its detection time expired and the BGP session was torn down for it.
+        await waitFor('our BFD down (detection time) and the BGP session torn down', async () =>
+          (await expired()) > expiredBefore && ceaseBfdDownCount() > teardownsBefore ? true : undefined, 10_000);
+        const events = await eventsFor(kube, 'default', 'router');
+        assert.ok(events.some((e) => e.reason === 'BFDDown' && e.message.includes('detection-time-expired')), JSON.stringify(events));
+        assert.ok(events.some((e) => e.reason === 'SessionDown' && e.message.includes('bfd-down')), JSON.stringify(events));
+        await mustExecIn(bed.switchNs, ['ip', 'link', 'set', `a-${node.role}`, 'up']);
+        await bfdUp();
+        await routeUp();
+      });
+
+      it('BFD from the router dropped at the node: our BFD tears the BGP session down (Cease / BFD Down) and holds it until BFD is up', async (t) => {
+        const table = `blbbfd${kind}`;
+        const drop = async (): Promise<void> => {
+          await mustExecIn(node.ns, ['nft', `add table inet ${table}; add chain inet ${table} in { type filter hook input priority 0; }; add rule inet ${table} in udp dport 3784 drop`]);
+        };
+        const teardownsBefore = ceaseBfdDownCount();
+        try {
+          const ms = await timeToWithdrawal(`${kind}-nft`, drop);
+          measurements[`${kind} BFD dropped at the node -> withdrawal`] = ms;
+          t.diagnostic(`${kind}: BFD dropped at the node -> route withdrawn at the router: ${ms} ms`);
+          assert.ok(ms < HOLD_MS / 3, `${ms} ms`);
+          assert.ok(ceaseBfdDownCount() > teardownsBefore, 'the speaker sent Cease / BFD Down');
+          // Held: TCP works, yet the session stays down while BFD is down.
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          assert.deepEqual(await router!.established(), [], 'BGP stays down while BFD is down');
+        } finally {
+          await execIn(node.ns, ['nft', 'delete', 'table', 'inet', table]);
+        }
+        await bfdUp();
+        await routeUp();
+      });
+
+      it('RFC 5881 section 5: a BFD packet with TTL 254 is dropped by the kernel; with TTL 255 it takes the session down', async () => {
+        const send = async (ttl: number): Promise<void> => {
+          // From the router's address, as the session's peer: "Down" with Your Discriminator 0 ends an Up session.
+          await mustExecIn(bed.router.ns, [
+            'python3',
+            '-c',
+            `import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ${ttl}); s.bind(('${bed.router.ipv4}', 49999)); s.sendto(bytes.fromhex('${BFD_DOWN_HEX}'), ('${node.ipv4}', 3784))`,
+          ]);
+        };
+        // Events with the same message are counted on one object: count the speaker's metric instead.
+        const downs = async (): Promise<number> =>
+          metricValue(await speaker.metrics(), `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="peer-signaled-down"}`);
+        const before = await downs();
+        await send(254);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal(await downs(), before, 'TTL 254 changed nothing');
+        assert.match(await speaker.metrics(), /beaconlb_bfd_session_up\{peer="198\.51\.100\.1"\} 1/);
+        await send(255);
+        await waitFor('BFD down (peer-signaled-down) after the TTL 255 packet', async () => ((await downs()) > before ? true : undefined), 10_000);
+        await bfdUp();
+        await routeUp();
+      });
+    });
+  }
+});
