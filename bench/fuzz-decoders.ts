@@ -1,6 +1,6 @@
 // Fuzzes every decoder of src/protocol with a million inputs by default (prints one JSON object): Ethernet, ARP,
 // IPv6, NDP, and BGP in both codec contexts (internal and external), each BGP outcome stepped through the session
-// FSM in all six states. Inputs are random bytes and damaged captures of Linux, gobgpd, BIRD and FRR (see
+// FSM in all six states, and BFD control packets, each decoded one stepped through a BFD session in every state. Inputs are random bytes and damaged captures of Linux, gobgpd, BIRD and FRR (see
 // src/protocol/testdata/decoder-fuzz-campaign.ts). The seed is random unless given; a failure prints its bytes.
 // Usage: node bench/fuzz-decoders.ts [--inputs 1000000] [--seed <n>]
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ console.log(
     duration_ms: Math.round(ms),
     inputs_per_second: Math.round((report.inputs * 1000) / ms),
     fsm_steps: report.fsmSteps,
+    bfd_fsm_steps: report.bfdFsmSteps,
     crashes: report.failureCount,
     goal_crashes: 0,
     ...(report.failureCount > 0 ? { first_failures: { exceptions: kinds('exception'), bad_results: kinds('bad-result'), round_trips: kinds('round-trip'), list: report.failures } } : {}),

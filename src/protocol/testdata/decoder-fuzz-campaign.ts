@@ -1,8 +1,10 @@
 // A fuzz campaign over every decoder of src/protocol, sized in inputs rather than fast-check runs (a million inputs
 // take seconds here, not minutes): Ethernet, ARP (frame and packet), IPv6, NDP (frame and packet), and BGP
 // (decodeBgpMessage with the 4-octet and the 2-octet codec context, internal and external), each outcome turned into
-// an FSM event (eventForInbound) and stepped through a session in every FSM state.
-// Inputs: random bytes; real captures (Linux ARP/NDP frames; gobgpd, BIRD and FRR BGP messages) and encoder-built
+// an FSM event (eventForInbound) and stepped through a session in every FSM state; and BFD control packets (RFC 5880),
+// each decoded packet stepped through a BFD session in every state.
+// Inputs: random bytes; real captures (Linux ARP/NDP frames; gobgpd, BIRD and FRR BGP messages; BIRD and FRR BFD
+// packets) and encoder-built
 // frames with one to eight mutations (bit flips, interesting values, 16-bit writes, truncation, extension,
 // insertion, deletion, duplication, splices of two seeds), most of them with their length fields and checksums
 // repaired so that the damage reaches the parsers behind them; half of all inputs sit at a byteOffset inside a
@@ -12,6 +14,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { ipv4, parseIp } from '../../core/ip/ip-address.ts';
 import type { Result } from '../../core/result.ts';
 import { decodeArpFrame, decodeArpPacket, encodeArpFrame, encodeArpPacket, gratuitousArpReply, gratuitousArpRequest, type ArpFrame } from '../arp/arp-packet.ts';
+import { decodeBfdControlPacket, encodeBfdControlPacket } from '../bfd/control-packet.ts';
+import { initialBfdState, stepBfd, type BfdEvent, type BfdSessionConfig, type BfdSessionState } from '../bfd/session-fsm.ts';
 import { decodeBgpMessage, encodeBgpMessage, type BgpDecodeOutcome } from '../bgp/bgp-message.ts';
 import { MAX_MESSAGE_LENGTH } from '../bgp/message-header.ts';
 import type { BgpCodecContext } from '../bgp/path-attribute.ts';
@@ -22,6 +26,7 @@ import { decodeEthernetFrame, encodeEthernetFrame } from '../ethernet/ethernet-f
 import { icmpv6Checksum } from '../ndp/icmpv6-checksum.ts';
 import { decodeIpv6Packet, encodeIpv6Packet } from '../ndp/ipv6-packet.ts';
 import { decodeNdpFrame, decodeNdpPacket, encodeNdpFrame, encodeNdpPacket, solicitedNodeMulticast, type NdpMessage } from '../ndp/neighbor-discovery.ts';
+import * as bfdPeers from './bfd-captures.ts';
 import * as bgpCaptures from './bgp-captures.ts';
 import { fromHex, toHex } from './hex-bytes.ts';
 import * as linux from './linux-captures.ts';
@@ -52,6 +57,8 @@ export interface FuzzCampaignReport {
   inputs: number;
   /** FSM steps taken on decoded BGP outcomes (one per FSM state per BGP input). */
   fsmSteps: number;
+  /** BFD FSM steps taken on decoded BFD packets (one per BFD state per decoded packet). */
+  bfdFsmSteps: number;
   failureCount: number;
   failures: FuzzFailure[];
   targets: Record<string, FuzzTargetReport>;
@@ -218,6 +225,39 @@ function sessionsInEveryState(): SessionState[] {
   return states;
 }
 
+const BFD_CONFIG: BfdSessionConfig = { desiredMinTxMs: 100, requiredMinRxMs: 100, detectMultiplier: 3, passive: false, localDiscriminator: 0x76a351f4 };
+
+/** A BFD session in each state: AdminDown, Down, Init, Up (and a passive Down). */
+function bfdSessionsInEveryState(): BfdSessionState[] {
+  const packet = (state: 'Down' | 'Up'): BfdEvent => ({
+    type: 'PacketReceived',
+    packet: {
+      diagnostic: 0, state, poll: false, final: false, controlPlaneIndependent: false, demand: false, detectMultiplier: 3,
+      myDiscriminator: 0x0ae014a2, yourDiscriminator: state === 'Up' ? BFD_CONFIG.localDiscriminator : 0,
+      desiredMinTxInterval: 100_000, requiredMinRxInterval: 100_000, requiredMinEchoRxInterval: 0,
+    },
+  });
+  const walk = (config: BfdSessionConfig, events: BfdEvent[]): BfdSessionState =>
+    events.reduce((state, event, i) => stepBfd(state, event, (i + 1) * 10).state, initialBfdState(config, 0));
+  const states = [
+    initialBfdState(BFD_CONFIG, 0),
+    walk(BFD_CONFIG, [{ type: 'Start' }]),
+    walk({ ...BFD_CONFIG, passive: true }, [{ type: 'Start' }]),
+    walk(BFD_CONFIG, [{ type: 'Start' }, packet('Down')]),
+    walk(BFD_CONFIG, [{ type: 'Start' }, packet('Down'), packet('Up')]),
+  ];
+  if (new Set(states.map((s) => s.name)).size !== 4) throw new Error('the BFD FSM set-up did not reach all four states');
+  return states;
+}
+
+/** Length (byte 3) and, with the A bit, Auth Len (byte 25) set to fit the bytes. */
+function repairBfd(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice(0, 255);
+  if (out.length >= 4) out[3] = out.length;
+  if (out.length >= 26 && ((out[1] ?? 0) & 0x04) !== 0) out[25] = out.length - 24;
+  return out;
+}
+
 const BGP_KINDS = new Set(['ok', 'treat-as-withdraw', 'attribute-discard', 'session-reset']);
 
 function checkBgpOutcome(outcome: BgpDecodeOutcome, context: BgpCodecContext): void {
@@ -265,7 +305,9 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
   };
   const keep = options.keepFailures ?? 20;
   const sessions = sessionsInEveryState();
+  const bfdSessions = bfdSessionsInEveryState();
   let fsmSteps = 0;
+  let bfdFsmSteps = 0;
 
   const arp = arpSeeds();
   const ndp = ndpSeeds();
@@ -322,6 +364,28 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
     bgpTarget('bgp-4-octet-ebgp', { fourOctetAs: true, external: true }, 1),
     bgpTarget('bgp-2-octet', { fourOctetAs: false }, 3),
     bgpTarget('bgp-2-octet-ebgp', { fourOctetAs: false, external: true }, 1),
+    {
+      name: 'bfd',
+      weight: 2,
+      seeds: [...bfdPeers.bird, ...bfdPeers.frr].map((p) => fromHex(p.hex)),
+      repair: repairBfd,
+      maxRandomLength: 64,
+      check(bytes) {
+        const label = decodeRoundTrip(bytes, decodeBfdControlPacket, encodeBfdControlPacket);
+        const decoded = decodeBfdControlPacket(bytes);
+        if (!decoded.ok) return label;
+        for (const state of bfdSessions) {
+          const result = stepBfd(state, { type: 'PacketReceived', packet: decoded.value }, 1_000_000);
+          if (!Array.isArray(result.actions) || typeof result.state.name !== 'string') throw new BadResult('bad-result', `stepBfd in ${state.name} returned no state/actions`);
+          for (const action of result.actions) {
+            if (action.type === 'send') encodeBfdControlPacket(action.packet); // throws on a field out of range
+            if (action.type === 'startTimer' && !(Number.isFinite(action.ms) && action.ms >= 0)) throw new BadResult('bad-result', `BFD timer ${action.timer} ${action.ms} ms`);
+          }
+          bfdFsmSteps++;
+        }
+        return label;
+      },
+    },
   ];
   const totalWeight = targets.reduce((sum, t) => sum + t.weight, 0);
   const schedule = targets.flatMap((t) => Array.from({ length: t.weight }, () => t));
@@ -415,7 +479,7 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
     return buffer.subarray(offset, offset + bytes.length);
   };
 
-  const report: FuzzCampaignReport = { seed: options.seed, inputs: 0, fsmSteps: 0, failureCount: 0, failures: [], targets: {} };
+  const report: FuzzCampaignReport = { seed: options.seed, inputs: 0, fsmSteps: 0, bfdFsmSteps: 0, failureCount: 0, failures: [], targets: {} };
   for (const t of targets) report.targets[t.name] = { inputs: 0, outcomes: {} };
   for (let i = 0; i < options.inputs; i++) {
     const target = schedule[i % totalWeight] ?? targets[0];
@@ -458,5 +522,6 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
     entry.outcomes[label] = (entry.outcomes[label] ?? 0) + 1;
   }
   report.fsmSteps = fsmSteps;
+  report.bfdFsmSteps = bfdFsmSteps;
   return report;
 }
