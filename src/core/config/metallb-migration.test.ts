@@ -421,19 +421,57 @@ describe('migrateMetalLB: BGPPeer', () => {
     assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.holdTime, p.spec.peerPort]), [['b', undefined, undefined]]);
   });
 
-  it('notes BFD, VRF and non-IPv4 router IDs, keeping the peer', () => {
-    const r = migrate(peer('r', { bfdProfile: 'fast', vrf: 'red', routerID: '2001:db8::1' }), metallb('BFDProfile', 'fast', { receiveInterval: 50 }));
+  it('notes VRF and non-IPv4 router IDs, keeping the peer', () => {
+    const r = migrate(peer('r', { vrf: 'red', routerID: '2001:db8::1' }));
     assert.equal(peers(r).length, 1);
     assert.equal(peers(r)[0]?.spec.routerID, undefined);
     assert.deepEqual(
       r.notes.map((n) => [n.kind, n.object, n.field ?? '']),
       [
-        ['BFDUnsupported', 'BFDProfile metallb-system/fast', ''],
         ['InvalidValue', 'BGPPeer metallb-system/r', 'spec.routerID'],
-        ['BFDUnsupported', 'BGPPeer metallb-system/r', 'spec.bfdProfile'],
         ['VRFUnsupported', 'BGPPeer metallb-system/r', 'spec.vrf'],
       ],
     );
+  });
+
+  it('BFDProfile: copied into spec.bfd of each peer naming it (intervals in ms, multiplier, passive), noted as changed', () => {
+    const r = migrate(
+      peer('a', { bfdProfile: 'fast' }),
+      peer('b', { bfdProfile: 'fast', peerAddress: '198.51.100.2' }),
+      metallb('BFDProfile', 'fast', { receiveInterval: 100, transmitInterval: 150, detectMultiplier: 5, passiveMode: true }),
+    );
+    assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.bfd]), [
+      ['a', { receiveInterval: '100ms', transmitInterval: '150ms', detectMultiplier: 5, passive: true }],
+      ['b', { receiveInterval: '100ms', transmitInterval: '150ms', detectMultiplier: 5, passive: true }],
+    ]);
+    assert.deepEqual(r.notes.map((n) => [n.kind, n.severity, n.object, n.field ?? '']), [
+      ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/a', 'spec.bfdProfile'],
+      ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
+    ]);
+  });
+
+  it('BFDProfile defaults: an empty profile gives spec.bfd {} (the CRD defaults are MetalLB\'s: 300 ms, 300 ms, 3)', () => {
+    const r = migrate(peer('a', { bfdProfile: 'plain' }), metallb('BFDProfile', 'plain', {}));
+    assert.deepEqual(peers(r)[0]?.spec.bfd, {});
+  });
+
+  it('BFDProfile: echo mode and minimumTtl are noted, out-of-range values left out; a missing profile or a multihop peer runs without BFD', () => {
+    const r = migrate(
+      peer('a', { bfdProfile: 'echo' }),
+      peer('b', { bfdProfile: 'nowhere', peerAddress: '198.51.100.2' }),
+      peer('c', { bfdProfile: 'echo', peerAddress: '198.51.100.3', ebgpMultiHop: true }),
+      metallb('BFDProfile', 'echo', { echoMode: true, echoInterval: 50, minimumTtl: 254, receiveInterval: 5, detectMultiplier: 1 }),
+    );
+    assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.bfd]), [['a', {}], ['b', undefined], ['c', undefined]]);
+    assert.deepEqual(r.notes.map((n) => [n.kind, n.severity, n.object, n.field ?? '']), [
+      ['InvalidValue', 'omitted', 'BFDProfile metallb-system/echo', 'spec.receiveInterval'],
+      ['InvalidValue', 'omitted', 'BFDProfile metallb-system/echo', 'spec.detectMultiplier'],
+      ['BFDEchoUnsupported', 'omitted', 'BFDProfile metallb-system/echo', 'spec.echoMode'],
+      ['BFDMinimumTtlIgnored', 'changed', 'BFDProfile metallb-system/echo', 'spec.minimumTtl'],
+      ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/a', 'spec.bfdProfile'],
+      ['BFDProfileMissing', 'omitted', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
+      ['BFDMultiHopUnsupported', 'omitted', 'BGPPeer metallb-system/c', 'spec.bfdProfile'],
+    ]);
   });
 
   it('narrows node selectors that cannot be merged (fewer nodes peer, never more)', () => {

@@ -30,8 +30,16 @@ export const NOTE_SEVERITY = {
   SelectorsNarrowed: 'omitted',
   /** BGPAdvertisement.serviceSelectors: Beacon LB's BGPAdvertisement has no Service selector. */
   ServiceSelectorsUnsupported: 'omitted',
-  /** BFDProfile objects and BGPPeer.bfdProfile: Beacon LB has no BFD. */
-  BFDUnsupported: 'omitted',
+  /** BFDProfile.echoMode / echoInterval: Beacon LB's BFD runs asynchronous mode without the echo function. */
+  BFDEchoUnsupported: 'omitted',
+  /** BGPPeer.bfdProfile on an ebgpMultiHop peer: Beacon LB's BFD is single hop (RFC 5881) only. */
+  BFDMultiHopUnsupported: 'omitted',
+  /** BGPPeer.bfdProfile naming no BFDProfile (or one that was left out): MetalLB ran that peer without BFD too. */
+  BFDProfileMissing: 'omitted',
+  /** The BFDProfile's settings were copied into the peer's spec.bfd (Beacon LB has no separate profile object). */
+  BFDProfileInlined: 'changed',
+  /** BFDProfile.minimumTtl: single-hop BFD takes only TTL 255 (RFC 5881), whatever the profile said. */
+  BFDMinimumTtlIgnored: 'changed',
   /** A plain BGPPeer.password: the output references a Secret holding a placeholder. */
   PasswordPlaceholder: 'omitted',
   /** BGPPeer.interface (unnumbered BGP): Beacon LB needs a peerAddress. */
@@ -804,6 +812,44 @@ function translateBgpAdvertisement(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// BFDProfile (inlined into each BGPPeer that names it: Beacon LB's BGPPeer carries spec.bfd itself, ADR 0018)
+
+const BFD_PROFILE_FIELDS = ['receiveInterval', 'transmitInterval', 'detectMultiplier', 'echoInterval', 'echoMode', 'passiveMode', 'minimumTtl'];
+type BfdSpec = NonNullable<BGPPeer['spec']['bfd']>;
+
+/** A BFDProfile as Beacon LB's spec.bfd; its notes are added once, on the profile. */
+function translateBfdProfile(source: Source, notes: Notes): BfdSpec {
+  unknownFields(source, BFD_PROFILE_FIELDS, notes);
+  const bfd: BfdSpec = {};
+  const interval = (key: 'receiveInterval' | 'transmitInterval'): void => {
+    const ms = field(source, key, readInteger, notes, 'left out (300ms)')?.value;
+    if (ms === undefined) return;
+    if (ms >= 10 && ms <= 60_000) bfd[key] = `${ms}ms`;
+    else notes.add('InvalidValue', source.ref, `spec.${key}`, `${ms} ms is not 10 to 60000 ms; left out (300ms)`);
+  };
+  interval('receiveInterval');
+  interval('transmitInterval');
+  const multiplier = field(source, 'detectMultiplier', readInteger, notes, 'left out (3)')?.value;
+  if (multiplier !== undefined) {
+    if (multiplier >= 2 && multiplier <= 255) bfd.detectMultiplier = multiplier;
+    else notes.add('InvalidValue', source.ref, 'spec.detectMultiplier', `${multiplier} is not 2 to 255; left out (3)`);
+  }
+  if (field(source, 'passiveMode', readBool, notes, 'treated as false')?.value === true) bfd.passive = true;
+  const echo = field(source, 'echoMode', readBool, notes, 'treated as false')?.value === true;
+  const echoInterval = field(source, 'echoInterval', readInteger, notes, 'ignored')?.value;
+  if (echo) {
+    notes.add('BFDEchoUnsupported', source.ref, 'spec.echoMode', 'Beacon LB runs BFD in asynchronous mode without the echo function; detection relies on control packets only (transmitInterval x detectMultiplier)');
+  } else if (echoInterval !== undefined) {
+    notes.add('BFDEchoUnsupported', source.ref, 'spec.echoInterval', 'no echo function in Beacon LB; ignored (echoMode was off, so nothing changes)');
+  }
+  const minimumTtl = field(source, 'minimumTtl', readInteger, notes, 'ignored')?.value;
+  if (minimumTtl !== undefined) {
+    notes.add('BFDMinimumTtlIgnored', source.ref, 'spec.minimumTtl', `single-hop BFD accepts TTL 255 only (RFC 5881 section 5), not down to ${minimumTtl}; MetalLB applied minimumTtl to multihop sessions only`);
+  }
+  return bfd;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // BGPPeer
 
 const PEER_FIELDS = [
@@ -831,7 +877,7 @@ interface PeerOutput {
   secret: SecretManifest | undefined;
 }
 
-function translatePeer(source: Source, secretNamespace: string, notes: Notes): PeerOutput | undefined {
+function translatePeer(source: Source, secretNamespace: string, bfdProfiles: ReadonlyMap<string, BfdSpec>, notes: Notes): PeerOutput | undefined {
   unknownFields(source, PEER_FIELDS, notes);
   const leftOut = 'peer left out';
   /** An ASN field: undefined when absent, NaN when not an integer (the range checks below then report it once). */
@@ -953,12 +999,20 @@ function translatePeer(source: Source, secretNamespace: string, notes: Notes): P
     );
   }
 
-  const bfd = strs('bfdProfile', 'left out');
-  if (bfd !== undefined) {
-    notes.add('BFDUnsupported', source.ref, 'spec.bfdProfile', `Beacon LB has no BFD: profile ${bfd} is not used, a dead router is noticed after the hold time only`);
-  }
   if (bools('enableGracefulRestart') === true) spec.gracefulRestart = { enabled: true };
   if (bools('ebgpMultiHop') === true) spec.ebgpMultiHop = true;
+  const profileName = strs('bfdProfile', 'left out');
+  if (profileName !== undefined) {
+    const profile = bfdProfiles.get(profileName);
+    if (profile === undefined) {
+      notes.add('BFDProfileMissing', source.ref, 'spec.bfdProfile', `no BFDProfile ${profileName} among the input; the peer runs without BFD`);
+    } else if (spec.ebgpMultiHop === true) {
+      notes.add('BFDMultiHopUnsupported', source.ref, 'spec.bfdProfile', `Beacon LB's BFD is single hop (RFC 5881) and this peer is ebgpMultiHop: profile ${profileName} left out, a dead router is noticed after the hold time`);
+    } else {
+      spec.bfd = { ...profile };
+      notes.add('BFDProfileInlined', source.ref, 'spec.bfdProfile', `BFDProfile ${profileName} copied into spec.bfd (Beacon LB has no profile object: a later change is made on each peer)`);
+    }
+  }
   const vrf = strs('vrf', 'left out');
   if (vrf !== undefined) {
     notes.add('VRFUnsupported', source.ref, 'spec.vrf', `Beacon LB opens sessions in the node's default VRF, not in ${vrf}; the peer is translated without it and may be unreachable`);
@@ -1037,9 +1091,7 @@ export function migrateMetalLB(objects: readonly unknown[], options: MigrationOp
   });
   const ofKind = (kind: Source['kind']): Source[] => sources.filter((s) => s.kind === kind);
 
-  for (const bfd of ofKind('BFDProfile')) {
-    notes.add('BFDUnsupported', bfd.ref, undefined, 'Beacon LB has no BFD; the profile is left out and peers using it run without BFD');
-  }
+  const bfdProfiles = new Map(ofKind('BFDProfile').map((s) => [s.name, translateBfdProfile(s, notes)] as const));
   const aliases = communityAliases(ofKind('Community'), notes);
 
   const drafts = ofKind('IPAddressPool').flatMap((s) => translatePool(s, notes) ?? []);
@@ -1048,7 +1100,7 @@ export function migrateMetalLB(objects: readonly unknown[], options: MigrationOp
   const peers: BGPPeer[] = [];
   const secrets: SecretManifest[] = [];
   for (const source of ofKind('BGPPeer')) {
-    const out = translatePeer(source, options.secretNamespace, notes);
+    const out = translatePeer(source, options.secretNamespace, bfdProfiles, notes);
     if (!out) continue;
     peers.push(out.peer);
     if (out.secret) secrets.push(out.secret);
