@@ -140,6 +140,11 @@ const spec = obj(
         fieldPath: '.bfd',
       },
       {
+        rule: '!has(self.bfd) || !has(self.interface)',
+        message: 'bfd is not supported with a link-local peerAddress (interface): peer with the router\'s global address',
+        fieldPath: '.bfd',
+      },
+      {
         rule: '!has(self.sourceAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',
         message: 'sourceAddress and peerAddress must be of the same family',
         fieldPath: '.sourceAddress',

@@ -120,6 +120,26 @@ describe('BgpSession over loopback TCP', () => {
     assert.equal(p.speaker.state, 'Idle');
   });
 
+  it('BFD down: Cease / BFD Down at once, the session stays in Idle past its idle hold time, and starts again when BFD is up', async () => {
+    const p = await pair();
+    cleanups.push(() => p.close());
+    p.speaker.setRoutes([route('198.51.100.64/32')]);
+    p.speaker.start();
+    await until('Established on both ends', () => p.speaker.state === 'Established' && p.router.state === 'Established');
+    p.speaker.bfdDown();
+    assert.equal(p.speaker.state, 'Idle', 'torn down in the same tick');
+    await until('router saw the Cease', () => p.router.state !== 'Established');
+    const down = p.transitions.router.find((t) => t.from === 'Established');
+    assert.deepEqual([down?.receivedNotification?.code, down?.receivedNotification?.subcode], [6, 10], 'Cease / BFD Down (RFC 9384)');
+    assert.equal(p.transitions.speaker.find((t) => t.from === 'Established')?.reason, 'bfd-down');
+    // The idle hold time is 1 s: without the hold the session would be back within about a second.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(p.speaker.state, 'Idle', 'held while BFD is down');
+    p.speaker.bfdUp();
+    await until('Established again', () => p.speaker.state === 'Established' && p.router.state === 'Established');
+    await until('route back at the router', () => p.router.prefixesReceived === 1);
+  });
+
   it('a passive session refuses a second connection while one is in use', async () => {
     const p = await pair();
     cleanups.push(() => p.close());

@@ -226,6 +226,7 @@ export class BgpSession {
         return;
       case 'down':
         this.#advertised.clear();
+        this.#prefixesReceived = 0; // the peer's routes went with the session (they come again after Established)
         this.#o.metrics.prefixesAdvertised(this.#o.peer, 0);
         this.#o.metrics.sessionFlap(this.#o.peer);
         return;

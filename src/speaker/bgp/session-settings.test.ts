@@ -112,4 +112,35 @@ describe('sessionSettings', () => {
     assert.deepEqual(nodeAddresses(table, 6), [ip('2001:db8:a::b')]);
     assert.deepEqual(nodeAddresses(table, 4), [ip('198.51.100.11')]);
   });
+
+  it('bfd: intervals in ms, multiplier and passive from spec.bfd (CRD defaults 300 ms x 3), on the interface whose subnet holds the peer', () => {
+    const fast = sessionSettings(peer({ bfd: { transmitInterval: '100ms', receiveInterval: '150ms', detectMultiplier: 5, passive: true } }), context());
+    assert.ok(fast.ok);
+    assert.deepEqual(fast.value.bfd?.settings, { desiredMinTxMs: 100, requiredMinRxMs: 150, detectMultiplier: 5, passive: true });
+    assert.deepEqual(fast.value.bfd.path, { peerAddress: '198.51.100.1', family: 4, interfaceName: 'eth0', localAddress: '198.51.100.11' });
+    const plain = sessionSettings(peer({ bfd: {}, peerAddress: '2001:db8:a::1' }), context());
+    assert.ok(plain.ok);
+    assert.deepEqual(plain.value.bfd?.settings, { desiredMinTxMs: 300, requiredMinRxMs: 300, detectMultiplier: 3, passive: false });
+    assert.equal(plain.value.bfd.path.localAddress, '2001:db8:a::b', 'the global address, not the link-local one');
+    const none = sessionSettings(peer(), context());
+    assert.ok(none.ok);
+    assert.equal(none.value.bfd, undefined);
+  });
+
+  it('bfd: the BGP identity does not change with spec.bfd (BFD changes never restart the BGP session)', () => {
+    const a = sessionSettings(peer({ bfd: { transmitInterval: '100ms' } }), context());
+    const b = sessionSettings(peer({ bfd: { transmitInterval: '200ms' } }), context());
+    assert.ok(a.ok && b.ok);
+    assert.equal(a.value.identity, b.value.identity);
+    assert.notEqual(a.value.bfd?.key, b.value.bfd?.key);
+  });
+
+  it('bfd: a router on no connected subnet (it would need multihop BFD) and a link-local peer are errors', () => {
+    assert.deepEqual(sessionSettings(peer({ bfd: {}, peerAddress: '203.0.113.1' }), context()), {
+      ok: false,
+      error: "bfd: 203.0.113.1 is on no subnet of this node's interfaces; single-hop BFD (RFC 5881) needs a directly connected router",
+    });
+    const linkLocal = sessionSettings(peer({ bfd: {}, peerAddress: 'fe80::2', interface: 'eth0' }), context());
+    assert.equal(linkLocal.ok, false);
+  });
 });

@@ -120,6 +120,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     if (!tx.ok) return err(`bfd.transmitInterval: ${tx.error}`);
     const rx = parseDuration(spec.bfd.receiveInterval ?? DEFAULT_BFD_INTERVAL);
     if (!rx.ok) return err(`bfd.receiveInterval: ${rx.error}`);
+    if (linkLocal) return err('bfd with a link-local peerAddress is not supported: use the router\'s global address for BFD peers');
     const path = bfdPath(context.interfaces, peerIp.value, spec.sourceAddress);
     if (!path.ok) return path;
     const settings: BfdSettings = {
@@ -185,7 +186,7 @@ export function bfdPath(table: InterfaceTable, peer: bigint, sourceAddress: stri
   for (const iface of table.interfaces) {
     if (iface.name === 'lo') continue;
     for (const a of iface.addresses) {
-      if (a.family !== family) continue;
+      if (a.family !== family || (family === 6 && a.address >> 118n === 0x3fan)) continue; // fe80::/10 is on every link
       const bits = family === 4 ? 32 : 128;
       const shift = BigInt(bits - a.prefixLength);
       if (a.prefixLength === bits || a.address >> shift !== peer >> shift || a.address === peer) continue;
