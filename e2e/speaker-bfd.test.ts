@@ -2,8 +2,8 @@
 // BFD at 100 ms x 3, and a real router with BFD in the router namespace: BIRD 2 (protocol bfd, `bfd on`) and FRR
 // (bfdd, `neighbor X bfd profile`) in turn. Measured, per router:
 // - link cut (the node's port on the segment bridge set down): the router's BFD notices, its BGP drops the
-//   session and the Service route leaves the router's kernel table; the time from the cut to that deletion, read
-//   from `ip -ts monitor route` in the router namespace;
+//   session and the Service route leaves the router's kernel table; the time from the cut to that deletion, both
+//   read from `ip -ts monitor` (link in the switch namespace, route in the router namespace);
 // - BFD from the router dropped by nft inside the node: our BFD notices and tears the BGP session down (Cease / BFD
 //   Down), the session stays down while BFD is down, and the router withdraws the route;
 // - a BFD packet with TTL 254 that would end the session is dropped by the kernel (RFC 5881 GTSM), the same packet
@@ -14,11 +14,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startBgpRouter, type BgpRouter, type RouterKind } from '../src/lab/bgp-router.ts';
 import { metricValue } from '../src/lab/component-process.ts';
-import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
 import { execIn, mustExecIn } from '../src/lab/netns.ts';
 import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { readFileSync } from 'node:fs';
 import { startNodeBed } from './support/node-bed.ts';
+import { timeToWithdrawal } from './support/route-withdrawal.ts';
 import { useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
@@ -94,28 +94,8 @@ describe('speaker: BFD against BIRD and FRR', () => {
 
   const ceaseBfdDownCount = (): number => readFileSync(speaker.logFile, 'utf8').split('Cease / BFD Down (6/10)').length - 1;
 
-  /** Runs `cut`, then waits for the kernel route's deletion at the router; the milliseconds in between. */
-  const timeToWithdrawal = async (name: string, cut: () => Promise<void>): Promise<number> => {
-    const log = join(cluster.dir, `monitor-${name}.log`);
-    const monitor: ManagedProcess = startProcess({ name: `monitor-${name}`, command: 'ip', args: ['-ts', 'monitor', 'route'], netns: bed.router.ns, logFile: log });
-    cluster.run.recordProcess(monitor.pid);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the monitor is listening
-      const cutAt = Date.now();
-      await cut();
-      const deletedAt = await waitFor(`route ${address} deleted at the router`, () => {
-        // "[2026-12-07T19:00:00.123456] Deleted 198.51.100.144 via 198.51.100.11 dev eth0 proto bird metric 32"
-        for (const line of readFileSync(log, 'utf8').split('\n')) {
-          const m = /^\[(\S+)\] Deleted (?:nhid \d+ )?(\S+) /.exec(line);
-          if (m?.[1] && m[2] === address) return Promise.resolve(Date.parse(`${m[1].slice(0, 23)}Z`) + new Date().getTimezoneOffset() * 60_000);
-        }
-        return Promise.resolve(undefined);
-      }, HOLD_MS * 3);
-      return deletedAt - cutAt;
-    } finally {
-      await monitor.stop(1000);
-    }
-  };
+  const withdrawal = (name: string, cut: () => Promise<void>, link?: { ns: string; name: string }): Promise<number> =>
+    timeToWithdrawal({ run: cluster.run, dir: cluster.dir, name, routerNs: bed.router.ns, address, cut, ...(link ? { link } : {}), timeoutMs: HOLD_MS * 3 });
 
   for (const kind of KINDS) {
     describe(kind, () => {
@@ -140,9 +120,14 @@ describe('speaker: BFD against BIRD and FRR', () => {
           metricValue(await speaker.metrics(), `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="detection-time-expired"}`);
         const expiredBefore = await expired();
         const teardownsBefore = ceaseBfdDownCount();
-        const ms = await timeToWithdrawal(`${kind}-link`, async () => {
-          await mustExecIn(bed.switchNs, ['ip', 'link', 'set', `a-${node.role}`, 'down']);
-        });
+        const port = `a-${node.role}`;
+        const ms = await withdrawal(
+          `${kind}-link`,
+          async () => {
+            await mustExecIn(bed.switchNs, ['ip', 'link', 'set', port, 'down']);
+          },
+          { ns: bed.switchNs, name: port },
+        );
         measurements[`${kind} link cut -> withdrawal`] = ms;
         t.diagnostic(`${kind}: link cut -> route withdrawn at the router: ${ms} ms (BFD 100 ms x 3, hold time ${HOLD_MS} ms)`);
         assert.ok(ms < HOLD_MS / 3, `${ms} ms: BFD did not bring the session down (hold time ${HOLD_MS} ms)`);
@@ -164,7 +149,7 @@ describe('speaker: BFD against BIRD and FRR', () => {
         };
         const teardownsBefore = ceaseBfdDownCount();
         try {
-          const ms = await timeToWithdrawal(`${kind}-nft`, drop);
+          const ms = await withdrawal(`${kind}-nft`, drop);
           measurements[`${kind} BFD dropped at the node -> withdrawal`] = ms;
           t.diagnostic(`${kind}: BFD dropped at the node -> route withdrawn at the router: ${ms} ms`);
           assert.ok(ms < HOLD_MS / 3, `${ms} ms`);

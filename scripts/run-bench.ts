@@ -16,6 +16,7 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'speaker-layer2', args: ['bench/speaker-layer2.ts', ...(quick ? ['--trials', '3', '--addresses', '500'] : [])] },
   { name: 'bgp-codec', args: ['bench/bgp-codec.ts', ...(quick ? ['--prefixes', '20000'] : [])] },
   { name: 'speaker-bgp', args: ['bench/speaker-bgp.ts', ...(quick ? ['--services', '500', '--trials', '5'] : [])] },
+  { name: 'bfd-detection', args: ['bench/bfd-detection.ts', ...(quick ? ['--trials', '3'] : [])] },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
 ];
 
