@@ -131,4 +131,22 @@ describe('BfdSessions', () => {
     const firstB = t.net.state.sent.findIndex((p) => p.from === '198.51.100.1');
     assert.ok(firstB < firstA, 'the active end spoke first');
   });
+
+  it('port 3784 taken: every client hears why the session cannot run, also one that joins later', async () => {
+    const clock = new ManualClock(0);
+    const errors: string[] = [];
+    const sessions = new BfdSessions({
+      clock,
+      log: silentLogger(),
+      transport: {
+        openReceiver: () => Promise.resolve({ ok: false, error: { reason: 'bind-failed', message: 'binding UDP port 3784 (IPv4): bind EADDRINUSE 0.0.0.0:3784' } }),
+        openSender: () => Promise.reject(new Error('not reached')),
+      },
+    });
+    const handle = sessions.track(path('198.51.100.1', '198.51.100.11'), FAST, () => undefined, (m) => errors.push(m));
+    for (let i = 0; i < 5; i++) await flushMicrotasks();
+    assert.equal(handle.state(), 'AdminDown');
+    sessions.track(path('198.51.100.1', '198.51.100.11'), FAST, () => undefined, (m) => errors.push(`late: ${m}`));
+    assert.deepEqual(errors, ['cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log', 'late: cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log']);
+  });
 });

@@ -77,6 +77,9 @@ interface Entry {
   readonly path: BfdPath;
   readonly settings: BfdSettings;
   readonly listeners: Set<(change: BfdChange) => void>;
+  readonly errorListeners: Set<(message: string) => void>;
+  /** Why the session cannot run (a socket could not be opened), once known. */
+  error?: string;
   session?: BfdSession;
   stopped: boolean;
 }
@@ -97,12 +100,15 @@ export class BfdSessions {
     this.#metrics = o.metrics ?? noBfdMetrics;
   }
 
-  /** Starts (or joins) the session for this path; `listener` hears its up and down changes. */
-  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void): BfdHandle {
+  /**
+   * Starts (or joins) the session for this path; `listener` hears its up and down changes, `onError` why the session
+   * cannot run (a socket that cannot be opened: port 3784 taken by another BFD daemon on the node, ...).
+   */
+  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void, onError?: (message: string) => void): BfdHandle {
     const key = pathKey(path);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { path, settings, listeners: new Set(), stopped: false };
+      entry = { path, settings, listeners: new Set(), errorListeners: new Set(), stopped: false };
       this.#entries.set(key, entry);
       void this.#open(entry);
     } else if (JSON.stringify(entry.settings) !== JSON.stringify(settings)) {
@@ -110,10 +116,15 @@ export class BfdSessions {
     }
     const current = entry;
     current.listeners.add(listener);
+    if (onError) {
+      current.errorListeners.add(onError);
+      if (current.error !== undefined) onError(current.error);
+    }
     return {
       state: () => current.session?.state ?? 'AdminDown',
       release: () => {
         current.listeners.delete(listener);
+        if (onError) current.errorListeners.delete(onError);
         if (current.listeners.size === 0) this.#close(key, current);
       },
     };
@@ -148,7 +159,11 @@ export class BfdSessions {
 
   async #open(entry: Entry): Promise<void> {
     const { path, settings } = entry;
-    await this.#receiver(path.family);
+    const receiver = await this.#receiver(path.family);
+    if (receiver === undefined) {
+      this.#failed(entry, `cannot receive BFD packets (UDP port 3784, IPv${path.family}): see the speaker log`);
+      return;
+    }
     const sender = await this.#o.transport.openSender(path.family, path.localAddress);
     if (entry.stopped) {
       if (sender.ok) sender.value.close();
@@ -156,7 +171,7 @@ export class BfdSessions {
     }
     if (!sender.ok) {
       this.#o.log.warn({ peerAddress: path.peerAddress, err: sender.error.message }, 'cannot open the BFD socket');
-      this.#o.onError?.(path, sender.error.message);
+      this.#failed(entry, sender.error.message);
       return;
     }
     const discriminator = this.#newDiscriminator();
@@ -184,6 +199,13 @@ export class BfdSessions {
     this.#byDiscriminator.set(discriminator, entry);
     log.info({ localDiscriminator: discriminator, sourcePort: sender.value.port, localAddress: path.localAddress }, 'BFD session started');
     session.start();
+  }
+
+  #failed(entry: Entry, message: string): void {
+    if (entry.stopped) return;
+    entry.error = message;
+    this.#o.onError?.(entry.path, message);
+    for (const listener of [...entry.errorListeners]) listener(message);
   }
 
   #close(key: string, entry: Entry): void {
@@ -220,8 +242,7 @@ export class BfdSessions {
         .then((result) => {
           if (result.ok) return result.value;
           this.#o.log.error({ err: result.error.message }, 'cannot receive BFD packets');
-          for (const entry of this.#entries.values()) if (entry.path.family === family) this.#o.onError?.(entry.path, result.error.message);
-          this.#receivers.delete(family);
+          this.#receivers.delete(family); // the next session tries again
           return undefined;
         });
       this.#receivers.set(family, receiver);

@@ -42,7 +42,7 @@ export interface BgpSpeakerOptions {
 }
 
 export interface BfdTracker {
-  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void): BfdHandle;
+  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void, onError?: (message: string) => void): BfdHandle;
 }
 
 export interface SessionStatus {
@@ -202,6 +202,8 @@ export class BgpSpeaker {
           if (change.failure) running.session.bfdDown();
         }
         this.#o.onSessionsChanged?.();
+      }, (message) => {
+        this.#reportOnce('BGPPeer', peer, 'BFDFailed', `node ${this.#o.node}: BFD with ${address} cannot run: ${message}`);
       }),
     };
   }
