@@ -1,5 +1,5 @@
-// BFD end to end: the real API server, the controller, one node namespace running a speaker whose BGPPeer asks for
-// BFD at 100 ms x 3, and a real router with BFD in the router namespace: BIRD 2 (protocol bfd, `bfd on`) and FRR
+// BFD end to end: the real API server, the controller, one node namespace running a speaker whose BGPPeers (over
+// IPv4, carrying the Service route, and over IPv6) ask for BFD at 100 ms x 3, and a real router with BFD in the router namespace: BIRD 2 (protocol bfd, `bfd on`) and FRR
 // (bfdd, `neighbor X bfd profile`) in turn. Measured, per router:
 // - link cut (the node's port on the segment bridge set down): the router's BFD notices, its BGP drops the
 //   session and the Service route leaves the router's kernel table; the time from the cut to that deletion, both
@@ -63,7 +63,17 @@ describe('speaker: BFD against BIRD and FRR', () => {
       connectTime: '1s',
       bfd: { transmitInterval: '100ms', receiveInterval: '100ms', detectMultiplier: 3 },
     });
-    await createObject(kube, 'BGPAdvertisement', 'bfd', { ipPools: ['bfd'] });
+    // BFD over IPv6 too (hop limit 255, the IPv6 receive socket); this session carries no routes, so the measured
+    // withdrawal is the IPv4 session's.
+    await createObject(kube, 'BGPPeer', 'router-v6', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv6,
+      holdTime: '9s',
+      connectTime: '1s',
+      bfd: { transmitInterval: '100ms', receiveInterval: '100ms', detectMultiplier: 3 },
+    });
+    await createObject(kube, 'BGPAdvertisement', 'bfd', { ipPools: ['bfd'], peers: ['router'] });
     controller = await startController(cluster, ['--no-leader-elect']);
     cluster.defer(() => controller.stop(1000));
     speaker = await startSpeaker(cluster, node, ['--log-level=debug']);
@@ -82,13 +92,18 @@ describe('speaker: BFD against BIRD and FRR', () => {
     await waitFor('the Service route at the router', async () => ((await hops()).includes(node.ipv4) ? true : undefined), 40_000);
   };
   const bfdUp = async (): Promise<void> => {
-    await waitFor('BFD Up at the router and on the BGPPeer status', async () => {
+    await waitFor('BFD Up at the router (IPv4 and IPv6) and on the BGPPeer status', async () => {
       const sessions = await router!.bfdSessions();
-      const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name: 'router' })) as {
-        status?: { sessions?: Array<{ node: string; bfdState?: string }> };
-      };
-      const ours = peer.status?.sessions?.find((s) => s.node === node.role);
-      return sessions[node.ipv4] === 'Up' && ours?.bfdState === 'Up' ? true : undefined;
+      const states: string[] = [];
+      for (const name of ['router', 'router-v6']) {
+        const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name })) as {
+          status?: { sessions?: Array<{ node: string; state: string; bfdState?: string }> };
+        };
+        const ours = peer.status?.sessions?.find((s) => s.node === node.role);
+        states.push(`${ours?.state}/${ours?.bfdState}`);
+      }
+      const up = sessions[node.ipv4] === 'Up' && sessions[node.ipv6] === 'Up' && states.every((s) => s === 'Established/Up');
+      return up ? true : undefined;
     }, 40_000);
   };
 
@@ -108,7 +123,10 @@ describe('speaker: BFD against BIRD and FRR', () => {
           run: cluster.run,
           asn: ROUTER_AS,
           routerId: bed.router.ipv4,
-          neighbors: [{ address: node.ipv4, asn: NODE_AS, bfd: true }],
+          neighbors: [
+            { address: node.ipv4, asn: NODE_AS, bfd: true },
+            { address: node.ipv6, asn: NODE_AS, bfd: true },
+          ],
           bfd: { intervalMs: 100, multiplier: 3 },
         });
         await routeUp();
@@ -131,6 +149,7 @@ describe('speaker: BFD against BIRD and FRR', () => {
         measurements[`${kind} link cut -> withdrawal`] = ms;
         t.diagnostic(`${kind}: link cut -> route withdrawn at the router: ${ms} ms (BFD 100 ms x 3, hold time ${HOLD_MS} ms)`);
         assert.ok(ms < HOLD_MS / 3, `${ms} ms: BFD did not bring the session down (hold time ${HOLD_MS} ms)`);
+        assert.notEqual((await router!.bfdSessions())[node.ipv6], 'Up', 'the IPv6 BFD session went down too');
         // Our side saw it too: its detection time expired and the BGP session was torn down for it.
         await waitFor('our BFD down (detection time) and the BGP session torn down', async () =>
           (await expired()) > expiredBefore && ceaseBfdDownCount() > teardownsBefore ? true : undefined, 10_000);
