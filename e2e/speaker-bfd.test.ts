@@ -19,7 +19,7 @@ import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { readFileSync } from 'node:fs';
 import { startNodeBed } from './support/node-bed.ts';
 import { timeToWithdrawal } from './support/route-withdrawal.ts';
-import { useCluster } from './support/cluster.ts';
+import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
@@ -131,6 +131,13 @@ describe('speaker: BFD against BIRD and FRR', () => {
         });
         await routeUp();
         await bfdUp();
+      });
+
+      it('beaconlb status shows the BFD state of each BGP session', async () => {
+        const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+        assert.equal(res.code, 0, res.stderr);
+        const report = JSON.parse(res.stdout) as { bgpSessions: Array<{ peer: string; node: string; bfd?: string }> };
+        assert.deepEqual(report.bgpSessions.map((s) => `${s.peer}/${s.node}/${s.bfd}`).sort(), ['router-v6/node1/Up', 'router/node1/Up']);
       });
 
       it('link cut: the router withdraws the route within the BFD detection time, far below the hold time', async (t) => {

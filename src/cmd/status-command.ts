@@ -105,6 +105,7 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
         node: session.node,
         state: session.state,
         prefixes: session.prefixesAdvertised,
+        bfd: session.bfdState,
         since: session.lastTransitionTime,
       })),
     ),
