@@ -52,7 +52,7 @@ describe('controller: leadership lost during the initial sync', () => {
     servicesReadable(false);
     const controller = await startController(cluster, ELECTION, { until: 'serving' });
     cluster.defer(() => controller.stop(2000));
-    const lease = async (): Promise<Lease> => client.request<Lease>('GET', paths.lease(INSTALL_NAMESPACE, LEASE), undefined, { timeoutMs: 5000 });
+    const lease = (): Promise<Lease> => client.request<Lease>('GET', paths.lease(INSTALL_NAMESPACE, LEASE), undefined, { timeoutMs: 5000 });
     await waitFor('the controller to hold the Lease', async () => ((await lease().catch(() => undefined))?.spec?.holderIdentity === controller.name ? true : undefined), 20_000);
     const ready = (): Promise<boolean> => controller.ready();
     assert.equal(await ready(), false, 'the Service cache synced although the controller may not list Services');
@@ -63,7 +63,7 @@ describe('controller: leadership lost during the initial sync', () => {
     taken.spec = { ...taken.spec, holderIdentity: 'thief', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now, leaseTransitions: (taken.spec?.leaseTransitions ?? 0) + 1 };
     await client.request('PUT', paths.lease(INSTALL_NAMESPACE, LEASE), taken, { timeoutMs: 5000 });
     const log = (): string => readFileSync(controller.logFile, 'utf8');
-    await waitFor('the controller to step down', async () => (log().includes('"stopped leading"') ? true : undefined), 20_000);
+    await waitFor('the controller to step down', () => Promise.resolve(log().includes('"stopped leading"') ? true : undefined), 20_000);
     assert.equal(await ready(), false, 'the steal came after the initial sync');
 
     // Now the initial list goes through.
