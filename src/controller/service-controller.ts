@@ -36,6 +36,11 @@ export interface ServiceControllerOptions {
   yieldToLoop?: () => Promise<void>;
 }
 
+/** What decides with whom a Service may share an address (see core/ipam/sharing.ts). */
+function sharingTerms(request: ServiceRequest): string {
+  return JSON.stringify([request.sharingKey, request.ports, request.externalTrafficPolicy, request.selector]);
+}
+
 function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: readonly LoadBalancerIngress[]): boolean {
   const current = have ?? [];
   return (
@@ -231,6 +236,14 @@ export class ServiceController {
     }
   }
 
+  /** Another Service's request as the cache has it now (its own pass may not have run yet). */
+  #currentRequest(key: string): ServiceRequest | undefined {
+    const svc = this.#o.ports.services.get(key);
+    if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) return undefined;
+    const request = readServiceRequest(svc);
+    return request.ok ? request.value : undefined;
+  }
+
   /** The server shows `addresses` in `key`'s status now: releases of anything else by it are complete. */
   #statusShows(key: string, addresses: readonly bigint[]): void {
     this.#changed(this.#table.statusWritten(key, addresses, this.#o.clock.now()), key);
@@ -275,9 +288,11 @@ export class ServiceController {
       this.#warn(svc, key, [request.error]);
       return 'done';
     }
+    const before = this.#table.requestOf(key);
     const result: AssignResult = this.#table.assign(request.value, ingressAddresses(svc), {
       namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
       now: this.#o.clock.now(),
+      currentRequest: (other) => this.#currentRequest(other),
     });
     for (const address of result.allocated) this.#pools.mark(this.#table.poolOf(address));
     for (const { address, why, pool } of result.released) {
@@ -287,11 +302,14 @@ export class ServiceController {
     const failed = result.failures.filter(
       (f) => !(request.value.policy === 'PreferDualStack' && result.addresses.length > 0 && f.reason === 'NoMatchingPool'),
     );
+    // Held but not to be shown yet (another status still shows it, given up): shown once that release is written.
+    const withheld: WaitFor[] = result.withheld.map((address) => ({ kind: 'address', address }));
     if (failed.length > 0 && (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some((f) => f.reason !== 'NoMatchingPool'))) {
-      this.#waiting.set(key, failed.flatMap((f) => f.waitFor));
+      this.#waiting.set(key, [...failed.flatMap((f) => f.waitFor), ...withheld]);
       this.#warn(svc, key, failed);
     } else {
-      this.#waiting.delete(key);
+      if (withheld.length > 0) this.#waiting.set(key, withheld);
+      else this.#waiting.delete(key);
       this.#lastWarning.delete(key);
     }
     if (result.allocated.length > 0) {
@@ -300,15 +318,20 @@ export class ServiceController {
       this.#o.log.info({ service: key, ips: result.allocated.map(formatIp) }, 'assigned');
     }
 
-    const ingress: LoadBalancerIngress[] = result.addresses.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
+    const shown = result.addresses.filter((a) => !result.withheld.includes(a));
+    const ingress: LoadBalancerIngress[] = shown.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
     const outcome = await this.#write(svc, key, ingress);
     if (outcome === 'done') {
       // Only now may another Service take what this one gave up: its status write then follows ours, so the API
       // server never shows the address on both. Until then the table keeps it releasing.
-      this.#statusShows(key, result.addresses);
+      this.#statusShows(key, shown);
       // Services with the same sharing key that wait may join what this one took.
       const sharingKey = request.value.sharingKey;
       if (sharingKey) this.#wake(result.allocated.map((a) => ({ kind: 'sharing', sharingKey, family: familyOf(a) })), key);
+      // Its terms of sharing changed: Services refused one of its addresses may now share it (or the other way).
+      if (before && sharingTerms(before) !== sharingTerms(request.value)) {
+        for (const address of result.addresses) this.#wake(this.#table.wakeTargets(address).filter((t) => t.kind !== 'pool'), key);
+      }
     }
     if (result.allocated.length > 0) this.#o.metrics.allocationSeconds((this.#o.clock.now() - started) / 1000);
     return outcome;

@@ -53,6 +53,11 @@ export interface AssignResult {
   released: Array<ReleasedAddress & { why: string }>;
   /** Families that could not be served. */
   failures: AllocationFailure[];
+  /**
+   * Held addresses the Service may not show yet: not in its status (`current`) while another Service, which gave them
+   * up, still shows them. Its status gets them once those releases are written.
+   */
+  withheld: bigint[];
 }
 
 /** An address given up, with the pool it was held from ('' when no pool holds it any more). */
@@ -68,6 +73,11 @@ export interface AssignContext {
   now: number;
   /** false: only keep valid current addresses (the rebuild pass at start-up); allocate nothing new. */
   allocate?: boolean;
+  /**
+   * Another Service's request as it is now (from the cache), where it may be newer than the one the table holds
+   * (that Service's own pass has not run yet): a Service joins an address only if it may share it with both.
+   */
+  currentRequest?: (key: string) => ServiceRequest | undefined;
 }
 
 export interface FamilyUsage {
@@ -158,6 +168,11 @@ export class AllocationTable {
     return [...(this.#holders.get(address)?.claims.keys() ?? [])];
   }
 
+  /** The request the table last assigned for `key`, if it holds anything. */
+  requestOf(key: string): ServiceRequest | undefined {
+    return this.#services.get(key)?.request;
+  }
+
   /** Addresses `key`'s status still shows although the Service gave them up. */
   releasingBy(key: string): bigint[] {
     return [...(this.#releasingBy.get(key) ?? [])];
@@ -219,7 +234,7 @@ export class AllocationTable {
     this.#expireQuarantine(ctx.now);
     const eligible = this.#eligiblePools(request, ctx.namespaceLabels);
     const had = this.#services.get(request.key)?.addresses ?? current;
-    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [] };
+    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [], withheld: [] };
     const kept = new Map<IpFamily, bigint>();
 
     for (const address of had) {
@@ -235,7 +250,7 @@ export class AllocationTable {
     if (ctx.allocate !== false) {
       for (const family of request.families) {
         if (kept.has(family)) continue;
-        const outcome = this.#allocateFamily(request, family, eligible);
+        const outcome = this.#allocateFamily(request, family, eligible, ctx);
         if (typeof outcome === 'bigint') {
           kept.set(family, outcome);
           result.allocated.push(outcome);
@@ -268,6 +283,7 @@ export class AllocationTable {
     });
     if (result.addresses.length > 0) this.#services.set(request.key, { request, addresses: result.addresses });
     else this.#services.delete(request.key);
+    result.withheld = result.addresses.filter((a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined);
     return result;
   }
 
@@ -407,21 +423,32 @@ export class AllocationTable {
     return undefined;
   }
 
-  #allocateFamily(request: ServiceRequest, family: IpFamily, eligible: { pools: PoolState[]; unknown: string[] }): bigint | AllocationFailure {
+  /** Why `request` may not join the holders of an address (undefined: it may), by their requests as held and as now. */
+  #joinConflict(request: ServiceRequest, holder: Holder, ctx: AssignContext): string | undefined {
+    for (const other of holder.claims.values()) {
+      if (other.key === request.key) continue;
+      const now = ctx.currentRequest?.(other.key);
+      const conflict = sharingConflict(request, other) ?? (now && now !== other ? sharingConflict(request, now) : undefined);
+      if (conflict) return conflict;
+    }
+    return undefined;
+  }
+
+  #allocateFamily(request: ServiceRequest, family: IpFamily, eligible: { pools: PoolState[]; unknown: string[] }, ctx: AssignContext): bigint | AllocationFailure {
     const fail = (reason: AllocationFailureReason, message: string, waitFor: WaitFor[] = []): AllocationFailure => ({ reason, family, message, waitFor });
     if (eligible.unknown.length > 0 && eligible.pools.length === 0) {
       return fail('UnknownPool', `no IPPool named ${eligible.unknown.join(', ')}`);
     }
     const withFamily = eligible.pools.filter((s) => s.config.addresses[family].size > 0n);
     const requested = request.requested.find((r) => familyOf(r) === family);
-    if (requested !== undefined) return this.#takeRequested(request, requested, withFamily, fail);
+    if (requested !== undefined) return this.#takeRequested(request, requested, withFamily, fail, ctx);
 
     for (const address of request.sharingKey ? (this.#bySharingKey.get(request.sharingKey) ?? []) : []) {
       const holder = this.#holders.get(address);
       if (!holder || familyOf(address) !== family || !withFamily.some((s) => s.config.name === holder.pool)) continue;
       // A Service whose status still shows it gave it up, most likely for a request that may not share with this one.
       if (this.#releasedByOther(address, request.key) !== undefined) continue;
-      if ([...holder.claims.values()].every((c) => c.key === request.key || !sharingConflict(request, c))) {
+      if (this.#joinConflict(request, holder, ctx) === undefined) {
         this.#claim(address, request);
         return address;
       }
@@ -453,6 +480,7 @@ export class AllocationTable {
     address: bigint,
     pools: readonly PoolState[],
     fail: (reason: AllocationFailureReason, message: string, waitFor?: WaitFor[]) => AllocationFailure,
+    ctx: AssignContext,
   ): bigint | AllocationFailure {
     const text = formatIp(address);
     const state = pools.find((s) => s.config.addresses[familyOf(address)].has(address));
@@ -462,11 +490,8 @@ export class AllocationTable {
       return fail('RequestedIPNotInPool', `requested ${text} is in no eligible IPPool${hint}`);
     }
     const holder = this.#holders.get(address);
-    for (const other of holder?.claims.values() ?? []) {
-      if (other.key === request.key) continue;
-      const conflict = sharingConflict(request, other);
-      if (conflict) return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [{ kind: 'address', address }]);
-    }
+    const conflict = holder ? this.#joinConflict(request, holder, ctx) : undefined;
+    if (conflict) return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [{ kind: 'address', address }]);
     const releaser = this.#releasedByOther(address, request.key);
     if (releaser !== undefined) {
       return fail('IPBeingReleased', `requested ${text} is still in the status of ${releaser}, which gave it up; it is assigned once that status is updated`, [{ kind: 'address', address }]);
