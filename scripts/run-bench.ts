@@ -17,6 +17,7 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'bgp-codec', args: ['bench/bgp-codec.ts', ...(quick ? ['--prefixes', '20000'] : [])] },
   { name: 'speaker-bgp', args: ['bench/speaker-bgp.ts', ...(quick ? ['--services', '500', '--trials', '5'] : [])] },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
+  { name: 'controller-chaos', args: ['bench/controller-chaos.ts', ...(quick ? ['--quick'] : [])] },
 ];
 
 const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
