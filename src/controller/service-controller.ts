@@ -223,7 +223,8 @@ export class ServiceController {
   /** Reconciles the Services that a change to `targets` may unblock (see WaitingServices). */
   #wake(targets: readonly WaitFor[], by: string): void {
     for (const target of targets) {
-      for (const key of this.#waiting.wake(target, ++this.#seq)) if (key !== by) this.#queue.add(key);
+      // A pool's address is handed to one waiter, even the Service whose pass freed it: skipping it would strand it.
+      for (const key of this.#waiting.wake(target, ++this.#seq)) if (key !== by || target.kind === 'pool') this.#queue.add(key);
     }
   }
 
