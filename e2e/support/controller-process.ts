@@ -5,6 +5,6 @@ import type { ClusterFixture } from './cluster.ts';
 export type ControllerProcess = ComponentProcess;
 export { metricValue };
 
-export function startController(cluster: ClusterFixture, args: readonly string[] = []): Promise<ControllerProcess> {
-  return startControllerProcess(cluster, args);
+export function startController(cluster: ClusterFixture, args: readonly string[] = [], options: { until?: 'ready' | 'serving' } = {}): Promise<ControllerProcess> {
+  return startControllerProcess(cluster, args, options);
 }

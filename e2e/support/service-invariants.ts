@@ -298,19 +298,38 @@ function text(address: bigint): string {
  * controller's decision for a request epoch once a status write lands while the Service is at that epoch (a write
  * carries a resourceVersion precondition, so it was computed from that very request), or once everything settled
  * with the Service at that epoch (`confirmAll`). A decided address must stay while the epoch does. Also counts
- * moments in which an address had two holders that may not share it.
+ * moments in which an address joined a status while another status showed it under a request that may not share it:
+ *  - illegal sharing (`transientConflicts`): the other Service's request was already what it is when the joiner's
+ *    status write was computed. A status write carries the joiner's resourceVersion v as precondition, and the
+ *    controller's Service cache is one watch stream in resourceVersion order, so when it decided at v it had seen
+ *    every change up to v: it could have known;
+ *  - raced joins (`racedJoins`): the other's request changed after v (a client changed it while the joiner's write was
+ *    in flight, or the controller's cache had not caught up). No controller can exclude these: the write of one
+ *    object cannot be conditioned on another. Counted only where the watch saw both Services continuously (every
+ *    version in order), else counted as illegal sharing.
  */
 export class AddressHistory {
   readonly #seen = new Map<string, { epoch: string; current: Set<string>; decided: Set<string> }>();
   readonly #holders = new Map<string, Set<string>>();
   readonly #requests = new Map<string, OracleRequest>();
+  /** Per Service: its last observed resourceVersion and stream, and the version at which its request took its form. */
+  readonly #versions = new Map<string, { version: number; stream: number; requestSince: number; requestExact: boolean }>();
+  /** Incremented whenever the watch stream broke (versions may have been missed until the relist). */
+  #stream = 0;
   readonly violations: string[] = [];
   transientConflicts = 0;
   readonly transientExamples: string[] = [];
+  racedJoins = 0;
+  readonly racedExamples: string[] = [];
   /** Addresses given up to co-holders that changed their requests, where no majority says who is right. */
   contestedMoves = 0;
   readonly contestedExamples: string[] = [];
   observations = 0;
+
+  /** The watch broke: until the relist, versions may have been missed. */
+  streamBroken(): void {
+    this.#stream++;
+  }
 
   observe(svc: ServiceObject, where: string): void {
     this.observations++;
@@ -318,6 +337,19 @@ export class AddressHistory {
     const req = oracleRequest(svc);
     const ips = new Set(ipsOf(svc));
     const before = this.#seen.get(key);
+    const version = Number(svc.metadata.resourceVersion ?? 0);
+    const last = this.#versions.get(key);
+    // The version this observation's status write (if it is one) was computed against, when the watch saw every
+    // version of this Service since: the previous one.
+    const computedAt = last && last.stream === this.#stream ? last.version : undefined;
+    const newRequest = !last || before?.epoch !== req.epoch;
+    this.#versions.set(key, {
+      version,
+      stream: this.#stream,
+      requestSince: newRequest ? version : last.requestSince,
+      // Exact: the watch delivered the very version at which the request took this form (its creation, or the change).
+      requestExact: newRequest ? where === 'watch' && (last === undefined || last.stream === this.#stream) : last.requestExact,
+    });
     if (before?.epoch !== req.epoch) {
       // A new request: what the Service holds was decided for the old one.
       this.#seen.set(key, { epoch: req.epoch, current: ips, decided: new Set() });
@@ -336,7 +368,7 @@ export class AddressHistory {
       before.decided = new Set(ips);
     }
     this.#requests.set(key, req);
-    this.#setHolders(key, ips);
+    this.#setHolders(key, ips, computedAt);
   }
 
   /**
@@ -365,10 +397,11 @@ export class AddressHistory {
   forget(key: string): void {
     this.#seen.delete(key);
     this.#requests.delete(key);
-    this.#setHolders(key, new Set());
+    this.#versions.delete(key);
+    this.#setHolders(key, new Set(), undefined);
   }
 
-  #setHolders(key: string, ips: ReadonlySet<string>): void {
+  #setHolders(key: string, ips: ReadonlySet<string>, computedAt: number | undefined): void {
     for (const [ip, keys] of this.#holders) {
       if (!ips.has(ip) && keys.delete(key) && keys.size === 0) this.#holders.delete(ip);
     }
@@ -382,9 +415,16 @@ export class AddressHistory {
       for (const other of keys) {
         if (other === key) continue;
         const problem = sharingProblem(mine, this.#requests.get(other)!);
-        if (problem) {
+        if (!problem) continue;
+        const theirs = this.#versions.get(other);
+        const raced = computedAt !== undefined && theirs !== undefined && theirs.requestExact && theirs.stream === this.#stream && theirs.requestSince > computedAt;
+        const text = `${ip}: ${key} joined ${other} (${problem}; written against version ${computedAt ?? '?'}, ${other}'s request since ${theirs?.requestSince ?? '?'})`;
+        if (raced) {
+          this.racedJoins++;
+          if (this.racedExamples.length < 5) this.racedExamples.push(text);
+        } else {
           this.transientConflicts++;
-          if (this.transientExamples.length < 5) this.transientExamples.push(`${ip}: ${key} joined ${other} (${problem})`);
+          if (this.transientExamples.length < 5) this.transientExamples.push(text);
         }
       }
     }

@@ -53,8 +53,19 @@ export const controllerCommand: Command = {
       onPoolsChange: () => controller?.poolsChanged(),
       onNamespaceChange: (ns) => controller?.namespaceChanged(ns),
     });
+    // One AbortController per leadership term. A term waits for the caches to sync before its controller starts;
+    // if leadership is lost meanwhile (or lost and won again: a newer term), the term is over and starts nothing,
+    // or two allocators would run until a restart (one of them not leading).
+    let term: AbortController | undefined;
     const lead = async (): Promise<void> => {
+      term?.abort();
+      const mine = new AbortController();
+      term = mine;
       await adapter.synced();
+      if (mine.signal.aborted) {
+        log.info({ identity }, 'leadership ended before the caches synced; not starting');
+        return;
+      }
       if (controller) return;
       controller = new ServiceController({
         ports: adapter.ports,
@@ -70,9 +81,13 @@ export const controllerCommand: Command = {
       leader.set({}, 1);
     };
     const follow = (): void => {
+      term?.abort();
+      term = undefined;
       const stopping = controller;
       controller = undefined;
       leader.set({}, 0);
+      // Aborts the status writes in flight at once (synchronously): the Lease may expire for the others
+      // leaseDuration - renewDeadline from now, and nothing this replica sent may land after a successor started.
       void stopping?.stop(0);
     };
 
@@ -102,6 +117,7 @@ export const controllerCommand: Command = {
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'shutting down');
+    term?.abort();
     const running = controller;
     controller = undefined;
     await running?.stop(1000);

@@ -14,7 +14,8 @@ export interface ControllerPorts {
   services: ServiceCache;
   pools: () => readonly IPPool[];
   namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
-  writeServiceStatus(svc: ServiceObject, ingress: LoadBalancerIngress[]): Promise<WriteOutcome>;
+  /** Writes status.loadBalancer.ingress against the Service's resourceVersion; `signal` aborts the request. */
+  writeServiceStatus(svc: ServiceObject, ingress: LoadBalancerIngress[], signal?: AbortSignal): Promise<WriteOutcome>;
   writePoolStatus(pool: IPPool, status: IPPoolStatus): Promise<WriteOutcome>;
   recordEvent(svc: ServiceObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
   recordPoolEvent(pool: IPPool, type: 'Normal' | 'Warning', reason: string, message: string): void;

@@ -2,107 +2,19 @@
 // earlier leader.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceController, rebuildOrder } from './service-controller.ts';
+import { rebuildOrder, type ServiceController } from './service-controller.ts';
 import type { ControllerPorts } from './controller-ports.ts';
-import { noMetrics } from './controller-metrics.ts';
-import { systemClock } from '../platform/clock.ts';
-import { createLogger } from '../platform/logger.ts';
+import { POOL, fakePorts, newController, service, settled } from './test-doubles.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
-import { ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
-
-const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
-
-/** A LoadBalancer Service as an earlier leader left it: `ip` in its status. */
-function service(name: string, created: string, port: number, sharingKey: string | undefined, ip: string | undefined): ServiceObject {
-  return {
-    metadata: {
-      name,
-      namespace: 'apps',
-      resourceVersion: '1',
-      creationTimestamp: created,
-      annotations: sharingKey ? { 'beaconlb.io/allow-shared-ip': sharingKey } : {},
-    },
-    spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }], selector: { app: name } },
-    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] } },
-  };
-}
-
-/**
- * Ports over an in-memory set of Services; a status write replaces the Service with a new resourceVersion, unless
- * `lagging` (the cache has not seen the write yet). A runaway reconcile loop is cut off after 1,000 reads.
- */
-function fakePorts(
-  services: readonly ServiceObject[],
-  options: { pools?: IPPool[]; lagging?: boolean; writeMs?: number } = {},
-): {
-  ports: ControllerPorts;
-  writes: Map<string, LoadBalancerIngress[]>;
-  current: (name: string) => string[];
-  reads: () => number;
-  log: string[];
-  update: (name: string, change: (svc: ServiceObject) => ServiceObject) => void;
-  events: string[];
-} {
-  const store = new Map(services.map((s) => [serviceKey(s), s]));
-  const writes = new Map<string, LoadBalancerIngress[]>();
-  const log: string[] = [];
-  const events: string[] = [];
-  let reads = 0;
-  const ports: ControllerPorts = {
-    services: {
-      get: (key) => {
-        if (++reads > 1000) throw new Error('reconciled 1,000 times: a runaway loop');
-        return store.get(key);
-      },
-      list: () => [...store.values()],
-    },
-    pools: () => options.pools ?? [POOL],
-    namespaceLabels: () => ({}),
-    async writeServiceStatus(svc, ingress) {
-      const key = serviceKey(svc);
-      const text = `${key}=${ingress.map((i) => i.ip).join(',')}`;
-      log.push(`start ${text}`);
-      if (options.writeMs) await sleep(options.writeMs);
-      log.push(`done ${text}`);
-      writes.set(key, ingress);
-      if (!options.lagging) store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
-      return 'written';
-    },
-    writePoolStatus: () => Promise.resolve('written'),
-    recordEvent: (svc, type, reason) => events.push(`${serviceKey(svc)} ${type} ${reason}`),
-    recordPoolEvent: () => undefined,
-  };
-  const current = (name: string): string[] => (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-  const update = (name: string, change: (svc: ServiceObject) => ServiceObject): void => {
-    const svc = store.get(`apps/${name}`);
-    assert.ok(svc);
-    store.set(`apps/${name}`, change({ ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) } }));
-  };
-  return { ports, writes, current, reads: () => reads, log, update, events };
-}
-
-async function settled(controller: ServiceController): Promise<void> {
-  for (let i = 0; i < 200 && controller.queueDepth > 0; i++) await sleep(5);
-  assert.equal(controller.queueDepth, 0, 'the queue drained');
-}
+import { ingressAddresses, type ServiceObject } from '../core/config/service-object.ts';
 
 async function startAndSettle(
   ports: ControllerPorts,
   afterStart: (controller: ServiceController) => Promise<void> | void = () => undefined,
   quarantineMs = 0,
 ): Promise<void> {
-  const controller = new ServiceController({
-    ports,
-    clock: systemClock,
-    log: createLogger({ level: 'silent', component: 'test' }),
-    metrics: noMetrics,
-    loadBalancerClass: 'beaconlb.io/beaconlb',
-    quarantineMs,
-    concurrency: 4,
-    poolStatusIntervalMs: 1000,
-  });
+  const controller = newController(ports, { quarantineMs });
   controller.start();
   await afterStart(controller);
   await settled(controller);

@@ -2,11 +2,15 @@
 // (synchronous, in memory) what it should hold, and writes status only when that differs from what the server
 // has. Started only on the leader, after the caches synced; it first rebuilds the table from the Services'
 // statuses (allocating nothing), so a restart never moves an address or hands one out twice.
+// An address a Service gives up stays "releasing" in the table until the status write that drops it succeeds; only
+// then does it go to another Service (see allocation-table.ts), and only then are the Services that wait for it
+// woken (waiting-services.ts). stop() aborts the status writes in flight: a replica that stopped leading must not
+// write after its successor may have started.
 import type { Logger } from '../platform/logger.ts';
 import type { Clock } from '../core/clock.ts';
-import { AllocationTable, type AssignResult, type ReleasedAddress } from '../core/ipam/allocation-table.ts';
+import { AllocationTable, type AssignResult, type WaitFor } from '../core/ipam/allocation-table.ts';
 import { compilePools } from '../core/config/pool-config.ts';
-import { formatIp } from '../core/ip/ip-address.ts';
+import { familyOf, formatIp } from '../core/ip/ip-address.ts';
 import { isOurService, readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
 import { sharingConflict } from '../core/ipam/sharing.ts';
 import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
@@ -15,6 +19,7 @@ import type { ControllerPorts } from './controller-ports.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { WorkQueue, type Outcome } from './work-queue.ts';
 import { PoolStatusReporter } from './pool-status-reporter.ts';
+import { WaitingServices } from './waiting-services.ts';
 
 export interface ServiceControllerOptions {
   ports: ControllerPorts;
@@ -27,6 +32,13 @@ export interface ServiceControllerOptions {
   concurrency: number;
   /** Minimum interval between two status writes of one pool. */
   poolStatusIntervalMs: number;
+  /** For tests: the work queue's yield to the event loop between passes (default: the next turn). */
+  yieldToLoop?: () => Promise<void>;
+}
+
+/** What decides with whom a Service may share an address (see core/ipam/sharing.ts). */
+function sharingTerms(request: ServiceRequest): string {
+  return JSON.stringify([request.sharingKey, request.ports, request.externalTrafficPolicy, request.selector]);
 }
 
 function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: readonly LoadBalancerIngress[]): boolean {
@@ -66,8 +78,13 @@ export class ServiceController {
   readonly #table: AllocationTable;
   readonly #queue: WorkQueue;
   readonly #pools: PoolStatusReporter;
-  /** Services that failed to get an address: retried whenever an address frees or pools change. */
-  readonly #waiting = new Set<string>();
+  /** Services that failed to get an address, by what they wait for: retried when that frees, or pools change. */
+  readonly #waiting = new WaitingServices();
+  /** Orders wakes against passes (see WaitingServices.passDone). */
+  #seq = 0;
+  /** Status writes in flight, aborted by stop(). */
+  readonly #writes = new Set<AbortController>();
+  #writesAborted = false;
   /** The warnings reported per Service (one per line), so a level-triggered loop does not repeat Events. */
   readonly #lastWarning = new Map<string, string>();
   /** The status we last wrote per Service and the resourceVersion it was written against. */
@@ -85,6 +102,7 @@ export class ServiceController {
       onError: (key, error) => {
         options.log.error({ service: key, err: error }, 'reconcile failed');
       },
+      ...(options.yieldToLoop ? { yieldToLoop: options.yieldToLoop } : {}),
     });
     this.#pools = new PoolStatusReporter({
       ports: options.ports,
@@ -114,7 +132,7 @@ export class ServiceController {
       const current = ingressAddresses(svc);
       if (request.ok && current.length > 0) holding.push({ request: request.value, current: [...current] });
     }
-    const dropped: bigint[] = [];
+    const dropped: Array<{ key: string; address: bigint }> = [];
     for (const { request, current } of rebuildOrder(holding)) {
       const kept = this.#table.assign(request, current, {
         namespaceLabels: this.#o.ports.namespaceLabels(request.namespace),
@@ -122,11 +140,11 @@ export class ServiceController {
         allocate: false,
       });
       restored += kept.addresses.length;
-      dropped.push(...current.filter((address) => !kept.addresses.includes(address)));
+      for (const address of current) if (!kept.addresses.includes(address)) dropped.push({ key: request.key, address });
     }
     // What a status still shows but the rebuild did not keep (its Service's request changed before the last leader
-    // reconciled it) rests in quarantine, as a release would have left it: it is still in that status for now.
-    for (const address of dropped) this.#table.quarantineUnheld(address, this.#o.clock.now());
+    // reconciled it) is releasing, as if that Service had just given it up: nobody gets it before that status changes.
+    for (const { key, address } of dropped) this.#table.shownButNotHeld(key, address);
     this.#started = true;
     this.#queue.start();
     for (const svc of services) this.#queue.add(serviceKey(svc));
@@ -138,10 +156,22 @@ export class ServiceController {
     );
   }
 
+  /**
+   * Stops taking work, lets status writes in flight finish for up to `graceMs`, then aborts them (0: at once, as on
+   * losing leadership, where a write may not land after a successor may have taken over).
+   */
   async stop(graceMs: number): Promise<void> {
     this.#started = false;
     this.#pools.stop();
+    if (graceMs <= 0) this.#abortWrites();
     await this.#queue.stop(graceMs);
+    this.#abortWrites();
+  }
+
+  #abortWrites(): void {
+    this.#writesAborted = true;
+    for (const write of this.#writes) write.abort();
+    this.#writes.clear();
   }
 
   serviceChanged(key: string): void {
@@ -166,6 +196,11 @@ export class ServiceController {
     return this.#queue.depth;
   }
 
+  /** Services waiting for an address. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
   #applyPools(): void {
     const compiled = compilePools(this.#o.ports.pools());
     this.#problems = compiled.problems;
@@ -185,29 +220,68 @@ export class ServiceController {
     });
   }
 
-  /** Marks the pools the addresses came from for a status update, and retries the Services waiting for one. */
-  #released(released: readonly ReleasedAddress[], by: string): void {
-    if (released.length === 0) return;
-    for (const { pool } of released) this.#pools.mark(pool);
-    for (const key of this.#waiting) if (key !== by) this.#queue.add(key);
+  /** Reconciles the Services that a change to `targets` may unblock (see WaitingServices). */
+  #wake(targets: readonly WaitFor[], by: string): void {
+    for (const target of targets) {
+      // A pool's address is handed to one waiter, even the Service whose pass freed it: skipping it would strand it.
+      for (const key of this.#waiting.wake(target, ++this.#seq)) if (key !== by || target.kind === 'pool') this.#queue.add(key);
+    }
+  }
+
+  /** Addresses whose holders changed or that no status shows any more: their pools' usage, and their waiters. */
+  #changed(addresses: readonly bigint[], by: string): void {
+    for (const address of addresses) {
+      const pool = this.#table.poolOf(address) ?? this.#table.poolContaining(address);
+      if (pool) this.#pools.mark(pool);
+      this.#wake(this.#table.wakeTargets(address), by);
+    }
+  }
+
+  /** Another Service's request as the cache has it now (its own pass may not have run yet). */
+  #currentRequest(key: string): ServiceRequest | undefined {
+    const svc = this.#o.ports.services.get(key);
+    if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) return undefined;
+    const request = readServiceRequest(svc);
+    return request.ok ? request.value : undefined;
+  }
+
+  /** The server shows `addresses` in `key`'s status now: releases of anything else by it are complete. */
+  #statusShows(key: string, addresses: readonly bigint[]): void {
+    this.#changed(this.#table.statusWritten(key, addresses, this.#o.clock.now()), key);
   }
 
   async #reconcile(key: string): Promise<Outcome> {
+    const pass = ++this.#seq;
+    try {
+      return await this.#pass(key);
+    } finally {
+      // Pool addresses this Service was woken for and did not take go to the next waiter.
+      for (const target of this.#waiting.passDone(key, pass)) {
+        if (this.#table.hasAvailable(target.pool, target.family)) this.#wake([target], key);
+      }
+    }
+  }
+
+  async #pass(key: string): Promise<Outcome> {
     const started = this.#o.clock.now();
     const svc = this.#o.ports.services.get(key);
     if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) {
-      const released = this.#table.release(key, this.#o.clock.now());
+      // A Service that stopped being ours (type or class changed) loses the addresses we gave it; they are releasing
+      // until its status no longer shows them. A Service that is gone shows nothing any more.
+      const stillShown = svc !== undefined && !svc.metadata.deletionTimestamp;
+      const released = this.#table.release(key, this.#o.clock.now(), stillShown);
       this.#waiting.delete(key);
       this.#lastWarning.delete(key);
       this.#lastWrite.delete(key);
-      // A Service that stopped being ours (type or class changed) loses the address we gave it.
-      if (svc && !svc.metadata.deletionTimestamp && released.length > 0) {
-        const outcome = await this.#write(svc, key, []);
-        this.#released(released, key);
-        return outcome;
+      for (const { pool } of released) this.#pools.mark(pool);
+      if (!stillShown) {
+        this.#changed(released.map((r) => r.address), key);
+        return 'done';
       }
-      this.#released(released, key);
-      return 'done';
+      if (this.#table.releasingBy(key).length === 0) return 'done';
+      const outcome = await this.#write(svc, key, []);
+      if (outcome === 'done') this.#statusShows(key, []);
+      return outcome;
     }
 
     const request = readServiceRequest(svc);
@@ -215,22 +289,28 @@ export class ServiceController {
       this.#warn(svc, key, [request.error]);
       return 'done';
     }
+    const before = this.#table.requestOf(key);
     const result: AssignResult = this.#table.assign(request.value, ingressAddresses(svc), {
       namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
       now: this.#o.clock.now(),
+      currentRequest: (other) => this.#currentRequest(other),
     });
     for (const address of result.allocated) this.#pools.mark(this.#table.poolOf(address));
-    for (const { address, why } of result.released) {
+    for (const { address, why, pool } of result.released) {
+      this.#pools.mark(pool);
       this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
     }
     const failed = result.failures.filter(
       (f) => !(request.value.policy === 'PreferDualStack' && result.addresses.length > 0 && f.reason === 'NoMatchingPool'),
     );
+    // Held but not to be shown yet (another status still shows it, given up): shown once that release is written.
+    const withheld: WaitFor[] = result.withheld.map((address) => ({ kind: 'address', address }));
     if (failed.length > 0 && (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some((f) => f.reason !== 'NoMatchingPool'))) {
-      this.#waiting.add(key);
+      this.#waiting.set(key, [...failed.flatMap((f) => f.waitFor), ...withheld]);
       this.#warn(svc, key, failed);
     } else {
-      this.#waiting.delete(key);
+      if (withheld.length > 0) this.#waiting.set(key, withheld);
+      else this.#waiting.delete(key);
       this.#lastWarning.delete(key);
     }
     if (result.allocated.length > 0) {
@@ -239,11 +319,21 @@ export class ServiceController {
       this.#o.log.info({ service: key, ips: result.allocated.map(formatIp) }, 'assigned');
     }
 
-    const ingress: LoadBalancerIngress[] = result.addresses.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
+    const shown = result.addresses.filter((a) => !result.withheld.includes(a));
+    const ingress: LoadBalancerIngress[] = shown.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
     const outcome = await this.#write(svc, key, ingress);
-    // Only now may a Service waiting for a released address take it: its status write then follows ours, so the
-    // API server never shows the address on both (the table is already free of it either way).
-    this.#released(result.released, key);
+    if (outcome === 'done') {
+      // Only now may another Service take what this one gave up: its status write then follows ours, so the API
+      // server never shows the address on both. Until then the table keeps it releasing.
+      this.#statusShows(key, shown);
+      // Services with the same sharing key that wait may join what this one took.
+      const sharingKey = request.value.sharingKey;
+      if (sharingKey) this.#wake(result.allocated.map((a) => ({ kind: 'sharing', sharingKey, family: familyOf(a) })), key);
+      // Its terms of sharing changed: Services refused one of its addresses may now share it (or the other way).
+      if (before && sharingTerms(before) !== sharingTerms(request.value)) {
+        for (const address of result.addresses) this.#wake(this.#table.wakeTargets(address).filter((t) => t.kind !== 'pool'), key);
+      }
+    }
     if (result.allocated.length > 0) this.#o.metrics.allocationSeconds((this.#o.clock.now() - started) / 1000);
     return outcome;
   }
@@ -254,7 +344,17 @@ export class ServiceController {
     const last = this.#lastWrite.get(key);
     // Already written against this version; the cache has not caught up with our write yet.
     if (last && last.fromVersion === svc.metadata.resourceVersion && last.ingress === text) return 'done';
-    const outcome = await this.#o.ports.writeServiceStatus(svc, ingress);
+    if (this.#writesAborted) return { retry: 'stopped' };
+    const write = new AbortController();
+    this.#writes.add(write);
+    let outcome: Awaited<ReturnType<ControllerPorts['writeServiceStatus']>>;
+    try {
+      outcome = await this.#o.ports.writeServiceStatus(svc, ingress, write.signal);
+    } finally {
+      this.#writes.delete(write);
+    }
+    // Stopped while it was in flight: whatever the server did, this replica no longer acts on it.
+    if (write.signal.aborted) return { retry: 'stopped' };
     if (outcome === 'written') {
       this.#o.metrics.statusWrite('written');
       this.#lastWrite.set(key, { fromVersion: svc.metadata.resourceVersion, ingress: text });

@@ -33,6 +33,40 @@ describe('WorkQueue', () => {
     assert.equal(queue.depth, 0);
   });
 
+  it('yields to the event loop between passes: one turn runs at most `concurrency` passes that need no I/O', async () => {
+    let passes = 0;
+    const queue = new WorkQueue({ concurrency: 4, clock: systemClock, process: (): Promise<Outcome> => {
+      passes++;
+      return Promise.resolve('done');
+    } });
+    queue.start();
+    for (let i = 0; i < 1000; i++) queue.add(`k${i}`);
+    const perTurn: number[] = [];
+    let seen = passes;
+    for (let turn = 0; turn < 2000 && queue.depth > 0; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      perTurn.push(passes - seen);
+      seen = passes;
+    }
+    assert.equal(passes, 1000);
+    assert.ok(Math.max(...perTurn) <= 4, `${Math.max(...perTurn)} passes in one turn`);
+    await queue.stop(0);
+  });
+
+  it('a pass that has not started when the queue stops never starts', async () => {
+    let passes = 0;
+    const queue = new WorkQueue({ concurrency: 2, clock: systemClock, process: (): Promise<Outcome> => {
+      passes++;
+      return Promise.resolve('done');
+    } });
+    queue.start();
+    queue.add('a');
+    queue.add('b');
+    await queue.stop(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(passes, 0);
+  });
+
   it('retries failures with backoff and stops within the grace period', async () => {
     let attempts = 0;
     const queue = new WorkQueue({

@@ -1,7 +1,12 @@
 // A deduplicating work queue: a key is processed by at most one worker at a time, re-added keys are processed
 // again after the current pass, failures are retried with exponential backoff, and up to `concurrency` keys are
 // in flight at once (a burst is bounded by the API server, not by one worker).
+// Every pass starts on a turn of the event loop of its own (`yieldToLoop`): passes that need no I/O (a Service whose
+// status is already right) finish synchronously, and without the yield a queue of 20,000 of them ran as one chain of
+// microtasks that held the loop for seconds, so the leader Lease's renewal (a timer and a socket) waited behind it.
+// One turn now runs at most `concurrency` passes.
 import type { Clock, Timer } from '../core/clock.ts';
+import { nextEventLoopTurn } from '../platform/event-loop-turn.ts';
 
 export type Outcome = 'done' | { retry: string };
 
@@ -12,6 +17,8 @@ export interface WorkQueueOptions {
   onError?: (key: string, error: unknown) => void;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Resolves on a later turn of the event loop; awaited before every pass (default: setImmediate). */
+  yieldToLoop?: () => Promise<void>;
 }
 
 export class WorkQueue {
@@ -25,7 +32,7 @@ export class WorkQueue {
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: WorkQueueOptions) {
-    this.#options = { baseBackoffMs: 50, maxBackoffMs: 30_000, ...options };
+    this.#options = { baseBackoffMs: 50, maxBackoffMs: 30_000, yieldToLoop: nextEventLoopTurn, ...options };
   }
 
   start(): void {
@@ -69,6 +76,14 @@ export class WorkQueue {
   }
 
   async #run(key: string): Promise<void> {
+    await this.#options.yieldToLoop();
+    if (!this.#running) {
+      // Stopped while this pass waited for its turn: it never started.
+      this.#active.delete(key);
+      this.#dirty.delete(key);
+      if (this.#active.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+      return;
+    }
     let outcome: Outcome;
     try {
       outcome = await this.#options.process(key);

@@ -84,13 +84,13 @@ export class ControllerAdapter {
       },
       pools: () => pools.list(),
       namespaceLabels: (namespace) => namespaces.get(namespace)?.metadata?.labels,
-      async writeServiceStatus(svc, ingress) {
+      async writeServiceStatus(svc, ingress, signal) {
         try {
           await client.request(
             'PATCH',
             `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`,
             { metadata: { resourceVersion: svc.metadata.resourceVersion }, status: { loadBalancer: { ingress } } },
-            { timeoutMs: 10_000 },
+            { timeoutMs: 10_000, ...(signal ? { signal } : {}) },
           );
           return 'written';
         } catch (error) {

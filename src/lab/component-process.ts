@@ -15,6 +15,8 @@ const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 export interface ComponentProcess extends ManagedProcess {
   metrics(): Promise<string>;
+  /** Whether /readyz answers 200 now (caches synced). */
+  ready(): Promise<boolean>;
 }
 
 export interface ComponentContext {
@@ -35,7 +37,11 @@ const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 let controllers = 0;
 
-export async function startControllerProcess(ctx: ComponentContext, args: readonly string[] = []): Promise<ComponentProcess> {
+/**
+ * Starts a controller and waits until it is ready (its caches synced), or with `until: 'serving'` only until its
+ * metrics endpoint answers (for tests that hold its caches back).
+ */
+export async function startControllerProcess(ctx: ComponentContext, args: readonly string[] = [], options: { until?: 'ready' | 'serving' } = {}): Promise<ComponentProcess> {
   const kubeconfig = ctx.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller');
   const port = await freePort();
   const name = `controller-${++controllers}`;
@@ -47,12 +53,17 @@ export async function startControllerProcess(ctx: ComponentContext, args: readon
   });
   ctx.run.recordProcess(p.pid);
   const base = `http://127.0.0.1:${port}`;
-  await waitUntil(`${name} to be ready`, async () => {
+  const probe = options.until === 'serving' ? '/healthz' : '/readyz';
+  await waitUntil(`${name} to be ${options.until ?? 'ready'}`, async () => {
     if (!p.running()) throw new Error(`${name} exited: ${p.tail()}`);
-    const res = await fetch(`${base}/readyz`).catch(() => undefined);
+    const res = await fetch(`${base}${probe}`).catch(() => undefined);
     return res?.ok ? true : undefined;
   }, 20_000);
-  return { ...p, metrics: async () => (await fetch(`${base}/metrics`)).text() };
+  return {
+    ...p,
+    metrics: async () => (await fetch(`${base}/metrics`)).text(),
+    ready: async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok ?? false,
+  };
 }
 
 export async function startSpeakerProcess(ctx: ComponentContext, host: Host, args: readonly string[] = []): Promise<ComponentProcess> {
@@ -71,7 +82,11 @@ export async function startSpeakerProcess(ctx: ComponentContext, host: Host, arg
     const res = await unixGet(socket, '/readyz').catch(() => undefined);
     return res?.status === 200 ? true : undefined;
   }, 20_000);
-  return { ...p, metrics: async () => (await unixGet(socket, '/metrics')).body };
+  return {
+    ...p,
+    metrics: async () => (await unixGet(socket, '/metrics')).body,
+    ready: async () => (await unixGet(socket, '/readyz').catch(() => undefined))?.status === 200,
+  };
 }
 
 /** The value of one sample in Prometheus text, such as `beaconlb_controller_status_writes_total{result="written"}`. */

@@ -76,16 +76,76 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.assign(request('ns/d'), [], ctx(2000)).addresses, [v4(1)], 'after the quarantine: lowest again');
   });
 
-  it('quarantines an address a status shows but no Service holds, unless it is held or outside every pool', () => {
+  it('an address a status shows but no Service holds is releasing until that status is written, then rests', () => {
     const table = new AllocationTable({ quarantineMs: 1000 });
     table.setPools(compilePools([pool('p', ['198.51.100.1-198.51.100.3'])]).pools);
     table.assign(request('ns/a'), [v4(2)], { ...ctx(0), allocate: false });
-    table.quarantineUnheld(v4(1), 0);
-    table.quarantineUnheld(v4(2), 0);
-    table.quarantineUnheld(ipv4(203, 0, 113, 1), 0);
-    assert.equal(table.quarantined, 1, 'only .1: .2 is held, 203.0.113.1 is in no pool');
-    assert.deepEqual(table.assign(request('ns/b'), [], ctx(10)).addresses, [v4(3)], 'skips the resting .1');
-    assert.deepEqual(table.assign(request('ns/c'), [], ctx(1000)).addresses, [v4(1)], 'free again after the quarantine');
+    table.shownButNotHeld('ns/old', v4(1));
+    table.shownButNotHeld('ns/a', v4(2));
+    table.shownButNotHeld('ns/old', ipv4(203, 0, 113, 1));
+    assert.equal(table.releasing, 2, '.1 and 203.0.113.1; .2 is held by the Service that shows it');
+    assert.deepEqual(table.assign(request('ns/b'), [], ctx(10)).addresses, [v4(3)], 'skips the releasing .1');
+    const exhausted = table.assign(request('ns/c'), [], ctx(20));
+    assert.deepEqual([exhausted.addresses, exhausted.failures.map((f) => f.reason)], [[], ['PoolExhausted']], 'not even the fallback takes it');
+    assert.deepEqual(table.statusWritten('ns/old', [], 30).sort(), [v4(1), ipv4(203, 0, 113, 1)].sort());
+    assert.deepEqual([table.releasing, table.quarantined], [0, 1], 'the one in a pool rests now');
+    assert.deepEqual(table.assign(request('ns/d'), [], ctx(40)).addresses, [v4(1)], 'nothing else free: the quarantined one');
+  });
+
+  it('an address a Service gave up goes to nobody until its status is written: not free, not the fallback, not by request', () => {
+    for (const quarantineMs of [0, 1000]) {
+      const table = new AllocationTable({ quarantineMs });
+      table.setPools(compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools);
+      assert.deepEqual(table.assign(request('ns/holder'), [], ctx(0)).addresses, [v4(1)]);
+      const moved = table.assign(request('ns/holder', { poolNames: ['b'] }), [v4(1)], ctx(10));
+      assert.deepEqual([moved.addresses, moved.released.map((r) => r.address)], [[v4(2)], [v4(1)]]);
+      const lowest = table.assign(request('ns/new'), [], ctx(20));
+      assert.deepEqual([lowest.addresses, lowest.failures.map((f) => f.reason)], [[], ['PoolExhausted']], `quarantine ${quarantineMs}: lowest free or fallback`);
+      assert.deepEqual(lowest.failures[0]?.waitFor, [{ kind: 'pool', pool: 'a', family: 4 }]);
+      const asked = table.assign(request('ns/asks', { requested: [v4(1)] }), [], ctx(20));
+      assert.deepEqual(asked.failures.map((f) => [f.reason, f.waitFor]), [['IPBeingReleased', [{ kind: 'address', address: v4(1) }]]]);
+      assert.match(asked.failures[0]!.message, /still in the status of ns\/holder/);
+      // A write of an older status does not complete it; the write without it does.
+      assert.deepEqual(table.statusWritten('ns/holder', [v4(1)], 30), []);
+      assert.deepEqual(table.statusWritten('ns/holder', [v4(2)], 40), [v4(1)]);
+      assert.deepEqual(table.wakeTargets(v4(1)), [{ kind: 'address', address: v4(1) }, { kind: 'pool', pool: 'a', family: 4 }]);
+      assert.ok(table.hasAvailable('a', 4));
+      assert.deepEqual(table.assign(request('ns/asks', { requested: [v4(1)] }), [], ctx(50)).addresses, [v4(1)]);
+      assert.ok(!table.hasAvailable('a', 4));
+    }
+  });
+
+  it('no new sharer joins an address that a Service which gave it up still shows', () => {
+    const table = new AllocationTable({ quarantineMs: 1000 });
+    table.setPools(compilePools([pool('a', ['198.51.100.1/32'])]).pools);
+    const web = (key: string, port: number, sharingKey = 'web'): ServiceRequest => request(key, { sharingKey, ports: [`TCP/${port}`] });
+    table.assign(web('ns/x', 80), [], ctx(0));
+    table.assign(web('ns/y', 81), [], ctx(0));
+    assert.deepEqual(table.holdersOf(v4(1)).sort(), ['ns/x', 'ns/y']);
+    // x changes its key: it may no longer share with y, so it gives .1 up, but its status still shows .1.
+    const left = table.assign(web('ns/x', 80, 'other'), [v4(1)], ctx(10));
+    assert.deepEqual(left.released.map((r) => r.address), [v4(1)]);
+    // z would share with y, and with x's old request (port 82 clashes with nobody), but not with x's new key.
+    const z = table.assign(web('ns/z', 82), [], ctx(20));
+    assert.deepEqual(z.addresses, [], 'z joined while x still shows .1');
+    assert.deepEqual(z.failures[0]?.waitFor, [{ kind: 'pool', pool: 'a', family: 4 }, { kind: 'sharing', sharingKey: 'web', family: 4 }]);
+    table.statusWritten('ns/x', [], 30);
+    assert.deepEqual(table.wakeTargets(v4(1)), [{ kind: 'address', address: v4(1) }, { kind: 'sharing', sharingKey: 'web', family: 4 }]);
+    assert.deepEqual(table.assign(web('ns/z', 82), [], ctx(40)).addresses, [v4(1)]);
+  });
+
+  it('an address a Service keeps from its status leaves the quarantine: the fallback never hands it out again', () => {
+    const table = new AllocationTable({ quarantineMs: 10_000 });
+    table.setPools(compilePools([pool('p', ['198.51.100.1/32'])]).pools);
+    table.assign(request('ns/a'), [], ctx(0));
+    table.release('ns/a', 0);
+    assert.equal(table.quarantined, 1);
+    // A Service whose status (from a cache that lags) shows .1 keeps it: it holds it now.
+    assert.deepEqual(table.assign(request('ns/b'), [v4(1)], ctx(10)).addresses, [v4(1)]);
+    assert.equal(table.quarantined, 0, 'held, so no longer resting');
+    const c = table.assign(request('ns/c'), [], ctx(20));
+    assert.deepEqual([c.addresses, c.failures.map((f) => f.reason)], [[], ['PoolExhausted']], 'the fallback handed out a held address');
+    assert.deepEqual(table.holdersOf(v4(1)), ['ns/b']);
   });
 
   it('names the pool of every released address, on release and when a request moves', () => {
@@ -94,7 +154,8 @@ describe('AllocationTable', () => {
     table.assign(request('ns/x'), [], ctx());
     const moved = table.assign(request('ns/x', { poolNames: ['b'] }), [], ctx());
     assert.deepEqual(moved.released.map((r) => [r.address, r.pool]), [[v4(1), 'a']]);
-    assert.deepEqual(table.release('ns/x', 0), [{ address: v4(2), pool: 'b' }]);
+    // Gone: its held address and the one its status still showed are both done.
+    assert.deepEqual(table.release('ns/x', 0), [{ address: v4(2), pool: 'b' }, { address: v4(1), pool: 'a' }]);
   });
 
   it('RequireDualStack takes both families or nothing', () => {
@@ -132,6 +193,74 @@ describe('AllocationTable', () => {
     assert.deepEqual([again.addresses, again.released], [[], []]);
     assert.deepEqual(table.holdersOf(v4(1)), []);
     assert.equal(table.usage('web')?.[4].allocated, 0);
+  });
+
+  it('never lets a Service show an address that another status still shows under a request it may not share with (property)', () => {
+    // The API server's view: each Service's status is what the table decided in one of its passes, written later or
+    // never (the write failed). Whenever a pass decides to show an address its status does not show yet, every other
+    // status showing that address belongs to a Service that may share it (by their requests as they are now).
+    const svcArb = fc.record({
+      id: fc.integer({ min: 0, max: 5 }),
+      requested: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+      pool: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+      share: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+      port: fc.integer({ min: 1, max: 2 }),
+      lands: fc.boolean(),
+    });
+    const stepArb = fc.oneof(
+      { weight: 5, arbitrary: svcArb.map((v) => ({ kind: 'svc' as const, ...v })) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('land' as const), id: fc.integer({ min: 0, max: 5 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 5 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 1500 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 50 }), fc.boolean(), (steps, withQuarantine) => {
+        const table = new AllocationTable({ quarantineMs: withQuarantine ? 1000 : 0 });
+        table.setPools(compilePools([pool('p0', ['198.51.100.1-198.51.100.2']), pool('p1', ['198.51.100.3-198.51.100.4'], { autoAssign: false })]).pools);
+        let now = 0;
+        const requests = new Map<string, ServiceRequest>();
+        const shown = new Map<string, bigint[]>();
+        const pending = new Map<string, bigint[]>();
+        const land = (key: string): void => {
+          const next = pending.get(key);
+          if (!next) return;
+          pending.delete(key);
+          shown.set(key, next);
+          table.statusWritten(key, next, now);
+        };
+        for (const step of steps) {
+          const key = step.kind === 'tick' ? '' : `ns/s${step.id}`;
+          if (step.kind === 'tick') now += step.ms;
+          else if (step.kind === 'land') land(key);
+          else if (step.kind === 'delete') {
+            table.release(key, now);
+            requests.delete(key);
+            shown.delete(key);
+            pending.delete(key);
+          } else {
+            const r = request(key, {
+              requested: step.requested === undefined ? [] : [v4(step.requested)],
+              poolNames: step.pool === undefined ? undefined : [`p${step.pool}`],
+              sharingKey: step.share === undefined ? undefined : `k${step.share}`,
+              ports: [`TCP/${step.port}`],
+            });
+            requests.set(key, r);
+            const res = table.assign(r, shown.get(key) ?? [], ctx(now));
+            const decided = res.addresses.filter((a) => !res.withheld.includes(a));
+            for (const address of decided) {
+              if (shown.get(key)?.includes(address)) continue;
+              for (const [other, addresses] of shown) {
+                if (other === key || !addresses.includes(address)) continue;
+                assert.equal(sharingConflict(r, requests.get(other)!), undefined, `${key} is to show ${address}, which ${other} shows`);
+              }
+            }
+            pending.set(key, decided);
+            if (step.lands) land(key);
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   // ---- model-based property test ----
@@ -231,6 +360,7 @@ describe('AllocationTable', () => {
             table.setPools(compiled.pools);
             for (const [key, r] of requests) {
               const res = table.assign(r, held.get(key) ?? [], ctx(now));
+              table.statusWritten(key, res.addresses, now);
               if (res.addresses.length) held.set(key, res.addresses);
               else held.delete(key);
             }
@@ -251,6 +381,7 @@ describe('AllocationTable', () => {
             const freeBefore = new Map([...compiled.pools.values()].map((p) => [p.name, p]));
             const heldSet = new Set([...table.entries()].map(([a]) => a));
             const res = table.assign(r, held.get(touched) ?? [], ctx(now));
+            table.statusWritten(touched, res.addresses, now);
             requests.set(touched, r);
             if (res.addresses.length) held.set(touched, res.addresses);
             else held.delete(touched);

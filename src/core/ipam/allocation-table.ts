@@ -1,6 +1,13 @@
 // The allocation table: which Service holds which address, the free addresses of every pool and family (as
-// interval sets: no per-address enumeration), and the quarantine of recently released addresses.
+// interval sets: no per-address enumeration), the addresses being released and the quarantine of released ones.
 // Every operation is synchronous, so concurrent reconciles can never hand out one address twice.
+//
+// The life of an address: free -> held (by one Service, or several that may share it) -> releasing -> quarantined
+// -> free. "Releasing": a Service gave the address up, but its status on the API server still shows it until the
+// status write that drops it succeeds (`statusWritten`); meanwhile nobody else gets it, not as the lowest free
+// address, not from the exhausted-pool fallback, not by request, and no new sharer joins it, or the API server would
+// show two Services on it that may not share. Once no status shows it, it rests in quarantine (stale ARP/NDP caches)
+// and is free after that; a Service that finds every eligible pool exhausted takes a quarantined address at once.
 import { familyOf, formatIp, type IpFamily } from '../ip/ip-address.ts';
 import { comparePoolPriority, type PoolConfig } from '../config/pool-config.ts';
 import { matchesLabelSelector } from '../config/label-selector.ts';
@@ -14,22 +21,43 @@ export type AllocationFailureReason =
   | 'PoolExhausted'
   | 'RequestedIPNotInPool'
   | 'IPInUse'
-  | 'SharingConflict';
+  | 'SharingConflict'
+  | 'IPBeingReleased';
+
+/**
+ * What a failed family waits for: a later pass can succeed once such a thing changes. `pool`: an address of that
+ * pool and family becomes available; `address`: the holders of that address change (or its release completes);
+ * `sharing`: an address held under that sharing key appears or loses a holder. Failures that only a change of
+ * configuration can cure (no pool, unknown pool, requested address outside the pools) wait for nothing.
+ */
+export type WaitFor =
+  | { kind: 'pool'; pool: string; family: IpFamily }
+  | { kind: 'address'; address: bigint }
+  | { kind: 'sharing'; sharingKey: string; family: IpFamily };
 
 export interface AllocationFailure {
   reason: AllocationFailureReason;
   family: IpFamily;
   message: string;
+  waitFor: WaitFor[];
 }
 
 export interface AssignResult {
   /** What the Service holds now, in its family order. */
   addresses: bigint[];
   allocated: bigint[];
-  /** Addresses the Service gave up (no longer eligible or no longer requested). */
+  /**
+   * Addresses the Service gave up (no longer eligible or no longer requested). They stay releasing until
+   * `statusWritten` reports a status of this Service without them.
+   */
   released: Array<ReleasedAddress & { why: string }>;
   /** Families that could not be served. */
   failures: AllocationFailure[];
+  /**
+   * Held addresses the Service may not show yet: not in its status (`current`) while another Service, which gave them
+   * up, still shows them. Its status gets them once those releases are written.
+   */
+  withheld: bigint[];
 }
 
 /** An address given up, with the pool it was held from ('' when no pool holds it any more). */
@@ -45,6 +73,11 @@ export interface AssignContext {
   now: number;
   /** false: only keep valid current addresses (the rebuild pass at start-up); allocate nothing new. */
   allocate?: boolean;
+  /**
+   * Another Service's request as it is now (from the cache), where it may be newer than the one the table holds
+   * (that Service's own pass has not run yet): a Service joins an address only if it may share it with both.
+   */
+  currentRequest?: (key: string) => ServiceRequest | undefined;
 }
 
 export interface FamilyUsage {
@@ -62,7 +95,17 @@ interface PoolState {
   config: PoolConfig;
   free: Record<IpFamily, IntervalSet>;
   allocated: Record<IpFamily, number>;
+  quarantined: Record<IpFamily, number>;
 }
+
+/** What becomes of an address a Service stops holding. */
+type Unclaimed =
+  /** It was never in the Service's status (taken and given back in one pass): free at once. */
+  | 'never-shown'
+  /** The Service's status still shows it: releasing until a write without it succeeds. */
+  | 'shown'
+  /** The Service is gone: no status shows it any more. */
+  | 'gone';
 
 const FAMILIES: readonly IpFamily[] = [4, 6];
 
@@ -71,8 +114,12 @@ export class AllocationTable {
   #pools = new Map<string, PoolState>();
   readonly #holders = new Map<bigint, Holder>();
   readonly #services = new Map<string, { request: ServiceRequest; addresses: bigint[] }>();
-  /** Released addresses resting before reuse, in release order. */
-  readonly #quarantine = new Map<bigint, number>();
+  /** Released addresses resting before reuse, in release order: until when, and the pool they rest in. */
+  readonly #quarantine = new Map<bigint, { until: number; pool: PoolState }>();
+  /** Addresses given up whose holders' statuses still show them: address -> those Services. */
+  readonly #releasing = new Map<bigint, Set<string>>();
+  /** The same, by Service. */
+  readonly #releasingBy = new Map<string, Set<bigint>>();
   /** Addresses held under each sharing key. */
   readonly #bySharingKey = new Map<string, Set<bigint>>();
 
@@ -88,6 +135,7 @@ export class AllocationTable {
         config,
         free: { 4: config.addresses[4].clone(), 6: config.addresses[6].clone() },
         allocated: { 4: 0, 6: 0 },
+        quarantined: { 4: 0, 6: 0 },
       });
     }
     this.#pools = next;
@@ -99,11 +147,15 @@ export class AllocationTable {
         state.allocated[familyOf(address)]++;
       }
     }
-    for (const address of [...this.#quarantine.keys()]) {
+    for (const [address, entry] of [...this.#quarantine]) {
       const state = this.#poolContaining(address);
-      if (state) state.free[familyOf(address)].take(address);
-      else this.#quarantine.delete(address);
+      if (state) {
+        state.free[familyOf(address)].take(address);
+        state.quarantined[familyOf(address)]++;
+        entry.pool = state;
+      } else this.#quarantine.delete(address);
     }
+    for (const address of this.#releasing.keys()) this.#poolContaining(address)?.free[familyOf(address)].take(address);
   }
 
   /** The addresses a Service holds, if any. */
@@ -114,6 +166,49 @@ export class AllocationTable {
   /** Services holding `address`. */
   holdersOf(address: bigint): string[] {
     return [...(this.#holders.get(address)?.claims.keys() ?? [])];
+  }
+
+  /** The request the table last assigned for `key`, if it holds anything. */
+  requestOf(key: string): ServiceRequest | undefined {
+    return this.#services.get(key)?.request;
+  }
+
+  /** Addresses `key`'s status still shows although the Service gave them up. */
+  releasingBy(key: string): bigint[] {
+    return [...(this.#releasingBy.get(key) ?? [])];
+  }
+
+  /** The pool whose addresses include `address` now, if any. */
+  poolContaining(address: bigint): string | undefined {
+    return this.#poolContaining(address)?.config.name;
+  }
+
+  /** Services whose statuses still show `address` although they gave it up. */
+  releasersOf(address: bigint): string[] {
+    return [...(this.#releasing.get(address) ?? [])];
+  }
+
+  /** Whether a Service could be given an address of this pool and family now (free or quarantined). */
+  hasAvailable(pool: string, family: IpFamily): boolean {
+    const state = this.#pools.get(pool);
+    return state !== undefined && (state.free[family].size > 0n || state.quarantined[family] > 0);
+  }
+
+  /**
+   * What a change to `address` (a holder or a releasing status gone) may unblock: Services waiting for that address,
+   * for its sharing keys, and, when nobody holds or shows it any more, for its pool.
+   */
+  wakeTargets(address: bigint): WaitFor[] {
+    const family = familyOf(address);
+    const targets: WaitFor[] = [{ kind: 'address', address }];
+    const holder = this.#holders.get(address);
+    const keys = new Set([...(holder?.claims.values() ?? [])].flatMap((c) => (c.sharingKey ? [c.sharingKey] : [])));
+    for (const sharingKey of keys) targets.push({ kind: 'sharing', sharingKey, family });
+    if (!holder && !this.#releasing.has(address)) {
+      const pool = this.#quarantine.get(address)?.pool ?? this.#poolContaining(address);
+      if (pool?.free[family].has(address) || this.#quarantine.has(address)) targets.push({ kind: 'pool', pool: pool?.config.name ?? '', family });
+    }
+    return targets;
   }
 
   /** The pool an address held by a Service belongs to ('' when no pool holds it any more). */
@@ -139,7 +234,7 @@ export class AllocationTable {
     this.#expireQuarantine(ctx.now);
     const eligible = this.#eligiblePools(request, ctx.namespaceLabels);
     const had = this.#services.get(request.key)?.addresses ?? current;
-    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [] };
+    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [], withheld: [] };
     const kept = new Map<IpFamily, bigint>();
 
     for (const address of had) {
@@ -155,7 +250,7 @@ export class AllocationTable {
     if (ctx.allocate !== false) {
       for (const family of request.families) {
         if (kept.has(family)) continue;
-        const outcome = this.#allocateFamily(request, family, eligible);
+        const outcome = this.#allocateFamily(request, family, eligible, ctx);
         if (typeof outcome === 'bigint') {
           kept.set(family, outcome);
           result.allocated.push(outcome);
@@ -163,7 +258,7 @@ export class AllocationTable {
       }
       if (request.policy === 'RequireDualStack' && result.failures.length > 0) {
         for (const address of result.allocated) {
-          this.#unclaim(address, request.key, false, ctx.now);
+          this.#unclaim(address, request.key, 'never-shown', ctx.now);
           kept.delete(familyOf(address));
         }
         result.allocated = [];
@@ -175,42 +270,114 @@ export class AllocationTable {
         for (const address of kept.values()) {
           if (recorded.includes(address)) {
             result.released.push({ address, why: `RequireDualStack and ${missing} cannot be served`, pool: this.#holders.get(address)?.pool ?? '' });
-          } else this.#unclaim(address, request.key, true, ctx.now);
+          } else this.#unclaim(address, request.key, 'shown', ctx.now);
         }
         kept.clear();
       }
     }
 
-    for (const { address } of result.released) this.#unclaim(address, request.key, true, ctx.now);
+    for (const { address } of result.released) this.#unclaim(address, request.key, 'shown', ctx.now);
     result.addresses = request.families.flatMap((f) => {
       const address = kept.get(f);
       return address === undefined ? [] : [address];
     });
     if (result.addresses.length > 0) this.#services.set(request.key, { request, addresses: result.addresses });
     else this.#services.delete(request.key);
+    result.withheld = result.addresses.filter((a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined);
     return result;
   }
 
   /**
-   * An address a Service still shows in its status but no longer holds (the rebuild at start-up did not keep it):
-   * it rests in quarantine like a released one, since it may still be announced. Held or pool-less: nothing to do.
+   * An address `key`'s status still shows although the Service does not hold it (the rebuild at start-up did not
+   * keep it): it is releasing, like one the Service gave up, until `statusWritten` reports a status without it.
    */
-  quarantineUnheld(address: bigint, now: number): void {
-    if (this.#quarantineMs <= 0 || this.#holders.has(address) || this.#quarantine.has(address)) return;
-    const state = this.#poolContaining(address);
-    if (!state) return;
-    state.free[familyOf(address)].take(address);
-    this.#quarantine.set(address, now + this.#quarantineMs);
+  shownButNotHeld(key: string, address: bigint): void {
+    if (this.#holders.get(address)?.claims.has(key)) return;
+    this.#markReleasing(address, key);
   }
 
-  /** The Service is gone or no longer ours: its addresses go to quarantine (unless still shared). */
-  release(key: string, now: number): ReleasedAddress[] {
+  /**
+   * The API server now shows `shown` in `key`'s status (a write succeeded, or the cache shows the status the pass
+   * wanted): the releases of every other address by that Service are complete. Returns the addresses whose releases
+   * completed: they rest in quarantine once no status shows them (or are free when there is no quarantine).
+   */
+  statusWritten(key: string, shown: readonly bigint[], now: number): bigint[] {
+    const releasing = this.#releasingBy.get(key);
+    if (!releasing) return [];
+    const done = [...releasing].filter((address) => !shown.includes(address));
+    for (const address of done) this.#releaseDone(address, key, now);
+    return done;
+  }
+
+  /**
+   * The Service is gone or no longer ours. Gone (`stillShown` false): its addresses and releases are done at once.
+   * No longer ours (`stillShown` true): its addresses are releasing until its status is written.
+   * Returns every address whose holders or releases changed.
+   */
+  release(key: string, now: number, stillShown = false): ReleasedAddress[] {
     const entry = this.#services.get(key);
-    if (!entry) return [];
-    const released = entry.addresses.map((address) => ({ address, pool: this.#holders.get(address)?.pool ?? '' }));
-    for (const address of entry.addresses) this.#unclaim(address, key, true, now);
+    const released = (entry?.addresses ?? []).map((address) => ({ address, pool: this.#holders.get(address)?.pool ?? '' }));
+    for (const { address } of released) this.#unclaim(address, key, stillShown ? 'shown' : 'gone', now);
     this.#services.delete(key);
+    if (!stillShown) {
+      for (const address of [...(this.#releasingBy.get(key) ?? [])]) {
+        if (!released.some((r) => r.address === address)) released.push({ address, pool: this.#poolContaining(address)?.config.name ?? '' });
+        this.#releaseDone(address, key, now);
+      }
+    }
     return released;
+  }
+
+  /** Whether `address` is being released by a Service other than `key` (so `key` may not start to hold it). */
+  #releasedByOther(address: bigint, key: string): string | undefined {
+    for (const other of this.#releasing.get(address) ?? []) if (other !== key) return other;
+    return undefined;
+  }
+
+  #markReleasing(address: bigint, key: string): void {
+    const keys = this.#releasing.get(address) ?? new Set<string>();
+    keys.add(key);
+    this.#releasing.set(address, keys);
+    const addresses = this.#releasingBy.get(key) ?? new Set<bigint>();
+    addresses.add(address);
+    this.#releasingBy.set(key, addresses);
+    // A status shows it: it is not free, and its quarantine starts only when no status shows it any more.
+    this.#unquarantine(address);
+    this.#poolContaining(address)?.free[familyOf(address)].take(address);
+  }
+
+  /** `key`'s status no longer shows `address` (or `key` holds it again). */
+  #unmarkReleasing(address: bigint, key: string): boolean {
+    const keys = this.#releasing.get(address);
+    if (!keys?.delete(key)) return false;
+    if (keys.size === 0) this.#releasing.delete(address);
+    const addresses = this.#releasingBy.get(key);
+    addresses?.delete(address);
+    if (addresses?.size === 0) this.#releasingBy.delete(key);
+    return true;
+  }
+
+  #releaseDone(address: bigint, key: string, now: number): void {
+    if (!this.#unmarkReleasing(address, key)) return;
+    if (this.#holders.has(address) || this.#releasing.has(address)) return;
+    this.#rest(address, now);
+  }
+
+  /** An address nobody holds or shows: to quarantine, or free when there is none. */
+  #rest(address: bigint, now: number): void {
+    const state = this.#poolContaining(address);
+    if (!state) return;
+    if (this.#quarantineMs > 0) {
+      this.#quarantine.set(address, { until: now + this.#quarantineMs, pool: state });
+      state.quarantined[familyOf(address)]++;
+    } else state.free[familyOf(address)].add(address, address);
+  }
+
+  #unquarantine(address: bigint): void {
+    const entry = this.#quarantine.get(address);
+    if (!entry) return;
+    this.#quarantine.delete(address);
+    entry.pool.quarantined[familyOf(address)]--;
   }
 
 
@@ -256,19 +423,32 @@ export class AllocationTable {
     return undefined;
   }
 
-  #allocateFamily(request: ServiceRequest, family: IpFamily, eligible: { pools: PoolState[]; unknown: string[] }): bigint | AllocationFailure {
-    const fail = (reason: AllocationFailureReason, message: string): AllocationFailure => ({ reason, family, message });
+  /** Why `request` may not join the holders of an address (undefined: it may), by their requests as held and as now. */
+  #joinConflict(request: ServiceRequest, holder: Holder, ctx: AssignContext): string | undefined {
+    for (const other of holder.claims.values()) {
+      if (other.key === request.key) continue;
+      const now = ctx.currentRequest?.(other.key);
+      const conflict = sharingConflict(request, other) ?? (now && now !== other ? sharingConflict(request, now) : undefined);
+      if (conflict) return conflict;
+    }
+    return undefined;
+  }
+
+  #allocateFamily(request: ServiceRequest, family: IpFamily, eligible: { pools: PoolState[]; unknown: string[] }, ctx: AssignContext): bigint | AllocationFailure {
+    const fail = (reason: AllocationFailureReason, message: string, waitFor: WaitFor[] = []): AllocationFailure => ({ reason, family, message, waitFor });
     if (eligible.unknown.length > 0 && eligible.pools.length === 0) {
       return fail('UnknownPool', `no IPPool named ${eligible.unknown.join(', ')}`);
     }
     const withFamily = eligible.pools.filter((s) => s.config.addresses[family].size > 0n);
     const requested = request.requested.find((r) => familyOf(r) === family);
-    if (requested !== undefined) return this.#takeRequested(request, requested, withFamily, fail);
+    if (requested !== undefined) return this.#takeRequested(request, requested, withFamily, fail, ctx);
 
     for (const address of request.sharingKey ? (this.#bySharingKey.get(request.sharingKey) ?? []) : []) {
       const holder = this.#holders.get(address);
       if (!holder || familyOf(address) !== family || !withFamily.some((s) => s.config.name === holder.pool)) continue;
-      if ([...holder.claims.values()].every((c) => c.key === request.key || !sharingConflict(request, c))) {
+      // A Service whose status still shows it gave it up, most likely for a request that may not share with this one.
+      if (this.#releasedByOther(address, request.key) !== undefined) continue;
+      if (this.#joinConflict(request, holder, ctx) === undefined) {
         this.#claim(address, request);
         return address;
       }
@@ -280,11 +460,9 @@ export class AllocationTable {
         return address;
       }
     }
-    for (const address of this.#quarantine.keys()) {
-      const state = withFamily.find((s) => s.config.addresses[family].has(address));
-      if (state && familyOf(address) === family) {
-        this.#quarantine.delete(address);
-        this.#claim(address, request, state);
+    for (const [address, { pool }] of this.#quarantine) {
+      if (familyOf(address) === family && withFamily.includes(pool)) {
+        this.#claim(address, request, pool);
         return address;
       }
     }
@@ -292,14 +470,17 @@ export class AllocationTable {
       const named = request.poolNames ? ` among ${request.poolNames.join(', ')}` : '';
       return fail('NoMatchingPool', `no IPPool${named} with IPv${family} addresses serves ${request.key}`);
     }
-    return fail('PoolExhausted', `no free IPv${family} address in ${withFamily.map((s) => s.config.name).join(', ')}`);
+    const waitFor: WaitFor[] = withFamily.map((s) => ({ kind: 'pool', pool: s.config.name, family }));
+    if (request.sharingKey) waitFor.push({ kind: 'sharing', sharingKey: request.sharingKey, family });
+    return fail('PoolExhausted', `no free IPv${family} address in ${withFamily.map((s) => s.config.name).join(', ')}`, waitFor);
   }
 
   #takeRequested(
     request: ServiceRequest,
     address: bigint,
     pools: readonly PoolState[],
-    fail: (reason: AllocationFailureReason, message: string) => AllocationFailure,
+    fail: (reason: AllocationFailureReason, message: string, waitFor?: WaitFor[]) => AllocationFailure,
+    ctx: AssignContext,
   ): bigint | AllocationFailure {
     const text = formatIp(address);
     const state = pools.find((s) => s.config.addresses[familyOf(address)].has(address));
@@ -309,20 +490,20 @@ export class AllocationTable {
       return fail('RequestedIPNotInPool', `requested ${text} is in no eligible IPPool${hint}`);
     }
     const holder = this.#holders.get(address);
-    for (const other of holder?.claims.values() ?? []) {
-      if (other.key === request.key) continue;
-      const conflict = sharingConflict(request, other);
-      if (conflict) return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`);
-    }
-    if (!holder) {
-      this.#quarantine.delete(address);
-      state.free[familyOf(address)].take(address);
+    const conflict = holder ? this.#joinConflict(request, holder, ctx) : undefined;
+    if (conflict) return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [{ kind: 'address', address }]);
+    const releaser = this.#releasedByOther(address, request.key);
+    if (releaser !== undefined) {
+      return fail('IPBeingReleased', `requested ${text} is still in the status of ${releaser}, which gave it up; it is assigned once that status is updated`, [{ kind: 'address', address }]);
     }
     this.#claim(address, request, state);
     return address;
   }
 
   #claim(address: bigint, request: ServiceRequest, state?: PoolState): void {
+    // Held again: it no longer rests, and the Service's own release of it (if any) is void.
+    this.#unquarantine(address);
+    this.#unmarkReleasing(address, request.key);
     if (request.sharingKey) {
       const shared = this.#bySharingKey.get(request.sharingKey) ?? new Set<bigint>();
       shared.add(address);
@@ -341,7 +522,7 @@ export class AllocationTable {
     this.#holders.set(address, { pool: pool?.config.name ?? '', claims: new Map([[request.key, request]]) });
   }
 
-  #unclaim(address: bigint, key: string, quarantine: boolean, now: number): void {
+  #unclaim(address: bigint, key: string, after: Unclaimed, now: number): void {
     const holder = this.#holders.get(address);
     const sharingKey = holder?.claims.get(key)?.sharingKey;
     if (!holder?.claims.delete(key)) return;
@@ -350,21 +531,23 @@ export class AllocationTable {
       shared?.delete(address);
       if (shared?.size === 0) this.#bySharingKey.delete(sharingKey);
     }
+    // Also while others still hold it: no new sharer may join an address a status shows under another request.
+    if (after === 'shown') this.#markReleasing(address, key);
     if (holder.claims.size > 0) return;
     this.#holders.delete(address);
     const state = this.#pools.get(holder.pool);
-    if (!state) return;
-    state.allocated[familyOf(address)]--;
-    if (quarantine && this.#quarantineMs > 0) this.#quarantine.set(address, now + this.#quarantineMs);
-    else state.free[familyOf(address)].add(address, address);
+    if (state) state.allocated[familyOf(address)]--;
+    if (after === 'shown' || this.#releasing.has(address)) return;
+    if (after === 'gone') this.#rest(address, now);
+    else state?.free[familyOf(address)].add(address, address);
   }
 
   #expireQuarantine(now: number): void {
-    for (const [address, until] of this.#quarantine) {
+    for (const [address, { until, pool }] of this.#quarantine) {
       if (until > now) break;
       this.#quarantine.delete(address);
-      const state = this.#poolContaining(address);
-      if (state && !this.#holders.has(address)) state.free[familyOf(address)].add(address, address);
+      pool.quarantined[familyOf(address)]--;
+      pool.free[familyOf(address)].add(address, address);
     }
   }
 
@@ -375,6 +558,11 @@ export class AllocationTable {
 
   get quarantined(): number {
     return this.#quarantine.size;
+  }
+
+  /** Addresses given up that some status still shows. */
+  get releasing(): number {
+    return this.#releasing.size;
   }
 
   static readonly families = FAMILIES;

@@ -1,0 +1,178 @@
+// Test doubles for the controller's tests: Services as an earlier leader left them, and ControllerPorts over an
+// in-memory store whose status writes can be slowed, failed or held until the test lets them land (or the
+// controller aborts them). Imported by the *.test.ts files beside it.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServiceController, type ServiceControllerOptions } from './service-controller.ts';
+import type { ControllerPorts, WriteOutcome } from './controller-ports.ts';
+import { noMetrics } from './controller-metrics.ts';
+import { systemClock } from '../platform/clock.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { IPPool } from '../core/config/api-types.generated.ts';
+import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
+
+export const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
+
+export function ipPool(name: string, addresses: string[], spec: Partial<IPPool['spec']> = {}): IPPool {
+  return { ...POOL, metadata: { name, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses, ...spec } };
+}
+
+/** A LoadBalancer Service in namespace apps as an earlier leader left it: `ip` in its status. */
+export function service(name: string, created: string, port: number, sharingKey: string | undefined, ip: string | undefined): ServiceObject {
+  return {
+    metadata: {
+      name,
+      namespace: 'apps',
+      resourceVersion: '1',
+      creationTimestamp: created,
+      annotations: sharingKey ? { 'beaconlb.io/allow-shared-ip': sharingKey } : {},
+    },
+    spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }], selector: { app: name } },
+    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] } },
+  };
+}
+
+/** A status write the test decides: resolve it with an outcome (it lands when 'written'), or watch its signal. */
+export interface HeldWrite {
+  key: string;
+  ips: string[];
+  signal: AbortSignal | undefined;
+  resolve(outcome: WriteOutcome): void;
+}
+
+export interface FakePortsOptions {
+  pools?: IPPool[];
+  /** The cache does not see the controller's own writes. */
+  lagging?: boolean;
+  /** Every write takes this long (real time). */
+  writeMs?: number;
+  /** Decides a write instead of the store: return an outcome, or 'hold' to leave it to the test (see `held`). */
+  decide?: (key: string, ips: string[]) => WriteOutcome | 'hold' | undefined;
+  /** Reads after which a reconcile loop counts as runaway (it throws). */
+  maxReads?: number;
+}
+
+export interface FakePorts {
+  ports: ControllerPorts;
+  writes: Map<string, LoadBalancerIngress[]>;
+  current: (name: string) => string[];
+  reads: () => number;
+  /** "start key=ips" and "done key=ips" per write, in order; "landed key=ips" when a held write lands. */
+  log: string[];
+  update: (name: string, change: (svc: ServiceObject) => ServiceObject) => void;
+  remove: (name: string) => void;
+  add: (svc: ServiceObject) => void;
+  events: string[];
+  /** Writes the test holds, in the order they started. */
+  held: HeldWrite[];
+}
+
+/**
+ * Ports over an in-memory set of Services; a status write replaces the Service with a new resourceVersion, unless
+ * `lagging` (the cache has not seen the write yet). A runaway reconcile loop is cut off after `maxReads` reads.
+ */
+export function fakePorts(services: readonly ServiceObject[], options: FakePortsOptions = {}): FakePorts {
+  const store = new Map(services.map((s) => [serviceKey(s), s]));
+  const writes = new Map<string, LoadBalancerIngress[]>();
+  const log: string[] = [];
+  const events: string[] = [];
+  const held: HeldWrite[] = [];
+  const maxReads = options.maxReads ?? 1000;
+  let reads = 0;
+  const land = (svc: ServiceObject, ingress: LoadBalancerIngress[]): void => {
+    const key = serviceKey(svc);
+    writes.set(key, ingress);
+    const now = store.get(key);
+    if (!options.lagging && now) store.set(key, { ...now, metadata: { ...now.metadata, resourceVersion: String(Number(now.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
+  };
+  const ports: ControllerPorts = {
+    services: {
+      get: (key) => {
+        if (++reads > maxReads) throw new Error(`reconciled ${maxReads} times: a runaway loop`);
+        return store.get(key);
+      },
+      list: () => [...store.values()],
+    },
+    pools: () => options.pools ?? [POOL],
+    namespaceLabels: () => ({}),
+    async writeServiceStatus(svc, ingress, signal) {
+      const key = serviceKey(svc);
+      const ips = ingress.map((i) => i.ip ?? '');
+      const text = `${key}=${ips.join(',')}`;
+      log.push(`start ${text}`);
+      const current = store.get(key);
+      if (current && current.metadata.resourceVersion !== svc.metadata.resourceVersion) {
+        log.push(`conflict ${text}`);
+        return 'conflict';
+      }
+      const decided = options.decide?.(key, ips);
+      if (decided === 'hold') {
+        // As the API client does: an aborted request ends at once with an error, whatever the server does with it.
+        const outcome = await new Promise<WriteOutcome>((resolve) => {
+          held.push({ key, ips, signal, resolve });
+          signal?.addEventListener('abort', () => {
+            log.push(`aborted ${text}`);
+            resolve({ error: 'aborted' });
+          }, { once: true });
+        });
+        if (outcome === 'written') {
+          log.push(`landed ${text}`);
+          land(svc, ingress);
+        }
+        return outcome;
+      }
+      if (decided !== undefined) {
+        log.push(`${typeof decided === 'string' ? decided : 'error'} ${text}`);
+        return decided;
+      }
+      if (options.writeMs) await sleep(options.writeMs);
+      log.push(`done ${text}`);
+      land(svc, ingress);
+      return 'written';
+    },
+    writePoolStatus: () => Promise.resolve('written'),
+    recordEvent: (svc, type, reason) => events.push(`${serviceKey(svc)} ${type} ${reason}`),
+    recordPoolEvent: () => undefined,
+  };
+  const current = (name: string): string[] => (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+  const update = (name: string, change: (svc: ServiceObject) => ServiceObject): void => {
+    const svc = store.get(`apps/${name}`);
+    assert.ok(svc);
+    store.set(`apps/${name}`, change({ ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) } }));
+  };
+  const remove = (name: string): void => {
+    store.delete(`apps/${name}`);
+  };
+  const add = (svc: ServiceObject): void => {
+    store.set(serviceKey(svc), svc);
+  };
+  return { ports, writes, current, reads: () => reads, log, update, remove, add, events, held };
+}
+
+export function newController(ports: ControllerPorts, extra: Partial<ServiceControllerOptions> = {}): ServiceController {
+  return new ServiceController({
+    ports,
+    clock: systemClock,
+    log: createLogger({ level: 'silent', component: 'test' }),
+    metrics: noMetrics,
+    loadBalancerClass: 'beaconlb.io/beaconlb',
+    quarantineMs: 0,
+    concurrency: 4,
+    poolStatusIntervalMs: 1000,
+    ...extra,
+  });
+}
+
+/** Waits (real time, bounded) until the controller's queue is empty. */
+export async function settled(controller: ServiceController, maxMs = 1000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  while (controller.queueDepth > 0 && performance.now() < deadline) await sleep(5);
+  assert.equal(controller.queueDepth, 0, 'the queue drained');
+}
+
+/** Waits (real time, bounded) until `condition` holds. */
+export async function until(what: string, condition: () => boolean, maxMs = 2000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  while (!condition() && performance.now() < deadline) await sleep(2);
+  assert.ok(condition(), `timed out waiting for ${what}`);
+}
