@@ -157,7 +157,8 @@ describe('speaker: layer 2', () => {
     const owner = await settledOwner(V4[5]!);
     const ownerNs = nodeHost(owner).ns;
     const capture = await startCapture(bed.client.ns, 'eth0', `arp and src host ${V4[5]!}`, cluster.dir, 'fence');
-    const probing = execIn(bed.client.ns, ['arping', '-i', '0.05', '-c', '80', '-I', 'eth0', V4[5]!], 15_000);
+    // A broadcast request every 50 ms for 4 s (iputils arping takes whole seconds only, and goes unicast after a reply).
+    const probing = execIn(bed.client.ns, [join(REPO_ROOT, 'node_modules/.bin/node'), join(REPO_ROOT, 'e2e/support/arp-prober.ts'), 'eth0', bed.client.ipv4, V4[5]!, '50'], 4000);
     await new Promise((r) => setTimeout(r, 500));
     const cut = performance.now();
     await bridge.cut(ownerNs);
