@@ -123,18 +123,25 @@ describe('Informer freshness', () => {
     assert.deepEqual(reports, [{ at: 4000, stale: true }]);
     assert.equal(server.watches[0]?.signal.aborted, true, 'the silent watch is dropped');
     assert.equal(server.watches.length, 2, 'and watched again at once');
-    // The reconnected watch hangs too: retried every bound.
-    await clock.until(8000);
+    // The reconnected watch hangs too: retried every 3 s, with a 1 s timeout while stale.
+    await clock.until(6999);
+    assert.equal(server.watches.length, 2);
+    await clock.until(7000);
     assert.equal(server.watches.length, 3);
-    // The path heals: the next watch ends on schedule.
-    await clock.until(11_000);
-    server.watches[2]?.end();
-    await clock.until(11_010);
+    const retried = server.watches[2];
+    assert.ok(retried);
+    assert.equal(retried.query['timeoutSeconds'], 1);
+    // The path heals: the retried watch ends on schedule and proves the cache.
+    await clock.until(8000);
+    retried.end();
+    await clock.until(8010);
     assert.equal(i.stale, false);
     assert.deepEqual(reports, [
       { at: 4000, stale: true },
-      { at: 11_000, stale: false },
+      { at: 8000, stale: false },
     ]);
+    await clock.until(8100);
+    assert.equal(server.watches.at(-1)?.query['timeoutSeconds'], 3, 'fresh again: watches of the usual length');
     i.stop();
   });
 

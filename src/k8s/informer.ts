@@ -10,6 +10,12 @@ import type { Logger } from '../platform/logger.ts';
 import type { ApiClient, Query } from './api/api-client.ts';
 import { ApiError, describeError, errorCode } from './api/api-error.ts';
 
+/**
+ * While stale, a watch is retried this often (if the current one is this old), with a 1 s timeout, so a healed path
+ * proves itself within seconds, not within a whole bound plus a watch timeout.
+ */
+const STALE_RETRY_MS = 3000;
+
 export type ChangeKind = 'add' | 'update' | 'delete';
 
 export interface KubeObject {
@@ -66,6 +72,8 @@ export class Informer<T extends KubeObject> {
   readonly #freshness: WatchFreshness | undefined;
   #stale = false;
   #watchdog: Timer | undefined;
+  /** When the current watch was sent. */
+  #watchSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: InformerOptions<T>) {
     this.#o = options;
@@ -144,8 +152,9 @@ export class Informer<T extends KubeObject> {
           needList = false;
         }
         this.#abort = new AbortController();
-        const timeoutSeconds = this.#freshness ? watchTimeoutSeconds(this.#freshness.maxAgeMs) : 240 + Math.floor(Math.random() * 60);
+        const timeoutSeconds = this.#freshness ? (this.#stale ? 1 : watchTimeoutSeconds(this.#freshness.maxAgeMs)) : 240 + Math.floor(Math.random() * 60);
         const sentAt = this.#o.clock.now();
+        this.#watchSentAt = sentAt;
         await this.#o.client.watch<T>(
           this.#o.path,
           { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
@@ -192,7 +201,7 @@ export class Informer<T extends KubeObject> {
 
   /**
    * Compares freshness with what was last reported, reports a change, and arms the watchdog: at the moment the cache
-   * goes stale without a new proof, or, while stale, every staleAfterMs to reconnect a watch that may hang.
+   * goes stale without a new proof, or, while stale, every STALE_RETRY_MS to reconnect a watch that may hang.
    */
   #checkFreshness(): void {
     if (!this.#freshness || this.#isStopped()) return;
@@ -205,12 +214,15 @@ export class Informer<T extends KubeObject> {
       this.#o.onFreshness?.(stale);
     }
     this.#watchdog?.cancel();
-    const wakeAt = stale ? now + this.#freshness.maxAgeMs : this.#freshness.staleAt();
+    const wakeAt = stale ? now + STALE_RETRY_MS : this.#freshness.staleAt();
     this.#watchdog = this.#o.clock.after(Math.max(0, wakeAt - now), () => {
       this.#watchdog = undefined;
+      const wasStale = this.#stale;
       this.#checkFreshness();
-      // A watch with no proof for this long may hang without ever failing: drop it and watch again.
-      if (this.#stale) this.#abort?.abort();
+      // A watch with no proof for this long may hang without ever failing: drop it and watch again (a retry only once
+      // it had its time, so a slow but working one can still end on schedule).
+      const retryDue = this.#o.clock.now() - this.#watchSentAt >= STALE_RETRY_MS;
+      if (this.#stale && (!wasStale || retryDue)) this.#abort?.abort();
     });
   }
 
