@@ -1,11 +1,11 @@
 // A watch-backed cache of one resource (a reflector): list (paginated), then watch from the list's
 // resourceVersion with bookmarks; relist on 410 Gone; on any other failure back off and try again, forever,
 // until stopped. A relist emits only real differences (add, update, delete) against the cache.
-// With `staleAfterMs`, the cache also knows whether it is fresh: the server is asked to end every watch after
-// watchTimeoutSeconds(staleAfterMs), each clean end proves the cache complete up to then, and a cache with no proof
+// With `staleAfterMs`, the cache also knows whether it is fresh: the server is asked to end every watch before the
+// cache would go stale (nextWatchTimeoutSeconds), each clean end proves the cache complete up to then, and a cache with no proof
 // for staleAfterMs (a silently dead watch) is stale: onFreshness(true), the watch is reconnected (ADR 0013).
 import type { Clock, Timer } from '../core/clock.ts';
-import { WatchFreshness, watchProofTime, watchTimeoutSeconds } from '../core/election/watch-freshness.ts';
+import { nextWatchTimeoutSeconds, WatchFreshness, watchProofTime } from '../core/election/watch-freshness.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient, Query } from './api/api-client.ts';
 import { ApiError, describeError, errorCode } from './api/api-error.ts';
@@ -152,8 +152,8 @@ export class Informer<T extends KubeObject> {
           needList = false;
         }
         this.#abort = new AbortController();
-        const timeoutSeconds = this.#freshness ? (this.#stale ? 1 : watchTimeoutSeconds(this.#freshness.maxAgeMs)) : 240 + Math.floor(Math.random() * 60);
         const sentAt = this.#o.clock.now();
+        const timeoutSeconds = this.#freshness ? nextWatchTimeoutSeconds(this.#freshness.maxAgeMs, this.#freshness.staleAt(), sentAt) : 240 + Math.floor(Math.random() * 60);
         this.#watchSentAt = sentAt;
         await this.#o.client.watch<T>(
           this.#o.path,

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { WatchFreshness, watchProofTime, watchTimeoutSeconds } from './watch-freshness.ts';
+import { nextWatchTimeoutSeconds, WatchFreshness, watchProofTime, watchTimeoutSeconds } from './watch-freshness.ts';
 
 describe('WatchFreshness', () => {
   it('is stale until the first proof, and fresh for maxAgeMs after it', () => {
@@ -78,5 +78,30 @@ describe('watchTimeoutSeconds', () => {
     assert.equal(watchTimeoutSeconds(3000), 2);
     assert.equal(watchTimeoutSeconds(2000), 1);
     assert.equal(watchTimeoutSeconds(500), 1);
+  });
+});
+
+describe('nextWatchTimeoutSeconds', () => {
+  it('a watch started right after a proof runs the full length; one started later ends before the bound', () => {
+    assert.equal(nextWatchTimeoutSeconds(10_000, 10_000, 50), 7);
+    // Reconnected 6 s into the cycle: 4 s left, the watch ends after 3.
+    assert.equal(nextWatchTimeoutSeconds(10_000, 10_000, 6000), 3);
+    assert.equal(nextWatchTimeoutSeconds(10_000, 10_000, 9500), 1);
+  });
+
+  it('a stale cache gets 1 s watches', () => {
+    assert.equal(nextWatchTimeoutSeconds(10_000, 10_000, 12_000), 1);
+    assert.equal(nextWatchTimeoutSeconds(10_000, Number.NEGATIVE_INFINITY, 0), 1);
+  });
+
+  it('property: a watch sent before the bound with at least 1.4 s left ends (at its timeout) before the bound', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2000, max: 60_000 }), fc.integer({ min: 0, max: 60_000 }), (maxAgeMs, elapsed) => {
+        const staleAt = maxAgeMs;
+        const now = Math.min(elapsed, staleAt - 1400);
+        fc.pre(now >= 0);
+        assert.ok(now + nextWatchTimeoutSeconds(maxAgeMs, staleAt, now) * 1000 < staleAt);
+      }),
+    );
   });
 });

@@ -68,3 +68,12 @@ export function watchProofTime(sentAt: number, endedAt: number, timeoutMs: numbe
 export function watchTimeoutSeconds(maxAgeMs: number): number {
   return Math.max(1, Math.floor((0.75 * maxAgeMs) / 1000));
 }
+
+/**
+ * The timeout of the next watch: three quarters of the time left before the cache goes stale, at most
+ * watchTimeoutSeconds, at least 1 s. A watch started late in the cycle (after a reconnect, an error, a relist) ends
+ * in time to prove the cache before the bound; a stale cache gets 1 s watches, so a healed path proves itself soon.
+ */
+export function nextWatchTimeoutSeconds(maxAgeMs: number, staleAt: number, now: number): number {
+  return Math.max(1, Math.min(watchTimeoutSeconds(maxAgeMs), Math.floor((0.75 * (staleAt - now)) / 1000)));
+}
