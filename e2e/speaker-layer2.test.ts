@@ -157,7 +157,8 @@ describe('speaker: layer 2', () => {
     const owner = await settledOwner(V4[5]!);
     const ownerNs = nodeHost(owner).ns;
     const capture = await startCapture(bed.client.ns, 'eth0', `arp and src host ${V4[5]!}`, cluster.dir, 'fence');
-    const probing = execIn(bed.client.ns, ['arping', '-i', '0.05', '-c', '80', '-I', 'eth0', V4[5]!], 15_000);
+    // A broadcast request every 50 ms for 4 s (iputils arping takes whole seconds only, and goes unicast after a reply).
+    const probing = execIn(bed.client.ns, [join(REPO_ROOT, 'node_modules/.bin/node'), join(REPO_ROOT, 'e2e/support/arp-prober.ts'), 'eth0', bed.client.ipv4, V4[5]!, '50'], 4000);
     await new Promise((r) => setTimeout(r, 500));
     const cut = performance.now();
     await bridge.cut(ownerNs);
@@ -182,9 +183,13 @@ describe('speaker: layer 2', () => {
   });
 
   it('spreads 30 Services over 3 nodes within 1.25 x the mean', async () => {
-    // After the partition of the previous case, every speaker must be back (unfenced) before load is judged.
+    // After the partition of the previous case, every speaker must be back (unfenced, and ready: its watches proved
+    // live again) before load is judged.
     for (const sp of speakers.values()) {
-      await waitFor(`${sp.node} unfenced`, async () => (/^beaconlb_l2_fenced 0$/m.test(await sp.metrics()) ? true : undefined), 10_000);
+      await waitFor(`${sp.node} back`, async () => {
+        const text = await sp.metrics();
+        return /^beaconlb_l2_fenced 0$/m.test(text) && /^beaconlb_l2_ready 1$/m.test(text) ? true : undefined;
+      }, 20_000);
     }
     const addresses = V4.slice(6, 30).concat(V6.slice(2, 8));
     await Promise.all(addresses.map((ip, i) => service(`spread-${i}`, ip)));

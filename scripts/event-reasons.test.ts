@@ -400,7 +400,7 @@ function documentedReasons(markdown: string): Map<string, string> {
     const heading = /^(#+) /.exec(line);
     if (heading && (heading[1]?.length ?? 0) <= level) break;
     const cells = line.split('|').map((c) => c.trim());
-    const reason = /^`([A-Za-z]+)`$/.exec(cells[1] ?? '')?.[1];
+    const reason = /^`([A-Za-z][A-Za-z0-9]*)`$/.exec(cells[1] ?? '')?.[1];
     if (line.startsWith('|') && reason) rows.set(reason, cells[2] ?? '');
   }
   return rows;

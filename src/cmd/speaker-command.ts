@@ -34,6 +34,11 @@ export const speakerCommand: Command = {
     'renew-interval': { type: 'string', description: 'How often the heartbeat Lease is renewed.', default: '1s' },
     'lease-duration': { type: 'string', description: 'A peer whose Lease has not changed for this long is dead.', default: '3s' },
     'fence-margin': { type: 'string', description: 'Stop answering this long before peers could consider this node dead.', default: '500ms' },
+    'stale-view-after': {
+      type: 'string',
+      description: 'A watch with no proof of being live for this long makes the view stale: stop answering and hand addresses over (at least 2s).',
+      default: '10s',
+    },
     'handover-overlap': { type: 'string', description: 'On SIGTERM, keep answering this long after marking the Lease leaving.', default: '1s' },
     'announce-interval': { type: 'string', description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses (0s: off).', default: '10s' },
     'max-answers': { type: 'string', description: 'ARP replies / NAs per second per interface and protocol.', default: '50000' },
@@ -49,6 +54,9 @@ export const speakerCommand: Command = {
     const leaseDurationMs = durationFlag(flags, 'lease-duration');
     const renewIntervalMs = durationFlag(flags, 'renew-interval');
     if (renewIntervalMs >= leaseDurationMs) throw new UsageError('--renew-interval must be shorter than --lease-duration');
+    const staleAfterMs = durationFlag(flags, 'stale-view-after');
+    // Watches are ended by the server after 3/4 of it (whole seconds): below 2 s nothing is left for latency.
+    if (staleAfterMs < 2000) throw new UsageError('--stale-view-after must be at least 2s');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
     const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics } = speakerPrometheus();
 
@@ -62,6 +70,9 @@ export const speakerCommand: Command = {
       burstMs: [0, 250, 1000],
       announceIntervalMs: durationFlag(flags, 'announce-interval'),
       maxAnswersPerSecond: Math.max(1, integerFlag(flags, 'max-answers')),
+      onHealthChange: () => {
+        speaker.changed();
+      },
     });
     let refreshing: Promise<void> | undefined;
     const stopWatching = watchInterfaceChanges(() => {
@@ -88,7 +99,9 @@ export const speakerCommand: Command = {
       metrics: layer2,
       inputs: () => adapter.layer2Inputs(),
       peers: () => adapter.peerLeases(),
-      renew: (leaving, timeoutMs) => heartbeat.renew(leaving, timeoutMs),
+      renew: (leaving, timeoutMs, layer2NotReady) => heartbeat.renew(leaving, timeoutMs, layer2NotReady),
+      staleViews: () => adapter.staleLayer2Views(),
+      brokenInterfaces: () => announcer.brokenInterfaces(),
       interfaceTable: () => table,
       announcer,
       recordEvent: (service, type, reason, message) => {
@@ -146,6 +159,7 @@ export const speakerCommand: Command = {
       namespace,
       node,
       loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
+      staleAfterMs,
       onChange: () => {
         speaker.changed();
         bgp.changed();

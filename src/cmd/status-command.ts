@@ -23,7 +23,7 @@ export interface StatusReport {
   pools: Array<{ name: string; addresses: string[]; allocated: number; available: string; ready: string; overlap: string }>;
   services: Array<{ service: string; address: string; pool: string; mode: string; owner: string }>;
   bgpSessions: Array<{ peer: string; peerAddress: string; node: string; state: string; prefixes: number | undefined; since: string | undefined }>;
-  speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined }>;
+  speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined; layer2NotReady: string }>;
 }
 
 interface AdvertisedPrefix {
@@ -34,7 +34,13 @@ interface AdvertisedPrefix {
 export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS): StatusReport {
   const speakers = snapshot.speakers.map((s) => {
     const age = s.renewTime ? (now.getTime() - Date.parse(s.renewTime)) / 1000 : undefined;
-    return { node: s.node, live: age !== undefined && age < s.leaseDurationSeconds && !s.leaving, leaving: s.leaving, renewedSecondsAgo: age === undefined ? undefined : Math.round(age * 10) / 10 };
+    return {
+      node: s.node,
+      live: age !== undefined && age < s.leaseDurationSeconds && !s.leaving && !s.layer2NotReady,
+      leaving: s.leaving,
+      renewedSecondsAgo: age === undefined ? undefined : Math.round(age * 10) / 10,
+      layer2NotReady: s.layer2NotReady,
+    };
   });
   const plan = planLayer2({ ...snapshot, loadBalancerClass });
   const compiled = compilePools(snapshot.pools);

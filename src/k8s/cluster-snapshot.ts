@@ -5,13 +5,15 @@ import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-obj
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
-import { SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
+import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
 
 export interface SpeakerLeaseRecord {
   node: string;
   renewTime: string | undefined;
   leaseDurationSeconds: number;
   leaving: boolean;
+  /** Why the speaker says it must not own layer-2 addresses; empty: ready. */
+  layer2NotReady: string;
 }
 
 export interface ClusterSnapshot {
@@ -56,7 +58,15 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     endpointSlices: endpointSlices.items,
     speakers: leases.items.flatMap((l) =>
       l.spec?.holderIdentity
-        ? [{ node: l.spec.holderIdentity, renewTime: l.spec.renewTime, leaseDurationSeconds: l.spec.leaseDurationSeconds ?? 3, leaving: l.metadata?.annotations?.['beaconlb.io/leaving'] === 'true' }]
+        ? [
+            {
+              node: l.spec.holderIdentity,
+              renewTime: l.spec.renewTime,
+              leaseDurationSeconds: l.spec.leaseDurationSeconds ?? 3,
+              leaving: l.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true',
+              layer2NotReady: l.metadata?.annotations?.[LAYER2_NOT_READY_ANNOTATION] ?? '',
+            },
+          ]
         : [],
     ),
   };

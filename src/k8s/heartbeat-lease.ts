@@ -1,6 +1,8 @@
 // The speaker's own heartbeat: Lease `beaconlb-speaker-<node>` in the install namespace, renewed by a merge patch
 // of spec.renewTime (one small write per interval, O(nodes) for the cluster), created when missing. Leaving
-// (planned shutdown) is an annotation peers read to take over at once.
+// (planned shutdown) is an annotation peers read to take over at once; so is layer-2 readiness: a speaker that
+// cannot answer correctly (a stale view, its announcing link down) says why in `beaconlb.io/layer2-not-ready`, and
+// peers leave it out of the live set until the annotation is gone.
 import type { Clock } from '../core/clock.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { errorCode } from './api/api-error.ts';
@@ -10,6 +12,7 @@ import { microTime } from './api/micro-time.ts';
 export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
 export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
 export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
+export const LAYER2_NOT_READY_ANNOTATION = 'beaconlb.io/layer2-not-ready';
 
 interface Written {
   metadata?: { resourceVersion?: string };
@@ -34,11 +37,15 @@ export class HeartbeatLease {
     return `${SPEAKER_LEASE_PREFIX}${this.#node}`;
   }
 
-  /** Renews (or creates) the Lease; `leaving` marks a planned shutdown. Resolves with the resourceVersion written. */
-  async renew(leaving = false, timeoutMs = 1000): Promise<string> {
+  /**
+   * Renews (or creates) the Lease; `leaving` marks a planned shutdown, `layer2NotReady` (a reason) a speaker that must
+   * not own layer-2 addresses. Resolves with the resourceVersion written.
+   */
+  async renew(leaving = false, timeoutMs = 1000, layer2NotReady?: string): Promise<string> {
     const now = microTime(this.#clock.wallTime());
+    const annotations = { [LEAVING_ANNOTATION]: leaving ? 'true' : null, [LAYER2_NOT_READY_ANNOTATION]: layer2NotReady ?? null };
     const patch = {
-      metadata: { labels: SPEAKER_LEASE_LABELS, annotations: { [LEAVING_ANNOTATION]: leaving ? 'true' : null } },
+      metadata: { labels: SPEAKER_LEASE_LABELS, annotations },
       spec: { holderIdentity: this.#node, renewTime: now, leaseDurationSeconds: this.#leaseSeconds },
     };
     try {
@@ -52,7 +59,12 @@ export class HeartbeatLease {
         {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
-          metadata: { name: this.name, namespace: this.#namespace, labels: SPEAKER_LEASE_LABELS, ...(leaving ? { annotations: { [LEAVING_ANNOTATION]: 'true' } } : {}) },
+          metadata: {
+            name: this.name,
+            namespace: this.#namespace,
+            labels: SPEAKER_LEASE_LABELS,
+            annotations: Object.fromEntries(Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null)),
+          },
           spec: { holderIdentity: this.#node, renewTime: now, acquireTime: now, leaseDurationSeconds: this.#leaseSeconds },
         },
         { timeoutMs },

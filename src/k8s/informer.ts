@@ -1,10 +1,20 @@
 // A watch-backed cache of one resource (a reflector): list (paginated), then watch from the list's
 // resourceVersion with bookmarks; relist on 410 Gone; on any other failure back off and try again, forever,
 // until stopped. A relist emits only real differences (add, update, delete) against the cache.
+// With `staleAfterMs`, the cache also knows whether it is fresh: the server is asked to end every watch before the
+// cache would go stale (nextWatchTimeoutSeconds), each clean end proves the cache complete up to then, and a cache with no proof
+// for staleAfterMs (a silently dead watch) is stale: onFreshness(true), the watch is reconnected (ADR 0013).
 import type { Clock, Timer } from '../core/clock.ts';
+import { nextWatchTimeoutSeconds, WatchFreshness, watchProofTime } from '../core/election/watch-freshness.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient, Query } from './api/api-client.ts';
 import { ApiError, describeError, errorCode } from './api/api-error.ts';
+
+/**
+ * While stale, a watch is retried this often (if the current one is this old), with a 1 s timeout, so a healed path
+ * proves itself within seconds, not within a whole bound plus a watch timeout.
+ */
+const STALE_RETRY_MS = 3000;
 
 export type ChangeKind = 'add' | 'update' | 'delete';
 
@@ -28,6 +38,10 @@ export interface InformerOptions<T extends KubeObject> {
   onResync?: () => void;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Freshness bound: a cache with no proof of completeness for this long is stale. Undefined: not tracked. */
+  staleAfterMs?: number;
+  /** Called when the cache goes stale (true) or is proven fresh again (false). */
+  onFreshness?: (stale: boolean) => void;
 }
 
 /**
@@ -55,10 +69,26 @@ export class Informer<T extends KubeObject> {
   #synced = false;
   #resolveSynced: () => void = () => undefined;
   readonly synced: Promise<void>;
+  readonly #freshness: WatchFreshness | undefined;
+  #stale = false;
+  #watchdog: Timer | undefined;
+  /** When the current watch was sent. */
+  #watchSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: InformerOptions<T>) {
     this.#o = options;
     this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
+    this.#freshness = options.staleAfterMs === undefined ? undefined : new WatchFreshness(options.staleAfterMs);
+  }
+
+  /** The collection path, such as /api/v1/services. */
+  get path(): string {
+    return this.#o.path;
+  }
+
+  /** Whether the cache went without a proof of completeness for staleAfterMs (always false when not tracked). */
+  get stale(): boolean {
+    return this.#stale;
   }
 
   /** Read through a method: the flag changes while a loop iteration awaits. */
@@ -73,11 +103,13 @@ export class Informer<T extends KubeObject> {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#checkFreshness();
     void this.#run();
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#watchdog?.cancel();
     this.#abort?.abort();
     if (this.#sleep) {
       this.#sleep.timer.cancel();
@@ -120,15 +152,22 @@ export class Informer<T extends KubeObject> {
           needList = false;
         }
         this.#abort = new AbortController();
+        const sentAt = this.#o.clock.now();
+        const timeoutSeconds = this.#freshness ? nextWatchTimeoutSeconds(this.#freshness.maxAgeMs, this.#freshness.staleAt(), sentAt) : 240 + Math.floor(Math.random() * 60);
+        this.#watchSentAt = sentAt;
         await this.#o.client.watch<T>(
           this.#o.path,
-          { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 60) },
+          { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
           (event) => {
             failures = 0;
             this.#apply(event.type, event.object);
           },
           this.#abort.signal,
         );
+        // The server ended the watch: it delivered everything up to then.
+        failures = 0;
+        this.#freshness?.watchEnded(watchProofTime(sentAt, this.#o.clock.now(), timeoutSeconds * 1000));
+        this.#checkFreshness();
       } catch (error) {
         if (this.#isStopped()) break;
         // restart(): watch again at once, from the last version.
@@ -160,7 +199,35 @@ export class Informer<T extends KubeObject> {
     });
   }
 
+  /**
+   * Compares freshness with what was last reported, reports a change, and arms the watchdog: at the moment the cache
+   * goes stale without a new proof, or, while stale, every STALE_RETRY_MS to reconnect a watch that may hang.
+   */
+  #checkFreshness(): void {
+    if (!this.#freshness || this.#isStopped()) return;
+    const now = this.#o.clock.now();
+    const stale = this.#freshness.isStale(now);
+    if (stale !== this.#stale && this.#synced) {
+      this.#stale = stale;
+      if (stale) this.#o.log.warn({ path: this.#o.path, staleAfterMs: this.#freshness.maxAgeMs }, 'watch silent: cache stale; reconnecting');
+      else this.#o.log.info({ path: this.#o.path }, 'watch proven live again: cache fresh');
+      this.#o.onFreshness?.(stale);
+    }
+    this.#watchdog?.cancel();
+    const wakeAt = stale ? now + STALE_RETRY_MS : this.#freshness.staleAt();
+    this.#watchdog = this.#o.clock.after(Math.max(0, wakeAt - now), () => {
+      this.#watchdog = undefined;
+      const wasStale = this.#stale;
+      this.#checkFreshness();
+      // A watch with no proof for this long may hang without ever failing: drop it and watch again (a retry only once
+      // it had its time, so a slow but working one can still end on schedule).
+      const retryDue = this.#o.clock.now() - this.#watchSentAt >= STALE_RETRY_MS;
+      if (this.#stale && (!wasStale || retryDue)) this.#abort?.abort();
+    });
+  }
+
   async #list(): Promise<void> {
+    const sentAt = this.#o.clock.now();
     const fresh = new Map<string, T>();
     let token: string | undefined;
     let version = '';
@@ -183,6 +250,8 @@ export class Informer<T extends KubeObject> {
       this.#synced = true;
       this.#resolveSynced();
     }
+    this.#freshness?.listed(sentAt);
+    this.#checkFreshness();
     this.#o.onResync?.();
   }
 

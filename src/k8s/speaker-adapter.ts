@@ -11,13 +11,15 @@ import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
+import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
 import { Informer, type KubeObject } from './informer.ts';
 
 export interface PeerLease {
   node: string;
   version: string;
   leaving: boolean;
+  /** Why the speaker says it must not own layer-2 addresses (annotation); undefined: ready. */
+  layer2NotReady?: string;
 }
 
 interface LeaseObject extends KubeObject {
@@ -36,7 +38,9 @@ export interface SpeakerAdapterOptions {
   namespace: string;
   node: string;
   loadBalancerClass: string;
-  /** Called on any change of what the speaker reads (debounce in the caller). */
+  /** Freshness bound of every watch (ADR 0013): a cache with no proof of completeness for this long is stale. */
+  staleAfterMs: number;
+  /** Called on any change of what the speaker reads, freshness included (debounce in the caller). */
   onChange: () => void;
 }
 
@@ -64,13 +68,22 @@ export class SpeakerAdapter {
         o.onChange();
       },
     };
-    this.services = new Informer<ServiceObject>({ ...common, path: paths.services() });
-    this.pools = new Informer<IPPool>({ ...common, path: paths.ours('ippools') });
-    this.advertisements = new Informer<L2Advertisement>({ ...common, path: paths.ours('l2advertisements') });
-    this.nodes = new Informer<NodeObject & KubeObject>({ ...common, path: paths.nodes() });
-    this.endpointSlices = new Informer<EndpointSliceObject & KubeObject>({ ...common, path: paths.endpointSlices() });
+    // What layer 2 reads is also checked for freshness (each watch is renewed every few seconds, ADR 0013); the BGP
+    // objects and Secrets keep long watches.
+    const checked = {
+      ...common,
+      staleAfterMs: o.staleAfterMs,
+      onFreshness: () => {
+        o.onChange();
+      },
+    };
+    this.services = new Informer<ServiceObject>({ ...checked, path: paths.services() });
+    this.pools = new Informer<IPPool>({ ...checked, path: paths.ours('ippools') });
+    this.advertisements = new Informer<L2Advertisement>({ ...checked, path: paths.ours('l2advertisements') });
+    this.nodes = new Informer<NodeObject & KubeObject>({ ...checked, path: paths.nodes() });
+    this.endpointSlices = new Informer<EndpointSliceObject & KubeObject>({ ...checked, path: paths.endpointSlices() });
     const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
-    this.leases = new Informer<LeaseObject>({ ...common, path: paths.leases(o.namespace), labelSelector: selector });
+    this.leases = new Informer<LeaseObject>({ ...checked, path: paths.leases(o.namespace), labelSelector: selector });
     this.bgpPeers = new Informer<BGPPeer>({ ...common, path: paths.ours('bgppeers') });
     this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
     this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.namespace) });
@@ -89,6 +102,11 @@ export class SpeakerAdapter {
   /** Reconnects every watch: after a partition, established watches may be silently dead. */
   restartWatches(): void {
     for (const informer of this.#informers) informer.restart();
+  }
+
+  /** The caches layer 2 reads that are stale (by resource, such as `services`), sorted. */
+  staleLayer2Views(): string[] {
+    return this.#informers.filter((i) => i.stale).map((i) => i.path.slice(i.path.lastIndexOf('/') + 1)).sort();
   }
 
   async synced(): Promise<void> {
@@ -133,7 +151,9 @@ export class SpeakerAdapter {
     return this.leases.list().flatMap((lease) => {
       const node = lease.spec?.holderIdentity;
       if (!node) return [];
-      return [{ node, version: lease.metadata?.resourceVersion ?? '', leaving: lease.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true' }];
+      const annotations = lease.metadata?.annotations;
+      const notReady = annotations?.[LAYER2_NOT_READY_ANNOTATION];
+      return [{ node, version: lease.metadata?.resourceVersion ?? '', leaving: annotations?.[LEAVING_ANNOTATION] === 'true', ...(notReady === undefined ? {} : { layer2NotReady: notReady }) }];
     });
   }
 

@@ -11,8 +11,11 @@ import { mustExecIn } from './netns.ts';
 import type { Run } from './run-registry.ts';
 
 export interface ApiBridge {
-  /** Starts a listener on 127.0.0.1:<port> inside `ns` forwarding to the API server. */
-  connect(ns: string): Promise<void>;
+  /**
+   * Starts a listener on 127.0.0.1:<port> inside `ns` forwarding to the API server, or to the Unix socket `via`
+   * instead (a test proxy in front of the API server that speaks TLS with the API server's certificate).
+   */
+  connect(ns: string, via?: string): Promise<void>;
   /** Drops all traffic to the API server inside `ns` (established connections too) until `restore(ns)`. */
   cut(ns: string): Promise<void>;
   restore(ns: string): Promise<void>;
@@ -46,12 +49,12 @@ export async function startApiBridge(port: number, dir: string, run?: Run): Prom
   if (!hub.running()) throw new Error(`api bridge failed: ${hub.tail()}`);
   const table = `inet beaconlb_cut`;
   return {
-    async connect(ns) {
+    async connect(ns, via) {
       const p = track(
         startProcess({
           name: `api-bridge-${ns}`,
           command: 'socat',
-          args: [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`],
+          args: [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${via ?? socket}`],
           netns: ns,
           logFile: join(dir, `api-bridge-${ns}.log`),
         }),

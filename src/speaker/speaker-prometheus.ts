@@ -10,6 +10,8 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const owned = registry.gauge('beaconlb_l2_addresses_owned', 'Layer-2 addresses this node answers for.');
   const changes = registry.counter('beaconlb_l2_ownership_changes_total', 'Addresses gained or lost by this node.');
   const fenced = registry.gauge('beaconlb_l2_fenced', '1 while this speaker fences itself (own lease not renewed or not seen in time).');
+  const ready = registry.gauge('beaconlb_l2_ready', '1 while this speaker is ready for layer 2 (fresh view, announcing links up); 0: it owns nothing and says so in its Lease.');
+  const notReady = registry.counter('beaconlb_l2_not_ready_total', 'Times this speaker became not ready for layer 2, by reason (StaleView, LinkDown).');
   const answers = registry.counter('beaconlb_l2_answers_total', 'ARP replies and Neighbor Advertisements sent in answer to requests.');
   const announcements = registry.counter('beaconlb_l2_announcements_total', 'Gratuitous ARPs and unsolicited Neighbor Advertisements sent.');
   const limited = registry.counter('beaconlb_l2_requests_rate_limited_total', 'Requests for owned addresses left unanswered by the rate limit.');
@@ -24,6 +26,7 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const bfdDiscarded = registry.counter('beaconlb_bfd_packets_discarded_total', 'Received BFD packets discarded, by reason (decode errors, no such session, RFC 5880 section 6.8.6 rules).');
   owned.set({}, 0);
   fenced.set({}, 1);
+  ready.set({}, 0);
   return {
     registry,
     layer2: {
@@ -35,6 +38,10 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
       },
       fenced: (f) => {
         fenced.set({}, f ? 1 : 0);
+      },
+      ready: (r, reason) => {
+        ready.set({}, r ? 1 : 0);
+        if (reason) notReady.inc({ reason });
       },
     },
     bgp: {

@@ -43,6 +43,17 @@ describe('PeerLiveness', () => {
     assert.deepEqual(live(tracker, 600), ['node-a', 'node-b']);
   });
 
+  it('drops a node whose renewed lease says not ready, and takes it back when it is ready again', () => {
+    const tracker = new PeerLiveness();
+    tracker.observe('node-a', 'rv-1', 'active', 0);
+    tracker.observe('node-b', 'rv-1', 'active', 0);
+    tracker.observe('node-b', 'rv-2', 'not-ready', 500);
+    tracker.observe('node-b', 'rv-3', 'not-ready', 1000);
+    assert.deepEqual(live(tracker, 1000), ['node-a'], 'renewed, yet not live');
+    assert.equal(tracker.observe('node-b', 'rv-4', 'active', 1500), true);
+    assert.deepEqual(live(tracker, 1500), ['node-a', 'node-b']);
+  });
+
   it('forgets a deleted lease; seen again it counts as first seen', () => {
     const tracker = new PeerLiveness();
     tracker.observe('node-b', 'rv-1', 'active', 0);
@@ -84,7 +95,7 @@ describe('PeerLiveness', () => {
           kind: fc.constant('observe' as const),
           node,
           version: fc.constantFrom('1', '2', '3'),
-          state: fc.constantFrom<LeaseState>('active', 'active', 'leaving'),
+          state: fc.constantFrom<LeaseState>('active', 'active', 'leaving', 'not-ready'),
           after: fc.nat({ max: 2000 }),
         }),
       },

@@ -5,10 +5,11 @@
 // leaseDuration. A lease seen for the first time counts as changed at that moment: after a restart every peer is
 // presumed live until its lease goes stale, so a starting speaker never claims an address another node still holds.
 // A lease marked 'leaving' (a speaker shutting down) is not live at once: peers take over its addresses without
-// waiting for staleness.
+// waiting for staleness. So is a lease marked 'not-ready' (a speaker whose view is stale or whose announcing link is
+// down says so in its Lease): it is renewed, but the node must not own layer-2 addresses until it is ready again.
 
 /** The state a speaker writes into its heartbeat Lease. */
-export type LeaseState = 'active' | 'leaving';
+export type LeaseState = 'active' | 'leaving' | 'not-ready';
 
 /** What the tracker keeps per peer lease. */
 interface ObservedLease {
@@ -39,7 +40,7 @@ export class PeerLiveness {
     return this.#leases.delete(node);
   }
 
-  /** Nodes whose lease changed less than leaseDurationMs before `now` and is not 'leaving', sorted by name. */
+  /** Nodes whose lease changed less than leaseDurationMs before `now` and is 'active', sorted by name. */
   liveNodes(now: number, leaseDurationMs: number): Set<string> {
     const live: string[] = [];
     for (const [node, lease] of this.#leases) {

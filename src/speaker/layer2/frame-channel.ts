@@ -8,8 +8,10 @@ export interface FrameChannel {
   close(): void;
 }
 
+/** Opens a channel (throws when it cannot); `onError` reports a receive error of the open socket (ENETDOWN, ...). */
 export type OpenFrameChannel = (
   iface: { name: string; index: number },
   kind: ChannelKind,
   onFrame: (frame: Uint8Array) => void,
+  onError: (message: string) => void,
 ) => FrameChannel;

@@ -60,9 +60,9 @@ class LeaseServer {
   }
 
   /** The speaker of `node` updated its Lease: a new resourceVersion, delivered to every watch that is not stuck. */
-  write(node: string, leaving: boolean): string {
+  write(node: string, leaving: boolean, layer2NotReady?: string): string {
     this.#resourceVersion++;
-    this.#stored.set(node, { node, version: String(this.#resourceVersion), leaving });
+    this.#stored.set(node, { node, version: String(this.#resourceVersion), leaving, ...(layer2NotReady === undefined ? {} : { layer2NotReady }) });
     const snapshot = [...this.#stored.values()];
     const deliver = (): void => {
       this.#visible = snapshot;
@@ -97,7 +97,7 @@ class FakeRenewer {
   readonly #server: LeaseServer;
   outcome: 'succeed' | 'fail' | 'hang' = 'succeed';
   latencyMs: number;
-  readonly calls: Array<{ at: number; leaving: boolean; timeoutMs: number }> = [];
+  readonly calls: Array<{ at: number; leaving: boolean; timeoutMs: number; layer2NotReady: string | undefined }> = [];
 
   constructor(node: string, clock: ManualClock, server: LeaseServer, latencyMs: number) {
     this.#node = node;
@@ -106,8 +106,8 @@ class FakeRenewer {
     this.latencyMs = latencyMs;
   }
 
-  readonly renew = (leaving: boolean, timeoutMs: number): Promise<string> => {
-    this.calls.push({ at: this.#clock.now(), leaving, timeoutMs });
+  readonly renew = (leaving: boolean, timeoutMs: number, layer2NotReady: string | undefined): Promise<string> => {
+    this.calls.push({ at: this.#clock.now(), leaving, timeoutMs, layer2NotReady });
     const outcome = this.outcome;
     if (outcome === 'hang') return new Promise<string>(() => undefined);
     return new Promise<string>((resolve, reject) => {
@@ -116,7 +116,7 @@ class FakeRenewer {
           reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
           return;
         }
-        resolve(this.#server.write(this.#node, leaving));
+        resolve(this.#server.write(this.#node, leaving, layer2NotReady));
       };
       if (this.latencyMs > 0) this.#clock.after(this.latencyMs, finish);
       else finish();
@@ -252,6 +252,10 @@ class Cluster {
   world: Layer2Inputs;
   readonly tables = new Map<string, InterfaceTable>();
   readonly rigs = new Map<string, SpeakerRig>();
+  /** Stale caches per node (what the adapter's informers would report). */
+  readonly staleViews = new Map<string, string[]>();
+  /** Interfaces with broken packet sockets per node (what the announcer would report). */
+  readonly brokenInterfaces = new Map<string, Set<string>>();
 
   constructor(world: Layer2Inputs = segmentA()) {
     this.world = world;
@@ -275,6 +279,8 @@ class Cluster {
       inputs: () => this.world,
       peers: () => this.server.view(name),
       renew: renewer.renew,
+      staleViews: () => this.staleViews.get(name) ?? [],
+      brokenInterfaces: () => this.brokenInterfaces.get(name) ?? new Set<string>(),
       interfaceTable: () => this.tables.get(name) ?? tableOf(name),
       announcer: {
         update: (owned) => {
@@ -759,6 +765,140 @@ describe('Layer2Speaker', () => {
     );
   });
 
+  describe('not ready for layer 2', () => {
+    /** Runs in 10 ms steps until `t`, failing at the first moment an address is answered by two nodes. */
+    async function stepUntil(cluster: Cluster, t: number): Promise<void> {
+      while (cluster.clock.now() < t) {
+        await cluster.run(Math.min(10, t - cluster.clock.now()));
+        cluster.assertNoAddressAnsweredTwice();
+      }
+    }
+
+    /** node1 with eth0 down: the kernel keeps the IPv4 address, drops the IPv6 one and both default routes. */
+    function linkDown(table: InterfaceTable): InterfaceTable {
+      return {
+        interfaces: table.interfaces.map((i) => (i.name === 'eth0' ? { ...i, up: false, addresses: i.addresses.filter((a) => a.family === 4) } : i)),
+        defaultRoute: {},
+      };
+    }
+
+    it('a stale cache: stops answering at once, says why in its Lease, peers take over; back only after peers let go', async () => {
+      const cluster = await threeNodes();
+      await cluster.until(2500);
+      const node1 = cluster.rig('node1');
+      const share = shareOf(cluster, 'node1', NODE_NAMES);
+      assert.ok(share.length > 0);
+      cluster.staleViews.set('node1', ['services']);
+      cluster.touch();
+      await stepUntil(cluster, 2500 + SOON_MS);
+      assert.deepEqual(cluster.ownedBy('node1'), []);
+      assert.match(node1.renewer.calls.at(-1)?.layer2NotReady ?? '', /^StaleView: .*services/);
+      cluster.assertOwners(['node2', 'node3'], 'peers took over from the not-ready Lease');
+      assert.ok(node1.events.some((e) => e.reason === 'Layer2NotReady' && e.type === 'Warning'), 'an Event on the Services it gave up');
+      // Renewed all along, still not live for the peers.
+      await stepUntil(cluster, 2500 + 3 * LEASE_MS);
+      cluster.assertOwners(['node2', 'node3']);
+
+      cluster.staleViews.delete('node1');
+      cluster.touch();
+      const ready = cluster.clock.now();
+      await stepUntil(cluster, ready + RENEW_MS + SOON_MS);
+      cluster.assertOwners(NODE_NAMES, 'node1 answers again');
+      assert.equal(node1.renewer.calls.at(-1)?.layer2NotReady, undefined);
+      assert.deepEqual(node1.metrics.readyChanges, [
+        { ready: true, reason: undefined },
+        { ready: false, reason: 'StaleView' },
+        { ready: true, reason: undefined },
+      ]);
+    });
+
+    it('waits one renew interval after its ready Lease came back before answering, so peers let go first', async () => {
+      const cluster = await threeNodes({ latencyMs: 100 });
+      await cluster.until(2500);
+      cluster.staleViews.set('node1', ['endpointslices']);
+      cluster.touch();
+      await stepUntil(cluster, 3000);
+      cluster.staleViews.delete('node1');
+      cluster.touch();
+      // The ready renewal is sent at once and stored after 100 ms; node1 waits RENEW_MS more from then.
+      await stepUntil(cluster, 3000 + 100 + RENEW_MS - SOON_MS);
+      assert.deepEqual(cluster.ownedBy('node1'), [], 'not before peers had a renew interval to let go');
+      await stepUntil(cluster, 3000 + 100 + RENEW_MS + SOON_MS);
+      cluster.assertOwners(NODE_NAMES);
+    });
+
+    it('a dead link: an address whose every interface is down makes the node not ready (LinkDown) until the link is back', async () => {
+      const cluster = await threeNodes();
+      await cluster.until(2500);
+      const healthy = tableOf('node1');
+      cluster.tables.set('node1', linkDown(healthy));
+      cluster.touch();
+      await stepUntil(cluster, 2500 + SOON_MS);
+      assert.equal(cluster.rig('node1').renewer.calls.at(-1)?.layer2NotReady, 'LinkDown: eth0 is down');
+      cluster.assertOwners(['node2', 'node3']);
+      cluster.tables.set('node1', healthy);
+      cluster.touch();
+      await stepUntil(cluster, 2500 + 2 * SOON_MS + RENEW_MS);
+      cluster.assertOwners(NODE_NAMES);
+    });
+
+    it('broken packet sockets on the only interface count as a dead link', async () => {
+      const cluster = await threeNodes();
+      await cluster.until(2500);
+      cluster.brokenInterfaces.set('node1', new Set(['eth0']));
+      cluster.touch();
+      await stepUntil(cluster, 2500 + SOON_MS);
+      assert.equal(cluster.rig('node1').renewer.calls.at(-1)?.layer2NotReady, 'LinkDown: eth0 has broken packet sockets');
+      cluster.assertOwners(['node2', 'node3']);
+    });
+
+    it('one of two interfaces down is not a dead link while the other still serves the address', async () => {
+      const two = (name: string): InterfaceTable => {
+        const table = tableOf(name);
+        const eth0 = table.interfaces.find((i) => i.name === 'eth0')!;
+        return { ...table, interfaces: [...table.interfaces, { ...eth0, name: 'eth1', index: 3 }] };
+      };
+      const cluster = new Cluster();
+      for (const name of NODE_NAMES) cluster.tables.set(name, two(name));
+      for (const name of NODE_NAMES) cluster.add(name);
+      await cluster.until(2500);
+      const table = two('node1');
+      cluster.tables.set('node1', { ...table, interfaces: table.interfaces.map((i) => (i.name === 'eth1' ? { ...i, up: false } : i)) });
+      cluster.touch();
+      await stepUntil(cluster, 2500 + SOON_MS);
+      assert.equal(cluster.rig('node1').renewer.calls.at(-1)?.layer2NotReady, undefined);
+      cluster.assertOwners(NODE_NAMES);
+    });
+
+    it('a down link holding Service addresses as host addresses (IPVS kube-ipvs0) is no announcing link', async () => {
+      const world = segmentA();
+      world.pools = [...world.pools, pool('routed', ['203.0.113.0/28'])];
+      world.services = [...world.services, service('shop/routed', ['203.0.113.5'])];
+      const withIpvs = (name: string): InterfaceTable => {
+        const table = tableOf(name);
+        const hosts = ['198.51.100.20', '203.0.113.5'].map((text) => ({ family: 4 as const, address: ip(text), prefixLength: 32 }));
+        return { ...table, interfaces: [...table.interfaces, { name: 'kube-ipvs0', index: 9, mac: '00:00:5e:00:53:f0', up: false, addresses: hosts }] };
+      };
+      const cluster = new Cluster(world);
+      for (const name of NODE_NAMES) cluster.tables.set(name, withIpvs(name));
+      for (const name of NODE_NAMES) cluster.add(name);
+      await cluster.until(2500);
+      for (const rig of cluster.rigs.values()) assert.equal(rig.renewer.calls.at(-1)?.layer2NotReady, undefined, rig.name);
+      cluster.assertOwners(NODE_NAMES);
+    });
+
+    it('an address no interface of the node matches (configuration) does not make it give up the others', async () => {
+      const world = segmentA();
+      world.pools = [...world.pools, pool('elsewhere', ['203.0.113.0/28'])];
+      world.advertisements = [advertisement('segment-a', { ipPools: ['segment-a'] }), advertisement('elsewhere', { ipPools: ['elsewhere'], interfaces: ['eth9'] })];
+      world.services = [...world.services, service('shop/elsewhere', ['203.0.113.5'])];
+      const cluster = await threeNodes({}, world);
+      await cluster.until(2500);
+      for (const rig of cluster.rigs.values()) assert.equal(rig.renewer.calls.at(-1)?.layer2NotReady, undefined, rig.name);
+      cluster.assertOwners(NODE_NAMES);
+    });
+  });
+
   describe('leave', () => {
     it('marks the Lease leaving, then owns nothing after the overlap and stops renewing', async () => {
       const cluster = await threeNodes();
@@ -774,7 +914,7 @@ describe('Layer2Speaker', () => {
       await leaving;
       assert.equal(left, true);
       assert.deepEqual(cluster.ownedBy('node3'), []);
-      assert.deepEqual(rig.renewer.calls.at(-1), { at: 2500, leaving: true, timeoutMs: 1000 });
+      assert.deepEqual(rig.renewer.calls.at(-1), { at: 2500, leaving: true, timeoutMs: 1000, layer2NotReady: undefined });
       const calls = rig.renewer.calls.length;
       await cluster.until(20_000);
       assert.equal(rig.renewer.calls.length, calls, 'no renewal after leaving');

@@ -4,7 +4,11 @@
 //  - nothing is announced before the caches synced and the own Lease was renewed once;
 //  - a speaker whose renewals fail fences itself (answers nothing) before peers can consider it dead;
 //  - on SIGTERM the Lease is marked leaving, peers take over at once, and this node keeps answering for a short
-//    overlap before it stops: a rolling restart loses no packets.
+//    overlap before it stops: a rolling restart loses no packets;
+//  - a speaker that cannot answer correctly (a stale cache, its announcing link down or its packet sockets broken)
+//    stops answering at once and says so in its Lease (layer-2 not ready), so peers take its addresses over; when it
+//    is ready again it answers only after its ready Lease came back through its watch and one more renew interval,
+//    so peers have let go first.
 import type { Clock, Timer } from '../../core/clock.ts';
 import { planLayer2, type Layer2Address, type Layer2Inputs } from '../../core/config/layer2-plan.ts';
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
@@ -34,12 +38,19 @@ export interface PeerLeaseView {
   node: string;
   version: string;
   leaving: boolean;
+  /** Why the peer says it must not own layer-2 addresses; undefined: ready. */
+  layer2NotReady?: string;
 }
+
+/** Why a speaker is not ready for layer 2; the code starts the text it writes into its Lease and its Events. */
+export type Layer2NotReadyReason = 'StaleView' | 'LinkDown';
 
 export interface Layer2Metrics {
   owned(count: number): void;
   ownershipChange(kind: 'gained' | 'lost'): void;
   fenced(fenced: boolean): void;
+  /** Layer-2 readiness changed; `reason` when it became not ready. */
+  ready(ready: boolean, reason?: Layer2NotReadyReason): void;
 }
 
 export interface Layer2SpeakerOptions {
@@ -49,8 +60,12 @@ export interface Layer2SpeakerOptions {
   metrics: Layer2Metrics;
   inputs: () => Layer2Inputs;
   peers: () => PeerLeaseView[];
-  /** Renews the own Lease; resolves with the resourceVersion written. */
-  renew: (leaving: boolean, timeoutMs: number) => Promise<string>;
+  /** Renews the own Lease (with the reason it is not ready for layer 2, if any); resolves with the resourceVersion written. */
+  renew: (leaving: boolean, timeoutMs: number, layer2NotReady: string | undefined) => Promise<string>;
+  /** Caches layer 2 reads that are stale (no proof of completeness within the freshness bound), such as `services`. */
+  staleViews: () => string[];
+  /** Interfaces whose packet sockets failed and could not be reopened. */
+  brokenInterfaces: () => ReadonlySet<string>;
   interfaceTable: () => InterfaceTable;
   announcer: Layer2Announcer;
   recordEvent: (service: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -77,8 +92,19 @@ export class Layer2Speaker {
   /** Start time (monotonic) of the last renewal that succeeded: a lower bound of when the server stored it. */
   #lastRenewStart = Number.NEGATIVE_INFINITY;
   #lastWatchRestart = Number.NEGATIVE_INFINITY;
-  /** Versions of the own Lease this process wrote, with the send time of their renewal. */
-  readonly #written = new Map<string, number>();
+  /** Versions of the own Lease this process wrote, with the send time of their renewal and whether they said ready. */
+  readonly #written = new Map<string, { at: number; ready: boolean }>();
+  /** Why this node is not ready for layer 2 (the text written into its Lease); undefined: ready. */
+  #notReady: string | undefined;
+  /** Ready again, waiting to see a ready version of the own Lease come back through the watch. */
+  #awaitingReadyEcho = false;
+  /** Monotonic time from which this node may answer again after being not ready. */
+  #rejoinAt = Number.NEGATIVE_INFINITY;
+  #reportedReady: boolean | undefined;
+  /** A renewal was asked for while one was in flight: renew again as soon as it ends. */
+  #renewAgain = false;
+  /** The interface of the default route per family as last seen: it leaves the table with its link. */
+  #lastDefaultRoute: InterfaceTable['defaultRoute'] = {};
   #firstRenewOk = Number.NEGATIVE_INFINITY;
   #renewing: Promise<void> | undefined;
   #lastRecompute = Number.NEGATIVE_INFINITY;
@@ -131,7 +157,7 @@ export class Layer2Speaker {
     // A renewal still in flight would clear the leaving mark if it landed after it.
     await this.#renewing;
     try {
-      await this.#o.renew(true, 1000);
+      await this.#o.renew(true, 1000, this.#notReady);
     } catch (error) {
       this.#o.log.warn({ err: String(error) }, 'could not mark the lease leaving; peers take over when it goes stale');
     }
@@ -152,10 +178,11 @@ export class Layer2Speaker {
     const started = this.#o.clock.now();
     let done: () => void = () => undefined;
     this.#renewing = new Promise((resolve) => (done = resolve));
+    const notReady = this.#notReady;
     try {
-      const version = await this.#o.renew(false, this.#o.renewIntervalMs);
-      this.#written.set(version, started);
-      for (const [v, at] of this.#written) if (at < started - 2 * this.#o.leaseDurationMs) this.#written.delete(v);
+      const version = await this.#o.renew(false, this.#o.renewIntervalMs, notReady);
+      this.#written.set(version, { at: started, ready: notReady === undefined });
+      for (const [v, { at }] of this.#written) if (at < started - 2 * this.#o.leaseDurationMs) this.#written.delete(v);
       if (this.#firstRenewOk === Number.NEGATIVE_INFINITY) this.#firstRenewOk = started;
       this.#lastRenewStart = started;
     } catch (error) {
@@ -166,8 +193,21 @@ export class Layer2Speaker {
     }
     this.changed();
     if (this.#halted()) return;
-    const next = Math.max(0, this.#o.renewIntervalMs - (this.#o.clock.now() - started));
+    const again = this.#renewAgain || notReady !== this.#notReady;
+    this.#renewAgain = false;
+    const next = again ? 0 : Math.max(0, this.#o.renewIntervalMs - (this.#o.clock.now() - started));
     this.#renewTimer = this.#o.clock.after(next, () => void this.#renewLoop());
+  }
+
+  /** Renews now (readiness changed): peers learn it within one write, not one renew interval. */
+  #renewSoon(): void {
+    if (this.#halted() || this.#lastRenewStart === Number.NEGATIVE_INFINITY) return;
+    if (this.#renewing) {
+      this.#renewAgain = true;
+      return;
+    }
+    this.#renewTimer?.cancel();
+    this.#renewTimer = this.#o.clock.after(0, () => void this.#renewLoop());
   }
 
   /**
@@ -203,10 +243,18 @@ export class Layer2Speaker {
       seen.add(peer.node);
       if (peer.node === this.#o.node) {
         // Our own Lease proves a fresh view only in versions this process wrote (not one left by a previous run).
-        if (this.#written.has(peer.version)) this.#liveness.observe(peer.node, peer.version, 'active', now);
+        const written = this.#written.get(peer.version);
+        if (written) {
+          this.#liveness.observe(peer.node, peer.version, 'active', now);
+          if (written.ready && this.#awaitingReadyEcho && this.#notReady === undefined) {
+            // Peers see this version about when we do; one renew interval more and they have let go.
+            this.#awaitingReadyEcho = false;
+            this.#rejoinAt = now + this.#o.renewIntervalMs;
+          }
+        }
         continue;
       }
-      this.#liveness.observe(peer.node, peer.version, peer.leaving ? 'leaving' : 'active', now);
+      this.#liveness.observe(peer.node, peer.version, peer.leaving ? 'leaving' : peer.layer2NotReady === undefined ? 'active' : 'not-ready', now);
     }
     for (const node of this.#known) if (!seen.has(node)) this.#liveness.remove(node);
     this.#known = seen;
@@ -218,15 +266,24 @@ export class Layer2Speaker {
       if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
       else this.#o.log.info({ node: this.#o.node }, 'own lease renewed; answering');
     }
-    if (fenced) live.delete(this.#o.node);
+    this.#plan = planLayer2(this.#o.inputs());
+    const table = this.#o.interfaceTable();
+    this.#lastDefaultRoute = { ...this.#lastDefaultRoute, ...table.defaultRoute };
+    if (this.#synced) this.#setNotReady(this.#notReadyReason(this.#plan, table));
+    const ready = this.#notReady === undefined && now >= this.#rejoinAt;
+    // Reported once the caches synced: before, readiness is unknown (and nothing is answered anyway).
+    if (this.#synced && ready !== this.#reportedReady) {
+      this.#reportedReady = ready;
+      const reason: Layer2NotReadyReason | undefined = this.#notReady === undefined ? undefined : this.#notReady.startsWith('StaleView') ? 'StaleView' : 'LinkDown';
+      this.#o.metrics.ready(ready, reason);
+    }
+    if (fenced || !ready) live.delete(this.#o.node);
     else live.add(this.#o.node);
 
-    this.#plan = planLayer2(this.#o.inputs());
     const owners = ownersOf({ addresses: [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live });
     const owned = new Map<bigint, OwnedAddress>();
-    const ready = this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY;
-    if (ready && !fenced) {
-      const table = this.#o.interfaceTable();
+    const started = this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY;
+    if (started && ready && !fenced) {
       for (const [address, owner] of owners) {
         if (owner !== this.#o.node) continue;
         const entry = this.#plan.get(address);
@@ -241,7 +298,8 @@ export class Layer2Speaker {
     const expiry = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);
     const fenceAt = this.#lastRenewStart + this.#o.leaseDurationMs - this.#o.fenceMarginMs;
     const staleViewAt = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
-    const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, staleViewAt ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt);
+    const rejoinAt = this.#rejoinAt > now ? this.#rejoinAt : Number.POSITIVE_INFINITY;
+    const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, staleViewAt ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt, rejoinAt);
     if (Number.isFinite(wakeAt)) {
       // At the deadline itself, not behind the spacing of ordinary passes: fencing must not be late.
       this.#expiryTimer = this.#o.clock.after(Math.max(0, wakeAt - now), () => {
@@ -250,6 +308,56 @@ export class Layer2Speaker {
         this.#recompute();
       });
     }
+  }
+
+  /**
+   * Why this node cannot answer correctly now, or undefined. A stale cache (ADR 0013); or an address it is eligible
+   * for whose every candidate interface (chosen as if every link were up, with the last default route seen) is down
+   * or has broken packet sockets. Host addresses (/32, /128) are no subnet an address lies on: kube-proxy's IPVS mode
+   * puts every Service address on kube-ipvs0, a link that is always down. An address with no candidate at all is a configuration problem (a Warning Event when
+   * owned), not a dead link: it does not make the node give up its other addresses.
+   */
+  #notReadyReason(plan: ReadonlyMap<bigint, Layer2Address>, table: InterfaceTable): string | undefined {
+    const stale = this.#o.staleViews();
+    if (stale.length > 0) return `StaleView: no proof within the freshness bound that the ${stale.join(', ')} watch is live`;
+    const broken = this.#o.brokenInterfaces();
+    const usable = new Set(table.interfaces.filter((i) => i.up && !broken.has(i.name)).map((i) => i.name));
+    const allUp: InterfaceTable = {
+      interfaces: table.interfaces.map((i) => ({ ...i, up: true, addresses: i.addresses.filter((a) => a.prefixLength < (a.family === 4 ? 32 : 128)) })),
+      defaultRoute: this.#lastDefaultRoute,
+    };
+    const dead = new Set<string>();
+    for (const entry of plan.values()) {
+      if (!entry.eligible.includes(this.#o.node)) continue;
+      const candidates = chooseInterfaces(entry.address, entry.interfaces, allUp);
+      if (candidates.length === 0 || candidates.some((name) => usable.has(name))) continue;
+      for (const name of candidates) dead.add(name);
+    }
+    if (dead.size === 0) return undefined;
+    const names = [...dead].sort();
+    const brokenOnly = names.every((name) => broken.has(name) && table.interfaces.some((i) => i.name === name && i.up));
+    return `LinkDown: ${names.join(', ')} ${brokenOnly ? 'has broken packet sockets' : 'is down'}`;
+  }
+
+  #setNotReady(reason: string | undefined): void {
+    if (reason === this.#notReady) return;
+    const was = this.#notReady;
+    this.#notReady = reason;
+    if (reason !== undefined) {
+      this.#awaitingReadyEcho = false;
+      this.#rejoinAt = Number.POSITIVE_INFINITY;
+      this.#o.log.warn({ node: this.#o.node, reason }, 'not ready for layer 2: answering nothing, peers take over');
+      for (const [address, entry] of this.#owned) {
+        for (const service of entry.services) {
+          this.#o.recordEvent(service, 'Warning', 'Layer2NotReady', `${formatIp(address)} is no longer announced by node ${this.#o.node}: ${reason}`);
+        }
+      }
+    } else {
+      this.#awaitingReadyEcho = true;
+      this.#rejoinAt = Number.POSITIVE_INFINITY;
+      this.#o.log.info({ node: this.#o.node, was }, 'ready for layer 2 again: answering once peers have seen it');
+    }
+    this.#renewSoon();
   }
 
   #setOwned(owned: Map<bigint, OwnedAddress>): void {

@@ -50,7 +50,7 @@ interface Rig {
   table: InterfaceTable;
 }
 
-function rig(options: Partial<Pick<PacketAnnouncerOptions, 'burstMs' | 'announceIntervalMs' | 'maxAnswersPerSecond'>> = {}): Rig {
+function rig(options: Partial<Pick<PacketAnnouncerOptions, 'burstMs' | 'announceIntervalMs' | 'maxAnswersPerSecond' | 'onHealthChange'>> = {}): Rig {
   const clock = new ManualClock(1_000_000);
   const channels = new FakeFrameChannels();
   const metrics = new RecordingMetrics();
@@ -451,6 +451,69 @@ describe('PacketAnnouncer', () => {
         assert.deepEqual([...openChannel(r, 'eth0', 'ndp').memberships], ['33:33:ff:00:01:10']);
       },
     );
+
+    it('opens a socket again after it reports a receive error, and it answers again (at most once a second)', () => {
+      const r = rig({ burstMs: [0] });
+      r.announcer.update(owning([[V4, ['eth0']], [V6, ['eth0']]]));
+      const arp = openChannel(r, 'eth0', 'arp');
+      const ndp = openChannel(r, 'eth0', 'ndp');
+      arp.fail('Network is down (ENETDOWN)');
+      arp.fail('Network is down (ENETDOWN)');
+      r.clock.advance(0);
+      assert.equal(arp.closed, true, 'the failed socket is closed');
+      const reopened = openChannel(r, 'eth0', 'arp');
+      assert.notEqual(reopened, arp);
+      assert.equal(ndp.closed, false, 'the other protocol keeps its socket');
+      r.channels.clearSent();
+      reopened.receive(arpRequest(V4));
+      assert.equal(decodedArp(r.channels.sentOn('eth0', 'arp')).length, 1, 'the new socket answers');
+      reopened.fail('again');
+      r.clock.advance(999);
+      assert.equal(openChannel(r, 'eth0', 'arp'), reopened, 'not reopened twice within a second');
+      r.clock.advance(1);
+      assert.notEqual(openChannel(r, 'eth0', 'arp'), reopened);
+      ndp.fail('Network is down (ENETDOWN)');
+      r.clock.advance(0);
+      assert.deepEqual([...openChannel(r, 'eth0', 'ndp').memberships], ['33:33:ff:00:01:10'], 'the new NDP socket joins the group again');
+      assert.deepEqual([...r.announcer.brokenInterfaces()], []);
+    });
+
+    it('reports an interface whose socket cannot be opened as broken, retries every second, and heals', () => {
+      let changes = 0;
+      const r = rig({
+        burstMs: [0],
+        onHealthChange: () => {
+          changes++;
+        },
+      });
+      r.channels.failOpen = (iface) => iface.name === 'eth0';
+      r.announcer.update(owning([[V4, ['eth0']]]));
+      assert.deepEqual([...r.announcer.brokenInterfaces()], ['eth0']);
+      assert.equal(changes, 1);
+      r.clock.advance(3000);
+      assert.deepEqual([...r.announcer.brokenInterfaces()], ['eth0'], 'still broken');
+      assert.equal(changes, 1);
+      // The speaker gave the address up meanwhile: a trial open still finds out when the socket works again.
+      r.announcer.update(new Map());
+      r.channels.failOpen = () => false;
+      r.clock.advance(1000);
+      assert.deepEqual([...r.announcer.brokenInterfaces()], []);
+      assert.equal(changes, 2);
+      assert.deepEqual(r.channels.openChannels(), [], 'the trial socket is closed again');
+    });
+
+    it('a socket that fails and cannot be opened again makes its interface broken', () => {
+      const r = rig({ burstMs: [0] });
+      r.announcer.update(owning([[V4, ['eth0']]]));
+      r.channels.failOpen = () => true;
+      openChannel(r, 'eth0', 'arp').fail('No such device (ENODEV)');
+      r.clock.advance(0);
+      assert.deepEqual([...r.announcer.brokenInterfaces()], ['eth0']);
+      r.channels.failOpen = () => false;
+      r.clock.advance(1000);
+      assert.deepEqual([...r.announcer.brokenInterfaces()], []);
+      assert.deepEqual(r.channels.openChannels(), ['eth0/arp'], 'open again on the binding that wants it');
+    });
 
     it('contains a send failure while announcing', () => {
       const r = rig({ burstMs: [0, 250], announceIntervalMs: 10_000 });

@@ -1,6 +1,9 @@
 // Answers ARP requests (IPv4) and Neighbor Solicitations (IPv6) for the addresses this node owns, on the chosen
 // interfaces only, and announces them: a burst of gratuitous ARPs / unsolicited NAs (Override=1) on takeover and
 // then periodically. An address that is no longer owned falls silent at once. Answers are rate-limited.
+// A packet socket that reports a receive error is closed and opened again (at most once a second per interface and
+// protocol); one that cannot be opened makes its interface broken (brokenInterfaces()) until an open succeeds again,
+// retried every second, so the speaker can say it is not ready instead of owning addresses it cannot answer for.
 import type { Clock, Timer } from '../../core/clock.ts';
 import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { TokenBucket } from '../../core/token-bucket.ts';
@@ -16,7 +19,7 @@ import {
 } from '../../protocol/ndp/neighbor-discovery.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
-import type { FrameChannel, OpenFrameChannel } from './frame-channel.ts';
+import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
 import type { Layer2Announcer, OwnedAddress } from './layer2-speaker.ts';
 import type { ResponderMetrics } from './responder-metrics.ts';
 
@@ -32,6 +35,17 @@ export interface PacketAnnouncerOptions {
   announceIntervalMs: number;
   /** Answers per second per interface and protocol (requests above it are dropped and counted). */
   maxAnswersPerSecond: number;
+  /** An interface became broken or healed (brokenInterfaces() changed). */
+  onHealthChange?: () => void;
+}
+
+/** Least time between two opens of one interface's socket of one protocol after errors. */
+const REOPEN_SPACING_MS = 1000;
+
+interface BrokenChannel {
+  readonly iface: { name: string; index: number };
+  readonly kind: ChannelKind;
+  retry: Timer | undefined;
 }
 
 interface Binding {
@@ -54,6 +68,11 @@ export class PacketAnnouncer implements Layer2Announcer {
   readonly #burstTimers = new Set<Timer>();
   #periodic: Timer | undefined;
   #closed = false;
+  /** Sockets that could not be opened, by `interface/kind`. */
+  readonly #broken = new Map<string, BrokenChannel>();
+  /** Reopens pending after receive errors, and when each last happened, by `interface/kind`. */
+  readonly #reopening = new Map<string, Timer>();
+  readonly #lastReopen = new Map<string, number>();
 
   constructor(options: PacketAnnouncerOptions) {
     this.#o = options;
@@ -104,10 +123,19 @@ export class PacketAnnouncer implements Layer2Announcer {
     }
   }
 
+  /** Interfaces with a packet socket that cannot be opened (sorted names). */
+  brokenInterfaces(): ReadonlySet<string> {
+    return new Set([...this.#broken.values()].map((b) => b.iface.name).sort());
+  }
+
   close(): void {
     this.#closed = true;
     this.#periodic?.cancel();
     for (const timer of this.#burstTimers) timer.cancel();
+    for (const timer of this.#reopening.values()) timer.cancel();
+    for (const broken of this.#broken.values()) broken.retry?.cancel();
+    this.#reopening.clear();
+    this.#broken.clear();
     for (const binding of this.#bindings.values()) this.#closeChannels(binding);
     this.#bindings.clear();
   }
@@ -140,15 +168,88 @@ export class PacketAnnouncer implements Layer2Announcer {
 
   /** Opens a channel, or logs why it cannot (each protocol on its own: one failing does not stop the other). */
   #open(binding: Binding, kind: 'arp' | 'ndp'): FrameChannel | undefined {
+    const iface = { name: binding.name, index: binding.index };
     try {
-      return this.#o.open({ name: binding.name, index: binding.index }, kind, (frame) => {
-        if (kind === 'arp') this.#onArp(binding, frame);
-        else this.#onNdp(binding, frame);
-      });
+      // The error callback runs later, from the socket, never during open().
+      const channel: FrameChannel = this.#o.open(
+        iface,
+        kind,
+        (frame) => {
+          if (kind === 'arp') this.#onArp(binding, frame);
+          else this.#onNdp(binding, frame);
+        },
+        () => {
+          this.#reopenLater(binding, kind, channel);
+        },
+      );
+      this.#healed(iface, kind);
+      return channel;
     } catch (error) {
       this.#o.log.error({ interface: binding.name, kind, err: (error as Error).message }, 'cannot open a packet socket');
+      this.#markBroken(iface, kind);
       return undefined;
     }
+  }
+
+  /** After a receive error: close the socket and open a new one, outside the socket's callback, at most once a second. */
+  #reopenLater(binding: Binding, kind: ChannelKind, channel: FrameChannel): void {
+    const key = `${binding.name}/${kind}`;
+    if (this.#reopening.has(key) || this.#closed) return;
+    const now = this.#o.clock.now();
+    const wait = Math.max(0, (this.#lastReopen.get(key) ?? Number.NEGATIVE_INFINITY) + REOPEN_SPACING_MS - now);
+    this.#reopening.set(
+      key,
+      this.#o.clock.after(wait, () => {
+        this.#reopening.delete(key);
+        // Closed or replaced since (released, interface changed): nothing to do.
+        if (this.#bindings.get(binding.name) !== binding || binding[kind] !== channel) return;
+        this.#lastReopen.set(key, this.#o.clock.now());
+        this.#o.log.warn({ interface: binding.name, kind }, 'packet socket reported an error; opening it again');
+        channel.close();
+        binding[kind] = undefined;
+        if (kind === 'ndp') binding.groups.clear();
+        this.#syncChannels(binding);
+      }),
+    );
+  }
+
+  #markBroken(iface: { name: string; index: number }, kind: ChannelKind): void {
+    const key = `${iface.name}/${kind}`;
+    if (this.#broken.has(key) || this.#closed) return;
+    const broken: BrokenChannel = { iface, kind, retry: undefined };
+    this.#broken.set(key, broken);
+    this.#scheduleRetry(broken);
+    this.#o.onHealthChange?.();
+  }
+
+  /** Tries again every REOPEN_SPACING_MS: on the binding that wants the socket, or a trial open if none does now. */
+  #scheduleRetry(broken: BrokenChannel): void {
+    broken.retry = this.#o.clock.after(REOPEN_SPACING_MS, () => {
+      const key = `${broken.iface.name}/${broken.kind}`;
+      if (this.#broken.get(key) !== broken) return;
+      const binding = this.#bindings.get(broken.iface.name);
+      const wanted = binding && (broken.kind === 'arp' ? binding.v4.size : binding.v6.size) > 0;
+      if (binding && wanted) this.#syncChannels(binding);
+      else {
+        try {
+          this.#o.open(broken.iface, broken.kind, () => undefined, () => undefined).close();
+          this.#healed(broken.iface, broken.kind);
+        } catch {
+          // Still broken.
+        }
+      }
+      if (this.#broken.get(key) === broken) this.#scheduleRetry(broken);
+    });
+  }
+
+  #healed(iface: { name: string }, kind: ChannelKind): void {
+    const key = `${iface.name}/${kind}`;
+    const broken = this.#broken.get(key);
+    if (!broken) return;
+    broken.retry?.cancel();
+    this.#broken.delete(key);
+    this.#o.log.info({ interface: iface.name, kind }, 'packet socket opened again');
+    this.#o.onHealthChange?.();
   }
 
   #syncChannels(binding: Binding): void {

@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { OpenFrameChannel } from './frame-channel.ts';
 
 export function packetChannels(log: Logger): OpenFrameChannel {
-  return (iface, kind, onFrame) => {
+  return (iface, kind, onFrame, onError) => {
     const opened = PacketSocket.open({
       ifindex: iface.index,
       protocol: kind === 'arp' ? 'arp' : 'ipv6',
@@ -13,6 +13,7 @@ export function packetChannels(log: Logger): OpenFrameChannel {
       onFrame,
       onError: (error) => {
         log.warn({ interface: iface.name, kind, err: error.message }, 'packet socket receive error');
+        onError(error.message);
       },
       ref: false,
     });

@@ -118,6 +118,8 @@ export interface FakeFrameChannel extends FrameChannel {
   readonly closed: boolean;
   /** A frame arrives from the wire (ignored once the channel is closed, as a closed socket would). */
   receive(frame: Uint8Array): void;
+  /** The socket reports a receive error (ENETDOWN, ...), as the native addon's onError does. */
+  fail(message: string): void;
 }
 
 /**
@@ -132,7 +134,7 @@ export class FakeFrameChannels {
   /** When it returns true for an interface and kind, send throws, as packet-channels.ts does on ENOBUFS or ENETDOWN. */
   failSend: (iface: { name: string; index: number }, kind: ChannelKind) => boolean = () => false;
 
-  readonly open: OpenFrameChannel = (iface, kind, onFrame) => {
+  readonly open: OpenFrameChannel = (iface, kind, onFrame, onError) => {
     if (this.failOpen(iface, kind)) throw new Error(`${iface.name}: cannot open a ${kind} socket (fake)`);
     let closed = false;
     const sent: Uint8Array[] = [];
@@ -167,6 +169,9 @@ export class FakeFrameChannels {
       },
       receive(frame) {
         if (!closed) onFrame(frame);
+      },
+      fail(message) {
+        if (!closed) onError(message);
       },
     };
     this.opened.push(channel);
@@ -207,6 +212,8 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
   readonly ownershipChanges: Record<'gained' | 'lost', number> = { gained: 0, lost: 0 };
   /** Every value reported by fenced(), in order (reported on change only). */
   readonly fencedChanges: boolean[] = [];
+  /** Every readiness reported, in order (reported on change only). */
+  readonly readyChanges: Array<{ ready: boolean; reason: string | undefined }> = [];
 
   answered(protocol: Layer2Protocol): void {
     this.answers[protocol]++;
@@ -230,6 +237,10 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
 
   fenced(fenced: boolean): void {
     this.fencedChanges.push(fenced);
+  }
+
+  ready(ready: boolean, reason?: string): void {
+    this.readyChanges.push({ ready, reason });
   }
 }
 

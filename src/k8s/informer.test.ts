@@ -1,0 +1,163 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Clock, Timer } from '../core/clock.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { ApiClient, Query, WatchEvent } from './api/api-client.ts';
+import { ApiError } from './api/api-error.ts';
+import { Informer, type KubeObject } from './informer.ts';
+
+/** A clock that moves only when told; timers fire in order. */
+class StepClock implements Clock {
+  #now = 0;
+  #timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
+
+  now(): number {
+    return this.#now;
+  }
+
+  wallTime(): Date {
+    return new Date(this.#now);
+  }
+
+  after(ms: number, fn: () => void): Timer {
+    const timer = { at: this.#now + Math.max(0, ms), fn, cancelled: false };
+    this.#timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+
+  /** Advances to `t`, firing due timers in order and letting promise continuations run between them. */
+  async until(t: number): Promise<void> {
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#timers = this.#timers.filter((x) => !x.cancelled);
+      const next = this.#timers.filter((x) => x.at <= t).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.#timers = this.#timers.filter((x) => x !== next);
+      this.#now = next.at;
+      next.fn();
+    }
+    this.#now = t;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+interface PendingWatch {
+  query: Query;
+  sentAt: number;
+  signal: AbortSignal;
+  onEvent: (event: WatchEvent<KubeObject>) => void;
+  /** The server ends the stream. */
+  end: () => void;
+}
+
+/** An API server for one collection: lists answer at once, watches stay open until the test ends or aborts them. */
+class FakeServer {
+  readonly watches: PendingWatch[] = [];
+  readonly #clock: StepClock;
+
+  constructor(clock: StepClock) {
+    this.#clock = clock;
+  }
+
+  readonly client = {
+    get: () => Promise.resolve({ metadata: { resourceVersion: '10' }, items: [{ metadata: { name: 'web', namespace: 'shop', resourceVersion: '9' } }] }),
+    watch: (_path: string, query: Query, onEvent: (event: WatchEvent<KubeObject>) => void, signal: AbortSignal): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          reject(new ApiError(0, 'Aborted', 'aborted'));
+        });
+        this.watches.push({ query, sentAt: this.#clock.now(), signal, onEvent, end: resolve });
+      }),
+  } as unknown as ApiClient;
+}
+
+function informer(staleAfterMs: number): { clock: StepClock; server: FakeServer; informer: Informer<KubeObject>; reports: Array<{ at: number; stale: boolean }> } {
+  const clock = new StepClock();
+  const server = new FakeServer(clock);
+  const reports: Array<{ at: number; stale: boolean }> = [];
+  const i = new Informer<KubeObject>({
+    client: server.client,
+    path: '/api/v1/services',
+    clock,
+    log: createLogger({ level: 'silent', component: 'test' }),
+    staleAfterMs,
+    onFreshness: (stale) => {
+      reports.push({ at: clock.now(), stale });
+    },
+  });
+  return { clock, server, informer: i, reports };
+}
+
+describe('Informer freshness', () => {
+  it('asks the server to end each watch after three quarters of the bound, and stays fresh while watches end on schedule', async () => {
+    const { clock, server, informer: i, reports } = informer(4000);
+    i.start();
+    await clock.until(0);
+    assert.equal(i.hasSynced, true);
+    assert.equal(server.watches.length, 1);
+    assert.equal(server.watches[0]?.query['timeoutSeconds'], 3);
+    for (let n = 0; n < 5; n++) {
+      // The server ends each watch at its timeout; the end arrives 50 ms later.
+      const watch = server.watches.at(-1);
+      assert.ok(watch);
+      assert.ok(Number(watch.query['timeoutSeconds']) >= 2, `watch ${n} asks for ${String(watch.query['timeoutSeconds'])} s`);
+      await clock.until(watch.sentAt + Number(watch.query['timeoutSeconds']) * 1000 + 50);
+      watch.end();
+      await clock.until(clock.now() + 1);
+    }
+    assert.equal(server.watches.length, 6, 'a new watch after each end');
+    assert.deepEqual(reports, []);
+    assert.equal(i.stale, false);
+    i.stop();
+  });
+
+  it('a watch that goes silent makes the cache stale at the bound, is reconnected, and only a watch ending on schedule makes it fresh', async () => {
+    const { clock, server, informer: i, reports } = informer(4000);
+    i.start();
+    await clock.until(0);
+    // The first watch never ends (blackholed): no proof after the list at 0.
+    await clock.until(3999);
+    assert.equal(i.stale, false);
+    await clock.until(4000);
+    assert.equal(i.stale, true);
+    assert.deepEqual(reports, [{ at: 4000, stale: true }]);
+    assert.equal(server.watches[0]?.signal.aborted, true, 'the silent watch is dropped');
+    assert.equal(server.watches.length, 2, 'and watched again at once');
+    // The reconnected watch hangs too: retried every 3 s, with a 1 s timeout while stale.
+    await clock.until(6999);
+    assert.equal(server.watches.length, 2);
+    await clock.until(7000);
+    assert.equal(server.watches.length, 3);
+    const retried = server.watches[2];
+    assert.ok(retried);
+    assert.equal(retried.query['timeoutSeconds'], 1);
+    // The path heals: the retried watch ends on schedule and proves the cache.
+    await clock.until(8000);
+    retried.end();
+    await clock.until(8010);
+    assert.equal(i.stale, false);
+    assert.deepEqual(reports, [
+      { at: 4000, stale: true },
+      { at: 8000, stale: false },
+    ]);
+    await clock.until(8100);
+    assert.equal(server.watches.at(-1)?.query['timeoutSeconds'], 3, 'fresh again: watches of the usual length');
+    i.stop();
+  });
+
+  it('without a bound, keeps the long watches and never reports', async () => {
+    const clock = new StepClock();
+    const server = new FakeServer(clock);
+    const i = new Informer<KubeObject>({ client: server.client, path: '/api/v1/services', clock, log: createLogger({ level: 'silent', component: 'test' }) });
+    i.start();
+    await clock.until(600_000);
+    assert.equal(server.watches.length, 1);
+    assert.ok(Number(server.watches[0]?.query['timeoutSeconds']) >= 240);
+    assert.equal(i.stale, false);
+    i.stop();
+  });
+});
