@@ -23,7 +23,7 @@ describe('the container image', { timeout: 30 * 60_000 }, () => {
   before(() => {
     built = buildImage();
     console.log(JSON.stringify({ image: built.image, id: built.id.slice(0, 12), sizeMB: Math.round(built.sizeBytes / 1e6) }));
-  });
+  }, { timeout: 30 * 60_000 });
 
   it('runs beaconlb --version and --help as the manifests call it', () => {
     const version = runImage(built.image, ['--version']);
