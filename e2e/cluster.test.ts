@@ -211,8 +211,10 @@ describe('Beacon LB on a real cluster', { timeout: 40 * 60_000 }, () => {
     assert.ok(speaker);
     const start = performance.now();
     lab.kubectl(['-n', NS, 'delete', 'pod', speaker.metadata.name, '--wait=false']);
+    // One request per probe: arping returns at the first answer.
     const next = await waitUntil('another node answering ARP', async () => {
-      const got = await answeringNodes(ip);
+      const macs = await arpingMacs(lab.client.ns, ip, 1, 'eth0', 1);
+      const got = macs.map((mac) => nodeByMac(mac)?.name ?? mac);
       return got.length >= 1 && !got.includes(owner) ? got : undefined;
     }, 30_000, 50);
     const takeoverMs = Math.round(performance.now() - start);

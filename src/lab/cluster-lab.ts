@@ -92,15 +92,23 @@ export interface ClusterLabOptions {
 export function nodeComponentBinaries(): string {
   const fromEnv = process.env['BEACONLB_NODE_BIN'];
   if (fromEnv) return fromEnv;
-  const out = must('bash', [join(REPO_ROOT, 'scripts', 'node-components.sh')], 3_600_000).trim().split('\n').pop();
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'node-components.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 })
+    .trim()
+    .split('\n')
+    .pop();
   if (!out) throw new Error('scripts/node-components.sh printed no directory');
   process.env['BEACONLB_NODE_BIN'] = out;
   return out;
 }
 
-function clusterImages(): ClusterImages {
+/** Builds (or finds) Beacon LB's image and the pause and demo images; progress goes to stderr. */
+export function prepareClusterImages(): ClusterImages {
   const beaconlb = buildImage();
-  const dir = must('bash', [join(REPO_ROOT, 'scripts', 'cluster-images.sh')], 3_600_000).trim().split('\n').pop() ?? '';
+  const dir =
+    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'cluster-images.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 })
+      .trim()
+      .split('\n')
+      .pop() ?? '';
   const env = readFileSync(join(dir, 'images.env'), 'utf8');
   const field = (name: string): string => new RegExp(`^${name}=(.*)$`, 'm').exec(env)?.[1] ?? '';
   return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir };
@@ -229,7 +237,7 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
   const cpBin = controlPlaneBinaries();
   const nodeBin = nodeComponentBinaries();
   phase('binaries');
-  const images = clusterImages();
+  const images = prepareClusterImages();
   phase('images');
 
   const processes: ManagedProcess[] = [];
