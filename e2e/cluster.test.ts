@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CHART_DIR, CHART_NAMESPACE, RELEASE_NAME, runHelm } from '../scripts/helm-chart.ts';
 import { cgroupProcesses } from '../src/lab/cluster-host.ts';
 import { CLUSTER_POOL, installBeaconLb, startClusterLab, type ClusterLab, type ClusterNode } from '../src/lab/cluster-lab.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
@@ -99,6 +100,15 @@ describe('Beacon LB on a real cluster', { timeout: 40 * 60_000 }, () => {
     );
     lab.kubectl(['rollout', 'status', `deployment/${name}`, '--timeout=120s'], undefined, 130_000);
   }
+  function applyPool(): void {
+    lab.kubectl(
+      ['apply', '-f', '-'],
+      [
+        `{"apiVersion":"beaconlb.io/v1alpha1","kind":"IPPool","metadata":{"name":"lab"},"spec":{"addresses":["${CLUSTER_POOL}"]}}`,
+        '{"apiVersion":"beaconlb.io/v1alpha1","kind":"L2Advertisement","metadata":{"name":"lab"},"spec":{"ipPools":["lab"]}}',
+      ].join('\n'),
+    );
+  }
   function leaseHolder(): string | undefined {
     return (kubectlJson(['-n', NS, 'get', 'lease', 'beaconlb-controller']) as { spec: { holderIdentity?: string } }).spec.holderIdentity || undefined;
   }
@@ -118,13 +128,7 @@ describe('Beacon LB on a real cluster', { timeout: 40 * 60_000 }, () => {
     const installStart = performance.now();
     installBeaconLb(lab);
     console.log(JSON.stringify({ clusterStartMs: lab.timings, installMs: Math.round(performance.now() - installStart) }));
-    lab.kubectl(
-      ['apply', '-f', '-'],
-      [
-        `{"apiVersion":"beaconlb.io/v1alpha1","kind":"IPPool","metadata":{"name":"lab"},"spec":{"addresses":["${CLUSTER_POOL}"]}}`,
-        '{"apiVersion":"beaconlb.io/v1alpha1","kind":"L2Advertisement","metadata":{"name":"lab"},"spec":{"ipPools":["lab"]}}',
-      ].join('\n'),
-    );
+    applyPool();
     // Cold, this builds kubelet and friends, the image and its bases first (see ADR 0017 for the costs).
   }, { timeout: 60 * 60_000 });
 
@@ -270,5 +274,23 @@ describe('Beacon LB on a real cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(lost, 0, `${lost} of ${codes.length} requests failed`);
     const images = pods(NS, 'app.kubernetes.io/component=speaker').map((p) => p.spec.containers[0]?.image);
     assert.deepEqual(images, lab.nodes.map(() => next));
+  });
+
+  it('installs the same way from the Helm chart after config/install.yaml is removed', async () => {
+    lab.kubectl(['delete', '-f', join(import.meta.dirname, '..', 'config', 'install.yaml'), '--wait=true', '--timeout=180s'], undefined, 190_000);
+    const home = join(dir, 'helm');
+    const helm = runHelm(
+      [`--kubeconfig=${lab.kubeconfig}`, 'install', RELEASE_NAME, join(import.meta.dirname, '..', CHART_DIR), '--namespace', CHART_NAMESPACE, '--create-namespace'],
+      { ...process.env, HELM_CONFIG_HOME: join(home, 'config'), HELM_CACHE_HOME: join(home, 'cache'), HELM_DATA_HOME: join(home, 'data') },
+    );
+    assert.equal(helm.status, 0, helm.stderr);
+    for (const workload of ['deployment/beaconlb-controller', 'daemonset/beaconlb-speaker']) {
+      lab.kubectl(['-n', NS, 'rollout', 'status', workload, '--timeout=240s'], undefined, 250_000);
+    }
+    assert.equal(pods(NS, 'app.kubernetes.io/component=speaker').filter(ready).length, lab.nodes.length);
+    // The CRDs went with config/install.yaml, and with them the pool: the Service keeps its address once it is back.
+    applyPool();
+    const ip = await ingressOf('hello-cluster');
+    assert.ok(await waitUntil(`HTTP from ${ip} after the Helm install`, () => curl(ip), 60_000, 250));
   });
 });

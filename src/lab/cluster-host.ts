@@ -166,6 +166,51 @@ export function processesNaming(marker: string): number[] {
   return found.filter((pid) => pid !== process.pid);
 }
 
+/** What a cluster lab run leaves for a later sweep if it dies without its teardown (run-registry.ts). */
+export interface ClusterHostRecord {
+  /** The lab's directory: containerd's shims name it on their command lines. */
+  dir: string;
+  cgroupRoots: string[];
+  sysctls: SysctlValues;
+}
+
+export const CLUSTER_HOST_RECORD = 'cluster-host.json';
+
+/**
+ * The teardown of a dead run, synchronously (the run registry's sweep is synchronous): shims, containers and cgroups
+ * go, the kernel settings are written back. The run's recorded processes (kubelet, containerd, the mount holder)
+ * were killed by the sweep already.
+ */
+export function sweepClusterHost(record: ClusterHostRecord): void {
+  const pause = (ms: number): void => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  };
+  for (let round = 0; round < 40; round++) {
+    const pids = [...processesNaming(record.dir), ...record.cgroupRoots.flatMap((root) => cgroupProcesses(root))];
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    pause(50);
+  }
+  for (const root of record.cgroupRoots) {
+    for (const hierarchy of hierarchies()) {
+      for (const dir of cgroupDirs(join(hierarchy, root))) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // busy or gone: the next sweep tries again
+        }
+      }
+    }
+  }
+  restoreSysctls(record.sysctls);
+}
+
 /** Runs a command to completion; throws with its stderr. */
 export function must(command: string, args: readonly string[], timeoutMs = 60_000): string {
   try {

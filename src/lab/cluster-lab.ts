@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createControlPlaneCertificates, type ControlPlaneCertificates } from './certificates.ts';
 import {
+  CLUSTER_HOST_RECORD,
   createCgroupRoot,
   must,
   processesNaming,
@@ -19,6 +20,7 @@ import {
   removeCgroupRoot,
   restoreSysctls,
   startMountHolder,
+  type ClusterHostRecord,
   type MountHolder,
   type SysctlValues,
 } from './cluster-host.ts';
@@ -245,7 +247,12 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
   const cgroupRoots: string[] = [];
   let holder: MountHolder | undefined;
   const sysctls: SysctlValues = readSysctls();
-  writeFileSync(join(dir, 'host-sysctls.json'), `${JSON.stringify(sysctls)}\n`);
+  // For a later run's sweep, should this one die without its teardown.
+  const record: ClusterHostRecord = { dir, cgroupRoots, sysctls };
+  const writeRecord = (): void => {
+    writeFileSync(join(run.dir, CLUSTER_HOST_RECORD), `${JSON.stringify(record)}\n`);
+  };
+  writeRecord();
   const track = (p: ManagedProcess): ManagedProcess => {
     processes.push(p);
     run.recordProcess(p.pid);
@@ -473,8 +480,9 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
     for (const node of nodes) {
       const nodeDir = join(dir, node.name);
       const cgroupRoot = node.cgroupRoot;
-      createCgroupRoot(cgroupRoot);
       cgroupRoots.push(cgroupRoot);
+      writeRecord();
+      createCgroupRoot(cgroupRoot);
       writeFileSync(join(nodeDir, 'kubelet.json'), kubeletConfig(nodeDir, node, certificates.caCert, `/${cgroupRoot}`));
       writeFileSync(join(nodeDir, 'kube-proxy.json'), kubeProxyConfig(node, inClusterKubeconfig));
       const [nsenter = 'nsenter', ...prefix] = enter(node.ns);
