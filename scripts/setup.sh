@@ -11,6 +11,7 @@ declare -A needed=(
   [ip]=iproute2 [arping]=iputils-arping [ping]=iputils-ping [curl]=curl [ndisc6]=ndisc6 [tcpdump]=tcpdump [nft]=nftables
   [gobgpd]=gobgpd [bird]=bird2 [vtysh]=frr [openssl]=openssl [socat]=socat [make]=build-essential [cc]=build-essential
   [python3]=python3 [pkill]=procps
+  [buildah]=buildah [podman]=podman [mmdebstrap]=mmdebstrap [containerd]=containerd [ctr]=containerd [runc]=runc
 )
 missing=()
 for cmd in "${!needed[@]}"; do
@@ -18,6 +19,8 @@ for cmd in "${!needed[@]}"; do
 done
 # node-gyp runs on Debian's python3 (scripts/build-native.ts), not on whatever python3 comes first on PATH (pyenv).
 [[ -x /usr/bin/python3 ]] || missing+=(python3)
+# The cluster lab's pod network: the bridge, host-local and loopback CNI plugins.
+[[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
 if ((${#missing[@]})); then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "setup: installing Debian packages: $pkgs" >&2

@@ -15,6 +15,8 @@ import { sweepStaleRuns } from '../lab/run-registry.ts';
 import { controlPlaneBinaries } from '../lab/control-plane.ts';
 import { mainEntry } from '../lab/component-process.ts';
 import { pidRunning } from '../lab/managed-process.ts';
+import { superviseClusterLab } from '../lab/cluster-supervisor.ts';
+import { nodeComponentBinaries, prepareClusterImages } from '../lab/cluster-lab.ts';
 
 const actions = ['up', 'down', 'failover', 'status', 'env', 'supervise'] as const;
 
@@ -41,6 +43,14 @@ async function routedNodes(state: LabState, ip: string): Promise<string[]> {
 }
 
 async function printStatus(state: LabState): Promise<void> {
+  if (state.mode === 'cluster') {
+    console.log(`Beacon LB cluster lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes with containerd, kubelet and kube-proxy; Beacon LB installed from config/install.yaml; one client`);
+    console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get pods,svc -A -o wide`);
+    for (const [svc, ips] of Object.entries(state.services ?? {})) {
+      for (const ip of ips) console.log(`  ${svc.padEnd(16)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`);
+    }
+    return;
+  }
   console.log(`Beacon LB lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes, a ${state.router?.kind ?? ''} router (AS ${state.router?.asn ?? '?'}), two clients`);
   console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get svc,ippools,bgppeers -A`);
   for (const [svc, ips] of Object.entries(state.services ?? {})) {
@@ -55,6 +65,34 @@ async function printStatus(state: LabState): Promise<void> {
   }
 }
 
+/** Cluster mode: deletes the speaker Pod on the node answering for `ip` (its DaemonSet makes a new one). */
+async function clusterFailover(state: LabState, ip: string, owner: string | undefined): Promise<number> {
+  if (!owner || owner.includes('+') || !state.kubectl || !state.kubeconfig) {
+    console.log(`cannot tell which node owns ${ip} (answered by ${owner ?? 'nobody'})`);
+    return 1;
+  }
+  const kubectl = [state.kubectl, `--kubeconfig=${state.kubeconfig}`, '-n', 'beaconlb-system'];
+  const pods = await execIn(undefined, [...kubectl, 'get', 'pods', '-l', 'app.kubernetes.io/component=speaker', '--field-selector', `spec.nodeName=${owner}`, '-o', 'name'], 20_000);
+  const pod = pods.stdout.trim().split('\n')[0];
+  if (!pod) {
+    console.log(`no speaker Pod on ${owner}`);
+    return 1;
+  }
+  console.log(`${ip} is answered by ${owner}; deleting its speaker Pod (${pod})`);
+  const deleted = performance.now();
+  await execIn(undefined, [...kubectl, 'delete', pod, '--wait=false'], 20_000);
+  for (let i = 0; i < 200; i++) {
+    const now = await answeringNode(state, ip);
+    if (now && now !== owner && !now.includes('+')) {
+      console.log(`${now} took over ${ip} after ${((performance.now() - deleted) / 1000).toFixed(2)} s; the client says: ${await curl(state.client?.ns ?? '', ip)}`);
+      return 0;
+    }
+    await sleep(50);
+  }
+  console.log('no other node took over within 10 s');
+  return 1;
+}
+
 export const labCommand: Command = {
   name: 'lab',
   summary: 'Run a local lab: control plane, node namespaces with speakers, a router and clients.',
@@ -63,6 +101,11 @@ export const labCommand: Command = {
     nodes: { type: 'string', description: 'Number of node namespaces.', default: '3' },
     'state-dir': { type: 'string', description: 'Where the lab keeps its state and logs.', default: '/var/lib/beaconlb-lab', env: 'BEACONLB_LAB_STATE_DIR' },
     router: { type: 'string', description: 'The BGP router: bird or frr.', default: 'bird' },
+    cluster: {
+      type: 'boolean',
+      description: 'A real cluster: kubelet, containerd and kube-proxy per node, Beacon LB\'s image installed from config/install.yaml.',
+      default: false,
+    },
   },
   async run(flags, positionals) {
     const action = positionals[0];
@@ -75,7 +118,9 @@ export const labCommand: Command = {
 
     const router = stringFlag(flags, 'router');
     if (router !== 'bird' && router !== 'frr') throw new UsageError(`--router must be bird or frr, not ${router}`);
+    const cluster = flags['cluster'] === true;
     if (action === 'supervise') {
+      if (cluster) return superviseClusterLab(dir, integerFlag(flags, 'nodes'), createLogger({ level: 'info', component: 'lab' }));
       return superviseLab(dir, integerFlag(flags, 'nodes'), router, createLogger({ level: 'info', component: 'lab' }));
     }
     if (action === 'up') {
@@ -85,9 +130,15 @@ export const labCommand: Command = {
       }
       if (running) throw new UsageError(`a lab is ${state.phase} (supervisor pid ${state.supervisorPid}); run lab down first`);
       controlPlaneBinaries(); // builds or finds the control plane first, with its progress on the terminal
+      if (cluster) {
+        // The same for kubelet and friends and the images: minutes the first time, then cached.
+        nodeComponentBinaries();
+        prepareClusterImages();
+      }
       mkdirSync(join(dir, 'logs'), { recursive: true });
       const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
-      const child = spawn(process.execPath, [mainEntry(), 'lab', 'supervise', `--state-dir=${dir}`, `--nodes=${integerFlag(flags, 'nodes')}`, `--router=${router}`], {
+      const supervise = [mainEntry(), 'lab', 'supervise', `--state-dir=${dir}`, `--nodes=${integerFlag(flags, 'nodes')}`, `--router=${router}`];
+      const child = spawn(process.execPath, cluster ? [...supervise, '--cluster'] : supervise, {
         detached: true,
         stdio: ['ignore', log, log],
       });
@@ -95,7 +146,7 @@ export const labCommand: Command = {
       child.unref();
       process.stdout.write('starting the lab ');
       let current: LabState | undefined;
-      for (let i = 0; i < 240; i++) {
+      for (let i = 0; i < (cluster ? 720 : 240); i++) {
         await sleep(500);
         current = readLabState(dir);
         if (current && current.supervisorPid === child.pid && (current.phase === 'ready' || current.phase === 'failed')) break;
@@ -114,6 +165,11 @@ export const labCommand: Command = {
         const url = ip.includes(':') ? `'http://[${ip}]/'` : `http://${ip}/`;
         console.log(`  $ ip netns exec ${client} curl -s -g ${url}`);
         console.log(`  ${await curl(client, ip)}`);
+      }
+      if (current.mode === 'cluster') {
+        console.log(`\nup in ${((current.startMillis ?? 0) / 1000).toFixed(1)} s. Next: bin/beaconlb lab failover   (deletes the owner's speaker Pod and times the takeover)`);
+        console.log(`      eval "$(bin/beaconlb lab env)"; kubectl get pods -A -o wide | bin/beaconlb lab down`);
+        return 0;
       }
       const client2 = current.client2?.ns ?? '';
       console.log(`\nFrom the client behind the router (BGP, ${current.router?.kind ?? 'router'} spreads flows over the nodes):`);
@@ -160,6 +216,7 @@ export const labCommand: Command = {
       const ip = (state.services?.['demo/hello'] ?? [])[0];
       if (!ip) return 1;
       const owner = await answeringNode(state, ip);
+      if (state.mode === 'cluster') return clusterFailover(state, ip, owner);
       const node = state.nodes?.find((n) => n.name === owner);
       if (!node?.speakerPid) {
         console.log(`cannot tell which node owns ${ip} (answered by ${owner ?? 'nobody'})`);

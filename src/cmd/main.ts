@@ -4,12 +4,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helpText, parseFlags, UsageError, type Command } from './command.ts';
 import { controllerCommand } from './controller-command.ts';
-import { labCommand } from './lab-command.ts';
 import { migrateMetallbCommand } from './migrate-metallb-command.ts';
 import { speakerCommand } from './speaker-command.ts';
 import { statusCommand } from './status-command.ts';
 
-const commands: Command[] = [controllerCommand, speakerCommand, labCommand, statusCommand, migrateMetallbCommand];
+/**
+ * `beaconlb lab` (src/lab: control plane, namespaces, stand-ins) is development tooling: the container image leaves
+ * it out (see the Dockerfile), so it is loaded only where it is present.
+ */
+async function labCommands(): Promise<Command[]> {
+  try {
+    const { labCommand } = await import('./lab-command.ts');
+    return [labCommand];
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /lab-command/.test(String(err));
+    if (missing) return [];
+    throw err;
+  }
+}
+
+const commands: Command[] = [controllerCommand, speakerCommand, ...(await labCommands()), statusCommand, migrateMetallbCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -13,6 +13,8 @@ export interface LabNode {
 
 export interface LabState {
   phase: 'starting' | 'ready' | 'failed' | 'stopping';
+  /** `cluster`: real kubelets, kube-proxy and Beacon LB's image (lab up --cluster); else processes and stand-ins. */
+  mode?: 'standalone' | 'cluster';
   error?: string;
   supervisorPid: number;
   runId?: string;
@@ -25,6 +27,9 @@ export interface LabState {
   /** Service addresses of the sample Services, by Service name. */
   services?: Record<string, string[]>;
   logDir?: string;
+  /** Milliseconds from the supervisor's start to ready, and per start-up phase (cluster mode). */
+  startMillis?: number;
+  timings?: Record<string, number>;
 }
 
 export const stateFile = (dir: string): string => join(dir, 'state.json');

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { CLUSTER_HOST_RECORD, sweepClusterHost, type ClusterHostRecord } from './cluster-host.ts';
 
 export const REGISTRY_DIR = process.env['BEACONLB_RUN_DIR'] ?? '/run/beaconlb/runs';
 /** Namespaces of ours are named `blb<id>-<role>`, with a five-character run id. */
@@ -95,6 +96,12 @@ function liveRunIds(): Set<string> {
           // gone meanwhile
         }
       }
+    }
+    // A cluster lab run (cluster-lab.ts) also left shims, containers, cgroups and kernel settings.
+    try {
+      sweepClusterHost(JSON.parse(readFileSync(join(dir, CLUSTER_HOST_RECORD), 'utf8')) as ClusterHostRecord);
+    } catch {
+      // not a cluster run, or nothing recorded yet
     }
     rmSync(dir, { recursive: true, force: true });
   }
