@@ -18,7 +18,7 @@ import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
-import { BgpListener, connectBgpSocket } from '../platform/bgp-transport.ts';
+import { BgpListener, configureAccepted, connectBgpSocket } from '../platform/bgp-transport.ts';
 
 export const speakerCommand: Command = {
   name: 'speaker',
@@ -110,6 +110,7 @@ export const speakerCommand: Command = {
       password: (name, key) => adapter.secretValue(name, key),
       transport: {
         connect: connectBgpSocket,
+        configureAccepted,
         listen: (port, onConnection) =>
           BgpListener.listen({
             port,
