@@ -34,7 +34,11 @@ export const speakerCommand: Command = {
     'fence-margin': { type: 'string', description: 'Stop answering this long before peers could consider this node dead.', default: '500ms' },
     'handover-overlap': { type: 'string', description: 'On SIGTERM, keep answering this long after marking the Lease leaving.', default: '1s' },
     'announce-interval': { type: 'string', description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses (0s: off).', default: '10s' },
-    'max-answers': { type: 'string', description: 'ARP replies / NAs per second per interface and protocol.', default: '50000' },
+    'max-answers': {
+      type: 'string',
+      description: 'ARP replies / NAs per second per interface and protocol (plus a burst of a tenth); the rest are dropped and counted.',
+      default: '2000',
+    },
     'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz (host:port or unix:/path).', default: ':7473' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
