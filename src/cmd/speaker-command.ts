@@ -19,6 +19,18 @@ import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
 import { BgpListener, configureAccepted, connectBgpSocket } from '../platform/bgp-transport.ts';
+import { selfSignedCertificate } from '../platform/self-signed-certificate.ts';
+import { MetricsAccessReview } from '../k8s/metrics-access-review.ts';
+import { readFileSync } from 'node:fs';
+
+/** The authenticated listener's certificate: the files given (both or neither), else a self-signed one for a year. */
+function metricsTls(node: string, certFile: string | undefined, keyFile: string | undefined): { cert: string; key: string } {
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError('--metrics-tls-cert-file and --metrics-tls-key-file go together');
+  }
+  if (certFile !== undefined && keyFile !== undefined) return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  return selfSignedCertificate({ commonName: `beaconlb-speaker ${node}`, dnsNames: [node, 'localhost'], now: new Date(), validDays: 365 });
+}
 
 export const speakerCommand: Command = {
   name: 'speaker',
@@ -39,7 +51,18 @@ export const speakerCommand: Command = {
       description: 'ARP replies / NAs per second per interface and protocol (plus a burst of a tenth); the rest are dropped and counted.',
       default: '2000',
     },
-    'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz (host:port or unix:/path).', default: ':7473' },
+    'metrics-address': {
+      type: 'string',
+      description: 'Listen address for /metrics, /healthz and /readyz without authentication (host:port or unix:/path); the node\'s loopback by default (host network).',
+      default: '127.0.0.1:7473',
+    },
+    'secure-metrics-address': {
+      type: 'string',
+      description: 'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); empty: off.',
+      default: '',
+    },
+    'metrics-tls-cert-file': { type: 'string', description: 'PEM certificate for --secure-metrics-address; absent: a self-signed one made at start.' },
+    'metrics-tls-key-file': { type: 'string', description: 'PEM private key of --metrics-tls-cert-file.' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
   async run(flags) {
@@ -148,6 +171,20 @@ export const speakerCommand: Command = {
     speaker.start(adapter.synced());
     bgp.start(adapter.synced());
     const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+    const secureAddress = stringFlag(flags, 'secure-metrics-address');
+    const access = new MetricsAccessReview({ client, clock });
+    const secure = secureAddress
+      ? await startMetricsServer({
+          address: secureAddress,
+          registry,
+          ready: () => adapter.services.hasSynced,
+          tls: metricsTls(node, optionalStringFlag(flags, 'metrics-tls-cert-file'), optionalStringFlag(flags, 'metrics-tls-key-file')),
+          authorize: (request) => access.decide(request),
+          onRefused: (request, decision) => {
+            log.info({ remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason }, 'metrics request refused');
+          },
+        })
+      : undefined;
     log.info({ interfaces: table.interfaces.map((i) => i.name) }, 'speaker started');
 
     const signal = await shutdownSignal();
@@ -160,6 +197,7 @@ export const speakerCommand: Command = {
     adapter.stop();
     client.close();
     await server.close();
+    await secure?.close();
     log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
     return 0;
   },
