@@ -123,6 +123,36 @@ describe(`${CHART_DIR} beside config/`, () => {
     assert.deepEqual(speaker.ports, [{ name: 'metrics', containerPort: 9473, protocol: 'TCP' }]);
   });
 
+  it('speaker metrics: loopback by default with probes there; no ServiceMonitor unless enabled', () => {
+    const objects = render();
+    const speaker = container(objects, 'DaemonSet') as Container & { livenessProbe: { httpGet: { host: string } } };
+    assert.deepEqual(speaker.args, ['speaker']);
+    assert.equal(speaker.livenessProbe.httpGet.host, '127.0.0.1');
+    assert.equal(objects.filter((o) => o.kind === 'ServiceMonitor').length, 0);
+    assert.ok(objects.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'beaconlb-speaker-auth-delegator'), 'TokenReview / SubjectAccessReview RBAC');
+  });
+
+  it('speaker.metrics.serviceMonitor: the authenticated listener, a headless Service, a ServiceMonitor over HTTPS and the readers bound', () => {
+    const objects = render(
+      'speaker.metrics.serviceMonitor.enabled=true',
+      'speaker.metrics.serviceMonitor.labels.release=prometheus',
+      'speaker.metrics.serviceMonitor.readers[0].name=prometheus-k8s',
+      'speaker.metrics.serviceMonitor.readers[0].namespace=monitoring',
+    );
+    const speaker = container(objects, 'DaemonSet');
+    assert.deepEqual(speaker.args, ['speaker', '--secure-metrics-address=:7474']);
+    assert.deepEqual(speaker.ports?.map((p) => p.containerPort), [7473, 7474]);
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as (KubeObject & { spec: { endpoints: Array<{ port: string; scheme: string; bearerTokenFile: string }> } }) | undefined;
+    assert.ok(monitor, 'a ServiceMonitor');
+    assert.equal(monitor.metadata.labels?.['release'], 'prometheus');
+    assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.scheme, e.bearerTokenFile]), [['https-metrics', 'https', '/var/run/secrets/kubernetes.io/serviceaccount/token']]);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'beaconlb-speaker-metrics') as (KubeObject & { spec: { clusterIP: string; ports: Array<{ port: number }> } }) | undefined;
+    assert.equal(service?.spec.clusterIP, 'None');
+    assert.deepEqual(service.spec.ports.map((p) => p.port), [7474]);
+    const readers = objects.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'beaconlb-metrics-reader') as (KubeObject & { subjects: unknown[] }) | undefined;
+    assert.deepEqual(readers?.subjects, [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }]);
+  });
+
   it('replicas, resources, tolerations, nodeSelector, priority class and Pod annotations reach the workloads', () => {
     const objects = render(
       'controller.replicas=3',
