@@ -10,7 +10,7 @@ import type { AccessDecision } from '../platform/metrics-server.ts';
 import type { ApiClient } from './api/api-client.ts';
 
 export interface MetricsAccessReviewOptions {
-  readonly client: ApiClient;
+  readonly client: Pick<ApiClient, 'request'>;
   readonly clock: Clock;
   /** The non-resource path and verb the caller must be allowed (default: get /metrics). */
   readonly path?: string;
