@@ -1,5 +1,6 @@
 // The speaker's metrics on a host-network node: without flags /metrics, /healthz and /readyz listen on the node's
-// loopback only, so nothing off the node reaches them; with --secure-metrics-address the metrics are served over
+// loopback only, so nothing off the node reaches the metrics, and /healthz and /readyz alone on port 7475 of every
+// address for the kubelet's probes; with --secure-metrics-address the metrics are served over
 // HTTPS to callers whose bearer token the real API server authenticates (TokenReview) and authorizes for `get` on
 // /metrics (SubjectAccessReview), using the RBAC of config/rbac (system:auth-delegator for the speaker, the
 // beaconlb-metrics-reader ClusterRole for the scraper). Requests come from the client namespace, as a scraper's would.
@@ -64,6 +65,14 @@ describe('speaker: metrics are loopback-only by default, and authenticated over 
     );
     for (const account of ['prometheus', 'stranger']) cluster.cp.kubectl(['create', 'serviceaccount', account, '-n', 'default']);
     cluster.cp.kubectl(['create', 'clusterrolebinding', 'prometheus-reads-beaconlb', '--clusterrole=beaconlb-metrics-reader', '--serviceaccount=default:prometheus']);
+  });
+
+  it('the health port (for the kubelet) answers /healthz and /readyz from anywhere, and serves no metrics', async () => {
+    assert.equal((await curl(bed.client.ns, `http://${node.ipv4}:7475/healthz`)).status, '200');
+    assert.equal((await curl(bed.client.ns, `http://${node.ipv4}:7475/readyz`)).status, '200');
+    const metrics = await curl(bed.client.ns, `http://${node.ipv4}:7475/metrics`);
+    assert.equal(metrics.status, '404');
+    assert.doesNotMatch(metrics.body, /beaconlb_/);
   });
 
   it('by default /metrics listens on the node\'s loopback only: served there, refused from the client and the node\'s address', async () => {

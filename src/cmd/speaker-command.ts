@@ -56,6 +56,11 @@ export const speakerCommand: Command = {
       description: 'Listen address for /metrics, /healthz and /readyz without authentication (host:port or unix:/path); the node\'s loopback by default (host network).',
       default: '127.0.0.1:7473',
     },
+    'health-address': {
+      type: 'string',
+      description: 'Listen address for /healthz and /readyz only (the kubelet\'s probes; they reveal nothing); empty: off.',
+      default: ':7475',
+    },
     'secure-metrics-address': {
       type: 'string',
       description: 'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); empty: off.',
@@ -171,6 +176,10 @@ export const speakerCommand: Command = {
     speaker.start(adapter.synced());
     bgp.start(adapter.synced());
     const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+    const healthAddress = stringFlag(flags, 'health-address');
+    const health = healthAddress
+      ? await startMetricsServer({ address: healthAddress, registry, ready: () => adapter.services.hasSynced, metrics: false })
+      : undefined;
     const secureAddress = stringFlag(flags, 'secure-metrics-address');
     const access = new MetricsAccessReview({ client, clock });
     const secure = secureAddress
@@ -198,6 +207,7 @@ export const speakerCommand: Command = {
     client.close();
     await server.close();
     await secure?.close();
+    await health?.close();
     log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
     return 0;
   },

@@ -14,6 +14,8 @@ export interface MetricsServerOptions {
   address: string;
   registry: MetricsRegistry;
   ready: () => boolean;
+  /** Serve /metrics (default true); false: only /healthz and /readyz, for a probe listener. */
+  metrics?: boolean;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string; key: string };
   /** Decide every request before it is served (without it, every request is served). */
@@ -34,7 +36,7 @@ export function parseListenAddress(address: string): { host: string | undefined;
 export async function startMetricsServer(options: MetricsServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    if (path === '/metrics' && options.metrics !== false) {
       res.writeHead(200, { 'Content-Type': options.registry.contentType });
       res.end(options.registry.render());
       return;

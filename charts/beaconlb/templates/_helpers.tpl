@@ -50,15 +50,3 @@ Usage: include "beaconlb.args" (list . "speaker" .Values.speaker.metrics "127.0.
 {{- toJson (concat $args (index . 5)) -}}
 {{- end }}
 
-{{/*
-Where the kubelet probes the speaker (host network): the metrics listen host, or the node's loopback when it
-listens on every address ("" or "[::]", which include loopback).
-Usage: include "beaconlb.probeHost" .Values.speaker.metrics.host
-*/}}
-{{- define "beaconlb.probeHost" -}}
-{{- if or (eq . "") (eq . "[::]") (eq . "0.0.0.0") -}}
-127.0.0.1
-{{- else -}}
-{{ trimPrefix "[" (trimSuffix "]" .) }}
-{{- end -}}
-{{- end }}
