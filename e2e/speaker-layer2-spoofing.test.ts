@@ -107,27 +107,31 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
   });
 
   it('an ARP request whose sender hardware address is broadcast or multicast gets no reply', async () => {
+    const before = await ignored('arp', 'group-sender');
     const answers = await probe(bed.client, [arpRequest({ senderMac: BROADCAST_MAC }), arpRequest({ senderMac: '01:00:5e:00:00:fb' })]);
     assert.deepEqual(answers, []);
-    assert.equal(await ignored('arp', 'group-sender'), 2);
+    assert.equal((await ignored('arp', 'group-sender')) - before, 2);
   });
 
   it('a Neighbor Solicitation whose source link-layer address is multicast gets no advertisement', async () => {
+    const before = await ignored('ndp', 'group-sender');
     const answers = await probe(bed.client, [neighborSolicitation('33:33:00:00:00:01'), neighborSolicitation(BROADCAST_MAC)]);
     assert.deepEqual(answers, []);
-    assert.equal(await ignored('ndp', 'group-sender'), 2);
+    assert.equal((await ignored('ndp', 'group-sender')) - before, 2);
   });
 
   it('a request unicast to another host\'s MAC (flooded to the node: PACKET_OTHERHOST) is not answered', async () => {
+    const before = await ignored('arp', 'other-host');
     const answers = await probe(bed.client, [arpRequest({ destination: NOBODY_MAC })]);
     assert.deepEqual(answers, []);
-    assert.equal(await ignored('arp', 'other-host'), 1);
+    assert.equal((await ignored('arp', 'other-host')) - before, 1);
   });
 
   it('a request tagged for VLAN 100, which the node has no interface for, is not answered (untagged or tagged)', async () => {
+    const before = await ignored('arp', 'other-host');
     const answers = await probe(bed.client, [arpRequest({ vlan: 100 })]);
     assert.deepEqual(answers, []);
-    assert.equal(await ignored('arp', 'other-host'), 2);
+    assert.equal((await ignored('arp', 'other-host')) - before, 1, 'the kernel delivers it as PACKET_OTHERHOST');
   });
 
   it('a request the node itself sends (PACKET_OUTGOING on the speaker\'s socket) is not answered', async () => {
