@@ -134,6 +134,11 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
     assert.equal((await ignored('arp', 'other-host')) - before, 1, 'the kernel delivers it as PACKET_OTHERHOST');
   });
 
+  it('a priority-tagged request (VLAN ID 0) counts as untagged, as in the kernel: answered, untagged', async () => {
+    const answers = await probe(bed.client, [arpRequest({ vlan: 0 })]);
+    assert.deepEqual(answers.map((a) => [a.destination, a.vlan]), [[clientMac, undefined]]);
+  });
+
   it('a request the node itself sends (PACKET_OUTGOING on the speaker\'s socket) is not answered', async () => {
     const own = encodeArpFrame({
       destination: BROADCAST_MAC,
