@@ -69,6 +69,8 @@ export class BgpSpeaker {
   /** Peers whose first session in this process was started (graceful restart R bit only on the first). */
   readonly #startedOnce = new Set<string>();
   #listener: BgpListener | undefined;
+  /** The TTL last set on the listener. */
+  #listenerTtl: number | undefined;
   #listening: Promise<void> | undefined;
   #pass: Timer | undefined;
   #ready = false;
@@ -168,6 +170,7 @@ export class BgpSpeaker {
       void running.session.stop('peer removed');
     }
     if (passive) this.#ensureListener();
+    this.#applyListenerTtl();
     this.#forgetReports(inputs, problemsNow);
     this.#o.onSessionsChanged?.();
   }
@@ -268,11 +271,28 @@ export class BgpSpeaker {
         for (const { settings } of this.#sessions.values()) {
           if (settings.config.passive) listener.value.setKey(settings.peerAddress, settings.md5Key);
         }
+        this.#listenerTtl = undefined;
+        this.#applyListenerTtl();
         if (this.#stopped) void listener.value.close();
       })
       .finally(() => {
         this.#listening = undefined;
       });
+  }
+
+  /**
+   * The kernel answers a passive peer's SYN from the listener, before the connection reaches #accept: when every
+   * passive peer is single-hop eBGP, the listener sends with TTL 1 too, so even the SYN-ACK stays on the link;
+   * otherwise with 255 (never less reach than a peer needs; accepted connections then get their peer's own TTL).
+   */
+  #applyListenerTtl(): void {
+    if (!this.#listener) return;
+    const passive = [...this.#sessions.values()].filter((r) => r.settings.config.passive);
+    const ttl = passive.length > 0 && passive.every((r) => r.settings.ttl === 1) ? 1 : 255;
+    if (ttl === this.#listenerTtl) return;
+    const set = this.#listener.setTtl(ttl);
+    if (set.ok) this.#listenerTtl = ttl;
+    else this.#o.log.warn({ ttl, err: set.error.message }, 'cannot set the TTL of the BGP listener');
   }
 
   #accept(socket: BgpSocket): void {
