@@ -1,7 +1,7 @@
 // `beaconlb speaker`: wiring of caches, the heartbeat Lease, the layer-2 election and the ARP/NDP announcer, and
 // the BGP sessions.
 import type { Command } from './command.ts';
-import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag } from './flag-values.ts';
+import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag, type Flags } from './flag-values.ts';
 import { shutdownSignal } from './shutdown-signal.ts';
 import { UsageError } from './command.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -23,13 +23,38 @@ import { selfSignedCertificate } from '../platform/self-signed-certificate.ts';
 import { MetricsAccessReview } from '../k8s/metrics-access-review.ts';
 import { readFileSync } from 'node:fs';
 
-/** The authenticated listener's certificate: the files given (both or neither), else a self-signed one for a year. */
-function metricsTls(node: string, certFile: string | undefined, keyFile: string | undefined): { cert: string; key: string } {
+/** Where the speaker's HTTP endpoints listen; an empty address turns a listener off. */
+export interface SpeakerListeners {
+  /** /metrics, /healthz and /readyz without authentication. */
+  readonly metrics: string;
+  /** /healthz and /readyz only. */
+  readonly health: string | undefined;
+  /** /metrics over HTTPS behind TokenReview and SubjectAccessReview, with its certificate. */
+  readonly secure: { readonly address: string; readonly tls: { cert: string; key: string } } | undefined;
+}
+
+/**
+ * The listeners from the flags, read before anything starts (a usage error after the informers started would leave a
+ * process running without its signal handlers). The authenticated listener's certificate: the files given (both or
+ * neither), else a self-signed one for a year.
+ */
+export function speakerListeners(flags: Flags, node: string): SpeakerListeners {
+  const certFile = optionalStringFlag(flags, 'metrics-tls-cert-file');
+  const keyFile = optionalStringFlag(flags, 'metrics-tls-key-file');
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new UsageError('--metrics-tls-cert-file and --metrics-tls-key-file go together');
   }
-  if (certFile !== undefined && keyFile !== undefined) return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
-  return selfSignedCertificate({ commonName: `beaconlb-speaker ${node}`, dnsNames: [node, 'localhost'], now: new Date(), validDays: 365 });
+  const secureAddress = optionalStringFlag(flags, 'secure-metrics-address');
+  if (secureAddress === undefined && certFile !== undefined) throw new UsageError('--metrics-tls-cert-file needs --secure-metrics-address');
+  const tls = (): { cert: string; key: string } =>
+    certFile !== undefined && keyFile !== undefined
+      ? { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
+      : selfSignedCertificate({ commonName: `beaconlb-speaker ${node}`, dnsNames: [node, 'localhost'], now: new Date(), validDays: 365 });
+  return {
+    metrics: stringFlag(flags, 'metrics-address'),
+    health: optionalStringFlag(flags, 'health-address'),
+    secure: secureAddress === undefined ? undefined : { address: secureAddress, tls: tls() },
+  };
 }
 
 export const speakerCommand: Command = {
@@ -63,8 +88,7 @@ export const speakerCommand: Command = {
     },
     'secure-metrics-address': {
       type: 'string',
-      description: 'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); empty: off.',
-      default: '',
+      description: 'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); absent: off.',
     },
     'metrics-tls-cert-file': { type: 'string', description: 'PEM certificate for --secure-metrics-address; absent: a self-signed one made at start.' },
     'metrics-tls-key-file': { type: 'string', description: 'PEM private key of --metrics-tls-cert-file.' },
@@ -74,6 +98,7 @@ export const speakerCommand: Command = {
     const node = optionalStringFlag(flags, 'node-name');
     if (!node) throw new UsageError('--node-name (or NODE_NAME) is required');
     const log = createLogger({ level: logLevelFlag(flags), component: 'speaker' }).child({ node });
+    const listeners = speakerListeners(flags, node);
     const clock = systemClock;
     const namespace = stringFlag(flags, 'namespace');
     const leaseDurationMs = durationFlag(flags, 'lease-duration');
@@ -175,19 +200,17 @@ export const speakerCommand: Command = {
     adapter.start();
     speaker.start(adapter.synced());
     bgp.start(adapter.synced());
-    const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
-    const healthAddress = stringFlag(flags, 'health-address');
-    const health = healthAddress
-      ? await startMetricsServer({ address: healthAddress, registry, ready: () => adapter.services.hasSynced, metrics: false })
+    const server = await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced });
+    const health = listeners.health
+      ? await startMetricsServer({ address: listeners.health, registry, ready: () => adapter.services.hasSynced, metrics: false })
       : undefined;
-    const secureAddress = stringFlag(flags, 'secure-metrics-address');
     const access = new MetricsAccessReview({ client, clock });
-    const secure = secureAddress
+    const secure = listeners.secure
       ? await startMetricsServer({
-          address: secureAddress,
+          address: listeners.secure.address,
           registry,
           ready: () => adapter.services.hasSynced,
-          tls: metricsTls(node, optionalStringFlag(flags, 'metrics-tls-cert-file'), optionalStringFlag(flags, 'metrics-tls-key-file')),
+          tls: listeners.secure.tls,
           authorize: (request) => access.decide(request),
           onRefused: (request, decision) => {
             log.info({ remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason }, 'metrics request refused');
