@@ -240,9 +240,10 @@ describe('install manifests on an empty API server', () => {
     assert.equal(security.readOnlyRootFilesystem, true);
     assert.equal(security.runAsUser, 0, 'root: NET_RAW reaches the process only as root (see the manifest)');
     assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
-    assert.equal(probePort(c, c.livenessProbe), 7473);
+    // Probes go to --health-address (:7475, /healthz and /readyz only); the metrics stay on the node's loopback.
+    assert.equal(probePort(c, c.livenessProbe), 7475);
     assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
-    assert.equal(probePort(c, c.readinessProbe), 7473);
+    assert.equal(probePort(c, c.readinessProbe), 7475);
     assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
     assert.deepEqual(c.resources, { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '256Mi' } });
     assert.equal(pod.terminationGracePeriodSeconds, 10);
@@ -275,7 +276,7 @@ describe('install manifests on an empty API server', () => {
       .split(/\), /)
       .map((v) => v.replace(/ \(.*$/s, '').trim())
       .sort();
-    // (Pods get hostPort 7473 defaulted from the container port on the host network; Pod Security allows a host
+    // (Pods get hostPorts 7473 and 7475 defaulted from the container port on the host network; Pod Security allows a host
     // port only at privileged too, but that default is applied to Pods, not to the template checked here.)
     assert.deepEqual(violations, ['host namespaces', 'non-default capabilities'], speaker);
     assert.match(speaker, /"NET_RAW"/);

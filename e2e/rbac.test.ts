@@ -23,6 +23,12 @@ const event = (namespace: string): object => ({
   type: 'Normal',
   source: { component: 'beaconlb' },
 });
+const tokenReview = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'not-a-token' } };
+const metricsAccessReview = {
+  apiVersion: 'authorization.k8s.io/v1',
+  kind: 'SubjectAccessReview',
+  spec: { user: 'system:serviceaccount:monitoring:prometheus', nonResourceAttributes: { path: '/metrics', verb: 'get' } },
+};
 const statusPatch = JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '198.51.100.64', ipMode: 'VIP' }] } } });
 
 const allowed: Record<'controller' | 'speaker', Check[]> = {
@@ -46,6 +52,8 @@ const allowed: Record<'controller' | 'speaker', Check[]> = {
     ['read the BGP password Secret in the install namespace', ['get', 'secret', 'bgp-router-password', '-n', INSTALL_NAMESPACE]],
     ['record an Event on a Service', ['create', '-f', '-'], event('default')],
     ['report sessions on BGPPeer status', ['patch', 'bgppeer', 'router', '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1}}']],
+    ['review a scraper token (TokenReview: the authenticated metrics listener)', ['create', '--validate=false', '-f', '-'], tokenReview],
+    ['ask whether a user may get /metrics (SubjectAccessReview)', ['create', '--validate=false', '-f', '-'], metricsAccessReview],
   ],
 };
 
@@ -58,6 +66,7 @@ const refused: Record<'controller' | 'speaker', Check[]> = {
     ['change an IPPool spec', ['patch', 'ippool', 'l2-pool', '--type=merge', '-p', '{"spec":{"autoAssign":false}}']],
     ['create a Lease outside the install namespace', ['create', '-f', '-'], lease('x', 'default')],
     ['create Pods', ['run', 'x', '--image=x', '-n', 'default']],
+    ['review tokens (only the speaker serves authenticated metrics)', ['create', '--validate=false', '-f', '-'], tokenReview],
   ],
   speaker: [
     ['write Service status', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', statusPatch]],

@@ -120,7 +120,42 @@ describe(`${CHART_DIR} beside config/`, () => {
     assert.deepEqual(controller.args, ['controller', '--log-level=debug', '--load-balancer-class=example.com/lb', '--metrics-address=:9472', '--quarantine=30s']);
     assert.deepEqual(speaker.args, ['speaker', '--log-level=debug', '--load-balancer-class=example.com/lb', '--metrics-address=[::]:9473', '--announce-interval=30s']);
     assert.deepEqual(controller.ports, [{ name: 'metrics', containerPort: 9472, protocol: 'TCP' }]);
-    assert.deepEqual(speaker.ports, [{ name: 'metrics', containerPort: 9473, protocol: 'TCP' }]);
+    assert.deepEqual(speaker.ports, [
+      { name: 'metrics', containerPort: 9473, protocol: 'TCP' },
+      { name: 'health', containerPort: 7475, protocol: 'TCP' },
+    ]);
+  });
+
+  it('speaker metrics: loopback by default, probes on the health port; no ServiceMonitor unless enabled', () => {
+    const objects = render();
+    const speaker = container(objects, 'DaemonSet') as Container & { livenessProbe: { httpGet: { host?: string; port: string } } };
+    assert.deepEqual(speaker.args, ['speaker']);
+    assert.equal(speakerCommand.flags['health-address']?.default, ':7475');
+    assert.deepEqual(speaker.livenessProbe.httpGet, { path: '/healthz', port: 'health' });
+    assert.deepEqual(container(render('speaker.health.host=[::]'), 'DaemonSet').args, ['speaker', '--health-address=[::]:7475']);
+    assert.equal(objects.filter((o) => o.kind === 'ServiceMonitor').length, 0);
+    assert.ok(objects.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'beaconlb-speaker-auth-delegator'), 'TokenReview / SubjectAccessReview RBAC');
+  });
+
+  it('speaker.metrics.serviceMonitor: the authenticated listener, a headless Service, a ServiceMonitor over HTTPS and the readers bound', () => {
+    const objects = render(
+      'speaker.metrics.serviceMonitor.enabled=true',
+      'speaker.metrics.serviceMonitor.labels.release=prometheus',
+      'speaker.metrics.serviceMonitor.readers[0].name=prometheus-k8s',
+      'speaker.metrics.serviceMonitor.readers[0].namespace=monitoring',
+    );
+    const speaker = container(objects, 'DaemonSet');
+    assert.deepEqual(speaker.args, ['speaker', '--secure-metrics-address=:7474']);
+    assert.deepEqual(speaker.ports?.map((p) => p.containerPort), [7473, 7475, 7474]);
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as (KubeObject & { spec: { endpoints: Array<{ port: string; scheme: string; bearerTokenFile: string }> } }) | undefined;
+    assert.ok(monitor, 'a ServiceMonitor');
+    assert.equal(monitor.metadata.labels?.['release'], 'prometheus');
+    assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.scheme, e.bearerTokenFile]), [['https-metrics', 'https', '/var/run/secrets/kubernetes.io/serviceaccount/token']]);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'beaconlb-speaker-metrics') as (KubeObject & { spec: { clusterIP: string; ports: Array<{ port: number }> } }) | undefined;
+    assert.equal(service?.spec.clusterIP, 'None');
+    assert.deepEqual(service.spec.ports.map((p) => p.port), [7474]);
+    const readers = objects.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'beaconlb-metrics-reader') as (KubeObject & { subjects: unknown[] }) | undefined;
+    assert.deepEqual(readers?.subjects, [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }]);
   });
 
   it('replicas, resources, tolerations, nodeSelector, priority class and Pod annotations reach the workloads', () => {

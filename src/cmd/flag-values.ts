@@ -3,7 +3,7 @@ import { parseDuration } from '../core/duration.ts';
 import { isLogLevel, type LogLevel } from '../platform/logger.ts';
 import { UsageError } from './command.ts';
 
-type Flags = Record<string, string | boolean | undefined>;
+export type Flags = Record<string, string | boolean | undefined>;
 
 export function stringFlag(flags: Flags, name: string): string {
   const value = flags[name];

@@ -1,7 +1,7 @@
 // `beaconlb speaker`: wiring of caches, the heartbeat Lease, the layer-2 election and the ARP/NDP announcer, and
 // the BGP sessions.
 import type { Command } from './command.ts';
-import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag } from './flag-values.ts';
+import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag, type Flags } from './flag-values.ts';
 import { shutdownSignal } from './shutdown-signal.ts';
 import { UsageError } from './command.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -18,9 +18,46 @@ import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
-import { BgpListener, connectBgpSocket } from '../platform/bgp-transport.ts';
+import { BgpListener, configureAccepted, connectBgpSocket } from '../platform/bgp-transport.ts';
 import { openBfdReceiver, openBfdSender } from '../platform/bfd-transport.ts';
 import { BfdSessions } from '../speaker/bfd/bfd-sessions.ts';
+import { selfSignedCertificate } from '../platform/self-signed-certificate.ts';
+import { MetricsAccessReview } from '../k8s/metrics-access-review.ts';
+import { readFileSync } from 'node:fs';
+
+/** Where the speaker's HTTP endpoints listen; an empty address turns a listener off. */
+export interface SpeakerListeners {
+  /** /metrics, /healthz and /readyz without authentication. */
+  readonly metrics: string;
+  /** /healthz and /readyz only. */
+  readonly health: string | undefined;
+  /** /metrics over HTTPS behind TokenReview and SubjectAccessReview, with its certificate. */
+  readonly secure: { readonly address: string; readonly tls: { cert: string; key: string } } | undefined;
+}
+
+/**
+ * The listeners from the flags, read before anything starts (a usage error after the informers started would leave a
+ * process running without its signal handlers). The authenticated listener's certificate: the files given (both or
+ * neither), else a self-signed one for a year.
+ */
+export function speakerListeners(flags: Flags, node: string): SpeakerListeners {
+  const certFile = optionalStringFlag(flags, 'metrics-tls-cert-file');
+  const keyFile = optionalStringFlag(flags, 'metrics-tls-key-file');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError('--metrics-tls-cert-file and --metrics-tls-key-file go together');
+  }
+  const secureAddress = optionalStringFlag(flags, 'secure-metrics-address');
+  if (secureAddress === undefined && certFile !== undefined) throw new UsageError('--metrics-tls-cert-file needs --secure-metrics-address');
+  const tls = (): { cert: string; key: string } =>
+    certFile !== undefined && keyFile !== undefined
+      ? { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
+      : selfSignedCertificate({ commonName: `beaconlb-speaker ${node}`, dnsNames: [node, 'localhost'], now: new Date(), validDays: 365 });
+  return {
+    metrics: stringFlag(flags, 'metrics-address'),
+    health: optionalStringFlag(flags, 'health-address'),
+    secure: secureAddress === undefined ? undefined : { address: secureAddress, tls: tls() },
+  };
+}
 
 export const speakerCommand: Command = {
   name: 'speaker',
@@ -41,14 +78,34 @@ export const speakerCommand: Command = {
     },
     'handover-overlap': { type: 'string', description: 'On SIGTERM, keep answering this long after marking the Lease leaving.', default: '1s' },
     'announce-interval': { type: 'string', description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses (0s: off).', default: '10s' },
-    'max-answers': { type: 'string', description: 'ARP replies / NAs per second per interface and protocol.', default: '50000' },
-    'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz (host:port or unix:/path).', default: ':7473' },
+    'max-answers': {
+      type: 'string',
+      description: 'ARP replies / NAs per second per interface and protocol (plus a burst of a tenth); the rest are dropped and counted.',
+      default: '2000',
+    },
+    'metrics-address': {
+      type: 'string',
+      description: 'Listen address for /metrics, /healthz and /readyz without authentication (host:port or unix:/path); the node\'s loopback by default (host network).',
+      default: '127.0.0.1:7473',
+    },
+    'health-address': {
+      type: 'string',
+      description: 'Listen address for /healthz and /readyz only (the kubelet\'s probes; they reveal nothing); empty: off.',
+      default: ':7475',
+    },
+    'secure-metrics-address': {
+      type: 'string',
+      description: 'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); absent: off.',
+    },
+    'metrics-tls-cert-file': { type: 'string', description: 'PEM certificate for --secure-metrics-address; absent: a self-signed one made at start.' },
+    'metrics-tls-key-file': { type: 'string', description: 'PEM private key of --metrics-tls-cert-file.' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
   async run(flags) {
     const node = optionalStringFlag(flags, 'node-name');
     if (!node) throw new UsageError('--node-name (or NODE_NAME) is required');
     const log = createLogger({ level: logLevelFlag(flags), component: 'speaker' }).child({ node });
+    const listeners = speakerListeners(flags, node);
     const clock = systemClock;
     const namespace = stringFlag(flags, 'namespace');
     const leaseDurationMs = durationFlag(flags, 'lease-duration');
@@ -135,6 +192,7 @@ export const speakerCommand: Command = {
       password: (name, key) => adapter.secretValue(name, key),
       transport: {
         connect: connectBgpSocket,
+        configureAccepted,
         listen: (port, onConnection) =>
           BgpListener.listen({
             port,
@@ -168,7 +226,23 @@ export const speakerCommand: Command = {
     adapter.start();
     speaker.start(adapter.synced());
     bgp.start(adapter.synced());
-    const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+    const server = await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced });
+    const health = listeners.health
+      ? await startMetricsServer({ address: listeners.health, registry, ready: () => adapter.services.hasSynced, metrics: false })
+      : undefined;
+    const access = new MetricsAccessReview({ client, clock });
+    const secure = listeners.secure
+      ? await startMetricsServer({
+          address: listeners.secure.address,
+          registry,
+          ready: () => adapter.services.hasSynced,
+          tls: listeners.secure.tls,
+          authorize: (request) => access.decide(request),
+          onRefused: (request, decision) => {
+            log.info({ remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason }, 'metrics request refused');
+          },
+        })
+      : undefined;
     log.info({ interfaces: table.interfaces.map((i) => i.name) }, 'speaker started');
 
     const signal = await shutdownSignal();
@@ -182,6 +256,8 @@ export const speakerCommand: Command = {
     adapter.stop();
     client.close();
     await server.close();
+    await secure?.close();
+    await health?.close();
     log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
     return 0;
   },

@@ -119,6 +119,14 @@ export class BgpListener {
     return ok(undefined);
   }
 
+  /** The TTL / hop limit of the listener's own packets (the SYN-ACK) and, inherited, of the connections it accepts. */
+  setTtl(ttl: number): Result<void, TransportError> {
+    const fd = socketFd(this.#server);
+    if (fd === undefined) return err({ reason: 'socket-option', message: 'the listener has no file descriptor' });
+    const set = setIpTtl(fd, ttl);
+    return set.ok ? ok(undefined) : err({ reason: 'socket-option', message: set.error.message });
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
   }

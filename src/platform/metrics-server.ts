@@ -1,14 +1,27 @@
 // The HTTP endpoint of each component: /metrics (Prometheus), /healthz (the process works) and /readyz
-// (the component is ready: caches synced, or whatever the component says).
-import { createServer, type Server } from 'node:http';
+// (the component is ready: caches synced, or whatever the component says). Optionally over TLS with every request
+// checked by an access decision (the speaker's authenticated listener: docs/security.md).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { rmSync } from 'node:fs';
 import type { MetricsRegistry } from './metrics-registry.ts';
+
+/** Whether a request may read the endpoint; a refusal says why, for the response and the log. */
+export type AccessDecision = { readonly allowed: true; readonly user: string } | { readonly allowed: false; readonly status: 401 | 403 | 503; readonly reason: string };
 
 export interface MetricsServerOptions {
   /** host:port, :port, or unix:/path (a Unix socket, reachable across network namespaces) */
   address: string;
   registry: MetricsRegistry;
   ready: () => boolean;
+  /** Serve /metrics (default true); false: only /healthz and /readyz, for a probe listener. */
+  metrics?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Decide every request before it is served (without it, every request is served). */
+  authorize?: (request: IncomingMessage) => Promise<AccessDecision>;
+  /** Called for every refused request. */
+  onRefused?: (request: IncomingMessage, decision: AccessDecision & { allowed: false }) => void;
 }
 
 /** host:port or :port; without a host, Node listens on every address (both families where IPv6 is enabled). */
@@ -21,9 +34,9 @@ export function parseListenAddress(address: string): { host: string | undefined;
 }
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    if (path === '/metrics' && options.metrics !== false) {
       res.writeHead(200, { 'Content-Type': options.registry.contentType });
       res.end(options.registry.render());
       return;
@@ -41,7 +54,32 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
     res.writeHead(404);
     res.end();
-  });
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const authorize = options.authorize;
+    if (!authorize) {
+      serve(req, res);
+      return;
+    }
+    authorize(req)
+      .catch((error: unknown): AccessDecision => ({ allowed: false, status: 503, reason: `access review failed: ${String(error)}` }))
+      .then((decision) => {
+        if (decision.allowed) {
+          serve(req, res);
+          return;
+        }
+        options.onRefused?.(req, decision);
+        res.writeHead(decision.status, {
+          'Content-Type': 'text/plain',
+          ...(decision.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="beaconlb"' } : {}),
+        });
+        res.end(`${decision.reason}\n`);
+      })
+      .catch(() => {
+        res.destroy();
+      });
+  };
+  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

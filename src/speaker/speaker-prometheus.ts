@@ -15,6 +15,7 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const answers = registry.counter('beaconlb_l2_answers_total', 'ARP replies and Neighbor Advertisements sent in answer to requests.');
   const announcements = registry.counter('beaconlb_l2_announcements_total', 'Gratuitous ARPs and unsolicited Neighbor Advertisements sent.');
   const limited = registry.counter('beaconlb_l2_requests_rate_limited_total', 'Requests for owned addresses left unanswered by the rate limit.');
+  const ignored = registry.counter('beaconlb_l2_requests_ignored_total', 'Requests for owned addresses not answered by rule: sent by this host, for another host or VLAN, from another interface, or from a group hardware address.');
   const sessionUp = registry.gauge('beaconlb_bgp_session_up', '1 while the BGP session with the peer is Established.');
   const flaps = registry.counter('beaconlb_bgp_session_flaps_total', 'Established BGP sessions that went down.');
   const prefixes = registry.gauge('beaconlb_bgp_prefixes_advertised', 'Prefixes currently advertised to the peer.');
@@ -84,6 +85,9 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
       },
       rateLimited: (protocol) => {
         limited.inc({ protocol });
+      },
+      ignored: (protocol, reason) => {
+        ignored.inc({ protocol, reason });
       },
     },
   };

@@ -32,7 +32,7 @@ app.kubernetes.io/component: {{ . }}
 {{/*
 A container's args as a JSON list: the command, then each flag both components share only when it differs from the
 binaries' default (values.yaml holds those defaults), the metrics address likewise, then the component's own flags.
-Usage: include "beaconlb.args" (list . "speaker" .Values.speaker.metrics 7473 (list))
+Usage: include "beaconlb.args" (list . "speaker" .Values.speaker.metrics "127.0.0.1" 7473 (list))
 */}}
 {{- define "beaconlb.args" -}}
 {{- $root := index . 0 -}}
@@ -44,8 +44,9 @@ Usage: include "beaconlb.args" (list . "speaker" .Values.speaker.metrics 7473 (l
 {{- if ne $root.Values.loadBalancerClass "beaconlb.io/beaconlb" -}}
 {{- $args = append $args (printf "--load-balancer-class=%s" $root.Values.loadBalancerClass) -}}
 {{- end -}}
-{{- if or $metrics.host (ne (int $metrics.port) (int (index . 3))) -}}
+{{- if or (ne $metrics.host (index . 3)) (ne (int $metrics.port) (int (index . 4))) -}}
 {{- $args = append $args (printf "--metrics-address=%s:%d" $metrics.host (int $metrics.port)) -}}
 {{- end -}}
-{{- toJson (concat $args (index . 4)) -}}
+{{- toJson (concat $args (index . 5)) -}}
 {{- end }}
+

@@ -22,6 +22,8 @@ export interface BgpTransport {
   connect(options: ConnectOptions): Result<BgpSocket, TransportError>;
   /** A listener for passive peers on this port (one per port), or an error sentence. */
   listen(port: number, onConnection: (socket: BgpSocket) => void): Promise<Result<BgpListener, TransportError>>;
+  /** Applies a passive peer's socket options (the TTL) to a connection it opened, before anything is sent on it. */
+  configureAccepted(socket: BgpSocket, ttl: number | undefined): Result<void, TransportError>;
 }
 
 export interface BgpSpeakerOptions {
@@ -70,10 +72,17 @@ const PASSIVE_PORT = 179;
 export class BgpSpeaker {
   readonly #o: BgpSpeakerOptions;
   readonly #sessions = new Map<string, Running>();
-  readonly #reported = new Set<string>();
+  /**
+   * Problems already reported, so a pass does not repeat an Event. Bounded: an entry lives only while its object
+   * exists, a configuration problem only while the plan still has it, and any other reason keeps one message per
+   * object (a new message replaces the old one).
+   */
+  readonly #reported = new Map<string, ReportedProblem>();
   /** Peers whose first session in this process was started (graceful restart R bit only on the first). */
   readonly #startedOnce = new Set<string>();
   #listener: BgpListener | undefined;
+  /** The TTL last set on the listener. */
+  #listenerTtl: number | undefined;
   #listening: Promise<void> | undefined;
   #pass: Timer | undefined;
   #ready = false;
@@ -127,8 +136,14 @@ export class BgpSpeaker {
 
   #reconcile(): void {
     if (this.#stopped) return;
-    const plan = planBgp(this.#o.inputs(), this.#o.node);
-    for (const problem of plan.problems) this.#reportOnce(problem.kind, problem.name, 'InvalidConfiguration', problem.message);
+    const inputs = this.#o.inputs();
+    const plan = planBgp(inputs, this.#o.node);
+    const problemsNow = new Set<string>();
+    const report = (kind: ObjectKind, name: string, message: string): void => {
+      problemsNow.add(reportKey({ kind, name, reason: 'InvalidConfiguration', message }));
+      this.#reportOnce(kind, name, 'InvalidConfiguration', message);
+    };
+    for (const problem of plan.problems) report(problem.kind, problem.name, problem.message);
     const wanted = new Set<string>();
     let passive = false;
     for (const { peer, routes } of plan.peers) {
@@ -139,7 +154,7 @@ export class BgpSpeaker {
         restarting: !this.#startedOnce.has(name),
       });
       if (!settings.ok) {
-        this.#reportOnce('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${settings.error}`);
+        report('BGPPeer', name, `node ${this.#o.node}: ${settings.error}`);
         continue;
       }
       wanted.add(name);
@@ -173,6 +188,8 @@ export class BgpSpeaker {
       void running.session.stop('peer removed');
     }
     if (passive) this.#ensureListener();
+    this.#applyListenerTtl();
+    this.#forgetReports(inputs, problemsNow);
     this.#o.onSessionsChanged?.();
   }
 
@@ -206,6 +223,22 @@ export class BgpSpeaker {
         this.#reportOnce('BGPPeer', peer, 'BFDFailed', `node ${this.#o.node}: BFD with ${address} cannot run: ${message}`);
       }),
     };
+  }
+
+  /** Problems reported so far whose object is gone, or whose configuration problem this pass no longer has. */
+  #forgetReports(inputs: BgpInputs, problemsNow: ReadonlySet<string>): void {
+    const existing = new Set([
+      ...inputs.peers.map((p) => `BGPPeer/${p.metadata.name}`),
+      ...inputs.advertisements.map((a) => `BGPAdvertisement/${a.metadata.name}`),
+    ]);
+    for (const [key, { kind, name, reason }] of this.#reported) {
+      if (!existing.has(`${kind}/${name}`) || (reason === 'InvalidConfiguration' && !problemsNow.has(key))) this.#reported.delete(key);
+    }
+  }
+
+  /** How many problems are remembered as reported (bounded by the objects that have one now). */
+  get reportedProblems(): number {
+    return this.#reported.size;
   }
 
   #newSession(peer: string, settings: SessionSettings): BgpSession {
@@ -288,11 +321,28 @@ export class BgpSpeaker {
         for (const { settings } of this.#sessions.values()) {
           if (settings.config.passive) listener.value.setKey(settings.peerAddress, settings.md5Key);
         }
+        this.#listenerTtl = undefined;
+        this.#applyListenerTtl();
         if (this.#stopped) void listener.value.close();
       })
       .finally(() => {
         this.#listening = undefined;
       });
+  }
+
+  /**
+   * The kernel answers a passive peer's SYN from the listener, before the connection reaches #accept: when every
+   * passive peer is single-hop eBGP, the listener sends with TTL 1 too, so even the SYN-ACK stays on the link;
+   * otherwise with 255 (never less reach than a peer needs; accepted connections then get their peer's own TTL).
+   */
+  #applyListenerTtl(): void {
+    if (!this.#listener) return;
+    const passive = [...this.#sessions.values()].filter((r) => r.settings.config.passive);
+    const ttl = passive.length > 0 && passive.every((r) => r.settings.ttl === 1) ? 1 : 255;
+    if (ttl === this.#listenerTtl) return;
+    const set = this.#listener.setTtl(ttl);
+    if (set.ok) this.#listenerTtl = ttl;
+    else this.#o.log.warn({ ttl, err: set.error.message }, 'cannot set the TTL of the BGP listener');
   }
 
   #accept(socket: BgpSocket): void {
@@ -304,14 +354,36 @@ export class BgpSpeaker {
       socket.destroy();
       return;
     }
+    // The same TTL as the active side (1 for single-hop eBGP, 255 for multihop) before the session sends its OPEN.
+    const configured = this.#o.transport.configureAccepted(socket, running.settings.ttl);
+    if (!configured.ok) {
+      this.#o.log.warn({ remote, err: configured.error.message }, 'refusing a BGP connection whose socket options cannot be set');
+      socket.destroy();
+      return;
+    }
     running.session.accept(socket);
   }
 
-  #reportOnce(kind: 'BGPPeer' | 'BGPAdvertisement', name: string, reason: string, message: string): void {
-    const key = `${kind}/${name}/${message}`;
-    if (this.#reported.has(key)) return;
-    this.#reported.add(key);
+  #reportOnce(kind: ObjectKind, name: string, reason: string, message: string): void {
+    const problem = { kind, name, reason, message };
+    const key = reportKey(problem);
+    if (this.#reported.get(key)?.message === message) return;
+    this.#reported.set(key, problem);
     this.#o.log.warn({ [kind === 'BGPPeer' ? 'peer' : 'advertisement']: name }, message);
     this.#o.recordEvent(kind, name, 'Warning', reason, message);
   }
+}
+
+type ObjectKind = 'BGPPeer' | 'BGPAdvertisement';
+
+interface ReportedProblem {
+  readonly kind: ObjectKind;
+  readonly name: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** A configuration problem is one per message (an object can have several at once); other reasons one per object. */
+function reportKey(p: ReportedProblem): string {
+  return p.reason === 'InvalidConfiguration' ? `${p.kind}/${p.name}/${p.reason}/${p.message}` : `${p.kind}/${p.name}/${p.reason}`;
 }

@@ -302,6 +302,69 @@ describe('PacketAnnouncer', () => {
     });
   });
 
+  describe('reflection and spoofing limits', () => {
+    /** An ARP request for V4 whose Ethernet source and sender hardware address are given separately. */
+    const spoofedArp = (ethernetSource: string, senderMac: string): Uint8Array =>
+      encodeArpFrame({
+        destination: BROADCAST_MAC,
+        source: ethernetSource,
+        packet: { op: 'request', senderMac, senderIp: CLIENT_IP, targetMac: ZERO_MAC, targetIp: V4 },
+      });
+
+    it('never answers ARP to a broadcast, multicast or zero sender hardware address, nor from a group Ethernet source', () => {
+      const r = rig();
+      r.announcer.update(owning([[V4, ['eth0']]]));
+      r.channels.clearSent();
+      const channel = openChannel(r, 'eth0', 'arp');
+      channel.receive(spoofedArp(CLIENT_MAC, BROADCAST_MAC));
+      channel.receive(spoofedArp(CLIENT_MAC, '01:00:5e:00:00:01'));
+      channel.receive(spoofedArp(CLIENT_MAC, '33:33:00:00:00:01'));
+      channel.receive(spoofedArp(CLIENT_MAC, ZERO_MAC));
+      channel.receive(spoofedArp('01:00:5e:00:00:01', CLIENT_MAC));
+      assert.deepEqual(r.channels.sentOn('eth0', 'arp'), [], 'no reply at all');
+      assert.deepEqual(r.metrics.ignoredRequests, Array(5).fill('arp/group-sender'));
+      // A sane request still gets its unicast reply, to the sender hardware address.
+      channel.receive(spoofedArp(OTHER_MAC, CLIENT_MAC));
+      assert.deepEqual(decodedArp(r.channels.sentOn('eth0', 'arp')).map((f) => f.destination), [CLIENT_MAC]);
+    });
+
+    it('never answers a Neighbor Solicitation to a group link-layer address (option or Ethernet source)', () => {
+      const r = rig();
+      r.announcer.update(owning([[V6, ['eth0']]]));
+      r.channels.clearSent();
+      const channel = openChannel(r, 'eth0', 'ndp');
+      channel.receive(neighborSolicitation(V6, { linkLayer: BROADCAST_MAC }));
+      channel.receive(neighborSolicitation(V6, { linkLayer: '33:33:00:00:00:01' }));
+      channel.receive(neighborSolicitation(V6, { linkLayer: undefined, ethernetSource: '33:33:00:00:00:01', to: { ip: V6, mac: ETH0_MAC } }));
+      assert.deepEqual(r.channels.sentOn('eth0', 'ndp'), []);
+      assert.deepEqual(r.metrics.ignoredRequests, Array(3).fill('ndp/group-sender'));
+    });
+
+    it('ignores requests the kernel reports as sent by this host (PACKET_OUTGOING) or addressed to another host', () => {
+      const r = rig();
+      r.announcer.update(owning([[V4, ['eth0']], [V6, ['eth0']]]));
+      r.channels.clearSent();
+      openChannel(r, 'eth0', 'arp').receive(arpRequest(V4), { packetType: 'outgoing' });
+      openChannel(r, 'eth0', 'ndp').receive(neighborSolicitation(V6), { packetType: 'outgoing' });
+      openChannel(r, 'eth0', 'arp').receive(arpRequest(V4), { packetType: 'otherhost' });
+      openChannel(r, 'eth0', 'ndp').receive(neighborSolicitation(V6), { packetType: 'otherhost' });
+      assert.deepEqual(r.channels.sentOn('eth0', 'arp'), []);
+      assert.deepEqual(r.channels.sentOn('eth0', 'ndp'), []);
+      assert.deepEqual(r.metrics.ignoredRequests, ['arp/outgoing', 'ndp/outgoing', 'arp/other-host', 'ndp/other-host']);
+      openChannel(r, 'eth0', 'arp').receive(arpRequest(V4), { packetType: 'host' });
+      assert.equal(r.channels.sentOn('eth0', 'arp').length, 1, 'a request to our MAC is answered');
+    });
+
+    it('ignores a request delivered from another interface (a VLAN sub-interface\'s frames reach its parent\'s socket)', () => {
+      const r = rig();
+      r.announcer.update(owning([[V4, ['eth0']]]));
+      r.channels.clearSent();
+      openChannel(r, 'eth0', 'arp').receive(arpRequest(V4), { ifindex: 7 });
+      assert.deepEqual(r.channels.sentOn('eth0', 'arp'), []);
+      assert.deepEqual(r.metrics.ignoredRequests, ['arp/other-interface']);
+    });
+  });
+
   describe('answering Neighbor Solicitations', () => {
     it('answers a multicast solicitation with a solicited advertisement to its source link-layer address', () => {
       const r = rig();

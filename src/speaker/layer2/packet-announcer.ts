@@ -1,6 +1,9 @@
 // Answers ARP requests (IPv4) and Neighbor Solicitations (IPv6) for the addresses this node owns, on the chosen
 // interfaces only, and announces them: a burst of gratuitous ARPs / unsolicited NAs (Override=1) on takeover and
-// then periodically. An address that is no longer owned falls silent at once. Answers are rate-limited.
+// then periodically. An address that is no longer owned falls silent at once. Answers are rate-limited, and go only
+// to a unicast hardware address: requests sent by this host, addressed to another host's MAC (or tagged for a VLAN
+// this node has no interface for), delivered from another interface, or naming a broadcast or multicast sender
+// hardware address are not answered (docs/security.md).
 // A packet socket that reports a receive error is closed and opened again (at most once a second per interface and
 // protocol); one that cannot be opened makes its interface broken (brokenInterfaces()) until an open succeeds again,
 // retried every second, so the speaker can say it is not ready instead of owning addresses it cannot answer for.
@@ -8,7 +11,7 @@ import type { Clock, Timer } from '../../core/clock.ts';
 import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { TokenBucket } from '../../core/token-bucket.ts';
 import { arpReplyFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from '../../protocol/arp/arp-packet.ts';
-import { ipv6MulticastMac } from '../../protocol/ethernet/mac-address.ts';
+import { ZERO_MAC, ipv6MulticastMac, isGroupMac } from '../../protocol/ethernet/mac-address.ts';
 import {
   decodeNdpFrame,
   encodeNdpFrame,
@@ -19,9 +22,9 @@ import {
 } from '../../protocol/ndp/neighbor-discovery.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
-import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
+import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from './frame-channel.ts';
 import type { Layer2Announcer, OwnedAddress } from './layer2-speaker.ts';
-import type { ResponderMetrics } from './responder-metrics.ts';
+import type { IgnoredRequest, Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
 
 export interface PacketAnnouncerOptions {
   open: OpenFrameChannel;
@@ -174,9 +177,9 @@ export class PacketAnnouncer implements Layer2Announcer {
       const channel: FrameChannel = this.#o.open(
         iface,
         kind,
-        (frame) => {
-          if (kind === 'arp') this.#onArp(binding, frame);
-          else this.#onNdp(binding, frame);
+        (frame, origin) => {
+          if (kind === 'arp') this.#onArp(binding, frame, origin);
+          else this.#onNdp(binding, frame, origin);
         },
         () => {
           this.#reopenLater(binding, kind, channel);
@@ -327,13 +330,36 @@ export class PacketAnnouncer implements Layer2Announcer {
     });
   }
 
-  #onArp(binding: Binding, bytes: Uint8Array): void {
+  /**
+   * Why a request for an owned address must not be answered, judged by where the kernel says it came from and the
+   * hardware addresses the answer would go to; undefined when it may be answered.
+   */
+  #refusal(binding: Binding, origin: FrameOrigin, ethernetSource: string, replyTo: string): IgnoredRequest | undefined {
+    if (origin.packetType === 'outgoing') return 'outgoing';
+    if (origin.packetType === 'otherhost') return 'other-host';
+    if (origin.ifindex !== binding.index) return 'other-interface';
+    if (isGroupMac(ethernetSource) || isGroupMac(replyTo) || replyTo === ZERO_MAC) return 'group-sender';
+    return undefined;
+  }
+
+  #ignored(protocol: Layer2Protocol, reason: IgnoredRequest, binding: Binding, address: bigint, detail: Record<string, string>): void {
+    this.#o.metrics.ignored(protocol, reason);
+    this.#o.log.debug({ interface: binding.name, ip: formatIp(address), reason, ...detail }, 'request not answered');
+  }
+
+  #onArp(binding: Binding, bytes: Uint8Array, origin: FrameOrigin): void {
     const decoded = decodeArpFrame(bytes);
     if (!decoded.ok) return;
     const frame = decoded.value;
     if (frame.packet.op !== 'request' || !binding.v4.has(frame.packet.targetIp)) return;
     // Our own announcements (sender = target = the address) need no answer.
     if (frame.packet.senderIp === frame.packet.targetIp && frame.packet.senderMac === binding.mac) return;
+    // The reply goes to the sender hardware address (RFC 826): never to a group address taken from the request.
+    const refusal = this.#refusal(binding, origin, frame.source, frame.packet.senderMac);
+    if (refusal) {
+      this.#ignored('arp', refusal, binding, frame.packet.targetIp, { source: frame.source, senderMac: frame.packet.senderMac });
+      return;
+    }
     if (!binding.arpBucket.take(this.#o.clock.now())) {
       this.#o.metrics.rateLimited('arp');
       return;
@@ -351,11 +377,18 @@ export class PacketAnnouncer implements Layer2Announcer {
     }
   }
 
-  #onNdp(binding: Binding, bytes: Uint8Array): void {
+  #onNdp(binding: Binding, bytes: Uint8Array, origin: FrameOrigin): void {
     const decoded = decodeNdpFrame(bytes);
     if (!decoded.ok || !isNeighborSolicitationFrame(decoded.value)) return;
     const frame = decoded.value;
     if (!binding.v6.has(frame.message.target)) return;
+    // A unicast answer goes to the source link-layer address option, else the Ethernet source: never to a group
+    // address taken from the request. (The answer to DAD goes to all-nodes by RFC 4861 section 7.2.4, a fixed group.)
+    const refusal = this.#refusal(binding, origin, frame.source, frame.message.sourceLinkLayerAddress ?? frame.source);
+    if (refusal) {
+      this.#ignored('ndp', refusal, binding, frame.message.target, { source: frame.source, linkLayer: frame.message.sourceLinkLayerAddress ?? '' });
+      return;
+    }
     if (!binding.ndpBucket.take(this.#o.clock.now())) {
       this.#o.metrics.rateLimited('ndp');
       return;

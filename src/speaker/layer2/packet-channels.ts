@@ -10,7 +10,9 @@ export function packetChannels(log: Logger): OpenFrameChannel {
       ifindex: iface.index,
       protocol: kind === 'arp' ? 'arp' : 'ipv6',
       filter: kind === 'arp' ? bpfArpOnly() : bpfNeighborSolicitationOnly(),
-      onFrame,
+      onFrame: (frame, meta) => {
+        onFrame(frame, { packetType: meta.pktType, ifindex: meta.ifindex });
+      },
       onError: (error) => {
         log.warn({ interface: iface.name, kind, err: error.message }, 'packet socket receive error');
         onError(error.message);

@@ -3,9 +3,9 @@
 // files beside it; nothing here touches a socket or a real timer (settle only yields to the microtask queue).
 import type { Clock, Timer } from '../../core/clock.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
-import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
+import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from './frame-channel.ts';
 import type { Layer2Metrics } from './layer2-speaker.ts';
-import type { Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
+import type { IgnoredRequest, Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
 
 interface PendingTimer {
   readonly at: number;
@@ -116,8 +116,11 @@ export interface FakeFrameChannel extends FrameChannel {
   /** Every addMulticast and dropMulticast call, in order. */
   readonly membershipCalls: Array<{ op: 'add' | 'drop'; mac: string }>;
   readonly closed: boolean;
-  /** A frame arrives from the wire (ignored once the channel is closed, as a closed socket would). */
-  receive(frame: Uint8Array): void;
+  /**
+   * A frame arrives from the wire (ignored once the channel is closed, as a closed socket would); by default as a
+   * broadcast on the channel's own interface.
+   */
+  receive(frame: Uint8Array, origin?: Partial<FrameOrigin>): void;
   /** The socket reports a receive error (ENETDOWN, ...), as the native addon's onError does. */
   fail(message: string): void;
 }
@@ -167,8 +170,8 @@ export class FakeFrameChannels {
       close() {
         closed = true;
       },
-      receive(frame) {
-        if (!closed) onFrame(frame);
+      receive(frame, origin = {}) {
+        if (!closed) onFrame(frame, { packetType: 'broadcast', ifindex: iface.index, ...origin });
       },
       fail(message) {
         if (!closed) onError(message);
@@ -207,6 +210,8 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
   readonly answers: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
   readonly announcements: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
   readonly limited: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
+  /** `protocol/reason` of every request ignored by rule, in order. */
+  readonly ignoredRequests: string[] = [];
   /** Every value reported by owned(), in order. */
   readonly ownedCounts: number[] = [];
   readonly ownershipChanges: Record<'gained' | 'lost', number> = { gained: 0, lost: 0 };
@@ -225,6 +230,10 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
 
   rateLimited(protocol: Layer2Protocol): void {
     this.limited[protocol]++;
+  }
+
+  ignored(protocol: Layer2Protocol, reason: IgnoredRequest): void {
+    this.ignoredRequests.push(`${protocol}/${reason}`);
   }
 
   owned(count: number): void {
