@@ -10,11 +10,12 @@ import { systemClock } from '../platform/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
+import { allocationCondition, conditionsWithRecord, recordedAddresses } from '../core/config/allocation-record.ts';
 import { ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 
 const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
 
-/** A LoadBalancer Service as an earlier leader left it: `ip` in its status. */
+/** A LoadBalancer Service as an earlier leader left it: `ip` in its status, with its allocation record. */
 function service(name: string, created: string, port: number, sharingKey: string | undefined, ip: string | undefined): ServiceObject {
   return {
     metadata: {
@@ -25,7 +26,7 @@ function service(name: string, created: string, port: number, sharingKey: string
       annotations: sharingKey ? { 'beaconlb.io/allow-shared-ip': sharingKey } : {},
     },
     spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }], selector: { app: name } },
-    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] } },
+    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] }, conditions: ip ? [allocationCondition([ip], '2026-01-01T00:00:00Z')] : [] },
   };
 }
 
@@ -67,7 +68,8 @@ function fakePorts(
       if (options.writeMs) await sleep(options.writeMs);
       log.push(`done ${text}`);
       writes.set(key, ingress);
-      if (!options.lagging) store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
+      const conditions = conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), '2026-01-02T00:00:00Z');
+      if (!options.lagging) store.set(key, { ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress }, conditions } });
       return 'written';
     },
     writePoolStatus: () => Promise.resolve('written'),
@@ -202,6 +204,23 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
     await startAndSettle(ports, () => undefined, 10_000);
     assert.deepEqual(current('moved'), ['198.51.100.5']);
     assert.deepEqual(current('fresh'), ['198.51.100.1'], 'the new Service skips .0, which "moved" still showed');
+  });
+
+  it('records its allocation beside the ingress: a status without the record is rewritten once, a right one never', async () => {
+    const unrecorded = { ...service('old-version', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.2'), status: { loadBalancer: { ingress: [{ ip: '198.51.100.2', ipMode: 'VIP' }] } } };
+    const { ports, writes, current } = fakePorts([unrecorded, service('recorded', '2026-01-01T00:00:02Z', 80, undefined, '198.51.100.3'), service('new', '2026-01-01T00:00:03Z', 80, undefined, undefined)]);
+    await startAndSettle(ports);
+    const recordOf = (name: string): string[] => {
+      const svc = ports.services.get(`apps/${name}`);
+      assert.ok(svc);
+      return [...recordedAddresses(svc)].map((a) => a.toString());
+    };
+    assert.deepEqual(current('old-version'), ['198.51.100.2'], 'the address stays');
+    assert.ok(writes.has('apps/old-version'), 'the record was added to a status written before records existed');
+    assert.equal(recordOf('old-version').length, 1);
+    assert.ok(!writes.has('apps/recorded'), 'a status with its record is not rewritten');
+    assert.equal(current('new').length, 1);
+    assert.deepEqual(recordOf('new').length, 1, 'a new allocation is written with its record');
   });
 
   it('rebuildOrder puts a holder that disagrees with more co-holders than it agrees with last, creation order otherwise', () => {

@@ -1,6 +1,8 @@
 // The speaker's own heartbeat: Lease `beaconlb-speaker-<node>` in the install namespace, renewed by a merge patch
 // of spec.renewTime (one small write per interval, O(nodes) for the cluster), created when missing. Leaving
-// (planned shutdown) is an annotation peers read to take over at once.
+// (planned shutdown) is an annotation peers read to take over at once. Peers take the node from the Lease's name,
+// never from holderIdentity: the ValidatingAdmissionPolicy beaconlb-speaker-lease (config/admission) lets a speaker
+// write only the Lease named after the node in its Pod-bound token, while holderIdentity is free text (docs/security.md).
 import type { Clock } from '../core/clock.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { errorCode } from './api/api-error.ts';
@@ -10,6 +12,13 @@ import { microTime } from './api/micro-time.ts';
 export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
 export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
 export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
+
+/** The node a speaker heartbeat Lease belongs to, read from its name; undefined for any other Lease. */
+export function speakerLeaseNode(leaseName: string | undefined): string | undefined {
+  if (!leaseName?.startsWith(SPEAKER_LEASE_PREFIX)) return undefined;
+  const node = leaseName.slice(SPEAKER_LEASE_PREFIX.length);
+  return node === '' ? undefined : node;
+}
 
 interface Written {
   metadata?: { resourceVersion?: string };
