@@ -3,10 +3,12 @@
 // Service statuses are written either as the controller writes them (with the controller's ServiceAccount token:
 // ingress and the allocation record in one status write) or by hand by a cluster admin. No controller runs, so
 // nothing rewrites a hand-written status: what the speakers do with it is all that is observed. A client on the
-// segment asks by ARP who has each address.
+// segment asks by ARP who has each address; a gobgpd router shows which routes the speakers advertise by BGP.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALLOCATED_CONDITION, allocationCondition } from '../src/core/config/allocation-record.ts';
+import { join } from 'node:path';
+import { startBgpRouter, type BgpRouter } from '../src/lab/bgp-router.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { macAddress } from '../src/lab/netns.ts';
 import type { TestBed } from '../src/lab/test-bed.ts';
@@ -23,6 +25,11 @@ const GRANTED = '198.51.100.65';
 const FORGED = '198.51.100.66';
 const OUTSIDER = '198.51.100.81';
 const FOREIGN = '198.51.100.67';
+// Pool "routed" is off the segment and advertised by BGP only.
+const ROUTED_GRANTED = '198.51.100.130';
+const ROUTED_FORGED = '198.51.100.131';
+const ROUTER_AS = 65000;
+const NODE_AS = 65001;
 const POLICY_MESSAGE = /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller/;
 
 describe('speakers announce only what the controller allocated', () => {
@@ -32,6 +39,7 @@ describe('speakers announce only what the controller allocated', () => {
   let controllerKubeconfig: string;
   const speakers: SpeakerProcess[] = [];
   const nodeMacs = new Set<string>();
+  let router: BgpRouter | undefined;
 
   /** A status patch with ingress `ip`, and with the allocation record as the controller writes it when `recorded`. */
   const statusPatch = (ip: string, recorded: boolean): string =>
@@ -53,15 +61,29 @@ describe('speakers announce only what the controller allocated', () => {
   before(async () => {
     kube = kubeClients(cluster.cp);
     ({ bed } = await startNodeBed(cluster, kube, 2));
-    cluster.defer(() => Promise.all(speakers.map((sp) => sp.stop(3000))).then(() => undefined));
     for (const node of bed.nodes) nodeMacs.add((await macAddress(node.ns, node.dev)).toLowerCase());
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await kube.core.createNamespace({ body: { metadata: { name: 'elsewhere' } } });
     await applyPool(kube, 'open', { addresses: ['198.51.100.64/28'] });
     await applyPool(kube, 'team', { addresses: ['198.51.100.80/28'], allocation: { namespaces: ['web'] } });
-    await createObject(kube, 'L2Advertisement', 'l2', {});
+    await applyPool(kube, 'routed', { addresses: ['198.51.100.128/28'] });
+    await createObject(kube, 'L2Advertisement', 'l2', { ipPools: ['open', 'team'] });
+    await createObject(kube, 'BGPPeer', 'router', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, connectTime: '1s' });
+    await createObject(kube, 'BGPAdvertisement', 'routed', { ipPools: ['routed'] });
+    router = await startBgpRouter({
+      kind: 'gobgpd',
+      ns: bed.router.ns,
+      dir: join(cluster.dir, 'router'),
+      run: cluster.run,
+      asn: ROUTER_AS,
+      routerId: bed.router.ipv4,
+      neighbors: bed.nodes.map((n) => ({ address: n.ipv4, asn: NODE_AS })),
+    });
+    cluster.defer(() => router?.stop());
     await waitForAdmissionPolicies(cluster.cp);
     controllerKubeconfig = cluster.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller');
+    // Registered after the router's: the speakers stop first.
+    cluster.defer(() => Promise.all(speakers.map((sp) => sp.stop(3000))).then(() => undefined));
     for (const node of bed.nodes) speakers.push(await startSpeaker(cluster, node, SPEAKER_ARGS));
   });
 
@@ -117,5 +139,23 @@ describe('speakers announce only what the controller allocated', () => {
     const event = await waitForEvent(kube, 'web', 'foreign', ANNOUNCEMENT_REFUSED, 15_000);
     assert.match(event.message, /loadBalancerClass example\.com\/other-lb, which Beacon LB does not serve/);
     assert.deepEqual(await answers(FOREIGN), [], `${FOREIGN} was announced`);
+  });
+
+  it('does not advertise by BGP a status written by hand, while it advertises the recorded one from every node', async () => {
+    // The forged status first: once the recorded route is at the router, a plan pass has seen both.
+    await createService(kube, { name: 'routed-forged', namespace: 'web' });
+    const forged = writeStatus(cluster.cp.kubeconfig, 'web', 'routed-forged', statusPatch(ROUTED_FORGED, false));
+    assert.ok(forged.ok, forged.out);
+    await waitForEvent(kube, 'web', 'routed-forged', ANNOUNCEMENT_REFUSED, 15_000);
+    await createService(kube, { name: 'routed-granted', namespace: 'web' });
+    const granted = writeStatus(controllerKubeconfig, 'web', 'routed-granted', statusPatch(ROUTED_GRANTED, true));
+    assert.ok(granted.ok, granted.out);
+    const nodes = bed.nodes.map((n) => n.ipv4).sort();
+    await waitFor(`${ROUTED_GRANTED}/32 from every node at the router`, async () => {
+      const from = (await router!.routes(4)).filter((r) => r.prefix === `${ROUTED_GRANTED}/32`).map((r) => r.neighbor).sort();
+      return JSON.stringify(from) === JSON.stringify(nodes) ? true : undefined;
+    }, 30_000);
+    const advertised = (await router!.routes(4)).map((r) => r.prefix);
+    assert.ok(!advertised.includes(`${ROUTED_FORGED}/32`), `${ROUTED_FORGED}/32 was advertised: ${advertised.join(', ')}`);
   });
 });
