@@ -52,21 +52,21 @@ export function poolAllowsService(pool: PoolConfig, svc: ServiceObject, namespac
 }
 
 function review(svc: ServiceObject, ctx: AuthorizationContext, refused: RefusedAddress[] | undefined): AuthorizedAddress[] {
-  const out: AuthorizedAddress[] = [];
   const addresses = ingressAddresses(svc);
-  if (addresses.length === 0) return out;
+  if (addresses.length === 0) return [];
+  const out: AuthorizedAddress[] = [];
   const recorded = recordedAddresses(svc);
-  const key = serviceKey(svc);
   for (const address of addresses) {
-    const pool = poolHolding(ctx.pools, address, familyOf(address));
     if (!recorded.has(address)) {
-      refused?.push({ service: key, address, message: `${formatIp(address)} in the Service's status was not allocated by the Beacon LB controller (no beaconlb.io/Allocated record holds it): not announced` });
+      refused?.push({ service: serviceKey(svc), address, message: `${formatIp(address)} in the Service's status was not allocated by the Beacon LB controller (no beaconlb.io/Allocated record holds it): not announced` });
       continue;
     }
+    const pool = poolHolding(ctx.pools, address, familyOf(address));
     // Outside every pool: the controller is about to move the Service (its pool shrank or went away).
     if (!pool) continue;
-    if (!poolAllowsService(pool, svc, ctx.namespaceLabels(svc.metadata.namespace ?? ''))) {
-      refused?.push({ service: key, address, message: `${formatIp(address)} is in pool ${pool.name}, whose namespaces or selectors do not admit this Service: not announced` });
+    const restricted = pool.namespaces !== undefined || pool.namespaceSelector !== undefined || pool.serviceSelector !== undefined;
+    if (restricted && !poolAllowsService(pool, svc, ctx.namespaceLabels(svc.metadata.namespace ?? ''))) {
+      refused?.push({ service: serviceKey(svc), address, message: `${formatIp(address)} is in pool ${pool.name}, whose namespaces or selectors do not admit this Service: not announced` });
       continue;
     }
     out.push({ address, pool });
