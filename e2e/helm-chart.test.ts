@@ -46,8 +46,14 @@ describe('the Helm chart on an empty API server', () => {
 
   it('helm install --create-namespace, upgrade and uninstall work as docs/install.md says', () => {
     const namespace = 'beaconlb-helm';
-    const install = helm(['install', 'beaconlb', join(REPO_ROOT, CHART_DIR), '--namespace', namespace, '--create-namespace']);
+    // Its own BGP password namespace: there is no namespace controller here, so the one uninstall deletes stays
+    // Terminating, and the default one is applied by the next test.
+    const passwords = 'beaconlb-helm-bgp-passwords';
+    const install = helm(['install', 'beaconlb', join(REPO_ROOT, CHART_DIR), '--namespace', namespace, '--create-namespace', '--set', `bgpPasswords.namespace=${passwords}`]);
     assert.equal(install.status, 0, install.stderr);
+    const canRead = (ns: string): string => kubectl(['auth', 'can-i', 'get', 'secrets', '-n', ns, `--as=system:serviceaccount:${namespace}:beaconlb-speaker`]).stdout.trim();
+    assert.equal(canRead(passwords), 'yes', 'the speaker reads the BGP password namespace');
+    assert.equal(canRead(namespace), 'no', 'and no Secret of the release namespace');
     assert.match(install.stdout, /STATUS: deployed/);
     const labels = kubectl(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels}']);
     assert.match(labels.stdout, /"pod-security.kubernetes.io\/enforce":"privileged"/, 'the chart labels the namespace helm created');
@@ -61,10 +67,10 @@ describe('the Helm chart on an empty API server', () => {
     const crdUpdate = kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, CHART_DIR, 'crds')]);
     assert.equal(crdUpdate.status, 0, crdUpdate.stderr);
 
-    const upgrade = helm(['upgrade', 'beaconlb', join(REPO_ROOT, CHART_DIR), '--namespace', namespace, '--set', 'logLevel=debug', '--set', 'controller.replicas=3']);
+    const upgrade = helm(['upgrade', 'beaconlb', join(REPO_ROOT, CHART_DIR), '--namespace', namespace, '--set', 'logLevel=debug', '--set', 'controller.replicas=3', '--set', `bgpPasswords.namespace=${passwords}`]);
     assert.equal(upgrade.status, 0, upgrade.stderr);
     const args = kubectl(['get', 'daemonset', 'beaconlb-speaker', '-n', namespace, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
-    assert.equal(args.stdout, '["speaker","--log-level=debug"]');
+    assert.equal(args.stdout, `["speaker","--log-level=debug","--password-namespace=${passwords}"]`);
     const replicas = kubectl(['get', 'deployment', 'beaconlb-controller', '-n', namespace, '-o', 'jsonpath={.spec.replicas}']);
     assert.equal(replicas.stdout, '3');
 

@@ -177,6 +177,21 @@ describe('install manifests on an empty API server', () => {
     assert.equal(canI('beaconlb-speaker', 'patch', 'leases', '-n', INSTALL_NAMESPACE), 'yes');
     assert.equal(canI('beaconlb-speaker', 'list', 'endpointslices.discovery.k8s.io', '-A'), 'yes');
     assert.equal(canI('beaconlb-speaker', 'update', 'services', '--subresource=status', '-A'), 'no');
+    // BGP passwords only (ADR 0014): no Secret of the install namespace.
+    assert.equal(canI('beaconlb-speaker', 'get', 'secrets', '-n', 'beaconlb-bgp-passwords'), 'yes');
+    assert.equal(canI('beaconlb-speaker', 'get', 'secrets', '-n', INSTALL_NAMESPACE), 'no');
+    assert.equal(canI('beaconlb-speaker', 'list', 'secrets', '-n', INSTALL_NAMESPACE), 'no');
+  });
+
+  it('the admission policies are installed, bound to Deny, and type-check without warnings', () => {
+    for (const name of ['beaconlb-speaker-lease', 'beaconlb-allocation-record']) {
+      const got = kubectl(cluster.cp, ['get', 'validatingadmissionpolicy', name, '-o', 'json']);
+      assert.equal(got.status, 0, got.stderr);
+      const policy = JSON.parse(got.stdout) as { status?: { typeChecking?: { expressionWarnings?: unknown[] } } };
+      assert.deepEqual(policy.status?.typeChecking?.expressionWarnings ?? [], [], `${name}: CEL type-check warnings`);
+      const binding = kubectl(cluster.cp, ['get', 'validatingadmissionpolicybinding', name, '-o', 'jsonpath={.spec.policyName} {.spec.validationActions}']);
+      assert.equal(binding.stdout, `${name} ["Deny"]`, binding.stderr);
+    }
   });
 
   it('the controller: a Deployment of 2 leader-electing, non-root replicas on different nodes, with a PodDisruptionBudget', () => {

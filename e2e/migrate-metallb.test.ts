@@ -50,7 +50,7 @@ function assertContains(actual: unknown, expected: unknown, path: string): void 
 
 /** The notes every translation of the sample must print (one line each), whatever it was read from. */
 const EXPECTED_NOTES = [
-  /^left out {2}BGPPeer metallb-system\/router-a spec\.password: .*Secret beaconlb-system\/router-a-bgp-password/m,
+  /^left out {2}BGPPeer metallb-system\/router-a spec\.password: .*Secret beaconlb-bgp-passwords\/router-a-bgp-password/m,
   /^changed {3}BGPPeer metallb-system\/router-a spec\.bfdProfile: BFDProfile fast copied into spec\.bfd/m,
   /^left out {2}BGPAdvertisement metallb-system\/web-only spec\.serviceSelectors:/m,
   /^changed {3}IPAddressPool metallb-system\/edge spec\.serviceAllocation: given priority 11/m,

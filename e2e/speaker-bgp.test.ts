@@ -14,7 +14,7 @@ import { DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
 import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
-import { INSTALL_NAMESPACE, REPO_ROOT, useCluster } from './support/cluster.ts';
+import { INSTALL_NAMESPACE, PASSWORD_NAMESPACE, REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
@@ -67,7 +67,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     cluster.defer(() => Promise.all([...speakers.values()].map((sp) => sp.stop(3000))).then(() => undefined));
     serveNodeNames(cluster, bed.nodes, SERVICE_V4, SERVICE_V6);
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
-    await kube.core.createNamespacedSecret({ namespace: INSTALL_NAMESPACE, body: { metadata: { name: 'router-password' }, stringData: { password: PASSWORD } } });
+    await kube.core.createNamespacedSecret({ namespace: PASSWORD_NAMESPACE, body: { metadata: { name: 'router-password' }, stringData: { password: PASSWORD } } });
     await applyPool(kube, 'bgp', { addresses: [V4_POOL, V6_POOL] });
     await applyPool(kube, 'agg', { addresses: [V4_AGG_POOL], autoAssign: false });
     await applyPool(kube, 'ibgp', { addresses: [V4_IBGP_POOL], autoAssign: false });
@@ -326,7 +326,7 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
 
       it('MD5: a wrong password never establishes; the right one does again', async () => {
         const setPassword = (password: string) =>
-          kube.core.replaceNamespacedSecret({ namespace: INSTALL_NAMESPACE, name: 'router-password', body: { metadata: { name: 'router-password' }, stringData: { password } } });
+          kube.core.replaceNamespacedSecret({ namespace: PASSWORD_NAMESPACE, name: 'router-password', body: { metadata: { name: 'router-password' }, stringData: { password } } });
         await setPassword('wrong-password');
         await waitFor('sessions down', async () => ((await router!.established()).some((a) => nodeV4().includes(a)) ? undefined : true), 15_000);
         await new Promise((resolve) => setTimeout(resolve, 4000));

@@ -40,6 +40,7 @@ interface Workload extends KubeObject {
 const values = parse(readFileSync(join(import.meta.dirname, '..', CHART_DIR, 'values.yaml'), 'utf8')) as {
   logLevel: string;
   loadBalancerClass: string;
+  bgpPasswords: { namespace: string };
   controller: { metrics: { host: string; port: number } };
   speaker: { metrics: { host: string; port: number } };
 };
@@ -96,13 +97,14 @@ describe(`${CHART_DIR} beside config/`, () => {
     for (const kind of ['Deployment', 'DaemonSet'] as const) assert.equal(container(custom, kind).image, 'registry.example/beaconlb:0.2.0');
   });
 
-  it("values.yaml's logLevel, loadBalancerClass and metrics ports are the binaries' defaults (so no flag is passed)", () => {
+  it("values.yaml's logLevel, loadBalancerClass, metrics ports and BGP password namespace are the binaries' defaults (so no flag is passed)", () => {
     for (const command of [controllerCommand, speakerCommand]) {
       assert.equal(command.flags['log-level']?.default, values.logLevel, `${command.name} --log-level`);
       assert.equal(command.flags['load-balancer-class']?.default, values.loadBalancerClass, `${command.name} --load-balancer-class`);
     }
     assert.equal(controllerCommand.flags['metrics-address']?.default, `${values.controller.metrics.host}:${values.controller.metrics.port}`);
     assert.equal(speakerCommand.flags['metrics-address']?.default, `${values.speaker.metrics.host}:${values.speaker.metrics.port}`);
+    assert.equal(speakerCommand.flags['password-namespace']?.default, values.bgpPasswords.namespace);
   });
 
   it('log level, loadBalancerClass, metrics addresses and extra flags become flags; the metrics port follows', () => {
@@ -188,17 +190,32 @@ describe(`${CHART_DIR} beside config/`, () => {
     assert.match(refused.stderr, /set controller\.replicas to 1/);
   });
 
-  it('namespace.create=false leaves the Namespace out; every namespaced object and RBAC subject follows the release namespace', () => {
+  it('namespace.create=false leaves the Namespace out; every namespaced object, RBAC subject and policy follows the release namespace', () => {
     const objects = parseObjects(renderChart(['--set', 'namespace.create=false'], 'lb'));
-    assert.equal(objects.find((o) => o.kind === 'Namespace'), undefined);
+    assert.deepEqual(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ['beaconlb-bgp-passwords']);
     for (const o of objects) {
-      const clusterScoped = ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
-      assert.equal(o.metadata.namespace, clusterScoped ? undefined : 'lb', objectKey(o));
+      const clusterScoped = ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind);
+      const inPasswordNamespace = (o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.namespace === 'beaconlb-bgp-passwords';
+      assert.equal(o.metadata.namespace, clusterScoped ? undefined : inPasswordNamespace ? 'beaconlb-bgp-passwords' : 'lb', objectKey(o));
       for (const subject of (o['subjects'] as Array<{ namespace?: string }> | undefined) ?? []) assert.equal(subject.namespace, 'lb', objectKey(o));
     }
-    const namespace = render().find((o) => o.kind === 'Namespace');
+    // The admission policies name the release namespace and its ServiceAccounts, and nothing of beaconlb-system.
+    const policies = JSON.stringify(objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy'));
+    assert.ok(policies.includes("system:serviceaccount:lb:beaconlb-speaker") && policies.includes("system:serviceaccount:lb:beaconlb-controller"), policies);
+    assert.ok(policies.includes('"kubernetes.io/metadata.name":"lb"'), policies);
+    assert.ok(!policies.includes(CHART_NAMESPACE), policies);
+    const namespace = render().find((o) => o.kind === 'Namespace' && o.metadata.name === CHART_NAMESPACE);
     assert.equal(namespace?.metadata.name, CHART_NAMESPACE);
     assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+  });
+
+  it('bgpPasswords.namespace moves the speaker password Role there and becomes --password-namespace; createNamespace=false leaves it out', () => {
+    const objects = parseObjects(renderChart(['--set', 'bgpPasswords.namespace=bgp-secrets', '--set', 'bgpPasswords.createNamespace=false']));
+    assert.deepEqual(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), [CHART_NAMESPACE]);
+    const secretRoles = objects.filter((o) => o.kind === 'Role' && JSON.stringify(o['rules']).includes('"secrets"'));
+    assert.deepEqual(secretRoles.map(objectKey), ['Role bgp-secrets/beaconlb-speaker']);
+    const daemonSet = objects.find((o) => o.kind === 'DaemonSet');
+    assert.ok(JSON.stringify(daemonSet).includes('"--password-namespace=bgp-secrets"'), 'the speaker gets --password-namespace');
   });
 
   it("every object carries Helm's labels; selectors stay those of config/ (they cannot change on upgrade)", () => {

@@ -9,7 +9,7 @@ import { installBase } from '../../src/lab/install-base.ts';
 import { registerRun, sweepStaleRuns, type Run } from '../../src/lab/run-registry.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
-export { INSTALL_NAMESPACE } from '../../src/lab/component-process.ts';
+export { INSTALL_NAMESPACE, PASSWORD_NAMESPACE } from '../../src/lab/component-process.ts';
 
 
 export interface ClusterFixture {

@@ -117,7 +117,7 @@ export const migrateMetallbCommand: Command = {
     },
     kubeconfig: { type: 'string', description: 'Read the MetalLB objects from this cluster (when no --from-file is given).', env: 'KUBECONFIG' },
     'metallb-namespace': { type: 'string', description: 'The namespace MetalLB runs in (cluster reads).', default: 'metallb-system' },
-    namespace: { type: 'string', description: 'The Beacon LB namespace, where BGP password Secrets must live.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
+    'password-namespace': { type: 'string', description: 'The namespace of the BGP password Secrets (the speaker reads no others).', default: 'beaconlb-bgp-passwords', env: 'BEACONLB_PASSWORD_NAMESPACE' },
     output: { type: 'string', description: 'Write the objects to this file instead of stdout.' },
   },
   async run(flags, positionals, lists) {
@@ -159,7 +159,7 @@ export const migrateMetallbCommand: Command = {
       }
     }
 
-    const result = migrateMetalLB(objects, { secretNamespace: stringFlag(flags, 'namespace') });
+    const result = migrateMetalLB(objects, { secretNamespace: stringFlag(flags, 'password-namespace') });
     const text = manifestText(yaml, result);
     const output = optionalStringFlag(flags, 'output');
     if (output === undefined) process.stdout.write(text);

@@ -18,6 +18,7 @@ import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
+import { AnnouncementAudit } from '../speaker/announcement-audit.ts';
 import { BgpListener, configureAccepted, connectBgpSocket } from '../platform/bgp-transport.ts';
 import { openBfdReceiver, openBfdSender } from '../platform/bfd-transport.ts';
 import { BfdSessions } from '../speaker/bfd/bfd-sessions.ts';
@@ -66,7 +67,8 @@ export const speakerCommand: Command = {
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
     'node-name': { type: 'string', description: 'The Node this speaker runs on.', env: 'NODE_NAME' },
-    namespace: { type: 'string', description: 'Namespace of the heartbeat Leases and BGP Secrets.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
+    namespace: { type: 'string', description: 'Namespace of the heartbeat Leases.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
+    'password-namespace': { type: 'string', description: 'Namespace of the BGP password Secrets (the only Secrets the speaker reads).', default: 'beaconlb-bgp-passwords', env: 'BEACONLB_PASSWORD_NAMESPACE' },
     'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
     'renew-interval': { type: 'string', description: 'How often the heartbeat Lease is renewed.', default: '1s' },
     'lease-duration': { type: 'string', description: 'A peer whose Lease has not changed for this long is dead.', default: '3s' },
@@ -210,22 +212,34 @@ export const speakerCommand: Command = {
       },
     });
     const bgpStatus = new BgpStatusReporter({ client, clock, log, node, sessions: () => bgp.sessions() });
+    const audit = new AnnouncementAudit({
+      clock,
+      log,
+      inputs: () => adapter.layer2Inputs(),
+      recordEvent: (service, type, reason, message) => {
+        adapter.recordServiceEvent(service, type, reason, message);
+      },
+      intervalMs: 1000,
+    });
     const adapter = new SpeakerAdapter({
       client,
       clock,
       log,
       namespace,
+      passwordNamespace: stringFlag(flags, 'password-namespace'),
       node,
       loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
       staleAfterMs,
       onChange: () => {
         speaker.changed();
         bgp.changed();
+        audit.changed();
       },
     });
     adapter.start();
     speaker.start(adapter.synced());
     bgp.start(adapter.synced());
+    audit.start(adapter.synced());
     const server = await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced });
     const health = listeners.health
       ? await startMetricsServer({ address: listeners.health, registry, ready: () => adapter.services.hasSynced, metrics: false })
@@ -248,6 +262,7 @@ export const speakerCommand: Command = {
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
+    audit.stop();
     await Promise.all([speaker.leave(), bgp.stop().then(() => bgpStatus.clear())]);
     await bfd.stop();
     await adapter.events.flush();

@@ -8,6 +8,7 @@ import { POOL, fakePorts, newController, service, settled } from './test-doubles
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
 import { ingressAddresses, type ServiceObject } from '../core/config/service-object.ts';
+import { recordedAddresses } from '../core/config/allocation-record.ts';
 
 async function startAndSettle(
   ports: ControllerPorts,
@@ -114,6 +115,23 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
     await startAndSettle(ports, () => undefined, 10_000);
     assert.deepEqual(current('moved'), ['198.51.100.5']);
     assert.deepEqual(current('fresh'), ['198.51.100.1'], 'the new Service skips .0, which "moved" still showed');
+  });
+
+  it('records its allocation beside the ingress: a status without the record is rewritten once, a right one never', async () => {
+    const unrecorded = { ...service('old-version', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.2'), status: { loadBalancer: { ingress: [{ ip: '198.51.100.2', ipMode: 'VIP' }] } } };
+    const { ports, writes, current } = fakePorts([unrecorded, service('recorded', '2026-01-01T00:00:02Z', 80, undefined, '198.51.100.3'), service('new', '2026-01-01T00:00:03Z', 80, undefined, undefined)]);
+    await startAndSettle(ports);
+    const recordOf = (name: string): string[] => {
+      const svc = ports.services.get(`apps/${name}`);
+      assert.ok(svc);
+      return [...recordedAddresses(svc)].map((a) => a.toString());
+    };
+    assert.deepEqual(current('old-version'), ['198.51.100.2'], 'the address stays');
+    assert.ok(writes.has('apps/old-version'), 'the record was added to a status written before records existed');
+    assert.equal(recordOf('old-version').length, 1);
+    assert.ok(!writes.has('apps/recorded'), 'a status with its record is not rewritten');
+    assert.equal(current('new').length, 1);
+    assert.deepEqual(recordOf('new').length, 1, 'a new allocation is written with its record');
   });
 
   it('rebuildOrder puts a holder that disagrees with more co-holders than it agrees with last, creation order otherwise', () => {

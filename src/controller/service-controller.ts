@@ -13,6 +13,7 @@ import { compilePools } from '../core/config/pool-config.ts';
 import { familyOf, formatIp } from '../core/ip/ip-address.ts';
 import { isOurService, readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
 import { sharingConflict } from '../core/ipam/sharing.ts';
+import { recordMatches } from '../core/config/allocation-record.ts';
 import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
 import type { ControllerPorts } from './controller-ports.ts';
@@ -339,7 +340,8 @@ export class ServiceController {
   }
 
   async #write(svc: ServiceObject, key: string, ingress: LoadBalancerIngress[]): Promise<Outcome> {
-    if (sameIngress(svc.status?.loadBalancer?.ingress, ingress)) return 'done';
+    // The allocation record (the condition speakers check before announcing) is part of a right status.
+    if (sameIngress(svc.status?.loadBalancer?.ingress, ingress) && recordMatches(svc, ingress.map((i) => i.ip ?? ''))) return 'done';
     const text = JSON.stringify(ingress);
     const last = this.#lastWrite.get(key);
     // Already written against this version; the cache has not caught up with our write yet.

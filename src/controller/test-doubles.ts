@@ -10,6 +10,7 @@ import { systemClock } from '../platform/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
+import { allocationCondition, conditionsWithRecord } from '../core/config/allocation-record.ts';
 
 export const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
 
@@ -17,7 +18,7 @@ export function ipPool(name: string, addresses: string[], spec: Partial<IPPool['
   return { ...POOL, metadata: { name, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses, ...spec } };
 }
 
-/** A LoadBalancer Service in namespace apps as an earlier leader left it: `ip` in its status. */
+/** A LoadBalancer Service in namespace apps as an earlier leader left it: `ip` in its status, with its allocation record. */
 export function service(name: string, created: string, port: number, sharingKey: string | undefined, ip: string | undefined): ServiceObject {
   return {
     metadata: {
@@ -28,7 +29,7 @@ export function service(name: string, created: string, port: number, sharingKey:
       annotations: sharingKey ? { 'beaconlb.io/allow-shared-ip': sharingKey } : {},
     },
     spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }], selector: { app: name } },
-    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] } },
+    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] }, conditions: ip ? [allocationCondition([ip], '2026-01-01T00:00:00Z')] : [] },
   };
 }
 
@@ -83,7 +84,8 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
     const key = serviceKey(svc);
     writes.set(key, ingress);
     const now = store.get(key);
-    if (!options.lagging && now) store.set(key, { ...now, metadata: { ...now.metadata, resourceVersion: String(Number(now.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress } } });
+    const conditions = conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), '2026-01-02T00:00:00Z');
+    if (!options.lagging && now) store.set(key, { ...now, metadata: { ...now.metadata, resourceVersion: String(Number(now.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress }, conditions } });
   };
   const ports: ControllerPorts = {
     services: {

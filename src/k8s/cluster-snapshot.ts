@@ -1,11 +1,13 @@
 // One consistent read of everything `beaconlb status` shows: pools, Services, L2 and BGP advertisements, BGP peers
-// (with the sessions the speakers report), nodes, EndpointSlices and the speakers' heartbeat Leases.
+// (with the sessions the speakers report), nodes, namespaces, EndpointSlices and the speakers' heartbeat Leases (the
+// node named by each Lease's name, as the speakers read it: never by holderIdentity).
 import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
+import type { NamespaceObject } from '../core/config/announcement-authorization.ts';
 import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
-import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
+import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS, speakerLeaseNode } from './heartbeat-lease.ts';
 
 export interface SpeakerLeaseRecord {
   node: string;
@@ -23,6 +25,7 @@ export interface ClusterSnapshot {
   bgpPeers: BGPPeer[];
   bgpAdvertisements: BGPAdvertisement[];
   nodes: NodeObject[];
+  namespaces: NamespaceObject[];
   endpointSlices: EndpointSliceObject[];
   speakers: SpeakerLeaseRecord[];
 }
@@ -32,19 +35,20 @@ interface List<T> {
 }
 
 interface LeaseItem {
-  metadata?: { annotations?: Record<string, string> };
+  metadata?: { name?: string; annotations?: Record<string, string> };
   spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
 }
 
 export async function readClusterSnapshot(client: ApiClient, namespace: string): Promise<ClusterSnapshot> {
   const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
-  const [pools, services, advertisements, bgpPeers, bgpAdvertisements, nodes, endpointSlices, leases] = await Promise.all([
+  const [pools, services, advertisements, bgpPeers, bgpAdvertisements, nodes, namespaces, endpointSlices, leases] = await Promise.all([
     client.get<List<IPPool>>(paths.ours('ippools')),
     client.get<List<ServiceObject>>(paths.services()),
     client.get<List<L2Advertisement>>(paths.ours('l2advertisements')),
     client.get<List<BGPPeer>>(paths.ours('bgppeers')),
     client.get<List<BGPAdvertisement>>(paths.ours('bgpadvertisements')),
     client.get<List<NodeObject>>(paths.nodes()),
+    client.get<List<NamespaceObject>>(paths.namespaces()),
     client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
     client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
   ]);
@@ -55,19 +59,21 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     bgpPeers: bgpPeers.items,
     bgpAdvertisements: bgpAdvertisements.items,
     nodes: nodes.items,
+    namespaces: namespaces.items,
     endpointSlices: endpointSlices.items,
-    speakers: leases.items.flatMap((l) =>
-      l.spec?.holderIdentity
-        ? [
+    speakers: leases.items.flatMap((l) => {
+      const node = speakerLeaseNode(l.metadata?.name);
+      return node === undefined
+        ? []
+        : [
             {
-              node: l.spec.holderIdentity,
-              renewTime: l.spec.renewTime,
-              leaseDurationSeconds: l.spec.leaseDurationSeconds ?? 3,
+              node,
+              renewTime: l.spec?.renewTime,
+              leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 3,
               leaving: l.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true',
               layer2NotReady: l.metadata?.annotations?.[LAYER2_NOT_READY_ANNOTATION] ?? '',
             },
-          ]
-        : [],
-    ),
+          ];
+    }),
   };
 }

@@ -1,8 +1,10 @@
 // The controller's view of the cluster: informers for Services, IPPools and Namespaces, and the writers for
-// Service status (merge patch with a resourceVersion precondition: no lost updates), IPPool status and Events.
+// Service status (merge patch with a resourceVersion precondition: no lost updates; the ingress and the allocation
+// record that speakers check, in one write), IPPool status and Events.
 import type { Clock } from '../core/clock.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { API_GROUP, API_VERSION } from '../core/config/api-types.generated.ts';
+import { conditionsWithRecord } from '../core/config/allocation-record.ts';
 import { serviceKey, type ServiceObject } from '../core/config/service-object.ts';
 import type { ControllerPorts, WriteOutcome } from '../controller/controller-ports.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -85,11 +87,17 @@ export class ControllerAdapter {
       pools: () => pools.list(),
       namespaceLabels: (namespace) => namespaces.get(namespace)?.metadata?.labels,
       async writeServiceStatus(svc, ingress, signal) {
+        // A merge patch replaces the whole conditions list: other conditions are carried over as they are.
+        const conditions = conditionsWithRecord(
+          svc,
+          ingress.map((i) => i.ip ?? ''),
+          o.clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z'),
+        );
         try {
           await client.request(
             'PATCH',
             `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`,
-            { metadata: { resourceVersion: svc.metadata.resourceVersion }, status: { loadBalancer: { ingress } } },
+            { metadata: { resourceVersion: svc.metadata.resourceVersion }, status: { loadBalancer: { ingress }, conditions } },
             { timeoutMs: 10_000, ...(signal ? { signal } : {}) },
           );
           return 'written';

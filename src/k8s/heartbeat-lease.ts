@@ -2,7 +2,9 @@
 // of spec.renewTime (one small write per interval, O(nodes) for the cluster), created when missing. Leaving
 // (planned shutdown) is an annotation peers read to take over at once; so is layer-2 readiness: a speaker that
 // cannot answer correctly (a stale view, its announcing link down) says why in `beaconlb.io/layer2-not-ready`, and
-// peers leave it out of the live set until the annotation is gone.
+// peers leave it out of the live set until the annotation is gone. Peers take the node from the Lease's name,
+// never from holderIdentity: the ValidatingAdmissionPolicy beaconlb-speaker-lease (config/admission) lets a speaker
+// write only the Lease named after the node in its Pod-bound token, while holderIdentity is free text (docs/security.md).
 import type { Clock } from '../core/clock.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { errorCode } from './api/api-error.ts';
@@ -13,6 +15,13 @@ export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
 export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
 export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
 export const LAYER2_NOT_READY_ANNOTATION = 'beaconlb.io/layer2-not-ready';
+
+/** The node a speaker heartbeat Lease belongs to, read from its name; undefined for any other Lease. */
+export function speakerLeaseNode(leaseName: string | undefined): string | undefined {
+  if (!leaseName?.startsWith(SPEAKER_LEASE_PREFIX)) return undefined;
+  const node = leaseName.slice(SPEAKER_LEASE_PREFIX.length);
+  return node === '' ? undefined : node;
+}
 
 interface Written {
   metadata?: { resourceVersion?: string };

@@ -1,6 +1,6 @@
 // The speaker's view of the cluster: informers for what it announces (Services, IPPools, L2Advertisements,
-// BGPPeers, BGPAdvertisements, Nodes, EndpointSlices), the Secrets of its namespace (BGP passwords) and the
-// peers' heartbeat Leases, plus Events.
+// BGPPeers, BGPAdvertisements, Nodes, Namespaces, EndpointSlices), the Secrets of the BGP password namespace (that
+// namespace only: ADR 0014) and the peers' heartbeat Leases, plus Events.
 import type { Clock } from '../core/clock.ts';
 import { API_GROUP, API_VERSION, type BGPAdvertisement, type BGPPeer, type IPPool, type L2Advertisement } from '../core/config/api-types.generated.ts';
 import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
@@ -11,7 +11,8 @@ import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS } from './heartbeat-lease.ts';
+import type { NamespaceObject } from '../core/config/announcement-authorization.ts';
+import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS, speakerLeaseNode } from './heartbeat-lease.ts';
 import { Informer, type KubeObject } from './informer.ts';
 
 export interface PeerLease {
@@ -24,7 +25,6 @@ export interface PeerLease {
 
 interface LeaseObject extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };
-  spec?: { holderIdentity?: string };
 }
 
 interface SecretObject extends KubeObject {
@@ -35,7 +35,10 @@ export interface SpeakerAdapterOptions {
   client: ApiClient;
   clock: Clock;
   log: Logger;
+  /** The install namespace: heartbeat Leases. */
   namespace: string;
+  /** The namespace holding the BGP password Secrets (ADR 0014). */
+  passwordNamespace: string;
   node: string;
   loadBalancerClass: string;
   /** Freshness bound of every watch (ADR 0013): a cache with no proof of completeness for this long is stale. */
@@ -51,6 +54,7 @@ export class SpeakerAdapter {
   readonly pools: Informer<IPPool>;
   readonly advertisements: Informer<L2Advertisement>;
   readonly nodes: Informer<NodeObject & KubeObject>;
+  readonly namespaces: Informer<NamespaceObject & KubeObject>;
   readonly endpointSlices: Informer<EndpointSliceObject & KubeObject>;
   readonly leases: Informer<LeaseObject>;
   readonly bgpPeers: Informer<BGPPeer>;
@@ -81,14 +85,15 @@ export class SpeakerAdapter {
     this.pools = new Informer<IPPool>({ ...checked, path: paths.ours('ippools') });
     this.advertisements = new Informer<L2Advertisement>({ ...checked, path: paths.ours('l2advertisements') });
     this.nodes = new Informer<NodeObject & KubeObject>({ ...checked, path: paths.nodes() });
+    this.namespaces = new Informer<NamespaceObject & KubeObject>({ ...checked, path: paths.namespaces() });
     this.endpointSlices = new Informer<EndpointSliceObject & KubeObject>({ ...checked, path: paths.endpointSlices() });
     const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
     this.leases = new Informer<LeaseObject>({ ...checked, path: paths.leases(o.namespace), labelSelector: selector });
     this.bgpPeers = new Informer<BGPPeer>({ ...common, path: paths.ours('bgppeers') });
     this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
-    this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.namespace) });
+    this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.passwordNamespace) });
     this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log });
-    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.endpointSlices, this.leases, this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
+    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.namespaces, this.endpointSlices, this.leases, this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
   }
 
   start(): void {
@@ -120,6 +125,7 @@ export class SpeakerAdapter {
       advertisements: this.advertisements.list(),
       nodes: this.nodes.list(),
       endpointSlices: this.endpointSlices.list(),
+      namespaces: this.namespaces.list(),
       loadBalancerClass: this.#o.loadBalancerClass,
     };
   }
@@ -132,13 +138,14 @@ export class SpeakerAdapter {
       advertisements: this.bgpAdvertisements.list(),
       nodes: this.nodes.list(),
       endpointSlices: this.endpointSlices.list(),
+      namespaces: this.namespaces.list(),
       loadBalancerClass: this.#o.loadBalancerClass,
     };
   }
 
-  /** One key of a Secret in the speaker's namespace, decoded; undefined when absent. Never log the result. */
+  /** One key of a Secret in the BGP password namespace, decoded; undefined when absent. Never log the result. */
   secretValue(name: string, key: string): string | undefined {
-    const value = this.secrets.get(name, this.#o.namespace)?.data?.[key];
+    const value = this.secrets.get(name, this.#o.passwordNamespace)?.data?.[key];
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   }
 
@@ -147,10 +154,11 @@ export class SpeakerAdapter {
     this.events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind, name, namespace: undefined, uid: object?.metadata.uid }, type, reason, message);
   }
 
+  /** The heartbeat Leases, each for the node its name gives (holderIdentity is not trusted: docs/security.md). */
   peerLeases(): PeerLease[] {
     return this.leases.list().flatMap((lease) => {
-      const node = lease.spec?.holderIdentity;
-      if (!node) return [];
+      const node = speakerLeaseNode(lease.metadata?.name);
+      if (node === undefined) return [];
       const annotations = lease.metadata?.annotations;
       const notReady = annotations?.[LAYER2_NOT_READY_ANNOTATION];
       return [{ node, version: lease.metadata?.resourceVersion ?? '', leaving: annotations?.[LEAVING_ANNOTATION] === 'true', ...(notReady === undefined ? {} : { layer2NotReady: notReady }) }];

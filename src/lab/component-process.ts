@@ -1,6 +1,7 @@
 // Starts Beacon LB's own components as processes, as a cluster would run them: the controller (on loopback, like
 // a Pod with network access to the API server) and a speaker inside a node's network namespace (host network),
-// each under its ServiceAccount of config/rbac.
+// each under its ServiceAccount of config/rbac; the speaker's token is bound to a Pod on its node, as the kubelet
+// mounts it, so the admission policy on heartbeat Leases (config/admission) sees its node.
 import { join } from 'node:path';
 import type { ControlPlane } from './control-plane.ts';
 import { freePort } from './free-port.ts';
@@ -11,6 +12,8 @@ import { unixGet } from './unix-http.ts';
 import { waitUntil } from './wait-until.ts';
 
 export const INSTALL_NAMESPACE = 'beaconlb-system';
+/** Where BGP password Secrets live (config/namespace/bgp-passwords-namespace.yaml; ADR 0014). */
+export const PASSWORD_NAMESPACE = 'beaconlb-bgp-passwords';
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 export interface ComponentProcess extends ManagedProcess {
@@ -67,7 +70,7 @@ export async function startControllerProcess(ctx: ComponentContext, args: readon
 }
 
 export async function startSpeakerProcess(ctx: ComponentContext, host: Host, args: readonly string[] = []): Promise<ComponentProcess> {
-  const kubeconfig = ctx.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker');
+  const kubeconfig = ctx.cp.nodeBoundKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker', host.role);
   const socket = join(ctx.dir, `speaker-${host.role}.sock`);
   const p = startProcess({
     name: `speaker-${host.role}`,

@@ -47,6 +47,12 @@ export interface ControlPlane {
   kubectl(args: readonly string[], input?: string): string;
   /** Mints a token for a ServiceAccount (TokenRequest) and writes a kubeconfig using it; returns its path. */
   serviceAccountKubeconfig(namespace: string, name: string): string;
+  /**
+   * As a DaemonSet Pod's kubelet-mounted token would be: creates (or keeps) a Pod `<name>-<node>` of that
+   * ServiceAccount with spec.nodeName `node` (no kubelet runs it) and mints a token bound to it, so the API server
+   * authenticates it with the user extra authentication.kubernetes.io/node-name = node. Returns the kubeconfig path.
+   */
+  nodeBoundKubeconfig(namespace: string, name: string, node: string): string;
   /** Stops kube-apiserver, then etcd (bounded waits, then SIGKILL). */
   stop(): Promise<void>;
   /** Stops only kube-apiserver and etcd and starts them again on the same ports and data (outage tests). */
@@ -198,6 +204,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     serviceAccountKubeconfig(namespace, name) {
       const token = controlPlane.kubectl(['create', 'token', name, '-n', namespace, '--duration=24h']).trim();
       return writeKubeconfig(join(dir, `${namespace}-${name}.kubeconfig`), url, certificates.caCert, name, { token });
+    },
+    nodeBoundKubeconfig(namespace, name, node) {
+      const pod = `${name}-${node}`;
+      controlPlane.kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: pod, namespace, labels: { 'app.kubernetes.io/name': 'beaconlb' } },
+          spec: { nodeName: node, serviceAccountName: name, containers: [{ name: 'main', image: 'beaconlb' }] },
+        }),
+      );
+      const token = controlPlane.kubectl(['create', 'token', name, '-n', namespace, '--duration=24h', '--bound-object-kind=Pod', `--bound-object-name=${pod}`]).trim();
+      return writeKubeconfig(join(dir, `${namespace}-${pod}.kubeconfig`), url, certificates.caCert, pod, { token });
     },
     stop: halt,
     async restart() {

@@ -160,7 +160,7 @@ export interface BGPPeerSpec {
   keepaliveTime?: string;
   /** How long to wait between connection attempts (ConnectRetryTimer). A duration such as 90s, 1m30s or 250ms. */
   connectTime?: string;
-  /** A Secret in the Beacon LB namespace holding the TCP MD5 (RFC 2385) password. The password is never logged. */
+  /** A Secret in the BGP password namespace (beaconlb-bgp-passwords, the speaker --password-namespace: the only Secrets the speaker may read) holding the TCP MD5 (RFC 2385) password. The password is never logged. */
   passwordSecretRef?: {
     /** The Secret name. */
     name: string;

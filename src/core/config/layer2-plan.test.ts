@@ -5,6 +5,7 @@ import { parseIp } from '../ip/ip-address.ts';
 import type { IPPool, L2Advertisement, L2AdvertisementSpec } from './api-types.generated.ts';
 import { EXCLUDE_LABEL, SERVICE_NAME_LABEL, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
 import { planLayer2, type Layer2Address, type Layer2Inputs } from './layer2-plan.ts';
+import { allocationCondition } from './allocation-record.ts';
 import { DEFAULT_LOAD_BALANCER_CLASS } from './service-request.ts';
 import type { ServiceObject } from './service-object.ts';
 
@@ -22,6 +23,8 @@ interface ServiceOptions {
   externalTrafficPolicy?: 'Cluster' | 'Local';
   deleting?: boolean;
   ingress?: Array<{ ip?: string; hostname?: string }>;
+  /** The addresses the controller recorded; default: `ips`. */
+  recorded?: string[];
 }
 
 function service(key: string, ips: string[], options: ServiceOptions = {}): ServiceObject {
@@ -40,7 +43,10 @@ function service(key: string, ips: string[], options: ServiceOptions = {}): Serv
       ...(options.loadBalancerClass === undefined ? {} : { loadBalancerClass: options.loadBalancerClass }),
       ...(options.externalTrafficPolicy === undefined ? {} : { externalTrafficPolicy: options.externalTrafficPolicy }),
     },
-    status: { loadBalancer: { ingress: options.ingress ?? ips.map((text) => ({ ip: text })) } },
+    status: {
+      loadBalancer: { ingress: options.ingress ?? ips.map((text) => ({ ip: text })) },
+      conditions: [allocationCondition(options.recorded ?? ips, '2025-01-01T00:00:00Z')],
+    },
   };
 }
 
@@ -86,6 +92,7 @@ function inputs(partial: Partial<Layer2Inputs>): Layer2Inputs {
     advertisements: [advertisement('everything')],
     nodes: NODES,
     endpointSlices: [],
+    namespaces: [],
     loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS,
     ...partial,
   };
@@ -150,8 +157,15 @@ describe('planLayer2', () => {
     it('skips ingress entries without an IP, with an unparsable IP, or outside every pool', () => {
       const svc = service('shop/web', [], {
         ingress: [{ hostname: 'lb.example.com' }, { ip: 'not-an-ip' }, { ip: '198.51.100.200' }, { ip: '2001:db8:ff::1' }, { ip: '203.0.113.5' }],
+        recorded: ['198.51.100.200', '2001:db8:ff::1', '203.0.113.5'],
       });
       assert.deepEqual(plannedAddresses(planLayer2(inputs({ services: [svc] }))), [ip('203.0.113.5')]);
+    });
+
+    it('plans only addresses the controller recorded for the Service (a status written by hand is not announced)', () => {
+      const forged = service('shop/forged', ['198.51.100.10'], { recorded: [] });
+      const partly = service('shop/partly', ['198.51.100.11', '198.51.100.12'], { recorded: ['198.51.100.12'] });
+      assert.deepEqual(plannedAddresses(planLayer2(inputs({ services: [forged, partly] }))), [ip('198.51.100.12')]);
     });
 
     it('plans nothing without Services, pools or advertisements', () => {

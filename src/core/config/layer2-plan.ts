@@ -1,15 +1,15 @@
-// What the layer-2 speakers must announce: every address in the status of a Service of ours, in a pool selected by
-// an L2Advertisement that also selects the Service, with the nodes eligible to answer for it and the interfaces
+// What the layer-2 speakers must announce: every address in the status of a Service of ours that the controller
+// allocated to it (announcement-authorization.ts), in a pool selected by an L2Advertisement that also selects the Service, with the nodes eligible to answer for it and the interfaces
 // to answer on. Every speaker computes the same plan from the same caches; the owner of each address is then
 // chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
 import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import { matchesLabelSelector } from './label-selector.ts';
 import { selectsPool } from './pool-selection.ts';
-import { compilePools, poolHolding } from './pool-config.ts';
+import { compilePools } from './pool-config.ts';
 import { isOurService } from './service-request.ts';
-import { ingressAddresses, serviceKey, type ServiceObject } from './service-object.ts';
+import { serviceKey, type ServiceObject } from './service-object.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
-import { familyOf } from '../ip/ip-address.ts';
+import { authorizationContext, authorizedAddresses, type NamespaceObject } from './announcement-authorization.ts';
 
 export interface Layer2Inputs {
   services: readonly ServiceObject[];
@@ -17,6 +17,8 @@ export interface Layer2Inputs {
   advertisements: readonly L2Advertisement[];
   nodes: readonly NodeObject[];
   endpointSlices: readonly EndpointSliceObject[];
+  /** For the pools' namespaceSelector, re-checked before announcing. */
+  namespaces: readonly NamespaceObject[];
   loadBalancerClass: string;
 }
 
@@ -40,6 +42,7 @@ function advertisementSelects(adv: L2Advertisement, pool: IPPool, svc: ServiceOb
 
 export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
   const compiled = compilePools(inputs.pools);
+  const authorization = authorizationContext(compiled.pools, inputs.namespaces);
   const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
   const nodes = inputs.nodes.filter(nodeMayAnnounce);
   const plan = new Map<bigint, Layer2Address>();
@@ -49,10 +52,9 @@ export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
     const key = serviceKey(svc);
     const local = svc.spec?.externalTrafficPolicy === 'Local';
     const withEndpoints = local ? nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '') : undefined;
-    for (const address of ingressAddresses(svc)) {
-      const pool = poolHolding(compiled.pools, address, familyOf(address));
-      const poolObject = pool && poolObjects.get(pool.name);
-      if (!pool || !poolObject) continue;
+    for (const { address, pool } of authorizedAddresses(svc, authorization)) {
+      const poolObject = poolObjects.get(pool.name);
+      if (!poolObject) continue;
       const advertisements = inputs.advertisements.filter((adv) => advertisementSelects(adv, poolObject, svc));
       if (advertisements.length === 0) continue;
       const eligible = new Set<string>();

@@ -58,7 +58,7 @@ export const NOTE_SEVERITY = {
   DefaultInterfaces: 'changed',
   /** L2Advertisement.preferredNodeSelectors: Beacon LB's election has no preferences. */
   PreferredNodesIgnored: 'changed',
-  /** BGPPeer.passwordSecret: the Secret must be copied into the Beacon LB namespace. */
+  /** BGPPeer.passwordSecret: the Secret must be copied into the BGP password namespace. */
   PasswordSecretToCopy: 'changed',
   /** No holdTime and keepaliveTime: MetalLB's defaults differ from Beacon LB's. */
   TimerDefaults: 'changed',
@@ -94,7 +94,7 @@ export interface SecretManifest {
 export type MigratedObject = IPPool | L2Advertisement | BGPPeer | BGPAdvertisement | SecretManifest;
 
 export interface MigrationOptions {
-  /** The Beacon LB namespace: where BGP password Secrets must live. */
+  /** The BGP password namespace (beaconlb-bgp-passwords by default): where BGP password Secrets must live. */
   secretNamespace: string;
 }
 

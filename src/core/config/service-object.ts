@@ -34,7 +34,17 @@ export interface ServiceObject {
     externalTrafficPolicy?: string;
     selector?: Record<string, string>;
   };
-  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] }; conditions?: ServiceCondition[] };
+}
+
+/** A metav1.Condition in a Service's status (Beacon LB writes one: the allocation record, allocation-record.ts). */
+export interface ServiceCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string | Date;
+  observedGeneration?: number;
 }
 
 /** namespace/name */

@@ -28,7 +28,7 @@ const spec = obj(
     keepaliveTime: duration('The interval between KEEPALIVE messages. Absent: a third of the negotiated hold time.'),
     connectTime: duration('How long to wait between connection attempts (ConnectRetryTimer).', { default: '10s' }),
     passwordSecretRef: obj(
-      'A Secret in the Beacon LB namespace holding the TCP MD5 (RFC 2385) password. The password is never logged.',
+      'A Secret in the BGP password namespace (beaconlb-bgp-passwords, the speaker --password-namespace: the only Secrets the speaker may read) holding the TCP MD5 (RFC 2385) password. The password is never logged.',
       {
         name: objectName('The Secret name.'),
         key: str('The key in the Secret.', { minLength: 1, maxLength: 253, default: 'password' }),

@@ -4,6 +4,7 @@ import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-ty
 import type { ServiceObject } from '../../core/config/service-object.ts';
 import { formatBgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import { planBgp, type BgpInputs } from './bgp-plan.ts';
+import { allocationCondition } from '../../core/config/allocation-record.ts';
 import { sessionAttributes } from './route-attributes.ts';
 import type { NegotiatedSession } from '../../protocol/bgp/session-negotiation.ts';
 
@@ -21,10 +22,10 @@ const adv = (name: string, spec: BGPAdvertisement['spec'] = {}): BGPAdvertisemen
   metadata: { name },
   spec,
 });
-const service = (name: string, ips: string[], extra: Partial<NonNullable<ServiceObject['spec']>> = {}): ServiceObject => ({
+const service = (name: string, ips: string[], extra: Partial<NonNullable<ServiceObject['spec']>> = {}, recorded: string[] = ips): ServiceObject => ({
   metadata: { name, namespace: 'web', uid: name },
   spec: { type: 'LoadBalancer', ...extra },
-  status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+  status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) }, conditions: [allocationCondition(recorded, '2025-01-01T00:00:00Z')] },
 });
 const node = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
 
@@ -36,6 +37,7 @@ function inputs(partial: Partial<BgpInputs>): BgpInputs {
     advertisements: [adv('all', { ipPools: ['bgp'] })],
     nodes: [node('node1', { rack: 'a' }), node('node2', { rack: 'b' })],
     endpointSlices: [],
+    namespaces: [],
     loadBalancerClass: 'beaconlb.io/beaconlb',
     ...partial,
   };
@@ -45,6 +47,15 @@ const prefixes = (plan: ReturnType<typeof planBgp>, peerName = 'router'): string
   (plan.peers.find((p) => p.peer.metadata.name === peerName)?.routes ?? []).map((r) => formatBgpPrefix(r.prefix)).sort();
 
 describe('planBgp', () => {
+  it('advertises only addresses the controller recorded for the Service, in a pool that admits it (ADR 0015)', () => {
+    const handWritten = service('forged', ['203.0.113.20'], {}, []);
+    const partly = service('partly', ['203.0.113.21', '203.0.113.22'], {}, ['203.0.113.21']);
+    const restricted = [pool('bgp', ['203.0.113.0/25']), { ...pool('team', ['203.0.113.128/25']), spec: { addresses: ['203.0.113.128/25'], allocation: { namespaces: ['team'] } } }];
+    const wrongNamespace = service('elsewhere', ['203.0.113.130']);
+    const plan = planBgp(inputs({ services: [handWritten, partly, wrongNamespace], pools: restricted, advertisements: [adv('all')] }), 'node1');
+    assert.deepEqual(prefixes(plan), ['203.0.113.21/32']);
+  });
+
   it('advertises each address of a selected pool as a host route to every peer of the node', () => {
     const plan = planBgp(inputs({ services: [service('a', ['203.0.113.10', '2001:db8:b::10']), service('b', ['198.51.100.70'])] }), 'node1');
     assert.deepEqual(prefixes(plan), ['2001:db8:b::10/128', '203.0.113.10/32']);

@@ -1,5 +1,6 @@
 // What one node advertises to which router: the BGPPeers whose nodeSelector matches the node, and for each of them
-// every address in the status of a Service of ours whose pool a BGPAdvertisement selects (the advertisement's
+// every address in the status of a Service of ours that the controller allocated to it (announcement-authorization.ts)
+// whose pool a BGPAdvertisement selects (the advertisement's
 // nodeSelector matching the node and its peers naming the peer, or absent), as a /32 or /128 or the aggregation
 // length, with the advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
 // with a ready endpoint. When several advertisements give one prefix to one peer, their attributes merge: the
@@ -7,10 +8,11 @@
 import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
 import { matchesLabelSelector } from '../../core/config/label-selector.ts';
-import { compilePools, poolHolding } from '../../core/config/pool-config.ts';
+import { authorizationContext, authorizedAddresses, type NamespaceObject } from '../../core/config/announcement-authorization.ts';
+import { compilePools } from '../../core/config/pool-config.ts';
 import { selectsPool } from '../../core/config/pool-selection.ts';
 import { isOurService } from '../../core/config/service-request.ts';
-import { ingressAddresses, serviceKey, type ServiceObject } from '../../core/config/service-object.ts';
+import { serviceKey, type ServiceObject } from '../../core/config/service-object.ts';
 import { familyOf } from '../../core/ip/ip-address.ts';
 import { prefixOf } from '../../core/ip/ip-range.ts';
 import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../protocol/bgp/community.ts';
@@ -25,6 +27,8 @@ export interface BgpInputs {
   advertisements: readonly BGPAdvertisement[];
   nodes: readonly NodeObject[];
   endpointSlices: readonly EndpointSliceObject[];
+  /** For the pools' namespaceSelector, re-checked before advertising. */
+  namespaces: readonly NamespaceObject[];
   loadBalancerClass: string;
 }
 
@@ -90,6 +94,7 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
     .toSorted((a, b) => a.metadata.name.localeCompare(b.metadata.name))
     .map((adv) => parseAdvertisement(adv, problems));
   const compiled = compilePools(inputs.pools);
+  const authorization = authorizationContext(compiled.pools, inputs.namespaces);
   const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
   const routesByPeer = new Map<string, Map<string, MutableRoute>>(peers.map((p) => [p.metadata.name, new Map()]));
   const merged = new Map<string, RouteAttributes>();
@@ -101,10 +106,9 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
       if (!withEndpoints.has(nodeName)) continue;
     }
     const key = serviceKey(svc);
-    for (const address of ingressAddresses(svc)) {
+    for (const { address, pool } of authorizedAddresses(svc, authorization)) {
       const family = familyOf(address);
-      const pool = poolHolding(compiled.pools, address, family);
-      const poolObject = pool && poolObjects.get(pool.name);
+      const poolObject = poolObjects.get(pool.name);
       if (!poolObject) continue;
       for (const adv of advertisements) {
         if (!selectsPool(adv.object.spec, poolObject)) continue;

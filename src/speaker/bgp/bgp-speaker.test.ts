@@ -35,6 +35,7 @@ function speakerWith(peers: () => readonly BGPPeer[]): { speaker: BgpSpeaker; cl
   const events: string[] = [];
   const inputs = (): BgpInputs => ({
     services: [],
+    namespaces: [],
     pools: [],
     peers: peers(),
     advertisements: [],

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { IPPool, L2Advertisement, L2AdvertisementSpec } from '../../core/config/api-types.generated.ts';
 import { SERVICE_NAME_LABEL, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
 import { planLayer2, type Layer2Inputs } from '../../core/config/layer2-plan.ts';
+import { allocationCondition } from '../../core/config/allocation-record.ts';
 import type { ServiceObject } from '../../core/config/service-object.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
 import { formatIp, parseIp } from '../../core/ip/ip-address.ts';
@@ -178,7 +179,7 @@ function service(key: string, ips: string[], options: { local?: boolean; labels?
   return {
     metadata: { namespace, name, ...(options.labels ? { labels: options.labels } : {}) },
     spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }], ...(options.local ? { externalTrafficPolicy: 'Local' } : {}) },
-    status: { loadBalancer: { ingress: ips.map((text) => ({ ip: text })) } },
+    status: { loadBalancer: { ingress: ips.map((text) => ({ ip: text })) }, conditions: [allocationCondition(ips, '2025-01-01T00:00:00Z')] },
   };
 }
 
@@ -216,6 +217,7 @@ function segmentA(): Layer2Inputs {
     advertisements: [advertisement('segment-a')],
     nodes: NODE_NAMES.map(node),
     endpointSlices: [],
+    namespaces: [],
     loadBalancerClass: 'beaconlb.io/beaconlb',
   };
 }

@@ -1,0 +1,82 @@
+// Reports what the speaker refuses to announce (announcement-authorization.ts): addresses in a Service's status
+// that the controller did not allocate to it, or whose pool does not admit the Service, and addresses of our pools
+// handed out to Services of another class. Each refusal is a Warning Event on the Service (reason
+// AnnouncementRefused) and a log line, once when it appears; the audit runs at most once per interval, since it
+// reads every Service.
+import type { Clock, Timer } from '../core/clock.ts';
+import { authorizationContext, refusedAddresses, type NamespaceObject } from '../core/config/announcement-authorization.ts';
+import type { IPPool } from '../core/config/api-types.generated.ts';
+import { compilePools } from '../core/config/pool-config.ts';
+import type { ServiceObject } from '../core/config/service-object.ts';
+import type { Logger } from '../platform/logger.ts';
+
+export const ANNOUNCEMENT_REFUSED = 'AnnouncementRefused';
+
+export interface AuditInputs {
+  services: readonly ServiceObject[];
+  pools: readonly IPPool[];
+  namespaces: readonly NamespaceObject[];
+  loadBalancerClass: string;
+}
+
+export interface AnnouncementAuditOptions {
+  clock: Clock;
+  log: Logger;
+  inputs: () => AuditInputs;
+  recordEvent: (service: string, type: 'Warning', reason: string, message: string) => void;
+  /** Minimum time between two audits. */
+  intervalMs: number;
+}
+
+export class AnnouncementAudit {
+  readonly #o: AnnouncementAuditOptions;
+  /** Refusals reported, as `service address message`. */
+  #reported = new Set<string>();
+  #timer: Timer | undefined;
+  #last = Number.NEGATIVE_INFINITY;
+  #started = false;
+
+  constructor(options: AnnouncementAuditOptions) {
+    this.#o = options;
+  }
+
+  /** Audits once `synced` resolves, then after every change (at most once per interval). */
+  start(synced: Promise<void>): void {
+    void synced.then(() => {
+      this.#started = true;
+      this.changed();
+    });
+  }
+
+  changed(): void {
+    if (!this.#started || this.#timer) return;
+    const wait = Math.max(0, this.#last + this.#o.intervalMs - this.#o.clock.now());
+    this.#timer = this.#o.clock.after(wait, () => {
+      this.#timer = undefined;
+      this.audit();
+    });
+  }
+
+  stop(): void {
+    this.#started = false;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  /** One audit now; returns the refusals found. */
+  audit(): ReturnType<typeof refusedAddresses> {
+    this.#last = this.#o.clock.now();
+    const inputs = this.#o.inputs();
+    const refused = refusedAddresses(inputs.services, authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces), inputs.loadBalancerClass);
+    const current = new Set<string>();
+    for (const r of refused) {
+      const key = `${r.service} ${r.address} ${r.message}`;
+      current.add(key);
+      if (this.#reported.has(key)) continue;
+      this.#o.log.warn({ service: r.service }, r.message);
+      this.#o.recordEvent(r.service, 'Warning', ANNOUNCEMENT_REFUSED, r.message);
+    }
+    this.#reported = current;
+    return refused;
+  }
+}
