@@ -44,8 +44,6 @@ export class BfdSession {
   readonly #timers = new Map<BfdTimer, Timer>();
   readonly #queue: BfdEvent[] = [];
   #running = false;
-  #packetsSent = 0;
-  #packetsReceived = 0;
 
   constructor(o: BfdSessionOptions) {
     this.#o = o;
@@ -56,28 +54,12 @@ export class BfdSession {
     return this.#state.name;
   }
 
-  get since(): number {
-    return this.#state.since;
-  }
-
   get localDiscriminator(): number {
     return this.#o.config.localDiscriminator;
   }
 
-  get peerAddress(): string {
-    return this.#o.peerAddress;
-  }
-
   get fsm(): BfdSessionState {
     return this.#state;
-  }
-
-  get packetsSent(): number {
-    return this.#packetsSent;
-  }
-
-  get packetsReceived(): number {
-    return this.#packetsReceived;
   }
 
   start(): void {
@@ -85,7 +67,6 @@ export class BfdSession {
   }
 
   receive(packet: BfdControlPacket): void {
-    this.#packetsReceived++;
     this.#feed({ type: 'PacketReceived', packet });
   }
 
@@ -123,7 +104,6 @@ export class BfdSession {
         return;
       }
       case 'send':
-        this.#packetsSent++;
         this.#o.sender.send(encodeBfdControlPacket(action.packet), this.#o.peerAddress);
         return;
       case 'startTimer': {

@@ -8,7 +8,7 @@ import type { Result } from '../../core/result.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { BfdReceiver, BfdSender, BfdTransportError, ReceivedBfdDatagram } from '../../platform/bfd-transport.ts';
 import { decodeBfdControlPacket, type BfdState } from '../../protocol/bfd/control-packet.ts';
-import type { BfdTransition } from '../../protocol/bfd/session-fsm.ts';
+import { detectionTimeMs, transmitIntervalMs, type BfdTransition } from '../../protocol/bfd/session-fsm.ts';
 import { BfdSession, type BfdChange } from './bfd-session.ts';
 
 export interface BfdTransport {
@@ -142,8 +142,8 @@ export class BfdSessions {
         since: fsm.since,
         localDiscriminator: fsm.config.localDiscriminator,
         remoteDiscriminator: fsm.remoteDiscriminator,
-        transmitIntervalMs: Math.max(fsm.name === 'Up' ? fsm.config.desiredMinTxMs : Math.max(fsm.config.desiredMinTxMs, 1000), fsm.remoteMinRxUs / 1000),
-        detectionTimeMs: (fsm.remoteDetectMultiplier * Math.max(fsm.config.requiredMinRxMs * 1000, fsm.remoteDesiredMinTxUs)) / 1000,
+        transmitIntervalMs: transmitIntervalMs(fsm),
+        detectionTimeMs: detectionTimeMs(fsm),
       });
     }
     return result;
