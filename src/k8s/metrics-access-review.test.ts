@@ -74,8 +74,26 @@ describe('MetricsAccessReview', () => {
 
   it('keeps at most cacheEntries decisions however many tokens arrive', async () => {
     const api = apiServer();
-    const review = new MetricsAccessReview({ client: api.client, clock: new ManualClock(), cacheEntries: 16 });
+    const review = new MetricsAccessReview({ client: api.client, clock: new ManualClock(), cacheEntries: 16, reviewsPerSecond: 1000 });
     for (let i = 0; i < 100; i++) await review.decide(request(`Bearer user:u${i}`));
     assert.equal(review.cached, 16);
+  });
+
+  it('rate-limits reviews of new tokens (429), so made-up tokens cannot flood the API server; cached ones still pass', async () => {
+    const api = apiServer();
+    const clock = new ManualClock();
+    const review = new MetricsAccessReview({ client: api.client, clock, reviewsPerSecond: 5 });
+    assert.equal((await review.decide(request('Bearer user:prometheus'))).allowed, true);
+    const statuses: Array<number | 'allowed'> = [];
+    for (let i = 0; i < 50; i++) {
+      const decision = await review.decide(request(`Bearer forged-${i}`));
+      statuses.push(decision.allowed ? 'allowed' : decision.status);
+    }
+    assert.equal(statuses.filter((s) => s === 401).length, 9, 'the burst of 10, one spent on prometheus');
+    assert.equal(statuses.filter((s) => s === 429).length, 41);
+    assert.ok(api.calls.length <= 2 + 9, `${api.calls.length} API calls`);
+    assert.equal((await review.decide(request('Bearer user:prometheus'))).allowed, true, 'a cached decision needs no review');
+    clock.advance(1000);
+    assert.equal((await review.decide(request('Bearer forged-again'))).allowed ? 'allowed' : 'refused', 'refused');
   });
 });

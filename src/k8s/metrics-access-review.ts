@@ -2,10 +2,13 @@
 // the request's bearer token goes to a TokenReview (authentication.k8s.io/v1), the user it names to a
 // SubjectAccessReview (authorization.k8s.io/v1) for `get` on the non-resource URL /metrics. So a ServiceAccount (or
 // user) with a ClusterRole allowing that, e.g. Prometheus's, may scrape; nobody else. Decisions are cached briefly per
-// token hash (bounded), so each scrape does not cost the API server two writes; an API error refuses (503).
+// token hash (bounded), so each scrape does not cost the API server two writes; an API error refuses (503). Reviews
+// of tokens not in the cache are rate-limited (429 above the limit): a client sending a new made-up token with each
+// request must not turn every speaker into a stream of TokenReviews against the API server.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../core/clock.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 import type { AccessDecision } from '../platform/metrics-server.ts';
 import type { ApiClient } from './api/api-client.ts';
 
@@ -18,6 +21,8 @@ export interface MetricsAccessReviewOptions {
   readonly cacheMs?: number;
   /** At most this many decisions are kept (default 256; the oldest go first). */
   readonly cacheEntries?: number;
+  /** Reviews per second sent to the API server (default 5, bursts of 10); above it, 429. */
+  readonly reviewsPerSecond?: number;
 }
 
 interface TokenReview {
@@ -31,9 +36,12 @@ interface SubjectAccessReview {
 export class MetricsAccessReview {
   readonly #o: MetricsAccessReviewOptions;
   readonly #cache = new Map<string, { decision: AccessDecision; until: number }>();
+  readonly #reviews: TokenBucket;
 
   constructor(options: MetricsAccessReviewOptions) {
     this.#o = options;
+    const rate = options.reviewsPerSecond ?? 5;
+    this.#reviews = new TokenBucket(rate, rate * 2, options.clock.now());
   }
 
   /** The decision for one HTTP request (its Authorization header). */
@@ -46,8 +54,9 @@ export class MetricsAccessReview {
     const now = this.#o.clock.now();
     const cached = this.#cache.get(key);
     if (cached && cached.until > now) return cached.decision;
+    if (!this.#reviews.take(now)) return { allowed: false, status: 429, reason: 'Too many requests: token reviews are rate-limited' };
     const decision = await this.#review(token);
-    if (!(!decision.allowed && decision.status === 503)) this.#remember(key, decision, now);
+    if (decision.allowed || decision.status === 401 || decision.status === 403) this.#remember(key, decision, now);
     return decision;
   }
 

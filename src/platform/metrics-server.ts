@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type { MetricsRegistry } from './metrics-registry.ts';
 
 /** Whether a request may read the endpoint; a refusal says why, for the response and the log. */
-export type AccessDecision = { readonly allowed: true; readonly user: string } | { readonly allowed: false; readonly status: 401 | 403 | 503; readonly reason: string };
+export type AccessDecision = { readonly allowed: true; readonly user: string } | { readonly allowed: false; readonly status: 401 | 403 | 429 | 503; readonly reason: string };
 
 export interface MetricsServerOptions {
   /** host:port, :port, or unix:/path (a Unix socket, reachable across network namespaces) */
