@@ -68,6 +68,7 @@ const valid: Array<Omit<Case, 'field' | 'reason'>> = [
   { what: 'single addresses as /32 and /128, mixed families', kind: 'IPPool', spec: { addresses: ['198.51.100.9/32', '2001:db8::9/128'] } },
   { what: 'IPv4 range of one address', kind: 'IPPool', spec: { addresses: ['198.51.100.9-198.51.100.9'] } },
   { what: 'IPv6 /64', kind: 'IPPool', spec: { addresses: ['2001:db8:1::/64'] } },
+  { what: 'an IPv4 link-local peer (169.254/16) without interface', kind: 'BGPPeer', spec: { ...peer, peerAddress: '169.254.0.1' } },
   { what: 'a link-local peer over an interface', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'eth0' } },
   { what: 'BFD at 100 ms x 3, passive', kind: 'BGPPeer', spec: { ...peer, bfd: { transmitInterval: '100ms', receiveInterval: '100ms', detectMultiplier: 3, passive: true } } },
   { what: 'BFD with the defaults', kind: 'BGPPeer', spec: { ...peer, bfd: {} } },

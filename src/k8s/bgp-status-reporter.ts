@@ -80,11 +80,14 @@ export class BgpStatusReporter {
         deferred = true;
         continue;
       }
+      // A write that failed (API server unreachable, conflict) is tried again after minInterval, not left wrong.
       if (await this.#apply(peer, session)) this.#reported.set(peer, { text, at: now });
+      else deferred = true;
     }
     for (const peer of [...this.#reported.keys()]) {
       if (current.has(peer)) continue;
       if (await this.#apply(peer, undefined)) this.#reported.delete(peer);
+      else deferred = true;
     }
     if (deferred) {
       this.#timer ??= this.#o.clock.after(minInterval, () => {

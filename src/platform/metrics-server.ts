@@ -88,9 +88,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       rmSync(path, { force: true });
       server.listen(path, resolve);
     } else {
+      // `:port` is every IPv4 address, as the flags and the chart document (Node alone would bind `::`, which takes
+      // IPv6 too on a dual-stack node); `[::]:port` asks for IPv6 explicitly.
       const { host, port } = parseListenAddress(options.address);
-      if (host === undefined) server.listen(port, resolve);
-      else server.listen(port, host, resolve);
+      server.listen(port, host ?? '0.0.0.0', resolve);
     }
   });
   const bound = server.address();

@@ -130,7 +130,8 @@ const spec = obj(
         fieldPath: '.gracefulRestart.restartTime',
       },
       {
-        rule: 'has(self.interface) == ip(self.peerAddress).isLinkLocalUnicast()',
+        // isLinkLocalUnicast() is true for 169.254.0.0/16 too: only IPv6 link-local peers need (and take) interface.
+        rule: 'has(self.interface) == (ip(self.peerAddress).family() == 6 && ip(self.peerAddress).isLinkLocalUnicast())',
         message: 'a link-local peerAddress (fe80::/10) needs interface, and interface is only for a link-local peerAddress',
         fieldPath: '.interface',
       },

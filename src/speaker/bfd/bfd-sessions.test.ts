@@ -8,7 +8,7 @@ import type { ReceivedBfdDatagram } from '../../platform/bfd-transport.ts';
 import { encodeBfdControlPacket } from '../../protocol/bfd/control-packet.ts';
 import { ManualClock, flushMicrotasks, silentLogger } from '../layer2/test-doubles.ts';
 import type { BfdChange } from './bfd-session.ts';
-import { BfdSessions, type BfdPath, type BfdSettings, type BfdTransport } from './bfd-sessions.ts';
+import { BfdSessions, RETRY_MS, type BfdPath, type BfdSettings, type BfdTransport } from './bfd-sessions.ts';
 
 const FAST: BfdSettings = { desiredMinTxMs: 100, requiredMinRxMs: 100, detectMultiplier: 3, passive: false };
 
@@ -148,5 +148,36 @@ describe('BfdSessions', () => {
     assert.equal(handle.state(), 'AdminDown');
     sessions.track(path('198.51.100.1', '198.51.100.11'), FAST, () => undefined, (m) => errors.push(`late: ${m}`));
     assert.deepEqual(errors, ['cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log', 'late: cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log']);
+  });
+
+  it('port 3784 freed: the session is tried again and comes up; the last release gives the port back', async () => {
+    const clock = new ManualClock(0);
+    const net = network(clock);
+    let taken = true;
+    let receiversOpen = 0;
+    const inner = net.transport('198.51.100.11');
+    const sessions = new BfdSessions({
+      clock,
+      log: silentLogger(),
+      transport: {
+        openReceiver: (family, onDatagram, onError) => {
+          if (taken) return Promise.resolve({ ok: false, error: { reason: 'bind-failed', message: 'bind EADDRINUSE 0.0.0.0:3784' } });
+          receiversOpen++;
+          return inner.openReceiver(family, onDatagram, onError).then((r) => (r.ok ? ok({ close: () => { receiversOpen--; r.value.close(); } }) : r));
+        },
+        openSender: (family, local) => inner.openSender(family, local),
+      },
+    });
+    const handle = sessions.track(path('198.51.100.1', '198.51.100.11'), FAST, () => undefined);
+    for (let i = 0; i < 5; i++) await flushMicrotasks();
+    assert.equal(sessions.sessions().length, 0, 'no session while the port is taken');
+    taken = false;
+    clock.advance(RETRY_MS);
+    for (let i = 0; i < 5; i++) await flushMicrotasks();
+    assert.equal(sessions.sessions().length, 1, 'the session started once the port was free');
+    assert.equal(receiversOpen, 1);
+    handle.release();
+    for (let i = 0; i < 5; i++) await flushMicrotasks();
+    assert.equal(receiversOpen, 0, 'the receiver closed with the last session');
   });
 });

@@ -2,8 +2,9 @@
 // tracks that peer (BGP sessions of several BGPPeers), started on the first track() and stopped with the last
 // release(). Received datagrams are decoded and handed to the session they belong to (RFC 5880 section 6.8.6:
 // by Your Discriminator, else by the sender's address). The receiving sockets (port 3784, TTL 255 enforced by the
-// kernel) open with the first session and close with the last.
-import type { Clock } from '../../core/clock.ts';
+// kernel) open with the first session of their family and close with the last. A session whose sockets cannot be
+// opened (port 3784 held by another BFD daemon) is tried again every RETRY_MS while it is tracked.
+import type { Clock, Timer } from '../../core/clock.ts';
 import type { Result } from '../../core/result.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { BfdReceiver, BfdSender, BfdTransportError, ReceivedBfdDatagram } from '../../platform/bfd-transport.ts';
@@ -79,10 +80,15 @@ interface Entry {
   readonly listeners: Set<(change: BfdChange) => void>;
   readonly errorListeners: Set<(message: string) => void>;
   /** Why the session cannot run (a socket could not be opened), once known. */
-  error?: string;
+  error?: string | undefined;
   session?: BfdSession;
+  /** The next attempt to open the sockets, after a failure. */
+  retry?: Timer | undefined;
   stopped: boolean;
 }
+
+/** How long a session that could not open its sockets waits before trying again. */
+export const RETRY_MS = 5000;
 
 const pathKey = (path: BfdPath): string => `${path.peerAddress}%${path.interfaceName}`;
 
@@ -196,6 +202,7 @@ export class BfdSessions {
       },
     });
     entry.session = session;
+    entry.error = undefined;
     this.#byDiscriminator.set(discriminator, entry);
     log.info({ localDiscriminator: discriminator, sourcePort: sender.value.port, localAddress: path.localAddress }, 'BFD session started');
     session.start();
@@ -203,20 +210,33 @@ export class BfdSessions {
 
   #failed(entry: Entry, message: string): void {
     if (entry.stopped) return;
-    entry.error = message;
-    this.#o.onError?.(entry.path, message);
-    for (const listener of [...entry.errorListeners]) listener(message);
+    if (entry.error !== message) {
+      entry.error = message;
+      this.#o.onError?.(entry.path, message);
+      for (const listener of [...entry.errorListeners]) listener(message);
+    }
+    entry.retry ??= this.#o.clock.after(RETRY_MS, () => {
+      entry.retry = undefined;
+      if (!entry.stopped) void this.#open(entry);
+    });
   }
 
   #close(key: string, entry: Entry): void {
     if (entry.stopped) return;
     entry.stopped = true;
+    entry.retry?.cancel();
     this.#entries.delete(key);
     if (entry.session !== undefined) {
       this.#byDiscriminator.delete(entry.session.localDiscriminator);
       entry.session.stop();
       this.#metrics.sessionUp(entry.path.peerAddress, false);
     }
+    // The last session of its family gone: port 3784 is given back (another BFD daemon may want it).
+    const family = entry.path.family;
+    if ([...this.#entries.values()].some((e) => e.path.family === family)) return;
+    const receiver = this.#receivers.get(family);
+    this.#receivers.delete(family);
+    void receiver?.then((r) => r?.close());
   }
 
   #newDiscriminator(): number {

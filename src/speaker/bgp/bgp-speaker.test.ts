@@ -79,6 +79,22 @@ describe('BgpSpeaker problem reports', () => {
     await speaker.stop();
   });
 
+  it('two passive peers at one address: the second is refused with a problem (a connection could not be told apart)', async () => {
+    const passive = (name: string): BGPPeer => ({
+      apiVersion: 'beaconlb.io/v1alpha1',
+      kind: 'BGPPeer',
+      metadata: { name },
+      spec: { myASN: 65001, peerASN: 65000, peerAddress: '198.51.100.1', passive: true },
+    });
+    const { speaker, clock, events } = speakerWith(() => [passive('a'), passive('b')]);
+    speaker.start(Promise.resolve());
+    await clock.settle();
+    // (This test has no network: the listener cannot open, which peer a is told as ListenFailed.)
+    assert.deepEqual(events.filter((e) => e.endsWith('/InvalidConfiguration')), ['BGPPeer/b/InvalidConfiguration']);
+    assert.deepEqual(speaker.sessions().map((s) => s.peer), ['a']);
+    await speaker.stop();
+  });
+
   it('a problem is not repeated on every pass, and is reported again when it comes back after going away', async () => {
     let current: BGPPeer[] = [brokenPeer('router')];
     const { speaker, clock, events } = speakerWith(() => current);

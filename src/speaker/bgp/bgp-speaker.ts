@@ -145,6 +145,8 @@ export class BgpSpeaker {
     };
     for (const problem of plan.problems) report(problem.kind, problem.name, problem.message);
     const wanted = new Set<string>();
+    /** Passive peers by address: the listener's MD5 keys and #accept tell peers apart by address alone. */
+    const passiveAt = new Map<string, string>();
     let passive = false;
     for (const { peer, routes } of plan.peers) {
       const name = peer.metadata.name;
@@ -156,6 +158,14 @@ export class BgpSpeaker {
       if (!settings.ok) {
         report('BGPPeer', name, `node ${this.#o.node}: ${settings.error}`);
         continue;
+      }
+      if (settings.value.config.passive) {
+        const other = passiveAt.get(settings.value.peerAddress);
+        if (other !== undefined) {
+          report('BGPPeer', name, `node ${this.#o.node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`);
+          continue;
+        }
+        passiveAt.set(settings.value.peerAddress, name);
       }
       wanted.add(name);
       passive ||= settings.value.config.passive;
@@ -172,7 +182,7 @@ export class BgpSpeaker {
         this.#startedOnce.add(name);
         running.session.setRoutes(routes);
         running.session.start();
-        if (settings.value.config.passive) this.#listener?.setKey(settings.value.peerAddress, settings.value.md5Key);
+        if (settings.value.config.passive) this.#setListenerKey(name, settings.value.peerAddress, settings.value.md5Key);
       } else {
         running.settings = settings.value;
         running.session.setRoutes(routes);
@@ -183,11 +193,12 @@ export class BgpSpeaker {
       if (wanted.has(name)) continue;
       this.#o.log.info({ peer: name }, 'BGPPeer no longer applies to this node: closing its session');
       this.#sessions.delete(name);
-      if (running.settings.config.passive) this.#listener?.setKey(running.settings.peerAddress, undefined);
+      if (running.settings.config.passive) this.#setListenerKey(name, running.settings.peerAddress, undefined);
       running.bfd?.handle.release();
       void running.session.stop('peer removed');
     }
     if (passive) this.#ensureListener();
+    else this.#closeListener();
     this.#applyListenerTtl();
     this.#forgetReports(inputs, problemsNow);
     this.#o.onSessionsChanged?.();
@@ -259,7 +270,7 @@ export class BgpSpeaker {
           ...(settings.md5Key === undefined ? {} : { md5Key: settings.md5Key }),
           ...(settings.ttl === undefined ? {} : { ttl: settings.ttl }),
         }),
-      nextHops: (local) => this.#nextHops(local),
+      nextHops: (local) => this.#nextHops(local, settings.interface),
       onTransition: (transition) => {
         this.#onTransition(peer, settings.peerAddress, transition);
       },
@@ -283,12 +294,18 @@ export class BgpSpeaker {
    * Over a link-local session the IPv6 next hop is a global address of that interface (else of the node; else the
    * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3).
    */
-  #nextHops(local: string | undefined): NextHops {
+  #nextHops(local: string | undefined, sessionInterface: string | undefined): NextHops {
     const table = this.#o.interfaceTable();
     const parsed = local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, ''));
     const localIp = parsed?.ok ? parsed.value : undefined;
     const linkLocal = localIp !== undefined && familyOf(localIp) === 6 && isLinkLocal(localIp) ? localIp : undefined;
-    const iface = localIp === undefined ? undefined : table.interfaces.find((i) => i.addresses.some((a) => a.address === localIp));
+    // A link-local address may sit on several interfaces: a link-local session names its own.
+    const iface =
+      sessionInterface !== undefined
+        ? table.interfaces.find((i) => i.name === sessionInterface)
+        : localIp === undefined
+          ? undefined
+          : table.interfaces.find((i) => i.addresses.some((a) => a.address === localIp));
     const pick = (family: 4 | 6): bigint | undefined => {
       if (localIp !== undefined && familyOf(localIp) === family && linkLocal === undefined) return localIp;
       const global = nodeAddresses({ ...table, interfaces: iface ? [iface] : [] }, family)[0];
@@ -318,8 +335,8 @@ export class BgpSpeaker {
           return;
         }
         this.#listener = listener.value;
-        for (const { settings } of this.#sessions.values()) {
-          if (settings.config.passive) listener.value.setKey(settings.peerAddress, settings.md5Key);
+        for (const [peer, { settings }] of this.#sessions) {
+          if (settings.config.passive) this.#setListenerKey(peer, settings.peerAddress, settings.md5Key);
         }
         this.#listenerTtl = undefined;
         this.#applyListenerTtl();
@@ -345,10 +362,33 @@ export class BgpSpeaker {
     else this.#o.log.warn({ ttl, err: set.error.message }, 'cannot set the TTL of the BGP listener');
   }
 
+  /** Sets (or removes) a passive peer's MD5 key on the listener; a failure is reported on the peer. */
+  #setListenerKey(peer: string, address: string, key: Uint8Array | undefined): void {
+    const set = this.#listener?.setKey(address, key);
+    if (set !== undefined && !set.ok) this.#reportOnce('BGPPeer', peer, 'ListenFailed', `node ${this.#o.node}: cannot set the TCP MD5 key for ${address} on the listener: ${set.error.message}`);
+  }
+
+  /** No passive peer is left: port 179 is given back (a later passive peer opens it again). */
+  #closeListener(): void {
+    if (this.#listener === undefined) return;
+    void this.#listener.close();
+    this.#listener = undefined;
+    this.#listenerTtl = undefined;
+  }
+
   #accept(socket: BgpSocket): void {
-    const remote = socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, '');
-    const parsed = remote === undefined ? undefined : parseIp(remote);
-    const running = parsed?.ok ? [...this.#sessions.values()].find((r) => r.settings.config.passive && r.settings.peerAddress === formatIp(parsed.value)) : undefined;
+    // A link-local peer comes with its zone (fe80::1%eth0): it must be the peer's interface.
+    const [address, zone] = (socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? '').split('%');
+    const parsed = address ? parseIp(address) : undefined;
+    const running = parsed?.ok
+      ? [...this.#sessions.values()].find(
+          (r) =>
+            r.settings.config.passive &&
+            r.settings.peerAddress === formatIp(parsed.value) &&
+            (r.settings.interface === undefined || zone === undefined || zone === r.settings.interface),
+        )
+      : undefined;
+    const remote = socket.remoteAddress;
     if (!running) {
       this.#o.log.info({ remote }, 'refusing a BGP connection from an address that is not a passive peer of this node');
       socket.destroy();
