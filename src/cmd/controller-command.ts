@@ -62,6 +62,9 @@ export const controllerCommand: Command = {
       const mine = new AbortController();
       term = mine;
       await adapter.synced();
+      // A consistent list of Services: the watch of a follower may lag (a slow or reconnecting watch), and what the
+      // previous leader wrote last must be in the view the allocation table is rebuilt from.
+      if (!mine.signal.aborted) await adapter.services.relist();
       if (mine.signal.aborted) {
         log.info({ identity }, 'leadership ended before the caches synced; not starting');
         return;

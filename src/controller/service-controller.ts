@@ -248,7 +248,9 @@ export class ServiceController {
 
   /** The server shows `addresses` in `key`'s status now: releases of anything else by it are complete. */
   #statusShows(key: string, addresses: readonly bigint[]): void {
-    this.#changed(this.#table.statusWritten(key, addresses, this.#o.clock.now()), key);
+    const done = this.#table.statusWritten(key, addresses, this.#o.clock.now());
+    if (done.length > 0) this.#o.log.info({ service: key, ips: done.map(formatIp) }, 'released');
+    this.#changed(done, key);
   }
 
   async #reconcile(key: string): Promise<Outcome> {
@@ -300,7 +302,9 @@ export class ServiceController {
     for (const { address, why, pool } of result.released) {
       this.#pools.mark(pool);
       this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
+      this.#o.log.info({ service: key, ip: formatIp(address), why }, 'releasing');
     }
+    if (result.withheld.length > 0) this.#o.log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
     const failed = result.failures.filter(
       (f) => !(request.value.policy === 'PreferDualStack' && result.addresses.length > 0 && f.reason === 'NoMatchingPool'),
     );

@@ -5,6 +5,7 @@ import { createLogger } from '../platform/logger.ts';
 import type { ApiClient, Query, WatchEvent } from './api/api-client.ts';
 import { ApiError } from './api/api-error.ts';
 import { Informer, type KubeObject } from './informer.ts';
+import { ManualClock, flushMicrotasks } from '../speaker/layer2/test-doubles.ts';
 
 /** A clock that moves only when told; timers fire in order. */
 class StepClock implements Clock {
@@ -159,5 +160,62 @@ describe('Informer freshness', () => {
     assert.ok(Number(server.watches[0]?.query['timeoutSeconds']) >= 240);
     assert.equal(i.stale, false);
     i.stop();
+  });
+});
+
+// relist() reads the collection again while a watch runs, applies the differences, and resolves only after that list.
+/** A collection whose list answers from `items`; a watch delivers nothing and ends only when aborted. */
+class FakeCollection {
+  items: KubeObject[] = [];
+  lists = 0;
+  watches = 0;
+  client(): ApiClient {
+    const fake = {
+      get: () => {
+        this.lists++;
+        return Promise.resolve({ metadata: { resourceVersion: String(100 + this.lists) }, items: structuredClone(this.items) });
+      },
+      watch: (_path: string, _query: unknown, _onEvent: unknown, signal: AbortSignal) => {
+        this.watches++;
+        return new Promise<void>((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            reject(new ApiError(0, 'Aborted', 'aborted'));
+          }, { once: true });
+        });
+      },
+    };
+    return fake as unknown as ApiClient;
+  }
+}
+
+const object = (name: string, version: string): KubeObject => ({ metadata: { name, namespace: 'apps', resourceVersion: version } });
+
+describe('Informer.relist', () => {
+  it('relist() lists again while a watch runs, applies the differences, and resolves after that list', async () => {
+    const collection = new FakeCollection();
+    collection.items = [object('a', '1'), object('b', '1')];
+    const changes: string[] = [];
+    const informer = new Informer<KubeObject>({
+      client: collection.client(),
+      path: '/api/v1/services',
+      clock: new ManualClock(),
+      log: createLogger({ level: 'silent', component: 'test' }),
+      onChange: (obj, kind) => changes.push(`${kind} ${obj.metadata?.name ?? ''}`),
+    });
+    informer.start();
+    await informer.synced;
+    await flushMicrotasks();
+    assert.deepEqual([collection.lists, collection.watches, informer.size], [1, 1, 2]);
+    // Writes the watch never delivered: b changed, c appeared, a is gone.
+    collection.items = [object('b', '2'), object('c', '1')];
+    changes.length = 0;
+    await informer.relist();
+    assert.equal(collection.lists, 2);
+    assert.deepEqual(changes.sort(), ['add c', 'delete a', 'update b']);
+    assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['b', 'c']);
+    await flushMicrotasks();
+    assert.equal(collection.watches, 2, 'it watches again from the new list');
+    informer.stop();
+    assert.equal(await Promise.race([informer.relist().then(() => 'resolved'), flushMicrotasks().then(() => 'pending')]), 'resolved', 'a stopped informer does not hang relist()');
   });
 });

@@ -68,6 +68,9 @@ export class Informer<T extends KubeObject> {
   #stopped = true;
   #synced = false;
   #resolveSynced: () => void = () => undefined;
+  /** relist() asked for a list; resolved after the next successful one. */
+  #relistWanted = false;
+  #relisted: Array<() => void> = [];
   readonly synced: Promise<void>;
   readonly #freshness: WatchFreshness | undefined;
   #stale = false;
@@ -96,6 +99,11 @@ export class Informer<T extends KubeObject> {
     return this.#stopped;
   }
 
+  /** Read through a method: relist() sets the flag while a list awaits. */
+  #relistPending(): boolean {
+    return this.#relistWanted;
+  }
+
   get hasSynced(): boolean {
     return this.#synced;
   }
@@ -110,6 +118,7 @@ export class Informer<T extends KubeObject> {
   stop(): void {
     this.#stopped = true;
     this.#watchdog?.cancel();
+    for (const resolve of this.#relisted.splice(0)) resolve();
     this.#abort?.abort();
     if (this.#sleep) {
       this.#sleep.timer.cancel();
@@ -120,6 +129,23 @@ export class Informer<T extends KubeObject> {
   /** Drops the current watch and starts a new one (from the last version; a 410 relists). For stale views. */
   restart(): void {
     this.#abort?.abort();
+  }
+
+  /**
+   * Lists again (a consistent read: the cache then holds everything written before this call) and resumes watching
+   * from there; resolves after that list has been applied. A controller that just became leader calls this, so that
+   * writes of its predecessor its watch has not delivered yet (a slow or broken watch) are not missing from its view.
+   */
+  relist(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.#relisted.push(resolve));
+    this.#relistWanted = true;
+    this.#abort?.abort();
+    if (this.#sleep) {
+      this.#sleep.timer.cancel();
+      this.#sleep.resolve();
+    }
+    return done;
   }
 
   get(name: string, namespace?: string): T | undefined {
@@ -147,10 +173,21 @@ export class Informer<T extends KubeObject> {
     let failures = 0;
     while (!this.#stopped) {
       try {
-        if (needList) {
-          await this.#list();
+        if (needList || this.#relistWanted) {
+          const waiting = this.#relisted.splice(0);
+          this.#relistWanted = false;
+          try {
+            await this.#list();
+          } catch (error) {
+            this.#relisted.push(...waiting);
+            this.#relistWanted ||= waiting.length > 0;
+            throw error;
+          }
           needList = false;
+          for (const resolve of waiting) resolve();
         }
+        // relist() called while that list was under way: its list must start after the call.
+        if (this.#relistPending()) continue;
         this.#abort = new AbortController();
         const sentAt = this.#o.clock.now();
         const timeoutSeconds = this.#freshness ? nextWatchTimeoutSeconds(this.#freshness.maxAgeMs, this.#freshness.staleAt(), sentAt) : 240 + Math.floor(Math.random() * 60);
