@@ -21,7 +21,8 @@ function beaconlb(args: readonly string[], timeoutMs: number): { status: number;
 }
 
 describe('a crashed cluster lab', { timeout: 60 * 60_000 }, () => {
-  it('leaves no process, namespace, cgroup, mount or changed kernel setting after the next sweep', async () => {
+  // Cold, lab up builds the node components and the image first (ADR 0017): beyond the runner's 15-minute default.
+  it('leaves no process, namespace, cgroup, mount or changed kernel setting after the next sweep', { timeout: 60 * 60_000 }, async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'beaconlb-crash-'));
     const before = readSysctls();
     try {
