@@ -62,5 +62,11 @@ for old in $(ls -1dt "$cache"/*/ 2>/dev/null | tail -n +4); do
   buildah_in_store rmi "localhost/beaconlb/beaconlb:$old_key" >/dev/null 2>&1 || true
   rm -rf "$old"
 done
+# Bound the store: every source change leaves a few hundred MB of untagged intermediate layers (the cache of later
+# builds). Past 3 GB they go; tagged images (the bases, this image, the cluster lab's pause and demo) stay.
+if (( $(du -sm "$containers_store" | cut -f1) > 3000 )); then
+  echo "image: pruning untagged layers from $containers_store" >&2
+  buildah_in_store rmi --prune >/dev/null 2>&1 || true
+fi
 echo "image: $image built in $(( $(date +%s) - start )) s, $(( size / 1000000 )) MB uncompressed, id ${id:0:12}" >&2
 echo "$out"
