@@ -71,5 +71,10 @@ if ! have "$build_image"; then
     --build-arg "DEBIAN_IMAGE=$debian_image" \
     -f "$root/tools/image/build-base.Containerfile" -t "$build_image" "$work/ctx" >&2
 fi
+# Bases of other keys are stale: they go (the images built on them keep their own layers).
+for stale in $(buildah_in_store images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/beaconlb-base/' \
+  | grep -v -e "^$debian_image\$" -e "^$build_image\$" || true); do
+  buildah_in_store rmi "$stale" >/dev/null 2>&1 || true
+done
 echo "image-base: made in $(( $(date +%s) - start )) s" >&2
 printf '%s\n%s\n' "$debian_image" "$build_image"

@@ -6,8 +6,8 @@
 #
 # Cached by content: <key> hashes this script, the bases, the Dockerfile and every file the build copies (tests
 # excluded, as in .dockerignore). A key built before is not built again; within a build, buildah's layer cache and
-# the npm cache mount keep unchanged steps. Files have a fixed timestamp (--timestamp), so the same inputs give the
-# same layers.
+# the npm cache mount keep unchanged steps. Files have a fixed timestamp (--timestamp): the same inputs give the same
+# application layers (the runtime root layer, where apt installs iproute2, still differs between builds; ADR 0017).
 #
 # Leaves in ${BEACONLB_CACHE:-~/.cache/beaconlb}/image/<key>/:
 #   beaconlb.tar   docker-archive tagged ghcr.io/beaconlb/beaconlb:<version> (the manifests' image), for
@@ -62,5 +62,11 @@ for old in $(ls -1dt "$cache"/*/ 2>/dev/null | tail -n +4); do
   buildah_in_store rmi "localhost/beaconlb/beaconlb:$old_key" >/dev/null 2>&1 || true
   rm -rf "$old"
 done
+# Bound the store: every source change leaves a few hundred MB of untagged intermediate layers (the cache of later
+# builds). Past 3 GB they go; tagged images (the bases, this image, the cluster lab's pause and demo) stay.
+if (( $(du -sm "$containers_store" | cut -f1) > 3000 )); then
+  echo "image: pruning untagged layers from $containers_store" >&2
+  buildah_in_store rmi --prune >/dev/null 2>&1 || true
+fi
 echo "image: $image built in $(( $(date +%s) - start )) s, $(( size / 1000000 )) MB uncompressed, id ${id:0:12}" >&2
 echo "$out"

@@ -1,6 +1,6 @@
 // What the cluster lab's kubelets and containerds need from the machine, and how it is given back: a private mount
 // namespace that every node component joins (their overlay, tmpfs and netns mounts die with it), a cgroup root per
-// node in every cgroup v1 hierarchy (removed with whatever runs in it), and the kernel settings kubelet rewrites
+// node in every cgroup hierarchy (removed with whatever runs in it), and the kernel settings kubelet rewrites
 // (recorded first, restored at the end).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startProcess, type ManagedProcess } from './managed-process.ts';
 import type { Run } from './run-registry.ts';
 
-const CGROUP_V1 = '/sys/fs/cgroup';
+const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /**
  * A process holding a private mount namespace with its own /run, /var/lib and /var/log (tmpfs), so containerd's
@@ -54,17 +54,19 @@ export async function startMountHolder(dir: string, run: Run): Promise<MountHold
   };
 }
 
-/** The cgroup v1 hierarchies mounted under /sys/fs/cgroup (not the unified one). */
+/**
+ * The cgroup hierarchies mounted under /sys/fs/cgroup: the v1 ones and, on a hybrid host, the unified (v2) one,
+ * where runc also makes a cgroup for every container.
+ */
 function hierarchies(): string[] {
-  return readdirSync(CGROUP_V1)
-    .filter((name) => name !== 'unified')
-    .map((name) => join(CGROUP_V1, name))
+  return readdirSync(CGROUP_ROOT)
+    .map((name) => join(CGROUP_ROOT, name))
     .filter((path) => statSync(path).isDirectory() && existsSync(join(path, 'cgroup.procs')));
 }
 
 /** Creates `/<name>` in every v1 hierarchy (cpuset filled from the parent), for kubelet's cgroupRoot. */
 export function createCgroupRoot(name: string): void {
-  for (const hierarchy of hierarchies()) {
+  for (const hierarchy of hierarchies().filter((path) => !path.endsWith('/unified'))) {
     const path = join(hierarchy, name);
     mkdirSync(path, { recursive: true });
     if (hierarchy.endsWith('/cpuset')) {
