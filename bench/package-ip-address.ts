@@ -4,11 +4,12 @@
 //   ops_per_s.<impl>.<op>   parse / format of IPv4 and IPv6 texts, and "is this address in the pool's prefix", over
 //                           the texts of 5,000 Service addresses (half IPv4, half IPv6); best pass of --rounds, implementations interleaved
 //   rss_delta_mb.<impl>     RSS growth (after GC) of a fresh process that loads the module and parses 50,000
-//                           addresses into bigints it keeps (the allocator's working set)
+//                           addresses into bigints it keeps (the allocator's working set): support/ip-parse-rss.ts
 //   vectors.<impl>          disagreements with the vectors of src/core/ip/ip-address.test.ts: valid texts parsed to
 //                           another value or rejected, invalid texts accepted, canonical texts formatted otherwise
 // Usage: node --expose-gc bench/package-ip-address.ts [--services 5000] [--rounds 20]
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Address4, Address6 } from 'ip-address';
 import { IPV4_MAPPED_BASE, familyOf, formatIp, ipv4, parseIp } from '../src/core/ip/ip-address.ts';
@@ -19,7 +20,6 @@ const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '5000' },
     rounds: { type: 'string', default: '20' },
-    'rss-child': { type: 'string' },
   },
 });
 
@@ -77,6 +77,7 @@ const pkg: Impl = {
 };
 
 const IMPLS = { ours, 'ip-address@10.7.6': pkg } as const;
+const RSS_SCRIPT = join(import.meta.dirname, 'support/ip-parse-rss.ts');
 
 /** The texts of n Service addresses: n/2 from 198.51.100.0/24 and 203.0.113.0/24, n/2 from 2001:db8::/32. */
 function serviceTexts(n: number): { v4: string[]; v6: string[] } {
@@ -130,78 +131,49 @@ function safeFormat(value: bigint): string {
   }
 }
 
-/** In a fresh process: RSS growth after loading the implementation and parsing 50,000 addresses it keeps. */
-async function rssChild(name: keyof typeof IMPLS): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with --expose-gc');
-  gc();
-  const before = process.memoryUsage().rss;
-  const mod = name === 'ours' ? await import('../src/core/ip/ip-address.ts') : await import('ip-address');
-  const kept: bigint[] = [];
-  for (let i = 0; i < 25_000; i++) {
-    const v4 = `${i % 2 ? 198 : 203}.${i % 2 ? 51 : 0}.${i % 2 ? 100 : 113}.${i % 256}`;
-    const v6 = `2001:db8:${(i % 64).toString(16)}::${i.toString(16)}`;
-    if ('parseIp' in mod) {
-      for (const t of [v4, v6]) {
-        const r = mod.parseIp(t);
-        if (r.ok) kept.push(r.value);
-      }
-    } else {
-      kept.push(IPV4_MAPPED_BASE + new mod.Address4(v4).bigInt(), new mod.Address6(v6).bigInt());
-    }
-  }
-  gc();
-  const after = process.memoryUsage().rss;
-  process.stdout.write(JSON.stringify({ kept: kept.length, rss_delta_mb: Math.round(((after - before) / 2 ** 20) * 10) / 10 }));
-}
-
-if (values['rss-child']) {
-  await rssChild(values['rss-child'] as keyof typeof IMPLS);
-} else {
-  const services = Number(values.services);
-  const rounds = Number(values.rounds);
-  const { v4, v6 } = serviceTexts(services);
-  const v4Values = v4.map((t) => ours.parse(t)!);
-  const v6Values = v6.map((t) => ours.parse(t)!);
-  const texts = [...v4, ...v6];
-  const result: Record<string, unknown> = { services, rounds, ops_per_s: {}, rss_delta_mb: {}, vectors: {} };
-  // Rounds interleave the implementations (the machine is shared: load hits both alike); best pass counts.
-  const ops = {
-    parse_v4: [v4, (impl: Impl) => (t: string) => impl.parse(t)],
-    parse_v6: [v6, (impl: Impl) => (t: string) => impl.parse(t)],
-    format_v4: [v4Values, (impl: Impl) => (v: bigint) => impl.format(v)],
-    format_v6: [v6Values, (impl: Impl) => (v: bigint) => impl.format(v)],
-    contains: [
-      texts,
-      (impl: Impl) => {
-        const inV4 = impl.contains('198.51.100.0/24');
-        const inV6 = impl.contains('2001:db8::/32');
-        return (t: string) => (t.includes(':') ? inV6(t) : inV4(t)) || undefined;
-      },
-    ],
-  } as const;
-  const best: Record<string, Record<string, number>> = {};
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, impl] of Object.entries(IMPLS)) {
-      best[name] ??= {};
-      for (const [op, [items, make]] of Object.entries(ops)) {
-        const ms = passMs(items as readonly unknown[], make(impl) as (item: unknown) => unknown);
-        best[name][op] = Math.min(best[name][op] ?? Infinity, ms);
-      }
-    }
-  }
+const services = Number(values.services);
+const rounds = Number(values.rounds);
+const { v4, v6 } = serviceTexts(services);
+const v4Values = v4.map((t) => ours.parse(t)!);
+const v6Values = v6.map((t) => ours.parse(t)!);
+const texts = [...v4, ...v6];
+const result: Record<string, unknown> = { services, rounds, ops_per_s: {}, rss_delta_mb: {}, vectors: {} };
+// Rounds interleave the implementations (the machine is shared: load hits both alike); best pass counts.
+const ops = {
+  parse_v4: [v4, (impl: Impl) => (t: string) => impl.parse(t)],
+  parse_v6: [v6, (impl: Impl) => (t: string) => impl.parse(t)],
+  format_v4: [v4Values, (impl: Impl) => (v: bigint) => impl.format(v)],
+  format_v6: [v6Values, (impl: Impl) => (v: bigint) => impl.format(v)],
+  contains: [
+    texts,
+    (impl: Impl) => {
+      const inV4 = impl.contains('198.51.100.0/24');
+      const inV6 = impl.contains('2001:db8::/32');
+      return (t: string) => (t.includes(':') ? inV6(t) : inV4(t)) || undefined;
+    },
+  ],
+} as const;
+const best: Record<string, Record<string, number>> = {};
+for (let r = 0; r < rounds; r++) {
   for (const [name, impl] of Object.entries(IMPLS)) {
-    (result['ops_per_s'] as Record<string, unknown>)[name] = Object.fromEntries(
-      Object.entries(best[name]!).map(([op, ms]) => [op, Math.round((ops[op as keyof typeof ops][0].length / ms) * 1000)]),
-    );
-    const child = spawnSync(process.execPath, ['--expose-gc', import.meta.filename, '--rss-child', name], { encoding: 'utf8', timeout: 60_000 });
-    try {
-      (result['rss_delta_mb'] as Record<string, unknown>)[name] = (JSON.parse(child.stdout) as { rss_delta_mb: number }).rss_delta_mb;
-    } catch {
-      (result['rss_delta_mb'] as Record<string, unknown>)[name] = { error: `exit ${child.status}: ${child.stderr.slice(-500)}` };
+    best[name] ??= {};
+    for (const [op, [items, make]] of Object.entries(ops)) {
+      const ms = passMs(items as readonly unknown[], make(impl) as (item: unknown) => unknown);
+      best[name][op] = Math.min(best[name][op] ?? Infinity, ms);
     }
-    (result['vectors'] as Record<string, unknown>)[name] = vectorDisagreements(impl);
   }
-  result['vector_count'] = VALID_TEXTS.length + REJECTED_TEXTS.length + CANONICAL_TEXTS.length;
-  console.log(JSON.stringify(result, null, 2));
 }
+for (const [name, impl] of Object.entries(IMPLS)) {
+  (result['ops_per_s'] as Record<string, unknown>)[name] = Object.fromEntries(
+    Object.entries(best[name]!).map(([op, ms]) => [op, Math.round((ops[op as keyof typeof ops][0].length / ms) * 1000)]),
+  );
+  const child = spawnSync(process.execPath, ['--expose-gc', RSS_SCRIPT, name === 'ours' ? 'ours' : 'ip-address'], { encoding: 'utf8', timeout: 60_000 });
+  try {
+    (result['rss_delta_mb'] as Record<string, unknown>)[name] = (JSON.parse(child.stdout) as { rss_delta_mb: number }).rss_delta_mb;
+  } catch {
+    (result['rss_delta_mb'] as Record<string, unknown>)[name] = { error: `exit ${child.status}: ${child.stderr.slice(-500)}` };
+  }
+  (result['vectors'] as Record<string, unknown>)[name] = vectorDisagreements(impl);
+}
+result['vector_count'] = VALID_TEXTS.length + REJECTED_TEXTS.length + CANONICAL_TEXTS.length;
+console.log(JSON.stringify(result, null, 2));
