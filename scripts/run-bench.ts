@@ -18,6 +18,8 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'speaker-bgp', args: ['bench/speaker-bgp.ts', ...(quick ? ['--services', '500', '--trials', '5'] : [])] },
   { name: 'bfd-detection', args: ['bench/bfd-detection.ts', ...(quick ? ['--trials', '3'] : [])] },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
+  { name: 'package-ip-address', args: ['bench/package-ip-address.ts', ...(quick ? ['--rounds', '5'] : [])], flags: ['--expose-gc'] },
+  { name: 'package-netlink', args: ['bench/package-netlink.ts', ...(quick ? ['--reads', '50', '--flaps', '5'] : [])] },
   { name: 'controller-chaos', args: ['bench/controller-chaos.ts', ...(quick ? ['--quick'] : [])] },
 ];
 
