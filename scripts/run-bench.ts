@@ -17,6 +17,7 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'bgp-codec', args: ['bench/bgp-codec.ts', ...(quick ? ['--prefixes', '20000'] : [])] },
   { name: 'speaker-bgp', args: ['bench/speaker-bgp.ts', ...(quick ? ['--services', '500', '--trials', '5'] : [])] },
   { name: 'bfd-detection', args: ['bench/bfd-detection.ts', ...(quick ? ['--trials', '3'] : [])] },
+  { name: 'scale-liveness', args: ['bench/scale-liveness.ts', ...(quick ? ['--nodes', '10', '--steady', '10', '--trials', '3', '--warmup', '3'] : [])] },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
   { name: 'package-ip-address', args: ['bench/package-ip-address.ts', ...(quick ? ['--rounds', '5'] : [])], flags: ['--expose-gc'] },
   { name: 'package-netlink', args: ['bench/package-netlink.ts', ...(quick ? ['--reads', '50', '--flaps', '5'] : [])] },

@@ -12,20 +12,10 @@ import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { NamespaceObject } from '../core/config/announcement-authorization.ts';
-import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS, speakerLeaseNode } from './heartbeat-lease.ts';
 import { Informer, type KubeObject } from './informer.ts';
+import { peerLeasesOf, speakerLeaseInformer, type LeaseObject, type PeerLease } from './speaker-lease-watch.ts';
 
-export interface PeerLease {
-  node: string;
-  version: string;
-  leaving: boolean;
-  /** Why the speaker says it must not own layer-2 addresses (annotation); undefined: ready. */
-  layer2NotReady?: string;
-}
-
-interface LeaseObject extends KubeObject {
-  metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };
-}
+export type { PeerLease } from './speaker-lease-watch.ts';
 
 interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -87,8 +77,7 @@ export class SpeakerAdapter {
     this.nodes = new Informer<NodeObject & KubeObject>({ ...checked, path: paths.nodes() });
     this.namespaces = new Informer<NamespaceObject & KubeObject>({ ...checked, path: paths.namespaces() });
     this.endpointSlices = new Informer<EndpointSliceObject & KubeObject>({ ...checked, path: paths.endpointSlices() });
-    const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
-    this.leases = new Informer<LeaseObject>({ ...checked, path: paths.leases(o.namespace), labelSelector: selector });
+    this.leases = speakerLeaseInformer({ ...checked, namespace: o.namespace });
     this.bgpPeers = new Informer<BGPPeer>({ ...common, path: paths.ours('bgppeers') });
     this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
     this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.passwordNamespace) });
@@ -156,13 +145,7 @@ export class SpeakerAdapter {
 
   /** The heartbeat Leases, each for the node its name gives (holderIdentity is not trusted: docs/security.md). */
   peerLeases(): PeerLease[] {
-    return this.leases.list().flatMap((lease) => {
-      const node = speakerLeaseNode(lease.metadata?.name);
-      if (node === undefined) return [];
-      const annotations = lease.metadata?.annotations;
-      const notReady = annotations?.[LAYER2_NOT_READY_ANNOTATION];
-      return [{ node, version: lease.metadata?.resourceVersion ?? '', leaving: annotations?.[LEAVING_ANNOTATION] === 'true', ...(notReady === undefined ? {} : { layer2NotReady: notReady }) }];
-    });
+    return peerLeasesOf(this.leases.list());
   }
 
   recordServiceEvent(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void {

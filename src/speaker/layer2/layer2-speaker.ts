@@ -77,6 +77,8 @@ export interface Layer2SpeakerOptions {
   fenceMarginMs: number;
   /** How long a leaving speaker keeps answering after marking its Lease. */
   handoverOverlapMs: number;
+  /** Observes the live set each ownership pass computes (itself included unless fenced); for measurements. */
+  onLiveNodes?: (live: ReadonlySet<string>) => void;
 }
 
 export class Layer2Speaker {
@@ -279,6 +281,7 @@ export class Layer2Speaker {
     }
     if (fenced || !ready) live.delete(this.#o.node);
     else live.add(this.#o.node);
+    this.#o.onLiveNodes?.(live);
 
     const owners = ownersOf({ addresses: [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live });
     const owned = new Map<bigint, OwnedAddress>();

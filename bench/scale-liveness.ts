@@ -1,0 +1,181 @@
+// Scale of layer-2 liveness (prints one JSON object; a table on stderr). For each N: a fresh kube-apiserver +
+// etcd, N hollow speakers in this process (bench/support/hollow-speaker.ts: the real Layer2Speaker, heartbeat
+// Lease and Lease watch, each with its own API client and connections, as the speaker's ServiceAccount), then:
+//  - steady window: API requests/s by verb (apiserver_request_total deltas, Leases and all), watch events/s
+//    (apiserver_watch_events_total for Leases, and as counted by the participants), kube-apiserver and etcd CPU
+//    (/proc/<pid>/stat) and RSS, participant CPU per node (this process's CPU / N), event-loop delay, false deaths;
+//  - failover: a participant owning addresses is killed like kill -9 at a random moment of its renewal cycle:
+//    time until every other participant declared it dead, and until its addresses had new owners; then it restarts.
+// The run stops growing N when a size does not converge (every participant seeing all others live, one owner
+// per address) or false deaths show the machine cannot carry it: that is where 2 cores end.
+// Usage: node bench/scale-liveness.ts [--nodes 10,100,300] [--addresses 50] [--steady 30] [--trials 10]
+//        [--warmup 10] [--out file.json]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startControlPlane, type ControlPlane } from '../src/lab/control-plane.ts';
+import { installBase } from '../src/lab/install-base.ts';
+import { registerRun } from '../src/lab/run-registry.ts';
+import { openWatches, requestRates, scrapeApiServer, watchEventRate } from './support/apiserver-metrics.ts';
+import { HollowFleet, DEFAULT_TIMINGS, type FailoverSample } from './support/hollow-fleet.ts';
+import { percentile, rssMb } from './support/measure.ts';
+import { cpuSeconds, findProcess } from './support/process-usage.ts';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '10,100,300' },
+    addresses: { type: 'string', default: '50' },
+    steady: { type: 'string', default: '30' },
+    trials: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '10' },
+    out: { type: 'string' },
+  },
+});
+const SIZES = values.nodes.split(',').map(Number).filter((n) => n > 1);
+const ADDRESSES = Number(values.addresses);
+const STEADY_S = Number(values.steady);
+const TRIALS = Number(values.trials);
+const WARMUP_S = Number(values.warmup);
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+interface SizeResult {
+  nodes: number;
+  [key: string]: unknown;
+}
+
+async function measureSize(n: number): Promise<SizeResult> {
+  const run = registerRun();
+  const dir = mkdtempSync(join(tmpdir(), `beaconlb-scale-${run.id}-`));
+  let cp: ControlPlane | undefined;
+  let fleet: HollowFleet | undefined;
+  const result: SizeResult = { nodes: n };
+  try {
+    const cpDir = join(dir, 'cp');
+    cp = await startControlPlane({ dir: cpDir, run });
+    installBase(cp);
+    const apiPid = findProcess(['kube-apiserver', `--secure-port=${cp.port}`]);
+    const etcdPid = findProcess(['etcd', `--data-dir=${join(cpDir, 'etcd-data')}`]);
+    fleet = new HollowFleet({ cp, count: n, addresses: ADDRESSES });
+    const startedAt = performance.now();
+    await fleet.start();
+    result['converged_after_start_ms'] = Math.round(performance.now() - startedAt + (await fleet.converged(30_000 + n * 200)));
+    await sleep(WARMUP_S * 1000);
+
+    // Steady window.
+    fleet.watchForFalseDeaths(true);
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const before = await scrapeApiServer(cp);
+    const cpu0 = { api: cpuSeconds(apiPid), etcd: cpuSeconds(etcdPid), self: process.cpuUsage() };
+    const events0 = fleet.participants.reduce((s, p) => s + p.watchEvents, 0);
+    const failures0 = fleet.participants.reduce((s, p) => s + p.renewFailures, 0);
+    const t0 = performance.now();
+    await sleep(STEADY_S * 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await scrapeApiServer(cp);
+    const self = process.cpuUsage(cpu0.self);
+    const apiCpu = (cpuSeconds(apiPid) - cpu0.api) / seconds;
+    const etcdCpu = (cpuSeconds(etcdPid) - cpu0.etcd) / seconds;
+    const participantCpu = (self.user + self.system) / 1e6 / seconds;
+    lag.disable();
+    fleet.watchForFalseDeaths(false);
+    const leaseRequests = requestRates(before, after, seconds, 'leases');
+    result['steady_s'] = round(seconds);
+    result['lease_requests_per_s'] = leaseRequests;
+    // The speakers write by PATCH (POST once, to create); PUT is the API server's own identity Lease.
+    result['lease_writes_per_s'] = round((leaseRequests['PATCH'] ?? 0) + (leaseRequests['POST'] ?? 0));
+    result['all_requests_per_s'] = requestRates(before, after, seconds);
+    result['lease_watch_events_sent_per_s'] = watchEventRate(before, after, seconds, 'leases');
+    result['lease_watch_events_received_per_s'] = round((fleet.participants.reduce((s, p) => s + p.watchEvents, 0) - events0) / seconds);
+    result['lease_watches_open'] = openWatches(after, 'leases');
+    result['apiserver_cpu_cores'] = round(apiCpu, 3);
+    result['etcd_cpu_cores'] = round(etcdCpu, 3);
+    result['apiserver_rss_mb'] = rssMb(apiPid);
+    result['etcd_rss_mb'] = rssMb(etcdPid);
+    result['participants_cpu_cores'] = round(participantCpu, 3);
+    result['participant_cpu_millicores_per_node'] = round((participantCpu * 1000) / n, 2);
+    result['participants_rss_mb'] = Math.round(process.memoryUsage().rss / 2 ** 20);
+    result['event_loop_delay_ms'] = { p50: round(lag.percentile(50) / 1e6), p99: round(lag.percentile(99) / 1e6), max: round(lag.max / 1e6) };
+    result['renew_failures_in_window'] = fleet.participants.reduce((s, p) => s + p.renewFailures, 0) - failures0;
+    result['false_deaths_in_window'] = fleet.falseDeaths;
+
+    // Failover trials.
+    const samples: FailoverSample[] = [];
+    const killed = new Set<string>();
+    const errors: string[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      await sleep(Math.random() * DEFAULT_TIMINGS.renewIntervalMs);
+      const victim = fleet.pickOwner(killed);
+      killed.add(victim.node);
+      try {
+        samples.push(await fleet.killAndMeasure(victim, 4 * DEFAULT_TIMINGS.leaseDurationMs + 5000));
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+      fleet.restart(victim.node);
+      try {
+        await fleet.converged(30_000 + n * 100);
+      } catch (error) {
+        errors.push(`after restarting ${victim.node}: ${(error as Error).message}`);
+        break;
+      }
+    }
+    const dead = samples.map((s) => s.allDeclaredDeadMs);
+    const moved = samples.map((s) => s.newOwnersMs);
+    result['failover'] = {
+      trials: samples.length,
+      all_declared_dead_ms: { p50: percentile(dead, 50), p99: percentile(dead, 99), max: Math.max(...dead) },
+      median_observer_declared_dead_ms: { p50: percentile(samples.map((s) => s.medianDeclaredDeadMs), 50) },
+      new_owners_ms: { p50: percentile(moved, 50), p99: percentile(moved, 99), max: Math.max(...moved) },
+      ...(errors.length ? { errors } : {}),
+    };
+  } catch (error) {
+    result['error'] = (error as Error).message.slice(0, 1000);
+  } finally {
+    await fleet?.stop();
+    await cp?.stop();
+    run.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+/** Whether a size showed the machine at its end (no point growing N further). */
+function saturated(r: SizeResult): boolean {
+  return r['error'] !== undefined || Number(r['false_deaths_in_window']) > 0 || Number(r['renew_failures_in_window']) > 0;
+}
+
+const runs: SizeResult[] = [];
+for (const n of SIZES) {
+  console.error(`== scale-liveness: ${n} hollow speakers`);
+  const r = await measureSize(n);
+  runs.push(r);
+  console.error(JSON.stringify(r));
+  if (saturated(r)) {
+    console.error(`== ${n} hollow speakers saturate this machine; larger sizes skipped`);
+    break;
+  }
+}
+
+const output = {
+  detector: 'lease-1s (today: heartbeat Lease renewed every 1 s, every speaker watches every Lease)',
+  timings: DEFAULT_TIMINGS,
+  addresses: ADDRESSES,
+  node: process.version,
+  runs,
+};
+
+// The scale table, on stderr (stdout is the JSON object).
+const header = ['N', 'writes/s', 'watch ev/s', 'apiserver cores', 'etcd cores', 'part. mcores/node', 'dead p50/p99 ms', 'moved p50/p99 ms', 'false deaths'];
+console.error(`\n${header.join(' | ')}`);
+for (const r of runs) {
+  const f = r['failover'] as { all_declared_dead_ms?: { p50: number; p99: number }; new_owners_ms?: { p50: number; p99: number } } | undefined;
+  console.error(
+    [r.nodes, r['lease_writes_per_s'], r['lease_watch_events_sent_per_s'], r['apiserver_cpu_cores'], r['etcd_cpu_cores'], r['participant_cpu_millicores_per_node'], `${f?.all_declared_dead_ms?.p50}/${f?.all_declared_dead_ms?.p99}`, `${f?.new_owners_ms?.p50}/${f?.new_owners_ms?.p99}`, r['false_deaths_in_window'] ?? r['error']].join(' | '),
+  );
+}
+if (values.out) writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);
+console.log(JSON.stringify(output, null, 2));

@@ -1,0 +1,153 @@
+// A "hollow speaker": one layer-2 election participant of a speaker, without packets. It runs the real code of a
+// speaker's liveness and election (src/speaker/layer2/layer2-speaker.ts with its heartbeat Lease from
+// src/k8s/heartbeat-lease.ts and the Lease watch of src/k8s/speaker-lease-watch.ts) over its own API client, that
+// is its own connections to the API server, and replaces only the announcer (it records what it would announce)
+// and the caches of Services, pools and Nodes (one in-memory world shared by all participants of a process: their
+// cost is not liveness, and N copies of 50,000 Services would not fit one process). Many run in one process.
+import type { Clock } from '../../src/core/clock.ts';
+import type { Layer2Inputs } from '../../src/core/config/layer2-plan.ts';
+import { ipv4 } from '../../src/core/ip/ip-address.ts';
+import { ApiClient } from '../../src/k8s/api/api-client.ts';
+import type { Connection } from '../../src/k8s/api/kube-config.ts';
+import { HeartbeatLease } from '../../src/k8s/heartbeat-lease.ts';
+import type { Informer } from '../../src/k8s/informer.ts';
+import { peerLeasesOf, speakerLeaseInformer, type LeaseObject } from '../../src/k8s/speaker-lease-watch.ts';
+import type { Logger } from '../../src/platform/logger.ts';
+import type { InterfaceTable } from '../../src/platform/network-interfaces.ts';
+import { Layer2Speaker, type OwnedAddress } from '../../src/speaker/layer2/layer2-speaker.ts';
+
+export interface HollowTimings {
+  renewIntervalMs: number;
+  leaseDurationMs: number;
+  fenceMarginMs: number;
+  handoverOverlapMs: number;
+  /** The speaker's --stale-view-after: a Lease watch with no proof of being live for this long is stale. */
+  staleAfterMs: number;
+}
+
+export interface HollowSpeakerOptions {
+  node: string;
+  connection: Connection;
+  namespace: string;
+  clock: Clock;
+  log: Logger;
+  timings: HollowTimings;
+  world: () => Layer2Inputs;
+  /** Each ownership pass's live set, with the clock's time. */
+  onLive: (node: string, live: ReadonlySet<string>, at: number) => void;
+  /** What the participant would announce now, with the clock's time. */
+  onOwned: (node: string, owned: ReadonlyMap<bigint, OwnedAddress>, at: number) => void;
+}
+
+/** One interface on the segment of the hollow world's pool, as every hollow node has. */
+const TABLE: InterfaceTable = {
+  interfaces: [{ name: 'eth0', index: 2, mac: '00:00:5e:00:53:01', up: true, addresses: [{ family: 4, address: ipv4(198, 51, 100, 1), prefixLength: 24 }] }],
+  defaultRoute: { 4: 'eth0' },
+};
+
+export class HollowSpeaker {
+  readonly node: string;
+  readonly #client: ApiClient;
+  readonly #leases: Informer<LeaseObject>;
+  readonly #speaker: Layer2Speaker;
+  /** Lease watch events this participant received (adds, updates, deletes; bookmarks excluded). */
+  watchEvents = 0;
+  renewals = 0;
+  renewFailures = 0;
+  fenced = true;
+  live: ReadonlySet<string> = new Set();
+  owned: ReadonlyMap<bigint, OwnedAddress> = new Map();
+  #running = false;
+
+  constructor(o: HollowSpeakerOptions) {
+    this.node = o.node;
+    this.#client = new ApiClient(o.connection, `beaconlb-speaker/${o.node}`);
+    const heartbeat = new HeartbeatLease({ client: this.#client, namespace: o.namespace, node: o.node, clock: o.clock, leaseDurationMs: o.timings.leaseDurationMs });
+    this.#leases = speakerLeaseInformer({
+      client: this.#client,
+      clock: o.clock,
+      log: o.log,
+      namespace: o.namespace,
+      staleAfterMs: o.timings.staleAfterMs,
+      onChange: () => {
+        this.watchEvents++;
+        this.#speaker.changed();
+      },
+      onFreshness: () => {
+        this.#speaker.changed();
+      },
+    });
+    this.#speaker = new Layer2Speaker({
+      node: o.node,
+      clock: o.clock,
+      log: o.log,
+      metrics: {
+        owned: () => undefined,
+        ownershipChange: () => undefined,
+        fenced: (fenced) => {
+          this.fenced = fenced;
+        },
+        ready: () => undefined,
+      },
+      inputs: o.world,
+      peers: () => peerLeasesOf(this.#leases.list()),
+      staleViews: () => (this.#leases.stale ? ['leases'] : []),
+      brokenInterfaces: () => new Set(),
+      renew: async (leaving, timeoutMs, layer2NotReady) => {
+        try {
+          const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady);
+          this.renewals++;
+          return version;
+        } catch (error) {
+          this.renewFailures++;
+          throw error;
+        }
+      },
+      interfaceTable: () => TABLE,
+      announcer: {
+        update: (owned) => {
+          this.owned = new Map(owned);
+          o.onOwned(o.node, this.owned, o.clock.now());
+        },
+      },
+      recordEvent: () => undefined,
+      onStaleView: () => {
+        this.#leases.restart();
+      },
+      onLiveNodes: (live) => {
+        this.live = new Set(live);
+        o.onLive(o.node, this.live, o.clock.now());
+      },
+      renewIntervalMs: o.timings.renewIntervalMs,
+      leaseDurationMs: o.timings.leaseDurationMs,
+      fenceMarginMs: o.timings.fenceMarginMs,
+      handoverOverlapMs: o.timings.handoverOverlapMs,
+    });
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#leases.start();
+    this.#speaker.start(this.#leases.synced);
+  }
+
+  /** Like kill -9: falls silent at once, renews nothing more, drops its connections; its Lease stays as it was. */
+  kill(): void {
+    this.#running = false;
+    this.#speaker.stop();
+    this.#leases.stop();
+    this.#client.close();
+  }
+
+  /** Like SIGTERM: marks the Lease leaving, keeps answering for the overlap, then stops. */
+  async leave(): Promise<void> {
+    await this.#speaker.leave();
+    this.#running = false;
+    this.#leases.stop();
+    this.#client.close();
+  }
+}
