@@ -23,10 +23,11 @@ import { openWatches, requestRates, scrapeApiServer, watchEventRate } from './su
 import { HollowFleet, DEFAULT_TIMINGS, type FailoverSample } from './support/hollow-fleet.ts';
 import { percentile, rssMb } from './support/measure.ts';
 import { cpuSeconds, findProcess } from './support/process-usage.ts';
+import { nonNegativeFit, predict } from './support/extrapolate.ts';
 
 const { values } = parseArgs({
   options: {
-    nodes: { type: 'string', default: '10,100,300' },
+    nodes: { type: 'string', default: '10,30,60,100,300,1000' },
     addresses: { type: 'string', default: '50' },
     steady: { type: 'string', default: '30' },
     trials: { type: 'string', default: '10' },
@@ -160,12 +161,50 @@ for (const n of SIZES) {
   }
 }
 
+/**
+ * Past the sizes this machine carries: non-negative least-squares fits over the sizes that ran clean, of
+ * kube-apiserver CPU on (1, Lease writes/s, Lease watch events/s), etcd CPU on (1, writes/s) and the participants'
+ * total CPU on (1, N, N²) (each of N participants receives N events per renewal interval), evaluated for today's
+ * design (N writes and N² events per renewal interval) and, on paper, for ADR 0019 (N/10 writes/s and N/10 watch
+ * events/s, to the controller alone).
+ */
+function extrapolation(): Record<string, unknown> | undefined {
+  const clean = runs.filter((r) => !saturated(r) && typeof r['apiserver_cpu_cores'] === 'number');
+  if (clean.length < 3) return undefined;
+  const num = (r: SizeResult, key: string): number => Number(r[key]);
+  const api = nonNegativeFit(clean.map((r) => [1, num(r, 'lease_writes_per_s'), num(r, 'lease_watch_events_sent_per_s')]), clean.map((r) => num(r, 'apiserver_cpu_cores')));
+  const etcd = nonNegativeFit(clean.map((r) => [1, num(r, 'lease_writes_per_s')]), clean.map((r) => num(r, 'etcd_cpu_cores')));
+  const part = nonNegativeFit(clean.map((r) => [1, r.nodes, r.nodes * r.nodes]), clean.map((r) => num(r, 'participants_cpu_cores')));
+  const perSecond = 1000 / DEFAULT_TIMINGS.renewIntervalMs;
+  const at = (n: number): Record<string, number> => ({
+    lease_writes_per_s: n * perSecond,
+    lease_watch_events_per_s: n * n * perSecond,
+    apiserver_cpu_cores: round(predict(api, [1, n * perSecond, n * n * perSecond]), 2),
+    etcd_cpu_cores: round(predict(etcd, [1, n * perSecond]), 2),
+    participant_cpu_millicores_per_node: round((predict(part, [1, n, n * n]) * 1000) / n, 1),
+  });
+  const paper = (n: number): Record<string, number> => ({
+    lease_writes_per_s: n / 10,
+    lease_watch_events_per_s: n / 10,
+    apiserver_cpu_cores_for_liveness: round(predict(api, [0, n / 10, n / 10]), 3),
+  });
+  return {
+    fitted_on_nodes: clean.map((r) => r.nodes),
+    apiserver_cpu_cores: { features: ['1', 'writes/s', 'watch events/s'], coefficients: api },
+    etcd_cpu_cores: { features: ['1', 'writes/s'], coefficients: etcd },
+    participants_cpu_cores: { features: ['1', 'N', 'N²'], coefficients: part },
+    today: { n300: at(300), n1000: at(1000) },
+    adr0019_on_paper: { n300: paper(300), n1000: paper(1000) },
+  };
+}
+
 const output = {
   detector: 'lease-1s (today: heartbeat Lease renewed every 1 s, every speaker watches every Lease)',
   timings: DEFAULT_TIMINGS,
   addresses: ADDRESSES,
   node: process.version,
   runs,
+  extrapolation: extrapolation(),
 };
 
 // The scale table, on stderr (stdout is the JSON object).

@@ -1,0 +1,54 @@
+// Least-squares fits for extrapolating measured costs past the sizes one machine can carry: cost = Σ coefficient
+// × feature, solved by the normal equations (a handful of points and features, so plain Gaussian elimination).
+
+/** The coefficients c minimising Σ (Σ_j c_j x_ij − y_i)²; rows are points, columns features. */
+export function leastSquares(rows: readonly (readonly number[])[], ys: readonly number[]): number[] {
+  const k = rows[0]?.length ?? 0;
+  if (rows.length < k || k === 0) throw new Error(`need at least ${k} points for ${k} features, have ${rows.length}`);
+  // A = XᵀX (k × k), b = Xᵀy, augmented as [A | b].
+  const m = Array.from({ length: k }, (_, i) => [
+    ...Array.from({ length: k }, (_, j) => rows.reduce((s, r) => s + r[i]! * r[j]!, 0)),
+    rows.reduce((s, r, n) => s + r[i]! * ys[n]!, 0),
+  ]);
+  for (let col = 0; col < k; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
+    const p = m[col]![col]!;
+    if (Math.abs(p) < 1e-300) throw new Error('features are linearly dependent');
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const f = m[r]![col]! / p;
+      for (let c = col; c <= k; c++) m[r]![c]! -= f * m[col]![c]!;
+    }
+  }
+  return m.map((row, i) => row[k]! / row[i]!);
+}
+
+/** Σ c_j x_j. */
+export function predict(coefficients: readonly number[], features: readonly number[]): number {
+  return coefficients.reduce((s, c, j) => s + c * features[j]!, 0);
+}
+
+/**
+ * A fit whose coefficients are all non-negative (costs do not shrink with load): features whose coefficient comes
+ * out negative (noise at small sizes) are dropped, largest violation first, and the rest refitted. Returns one
+ * coefficient per feature (0 for dropped ones).
+ */
+export function nonNegativeFit(rows: readonly (readonly number[])[], ys: readonly number[]): number[] {
+  const k = rows[0]?.length ?? 0;
+  let kept = Array.from({ length: k }, (_, j) => j);
+  for (;;) {
+    const fit = leastSquares(rows.map((r) => kept.map((j) => r[j]!)), ys);
+    let worst = -1;
+    fit.forEach((c, i) => {
+      if (c < 0 && (worst < 0 || c < fit[worst]!)) worst = i;
+    });
+    if (worst < 0 || kept.length === 1) {
+      const full = new Array<number>(k).fill(0);
+      kept.forEach((j, i) => (full[j] = Math.max(0, fit[i]!)));
+      return full;
+    }
+    kept = kept.filter((_, i) => i !== worst);
+  }
+}
