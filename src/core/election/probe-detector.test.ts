@@ -1,0 +1,322 @@
+// The probe detector of ADR 0019 on a simulated network: datagrams with random delay (never above the assumed
+// bound), loss, directed link cuts, kills and restarts, in 10 ms steps. Safety (P1: a node that answers is down for
+// nobody) is checked after every step, in hand-written partitions and in random ones (fast-check); liveness in the
+// scenarios (a killed node is down everywhere within about suspectAfter, one cut link costs no failover).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DEFAULT_PROBE_TIMINGS, ProbeDetector, quorums, rankForTarget, type ProbeMessage, type ProbeSend } from './probe-detector.ts';
+
+const STEP_MS = 10;
+
+/** A deterministic generator (mulberry32) so every failure replays. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface InFlight {
+  at: number;
+  from: string;
+  to: string;
+  message: ProbeMessage;
+}
+
+class SimulatedNetwork {
+  now = 0;
+  readonly names: string[];
+  readonly nodes = new Map<string, ProbeDetector>();
+  readonly alive = new Set<string>();
+  /** Directed links that drop everything: `from>to`. */
+  readonly cut = new Set<string>();
+  loss = 0;
+  /** Probability that a datagram takes a long (but at most maxDelay) time. */
+  slow = 0;
+  #queue: InFlight[] = [];
+  readonly #rng: () => number;
+  readonly #epoch: string;
+  /** First P1 violation seen, if any. */
+  violation: string | undefined;
+
+  constructor(count: number, seed = 1) {
+    this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
+    this.#rng = random(seed);
+    this.#epoch = `epoch-${count}`;
+    for (const name of this.names) this.start(name);
+  }
+
+  start(name: string): void {
+    const detector = new ProbeDetector(name, this.now);
+    this.nodes.set(name, detector);
+    this.alive.add(name);
+    this.#send(name, detector.step({ type: 'membership', members: this.names, epoch: this.#epoch }, this.now));
+  }
+
+  kill(name: string): void {
+    this.alive.delete(name);
+  }
+
+  isolate(name: string, inbound = true, outbound = true): void {
+    for (const other of this.names) {
+      if (other === name) continue;
+      if (outbound) this.cut.add(`${name}>${other}`);
+      if (inbound) this.cut.add(`${other}>${name}`);
+    }
+  }
+
+  heal(): void {
+    this.cut.clear();
+  }
+
+  #send(from: string, actions: readonly ProbeSend[]): void {
+    for (const action of actions) {
+      if (this.cut.has(`${from}>${action.to}`) || this.#rng() < this.loss) continue;
+      const delay = this.#rng() < this.slow ? this.#rng() * DEFAULT_PROBE_TIMINGS.maxDelayMs : 0.1 + this.#rng() * 2;
+      this.#queue.push({ at: this.now + delay, from, to: action.to, message: action.message });
+    }
+  }
+
+  /** Advances one step: delivers what is due (in order of arrival), ticks every live node, checks P1. */
+  step(): void {
+    this.now += STEP_MS;
+    this.#queue.sort((a, b) => a.at - b.at);
+    while (this.#queue.length && this.#queue[0]!.at <= this.now) {
+      const d = this.#queue.shift()!;
+      if (!this.alive.has(d.to)) continue;
+      const node = this.nodes.get(d.to)!;
+      this.#send(d.to, node.step({ type: 'receive', from: d.from, message: d.message }, d.at));
+    }
+    for (const name of this.alive) this.#send(name, this.nodes.get(name)!.step({ type: 'tick' }, this.now));
+    this.#checkP1();
+  }
+
+  run(ms: number): void {
+    const end = this.now + ms;
+    while (this.now < end) this.step();
+  }
+
+  /** Runs until `done` holds (returns the time it took) or `ms` passed (returns undefined). */
+  runUntil(done: () => boolean, ms: number): number | undefined {
+    const start = this.now;
+    while (this.now - start < ms) {
+      this.step();
+      if (done()) return this.now - start;
+    }
+    return undefined;
+  }
+
+  answering(name: string): boolean {
+    return this.alive.has(name) && this.nodes.get(name)!.answering(this.now);
+  }
+
+  /** Running nodes whose live set lacks `name`. */
+  seeingDown(name: string): string[] {
+    return [...this.alive].filter((n) => n !== name && !this.nodes.get(n)!.live(this.now).has(name));
+  }
+
+  #checkP1(): void {
+    if (this.violation) return;
+    for (const x of this.alive) {
+      if (!this.nodes.get(x)!.answering(this.now)) continue;
+      for (const y of this.alive) {
+        if (y === x) continue;
+        const other = this.nodes.get(y)!;
+        if (other.isDown(x, this.now)) {
+          this.violation = `at ${this.now} ms ${x} answers while ${y} holds a down quorum for it`;
+          return;
+        }
+        // P2's premise: an answering node is in every live set (no FENCED of it is still held anywhere).
+        if (!other.live(this.now).has(x)) {
+          this.violation = `at ${this.now} ms ${x} answers while ${y} counts it not live`;
+          return;
+        }
+      }
+    }
+  }
+}
+
+describe('probe detector: monitors and quorums', () => {
+  it('every member has min(K, N-1) monitors, ranked the same way everywhere, and a fence quorum meets every down quorum', () => {
+    const members = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    const a = new ProbeDetector('n0', 0);
+    const b = new ProbeDetector('n5', 0);
+    a.step({ type: 'membership', members, epoch: 'e' }, 0);
+    b.step({ type: 'membership', members: [...members].reverse(), epoch: 'e' }, 0);
+    for (const m of members) {
+      assert.deepEqual(a.monitorsOf(m), b.monitorsOf(m));
+      assert.equal(a.monitorsOf(m).length, 3);
+      assert.ok(!a.monitorsOf(m).includes(m));
+      assert.deepEqual(a.monitorsOf(m), rankForTarget(m, members).slice(0, 3));
+    }
+    for (let k = 1; k <= 7; k++) {
+      const q = quorums(k);
+      assert.ok(q.down + q.fence > k, `K=${k}`);
+      assert.ok(q.down > k / 2);
+    }
+    const pair = new ProbeDetector('x', 0);
+    pair.step({ type: 'membership', members: ['x', 'y'], epoch: 'e' }, 0);
+    assert.deepEqual(pair.monitorsOf('x'), ['y']);
+  });
+});
+
+describe('probe detector: scenarios on a simulated network (default timings)', () => {
+  it('a healthy cluster: every node answers after start-up and sees every other live; nobody is voted down', () => {
+    const net = new SimulatedNetwork(7);
+    net.run(6000);
+    for (const name of net.names) {
+      assert.ok(net.answering(name), `${name} answers`);
+      assert.equal(net.nodes.get(name)!.live(net.now).size, 7);
+    }
+    assert.equal(net.violation, undefined);
+  });
+
+  it('kill -9: every other node calls it down within suspectAfter plus a probe interval, and still sees every answering node', () => {
+    const net = new SimulatedNetwork(9, 2);
+    net.run(6000);
+    for (const victim of ['node-3', 'node-7']) {
+      net.kill(victim);
+      const took = net.runUntil(() => net.seeingDown(victim).length === net.alive.size, 3000);
+      assert.ok(took !== undefined && took <= DEFAULT_PROBE_TIMINGS.suspectAfterMs + DEFAULT_PROBE_TIMINGS.probeIntervalMs + 50, `${victim} down everywhere after ${took} ms`);
+      // Every answering node is live everywhere (a node whose monitors both died fences itself: ADR 0019).
+      const answering = [...net.alive].filter((n) => net.answering(n));
+      for (const name of net.alive) for (const other of answering) assert.ok(net.nodes.get(name)!.live(net.now).has(other), `${name} sees ${other}`);
+    }
+    assert.equal(net.violation, undefined);
+  });
+
+  it('one cut link between a monitor and its target: indirect probes keep the target live, answering and confirmed', () => {
+    const net = new SimulatedNetwork(7, 3);
+    net.run(6000);
+    const target = 'node-4';
+    const monitor = net.nodes.get(target)!.monitorsOf(target)[0]!;
+    net.cut.add(`${monitor}>${target}`);
+    net.cut.add(`${target}>${monitor}`);
+    for (let t = 0; t < 10_000; t += STEP_MS) {
+      net.step();
+      assert.ok(net.answering(target), `${target} still answers at ${t} ms`);
+      assert.deepEqual(net.seeingDown(target), []);
+    }
+    assert.equal(net.violation, undefined);
+  });
+
+  for (const [label, inbound, outbound] of [
+    ['both directions', true, true],
+    ['inbound only (asymmetric)', true, false],
+    ['outbound only (asymmetric)', false, true],
+  ] as const) {
+    it(`a node cut from all peers, ${label}: it stops answering before anyone calls it down; it comes back after the partition heals`, () => {
+      const net = new SimulatedNetwork(7, 4);
+      net.run(6000);
+      const x = 'node-2';
+      net.isolate(x, inbound, outbound);
+      let stoppedAt: number | undefined;
+      let firstDownAt: number | undefined;
+      const start = net.now;
+      while (net.now - start < 3000) {
+        net.step();
+        if (stoppedAt === undefined && !net.answering(x)) stoppedAt = net.now - start;
+        if (firstDownAt === undefined && net.seeingDown(x).length > 0) firstDownAt = net.now - start;
+      }
+      assert.ok(stoppedAt !== undefined && firstDownAt !== undefined, `stopped ${stoppedAt}, down ${firstDownAt}`);
+      assert.ok(stoppedAt < firstDownAt, `stopped at ${stoppedAt} ms, first called down at ${firstDownAt} ms`);
+      assert.equal(net.seeingDown(x).length, 6);
+      net.heal();
+      const back = net.runUntil(() => net.answering(x) && net.seeingDown(x).length === 0, 10_000);
+      assert.ok(back !== undefined, 'answers again after healing');
+      assert.equal(net.violation, undefined);
+    });
+  }
+
+  it('one link losing 60 % in both directions: no failover', () => {
+    const net = new SimulatedNetwork(7, 7);
+    net.run(6000);
+    const target = 'node-5';
+    const monitor = net.nodes.get(target)!.monitorsOf(target)[1]!;
+    const rng = random(60);
+    let downs = 0;
+    for (let t = 0; t < 20_000; t += STEP_MS) {
+      // The cut toggles at random each step: 60 % of datagrams on this link are dropped.
+      for (const link of [`${monitor}>${target}`, `${target}>${monitor}`]) {
+        if (rng() < 0.6) net.cut.add(link);
+        else net.cut.delete(link);
+      }
+      net.step();
+      downs += net.seeingDown(target).length;
+      assert.ok(net.answering(target));
+    }
+    assert.equal(downs, 0);
+    assert.equal(net.violation, undefined);
+  });
+
+  it('10 % loss on every datagram: nobody is voted down and everyone keeps answering', () => {
+    const net = new SimulatedNetwork(7, 5);
+    net.run(6000);
+    net.loss = 0.1;
+    let downs = 0;
+    for (let t = 0; t < 20_000; t += STEP_MS) {
+      net.step();
+      for (const name of net.names) downs += net.seeingDown(name).length;
+    }
+    assert.equal(downs, 0);
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a restarted node answers nothing until its monitors confirm it and the quiet time has passed', () => {
+    const net = new SimulatedNetwork(5, 6);
+    net.run(6000);
+    net.kill('node-1');
+    net.run(1000);
+    net.start('node-1');
+    const quiet = DEFAULT_PROBE_TIMINGS.voteValidityMs + DEFAULT_PROBE_TIMINGS.maxDelayMs;
+    const back = net.runUntil(() => net.answering('node-1'), 15_000);
+    assert.ok(back !== undefined && back >= quiet, `answers again after ${back} ms`);
+    assert.equal(net.violation, undefined);
+  });
+});
+
+describe('probe detector: P1 under random partitions, loss, slow datagrams, kills and restarts', () => {
+  it('no node ever answers while another holds a down quorum for it or counts it not live', () => {
+    const op = fc.record({
+      at: fc.integer({ min: 0, max: 14_000 }),
+      kind: fc.constantFrom('cut', 'isolate-in', 'isolate-out', 'isolate', 'heal', 'kill', 'restart', 'loss', 'slow'),
+      a: fc.nat(),
+      b: fc.nat(),
+      x: fc.double({ min: 0, max: 0.8, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 7 }), fc.integer(), fc.array(op, { maxLength: 12 }), (count, seed, ops) => {
+        const net = new SimulatedNetwork(count, seed);
+        const pick = (i: number): string => net.names[i % count]!;
+        const todo = [...ops].sort((p, q) => p.at - q.at);
+        net.run(3000);
+        const start = net.now;
+        while (net.now - start < 15_000) {
+          while (todo.length && todo[0]!.at <= net.now - start) {
+            const o = todo.shift()!;
+            const a = pick(o.a);
+            const b = pick(o.b);
+            if (o.kind === 'cut' && a !== b) net.cut.add(`${a}>${b}`);
+            if (o.kind === 'isolate') net.isolate(a);
+            if (o.kind === 'isolate-in') net.isolate(a, true, false);
+            if (o.kind === 'isolate-out') net.isolate(a, false, true);
+            if (o.kind === 'heal') net.heal();
+            if (o.kind === 'kill') net.kill(a);
+            if (o.kind === 'restart' && !net.alive.has(a)) net.start(a);
+            if (o.kind === 'loss') net.loss = o.x;
+            if (o.kind === 'slow') net.slow = o.x / 4;
+          }
+          net.step();
+          if (net.violation) return false;
+        }
+        return true;
+      }),
+      { numRuns: 60, seed: 20261207 },
+    );
+  });
+});
