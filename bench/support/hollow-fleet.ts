@@ -141,11 +141,12 @@ export class HollowFleet {
   /** Running participants whose live set is not exactly the running participants. */
   viewProblems(): string[] {
     const running = this.participants.filter((p) => p.running).map((p) => p.node);
+    const runningSet = new Set(running);
     const problems: string[] = [];
     for (const p of this.participants) {
       if (!p.running) continue;
-      const missing = running.filter((n) => !p.live.has(n));
-      const extra = [...p.live].filter((n) => !running.includes(n));
+      const missing = p.live.size === running.length && [...p.live].every((n) => runningSet.has(n)) ? [] : running.filter((n) => !p.live.has(n));
+      const extra = [...p.live].filter((n) => !runningSet.has(n));
       if (missing.length || extra.length) problems.push(`${p.node}: missing ${missing.length} (${missing.slice(0, 3).join(', ')}), extra ${extra.length} (${extra.slice(0, 3).join(', ')})`);
     }
     return problems;
@@ -158,10 +159,11 @@ export class HollowFleet {
       if (!p.running) continue;
       for (const address of p.owned.keys()) owners.set(address, [...(owners.get(address) ?? []), p.node]);
     }
+    const byText = new Map([...owners].map(([address, nodes]) => [formatIp(address), nodes]));
     const problems: string[] = [];
     for (const svc of this.#world.services) {
       const text = svc.status?.loadBalancer?.ingress?.[0]?.ip ?? '';
-      const found = [...owners].find(([address]) => formatIp(address) === text)?.[1] ?? [];
+      const found = byText.get(text) ?? [];
       if (found.length !== 1) problems.push(`${text}: ${found.length} owners (${found.join(', ')})`);
     }
     return problems;
