@@ -5,9 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFAULT_PROBE_TIMINGS, ProbeDetector, quorums, rankForTarget, type ProbeMessage, type ProbeSend } from './probe-detector.ts';
+import { DEFAULT_PROBE_TIMINGS, ProbeDetector, quorums, rankForTarget, type ProbeMessage, type ProbeSend, type ProbeTimings } from './probe-detector.ts';
 
 const STEP_MS = 10;
+/** Membership epochs adopted up to 2 s apart (the default 10 s would only make the simulation longer). */
+const SIM_TIMINGS: ProbeTimings = { ...DEFAULT_PROBE_TIMINGS, membershipSkewMs: 2000, epochTransitionMs: 6000 };
 
 /** A deterministic generator (mulberry32) so every failure replays. */
 function random(seed: number): () => number {
@@ -40,22 +42,32 @@ class SimulatedNetwork {
   slow = 0;
   #queue: InFlight[] = [];
   readonly #rng: () => number;
-  readonly #epoch: string;
+  #epoch: string;
+  #epochs = 0;
+  /** Membership deliveries still to happen (adopted at different times by different nodes). */
+  #adoptions: Array<{ at: number; node: string; members: string[]; epoch: string; generation: number }> = [];
   /** First P1 violation seen, if any. */
   violation: string | undefined;
 
   constructor(count: number, seed = 1) {
     this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
     this.#rng = random(seed);
-    this.#epoch = `epoch-${count}`;
+    this.#epoch = `epoch-${this.#epochs}`;
     for (const name of this.names) this.start(name);
   }
 
+  /** A new membership, adopted by each running node at a random moment within the skew. */
+  changeMembership(members: readonly string[], skewMs = SIM_TIMINGS.membershipSkewMs): void {
+    this.names.splice(0, this.names.length, ...members);
+    this.#epoch = `epoch-${++this.#epochs}`;
+    for (const node of this.alive) this.#adoptions.push({ at: this.now + this.#rng() * skewMs, node, members: [...members], epoch: this.#epoch, generation: this.#epochs });
+  }
+
   start(name: string): void {
-    const detector = new ProbeDetector(name, this.now);
+    const detector = new ProbeDetector(name, this.now, SIM_TIMINGS);
     this.nodes.set(name, detector);
     this.alive.add(name);
-    this.#send(name, detector.step({ type: 'membership', members: this.names, epoch: this.#epoch }, this.now));
+    this.#send(name, detector.step({ type: 'membership', members: this.names, epoch: this.#epoch, generation: this.#epochs }, this.now));
   }
 
   kill(name: string): void {
@@ -85,6 +97,10 @@ class SimulatedNetwork {
   /** Advances one step: delivers what is due (in order of arrival), ticks every live node, checks P1. */
   step(): void {
     this.now += STEP_MS;
+    for (const a of this.#adoptions.filter((x) => x.at <= this.now)) {
+      if (this.alive.has(a.node)) this.#send(a.node, this.nodes.get(a.node)!.step({ type: 'membership', members: a.members, epoch: a.epoch, generation: a.generation }, this.now));
+    }
+    this.#adoptions = this.#adoptions.filter((x) => x.at > this.now);
     this.#queue.sort((a, b) => a.at - b.at);
     while (this.#queue.length && this.#queue[0]!.at <= this.now) {
       const d = this.#queue.shift()!;
@@ -146,8 +162,8 @@ describe('probe detector: monitors and quorums', () => {
     const members = Array.from({ length: 12 }, (_, i) => `n${i}`);
     const a = new ProbeDetector('n0', 0);
     const b = new ProbeDetector('n5', 0);
-    a.step({ type: 'membership', members, epoch: 'e' }, 0);
-    b.step({ type: 'membership', members: [...members].reverse(), epoch: 'e' }, 0);
+    a.step({ type: 'membership', members, epoch: 'e', generation: 1 }, 0);
+    b.step({ type: 'membership', members: [...members].reverse(), epoch: 'e', generation: 1 }, 0);
     for (const m of members) {
       assert.deepEqual(a.monitorsOf(m), b.monitorsOf(m));
       assert.equal(a.monitorsOf(m).length, 3);
@@ -160,7 +176,7 @@ describe('probe detector: monitors and quorums', () => {
       assert.ok(q.down > k / 2);
     }
     const pair = new ProbeDetector('x', 0);
-    pair.step({ type: 'membership', members: ['x', 'y'], epoch: 'e' }, 0);
+    pair.step({ type: 'membership', members: ['x', 'y'], epoch: 'e', generation: 1 }, 0);
     assert.deepEqual(pair.monitorsOf('x'), ['y']);
   });
 });
@@ -233,6 +249,23 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
     });
   }
 
+  it('a monitor that voted its target down and then hears it again withholds its confirmation until its vote expired everywhere (hold-down)', () => {
+    const net = new SimulatedNetwork(7, 11);
+    net.run(7000);
+    const x = 'node-6';
+    const [m1, m2] = net.nodes.get(x)!.monitorsOf(x) as [string, string];
+    // m1 hears nothing (it still sends): it votes x down while m2 and m3 keep confirming x.
+    net.isolate(m1, true, false);
+    net.run(700);
+    assert.ok(![...net.alive].some((n) => net.nodes.get(n)!.isDown(x, net.now)), 'one vote is no quorum');
+    // m1 hears x again; m2 goes deaf and votes too, while m1's vote is still held by the others.
+    net.heal();
+    net.isolate(m2, true, false);
+    net.run(2000);
+    assert.equal(net.violation, undefined);
+    assert.ok(!net.answering(x), `${x} answers with only m3 confirming (m1 held down)`);
+  });
+
   it('one link losing 60 % in both directions: no failover', () => {
     const net = new SimulatedNetwork(7, 7);
     net.run(6000);
@@ -267,6 +300,27 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
     assert.equal(net.violation, undefined);
   });
 
+  it('a node joins (membership adopted up to 2 s apart): nobody fences or is voted down, and the new node answers only after every node has adopted it', () => {
+    const net = new SimulatedNetwork(8, 9);
+    net.run(6000);
+    const joined = [...net.names, 'node-9'];
+    net.changeMembership(joined);
+    net.start('node-9');
+    let answeredAt: number | undefined;
+    const start = net.now;
+    while (net.now - start < 12_000) {
+      net.step();
+      for (const name of net.names.filter((n) => n !== 'node-9')) {
+        assert.ok(net.answering(name), `${name} answers at ${net.now - start} ms`);
+        assert.deepEqual(net.seeingDown(name), []);
+      }
+      if (answeredAt === undefined && net.answering('node-9')) answeredAt = net.now - start;
+    }
+    assert.ok(answeredAt !== undefined && answeredAt >= SIM_TIMINGS.voteValidityMs + SIM_TIMINGS.maxDelayMs, `node-9 answers after ${answeredAt} ms`);
+    for (const name of net.names) assert.equal(net.nodes.get(name)!.live(net.now).size, 9);
+    assert.equal(net.violation, undefined);
+  });
+
   it('a restarted node answers nothing until its monitors confirm it and the quiet time has passed', () => {
     const net = new SimulatedNetwork(5, 6);
     net.run(6000);
@@ -284,7 +338,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
   it('no node ever answers while another holds a down quorum for it or counts it not live', () => {
     const op = fc.record({
       at: fc.integer({ min: 0, max: 14_000 }),
-      kind: fc.constantFrom('cut', 'isolate-in', 'isolate-out', 'isolate', 'heal', 'kill', 'restart', 'loss', 'slow'),
+      kind: fc.constantFrom('cut', 'isolate-in', 'isolate-out', 'isolate', 'heal', 'kill', 'restart', 'loss', 'slow', 'join', 'remove-dead'),
       a: fc.nat(),
       b: fc.nat(),
       x: fc.double({ min: 0, max: 0.8, noNaN: true }),
@@ -292,7 +346,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 7 }), fc.integer(), fc.array(op, { maxLength: 12 }), (count, seed, ops) => {
         const net = new SimulatedNetwork(count, seed);
-        const pick = (i: number): string => net.names[i % count]!;
+        const pick = (i: number): string => net.names[i % net.names.length]!;
         const todo = [...ops].sort((p, q) => p.at - q.at);
         net.run(3000);
         const start = net.now;
@@ -310,6 +364,13 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
             if (o.kind === 'restart' && !net.alive.has(a)) net.start(a);
             if (o.kind === 'loss') net.loss = o.x;
             if (o.kind === 'slow') net.slow = o.x / 4;
+            if (o.kind === 'join' && net.names.length < 9) {
+              const name = `joiner-${net.names.length}`;
+              net.changeMembership([...net.names, name]);
+              net.start(name);
+            }
+            // The controller removes a member only when its Lease expired, i.e. a dead one here.
+            if (o.kind === 'remove-dead' && !net.alive.has(a) && net.names.length > 2) net.changeMembership(net.names.filter((n) => n !== a));
           }
           net.step();
           if (net.violation) return false;

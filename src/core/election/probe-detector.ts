@@ -12,8 +12,14 @@
 // its own FENCED (sent while it cannot answer) X waits as long, so no stale claim is held anywhere when X answers
 // again. Together (ADR 0019, P1): a node that answers is down for nobody.
 //
-// Not here yet: the membership-change window of ADR 0019 (P4; messages of another epoch are ignored), the Lease
-// fence (fed in with `leaseFenced`), authentication and encoding (the transport's).
+// Membership changes (ADR 0019, P4): speakers adopt a new epoch up to membershipSkew apart. An old epoch stays
+// active for epochTransition after the new one is adopted: messages of either are accepted, targets of both are
+// probed, and a member is down only with a down quorum in EVERY active epoch that has it. A node's fence quorum is
+// counted in the old epoch until membershipSkew x 2 after adopting the new one, then in the new one (and the old
+// while active): every speaker that may have dropped the old epoch holds the new one by then, and the new monitors
+// have adopted it (epochTransition >= 3 x membershipSkew). A node new to the membership answers only
+// membershipSkew after adopting it, when every speaker knows it.
+// Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe).
 
 /** The timings of ADR 0019, in milliseconds of the monotonic clock. */
 export interface ProbeTimings {
@@ -28,6 +34,10 @@ export interface ProbeTimings {
   maxDelayMs: number;
   /** Monitors per member (fewer when the membership is smaller). */
   monitors: number;
+  /** How far apart in time speakers adopt a membership epoch (they read it with every Lease renewal). */
+  membershipSkewMs: number;
+  /** How long an old epoch stays active after a new one is adopted; at least 3 x membershipSkewMs. */
+  epochTransitionMs: number;
 }
 
 export const DEFAULT_PROBE_TIMINGS: ProbeTimings = {
@@ -40,6 +50,8 @@ export const DEFAULT_PROBE_TIMINGS: ProbeTimings = {
   voteRefreshMs: 500,
   maxDelayMs: 1000,
   monitors: 3,
+  membershipSkewMs: 10_000,
+  epochTransitionMs: 40_000,
 };
 
 /** What travels between speakers (authenticated and encoded by the transport). */
@@ -62,8 +74,8 @@ export interface ProbeSend {
 export type ProbeEvent =
   | { type: 'tick' }
   | { type: 'receive'; from: string; message: ProbeMessage }
-  /** The membership record (sorted or not) and its epoch. */
-  | { type: 'membership'; members: readonly string[]; epoch: string }
+  /** The membership record (sorted or not), its epoch and its generation (increasing; an older one is ignored). */
+  | { type: 'membership'; members: readonly string[]; epoch: string; generation: number }
   /** The Lease fence (ADR 0007's rule at the Lease's cadence), decided outside. */
   | { type: 'lease-fenced'; fenced: boolean }
   | { type: 'leave' };
@@ -116,14 +128,26 @@ export function quorums(monitors: number): { down: number; fence: number } {
   return { down, fence: monitors - down + 1 };
 }
 
+/** One membership epoch as this node adopted it. */
+interface Epoch {
+  readonly id: string;
+  readonly generation: number;
+  readonly members: readonly string[];
+  readonly memberSet: ReadonlySet<string>;
+  readonly monitorsOf: ReadonlyMap<string, readonly string[]>;
+  readonly adoptedAt: number;
+}
+
 export class ProbeDetector {
   readonly self: string;
   readonly #t: ProbeTimings;
   readonly #startedAt: number;
-  #epoch = '';
-  #members: string[] = [];
-  /** Monitors of every member, in this epoch. */
-  #monitorsOf = new Map<string, string[]>();
+  /** Active epochs, oldest first; the last is current. */
+  #epochs: Epoch[] = [];
+  /** When this node adopted the first epoch of its current run of memberships. */
+  #memberSince: number | undefined;
+  /** When this process adopted its first epoch (it knows no predecessor to hold a transition with). */
+  #firstAdoptedAt: number | undefined;
   /** Members this node monitors. */
   readonly #targets = new Map<string, TargetState>();
   #seq = 0;
@@ -145,6 +169,34 @@ export class ProbeDetector {
     this.self = self;
     this.#t = timings;
     this.#startedAt = now;
+    if (timings.epochTransitionMs < 3 * timings.membershipSkewMs) throw new RangeError('epochTransitionMs must be at least 3 x membershipSkewMs');
+  }
+
+  get #current(): Epoch | undefined {
+    return this.#epochs[this.#epochs.length - 1];
+  }
+
+  get #epoch(): string {
+    return this.#current?.id ?? '';
+  }
+
+  get #members(): readonly string[] {
+    return this.#current?.members ?? [];
+  }
+
+  /** Drops old epochs whose transition is over. */
+  #prune(now: number): void {
+    let changed = false;
+    for (let next = this.#epochs[1]; next && now - next.adoptedAt >= this.#t.epochTransitionMs; next = this.#epochs[1]) {
+      this.#epochs.shift();
+      changed = true;
+    }
+    if (changed) this.#syncTargets(now);
+  }
+
+  /** Whether `voter` monitors `target` in some active epoch. */
+  #monitorsInAnyEpoch(target: string, voter: string): boolean {
+    return this.#epochs.some((e) => e.monitorsOf.get(target)?.includes(voter) ?? false);
   }
 
   /** Whether `leave` was stepped (the runner stops answering after its hand-over overlap). */
@@ -156,8 +208,9 @@ export class ProbeDetector {
     return this.#members;
   }
 
+  /** The monitors of `member` in the current epoch. */
   monitorsOf(member: string): readonly string[] {
-    return this.#monitorsOf.get(member) ?? [];
+    return this.#current?.monitorsOf.get(member) ?? [];
   }
 
   /** The members this node probes. */
@@ -166,14 +219,17 @@ export class ProbeDetector {
   }
 
   step(event: ProbeEvent, now: number): ProbeSend[] {
+    this.#prune(now);
     switch (event.type) {
       case 'membership':
-        this.#setMembership(event.members, event.epoch, now);
+        this.#setMembership(event.members, event.epoch, event.generation, now);
         return this.#tick(now);
       case 'tick':
         return this.#tick(now);
       case 'receive':
-        return event.message.epoch === this.#epoch && this.#members.includes(event.from) ? this.#receive(event.from, event.message, now) : [];
+        // Any sender that is a member of an active epoch: speakers adopt epochs at different moments, and every
+        // check below uses this node's own epochs (the tag is for diagnostics), so a newer tag is no risk.
+        return this.#epochs.some((e) => e.memberSet.has(event.from)) ? this.#receive(event.from, event.message, now) : [];
       case 'lease-fenced':
         this.#leaseFenced = event.fenced;
         return this.#tick(now);
@@ -185,23 +241,34 @@ export class ProbeDetector {
 
   /** Whether this node may answer for addresses at `now` (check before every answer). */
   answering(now: number): boolean {
-    if (!this.#members.includes(this.self)) return false;
+    if (!this.#current?.memberSet.has(this.self) || this.#memberSince === undefined) return false;
     if (this.#fenceCause(now)) return false;
+    if (now < this.#memberSince + this.#t.membershipSkewMs && this.#memberSince > this.#startedAt) return false;
     const quiet = this.#t.voteValidityMs + this.#t.maxDelayMs;
     return now >= this.#startedAt + quiet && (this.#lastFencedAt === undefined || now >= this.#lastFencedAt + quiet);
   }
 
   /** Whether `member` is down here: a down quorum of its monitors' votes is held. */
   isDown(member: string, now: number): boolean {
-    const monitors = this.#monitorsOf.get(member) ?? [];
     const votes = this.#votes.get(member);
-    if (!votes || monitors.length === 0) return false;
-    let valid = 0;
-    for (const voter of monitors) {
-      const at = votes.get(voter);
-      if (at !== undefined && now - at < this.#t.voteValidityMs) valid++;
+    if (!votes) return false;
+    // A process that started with the newest epoch has no older one to require quorums in; a node that has not
+    // adopted it yet counts its fence in the older epoch for up to 3 x membershipSkew (see the file comment).
+    if (this.#firstAdoptedAt === undefined || now < this.#firstAdoptedAt + 3 * this.#t.membershipSkewMs) return false;
+    let epochs = 0;
+    for (const epoch of this.#epochs) {
+      if (!epoch.memberSet.has(member)) continue;
+      const monitors = epoch.monitorsOf.get(member) ?? [];
+      if (monitors.length === 0) return false;
+      let valid = 0;
+      for (const voter of monitors) {
+        const at = votes.get(voter);
+        if (at !== undefined && now - at < this.#t.voteValidityMs) valid++;
+      }
+      if (valid < quorums(monitors.length).down) return false;
+      epochs++;
     }
-    return valid >= quorums(monitors.length).down;
+    return epochs > 0;
   }
 
   /** The live set: members not down and without a held FENCED or LEAVING; this node itself only while it answers. */
@@ -222,36 +289,48 @@ export class ProbeDetector {
   /** Why this node cannot answer now, if it cannot: the Lease fence, or too few monitors confirming a recent ACK. */
   #fenceCause(now: number): boolean {
     if (this.#leaseFenced) return true;
-    const monitors = this.#monitorsOf.get(this.self) ?? [];
-    const need = quorums(monitors.length).fence;
-    if (monitors.length === 0) return false;
     const freshAfter = now - (this.#t.suspectAfterMs - this.#t.fenceMarginMs);
-    let confirmed = 0;
-    for (const m of monitors) {
-      const at = this.#confirmedAt.get(m);
-      if (at !== undefined && at > freshAfter) confirmed++;
+    const newest = this.#current;
+    for (const epoch of this.#epochs) {
+      // The newest epoch counts only once its monitors have surely adopted it (unless it is the only one).
+      if (epoch === newest && this.#epochs.length > 1 && now < epoch.adoptedAt + 2 * this.#t.membershipSkewMs) continue;
+      const monitors = epoch.monitorsOf.get(this.self);
+      if (!monitors || monitors.length === 0) continue;
+      let confirmed = 0;
+      for (const m of monitors) {
+        const at = this.#confirmedAt.get(m);
+        if (at !== undefined && at > freshAfter) confirmed++;
+      }
+      if (confirmed < quorums(monitors.length).fence) return true;
     }
-    return confirmed < need;
+    return false;
   }
 
-  #setMembership(members: readonly string[], epoch: string, now: number): void {
-    if (epoch === this.#epoch) return;
-    this.#epoch = epoch;
-    this.#members = [...new Set(members)].sort();
-    this.#monitorsOf = new Map();
-    for (const member of this.#members) {
-      const k = Math.min(this.#t.monitors, this.#members.length - 1);
-      this.#monitorsOf.set(member, rankForTarget(member, this.#members).slice(0, k));
+  #setMembership(list: readonly string[], id: string, generation: number, now: number): void {
+    const current = this.#current;
+    if (current && (generation <= current.generation || current.id === id)) return;
+    const members = [...new Set(list)].sort();
+    const k = Math.min(this.#t.monitors, members.length - 1);
+    const monitorsOf = new Map(members.map((member) => [member, rankForTarget(member, members).slice(0, k)]));
+    const memberSet = new Set(members);
+    if (!memberSet.has(this.self)) this.#memberSince = undefined;
+    else this.#memberSince ??= now;
+    this.#epochs.push({ id, generation, members, memberSet, monitorsOf, adoptedAt: now });
+    this.#firstAdoptedAt ??= now;
+    this.#syncTargets(now);
+    for (const m of this.#claims.keys()) if (!memberSet.has(m)) this.#claims.delete(m);
+  }
+
+  /** Probes every member this node monitors in some active epoch, keeping the state of those it already probed. */
+  #syncTargets(now: number): void {
+    const targets = new Set<string>();
+    for (const epoch of this.#epochs) {
+      for (const [member, monitors] of epoch.monitorsOf) if (member !== this.self && monitors.includes(this.self)) targets.add(member);
     }
-    const targets = new Set(this.#members.filter((m) => m !== this.self && this.#monitorsOf.get(m)?.includes(this.self)));
     for (const target of this.#targets.keys()) if (!targets.has(target)) this.#targets.delete(target);
     for (const target of targets) {
       if (!this.#targets.has(target)) this.#targets.set(target, { lastAckAt: now, highestAck: null, pending: undefined, lastPingAt: undefined, lastDownAt: undefined });
     }
-    // Confirmations and votes of another epoch's monitors do not count (ADR 0019, P4, not yet the joint window).
-    for (const m of this.#confirmedAt.keys()) if (!this.#monitorsOf.get(this.self)?.includes(m)) this.#confirmedAt.delete(m);
-    this.#votes.clear();
-    for (const m of this.#claims.keys()) if (!this.#members.includes(m)) this.#claims.delete(m);
   }
 
   #broadcast(message: ProbeMessage): ProbeSend[] {
@@ -279,18 +358,19 @@ export class ProbeDetector {
         out.push({ type: 'send', to: name, message: { kind: 'ping', epoch: this.#epoch, seq, for: this.self, confirmed } });
       } else if (target.pending && !target.pending.indirect && now - target.pending.sentAt >= this.#t.probeTimeoutMs) {
         target.pending.indirect = true;
+        const monitors = this.monitorsOf(name);
         const helpers = rankForTarget(name, this.#members)
           .filter((m) => m !== this.self)
-          .slice(this.#monitorsOf.get(name)?.length ?? 0)
+          .slice(monitors.length)
           .slice(0, this.#t.indirectHelpers);
         // Fewer members than monitors + helpers: ask the other monitors.
-        const asked = helpers.length ? helpers : (this.#monitorsOf.get(name) ?? []).filter((m) => m !== this.self);
+        const asked = helpers.length ? helpers : monitors.filter((m) => m !== this.self);
         for (const helper of asked) out.push({ type: 'send', to: helper, message: { kind: 'ping-req', epoch: this.#epoch, target: name, seq: target.pending.seq, confirmed } });
       }
     }
     for (const [seq, p] of this.#proxied) if (now - p.sentAt > this.#t.probeIntervalMs) this.#proxied.delete(seq);
     for (const [seq, at] of this.#ackSentAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#ackSentAt.delete(seq);
-    if (this.#members.includes(this.self) && this.#fenceCause(now) && (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)) {
+    if (this.#current?.memberSet.has(this.self) && this.#fenceCause(now) && (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)) {
       this.#lastFencedAt = now;
       out.push(...this.#broadcast({ kind: 'fenced', epoch: this.#epoch }));
     }
@@ -302,7 +382,7 @@ export class ProbeDetector {
       case 'ping': {
         const ackSeq = ++this.#ackSeq;
         this.#ackSentAt.set(ackSeq, now);
-        if (message.confirmed !== null && this.#monitorsOf.get(this.self)?.includes(message.for)) {
+        if (message.confirmed !== null && this.#monitorsInAnyEpoch(this.self, message.for)) {
           const sentAt = this.#ackSentAt.get(message.confirmed);
           const known = this.#confirmedAt.get(message.for);
           if (sentAt !== undefined && (known === undefined || sentAt > known)) this.#confirmedAt.set(message.for, sentAt);
@@ -322,13 +402,13 @@ export class ProbeDetector {
         this.#ackFrom(message.target, message.seq, message.ackSeq, now);
         return [];
       case 'ping-req': {
-        if (!this.#members.includes(message.target) || message.target === this.self) return [];
+        if (!this.#epochs.some((e) => e.memberSet.has(message.target)) || message.target === this.self) return [];
         const seq = ++this.#seq;
         this.#proxied.set(seq, { monitor: from, monitorSeq: message.seq, target: message.target, sentAt: now });
         return [{ type: 'send', to: message.target, message: { kind: 'ping', epoch: this.#epoch, seq, for: from, confirmed: message.confirmed } }];
       }
       case 'down': {
-        if (this.#monitorsOf.get(message.target)?.includes(from)) this.#holdVote(message.target, from, now);
+        if (this.#monitorsInAnyEpoch(message.target, from)) this.#holdVote(message.target, from, now);
         return [];
       }
       case 'fenced':
