@@ -30,25 +30,3 @@ export function predict(coefficients: readonly number[], features: readonly numb
   return coefficients.reduce((s, c, j) => s + c * features[j]!, 0);
 }
 
-/**
- * A fit whose coefficients are all non-negative (costs do not shrink with load): features whose coefficient comes
- * out negative (noise at small sizes) are dropped, largest violation first, and the rest refitted. Returns one
- * coefficient per feature (0 for dropped ones).
- */
-export function nonNegativeFit(rows: readonly (readonly number[])[], ys: readonly number[]): number[] {
-  const k = rows[0]?.length ?? 0;
-  let kept = Array.from({ length: k }, (_, j) => j);
-  for (;;) {
-    const fit = leastSquares(rows.map((r) => kept.map((j) => r[j]!)), ys);
-    let worst = -1;
-    fit.forEach((c, i) => {
-      if (c < 0 && (worst < 0 || c < fit[worst]!)) worst = i;
-    });
-    if (worst < 0 || kept.length === 1) {
-      const full = new Array<number>(k).fill(0);
-      kept.forEach((j, i) => (full[j] = Math.max(0, fit[i]!)));
-      return full;
-    }
-    kept = kept.filter((_, i) => i !== worst);
-  }
-}
