@@ -4,14 +4,15 @@ import type { IPPool, LabelSelector } from './api-types.generated.ts';
 import type { ConfigProblem } from './config-problem.ts';
 import { parseIpRange, type IpRange } from '../ip/ip-range.ts';
 import { IntervalSet } from '../ipam/interval-set.ts';
-import { IPV4_MAPPED_BASE, type IpFamily } from '../ip/ip-address.ts';
+import { PoolAddressSet } from '../ipam/pool-address-set.ts';
+import type { IpFamily } from '../ip/ip-address.ts';
 
 export interface PoolConfig {
   name: string;
   /** The entries of spec.addresses that parsed. */
   ranges: IpRange[];
   /** The addresses this pool may hand out, per family: its ranges, less buggy IPs and older pools' addresses. */
-  addresses: Record<IpFamily, IntervalSet>;
+  addresses: Record<IpFamily, PoolAddressSet>;
   autoAssign: boolean;
   avoidBuggyIPs: boolean;
   /** Lower first; undefined after all pools with a priority. */
@@ -29,17 +30,6 @@ export interface PoolConfig {
 export interface CompiledPools {
   pools: Map<string, PoolConfig>;
   problems: ConfigProblem[];
-}
-
-/** Removes the addresses ending in .0 and .255 from the IPv4 part of `range`. */
-function removeBuggyIPv4(set: IntervalSet, range: IpRange): void {
-  const firstBlock = (range.first - IPV4_MAPPED_BASE) >> 8n;
-  const lastBlock = (range.last - IPV4_MAPPED_BASE) >> 8n;
-  for (let block = firstBlock; block <= lastBlock; block++) {
-    const base = IPV4_MAPPED_BASE + (block << 8n);
-    set.remove(base, base);
-    set.remove(base + 255n, base + 255n);
-  }
 }
 
 /** Older pools first: creation time, then name. Overlapping addresses belong to the older pool. */
@@ -68,12 +58,11 @@ export function compilePools(objects: readonly IPPool[]): CompiledPools {
       }
     }
     const avoidBuggyIPs = pool.spec.avoidBuggyIPs ?? false;
-    const addresses: Record<IpFamily, IntervalSet> = { 4: new IntervalSet(), 6: new IntervalSet() };
+    const intervals: Record<IpFamily, IntervalSet> = { 4: new IntervalSet(), 6: new IntervalSet() };
     const overlaps = new Set<string>();
     for (const range of ranges) {
       const own = new IntervalSet();
       own.add(range.first, range.last);
-      if (avoidBuggyIPs && range.family === 4) removeBuggyIPv4(own, range);
       if (claimed[range.family].countInRange(range.first, range.last) > 0n) {
         for (const owner of owners) {
           if (owner.name !== name && owner.range.family === range.family && owner.range.first <= range.last && range.first <= owner.range.last) {
@@ -82,8 +71,13 @@ export function compilePools(objects: readonly IPPool[]): CompiledPools {
           }
         }
       }
-      for (const [lo, hi] of own.intervals()) addresses[range.family].add(lo, hi);
+      for (const [lo, hi] of own.intervals()) intervals[range.family].add(lo, hi);
     }
+    // avoidBuggyIPs is applied by arithmetic in PoolAddressSet: no per-/24 holes are cut (a /1 would take 2^24).
+    const addresses: Record<IpFamily, PoolAddressSet> = {
+      4: new PoolAddressSet(intervals[4], avoidBuggyIPs),
+      6: new PoolAddressSet(intervals[6], false),
+    };
     for (const range of ranges) {
       claimed[range.family].add(range.first, range.last);
       owners.push({ name, range });
