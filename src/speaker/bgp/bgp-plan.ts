@@ -178,12 +178,13 @@ function fitting(peer: BGPPeer, routes: Map<string, MutableRoute> | undefined, m
     const message =
       `routes not advertised: the path attributes ${together} take ${fit.length} bytes, more than the ${fit.budget} bytes ` +
       `a BGP UPDATE (4096 bytes) leaves for them (${planned.attributes.communities.length} communities, ${planned.attributes.largeCommunities.length} large communities)`;
+    // One message per advertisement (it becomes its condition): the least in text order, the same on every node
+    // that meets the same routes whatever order its caches list them in.
     for (const name of names) {
-      const problemKey = `${name}\n${message}`;
-      if (!tooLarge.has(problemKey)) {
-        const example = `${formatIp(route.prefix.address)}/${route.prefix.length} to BGPPeer ${peer.metadata.name}`;
-        tooLarge.set(problemKey, { kind: 'BGPAdvertisement', name, reason: 'UpdateTooLarge', message, example });
-      }
+      const before = tooLarge.get(name);
+      if (before !== undefined && before.message <= message) continue;
+      const example = `${formatIp(route.prefix.address)}/${route.prefix.length} to BGPPeer ${peer.metadata.name}`;
+      tooLarge.set(name, { kind: 'BGPAdvertisement', name, reason: 'UpdateTooLarge', message, example });
     }
   }
   return result;
