@@ -184,9 +184,15 @@ export class PoolStatusReporter {
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);
     const outcome = await this.#o.ports.writePoolStatus(pool, status);
-    if (outcome !== 'written' && outcome !== 'gone') {
-      this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');
-      this.#dirty.add(name);
+    if (outcome === 'written' || outcome === 'gone') return;
+    if (outcome !== 'conflict' && outcome.error.startsWith('HTTP 422')) {
+      // The API server refuses every write to this object (its stored spec breaks the schema in a way validation
+      // ratcheting does not forgive, such as a number where a string belongs): retrying would write forever. The
+      // Event stands; the next change of the pool (or of any pool) tries again.
+      this.#o.log.warn({ pool: name, err: outcome.error }, 'the API server refuses the pool status; not retrying until the pool changes');
+      return;
     }
+    this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');
+    this.#dirty.add(name);
   }
 }
