@@ -4,7 +4,9 @@
 // nodeSelector matching the node and its peers naming the peer, or absent), as a /32 or /128 or the aggregation
 // length, with the advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
 // with a ready endpoint. When several advertisements give one prefix to one peer, their attributes merge: the
-// union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend.
+// union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend. A route whose merged
+// attributes cannot fit a BGP UPDATE is left out (UpdateTooLarge on its advertisements); malformed BGPPeers and
+// BGPAdvertisements (stored without the current schema) are left out whole, and each Service is planned alone.
 import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
 import { matchesLabelSelector } from '../../core/config/label-selector.ts';
@@ -13,13 +15,12 @@ import { compilePools } from '../../core/config/pool-config.ts';
 import { selectsPool } from '../../core/config/pool-selection.ts';
 import { isOurService } from '../../core/config/service-request.ts';
 import { serviceKey, type ServiceObject } from '../../core/config/service-object.ts';
-import { familyOf } from '../../core/ip/ip-address.ts';
+import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { prefixOf } from '../../core/ip/ip-range.ts';
 import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../protocol/bgp/community.ts';
 import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import type { BgpRoute } from './bgp-session.ts';
 import { attributesFit, attributesKey, type RouteAttributes } from './route-attributes.ts';
-import { formatIp } from '../../core/ip/ip-address.ts';
 import { thrownText } from '../../core/config/config-problem.ts';
 import { wellFormed } from '../../core/config/spec-shape.ts';
 
