@@ -77,7 +77,7 @@ describe('one bad object: BGPAdvertisements whose merged attributes exceed one U
         return adv.status?.conditions?.find((c) => c.type === 'UpdateTooLarge');
       }, 20_000);
       assert.equal(condition.status, 'True');
-      assert.match(condition.message, /merged from BGPAdvertisements big1, big2, big3, big4 take 4117 bytes, more than the 4049 bytes a BGP UPDATE \(4096 bytes\)/);
+      assert.match(condition.message, /merged from BGPAdvertisements big1, big2, big3, big4 take 4118 bytes, more than the 4049 bytes a BGP UPDATE \(4096 bytes\)/);
       const events = await eventsFor(kube, 'default', `big${tag}`);
       assert.ok(events.some((e) => e.reason === 'UpdateTooLarge' && e.message.includes(`${big}/32 to BGPPeer router`)), JSON.stringify(events));
     }

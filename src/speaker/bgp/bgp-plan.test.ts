@@ -181,7 +181,7 @@ describe('planBgp: one bad object never stops the others', () => {
     const problems = plan.problems.filter((p) => p.reason === 'UpdateTooLarge');
     assert.deepEqual(problems.map((p) => p.name).sort(), ['big1', 'big2', 'big3', 'big4']);
     for (const problem of problems) {
-      assert.match(problem.message, /merged from BGPAdvertisements big1, big2, big3, big4 take 4117 bytes, more than the 4015 bytes/);
+      assert.match(problem.message, /merged from BGPAdvertisements big1, big2, big3, big4 take 4118 bytes, more than the 4015 bytes/);
       assert.match(problem.message, /256 communities, 256 large communities/);
       assert.match(problem.example ?? '', /^2001:db8:b::10\/128 to BGPPeer router$/);
     }

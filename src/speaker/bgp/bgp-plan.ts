@@ -163,13 +163,12 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
 function fitting(peer: BGPPeer, routes: Map<string, MutableRoute> | undefined, merged: Map<string, RouteAttributes>, tooLarge: Map<string, BgpPlanProblem>): PlannedRoute[] {
   const result: PlannedRoute[] = [];
   const checked = new Map<string, ReturnType<typeof attributesFit>>();
-  const external = peer.spec.myASN !== peer.spec.peerASN;
   for (const route of routes?.values() ?? []) {
     const planned = frozen(route, merged);
     const family = route.prefix.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
     const key = `${family};${attributesKey(planned.attributes)}`;
     let fit = checked.get(key);
-    if (fit === undefined) checked.set(key, (fit = attributesFit(planned.attributes, family, peer.spec.myASN, external)));
+    if (fit === undefined) checked.set(key, (fit = attributesFit(planned.attributes, family, peer.spec.myASN)));
     if (fit.fits) {
       result.push(planned);
       continue;

@@ -58,19 +58,18 @@ export function sessionAttributes(attributes: RouteAttributes, localAs: number, 
 
 /**
  * Whether routes with these attributes fit an UPDATE (at most 4096 bytes, RFC 4271) to a peer: the encoded path
- * attributes against attributeBudget of the family, on a session with or without 4-octet AS numbers (2-octet
- * sessions also carry AS4_PATH), whichever is longer, since the capability is known only once the session is up.
+ * attributes against attributeBudget of the family, on the longest session encoding: with or without 4-octet AS
+ * numbers (2-octet sessions also carry AS4_PATH), internal or external (LOCAL_PREF or our AS in AS_PATH). The
+ * capability, and with a dynamic peer the peer's AS, are known only once the session is up; taking the longest
+ * also makes the answer the same for every peer and node.
  */
-export function attributesFit(
-  attributes: RouteAttributes,
-  family: AddressFamily,
-  localAs: number,
-  external: boolean,
-): { fits: boolean; length: number; budget: number } {
+export function attributesFit(attributes: RouteAttributes, family: AddressFamily, localAs: number): { fits: boolean; length: number; budget: number } {
   let length = 0;
   for (const fourOctetAs of [true, false]) {
-    const encoded = pathAttributesLength(sessionAttributes(attributes, localAs, { external, fourOctetAs }), { fourOctetAs, external });
-    if (encoded > length) length = encoded;
+    for (const external of [true, false]) {
+      const encoded = pathAttributesLength(sessionAttributes(attributes, localAs, { external, fourOctetAs }), { fourOctetAs, external });
+      if (encoded > length) length = encoded;
+    }
   }
   const budget = attributeBudget(family);
   return { fits: length <= budget, length, budget };
