@@ -324,6 +324,13 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
         "minimum": 1,
         "maximum": 4294967295
       },
+      "dynamicASN": {
+        "type": "string",
+        "enum": [
+          "internal",
+          "external"
+        ]
+      },
       "peerAddress": {
         "type": "string",
         "maxLength": 45
@@ -332,6 +339,12 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
         "type": "integer",
         "minimum": 1,
         "maximum": 65535
+      },
+      "interface": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 15,
+        "pattern": "^[^/%\\s]+$"
       },
       "sourceAddress": {
         "type": "string",
@@ -457,7 +470,6 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
     },
     "required": [
       "myASN",
-      "peerASN",
       "peerAddress"
     ]
   },
