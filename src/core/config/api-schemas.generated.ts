@@ -455,6 +455,29 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
       "passive": {
         "type": "boolean"
       },
+      "bfd": {
+        "type": "object",
+        "properties": {
+          "transmitInterval": {
+            "type": "string",
+            "maxLength": 32,
+            "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+          },
+          "receiveInterval": {
+            "type": "string",
+            "maxLength": 32,
+            "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+          },
+          "detectMultiplier": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 255
+          },
+          "passive": {
+            "type": "boolean"
+          }
+        }
+      },
       "addressFamilies": {
         "type": "array",
         "items": {
