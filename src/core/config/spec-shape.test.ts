@@ -77,6 +77,7 @@ describe('planLayer2 with objects stored without the schema', () => {
         l2('interfaces-not-a-list', { interfaces: 'eth0' }),
       ],
       nodes: [{ metadata: { name: 'node1' } }],
+      namespaces: [{ metadata: { name: 'web' } }],
       endpointSlices: [],
       loadBalancerClass: 'beaconlb.io/beaconlb',
     });
