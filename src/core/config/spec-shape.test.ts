@@ -8,6 +8,7 @@ import { planLayer2WithProblems } from './layer2-plan.ts';
 import { parseIp } from '../ip/ip-address.ts';
 import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import type { ServiceObject } from './service-object.ts';
+import { allocationCondition } from './allocation-record.ts';
 
 const meta = (name: string): { name: string; creationTimestamp: string } => ({ name, creationTimestamp: '2026-01-01T00:00:00Z' });
 const ippool = (name: string, spec: unknown): IPPool => ({ apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: meta(name), spec }) as IPPool;
@@ -64,7 +65,8 @@ describe('planLayer2 with objects stored without the schema', () => {
   const service = (name: string, ip: string): ServiceObject => ({
     metadata: { namespace: 'web', name, uid: name },
     spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
-    status: { loadBalancer: { ingress: [{ ip }] } },
+    // The controller's allocation record: speakers announce only what it allocated.
+    status: { loadBalancer: { ingress: [{ ip }] }, conditions: [allocationCondition([ip], '2026-01-01T00:00:00Z')] },
   });
 
   it('announces every valid pool through every valid advertisement and reports each malformed advertisement', () => {
