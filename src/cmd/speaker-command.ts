@@ -13,6 +13,7 @@ import { loadConnection } from '../k8s/api/kube-config.ts';
 import { HeartbeatLease } from '../k8s/heartbeat-lease.ts';
 import { SpeakerAdapter } from '../k8s/speaker-adapter.ts';
 import { BgpStatusReporter } from '../k8s/bgp-status-reporter.ts';
+import { AdvertisementStatusReporter } from '../k8s/advertisement-status-reporter.ts';
 import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
 import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
@@ -166,6 +167,10 @@ export const speakerCommand: Command = {
       recordEvent: (service, type, reason, message) => {
         adapter.recordServiceEvent(service, type, reason, message);
       },
+      recordProblem: (problem) => {
+        // IPPools are reported by the controller (Ready condition and Event), once for the cluster.
+        if (problem.kind !== 'IPPool') adapter.recordObjectEvent(problem.kind, problem.name, 'Warning', problem.reason, problem.message);
+      },
       onStaleView: () => {
         adapter.restartWatches();
       },
@@ -210,6 +215,16 @@ export const speakerCommand: Command = {
       onSessionsChanged: () => {
         bgpStatus.changed();
       },
+      onOversizedAdvertisements: (messages) => {
+        advertisementStatus.update(messages);
+      },
+    });
+    const advertisementStatus = new AdvertisementStatusReporter({
+      client,
+      clock,
+      log,
+      node,
+      conditions: (name) => adapter.bgpAdvertisements.get(name)?.status?.conditions,
     });
     const bgpStatus = new BgpStatusReporter({ client, clock, log, node, sessions: () => bgp.sessions() });
     const audit = new AnnouncementAudit({
@@ -263,7 +278,7 @@ export const speakerCommand: Command = {
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
     audit.stop();
-    await Promise.all([speaker.leave(), bgp.stop().then(() => bgpStatus.clear())]);
+    await Promise.all([speaker.leave(), bgp.stop().then(() => Promise.all([bgpStatus.clear(), advertisementStatus.clear()]))]);
     await bfd.stop();
     await adapter.events.flush();
     announcer.close();

@@ -42,7 +42,9 @@ function condition(
 /** The status a pool should have. */
 export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUsage> | undefined, problems: readonly ConfigProblem[], now: Date): IPPoolStatus {
   const mine = problems.filter((p) => p.name === pool.metadata.name);
-  const invalid = mine.filter((p) => p.reason === 'InvalidAddresses');
+  // A malformed pool (or one whose compilation failed) is not used at all; bad entries leave the rest in use.
+  const unusable = mine.find((p) => p.reason === 'MalformedObject' || p.reason === 'ProcessingError');
+  const invalid = unusable ? [unusable] : mine.filter((p) => p.reason === 'InvalidAddresses');
   const overlap = mine.find((p) => p.reason === 'Overlap');
   const family = (f: IpFamily): { total: string; allocated: number; available: string } => ({
     total: String(usage?.[f].total ?? 0n),
@@ -50,7 +52,8 @@ export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUs
     available: String(usage?.[f].available ?? 0n),
   });
   const generation = pool.metadata.generation;
-  const previous = pool.status?.conditions;
+  // The status of an object stored without the current schema may be anything.
+  const previous = Array.isArray(pool.status?.conditions) ? pool.status.conditions : undefined;
   const ipv4 = family(4);
   const ipv6 = family(6);
   return {
@@ -63,7 +66,7 @@ export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUs
       condition(
         'Ready',
         invalid.length === 0 ? 'True' : 'False',
-        invalid.length === 0 ? 'Valid' : 'InvalidAddresses',
+        invalid.length === 0 ? 'Valid' : unusable ? unusable.reason : 'InvalidAddresses',
         invalid.length === 0 ? 'the pool is valid and in use' : invalid.map((p) => p.message).join('; '),
         generation,
         previous,
@@ -85,7 +88,7 @@ export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUs
 /** Status equality that ignores transition times (they only move when a status flips). */
 function sameStatus(a: IPPoolStatus | undefined, b: IPPoolStatus): boolean {
   const strip = (s: IPPoolStatus | undefined): string =>
-    JSON.stringify({ ...s, conditions: s?.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined })) });
+    JSON.stringify({ ...s, conditions: Array.isArray(s?.conditions) ? s.conditions.map((c) => ({ ...c, lastTransitionTime: undefined })) : s?.conditions });
   return strip(a) === strip(b);
 }
 
@@ -146,7 +149,12 @@ export class PoolStatusReporter {
       }
       if (now - (this.#lastWritten.get(name) ?? -Infinity) < this.#o.intervalMs) continue;
       this.#dirty.delete(name);
-      writes.push(this.#report(pool, now));
+      // One pool's failure (a bug) must not stop the reports of the others, nor leave #flushing set for good.
+      writes.push(
+        this.#report(pool, now).catch((error: unknown) => {
+          this.#o.log.error({ pool: name, err: String(error) }, 'pool status report failed');
+        }),
+      );
     }
     await Promise.all(writes);
     this.#flushing = false;
@@ -176,9 +184,15 @@ export class PoolStatusReporter {
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);
     const outcome = await this.#o.ports.writePoolStatus(pool, status);
-    if (outcome !== 'written' && outcome !== 'gone') {
-      this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');
-      this.#dirty.add(name);
+    if (outcome === 'written' || outcome === 'gone') return;
+    if (outcome !== 'conflict' && outcome.error.startsWith('HTTP 422')) {
+      // The API server refuses every write to this object (its stored spec breaks the schema in a way validation
+      // ratcheting does not forgive, such as a number where a string belongs): retrying would write forever. The
+      // Event stands; the next change of the pool (or of any pool) tries again.
+      this.#o.log.warn({ pool: name, err: outcome.error }, 'the API server refuses the pool status; not retrying until the pool changes');
+      return;
     }
+    this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');
+    this.#dirty.add(name);
   }
 }

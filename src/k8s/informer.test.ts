@@ -5,7 +5,7 @@ import { createLogger } from '../platform/logger.ts';
 import type { ApiClient, Query, WatchEvent } from './api/api-client.ts';
 import { ApiError } from './api/api-error.ts';
 import { Informer, type KubeObject } from './informer.ts';
-import { ManualClock, flushMicrotasks } from '../speaker/layer2/test-doubles.ts';
+import { ManualClock, flushMicrotasks, silentLogger } from '../speaker/layer2/test-doubles.ts';
 
 /** A clock that moves only when told; timers fire in order. */
 class StepClock implements Clock {
@@ -217,5 +217,46 @@ describe('Informer.relist', () => {
     assert.equal(collection.watches, 2, 'it watches again from the new list');
     informer.stop();
     assert.equal(await Promise.race([informer.relist().then(() => 'resolved'), flushMicrotasks().then(() => 'pending')]), 'resolved', 'a stopped informer does not hang relist()');
+  });
+});
+
+// The informer contains a throw of its change handler per object: the list still syncs, every object is cached, the
+// watch goes on delivering (before, one throw failed the list, and the cache never synced).
+const unnamespaced = (name: string, version: string): KubeObject => ({ metadata: { name, resourceVersion: version } });
+
+describe('Informer: one object\'s change handler failing', () => {
+  it('a change handler that throws for one object neither fails the list nor stops the watch', async (t) => {
+    let deliver: ((event: { type: string; object: KubeObject }) => void) | undefined;
+    const client = {
+      get: () => Promise.resolve({ metadata: { resourceVersion: '10' }, items: [unnamespaced('bad', '1'), unnamespaced('good', '2')] }),
+      watch: (_path: string, _query: unknown, onEvent: (event: { type: string; object: KubeObject }) => void, signal: AbortSignal) =>
+        new Promise<void>((resolve) => {
+          deliver = onEvent;
+          signal.addEventListener('abort', () => { resolve(); }, { once: true });
+        }),
+    } as unknown as ApiClient;
+    const seen: string[] = [];
+    const informer = new Informer<KubeObject>({
+      client,
+      path: '/apis/beaconlb.io/v1alpha1/ippools',
+      clock: new ManualClock(),
+      log: silentLogger(),
+      onChange: (obj, kind) => {
+        if (obj.metadata?.name?.startsWith('bad')) throw new TypeError('pool.spec.addresses is not iterable');
+        seen.push(`${kind} ${obj.metadata?.name ?? ''}`);
+      },
+    });
+    informer.start();
+    t.after(() => {
+      informer.stop();
+    });
+    const synced = await Promise.race([informer.synced.then(() => true), new Promise<false>((resolve) => setTimeout(() => { resolve(false); }, 5000))]);
+    assert.ok(synced, 'the cache synced');
+    assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['bad', 'good']);
+    for (let i = 0; i < 100 && deliver === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    deliver?.({ type: 'ADDED', object: unnamespaced('bad2', '11') });
+    deliver?.({ type: 'ADDED', object: unnamespaced('good2', '12') });
+    assert.deepEqual(seen, ['add good', 'add good2']);
+    assert.equal(informer.size, 4);
   });
 });

@@ -279,10 +279,10 @@ export class Informer<T extends KubeObject> {
     this.#resourceVersion = version;
     for (const [key, obj] of fresh) {
       const before = old.get(key);
-      if (!before) this.#o.onChange?.(obj, 'add');
-      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#o.onChange?.(obj, 'update');
+      if (!before) this.#notify(obj, 'add');
+      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#notify(obj, 'update');
     }
-    for (const [key, obj] of old) if (!fresh.has(key)) this.#o.onChange?.(obj, 'delete');
+    for (const [key, obj] of old) if (!fresh.has(key)) this.#notify(obj, 'delete');
     if (!this.#synced) {
       this.#synced = true;
       this.#resolveSynced();
@@ -300,11 +300,23 @@ export class Informer<T extends KubeObject> {
     const key = keyOf(obj);
     if (type === 'DELETED') {
       this.#store.delete(key);
-      this.#o.onChange?.(obj, 'delete');
+      this.#notify(obj, 'delete');
       return;
     }
     const existed = this.#store.has(key);
     this.#store.set(key, obj);
-    this.#o.onChange?.(obj, existed ? 'update' : 'add');
+    this.#notify(obj, existed ? 'update' : 'add');
+  }
+
+  /**
+   * Calls onChange for one object. A throw there (a bug, or an object the callback cannot handle) is logged and
+   * contained: it must not end the watch, fail the list (the cache would never sync) or skip the other objects.
+   */
+  #notify(obj: T, kind: ChangeKind): void {
+    try {
+      this.#o.onChange?.(obj, kind);
+    } catch (error) {
+      this.#o.log.error({ path: this.#o.path, object: keyOf(obj), change: kind, err: describeError(error) }, 'change handler failed for one object');
+    }
   }
 }

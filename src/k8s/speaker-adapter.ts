@@ -138,9 +138,16 @@ export class SpeakerAdapter {
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   }
 
-  recordObjectEvent(kind: 'BGPPeer' | 'BGPAdvertisement', name: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const object = kind === 'BGPPeer' ? this.bgpPeers.get(name) : this.bgpAdvertisements.get(name);
-    this.events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind, name, namespace: undefined, uid: object?.metadata.uid }, type, reason, message);
+  /** An Event on one of our objects, or on a Service (name: namespace/name). */
+  recordObjectEvent(kind: 'L2Advertisement' | 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (kind === 'Service') {
+      this.recordServiceEvent(name, type, reason, message);
+      return;
+    }
+    const informer = kind === 'BGPPeer' ? this.bgpPeers : kind === 'BGPAdvertisement' ? this.bgpAdvertisements : this.advertisements;
+    // The object may be malformed: read its uid defensively.
+    const uid = (informer.get(name) as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid;
+    this.events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind, name, namespace: undefined, uid: typeof uid === 'string' ? uid : undefined }, type, reason, message);
   }
 
   /** The heartbeat Leases, each for the node its name gives (holderIdentity is not trusted: docs/security.md). */

@@ -260,7 +260,7 @@ export interface BGPAdvertisementSpec {
   };
 }
 
-/** What the controller observed. */
+/** What the speakers observed. Condition UpdateTooLarge (True): routes these advertisements give together carry path attributes (merged communities and large communities) longer than a BGP UPDATE can hold; those routes are not advertised, the message names the sizes. Each speaker applies it while it finds the problem. */
 export interface BGPAdvertisementStatus {
   /** The .metadata.generation the status was computed for. */
   observedGeneration?: number;

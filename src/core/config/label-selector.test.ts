@@ -16,6 +16,24 @@ describe('matchesLabelSelector', () => {
     ['DoesNotExist', { matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] }, false],
     ['all must hold', { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['back'] }] }, false],
   ];
+  // Possible only in objects stored without the current schema: they match nothing (they matched everything).
+  const malformed: Array<[string, unknown]> = [
+    ['an unknown operator', { matchExpressions: [{ key: 'app', operator: 'Matches', values: ['web'] }] }],
+    ['a lower-case operator', { matchExpressions: [{ key: 'app', operator: 'in', values: ['web'] }] }],
+    ['In without values', { matchExpressions: [{ key: 'app', operator: 'In' }] }],
+    ['NotIn with a value that is no list', { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: 'a' }] }],
+    ['Exists with values', { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['web'] }] }],
+    ['matchLabels that is a list', { matchLabels: ['app'] }],
+    ['matchLabels with a number', { matchLabels: { app: 7 } }],
+    ['matchExpressions that is an object', { matchExpressions: { key: 'app', operator: 'Exists' } }],
+    ['an expression without a key', { matchExpressions: [{ operator: 'DoesNotExist' }] }],
+  ];
+  for (const [name, selector] of malformed) {
+    it(`matches nothing with ${name}`, () => {
+      assert.equal(matchesLabelSelector(selector as Parameters<typeof matchesLabelSelector>[0], labels), false);
+      assert.equal(matchesLabelSelector(selector as Parameters<typeof matchesLabelSelector>[0], {}), false);
+    });
+  }
   for (const [name, selector, expected] of cases) {
     it(name, () => {
       assert.equal(matchesLabelSelector(selector, labels), expected);

@@ -10,6 +10,8 @@ import { isOurService } from './service-request.ts';
 import { serviceKey, type ServiceObject } from './service-object.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
 import { authorizationContext, authorizedAddresses, type NamespaceObject } from './announcement-authorization.ts';
+import { thrownText } from './config-problem.ts';
+import { wellFormed, type OurKind } from './spec-shape.ts';
 
 export interface Layer2Inputs {
   services: readonly ServiceObject[];
@@ -35,27 +37,52 @@ export interface Layer2Address {
   advertisements: string[];
 }
 
+/** An object left out of the plan: malformed (stored without the current schema), or planning it threw (a bug). */
+export interface PlanProblem {
+  kind: OurKind | 'Service';
+  /** The object name; namespace/name for a Service. */
+  name: string;
+  reason: 'MalformedObject' | 'ProcessingError';
+  message: string;
+}
+
 function advertisementSelects(adv: L2Advertisement, pool: IPPool, svc: ServiceObject): boolean {
   const serviceMatches = adv.spec.serviceSelector === undefined || matchesLabelSelector(adv.spec.serviceSelector, svc.metadata.labels);
   return selectsPool(adv.spec, pool) && serviceMatches;
 }
 
 export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
+  return planLayer2WithProblems(inputs).plan;
+}
+
+/** The plan, and the objects left out of it (each guarded alone: one bad object never stops the others). */
+export function planLayer2WithProblems(inputs: Layer2Inputs): { plan: Map<bigint, Layer2Address>; problems: PlanProblem[] } {
   const compiled = compilePools(inputs.pools);
   const authorization = authorizationContext(compiled.pools, inputs.namespaces);
+  const { valid: advertisementObjects, malformed } = wellFormed('L2Advertisement', inputs.advertisements);
+  const problems: PlanProblem[] = malformed.map((m) => ({ ...m, reason: 'MalformedObject' }));
   const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
   const nodes = inputs.nodes.filter(nodeMayAnnounce);
   const plan = new Map<bigint, Layer2Address>();
 
   for (const svc of inputs.services) {
-    if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
+    try {
+      planService(svc);
+    } catch (error) {
+      problems.push({ kind: 'Service', name: serviceKey(svc), reason: 'ProcessingError', message: `not announced: planning it failed: ${thrownText(error)}` });
+    }
+  }
+  return { plan, problems };
+
+  function planService(svc: ServiceObject): void {
+    if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) return;
     const key = serviceKey(svc);
     const local = svc.spec?.externalTrafficPolicy === 'Local';
     const withEndpoints = local ? nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '') : undefined;
     for (const { address, pool } of authorizedAddresses(svc, authorization)) {
       const poolObject = poolObjects.get(pool.name);
       if (!poolObject) continue;
-      const advertisements = inputs.advertisements.filter((adv) => advertisementSelects(adv, poolObject, svc));
+      const advertisements = advertisementObjects.filter((adv) => advertisementSelects(adv, poolObject, svc));
       if (advertisements.length === 0) continue;
       const eligible = new Set<string>();
       let interfaces: Set<string> | undefined = new Set<string>();
@@ -88,5 +115,4 @@ export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
       });
     }
   }
-  return plan;
 }

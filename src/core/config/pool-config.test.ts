@@ -36,6 +36,23 @@ describe('compilePools', () => {
     assert.equal(set.has(ipv4(198, 51, 100, 1)), true);
   });
 
+  it('compiles a 0.0.0.0/1 pool with avoidBuggyIPs and an IPv6 /16 without enumerating (one interval each)', () => {
+    const started = performance.now();
+    const { pools, problems } = compilePools([
+      pool('huge', ['0.0.0.0/1'], { avoidBuggyIPs: true }),
+      pool('huge6', ['2001::/16'], { avoidBuggyIPs: true }),
+    ]);
+    assert.deepEqual(problems, []);
+    const v4 = pools.get('huge')!.addresses[4];
+    assert.equal(v4.size, 2n ** 31n - 2n ** 24n);
+    assert.equal(v4.intervalCount, 1);
+    assert.equal(v4.has(ipv4(100, 64, 0, 255)), false);
+    assert.equal(v4.has(ipv4(100, 64, 0, 7)), true);
+    assert.equal(pools.get('huge6')!.addresses[6].size, 2n ** 112n);
+    // Generous on a loaded machine; the enumeration took minutes and gigabytes.
+    assert.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`);
+  });
+
   it('gives overlapping addresses to the older pool and reports Overlap on the newer one', () => {
     const { pools, problems } = compilePools([
       pool('newer', ['198.51.100.0/29'], {}, '2026-01-02T00:00:00Z'),

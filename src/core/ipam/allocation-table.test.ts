@@ -54,6 +54,18 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.usage('p')?.[4], { total: 3n, allocated: 2, available: 1n });
   });
 
+  it('skips .0 and .255 of a 0.0.0.0/1 avoidBuggyIPs pool when allocating, and counts its size arithmetically', () => {
+    const table = new AllocationTable({ quarantineMs: 0 });
+    table.setPools(compilePools([pool('huge', ['0.0.0.0/1'], { avoidBuggyIPs: true })]).pools);
+    const keys = Array.from({ length: 256 }, (_, i) => `ns/s${i}`);
+    const got = keys.map((key) => table.assign(request(key), [], ctx()).addresses[0]);
+    assert.equal(got[0], ipv4(0, 0, 0, 1));
+    assert.equal(got[253], ipv4(0, 0, 0, 254));
+    assert.equal(got[254], ipv4(0, 0, 1, 1));
+    assert.ok(got.every((a) => a !== undefined && (a & 0xffn) !== 0n && (a & 0xffn) !== 0xffn));
+    assert.deepEqual(table.usage('huge')?.[4], { total: 2n ** 31n - 2n ** 24n, allocated: 256, available: 2n ** 31n - 2n ** 24n - 256n });
+  });
+
   it('rebuilds from status without allocating, and keeps restored addresses even if lower ones are free', () => {
     const table = new AllocationTable({ quarantineMs: 0 });
     table.setPools(compilePools([pool('p', ['198.51.100.0/29'])]).pools);

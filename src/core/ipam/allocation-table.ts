@@ -133,7 +133,7 @@ export class AllocationTable {
     for (const config of pools.values()) {
       next.set(config.name, {
         config,
-        free: { 4: config.addresses[4].clone(), 6: config.addresses[6].clone() },
+        free: { 4: config.addresses[4].freeSet(), 6: config.addresses[6].freeSet() },
         allocated: { 4: 0, 6: 0 },
         quarantined: { 4: 0, 6: 0 },
       });
@@ -454,7 +454,7 @@ export class AllocationTable {
       }
     }
     for (const state of withFamily) {
-      const address = state.free[family].takeLowest();
+      const address = state.config.addresses[family].takeLowestFrom(state.free[family]);
       if (address !== undefined) {
         this.#claim(address, request, state);
         return address;

@@ -65,10 +65,15 @@ const spec = obj(
   },
 );
 
-const status = obj('What the controller observed.', {
-  observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
-  conditions,
-});
+const status = obj(
+  'What the speakers observed. Condition UpdateTooLarge (True): routes these advertisements give together carry ' +
+    'path attributes (merged communities and large communities) longer than a BGP UPDATE can hold; those routes are ' +
+    'not advertised, the message names the sizes. Each speaker applies it while it finds the problem.',
+  {
+    observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
+    conditions,
+  },
+);
 
 export const bgpAdvertisementCrd: CrdDefinition = {
   kind: 'BGPAdvertisement',

@@ -323,6 +323,28 @@ export function withdrawalUpdates(family: AddressFamily, prefixes: readonly BgpP
   }));
 }
 
+/** The longest encoded prefix (an IPv6 /128: length byte and 16 bytes); chunk needs room for at least one. */
+const LONGEST_PREFIX = 17;
+/** NEXT_HOP: a 3-byte header and an IPv4 address. */
+const NEXT_HOP_ATTRIBUTE = 7;
+/** MP_REACH_NLRI without its NLRI: long header, AFI, SAFI, next hop length, reserved, global + link-local next hop. */
+const MP_REACH_WITHOUT_NLRI = LONG_ATTRIBUTE_HEADER + 5 + 32;
+
+/**
+ * The most bytes the other path attributes of an announcement (all but NEXT_HOP and MP_REACH_NLRI, as
+ * pathAttributesLength counts them) may take so that an UPDATE of at most 4096 bytes still carries a prefix of the
+ * family. Attributes longer than this cannot be sent at all (announcementUpdates throws): check first.
+ */
+export function attributeBudget(family: AddressFamily): number {
+  const nextHop = family === 'ipv4-unicast' ? NEXT_HOP_ATTRIBUTE : MP_REACH_WITHOUT_NLRI;
+  return MAX_MESSAGE_LENGTH - UPDATE_FIXED - nextHop - LONGEST_PREFIX;
+}
+
+/** The encoded length of path attributes, headers included. */
+export function pathAttributesLength(attributes: readonly PathAttribute[], context: BgpCodecContext): number {
+  return encodedAttributesLength(attributes, context);
+}
+
 function encodedAttributesLength(attributes: readonly PathAttribute[], context: BgpCodecContext): number {
   let length = 0;
   for (const attribute of attributes) length += encodeAttribute(attribute, context).length;
@@ -330,7 +352,7 @@ function encodedAttributesLength(attributes: readonly PathAttribute[], context: 
 }
 
 function chunk(prefixes: readonly BgpPrefix[], room: number): BgpPrefix[][] {
-  if (room < 17) throw new RangeError(`path attributes leave ${room} bytes for prefixes in a 4096-byte UPDATE`);
+  if (room < LONGEST_PREFIX) throw new RangeError(`path attributes leave ${room} bytes for prefixes in a 4096-byte UPDATE`);
   const chunks: BgpPrefix[][] = [];
   let current: BgpPrefix[] = [];
   let used = 0;

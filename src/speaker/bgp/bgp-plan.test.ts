@@ -155,3 +155,60 @@ describe('sessionAttributes', () => {
     assert.deepEqual(result.find((a) => a.type === 'as4-path'), { type: 'as4-path', segments: [{ type: 'sequence', asns: [4200000001] }] });
   });
 });
+
+describe('planBgp: one bad object never stops the others', () => {
+  const communities = (tag: number): string[] => Array.from({ length: 64 }, (_, i) => `${65000 + tag}:${i}`);
+  const large = (tag: number): string[] => Array.from({ length: 64 }, (_, i) => `65000:${tag}:${i}`);
+  const big = (name: string, tag: number, withCommunities: boolean): BGPAdvertisement =>
+    adv(name, { ipPools: ['bgp'], largeCommunities: large(tag), ...(withCommunities ? { communities: communities(tag) } : {}) });
+
+  it('sends 4 advertisements x 64 large communities merged on one route: 3,089 bytes of attributes fit an UPDATE', () => {
+    const plan = planBgp(inputs({ advertisements: [1, 2, 3, 4].map((t) => big(`big${t}`, t, false)), services: [service('a', ['203.0.113.10'])] }), 'node1');
+    assert.deepEqual(prefixes(plan), ['203.0.113.10/32']);
+    assert.equal(plan.peers[0]?.routes[0]?.attributes.largeCommunities.length, 256);
+    assert.deepEqual(plan.problems, []);
+  });
+
+  it('leaves out a route whose merged communities and large communities exceed an UPDATE, names the size on each advertisement, keeps the rest', () => {
+    const plan = planBgp(
+      inputs({
+        advertisements: [...[1, 2, 3, 4].map((t) => big(`big${t}`, t, true)), adv('small', { ipPools: ['other'], communities: ['65000:1'] })],
+        services: [service('a', ['203.0.113.10', '2001:db8:b::10']), service('b', ['198.51.100.70'])],
+      }),
+      'node1',
+    );
+    assert.deepEqual(prefixes(plan), ['198.51.100.70/32']);
+    const problems = plan.problems.filter((p) => p.reason === 'UpdateTooLarge');
+    assert.deepEqual(problems.map((p) => p.name).sort(), ['big1', 'big2', 'big3', 'big4']);
+    for (const problem of problems) {
+      assert.match(problem.message, /merged from BGPAdvertisements big1, big2, big3, big4 take 4118 bytes, more than the 4015 bytes/);
+      assert.match(problem.message, /256 communities, 256 large communities/);
+      assert.match(problem.example ?? '', /^2001:db8:b::10\/128 to BGPPeer router$/);
+    }
+  });
+
+  it('leaves out malformed peers and advertisements with a MalformedObject problem each; valid ones are planned', () => {
+    const plan = planBgp(
+      inputs({
+        peers: [
+          peer('router'),
+          { metadata: { name: 'no-address' }, spec: { myASN: 65001, peerASN: 65000 } } as unknown as BGPPeer,
+          { metadata: { name: 'asn-text' }, spec: { myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.2' } } as unknown as BGPPeer,
+        ],
+        advertisements: [
+          adv('all', { ipPools: ['bgp'] }),
+          { metadata: { name: 'bad-selector' }, spec: { nodeSelector: { matchExpressions: [{ key: 'rack', operator: 'Has' }] } } } as unknown as BGPAdvertisement,
+        ],
+        services: [service('a', ['203.0.113.10'])],
+      }),
+      'node1',
+    );
+    assert.deepEqual(plan.peers.map((p) => p.peer.metadata.name), ['router']);
+    assert.deepEqual(prefixes(plan), ['203.0.113.10/32']);
+    assert.deepEqual(plan.problems.map((p) => [p.kind, p.name, p.reason]), [
+      ['BGPPeer', 'no-address', 'MalformedObject'],
+      ['BGPPeer', 'asn-text', 'MalformedObject'],
+      ['BGPAdvertisement', 'bad-selector', 'MalformedObject'],
+    ]);
+  });
+});

@@ -4,7 +4,9 @@
 // nodeSelector matching the node and its peers naming the peer, or absent), as a /32 or /128 or the aggregation
 // length, with the advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
 // with a ready endpoint. When several advertisements give one prefix to one peer, their attributes merge: the
-// union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend.
+// union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend. A route whose merged
+// attributes cannot fit a BGP UPDATE is left out (UpdateTooLarge on its advertisements); malformed BGPPeers and
+// BGPAdvertisements (stored without the current schema) are left out whole, and each Service is planned alone.
 import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
 import { matchesLabelSelector } from '../../core/config/label-selector.ts';
@@ -13,12 +15,14 @@ import { compilePools } from '../../core/config/pool-config.ts';
 import { selectsPool } from '../../core/config/pool-selection.ts';
 import { isOurService } from '../../core/config/service-request.ts';
 import { serviceKey, type ServiceObject } from '../../core/config/service-object.ts';
-import { familyOf } from '../../core/ip/ip-address.ts';
+import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { prefixOf } from '../../core/ip/ip-range.ts';
 import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../protocol/bgp/community.ts';
 import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import type { BgpRoute } from './bgp-session.ts';
-import type { RouteAttributes } from './route-attributes.ts';
+import { attributesFit, attributesKey, type RouteAttributes } from './route-attributes.ts';
+import { thrownText } from '../../core/config/config-problem.ts';
+import { wellFormed } from '../../core/config/spec-shape.ts';
 
 export interface BgpInputs {
   services: readonly ServiceObject[];
@@ -43,9 +47,19 @@ export interface PeerPlan {
 }
 
 export interface BgpPlanProblem {
-  readonly kind: 'BGPAdvertisement' | 'BGPPeer';
+  readonly kind: 'BGPAdvertisement' | 'BGPPeer' | 'Service';
+  /** The object name; namespace/name for a Service. */
   readonly name: string;
+  /**
+   * InvalidConfiguration: a value is ignored, the rest is used. MalformedObject: stored without the current schema,
+   * left out whole. UpdateTooLarge: routes whose merged attributes cannot fit an UPDATE are not advertised.
+   * ProcessingError: planning the object threw (a bug); it is left out.
+   */
+  readonly reason: 'InvalidConfiguration' | 'MalformedObject' | 'UpdateTooLarge' | 'ProcessingError';
+  /** The same on every node for the same configuration (it may become a condition). */
   readonly message: string;
+  /** Where this node met it (a route and a peer), for the Event and the log line. */
+  readonly example?: string;
 }
 
 export interface BgpPlan {
@@ -71,13 +85,13 @@ function parseAdvertisement(adv: BGPAdvertisement, problems: BgpPlanProblem[]): 
   for (const text of adv.spec.communities ?? []) {
     const parsed = parseCommunity(text);
     if (parsed.ok) communities.push(parsed.value);
-    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, message: `community ignored: ${parsed.error}` });
+    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message: `community ignored: ${parsed.error}` });
   }
   const largeCommunities: LargeCommunity[] = [];
   for (const text of adv.spec.largeCommunities ?? []) {
     const parsed = parseLargeCommunity(text);
     if (parsed.ok) largeCommunities.push(parsed.value);
-    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, message: `large community ignored: ${parsed.error}` });
+    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message: `large community ignored: ${parsed.error}` });
   }
   return { object: adv, communities, largeCommunities };
 }
@@ -85,11 +99,16 @@ function parseAdvertisement(adv: BGPAdvertisement, problems: BgpPlanProblem[]): 
 /** The plan of one node (undefined node object: the node is not known yet, nothing is advertised). */
 export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const problems: BgpPlanProblem[] = [];
+  const wellFormedPeers = wellFormed('BGPPeer', inputs.peers);
+  const wellFormedAdvertisements = wellFormed('BGPAdvertisement', inputs.advertisements);
+  for (const bad of [...wellFormedPeers.malformed, ...wellFormedAdvertisements.malformed]) {
+    problems.push({ kind: bad.kind === 'BGPPeer' ? 'BGPPeer' : 'BGPAdvertisement', name: bad.name, reason: 'MalformedObject', message: bad.message });
+  }
   const node = inputs.nodes.find((n) => n.metadata.name === nodeName);
   if (node === undefined || !nodeMayAnnounce(node)) return { peers: [], problems };
   const labels = node.metadata.labels;
-  const peers = inputs.peers.filter((peer) => peer.spec.nodeSelector === undefined || matchesLabelSelector(peer.spec.nodeSelector, labels));
-  const advertisements = inputs.advertisements
+  const peers = wellFormedPeers.valid.filter((peer) => peer.spec.nodeSelector === undefined || matchesLabelSelector(peer.spec.nodeSelector, labels));
+  const advertisements = wellFormedAdvertisements.valid
     .filter((adv) => adv.spec.nodeSelector === undefined || matchesLabelSelector(adv.spec.nodeSelector, labels))
     .toSorted((a, b) => a.metadata.name.localeCompare(b.metadata.name))
     .map((adv) => parseAdvertisement(adv, problems));
@@ -100,10 +119,22 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const merged = new Map<string, RouteAttributes>();
 
   for (const svc of inputs.services) {
-    if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
+    try {
+      planService(svc);
+    } catch (error) {
+      problems.push({ kind: 'Service', name: serviceKey(svc), reason: 'ProcessingError', message: `not advertised: planning it failed: ${thrownText(error)}` });
+    }
+  }
+  const tooLarge = new Map<string, BgpPlanProblem>();
+  const plannedPeers = peers.map((peer) => ({ peer, routes: fitting(peer, routesByPeer.get(peer.metadata.name), merged, tooLarge) }));
+  problems.push(...tooLarge.values());
+  return { peers: plannedPeers, problems };
+
+  function planService(svc: ServiceObject): void {
+    if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) return;
     if (svc.spec?.externalTrafficPolicy === 'Local') {
       const withEndpoints = nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '');
-      if (!withEndpoints.has(nodeName)) continue;
+      if (!withEndpoints.has(nodeName)) return;
     }
     const key = serviceKey(svc);
     for (const { address, pool } of authorizedAddresses(svc, authorization)) {
@@ -122,10 +153,41 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
       }
     }
   }
-  return {
-    peers: peers.map((peer) => ({ peer, routes: [...(routesByPeer.get(peer.metadata.name)?.values() ?? [])].map((route) => frozen(route, merged)) })),
-    problems,
-  };
+}
+
+/**
+ * The routes of one peer with their merged attributes, less those whose attributes cannot fit an UPDATE: those are
+ * not advertised (sending them is impossible; the session and every other route stay up), and each advertisement
+ * that gave them gets an UpdateTooLarge problem naming the sizes.
+ */
+function fitting(peer: BGPPeer, routes: Map<string, MutableRoute> | undefined, merged: Map<string, RouteAttributes>, tooLarge: Map<string, BgpPlanProblem>): PlannedRoute[] {
+  const result: PlannedRoute[] = [];
+  const checked = new Map<string, ReturnType<typeof attributesFit>>();
+  for (const route of routes?.values() ?? []) {
+    const planned = frozen(route, merged);
+    const family = route.prefix.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
+    const key = `${family};${attributesKey(planned.attributes)}`;
+    let fit = checked.get(key);
+    if (fit === undefined) checked.set(key, (fit = attributesFit(planned.attributes, family, peer.spec.myASN)));
+    if (fit.fits) {
+      result.push(planned);
+      continue;
+    }
+    const names = route.sources.map((adv) => adv.object.metadata.name);
+    const together = names.length > 1 ? `merged from BGPAdvertisements ${names.join(', ')}` : `of BGPAdvertisement ${names.join('')}`;
+    const message =
+      `routes not advertised: the path attributes ${together} take ${fit.length} bytes, more than the ${fit.budget} bytes ` +
+      `a BGP UPDATE (4096 bytes) leaves for them (${planned.attributes.communities.length} communities, ${planned.attributes.largeCommunities.length} large communities)`;
+    // One message per advertisement (it becomes its condition): the least in text order, the same on every node
+    // that meets the same routes whatever order its caches list them in.
+    for (const name of names) {
+      const before = tooLarge.get(name);
+      if (before !== undefined && before.message <= message) continue;
+      const example = `${formatIp(route.prefix.address)}/${route.prefix.length} to BGPPeer ${peer.metadata.name}`;
+      tooLarge.set(name, { kind: 'BGPAdvertisement', name, reason: 'UpdateTooLarge', message, example });
+    }
+  }
+  return result;
 }
 
 function addRoute(routes: Map<string, MutableRoute> | undefined, prefix: BgpPrefix, service: string, adv: ParsedAdvertisement): void {

@@ -140,6 +140,23 @@ describe('BgpSession over loopback TCP', () => {
     await until('route back at the router', () => p.router.prefixesReceived === 1);
   });
 
+  it('routes whose attributes cannot fit any UPDATE are not sent; the session and the other routes stay up (no throw)', async () => {
+    const p = await pair();
+    cleanups.push(() => p.close());
+    const huge: BgpRoute = {
+      prefix: prefix('198.51.100.70/32'),
+      attributes: { communities: Array.from({ length: 1100 }, (_, i) => 65000 * 65536 + i), largeCommunities: [] },
+    };
+    p.speaker.setRoutes([route('198.51.100.64/32'), huge]);
+    p.speaker.start();
+    await until('Established on both ends', () => p.speaker.state === 'Established' && p.router.state === 'Established');
+    await until('the small route at the router', () => p.router.prefixesReceived === 1);
+    p.speaker.setRoutes([route('198.51.100.64/32'), huge, route('198.51.100.65/32')]);
+    await until('a later route too', () => p.router.prefixesReceived === 2);
+    assert.equal(p.speaker.prefixesAdvertised, 2);
+    assert.equal(p.speaker.state, 'Established');
+  });
+
   it('a passive session refuses a second connection while one is in use', async () => {
     const p = await pair();
     cleanups.push(() => p.close());

@@ -417,7 +417,14 @@ export class BgpSession {
       const attributes = sessionAttributes(group[0]?.attributes ?? { communities: [], largeCommunities: [] }, this.#o.config.localAs, negotiated);
       const linkLocalNextHop = family === 'ipv6-unicast' ? this.#nextHops.ipv6LinkLocal : undefined;
       const prefixes = group.map((route) => route.prefix);
-      updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes, ...(linkLocalNextHop === undefined ? {} : { linkLocalNextHop }) }, negotiated.codec));
+      try {
+        updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes, ...(linkLocalNextHop === undefined ? {} : { linkLocalNextHop }) }, negotiated.codec));
+      } catch (error) {
+        // Attributes too long for any UPDATE (the plan leaves such routes out; this is the last guard): these routes
+        // are not sent, the session and the other groups go on.
+        this.#o.log.error({ family, prefixes: group.length, err: String(error) }, 'routes not advertised: their UPDATE cannot be encoded');
+        continue;
+      }
       for (const route of group) this.#advertised.set(prefixKey(route.prefix), { route, key });
     }
     this.#sendUpdates(updates);

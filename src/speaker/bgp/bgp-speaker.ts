@@ -14,7 +14,7 @@ import type { BfdState } from '../../protocol/bfd/control-packet.ts';
 import type { BfdChange } from '../bfd/bfd-session.ts';
 import type { BfdHandle, BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
-import { planBgp, type BgpInputs } from './bgp-plan.ts';
+import { planBgp, type BgpInputs, type BgpPlanProblem, type PeerPlan } from './bgp-plan.ts';
 import { BgpSession, type NextHops } from './bgp-session.ts';
 import { isLinkLocal, nodeAddresses, sessionSettings, type SessionSettings } from './session-settings.ts';
 
@@ -38,7 +38,9 @@ export interface BgpSpeakerOptions {
   readonly transport: BgpTransport;
   /** A session changed state or its advertised prefixes may have changed. */
   readonly onSessionsChanged?: () => void;
-  readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement', name: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** After each pass: the UpdateTooLarge message of each BGPAdvertisement this node could not advertise routes of. */
+  readonly onOversizedAdvertisements?: (messages: ReadonlyMap<string, string>) => void;
   /** BFD sessions for peers with spec.bfd (src/speaker/bfd); absent: spec.bfd is reported as unsupported. */
   readonly bfd?: BfdTracker;
 }
@@ -137,57 +139,38 @@ export class BgpSpeaker {
   #reconcile(): void {
     if (this.#stopped) return;
     const inputs = this.#o.inputs();
-    const plan = planBgp(inputs, this.#o.node);
+    let plan: ReturnType<typeof planBgp>;
+    try {
+      plan = planBgp(inputs, this.#o.node);
+    } catch (error) {
+      // A bug (objects are guarded one by one inside): keep the sessions and routes as they are.
+      this.#o.log.error({ err: String(error) }, 'BGP plan failed; sessions keep their routes');
+      return;
+    }
     const problemsNow = new Set<string>();
-    const report = (kind: ObjectKind, name: string, message: string): void => {
-      problemsNow.add(reportKey({ kind, name, reason: 'InvalidConfiguration', message }));
-      this.#reportOnce(kind, name, 'InvalidConfiguration', message);
+    const report = (kind: ObjectKind, name: string, reason: PlanReason, message: string): void => {
+      problemsNow.add(reportKey({ kind, name, reason, message }));
+      this.#reportOnce(kind, name, reason, message);
     };
-    for (const problem of plan.problems) report(problem.kind, problem.name, problem.message);
+    const oversized = new Map<string, string>();
+    for (const problem of plan.problems) {
+      report(problem.kind, problem.name, problem.reason, problem.example === undefined ? problem.message : `${problem.message}; on node ${this.#o.node}: ${problem.example}`);
+      if (problem.reason === 'UpdateTooLarge') oversized.set(problem.name, problem.message);
+    }
+    this.#o.onOversizedAdvertisements?.(oversized);
     const wanted = new Set<string>();
     /** Passive peers by address: the listener's MD5 keys and #accept tell peers apart by address alone. */
     const passiveAt = new Map<string, string>();
     let passive = false;
     for (const { peer, routes } of plan.peers) {
       const name = peer.metadata.name;
-      const settings = sessionSettings(peer, {
-        interfaces: this.#o.interfaceTable(),
-        password: this.#o.password,
-        restarting: !this.#startedOnce.has(name),
-      });
-      if (!settings.ok) {
-        report('BGPPeer', name, `node ${this.#o.node}: ${settings.error}`);
-        continue;
+      try {
+        passive = this.#reconcilePeer(name, peer, routes, wanted, passiveAt, report) || passive;
+      } catch (error) {
+        // A bug: this peer's session is left as it is; the others go on.
+        wanted.add(name);
+        report('BGPPeer', name, 'ProcessingError', `node ${this.#o.node}: the session could not be updated: ${String(error)}`);
       }
-      if (settings.value.config.passive) {
-        const other = passiveAt.get(settings.value.peerAddress);
-        if (other !== undefined) {
-          report('BGPPeer', name, `node ${this.#o.node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`);
-          continue;
-        }
-        passiveAt.set(settings.value.peerAddress, name);
-      }
-      wanted.add(name);
-      passive ||= settings.value.config.passive;
-      let running = this.#sessions.get(name);
-      if (running && running.settings.identity !== settings.value.identity) {
-        this.#o.log.info({ peer: name }, 'BGPPeer changed: restarting its session');
-        running.bfd?.handle.release();
-        void running.session.stop('configuration changed');
-        running = undefined;
-      }
-      if (!running) {
-        running = { session: this.#newSession(name, settings.value), settings: settings.value };
-        this.#sessions.set(name, running);
-        this.#startedOnce.add(name);
-        running.session.setRoutes(routes);
-        running.session.start();
-        if (settings.value.config.passive) this.#setListenerKey(name, settings.value.peerAddress, settings.value.md5Key);
-      } else {
-        running.settings = settings.value;
-        running.session.setRoutes(routes);
-      }
-      this.#trackBfd(name, running);
     }
     for (const [name, running] of this.#sessions) {
       if (wanted.has(name)) continue;
@@ -202,6 +185,55 @@ export class BgpSpeaker {
     this.#applyListenerTtl();
     this.#forgetReports(inputs, problemsNow);
     this.#o.onSessionsChanged?.();
+  }
+
+  /** Starts, replaces or updates the session with one peer; returns whether it is passive. */
+  #reconcilePeer(
+    name: string,
+    peer: PeerPlan['peer'],
+    routes: PeerPlan['routes'],
+    wanted: Set<string>,
+    passiveAt: Map<string, string>,
+    report: (kind: ObjectKind, name: string, reason: PlanReason, message: string) => void,
+  ): boolean {
+    const settings = sessionSettings(peer, {
+      interfaces: this.#o.interfaceTable(),
+      password: this.#o.password,
+      restarting: !this.#startedOnce.has(name),
+    });
+    if (!settings.ok) {
+      report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${settings.error}`);
+      return false;
+    }
+    if (settings.value.config.passive) {
+      const other = passiveAt.get(settings.value.peerAddress);
+      if (other !== undefined) {
+        report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`);
+        return false;
+      }
+      passiveAt.set(settings.value.peerAddress, name);
+    }
+    wanted.add(name);
+    let running = this.#sessions.get(name);
+    if (running && running.settings.identity !== settings.value.identity) {
+      this.#o.log.info({ peer: name }, 'BGPPeer changed: restarting its session');
+      running.bfd?.handle.release();
+      void running.session.stop('configuration changed');
+      running = undefined;
+    }
+    if (!running) {
+      running = { session: this.#newSession(name, settings.value), settings: settings.value };
+      this.#sessions.set(name, running);
+      this.#startedOnce.add(name);
+      running.session.setRoutes(routes);
+      running.session.start();
+      if (settings.value.config.passive) this.#setListenerKey(name, settings.value.peerAddress, settings.value.md5Key);
+    } else {
+      running.settings = settings.value;
+      running.session.setRoutes(routes);
+    }
+    this.#trackBfd(name, running);
+    return settings.value.config.passive;
   }
 
   /** Keeps the session's BFD tracking in step with spec.bfd: BFD down tears the BGP session down (ADR 0018). */
@@ -241,9 +273,10 @@ export class BgpSpeaker {
     const existing = new Set([
       ...inputs.peers.map((p) => `BGPPeer/${p.metadata.name}`),
       ...inputs.advertisements.map((a) => `BGPAdvertisement/${a.metadata.name}`),
+      ...inputs.services.map((s) => `Service/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`),
     ]);
     for (const [key, { kind, name, reason }] of this.#reported) {
-      if (!existing.has(`${kind}/${name}`) || (reason === 'InvalidConfiguration' && !problemsNow.has(key))) this.#reported.delete(key);
+      if (!existing.has(`${kind}/${name}`) || (PLAN_REASONS.has(reason) && !problemsNow.has(key))) this.#reported.delete(key);
     }
   }
 
@@ -409,12 +442,15 @@ export class BgpSpeaker {
     const key = reportKey(problem);
     if (this.#reported.get(key)?.message === message) return;
     this.#reported.set(key, problem);
-    this.#o.log.warn({ [kind === 'BGPPeer' ? 'peer' : 'advertisement']: name }, message);
+    this.#o.log.warn({ [kind === 'BGPPeer' ? 'peer' : kind === 'Service' ? 'service' : 'advertisement']: name, reason }, message);
     this.#o.recordEvent(kind, name, 'Warning', reason, message);
   }
 }
 
-type ObjectKind = 'BGPPeer' | 'BGPAdvertisement';
+type ObjectKind = 'BGPPeer' | 'BGPAdvertisement' | 'Service';
+type PlanReason = BgpPlanProblem['reason'];
+/** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
+const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>(['InvalidConfiguration', 'MalformedObject', 'UpdateTooLarge', 'ProcessingError']);
 
 interface ReportedProblem {
   readonly kind: ObjectKind;

@@ -6,7 +6,8 @@ import type { AsPathSegment } from '../../protocol/bgp/as-path.ts';
 import type { LargeCommunity } from '../../protocol/bgp/community.ts';
 import type { PathAttribute } from '../../protocol/bgp/path-attribute.ts';
 import type { NegotiatedSession } from '../../protocol/bgp/session-negotiation.ts';
-import { twoOctetAttributes } from '../../protocol/bgp/update-message.ts';
+import { attributeBudget, pathAttributesLength, twoOctetAttributes } from '../../protocol/bgp/update-message.ts';
+import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
 
 export interface RouteAttributes {
   readonly localPref?: number;
@@ -36,7 +37,7 @@ function computeKey(attributes: RouteAttributes): string {
   return `lp=${attributes.localPref ?? ''};med=${attributes.med ?? ''};c=${attributes.communities.join(',')};lc=${large};pp=${prepend}`;
 }
 
-export function sessionAttributes(attributes: RouteAttributes, localAs: number, session: NegotiatedSession): PathAttribute[] {
+export function sessionAttributes(attributes: RouteAttributes, localAs: number, session: Pick<NegotiatedSession, 'external' | 'fourOctetAs'>): PathAttribute[] {
   const asns: number[] = [];
   if (attributes.prepend && attributes.prepend.count > 0) {
     for (let i = 0; i < attributes.prepend.count; i++) asns.push(attributes.prepend.asn ?? localAs);
@@ -53,4 +54,23 @@ export function sessionAttributes(attributes: RouteAttributes, localAs: number, 
   if (attributes.communities.length > 0) result.push({ type: 'communities', communities: attributes.communities });
   if (attributes.largeCommunities.length > 0) result.push({ type: 'large-communities', largeCommunities: attributes.largeCommunities });
   return session.fourOctetAs ? result : twoOctetAttributes(result);
+}
+
+/**
+ * Whether routes with these attributes fit an UPDATE (at most 4096 bytes, RFC 4271) to a peer: the encoded path
+ * attributes against attributeBudget of the family, on the longest session encoding: with or without 4-octet AS
+ * numbers (2-octet sessions also carry AS4_PATH), internal or external (LOCAL_PREF or our AS in AS_PATH). The
+ * capability, and with a dynamic peer the peer's AS, are known only once the session is up; taking the longest
+ * also makes the answer the same for every peer and node.
+ */
+export function attributesFit(attributes: RouteAttributes, family: AddressFamily, localAs: number): { fits: boolean; length: number; budget: number } {
+  let length = 0;
+  for (const fourOctetAs of [true, false]) {
+    for (const external of [true, false]) {
+      const encoded = pathAttributesLength(sessionAttributes(attributes, localAs, { external, fourOctetAs }), { fourOctetAs, external });
+      if (encoded > length) length = encoded;
+    }
+  }
+  const budget = attributeBudget(family);
+  return { fits: length <= budget, length, budget };
 }

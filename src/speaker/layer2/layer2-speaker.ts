@@ -10,7 +10,7 @@
 //    is ready again it answers only after its ready Lease came back through its watch and one more renew interval,
 //    so peers have let go first.
 import type { Clock, Timer } from '../../core/clock.ts';
-import { planLayer2, type Layer2Address, type Layer2Inputs } from '../../core/config/layer2-plan.ts';
+import { planLayer2WithProblems, type Layer2Address, type Layer2Inputs, type PlanProblem } from '../../core/config/layer2-plan.ts';
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
 import { formatIp } from '../../core/ip/ip-address.ts';
@@ -69,6 +69,8 @@ export interface Layer2SpeakerOptions {
   interfaceTable: () => InterfaceTable;
   announcer: Layer2Announcer;
   recordEvent: (service: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** An object left out of the plan (malformed, or planning it threw): reported once per message by the caller's Event. */
+  recordProblem?: (problem: PlanProblem) => void;
   /** The view went stale (own renewals not seen through the watch): reconnect the watches. */
   onStaleView: () => void;
   renewIntervalMs: number;
@@ -88,6 +90,8 @@ export class Layer2Speaker {
   #known = new Set<string>();
   #owned = new Map<bigint, OwnedAddress>();
   #plan = new Map<bigint, Layer2Address>();
+  /** Problems reported and still present. */
+  #reported = new Set<string>();
   #synced = false;
   #leaving = false;
   #stopped = false;
@@ -268,7 +272,14 @@ export class Layer2Speaker {
       if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
       else this.#o.log.info({ node: this.#o.node }, 'own lease renewed; answering');
     }
-    this.#plan = planLayer2(this.#o.inputs());
+    try {
+      const planned = planLayer2WithProblems(this.#o.inputs());
+      this.#plan = planned.plan;
+      this.#reportProblems(planned.problems);
+    } catch (error) {
+      // A bug (objects are guarded one by one inside): keep the last plan, so fencing and failover still run.
+      this.#o.log.error({ err: String(error) }, 'layer-2 plan failed; keeping the last one');
+    }
     const table = this.#o.interfaceTable();
     this.#lastDefaultRoute = { ...this.#lastDefaultRoute, ...table.defaultRoute };
     if (this.#synced) this.#setNotReady(this.#notReadyReason(this.#plan, table));
@@ -361,6 +372,19 @@ export class Layer2Speaker {
       this.#o.log.info({ node: this.#o.node, was }, 'ready for layer 2 again: answering once peers have seen it');
     }
     this.#renewSoon();
+  }
+
+  /** Each problem once while it lasts (a level-triggered pass finds it again every time). */
+  #reportProblems(problems: readonly PlanProblem[]): void {
+    const now = new Set<string>();
+    for (const problem of problems) {
+      const key = `${problem.kind}/${problem.name}/${problem.message}`;
+      now.add(key);
+      if (this.#reported.has(key)) continue;
+      this.#o.log.warn({ kind: problem.kind, name: problem.name, reason: problem.reason }, problem.message);
+      this.#o.recordProblem?.(problem);
+    }
+    this.#reported = now;
   }
 
   #setOwned(owned: Map<bigint, OwnedAddress>): void {
