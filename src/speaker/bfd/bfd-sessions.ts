@@ -2,7 +2,7 @@
 // tracks that peer (BGP sessions of several BGPPeers), started on the first track() and stopped with the last
 // release(). Received datagrams are decoded and handed to the session they belong to (RFC 5880 section 6.8.6:
 // by Your Discriminator, else by the sender's address). The receiving sockets (port 3784, TTL 255 enforced by the
-// kernel) open with the first session of their family and close with the last. A session whose sockets cannot be
+// kernel) open with the first session of their family and stay open until stop(). A session whose sockets cannot be
 // opened (port 3784 held by another BFD daemon) is tried again every RETRY_MS while it is tracked.
 import type { Clock, Timer } from '../../core/clock.ts';
 import type { Result } from '../../core/result.ts';
@@ -231,12 +231,6 @@ export class BfdSessions {
       entry.session.stop();
       this.#metrics.sessionUp(entry.path.peerAddress, false);
     }
-    // The last session of its family gone: port 3784 is given back (another BFD daemon may want it).
-    const family = entry.path.family;
-    if ([...this.#entries.values()].some((e) => e.path.family === family)) return;
-    const receiver = this.#receivers.get(family);
-    this.#receivers.delete(family);
-    void receiver?.then((r) => r?.close());
   }
 
   #newDiscriminator(): number {
