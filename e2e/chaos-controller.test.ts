@@ -39,6 +39,7 @@ import { connectionFromKubeconfig } from '../src/k8s/api/kube-config.ts';
 import { paths } from '../src/k8s/api/api-paths.ts';
 import { describeError, errorCode } from '../src/k8s/api/api-error.ts';
 import type { ServiceObject } from '../src/core/config/service-object.ts';
+import { seededRandom } from '../src/core/seeded-random.ts';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -74,17 +75,6 @@ const REQUESTABLE = {
   6: (i: number) => [`2001:db8:10::${(i % 40).toString(16)}`, `2001:db8:20::${(i % 40).toString(16)}`, `2001:db8:30::${(i % 40).toString(16)}`][i % 3]!,
 };
 
-/** mulberry32: small, fast, good enough to replay a run from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Tracked {
   namespace: string;
@@ -108,7 +98,7 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
 
   it('keeps every allocation invariant', { timeout: 420_000 }, async () => {
     const started = performance.now();
-    const rand = prng(SEED);
+    const rand = seededRandom(SEED);
     console.log(`chaos seed ${SEED} (replay with BEACONLB_CHAOS_SEED=${SEED})`);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
     const client = new ApiClient(connectionFromKubeconfig(cluster.cp.kubeconfig), 'chaos-test');

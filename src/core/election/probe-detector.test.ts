@@ -6,22 +6,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_PROBE_TIMINGS, ProbeDetector, quorums, rankForTarget, type ProbeMessage, type ProbeSend, type ProbeTimings } from './probe-detector.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 const STEP_MS = 10;
 /** Membership epochs adopted up to 2 s apart (the default 10 s would only make the simulation longer). */
 const SIM_TIMINGS: ProbeTimings = { ...DEFAULT_PROBE_TIMINGS, membershipSkewMs: 2000, epochTransitionMs: 6000 };
 
-/** A deterministic generator (mulberry32) so every failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface InFlight {
   at: number;
@@ -51,7 +41,7 @@ class SimulatedNetwork {
 
   constructor(count: number, seed = 1) {
     this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
-    this.#rng = random(seed);
+    this.#rng = seededRandom(seed);
     this.#epoch = `epoch-${this.#epochs}`;
     for (const name of this.names) this.start(name);
   }
@@ -271,7 +261,7 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
     net.run(6000);
     const target = 'node-5';
     const monitor = net.nodes.get(target)!.monitorsOf(target)[1]!;
-    const rng = random(60);
+    const rng = seededRandom(60);
     let downs = 0;
     for (let t = 0; t < 20_000; t += STEP_MS) {
       // The cut toggles at random each step: 60 % of datagrams on this link are dropped.

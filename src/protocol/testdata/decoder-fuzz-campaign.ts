@@ -30,6 +30,7 @@ import * as bfdPeers from './bfd-captures.ts';
 import * as bgpCaptures from './bgp-captures.ts';
 import { fromHex, toHex } from './hex-bytes.ts';
 import * as linux from './linux-captures.ts';
+import { seededRandom } from '../../core/seeded-random.ts';
 
 export interface FuzzCampaignOptions {
   seed: number;
@@ -73,17 +74,6 @@ class BadResult extends Error {
   }
 }
 
-/** mulberry32: small, fast and deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DECODE_REASONS = new Set(['truncated', 'unsupported', 'malformed', 'invalid']);
 
@@ -296,7 +286,7 @@ interface Target {
 const INTERESTING = [0x00, 0x01, 0x02, 0x7f, 0x80, 0xfe, 0xff];
 
 export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampaignReport {
-  const rand = prng(options.seed);
+  const rand = seededRandom(options.seed);
   const below = (n: number): number => Math.floor(rand() * n);
   const pick = <T>(items: readonly T[]): T => {
     const item = items[below(items.length)];

@@ -17,6 +17,7 @@ import {
   type BfdTransition,
   type BfdTransitionReason,
 } from '../../protocol/bfd/session-fsm.ts';
+import { EventQueue } from '../../core/event-queue.ts';
 
 export type BfdChange = { readonly up: true } | { readonly up: false; readonly reason: BfdTransitionReason; readonly failure: boolean };
 
@@ -42,8 +43,11 @@ export class BfdSession {
   readonly #o: BfdSessionOptions;
   #state: BfdSessionState;
   readonly #timers = new Map<BfdTimer, Timer>();
-  readonly #queue: BfdEvent[] = [];
-  #running = false;
+  readonly #events = new EventQueue<BfdEvent>((event) => {
+    const result = stepBfd(this.#state, event, this.#o.clock.now());
+    this.#state = result.state;
+    for (const action of result.actions) this.#execute(action);
+  });
 
   constructor(o: BfdSessionOptions) {
     this.#o = o;
@@ -79,18 +83,7 @@ export class BfdSession {
   }
 
   #feed(event: BfdEvent): void {
-    this.#queue.push(event);
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-        const result = stepBfd(this.#state, next, this.#o.clock.now());
-        this.#state = result.state;
-        for (const action of result.actions) this.#execute(action);
-      }
-    } finally {
-      this.#running = false;
-    }
+    this.#events.push(event);
   }
 
   #execute(action: BfdAction): void {
