@@ -17,7 +17,6 @@ import {
   type BfdTransition,
   type BfdTransitionReason,
 } from '../../protocol/bfd/session-fsm.ts';
-import { EventQueue } from '../../core/event-queue.ts';
 
 export type BfdChange = { readonly up: true } | { readonly up: false; readonly reason: BfdTransitionReason; readonly failure: boolean };
 
@@ -43,11 +42,8 @@ export class BfdSession {
   readonly #o: BfdSessionOptions;
   #state: BfdSessionState;
   readonly #timers = new Map<BfdTimer, Timer>();
-  readonly #events = new EventQueue<BfdEvent>((event) => {
-    const result = stepBfd(this.#state, event, this.#o.clock.now());
-    this.#state = result.state;
-    for (const action of result.actions) this.#execute(action);
-  });
+  readonly #queue: BfdEvent[] = [];
+  #running = false;
 
   constructor(o: BfdSessionOptions) {
     this.#o = o;
@@ -83,7 +79,18 @@ export class BfdSession {
   }
 
   #feed(event: BfdEvent): void {
-    this.#events.push(event);
+    this.#queue.push(event);
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        const result = stepBfd(this.#state, next, this.#o.clock.now());
+        this.#state = result.state;
+        for (const action of result.actions) this.#execute(action);
+      }
+    } finally {
+      this.#running = false;
+    }
   }
 
   #execute(action: BfdAction): void {

@@ -29,7 +29,6 @@ import type { NegotiatedSession, SessionConfig } from '../../protocol/bgp/sessio
 import { announcementUpdates, endOfRib, withdrawalUpdates, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
 import { attributesKey, sessionAttributes, type RouteAttributes } from './route-attributes.ts';
-import { EventQueue } from '../../core/event-queue.ts';
 
 export interface BgpRoute {
   readonly prefix: BgpPrefix;
@@ -72,11 +71,8 @@ export class BgpSession {
   #socket: BgpSocket | undefined;
   #buffer: Uint8Array = new Uint8Array(0);
   readonly #timers = new Map<SessionTimer, Timer>();
-  readonly #events = new EventQueue<SessionEvent>((event) => {
-    const result = step(this.#state, event, this.#o.clock.now());
-    this.#state = result.state;
-    for (const action of result.actions) this.#execute(action);
-  });
+  readonly #queue: SessionEvent[] = [];
+  #running = false;
   /** What the speaker wants advertised, by prefixKey. */
   #desired = new Map<string, BgpRoute>();
   /** What the peer has been sent on the current session, by prefixKey. */
@@ -180,7 +176,18 @@ export class BgpSession {
   // -------------------------------------------------------------------------------------------------------------
 
   #feed(event: SessionEvent): void {
-    this.#events.push(event);
+    this.#queue.push(event);
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        const result = step(this.#state, next, this.#o.clock.now());
+        this.#state = result.state;
+        for (const action of result.actions) this.#execute(action);
+      }
+    } finally {
+      this.#running = false;
+    }
   }
 
   #execute(action: SessionAction): void {
