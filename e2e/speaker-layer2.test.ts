@@ -184,15 +184,29 @@ describe('speaker: layer 2', () => {
 
   it('spreads 30 Services over 3 nodes within 1.25 x the mean', async () => {
     // After the partition of the previous case, every speaker must be back (unfenced, and ready: its watches proved
-    // live again) before load is judged.
+    // live again) and counted live by every other speaker before load is judged: a node that is ready by its own
+    // metrics is live for its peers only once they saw its next renewal.
+    const gauge = (text: string, name: string): number | undefined => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
     for (const sp of speakers.values()) {
-      await waitFor(`${sp.node} back`, async () => {
+      await waitFor(`${sp.node} back and counting every speaker live`, async () => {
         const text = await sp.metrics();
-        return /^beaconlb_l2_fenced 0$/m.test(text) && /^beaconlb_l2_ready 1$/m.test(text) ? true : undefined;
+        const back = gauge(text, 'beaconlb_l2_fenced') === 0 && gauge(text, 'beaconlb_l2_ready') === 1;
+        return back && gauge(text, 'beaconlb_l2_live_speakers') === speakers.size ? true : undefined;
       }, 20_000);
     }
     const addresses = V4.slice(6, 30).concat(V6.slice(2, 8));
     await Promise.all(addresses.map((ip, i) => service(`spread-${i}`, ip)));
+    // Every address owned exactly once by the speakers' own count before the client's view is sampled (a single ARP
+    // answer can also come from a moment when one node's plan lags).
+    const expected = addresses.length + 8;
+    await waitFor(`${expected} addresses owned in all`, async () => {
+      let sum = 0;
+      for (const sp of speakers.values()) sum += gauge(await sp.metrics(), 'beaconlb_l2_addresses_owned') ?? 0;
+      return sum === expected ? true : undefined;
+    }, 20_000);
     const owners = await Promise.all(addresses.map((ip) => settledOwner(ip)));
     const all = [...owners];
     for (const ip of [V4[0]!, V6[0]!, V4[1]!, V6[1]!, V4[2]!, V4[3]!, V4[4]!, V4[5]!]) all.push(await settledOwner(ip));

@@ -84,6 +84,7 @@ export class HollowSpeaker {
       metrics: {
         owned: () => undefined,
         ownershipChange: () => undefined,
+        liveSpeakers: () => undefined,
         fenced: (fenced) => {
           this.fenced = fenced;
         },

@@ -12,6 +12,7 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const fenced = registry.gauge('beaconlb_l2_fenced', '1 while this speaker fences itself (own lease not renewed or not seen in time).');
   const ready = registry.gauge('beaconlb_l2_ready', '1 while this speaker is ready for layer 2 (fresh view, announcing links up); 0: it owns nothing and says so in its Lease.');
   const notReady = registry.counter('beaconlb_l2_not_ready_total', 'Times this speaker became not ready for layer 2, by reason (StaleView, LinkDown).');
+  const liveSpeakers = registry.gauge('beaconlb_l2_live_speakers', 'Speakers this node counts live for layer 2 at its last ownership pass (itself included while ready and not fenced); every node should show the same number.');
   const answers = registry.counter('beaconlb_l2_answers_total', 'ARP replies and Neighbor Advertisements sent in answer to requests.');
   const announcements = registry.counter('beaconlb_l2_announcements_total', 'Gratuitous ARPs and unsolicited Neighbor Advertisements sent.');
   const limited = registry.counter('beaconlb_l2_requests_rate_limited_total', 'Requests for owned addresses left unanswered by the rate limit.');
@@ -39,6 +40,9 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
       },
       fenced: (f) => {
         fenced.set({}, f ? 1 : 0);
+      },
+      liveSpeakers: (n) => {
+        liveSpeakers.set({}, n);
       },
       ready: (r, reason) => {
         ready.set({}, r ? 1 : 0);

@@ -51,6 +51,8 @@ export interface Layer2Metrics {
   fenced(fenced: boolean): void;
   /** Layer-2 readiness changed; `reason` when it became not ready. */
   ready(ready: boolean, reason?: Layer2NotReadyReason): void;
+  /** Speakers this node counts live at the last ownership pass (itself included while ready and not fenced). */
+  liveSpeakers(count: number): void;
 }
 
 export interface Layer2SpeakerOptions {
@@ -79,7 +81,7 @@ export interface Layer2SpeakerOptions {
   fenceMarginMs: number;
   /** How long a leaving speaker keeps answering after marking its Lease. */
   handoverOverlapMs: number;
-  /** Observes the live set each ownership pass computes (itself included unless fenced); for measurements. */
+  /** Observes the live set each ownership pass computes (itself included unless fenced): who reports cluster-wide Events, measurements. */
   onLiveNodes?: (live: ReadonlySet<string>) => void;
 }
 
@@ -292,6 +294,7 @@ export class Layer2Speaker {
     }
     if (fenced || !ready) live.delete(this.#o.node);
     else live.add(this.#o.node);
+    this.#o.metrics.liveSpeakers(live.size);
     this.#o.onLiveNodes?.(live);
 
     const owners = ownersOf({ addresses: [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live });

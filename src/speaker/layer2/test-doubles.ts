@@ -251,6 +251,13 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
   ready(ready: boolean, reason?: string): void {
     this.readyChanges.push({ ready, reason });
   }
+
+  /** The live-set size of the last ownership pass. */
+  lastLiveSpeakers: number | undefined;
+
+  liveSpeakers(count: number): void {
+    this.lastLiveSpeakers = count;
+  }
 }
 
 /** A pino logger that writes nothing. */
