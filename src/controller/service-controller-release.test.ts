@@ -66,6 +66,26 @@ describe('ServiceController: releasing addresses', () => {
     assert.ok(log.indexOf('landed apps/holder=198.51.100.2') < log.indexOf('start apps/asker=198.51.100.1'), log.join('; '));
   });
 
+  it('after a restart, an address shown by a Service whose request became invalid goes to nobody else', async () => {
+    // The request turned invalid while no leader ran (or the leader only warned): the status still shows .1, and
+    // kube-proxy still serves it there. A new leader must not hand .1 to another Service.
+    const holder = withAnnotations(service('holder', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1'), { 'beaconlb.io/load-balancer-ips': 'not-an-address' });
+    const { ports, current, update, add, events } = fakePorts([holder], { pools: [ipPool('a', ['198.51.100.1/32'])] });
+    const controller = newController(ports);
+    controller.start();
+    await settled(controller);
+    add(service('fresh', '2026-01-01T00:00:04Z', 83, undefined, undefined));
+    controller.serviceChanged('apps/fresh');
+    await until('the fresh Service was judged', () => current('fresh').length > 0 || events.some((e) => e.startsWith('apps/fresh Warning')));
+    assert.deepEqual([current('holder'), current('fresh')], [['198.51.100.1'], []], events.join('; '));
+    // Fixed, the holder keeps its address.
+    update('holder', (svc) => ({ ...svc, metadata: { ...svc.metadata, annotations: {} } }));
+    controller.serviceChanged('apps/holder');
+    await settled(controller);
+    await controller.stop(100);
+    assert.deepEqual([current('holder'), current('fresh')], [['198.51.100.1'], []], events.join('; '));
+  });
+
   it('a woken waiter that no longer needs the address hands it to the next in line', async () => {
     const { ports, current, remove } = fakePorts(
       [

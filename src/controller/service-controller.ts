@@ -127,11 +127,16 @@ export class ServiceController {
     let restored = 0;
     const services = [...this.#o.ports.services.list()].sort((a, b) => creationTime(a).localeCompare(creationTime(b)));
     const holding: Array<{ request: ServiceRequest; current: bigint[] }> = [];
+    const invalid: Array<{ key: string; address: bigint }> = [];
     for (const svc of services) {
       if (!isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
       const request = readServiceRequest(svc);
       const current = ingressAddresses(svc);
-      if (request.ok && current.length > 0) holding.push({ request: request.value, current: [...current] });
+      if (current.length === 0) continue;
+      if (request.ok) holding.push({ request: request.value, current: [...current] });
+      // A request that became invalid while no leader reconciled it: its status (and kube-proxy) still serve the
+      // addresses, so they are nobody else's until that status changes, as a running leader keeps them.
+      else for (const address of current) invalid.push({ key: serviceKey(svc), address });
     }
     const dropped: Array<{ key: string; address: bigint }> = [];
     for (const { request, current } of rebuildOrder(holding)) {
@@ -145,7 +150,7 @@ export class ServiceController {
     }
     // What a status still shows but the rebuild did not keep (its Service's request changed before the last leader
     // reconciled it) is releasing, as if that Service had just given it up: nobody gets it before that status changes.
-    for (const { key, address } of dropped) this.#table.shownButNotHeld(key, address);
+    for (const { key, address } of [...dropped, ...invalid]) this.#table.shownButNotHeld(key, address);
     this.#started = true;
     this.#queue.start();
     for (const svc of services) this.#queue.add(serviceKey(svc));
