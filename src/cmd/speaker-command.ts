@@ -151,6 +151,8 @@ export const speakerCommand: Command = {
         });
     });
     const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs });
+    // The first live speaker by name at the last layer-2 pass: it records the cluster-wide Events (one per cause).
+    let firstLive: string | undefined;
     // Callbacks below reach `adapter` and `speaker` only after both exist (events start with adapter.start()).
     const speaker: Layer2Speaker = new Layer2Speaker({
       node,
@@ -178,6 +180,9 @@ export const speakerCommand: Command = {
       leaseDurationMs,
       fenceMarginMs: durationFlag(flags, 'fence-margin'),
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
+      onLiveNodes: (nodes) => {
+        firstLive = [...nodes].sort()[0];
+      },
     });
     const bfd = new BfdSessions({
       clock,
@@ -235,6 +240,7 @@ export const speakerCommand: Command = {
         adapter.recordServiceEvent(service, type, reason, message);
       },
       intervalMs: 1000,
+      reports: () => firstLive === node,
     });
     const adapter = new SpeakerAdapter({
       client,

@@ -13,7 +13,7 @@ const service = (name: string, ip: string, recorded: boolean): ServiceObject => 
   status: { loadBalancer: { ingress: [{ ip }] }, ...(recorded ? { conditions: [allocationCondition([ip], '2026-01-01T00:00:00Z')] } : {}) },
 });
 
-function audited(): { clock: ManualClock; audit: AnnouncementAudit; world: AuditInputs; events: string[] } {
+function audited(reporter = { now: true }): { clock: ManualClock; audit: AnnouncementAudit; world: AuditInputs; events: string[] } {
   const clock = new ManualClock(0);
   const world: AuditInputs = { services: [], pools: [POOL], namespaces: [], loadBalancerClass: 'beaconlb.io/beaconlb' };
   const events: string[] = [];
@@ -23,6 +23,7 @@ function audited(): { clock: ManualClock; audit: AnnouncementAudit; world: Audit
     inputs: () => world,
     recordEvent: (svc, type, reason, message) => events.push(`${svc} ${type} ${reason} ${message.split(' ')[0] ?? ''}`),
     intervalMs: 1000,
+    reports: () => reporter.now,
   });
   return { clock, audit, world, events };
 }
@@ -45,6 +46,23 @@ describe('AnnouncementAudit', () => {
     audit.changed();
     clock.advance(1000);
     assert.equal(events.length, 2, 'recorded again after it went away and came back');
+  });
+
+  it('only the reporting speaker records the Event; one that becomes the reporter records what is still refused', async () => {
+    const reporter = { now: false };
+    const { clock, audit, world, events } = audited(reporter);
+    world.services = [service('forged', '198.51.100.66', false)];
+    audit.start(Promise.resolve());
+    await flushMicrotasks();
+    clock.advance(0);
+    assert.deepEqual(events, [], 'not the reporter: no Event');
+    reporter.now = true;
+    audit.changed();
+    clock.advance(1000);
+    assert.deepEqual(events, [`web/forged Warning ${ANNOUNCEMENT_REFUSED} 198.51.100.66`]);
+    audit.changed();
+    clock.advance(1000);
+    assert.equal(events.length, 1, 'once');
   });
 
   it('audits at most once per interval however many changes arrive, and nothing before the caches synced', async () => {

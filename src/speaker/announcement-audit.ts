@@ -2,7 +2,9 @@
 // that the controller did not allocate to it, or whose pool does not admit the Service, and addresses of our pools
 // handed out to Services of another class. Each refusal is a Warning Event on the Service (reason
 // AnnouncementRefused) and a log line, once when it appears; the audit runs at most once per interval, since it
-// reads every Service.
+// reads every Service. Every speaker refuses, but one reports: the Event comes from the first live speaker by name
+// (`reports`), so one forged status makes one Event, not one per node. A speaker that becomes the reporter reports
+// what is still refused (at least once, possibly twice across a change of reporter).
 import type { Clock, Timer } from '../core/clock.ts';
 import { authorizationContext, refusedAddresses, type NamespaceObject } from '../core/config/announcement-authorization.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
@@ -26,12 +28,16 @@ export interface AnnouncementAuditOptions {
   recordEvent: (service: string, type: 'Warning', reason: string, message: string) => void;
   /** Minimum time between two audits. */
   intervalMs: number;
+  /** Whether this speaker records the Events now (one speaker does); the others only log. */
+  reports: () => boolean;
 }
 
 export class AnnouncementAudit {
   readonly #o: AnnouncementAuditOptions;
-  /** Refusals reported, as `service address message`. */
+  /** Refusals reported by Event, as `service address message`. */
   #reported = new Set<string>();
+  /** Refusals logged (every speaker logs what it refuses, once). */
+  #logged = new Set<string>();
   #timer: Timer | undefined;
   #last = Number.NEGATIVE_INFINITY;
   #started = false;
@@ -68,14 +74,20 @@ export class AnnouncementAudit {
     this.#last = this.#o.clock.now();
     const inputs = this.#o.inputs();
     const refused = refusedAddresses(inputs.services, authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces), inputs.loadBalancerClass);
+    const reports = this.#o.reports();
     const current = new Set<string>();
     for (const r of refused) {
       const key = `${r.service} ${r.address} ${r.message}`;
+      if (this.#reported.has(key)) {
+        current.add(key);
+        continue;
+      }
+      if (!this.#logged.has(key)) this.#o.log.warn({ service: r.service }, r.message);
+      if (!reports) continue;
       current.add(key);
-      if (this.#reported.has(key)) continue;
-      this.#o.log.warn({ service: r.service }, r.message);
       this.#o.recordEvent(r.service, 'Warning', ANNOUNCEMENT_REFUSED, r.message);
     }
+    this.#logged = new Set(refused.map((r) => `${r.service} ${r.address} ${r.message}`));
     this.#reported = current;
     return refused;
   }
