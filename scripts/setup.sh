@@ -42,6 +42,10 @@ fi
 
 # Go builds use the Go on PATH as it is (no toolchain download), whatever the machine's Go environment says.
 export GOTOOLCHAIN=local
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: no 'go' on PATH: Go 1.26 or newer is needed to build the control plane from the Go module proxy (machines of this kind have it in /usr/local/go/bin)" >&2
+  exit 1
+fi
 
 # kube-apiserver, etcd and kubectl from the Go module proxy: minutes the first time, then cached.
 bash scripts/controlplane.sh >/dev/null
