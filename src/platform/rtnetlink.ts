@@ -1,5 +1,5 @@
 // rtnetlink through the npm package netlink@0.3.0 (ADR 0022): dumps of links, addresses and routes on a request
-// socket, and the kernel's link, address and route notifications on an event socket. The only importer of
+// socket, and the kernel's link, address and route notifications on an event socket. The only runtime importer of
 // `netlink`; what leaves this file are plain records, so an upgrade or a move to our own addon stays here.
 // Sockets belong to the network namespace of the process that opens them (the speaker runs in the host's).
 import { createRtNetlink, type rt, type RtNetlinkSocket } from 'netlink';
