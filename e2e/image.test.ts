@@ -1,7 +1,7 @@
 // The image users run, built here as they would build it (the Dockerfile, by scripts/image.sh with buildah on
 // locally made bases): it runs `beaconlb`, carries the Node 24 the tests ran and a native addon built for it, runs
-// as non-root, and holds no npm, no Node headers, no package manager, no lab or test code, no build-time CA, in
-// under 200 MB.
+// as non-root, reads interfaces over rtnetlink without iproute2, and holds no npm, no Node headers, no package
+// manager, no lab or test code, no build-time CA, in under 200 MB.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -52,10 +52,19 @@ describe('the container image', { timeout: 30 * 60_000 }, () => {
     assert.equal(String(parsed.builtFor.nodeModuleVersion), parsed.modules);
   });
 
-  it('reads interfaces with ip -j (iproute2 is there)', () => {
-    const got = runImage(built.image, ['-j', 'link', 'show', 'lo'], { entrypoint: 'ip' });
+  it('reads the interface table over rtnetlink as the speaker does, without iproute2 and as non-root', () => {
+    // The speaker's own reader (dist/platform, the netlink package's prebuild) in a container with no network but lo.
+    const script =
+      "const { RtnetlinkRequests } = await import('/app/dist/platform/rtnetlink.js');" +
+      "const { readInterfaceTable } = await import('/app/dist/platform/network-interfaces.js');" +
+      'const requests = new RtnetlinkRequests(); const table = await readInterfaceTable(requests); requests.close();' +
+      'console.log(JSON.stringify(table.ok ? table.value.interfaces.map((i) => [i.name, i.up]) : table.error));';
+    const got = runImage(built.image, ['--input-type=module', '-e', script], { entrypoint: 'node' });
     assert.equal(got.status, 0, got.stderr);
-    assert.equal((JSON.parse(got.stdout) as Array<{ ifname: string }>)[0]?.ifname, 'lo');
+    assert.deepEqual(JSON.parse(got.stdout), [['lo', true]]);
+    const ip = shell(built.image, 'command -v ip ss bridge || true; ls /usr/share/doc/iproute2 2>/dev/null || true');
+    assert.equal(ip.status, 0, ip.stderr);
+    assert.equal(ip.stdout.trim(), '', `iproute2 is in the image:\n${ip.stdout}`);
   });
 
   it('holds no npm, Node headers, package manager, lab or test code', () => {

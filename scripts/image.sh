@@ -7,7 +7,7 @@
 # Cached by content: <key> hashes this script, the bases, the Dockerfile and every file the build copies (tests
 # excluded, as in .dockerignore). A key built before is not built again; within a build, buildah's layer cache and
 # the npm cache mount keep unchanged steps. Files have a fixed timestamp (--timestamp): the same inputs give the same
-# application layers (the runtime root layer, where apt installs iproute2, still differs between builds; ADR 0017).
+# application layers (the runtime root layer, where dpkg removes apt, may still differ between builds; ADR 0017).
 #
 # Leaves in ${BEACONLB_CACHE:-~/.cache/beaconlb}/image/<key>/:
 #   beaconlb.tar   docker-archive tagged ghcr.io/beaconlb/beaconlb:<version> (the manifests' image), for

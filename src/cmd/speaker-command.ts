@@ -7,7 +7,7 @@ import { UsageError } from './command.ts';
 import { createLogger } from '../platform/logger.ts';
 import { systemClock } from '../platform/clock.ts';
 import { startMetricsServer } from '../platform/metrics-server.ts';
-import { readInterfaceTable, watchInterfaceChanges, type InterfaceTable } from '../platform/network-interfaces.ts';
+import { InterfaceTableFollower, rtnetlinkSource } from '../platform/interface-table-follower.ts';
 import { ApiClient } from '../k8s/api/api-client.ts';
 import { loadConnection } from '../k8s/api/kube-config.ts';
 import { HeartbeatLease } from '../k8s/heartbeat-lease.ts';
@@ -120,10 +120,22 @@ export const speakerCommand: Command = {
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
     const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics } = speakerPrometheus();
 
-    let table: InterfaceTable = await readInterfaceTable();
+    // Links, addresses and default routes over rtnetlink, read again after each change the kernel reports.
+    const following = await InterfaceTableFollower.open(rtnetlinkSource(), {
+      onUpdate: () => {
+        announcer.interfacesChanged();
+        speaker.changed();
+        bgp.changed();
+      },
+      onError: (reason) => {
+        log.warn({ err: reason }, 'cannot read interfaces');
+      },
+    });
+    if (!following.ok) throw new Error(`cannot read the node's interfaces: ${following.error}`);
+    const interfaces = following.value;
     const announcer = new PacketAnnouncer({
       open: packetChannels(log),
-      interfaceTable: () => table,
+      interfaceTable: () => interfaces.table(),
       clock,
       log,
       metrics: responder,
@@ -133,22 +145,6 @@ export const speakerCommand: Command = {
       onHealthChange: () => {
         speaker.changed();
       },
-    });
-    let refreshing: Promise<void> | undefined;
-    const stopWatching = watchInterfaceChanges(() => {
-      refreshing ??= readInterfaceTable()
-        .then((fresh) => {
-          table = fresh;
-          announcer.interfacesChanged();
-          speaker.changed();
-          bgp.changed();
-        })
-        .catch((error: unknown) => {
-          log.warn({ err: String(error) }, 'cannot read interfaces');
-        })
-        .finally(() => {
-          refreshing = undefined;
-        });
     });
     const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs });
     // The first live speaker by name at the last layer-2 pass: it records the cluster-wide Events (one per cause).
@@ -164,7 +160,7 @@ export const speakerCommand: Command = {
       renew: (leaving, timeoutMs, layer2NotReady) => heartbeat.renew(leaving, timeoutMs, layer2NotReady),
       staleViews: () => adapter.staleLayer2Views(),
       brokenInterfaces: () => announcer.brokenInterfaces(),
-      interfaceTable: () => table,
+      interfaceTable: () => interfaces.table(),
       announcer,
       recordEvent: (service, type, reason, message) => {
         adapter.recordServiceEvent(service, type, reason, message);
@@ -200,7 +196,7 @@ export const speakerCommand: Command = {
       log: log.child({ area: 'bgp' }),
       metrics: bgpMetrics,
       inputs: () => adapter.bgpInputs(),
-      interfaceTable: () => table,
+      interfaceTable: () => interfaces.table(),
       password: (name, key) => adapter.secretValue(name, key),
       transport: {
         connect: connectBgpSocket,
@@ -278,7 +274,7 @@ export const speakerCommand: Command = {
           },
         })
       : undefined;
-    log.info({ interfaces: table.interfaces.map((i) => i.name) }, 'speaker started');
+    log.info({ interfaces: interfaces.table().interfaces.map((i) => i.name) }, 'speaker started');
 
     const signal = await shutdownSignal();
     const stopping = clock.now();
@@ -288,7 +284,7 @@ export const speakerCommand: Command = {
     await bfd.stop();
     await adapter.events.flush();
     announcer.close();
-    stopWatching();
+    interfaces.close();
     adapter.stop();
     client.close();
     await server.close();
