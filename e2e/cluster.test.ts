@@ -4,7 +4,7 @@
 // address Beacon LB announces, kube-proxy's rules on the answering node, to real Pods.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -205,6 +205,9 @@ describe('Beacon LB on a real cluster', { timeout: 40 * 60_000 }, () => {
     assert.ok(speaker);
     const logs = lab.kubectl(['-n', NS, 'logs', speaker.metadata.name, '--tail=20']);
     assert.match(logs, /"component":"speaker"/);
+    // Each kubelet serves with its own certificate, kept in its node's directory: not in the host's
+    // /var/lib/kubelet/pki, where kubelets of concurrent runs overwrote each other's.
+    for (const node of lab.nodes) assert.ok(existsSync(join(lab.dir, node.name, 'kubelet', 'pki', 'kubelet.crt')), `${node.name}: no serving certificate in its directory`);
   });
 
   it('moves an address to another node when its owner node’s speaker Pod is deleted (takeover measured)', async () => {

@@ -498,6 +498,9 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
             `--hostname-override=${node.name}`,
             `--node-ip=${node.ip}`,
             `--root-dir=${join(nodeDir, 'kubelet')}`,
+            // Not derived from --root-dir: without it every kubelet (of every run) shares /var/lib/kubelet/pki on the
+            // host, and one overwrites the serving certificate another is loading.
+            `--cert-dir=${join(nodeDir, 'kubelet', 'pki')}`,
             '--v=1',
           ],
           logFile: join(nodeDir, 'kubelet.log'),
