@@ -1,5 +1,7 @@
-// Writes IPPool status (usage per family, Ready and Overlap conditions) at most once per interval per pool and
-// only when it differs from what the server has: never in the allocation path, never a write storm.
+// Writes IPPool status (usage per family, Ready, Overlap and Draining conditions) at most once per interval per pool
+// and only when it differs from what the server has: never in the allocation path, never a write storm. A draining
+// pool's condition names the Services that still hold its addresses; its start and its end (no address left) are
+// Normal Events on the pool.
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Condition, IPPool, IPPoolStatus } from '../core/config/api-types.generated.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
@@ -16,7 +18,26 @@ export interface PoolStatusReporterOptions {
   log: Logger;
   intervalMs: number;
   usage: (pool: string) => Record<IpFamily, FamilyUsage> | undefined;
+  /** The Services holding addresses of a pool (asked only for draining pools). */
+  holders: (pool: string) => readonly string[];
   problems: () => readonly ConfigProblem[];
+}
+
+/** How many holders a Draining condition names before "and N more". */
+const NAMED_HOLDERS = 10;
+
+/** The Draining condition's status, reason and message for a pool. */
+function drainingState(pool: IPPool, allocated: number, holders: readonly string[]): { status: 'True' | 'False'; reason: string; message: string } {
+  if (pool.spec.drain !== true) return { status: 'False', reason: 'NotDraining', message: 'the pool hands out addresses' };
+  if (allocated === 0) return { status: 'True', reason: 'Drained', message: 'no address of the pool is in use: it can be deleted' };
+  const named = holders.slice(0, NAMED_HOLDERS).join(', ');
+  const more = holders.length > NAMED_HOLDERS ? ` and ${holders.length - NAMED_HOLDERS} more` : '';
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  return {
+    status: 'True',
+    reason: 'Draining',
+    message: `hands out no new addresses; ${plural(allocated, 'address', 'addresses')} still in use by ${plural(holders.length, 'Service', 'Services')}: ${named}${more}`,
+  };
 }
 
 function condition(
@@ -40,7 +61,13 @@ function condition(
 }
 
 /** The status a pool should have. */
-export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUsage> | undefined, problems: readonly ConfigProblem[], now: Date): IPPoolStatus {
+export function desiredPoolStatus(
+  pool: IPPool,
+  usage: Record<IpFamily, FamilyUsage> | undefined,
+  problems: readonly ConfigProblem[],
+  now: Date,
+  holders: readonly string[] = [],
+): IPPoolStatus {
   const mine = problems.filter((p) => p.name === pool.metadata.name);
   // A malformed pool (or one whose compilation failed) is not used at all; bad entries leave the rest in use.
   const unusable = mine.find((p) => p.reason === 'MalformedObject' || p.reason === 'ProcessingError');
@@ -56,6 +83,7 @@ export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUs
   const previous = Array.isArray(pool.status?.conditions) ? pool.status.conditions : undefined;
   const ipv4 = family(4);
   const ipv6 = family(6);
+  const draining = drainingState(pool, ipv4.allocated + ipv6.allocated, holders);
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     allocated: ipv4.allocated + ipv6.allocated,
@@ -81,6 +109,7 @@ export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUs
         previous,
         now,
       ),
+      condition('Draining', draining.status, draining.reason, draining.message, generation, previous, now),
     ],
   };
 }
@@ -169,7 +198,8 @@ export class PoolStatusReporter {
   async #report(pool: IPPool, now: number): Promise<void> {
     const name = pool.metadata.name;
     const usage = this.#o.usage(name);
-    const status = desiredPoolStatus(pool, usage, this.#o.problems(), this.#o.clock.wallTime());
+    const holders = pool.spec.drain === true ? this.#o.holders(name) : [];
+    const status = desiredPoolStatus(pool, usage, this.#o.problems(), this.#o.clock.wallTime(), holders);
     this.#o.metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
     this.#o.metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));
     for (const c of status.conditions ?? []) {
@@ -179,7 +209,13 @@ export class PoolStatusReporter {
         this.#reported.set(key, c.message);
         this.#o.log.warn({ pool: name, reason: c.reason }, c.message);
         this.#o.ports.recordPoolEvent(pool, 'Warning', c.reason, c.message);
-      } else if (!bad) this.#reported.delete(key);
+      } else if (!bad && !(c.type === 'Draining' && c.status === 'True')) this.#reported.delete(key);
+      // A drain's start and end, once each (by reason: the count in the message changes with every release).
+      if (c.type === 'Draining' && c.status === 'True' && this.#reported.get(key) !== c.reason) {
+        this.#reported.set(key, c.reason);
+        this.#o.log.info({ pool: name, reason: c.reason }, c.message);
+        this.#o.ports.recordPoolEvent(pool, 'Normal', c.reason === 'Drained' ? 'PoolDrained' : 'PoolDraining', c.message);
+      }
     }
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);

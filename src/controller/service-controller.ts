@@ -6,14 +6,18 @@
 // then does it go to another Service (see allocation-table.ts), and only then are the Services that wait for it
 // woken (waiting-services.ts). stop() aborts the status writes in flight: a replica that stopped leading must not
 // write after its successor may have started.
+// Renumbering (ADR 0028): an old address stays in the status beside its successor until its window ends; the end is
+// stored in the status (renumber-record.ts) and a timer only wakes the Service's pass then: a restarted controller
+// reads the end back and releases the address on time.
 import type { Logger } from '../platform/logger.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, Timer } from '../core/clock.ts';
 import { AllocationTable, type AssignResult, type WaitFor } from '../core/ipam/allocation-table.ts';
 import { compilePools } from '../core/config/pool-config.ts';
 import { familyOf, formatIp } from '../core/ip/ip-address.ts';
 import { isOurService, readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
 import { sharingConflict } from '../core/ipam/sharing.ts';
-import { recordMatches } from '../core/config/allocation-record.ts';
+import { recordedAddresses, recordMatches } from '../core/config/allocation-record.ts';
+import { recordedRenumbering, renumberingMatches, rfc3339, type RetiringAddress } from '../core/config/renumber-record.ts';
 import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
 import type { ControllerPorts } from './controller-ports.ts';
@@ -92,6 +96,8 @@ export class ServiceController {
   readonly #lastWrite = new Map<string, { fromVersion: string | undefined; ingress: string }>();
   #problems: ConfigProblem[] = [];
   #started = false;
+  /** Per Service, the timer that wakes its pass when its earliest renumbering window ends (and that end). */
+  readonly #windowTimers = new Map<string, { until: number; timer: Timer }>();
 
   constructor(options: ServiceControllerOptions) {
     this.#o = options;
@@ -112,6 +118,7 @@ export class ServiceController {
       log: options.log,
       intervalMs: options.poolStatusIntervalMs,
       usage: (pool) => this.#table.usage(pool),
+      holders: (pool) => this.#table.holdersInPool(pool),
       problems: () => this.#problems,
     });
   }
@@ -126,27 +133,34 @@ export class ServiceController {
     this.#applyPools();
     let restored = 0;
     const services = [...this.#o.ports.services.list()].sort((a, b) => creationTime(a).localeCompare(creationTime(b)));
-    const holding: Array<{ request: ServiceRequest; current: bigint[] }> = [];
+    const holding: Array<{ request: ServiceRequest; current: bigint[]; retiring: RetiringAddress[] }> = [];
     const invalid: Array<{ key: string; address: bigint }> = [];
     for (const svc of services) {
       if (!isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
       const request = readServiceRequest(svc);
       const current = ingressAddresses(svc);
       if (current.length === 0) continue;
-      if (request.ok) holding.push({ request: request.value, current: [...current] });
+      // Renumbering windows as the status records them, for addresses the allocation record holds too (that record
+      // only the controller may write; the speakers announce nothing else).
+      const recorded = recordedAddresses(svc);
+      const retiring = recordedRenumbering(svc).filter((r) => current.includes(r.address) && recorded.has(r.address));
+      if (request.ok) holding.push({ request: request.value, current: [...current], retiring });
       // A request that became invalid while no leader reconciled it: its status (and kube-proxy) still serve the
       // addresses, so they are nobody else's until that status changes, as a running leader keeps them.
       else for (const address of current) invalid.push({ key: serviceKey(svc), address });
     }
     const dropped: Array<{ key: string; address: bigint }> = [];
-    for (const { request, current } of rebuildOrder(holding)) {
+    for (const { request, current, retiring } of rebuildOrder(holding)) {
       const kept = this.#table.assign(request, current, {
         namespaceLabels: this.#o.ports.namespaceLabels(request.namespace),
         now: this.#o.clock.now(),
+        wallNow: this.#o.clock.wallTime().getTime(),
         allocate: false,
+        retiring,
       });
-      restored += kept.addresses.length;
-      for (const address of current) if (!kept.addresses.includes(address)) dropped.push({ key: request.key, address });
+      restored += kept.addresses.length + kept.retiring.length;
+      const keptAll = [...kept.addresses, ...kept.retiring.map((r) => r.address)];
+      for (const address of current) if (!keptAll.includes(address)) dropped.push({ key: request.key, address });
     }
     // What a status still shows but the rebuild did not keep (its Service's request changed before the last leader
     // reconciled it) is releasing, as if that Service had just given it up: nobody gets it before that status changes.
@@ -169,6 +183,8 @@ export class ServiceController {
   async stop(graceMs: number): Promise<void> {
     this.#started = false;
     this.#pools.stop();
+    for (const { timer } of this.#windowTimers.values()) timer.cancel();
+    this.#windowTimers.clear();
     if (graceMs <= 0) this.#abortWrites();
     await this.#queue.stop(graceMs);
     this.#abortWrites();
@@ -243,6 +259,23 @@ export class ServiceController {
     }
   }
 
+  /** Wakes the Service's pass when the earliest of its renumbering windows ends (none: no timer). */
+  #scheduleWindowEnd(key: string, retiring: readonly RetiringAddress[]): void {
+    const until = retiring.length > 0 ? Math.min(...retiring.map((r) => r.until)) : undefined;
+    const current = this.#windowTimers.get(key);
+    if (current?.until === until) return;
+    current?.timer.cancel();
+    this.#windowTimers.delete(key);
+    if (until === undefined || !this.#started) return;
+    // Wall-clock end, monotonic timer: a little late rather than early (the pass compares wall-clock times again).
+    const delay = Math.max(0, until - this.#o.clock.wallTime().getTime()) + 20;
+    const timer = this.#o.clock.after(delay, () => {
+      this.#windowTimers.delete(key);
+      this.#queue.add(key);
+    });
+    this.#windowTimers.set(key, { until, timer });
+  }
+
   /** Another Service's request as the cache has it now (its own pass may not have run yet). */
   #currentRequest(key: string): ServiceRequest | undefined {
     const svc = this.#o.ports.services.get(key);
@@ -278,6 +311,7 @@ export class ServiceController {
       // until its status no longer shows them. A Service that is gone shows nothing any more.
       const stillShown = svc !== undefined && !svc.metadata.deletionTimestamp;
       const released = this.#table.release(key, this.#o.clock.now(), stillShown);
+      this.#scheduleWindowEnd(key, []);
       this.#waiting.delete(key);
       this.#lastWarning.delete(key);
       this.#lastWrite.delete(key);
@@ -287,7 +321,7 @@ export class ServiceController {
         return 'done';
       }
       if (this.#table.releasingBy(key).length === 0) return 'done';
-      const outcome = await this.#write(svc, key, []);
+      const outcome = await this.#write(svc, key, [], []);
       if (outcome === 'done') this.#statusShows(key, []);
       return outcome;
     }
@@ -298,16 +332,29 @@ export class ServiceController {
       return 'done';
     }
     const before = this.#table.requestOf(key);
+    const wasRetiring = new Set(this.#table.retiringOf(key).map((r) => r.address));
+    const wallNow = this.#o.clock.wallTime().getTime();
     const result: AssignResult = this.#table.assign(request.value, ingressAddresses(svc), {
       namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
       now: this.#o.clock.now(),
+      wallNow,
       currentRequest: (other) => this.#currentRequest(other),
     });
     for (const address of result.allocated) this.#pools.mark(this.#table.poolOf(address));
     for (const { address, why, pool } of result.released) {
       this.#pools.mark(pool);
-      this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
+      const now = result.addresses.map(formatIp).join(', ') || 'none';
+      if (wasRetiring.has(address)) {
+        // The end of a renumbering window: planned, so Normal; cut short (the address left its pool): Warning.
+        const planned = why === 'its renumbering window ended';
+        this.#o.ports.recordEvent(svc, planned ? 'Normal' : 'Warning', planned ? 'RenumberCompleted' : 'AddressChanged', `released ${formatIp(address)}: ${why}; the Service's address is ${now}`);
+      } else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
       this.#o.log.info({ service: key, ip: formatIp(address), why }, 'releasing');
+    }
+    for (const { address, until, successor } of result.renumbered) {
+      const text = `moving from ${formatIp(address)} to ${formatIp(successor)}: both are announced until ${rfc3339(until)} (window ${Math.round((until - wallNow) / 1000)}s), then ${formatIp(address)} is released`;
+      this.#o.ports.recordEvent(svc, 'Normal', 'RenumberStarted', text);
+      this.#o.log.info({ service: key, ip: formatIp(address), successor: formatIp(successor), until: rfc3339(until) }, 'renumbering');
     }
     if (result.withheld.length > 0) this.#o.log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
     const failed = result.failures.filter(
@@ -329,9 +376,12 @@ export class ServiceController {
       this.#o.log.info({ service: key, ips: result.allocated.map(formatIp) }, 'assigned');
     }
 
-    const shown = result.addresses.filter((a) => !result.withheld.includes(a));
+    // The Service's own addresses first (tools that read only the first entry get the new one), then the old ones
+    // whose renumbering windows are open: kube-proxy programs every entry, and the speakers announce every recorded one.
+    const shown = [...result.addresses.filter((a) => !result.withheld.includes(a)), ...result.retiring.map((r) => r.address)];
     const ingress: LoadBalancerIngress[] = shown.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
-    const outcome = await this.#write(svc, key, ingress);
+    const outcome = await this.#write(svc, key, ingress, result.retiring);
+    this.#scheduleWindowEnd(key, result.retiring);
     if (outcome === 'done') {
       // Only now may another Service take what this one gave up: its status write then follows ours, so the API
       // server never shows the address on both. Until then the table keeps it releasing.
@@ -348,10 +398,12 @@ export class ServiceController {
     return outcome;
   }
 
-  async #write(svc: ServiceObject, key: string, ingress: LoadBalancerIngress[]): Promise<Outcome> {
-    // The allocation record (the condition speakers check before announcing) is part of a right status.
-    if (sameIngress(svc.status?.loadBalancer?.ingress, ingress) && recordMatches(svc, ingress.map((i) => i.ip ?? ''))) return 'done';
-    const text = JSON.stringify(ingress);
+  async #write(svc: ServiceObject, key: string, ingress: LoadBalancerIngress[], retiring: readonly RetiringAddress[]): Promise<Outcome> {
+    // The allocation record (the condition speakers check before announcing) and the renumbering record are part of
+    // a right status.
+    const ips = ingress.map((i) => i.ip ?? '');
+    if (sameIngress(svc.status?.loadBalancer?.ingress, ingress) && recordMatches(svc, ips) && renumberingMatches(svc, retiring)) return 'done';
+    const text = JSON.stringify([ingress, retiring.map((r) => [formatIp(r.address), r.until])]);
     const last = this.#lastWrite.get(key);
     // Already written against this version; the cache has not caught up with our write yet.
     if (last && last.fromVersion === svc.metadata.resourceVersion && last.ingress === text) return 'done';
@@ -360,7 +412,7 @@ export class ServiceController {
     this.#writes.add(write);
     let outcome: Awaited<ReturnType<ControllerPorts['writeServiceStatus']>>;
     try {
-      outcome = await this.#o.ports.writeServiceStatus(svc, ingress, write.signal);
+      outcome = await this.#o.ports.writeServiceStatus(svc, ingress, retiring, write.signal);
     } finally {
       this.#writes.delete(write);
     }

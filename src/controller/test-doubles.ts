@@ -11,6 +11,7 @@ import { createLogger } from '../platform/logger.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import { allocationCondition, conditionsWithRecord } from '../core/config/allocation-record.ts';
+import { conditionsWithRenumbering, type RetiringAddress } from '../core/config/renumber-record.ts';
 
 export const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
 
@@ -80,11 +81,11 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
   const held: HeldWrite[] = [];
   const maxReads = options.maxReads ?? 1000;
   let reads = 0;
-  const land = (svc: ServiceObject, ingress: LoadBalancerIngress[]): void => {
+  const land = (svc: ServiceObject, ingress: LoadBalancerIngress[], retiring: readonly RetiringAddress[]): void => {
     const key = serviceKey(svc);
     writes.set(key, ingress);
     const now = store.get(key);
-    const conditions = conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), '2026-01-02T00:00:00Z');
+    const conditions = conditionsWithRenumbering(conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), '2026-01-02T00:00:00Z'), retiring, '2026-01-02T00:00:00Z');
     if (!options.lagging && now) store.set(key, { ...now, metadata: { ...now.metadata, resourceVersion: String(Number(now.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress }, conditions } });
   };
   const ports: ControllerPorts = {
@@ -97,7 +98,7 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
     },
     pools: () => options.pools ?? [POOL],
     namespaceLabels: () => ({}),
-    async writeServiceStatus(svc, ingress, signal) {
+    async writeServiceStatus(svc, ingress, retiring, signal) {
       const key = serviceKey(svc);
       const ips = ingress.map((i) => i.ip ?? '');
       const text = `${key}=${ips.join(',')}`;
@@ -119,7 +120,7 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
         });
         if (outcome === 'written') {
           log.push(`landed ${text}`);
-          land(svc, ingress);
+          land(svc, ingress, retiring);
         }
         return outcome;
       }
@@ -129,7 +130,7 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
       }
       if (options.writeMs) await sleep(options.writeMs);
       log.push(`done ${text}`);
-      land(svc, ingress);
+      land(svc, ingress, retiring);
       return 'written';
     },
     writePoolStatus: () => Promise.resolve('written'),

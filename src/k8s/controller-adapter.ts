@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { API_GROUP, API_VERSION } from '../core/config/api-types.generated.ts';
 import { conditionsWithRecord } from '../core/config/allocation-record.ts';
+import { conditionsWithRenumbering } from '../core/config/renumber-record.ts';
 import { serviceKey, type ServiceObject } from '../core/config/service-object.ts';
 import type { ControllerPorts, WriteOutcome } from '../controller/controller-ports.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -86,13 +87,10 @@ export class ControllerAdapter {
       },
       pools: () => pools.list(),
       namespaceLabels: (namespace) => namespaces.get(namespace)?.metadata?.labels,
-      async writeServiceStatus(svc, ingress, signal) {
+      async writeServiceStatus(svc, ingress, retiring, signal) {
         // A merge patch replaces the whole conditions list: other conditions are carried over as they are.
-        const conditions = conditionsWithRecord(
-          svc,
-          ingress.map((i) => i.ip ?? ''),
-          o.clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z'),
-        );
+        const now = o.clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z');
+        const conditions = conditionsWithRenumbering(conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), now), retiring, now);
         try {
           await client.request(
             'PATCH',

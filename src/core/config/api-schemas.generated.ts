@@ -22,6 +22,9 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
       "avoidBuggyIPs": {
         "type": "boolean"
       },
+      "drain": {
+        "type": "boolean"
+      },
       "allocation": {
         "type": "object",
         "properties": {

@@ -55,6 +55,8 @@ export interface IPPoolSpec {
   autoAssign?: boolean;
   /** Skip the addresses ending in .0 and .255 (IPv4), which some old clients and routers mishandle. */
   avoidBuggyIPs?: boolean;
+  /** Stop handing out addresses of this pool while keeping the ones in use. With true no Service starts to use an address of this pool (not automatically, not by naming the pool, not by requesting or sharing one of its addresses); every Service that holds one keeps it, pinned or not, until it gives it up (it is deleted, or its request changes). A Service with the annotation beaconlb.io/renumber-window moves to an address of another pool, keeping the old one announced beside the new one for that window. The condition Draining says how many addresses are still in use and by which Services; with none left the pool can be deleted. Setting it back to false resumes allocation. */
+  drain?: boolean;
   /** Which Services this pool serves first, and which it serves at all. */
   allocation?: {
     /** Pools with a lower number are tried first for Services that name no pool; pools without a priority come after all pools with one. Ties are broken by name. */
@@ -68,7 +70,7 @@ export interface IPPoolSpec {
   };
 }
 
-/** What the controller observed: usage per family and conditions (Ready, Overlap). */
+/** What the controller observed: usage per family and conditions (Ready, Overlap, Draining: how many addresses a draining pool still has in use, and by which Services). */
 export interface IPPoolStatus {
   /** The .metadata.generation the status was computed for. */
   observedGeneration?: number;
@@ -82,7 +84,7 @@ export interface IPPoolStatus {
     total?: string;
     /** How many IPv4 addresses are assigned to Services. */
     allocated?: number;
-    /** How many IPv4 addresses are free to assign, in decimal. */
+    /** How many IPv4 addresses are free to assign, in decimal (0 while the pool drains). */
     available?: string;
   };
   /** Usage of the IPv6 addresses of this pool. */
@@ -91,7 +93,7 @@ export interface IPPoolStatus {
     total?: string;
     /** How many IPv6 addresses are assigned to Services. */
     allocated?: number;
-    /** How many IPv6 addresses are free to assign, in decimal. */
+    /** How many IPv6 addresses are free to assign, in decimal (0 while the pool drains). */
     available?: string;
   };
   /** The latest observations of the object, in the standard Kubernetes condition form. */

@@ -16,6 +16,8 @@ export interface PoolConfig {
   addresses: Record<IpFamily, PoolAddressSet>;
   autoAssign: boolean;
   avoidBuggyIPs: boolean;
+  /** spec.drain: no Service starts to use an address of this pool; those who hold one keep it. */
+  drain: boolean;
   /** Lower first; undefined after all pools with a priority. */
   priority: number | undefined;
   namespaces: readonly string[] | undefined;
@@ -118,6 +120,7 @@ function compilePool(
     addresses,
     autoAssign: pool.spec.autoAssign ?? true,
     avoidBuggyIPs,
+    drain: pool.spec.drain ?? false,
     priority: pool.spec.allocation?.priority,
     namespaces: pool.spec.allocation?.namespaces,
     namespaceSelector: pool.spec.allocation?.namespaceSelector,

@@ -33,6 +33,8 @@ describe('readServiceRequest', () => {
       [svc({ 'beaconlb.io/load-balancer-ips': ' , ' }), /is empty/],
       [svc({ 'beaconlb.io/ip-pool': ',' }), /names no pool/],
       [svc({}, { loadBalancerIP: '198.51.100.300' }), /spec\.loadBalancerIP/],
+      [svc({ 'beaconlb.io/renumber-window': 'ten minutes' }), /annotation beaconlb\.io\/renumber-window: .*not a duration/],
+      [svc({ 'beaconlb.io/renumber-window': '169h' }), /longer than the longest window, 168h/],
     ];
     for (const [input, message] of cases) {
       const r = readServiceRequest(input);
@@ -57,6 +59,17 @@ describe('readServiceRequest', () => {
     assert.equal(r.value.policy, 'RequireDualStack');
     assert.deepEqual(r.value.ports, ['UDP/53']);
     assert.equal(r.value.selector, '[["a","1"],["b","2"]]');
+  });
+});
+
+describe('readServiceRequest: beaconlb.io/renumber-window', () => {
+  it('reads the window in milliseconds, and leaves it out when the annotation is absent', () => {
+    const r = readServiceRequest(svc({ 'beaconlb.io/renumber-window': ' 1m30s ' }));
+    assert.ok(r.ok);
+    assert.equal(r.value.renumberWindowMs, 90_000);
+    const none = readServiceRequest(svc());
+    assert.ok(none.ok);
+    assert.equal('renumberWindowMs' in none.value, false);
   });
 });
 

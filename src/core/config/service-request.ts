@@ -1,6 +1,7 @@
 // What a LoadBalancer Service asks of the allocator, read from its spec and annotations (ours and MetalLB's).
 import { familyOf, parseIp, type IpFamily } from '../ip/ip-address.ts';
 import { err, ok, type Result } from '../result.ts';
+import { parseDuration } from '../duration.ts';
 import type { ServiceObject } from './service-object.ts';
 import { creationTime, serviceKey } from './service-object.ts';
 
@@ -11,7 +12,12 @@ export const ANNOTATIONS = {
   ipPool: ['beaconlb.io/ip-pool', 'metallb.io/address-pool', 'metallb.universe.tf/address-pool'],
   loadBalancerIPs: ['beaconlb.io/load-balancer-ips', 'metallb.io/loadBalancerIPs', 'metallb.universe.tf/loadBalancerIPs'],
   allowSharedIP: ['beaconlb.io/allow-shared-ip', 'metallb.io/allow-shared-ip', 'metallb.universe.tf/allow-shared-ip'],
+  /** Ours only: MetalLB has no renumbering (ADR 0028). */
+  renumberWindow: ['beaconlb.io/renumber-window'],
 } as const;
+
+/** The longest renumbering window accepted (7 days): a longer one is more likely a typo than a plan. */
+export const MAX_RENUMBER_WINDOW_MS = 7 * 24 * 3_600_000;
 
 export type FamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 
@@ -35,6 +41,12 @@ export interface ServiceRequest {
   selector: string;
   /** Creation time; the older Service wins a conflict found at restart. */
   createdAt: string;
+  /**
+   * beaconlb.io/renumber-window: the Service may be renumbered, and when it moves to a new address (its request
+   * changed, or its address lies in a draining pool) the old one stays in its status, announced, for this long.
+   * Absent: an address the Service gives up is released at once, and it never leaves a draining pool by itself.
+   */
+  renumberWindowMs?: number;
 }
 
 export interface RequestProblem {
@@ -105,6 +117,16 @@ export function readServiceRequest(svc: ServiceObject): Result<ServiceRequest, R
   }
   const sharing = annotation(svc, ANNOTATIONS.allowSharedIP);
   const sharingKey = sharing?.value.trim() ? sharing.value.trim() : undefined;
+  const window = annotation(svc, ANNOTATIONS.renumberWindow);
+  let renumberWindowMs: number | undefined;
+  if (window) {
+    const parsed = parseDuration(window.value.trim());
+    if (!parsed.ok) return err({ reason: 'InvalidRequest', message: `annotation ${window.name}: ${parsed.error}` });
+    if (parsed.value > MAX_RENUMBER_WINDOW_MS) {
+      return err({ reason: 'InvalidRequest', message: `annotation ${window.name}: ${window.value.trim()} is longer than the longest window, 168h` });
+    }
+    renumberWindowMs = parsed.value;
+  }
 
   return ok({
     key: serviceKey(svc),
@@ -119,5 +141,6 @@ export function readServiceRequest(svc: ServiceObject): Result<ServiceRequest, R
     externalTrafficPolicy: svc.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
     selector: canonicalSelector(svc.spec?.selector),
     createdAt: creationTime(svc),
+    ...(renumberWindowMs !== undefined ? { renumberWindowMs } : {}),
   });
 }

@@ -8,10 +8,18 @@
 // address, not from the exhausted-pool fallback, not by request, and no new sharer joins it, or the API server would
 // show two Services on it that may not share. Once no status shows it, it rests in quarantine (stale ARP/NDP caches)
 // and is free after that; a Service that finds every eligible pool exhausted takes a quarantined address at once.
+//
+// Draining pools (spec.drain) hand out nothing: no Service starts to use one of their addresses (not as the lowest
+// free address, not by request, not by joining a sharer), but every holder keeps what it has. Renumbering (a Service
+// with a renumber window): an address the Service moves away from stays held by it, "retiring", beside its
+// successor until the window's end (wall-clock time, stored in the Service's status), and is released after that.
+// The old address is given up only once the successor is held: a move that cannot be made keeps the old address.
+// See ADR 0028.
 import { familyOf, formatIp, type IpFamily } from '../ip/ip-address.ts';
 import { comparePoolPriority, type PoolConfig } from '../config/pool-config.ts';
 import { matchesLabelSelector } from '../config/label-selector.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
+import type { RetiringAddress } from '../config/renumber-record.ts';
 import type { IntervalSet } from './interval-set.ts';
 import { sharingConflict } from './sharing.ts';
 
@@ -22,7 +30,8 @@ export type AllocationFailureReason =
   | 'RequestedIPNotInPool'
   | 'IPInUse'
   | 'SharingConflict'
-  | 'IPBeingReleased';
+  | 'IPBeingReleased'
+  | 'PoolDraining';
 
 /**
  * What a failed family waits for: a later pass can succeed once such a thing changes. `pool`: an address of that
@@ -58,6 +67,13 @@ export interface AssignResult {
    * up, still shows them. Its status gets them once those releases are written.
    */
   withheld: bigint[];
+  /**
+   * Old addresses the Service still holds, shows and announces beside their successors until their windows end
+   * (renumbering), including those whose window began in this pass.
+   */
+  retiring: RetiringAddress[];
+  /** The windows that began in this pass, with the address that replaces each. */
+  renumbered: Array<RetiringAddress & { successor: bigint }>;
 }
 
 /** An address given up, with the pool it was held from ('' when no pool holds it any more). */
@@ -78,6 +94,13 @@ export interface AssignContext {
    * (that Service's own pass has not run yet): a Service joins an address only if it may share it with both.
    */
   currentRequest?: (key: string) => ServiceRequest | undefined;
+  /** Wall-clock epoch milliseconds, for renumbering windows (their ends are stored as wall-clock times). */
+  wallNow?: number;
+  /**
+   * The renumbering windows the Service's status records (the rebuild at start-up): taken only when the table holds
+   * no record of the Service, like `current`, and only for addresses in `current`.
+   */
+  retiring?: readonly RetiringAddress[];
 }
 
 export interface FamilyUsage {
@@ -113,7 +136,7 @@ export class AllocationTable {
   readonly #quarantineMs: number;
   #pools = new Map<string, PoolState>();
   readonly #holders = new Map<bigint, Holder>();
-  readonly #services = new Map<string, { request: ServiceRequest; addresses: bigint[] }>();
+  readonly #services = new Map<string, { request: ServiceRequest; addresses: bigint[]; retiring: RetiringAddress[] }>();
   /** Released addresses resting before reuse, in release order: until when, and the pool they rest in. */
   readonly #quarantine = new Map<bigint, { until: number; pool: PoolState }>();
   /** Addresses given up whose holders' statuses still show them: address -> those Services. */
@@ -173,6 +196,18 @@ export class AllocationTable {
     return this.#services.get(key)?.request;
   }
 
+  /** Old addresses `key` keeps beside their successors until their renumbering windows end. */
+  retiringOf(key: string): readonly RetiringAddress[] {
+    return this.#services.get(key)?.retiring ?? [];
+  }
+
+  /** The Services that hold addresses of `pool` (for a draining pool's status), sorted. */
+  holdersInPool(pool: string): string[] {
+    const keys = new Set<string>();
+    for (const holder of this.#holders.values()) if (holder.pool === pool) for (const key of holder.claims.keys()) keys.add(key);
+    return [...keys].sort();
+  }
+
   /** Addresses `key`'s status still shows although the Service gave them up. */
   releasingBy(key: string): bigint[] {
     return [...(this.#releasingBy.get(key) ?? [])];
@@ -191,7 +226,7 @@ export class AllocationTable {
   /** Whether a Service could be given an address of this pool and family now (free or quarantined). */
   hasAvailable(pool: string, family: IpFamily): boolean {
     const state = this.#pools.get(pool);
-    return state !== undefined && (state.free[family].size > 0n || state.quarantined[family] > 0);
+    return state !== undefined && !state.config.drain && (state.free[family].size > 0n || state.quarantined[family] > 0);
   }
 
   /**
@@ -221,7 +256,8 @@ export class AllocationTable {
     if (!state) return undefined;
     const family = (f: IpFamily): FamilyUsage => {
       const total = state.config.addresses[f].size;
-      return { total, allocated: state.allocated[f], available: total - BigInt(state.allocated[f]) };
+      // A draining pool has nothing to hand out.
+      return { total, allocated: state.allocated[f], available: state.config.drain ? 0n : total - BigInt(state.allocated[f]) };
     };
     return { 4: family(4), 6: family(6) };
   }
@@ -232,28 +268,44 @@ export class AllocationTable {
    */
   assign(request: ServiceRequest, current: readonly bigint[], ctx: AssignContext): AssignResult {
     this.#expireQuarantine(ctx.now);
+    const wallNow = ctx.wallNow ?? 0;
     const eligible = this.#eligiblePools(request, ctx.namespaceLabels);
-    const had = this.#services.get(request.key)?.addresses ?? current;
-    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [], withheld: [] };
+    const entry = this.#services.get(request.key);
+    const retiringBefore = entry ? entry.retiring : (ctx.retiring ?? []).filter((r) => current.includes(r.address));
+    const had = entry?.addresses ?? current.filter((a) => !retiringBefore.some((r) => r.address === a));
+    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [], withheld: [], retiring: [], renumbered: [] };
     const kept = new Map<IpFamily, bigint>();
+    /** Per family, the address the Service moves away from with overlap: it waits for its successor. */
+    const moving = new Map<IpFamily, { address: bigint; why: string }>();
 
     for (const address of had) {
-      const why = this.#whyNotKeep(request, address, eligible.pools, kept);
+      const why = this.#whyNotKeep(request, address, eligible.pools, kept) ?? this.#whyLeaveDraining(request, address);
+      const family = familyOf(address);
       if (why === undefined) {
-        kept.set(familyOf(address), address);
+        kept.set(family, address);
+        this.#claim(address, request);
+      } else if (request.renumberWindowMs !== undefined && !kept.has(family) && !moving.has(family) && this.#mayStay(request, address, ctx.namespaceLabels) === undefined) {
+        moving.set(family, { address, why });
         this.#claim(address, request);
       } else if (this.#holders.get(address)?.claims.has(request.key)) {
         result.released.push({ address, why, pool: this.#holders.get(address)?.pool ?? '' });
       }
     }
 
+    /** Moves that could not be made: the Service keeps the old address, and the failure says why. */
+    const blocked: AllocationFailure[] = [];
     if (ctx.allocate !== false) {
       for (const family of request.families) {
         if (kept.has(family)) continue;
         const outcome = this.#allocateFamily(request, family, eligible, ctx);
+        const move = moving.get(family);
         if (typeof outcome === 'bigint') {
           kept.set(family, outcome);
-          result.allocated.push(outcome);
+          if (outcome !== move?.address) result.allocated.push(outcome);
+        } else if (move) {
+          kept.set(family, move.address);
+          moving.delete(family);
+          blocked.push({ ...outcome, message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}` });
         } else result.failures.push(outcome);
       }
       if (request.policy === 'RequireDualStack' && result.failures.length > 0) {
@@ -276,13 +328,45 @@ export class AllocationTable {
       }
     }
 
+    // A move whose successor is held starts its window; anything else keeps the old address (the rebuild allocates
+    // nothing, so it keeps it until the first real pass), or gives it up with the rest (RequireDualStack above).
+    const keptAddresses = new Set(kept.values());
+    for (const [family, { address, why }] of moving) {
+      const successor = kept.get(family);
+      if (successor !== undefined && successor !== address) {
+        const until = Math.ceil((wallNow + (request.renumberWindowMs ?? 0)) / 1000) * 1000;
+        if (until > wallNow) {
+          result.renumbered.push({ address, until, successor });
+          result.retiring.push({ address, until });
+        } else result.released.push({ address, why: `${why}; moved to ${formatIp(successor)} (renumber window 0s)`, pool: this.#holders.get(address)?.pool ?? '' });
+      } else if (ctx.allocate === false && !(request.policy === 'RequireDualStack' && result.failures.length > 0)) {
+        kept.set(family, address);
+        keptAddresses.add(address);
+      } else if (!keptAddresses.has(address)) {
+        result.released.push({ address, why, pool: this.#holders.get(address)?.pool ?? '' });
+      }
+    }
+    // Windows that began earlier: kept until their end, unless the address is the Service's own again.
+    for (const old of retiringBefore) {
+      if (keptAddresses.has(old.address) || result.retiring.some((r) => r.address === old.address)) continue;
+      const why = old.until <= wallNow ? 'its renumbering window ended' : this.#mayStay(request, old.address, ctx.namespaceLabels);
+      if (why === undefined) {
+        this.#claim(old.address, request);
+        result.retiring.push(old);
+      } else if (this.#holders.get(old.address)?.claims.has(request.key)) {
+        result.released.push({ address: old.address, why, pool: this.#holders.get(old.address)?.pool ?? '' });
+      }
+    }
+    result.failures.push(...blocked);
+
     for (const { address } of result.released) this.#unclaim(address, request.key, 'shown', ctx.now);
     result.addresses = request.families.flatMap((f) => {
       const address = kept.get(f);
       return address === undefined ? [] : [address];
     });
-    if (result.addresses.length > 0) this.#services.set(request.key, { request, addresses: result.addresses });
-    else this.#services.delete(request.key);
+    if (result.addresses.length > 0 || result.retiring.length > 0) {
+      this.#services.set(request.key, { request, addresses: result.addresses, retiring: result.retiring });
+    } else this.#services.delete(request.key);
     result.withheld = result.addresses.filter((a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined);
     return result;
   }
@@ -316,7 +400,8 @@ export class AllocationTable {
    */
   release(key: string, now: number, stillShown = false): ReleasedAddress[] {
     const entry = this.#services.get(key);
-    const released = (entry?.addresses ?? []).map((address) => ({ address, pool: this.#holders.get(address)?.pool ?? '' }));
+    const held = [...(entry?.addresses ?? []), ...(entry?.retiring ?? []).map((r) => r.address)];
+    const released = held.map((address) => ({ address, pool: this.#holders.get(address)?.pool ?? '' }));
     for (const { address } of released) this.#unclaim(address, key, stillShown ? 'shown' : 'gone', now);
     this.#services.delete(key);
     if (!stillShown) {
@@ -388,10 +473,7 @@ export class AllocationTable {
   }
 
   #eligiblePools(request: ServiceRequest, namespaceLabels: AssignContext['namespaceLabels']): { pools: PoolState[]; unknown: string[] } {
-    const allowed = (p: PoolConfig): boolean =>
-      (p.namespaces === undefined || p.namespaces.includes(request.namespace)) &&
-      (p.namespaceSelector === undefined || matchesLabelSelector(p.namespaceSelector, namespaceLabels)) &&
-      (p.serviceSelector === undefined || matchesLabelSelector(p.serviceSelector, request.labels));
+    const allowed = (p: PoolConfig): boolean => this.#admits(p, request, namespaceLabels);
     let candidates: PoolState[];
     let unknown: string[] = [];
     if (request.poolNames) {
@@ -423,6 +505,48 @@ export class AllocationTable {
     return undefined;
   }
 
+  /**
+   * Why a Service with a renumber window leaves an address it could keep: its pool drains. An address the Service
+   * requests stays (a pinned Service keeps its address in a draining pool; to move it, change the request).
+   */
+  #whyLeaveDraining(request: ServiceRequest, address: bigint): string | undefined {
+    if (request.renumberWindowMs === undefined || request.requested.includes(address)) return undefined;
+    const state = this.#poolContaining(address);
+    return state?.config.drain ? `pool ${state.config.name} is draining` : undefined;
+  }
+
+  /**
+   * Why an old address may not stay beside its successor (undefined: it may): it must be of a family the Service
+   * still has, in a pool whose namespaces and selectors admit the Service (the speakers check the same before they
+   * announce it), and shared with no Service it may not share with.
+   */
+  #mayStay(request: ServiceRequest, address: bigint, namespaceLabels: AssignContext['namespaceLabels']): string | undefined {
+    const family = familyOf(address);
+    if (!request.families.includes(family)) return `the Service no longer has IPv${family} in ipFamilies`;
+    const state = this.#poolContaining(address);
+    if (!state) return 'no pool holds it any more';
+    if (!this.#admits(state.config, request, namespaceLabels)) return `pool ${state.config.name} no longer admits this Service`;
+    for (const other of this.#holders.get(address)?.claims.values() ?? []) {
+      if (other.key === request.key) continue;
+      const conflict = sharingConflict(request, other);
+      if (conflict) return conflict;
+    }
+    return undefined;
+  }
+
+  #admits(p: PoolConfig, request: ServiceRequest, namespaceLabels: AssignContext['namespaceLabels']): boolean {
+    return (
+      (p.namespaces === undefined || p.namespaces.includes(request.namespace)) &&
+      (p.namespaceSelector === undefined || matchesLabelSelector(p.namespaceSelector, namespaceLabels)) &&
+      (p.serviceSelector === undefined || matchesLabelSelector(p.serviceSelector, request.labels))
+    );
+  }
+
+  /** Whether every holder of `address` keeps it only until a renumbering window ends (no sharer should join it). */
+  #onlyRetiring(address: bigint, holder: Holder): boolean {
+    return [...holder.claims.keys()].every((key) => this.#services.get(key)?.retiring.some((r) => r.address === address));
+  }
+
   /** Why `request` may not join the holders of an address (undefined: it may), by their requests as held and as now. */
   #joinConflict(request: ServiceRequest, holder: Holder, ctx: AssignContext): string | undefined {
     for (const other of holder.claims.values()) {
@@ -442,10 +566,14 @@ export class AllocationTable {
     const withFamily = eligible.pools.filter((s) => s.config.addresses[family].size > 0n);
     const requested = request.requested.find((r) => familyOf(r) === family);
     if (requested !== undefined) return this.#takeRequested(request, requested, withFamily, fail, ctx);
+    // Draining pools hand out nothing: no lowest free address, no quarantined one, no sharer joins their addresses.
+    const open = withFamily.filter((s) => !s.config.drain);
 
     for (const address of request.sharingKey ? (this.#bySharingKey.get(request.sharingKey) ?? []) : []) {
       const holder = this.#holders.get(address);
-      if (!holder || familyOf(address) !== family || !withFamily.some((s) => s.config.name === holder.pool)) continue;
+      if (!holder || familyOf(address) !== family || !open.some((s) => s.config.name === holder.pool)) continue;
+      // Kept only until a renumbering window ends: the group has moved on, and a sharer follows it there.
+      if (this.#onlyRetiring(address, holder)) continue;
       // A Service whose status still shows it gave it up, most likely for a request that may not share with this one.
       if (this.#releasedByOther(address, request.key) !== undefined) continue;
       if (this.#joinConflict(request, holder, ctx) === undefined) {
@@ -453,7 +581,7 @@ export class AllocationTable {
         return address;
       }
     }
-    for (const state of withFamily) {
+    for (const state of open) {
       const address = state.config.addresses[family].takeLowestFrom(state.free[family]);
       if (address !== undefined) {
         this.#claim(address, request, state);
@@ -461,7 +589,7 @@ export class AllocationTable {
       }
     }
     for (const [address, { pool }] of this.#quarantine) {
-      if (familyOf(address) === family && withFamily.includes(pool)) {
+      if (familyOf(address) === family && open.includes(pool)) {
         this.#claim(address, request, pool);
         return address;
       }
@@ -470,9 +598,14 @@ export class AllocationTable {
       const named = request.poolNames ? ` among ${request.poolNames.join(', ')}` : '';
       return fail('NoMatchingPool', `no IPPool${named} with IPv${family} addresses serves ${request.key}`);
     }
-    const waitFor: WaitFor[] = withFamily.map((s) => ({ kind: 'pool', pool: s.config.name, family }));
+    if (open.length === 0) {
+      // Only a change of pools can help (one stops draining, or another admits the Service): that retries everyone.
+      const names = withFamily.map((s) => s.config.name).join(', ');
+      return fail('PoolDraining', `every IPPool with IPv${family} addresses that serves ${request.key} is draining (${names}): a draining pool hands out no new addresses`);
+    }
+    const waitFor: WaitFor[] = open.map((s) => ({ kind: 'pool', pool: s.config.name, family }));
     if (request.sharingKey) waitFor.push({ kind: 'sharing', sharingKey: request.sharingKey, family });
-    return fail('PoolExhausted', `no free IPv${family} address in ${withFamily.map((s) => s.config.name).join(', ')}`, waitFor);
+    return fail('PoolExhausted', `no free IPv${family} address in ${open.map((s) => s.config.name).join(', ')}`, waitFor);
   }
 
   #takeRequested(
@@ -490,6 +623,9 @@ export class AllocationTable {
       return fail('RequestedIPNotInPool', `requested ${text} is in no eligible IPPool${hint}`);
     }
     const holder = this.#holders.get(address);
+    if (state.config.drain && !holder?.claims.has(request.key)) {
+      return fail('PoolDraining', `requested ${text} is in pool ${state.config.name}, which is draining: no Service starts to use its addresses`);
+    }
     const conflict = holder ? this.#joinConflict(request, holder, ctx) : undefined;
     if (conflict) return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [{ kind: 'address', address }]);
     const releaser = this.#releasedByOther(address, request.key);

@@ -44,7 +44,7 @@ const familyUsage = (family: string): Schema =>
   obj(`Usage of the ${family} addresses of this pool.`, {
     total: str(`How many ${family} addresses the pool holds, in decimal (an IPv6 /64 exceeds a 64-bit integer).`, { maxLength: 40 }),
     allocated: int(`How many ${family} addresses are assigned to Services.`, { format: 'int64', minimum: 0 }),
-    available: str(`How many ${family} addresses are free to assign, in decimal.`, { maxLength: 40 }),
+    available: str(`How many ${family} addresses are free to assign, in decimal (0 while the pool drains).`, { maxLength: 40 }),
   });
 
 const spec = obj(
@@ -62,6 +62,16 @@ const spec = obj(
     ),
     avoidBuggyIPs: bool(
       'Skip the addresses ending in .0 and .255 (IPv4), which some old clients and routers mishandle.',
+      { default: false },
+    ),
+    drain: bool(
+      'Stop handing out addresses of this pool while keeping the ones in use. With true no Service starts to use an ' +
+        'address of this pool (not automatically, not by naming the pool, not by requesting or sharing one of its ' +
+        'addresses); every Service that holds one keeps it, pinned or not, until it gives it up (it is deleted, or its ' +
+        'request changes). A Service with the annotation beaconlb.io/renumber-window moves to an address of another ' +
+        'pool, keeping the old one announced beside the new one for that window. The condition Draining says how many ' +
+        'addresses are still in use and by which Services; with none left the pool can be deleted. Setting it back to ' +
+        'false resumes allocation.',
       { default: false },
     ),
     allocation: obj('Which Services this pool serves first, and which it serves at all.', {
@@ -82,7 +92,8 @@ const spec = obj(
   { required: ['addresses'] },
 );
 
-const status = obj('What the controller observed: usage per family and conditions (Ready, Overlap).', {
+const status = obj(
+  'What the controller observed: usage per family and conditions (Ready, Overlap, Draining: how many addresses a draining pool still has in use, and by which Services).', {
   observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
   allocated: int('Addresses assigned to Services, both families.', { format: 'int64', minimum: 0 }),
   available: str('Addresses free to assign, both families, in decimal.', { maxLength: 41 }),
@@ -103,6 +114,7 @@ export const ipPoolCrd: CrdDefinition = {
   printerColumns: [
     { name: 'Addresses', type: 'string', jsonPath: '.spec.addresses', description: 'The CIDRs and ranges of the pool.' },
     { name: 'Auto Assign', type: 'boolean', jsonPath: '.spec.autoAssign', description: 'Used for Services that name no pool.' },
+    { name: 'Drain', type: 'boolean', jsonPath: '.spec.drain', description: 'Hands out no new addresses; keeps those in use.', priority: 1 },
     { name: 'Allocated', type: 'integer', jsonPath: '.status.allocated', description: 'Addresses assigned to Services.' },
     { name: 'Available', type: 'string', jsonPath: '.status.available', description: 'Addresses free to assign.' },
     { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status", description: 'The pool is valid and in use.' },
