@@ -104,3 +104,18 @@ describe('announcement authorization', () => {
     assert.deepEqual(refusedAddresses([svc], ctx, 'beaconlb.io/beaconlb'), []);
   });
 });
+
+describe('announcement during a renumbering window (ADR 0028)', () => {
+  it('announces the old address beside the new one while both are recorded, also from a draining pool', () => {
+    const pools = compilePools([
+      { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'old' }, spec: { addresses: ['198.51.100.0/28'], drain: true } },
+      { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'new' }, spec: { addresses: ['203.0.113.0/28'] } },
+    ]).pools;
+    const renumberCtx = authorizationContext(pools, []);
+    const during = service('a/web', ['203.0.113.1', '198.51.100.1'], recorded('203.0.113.1', '198.51.100.1'));
+    assert.deepEqual(authorizedAddresses(during, renumberCtx).map((a) => [a.address, a.pool.name]), [[ip('203.0.113.1'), 'new'], [ip('198.51.100.1'), 'old']]);
+    // After the window the controller writes the record without it: a status still showing it announces nothing of it.
+    const after = service('a/web', ['203.0.113.1', '198.51.100.1'], recorded('203.0.113.1'));
+    assert.deepEqual(authorizedAddresses(after, renumberCtx).map((a) => a.address), [ip('203.0.113.1')]);
+  });
+});
