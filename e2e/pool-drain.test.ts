@@ -33,8 +33,11 @@ describe('controller: draining an IPPool', () => {
     await createService(kube, { name: 'pinned', namespace: ns, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.5' } });
     assert.deepEqual(await waitForIngress(kube, ns, 'auto'), ['198.51.100.0']);
     assert.deepEqual(await waitForIngress(kube, ns, 'pinned'), ['198.51.100.5']);
-    const before = await waitFor('Draining=False', async () => ((await draining('drain-a'))?.status === 'False' ? draining('drain-a') : undefined));
-    assert.equal(before?.reason, 'NotDraining');
+    const before = await waitFor('Draining=False', async () => {
+      const c = await draining('drain-a');
+      return c?.status === 'False' ? c : undefined;
+    });
+    assert.equal(before.reason, 'NotDraining');
 
     cluster.cp.kubectl(['patch', 'ippool', 'drain-a', '--type=merge', '-p', '{"spec":{"drain":true}}']);
     const condition = await waitFor('Draining=True', async () => {
