@@ -1,7 +1,7 @@
 // Draining a pool against the real API server, with the controller as its own process under its ServiceAccount:
 // the addresses in use stay (automatic and pinned), a new Service that only the draining pool could serve gets the
 // Warning PoolDraining, the pool's Draining condition counts and names the Services that remain, and says Drained
-// (with the Event PoolDrained) once the last one is gone. ADR 0028.
+// (with the Event DrainCompleted) once the last one is gone. ADR 0028.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,7 +45,7 @@ describe('controller: draining an IPPool', () => {
       return c?.reason === 'Draining' ? c : undefined;
     });
     assert.equal(condition.message, `hands out no new addresses; 2 addresses still in use by 2 Services: ${ns}/auto, ${ns}/pinned`);
-    await waitForEvent(kube, 'default', 'drain-a', 'PoolDraining');
+    await waitForEvent(kube, 'default', 'drain-a', 'DrainStarted');
     const status = (await readPool(kube, 'drain-a')).status as { allocated?: number; available?: string };
     assert.deepEqual([status.allocated, status.available], [2, '0']);
 
@@ -74,7 +74,7 @@ describe('controller: draining an IPPool', () => {
       return c?.reason === 'Drained' ? c : undefined;
     });
     assert.equal(drained.message, 'no address of the pool is in use: it can be deleted');
-    await waitForEvent(kube, 'default', 'drain-a', 'PoolDrained');
+    await waitForEvent(kube, 'default', 'drain-a', 'DrainCompleted');
     // Nothing was handed out meanwhile, although addresses freed.
     for (const name of ['late', 'late-named', 'late-pinned']) assert.deepEqual(ingressIps(await readService(kube, ns, name)), [], name);
 

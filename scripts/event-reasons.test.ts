@@ -34,6 +34,10 @@ type EventType = (typeof EVENT_TYPES)[number];
 const CONDITION_REASONS_NOT_RECORDED = new Map([
   ['Valid', 'reason of IPPool Ready=True'],
   ['NoOverlap', 'reason of IPPool Overlap=False'],
+  // The Draining condition is never bad; its start and end are the Events DrainStarted and DrainCompleted.
+  ['NotDraining', 'reason of IPPool Draining=False'],
+  ['Draining', 'reason of IPPool Draining=True'],
+  ['Drained', 'reason of IPPool Draining=True with nothing left'],
 ]);
 
 interface RecordedReason {

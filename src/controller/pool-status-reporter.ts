@@ -214,7 +214,7 @@ export class PoolStatusReporter {
       if (c.type === 'Draining' && c.status === 'True' && this.#reported.get(key) !== c.reason) {
         this.#reported.set(key, c.reason);
         this.#o.log.info({ pool: name, reason: c.reason }, c.message);
-        this.#o.ports.recordPoolEvent(pool, 'Normal', c.reason === 'Drained' ? 'PoolDrained' : 'PoolDraining', c.message);
+        this.#o.ports.recordPoolEvent(pool, 'Normal', c.reason === 'Drained' ? 'DrainCompleted' : 'DrainStarted', c.message);
       }
     }
     if (sameStatus(pool.status, status)) return;

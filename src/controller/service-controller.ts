@@ -346,8 +346,9 @@ export class ServiceController {
       const now = result.addresses.map(formatIp).join(', ') || 'none';
       if (wasRetiring.has(address)) {
         // The end of a renumbering window: planned, so Normal; cut short (the address left its pool): Warning.
-        const planned = why === 'its renumbering window ended';
-        this.#o.ports.recordEvent(svc, planned ? 'Normal' : 'Warning', planned ? 'RenumberCompleted' : 'AddressChanged', `released ${formatIp(address)}: ${why}; the Service's address is ${now}`);
+        const message = `released ${formatIp(address)}: ${why}; the Service's address is ${now}`;
+        if (why === 'its renumbering window ended') this.#o.ports.recordEvent(svc, 'Normal', 'RenumberCompleted', message);
+        else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', message);
       } else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
       this.#o.log.info({ service: key, ip: formatIp(address), why }, 'releasing');
     }
