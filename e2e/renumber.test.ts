@@ -12,7 +12,8 @@ import { execIn, macAddress, mustExecIn } from '../src/lab/netns.ts';
 import type { TestBed } from '../src/lab/test-bed.ts';
 import { arpingMacs, tcpHello } from '../src/lab/layer2-probe.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
-import { useCluster } from './support/cluster.ts';
+import { REPO_ROOT, useCluster } from './support/cluster.ts';
+import { rfc3339 } from '../src/core/config/renumber-record.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
 import { applyPool, createObject, createService, ingressIps, kubeClients, readService, waitFor, waitForEvent, waitForIngress, type Kube } from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
@@ -124,6 +125,16 @@ describe('renumbering a Service with overlap: layer 2 and BGP', () => {
     }
 
 
+    // beaconlb status names the draining pool and the old address's end.
+    const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+    assert.equal(res.code, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as { pools: Array<{ name: string; drain: string }>; services: Array<{ service: string; address: string; pool: string; retiring: string }> };
+    assert.equal(report.pools.find((p) => p.name === 'old-l2')?.drain, 'Draining');
+    assert.equal(report.pools.find((p) => p.name === 'new-l2')?.drain, '');
+    assert.deepEqual(
+      report.services.filter((r) => r.service === 'l2/web').map((r) => [r.address, r.pool, r.retiring]),
+      [[L2_NEW, 'new-l2', ''], [L2_OLD, 'old-l2', rfc3339(ends.l2)]],
+    );
     assert.ok(Date.now() < ends.l2, 'the checks finished inside the window (the machine was too slow for this case)');
     assert.deepEqual(ingressIps(await readService(kube, 'l2', 'web')), [L2_NEW, L2_OLD]);
     assert.deepEqual(await windowEnd('l2'), ends.l2, 'the restarted controller keeps the recorded end');

@@ -14,14 +14,17 @@ import { serviceKey } from '../core/config/service-object.ts';
 import { ownersOf } from '../core/election/rendezvous-owner.ts';
 import { familyOf, parseIp } from '../core/ip/ip-address.ts';
 import { compilePools, poolHolding } from '../core/config/pool-config.ts';
+import { recordedRenumbering, rfc3339 } from '../core/config/renumber-record.ts';
 import { planBgp } from '../speaker/bgp/bgp-plan.ts';
 import { formatBgpPrefix, prefixRange } from '../protocol/bgp/nlri-prefix.ts';
 import type { IpRange } from '../core/ip/ip-range.ts';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../core/config/service-request.ts';
 
 export interface StatusReport {
-  pools: Array<{ name: string; addresses: string[]; allocated: number; available: string; ready: string; overlap: string }>;
-  services: Array<{ service: string; address: string; pool: string; mode: string; owner: string }>;
+  /** drain: '' when the pool hands out addresses, else its Draining condition's reason (Draining, Drained). */
+  pools: Array<{ name: string; addresses: string[]; allocated: number; available: string; ready: string; overlap: string; drain: string }>;
+  /** retiring: for an old address kept beside its successor, the end of its renumbering window ('' otherwise). */
+  services: Array<{ service: string; address: string; pool: string; mode: string; owner: string; retiring: string }>;
   bgpSessions: Array<{ peer: string; peerAddress: string; node: string; state: string; prefixes: number | undefined; since: string | undefined }>;
   speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined; layer2NotReady: string }>;
 }
@@ -75,7 +78,8 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
   for (const svc of snapshot.services) {
     if (!isOurService(svc, loadBalancerClass)) continue;
     const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-    if (ips.length === 0) services.push({ service: serviceKey(svc), address: '<pending>', pool: '', mode: '', owner: '' });
+    if (ips.length === 0) services.push({ service: serviceKey(svc), address: '<pending>', pool: '', mode: '', owner: '', retiring: '' });
+    const retiring = new Map(recordedRenumbering(svc).map((r) => [r.address, rfc3339(r.until)]));
     for (const ip of ips) {
       const parsed = parseIp(ip);
       const entry = parsed.ok ? plan.get(parsed.value) : undefined;
@@ -91,6 +95,7 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
         pool: entry?.pool ?? poolNameOf(parsed.ok ? parsed.value : undefined),
         mode: modes.length > 0 ? modes.join('+') : 'none',
         owner: owner.join('; '),
+        retiring: parsed.ok ? (retiring.get(parsed.value) ?? '') : '',
       });
     }
   }
@@ -102,6 +107,7 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
       available: p.status?.available ?? '?',
       ready: p.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
       overlap: p.status?.conditions?.find((c) => c.type === 'Overlap')?.status ?? 'Unknown',
+      drain: p.spec.drain === true ? (p.status?.conditions?.find((c) => c.type === 'Draining')?.reason ?? 'Draining') : '',
     })),
     services,
     bgpSessions: snapshot.bgpPeers.flatMap((peer) =>
