@@ -69,4 +69,19 @@ describe('ServiceController: renumbering', () => {
     assert.ok(released >= end, `released ${end - released} ms before the recorded end`);
     assert.ok(events.includes('apps/web Normal RenumberCompleted'), events.join('; '));
   });
+
+  it('a move that must wait is reported, also when no pool has the family (the Service keeps its address)', async () => {
+    const pools = [ipPool('a', ['198.51.100.1/32']), ipPool('v6', ['2001:db8::/126'], { autoAssign: false })];
+    const web = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1'), { 'beaconlb.io/renumber-window': '1m' });
+    const { ports, current, events, update } = fakePorts([web], { pools });
+    const controller = newController(ports);
+    controller.start();
+    await settled(controller);
+    update('web', (svc) => withAnnotations(svc, { 'beaconlb.io/ip-pool': 'v6' }));
+    controller.serviceChanged('apps/web');
+    await until('the Warning', () => events.includes('apps/web Warning NoMatchingPool'));
+    await settled(controller);
+    await controller.stop(100);
+    assert.deepEqual(current('web'), ['198.51.100.1']);
+  });
 });

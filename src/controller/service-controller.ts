@@ -359,11 +359,13 @@ export class ServiceController {
     }
     if (result.withheld.length > 0) this.#o.log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
     const failed = result.failures.filter(
-      (f) => !(request.value.policy === 'PreferDualStack' && result.addresses.length > 0 && f.reason === 'NoMatchingPool'),
+      (f) => !(request.value.policy === 'PreferDualStack' && result.addresses.length > 0 && f.reason === 'NoMatchingPool' && f.keeping === undefined),
     );
     // Held but not to be shown yet (another status still shows it, given up): shown once that release is written.
     const withheld: WaitFor[] = result.withheld.map((address) => ({ kind: 'address', address }));
-    if (failed.length > 0 && (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some((f) => f.reason !== 'NoMatchingPool'))) {
+    // A move that must wait (renumbering) is always reported: the Service keeps an address it was meant to leave.
+    const reported = (f: (typeof failed)[number]): boolean => f.reason !== 'NoMatchingPool' || f.keeping !== undefined;
+    if (failed.length > 0 && (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some(reported))) {
       this.#waiting.set(key, [...failed.flatMap((f) => f.waitFor), ...withheld]);
       this.#warn(svc, key, failed);
     } else {

@@ -49,6 +49,8 @@ export interface AllocationFailure {
   family: IpFamily;
   message: string;
   waitFor: WaitFor[];
+  /** A move (renumbering) that could not be made: the address the Service keeps meanwhile. */
+  keeping?: bigint;
 }
 
 export interface AssignResult {
@@ -305,7 +307,7 @@ export class AllocationTable {
         } else if (move) {
           kept.set(family, move.address);
           moving.delete(family);
-          blocked.push({ ...outcome, message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}` });
+          blocked.push({ ...outcome, message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}`, keeping: move.address });
         } else result.failures.push(outcome);
       }
       if (request.policy === 'RequireDualStack' && result.failures.length > 0) {
