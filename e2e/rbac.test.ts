@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ALLOCATED_CONDITION } from '../src/core/config/allocation-record.ts';
+import { RENUMBERING_CONDITION } from '../src/core/config/renumber-record.ts';
 import { waitForAdmissionPolicies } from './support/admission-policies.ts';
 import { INSTALL_NAMESPACE, PASSWORD_NAMESPACE, REPO_ROOT, tryKubectl, useCluster } from './support/cluster.ts';
 
@@ -39,6 +40,11 @@ const record = (ip: string): object => ({ type: ALLOCATED_CONDITION, status: 'Tr
 const recordedStatusPatch = (ip: string): string => JSON.stringify({ status: { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] }, conditions: [record(ip)] } });
 const LEASE_POLICY = /ValidatingAdmissionPolicy 'beaconlb-speaker-lease' .*denied request: a speaker may write only its own heartbeat Lease/;
 const RECORD_POLICY = /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller/;
+const WINDOW_POLICY = /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller .* renumbering record/;
+/** A renumbering window's record (ADR 0028): only the controller may write one. */
+const windowStatusPatch = (until: string): string => JSON.stringify({
+  status: { conditions: [{ type: RENUMBERING_CONDITION, status: 'True', reason: 'Renumbering', message: `198.51.100.66 until ${until}`, lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+});
 const leaseApply = ['apply', '--server-side', '--force-conflicts', '--field-manager=test', '-f', '-'];
 
 const allowed: Record<Who, Check[]> = {
@@ -48,6 +54,7 @@ const allowed: Record<Who, Check[]> = {
     ['list IPPools', ['get', 'ippools']],
     ['write Service status', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', statusPatch]],
     ['write Service status with its allocation record', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', recordedStatusPatch('198.51.100.65')]],
+    ['write Service status with a renumbering record', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', windowStatusPatch('2027-01-01T00:00:00Z')]],
     ['write IPPool status', ['patch', 'ippool', 'l2-pool', '--subresource=status', '--type=merge', '-p', '{"status":{"allocated":1}}']],
     ['create its leader Lease', ['create', '-f', '-'], lease('beaconlb-controller', INSTALL_NAMESPACE)],
     ['record an Event on a Service', ['create', '-f', '-'], event('default')],
@@ -109,6 +116,7 @@ const refused: Record<Who, Check[]> = {
   ],
   'cluster admin': [
     ['add an allocation record to a Service status', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', recordedStatusPatch('198.51.100.66')], undefined, RECORD_POLICY],
+    ['add a renumbering record to a Service status', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', windowStatusPatch('2099-01-01T00:00:00Z')], undefined, WINDOW_POLICY],
   ],
 };
 
