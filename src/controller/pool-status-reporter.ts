@@ -19,7 +19,7 @@ export interface PoolStatusReporterOptions {
   intervalMs: number;
   usage: (pool: string) => Record<IpFamily, FamilyUsage> | undefined;
   /** The Services holding addresses of a pool (asked only for draining pools). */
-  holders: (pool: string) => readonly string[];
+  holders: (pool: string, limit: number) => { count: number; first: readonly string[] };
   problems: () => readonly ConfigProblem[];
 }
 
@@ -27,16 +27,16 @@ export interface PoolStatusReporterOptions {
 const NAMED_HOLDERS = 10;
 
 /** The Draining condition's status, reason and message for a pool. */
-function drainingState(pool: IPPool, allocated: number, holders: readonly string[]): { status: 'True' | 'False'; reason: string; message: string } {
+function drainingState(pool: IPPool, allocated: number, holders: { count: number; first: readonly string[] }): { status: 'True' | 'False'; reason: string; message: string } {
   if (pool.spec.drain !== true) return { status: 'False', reason: 'NotDraining', message: 'the pool hands out addresses' };
   if (allocated === 0) return { status: 'True', reason: 'Drained', message: 'no address of the pool is in use: it can be deleted' };
-  const named = holders.slice(0, NAMED_HOLDERS).join(', ');
-  const more = holders.length > NAMED_HOLDERS ? ` and ${holders.length - NAMED_HOLDERS} more` : '';
+  const named = holders.first.slice(0, NAMED_HOLDERS).join(', ');
+  const more = holders.count > NAMED_HOLDERS ? ` and ${holders.count - NAMED_HOLDERS} more` : '';
   const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   return {
     status: 'True',
     reason: 'Draining',
-    message: `hands out no new addresses; ${plural(allocated, 'address', 'addresses')} still in use by ${plural(holders.length, 'Service', 'Services')}: ${named}${more}`,
+    message: `hands out no new addresses; ${plural(allocated, 'address', 'addresses')} still in use by ${plural(holders.count, 'Service', 'Services')}: ${named}${more}`,
   };
 }
 
@@ -66,7 +66,7 @@ export function desiredPoolStatus(
   usage: Record<IpFamily, FamilyUsage> | undefined,
   problems: readonly ConfigProblem[],
   now: Date,
-  holders: readonly string[] = [],
+  holders: { count: number; first: readonly string[] } = { count: 0, first: [] },
 ): IPPoolStatus {
   const mine = problems.filter((p) => p.name === pool.metadata.name);
   // A malformed pool (or one whose compilation failed) is not used at all; bad entries leave the rest in use.
@@ -198,7 +198,7 @@ export class PoolStatusReporter {
   async #report(pool: IPPool, now: number): Promise<void> {
     const name = pool.metadata.name;
     const usage = this.#o.usage(name);
-    const holders = pool.spec.drain === true ? this.#o.holders(name) : [];
+    const holders = pool.spec.drain === true ? this.#o.holders(name, NAMED_HOLDERS) : { count: 0, first: [] };
     const status = desiredPoolStatus(pool, usage, this.#o.problems(), this.#o.clock.wallTime(), holders);
     this.#o.metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
     this.#o.metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));

@@ -118,7 +118,7 @@ export class ServiceController {
       log: options.log,
       intervalMs: options.poolStatusIntervalMs,
       usage: (pool) => this.#table.usage(pool),
-      holders: (pool) => this.#table.holdersInPool(pool),
+      holders: (pool, limit) => this.#table.holdersInPool(pool, limit),
       problems: () => this.#problems,
     });
   }

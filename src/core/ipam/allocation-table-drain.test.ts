@@ -85,7 +85,8 @@ describe('AllocationTable: draining pools', () => {
     assert.equal(byKey.failures[0]?.reason, 'PoolDraining');
 
     assert.deepEqual(t.usage('old')?.[4], { total: 8n, allocated: 3, available: 0n });
-    assert.deepEqual(t.holdersInPool('old'), ['ns/auto', 'ns/named', 'ns/pinned']);
+    assert.deepEqual(t.holdersInPool('old', 10), { count: 3, first: ['ns/auto', 'ns/named', 'ns/pinned'] });
+    assert.deepEqual(t.holdersInPool('old', 2), { count: 3, first: ['ns/auto', 'ns/named'] });
     assert.equal(t.hasAvailable('old', 4), false);
   });
 
@@ -140,7 +141,7 @@ describe('AllocationTable: renumbering windows', () => {
     assert.deepEqual(t.releasingBy('ns/web'), [v4(0)], 'released once the status without it is written');
     assert.deepEqual(t.statusWritten('ns/web', [n4(0)], 0), [v4(0)]);
     assert.deepEqual(t.usage('old')?.[4].allocated, 0);
-    assert.deepEqual(t.holdersInPool('old'), []);
+    assert.deepEqual(t.holdersInPool('old', 10), { count: 0, first: [] });
   });
 
   it('never gives up the old address before the new one is held: a blocked move keeps it and says why', () => {
