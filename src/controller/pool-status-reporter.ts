@@ -6,7 +6,7 @@ import type { ConfigProblem } from '../core/config/config-problem.ts';
 import type { FamilyUsage } from '../core/ipam/allocation-table.ts';
 import type { IpFamily } from '../core/ip/ip-address.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { ControllerPorts } from './controller-ports.ts';
+import type { ControllerPorts, PoolEventReason } from './controller-ports.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 
 export interface PoolStatusReporterOptions {
@@ -39,13 +39,32 @@ function condition(
   };
 }
 
-/** The status a pool should have. */
-export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUsage> | undefined, problems: readonly ConfigProblem[], now: Date): IPPoolStatus {
-  const mine = problems.filter((p) => p.name === pool.metadata.name);
+/**
+ * A pool's Ready and Overlap conditions, typed: `problem` is set on the bad ones (Ready=False, Overlap=True), whose
+ * reason is the configuration problem recorded as an Event; the good ones (Valid, NoOverlap) are never recorded.
+ */
+export type PoolCondition =
+  | { readonly type: 'Ready' | 'Overlap'; readonly problem: true; readonly reason: PoolEventReason; readonly message: string }
+  | { readonly type: 'Ready' | 'Overlap'; readonly problem: false; readonly reason: 'Valid' | 'NoOverlap'; readonly message: string };
+
+/** The conditions a pool's own problems (`mine`) give it. */
+export function poolConditions(mine: readonly ConfigProblem[]): [ready: PoolCondition, overlap: PoolCondition] {
   // A malformed pool (or one whose compilation failed) is not used at all; bad entries leave the rest in use.
   const unusable = mine.find((p) => p.reason === 'MalformedObject' || p.reason === 'ProcessingError');
   const invalid = unusable ? [unusable] : mine.filter((p) => p.reason === 'InvalidAddresses');
   const overlap = mine.find((p) => p.reason === 'Overlap');
+  return [
+    invalid.length === 0
+      ? { type: 'Ready', problem: false, reason: 'Valid', message: 'the pool is valid and in use' }
+      : { type: 'Ready', problem: true, reason: unusable ? unusable.reason : 'InvalidAddresses', message: invalid.map((p) => p.message).join('; ') },
+    overlap
+      ? { type: 'Overlap', problem: true, reason: 'Overlap', message: overlap.message }
+      : { type: 'Overlap', problem: false, reason: 'NoOverlap', message: 'no address is shared with another pool' },
+  ];
+}
+
+/** The status a pool should have. */
+export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUsage> | undefined, problems: readonly ConfigProblem[], now: Date): IPPoolStatus {
   const family = (f: IpFamily): { total: string; allocated: number; available: string } => ({
     total: String(usage?.[f].total ?? 0n),
     allocated: usage?.[f].allocated ?? 0,
@@ -56,32 +75,17 @@ export function desiredPoolStatus(pool: IPPool, usage: Record<IpFamily, FamilyUs
   const previous = Array.isArray(pool.status?.conditions) ? pool.status.conditions : undefined;
   const ipv4 = family(4);
   const ipv6 = family(6);
+  // Ready is True and Overlap False when there is no problem.
+  const status = (c: PoolCondition): 'True' | 'False' => ((c.type === 'Ready') === c.problem ? 'False' : 'True');
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     allocated: ipv4.allocated + ipv6.allocated,
     available: String(BigInt(ipv4.available) + BigInt(ipv6.available)),
     ipv4,
     ipv6,
-    conditions: [
-      condition(
-        'Ready',
-        invalid.length === 0 ? 'True' : 'False',
-        invalid.length === 0 ? 'Valid' : unusable ? unusable.reason : 'InvalidAddresses',
-        invalid.length === 0 ? 'the pool is valid and in use' : invalid.map((p) => p.message).join('; '),
-        generation,
-        previous,
-        now,
-      ),
-      condition(
-        'Overlap',
-        overlap ? 'True' : 'False',
-        overlap ? 'Overlap' : 'NoOverlap',
-        overlap?.message ?? 'no address is shared with another pool',
-        generation,
-        previous,
-        now,
-      ),
-    ],
+    conditions: poolConditions(problems.filter((p) => p.name === pool.metadata.name)).map((c) =>
+      condition(c.type, status(c), c.reason, c.message, generation, previous, now),
+    ),
   };
 }
 
@@ -169,17 +173,17 @@ export class PoolStatusReporter {
   async #report(pool: IPPool, now: number): Promise<void> {
     const name = pool.metadata.name;
     const usage = this.#o.usage(name);
-    const status = desiredPoolStatus(pool, usage, this.#o.problems(), this.#o.clock.wallTime());
+    const problems = this.#o.problems();
+    const status = desiredPoolStatus(pool, usage, problems, this.#o.clock.wallTime());
     this.#o.metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
     this.#o.metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));
-    for (const c of status.conditions ?? []) {
-      const bad = (c.type === 'Ready' && c.status === 'False') || (c.type === 'Overlap' && c.status === 'True');
+    for (const c of poolConditions(problems.filter((p) => p.name === name))) {
       const key = `${name}/${c.type}`;
-      if (bad && this.#reported.get(key) !== c.message) {
+      if (c.problem && this.#reported.get(key) !== c.message) {
         this.#reported.set(key, c.message);
         this.#o.log.warn({ pool: name, reason: c.reason }, c.message);
         this.#o.ports.recordPoolEvent(pool, 'Warning', c.reason, c.message);
-      } else if (!bad) this.#reported.delete(key);
+      } else if (!c.problem) this.#reported.delete(key);
     }
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);

@@ -16,7 +16,7 @@ import { sharingConflict } from '../core/ipam/sharing.ts';
 import { recordMatches } from '../core/config/allocation-record.ts';
 import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
-import type { ControllerPorts } from './controller-ports.ts';
+import type { ControllerPorts, ServiceEventReason } from './controller-ports.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { WorkQueue, type Outcome } from './work-queue.ts';
 import { PoolStatusReporter } from './pool-status-reporter.ts';
@@ -214,7 +214,7 @@ export class ServiceController {
   }
 
   /** Reports a pass's failures: each once while it lasts, also when a Service fails for several families at once. */
-  #warn(svc: ServiceObject, key: string, failures: ReadonlyArray<{ reason: string; message: string }>): void {
+  #warn(svc: ServiceObject, key: string, failures: ReadonlyArray<{ reason: ServiceEventReason; message: string }>): void {
     const reported = new Set(this.#lastWarning.get(key)?.split('\n'));
     const texts = failures.map((f) => `${f.reason}: ${f.message}`);
     this.#lastWarning.set(key, texts.join('\n'));
