@@ -5,7 +5,7 @@ import type { Clock, Timer } from '../../core/clock.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from './frame-channel.ts';
 import type { Layer2Metrics } from './layer2-speaker.ts';
-import type { IgnoredRequest, Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
+import type { DroppedFrame, IgnoredRequest, Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
 
 interface PendingTimer {
   readonly at: number;
@@ -212,6 +212,8 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
   readonly limited: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
   /** `protocol/reason` of every request ignored by rule, in order. */
   readonly ignoredRequests: string[] = [];
+  /** `protocol/reason` of every frame dropped (DroppedFrame), in order. */
+  readonly droppedFrames: string[] = [];
   /** Every value reported by owned(), in order. */
   readonly ownedCounts: number[] = [];
   readonly ownershipChanges: Record<'gained' | 'lost', number> = { gained: 0, lost: 0 };
@@ -234,6 +236,10 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
 
   ignored(protocol: Layer2Protocol, reason: IgnoredRequest): void {
     this.ignoredRequests.push(`${protocol}/${reason}`);
+  }
+
+  dropped(protocol: Layer2Protocol, reason: DroppedFrame): void {
+    this.droppedFrames.push(`${protocol}/${reason}`);
   }
 
   owned(count: number): void {
