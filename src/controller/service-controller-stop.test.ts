@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { fakePorts, ipPool, newController, service, settled, until } from './test-doubles.ts';
+import { fakePorts, ipPool, newController, service, settled, until } from '../test-support/fake-controller-ports.ts';
 import { formatIp } from '../core/ip/ip-address.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 

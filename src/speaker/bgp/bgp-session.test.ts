@@ -13,7 +13,7 @@ import { parseBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.t
 import { localOpen, type SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
 import type { SessionTransition } from '../../protocol/bgp/session-fsm.ts';
 import { nextMessageLength } from '../../protocol/bgp/message-header.ts';
-import { silentLogger } from '../layer2/test-doubles.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
 import { noBgpMetrics } from './bgp-metrics.ts';
 import { BgpSession, type BgpRoute } from './bgp-session.ts';
 

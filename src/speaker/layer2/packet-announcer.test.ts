@@ -16,7 +16,9 @@ import type { InterfaceTable, NetInterface } from '../../platform/network-interf
 import type { ChannelKind } from './frame-channel.ts';
 import type { OwnedAddress } from './layer2-speaker.ts';
 import { PacketAnnouncer, type PacketAnnouncerOptions } from './packet-announcer.ts';
-import { FakeFrameChannels, ManualClock, RecordingMetrics, silentLogger, type FakeFrameChannel } from './test-doubles.ts';
+import { FakeFrameChannels, RecordingMetrics, type FakeFrameChannel } from '../../test-support/layer2-doubles.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
 
 /** The address of a text form, failing the test on an error. */
 function ip(text: string): bigint {

@@ -1,13 +1,13 @@
 // Test doubles for the controller's tests: Services as an earlier leader left them, and ControllerPorts over an
 // in-memory store whose status writes can be slowed, failed or held until the test lets them land (or the
-// controller aborts them). Imported by the *.test.ts files beside it.
+// controller aborts them).
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceController, type ServiceControllerOptions } from './service-controller.ts';
-import type { ControllerPorts, WriteOutcome } from './controller-ports.ts';
-import { noMetrics } from './controller-metrics.ts';
+import { ServiceController, type ServiceControllerOptions } from '../controller/service-controller.ts';
+import type { ControllerPorts, WriteOutcome } from '../controller/controller-ports.ts';
+import { noMetrics } from '../controller/controller-metrics.ts';
 import { systemClock } from '../platform/clock.ts';
-import { createLogger } from '../platform/logger.ts';
+import { silentLogger } from './silent-logger.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import { allocationCondition, conditionsWithRecord } from '../core/config/allocation-record.ts';
@@ -155,7 +155,7 @@ export function newController(ports: ControllerPorts, extra: Partial<ServiceCont
   return new ServiceController({
     ports,
     clock: systemClock,
-    log: createLogger({ level: 'silent', component: 'test' }),
+    log: silentLogger(),
     metrics: noMetrics,
     loadBalancerClass: 'beaconlb.io/beaconlb',
     quarantineMs: 0,
