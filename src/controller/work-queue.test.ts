@@ -1,22 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkQueue, type Outcome } from './work-queue.ts';
-import { systemClock } from '../platform/clock.ts';
+import { ManualClock } from '../test-support/manual-clock.ts';
 
 describe('WorkQueue', () => {
   it('processes a key at most once at a time and again if re-added meanwhile', async () => {
+    const clock = new ManualClock();
     const seen: string[] = [];
     let active = 0;
     let maxActive = 0;
     const queue = new WorkQueue({
       concurrency: 4,
-      clock: systemClock,
+      clock,
       process: async (key): Promise<Outcome> => {
         active++;
         maxActive = Math.max(maxActive, active);
         seen.push(key);
-        await sleep(20);
+        await new Promise((resolve) => clock.after(20, () => { resolve(undefined); }));
         active--;
         return 'done';
       },
@@ -24,18 +24,19 @@ describe('WorkQueue', () => {
     queue.start();
     queue.add('a');
     queue.add('a');
-    await sleep(5);
+    await clock.settle(5);
     queue.add('a');
     for (const k of ['b', 'c', 'd', 'e', 'f']) queue.add(k);
-    await sleep(120);
+    await clock.settle(120);
     assert.deepEqual(seen.filter((k) => k === 'a').length, 2, 'a ran twice: once, then once more after the re-add');
     assert.ok(maxActive <= 4);
     assert.equal(queue.depth, 0);
   });
 
   it('yields to the event loop between passes: one turn runs at most `concurrency` passes that need no I/O', async () => {
+    const clock = new ManualClock();
     let passes = 0;
-    const queue = new WorkQueue({ concurrency: 4, clock: systemClock, process: (): Promise<Outcome> => {
+    const queue = new WorkQueue({ concurrency: 4, clock, process: (): Promise<Outcome> => {
       passes++;
       return Promise.resolve('done');
     } });
@@ -54,8 +55,9 @@ describe('WorkQueue', () => {
   });
 
   it('a pass that has not started when the queue stops never starts', async () => {
+    const clock = new ManualClock();
     let passes = 0;
-    const queue = new WorkQueue({ concurrency: 2, clock: systemClock, process: (): Promise<Outcome> => {
+    const queue = new WorkQueue({ concurrency: 2, clock, process: (): Promise<Outcome> => {
       passes++;
       return Promise.resolve('done');
     } });
@@ -68,10 +70,11 @@ describe('WorkQueue', () => {
   });
 
   it('retries failures with backoff and stops within the grace period', async () => {
+    const clock = new ManualClock();
     let attempts = 0;
     const queue = new WorkQueue({
       concurrency: 1,
-      clock: systemClock,
+      clock,
       baseBackoffMs: 10,
       process: (): Promise<Outcome> => {
         attempts++;
@@ -80,13 +83,27 @@ describe('WorkQueue', () => {
     });
     queue.start();
     queue.add('x');
-    await sleep(100);
+    await clock.settle(9);
+    assert.equal(attempts, 1, 'the first retry waits the base backoff, 10 ms');
+    await clock.settle(1);
+    assert.equal(attempts, 2);
+    await clock.settle(19);
+    assert.equal(attempts, 2, 'the second waits twice as long');
+    await clock.settle(1);
     assert.equal(attempts, 3);
-    const slow = new WorkQueue({ concurrency: 1, clock: systemClock, process: () => new Promise<Outcome>(() => undefined) });
+    await clock.settle(1000);
+    assert.equal(attempts, 3, 'done: no more retries');
+    const slow = new WorkQueue({ concurrency: 1, clock, process: () => new Promise<Outcome>(() => undefined) });
     slow.start();
     slow.add('stuck');
-    const t = performance.now();
-    await slow.stop(50);
-    assert.ok(performance.now() - t < 200);
+    await clock.settle(0);
+    let stopped = false;
+    void slow.stop(50).then(() => {
+      stopped = true;
+    });
+    await clock.settle(49);
+    assert.equal(stopped, false, 'the pass in flight gets the grace period');
+    await clock.settle(1);
+    assert.equal(stopped, true, 'and no more');
   });
 });
