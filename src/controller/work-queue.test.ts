@@ -3,6 +3,20 @@ import assert from 'node:assert/strict';
 import { WorkQueue, type Outcome } from './work-queue.ts';
 import { ManualClock } from '../test-support/manual-clock.ts';
 
+/** A queue on a manual clock whose passes need no I/O and are counted. */
+function countingQueue(concurrency: number): { queue: WorkQueue; passes: () => number } {
+  let passes = 0;
+  const queue = new WorkQueue({
+    concurrency,
+    clock: new ManualClock(),
+    process: (): Promise<Outcome> => {
+      passes++;
+      return Promise.resolve('done');
+    },
+  });
+  return { queue, passes: () => passes };
+}
+
 describe('WorkQueue', () => {
   it('processes a key at most once at a time and again if re-added meanwhile', async () => {
     const clock = new ManualClock();
@@ -34,39 +48,29 @@ describe('WorkQueue', () => {
   });
 
   it('yields to the event loop between passes: one turn runs at most `concurrency` passes that need no I/O', async () => {
-    const clock = new ManualClock();
-    let passes = 0;
-    const queue = new WorkQueue({ concurrency: 4, clock, process: (): Promise<Outcome> => {
-      passes++;
-      return Promise.resolve('done');
-    } });
+    const { queue, passes } = countingQueue(4);
     queue.start();
     for (let i = 0; i < 1000; i++) queue.add(`k${i}`);
     const perTurn: number[] = [];
-    let seen = passes;
+    let seen = passes();
     for (let turn = 0; turn < 2000 && queue.depth > 0; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
-      perTurn.push(passes - seen);
-      seen = passes;
+      perTurn.push(passes() - seen);
+      seen = passes();
     }
-    assert.equal(passes, 1000);
+    assert.equal(passes(), 1000);
     assert.ok(Math.max(...perTurn) <= 4, `${Math.max(...perTurn)} passes in one turn`);
     await queue.stop(0);
   });
 
   it('a pass that has not started when the queue stops never starts', async () => {
-    const clock = new ManualClock();
-    let passes = 0;
-    const queue = new WorkQueue({ concurrency: 2, clock, process: (): Promise<Outcome> => {
-      passes++;
-      return Promise.resolve('done');
-    } });
+    const { queue, passes } = countingQueue(2);
     queue.start();
     queue.add('a');
     queue.add('b');
     await queue.stop(0);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(passes, 0);
+    assert.equal(passes(), 0);
   });
 
   it('retries failures with backoff and stops within the grace period', async () => {
