@@ -1,5 +1,6 @@
-// Lint: typescript-eslint on every TypeScript file, plus the layering of DESIGN.md: imports point down only,
-// and src/core and src/protocol stay pure (no API client, sockets, timers, files or process).
+// Lint: typescript-eslint on every TypeScript file, plus the layering of docs/architecture.md ("Layers"): imports
+// point down only, src/core and src/protocol stay pure (no API client, sockets, timers, files or process), and only
+// tests import src/test-support (the fakes they share; the build leaves it out).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -28,28 +29,27 @@ const impure = [
   'node:cluster',
 ];
 
-const layerRules = layers.map((layer, index) => {
+const testSupportOnlyInTests = {
+  group: ['**/test-support/**'],
+  message: 'src/test-support holds fakes for tests: shipped code must not import it (dist/ leaves it out).',
+};
+
+const layerRules = layers.flatMap((layer, index) => {
   const above = layers.slice(0, index).filter((l) => l !== layer);
   const pure = layer === 'core' || layer === 'protocol';
   const siblings = layer === 'controller' ? ['speaker'] : layer === 'speaker' ? ['controller'] : [];
   const forbidden = [...new Set([...above, ...siblings])];
-  return {
+  const patterns = [
+    ...forbidden.map((l) => ({
+      group: [`**/${l}/**`, `../${l}`, `./${l}`],
+      message: `src/${layer} must not import src/${l}: imports point down only (cmd > lab > k8s > controller|speaker > platform > protocol > core).`,
+    })),
+    ...(pure ? [{ group: impure, message: `src/${layer} is pure: no API client, sockets, timers, files or process.` }] : []),
+  ];
+  const rules = {
     files: [`src/${layer}/**/*.ts`],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...forbidden.map((l) => ({
-              group: [`**/${l}/**`, `../${l}`, `./${l}`],
-              message: `src/${layer} must not import src/${l}: imports point down only (cmd > lab > k8s > controller|speaker > platform > protocol > core).`,
-            })),
-            ...(pure
-              ? [{ group: impure, message: `src/${layer} is pure: no API client, sockets, timers, files or process.` }]
-              : []),
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: [...patterns, testSupportOnlyInTests] }],
       ...(pure
         ? {
             'no-restricted-globals': [
@@ -62,6 +62,8 @@ const layerRules = layers.map((layer, index) => {
         : {}),
     },
   };
+  // The layer's tests keep its layering and may import src/test-support.
+  return [rules, { files: [`src/${layer}/**/*.test.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } }];
 });
 
 export default tseslint.config(

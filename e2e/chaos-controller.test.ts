@@ -13,7 +13,9 @@
 // Seeded (printed): BEACONLB_CHAOS_SEED=<n> replays the PRNG's choices (operations, shapes, kill moments); what
 // they meet depends on timing (which addresses are held, which worker goes first), so a replay is close, not exact.
 // Sizes: BEACONLB_CHAOS_SERVICES, BEACONLB_CHAOS_KILLS, BEACONLB_CHAOS_RATE (operations per second).
-import { describe, it } from 'node:test';
+// The run reports as named phases (subtests): the set-up, each round of churn and leader kill, the API server restart,
+// the final check, the leadership terms and the oracle's self-check; it stops at the first phase that fails.
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,10 +95,27 @@ const percentile = (values: number[], p: number): number => {
   return sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 };
 
+/**
+ * Runs one named phase of the run as a subtest of `t`, so the report names the phase that failed; the run stops at
+ * the first phase that fails (later phases build on its state).
+ */
+async function phase(t: TestContext, name: string, body: () => Promise<void>): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  await t.test(name, async () => {
+    try {
+      await body();
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
+  });
+  if (failure) throw failure.error;
+}
+
 describe('controller chaos: leader kills, API server restart, 2,000 Services churned', () => {
   const cluster = useCluster();
 
-  it('keeps every allocation invariant', { timeout: 420_000 }, async () => {
+  it('keeps every allocation invariant', { timeout: 420_000 }, async (t) => {
     const started = performance.now();
     const rand = seededRandom(SEED);
     console.log(`chaos seed ${SEED} (replay with BEACONLB_CHAOS_SEED=${SEED})`);
@@ -109,8 +128,6 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
 
     const pools = [...POOLS];
     const namespaceLabels = new Map(Object.entries(NAMESPACES));
-    for (const [name, labels] of namespaceLabels) await kube.core.createNamespace({ body: { metadata: { name, labels } } });
-    for (const p of pools) await applyPool(kube, p.name, poolObjectSpec(p));
 
     const replicas: ControllerProcess[] = [];
     cluster.defer(async () => {
@@ -124,8 +141,12 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       everStarted.push({ process: p });
       return p;
     };
-    await startReplica();
-    await startReplica();
+    await phase(t, 'set-up: two namespaces, five pools, two controller replicas', async () => {
+      for (const [name, labels] of namespaceLabels) await kube.core.createNamespace({ body: { metadata: { name, labels } } });
+      for (const p of pools) await applyPool(kube, p.name, poolObjectSpec(p));
+      await startReplica();
+      await startReplica();
+    });
 
     // ---- observation: a watch over the whole run, feeding the address history ----
     const history = new AddressHistory();
@@ -482,16 +503,16 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
     };
 
     // ---- the run ----
-    const apiRestartPhase = Math.floor(KILLS / 2);
+    const apiRestartRound = Math.floor(KILLS / 2);
     const api: Record<string, number> = {};
     const settleTimes: number[] = [];
     let lastResult: CheckResult | undefined;
-    for (let phase = 0; phase < KILLS; phase++) {
+    for (let round = 0; round < KILLS; round++) {
       const from = counts.created;
-      const until = Math.round((TOTAL * (phase + 1)) / KILLS);
+      const until = Math.round((TOTAL * (round + 1)) / KILLS);
       if (replacement) await replacement;
       await waitLeader(20_000);
-      if (phase === apiRestartPhase) {
+      if (round === apiRestartRound) await phase(t, 'API server and etcd restart mid-churn: watches resume, invariants hold', async () => {
         // Stop the driver at a random point of the phase's first half, with the controller still busy, and restart.
         await churnUntil(from + Math.floor((until - from) * (0.1 + 0.4 * rand())));
         const pidsBefore = replicas.map((p) => p.pid).join(',');
@@ -537,109 +558,117 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
         settleTimes.push(await settle());
         const result = await checkInvariants('after API server restart');
         console.log(JSON.stringify({ apiRestart: api, leader: holder, violations: result.violations.length }));
-      }
-      const span = until - counts.created;
-      let killing: Promise<void> | undefined;
-      const kill = (): void => {
-        killing = killLeader();
-        // Awaited after the churn; a failure must not count as unhandled meanwhile.
-        killing.catch(() => undefined);
-      };
-      await churnUntil(until, [{ at: counts.created + Math.floor(span * (0.1 + 0.7 * rand())), fire: kill }]);
-      if (!killing) kill();
-      await killing;
+      });
+      await phase(t, `churn to ${until} Services, kill the leader (${round + 1} of ${KILLS}), settle, check invariants`, async () => {
+        const span = until - counts.created;
+        let killing: Promise<void> | undefined;
+        const kill = (): void => {
+          killing = killLeader();
+          // Awaited after the churn; a failure must not count as unhandled meanwhile.
+          killing.catch(() => undefined);
+        };
+        await churnUntil(until, [{ at: counts.created + Math.floor(span * (0.1 + 0.7 * rand())), fire: kill }]);
+        if (!killing) kill();
+        await killing;
+        await waitLeader(20_000);
+        settleTimes.push(await settle());
+        lastResult = await checkInvariants(`after kill ${kills}`);
+        console.log(
+          JSON.stringify({ phase: round, kills, created: counts.created, live: live.size, served: lastResult.served, explained: lastResult.explained, shared: lastResult.shared, violations: lastResult.violations.length, s: Math.round((performance.now() - started) / 1000) }),
+        );
+      });
+    }
+    await phase(t, 'final settle: no address moved without a request change, no illegal sharing, every invariant held', async () => {
+      if (replacement) await replacement;
       await waitLeader(20_000);
       settleTimes.push(await settle());
-      lastResult = await checkInvariants(`after kill ${kills}`);
-      console.log(
-        JSON.stringify({ phase, kills, created: counts.created, live: live.size, served: lastResult.served, explained: lastResult.explained, shared: lastResult.shared, violations: lastResult.violations.length, s: Math.round((performance.now() - started) / 1000) }),
-      );
-    }
-    if (replacement) await replacement;
-    await waitLeader(20_000);
-    settleTimes.push(await settle());
-    lastResult = await checkInvariants('final');
+      lastResult = await checkInvariants('final');
 
-    const summary = {
-      seed: SEED,
-      services_created: counts.created,
-      deletes: counts.deleted,
-      changes: counts.changed,
-      change_kinds: changeKinds,
-      sharing_clashes: counts.clashes,
-      operations: counts.ops,
-      operation_errors: counts.opErrors,
-      kills,
-      takeover_ms: { p50: percentile(takeovers, 50), max: percentile(takeovers, 100) },
-      invariant_checks: checks,
-      checks_healed_late: lateHeals,
-      settle_ms: { p50: percentile(settleTimes, 50), max: percentile(settleTimes, 100) },
-      final: { live: live.size, served: lastResult.served, explained: lastResult.explained, shared_addresses: lastResult.shared, reasons: lastReasons },
-      watch: { observations: history.observations, restarts: watchRestarts, errors: watchErrors, transient_illegal_sharing: history.transientConflicts, raced_joins: history.racedJoins, contested_moves: history.contestedMoves },
-      api_restart: api,
-      violations: checkViolations.length + history.violations.length,
-      illegal_sharing: history.transientConflicts,
-      raced_joins: history.racedJoins,
-      duration_s: Math.round((performance.now() - started) / 1000),
-    };
-    console.log(JSON.stringify(summary));
-    if (opErrorsSeen.length > 0) console.log(`operation errors: ${opErrorsSeen.join('; ')}`);
-    if (history.transientExamples.length > 0) console.log(`transient illegal sharing: ${history.transientExamples.join('; ')}`);
-    if (history.racedExamples.length > 0) console.log(`raced joins: ${history.racedExamples.join('; ')}`);
-    if (history.contestedExamples.length > 0) console.log(`contested moves: ${history.contestedExamples.join('; ')}`);
+      const summary = {
+        seed: SEED,
+        services_created: counts.created,
+        deletes: counts.deleted,
+        changes: counts.changed,
+        change_kinds: changeKinds,
+        sharing_clashes: counts.clashes,
+        operations: counts.ops,
+        operation_errors: counts.opErrors,
+        kills,
+        takeover_ms: { p50: percentile(takeovers, 50), max: percentile(takeovers, 100) },
+        invariant_checks: checks,
+        checks_healed_late: lateHeals,
+        settle_ms: { p50: percentile(settleTimes, 50), max: percentile(settleTimes, 100) },
+        final: { live: live.size, served: lastResult.served, explained: lastResult.explained, shared_addresses: lastResult.shared, reasons: lastReasons },
+        watch: { observations: history.observations, restarts: watchRestarts, errors: watchErrors, transient_illegal_sharing: history.transientConflicts, raced_joins: history.racedJoins, contested_moves: history.contestedMoves },
+        api_restart: api,
+        violations: checkViolations.length + history.violations.length,
+        illegal_sharing: history.transientConflicts,
+        raced_joins: history.racedJoins,
+        duration_s: Math.round((performance.now() - started) / 1000),
+      };
+      console.log(JSON.stringify(summary));
+      if (opErrorsSeen.length > 0) console.log(`operation errors: ${opErrorsSeen.join('; ')}`);
+      if (history.transientExamples.length > 0) console.log(`transient illegal sharing: ${history.transientExamples.join('; ')}`);
+      if (history.racedExamples.length > 0) console.log(`raced joins: ${history.racedExamples.join('; ')}`);
+      if (history.contestedExamples.length > 0) console.log(`contested moves: ${history.contestedExamples.join('; ')}`);
 
-    assert.deepEqual(history.violations, [], 'addresses changed without a change of the request');
-    // Not even for a moment: an address joins a status only when no other status shows it under a request that may
-    // not share it (a released address is handed on only after the release was written).
-    assert.equal(history.transientConflicts, 0, `illegal sharing observed: ${history.transientExamples.join('; ')}`);
-    assert.deepEqual(checkViolations, [], 'invariant violations');
-    assert.equal(kills, KILLS);
-    assert.equal(checks, KILLS + 2);
-    assert.equal(counts.created, TOTAL);
-    assert.equal(counts.opErrors, 0, `operations failed: ${opErrorsSeen.join('; ')}`);
-    assert.ok(lastResult.served > LIVE_LOW / 2, 'most Services are served');
+      assert.deepEqual(history.violations, [], 'addresses changed without a change of the request');
+      // Not even for a moment: an address joins a status only when no other status shows it under a request that may
+      // not share it (a released address is handed on only after the release was written).
+      assert.equal(history.transientConflicts, 0, `illegal sharing observed: ${history.transientExamples.join('; ')}`);
+      assert.deepEqual(checkViolations, [], 'invariant violations');
+      assert.equal(kills, KILLS);
+      assert.equal(checks, KILLS + 2);
+      assert.equal(counts.created, TOTAL);
+      assert.equal(counts.opErrors, 0, `operations failed: ${opErrorsSeen.join('; ')}`);
+      assert.ok(lastResult.served > LIVE_LOW / 2, 'most Services are served');
+    });
 
     // At most one leader at any instant, from the replicas' own logs ("became leader" / "stopped leading", or the kill).
-    await Promise.all(replicas.splice(0).map((p) => p.stop(1000)));
-    const terms = everStarted.flatMap(({ process, killedAt }) => {
-      const out: Array<{ who: string; from: number; to: number }> = [];
-      let from: number | undefined;
-      for (const line of readFileSync(process.logFile, 'utf8').split('\n')) {
-        if (!line.startsWith('{') || !(line.includes('"became leader"') || line.includes('"stopped leading"'))) continue;
-        const entry = JSON.parse(line) as { time: number; msg: string };
-        if (entry.msg === 'became leader') from = entry.time;
-        if (entry.msg === 'stopped leading' && from !== undefined) {
-          out.push({ who: process.name, from, to: entry.time });
-          from = undefined;
+    await phase(t, 'at most one leader at any instant, from the replicas\' logs', async () => {
+      await Promise.all(replicas.splice(0).map((p) => p.stop(1000)));
+      const terms = everStarted.flatMap(({ process, killedAt }) => {
+        const out: Array<{ who: string; from: number; to: number }> = [];
+        let from: number | undefined;
+        for (const line of readFileSync(process.logFile, 'utf8').split('\n')) {
+          if (!line.startsWith('{') || !(line.includes('"became leader"') || line.includes('"stopped leading"'))) continue;
+          const entry = JSON.parse(line) as { time: number; msg: string };
+          if (entry.msg === 'became leader') from = entry.time;
+          if (entry.msg === 'stopped leading' && from !== undefined) {
+            out.push({ who: process.name, from, to: entry.time });
+            from = undefined;
+          }
         }
-      }
-      if (from !== undefined) out.push({ who: process.name, from, to: killedAt ?? Date.now() });
-      return out;
+        if (from !== undefined) out.push({ who: process.name, from, to: killedAt ?? Date.now() });
+        return out;
+      });
+      terms.sort((x, y) => x.from - y.from);
+      const overlaps = terms.flatMap((x, i) => terms.slice(i + 1).filter((y) => y.from < x.to).map((y) => `${x.who} and ${y.who} for ${x.to - y.from} ms`));
+      console.log(JSON.stringify({ leadership_terms: terms.length, overlapping_terms: overlaps.length }));
+      assert.deepEqual(overlaps, [], 'two replicas led at once');
+      assert.ok(terms.length >= KILLS + 1, `${terms.length} leadership terms for ${KILLS} kills`);
     });
-    terms.sort((x, y) => x.from - y.from);
-    const overlaps = terms.flatMap((x, i) => terms.slice(i + 1).filter((y) => y.from < x.to).map((y) => `${x.who} and ${y.who} for ${x.to - y.from} ms`));
-    console.log(JSON.stringify({ leadership_terms: terms.length, overlapping_terms: overlaps.length }));
-    assert.deepEqual(overlaps, [], 'two replicas led at once');
-    assert.ok(terms.length >= KILLS + 1, `${terms.length} leadership terms for ${KILLS} kills`);
 
     // The oracle is not vacuous: with the controllers stopped, plant one fault of each kind as admin and see each found.
-    const { items } = await listServices();
-    const plain = items.filter((svc) => ipsOf(svc).length === 1 && !svc.metadata.annotations?.[SHARING_ANNOTATION] && !svc.metadata.annotations?.[IPS_ANNOTATION] && !svc.spec?.loadBalancerIP);
-    assert.ok(plain.length >= 4, 'four served Services that neither share nor request an address');
-    const [dup, moved, cleared, copied] = plain as [ServiceObject, ServiceObject, ServiceObject, ServiceObject];
-    const setIngress = (svc: ServiceObject, ips: string[]): Promise<unknown> =>
-      client.request('PATCH', `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`, { status: { loadBalancer: { ingress: ips.map((ip) => ({ ip, ipMode: 'VIP' })) } } });
-    await setIngress(dup, ipsOf(copied));
-    await setIngress(moved, [ipsOf(moved)[0]!.includes(':') ? UNPOOLED[6][0] : UNPOOLED[4][0]]);
-    await setIngress(cleared, []);
-    const lost = (svc: ServiceObject): boolean => history.violations.some((v) => v.startsWith(`${keyOf(svc)} lost`));
-    for (let i = 0; i < 100 && !(lost(dup) && lost(moved) && lost(cleared)); i++) await sleep(100);
-    const planted = await checkOnce();
-    const found = (svc: ServiceObject, what: RegExp): boolean => planted.violations.some((v) => v.includes(keyOf(svc)) && what.test(v));
-    assert.ok(lost(dup) && lost(moved) && lost(cleared), `the watch missed a changed address: ${history.violations.join('; ')}`);
-    assert.ok(found(dup, /held by .* not both sharing/), `the duplicate was not found: ${planted.violations.join('; ')}`);
-    assert.ok(found(moved, /in no pool eligible/), `the address outside the pools was not found: ${planted.violations.join('; ')}`);
-    assert.ok(found(cleared, /lacks an IPv[46] address although one was available/), `the missing address was not found: ${planted.violations.join('; ')}`);
-    console.log(`oracle self-check: ${planted.violations.length} planted violations found`);
+    await phase(t, 'the oracle finds one planted fault of each kind', async () => {
+      const { items } = await listServices();
+      const plain = items.filter((svc) => ipsOf(svc).length === 1 && !svc.metadata.annotations?.[SHARING_ANNOTATION] && !svc.metadata.annotations?.[IPS_ANNOTATION] && !svc.spec?.loadBalancerIP);
+      assert.ok(plain.length >= 4, 'four served Services that neither share nor request an address');
+      const [dup, moved, cleared, copied] = plain as [ServiceObject, ServiceObject, ServiceObject, ServiceObject];
+      const setIngress = (svc: ServiceObject, ips: string[]): Promise<unknown> =>
+        client.request('PATCH', `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`, { status: { loadBalancer: { ingress: ips.map((ip) => ({ ip, ipMode: 'VIP' })) } } });
+      await setIngress(dup, ipsOf(copied));
+      await setIngress(moved, [ipsOf(moved)[0]!.includes(':') ? UNPOOLED[6][0] : UNPOOLED[4][0]]);
+      await setIngress(cleared, []);
+      const lost = (svc: ServiceObject): boolean => history.violations.some((v) => v.startsWith(`${keyOf(svc)} lost`));
+      for (let i = 0; i < 100 && !(lost(dup) && lost(moved) && lost(cleared)); i++) await sleep(100);
+      const planted = await checkOnce();
+      const found = (svc: ServiceObject, what: RegExp): boolean => planted.violations.some((v) => v.includes(keyOf(svc)) && what.test(v));
+      assert.ok(lost(dup) && lost(moved) && lost(cleared), `the watch missed a changed address: ${history.violations.join('; ')}`);
+      assert.ok(found(dup, /held by .* not both sharing/), `the duplicate was not found: ${planted.violations.join('; ')}`);
+      assert.ok(found(moved, /in no pool eligible/), `the address outside the pools was not found: ${planted.violations.join('; ')}`);
+      assert.ok(found(cleared, /lacks an IPv[46] address although one was available/), `the missing address was not found: ${planted.violations.join('; ')}`);
+      console.log(`oracle self-check: ${planted.violations.length} planted violations found`);
+    });
   });
 });

@@ -1,6 +1,6 @@
 // What `npm run build` (tsc -p tsconfig.build.json) puts into dist/, the folder the image ships: the program, and no
 // test code: no compiled *.test.ts, nothing from a testdata folder (captures, fuzz campaigns, arbitraries), no test
-// doubles. tsconfig's exclude only drops files from the starting set, so a test file imported by shipped code would
+// doubles, nothing from src/test-support. tsconfig's exclude only drops files from the starting set, so a test file imported by shipped code would
 // still be compiled: the test builds into a temporary folder and looks at what came out.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,9 @@ const root = join(import.meta.dirname, '..');
 
 /** Paths (relative to dist/) that are test code by their name. */
 export function testCodeIn(files: readonly string[]): string[] {
-  return files.filter((f) => /\.test\.js$/.test(f) || /(^|\/)testdata(\/|$)/.test(f) || /(^|\/)test-doubles?\.js$/.test(f) || /(^|\/)[^/]*-doubles?\.js$/.test(f));
+  return files.filter(
+    (f) => /\.test\.js$/.test(f) || /(^|\/)(testdata|test-support)(\/|$)/.test(f) || /(^|\/)test-doubles?\.js$/.test(f) || /(^|\/)[^/]*-doubles?\.js$/.test(f),
+  );
 }
 
 describe('npm run build output (dist/)', () => {
@@ -43,10 +45,11 @@ describe('npm run build output (dist/)', () => {
   });
 
   it('the name check itself recognizes test code', () => {
-    assert.deepEqual(testCodeIn(['a/b.test.js', 'protocol/testdata/x.js', 'speaker/layer2/test-doubles.js', 'cmd/main.js', 'protocol/arp/arp-packet.js']), [
+    assert.deepEqual(testCodeIn(['a/b.test.js', 'protocol/testdata/x.js', 'speaker/layer2/test-doubles.js', 'test-support/manual-clock.js', 'cmd/main.js', 'protocol/arp/arp-packet.js']), [
       'a/b.test.js',
       'protocol/testdata/x.js',
       'speaker/layer2/test-doubles.js',
+      'test-support/manual-clock.js',
     ]);
   });
 });

@@ -1,13 +1,20 @@
 // Every Event reason the code records has a row in docs/troubleshooting.md (section "Every Event reason") that
 // gives the type it is recorded as, and every row there is still recorded by the code: the doc cannot drift.
 //
+// Each component declares its reasons as a closed union of literals (ServiceEventReason, PoolEventReason,
+// Layer2EventReason, AuditEventReason, BgpEventReason, ...) and every record function takes their union,
+// EventReason (src/k8s/event-recorder.ts): the compiler refuses a reason no component declares, and this test checks
+// that the union and the doc's rows are the same set. The tracer below adds what types cannot say: which reasons are
+// really recorded, and as which type (Normal, Warning).
+//
 // The reasons are found with the TypeScript type checker, not by grepping: every call of a record function
 // (record, recordEvent, recordPoolEvent, recordServiceEvent, recordObjectEvent, or any function with a `reason`
 // parameter and a 'Normal' | 'Warning' parameter) in src/ is found, and its `reason` and `type` arguments are
 // traced back to string literals: through literal types ('NoMatchingPool' | 'PoolExhausted' | ...), constants,
 // conditionals, object and array literals, destructuring, for-of and array callbacks, return values and the call
-// sites of the enclosing function (a reason passed in as a parameter). A record function that only hands its own
-// `reason` on (the adapters) is a forwarder; its callers are the record calls that count. A reason the tracer cannot
+// sites of the enclosing function (a reason passed in as a parameter, followed to its callers before its declared
+// type, which may be a whole union). A record function that only hands its own `reason` on (the adapters) is a
+// forwarder; its callers are the record calls that count. A reason the tracer cannot
 // follow to literals (one built with a template, read from the network) fails the test with its place in the code:
 // make it a literal (or a union of literals) or teach the tracer.
 import { describe, it } from 'node:test';
@@ -25,20 +32,6 @@ const SECTION = 'Every Event reason';
 const RECORD_FUNCTIONS = new Set(['record', 'recordEvent', 'recordPoolEvent', 'recordServiceEvent', 'recordObjectEvent']);
 const EVENT_TYPES = ['Normal', 'Warning'] as const;
 type EventType = (typeof EVENT_TYPES)[number];
-
-/**
- * Reasons the tracer finds that are never recorded as Events. pool-status-reporter.ts records an IPPool's condition
- * reason only when the condition is bad (Ready=False, Overlap=True); the tracer cannot see that guard, so it also
- * finds the reasons of the good conditions. Each must still be found (else remove it here).
- */
-const CONDITION_REASONS_NOT_RECORDED = new Map([
-  ['Valid', 'reason of IPPool Ready=True'],
-  ['NoOverlap', 'reason of IPPool Overlap=False'],
-  // The Draining condition is never bad; its start and end are the Events DrainStarted and DrainCompleted.
-  ['NotDraining', 'reason of IPPool Draining=False'],
-  ['Draining', 'reason of IPPool Draining=True'],
-  ['Drained', 'reason of IPPool Draining=True with nothing left'],
-]);
 
 interface RecordedReason {
   reason: string;
@@ -205,6 +198,19 @@ class ReasonTracer {
     const key = `${this.#id(expression)}:${JSON.stringify(path)}`;
     if (seen.has(key)) return new Set();
     seen.add(key);
+    // A record function's own reason handed on (a forwarder): its callers are the record calls that count. Checked
+    // before the type, which for a parameter typed with the reason union would name every member.
+    if (path.length === 0 && this.#isForwardedParameter(expression)) return new Set();
+    // A parameter (or a name destructured from one) holds what its callers pass, often fewer reasons than its type
+    // (a component's whole reason union) names: the callers first, the type when they cannot be followed.
+    const parameter = this.#parameterDeclaration(expression);
+    if (parameter) {
+      try {
+        return this.#declared(parameter, path, seen);
+      } catch (error) {
+        if (!(error instanceof Untraceable)) throw error;
+      }
+    }
     const typed = this.#typeLiterals(this.#checker.getTypeAtLocation(expression), path);
     if (typed) return typed;
     const [step, ...rest] = path;
@@ -258,6 +264,24 @@ class ReasonTracer {
       if (declaration) return this.#declared(declaration, path, seen);
     }
     throw new Untraceable(`cannot follow ${JSON.stringify(expression.getText().slice(0, 80))} at ${this.#where(expression)} to string literals`);
+  }
+
+  /** The declaration of the parameter (or of the name bound from a parameter) that `expression` names, if it names one. */
+  #parameterDeclaration(expression: ts.Expression): ts.ParameterDeclaration | ts.BindingElement | undefined {
+    if (!ts.isIdentifier(expression)) return undefined;
+    const declaration = this.#checker.getSymbolAtLocation(expression)?.valueDeclaration;
+    if (!declaration) return undefined;
+    if (ts.isParameter(declaration)) return declaration;
+    let node: ts.Node = declaration;
+    while (ts.isBindingElement(node)) node = node.parent.parent;
+    return ts.isParameter(node) && ts.isBindingElement(declaration) ? declaration : undefined;
+  }
+
+  /** Whether `expression` names a parameter of a record function (that function hands it on). */
+  #isForwardedParameter(expression: ts.Expression): boolean {
+    if (!ts.isIdentifier(expression)) return false;
+    const declaration = this.#checker.getSymbolAtLocation(expression)?.valueDeclaration;
+    return declaration !== undefined && ts.isParameter(declaration) && this.#isRecorder(declaration.parent);
   }
 
   #initializerOf(symbol: ts.Symbol | undefined): ts.Expression | undefined {
@@ -381,8 +405,27 @@ class ReasonTracer {
   }
 }
 
+/** Where the union of every component's Event reasons is declared. */
+const UNION_FILE = 'src/k8s/event-recorder.ts';
+const UNION_NAME = 'EventReason';
+
+/** The string literals of the type alias `name` declared in `file`. */
+function unionMembers(program: ts.Program, file: string, name: string): Set<string> {
+  const source = program.getSourceFile(join(root, file));
+  assert.ok(source, `${file} is not in the program`);
+  const alias = source.statements.find((s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === name);
+  assert.ok(alias, `${file} declares no type ${name}`);
+  const type = program.getTypeChecker().getTypeAtLocation(alias.name);
+  const members = new Set<string>();
+  for (const part of type.isUnion() ? type.types : [type]) {
+    assert.ok(part.isStringLiteral(), `${name} in ${file} holds a member that is not a string literal`);
+    members.add(part.value);
+  }
+  return members;
+}
+
 /** The reasons recorded by src/ (test files left out), compiled with the repository's compiler options. */
-function traceRepository(): Map<string, RecordedReason> {
+function traceRepository(): { recorded: Map<string, RecordedReason>; union: Set<string> } {
   const files = globSync('src/**/*.ts', { cwd: root })
     .filter((f) => !f.endsWith('.test.ts'))
     .map((f) => join(root, f));
@@ -390,7 +433,10 @@ function traceRepository(): Map<string, RecordedReason> {
   const options = ts.parseJsonConfigFileContent(config.config, ts.sys, root).options;
   const program = ts.createProgram(files, { ...options, noEmit: true });
   const wanted = new Set(files);
-  return new ReasonTracer(program, program.getSourceFiles().filter((f) => wanted.has(f.fileName)), root).reasons();
+  return {
+    recorded: new ReasonTracer(program, program.getSourceFiles().filter((f) => wanted.has(f.fileName)), root).reasons(),
+    union: unionMembers(program, UNION_FILE, UNION_NAME),
+  };
 }
 
 /** The rows of the doc's section: reason -> the type cell. */
@@ -413,12 +459,12 @@ function documentedReasons(markdown: string): Map<string, string> {
 const describeSites = (r: RecordedReason): string => `${r.reason} (${[...r.types].sort().join(' or ') || 'type unknown'}; ${[...r.sites].sort().join(', ')})`;
 
 describe('Event reasons', () => {
-  const recorded = traceRepository();
+  const { recorded, union } = traceRepository();
   const documented = (): Map<string, string> => documentedReasons(readFileSync(join(root, DOC), 'utf8'));
 
   it(`every reason the code records has a row in ${DOC} ("${SECTION}")`, () => {
     const rows = documented();
-    const missing = [...recorded.values()].filter((r) => !rows.has(r.reason) && !CONDITION_REASONS_NOT_RECORDED.has(r.reason));
+    const missing = [...recorded.values()].filter((r) => !rows.has(r.reason));
     assert.deepEqual(
       missing.map(describeSites),
       [],
@@ -428,7 +474,7 @@ describe('Event reasons', () => {
 
   it('every row names a reason the code still records, with the types it is recorded as', () => {
     const rows = documented();
-    const stale = [...rows.keys()].filter((reason) => !recorded.has(reason) || CONDITION_REASONS_NOT_RECORDED.has(reason));
+    const stale = [...rows.keys()].filter((reason) => !recorded.has(reason));
     assert.deepEqual(stale, [], `${DOC}, section "${SECTION}", lists reasons the code never records: ${stale.join(', ')}`);
     const wrongType: string[] = [];
     for (const [reason, cell] of rows) {
@@ -441,8 +487,15 @@ describe('Event reasons', () => {
     assert.deepEqual(wrongType, [], `${DOC}, section "${SECTION}": wrong type column:\n  ${wrongType.join('\n  ')}`);
   });
 
-  it('finds the reasons of the good IPPool conditions it is told to leave out (else drop them from the list)', () => {
-    for (const [reason, what] of CONDITION_REASONS_NOT_RECORDED) assert.ok(recorded.has(reason), `${reason} (${what}) is no longer found`);
+  it(`the reason union ${UNION_NAME} (${UNION_FILE}) holds exactly the reasons of the doc's rows`, () => {
+    const rows = documented();
+    assert.deepEqual([...union].filter((r) => !rows.has(r)).sort(), [], `members of ${UNION_NAME} with no row in ${DOC}`);
+    assert.deepEqual([...rows.keys()].filter((r) => !union.has(r)).sort(), [], `rows of ${DOC} that ${UNION_NAME} does not hold`);
+  });
+
+  it(`every reason recorded is a member of ${UNION_NAME}, and every member is recorded`, () => {
+    assert.deepEqual([...recorded.keys()].filter((r) => !union.has(r)).sort(), []);
+    assert.deepEqual([...union].filter((r) => !recorded.has(r)).sort(), [], `members of ${UNION_NAME} no code records: drop them`);
   });
 });
 
@@ -501,6 +554,26 @@ describe('the reason tracer', () => {
       Theta: 'Warning',
       Zeta: 'Warning',
     });
+  });
+
+  it('reads a parameter typed with a whole reason union by its callers, and ignores a forwarder typed with one', () => {
+    const found = traceFixture(`
+      type Reason = 'Up' | 'Down' | 'Failed' | 'Unused';
+      interface Ports { recordEvent(target: string, type: 'Normal' | 'Warning', reason: Reason, message: string): void }
+      export function run(p: Ports): void {
+        p.recordEvent('x', 'Normal', 'Up', 'm');
+        warnOnce(p, 'Down');
+        each(p, [{ reason: 'Failed', message: '' }]);
+      }
+      function warnOnce(p: Ports, reason: Reason): void { p.recordEvent('x', 'Warning', reason, 'm'); }
+      function each(p: Ports, list: ReadonlyArray<{ reason: Reason; message: string }>): void {
+        list.forEach(({ reason, message }) => { p.recordEvent('x', 'Warning', reason, message); });
+      }
+      export function forwarder(p: Ports): Ports {
+        return { recordEvent(target, type, reason: Reason, message) { p.recordEvent(target, type, reason, message); } };
+      }
+    `);
+    assert.deepEqual(summary(found), { Down: 'Warning', Failed: 'Warning', Up: 'Normal' });
   });
 
   it('fails, naming the place, on a reason it cannot follow to literals', () => {

@@ -5,7 +5,8 @@ import { durationFlag, integerFlag, logLevelFlag, optionalStringFlag, stringFlag
 import { shutdownSignal } from './shutdown-signal.ts';
 import { createLogger } from '../platform/logger.ts';
 import { systemClock } from '../platform/clock.ts';
-import { startMetricsServer } from '../platform/metrics-server.ts';
+import { Lifecycle } from '../platform/lifecycle.ts';
+import { startMetricsServer, type MetricsServer } from '../platform/metrics-server.ts';
 import { controllerPrometheus } from '../controller/controller-prometheus.ts';
 import { ApiClient } from '../k8s/api/api-client.ts';
 import { loadConnection } from '../k8s/api/kube-config.ts';
@@ -94,10 +95,6 @@ export const controllerCommand: Command = {
       void stopping?.stop(0);
     };
 
-    adapter.start();
-    const server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
-    log.info({ identity, metricsPort: server.port }, 'controller starting');
-
     const elector =
       flags['no-leader-elect'] === true
         ? undefined
@@ -114,20 +111,59 @@ export const controllerCommand: Command = {
             onStartedLeading: () => void lead(),
             onStoppedLeading: follow,
           });
-    if (elector) elector.start();
-    else void lead();
+
+    // Started in this order, stopped in the reverse (the controller first, the API client last).
+    let server: MetricsServer | undefined;
+    const lifecycle = new Lifecycle(log).add(
+      {
+        name: 'api client',
+        stop: () => {
+          client.close();
+        },
+      },
+      {
+        name: 'informers',
+        start: () => {
+          adapter.start();
+        },
+        stop: () => {
+          adapter.stop();
+        },
+      },
+      {
+        name: 'metrics endpoint',
+        start: async () => {
+          server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+          log.info({ identity, metricsPort: server.port }, 'controller starting');
+        },
+        stop: () => server?.close(),
+      },
+      {
+        name: 'leader election',
+        start: () => {
+          if (elector) elector.start();
+          else void lead();
+        },
+        stop: async () => {
+          await Promise.race([elector?.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
+        },
+      },
+      {
+        name: 'service controller',
+        stop: async () => {
+          term?.abort();
+          const running = controller;
+          controller = undefined;
+          await running?.stop(1000);
+        },
+      },
+    );
+    await lifecycle.start();
 
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'shutting down');
-    term?.abort();
-    const running = controller;
-    controller = undefined;
-    await running?.stop(1000);
-    await Promise.race([elector?.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
-    adapter.stop();
-    client.close();
-    await server.close();
+    await lifecycle.stop();
     log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
     return 0;
   },

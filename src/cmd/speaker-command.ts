@@ -6,7 +6,8 @@ import { shutdownSignal } from './shutdown-signal.ts';
 import { UsageError } from './command.ts';
 import { createLogger } from '../platform/logger.ts';
 import { systemClock } from '../platform/clock.ts';
-import { startMetricsServer } from '../platform/metrics-server.ts';
+import { Lifecycle } from '../platform/lifecycle.ts';
+import { startMetricsServer, type MetricsServer } from '../platform/metrics-server.ts';
 import { InterfaceTableFollower, rtnetlinkSource } from '../platform/interface-table-follower.ts';
 import { ApiClient } from '../k8s/api/api-client.ts';
 import { loadConnection } from '../k8s/api/kube-config.ts';
@@ -253,43 +254,93 @@ export const speakerCommand: Command = {
         audit.changed();
       },
     });
-    adapter.start();
-    speaker.start(adapter.synced());
-    bgp.start(adapter.synced());
-    audit.start(adapter.synced());
-    const server = await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced });
-    const health = listeners.health
-      ? await startMetricsServer({ address: listeners.health, registry, ready: () => adapter.services.hasSynced, metrics: false })
-      : undefined;
+    // Started in this order, stopped in the reverse: the audit and the hand-over first, then BFD, the Events still
+    // queued, the packet sockets, the informers, the endpoints (up through the hand-over), the interface follower
+    // (opened above: it only stops here) and the API client last.
+    const servers: MetricsServer[] = [];
     const access = new MetricsAccessReview({ client, clock });
-    const secure = listeners.secure
-      ? await startMetricsServer({
-          address: listeners.secure.address,
-          registry,
-          ready: () => adapter.services.hasSynced,
-          tls: listeners.secure.tls,
-          authorize: (request) => access.decide(request),
-          onRefused: (request, decision) => {
-            log.info({ remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason }, 'metrics request refused');
-          },
-        })
-      : undefined;
+    const lifecycle = new Lifecycle(log).add(
+      {
+        name: 'api client',
+        stop: () => {
+          client.close();
+        },
+      },
+      {
+        name: 'interface follower',
+        stop: () => {
+          interfaces.close();
+        },
+      },
+      {
+        name: 'metrics and health endpoints',
+        start: async () => {
+          servers.push(await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced }));
+          if (listeners.health) servers.push(await startMetricsServer({ address: listeners.health, registry, ready: () => adapter.services.hasSynced, metrics: false }));
+          if (listeners.secure) {
+            servers.push(
+              await startMetricsServer({
+                address: listeners.secure.address,
+                registry,
+                ready: () => adapter.services.hasSynced,
+                tls: listeners.secure.tls,
+                authorize: (request) => access.decide(request),
+                onRefused: (request, decision) => {
+                  log.info({ remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason }, 'metrics request refused');
+                },
+              }),
+            );
+          }
+        },
+        stop: async () => {
+          for (const server of servers.splice(0)) await server.close();
+        },
+      },
+      {
+        name: 'informers',
+        start: () => {
+          adapter.start();
+        },
+        stop: () => {
+          adapter.stop();
+        },
+      },
+      {
+        name: 'packet sockets',
+        stop: () => {
+          announcer.close();
+        },
+      },
+      { name: 'event queue', stop: () => adapter.events.flush() },
+      { name: 'bfd', stop: () => bfd.stop() },
+      {
+        name: 'layer 2 and bgp',
+        start: () => {
+          speaker.start(adapter.synced());
+          bgp.start(adapter.synced());
+        },
+        // Leaving hands the layer-2 addresses over; BGP withdraws with a Cease, then the statuses it wrote are cleared.
+        stop: async () => {
+          await Promise.all([speaker.leave(), bgp.stop().then(() => Promise.all([bgpStatus.clear(), advertisementStatus.clear()]))]);
+        },
+      },
+      {
+        name: 'announcement audit',
+        start: () => {
+          audit.start(adapter.synced());
+        },
+        stop: () => {
+          audit.stop();
+        },
+      },
+    );
+    await lifecycle.start();
     log.info({ interfaces: interfaces.table().interfaces.map((i) => i.name) }, 'speaker started');
 
     const signal = await shutdownSignal();
     const stopping = clock.now();
     log.info({ signal }, 'leaving: handing addresses over');
-    audit.stop();
-    await Promise.all([speaker.leave(), bgp.stop().then(() => Promise.all([bgpStatus.clear(), advertisementStatus.clear()]))]);
-    await bfd.stop();
-    await adapter.events.flush();
-    announcer.close();
-    interfaces.close();
-    adapter.stop();
-    client.close();
-    await server.close();
-    await secure?.close();
-    await health?.close();
+    await lifecycle.stop();
     log.info({ ms: Math.round(clock.now() - stopping) }, 'stopped');
     return 0;
   },

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { desiredPoolStatus } from './pool-status-reporter.ts';
-import { ipPool } from './test-doubles.ts';
+import { ipPool } from '../test-support/fake-controller-ports.ts';
 
 const NOW = new Date('2026-12-07T21:00:00Z');
 const usage = (allocated4: number, allocated6 = 0) => ({

@@ -4,7 +4,7 @@
 // Normal Events on the pool.
 import type { Clock, Timer } from '../core/clock.ts';
 import type { Condition, IPPool, IPPoolStatus } from '../core/config/api-types.generated.ts';
-import type { ConfigProblem } from '../core/config/config-problem.ts';
+import type { ConfigProblem, ConfigProblemReason } from '../core/config/config-problem.ts';
 import type { FamilyUsage } from '../core/ipam/allocation-table.ts';
 import type { IpFamily } from '../core/ip/ip-address.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -60,6 +60,30 @@ function condition(
   };
 }
 
+/**
+ * A pool's Ready and Overlap conditions, typed: `problem` is set on the bad ones (Ready=False, Overlap=True), whose
+ * reason is the configuration problem recorded as an Event; the good ones (Valid, NoOverlap) are never recorded.
+ */
+export type PoolCondition =
+  | { readonly type: 'Ready' | 'Overlap'; readonly problem: true; readonly reason: ConfigProblemReason; readonly message: string }
+  | { readonly type: 'Ready' | 'Overlap'; readonly problem: false; readonly reason: 'Valid' | 'NoOverlap'; readonly message: string };
+
+/** The conditions a pool's own problems (`mine`) give it. */
+export function poolConditions(mine: readonly ConfigProblem[]): [ready: PoolCondition, overlap: PoolCondition] {
+  // A malformed pool (or one whose compilation failed) is not used at all; bad entries leave the rest in use.
+  const unusable = mine.find((p) => p.reason === 'MalformedObject' || p.reason === 'ProcessingError');
+  const invalid = unusable ? [unusable] : mine.filter((p) => p.reason === 'InvalidAddresses');
+  const overlap = mine.find((p) => p.reason === 'Overlap');
+  return [
+    invalid.length === 0
+      ? { type: 'Ready', problem: false, reason: 'Valid', message: 'the pool is valid and in use' }
+      : { type: 'Ready', problem: true, reason: unusable ? unusable.reason : 'InvalidAddresses', message: invalid.map((p) => p.message).join('; ') },
+    overlap
+      ? { type: 'Overlap', problem: true, reason: 'Overlap', message: overlap.message }
+      : { type: 'Overlap', problem: false, reason: 'NoOverlap', message: 'no address is shared with another pool' },
+  ];
+}
+
 /** The status a pool should have. */
 export function desiredPoolStatus(
   pool: IPPool,
@@ -68,11 +92,6 @@ export function desiredPoolStatus(
   now: Date,
   holders: { count: number; first: readonly string[] } = { count: 0, first: [] },
 ): IPPoolStatus {
-  const mine = problems.filter((p) => p.name === pool.metadata.name);
-  // A malformed pool (or one whose compilation failed) is not used at all; bad entries leave the rest in use.
-  const unusable = mine.find((p) => p.reason === 'MalformedObject' || p.reason === 'ProcessingError');
-  const invalid = unusable ? [unusable] : mine.filter((p) => p.reason === 'InvalidAddresses');
-  const overlap = mine.find((p) => p.reason === 'Overlap');
   const family = (f: IpFamily): { total: string; allocated: number; available: string } => ({
     total: String(usage?.[f].total ?? 0n),
     allocated: usage?.[f].allocated ?? 0,
@@ -84,6 +103,8 @@ export function desiredPoolStatus(
   const ipv4 = family(4);
   const ipv6 = family(6);
   const draining = drainingState(pool, ipv4.allocated + ipv6.allocated, holders);
+  // Ready is True and Overlap False when there is no problem.
+  const status = (c: PoolCondition): 'True' | 'False' => ((c.type === 'Ready') === c.problem ? 'False' : 'True');
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     allocated: ipv4.allocated + ipv6.allocated,
@@ -91,24 +112,7 @@ export function desiredPoolStatus(
     ipv4,
     ipv6,
     conditions: [
-      condition(
-        'Ready',
-        invalid.length === 0 ? 'True' : 'False',
-        invalid.length === 0 ? 'Valid' : unusable ? unusable.reason : 'InvalidAddresses',
-        invalid.length === 0 ? 'the pool is valid and in use' : invalid.map((p) => p.message).join('; '),
-        generation,
-        previous,
-        now,
-      ),
-      condition(
-        'Overlap',
-        overlap ? 'True' : 'False',
-        overlap ? 'Overlap' : 'NoOverlap',
-        overlap?.message ?? 'no address is shared with another pool',
-        generation,
-        previous,
-        now,
-      ),
+      ...poolConditions(problems.filter((p) => p.name === pool.metadata.name)).map((c) => condition(c.type, status(c), c.reason, c.message, generation, previous, now)),
       condition('Draining', draining.status, draining.reason, draining.message, generation, previous, now),
     ],
   };
@@ -199,23 +203,26 @@ export class PoolStatusReporter {
     const name = pool.metadata.name;
     const usage = this.#o.usage(name);
     const holders = pool.spec.drain === true ? this.#o.holders(name, NAMED_HOLDERS) : { count: 0, first: [] };
-    const status = desiredPoolStatus(pool, usage, this.#o.problems(), this.#o.clock.wallTime(), holders);
+    const problems = this.#o.problems();
+    const status = desiredPoolStatus(pool, usage, problems, this.#o.clock.wallTime(), holders);
     this.#o.metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
     this.#o.metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));
-    for (const c of status.conditions ?? []) {
-      const bad = (c.type === 'Ready' && c.status === 'False') || (c.type === 'Overlap' && c.status === 'True');
+    for (const c of poolConditions(problems.filter((p) => p.name === name))) {
       const key = `${name}/${c.type}`;
-      if (bad && this.#reported.get(key) !== c.message) {
+      if (c.problem && this.#reported.get(key) !== c.message) {
         this.#reported.set(key, c.message);
         this.#o.log.warn({ pool: name, reason: c.reason }, c.message);
         this.#o.ports.recordPoolEvent(pool, 'Warning', c.reason, c.message);
-      } else if (!bad && !(c.type === 'Draining' && c.status === 'True')) this.#reported.delete(key);
-      // A drain's start and end, once each (by reason: the count in the message changes with every release).
-      if (c.type === 'Draining' && c.status === 'True' && this.#reported.get(key) !== c.reason) {
-        this.#reported.set(key, c.reason);
-        this.#o.log.info({ pool: name, reason: c.reason }, c.message);
-        this.#o.ports.recordPoolEvent(pool, 'Normal', c.reason === 'Drained' ? 'DrainCompleted' : 'DrainStarted', c.message);
-      }
+      } else if (!c.problem) this.#reported.delete(key);
+    }
+    // A drain's start and end, once each (by reason: the count in the message changes with every release).
+    const drain = status.conditions?.find((c) => c.type === 'Draining');
+    const drainKey = `${name}/Draining`;
+    if (drain?.status !== 'True') this.#reported.delete(drainKey);
+    else if (this.#reported.get(drainKey) !== drain.reason) {
+      this.#reported.set(drainKey, drain.reason);
+      this.#o.log.info({ pool: name, reason: drain.reason }, drain.message);
+      this.#o.ports.recordPoolEvent(pool, 'Normal', drain.reason === 'Drained' ? 'DrainCompleted' : 'DrainStarted', drain.message);
     }
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);

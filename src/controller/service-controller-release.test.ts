@@ -3,7 +3,7 @@
 // not every waiting Service.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakePorts, ipPool, newController, service, settled, until } from './test-doubles.ts';
+import { fakePorts, ipPool, newController, service, settled, until } from '../test-support/fake-controller-ports.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 
 const withAnnotations = (svc: ServiceObject, annotations: Record<string, string>): ServiceObject => ({

@@ -4,7 +4,7 @@
 // releases the old address on time, without a timer surviving from before.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakePorts, ipPool, newController, service, settled, until } from './test-doubles.ts';
+import { fakePorts, ipPool, newController, service, settled, until } from '../test-support/fake-controller-ports.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import { allocationCondition } from '../core/config/allocation-record.ts';
 import { RENUMBERING_CONDITION, rfc3339 } from '../core/config/renumber-record.ts';
@@ -43,7 +43,8 @@ describe('ServiceController: renumbering', () => {
 
   it('a controller that starts during a window keeps both addresses, then releases the old one when the recorded end passes', async () => {
     const pools = [ipPool('old', ['198.51.100.0/29'], { drain: true }), ipPool('new', ['203.0.113.0/29'])];
-    const end = Math.ceil((Date.now() + 2500) / 1000) * 1000;
+    // The fake world's clock starts at its wall epoch (ManualClock's default): the window ends 3 s after.
+    const end = Date.UTC(2025, 0, 1) + 3000;
     const web: ServiceObject = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, undefined), { 'beaconlb.io/renumber-window': '1h' });
     web.status = {
       loadBalancer: { ingress: [{ ip: '203.0.113.0', ipMode: 'VIP' }, { ip: '198.51.100.0', ipMode: 'VIP' }] },
@@ -54,7 +55,8 @@ describe('ServiceController: renumbering', () => {
     };
     // A Service that asks for the old address while it is retiring: it must not get it.
     const asker = withAnnotations(service('asker', '2026-01-01T00:00:02Z', 81, undefined, undefined), { 'beaconlb.io/load-balancer-ips': '198.51.100.0' });
-    const { ports, current, log, events } = fakePorts([web, asker], { pools });
+    const { ports, current, log, events, clock } = fakePorts([web, asker], { pools });
+    assert.equal(clock.wallTime().getTime(), Date.UTC(2025, 0, 1));
     const controller = newController(ports);
     controller.start();
     await settled(controller);
@@ -63,7 +65,7 @@ describe('ServiceController: renumbering', () => {
     assert.deepEqual(controller.table.holdersOf(ipv4(198, 51, 100, 0)), ['apps/web'], 'the old address stays held by its Service');
     assert.deepEqual(current('asker'), []);
     await until('the recorded end passes', () => current('web').length === 1, 8000);
-    const released = Date.now();
+    const released = clock.wallTime().getTime();
     await controller.stop(100);
     assert.deepEqual(current('web'), ['203.0.113.0']);
     assert.ok(released >= end, `released ${end - released} ms before the recorded end`);

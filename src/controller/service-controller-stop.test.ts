@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { fakePorts, ipPool, newController, service, settled, until } from './test-doubles.ts';
+import { fakePorts, ipPool, newController, service, settled, until } from '../test-support/fake-controller-ports.ts';
 import { formatIp } from '../core/ip/ip-address.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 
@@ -16,7 +16,7 @@ const threadCpuMs = (): number => {
 
 describe('ServiceController: stopping and the event loop', () => {
   it('stop(0) aborts the status writes in flight at once, and writes nothing after', async () => {
-    const { ports, held, log } = fakePorts([service('a', '2026-01-01T00:00:01Z', 80, undefined, undefined), service('b', '2026-01-01T00:00:02Z', 81, undefined, undefined)], {
+    const { ports, held, log, clock } = fakePorts([service('a', '2026-01-01T00:00:01Z', 80, undefined, undefined), service('b', '2026-01-01T00:00:02Z', 81, undefined, undefined)], {
       decide: () => 'hold',
     });
     const controller = newController(ports, { concurrency: 1 });
@@ -27,7 +27,7 @@ describe('ServiceController: stopping and the event loop', () => {
     // sent may still be on its way by then.
     assert.equal(held[0]!.signal?.aborted, true, 'the write in flight was not aborted when the controller stopped');
     await stopping;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await clock.settle(50);
     assert.deepEqual(log.filter((l) => l.startsWith('start')).length, 1, `a write started after stop: ${log.join('; ')}`);
   });
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rebuildOrder, type ServiceController } from './service-controller.ts';
 import type { ControllerPorts } from './controller-ports.ts';
-import { POOL, fakePorts, newController, service, settled } from './test-doubles.ts';
+import { POOL, fakePorts, newController, service, settled } from '../test-support/fake-controller-ports.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
 import { ingressAddresses, type ServiceObject } from '../core/config/service-object.ts';

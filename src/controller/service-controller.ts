@@ -20,7 +20,7 @@ import { recordedAddresses, recordMatches } from '../core/config/allocation-reco
 import { recordedRenumbering, renumberingMatches, rfc3339, type RetiringAddress } from '../core/config/renumber-record.ts';
 import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
-import type { ControllerPorts } from './controller-ports.ts';
+import type { ControllerPorts, ServiceEventReason } from './controller-ports.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { WorkQueue, type Outcome } from './work-queue.ts';
 import { PoolStatusReporter } from './pool-status-reporter.ts';
@@ -230,7 +230,7 @@ export class ServiceController {
   }
 
   /** Reports a pass's failures: each once while it lasts, also when a Service fails for several families at once. */
-  #warn(svc: ServiceObject, key: string, failures: ReadonlyArray<{ reason: string; message: string }>): void {
+  #warn(svc: ServiceObject, key: string, failures: ReadonlyArray<{ reason: ServiceEventReason; message: string }>): void {
     const reported = new Set(this.#lastWarning.get(key)?.split('\n'));
     const texts = failures.map((f) => `${f.reason}: ${f.message}`);
     this.#lastWarning.set(key, texts.join('\n'));

@@ -2,6 +2,11 @@
 // small bounded queue at low concurrency, started a moment after they are recorded: Events are best effort and
 // must never compete with the status write they describe.
 import type { Clock } from '../core/clock.ts';
+import type { PlanProblem as Layer2PlanProblem } from '../core/config/layer2-plan.ts';
+import type { PoolEventReason, ServiceEventReason } from '../controller/controller-ports.ts';
+import type { AuditEventReason } from '../speaker/announcement-audit.ts';
+import type { BgpEventReason } from '../speaker/bgp/bgp-speaker.ts';
+import type { Layer2EventReason } from '../speaker/layer2/layer2-speaker.ts';
 import { TokenBucket } from '../core/token-bucket.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
@@ -15,6 +20,13 @@ export interface EventTarget {
   namespace: string | undefined;
   uid: string | undefined;
 }
+
+/**
+ * Every reason an Event is recorded with: the union of each component's own closed union, so the compiler refuses a
+ * reason no component declares. docs/troubleshooting.md ("Every Event reason") has a row for each member, checked by
+ * scripts/event-reasons.test.ts.
+ */
+export type EventReason = ServiceEventReason | PoolEventReason | Layer2EventReason | Layer2PlanProblem['reason'] | AuditEventReason | BgpEventReason;
 
 const MAX_QUEUED = 2000;
 export const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
@@ -46,7 +58,7 @@ export class EventRecorder {
     this.#log = options.log;
   }
 
-  record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, message: string): void {
     const key = `${target.kind}/${target.namespace ?? ''}/${target.name}/${reason}/${message}`;
     const now = this.#clock.now();
     this.#normalBudget ??= new TokenBucket(NORMAL_PER_SECOND, NORMAL_BURST, now);

@@ -1,50 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock, Timer } from '../core/clock.ts';
-import { createLogger } from '../platform/logger.ts';
 import type { ApiClient, Query, WatchEvent } from './api/api-client.ts';
 import { ApiError } from './api/api-error.ts';
 import { Informer, type KubeObject } from './informer.ts';
-import { ManualClock, flushMicrotasks, silentLogger } from '../speaker/layer2/test-doubles.ts';
-
-/** A clock that moves only when told; timers fire in order. */
-class StepClock implements Clock {
-  #now = 0;
-  #timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  wallTime(): Date {
-    return new Date(this.#now);
-  }
-
-  after(ms: number, fn: () => void): Timer {
-    const timer = { at: this.#now + Math.max(0, ms), fn, cancelled: false };
-    this.#timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
-  }
-
-  /** Advances to `t`, firing due timers in order and letting promise continuations run between them. */
-  async until(t: number): Promise<void> {
-    for (;;) {
-      await new Promise((resolve) => setImmediate(resolve));
-      this.#timers = this.#timers.filter((x) => !x.cancelled);
-      const next = this.#timers.filter((x) => x.at <= t).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.#timers = this.#timers.filter((x) => x !== next);
-      this.#now = next.at;
-      next.fn();
-    }
-    this.#now = t;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { ManualClock, flushMicrotasks } from '../test-support/manual-clock.ts';
+import { silentLogger } from '../test-support/silent-logger.ts';
+import { fakeApiClient } from '../test-support/fake-api-client.ts';
 
 interface PendingWatch {
   query: Query;
@@ -58,33 +19,33 @@ interface PendingWatch {
 /** An API server for one collection: lists answer at once, watches stay open until the test ends or aborts them. */
 class FakeServer {
   readonly watches: PendingWatch[] = [];
-  readonly #clock: StepClock;
+  readonly #clock: ManualClock;
 
-  constructor(clock: StepClock) {
+  constructor(clock: ManualClock) {
     this.#clock = clock;
   }
 
-  readonly client = {
+  readonly client = fakeApiClient({
     get: () => Promise.resolve({ metadata: { resourceVersion: '10' }, items: [{ metadata: { name: 'web', namespace: 'shop', resourceVersion: '9' } }] }),
-    watch: (_path: string, query: Query, onEvent: (event: WatchEvent<KubeObject>) => void, signal: AbortSignal): Promise<void> =>
+    watch: (_path: string, query: unknown, onEvent: (event: WatchEvent<KubeObject>) => void, signal: AbortSignal): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         signal.addEventListener('abort', () => {
           reject(new ApiError(0, 'Aborted', 'aborted'));
         });
-        this.watches.push({ query, sentAt: this.#clock.now(), signal, onEvent, end: resolve });
+        this.watches.push({ query: query as Query, sentAt: this.#clock.now(), signal, onEvent, end: resolve });
       }),
-  } as unknown as ApiClient;
+  });
 }
 
-function informer(staleAfterMs: number): { clock: StepClock; server: FakeServer; informer: Informer<KubeObject>; reports: Array<{ at: number; stale: boolean }> } {
-  const clock = new StepClock();
+function informer(staleAfterMs: number): { clock: ManualClock; server: FakeServer; informer: Informer<KubeObject>; reports: Array<{ at: number; stale: boolean }> } {
+  const clock = new ManualClock();
   const server = new FakeServer(clock);
   const reports: Array<{ at: number; stale: boolean }> = [];
   const i = new Informer<KubeObject>({
     client: server.client,
     path: '/api/v1/services',
     clock,
-    log: createLogger({ level: 'silent', component: 'test' }),
+    log: silentLogger(),
     staleAfterMs,
     onFreshness: (stale) => {
       reports.push({ at: clock.now(), stale });
@@ -151,9 +112,9 @@ describe('Informer freshness', () => {
   });
 
   it('without a bound, keeps the long watches and never reports', async () => {
-    const clock = new StepClock();
+    const clock = new ManualClock();
     const server = new FakeServer(clock);
-    const i = new Informer<KubeObject>({ client: server.client, path: '/api/v1/services', clock, log: createLogger({ level: 'silent', component: 'test' }) });
+    const i = new Informer<KubeObject>({ client: server.client, path: '/api/v1/services', clock, log: silentLogger() });
     i.start();
     await clock.until(600_000);
     assert.equal(server.watches.length, 1);
@@ -170,7 +131,7 @@ class FakeCollection {
   lists = 0;
   watches = 0;
   client(): ApiClient {
-    const fake = {
+    return fakeApiClient({
       get: () => {
         this.lists++;
         return Promise.resolve({ metadata: { resourceVersion: String(100 + this.lists) }, items: structuredClone(this.items) });
@@ -183,8 +144,7 @@ class FakeCollection {
           }, { once: true });
         });
       },
-    };
-    return fake as unknown as ApiClient;
+    });
   }
 }
 
@@ -199,7 +159,7 @@ describe('Informer.relist', () => {
       client: collection.client(),
       path: '/api/v1/services',
       clock: new ManualClock(),
-      log: createLogger({ level: 'silent', component: 'test' }),
+      log: silentLogger(),
       onChange: (obj, kind) => changes.push(`${kind} ${obj.metadata?.name ?? ''}`),
     });
     informer.start();
@@ -227,14 +187,14 @@ const unnamespaced = (name: string, version: string): KubeObject => ({ metadata:
 describe('Informer: one object\'s change handler failing', () => {
   it('a change handler that throws for one object neither fails the list nor stops the watch', async (t) => {
     let deliver: ((event: { type: string; object: KubeObject }) => void) | undefined;
-    const client = {
+    const client = fakeApiClient({
       get: () => Promise.resolve({ metadata: { resourceVersion: '10' }, items: [unnamespaced('bad', '1'), unnamespaced('good', '2')] }),
       watch: (_path: string, _query: unknown, onEvent: (event: { type: string; object: KubeObject }) => void, signal: AbortSignal) =>
         new Promise<void>((resolve) => {
           deliver = onEvent;
           signal.addEventListener('abort', () => { resolve(); }, { once: true });
         }),
-    } as unknown as ApiClient;
+    });
     const seen: string[] = [];
     const informer = new Informer<KubeObject>({
       client,

@@ -1,44 +1,14 @@
-// Leader election against an in-memory Lease with resourceVersion preconditions, on a manual clock: at most one
+// Leader election against an in-memory Lease (src/test-support/in-memory-lease.ts) with resourceVersion preconditions, on a manual clock: at most one
 // leader at any instant, also when the leader's renewals hang (an API server going down accepts connections and
 // never answers).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LeaderElector, type Lease } from './leader-election.ts';
-import type { ApiClient } from './api/api-client.ts';
-import { ApiError } from './api/api-error.ts';
-import { ManualClock } from '../speaker/layer2/test-doubles.ts';
-import { createLogger } from '../platform/logger.ts';
+import { LeaderElector } from './leader-election.ts';
+import { InMemoryLease } from '../test-support/in-memory-lease.ts';
+import { ManualClock } from '../test-support/manual-clock.ts';
+import { silentLogger } from '../test-support/silent-logger.ts';
 
-/** One Lease object; requests from a client marked as cut off never answer. */
-class LeaseServer {
-  lease: Lease | undefined;
-  #version = 0;
-  readonly cutOff = new Set<string>();
-
-  client(identity: string): ApiClient {
-    const fake = {
-      request: (method: string, _path: string, body?: unknown): Promise<unknown> => {
-        if (this.cutOff.has(identity)) return new Promise(() => undefined);
-        return Promise.resolve().then(() => this.#handle(method, body as Lease | undefined));
-      },
-    };
-    return fake as unknown as ApiClient;
-  }
-
-  #handle(method: string, body: Lease | undefined): unknown {
-    if (method === 'GET') {
-      if (!this.lease) throw new ApiError(404, 'NotFound', 'no lease');
-      return structuredClone(this.lease);
-    }
-    if (!body) throw new Error(`${method} without a body`);
-    if (method === 'POST' && this.lease) throw new ApiError(409, 'AlreadyExists', 'exists');
-    if (method === 'PUT' && body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) throw new ApiError(409, 'Conflict', 'changed');
-    this.lease = { ...structuredClone(body), metadata: { ...body.metadata, resourceVersion: String(++this.#version) } };
-    return structuredClone(this.lease);
-  }
-}
-
-function elector(server: LeaseServer, clock: ManualClock, identity: string, events: string[]): LeaderElector {
+function elector(server: InMemoryLease, clock: ManualClock, identity: string, events: string[]): LeaderElector {
   return new LeaderElector({
     client: server.client(identity),
     namespace: 'beaconlb-system',
@@ -48,7 +18,7 @@ function elector(server: LeaseServer, clock: ManualClock, identity: string, even
     renewDeadlineMs: 1500,
     retryPeriodMs: 250,
     clock,
-    log: createLogger({ level: 'silent', component: 'test' }),
+    log: silentLogger(),
     onStartedLeading: () => events.push(`${clock.now()} ${identity} leads`),
     onStoppedLeading: () => events.push(`${clock.now()} ${identity} stops`),
   });
@@ -60,7 +30,7 @@ const leads = (e: LeaderElector): boolean => e.isLeader;
 describe('LeaderElector', () => {
   it('a leader whose renewals hang steps down within renewDeadline of its last renewal, before a follower takes over', async () => {
     const clock = new ManualClock();
-    const server = new LeaseServer();
+    const server = new InMemoryLease();
     const events: string[] = [];
     const a = elector(server, clock, 'a', events);
     a.start();
@@ -87,7 +57,7 @@ describe('LeaderElector', () => {
 
   it('two candidates: exactly one leads, never both at once', async () => {
     const clock = new ManualClock();
-    const server = new LeaseServer();
+    const server = new InMemoryLease();
     const events: string[] = [];
     const a = elector(server, clock, 'a', events);
     const b = elector(server, clock, 'b', events);

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { ManualClock } from '../speaker/layer2/test-doubles.ts';
+import { ManualClock } from '../test-support/manual-clock.ts';
 import { ApiError } from './api/api-error.ts';
 import { MetricsAccessReview } from './metrics-access-review.ts';
 

@@ -10,7 +10,7 @@ import type { BgpInputs } from '../speaker/bgp/bgp-plan.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
-import { EventRecorder } from './event-recorder.ts';
+import { EventRecorder, type EventReason } from './event-recorder.ts';
 import type { NamespaceObject } from '../core/config/announcement-authorization.ts';
 import { Informer, type KubeObject } from './informer.ts';
 import { peerLeasesOf, speakerLeaseInformer, type LeaseObject, type PeerLease } from './speaker-lease-watch.ts';
@@ -139,7 +139,7 @@ export class SpeakerAdapter {
   }
 
   /** An Event on one of our objects, or on a Service (name: namespace/name). */
-  recordObjectEvent(kind: 'L2Advertisement' | 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  recordObjectEvent(kind: 'L2Advertisement' | 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: EventReason, message: string): void {
     if (kind === 'Service') {
       this.recordServiceEvent(name, type, reason, message);
       return;
@@ -155,7 +155,7 @@ export class SpeakerAdapter {
     return peerLeasesOf(this.leases.list());
   }
 
-  recordServiceEvent(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  recordServiceEvent(key: string, type: 'Normal' | 'Warning', reason: EventReason, message: string): void {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.services.get(name, namespace);
     this.events.record({ apiVersion: 'v1', kind: 'Service', name, namespace, uid: svc?.metadata.uid }, type, reason, message);

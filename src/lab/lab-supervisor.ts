@@ -6,6 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../platform/logger.ts';
+import { Lifecycle } from '../platform/lifecycle.ts';
 import { systemClock } from '../platform/clock.ts';
 import { ApiClient } from '../k8s/api/api-client.ts';
 import { connectionFromKubeconfig } from '../k8s/api/kube-config.ts';
@@ -78,30 +79,20 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
   sweepStaleRuns();
   const run: Run = registerRun();
   state.runId = run.id;
-  let cp: ControlPlane | undefined;
-  let bed: TestBed | undefined;
-  let bridge: ApiBridge | undefined;
-  let router: BgpRouter | undefined;
   let stopping = false;
   /** Read through a function: the flag changes while the supervision loop awaits. */
   const isStopping = (): boolean => stopping;
   const components = new Map<string, ComponentProcess>();
   const backends: ManagedProcess[] = [];
-  let services: Informer<ServiceObject> | undefined;
-  let client: ApiClient | undefined;
-
-  const teardown = async (): Promise<void> => {
-    stopping = true;
-    services?.stop();
-    client?.close();
-    await Promise.all([...components.values()].map((c) => c.stop(3000)));
-    await Promise.all(backends.map((b) => b.stop(500)));
-    await router?.stop();
-    await bridge?.stop();
-    bed?.destroy();
-    await cp?.stop();
-    run.close();
-  };
+  // Each part is added as it starts; teardown stops them in the reverse order (the components first, the run last).
+  const lifecycle = new Lifecycle(log);
+  lifecycle.started({
+    name: 'run',
+    stop: () => {
+      run.close();
+    },
+  });
+  const teardown = (): Promise<void> => lifecycle.stop();
   const terminated = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
@@ -109,12 +100,26 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
 
   try {
     log.info('starting the control plane (the first run builds it from the Go module proxy)');
-    cp = await startControlPlane({ dir: join(stateDir, 'control-plane'), run });
+    const cp: ControlPlane = await startControlPlane({ dir: join(stateDir, 'control-plane'), run });
+    lifecycle.started({ name: 'control plane', stop: () => cp.stop() });
     installBase(cp);
     const ctx: ComponentContext = { cp, run, dir: logDir };
     log.info({ nodes: nodeCount }, 'building the network');
-    bed = await createTestBed({ run, nodes: nodeCount });
-    bridge = await startApiBridge(cp.port, logDir, run);
+    const bed: TestBed = await createTestBed({ run, nodes: nodeCount });
+    lifecycle.started({
+      name: 'network',
+      stop: () => {
+        bed.destroy();
+      },
+    });
+    const bridge: ApiBridge = await startApiBridge(cp.port, logDir, run);
+    lifecycle.started({ name: 'api bridge', stop: () => bridge.stop() });
+    lifecycle.started({
+      name: 'backends',
+      stop: async () => {
+        await Promise.all(backends.map((b) => b.stop(500)));
+      },
+    });
     const nodes = bed.nodes;
     state.nodes = [];
     for (const node of nodes) {
@@ -137,7 +142,7 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
     state.client = { ns: bed.client.ns, ipv4: bed.client.ipv4, ipv6: bed.client.ipv6 };
     state.client2 = { ns: bed.client2.ns, ipv4: bed.client2.ipv4, ipv6: bed.client2.ipv6 };
     log.info({ router: routerKind }, 'starting the BGP router');
-    router = await startBgpRouter({
+    const router: BgpRouter = await startBgpRouter({
       kind: routerKind,
       ns: bed.router.ns,
       dir: join(logDir, `router-${routerKind}`),
@@ -147,12 +152,19 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
       neighbors: nodes.map((n) => ({ address: n.ipv4, asn: LAB_NODE_AS })),
       gracefulRestart: true,
     });
+    lifecycle.started({ name: 'bgp router', stop: () => router.stop() });
     state.router = { ns: bed.router.ns, kind: routerKind, asn: LAB_ROUTER_AS };
     state.kubeconfig = cp.kubeconfig;
     state.kubectl = join(cp.binaries, 'kubectl');
 
     // The stand-in kube-proxy follows Services.
-    client = new ApiClient(connectionFromKubeconfig(cp.kubeconfig), 'beaconlb-lab');
+    const client = new ApiClient(connectionFromKubeconfig(cp.kubeconfig), 'beaconlb-lab');
+    lifecycle.started({
+      name: 'api client',
+      stop: () => {
+        client.close();
+      },
+    });
     const hosts: Host[] = [...nodes];
     let pending: ReturnType<typeof setTimeout> | undefined;
     const informer: Informer<ServiceObject> = new Informer<ServiceObject>({
@@ -173,8 +185,20 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
         }, 50);
       },
     });
-    services = informer;
-    services.start();
+    informer.start();
+    lifecycle.started({
+      name: 'service proxy',
+      stop: () => {
+        informer.stop();
+      },
+    });
+    lifecycle.started({
+      name: 'controller and speakers',
+      stop: async () => {
+        stopping = true;
+        await Promise.all([...components.values()].map((c) => c.stop(3000)));
+      },
+    });
 
     log.info('starting the controller and the speakers');
     components.set('controller', await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));
@@ -190,9 +214,8 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
     const bgpIps = await addressesOf('hello-bgp');
     state.services = { 'demo/hello': ips, 'demo/hello-bgp': bgpIps };
     log.info('waiting for the BGP routes at the router');
-    const ready = router;
     await waitUntil('BGP routes from every node at the router', async () => {
-      const hops = await Promise.all(bgpIps.map((ip) => ready.kernelNextHops(`${ip}/${ip.includes(':') ? 128 : 32}`)));
+      const hops = await Promise.all(bgpIps.map((ip) => router.kernelNextHops(`${ip}/${ip.includes(':') ? 128 : 32}`)));
       return hops.every((h) => h.length === nodes.length) ? true : undefined;
     }, 60_000, 250);
     const updateState = (): void => {

@@ -3,6 +3,16 @@ import assert from 'node:assert/strict';
 import { MetricsRegistry } from './metrics-registry.ts';
 
 describe('MetricsRegistry', () => {
+  it('an incrementer adds to the counter of its labels, as inc() does', () => {
+    const registry = new MetricsRegistry();
+    const counter = registry.counter('beaconlb_test_total', 'Test.');
+    const increment = counter.incrementer({ protocol: 'arp', reason: 'not-owned' });
+    increment();
+    increment(2);
+    counter.inc({ reason: 'not-owned', protocol: 'arp' });
+    assert.match(registry.render(), /^beaconlb_test_total\{protocol="arp",reason="not-owned"\} 4$/m);
+  });
+
   it('renders counters, gauges and histograms in the Prometheus text format', () => {
     const registry = new MetricsRegistry();
     const c = registry.counter('beaconlb_test_total', 'A counter.');

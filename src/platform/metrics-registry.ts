@@ -60,6 +60,17 @@ export class Counter extends Family<number> {
     this.entry(labels, () => 0).value += by;
   }
 
+  /**
+   * inc() for one label set with its key computed once, for per-packet paths (the key costs about 2 us a call).
+   * The counter of those labels must not be remove()d while the function is in use.
+   */
+  incrementer(labels: Labels = {}): (by?: number) => void {
+    const entry = this.entry(labels, () => 0);
+    return (by = 1) => {
+      entry.value += by;
+    };
+  }
+
   protected lines(labels: Labels, value: number): string[] {
     return [`${this.name}${labelText(labels)} ${value}`];
   }

@@ -33,7 +33,14 @@ export function parseListenAddress(address: string): { host: string | undefined;
   return { host, port };
 }
 
-export async function startMetricsServer(options: MetricsServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+/** A listening metrics server. */
+export interface MetricsServer {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' && options.metrics !== false) {

@@ -4,7 +4,8 @@ import type { IPPool } from '../core/config/api-types.generated.ts';
 import { allocationCondition } from '../core/config/allocation-record.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import { ANNOUNCEMENT_REFUSED, AnnouncementAudit, type AuditInputs } from './announcement-audit.ts';
-import { ManualClock, flushMicrotasks, silentLogger } from './layer2/test-doubles.ts';
+import { ManualClock, flushMicrotasks } from '../test-support/manual-clock.ts';
+import { silentLogger } from '../test-support/silent-logger.ts';
 
 const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'lan' }, spec: { addresses: ['198.51.100.64/27'] } };
 const service = (name: string, ip: string, recorded: boolean): ServiceObject => ({

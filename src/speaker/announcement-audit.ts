@@ -12,7 +12,9 @@ import { compilePools } from '../core/config/pool-config.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { Logger } from '../platform/logger.ts';
 
-export const ANNOUNCEMENT_REFUSED = 'AnnouncementRefused';
+/** The one reason the audit records an Event with. */
+export type AuditEventReason = 'AnnouncementRefused';
+export const ANNOUNCEMENT_REFUSED: AuditEventReason = 'AnnouncementRefused';
 
 export interface AuditInputs {
   services: readonly ServiceObject[];
@@ -25,7 +27,7 @@ export interface AnnouncementAuditOptions {
   clock: Clock;
   log: Logger;
   inputs: () => AuditInputs;
-  recordEvent: (service: string, type: 'Warning', reason: string, message: string) => void;
+  recordEvent: (service: string, type: 'Warning', reason: AuditEventReason, message: string) => void;
   /** Minimum time between two audits. */
   intervalMs: number;
   /** Whether this speaker records the Events now (one speaker does); the others only log. */

@@ -17,6 +17,8 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const announcements = registry.counter('beaconlb_l2_announcements_total', 'Gratuitous ARPs and unsolicited Neighbor Advertisements sent.');
   const limited = registry.counter('beaconlb_l2_requests_rate_limited_total', 'Requests for owned addresses left unanswered by the rate limit.');
   const ignored = registry.counter('beaconlb_l2_requests_ignored_total', 'Requests for owned addresses not answered by rule: sent by this host, for another host or VLAN, from another interface, or from a group hardware address.');
+  const dropped = registry.counter('beaconlb_l2_frames_dropped_total', 'Frames received on the ARP and NDP sockets and not answered, by reason: invalid, not-a-request, own-announcement, not-owned (a request for an address this node does not answer for), send-failed.');
+  const droppedBy = new Map<string, () => void>();
   const sessionUp = registry.gauge('beaconlb_bgp_session_up', '1 while the BGP session with the peer is Established.');
   const flaps = registry.counter('beaconlb_bgp_session_flaps_total', 'Established BGP sessions that went down.');
   const prefixes = registry.gauge('beaconlb_bgp_prefixes_advertised', 'Prefixes currently advertised to the peer.');
@@ -92,6 +94,13 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
       },
       ignored: (protocol, reason) => {
         ignored.inc({ protocol, reason });
+      },
+      // Every request on the segment for another host is counted here: the label key is computed once per pair.
+      dropped: (protocol, reason) => {
+        const key = `${protocol}/${reason}`;
+        let increment = droppedBy.get(key);
+        if (!increment) droppedBy.set(key, (increment = dropped.incrementer({ protocol, reason })));
+        increment();
       },
     },
   };

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { ok } from '../../core/result.ts';
 import type { ReceivedBfdDatagram } from '../../platform/bfd-transport.ts';
 import { encodeBfdControlPacket } from '../../protocol/bfd/control-packet.ts';
-import { ManualClock, flushMicrotasks, silentLogger } from '../layer2/test-doubles.ts';
+import { ManualClock, flushMicrotasks } from '../../test-support/manual-clock.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
 import type { BfdChange } from './bfd-session.ts';
 import { BfdSessions, RETRY_MS, type BfdPath, type BfdSettings, type BfdTransport } from './bfd-sessions.ts';
 

@@ -7,13 +7,13 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { parseIp } from '../../core/ip/ip-address.ts';
 import { ok } from '../../core/result.ts';
-import { systemClock } from '../../platform/clock.ts';
 import { encodeBgpMessage, decodeBgpMessage, KEEPALIVE, type BgpMessage } from '../../protocol/bgp/bgp-message.ts';
 import { parseBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import { localOpen, type SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
 import type { SessionTransition } from '../../protocol/bgp/session-fsm.ts';
 import { nextMessageLength } from '../../protocol/bgp/message-header.ts';
-import { silentLogger } from '../layer2/test-doubles.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
 import { noBgpMetrics } from './bgp-metrics.ts';
 import { BgpSession, type BgpRoute } from './bgp-session.ts';
 
@@ -40,10 +40,18 @@ interface Pair {
   close(): Promise<void>;
 }
 
+/**
+ * The sessions' timers (connect retry, idle hold, hold, keepalive) run on this clock; the TCP connections are real.
+ * until() moves it as it polls, so the timers keep about the pace of real time; a test that must see a timer not
+ * fire (or fire) moves it on its own.
+ */
+const clock = new ManualClock();
+
 async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    clock.advance(10);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -56,7 +64,7 @@ async function pair(): Promise<Pair> {
     config: config(65000, 65001, '198.51.100.1', true),
     connect: () => ok(new net.Socket()),
     nextHops: () => ({}),
-    clock: systemClock,
+    clock,
     log: silentLogger(),
     metrics: noBgpMetrics,
     onTransition: (t) => transitions.router.push(t),
@@ -72,7 +80,7 @@ async function pair(): Promise<Pair> {
     config: config(65001, 65000, '198.51.100.11', false),
     connect: () => ok(net.connect({ port, host: '127.0.0.1' })),
     nextHops: () => ({ ipv4: ip('198.51.100.11'), ipv6: ip('2001:db8:a::11') }),
-    clock: systemClock,
+    clock,
     log: silentLogger(),
     metrics: noBgpMetrics,
     onTransition: (t) => transitions.speaker.push(t),
@@ -132,8 +140,8 @@ describe('BgpSession over loopback TCP', () => {
     const down = p.transitions.router.find((t) => t.from === 'Established');
     assert.deepEqual([down?.receivedNotification?.code, down?.receivedNotification?.subcode], [6, 10], 'Cease / BFD Down (RFC 9384)');
     assert.equal(p.transitions.speaker.find((t) => t.from === 'Established')?.reason, 'bfd-down');
-    // The idle hold time is 1 s: without the hold the session would be back within about a second.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // The idle hold time is 1 s: without the hold the session would start connecting again when it runs out.
+    clock.advance(2500);
     assert.equal(p.speaker.state, 'Idle', 'held while BFD is down');
     p.speaker.bfdUp();
     await until('Established again', () => p.speaker.state === 'Established' && p.router.state === 'Established');
@@ -205,7 +213,7 @@ describe('BgpSession against a hostile peer', () => {
       config: config(65001, 65000, '198.51.100.11', false),
       connect: () => ok(net.connect({ port, host: '127.0.0.1' })),
       nextHops: () => ({ ipv4: ip('198.51.100.11') }),
-      clock: systemClock,
+      clock,
       log: silentLogger(),
       metrics: noBgpMetrics,
       onTransition: () => undefined,

@@ -38,7 +38,7 @@ export interface BgpSpeakerOptions {
   readonly transport: BgpTransport;
   /** A session changed state or its advertised prefixes may have changed. */
   readonly onSessionsChanged?: () => void;
-  readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: BgpEventReason, message: string) => void;
   /** After each pass: the UpdateTooLarge message of each BGPAdvertisement this node could not advertise routes of. */
   readonly onOversizedAdvertisements?: (messages: ReadonlyMap<string, string>) => void;
   /** BFD sessions for peers with spec.bfd (src/speaker/bfd); absent: spec.bfd is reported as unsupported. */
@@ -437,7 +437,7 @@ export class BgpSpeaker {
     running.session.accept(socket);
   }
 
-  #reportOnce(kind: ObjectKind, name: string, reason: string, message: string): void {
+  #reportOnce(kind: ObjectKind, name: string, reason: BgpEventReason, message: string): void {
     const problem = { kind, name, reason, message };
     const key = reportKey(problem);
     if (this.#reported.get(key)?.message === message) return;
@@ -449,13 +449,16 @@ export class BgpSpeaker {
 
 type ObjectKind = 'BGPPeer' | 'BGPAdvertisement' | 'Service';
 type PlanReason = BgpPlanProblem['reason'];
+
+/** Every reason the BGP speaker records an Event with (docs/troubleshooting.md, "Every Event reason"). */
+export type BgpEventReason = PlanReason | 'SessionEstablished' | 'SessionDown' | 'BFDUp' | 'BFDDown' | 'BFDFailed' | 'ListenFailed';
 /** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
 const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>(['InvalidConfiguration', 'MalformedObject', 'UpdateTooLarge', 'ProcessingError']);
 
 interface ReportedProblem {
   readonly kind: ObjectKind;
   readonly name: string;
-  readonly reason: string;
+  readonly reason: BgpEventReason;
   readonly message: string;
 }
 

@@ -14,7 +14,9 @@ import { decodeNdpFrame, encodeNdpFrame, solicitedNodeMulticast } from '../../pr
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import { Layer2Speaker, type Layer2Announcer, type OwnedAddress, type PeerLeaseView } from './layer2-speaker.ts';
 import { PacketAnnouncer } from './packet-announcer.ts';
-import { FakeFrameChannels, ManualClock, RecordingMetrics, silentLogger } from './test-doubles.ts';
+import { FakeFrameChannels, RecordingMetrics } from '../../test-support/layer2-doubles.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
 
 const RENEW_MS = 1000;
 const LEASE_MS = 5000;

@@ -45,6 +45,9 @@ export interface PeerLeaseView {
 /** Why a speaker is not ready for layer 2; the code starts the text it writes into its Lease and its Events. */
 export type Layer2NotReadyReason = 'StaleView' | 'LinkDown';
 
+/** Every reason the layer-2 speaker records an Event on a Service with (docs/troubleshooting.md). */
+export type Layer2EventReason = 'AddressAnnounced' | 'Layer2NotReady';
+
 export interface Layer2Metrics {
   owned(count: number): void;
   ownershipChange(kind: 'gained' | 'lost'): void;
@@ -70,7 +73,7 @@ export interface Layer2SpeakerOptions {
   brokenInterfaces: () => ReadonlySet<string>;
   interfaceTable: () => InterfaceTable;
   announcer: Layer2Announcer;
-  recordEvent: (service: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  recordEvent: (service: string, type: 'Normal' | 'Warning', reason: Layer2EventReason, message: string) => void;
   /** An object left out of the plan (malformed, or planning it threw): reported once per message by the caller's Event. */
   recordProblem?: (problem: PlanProblem) => void;
   /** The view went stale (own renewals not seen through the watch): reconnect the watches. */

@@ -16,7 +16,9 @@ import type { InterfaceTable, NetInterface } from '../../platform/network-interf
 import type { ChannelKind } from './frame-channel.ts';
 import type { OwnedAddress } from './layer2-speaker.ts';
 import { PacketAnnouncer, type PacketAnnouncerOptions } from './packet-announcer.ts';
-import { FakeFrameChannels, ManualClock, RecordingMetrics, silentLogger, type FakeFrameChannel } from './test-doubles.ts';
+import { FakeFrameChannels, RecordingMetrics, type FakeFrameChannel } from '../../test-support/layer2-doubles.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
 
 /** The address of a text form, failing the test on an error. */
 function ip(text: string): bigint {
@@ -111,6 +113,23 @@ function neighborSolicitation(
       destination: from.to?.ip ?? solicitedNodeMulticast(target),
       target,
       ...(linkLayer === undefined ? {} : { sourceLinkLayerAddress: linkLayer }),
+    },
+  });
+}
+
+/** An unsolicited Neighbor Advertisement from the client for `target`: no request, never answered. */
+function clientAdvertisement(target: bigint): Uint8Array {
+  return encodeNdpFrame({
+    source: CLIENT_MAC,
+    message: {
+      type: 'neighbor-advertisement',
+      source: CLIENT_V6,
+      destination: IPV6_ALL_NODES,
+      target,
+      router: false,
+      solicited: false,
+      override: true,
+      targetLinkLayerAddress: CLIENT_MAC,
     },
   });
 }
@@ -275,6 +294,11 @@ describe('PacketAnnouncer', () => {
       channel.receive(neighborSolicitation(V6));
       assert.deepEqual(r.channels.sentOn('eth0', 'arp'), []);
       assert.equal(r.metrics.answers.arp, 0);
+      assert.deepEqual(
+        r.metrics.droppedFrames,
+        ['arp/not-owned', 'arp/not-owned', 'arp/not-a-request', 'arp/own-announcement', 'arp/invalid', 'arp/invalid'],
+        'each counted with its drop reason (beaconlb_l2_frames_dropped_total)',
+      );
     });
 
     it('answers only on the interfaces the address is owned on', () => {
@@ -365,6 +389,30 @@ describe('PacketAnnouncer', () => {
     });
   });
 
+  describe('drop reasons: every frame not answered is counted with why', () => {
+    it('an answer that cannot be sent is counted as send-failed, not as answered', () => {
+      const r = rig();
+      r.announcer.update(owning([[V4, ['eth0']], [V6, ['eth0']]]));
+      r.channels.failSend = () => true;
+      openChannel(r, 'eth0', 'arp').receive(arpRequest(V4));
+      openChannel(r, 'eth0', 'ndp').receive(neighborSolicitation(V6));
+      assert.deepEqual(r.metrics.droppedFrames, ['arp/send-failed', 'ndp/send-failed']);
+      assert.deepEqual(r.metrics.answers, { arp: 0, ndp: 0 });
+    });
+
+    it('a request refused by rule or by the rate limit is counted there, not as dropped', () => {
+      const r = rig({ maxAnswersPerSecond: 1 });
+      r.announcer.update(owning([[V4, ['eth0']]]));
+      const channel = openChannel(r, 'eth0', 'arp');
+      channel.receive(arpRequest(V4), { packetType: 'outgoing' });
+      for (let i = 0; i < 20; i++) channel.receive(arpRequest(V4));
+      assert.deepEqual(r.metrics.ignoredRequests, ['arp/outgoing']);
+      assert.equal(r.metrics.answers.arp, 16, 'the burst');
+      assert.equal(r.metrics.limited.arp, 4);
+      assert.deepEqual(r.metrics.droppedFrames, []);
+    });
+  });
+
   describe('answering Neighbor Solicitations', () => {
     it('answers a multicast solicitation with a solicited advertisement to its source link-layer address', () => {
       const r = rig();
@@ -423,21 +471,7 @@ describe('PacketAnnouncer', () => {
       r.channels.clearSent();
       const channel = openChannel(r, 'eth0', 'ndp');
       channel.receive(neighborSolicitation(V6_B));
-      channel.receive(
-        encodeNdpFrame({
-          source: CLIENT_MAC,
-          message: {
-            type: 'neighbor-advertisement',
-            source: CLIENT_V6,
-            destination: IPV6_ALL_NODES,
-            target: V6,
-            router: false,
-            solicited: false,
-            override: true,
-            targetLinkLayerAddress: CLIENT_MAC,
-          },
-        }),
-      );
+      channel.receive(clientAdvertisement(V6));
       const forwarded = neighborSolicitation(V6);
       forwarded[14 + 7] = 64; // hop limit 64: forwarded, not from the link
       channel.receive(forwarded);
@@ -447,6 +481,11 @@ describe('PacketAnnouncer', () => {
       channel.receive(arpRequest(V4));
       assert.deepEqual(r.channels.sentOn('eth0', 'ndp'), []);
       assert.equal(r.metrics.answers.ndp, 0);
+      assert.deepEqual(
+        r.metrics.droppedFrames,
+        ['ndp/not-owned', 'ndp/not-a-request', 'ndp/invalid', 'ndp/invalid', 'ndp/invalid'],
+        'each counted with its drop reason (beaconlb_l2_frames_dropped_total)',
+      );
     });
   });
 

@@ -1,30 +1,24 @@
-// Answers ARP requests (IPv4) and Neighbor Solicitations (IPv6) for the addresses this node owns, on the chosen
-// interfaces only, and announces them: a burst of gratuitous ARPs / unsolicited NAs (Override=1) on takeover and
-// then periodically. An address that is no longer owned falls silent at once. Answers are rate-limited, and go only
-// to a unicast hardware address: requests sent by this host, addressed to another host's MAC (or tagged for a VLAN
-// this node has no interface for), delivered from another interface, or naming a broadcast or multicast sender
-// hardware address are not answered (docs/security.md).
+// Announces the addresses this node owns on the chosen interfaces: a burst of gratuitous ARPs / unsolicited NAs
+// (Override=1) on takeover and then periodically, and keeps the packet sockets (and the solicited-node multicast
+// groups) those addresses need; the frames they receive go to the interface's ARP and NDP responders
+// (arp-responder.ts, ndp-responder.ts, with the rules of address-responder.ts), which answer requests for the owned
+// addresses. An address that is no longer owned falls silent at once.
 // A packet socket that reports a receive error is closed and opened again (at most once a second per interface and
 // protocol); one that cannot be opened makes its interface broken (brokenInterfaces()) until an open succeeds again,
 // retried every second, so the speaker can say it is not ready instead of owning addresses it cannot answer for.
 import type { Clock, Timer } from '../../core/clock.ts';
 import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
-import { TokenBucket } from '../../core/token-bucket.ts';
-import { arpReplyFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from '../../protocol/arp/arp-packet.ts';
-import { ZERO_MAC, ipv6MulticastMac, isGroupMac } from '../../protocol/ethernet/mac-address.ts';
-import {
-  decodeNdpFrame,
-  encodeNdpFrame,
-  isNeighborSolicitationFrame,
-  neighborAdvertisementFrameFor,
-  solicitedNodeMulticast,
-  unsolicitedNeighborAdvertisement,
-} from '../../protocol/ndp/neighbor-discovery.ts';
+import { encodeArpFrame, gratuitousArp } from '../../protocol/arp/arp-packet.ts';
+import { ipv6MulticastMac } from '../../protocol/ethernet/mac-address.ts';
+import { encodeNdpFrame, solicitedNodeMulticast, unsolicitedNeighborAdvertisement } from '../../protocol/ndp/neighbor-discovery.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
-import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from './frame-channel.ts';
+import type { AddressResponder } from './address-responder.ts';
+import { arpResponder } from './arp-responder.ts';
+import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
 import type { Layer2Announcer, OwnedAddress } from './layer2-speaker.ts';
-import type { IgnoredRequest, Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
+import { ndpResponder } from './ndp-responder.ts';
+import type { ResponderMetrics } from './responder-metrics.ts';
 
 export interface PacketAnnouncerOptions {
   open: OpenFrameChannel;
@@ -61,8 +55,9 @@ interface Binding {
   ndp: FrameChannel | undefined;
   /** Solicited-node multicast MACs joined, with how many owned addresses need each. */
   groups: Map<string, number>;
-  arpBucket: TokenBucket;
-  ndpBucket: TokenBucket;
+  /** Answer the frames the sockets receive (each with its own rate limit). */
+  readonly arpResponder: AddressResponder;
+  readonly ndpResponder: AddressResponder;
 }
 
 export class PacketAnnouncer implements Layer2Announcer {
@@ -151,8 +146,6 @@ export class PacketAnnouncer implements Layer2Announcer {
       this.#o.log.warn({ interface: name }, 'interface not found; cannot announce on it');
       return undefined;
     }
-    const now = this.#o.clock.now();
-    const burst = Math.max(16, Math.ceil(this.#o.maxAnswersPerSecond / 10));
     const binding: Binding = {
       name,
       index: iface.index,
@@ -162,8 +155,8 @@ export class PacketAnnouncer implements Layer2Announcer {
       arp: undefined,
       ndp: undefined,
       groups: new Map(),
-      arpBucket: new TokenBucket(this.#o.maxAnswersPerSecond, burst, now),
-      ndpBucket: new TokenBucket(this.#o.maxAnswersPerSecond, burst, now),
+      arpResponder: arpResponder(this.#o),
+      ndpResponder: ndpResponder(this.#o),
     };
     this.#bindings.set(name, binding);
     return binding;
@@ -178,8 +171,8 @@ export class PacketAnnouncer implements Layer2Announcer {
         iface,
         kind,
         (frame, origin) => {
-          if (kind === 'arp') this.#onArp(binding, frame, origin);
-          else this.#onNdp(binding, frame, origin);
+          if (kind === 'arp') binding.arpResponder.receive(binding, binding.v4, binding.arp, frame, origin);
+          else binding.ndpResponder.receive(binding, binding.v6, binding.ndp, frame, origin);
         },
         () => {
           this.#reopenLater(binding, kind, channel);
@@ -328,71 +321,5 @@ export class PacketAnnouncer implements Layer2Announcer {
       for (const binding of this.#bindings.values()) for (const address of [...binding.v4, ...binding.v6]) this.#announce(binding, address);
       this.#schedulePeriodic();
     });
-  }
-
-  /**
-   * Why a request for an owned address must not be answered, judged by where the kernel says it came from and the
-   * hardware addresses the answer would go to; undefined when it may be answered.
-   */
-  #refusal(binding: Binding, origin: FrameOrigin, ethernetSource: string, replyTo: string): IgnoredRequest | undefined {
-    if (origin.packetType === 'outgoing') return 'outgoing';
-    if (origin.packetType === 'otherhost') return 'other-host';
-    if (origin.ifindex !== binding.index) return 'other-interface';
-    if (isGroupMac(ethernetSource) || isGroupMac(replyTo) || replyTo === ZERO_MAC) return 'group-sender';
-    return undefined;
-  }
-
-  #ignored(protocol: Layer2Protocol, reason: IgnoredRequest, binding: Binding, address: bigint, detail: Record<string, string>): void {
-    this.#o.metrics.ignored(protocol, reason);
-    this.#o.log.debug({ interface: binding.name, ip: formatIp(address), reason, ...detail }, 'request not answered');
-  }
-
-  #onArp(binding: Binding, bytes: Uint8Array, origin: FrameOrigin): void {
-    const decoded = decodeArpFrame(bytes);
-    if (!decoded.ok) return;
-    const frame = decoded.value;
-    if (frame.packet.op !== 'request' || !binding.v4.has(frame.packet.targetIp)) return;
-    // Our own announcements (sender = target = the address) need no answer.
-    if (frame.packet.senderIp === frame.packet.targetIp && frame.packet.senderMac === binding.mac) return;
-    // The reply goes to the sender hardware address (RFC 826): never to a group address taken from the request.
-    const refusal = this.#refusal(binding, origin, frame.source, frame.packet.senderMac);
-    if (refusal) {
-      this.#ignored('arp', refusal, binding, frame.packet.targetIp, { source: frame.source, senderMac: frame.packet.senderMac });
-      return;
-    }
-    if (!binding.arpBucket.take(this.#o.clock.now())) {
-      this.#o.metrics.rateLimited('arp');
-      return;
-    }
-    this.#answer(binding, 'arp', () => encodeArpFrame(arpReplyFrame(frame, binding.mac)));
-  }
-
-  /** Sends an answer; a failed send (ENOBUFS under a flood, ENETDOWN) is logged, never thrown into the socket callback. */
-  #answer(binding: Binding, kind: 'arp' | 'ndp', frame: () => Uint8Array): void {
-    try {
-      (kind === 'arp' ? binding.arp : binding.ndp)?.send(frame());
-      this.#o.metrics.answered(kind);
-    } catch (error) {
-      this.#o.log.debug({ interface: binding.name, kind, err: (error as Error).message }, 'answer not sent');
-    }
-  }
-
-  #onNdp(binding: Binding, bytes: Uint8Array, origin: FrameOrigin): void {
-    const decoded = decodeNdpFrame(bytes);
-    if (!decoded.ok || !isNeighborSolicitationFrame(decoded.value)) return;
-    const frame = decoded.value;
-    if (!binding.v6.has(frame.message.target)) return;
-    // A unicast answer goes to the source link-layer address option, else the Ethernet source: never to a group
-    // address taken from the request. (The answer to DAD goes to all-nodes by RFC 4861 section 7.2.4, a fixed group.)
-    const refusal = this.#refusal(binding, origin, frame.source, frame.message.sourceLinkLayerAddress ?? frame.source);
-    if (refusal) {
-      this.#ignored('ndp', refusal, binding, frame.message.target, { source: frame.source, linkLayer: frame.message.sourceLinkLayerAddress ?? '' });
-      return;
-    }
-    if (!binding.ndpBucket.take(this.#o.clock.now())) {
-      this.#o.metrics.rateLimited('ndp');
-      return;
-    }
-    this.#answer(binding, 'ndp', () => encodeNdpFrame(neighborAdvertisementFrameFor(frame, binding.mac, frame.message.target)));
   }
 }

@@ -1,13 +1,13 @@
 // Test doubles for the controller's tests: Services as an earlier leader left them, and ControllerPorts over an
 // in-memory store whose status writes can be slowed, failed or held until the test lets them land (or the
-// controller aborts them). Imported by the *.test.ts files beside it.
+// controller aborts them). Each fake world has a ManualClock: the controller's timers (backoff, quarantine, pool
+// status) and slow writes run on it, and the waits below move it a millisecond at a time, never sleeping.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceController, type ServiceControllerOptions } from './service-controller.ts';
-import type { ControllerPorts, WriteOutcome } from './controller-ports.ts';
-import { noMetrics } from './controller-metrics.ts';
-import { systemClock } from '../platform/clock.ts';
-import { createLogger } from '../platform/logger.ts';
+import { ServiceController, type ServiceControllerOptions } from '../controller/service-controller.ts';
+import type { ControllerPorts, WriteOutcome } from '../controller/controller-ports.ts';
+import { noMetrics } from '../controller/controller-metrics.ts';
+import { ManualClock } from './manual-clock.ts';
+import { silentLogger } from './silent-logger.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
 import { allocationCondition, conditionsWithRecord } from '../core/config/allocation-record.ts';
@@ -46,7 +46,7 @@ export interface FakePortsOptions {
   pools?: IPPool[];
   /** The cache does not see the controller's own writes. */
   lagging?: boolean;
-  /** Every write takes this long (real time). */
+  /** Every write takes this long (on the world's clock). */
   writeMs?: number;
   /** Decides a write instead of the store: return an outcome, or 'hold' to leave it to the test (see `held`). */
   decide?: (key: string, ips: string[]) => WriteOutcome | 'hold' | undefined;
@@ -56,6 +56,8 @@ export interface FakePortsOptions {
 
 export interface FakePorts {
   ports: ControllerPorts;
+  /** The world's clock: newController(ports) runs the controller on it. */
+  clock: ManualClock;
   writes: Map<string, LoadBalancerIngress[]>;
   current: (name: string) => string[];
   reads: () => number;
@@ -79,6 +81,7 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
   const log: string[] = [];
   const events: string[] = [];
   const held: HeldWrite[] = [];
+  const clock = new ManualClock();
   const maxReads = options.maxReads ?? 1000;
   let reads = 0;
   const land = (svc: ServiceObject, ingress: LoadBalancerIngress[], retiring: readonly RetiringAddress[]): void => {
@@ -128,7 +131,8 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
         log.push(`${typeof decided === 'string' ? decided : 'error'} ${text}`);
         return decided;
       }
-      if (options.writeMs) await sleep(options.writeMs);
+      const writeMs = options.writeMs;
+      if (writeMs) await new Promise((resolve) => clock.after(writeMs, () => { resolve(undefined); }));
       log.push(`done ${text}`);
       land(svc, ingress, retiring);
       return 'written';
@@ -149,14 +153,23 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
   const add = (svc: ServiceObject): void => {
     store.set(serviceKey(svc), svc);
   };
-  return { ports, writes, current, reads: () => reads, log, update, remove, add, events, held };
+  worlds.set(ports, clock);
+  latestClock = clock;
+  return { ports, clock, writes, current, reads: () => reads, log, update, remove, add, events, held };
 }
 
+/** The clock of each fake world, by its ports; the clock of each controller newController made. */
+const worlds = new WeakMap<ControllerPorts, ManualClock>();
+const controllerClocks = new WeakMap<ServiceController, ManualClock>();
+/** The clock of the fake world made last: until() moves it (each test makes its own world). */
+let latestClock: ManualClock | undefined;
+
 export function newController(ports: ControllerPorts, extra: Partial<ServiceControllerOptions> = {}): ServiceController {
-  return new ServiceController({
+  const clock = worlds.get(ports) ?? new ManualClock();
+  const controller = new ServiceController({
     ports,
-    clock: systemClock,
-    log: createLogger({ level: 'silent', component: 'test' }),
+    clock,
+    log: silentLogger(),
     metrics: noMetrics,
     loadBalancerClass: 'beaconlb.io/beaconlb',
     quarantineMs: 0,
@@ -164,18 +177,27 @@ export function newController(ports: ControllerPorts, extra: Partial<ServiceCont
     poolStatusIntervalMs: 1000,
     ...extra,
   });
+  controllerClocks.set(controller, clock);
+  return controller;
 }
 
-/** Waits (real time, bounded) until the controller's queue is empty. */
+/** Moves `clock` a millisecond at a time, letting the event loop turn each time, until `done` (at most `maxMs`). */
+async function advanceUntil(clock: ManualClock, done: () => boolean, maxMs: number): Promise<void> {
+  await clock.settle(0);
+  for (let ms = 0; !done() && ms < maxMs; ms++) await clock.settle(1);
+}
+
+/** Runs the controller's clock (at most `maxMs` of it) until its queue is empty. */
 export async function settled(controller: ServiceController, maxMs = 1000): Promise<void> {
-  const deadline = performance.now() + maxMs;
-  while (controller.queueDepth > 0 && performance.now() < deadline) await sleep(5);
+  const clock = controllerClocks.get(controller);
+  assert.ok(clock, 'a controller made by newController');
+  await advanceUntil(clock, () => controller.queueDepth === 0, maxMs);
   assert.equal(controller.queueDepth, 0, 'the queue drained');
 }
 
-/** Waits (real time, bounded) until `condition` holds. */
+/** Runs the clock of the latest fake world (at most `maxMs` of it) until `condition` holds. */
 export async function until(what: string, condition: () => boolean, maxMs = 2000): Promise<void> {
-  const deadline = performance.now() + maxMs;
-  while (!condition() && performance.now() < deadline) await sleep(2);
+  assert.ok(latestClock, 'a fake world made by fakePorts');
+  await advanceUntil(latestClock, condition, maxMs);
   assert.ok(condition(), `timed out waiting for ${what}`);
 }

@@ -1,109 +1,8 @@
-// Test doubles for the layer-2 speaker and announcer tests: a manual clock, fake frame channels that record what
-// is sent and which multicast groups are joined, recording metrics and a silent logger. Imported by the *.test.ts
-// files beside it; nothing here touches a socket or a real timer (settle only yields to the microtask queue).
-import type { Clock, Timer } from '../../core/clock.ts';
-import { createLogger, type Logger } from '../../platform/logger.ts';
-import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from './frame-channel.ts';
-import type { Layer2Metrics } from './layer2-speaker.ts';
-import type { IgnoredRequest, Layer2Protocol, ResponderMetrics } from './responder-metrics.ts';
-
-interface PendingTimer {
-  readonly at: number;
-  readonly seq: number;
-  readonly fn: () => void;
-  cancelled: boolean;
-}
-
-/** Lets every queued promise continuation run (setImmediate comes after the whole microtask queue). */
-export function flushMicrotasks(): Promise<void> {
-  return new Promise((resolve) => {
-    setImmediate(resolve);
-  });
-}
-
-/**
- * A Clock that moves only when told. Timers fire in order of due time, then of creation; a timer started by a
- * firing timer fires in the same advance when it falls due within it.
- */
-export class ManualClock implements Clock {
-  #now: number;
-  #seq = 0;
-  #timers: PendingTimer[] = [];
-  readonly #wallEpochMs: number;
-
-  constructor(startMs = 0, wallEpochMs = Date.UTC(2025, 0, 1)) {
-    this.#now = startMs;
-    this.#wallEpochMs = wallEpochMs;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  wallTime(): Date {
-    return new Date(this.#wallEpochMs + this.#now);
-  }
-
-  after(ms: number, fn: () => void): Timer {
-    const timer: PendingTimer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn, cancelled: false };
-    this.#timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
-  }
-
-  /** Timers started and neither fired nor cancelled. */
-  get pendingTimers(): number {
-    return this.#timers.filter((t) => !t.cancelled).length;
-  }
-
-  /** Moves time forward by `ms`, firing every timer due by then, in order, synchronously. */
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (let due = this.#takeNextDue(target); due; due = this.#takeNextDue(target)) {
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#now = target;
-  }
-
-  /**
-   * Like advance, but lets promise continuations run before and after each timer, as the event loop would: code
-   * that awaits a promise resolved by a timer resumes at that timer's time, not at the end of the advance.
-   */
-  async settle(ms = 0): Promise<void> {
-    const target = this.#now + ms;
-    for (;;) {
-      await flushMicrotasks();
-      const due = this.#takeNextDue(target);
-      if (!due) break;
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#now = target;
-  }
-
-  /** Moves time forward by `ms` WITHOUT firing timers: an event loop that is late, for the instant it is late. */
-  stall(ms: number): void {
-    this.#now += ms;
-  }
-
-  #takeNextDue(until: number): PendingTimer | undefined {
-    this.#timers = this.#timers.filter((t) => !t.cancelled);
-    let next: PendingTimer | undefined;
-    for (const timer of this.#timers) {
-      if (timer.at > until) continue;
-      if (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq)) next = timer;
-    }
-    if (next) {
-      const taken = next;
-      this.#timers = this.#timers.filter((t) => t !== taken);
-    }
-    return next;
-  }
-}
+// Test doubles for the layer-2 speaker and announcer tests: fake frame channels that record what is sent and which
+// multicast groups are joined, and recording metrics. Nothing here touches a socket.
+import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from '../speaker/layer2/frame-channel.ts';
+import type { Layer2Metrics } from '../speaker/layer2/layer2-speaker.ts';
+import type { DroppedFrame, IgnoredRequest, Layer2Protocol, ResponderMetrics } from '../speaker/layer2/responder-metrics.ts';
 
 /** One opened FrameChannel: what the announcer sent on it and which multicast groups it holds. */
 export interface FakeFrameChannel extends FrameChannel {
@@ -212,6 +111,8 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
   readonly limited: Record<Layer2Protocol, number> = { arp: 0, ndp: 0 };
   /** `protocol/reason` of every request ignored by rule, in order. */
   readonly ignoredRequests: string[] = [];
+  /** `protocol/reason` of every frame dropped (DroppedFrame), in order. */
+  readonly droppedFrames: string[] = [];
   /** Every value reported by owned(), in order. */
   readonly ownedCounts: number[] = [];
   readonly ownershipChanges: Record<'gained' | 'lost', number> = { gained: 0, lost: 0 };
@@ -236,6 +137,10 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
     this.ignoredRequests.push(`${protocol}/${reason}`);
   }
 
+  dropped(protocol: Layer2Protocol, reason: DroppedFrame): void {
+    this.droppedFrames.push(`${protocol}/${reason}`);
+  }
+
   owned(count: number): void {
     this.ownedCounts.push(count);
   }
@@ -258,9 +163,4 @@ export class RecordingMetrics implements ResponderMetrics, Layer2Metrics {
   liveSpeakers(count: number): void {
     this.lastLiveSpeakers = count;
   }
-}
-
-/** A pino logger that writes nothing. */
-export function silentLogger(): Logger {
-  return createLogger({ level: 'silent', component: 'test' });
 }
