@@ -114,7 +114,7 @@ describe('AnnouncementPublisher', () => {
     await clock.settle(200);
     assert.equal(store.requests.length, 0, 'nothing within the debounce');
     await clock.settle(100);
-    assert.equal(store.requests.length, 100, 'the burst right after the debounce');
+    assert.ok(store.requests.length >= 100 && store.requests.length <= 103, `the burst right after the debounce: ${store.requests.length}`);
     await clock.settle(1000);
     assert.ok(store.requests.length >= 145 && store.requests.length <= 155, `${store.requests.length} after 1.3 s`);
     for (let i = 0; i < 20 && store.requests.length < 1000; i++) await clock.settle(1000);
