@@ -56,6 +56,8 @@ const status = obj(
       },
     ),
   },
+  // Replaced whole by each apply of the speaker: a field someone else wrote into it does not survive the next write.
+  { 'x-kubernetes-map-type': 'atomic' },
 );
 
 export const serviceAnnouncementCrd: CrdDefinition = {
