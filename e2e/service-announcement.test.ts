@@ -84,9 +84,9 @@ describe('ServiceAnnouncement records and advertisement conditions', () => {
     assert.equal(record.metadata.labels?.['beaconlb.io/node'], owner);
     assert.equal(record.metadata.labels['beaconlb.io/service'], 'a');
     // kubectl shows it with the printer columns.
-    const table = cluster.cp.kubectl(['get', 'serviceannouncements', '-n', 'web', 'a.' + owner]);
-    assert.match(table, /SERVICE\s+NODE\s+L2 ADDRESSES\s+INTERFACES/);
-    assert.match(table, new RegExp(`a\\.${owner}\\s+a\\s+${owner}\\s+\\["${IPS[0]!.replaceAll('.', '\\.')}"\\]`));
+    const table = cluster.cp.kubectl(['get', 'serviceannouncements', '-n', 'web', '-l', 'beaconlb.io/service=a']);
+    assert.match(table, /SERVICE\s+NODE\s+L2 ADDRESSES\s+INTERFACES\s+BGP PREFIXES\s+PEERS\s+AGE/);
+    assert.match(table, new RegExp(`a\\.node\\d\\s+a\\s+node\\d\\s+\\["${IPS[0]!.replaceAll('.', '\\.')}"\\]`));
   });
 
   it('a speaker stopped with SIGTERM removes its records; the new owner writes its own', async () => {
