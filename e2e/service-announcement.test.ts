@@ -84,7 +84,11 @@ describe('ServiceAnnouncement records and advertisement conditions', () => {
     assert.equal(record.metadata.labels?.['beaconlb.io/node'], owner);
     assert.equal(record.metadata.labels['beaconlb.io/service'], 'a');
     // kubectl shows it with the printer columns.
-    const table = cluster.cp.kubectl(['get', 'serviceannouncements', '-n', 'web', '-l', 'beaconlb.io/service=a']);
+    // (Right after the speakers start, the owner may still move once: the record is then re-created on the new node.)
+    const table = await waitFor('kubectl to show the record of a', () => {
+      const out = cluster.cp.kubectl(['get', 'serviceannouncements', '-n', 'web', '-l', 'beaconlb.io/service=a']);
+      return out.includes('L2 ADDRESSES') ? out : undefined;
+    }, 15_000);
     assert.match(table, /SERVICE\s+NODE\s+L2 ADDRESSES\s+INTERFACES\s+BGP PREFIXES\s+PEERS\s+AGE/);
     assert.match(table, new RegExp(`a\\.node\\d\\s+a\\s+node\\d\\s+\\["${IPS[0]!.replaceAll('.', '\\.')}"\\]`));
   });
@@ -163,8 +167,8 @@ describe('ServiceAnnouncement records and advertisement conditions', () => {
       const obj = await read('bgpadvertisements', 'none');
       return conditionsOf(obj).join() === 'Accepted=True/Accepted,PoolsSelected=False/NoMatchingPool' && obj.status?.matchingPools === 0 ? true : undefined;
     }, 15_000);
-    // A pool gaining the label is selected: the condition follows the pools, not only the advertisement.
-    await applyPool(kube, 'back', { addresses: ['203.0.113.0/28'], autoAssign: false }, { tier: 'back' });
+    // A pool relabelled is selected: the condition follows the pools (their labels too), not only the advertisement.
+    cluster.cp.kubectl(['label', 'ippool', 'l2', 'tier=back', '--overwrite']);
     await waitFor('PoolsSelected on none once a pool matches', async () => {
       const obj = await read('bgpadvertisements', 'none');
       return conditionsOf(obj).includes('PoolsSelected=True/PoolsSelected') && obj.status?.matchingPools === 1 ? true : undefined;

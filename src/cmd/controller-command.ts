@@ -57,8 +57,8 @@ export const controllerCommand: Command = {
       namespace,
       identity,
       onServiceChange: (key) => controller?.serviceChanged(key),
-      onPoolsChange: () => {
-        controller?.poolsChanged();
+      onPoolsChange: () => controller?.poolsChanged(),
+      onPoolObjectChange: () => {
         advertisements.poolsChanged();
       },
       onNamespaceChange: (ns) => controller?.namespaceChanged(ns),
