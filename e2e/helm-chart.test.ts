@@ -62,7 +62,7 @@ describe('the Helm chart on an empty API server', () => {
     const list = helm(['list', '--namespace', namespace, '-o', 'json']);
     assert.match(list.stdout, /"status":"deployed"/);
     const crdsInstalled = kubectl(['get', 'crd', '-l', 'app.kubernetes.io/name=beaconlb', '-o', 'name']);
-    assert.equal(crdsInstalled.stdout.trim().split('\n').length, 4, 'helm installed the CRDs from crds/');
+    assert.equal(crdsInstalled.stdout.trim().split('\n').length, 5, 'helm installed the CRDs from crds/');
     // The documented CRD update before an upgrade works on CRDs helm created.
     const crdUpdate = kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, CHART_DIR, 'crds')]);
     assert.equal(crdUpdate.status, 0, crdUpdate.stderr);
@@ -95,10 +95,10 @@ describe('the Helm chart on an empty API server', () => {
 
   it('the CRDs become Established and are served', () => {
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `crd/${o.metadata.name}`);
-    assert.equal(crds.length, 4);
+    assert.equal(crds.length, 5);
     const wait = kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds]);
     assert.equal(wait.status, 0, wait.stderr);
-    const list = kubectl(['get', 'ippools,l2advertisements,bgppeers,bgpadvertisements', '-o', 'name']);
+    const list = kubectl(['get', 'ippools,l2advertisements,bgppeers,bgpadvertisements,serviceannouncements', '-A', '-o', 'name']);
     assert.equal(list.status, 0, list.stderr);
   });
 

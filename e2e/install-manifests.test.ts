@@ -130,16 +130,16 @@ describe('install manifests on an empty API server', () => {
     for (const { object, action } of created) assert.equal(action, 'created', `${object}: ${action}`);
   });
 
-  it('the four CRDs become Established', () => {
+  it('the five CRDs become Established', () => {
     const crds = manifestObjects()
       .filter((o) => o.kind === 'CustomResourceDefinition')
       .map((o) => o.metadata.name)
       .sort();
-    assert.deepEqual(crds, ['bgpadvertisements.beaconlb.io', 'bgppeers.beaconlb.io', 'ippools.beaconlb.io', 'l2advertisements.beaconlb.io']);
+    assert.deepEqual(crds, ['bgpadvertisements.beaconlb.io', 'bgppeers.beaconlb.io', 'ippools.beaconlb.io', 'l2advertisements.beaconlb.io', 'serviceannouncements.beaconlb.io']);
     const wait = kubectl(cluster.cp, ['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((name) => `crd/${name}`)]);
     assert.equal(wait.status, 0, wait.stderr);
     // Served: the API server lists each kind (none yet).
-    const list = kubectl(cluster.cp, ['get', 'ippools,l2advertisements,bgppeers,bgpadvertisements', '-o', 'name']);
+    const list = kubectl(cluster.cp, ['get', 'ippools,l2advertisements,bgppeers,bgpadvertisements,serviceannouncements', '-A', '-o', 'name']);
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim(), '');
   });

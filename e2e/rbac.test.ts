@@ -35,9 +35,18 @@ const metricsAccessReview = {
   kind: 'SubjectAccessReview',
   spec: { user: 'system:serviceaccount:monitoring:prometheus', nonResourceAttributes: { path: '/metrics', verb: 'get' } },
 };
+/** A ServiceAnnouncement record (ADR 0024): named, labelled and claiming the nodes given (all node1 unless said). */
+const announcement = (service: string, o: { name?: string; label?: string; node?: string } = {}): object => ({
+  apiVersion: 'beaconlb.io/v1alpha1',
+  kind: 'ServiceAnnouncement',
+  metadata: { name: o.name ?? `${service}.${o.node ?? 'node1'}`, namespace: 'default', labels: { 'beaconlb.io/node': o.label ?? o.node ?? 'node1', 'beaconlb.io/service': service } },
+  spec: { service, node: o.node ?? 'node1' },
+  status: { layer2: { addresses: ['198.51.100.70'], interfaces: ['eth0'] } },
+});
 const statusPatch = JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '198.51.100.64', ipMode: 'VIP' }] } } });
 const record = (ip: string): object => ({ type: ALLOCATED_CONDITION, status: 'True', reason: 'Allocated', message: ip, lastTransitionTime: '2026-01-01T00:00:00Z' });
 const recordedStatusPatch = (ip: string): string => JSON.stringify({ status: { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] }, conditions: [record(ip)] } });
+const ANNOUNCEMENT_POLICY = /ValidatingAdmissionPolicy 'beaconlb-speaker-announcements' .*denied request: a speaker may write only the ServiceAnnouncement records of its own node/;
 const LEASE_POLICY = /ValidatingAdmissionPolicy 'beaconlb-speaker-lease' .*denied request: a speaker may write only its own heartbeat Lease/;
 const RECORD_POLICY = /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller/;
 const WINDOW_POLICY = /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller .* renumbering record/;
@@ -56,6 +65,7 @@ const allowed: Record<Who, Check[]> = {
     ['write Service status with its allocation record', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', recordedStatusPatch('198.51.100.65')]],
     ['write Service status with a renumbering record', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', windowStatusPatch('2027-01-01T00:00:00Z')]],
     ['write IPPool status', ['patch', 'ippool', 'l2-pool', '--subresource=status', '--type=merge', '-p', '{"status":{"allocated":1}}']],
+    ['list ServiceAnnouncement records (to remove those of gone speakers)', ['get', 'serviceannouncements', '-A']],
     ['create its leader Lease', ['create', '-f', '-'], lease('beaconlb-controller', INSTALL_NAMESPACE)],
     ['record an Event on a Service', ['create', '-f', '-'], event('default')],
   ],
@@ -74,6 +84,9 @@ const allowed: Record<Who, Check[]> = {
     ['report sessions on BGPPeer status', ['patch', 'bgppeer', 'router', '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1}}']],
     ['review a scraper token (TokenReview: the authenticated metrics listener)', ['create', '--validate=false', '-f', '-'], tokenReview],
     ['ask whether a user may get /metrics (SubjectAccessReview)', ['create', '--validate=false', '-f', '-'], metricsAccessReview],
+    ['create the ServiceAnnouncement record of its node', ['create', '-f', '-'], announcement('web')],
+    ['apply its record (server-side apply, as the speaker writes)', ['apply', '--server-side', '--force-conflicts', '--field-manager=beaconlb-speaker', '-f', '-'], announcement('web')],
+    ['delete its record', ['delete', 'serviceannouncement', 'web.node1', '-n', 'default']],
   ],
   'speaker token bound to no Pod': [['list the peers heartbeat Leases', ['get', 'leases', '-n', INSTALL_NAMESPACE]]],
   'cluster admin': [
@@ -92,6 +105,7 @@ const refused: Record<Who, Check[]> = {
     ['create a Lease outside the install namespace', ['create', '-f', '-'], lease('x', 'default')],
     ['create Pods', ['run', 'x', '--image=x', '-n', 'default']],
     ['review tokens (only the speaker serves authenticated metrics)', ['create', '--validate=false', '-f', '-'], tokenReview],
+    ['create a ServiceAnnouncement record (only speakers announce)', ['create', '-f', '-'], announcement('ctl')],
   ],
   speaker: [
     ['write Service status', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', statusPatch]],
@@ -110,9 +124,15 @@ const refused: Record<Who, Check[]> = {
     ['create a Lease outside the install namespace', ['create', '-f', '-'], lease('x', 'default')],
     ['delete a peer heartbeat Lease', ['delete', 'lease', 'beaconlb-controller', '-n', INSTALL_NAMESPACE]],
     ['change a Node', ['label', 'node', 'node1', 'x=y']],
+    ['create the record of another node', ['create', '-f', '-'], announcement('api', { node: 'node3' }), ANNOUNCEMENT_POLICY],
+    ['create a record of its node named for another node', ['create', '-f', '-'], announcement('api', { name: 'api.node2' }), ANNOUNCEMENT_POLICY],
+    ['create a record of its node labelled for another node', ['create', '-f', '-'], announcement('api', { label: 'node2' }), ANNOUNCEMENT_POLICY],
+    ['change another node record', ['patch', 'serviceannouncement', 'web.node2', '-n', 'default', '--type=merge', '-p', '{"status":{"layer2":{"addresses":["198.51.100.71"],"interfaces":["eth0"]}}}'], undefined, ANNOUNCEMENT_POLICY],
+    ['delete another node record', ['delete', 'serviceannouncement', 'web.node2', '-n', 'default'], undefined, ANNOUNCEMENT_POLICY],
   ],
   'speaker token bound to no Pod': [
     ['create a heartbeat Lease (its token names no node)', ['create', '-f', '-'], lease('beaconlb-speaker-node1', INSTALL_NAMESPACE), /this token names no node/],
+    ['create a ServiceAnnouncement record (its token names no node)', ['create', '-f', '-'], announcement('db'), /this token names no node/],
   ],
   'cluster admin': [
     ['add an allocation record to a Service status', ['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', recordedStatusPatch('198.51.100.66')], undefined, RECORD_POLICY],
@@ -133,6 +153,7 @@ describe('RBAC of config/rbac, exercised with ServiceAccount tokens', () => {
     cp.kubectl(['create', 'secret', 'docker-registry', 'registry-pull', '-n', INSTALL_NAMESPACE, '--docker-server=registry.example', '--docker-username=u', '--docker-password=p']);
     for (const node of ['node1', 'node2']) cp.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node } }));
     cp.kubectl(['create', '-f', '-'], JSON.stringify(lease('beaconlb-speaker-node2', INSTALL_NAMESPACE)));
+    cp.kubectl(['create', '-f', '-'], JSON.stringify(announcement('web', { node: 'node2' })));
     kubeconfigs.controller = cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller');
     kubeconfigs.speaker = cp.nodeBoundKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker', 'node1');
     kubeconfigs['speaker token bound to no Pod'] = cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker');

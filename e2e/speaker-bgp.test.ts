@@ -206,6 +206,22 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
         assert.deepEqual(v6.map((r) => r.nextHop).sort(), nodeV6(), 'IPv6 next hops are the nodes global addresses (RFC 2545)');
       });
 
+      it('each advertising node has a ServiceAnnouncement record with the prefixes and the peer; beaconlb status joins the session state', async () => {
+        const expected = [`${web4}/32`, `${web6}/128`].sort();
+        await waitFor('a record of web from each node with both prefixes to router', async () => {
+          const items = ((await kube.custom.listNamespacedCustomObject({ group, version, namespace: 'web', plural: 'serviceannouncements', labelSelector: 'beaconlb.io/service=web' })) as {
+            items: Array<{ spec: { node: string }; status?: { layer2?: unknown; bgp?: { prefixes: string[]; peers: string[] } } }>;
+          }).items;
+          const right = items.filter((r) => r.status?.layer2 === undefined && r.status?.bgp?.prefixes.join() === expected.join() && r.status.bgp.peers.join() === 'router');
+          return right.map((r) => r.spec.node).sort().join() === 'node1,node2,node3' ? true : undefined;
+        }, 15_000);
+        const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+        assert.equal(res.code, 0, res.stderr);
+        const report = JSON.parse(res.stdout) as { announcements: Array<{ service: string; node: string; bgp: string[]; peers: string[] }> };
+        const web = report.announcements.filter((a) => a.service === 'web/web');
+        assert.deepEqual(web.map((a) => `${a.node} ${a.bgp.join(',')} ${a.peers.join(',')}`), bed.nodes.map((n) => `${n.role} ${expected.join(',')} router(Established)`).sort());
+      });
+
       it('iBGP over IPv6 carries LOCAL_PREF; an aggregation length gives one covering prefix', async () => {
         const [ibgp = ''] = await waitForIngress(kube, 'web', 'ibgp', 1);
         const route = await waitFor('iBGP route from node1', async () => (await routesFor(4, `${ibgp}/32`)).find((r) => r.neighbor === nodeOf('node1').ipv6), 15_000);

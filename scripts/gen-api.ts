@@ -140,7 +140,7 @@ function kindSection(def: CrdDefinition): string {
     '',
     def.description,
     '',
-    `Cluster-scoped. \`kubectl get ${plural}\` (short name${def.shortNames.length > 1 ? 's' : ''} ` +
+    `${def.namespaced === true ? 'Namespaced' : 'Cluster-scoped'}. \`kubectl get ${plural}\` (short name${def.shortNames.length > 1 ? 's' : ''} ` +
       `${def.shortNames.map(code).join(', ')}) shows ${columns}; \`kubectl explain ${plural}.spec\` shows the descriptions below.`,
     '',
     `### ${def.kind} spec`,

@@ -21,6 +21,7 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
   { name: 'package-ip-address', args: ['bench/package-ip-address.ts', ...(quick ? ['--rounds', '5'] : [])], flags: ['--expose-gc'] },
   { name: 'package-netlink', args: ['bench/package-netlink.ts', ...(quick ? ['--reads', '50', '--flaps', '5'] : [])] },
+  { name: 'announcement-writes', args: ['bench/announcement-writes.ts', ...(quick ? ['--services', '500'] : [])] },
   { name: 'controller-chaos', args: ['bench/controller-chaos.ts', ...(quick ? ['--quick'] : [])] },
 ];
 

@@ -13,6 +13,8 @@ import { loadConnection } from '../k8s/api/kube-config.ts';
 import { ControllerAdapter } from '../k8s/controller-adapter.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
 import { ServiceController } from '../controller/service-controller.ts';
+import { AdvertisementConditionWriter } from '../k8s/advertisement-condition-writer.ts';
+import { AnnouncementSweeper } from '../k8s/announcement-sweeper.ts';
 
 export const controllerCommand: Command = {
   name: 'controller',
@@ -28,6 +30,11 @@ export const controllerCommand: Command = {
     'retry-period': { type: 'string', description: 'How often candidates try to acquire and the leader renews.', default: '2s' },
     quarantine: { type: 'string', description: 'How long a released address rests before reuse (unless nothing else is free).', default: '10s' },
     concurrency: { type: 'string', description: 'Service reconciles (status writes) in flight at once.', default: '64' },
+    'announcement-gc-after': {
+      type: 'string',
+      description: 'ServiceAnnouncement records of a node whose speaker Lease has not changed for this long are removed.',
+      default: '30s',
+    },
     'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7472' },
     identity: { type: 'string', description: 'This replica in the leader Lease.', env: 'POD_NAME' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
@@ -52,7 +59,25 @@ export const controllerCommand: Command = {
       identity,
       onServiceChange: (key) => controller?.serviceChanged(key),
       onPoolsChange: () => controller?.poolsChanged(),
+      onPoolObjectChange: () => {
+        advertisements.poolsChanged();
+      },
       onNamespaceChange: (ns) => controller?.namespaceChanged(ns),
+    });
+    // Written once for the cluster, by the leader: the advertisements' conditions and the removal of stale records.
+    const advertisements = new AdvertisementConditionWriter({ client, clock, log, pools: () => adapter.pools.list() });
+    const gcAfterMs = durationFlag(flags, 'announcement-gc-after');
+    const sweeper = new AnnouncementSweeper({
+      client,
+      clock,
+      log,
+      namespace,
+      serviceUid: (key) => {
+        const [ns, name] = key.split('/') as [string, string];
+        return adapter.services.get(name, ns)?.metadata.uid;
+      },
+      deadAfterMs: gcAfterMs,
+      intervalMs: Math.max(1000, Math.min(10_000, gcAfterMs / 3)),
     });
     // One AbortController per leadership term. A term waits for the caches to sync before its controller starts;
     // if leadership is lost meanwhile (or lost and won again: a newer term), the term is over and starts nothing,
@@ -82,6 +107,8 @@ export const controllerCommand: Command = {
         poolStatusIntervalMs: 1000,
       });
       controller.start();
+      advertisements.start();
+      sweeper.start();
       leader.set({}, 1);
     };
     const follow = (): void => {
@@ -90,6 +117,10 @@ export const controllerCommand: Command = {
       const stopping = controller;
       controller = undefined;
       leader.set({}, 0);
+      if (stopping) {
+        advertisements.stop();
+        sweeper.stop();
+      }
       // Aborts the status writes in flight at once (synchronously): the Lease may expire for the others
       // leaseDuration - renewDeadline from now, and nothing this replica sent may land after a successor started.
       void stopping?.stop(0);
@@ -154,6 +185,8 @@ export const controllerCommand: Command = {
           term?.abort();
           const running = controller;
           controller = undefined;
+          advertisements.stop();
+          sweeper.stop();
           await running?.stop(1000);
         },
       },

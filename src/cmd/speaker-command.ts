@@ -15,6 +15,10 @@ import { HeartbeatLease } from '../k8s/heartbeat-lease.ts';
 import { SpeakerAdapter } from '../k8s/speaker-adapter.ts';
 import { BgpStatusReporter } from '../k8s/bgp-status-reporter.ts';
 import { AdvertisementStatusReporter } from '../k8s/advertisement-status-reporter.ts';
+import { ServiceAnnouncementStore } from '../k8s/service-announcement-store.ts';
+import { AnnouncementPublisher } from '../speaker/announcement-publisher.ts';
+import { announcementRecords } from '../speaker/announcement-records.ts';
+import type { Timer } from '../core/clock.ts';
 import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
 import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
@@ -103,6 +107,11 @@ export const speakerCommand: Command = {
     },
     'metrics-tls-cert-file': { type: 'string', description: 'PEM certificate for --secure-metrics-address; absent: a self-signed one made at start.' },
     'metrics-tls-key-file': { type: 'string', description: 'PEM private key of --metrics-tls-cert-file.' },
+    'announcement-writes-per-second': {
+      type: 'string',
+      description: 'Writes per second (burst: twice that) of the ServiceAnnouncement records saying what this node announces; 0: no records.',
+      default: '50',
+    },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
   async run(flags) {
@@ -119,7 +128,7 @@ export const speakerCommand: Command = {
     // Watches are ended by the server after 3/4 of it (whole seconds): below 2 s nothing is left for latency.
     if (staleAfterMs < 2000) throw new UsageError('--stale-view-after must be at least 2s');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
-    const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics } = speakerPrometheus();
+    const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics, announcements: announcementMetrics } = speakerPrometheus();
 
     // Links, addresses and default routes over rtnetlink, read again after each change the kernel reports.
     const following = await InterfaceTableFollower.open(rtnetlinkSource(), {
@@ -162,7 +171,12 @@ export const speakerCommand: Command = {
       staleViews: () => adapter.staleLayer2Views(),
       brokenInterfaces: () => announcer.brokenInterfaces(),
       interfaceTable: () => interfaces.table(),
-      announcer,
+      announcer: {
+        update: (owned) => {
+          announcer.update(owned);
+          recordsChanged();
+        },
+      },
       recordEvent: (service, type, reason, message) => {
         adapter.recordServiceEvent(service, type, reason, message);
       },
@@ -216,6 +230,7 @@ export const speakerCommand: Command = {
       },
       onSessionsChanged: () => {
         bgpStatus.changed();
+        recordsChanged();
       },
       onOversizedAdvertisements: (messages) => {
         advertisementStatus.update(messages);
@@ -228,6 +243,46 @@ export const speakerCommand: Command = {
       node,
       conditions: (name) => adapter.bgpAdvertisements.get(name)?.status?.conditions,
     });
+    // ServiceAnnouncement records (ADR 0024): computed at most every 100 ms, written by the publisher at its own pace.
+    const writesPerSecond = Math.max(0, integerFlag(flags, 'announcement-writes-per-second'));
+    const recordStore = writesPerSecond === 0 ? undefined : new ServiceAnnouncementStore({
+      client,
+      clock,
+      log,
+      node,
+      serviceUid: (key) => {
+        const [ns, name] = key.split('/') as [string, string];
+        return adapter.services.get(name, ns)?.metadata.uid;
+      },
+      onObservedChange: (key) => {
+        publisher.observedChanged(key);
+      },
+      onResync: () => {
+        publisher.resync();
+      },
+    });
+    const publisher = new AnnouncementPublisher({
+      clock,
+      log: log.child({ area: 'announcements' }),
+      store: recordStore ?? { observed: () => undefined, observedServices: () => [], apply: () => Promise.resolve('done'), remove: () => Promise.resolve('done') },
+      writesPerSecond: Math.max(1, writesPerSecond),
+      burst: Math.max(1, 2 * writesPerSecond),
+      maxInFlight: 4,
+      debounceMs: 250,
+      retryMs: 5000,
+      startGraceMs: 10_000,
+      onWrite: (verb, ok) => {
+        announcementMetrics.write(verb, ok);
+      },
+    });
+    let recordsTimer: Timer | undefined;
+    const recordsChanged = (): void => {
+      if (!recordStore) return;
+      recordsTimer ??= clock.after(100, () => {
+        recordsTimer = undefined;
+        publisher.update(announcementRecords(speaker.owned, bgp.advertised().map((p) => ({ peer: p.peer.metadata.name, routes: p.routes }))));
+      });
+    };
     const bgpStatus = new BgpStatusReporter({ client, clock, log, node, sessions: () => bgp.sessions() });
     const audit = new AnnouncementAudit({
       clock,
@@ -254,7 +309,8 @@ export const speakerCommand: Command = {
         audit.changed();
       },
     });
-    // Started in this order, stopped in the reverse: the audit and the hand-over first, then BFD, the Events still
+    // Started in this order, stopped in the reverse: the audit and the hand-over first, then the announcement
+    // records, BFD, the Events still
     // queued, the packet sockets, the informers, the endpoints (up through the hand-over), the interface follower
     // (opened above: it only stops here) and the API client last.
     const servers: MetricsServer[] = [];
@@ -313,6 +369,25 @@ export const speakerCommand: Command = {
       },
       { name: 'event queue', stop: () => adapter.events.flush() },
       { name: 'bfd', stop: () => bfd.stop() },
+      {
+        // After the hand-over this node announces nothing: its records go (what is left after the budget, the
+        // controller removes).
+        name: 'announcement records',
+        start: () => {
+          if (!recordStore) return;
+          recordStore.informer.start();
+          void Promise.all([adapter.synced(), recordStore.informer.synced]).then(() => {
+            publisher.start();
+            recordsChanged();
+          });
+        },
+        stop: async () => {
+          recordsTimer?.cancel();
+          if (recordStore) await publisher.withdrawAll(2000);
+          publisher.stop();
+          recordStore?.informer.stop();
+        },
+      },
       {
         name: 'layer 2 and bgp',
         start: () => {

@@ -1,5 +1,6 @@
 // `beaconlb status`: pools with usage, Services with address, pool, mode and owning node (layer 2) or advertising
-// nodes (BGP), BGP sessions as the speakers report them on BGPPeer status, speakers.
+// nodes (BGP), what each node says it announces (its ServiceAnnouncement records, with the state of each BGP
+// session), BGP sessions as the speakers report them on BGPPeer status, speakers.
 // The layer-2 owner is computed as the speakers compute it, from the same objects; liveness here is judged from
 // the Leases' renew times (a status view has no history), so it can differ from the speakers' for a moment.
 import type { Command } from './command.ts';
@@ -27,6 +28,12 @@ export interface StatusReport {
   services: Array<{ service: string; address: string; pool: string; mode: string; owner: string; retiring: string }>;
   bgpSessions: Array<{ peer: string; peerAddress: string; node: string; state: string; prefixes: number | undefined; since: string | undefined }>;
   speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined; layer2NotReady: string }>;
+  /**
+   * What each node says it announces (its ServiceAnnouncement records): layer-2 addresses with interfaces, BGP prefixes
+   * with each peer and the state of that node's session with it. `speaker` is stale when the node's Lease is not live
+   * (the record is left from before; the controller removes it).
+   */
+  announcements: Array<{ service: string; node: string; layer2: string[]; interfaces: string[]; bgp: string[]; peers: string[]; speaker: string }>;
 }
 
 interface AdvertisedPrefix {
@@ -122,6 +129,25 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
       })),
     ),
     speakers,
+    announcements: snapshot.announcements
+      .map((record) => {
+        const node = record.spec?.node ?? '';
+        const sessions = new Map(
+          snapshot.bgpPeers.map((peer) => [peer.metadata.name, (peer.status?.sessions ?? []).find((s) => s.node === node)?.state ?? 'no session'] as const),
+        );
+        const lease = snapshot.speakers.find((s) => s.node === node);
+        const renewed = lease?.renewTime === undefined ? undefined : (now.getTime() - Date.parse(lease.renewTime)) / 1000;
+        return {
+          service: `${record.metadata?.namespace ?? ''}/${record.spec?.service ?? ''}`,
+          node,
+          layer2: record.status?.layer2?.addresses ?? [],
+          interfaces: record.status?.layer2?.interfaces ?? [],
+          bgp: record.status?.bgp?.prefixes ?? [],
+          peers: (record.status?.bgp?.peers ?? []).map((peer) => `${peer}(${sessions.get(peer) ?? 'no such peer'})`),
+          speaker: lease === undefined ? 'no Lease' : renewed !== undefined && renewed < lease.leaseDurationSeconds ? 'live' : 'stale',
+        };
+      })
+      .sort((a, b) => a.service.localeCompare(b.service) || a.node.localeCompare(b.node)),
   };
 }
 
@@ -153,7 +179,10 @@ export const statusCommand: Command = {
       const report = statusReport(await readClusterSnapshot(client, stringFlag(flags, 'namespace')), new Date());
       if (output === 'json') console.log(JSON.stringify(report, null, 2));
       else {
-        console.log(`Pools\n${table(report.pools)}\n\nServices\n${table(report.services)}\n\nBGP sessions\n${table(report.bgpSessions)}\n\nSpeakers\n${table(report.speakers)}`);
+        console.log(
+          `Pools\n${table(report.pools)}\n\nServices\n${table(report.services)}\n\nAnnouncements (what each node says it announces)\n` +
+            `${table(report.announcements)}\n\nBGP sessions\n${table(report.bgpSessions)}\n\nSpeakers\n${table(report.speakers)}`,
+        );
       }
       return 0;
     } finally {

@@ -1,12 +1,15 @@
 // One consistent read of everything `beaconlb status` shows: pools, Services, L2 and BGP advertisements, BGP peers
-// (with the sessions the speakers report), nodes, namespaces, EndpointSlices and the speakers' heartbeat Leases (the
-// node named by each Lease's name, as the speakers read it: never by holderIdentity).
+// (with the sessions the speakers report), nodes, namespaces, EndpointSlices, the speakers' heartbeat Leases (the
+// node named by each Lease's name, as the speakers read it: never by holderIdentity) and the ServiceAnnouncement
+// records the speakers keep.
 import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement } from '../core/config/api-types.generated.ts';
 import type { NamespaceObject } from '../core/config/announcement-authorization.ts';
 import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
+import { errorCode } from './api/api-error.ts';
+import type { ServiceAnnouncementObject } from './service-announcement-store.ts';
 import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS, speakerLeaseNode } from './heartbeat-lease.ts';
 
 export interface SpeakerLeaseRecord {
@@ -28,6 +31,8 @@ export interface ClusterSnapshot {
   namespaces: NamespaceObject[];
   endpointSlices: EndpointSliceObject[];
   speakers: SpeakerLeaseRecord[];
+  /** The ServiceAnnouncement records (ADR 0024); empty where the kind is not installed. */
+  announcements: ServiceAnnouncementObject[];
 }
 
 interface List<T> {
@@ -52,6 +57,10 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
     client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
   ]);
+  const announcements = await client.get<List<ServiceAnnouncementObject>>(paths.ours('serviceannouncements')).catch((error: unknown) => {
+    if (errorCode(error) === 404) return { items: [] };
+    throw error;
+  });
   return {
     pools: pools.items,
     services: services.items,
@@ -61,6 +70,7 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     nodes: nodes.items,
     namespaces: namespaces.items,
     endpointSlices: endpointSlices.items,
+    announcements: announcements.items,
     speakers: leases.items.flatMap((l) => {
       const node = speakerLeaseNode(l.metadata?.name);
       return node === undefined

@@ -24,6 +24,8 @@ export interface ControllerAdapterOptions {
   identity: string;
   onServiceChange: (key: string) => void;
   onPoolsChange: () => void;
+  /** Any change of a pool, labels and status included (the advertisements' ipPoolSelector reads labels). */
+  onPoolObjectChange?: () => void;
   onNamespaceChange: (namespace: string) => void;
 }
 
@@ -59,6 +61,7 @@ export class ControllerAdapter {
       ...common,
       path: paths.ours('ippools'),
       onChange: (pool, kind) => {
+        o.onPoolObjectChange?.();
         const name = pool.metadata.name;
         if (kind === 'update' && seenGeneration.get(name) === pool.metadata.generation) return;
         if (kind === 'delete') seenGeneration.delete(name);

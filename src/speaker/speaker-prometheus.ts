@@ -5,7 +5,18 @@ import type { BgpMetrics } from './bgp/bgp-metrics.ts';
 import type { Layer2Metrics } from './layer2/layer2-speaker.ts';
 import type { ResponderMetrics } from './layer2/responder-metrics.ts';
 
-export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2Metrics; responder: ResponderMetrics; bgp: BgpMetrics; bfd: BfdMetrics } {
+export interface AnnouncementRecordMetrics {
+  write(verb: 'apply' | 'delete', ok: boolean): void;
+}
+
+export function speakerPrometheus(): {
+  registry: MetricsRegistry;
+  layer2: Layer2Metrics;
+  responder: ResponderMetrics;
+  bgp: BgpMetrics;
+  bfd: BfdMetrics;
+  announcements: AnnouncementRecordMetrics;
+} {
   const registry = new MetricsRegistry();
   const owned = registry.gauge('beaconlb_l2_addresses_owned', 'Layer-2 addresses this node answers for.');
   const changes = registry.counter('beaconlb_l2_ownership_changes_total', 'Addresses gained or lost by this node.');
@@ -28,6 +39,7 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const bfdUp = registry.gauge('beaconlb_bfd_session_up', '1 while the BFD session with the peer address is Up.');
   const bfdDowns = registry.counter('beaconlb_bfd_session_down_total', 'BFD sessions that left Up, by reason (detection-time-expired, peer-signaled-down, peer-admin-down, stopped).');
   const bfdDiscarded = registry.counter('beaconlb_bfd_packets_discarded_total', 'Received BFD packets discarded, by reason (decode errors, no such session, RFC 5880 section 6.8.6 rules).');
+  const recordWrites = registry.counter('beaconlb_speaker_announcement_writes_total', 'ServiceAnnouncement record writes, by verb (apply, delete) and result (ok, error).');
   owned.set({}, 0);
   fenced.set({}, 1);
   ready.set({}, 0);
@@ -80,6 +92,11 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
       },
       packetDiscarded: (reason) => {
         bfdDiscarded.inc({ reason });
+      },
+    },
+    announcements: {
+      write: (verb, ok) => {
+        recordWrites.inc({ verb, result: ok ? 'ok' : 'error' });
       },
     },
     responder: {

@@ -673,5 +673,26 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
         ]
       }
     }
+  },
+  "ServiceAnnouncement": {
+    "type": "object",
+    "properties": {
+      "service": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 63,
+        "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$"
+      },
+      "node": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 253,
+        "pattern": "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+      }
+    },
+    "required": [
+      "service",
+      "node"
+    ]
   }
 };

@@ -123,10 +123,12 @@ export interface L2AdvertisementSpec {
   serviceSelector?: LabelSelector;
 }
 
-/** What the controller observed. */
+/** What the controller observed, written once for the cluster by the leading controller. Conditions: Accepted (False with reason MalformedObject: stored without the current schema, not used at all) and PoolsSelected (False with reason UnknownPool: ipPools names an IPPool that does not exist; NoMatchingPool: it selects no IPPool, so it announces nothing). */
 export interface L2AdvertisementStatus {
   /** The .metadata.generation the status was computed for. */
   observedGeneration?: number;
+  /** How many IPPools this advertisement selects now. */
+  matchingPools?: number;
   /** The latest observations of the object, in the standard Kubernetes condition form. */
   conditions?: Condition[];
 }
@@ -262,10 +264,12 @@ export interface BGPAdvertisementSpec {
   };
 }
 
-/** What the speakers observed. Condition UpdateTooLarge (True): routes these advertisements give together carry path attributes (merged communities and large communities) longer than a BGP UPDATE can hold; those routes are not advertised, the message names the sizes. Each speaker applies it while it finds the problem. */
+/** What the controller and the speakers observed. The leading controller writes Accepted (False with reason MalformedObject: stored without the current schema, not used at all) and PoolsSelected (False with reason UnknownPool: ipPools names an IPPool that does not exist; NoMatchingPool: it selects no IPPool, so it advertises nothing), once for the cluster. Condition UpdateTooLarge (True): routes these advertisements give together carry path attributes (merged communities and large communities) longer than a BGP UPDATE can hold; those routes are not advertised, the message names the sizes. Each speaker applies it while it finds the problem. */
 export interface BGPAdvertisementStatus {
   /** The .metadata.generation the status was computed for. */
   observedGeneration?: number;
+  /** How many IPPools this advertisement selects now. */
+  matchingPools?: number;
   /** The latest observations of the object, in the standard Kubernetes condition form. */
   conditions?: Condition[];
 }
@@ -277,4 +281,39 @@ export interface BGPAdvertisement {
   metadata: ObjectMeta;
   spec: BGPAdvertisementSpec;
   status?: BGPAdvertisementStatus;
+}
+
+/** Which Service and node this record is about. Set when the speaker creates the record; it never changes. */
+export interface ServiceAnnouncementSpec {
+  /** The name of the Service, in the namespace of this record. */
+  service: string;
+  /** The node whose speaker announces and writes this record. */
+  node: string;
+}
+
+/** What the speaker of spec.node announces for the Service now. A node that announces nothing for the Service has no record; records of a node whose speaker is gone are removed by the controller. */
+export interface ServiceAnnouncementStatus {
+  /** The addresses this node answers ARP (IPv4) and NDP (IPv6) for: it is their one layer-2 owner. */
+  layer2?: {
+    /** The addresses, sorted. */
+    addresses?: string[];
+    /** The interfaces it answers and sends gratuitous ARP / unsolicited NA on, sorted. Empty: no interface matches (a Warning Event AddressAnnounced on the Service says so). */
+    interfaces?: string[];
+  };
+  /** The prefixes this node advertises for the Service, with itself as next hop, and the BGPPeers it advertises them to. Whether each session is Established is on the BGPPeer (status.sessions, the entry of this node): a session going up or down changes that one entry, not every Service record. */
+  bgp?: {
+    /** The prefixes, sorted. */
+    prefixes?: string[];
+    /** The names of the BGPPeers the prefixes go to, sorted. */
+    peers?: string[];
+  };
+}
+
+/** ServiceAnnouncement says which node announces which addresses of a Service, by layer 2 (ARP/NDP, with the interfaces) or BGP (with the prefixes and peers). One per Service and announcing node, named <service>.<node>, in the Service's namespace and owned by the Service; written by that node's speaker only. Read-only for users. */
+export interface ServiceAnnouncement {
+  apiVersion: 'beaconlb.io/v1alpha1';
+  kind: 'ServiceAnnouncement';
+  metadata: ObjectMeta;
+  spec: ServiceAnnouncementSpec;
+  status?: ServiceAnnouncementStatus;
 }

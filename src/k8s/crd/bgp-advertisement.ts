@@ -66,11 +66,15 @@ const spec = obj(
 );
 
 const status = obj(
-  'What the speakers observed. Condition UpdateTooLarge (True): routes these advertisements give together carry ' +
+  'What the controller and the speakers observed. The leading controller writes Accepted (False with reason ' +
+    'MalformedObject: stored without the current schema, not used at all) and PoolsSelected (False with reason ' +
+    'UnknownPool: ipPools names an IPPool that does not exist; NoMatchingPool: it selects no IPPool, so it advertises ' +
+    'nothing), once for the cluster. Condition UpdateTooLarge (True): routes these advertisements give together carry ' +
     'path attributes (merged communities and large communities) longer than a BGP UPDATE can hold; those routes are ' +
     'not advertised, the message names the sizes. Each speaker applies it while it finds the problem.',
   {
     observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
+    matchingPools: int('How many IPPools this advertisement selects now.', { format: 'int64', minimum: 0 }),
     conditions,
   },
 );
@@ -88,6 +92,8 @@ export const bgpAdvertisementCrd: CrdDefinition = {
   printerColumns: [
     { name: 'IP Pools', type: 'string', jsonPath: '.spec.ipPools' },
     { name: 'Peers', type: 'string', jsonPath: '.spec.peers' },
+    { name: 'Pools', type: 'integer', jsonPath: '.status.matchingPools', description: 'IPPools selected now.' },
+    { name: 'Accepted', type: 'string', jsonPath: ".status.conditions[?(@.type=='Accepted')].status" },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

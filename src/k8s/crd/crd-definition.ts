@@ -18,4 +18,8 @@ export interface CrdDefinition {
   spec: Schema;
   status: Schema;
   printerColumns: PrinterColumn[];
+  /** Namespaced kind (default: cluster-scoped). */
+  namespaced?: boolean;
+  /** A status subresource (default: true). */
+  statusSubresource?: boolean;
 }

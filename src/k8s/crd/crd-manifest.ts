@@ -4,11 +4,12 @@ import { bgpAdvertisementCrd } from './bgp-advertisement.ts';
 import { bgpPeerCrd } from './bgp-peer.ts';
 import { ipPoolCrd } from './ip-pool.ts';
 import { l2AdvertisementCrd } from './l2-advertisement.ts';
+import { serviceAnnouncementCrd } from './service-announcement.ts';
 
 export const API_GROUP = 'beaconlb.io';
 export const API_VERSION = 'v1alpha1';
 
-export const crdDefinitions: readonly CrdDefinition[] = [ipPoolCrd, l2AdvertisementCrd, bgpPeerCrd, bgpAdvertisementCrd];
+export const crdDefinitions: readonly CrdDefinition[] = [ipPoolCrd, l2AdvertisementCrd, bgpPeerCrd, bgpAdvertisementCrd, serviceAnnouncementCrd];
 
 export function crdManifest(def: CrdDefinition): Record<string, unknown> {
   return {
@@ -28,13 +29,13 @@ export function crdManifest(def: CrdDefinition): Record<string, unknown> {
         shortNames: def.shortNames,
         categories: ['beaconlb'],
       },
-      scope: 'Cluster',
+      scope: def.namespaced === true ? 'Namespaced' : 'Cluster',
       versions: [
         {
           name: API_VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          ...(def.statusSubresource === false ? {} : { subresources: { status: {} } }),
           additionalPrinterColumns: def.printerColumns,
           schema: {
             openAPIV3Schema: {

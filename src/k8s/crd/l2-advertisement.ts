@@ -24,10 +24,17 @@ const spec = obj('Which addresses are announced at layer 2, by which nodes, on w
   ],
 });
 
-const status = obj('What the controller observed.', {
-  observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
-  conditions,
-});
+const status = obj(
+  'What the controller observed, written once for the cluster by the leading controller. Conditions: Accepted (False ' +
+    'with reason MalformedObject: stored without the current schema, not used at all) and PoolsSelected (False with ' +
+    'reason UnknownPool: ipPools names an IPPool that does not exist; NoMatchingPool: it selects no IPPool, so it ' +
+    'announces nothing).',
+  {
+    observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
+    matchingPools: int('How many IPPools this advertisement selects now.', { format: 'int64', minimum: 0 }),
+    conditions,
+  },
+);
 
 export const l2AdvertisementCrd: CrdDefinition = {
   kind: 'L2Advertisement',
@@ -42,6 +49,8 @@ export const l2AdvertisementCrd: CrdDefinition = {
   printerColumns: [
     { name: 'IP Pools', type: 'string', jsonPath: '.spec.ipPools' },
     { name: 'Interfaces', type: 'string', jsonPath: '.spec.interfaces' },
+    { name: 'Pools', type: 'integer', jsonPath: '.status.matchingPools', description: 'IPPools selected now.' },
+    { name: 'Accepted', type: 'string', jsonPath: ".status.conditions[?(@.type=='Accepted')].status" },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

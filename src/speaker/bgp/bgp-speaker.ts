@@ -89,6 +89,7 @@ export class BgpSpeaker {
   #pass: Timer | undefined;
   #ready = false;
   #stopped = false;
+  #advertised: readonly PeerPlan[] = [];
 
   constructor(o: BgpSpeakerOptions) {
     this.#o = o;
@@ -109,6 +110,11 @@ export class BgpSpeaker {
       this.#pass = undefined;
       this.#reconcile();
     });
+  }
+
+  /** The routes of the last pass per peer with a session (the sessions' Adj-RIB-Out, whatever their state). */
+  advertised(): readonly PeerPlan[] {
+    return this.#advertised;
   }
 
   sessions(): SessionStatus[] {
@@ -132,6 +138,7 @@ export class BgpSpeaker {
     for (const running of this.#sessions.values()) running.bfd?.handle.release();
     await Promise.all([...this.#sessions.values()].map(({ session }) => session.stop('beaconlb speaker stopping')));
     this.#sessions.clear();
+    this.#advertised = [];
     await this.#listener?.close();
     this.#listener = undefined;
   }
@@ -180,6 +187,7 @@ export class BgpSpeaker {
       running.bfd?.handle.release();
       void running.session.stop('peer removed');
     }
+    this.#advertised = plan.peers.filter(({ peer }) => this.#sessions.has(peer.metadata.name));
     if (passive) this.#ensureListener();
     else this.#closeListener();
     this.#applyListenerTtl();
