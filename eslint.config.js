@@ -1,5 +1,5 @@
-// Lint: typescript-eslint on every TypeScript file, plus the layering of DESIGN.md: imports point down only,
-// and src/core and src/protocol stay pure (no API client, sockets, timers, files or process).
+// Lint: typescript-eslint on every TypeScript file, plus the layering of docs/architecture.md ("Layers"): imports
+// point down only, and src/core and src/protocol stay pure (no API client, sockets, timers, files or process).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
