@@ -15,20 +15,10 @@ import {
   type BgpDecodeError,
   type NotificationMessage,
 } from './notification-message.ts';
-import {
-  ATTRIBUTE_CODES,
-  FLAG_EXTENDED_LENGTH,
-  FLAG_OPTIONAL,
-  FLAG_PARTIAL,
-  FLAG_TRANSITIVE,
-  attributeCode,
-  attributeName,
-  decodeAttribute,
-  encodeAttribute,
-  type BgpCodecContext,
-  type MpReachNlriAttribute,
-  type PathAttribute,
-} from './path-attribute.ts';
+import { decodeAttribute } from './attribute-decoder.ts';
+import { encodeAttribute } from './attribute-encoder.ts';
+import { ATTRIBUTE_CODES, FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE, attributeName } from './attribute-type.ts';
+import { attributeCode, type BgpCodecContext, type MpReachNlriAttribute, type PathAttribute } from './path-attribute.ts';
 
 export interface UpdateMessage {
   readonly type: 'update';
