@@ -5,12 +5,14 @@ import { ByteWriter } from '../wire/byte-writer.ts';
 import { afiSafiOf, ipFamilyOf, type AddressFamily } from './address-family.ts';
 import { SEGMENT_TYPE_CODES, type AsPathSegment } from './as-path.ts';
 import { FLAG_EXTENDED_LENGTH, FLAG_PARTIAL, KNOWN_ATTRIBUTES, attributeName } from './attribute-type.ts';
-import { encodedPrefixesLength, writePrefix, type BgpPrefix } from './nlri-prefix.ts';
+import { encodePrefixes, encodedPrefixesLength, type BgpPrefix } from './nlri-prefix.ts';
 import { attributeCode, type BgpCodecContext, type MpReachNlriAttribute, type Origin, type PathAttribute } from './path-attribute.ts';
 
 const ORIGIN_CODES: Readonly<Record<Origin, number>> = { igp: 0, egp: 1, incomplete: 2 };
 /** Flags a value longer than this must be sent with a 2-byte length (the Extended Length bit). */
 const ONE_BYTE_LENGTH = 0xff;
+/** AFI, SAFI, next hop length, two IPv6 next hops (global and link-local), reserved byte. */
+const MP_REACH_HEADER_MAXIMUM = 2 + 1 + 1 + 32 + 1;
 
 /** Flags, code, length and value of an attribute. Throws RangeError on values that cannot be encoded (bugs). */
 export function encodeAttribute(attribute: PathAttribute, context: BgpCodecContext): Uint8Array {
@@ -25,7 +27,7 @@ export function encodeAttribute(attribute: PathAttribute, context: BgpCodecConte
     if (attribute.extendedLength) flags |= FLAG_EXTENDED_LENGTH;
   }
   if (value.length > ONE_BYTE_LENGTH) flags |= FLAG_EXTENDED_LENGTH;
-  const writer = new ByteWriter().u8(flags).u8(attributeCode(attribute)).fork().bytes(value);
+  const writer = new ByteWriter(value.length + 4).u8(flags).u8(attributeCode(attribute)).fork().bytes(value);
   return writer.join((flags & FLAG_EXTENDED_LENGTH) !== 0 ? 2 : 1, 'attribute').finish();
 }
 
@@ -68,7 +70,7 @@ function encodeAttributeValue(attribute: PathAttribute, context: BgpCodecContext
     case 'mp-unreach-nlri': {
       const { afi, safi } = afiSafiOf(attribute.family);
       checkFamily(attribute.withdrawnRoutes, attribute.family, 'MP_UNREACH_NLRI');
-      return new ByteWriter().u16(afi).u8(safi).bytes(prefixBytes(attribute.withdrawnRoutes)).finish();
+      return new ByteWriter().u16(afi).u8(safi).bytes(encodePrefixes(attribute.withdrawnRoutes)).finish();
     }
     case 'other':
       return attribute.value;
@@ -79,7 +81,7 @@ function encodeMpReach(attribute: MpReachNlriAttribute): Uint8Array {
   const { afi, safi } = afiSafiOf(attribute.family);
   checkFamily(attribute.nlri, attribute.family, 'MP_REACH_NLRI');
   const ipv4NextHop = attribute.family === 'ipv4-unicast' && familyOf(attribute.nextHop) === 4 && attribute.linkLocalNextHop === undefined;
-  const writer = new ByteWriter().u16(afi).u8(safi).fork();
+  const writer = new ByteWriter(MP_REACH_HEADER_MAXIMUM + encodedPrefixesLength(attribute.nlri)).u16(afi).u8(safi).fork();
   if (ipv4NextHop) {
     writer.ipv4(attribute.nextHop, 'MP_REACH_NLRI next hop');
   } else {
@@ -89,15 +91,8 @@ function encodeMpReach(attribute: MpReachNlriAttribute): Uint8Array {
   return writer
     .join(1, 'MP_REACH_NLRI next hop')
     .u8(0) // reserved
-    .bytes(prefixBytes(attribute.nlri))
+    .bytes(encodePrefixes(attribute.nlri))
     .finish();
-}
-
-function prefixBytes(prefixes: readonly BgpPrefix[]): Uint8Array {
-  const bytes = new Uint8Array(encodedPrefixesLength(prefixes));
-  let offset = 0;
-  for (const prefix of prefixes) offset = writePrefix(bytes, offset, prefix);
-  return bytes;
 }
 
 function checkFamily(prefixes: readonly BgpPrefix[], family: AddressFamily, field: string): void {

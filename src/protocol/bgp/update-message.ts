@@ -5,8 +5,9 @@
 // for peers without 4-octet AS numbers, and what to do with unrecognized attributes when passing routes on.
 import { ipFamilyOf, type AddressFamily } from './address-family.ts';
 import { AS_TRANS, mergeAs4Path, twoOctetAsPath, type AsPathSegment } from './as-path.ts';
-import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, decodeHeader, writeHeader } from './message-header.ts';
-import { decodePrefixes, encodedPrefixLength, encodedPrefixesLength, writePrefix, type BgpPrefix } from './nlri-prefix.ts';
+import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, decodeHeader, withHeader } from './message-header.ts';
+import { decodePrefixes, encodePrefixes, encodedPrefixLength, encodedPrefixesLength, type BgpPrefix } from './nlri-prefix.ts';
+import { ByteWriter } from '../wire/byte-writer.ts';
 import {
   ERROR_CODE,
   HEADER_ERROR,
@@ -60,25 +61,12 @@ export function encodeUpdateMessage(update: UpdateMessage, context: BgpCodecCont
   const attributes = update.pathAttributes.map((attribute) => encodeAttribute(attribute, context));
   let attributesLength = 0;
   for (const attribute of attributes) attributesLength += attribute.length;
-  const withdrawnLength = encodedPrefixesLength(update.withdrawnRoutes);
-  const length = HEADER_LENGTH + 4 + withdrawnLength + attributesLength + encodedPrefixesLength(update.nlri);
+  const length = HEADER_LENGTH + 4 + encodedPrefixesLength(update.withdrawnRoutes) + attributesLength + encodedPrefixesLength(update.nlri);
   if (length > MAX_MESSAGE_LENGTH) throw new RangeError(`UPDATE of ${length} bytes exceeds ${MAX_MESSAGE_LENGTH}; split it (announcementUpdates)`);
-  const bytes = new Uint8Array(length);
-  writeHeader(bytes, 'update', length);
-  let offset = HEADER_LENGTH;
-  bytes[offset] = withdrawnLength >>> 8;
-  bytes[offset + 1] = withdrawnLength & 0xff;
-  offset += 2;
-  for (const prefix of update.withdrawnRoutes) offset = writePrefix(bytes, offset, prefix);
-  bytes[offset] = attributesLength >>> 8;
-  bytes[offset + 1] = attributesLength & 0xff;
-  offset += 2;
-  for (const attribute of attributes) {
-    bytes.set(attribute, offset);
-    offset += attribute.length;
-  }
-  for (const prefix of update.nlri) offset = writePrefix(bytes, offset, prefix);
-  return bytes;
+  const body = new ByteWriter(length - HEADER_LENGTH).fork().bytes(encodePrefixes(update.withdrawnRoutes)).join(2, 'UPDATE withdrawn routes').fork();
+  for (const attribute of attributes) body.bytes(attribute);
+  body.join(2, 'UPDATE path attributes').bytes(encodePrefixes(update.nlri));
+  return withHeader('update', body.finish());
 }
 
 /** The UPDATE body alone (after the header). */

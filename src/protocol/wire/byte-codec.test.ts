@@ -2,6 +2,7 @@
 // length-prefixed sections nest; values that do not fit and reads past the end are RangeErrors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { parseIp } from '../../core/ip/ip-address.ts';
 import { ByteReader } from './byte-reader.ts';
 import { ByteWriter, concatBytes } from './byte-writer.ts';
@@ -88,5 +89,18 @@ describe('ByteWriter growth', () => {
     for (let index = 0; index < 100; index++) {
       assert.deepEqual([reader.u8(), reader.u16(), reader.u32(), reader.ipv6()], [index, index, index, BigInt(index)]);
     }
+  });
+});
+
+describe('IPv6 addresses', () => {
+  it('are written and read back at any offset of a view into a larger buffer (property)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.nat({ max: 8 }), (addr, offset) => {
+        const backing = new Uint8Array(40);
+        const view = backing.subarray(4, 36);
+        view.set(new ByteWriter().ipv6(addr).finish(), offset);
+        assert.equal(new ByteReader(view, offset).ipv6(), addr);
+      }),
+    );
   });
 });

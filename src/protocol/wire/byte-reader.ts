@@ -5,6 +5,11 @@
 import { IPV4_MAPPED_BASE } from '../../core/ip/ip-address.ts';
 import { formatMac, MAC_LENGTH, type MacAddress } from '../ethernet/mac-address.ts';
 
+/** The IPv4 address with this 32-bit value, in the single address space (::ffff:a.b.c.d). */
+export function ipv4FromNumber(value: number): bigint {
+  return IPV4_MAPPED_BASE + BigInt(value >>> 0);
+}
+
 export class ByteReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
@@ -46,7 +51,7 @@ export class ByteReader {
 
   /** An IPv4 address (4 bytes) as its IPv4-mapped bigint (::ffff:a.b.c.d). */
   ipv4(): bigint {
-    return IPV4_MAPPED_BASE + BigInt(this.u32());
+    return ipv4FromNumber(this.u32());
   }
 
   /** An IPv6 address (16 bytes). */

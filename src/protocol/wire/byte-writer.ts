@@ -3,7 +3,7 @@
 // length-prefixed sections: fork() starts one, join(width) ends it and writes its length, in `width` bytes, before
 // it (as protobuf-es's BinaryWriter does with varints). Values that do not fit their field are bugs of the caller
 // and throw RangeError naming the field.
-import { familyOf, IPV4_MAPPED_BASE } from '../../core/ip/ip-address.ts';
+import { familyOf, formatIp, IPV4_MAPPED_BASE } from '../../core/ip/ip-address.ts';
 import { MAC_LENGTH, writeMac, type MacAddress } from '../ethernet/mac-address.ts';
 
 const LARGEST_IPV6 = (1n << 128n) - 1n;
@@ -11,16 +11,25 @@ const INITIAL_CAPACITY = 64;
 
 /** The IPv4 address as its 32-bit number; throws RangeError for an IPv6 address (a bug). */
 export function ipv4Number(address: bigint, field: string): number {
-  if (familyOf(address) !== 4) throw new RangeError(`${field} ${String(address)} is not an IPv4 address`);
+  if (familyOf(address) !== 4) {
+    const shown = address >= 0n && address <= LARGEST_IPV6 ? formatIp(address) : String(address);
+    throw new RangeError(`${field} ${shown} is not an IPv4 address`);
+  }
   return Number(address - IPV4_MAPPED_BASE);
 }
 
 export class ByteWriter {
-  #bytes = new Uint8Array(INITIAL_CAPACITY);
-  #view = new DataView(this.#bytes.buffer);
+  #bytes: Uint8Array;
+  #view: DataView;
   #length = 0;
   /** Start offsets of the open length-prefixed sections, innermost last. */
   readonly #forks: number[] = [];
+
+  /** `capacity`: the bytes to expect (a hint: the buffer grows past it); saves copies on hot paths. */
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.#bytes = new Uint8Array(Math.max(1, capacity));
+    this.#view = new DataView(this.#bytes.buffer);
+  }
 
   /** Bytes written so far. */
   get length(): number {
