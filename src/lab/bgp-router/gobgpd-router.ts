@@ -4,6 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { ATTRIBUTE_CODES } from '../../protocol/bgp/attribute-type.ts';
 import { execIn } from '../netns.ts';
 import type { RouterOptions, RouterRoute } from '../bgp-router.ts';
 import { canonicalAddress, canonicalPrefix, compareNumbered, communityOf } from './route-text.ts';
@@ -44,25 +45,25 @@ function gobgpRoutes(json: string, family: 4 | 6, localAsn: number, asnOf: Map<s
       let largeCommunities: string[] = [];
       for (const attr of path.attrs ?? []) {
         switch (attr.type) {
-          case 2:
+          case ATTRIBUTE_CODES['as-path']:
             asPath = (attr.as_paths ?? []).flatMap((s) => s.asns ?? []);
             break;
-          case 3:
+          case ATTRIBUTE_CODES['next-hop']:
             if (family === 4 || !nextHop) nextHop = attr.nexthop ?? nextHop;
             break;
-          case 14:
+          case ATTRIBUTE_CODES['mp-reach-nlri']:
             nextHop = attr.nexthop ?? nextHop;
             break;
-          case 4:
+          case ATTRIBUTE_CODES['multi-exit-disc']:
             med = typeof attr.metric === 'number' ? attr.metric : Number(attr.value);
             break;
-          case 5:
+          case ATTRIBUTE_CODES['local-pref']:
             localPref = Number(attr.value);
             break;
-          case 8:
+          case ATTRIBUTE_CODES.communities:
             communities = (attr.communities ?? []).map(communityOf);
             break;
-          case 32:
+          case ATTRIBUTE_CODES['large-communities']:
             largeCommunities = ((attr.value ?? []) as Array<{ ASN: number; LocalData1: number; LocalData2: number }>).map(
               (c) => `${c.ASN}:${c.LocalData1}:${c.LocalData2}`,
             );
