@@ -26,7 +26,8 @@ import {
   type SessionTransition,
 } from '../../protocol/bgp/session-fsm.ts';
 import type { NegotiatedSession, SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
-import { announcementUpdates, endOfRib, withdrawalUpdates, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
+import { endOfRib, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
+import { announcementUpdates, withdrawalUpdates } from '../../protocol/bgp/update-packing.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
 import { attributesKey, sessionAttributes, type RouteAttributes } from './route-attributes.ts';
 
