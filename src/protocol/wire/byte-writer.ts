@@ -137,7 +137,9 @@ function checkRange(value: number, largest: number, field: string): void {
 
 /** The parts one after another in a new array. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const writer = new ByteWriter();
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const writer = new ByteWriter(length);
   for (const part of parts) writer.bytes(part);
   return writer.finish();
 }
