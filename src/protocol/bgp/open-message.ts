@@ -75,15 +75,7 @@ export function formatBgpIdentifier(identifier: bigint): string {
 
 /** The OPEN body. Throws RangeError on fields out of range or parameters over 255 bytes (bugs). */
 export function encodeOpenBody(open: OpenMessage): Uint8Array {
-  for (const [field, value, maximum] of [
-    ['version', open.version, 0xff],
-    ['My AS', open.myAs, 0xffff],
-    ['hold time', open.holdTime, 0xffff],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > maximum) throw new RangeError(`OPEN ${field} ${value} is not 0-${maximum}`);
-  }
-  if (familyOf(open.bgpIdentifier) !== 4) throw new RangeError(`OPEN BGP identifier ${String(open.bgpIdentifier)} is not an IPv4 address`);
-  const writer = new ByteWriter().u8(open.version).u16(open.myAs).u16(open.holdTime).ipv4(open.bgpIdentifier, 'OPEN BGP identifier');
+  const writer = new ByteWriter().u8(open.version, 'OPEN version').u16(open.myAs, 'OPEN My AS').u16(open.holdTime, 'OPEN hold time').ipv4(open.bgpIdentifier, 'OPEN BGP identifier');
   writer.fork();
   for (const parameter of open.optionalParameters) {
     writer.u8(parameter.type === 'capabilities' ? CAPABILITIES_PARAMETER : parameter.code).fork();

@@ -37,24 +37,15 @@ export class ByteWriter {
   }
 
   u8(value: number, field = 'octet'): this {
-    checkRange(value, 0xff, field);
-    const at = this.#grow(1);
-    this.#view.setUint8(at, value);
-    return this;
+    return this.#unsigned(1, value, field);
   }
 
   u16(value: number, field = '16-bit field'): this {
-    checkRange(value, 0xffff, field);
-    const at = this.#grow(2);
-    this.#view.setUint16(at, value);
-    return this;
+    return this.#unsigned(2, value, field);
   }
 
   u32(value: number, field = '32-bit field'): this {
-    checkRange(value, 0xffffffff, field);
-    const at = this.#grow(4);
-    this.#view.setUint32(at, value);
-    return this;
+    return this.#unsigned(4, value, field);
   }
 
   /** An IPv4 address of the single address space as 4 bytes; throws RangeError for an IPv6 one. */
@@ -110,6 +101,16 @@ export class ByteWriter {
   finish(): Uint8Array {
     if (this.#forks.length > 0) throw new RangeError(`${this.#forks.length} section(s) not joined`);
     return this.#bytes.slice(0, this.#length);
+  }
+
+  /** A big-endian unsigned integer of `width` bytes; throws RangeError when it does not fit. */
+  #unsigned(width: 1 | 2 | 4, value: number, field: string): this {
+    checkRange(value, 2 ** (8 * width) - 1, field);
+    const at = this.#grow(width);
+    if (width === 1) this.#view.setUint8(at, value);
+    else if (width === 2) this.#view.setUint16(at, value);
+    else this.#view.setUint32(at, value);
+    return this;
   }
 
   /** Reserves `length` bytes at the end and returns their offset. */
