@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { parseIp } from '../../core/ip/ip-address.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { parseBgpPrefix, formatBgpPrefix, type BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
-import type { NegotiatedSession } from '../../protocol/bgp/session-negotiation.ts';
 import { announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
-import { AdjRibOut, type BgpRoute } from './adj-rib-out.ts';
+import { AdjRibOut, type BgpRoute, type RibSession } from './adj-rib-out.ts';
 
 const ip = (text: string): bigint => {
   const parsed = parseIp(text);
@@ -22,18 +21,7 @@ const prefix = (text: string): BgpPrefix => {
 };
 const route = (text: string, communities: number[] = []): BgpRoute => ({ prefix: prefix(text), attributes: { communities, largeCommunities: [] } });
 
-const SESSION: NegotiatedSession = {
-  peerAs: 65000,
-  peerBgpIdentifier: ip('198.51.100.1'),
-  external: true,
-  holdTime: 90,
-  keepaliveTimeMs: 30_000,
-  fourOctetAs: true,
-  families: ['ipv4-unicast', 'ipv6-unicast'],
-  routeRefresh: true,
-  peerCapabilities: [],
-  codec: { fourOctetAs: true, external: true },
-};
+const SESSION: RibSession = { families: ['ipv4-unicast', 'ipv6-unicast'], external: true, fourOctetAs: true, codec: { fourOctetAs: true, external: true } };
 
 const log = createLogger({ level: 'silent', component: 'adj-rib-out-test' });
 const announced = (batches: UpdateMessage[][]): string[] => batches.flat().flatMap(announcedPrefixes).map(formatBgpPrefix).sort();

@@ -25,6 +25,9 @@ export interface NextHops {
   readonly ipv6LinkLocal?: bigint;
 }
 
+/** What of the negotiated session the Adj-RIB-Out needs: the families, and how attributes are encoded. */
+export type RibSession = Pick<NegotiatedSession, 'families' | 'external' | 'fourOctetAs' | 'codec'>;
+
 interface AdvertisedRoute {
   readonly route: BgpRoute;
   readonly key: string;
@@ -70,13 +73,13 @@ export class AdjRibOut {
   }
 
   /** UPDATEs announcing every desired route of a family (initial table, route refresh). */
-  announceAll(family: AddressFamily, negotiated: NegotiatedSession): UpdateMessage[] {
+  announceAll(family: AddressFamily, negotiated: RibSession): UpdateMessage[] {
     const routes = [...this.#desired.values()].filter((route) => route.prefix.family === ipFamilyOf(family));
     return this.#announce(family, routes, negotiated);
   }
 
   /** The UPDATEs that bring the peer from what it was sent to what is desired, one batch per write, in order. */
-  difference(negotiated: NegotiatedSession): UpdateMessage[][] {
+  difference(negotiated: RibSession): UpdateMessage[][] {
     const withdrawals = new Map<AddressFamily, BgpPrefix[]>();
     const announcements = new Map<AddressFamily, BgpRoute[]>();
     for (const [text, advertised] of this.#advertised) {
@@ -101,7 +104,7 @@ export class AdjRibOut {
     return batches;
   }
 
-  #announce(family: AddressFamily, routes: readonly BgpRoute[], negotiated: NegotiatedSession): UpdateMessage[] {
+  #announce(family: AddressFamily, routes: readonly BgpRoute[], negotiated: RibSession): UpdateMessage[] {
     if (routes.length === 0) return [];
     const nextHop = family === 'ipv4-unicast' ? this.#nextHops.ipv4 : this.#nextHops.ipv6;
     if (nextHop === undefined) {
