@@ -7,7 +7,7 @@ import { parseIp } from '../src/core/ip/ip-address.ts';
 import { decodeBgpMessage, encodeBgpMessage } from '../src/protocol/bgp/bgp-message.ts';
 import type { BgpPrefix } from '../src/protocol/bgp/nlri-prefix.ts';
 import type { PathAttribute } from '../src/protocol/bgp/path-attribute.ts';
-import { announcementUpdates } from '../src/protocol/bgp/update-message.ts';
+import { announcementUpdates } from '../src/protocol/bgp/update-packing.ts';
 
 const { values } = parseArgs({ options: { prefixes: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
 const N = Number(values.prefixes);

@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execIn, ipBatch, macAddress, mustExecIn, neighbors, startCapture } from '../src/lab/netns.ts';
 import { deleteNamespace, listNamespaces, registerRun, type Run } from '../src/lab/run-registry.ts';
-import { closeTcpSocket, createTcpSocket, parseMac, setTcpMd5 } from '../src/platform/packet-socket.ts';
+import { closeTcpSocket, createTcpSocket, setTcpMd5 } from '../src/platform/socket-options.ts';
+import { macBytes } from '../src/protocol/ethernet/mac-address.ts';
 import type { ChildCommand, ChildConfig } from './support/packet-socket-child.ts';
 
 const CHILD_SCRIPT = join(import.meta.dirname, 'support', 'packet-socket-child.ts');
@@ -165,7 +166,7 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     };
     const request = await filtered.waitFor(isArpRequestForB);
     assert.equal(request['pktType'], 'broadcast');
-    assert.equal(Buffer.from(request['hex'] as string, 'hex').subarray(6, 12).equals(parseMac(macA)!), true);
+    assert.equal(Buffer.from(request['hex'] as string, 'hex').subarray(6, 12).equals(macBytes(macA)), true);
     // The ping's echo requests reached B's interface (the unfiltered socket saw them) ...
     await unfiltered.waitFor((e) => e.event === 'frame' && Buffer.from(e['hex'] as string, 'hex').readUInt16BE(12) === 0x0800);
     // ... and the ARP-filtered socket got nothing but ARP.
@@ -176,7 +177,7 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     const kernel = count['kernel'] as { ok: true; value: { packets: number; drops: number } };
     assert.equal(kernel.value.packets, filtered.frames().length, 'the kernel queued only what the filter accepted');
     // B's own replies are PACKET_OUTGOING: skipped unless asked for.
-    const fromB = (f: Buffer): boolean => f.subarray(6, 12).equals(parseMac(macB)!);
+    const fromB = (f: Buffer): boolean => f.subarray(6, 12).equals(macBytes(macB));
     const reply = await withOutgoing.waitFor((e) => e.event === 'frame' && fromB(Buffer.from(e['hex'] as string, 'hex')));
     assert.equal(reply['pktType'], 'outgoing');
     assert.equal(unfiltered.frames().filter(fromB).length, 0);
@@ -191,7 +192,7 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     const sender = child(nsB, { ifname: 'eth0', protocol: 'arp', filter: 'arp' });
     await sender.waitFor((e) => e.event === 'ready');
     const capture = await startCapture(nsA, 'eth0', 'arp', dir, 'garp');
-    const frame = arpRequest(parseMac(macB)!, claimed, claimed);
+    const frame = arpRequest(macBytes(macB), claimed, claimed);
     sender.command({ op: 'send', hex: frame.toString('hex') });
     const sent = await sender.waitFor((e) => e.event === 'sent');
     assert.deepEqual(sent, { event: 'sent', ok: true, value: 60 });
@@ -223,7 +224,7 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     const received = await receiver.waitFor((e) => e.event === 'frame' && String(e['hex']).startsWith(groupHex));
     const ns = Buffer.from(received['hex'] as string, 'hex');
     assert.equal(received['pktType'], 'multicast');
-    assert.equal(ns.subarray(0, 6).equals(parseMac(group)!), true, 'sent to the solicited-node MAC');
+    assert.equal(ns.subarray(0, 6).equals(macBytes(group)), true, 'sent to the solicited-node MAC');
     assert.equal(ns.readUInt16BE(12), 0x86dd);
     assert.equal(ns[14 + 6], 58);
     assert.equal(ns[14 + 7], 255, 'hop limit');
@@ -299,7 +300,7 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     await receiver.waitFor((e) => e.event === 'ready');
     await sender.waitFor((e) => e.event === 'ready');
     const count = 200_000;
-    sender.command({ op: 'flood', hex: arpRequest(parseMac(macA)!, A_IPV4, '198.51.100.200').toString('hex'), count });
+    sender.command({ op: 'flood', hex: arpRequest(macBytes(macA), A_IPV4, '198.51.100.200').toString('hex'), count });
     const flooded = await sender.waitFor((e) => e.event === 'flooded', 60_000);
     await sleep(300);
     receiver.command({ op: 'count' });

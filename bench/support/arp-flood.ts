@@ -5,7 +5,10 @@ import { decodeArpFrame, encodeArpFrame } from '../../src/protocol/arp/arp-packe
 import { BROADCAST_MAC, ZERO_MAC } from '../../src/protocol/ethernet/mac-address.ts';
 import { ipv4, parseIp } from '../../src/core/ip/ip-address.ts';
 import { percentile } from './measure.ts';
-import { bpfArpOnly, formatMac, interfaceIndex, interfaceMac, PacketSocket } from '../../src/platform/packet-socket.ts';
+import { bpfArpOnly } from '../../src/platform/bpf-program.ts';
+import { PacketSocket } from '../../src/platform/packet-socket.ts';
+import { formatMac } from '../../src/protocol/ethernet/mac-address.ts';
+import { interfaceIndex, interfaceMac } from '../../e2e/support/sysfs-interface.ts';
 
 const { ifname, target, count, rate } = JSON.parse(process.argv[2] ?? '{}') as { ifname: string; target: string; count: number; rate: number };
 const ip = parseIp(target);

@@ -5,7 +5,9 @@
 import { parseIp } from '../../src/core/ip/ip-address.ts';
 import { encodeArpFrame } from '../../src/protocol/arp/arp-packet.ts';
 import { BROADCAST_MAC, ZERO_MAC } from '../../src/protocol/ethernet/mac-address.ts';
-import { formatMac, interfaceIndex, interfaceMac, PacketSocket } from '../../src/platform/packet-socket.ts';
+import { PacketSocket } from '../../src/platform/packet-socket.ts';
+import { formatMac } from '../../src/protocol/ethernet/mac-address.ts';
+import { interfaceIndex, interfaceMac } from './sysfs-interface.ts';
 
 const [ifname = 'eth0', source = '', target = '', interval = '50'] = process.argv.slice(2);
 const sourceIp = parseIp(source);

@@ -6,7 +6,8 @@
 import { decodeArpFrame } from '../../src/protocol/arp/arp-packet.ts';
 import { decodeNdpFrame } from '../../src/protocol/ndp/neighbor-discovery.ts';
 import { formatIp } from '../../src/core/ip/ip-address.ts';
-import { interfaceIndex, PacketSocket } from '../../src/platform/packet-socket.ts';
+import { PacketSocket } from '../../src/platform/packet-socket.ts';
+import { interfaceIndex } from './sysfs-interface.ts';
 
 export interface ProbedAnswer {
   kind: 'arp-reply' | 'neighbor-advertisement';

@@ -2,16 +2,10 @@
 // starts this under `ip netns exec`). argv[2] is a JSON ChildConfig; events go to stdout as JSON lines; commands
 // come as JSON lines on stdin unless `stdin` is false (then nothing but the socket keeps the process alive).
 import { createInterface } from 'node:readline';
-import {
-  bpfArpOnly,
-  bpfNeighborSolicitationOnly,
-  formatMac,
-  interfaceIndex,
-  interfaceMac,
-  parseMac,
-  PacketSocket,
-  type PacketProtocol,
-} from '../../src/platform/packet-socket.ts';
+import { bpfArpOnly, bpfNeighborSolicitationOnly } from '../../src/platform/bpf-program.ts';
+import { PacketSocket, type PacketProtocol } from '../../src/platform/packet-socket.ts';
+import { formatMac, macBytes, parseMac } from '../../src/protocol/ethernet/mac-address.ts';
+import { interfaceIndex, interfaceMac } from './sysfs-interface.ts';
 
 export interface ChildConfig {
   ifname: string;
@@ -101,8 +95,9 @@ function run(command: ChildCommand): void {
     case 'join':
     case 'leave': {
       const group = parseMac(command.mac);
-      if (!group) throw new Error(`bad MAC ${command.mac}`);
-      const result = command.op === 'join' ? socket.addMulticast(group) : socket.dropMulticast(group);
+      if (!group.ok) throw new Error(`bad MAC ${command.mac}`);
+      const bytes = macBytes(group.value);
+      const result = command.op === 'join' ? socket.addMulticast(bytes) : socket.dropMulticast(bytes);
       emit({ event: command.op, ...result });
       break;
     }

@@ -7,6 +7,10 @@
 //   Service CIDR 203.0.113.0/26, pod CIDRs 203.0.113.128/25 (a /27 per node): documentation prefixes only, since
 //   kube-proxy really sends traffic to them. The root namespace gets nothing; the test process reaches the API
 //   server through a Unix-socket bridge on its loopback (ADR 0001, ADR 0017).
+//
+// The node components' configuration files are written from cluster-node-config.ts. startClusterLab is one long
+// sequence (~330 lines: control plane, then each node's containerd, kubelet and kube-proxy, then the waits), each
+// step using what the last made and undoing everything on failure; it stays whole so the order reads top to bottom.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +36,7 @@ import { startProcess, type ManagedProcess } from './managed-process.ts';
 import { ipBatch, mustExecIn } from './netns.ts';
 import { deleteNamespace, type Run } from './run-registry.ts';
 import { waitUntil } from './wait-until.ts';
+import { cniConfig, containerdConfig, kubeProxyConfig, kubeletConfig } from './cluster-node-config.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -116,109 +121,6 @@ export function prepareClusterImages(): ClusterImages {
   return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir };
 }
 
-function containerdConfig(nodeDir: string, pauseImage: string): string {
-  return `version = 2
-root = "${nodeDir}/containerd/root"
-state = "${nodeDir}/containerd/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "${nodeDir}/containerd/containerd.sock"
-[ttrpc]
-  address = "${nodeDir}/containerd/containerd.sock.ttrpc"
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${nodeDir}/containerd/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${pauseImage}"
-  restrict_oom_score_adj = true
-  enable_selinux = false
-  max_container_log_line_size = 16384
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "${nodeDir}/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "${nodeDir}/cni"
-`;
-}
-
-function cniConfig(nodeDir: string, podCidr: string): string {
-  return `${JSON.stringify(
-    {
-      cniVersion: '1.0.0',
-      name: 'beaconlb-lab',
-      plugins: [
-        {
-          type: 'bridge',
-          bridge: 'cni0',
-          isGateway: true,
-          ipMasq: false,
-          hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(nodeDir, 'cni-ipam') },
-        },
-      ],
-    },
-    null,
-    2,
-  )}\n`;
-}
-
-function kubeletConfig(nodeDir: string, node: ClusterNode, caCert: string, cgroupRoot: string): string {
-  return `${JSON.stringify(
-    {
-      apiVersion: 'kubelet.config.k8s.io/v1beta1',
-      kind: 'KubeletConfiguration',
-      failCgroupV1: false,
-      cgroupDriver: 'cgroupfs',
-      cgroupRoot,
-      failSwapOn: false,
-      address: node.ip,
-      healthzBindAddress: '127.0.0.1',
-      readOnlyPort: 0,
-      podLogsDir: join(nodeDir, 'pod-logs'),
-      containerRuntimeEndpoint: `unix://${nodeDir}/containerd/containerd.sock`,
-      // The lab's API server reads logs through kubelet's API without a client certificate of its own.
-      authentication: { anonymous: { enabled: true }, webhook: { enabled: false }, x509: { clientCAFile: caCert } },
-      authorization: { mode: 'AlwaysAllow' },
-      resolvConf: '',
-      // Images are imported, never pulled: garbage collection must not remove them.
-      imageGCHighThresholdPercent: 100,
-      imageGCLowThresholdPercent: 99,
-      evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
-      maxPods: 40,
-      serializeImagePulls: false,
-      shutdownGracePeriod: '0s',
-      nodeStatusUpdateFrequency: '4s',
-    },
-    null,
-    2,
-  )}\n`;
-}
-
-function kubeProxyConfig(node: ClusterNode, kubeconfig: string): string {
-  return `${JSON.stringify(
-    {
-      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-      kind: 'KubeProxyConfiguration',
-      mode: 'nftables',
-      clientConnection: { kubeconfig },
-      hostnameOverride: node.name,
-      clusterCIDR: CLUSTER_POD_CIDR,
-      metricsBindAddress: '127.0.0.1:10249',
-      healthzBindAddress: '127.0.0.1:10256',
-      // Per-namespace and global conntrack settings stay as they are.
-      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
-    },
-    null,
-    2,
-  )}\n`;
-}
 
 export async function startClusterLab(options: ClusterLabOptions): Promise<ClusterLab> {
   const { run, dir } = options;

@@ -6,7 +6,8 @@
 import dgram from 'node:dgram';
 import { err, ok, type Result } from '../core/result.ts';
 import { BFD_CONTROL_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN, BFD_TTL } from '../protocol/bfd/control-packet.ts';
-import { attachSocketFilter, bpfTtl255Only } from './packet-socket.ts';
+import { bpfTtl255Only } from './bpf-program.ts';
+import { attachSocketFilter } from './socket-options.ts';
 
 export interface BfdTransportError {
   readonly reason: 'bind-failed' | 'socket-option';

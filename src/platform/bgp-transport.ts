@@ -4,7 +4,7 @@
 // Passive side: one listener per port, keys set on the listening fd (accepted connections inherit them). ADR 0004.
 import net from 'node:net';
 import { err, ok, type Result } from '../core/result.ts';
-import { closeTcpSocket, createTcpSocket, setIpTtl, setTcpMd5 } from './packet-socket.ts';
+import { closeTcpSocket, createTcpSocket, setIpTtl, setTcpMd5 } from './socket-options.ts';
 
 export interface ConnectOptions {
   peerAddress: string;

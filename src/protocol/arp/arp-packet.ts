@@ -1,7 +1,6 @@
 // ARP (RFC 826) for Ethernet and IPv4 only: hardware type 1, protocol type 0x0800, lengths 6 and 4, operations
 // request (1) and reply (2). Plus the frames around it and the packets the layer-2 speaker sends: replies and
 // gratuitous ARP (RFC 5227 section 3 announcements).
-import { IPV4_MAPPED_BASE, familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { ok, type Result } from '../../core/result.ts';
 import { decodeFailure, type DecodeError } from '../ethernet/decode-error.ts';
 import {
@@ -11,7 +10,9 @@ import {
   type EthernetEncodeOptions,
   type VlanTag,
 } from '../ethernet/ethernet-frame.ts';
-import { BROADCAST_MAC, ZERO_MAC, formatMac, writeMac, type MacAddress } from '../ethernet/mac-address.ts';
+import { BROADCAST_MAC, MAC_LENGTH, ZERO_MAC, type MacAddress } from '../ethernet/mac-address.ts';
+import { ByteReader } from '../wire/byte-reader.ts';
+import { ByteWriter } from '../wire/byte-writer.ts';
 
 export type ArpOperation = 'request' | 'reply';
 
@@ -35,6 +36,7 @@ export interface ArpFrame {
 /** 8 bytes of fixed header and two (MAC, IPv4) pairs. */
 export const ARP_PACKET_LENGTH = 28;
 const FIXED_HEADER_LENGTH = 8;
+const IPV4_LENGTH = 4;
 const HARDWARE_TYPE_ETHERNET = 1;
 const PROTOCOL_TYPE_IPV4 = 0x0800;
 const OPERATION_CODES: Readonly<Record<ArpOperation, number>> = { request: 1, reply: 2 };
@@ -47,18 +49,17 @@ const OPERATION_NAMES: Readonly<Record<number, string>> = {
 
 /** The 28 bytes of an Ethernet/IPv4 ARP packet; throws RangeError on a non-IPv4 address or non-canonical MAC (bugs). */
 export function encodeArpPacket(packet: ArpPacket): Uint8Array {
-  const bytes = new Uint8Array(ARP_PACKET_LENGTH);
-  const view = new DataView(bytes.buffer);
-  view.setUint16(0, HARDWARE_TYPE_ETHERNET);
-  view.setUint16(2, PROTOCOL_TYPE_IPV4);
-  view.setUint8(4, 6);
-  view.setUint8(5, 4);
-  view.setUint16(6, OPERATION_CODES[packet.op]);
-  writeMac(packet.senderMac, bytes, 8);
-  view.setUint32(14, ipv4Value(packet.senderIp, 'sender'));
-  writeMac(packet.targetMac, bytes, 18);
-  view.setUint32(24, ipv4Value(packet.targetIp, 'target'));
-  return bytes;
+  return new ByteWriter()
+    .u16(HARDWARE_TYPE_ETHERNET)
+    .u16(PROTOCOL_TYPE_IPV4)
+    .u8(MAC_LENGTH)
+    .u8(IPV4_LENGTH)
+    .u16(OPERATION_CODES[packet.op])
+    .mac(packet.senderMac)
+    .ipv4(packet.senderIp, 'ARP sender address')
+    .mac(packet.targetMac)
+    .ipv4(packet.targetIp, 'ARP target address')
+    .finish();
 }
 
 /**
@@ -95,13 +96,8 @@ export function decodeArpPacket(bytes: Uint8Array): Result<ArpPacket, DecodeErro
   if (bytes.length < ARP_PACKET_LENGTH) {
     return decodeFailure('truncated', `ARP: packet has ${bytes.length} bytes, Ethernet/IPv4 ARP needs ${ARP_PACKET_LENGTH}`);
   }
-  return ok({
-    op,
-    senderMac: formatMac(bytes, 8),
-    senderIp: IPV4_MAPPED_BASE + BigInt(view.getUint32(14)),
-    targetMac: formatMac(bytes, 18),
-    targetIp: IPV4_MAPPED_BASE + BigInt(view.getUint32(24)),
-  });
+  const addresses = new ByteReader(bytes, FIXED_HEADER_LENGTH, ARP_PACKET_LENGTH);
+  return ok({ op, senderMac: addresses.mac(), senderIp: addresses.ipv4(), targetMac: addresses.mac(), targetIp: addresses.ipv4() });
 }
 
 /** The Ethernet frame of an ARP packet; padded to 60 bytes unless options say otherwise. Throws on bugs only. */
@@ -171,13 +167,4 @@ export function gratuitousArpReply(mac: MacAddress, ip: bigint): ArpFrame {
 /** The gratuitous ARP to send when taking over an address: the RFC 5227 announcement, gratuitousArpRequest. */
 export function gratuitousArp(mac: MacAddress, ip: bigint): ArpFrame {
   return gratuitousArpRequest(mac, ip);
-}
-
-/** The 32-bit value of an IPv4 address in the single space; throws RangeError on an IPv6 address (a bug). */
-function ipv4Value(addr: bigint, field: string): number {
-  if (familyOf(addr) !== 4) {
-    const shown = addr >= 0n && addr < 1n << 128n ? formatIp(addr) : String(addr);
-    throw new RangeError(`ARP ${field} address ${shown} is not an IPv4 address`);
-  }
-  return Number(addr - IPV4_MAPPED_BASE);
 }

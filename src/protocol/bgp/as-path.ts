@@ -20,20 +20,13 @@ export const SEGMENT_TYPE_CODES: Readonly<Record<AsPathSegmentType, number>> = {
   'confed-set': 4,
 };
 
+const SEGMENT_TYPES_BY_CODE: ReadonlyMap<number, AsPathSegmentType> = new Map(
+  Object.entries(SEGMENT_TYPE_CODES).map(([type, code]) => [code, type as AsPathSegmentType]),
+);
+
 /** The segment type of a wire code, undefined when unknown. */
 export function segmentTypeOf(code: number): AsPathSegmentType | undefined {
-  switch (code) {
-    case 1:
-      return 'set';
-    case 2:
-      return 'sequence';
-    case 3:
-      return 'confed-sequence';
-    case 4:
-      return 'confed-set';
-    default:
-      return undefined;
-  }
+  return SEGMENT_TYPES_BY_CODE.get(code);
 }
 
 /** Whether an AS number fits the 2-octet field. */

@@ -1,9 +1,11 @@
 // NLRI prefixes (RFC 4271 section 4.3, RFC 4760 section 5): one length byte in bits, then the fewest whole bytes
 // that hold that many bits. Addresses live in the single 128-bit space of src/core/ip (IPv4 as ::ffff:a.b.c.d).
 // Trailing bits past the length are "irrelevant" (RFC 4271 section 4.3): the decoder clears them.
-import { IPV4_MAPPED_BASE, familyOf, formatIp, parseIp, type IpFamily } from '../../core/ip/ip-address.ts';
+import { familyOf, formatIp, parseIp, type IpFamily } from '../../core/ip/ip-address.ts';
 import { prefixOf, type IpRange } from '../../core/ip/ip-range.ts';
 import { err, ok, type Result } from '../../core/result.ts';
+import { ipv4FromNumber } from '../wire/byte-reader.ts';
+import { ipv4Number } from '../wire/byte-writer.ts';
 
 export interface BgpPrefix {
   readonly family: IpFamily;
@@ -45,8 +47,7 @@ export function writePrefix(bytes: Uint8Array, offset: number, prefix: BgpPrefix
   bytes[offset] = length;
   const count = (length + 7) >> 3;
   if (family === 4) {
-    if (familyOf(address) !== 4) throw new RangeError(`BGP IPv4 prefix with a non-IPv4 address ${String(address)}`);
-    const value = Number(address - IPV4_MAPPED_BASE);
+    const value = ipv4Number(address, 'BGP IPv4 prefix address');
     for (let index = 0; index < count; index++) bytes[offset + 1 + index] = (value >>> (24 - index * 8)) & 0xff;
     return offset + 1 + count;
   }
@@ -88,7 +89,7 @@ export function decodePrefixes(bytes: Uint8Array, start: number, end: number, fa
       let value = 0;
       for (let index = 0; index < 4; index++) value = value * 256 + (index < count ? (bytes[offset + 1 + index] ?? 0) : 0);
       const masked = (value & topBits(length)) >>> 0;
-      prefixes.push({ family: 4, address: IPV4_MAPPED_BASE + BigInt(masked), length });
+      prefixes.push({ family: 4, address: ipv4FromNumber(masked), length });
     } else {
       let address = 0n;
       for (let word = 0; word < 4; word++) {

@@ -2,7 +2,9 @@
 // BGP identifier and optional parameters; parameter 2 carries capabilities (RFC 5492). The optional parameters are
 // kept as they came (one capability per parameter as FRR sends them, or all in one as gobgpd and BIRD do) so that
 // re-encoding gives the same bytes. The RFC 9072 extended optional parameters length is not supported.
-import { IPV4_MAPPED_BASE, familyOf, formatIp } from '../../core/ip/ip-address.ts';
+import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
+import { ByteReader } from '../wire/byte-reader.ts';
+import { ByteWriter } from '../wire/byte-writer.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import { AS_TRANS } from './as-path.ts';
 import { decodeCapabilities, encodeCapability, type Capability } from './capability.ts';
@@ -73,35 +75,15 @@ export function formatBgpIdentifier(identifier: bigint): string {
 
 /** The OPEN body. Throws RangeError on fields out of range or parameters over 255 bytes (bugs). */
 export function encodeOpenBody(open: OpenMessage): Uint8Array {
-  const parameters = open.optionalParameters.map((parameter) => {
-    const value =
-      parameter.type === 'capabilities' ? concat(parameter.capabilities.map((capability) => encodeCapability(capability))) : parameter.value;
-    if (value.length > 255) throw new RangeError(`OPEN optional parameter of ${value.length} bytes exceeds 255`);
-    const bytes = new Uint8Array(2 + value.length);
-    bytes[0] = parameter.type === 'capabilities' ? CAPABILITIES_PARAMETER : parameter.code;
-    bytes[1] = value.length;
-    bytes.set(value, 2);
-    return bytes;
-  });
-  const parameterBytes = concat(parameters);
-  if (parameterBytes.length > 255) throw new RangeError(`OPEN optional parameters of ${parameterBytes.length} bytes exceed 255`);
-  for (const [field, value, maximum] of [
-    ['version', open.version, 0xff],
-    ['My AS', open.myAs, 0xffff],
-    ['hold time', open.holdTime, 0xffff],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > maximum) throw new RangeError(`OPEN ${field} ${value} is not 0-${maximum}`);
+  const writer = new ByteWriter().u8(open.version, 'OPEN version').u16(open.myAs, 'OPEN My AS').u16(open.holdTime, 'OPEN hold time').ipv4(open.bgpIdentifier, 'OPEN BGP identifier');
+  writer.fork();
+  for (const parameter of open.optionalParameters) {
+    writer.u8(parameter.type === 'capabilities' ? CAPABILITIES_PARAMETER : parameter.code).fork();
+    if (parameter.type === 'capabilities') for (const capability of parameter.capabilities) writer.bytes(encodeCapability(capability));
+    else writer.bytes(parameter.value);
+    writer.join(1, 'OPEN optional parameter');
   }
-  if (familyOf(open.bgpIdentifier) !== 4) throw new RangeError(`OPEN BGP identifier ${String(open.bgpIdentifier)} is not an IPv4 address`);
-  const body = new Uint8Array(10 + parameterBytes.length);
-  const view = new DataView(body.buffer);
-  view.setUint8(0, open.version);
-  view.setUint16(1, open.myAs);
-  view.setUint16(3, open.holdTime);
-  view.setUint32(5, Number(open.bgpIdentifier - IPV4_MAPPED_BASE));
-  view.setUint8(9, parameterBytes.length);
-  body.set(parameterBytes, 10);
-  return body;
+  return writer.join(1, 'OPEN optional parameters').finish();
 }
 
 /**
@@ -139,23 +121,11 @@ export function decodeOpenBody(body: Uint8Array): Result<OpenMessage, BgpDecodeE
     version: view.getUint8(0),
     myAs: view.getUint16(1),
     holdTime: view.getUint16(3),
-    bgpIdentifier: IPV4_MAPPED_BASE + BigInt(view.getUint32(5)),
+    bgpIdentifier: new ByteReader(body, 5).ipv4(),
     optionalParameters,
   });
 }
 
 function openError(reason: 'truncated' | 'malformed', message: string): BgpDecodeError {
   return bgpDecodeError(reason, message, ERROR_CODE.openMessage, OPEN_ERROR.unspecific);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
 }

@@ -2,6 +2,7 @@
 // 1 BoRR, 2 EoRR) and SAFI; the body is exactly 4 bytes.
 import { err, ok, type Result } from '../../core/result.ts';
 import { ERROR_CODE, ROUTE_REFRESH_ERROR, bgpDecodeError, type BgpDecodeError } from './notification-message.ts';
+import { ByteWriter } from '../wire/byte-writer.ts';
 
 export interface RouteRefreshMessage {
   readonly type: 'route-refresh';
@@ -13,14 +14,7 @@ export interface RouteRefreshMessage {
 
 /** The 4-byte body. Throws RangeError on fields out of range (bugs). */
 export function encodeRouteRefreshBody(message: RouteRefreshMessage): Uint8Array {
-  for (const [field, value, maximum] of [
-    ['AFI', message.afi, 0xffff],
-    ['SAFI', message.safi, 0xff],
-    ['subtype', message.subtype, 0xff],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > maximum) throw new RangeError(`ROUTE-REFRESH ${field} ${value} is not 0-${maximum}`);
-  }
-  return Uint8Array.of(message.afi >>> 8, message.afi & 0xff, message.subtype, message.safi);
+  return new ByteWriter(4).u16(message.afi, 'ROUTE-REFRESH AFI').u8(message.subtype, 'ROUTE-REFRESH subtype').u8(message.safi, 'ROUTE-REFRESH SAFI').finish();
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from './notification-message.ts';
 import { BGP_VERSION, capabilitiesOf, formatBgpIdentifier, openMessage, type OpenMessage } from './open-message.ts';
 import type { BgpCodecContext } from './path-attribute.ts';
+import { concatBytes } from '../wire/byte-writer.ts';
 
 export interface GracefulRestartConfig {
   /** Seconds the peer should keep our routes after the session goes down (0-4095). */
@@ -205,13 +206,7 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
   const families = ADDRESS_FAMILIES.filter((family) => config.families.includes(family) && peerFamilies.has(family));
   if (families.length === 0) {
     const ours = localCapabilities(config).filter((capability) => capability.type === 'multiprotocol');
-    const data = new Uint8Array(ours.reduce((length, capability) => length + encodeCapability(capability).length, 0));
-    let offset = 0;
-    for (const capability of ours) {
-      const bytes = encodeCapability(capability);
-      data.set(bytes, offset);
-      offset += bytes.length;
-    }
+    const data = concatBytes(ours.map((capability) => encodeCapability(capability)));
     return reject(
       OPEN_ERROR.unsupportedCapability,
       `no address family in common (we offer ${config.families.join(', ')}; the peer ${[...peerFamilies].join(', ') || 'none we know'})`,

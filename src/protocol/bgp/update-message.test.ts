@@ -11,23 +11,20 @@ import { WELL_KNOWN_COMMUNITIES, formatCommunity, formatLargeCommunity } from '.
 import { formatBgpPrefix, parseBgpPrefix, type BgpPrefix } from './nlri-prefix.ts';
 import { UPDATE_ERROR } from './notification-message.ts';
 import type { BgpCodecContext, PathAttribute } from './path-attribute.ts';
+import { fourOctetAsPathOf, propagatedAttributes, twoOctetAttributes } from './route-propagation.ts';
 import {
   announcedPrefixes,
-  announcementUpdates,
   decodeUpdateBody,
   decodeUpdateMessage,
   encodeUpdateMessage,
   endOfRib,
   endOfRibFamily,
-  fourOctetAsPathOf,
   prefixesToWithdraw,
-  propagatedAttributes,
-  twoOctetAttributes,
-  withdrawalUpdates,
   withdrawnPrefixes,
   type UpdateDecodeOutcome,
   type UpdateMessage,
 } from './update-message.ts';
+import { announcementUpdates, withdrawalUpdates } from './update-packing.ts';
 
 const FOUR: BgpCodecContext = { fourOctetAs: true };
 const TWO: BgpCodecContext = { fourOctetAs: false };

@@ -1,34 +1,20 @@
 // UPDATE (RFC 4271 section 4.3): withdrawn IPv4 routes, path attributes, IPv4 NLRI; IPv6 (and MP IPv4) routes
 // travel in MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760). Decoding classifies every input the way RFC 7606 says an
 // UPDATE error is handled: ok, treat-as-withdraw, attribute discard, or session reset (with the NOTIFICATION).
-// Also: End-of-RIB (RFC 4724 section 2), packing routes into UPDATEs of at most 4096 bytes, the RFC 6793 helpers
-// for peers without 4-octet AS numbers, and what to do with unrecognized attributes when passing routes on.
-import { ipFamilyOf, type AddressFamily } from './address-family.ts';
-import { AS_TRANS, mergeAs4Path, twoOctetAsPath, type AsPathSegment } from './as-path.ts';
-import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, decodeHeader, writeHeader } from './message-header.ts';
-import { decodePrefixes, encodedPrefixLength, encodedPrefixesLength, writePrefix, type BgpPrefix } from './nlri-prefix.ts';
-import {
-  ERROR_CODE,
-  HEADER_ERROR,
-  UPDATE_ERROR,
-  bgpDecodeError,
-  type BgpDecodeError,
-  type NotificationMessage,
-} from './notification-message.ts';
-import {
-  ATTRIBUTE_CODES,
-  FLAG_EXTENDED_LENGTH,
-  FLAG_OPTIONAL,
-  FLAG_PARTIAL,
-  FLAG_TRANSITIVE,
-  attributeCode,
-  attributeName,
-  decodeAttribute,
-  encodeAttribute,
-  type BgpCodecContext,
-  type MpReachNlriAttribute,
-  type PathAttribute,
-} from './path-attribute.ts';
+// Also: End-of-RIB (RFC 4724 section 2) and the routes an UPDATE announces and withdraws. Packing routes into
+// UPDATEs is in update-packing.ts; the attributes of routes passed on (RFC 6793, unrecognized ones) in
+// route-propagation.ts. decodeUpdateBody (~100 lines) walks the body once, field after field, collecting the
+// RFC 7606 problems it meets and answering with the strongest; split, the offsets and the problems would be
+// passed around.
+import type { AddressFamily } from './address-family.ts';
+import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, decodeHeader, withHeader } from './message-header.ts';
+import { decodePrefixes, encodePrefixes, encodedPrefixesLength, type BgpPrefix } from './nlri-prefix.ts';
+import { ByteWriter } from '../wire/byte-writer.ts';
+import { ERROR_CODE, HEADER_ERROR, UPDATE_ERROR, bgpDecodeError, type BgpDecodeError, type NotificationMessage } from './notification-message.ts';
+import { decodeAttribute } from './attribute-decoder.ts';
+import { encodeAttribute } from './attribute-encoder.ts';
+import { ATTRIBUTE_CODES, FLAG_EXTENDED_LENGTH, attributeName } from './attribute-type.ts';
+import type { BgpCodecContext, MpReachNlriAttribute, PathAttribute } from './path-attribute.ts';
 
 export interface UpdateMessage {
   readonly type: 'update';
@@ -70,25 +56,12 @@ export function encodeUpdateMessage(update: UpdateMessage, context: BgpCodecCont
   const attributes = update.pathAttributes.map((attribute) => encodeAttribute(attribute, context));
   let attributesLength = 0;
   for (const attribute of attributes) attributesLength += attribute.length;
-  const withdrawnLength = encodedPrefixesLength(update.withdrawnRoutes);
-  const length = HEADER_LENGTH + 4 + withdrawnLength + attributesLength + encodedPrefixesLength(update.nlri);
+  const length = HEADER_LENGTH + 4 + encodedPrefixesLength(update.withdrawnRoutes) + attributesLength + encodedPrefixesLength(update.nlri);
   if (length > MAX_MESSAGE_LENGTH) throw new RangeError(`UPDATE of ${length} bytes exceeds ${MAX_MESSAGE_LENGTH}; split it (announcementUpdates)`);
-  const bytes = new Uint8Array(length);
-  writeHeader(bytes, 'update', length);
-  let offset = HEADER_LENGTH;
-  bytes[offset] = withdrawnLength >>> 8;
-  bytes[offset + 1] = withdrawnLength & 0xff;
-  offset += 2;
-  for (const prefix of update.withdrawnRoutes) offset = writePrefix(bytes, offset, prefix);
-  bytes[offset] = attributesLength >>> 8;
-  bytes[offset + 1] = attributesLength & 0xff;
-  offset += 2;
-  for (const attribute of attributes) {
-    bytes.set(attribute, offset);
-    offset += attribute.length;
-  }
-  for (const prefix of update.nlri) offset = writePrefix(bytes, offset, prefix);
-  return bytes;
+  const body = new ByteWriter(length - HEADER_LENGTH).fork().bytes(encodePrefixes(update.withdrawnRoutes)).join(2, 'UPDATE withdrawn routes').fork();
+  for (const attribute of attributes) body.bytes(attribute);
+  body.join(2, 'UPDATE path attributes').bytes(encodePrefixes(update.nlri));
+  return withHeader('update', body.finish());
 }
 
 /** The UPDATE body alone (after the header). */
@@ -258,175 +231,4 @@ export function endOfRibFamily(update: UpdateMessage): AddressFamily | undefined
   const [only] = update.pathAttributes;
   if (update.pathAttributes.length === 1 && only?.type === 'mp-unreach-nlri' && only.withdrawnRoutes.length === 0) return only.family;
   return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Building UPDATEs
-
-export interface Announcement {
-  readonly family: AddressFamily;
-  /** IPv4 for ipv4-unicast (NEXT_HOP); IPv6 global for ipv6-unicast (MP_REACH_NLRI). */
-  readonly nextHop: bigint;
-  /** IPv6 only: the link-local next hop too (RFC 2545 section 3). */
-  readonly linkLocalNextHop?: bigint;
-  /** ORIGIN, AS_PATH and the rest; NEXT_HOP and MP_REACH_NLRI/MP_UNREACH_NLRI are added here (others are dropped). */
-  readonly attributes: readonly PathAttribute[];
-  readonly prefixes: readonly BgpPrefix[];
-}
-
-const UPDATE_FIXED = HEADER_LENGTH + 4;
-/** Flags, code and a 2-byte length: the most an attribute header takes. */
-const LONG_ATTRIBUTE_HEADER = 4;
-
-/**
- * The fewest UPDATEs of at most 4096 bytes that announce `prefixes` with these attributes (in order). Attributes
- * are sent MP_REACH_NLRI first (RFC 7606 section 5.1), then by type code. Throws RangeError on bugs (prefixes of
- * the other family, attributes too long to leave room for a single prefix).
- */
-export function announcementUpdates(announcement: Announcement, context: BgpCodecContext): UpdateMessage[] {
-  const { family, prefixes } = announcement;
-  const base = announcement.attributes
-    .filter((attribute) => !['next-hop', 'mp-reach-nlri', 'mp-unreach-nlri'].includes(attribute.type))
-    .toSorted((a, b) => attributeCode(a) - attributeCode(b));
-  const ipFamily = ipFamilyOf(family);
-  for (const prefix of prefixes) if (prefix.family !== ipFamily) throw new RangeError(`${family} announcement holds an IPv${prefix.family} prefix`);
-  if (family === 'ipv4-unicast') {
-    const nextHop: PathAttribute = { type: 'next-hop', nextHop: announcement.nextHop };
-    const attributes = [...base, nextHop].toSorted((a, b) => attributeCode(a) - attributeCode(b));
-    const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - encodedAttributesLength(attributes, context);
-    return chunk(prefixes, room).map((nlri) => ({ type: 'update', withdrawnRoutes: [], pathAttributes: attributes, nlri }));
-  }
-  const nextHopLength = announcement.linkLocalNextHop === undefined ? 16 : 32;
-  const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - encodedAttributesLength(base, context) - LONG_ATTRIBUTE_HEADER - 5 - nextHopLength;
-  return chunk(prefixes, room).map((nlri) => {
-    const mpReach: MpReachNlriAttribute =
-      announcement.linkLocalNextHop === undefined
-        ? { type: 'mp-reach-nlri', family, nextHop: announcement.nextHop, nlri }
-        : { type: 'mp-reach-nlri', family, nextHop: announcement.nextHop, linkLocalNextHop: announcement.linkLocalNextHop, nlri };
-    return { type: 'update', withdrawnRoutes: [], pathAttributes: [mpReach, ...base], nlri: [] };
-  });
-}
-
-/** The fewest UPDATEs of at most 4096 bytes that withdraw `prefixes` of one family. */
-export function withdrawalUpdates(family: AddressFamily, prefixes: readonly BgpPrefix[]): UpdateMessage[] {
-  const ipFamily = ipFamilyOf(family);
-  for (const prefix of prefixes) if (prefix.family !== ipFamily) throw new RangeError(`${family} withdrawal holds an IPv${prefix.family} prefix`);
-  if (family === 'ipv4-unicast') {
-    return chunk(prefixes, MAX_MESSAGE_LENGTH - UPDATE_FIXED).map((withdrawnRoutes) => ({ type: 'update', withdrawnRoutes, pathAttributes: [], nlri: [] }));
-  }
-  const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - LONG_ATTRIBUTE_HEADER - 3;
-  return chunk(prefixes, room).map((withdrawnRoutes) => ({
-    type: 'update',
-    withdrawnRoutes: [],
-    pathAttributes: [{ type: 'mp-unreach-nlri', family, withdrawnRoutes }],
-    nlri: [],
-  }));
-}
-
-/** The longest encoded prefix (an IPv6 /128: length byte and 16 bytes); chunk needs room for at least one. */
-const LONGEST_PREFIX = 17;
-/** NEXT_HOP: a 3-byte header and an IPv4 address. */
-const NEXT_HOP_ATTRIBUTE = 7;
-/** MP_REACH_NLRI without its NLRI: long header, AFI, SAFI, next hop length, reserved, global + link-local next hop. */
-const MP_REACH_WITHOUT_NLRI = LONG_ATTRIBUTE_HEADER + 5 + 32;
-
-/**
- * The most bytes the other path attributes of an announcement (all but NEXT_HOP and MP_REACH_NLRI, as
- * pathAttributesLength counts them) may take so that an UPDATE of at most 4096 bytes still carries a prefix of the
- * family. Attributes longer than this cannot be sent at all (announcementUpdates throws): check first.
- */
-export function attributeBudget(family: AddressFamily): number {
-  const nextHop = family === 'ipv4-unicast' ? NEXT_HOP_ATTRIBUTE : MP_REACH_WITHOUT_NLRI;
-  return MAX_MESSAGE_LENGTH - UPDATE_FIXED - nextHop - LONGEST_PREFIX;
-}
-
-/** The encoded length of path attributes, headers included. */
-export function pathAttributesLength(attributes: readonly PathAttribute[], context: BgpCodecContext): number {
-  return encodedAttributesLength(attributes, context);
-}
-
-function encodedAttributesLength(attributes: readonly PathAttribute[], context: BgpCodecContext): number {
-  let length = 0;
-  for (const attribute of attributes) length += encodeAttribute(attribute, context).length;
-  return length;
-}
-
-function chunk(prefixes: readonly BgpPrefix[], room: number): BgpPrefix[][] {
-  if (room < LONGEST_PREFIX) throw new RangeError(`path attributes leave ${room} bytes for prefixes in a 4096-byte UPDATE`);
-  const chunks: BgpPrefix[][] = [];
-  let current: BgpPrefix[] = [];
-  let used = 0;
-  for (const prefix of prefixes) {
-    const size = encodedPrefixLength(prefix);
-    if (used + size > room) {
-      chunks.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(prefix);
-    used += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Passing routes on
-
-/**
- * RFC 4271 section 5 and 9: attributes to send on with a route received with them. Unrecognized optional
- * non-transitive attributes are dropped; unrecognized optional transitive ones are kept with the Partial bit set.
- */
-export function propagatedAttributes(attributes: readonly PathAttribute[]): PathAttribute[] {
-  const kept: PathAttribute[] = [];
-  for (const attribute of attributes) {
-    if (attribute.type !== 'other') {
-      kept.push(attribute);
-    } else if ((attribute.flags & FLAG_OPTIONAL) !== 0 && (attribute.flags & FLAG_TRANSITIVE) !== 0) {
-      kept.push({ ...attribute, flags: attribute.flags | FLAG_PARTIAL });
-    }
-  }
-  return kept;
-}
-
-/**
- * RFC 6793 section 4.2.3: the AS path an UPDATE from a peer without 4-octet AS numbers really describes: AS_PATH
- * merged with AS4_PATH, unless AGGREGATOR names an AS other than AS_TRANS (then AS4_PATH is ignored). Undefined
- * without AS_PATH.
- */
-export function fourOctetAsPathOf(attributes: readonly PathAttribute[]): AsPathSegment[] | undefined {
-  let asPath: readonly AsPathSegment[] | undefined;
-  let as4Path: readonly AsPathSegment[] | undefined;
-  let aggregatorAs: number | undefined;
-  for (const attribute of attributes) {
-    if (attribute.type === 'as-path') asPath = attribute.segments;
-    else if (attribute.type === 'as4-path') as4Path = attribute.segments;
-    else if (attribute.type === 'aggregator') aggregatorAs = attribute.asn;
-  }
-  if (asPath === undefined) return undefined;
-  if (as4Path === undefined || (aggregatorAs !== undefined && aggregatorAs !== AS_TRANS)) return [...asPath];
-  return mergeAs4Path(asPath, as4Path);
-}
-
-/**
- * RFC 6793 section 4.2.2: attributes (with 4-octet AS numbers) as sent to a peer without them: AS_PATH and
- * AGGREGATOR with AS_TRANS for numbers that do not fit, the real ones in AS4_PATH and AS4_AGGREGATOR.
- */
-export function twoOctetAttributes(attributes: readonly PathAttribute[]): PathAttribute[] {
-  const converted: PathAttribute[] = [];
-  const extra: PathAttribute[] = [];
-  for (const attribute of attributes) {
-    if (attribute.type === 'as4-path' || attribute.type === 'as4-aggregator') continue;
-    if (attribute.type === 'as-path') {
-      const { asPath, as4Path } = twoOctetAsPath(attribute.segments);
-      converted.push({ ...attribute, segments: asPath });
-      if (as4Path !== undefined && as4Path.length > 0) extra.push({ type: 'as4-path', segments: as4Path });
-    } else if (attribute.type === 'aggregator' && attribute.asn > 0xffff) {
-      converted.push({ ...attribute, asn: AS_TRANS });
-      extra.push({ type: 'as4-aggregator', asn: attribute.asn, address: attribute.address });
-    } else {
-      converted.push(attribute);
-    }
-  }
-  return [...converted, ...extra];
 }

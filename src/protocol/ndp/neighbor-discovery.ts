@@ -11,7 +11,9 @@ import {
   type EthernetEncodeOptions,
   type VlanTag,
 } from '../ethernet/ethernet-frame.ts';
-import { formatMac, ipv6MulticastMac, writeMac, type MacAddress } from '../ethernet/mac-address.ts';
+import { formatMac, ipv6MulticastMac, type MacAddress } from '../ethernet/mac-address.ts';
+import { ByteReader } from '../wire/byte-reader.ts';
+import { ByteWriter } from '../wire/byte-writer.ts';
 import { icmpv6Checksum } from './icmpv6-checksum.ts';
 import {
   IPV6_ALL_NODES,
@@ -20,8 +22,6 @@ import {
   decodeIpv6Packet,
   encodeIpv6Packet,
   isIpv6Multicast,
-  readIpv6Address,
-  writeIpv6Address,
 } from './ipv6-packet.ts';
 
 export const ICMPV6_NEIGHBOR_SOLICITATION = 135;
@@ -33,6 +33,8 @@ const OPTION_SOURCE_LINK_LAYER_ADDRESS = 1;
 const OPTION_TARGET_LINK_LAYER_ADDRESS = 2;
 /** Type, code, checksum, 4 bytes of flags/reserved, 16 bytes of target address. */
 const FIXED_LENGTH = 24;
+const CHECKSUM_OFFSET = 2;
+const TARGET_OFFSET = 8;
 /** A link-layer address option for Ethernet: type, length 1 (8 octets), 6-byte MAC. */
 const LINK_LAYER_OPTION_LENGTH = 8;
 const FLAG_ROUTER = 0x80;
@@ -127,19 +129,21 @@ export function isSolicitedNodeMulticast(addr: bigint): boolean {
 export function encodeNdpMessage(message: NdpMessage): Uint8Array {
   const isSolicitation = message.type === 'neighbor-solicitation';
   const linkLayerAddress = isSolicitation ? message.sourceLinkLayerAddress : message.targetLinkLayerAddress;
-  const bytes = new Uint8Array(FIXED_LENGTH + (linkLayerAddress === undefined ? 0 : LINK_LAYER_OPTION_LENGTH));
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, isSolicitation ? ICMPV6_NEIGHBOR_SOLICITATION : ICMPV6_NEIGHBOR_ADVERTISEMENT);
-  if (!isSolicitation) {
-    view.setUint8(4, (message.router ? FLAG_ROUTER : 0) | (message.solicited ? FLAG_SOLICITED : 0) | (message.override ? FLAG_OVERRIDE : 0));
-  }
-  writeIpv6Address(view, 8, message.target);
+  const flags = isSolicitation ? 0 : (message.router ? FLAG_ROUTER : 0) | (message.solicited ? FLAG_SOLICITED : 0) | (message.override ? FLAG_OVERRIDE : 0);
+  const writer = new ByteWriter()
+    .u8(isSolicitation ? ICMPV6_NEIGHBOR_SOLICITATION : ICMPV6_NEIGHBOR_ADVERTISEMENT)
+    .u8(0) // code
+    .u16(0) // checksum, filled in below
+    .u32((flags << 24) >>> 0) // flags and reserved
+    .ipv6(message.target, 'NDP target');
   if (linkLayerAddress !== undefined) {
-    view.setUint8(FIXED_LENGTH, isSolicitation ? OPTION_SOURCE_LINK_LAYER_ADDRESS : OPTION_TARGET_LINK_LAYER_ADDRESS);
-    view.setUint8(FIXED_LENGTH + 1, LINK_LAYER_OPTION_LENGTH / 8);
-    writeMac(linkLayerAddress, bytes, FIXED_LENGTH + 2);
+    writer
+      .u8(isSolicitation ? OPTION_SOURCE_LINK_LAYER_ADDRESS : OPTION_TARGET_LINK_LAYER_ADDRESS)
+      .u8(LINK_LAYER_OPTION_LENGTH / 8)
+      .mac(linkLayerAddress);
   }
-  view.setUint16(2, icmpv6Checksum(message.source, message.destination, bytes));
+  const bytes = writer.finish();
+  new DataView(bytes.buffer).setUint16(CHECKSUM_OFFSET, icmpv6Checksum(message.source, message.destination, bytes));
   return bytes;
 }
 
@@ -175,7 +179,7 @@ export function decodeNdpMessage(message: Uint8Array, ip: NdpReceivedIpHeader): 
   if (message.length < FIXED_LENGTH) {
     return decodeFailure('truncated', `NDP: ${kind} has ${message.length} bytes, at least ${FIXED_LENGTH} are needed`);
   }
-  const target = readIpv6Address(view, 8);
+  const target = new ByteReader(message, TARGET_OFFSET).ipv6();
   if (isIpv6Multicast(target)) return decodeFailure('invalid', `NDP: ${kind} target is a multicast address (${section})`);
   const wanted = isSolicitation ? OPTION_SOURCE_LINK_LAYER_ADDRESS : OPTION_TARGET_LINK_LAYER_ADDRESS;
   const linkLayerAddress = findLinkLayerAddress(message, view, wanted, kind);

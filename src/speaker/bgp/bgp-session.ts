@@ -1,17 +1,14 @@
 // One BGP session with one peer: runs the pure FSM of protocol/bgp (step) and executes its actions with a socket
-// and the injected clock, frames the TCP stream into messages, and keeps the Adj-RIB-Out: what the speaker wants
-// advertised (setRoutes) against what the peer has been sent, so a change sends only the difference (withdrawals
-// and announcements packed per family and attribute set). Received routes are not used (the speaker only
-// advertises); they are decoded, checked per RFC 7606 and counted.
+// and the injected clock, frames the TCP stream into messages, and sends what its Adj-RIB-Out (adj-rib-out.ts)
+// says: a change of the routes the speaker wants advertised (setRoutes) sends only the difference. Received routes
+// are not used (the speaker only advertises); they are decoded, checked per RFC 7606 and counted.
 import type { Clock, Timer } from '../../core/clock.ts';
-import { formatIp } from '../../core/ip/ip-address.ts';
 import type { Result } from '../../core/result.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { BgpSocket, TransportError } from '../../platform/bgp-transport.ts';
-import { ipFamilyOf, type AddressFamily } from '../../protocol/bgp/address-family.ts';
+import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
 import { encodeBgpMessage, decodeBgpMessage, type BgpMessage } from '../../protocol/bgp/bgp-message.ts';
 import { describeNotification } from '../../protocol/bgp/notification-message.ts';
-import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import { nextMessageLength } from '../../protocol/bgp/message-header.ts';
 import type { BgpCodecContext } from '../../protocol/bgp/path-attribute.ts';
 import {
@@ -26,23 +23,12 @@ import {
   type SessionTransition,
 } from '../../protocol/bgp/session-fsm.ts';
 import type { NegotiatedSession, SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
-import { announcementUpdates, endOfRib, withdrawalUpdates, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
+import { endOfRib, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
+import { concatBytes } from '../../protocol/wire/byte-writer.ts';
+import { AdjRibOut, type BgpRoute, type NextHops } from './adj-rib-out.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
-import { attributesKey, sessionAttributes, type RouteAttributes } from './route-attributes.ts';
 
-export interface BgpRoute {
-  readonly prefix: BgpPrefix;
-  readonly attributes: RouteAttributes;
-}
-
-export interface NextHops {
-  /** IPv4 next hop for ipv4-unicast. */
-  readonly ipv4?: bigint;
-  /** Global IPv6 next hop for ipv6-unicast. */
-  readonly ipv6?: bigint;
-  /** Link-local IPv6 next hop sent with the global one (RFC 2545), on sessions over a link-local address. */
-  readonly ipv6LinkLocal?: bigint;
-}
+export type { BgpRoute, NextHops } from './adj-rib-out.ts';
 
 export interface BgpSessionOptions {
   /** The BGPPeer name: labels logs, metrics and Events. */
@@ -60,11 +46,6 @@ export interface BgpSessionOptions {
 
 const EMPTY_CODEC: BgpCodecContext = { fourOctetAs: true };
 
-interface AdvertisedRoute {
-  readonly route: BgpRoute;
-  readonly key: string;
-}
-
 export class BgpSession {
   readonly #o: BgpSessionOptions;
   #state: SessionState;
@@ -73,12 +54,7 @@ export class BgpSession {
   readonly #timers = new Map<SessionTimer, Timer>();
   readonly #queue: SessionEvent[] = [];
   #running = false;
-  /** What the speaker wants advertised, by prefixKey. */
-  #desired = new Map<string, BgpRoute>();
-  /** What the peer has been sent on the current session, by prefixKey. */
-  readonly #advertised = new Map<string, AdvertisedRoute>();
-  #nextHops: NextHops = {};
-  readonly #missingNextHop = new Set<AddressFamily>();
+  readonly #ribOut: AdjRibOut;
   #prefixesReceived = 0;
   /** BFD went down: the session stays in Idle until BFD is up again (ADR 0018). */
   #heldByBfd = false;
@@ -86,6 +62,7 @@ export class BgpSession {
   constructor(o: BgpSessionOptions) {
     this.#o = o;
     this.#state = initialSessionState(o.config, o.clock.now());
+    this.#ribOut = new AdjRibOut(o.config.localAs, o.log);
   }
 
   get state(): SessionStateName {
@@ -101,7 +78,7 @@ export class BgpSession {
   }
 
   get prefixesAdvertised(): number {
-    return this.#advertised.size;
+    return this.#ribOut.advertisedCount;
   }
 
   get prefixesReceived(): number {
@@ -147,9 +124,7 @@ export class BgpSession {
 
   /** Replaces what is advertised; when Established, sends the difference at once. */
   setRoutes(routes: readonly BgpRoute[]): void {
-    const desired = new Map<string, BgpRoute>();
-    for (const route of routes) desired.set(prefixKey(route.prefix), route);
-    this.#desired = desired;
+    this.#ribOut.setDesired(routes);
     if (this.#state.name === 'Established') this.#sendDifference();
   }
 
@@ -159,7 +134,7 @@ export class BgpSession {
    */
   async stop(communication: string, timeoutMs = 2000): Promise<void> {
     if (this.#state.name === 'Established') {
-      this.#desired = new Map();
+      this.#ribOut.setDesired([]);
       this.#sendDifference();
     }
     const socket = this.#socket;
@@ -225,7 +200,7 @@ export class BgpSession {
         this.#established();
         return;
       case 'down':
-        this.#advertised.clear();
+        this.#ribOut.sessionDown();
         this.#prefixesReceived = 0; // the peer's routes went with the session (they come again after Established)
         this.#o.metrics.prefixesAdvertised(this.#o.peer, 0);
         this.#o.metrics.sessionFlap(this.#o.peer);
@@ -321,7 +296,7 @@ export class BgpSession {
   }
 
   #receive(chunk: Buffer): void {
-    let buffer = this.#buffer.length === 0 ? new Uint8Array(chunk) : concat(this.#buffer, chunk);
+    let buffer = this.#buffer.length === 0 ? new Uint8Array(chunk) : concatBytes([this.#buffer, chunk]);
     for (;;) {
       const length = nextMessageLength(buffer);
       if (!length.ok) {
@@ -354,9 +329,7 @@ export class BgpSession {
   #established(): void {
     const negotiated = this.#state.negotiated;
     if (negotiated === undefined) return;
-    this.#advertised.clear();
-    this.#nextHops = this.#o.nextHops(this.#socket?.localAddress);
-    this.#missingNextHop.clear();
+    this.#ribOut.sessionEstablished(this.#o.nextHops(this.#socket?.localAddress));
     for (const family of negotiated.families) this.#announceAll(family);
     // End-of-RIB (RFC 4724 section 2) after the initial table: a graceful-restart peer drops our stale routes then.
     this.#sendUpdates(negotiated.families.map(endOfRib));
@@ -364,72 +337,17 @@ export class BgpSession {
 
   /** Every desired route of a family (initial table, route refresh). */
   #announceAll(family: AddressFamily): void {
-    const routes = [...this.#desired.values()].filter((route) => route.prefix.family === ipFamilyOf(family));
-    this.#announce(family, routes);
+    const negotiated = this.#state.negotiated;
+    if (negotiated === undefined) return;
+    this.#sendUpdates(this.#ribOut.announceAll(family, negotiated));
+    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#ribOut.advertisedCount);
   }
 
   #sendDifference(): void {
     const negotiated = this.#state.negotiated;
     if (negotiated === undefined) return;
-    const withdrawals = new Map<AddressFamily, BgpPrefix[]>();
-    const announcements = new Map<AddressFamily, BgpRoute[]>();
-    for (const [text, advertised] of this.#advertised) {
-      if (this.#desired.has(text)) continue;
-      const family = familyOfPrefix(advertised.route.prefix);
-      let list = withdrawals.get(family);
-      if (!list) withdrawals.set(family, (list = []));
-      list.push(advertised.route.prefix);
-      this.#advertised.delete(text);
-    }
-    for (const [text, route] of this.#desired) {
-      const family = familyOfPrefix(route.prefix);
-      if (!negotiated.families.includes(family)) continue;
-      if (this.#advertised.get(text)?.key === attributesKey(route.attributes)) continue;
-      let list = announcements.get(family);
-      if (!list) announcements.set(family, (list = []));
-      list.push(route);
-    }
-    for (const [family, routes] of announcements) this.#announce(family, routes);
-    for (const [family, prefixes] of withdrawals) this.#sendUpdates(withdrawalUpdates(family, prefixes));
-    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#advertised.size);
-  }
-
-  #announce(family: AddressFamily, routes: readonly BgpRoute[]): void {
-    const negotiated = this.#state.negotiated;
-    if (negotiated === undefined || routes.length === 0) return;
-    const nextHop = family === 'ipv4-unicast' ? this.#nextHops.ipv4 : this.#nextHops.ipv6;
-    if (nextHop === undefined) {
-      if (!this.#missingNextHop.has(family)) {
-        this.#missingNextHop.add(family);
-        this.#o.log.warn({ family, routes: routes.length }, 'no next hop of this family on the node: its routes are not advertised');
-      }
-      return;
-    }
-    const groups = new Map<string, BgpRoute[]>();
-    for (const route of routes) {
-      const key = attributesKey(route.attributes);
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(route);
-    }
-    const updates: UpdateMessage[] = [];
-    for (const [key, group] of groups) {
-      const attributes = sessionAttributes(group[0]?.attributes ?? { communities: [], largeCommunities: [] }, this.#o.config.localAs, negotiated);
-      const linkLocalNextHop = family === 'ipv6-unicast' ? this.#nextHops.ipv6LinkLocal : undefined;
-      const prefixes = group.map((route) => route.prefix);
-      try {
-        updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes, ...(linkLocalNextHop === undefined ? {} : { linkLocalNextHop }) }, negotiated.codec));
-      } catch (error) {
-        // Attributes too long for any UPDATE (the plan leaves such routes out; this is the last guard): these routes
-        // are not sent, the session and the other groups go on.
-        this.#o.log.error({ family, prefixes: group.length, err: String(error) }, 'routes not advertised: their UPDATE cannot be encoded');
-        continue;
-      }
-      for (const route of group) this.#advertised.set(prefixKey(route.prefix), { route, key });
-    }
-    this.#sendUpdates(updates);
-    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#advertised.size);
-    this.#o.log.debug({ family, prefixes: routes.length, nextHop: formatIp(nextHop) }, 'advertised');
+    for (const batch of this.#ribOut.difference(negotiated)) this.#sendUpdates(batch);
+    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#ribOut.advertisedCount);
   }
 }
 
@@ -439,19 +357,3 @@ const TIMER_EVENTS: Readonly<Record<SessionTimer, SessionEvent>> = {
   keepalive: { type: 'KeepaliveTimerExpires' },
   idleHold: { type: 'IdleHoldTimerExpires' },
 };
-
-/** A map key for a prefix (cheaper than its text form). */
-function prefixKey(prefix: BgpPrefix): string {
-  return `${prefix.address}/${prefix.length}`;
-}
-
-function familyOfPrefix(prefix: BgpPrefix): AddressFamily {
-  return prefix.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a, 0);
-  joined.set(b, a.length);
-  return joined;
-}

@@ -6,7 +6,8 @@ import type { AsPathSegment } from '../../protocol/bgp/as-path.ts';
 import type { LargeCommunity } from '../../protocol/bgp/community.ts';
 import type { PathAttribute } from '../../protocol/bgp/path-attribute.ts';
 import type { NegotiatedSession } from '../../protocol/bgp/session-negotiation.ts';
-import { attributeBudget, pathAttributesLength, twoOctetAttributes } from '../../protocol/bgp/update-message.ts';
+import { twoOctetAttributes } from '../../protocol/bgp/route-propagation.ts';
+import { attributeBudget, pathAttributesLength } from '../../protocol/bgp/update-packing.ts';
 import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
 
 export interface RouteAttributes {

@@ -1,6 +1,8 @@
 // FrameChannels on AF_PACKET sockets (the native addon), with kernel filters: ARP only, or Neighbor
 // Solicitations only, so the speaker never sees the rest of the node's traffic.
-import { bpfArpOnly, bpfNeighborSolicitationOnly, PacketSocket, parseMac } from '../../platform/packet-socket.ts';
+import { bpfArpOnly, bpfNeighborSolicitationOnly } from '../../platform/bpf-program.ts';
+import { PacketSocket } from '../../platform/packet-socket.ts';
+import { macBytes } from '../../protocol/ethernet/mac-address.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { OpenFrameChannel } from './frame-channel.ts';
 
@@ -21,22 +23,17 @@ export function packetChannels(log: Logger): OpenFrameChannel {
     });
     if (!opened.ok) throw new Error(`${iface.name}: ${opened.error.message}`);
     const socket = opened.value;
-    const mac = (text: string): Uint8Array => {
-      const bytes = parseMac(text);
-      if (!bytes) throw new Error(`invalid MAC address ${text}`);
-      return bytes;
-    };
     return {
       send(frame) {
         const sent = socket.send(frame);
         if (!sent.ok) throw new Error(sent.error.message);
       },
       addMulticast(m) {
-        const res = socket.addMulticast(mac(m));
+        const res = socket.addMulticast(macBytes(m));
         if (!res.ok) log.warn({ interface: iface.name, mac: m, err: res.error.message }, 'cannot join multicast group');
       },
       dropMulticast(m) {
-        const res = socket.dropMulticast(mac(m));
+        const res = socket.dropMulticast(macBytes(m));
         if (!res.ok) log.debug({ interface: iface.name, mac: m, err: res.error.message }, 'cannot leave multicast group');
       },
       close() {

@@ -1,18 +1,9 @@
-// The pure parts of the packet socket wrapper: the classic BPF programs (compared with what tcpdump compiles for
-// the same filter, and run over sample frames by a small interpreter), their kernel encoding, MAC parsing, and the
-// message when the addon is missing. The kernel side is e2e/packet-socket.test.ts.
+// The classic BPF programs the packet sockets attach, compared with what tcpdump compiles for the same filter and
+// run over sample frames by a small interpreter, and their kernel encoding. The kernel side is
+// e2e/packet-socket.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  BPF,
-  bpfArpOnly,
-  bpfNeighborSolicitationOnly,
-  encodeBpfProgram,
-  formatMac,
-  loadNativeAddon,
-  parseMac,
-  type BpfProgram,
-} from './packet-socket.ts';
+import { BPF, bpfArpOnly, bpfNeighborSolicitationOnly, encodeBpfProgram, type BpfProgram } from './bpf-program.ts';
 
 /** Runs the few classic BPF opcodes our programs use; returns the accepted length (0 = dropped). */
 function runBpf(program: BpfProgram, frame: Uint8Array): number {
@@ -122,25 +113,5 @@ describe('classic BPF programs', () => {
       Buffer.from(bytes).toString('hex'),
       ['28000000 0c000000', '15000001 06080000', '06000000 00000400', '06000000 00000000'].join('').replace(/ /g, ''),
     );
-  });
-});
-
-describe('MAC addresses', () => {
-  it('parses and formats colon-separated hex', () => {
-    const mac = parseMac('33:33:FF:00:00:05');
-    assert.deepEqual(mac, Uint8Array.of(0x33, 0x33, 0xff, 0, 0, 5));
-    assert.equal(formatMac(mac), '33:33:ff:00:00:05');
-    for (const bad of ['', '33:33:ff:00:00', '33:33:ff:00:00:05:06', 'zz:33:ff:00:00:05', '3:33:ff:00:00:05']) {
-      assert.equal(parseMac(bad), undefined, bad);
-    }
-  });
-});
-
-describe('native addon loading', () => {
-  it('says how to build the addon when it is missing', () => {
-    const result = loadNativeAddon('/nonexistent/beaconlb_native.node');
-    assert.equal(result.ok, false);
-    assert.equal(result.error.reason, 'addon-missing');
-    assert.match(result.error.message, /run npm run build:native/);
   });
 });
