@@ -1,22 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  formatNote,
-  migrateMetalLB,
-  parseGoDuration,
-  somethingLeftOut,
-  unionOfSelectors,
-  MIGRATED_FROM_ANNOTATION,
-  PASSWORD_PLACEHOLDER,
-  type MigratedObject,
-  type MigrationNote,
-  type MigrationNoteKind,
-  type MigrationResult,
-  type SecretManifest,
-} from './metallb-migration.ts';
-import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement, LabelSelector } from './api-types.generated.ts';
-import { matchesLabelSelector } from './label-selector.ts';
+import { migrateMetalLB } from './migrate-metallb.ts';
+import { formatNote, somethingLeftOut, type MigrationNote, type MigrationNoteKind } from './migration-notes.ts';
+import { MIGRATED_FROM_ANNOTATION, PASSWORD_PLACEHOLDER, type MigratedObject, type MigrationResult, type SecretManifest } from './migrated-objects.ts';
+import { parseGoDuration } from './go-duration.ts';
+import { unionOfSelectors } from './selector-union.ts';
+import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement, LabelSelector } from '../api-types.generated.ts';
+import { matchesLabelSelector } from '../label-selector.ts';
 
 const NS = 'metallb-system';
 const options = { secretNamespace: 'beaconlb-system' };
