@@ -1,6 +1,7 @@
 // BGPPeer: a router that speakers open a BGP session to.
 import { arr, asn, bool, conditions, duration, int, ipAddress, labelSelector, obj, objectName, str } from './schema-builders.ts';
 import type { CrdDefinition } from './crd-definition.ts';
+import { interfaceEntryRules } from './interface-entry-rules.ts';
 
 const spec = obj(
   'How to reach the router and what to negotiate with it.',
@@ -17,9 +18,11 @@ const spec = obj(
     peerPort: int('The TCP port of the router.', { minimum: 1, maximum: 65535, default: 179 }),
     interface: str(
       'The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a ' +
-        'link-local peerAddress. The interface must exist on every selected node (nodeSelector). IPv6 routes then ' +
-        'carry the link-local next hop too (RFC 2545).',
-      { minLength: 1, maxLength: 15, pattern: '^[^/%\\s]+$' },
+        'link-local peerAddress. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, ' +
+        '[a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected ' +
+        'node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches ' +
+        'none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545).',
+      { minLength: 1, maxLength: 64, pattern: '^[^/%\\s]+$', 'x-kubernetes-validations': interfaceEntryRules },
     ),
     sourceAddress: ipAddress('The local address to connect from. Absent: chosen by the kernel routing table.'),
     holdTime: duration('The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s.', {

@@ -58,6 +58,28 @@ describe('sessionSettings', () => {
     assert.deepEqual(sessionSettings(peer({ interface: 'eth0' }), context()), { ok: false, error: 'interface is only for a link-local peerAddress' });
   });
 
+  it('a link-local peer\'s interface may be a pattern: it resolves to the one interface of this node it matches', () => {
+    const resolved = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'e*' }), context());
+    assert.ok(resolved.ok);
+    assert.equal(resolved.value.interface, 'eth0', 'the connection is scoped to the resolved name');
+    const same = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth0' }), context());
+    assert.ok(same.ok);
+    assert.equal(resolved.value.identity, same.value.identity, 'a pattern resolving to eth0 is the same session as eth0');
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'enp*' }), context()), {
+      ok: false,
+      error: 'interface pattern enp* matches no interface on this node',
+    });
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'l?' }), context()), {
+      ok: false,
+      error: 'interface pattern l? matches no interface on this node',
+    }, 'lo is never a peering interface');
+    const twoUplinks: InterfaceTable = { ...table, interfaces: [...table.interfaces, { name: 'eth1', index: 3, mac: '02:00:00:00:00:02', up: true, addresses: [] }] };
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth*' }), { ...context(), interfaces: twoUplinks }), {
+      ok: false,
+      error: 'interface pattern eth* matches eth0, eth1 on this node: a link-local peer is reached over one interface; make the pattern match one',
+    });
+  });
+
   it('dynamicASN: the session takes internal or external as its peer AS; external single-hop gets TTL 1', () => {
     const dynamic = (dynamicASN: 'internal' | 'external'): BGPPeer => {
       const spec: BGPPeer['spec'] = { ...peer({ dynamicASN }).spec };

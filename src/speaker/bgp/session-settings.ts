@@ -10,6 +10,7 @@ import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
 import { isExternalSession, type SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
 import type { BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
+import { interfaceMatches, isInterfacePattern } from '../../core/config/interface-pattern.ts';
 
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_HOLD_TIME = '90s';
@@ -27,7 +28,7 @@ export interface SessionSettings {
   readonly peerAddress: string;
   readonly port: number;
   readonly sourceAddress?: string;
-  /** The interface of a link-local peer (its scope): the connection goes to peerAddress%interface. */
+  /** The interface of a link-local peer (its scope), spec.interface resolved on this node: the connection goes to peerAddress%interface. */
   readonly interface?: string;
   readonly ttl?: number;
   readonly md5Key?: Uint8Array;
@@ -74,9 +75,8 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   if (linkLocal !== (spec.interface !== undefined)) {
     return err(linkLocal ? `peerAddress ${spec.peerAddress} is link-local: set interface` : 'interface is only for a link-local peerAddress');
   }
-  if (spec.interface !== undefined && !context.interfaces.interfaces.some((i) => i.name === spec.interface)) {
-    return err(`interface ${spec.interface} does not exist on this node`);
-  }
+  const sessionInterface = spec.interface === undefined ? undefined : resolveInterface(spec.interface, context.interfaces);
+  if (sessionInterface !== undefined && !sessionInterface.ok) return sessionInterface;
   const hold = seconds(spec.holdTime, DEFAULT_HOLD_TIME, 'holdTime');
   if (!hold.ok) return hold;
   if (hold.value !== 0 && (hold.value < 3 || hold.value > 65535)) return err('holdTime must be 0 or 3s to 65535s');
@@ -157,7 +157,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     peerAddress: formatIp(peerIp.value),
     port,
     ...(spec.sourceAddress === undefined ? {} : { sourceAddress: spec.sourceAddress }),
-    ...(spec.interface === undefined ? {} : { interface: spec.interface }),
+    ...(sessionInterface === undefined ? {} : { interface: sessionInterface.value }),
     ...(ttl === undefined ? {} : { ttl }),
     ...(md5Key === undefined ? {} : { md5Key }),
   };
@@ -169,11 +169,29 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     peer: settings.peerAddress,
     port,
     source: spec.sourceAddress,
-    interface: spec.interface,
+    interface: sessionInterface?.value,
     ttl,
     passwordHash,
   });
   return ok({ ...settings, identity, ...(bfd === undefined ? {} : { bfd }) });
+}
+
+/**
+ * The one interface of this node that BGPPeer.spec.interface selects: the interface of that name, or the only one a
+ * pattern matches (lo never). None or several: an error naming them, and no session on this node.
+ */
+export function resolveInterface(entry: string, table: InterfaceTable): Result<string> {
+  if (!isInterfacePattern(entry)) {
+    return table.interfaces.some((i) => i.name === entry) ? ok(entry) : err(`interface ${entry} does not exist on this node`);
+  }
+  const matching = table.interfaces.filter((i) => i.name !== 'lo' && interfaceMatches(entry, i.name)).map((i) => i.name);
+  const [only] = matching;
+  if (matching.length === 1 && only !== undefined) return ok(only);
+  return err(
+    matching.length === 0
+      ? `interface pattern ${entry} matches no interface on this node`
+      : `interface pattern ${entry} matches ${matching.join(', ')} on this node: a link-local peer is reached over one interface; make the pattern match one`,
+  );
 }
 
 /**

@@ -18,18 +18,6 @@ export function translateBgpAdvertisement(
 ): BGPAdvertisement[] {
   unknownFields(source, BGP_ADV_FIELDS, notes);
   const leftOut = 'advertisement left out';
-  const serviceSelectors = field(source, 'serviceSelectors', readSelectorList, notes, leftOut);
-  if (!serviceSelectors) return [];
-  if (serviceSelectors.value.length > 0) {
-    notes.add(
-      'ServiceSelectorsUnsupported',
-      source.ref,
-      'spec.serviceSelectors',
-      "Beacon LB's BGPAdvertisement has no Service selector, and advertising every Service of its pools would announce " +
-        `Services MetalLB kept quiet; ${leftOut}. Move those Services into a pool of their own and advertise that pool`,
-    );
-    return [];
-  }
   const pools = poolChoices(source, notes);
   const nodeSelectors = field(source, 'nodeSelectors', readSelectorList, notes, leftOut);
   const peers = field(source, 'peers', readStringList, notes, leftOut);
@@ -37,7 +25,8 @@ export function translateBgpAdvertisement(
   const lengthV6 = field(source, 'aggregationLengthV6', readInteger, notes, 'left out (128)');
   const localPref = field(source, 'localPref', readInteger, notes, 'left out');
   const communities = field(source, 'communities', readStringList, notes, 'no community is sent');
-  if (!pools || !nodeSelectors || !peers) return [];
+  const serviceSelectors = field(source, 'serviceSelectors', readSelectorList, notes, leftOut);
+  if (!pools || !nodeSelectors || !peers || !serviceSelectors) return [];
   const badPeer = peers.value.find((n) => !OBJECT_NAME.test(n));
   if (badPeer !== undefined) {
     notes.add('InvalidValue', source.ref, 'spec.peers', `${JSON.stringify(badPeer)} is not an object name; ${leftOut}`);
@@ -86,13 +75,16 @@ export function translateBgpAdvertisement(
   if (standard.length > 0) spec.communities = standard;
   if (large.length > 0) spec.largeCommunities = large;
   if (peers.value.length > 0) spec.peers = [...new Set(peers.value)];
-  const combos = product(pools, choicesFor(nodeSelectors.value), [undefined]);
+  // MetalLB applies an advertisement to a Service matching any of its serviceSelectors; Beacon LB's BGPAdvertisement
+  // takes one serviceSelector, and several advertisements add up, so an OR that no one selector says becomes one
+  // object per selector, as for L2Advertisements.
+  const combos = product(pools, choicesFor(nodeSelectors.value), choicesFor(serviceSelectors.value));
   const objectNames = splitNames(source.name, combos.length, taken);
   noteSplit(source, objectNames, notes);
-  return combos.map(([pool, node], i): BGPAdvertisement => ({
+  return combos.map(([pool, node, service], i): BGPAdvertisement => ({
     apiVersion: 'beaconlb.io/v1alpha1',
     kind: 'BGPAdvertisement',
     metadata: metadataFor(source, objectNames[i] ?? source.name),
-    spec: { ...pool, ...(node ? { nodeSelector: node } : {}), ...spec },
+    spec: { ...pool, ...(node ? { nodeSelector: node } : {}), ...(service ? { serviceSelector: service } : {}), ...spec },
   }));
 }

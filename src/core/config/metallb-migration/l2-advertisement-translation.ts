@@ -31,7 +31,7 @@ export function translateL2(source: Source, taken: Set<string>, notes: Notes): L
       source.ref,
       'spec.interfaces',
       'not set: MetalLB answered ARP/NDP on every interface of the node, Beacon LB answers on the interfaces whose subnet ' +
-        'contains the address, else on the default-route interface; list the interfaces to keep answering elsewhere',
+        'contains the address, else on the default-route interface; list the interfaces (or write interfaces: ["*"] for every one) to keep answering elsewhere',
     );
   }
   if (!absent(source.spec['preferredNodeSelectors'])) {

@@ -18,8 +18,6 @@ export const NOTE_SEVERITY = {
   InvalidValue: 'omitted',
   /** Several selectors whose OR no single Beacon LB selector expresses: only the first is kept. */
   SelectorsNarrowed: 'omitted',
-  /** BGPAdvertisement.serviceSelectors: Beacon LB's BGPAdvertisement has no Service selector. */
-  ServiceSelectorsUnsupported: 'omitted',
   /** BFDProfile.echoMode / echoInterval: Beacon LB's BFD runs asynchronous mode without the echo function. */
   BFDEchoUnsupported: 'omitted',
   /** BGPPeer.bfdProfile on an ebgpMultiHop peer: Beacon LB's BFD is single hop (RFC 5881) only. */
