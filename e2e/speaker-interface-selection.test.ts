@@ -5,7 +5,8 @@
 // no NIC answers nowhere (a Warning Event says so); serviceSelector announces only labelled Services and follows
 // their labels. BGP, against BIRD and FRR: one BGPPeer to the router's link-local address with interface: en*
 // resolves to each node's own NIC, and a BGPAdvertisement with a serviceSelector advertises only the labelled
-// Service, adding and withdrawing routes in the router's RIB as labels change.
+// Service, adding and withdrawing routes in the router's RIB as labels change; a pattern matching two interfaces of
+// a node opens no session there and says so on the BGPPeer.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -190,4 +191,22 @@ describe('speaker: interface patterns and Service selectors on nodes whose NICs 
       });
     });
   }
+
+  it('BGP: an interface pattern that matches two interfaces of a node opens no session there and says which', async () => {
+    const node1 = bed.nodes[0]!;
+    // A second and third link on node1 only (a veth pair inside its namespace), named unlike its segment NIC.
+    await mustExecIn(node1.ns, ['ip', 'link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink1']);
+    try {
+      await createObject(kube, 'BGPPeer', 'ambiguous', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: 'fe80::99', interface: 'uplink*', connectTime: '1s' });
+      const event = await waitFor('an InvalidConfiguration Event on BGPPeer ambiguous from node1', async () =>
+        (await eventsFor(kube, 'default', 'ambiguous')).find((e) => e.reason === 'InvalidConfiguration' && e.message.startsWith('node node1:')), 20_000);
+      assert.equal(event.type, 'Warning');
+      assert.match(event.message, /interface pattern uplink\* matches uplink0, uplink1 on this node/);
+      const node2 = await waitFor('node2 reporting no match', async () =>
+        (await eventsFor(kube, 'default', 'ambiguous')).find((e) => e.reason === 'InvalidConfiguration' && e.message.startsWith('node node2:')), 20_000);
+      assert.match(node2.message, /interface pattern uplink\* matches no interface on this node/);
+    } finally {
+      await execIn(node1.ns, ['ip', 'link', 'del', 'uplink0']);
+    }
+  });
 });

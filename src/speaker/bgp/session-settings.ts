@@ -184,7 +184,7 @@ export function resolveInterface(entry: string, table: InterfaceTable): Result<s
   if (!isInterfacePattern(entry)) {
     return table.interfaces.some((i) => i.name === entry) ? ok(entry) : err(`interface ${entry} does not exist on this node`);
   }
-  const matching = table.interfaces.filter((i) => i.name !== 'lo' && interfaceMatches(entry, i.name)).map((i) => i.name);
+  const matching = table.interfaces.filter((i) => i.name !== 'lo' && interfaceMatches(entry, i.name)).map((i) => i.name).sort();
   const [only] = matching;
   if (matching.length === 1 && only !== undefined) return ok(only);
   return err(
