@@ -1,7 +1,8 @@
 // What the layer-2 speakers must announce: every address in the status of a Service of ours that the controller
-// allocated to it (announcement-authorization.ts), in a pool selected by an L2Advertisement that also selects the Service, with the nodes eligible to answer for it and the interfaces
-// to answer on (names or patterns, resolved against each node's own interfaces by the speaker). Every speaker computes the same plan from the same caches; the owner of each address is then
-// chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
+// allocated to it (announcement-authorization.ts), in a pool selected by an L2Advertisement that also selects the
+// Service, with the nodes eligible to answer for it and the interfaces to answer on (names or patterns, resolved
+// against each node's own interfaces by the speaker). Every speaker computes the same plan from the same caches; the
+// owner of each address is then chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
 import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import { matchesLabelSelector } from './label-selector.ts';
 import { selectsPool } from './pool-selection.ts';

@@ -1,12 +1,13 @@
 // What one node advertises to which router: the BGPPeers whose nodeSelector matches the node, and for each of them
 // every address in the status of a Service of ours that the controller allocated to it (announcement-authorization.ts)
-// whose pool a BGPAdvertisement selects (the advertisement's
-// nodeSelector matching the node, its serviceSelector the Service, and its peers naming the peer, or absent), as a /32 or /128 or the aggregation
-// length, with the advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
+// whose pool a BGPAdvertisement selects (the advertisement's nodeSelector matching the node, its serviceSelector the
+// Service, and its peers naming the peer, or absent), as a /32 or /128 or the aggregation length, with the
+// advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
 // with a ready endpoint. When several advertisements give one prefix to one peer, their attributes merge: the
 // union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend. A route whose merged
 // attributes cannot fit a BGP UPDATE is left out (UpdateTooLarge on its advertisements); malformed BGPPeers and
-// BGPAdvertisements (stored without the current schema) are left out whole, and each Service is planned alone.
+// BGPAdvertisements (stored without the current schema) are left out whole, selectors and patterns that only the
+// CEL rules refuse are InvalidConfiguration (they match nothing), and each Service is planned alone.
 import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
 import { matchesLabelSelector } from '../../core/config/label-selector.ts';
