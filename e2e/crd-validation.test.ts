@@ -63,6 +63,9 @@ const invalid: Case[] = [
   { what: 'interface pattern with an empty set', kind: 'L2Advertisement', spec: { interfaces: ['eth0', 'eth[]'] }, field: 'spec.interfaces[1]', reason: 'not an interface pattern' },
   { what: 'interface pattern with an open set', kind: 'L2Advertisement', spec: { interfaces: ['enp[0-9s0'] }, field: 'spec.interfaces[0]', reason: 'not an interface pattern' },
   { what: 'link-local peer interface pattern with a stray ]', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'eth]' }, field: 'spec.interface', reason: 'not an interface pattern' },
+  { what: 'sourceAddress and sourceInterface', kind: 'BGPPeer', spec: { ...peer, sourceAddress: '198.51.100.11', sourceInterface: 'bond0' }, field: 'spec.sourceInterface', reason: 'not both' },
+  { what: 'sourceInterface with a link-local peer', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'eth0', sourceInterface: 'eth0' }, field: 'spec.sourceInterface', reason: 'does not apply' },
+  { what: 'sourceInterface pattern with an empty set', kind: 'BGPPeer', spec: { ...peer, sourceInterface: 'bond[]' }, field: 'spec.sourceInterface', reason: 'not an interface pattern' },
   {
     what: 'serviceSelector Exists with values',
     kind: 'BGPAdvertisement',
@@ -86,6 +89,7 @@ const valid: Array<Omit<Case, 'field' | 'reason'>> = [
   { what: '4-byte ASNs and hold time 0', kind: 'BGPPeer', spec: { myASN: 4200000000, peerASN: 4294967295, peerAddress: '2001:db8::1', holdTime: '0s' } },
   { what: 'interface names and patterns, a pattern longer than a name', kind: 'L2Advertisement', spec: { interfaces: ['eth0', 'eth*', 'enp[0-9][0-9]s[0-9]*', 'bond?', 'ens[!0]', '*'] } },
   { what: 'a link-local peer over an interface pattern', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'en[ps]*' } },
+  { what: 'a source interface pattern', kind: 'BGPPeer', spec: { ...peer, sourceInterface: 'bond[0-9]' } },
   { what: 'a serviceSelector', kind: 'BGPAdvertisement', spec: { ipPools: ['a'], serviceSelector: { matchLabels: { exposure: 'public' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] } } },
   { what: 'well-known communities', kind: 'BGPAdvertisement', spec: { communities: ['no-export', '65535:65535'], largeCommunities: ['4294967295:0:1'] } },
 ];

@@ -6,7 +6,8 @@
 // their labels. BGP, against BIRD and FRR: one BGPPeer to the router's link-local address with interface: en*
 // resolves to each node's own NIC, and a BGPAdvertisement with a serviceSelector advertises only the labelled
 // Service, adding and withdrawing routes in the router's RIB as labels change; a pattern matching two interfaces of
-// a node opens no session there and says so on the BGPPeer.
+// a node opens no session there and says so on the BGPPeer. Against gobgpd: sourceInterface: bond[0-9] makes each
+// node connect from the address of its own bond0 or bond1 (the router peers with those addresses only).
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -208,5 +209,57 @@ describe('speaker: interface patterns and Service selectors on nodes whose NICs 
     } finally {
       await execIn(node1.ns, ['ip', 'link', 'del', 'uplink0']);
     }
+  });
+
+  describe('BGP sourceInterface against gobgpd', () => {
+    let router: BgpRouter | undefined;
+    // One more link per node, named per node (bond0, bond1), holding the address the node must connect from.
+    const sourceOf = (i: number): string => `198.51.100.${241 + i}`;
+
+    before(async () => {
+      for (const [i, node] of bed.nodes.entries()) {
+        await mustExecIn(node.ns, ['ip', 'link', 'add', `bond${i}`, 'type', 'veth', 'peer', 'name', `bp${i}`]);
+        await mustExecIn(node.ns, ['ip', 'addr', 'add', `${sourceOf(i)}/32`, 'dev', `bond${i}`]);
+        await mustExecIn(node.ns, ['ip', 'link', 'set', `bond${i}`, 'up']);
+        await mustExecIn(node.ns, ['ip', 'link', 'set', `bp${i}`, 'up']);
+        // The router reaches each source address through its node.
+        await mustExecIn(bed.router.ns, ['ip', 'route', 'add', `${sourceOf(i)}/32`, 'via', node.ipv4]);
+      }
+      await createObject(kube, 'BGPPeer', 'router-src', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, sourceInterface: 'bond[0-9]', connectTime: '1s' });
+      await createObject(kube, 'BGPAdvertisement', 'via-src', { ipPools: ['bgp'], peers: ['router-src'] });
+      router = await startBgpRouter({
+        kind: 'gobgpd',
+        ns: bed.router.ns,
+        dir: join(cluster.dir, 'router-src'),
+        run: cluster.run,
+        asn: ROUTER_AS,
+        routerId: bed.router.ipv4,
+        neighbors: bed.nodes.map((_, i) => ({ address: sourceOf(i), asn: NODE_AS })),
+      });
+      cluster.defer(async () => {
+        await router?.stop();
+      });
+    });
+
+    it('each node connects from the address of the one interface the pattern selects on it, and advertises with it as next hop', async () => {
+      const expected = bed.nodes.map((_, i) => sourceOf(i));
+      try {
+        await waitFor('sessions from both source addresses Established at gobgpd', async () => {
+          const up = await router!.established();
+          return expected.every((a) => up.includes(a)) ? true : undefined;
+        }, 40_000);
+      } catch (error) {
+        const events = (await eventsFor(kube, 'default', 'router-src')).map((e) => `${e.reason}: ${e.message}`);
+        throw new Error(`${String(error)}\nEvents: ${events.join('\n')}\nRouter: ${router!.logs(30)}`, { cause: error });
+      }
+      const [pub = ''] = await waitForIngress(kube, 'web', 'pub');
+      const routes = await waitFor(`${pub}/32 from both nodes`, async () => {
+        const found = (await router!.routes(4)).filter((r) => r.prefix === `${pub}/32`);
+        return found.length === 2 ? found : undefined;
+      }, 20_000);
+      assert.deepEqual(routes.map((r) => [r.neighbor, r.nextHop]).sort(), expected.map((a) => [a, a]));
+      await router?.stop();
+      router = undefined;
+    });
   });
 });

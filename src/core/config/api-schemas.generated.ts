@@ -353,6 +353,12 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
         "type": "string",
         "maxLength": 45
       },
+      "sourceInterface": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[^/%\\s]+$"
+      },
       "holdTime": {
         "type": "string",
         "maxLength": 32,

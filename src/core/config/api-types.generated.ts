@@ -154,8 +154,10 @@ export interface BGPPeerSpec {
   peerPort?: number;
   /** The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a link-local peerAddress. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, [a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545). */
   interface?: string;
-  /** The local address to connect from. Absent: chosen by the kernel routing table. */
+  /** The local address to connect from. Absent: sourceInterface, else chosen by the kernel routing table. */
   sourceAddress?: string;
+  /** Connect from the address this node interface has in the family of peerAddress (IPv6: a global one; the first when it has several), so that nodes choose their uplink by interface rather than by a node-specific address (kube-vip's bgp_sourceif). A name, or a pattern as for interface that must match exactly one interface on each selected node; a node where it matches none or several, or whose interface has no such address, opens no session and reports it. Not with sourceAddress, nor with a link-local peerAddress (interface). */
+  sourceInterface?: string;
   /** The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s. A duration such as 90s, 1m30s or 250ms. */
   holdTime?: string;
   /** The interval between KEEPALIVE messages. Absent: a third of the negotiated hold time. A duration such as 90s, 1m30s or 250ms. */

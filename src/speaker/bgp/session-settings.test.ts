@@ -80,6 +80,42 @@ describe('sessionSettings', () => {
     });
   });
 
+  it('sourceInterface: the session connects from that interface\'s address of the peer\'s family, which also names the BGP identifier', () => {
+    const twoLinks: InterfaceTable = {
+      ...table,
+      interfaces: [
+        ...table.interfaces,
+        {
+          name: 'bond0',
+          index: 3,
+          mac: '02:00:00:00:00:03',
+          up: true,
+          addresses: [
+            { family: 6, address: ip('fe80::3'), prefixLength: 64 },
+            { family: 4, address: ip('198.51.100.241'), prefixLength: 32 },
+            { family: 6, address: ip('2001:db8:f::3'), prefixLength: 128 },
+          ],
+        },
+      ],
+    };
+    const v4 = sessionSettings(peer({ sourceInterface: 'bond*' }), { ...context(), interfaces: twoLinks });
+    assert.ok(v4.ok);
+    assert.equal(v4.value.sourceAddress, '198.51.100.241');
+    assert.equal(v4.value.config.bgpIdentifier, ip('198.51.100.241'));
+    const same = sessionSettings(peer({ sourceAddress: '198.51.100.241' }), { ...context(), interfaces: twoLinks });
+    assert.ok(same.ok);
+    assert.equal(v4.value.identity, same.value.identity, 'the same session as sourceAddress of that address');
+    const v6 = sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), { ...context(), interfaces: twoLinks });
+    assert.ok(v6.ok);
+    assert.equal(v6.value.sourceAddress, '2001:db8:f::3', 'a global IPv6 address, not the link-local one');
+    assert.deepEqual(sessionSettings(peer({ sourceInterface: 'bond*' }), context()), { ok: false, error: 'sourceInterface: interface pattern bond* matches no interface on this node' });
+    const bare: InterfaceTable = { ...table, interfaces: [...table.interfaces, { name: 'bond0', index: 3, mac: '', up: true, addresses: [{ family: 6, address: ip('fe80::3'), prefixLength: 64 }] }] };
+    assert.deepEqual(sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), { ...context(), interfaces: bare }), {
+      ok: false,
+      error: 'sourceInterface: bond0 has no global IPv6 address to connect from',
+    });
+  });
+
   it('dynamicASN: the session takes internal or external as its peer AS; external single-hop gets TTL 1', () => {
     const dynamic = (dynamicASN: 'internal' | 'external'): BGPPeer => {
       const spec: BGPPeer['spec'] = { ...peer({ dynamicASN }).spec };

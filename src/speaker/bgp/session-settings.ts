@@ -77,6 +77,12 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   }
   const sessionInterface = spec.interface === undefined ? undefined : resolveInterface(spec.interface, context.interfaces);
   if (sessionInterface !== undefined && !sessionInterface.ok) return sessionInterface;
+  let sourceAddress = spec.sourceAddress;
+  if (spec.sourceInterface !== undefined) {
+    const source = sourceOfInterface(spec.sourceInterface, peerFamily, context.interfaces);
+    if (!source.ok) return source;
+    sourceAddress = source.value;
+  }
   const hold = seconds(spec.holdTime, DEFAULT_HOLD_TIME, 'holdTime');
   if (!hold.ok) return hold;
   if (hold.value !== 0 && (hold.value < 3 || hold.value > 65535)) return err('holdTime must be 0 or 3s to 65535s');
@@ -92,7 +98,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   const v6 = nodeAddresses(context.interfaces, 6);
   const routerId = spec.routerID === undefined ? undefined : ipv4Of(spec.routerID);
   if (spec.routerID !== undefined && routerId === undefined) return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
-  const identifier = routerId ?? (spec.sourceAddress === undefined ? undefined : ipv4Of(spec.sourceAddress)) ?? v4[0];
+  const identifier = routerId ?? (sourceAddress === undefined ? undefined : ipv4Of(sourceAddress)) ?? v4[0];
   if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
 
   const families: AddressFamily[] =
@@ -121,7 +127,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     const rx = parseDuration(spec.bfd.receiveInterval ?? DEFAULT_BFD_INTERVAL);
     if (!rx.ok) return err(`bfd.receiveInterval: ${rx.error}`);
     if (linkLocal) return err('bfd with a link-local peerAddress is not supported: use the router\'s global address for BFD peers');
-    const path = bfdPath(context.interfaces, peerIp.value, spec.sourceAddress);
+    const path = bfdPath(context.interfaces, peerIp.value, sourceAddress);
     if (!path.ok) return path;
     const settings: BfdSettings = {
       desiredMinTxMs: Math.round(tx.value),
@@ -156,7 +162,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     config,
     peerAddress: formatIp(peerIp.value),
     port,
-    ...(spec.sourceAddress === undefined ? {} : { sourceAddress: spec.sourceAddress }),
+    ...(sourceAddress === undefined ? {} : { sourceAddress }),
     ...(sessionInterface === undefined ? {} : { interface: sessionInterface.value }),
     ...(ttl === undefined ? {} : { ttl }),
     ...(md5Key === undefined ? {} : { md5Key }),
@@ -168,7 +174,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     bgpIdentifier: String(config.bgpIdentifier),
     peer: settings.peerAddress,
     port,
-    source: spec.sourceAddress,
+    source: sourceAddress,
     interface: sessionInterface?.value,
     ttl,
     passwordHash,
@@ -192,6 +198,19 @@ export function resolveInterface(entry: string, table: InterfaceTable): Result<s
       ? `interface pattern ${entry} matches no interface on this node`
       : `interface pattern ${entry} matches ${matching.join(', ')} on this node: a link-local peer is reached over one interface; make the pattern match one`,
   );
+}
+
+/**
+ * BGPPeer.spec.sourceInterface on this node: the first address of the peer's family on the one interface it selects
+ * (IPv6: global, not link-local).
+ */
+export function sourceOfInterface(entry: string, family: IpFamily, table: InterfaceTable): Result<string> {
+  const resolved = resolveInterface(entry, table);
+  if (!resolved.ok) return err(`sourceInterface: ${resolved.error}`);
+  const iface = table.interfaces.find((i) => i.name === resolved.value);
+  const address = iface?.addresses.find((a) => a.family === family && !(family === 6 && isLinkLocal(a.address)));
+  if (address === undefined) return err(`sourceInterface: ${resolved.value} has no ${family === 4 ? 'IPv4' : 'global IPv6'} address to connect from`);
+  return ok(formatIp(address.address));
 }
 
 /**
