@@ -199,10 +199,11 @@ describe('speaker: interface patterns and Service selectors on nodes whose NICs 
     await mustExecIn(node1.ns, ['ip', 'link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink1']);
     try {
       await createObject(kube, 'BGPPeer', 'ambiguous', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: 'fe80::99', interface: 'uplink*', connectTime: '1s' });
-      const event = await waitFor('an InvalidConfiguration Event on BGPPeer ambiguous from node1', async () =>
-        (await eventsFor(kube, 'default', 'ambiguous')).find((e) => e.reason === 'InvalidConfiguration' && e.message.startsWith('node node1:')), 20_000);
+      // The speaker may meet the BGPPeer before it has read the new links ("matches no interface"); it reports again
+      // once its interface table has them.
+      const event = await waitFor('an InvalidConfiguration Event on BGPPeer ambiguous from node1 naming both links', async () =>
+        (await eventsFor(kube, 'default', 'ambiguous')).find((e) => e.reason === 'InvalidConfiguration' && e.message.startsWith('node node1: interface pattern uplink* matches uplink0, uplink1 on this node')), 20_000);
       assert.equal(event.type, 'Warning');
-      assert.match(event.message, /interface pattern uplink\* matches uplink0, uplink1 on this node/);
       const node2 = await waitFor('node2 reporting no match', async () =>
         (await eventsFor(kube, 'default', 'ambiguous')).find((e) => e.reason === 'InvalidConfiguration' && e.message.startsWith('node node2:')), 20_000);
       assert.match(node2.message, /interface pattern uplink\* matches no interface on this node/);
