@@ -102,14 +102,22 @@ describe('speaker: interface patterns and Service selectors on nodes whose NICs 
     it('one advertisement with patterns: each node answers on its own NIC, and both own addresses', async () => {
       const names = ['p0', 'p1', 'p2', 'p3'];
       for (const name of names) await createService(kube, { name, namespace: 'web', annotations: { 'beaconlb.io/ip-pool': 'l2' } });
-      const owners = new Set<string>();
-      for (const name of names) {
-        const [ip = ''] = await waitForIngress(kube, 'web', name);
-        const owner = await ownerInNeighborTable(ip);
-        assert.equal(await tcpHello(bed.client.ns, ip), owner, `${ip} reaches its owner`);
-        owners.add(owner);
-      }
-      assert.deepEqual([...owners].sort(), ['node1', 'node2'], 'both nodes, each with a differently named NIC, answer');
+      const ips: string[] = [];
+      for (const name of names) ips.push((await waitForIngress(kube, 'web', name))[0] ?? '');
+      // Until every speaker has seen the other's Lease, one node may own them all, and addresses move once it has:
+      // wait for the spread (bounded load gives each of two live nodes at least one of four addresses) to hold for
+      // two samples in a row.
+      let previous = '';
+      const owners = await waitFor('both nodes owning some of the addresses, twice alike', async () => {
+        const seen = new Map<string, string>();
+        for (const ip of ips) seen.set(ip, await ownerInNeighborTable(ip));
+        const text = JSON.stringify([...seen]);
+        const settled = text === previous && new Set(seen.values()).size === 2;
+        previous = text;
+        return settled ? seen : undefined;
+      }, 40_000);
+      for (const [ip, owner] of owners) assert.equal(await tcpHello(bed.client.ns, ip), owner, `${ip} reaches its owner`);
+      assert.deepEqual([...new Set(owners.values())].sort(), ['node1', 'node2'], 'both nodes, each with a differently named NIC, answer');
     });
 
     it('a pattern that matches no NIC answers nowhere, and says so', async () => {
