@@ -48,6 +48,16 @@ const BAD: ReadonlyArray<[OurKind, string, Record<string, unknown>, RegExp]> = [
   ['BGPAdvertisement', 'bad-communities', { communities: [65000] }, /spec\.communities\[0\] is an integer/],
 ];
 
+/**
+ * Objects of the right shape that only the CEL rules refuse: each is used, the bad selector matching nothing (never
+ * everything), and an InvalidConfiguration Event names the field.
+ */
+const INVALID: ReadonlyArray<[OurKind, string, Record<string, unknown>, RegExp]> = [
+  ['L2Advertisement', 'bad-l2-service-selector', { ipPools: ['good'], serviceSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }, /^serviceSelector: matchExpressions\[0\] \(app\): In needs at least one value; it matches no Service/],
+  ['BGPAdvertisement', 'bad-bgp-service-selector', { serviceSelector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } }, /^serviceSelector: matchExpressions\[0\] \(app\): Exists takes no values; it matches no Service/],
+  ['L2Advertisement', 'bad-l2-pattern', { ipPools: ['other'], interfaces: ['eth[]'] }, /^interfaces\[0\]: "eth\[\]" is not an interface pattern/],
+];
+
 describe('one bad object: objects stored without the current schema', () => {
   const cluster = useCluster({ install: false });
   let kube: Kube;
@@ -69,7 +79,7 @@ describe('one bad object: objects stored without the current schema', () => {
     cluster.cp.kubectl(['apply', '-f', '-'], crdsWithoutSchema());
     cluster.cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '-l', 'app.kubernetes.io/name=beaconlb']);
     kube = kubeClients(cluster.cp);
-    for (const [kind, name, spec] of BAD) await create(kind, name, spec);
+    for (const [kind, name, spec] of [...BAD, ...INVALID]) await create(kind, name, spec);
     await create('IPPool', 'good', { addresses: ['198.51.100.64/28'], allocation: { priority: 1 } });
     await create('IPPool', 'other', { addresses: ['198.51.100.112/28'], autoAssign: false });
     await create('L2Advertisement', 'good', { ipPools: ['good'] });
@@ -104,6 +114,11 @@ describe('one bad object: objects stored without the current schema', () => {
         assert.deepEqual([ready.status, ready.reason], ['False', 'MalformedObject']);
         assert.match(ready.message, field);
       }
+    }
+    for (const [kind, name, , message] of INVALID) {
+      const event = await waitFor(`an InvalidConfiguration Event on ${kind} ${name}`, async () => (await eventsFor(kube, 'default', name)).find((e) => e.reason === 'InvalidConfiguration'), 20_000);
+      assert.equal(event.type, 'Warning');
+      assert.match(event.message, message);
     }
     const good = await waitFor('Ready=True on the good pool', async () => (await readPool(kube, 'good')).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'), 20_000);
     assert.equal(good.reason, 'Valid');

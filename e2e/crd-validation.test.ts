@@ -59,7 +59,20 @@ const invalid: Case[] = [
   { what: 'community part above 16 bits', kind: 'BGPAdvertisement', spec: { communities: ['65536:1'] }, field: 'spec.communities[0]', reason: 'ASN:value' },
   { what: 'large community with two parts', kind: 'BGPAdvertisement', spec: { largeCommunities: ['1:2'] }, field: 'spec.largeCommunities[0]', reason: 'global:local1:local2' },
   { what: 'pools both by name and selector', kind: 'BGPAdvertisement', spec: { ipPools: ['a'], ipPoolSelector: {} }, field: 'spec', reason: 'not both' },
-  { what: 'interface name too long', kind: 'L2Advertisement', spec: { interfaces: ['averyveryverylongname0'] }, field: 'spec.interfaces[0]', reason: 'may not be more than 15 bytes' },
+  { what: 'interface name too long', kind: 'L2Advertisement', spec: { interfaces: ['averyveryverylongname0'] }, field: 'spec.interfaces[0]', reason: 'at most 15 characters' },
+  { what: 'interface pattern with an empty set', kind: 'L2Advertisement', spec: { interfaces: ['eth0', 'eth[]'] }, field: 'spec.interfaces[1]', reason: 'not an interface pattern' },
+  { what: 'interface pattern with an open set', kind: 'L2Advertisement', spec: { interfaces: ['enp[0-9s0'] }, field: 'spec.interfaces[0]', reason: 'not an interface pattern' },
+  { what: 'link-local peer interface pattern with a stray ]', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'eth]' }, field: 'spec.interface', reason: 'not an interface pattern' },
+  { what: 'sourceAddress and sourceInterface', kind: 'BGPPeer', spec: { ...peer, sourceAddress: '198.51.100.11', sourceInterface: 'bond0' }, field: 'spec.sourceInterface', reason: 'not both' },
+  { what: 'sourceInterface with a link-local peer', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'eth0', sourceInterface: 'eth0' }, field: 'spec.sourceInterface', reason: 'does not apply' },
+  { what: 'sourceInterface pattern with an empty set', kind: 'BGPPeer', spec: { ...peer, sourceInterface: 'bond[]' }, field: 'spec.sourceInterface', reason: 'not an interface pattern' },
+  {
+    what: 'serviceSelector Exists with values',
+    kind: 'BGPAdvertisement',
+    spec: { serviceSelector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['web'] }] } },
+    field: 'spec.serviceSelector.matchExpressions[0]',
+    reason: 'Exists and DoesNotExist take none',
+  },
   { what: 'unknown field on L2Advertisement', kind: 'L2Advertisement', spec: { nodeSelectors: [{}] }, field: 'spec.nodeSelectors', reason: 'unknown field' },
 ];
 
@@ -74,6 +87,10 @@ const valid: Array<Omit<Case, 'field' | 'reason'>> = [
   { what: 'BFD with the defaults', kind: 'BGPPeer', spec: { ...peer, bfd: {} } },
   { what: 'a dynamic external peer', kind: 'BGPPeer', spec: { myASN: 64512, dynamicASN: 'external', peerAddress: '198.51.100.1' } },
   { what: '4-byte ASNs and hold time 0', kind: 'BGPPeer', spec: { myASN: 4200000000, peerASN: 4294967295, peerAddress: '2001:db8::1', holdTime: '0s' } },
+  { what: 'interface names and patterns, a pattern longer than a name', kind: 'L2Advertisement', spec: { interfaces: ['eth0', 'eth*', 'enp[0-9][0-9]s[0-9]*', 'bond?', 'ens[!0]', '*'] } },
+  { what: 'a link-local peer over an interface pattern', kind: 'BGPPeer', spec: { ...peer, peerAddress: 'fe80::1', interface: 'en[ps]*' } },
+  { what: 'a source interface pattern', kind: 'BGPPeer', spec: { ...peer, sourceInterface: 'bond[0-9]' } },
+  { what: 'a serviceSelector', kind: 'BGPAdvertisement', spec: { ipPools: ['a'], serviceSelector: { matchLabels: { exposure: 'public' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] } } },
   { what: 'well-known communities', kind: 'BGPAdvertisement', spec: { communities: ['no-export', '65535:65535'], largeCommunities: ['4294967295:0:1'] } },
 ];
 

@@ -9,8 +9,8 @@ import { createTestBed, type Host, type TestBed } from '../../src/lab/test-bed.t
 import type { ClusterFixture } from './cluster.ts';
 import type { Kube } from './kube.ts';
 
-export async function startNodeBed(cluster: ClusterFixture, kube: Kube, nodes: number): Promise<{ bed: TestBed; bridge: ApiBridge }> {
-  const bed = await createTestBed({ run: cluster.run, nodes });
+export async function startNodeBed(cluster: ClusterFixture, kube: Kube, nodes: number, nodeDevs?: readonly string[]): Promise<{ bed: TestBed; bridge: ApiBridge }> {
+  const bed = await createTestBed({ run: cluster.run, nodes, ...(nodeDevs ? { nodeDevs } : {}) });
   cluster.defer(() => {
     bed.destroy();
   });

@@ -1,7 +1,7 @@
 // `beaconlb migrate-metallb`: reads MetalLB configuration from YAML/JSON files (or stdin) or from a cluster, writes
 // the equivalent Beacon LB objects as multi-document YAML, and prints one line on stderr per thing left out or
 // changed in meaning. Exit code 0: everything translated; 2: something was left out (the rest is still written);
-// 1: unreadable input. The translation itself is core/config/metallb-migration.ts.
+// 1: unreadable input. The translation itself is core/config/metallb-migration/.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './command.ts';
@@ -11,13 +11,9 @@ import { ApiClient } from '../k8s/api/api-client.ts';
 import { describeError } from '../k8s/api/api-error.ts';
 import { loadConnection } from '../k8s/api/kube-config.ts';
 import { METALLB_KINDS, readMetalLbObjects } from '../k8s/metallb-objects.ts';
-import {
-  formatNote,
-  migrateMetalLB,
-  somethingLeftOut,
-  type MigratedObject,
-  type MigrationResult,
-} from '../core/config/metallb-migration.ts';
+import { migrateMetalLB } from '../core/config/metallb-migration/migrate-metallb.ts';
+import { formatNote, somethingLeftOut } from '../core/config/metallb-migration/migration-notes.ts';
+import type { MigratedObject, MigrationResult } from '../core/config/metallb-migration/migrated-objects.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type * as YamlModule from 'yaml';
 

@@ -259,7 +259,7 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
         "items": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 15,
+          "maxLength": 64,
           "pattern": "^[^\\s/:]+$"
         },
         "maxItems": 32
@@ -346,12 +346,18 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
       "interface": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 15,
+        "maxLength": 64,
         "pattern": "^[^/%\\s]+$"
       },
       "sourceAddress": {
         "type": "string",
         "maxLength": 45
+      },
+      "sourceInterface": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[^/%\\s]+$"
       },
       "holdTime": {
         "type": "string",
@@ -571,6 +577,54 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
         "maxItems": 64
       },
       "nodeSelector": {
+        "type": "object",
+        "properties": {
+          "matchLabels": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string",
+              "maxLength": 63
+            },
+            "maxProperties": 64
+          },
+          "matchExpressions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "key": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 317
+                },
+                "operator": {
+                  "type": "string",
+                  "enum": [
+                    "In",
+                    "NotIn",
+                    "Exists",
+                    "DoesNotExist"
+                  ]
+                },
+                "values": {
+                  "type": "array",
+                  "items": {
+                    "type": "string",
+                    "maxLength": 63
+                  },
+                  "maxItems": 64
+                }
+              },
+              "required": [
+                "key",
+                "operator"
+              ]
+            },
+            "maxItems": 32
+          }
+        }
+      },
+      "serviceSelector": {
         "type": "object",
         "properties": {
           "matchLabels": {

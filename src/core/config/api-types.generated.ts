@@ -117,9 +117,9 @@ export interface L2AdvertisementSpec {
   ipPoolSelector?: LabelSelector;
   /** Only nodes with matching labels may answer for these addresses. Absent: every node running a speaker. An empty selector matches everything; an absent one is described on the field that uses it. */
   nodeSelector?: LabelSelector;
-  /** Interfaces to answer ARP and NDP on. Absent: the interfaces whose subnet contains the address, else the interface of the default route. */
+  /** Interfaces to answer ARP and NDP on: names, or patterns matched against the names of each node's own interfaces (eth*, enp*s0, bond[0-9]: * any characters, ? one character, [a-z] and [!a-z] one character of or outside a set), so one advertisement serves nodes whose NICs are named differently. An interface that any entry selects is used when it is up (the loopback never). Absent: the interfaces whose subnet contains the address, else the interface of the default route. */
   interfaces?: string[];
-  /** Only Services with matching labels are announced by this advertisement. Absent: all. An empty selector matches everything; an absent one is described on the field that uses it. */
+  /** Only the addresses of Services with matching labels are announced by this advertisement; other advertisements of the same pools still apply to the rest. Absent: every Service of the selected pools. An empty selector matches everything; an absent one is described on the field that uses it. */
   serviceSelector?: LabelSelector;
 }
 
@@ -154,10 +154,12 @@ export interface BGPPeerSpec {
   peerAddress: string;
   /** The TCP port of the router. */
   peerPort?: number;
-  /** The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a link-local peerAddress. The interface must exist on every selected node (nodeSelector). IPv6 routes then carry the link-local next hop too (RFC 2545). */
+  /** The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a link-local peerAddress. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, [a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545). */
   interface?: string;
-  /** The local address to connect from. Absent: chosen by the kernel routing table. */
+  /** The local address to connect from. Absent: sourceInterface, else chosen by the kernel routing table. */
   sourceAddress?: string;
+  /** Connect from the address this node interface has in the family of peerAddress (IPv6: a global one; the first when it has several), so that nodes choose their uplink by interface rather than by a node-specific address (kube-vip's bgp_sourceif). A name, or a pattern as for interface that must match exactly one interface on each selected node; a node where it matches none or several, or whose interface has no such address, opens no session and reports it. Not with sourceAddress, nor with a link-local peerAddress (interface). */
+  sourceInterface?: string;
   /** The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s. A duration such as 90s, 1m30s or 250ms. */
   holdTime?: string;
   /** The interval between KEEPALIVE messages. Absent: a third of the negotiated hold time. A duration such as 90s, 1m30s or 250ms. */
@@ -243,6 +245,8 @@ export interface BGPAdvertisementSpec {
   peers?: string[];
   /** Only nodes with matching labels advertise these addresses. Absent: every node. An empty selector matches everything; an absent one is described on the field that uses it. */
   nodeSelector?: LabelSelector;
+  /** Only the addresses of Services with matching labels are advertised by this advertisement; other advertisements of the same pools still apply to the rest. With aggregation, the aggregate is advertised while a matching Service has an address in it. Absent: every Service of the selected pools. An empty selector matches everything; an absent one is described on the field that uses it. */
+  serviceSelector?: LabelSelector;
   /** The prefix length advertised for IPv4 addresses: 32 advertises each address alone. */
   aggregationLength?: number;
   /** The prefix length advertised for IPv6 addresses: 128 advertises each address alone. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchesLabelSelector } from './label-selector.ts';
+import { labelSelectorProblem, matchesLabelSelector } from './label-selector.ts';
 
 describe('matchesLabelSelector', () => {
   const labels = { app: 'web', tier: 'front' };
@@ -33,10 +33,22 @@ describe('matchesLabelSelector', () => {
       assert.equal(matchesLabelSelector(selector as Parameters<typeof matchesLabelSelector>[0], labels), false);
       assert.equal(matchesLabelSelector(selector as Parameters<typeof matchesLabelSelector>[0], {}), false);
     });
+    it(`says why a selector with ${name} matches nothing`, () => {
+      assert.match(labelSelectorProblem(selector) ?? '', /./);
+    });
   }
   for (const [name, selector, expected] of cases) {
     it(name, () => {
       assert.equal(matchesLabelSelector(selector, labels), expected);
+      assert.equal(labelSelectorProblem(selector), undefined);
     });
   }
+});
+
+describe('labelSelectorProblem', () => {
+  it('names the requirement and the rule it breaks', () => {
+    assert.equal(labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'Exists' }, { key: 'tier', operator: 'In', values: [] }] }), 'matchExpressions[1] (tier): In needs at least one value');
+    assert.equal(labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'DoesNotExist', values: ['x'] }] }), 'matchExpressions[0] (app): DoesNotExist takes no values');
+    assert.equal(labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'Like', values: ['x'] }] }), 'matchExpressions[0] (app): operator "Like" is not In, NotIn, Exists or DoesNotExist');
+  });
 });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { parseIp } from '../ip/ip-address.ts';
 import type { IPPool, L2Advertisement, L2AdvertisementSpec } from './api-types.generated.ts';
 import { EXCLUDE_LABEL, SERVICE_NAME_LABEL, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
-import { planLayer2, type Layer2Address, type Layer2Inputs } from './layer2-plan.ts';
+import { planLayer2, planLayer2WithProblems, type Layer2Address, type Layer2Inputs } from './layer2-plan.ts';
 import { allocationCondition } from './allocation-record.ts';
 import { DEFAULT_LOAD_BALANCER_CLASS } from './service-request.ts';
 import type { ServiceObject } from './service-object.ts';
@@ -237,6 +237,18 @@ describe('planLayer2', () => {
       const labelled = [service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } }), service('shop/b', ['198.51.100.11'])];
       const plan = planLayer2(inputs({ services: labelled, advertisements: [advertisement('l2', { serviceSelector: { matchLabels: { expose: 'l2' } } })] }));
       assert.deepEqual(plannedAddresses(plan), [ip('198.51.100.10')]);
+    });
+
+    it('report a serviceSelector or an interface pattern the schema would refuse; that selector matches nothing, the rest is planned', () => {
+      const labelled = [service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } })];
+      const broken = advertisement('broken', { serviceSelector: { matchExpressions: [{ key: 'expose', operator: 'NotIn' }] }, interfaces: ['eth[', 'eth*'] });
+      const { plan, problems } = planLayer2WithProblems(inputs({ services: labelled, advertisements: [broken, advertisement('fine', { interfaces: ['ens[0-9]'] })] }));
+      assert.deepEqual(entry(plan, '198.51.100.10').advertisements, ['fine']);
+      assert.deepEqual(entry(plan, '198.51.100.10').interfaces, ['ens[0-9]']);
+      assert.deepEqual(problems, [
+        { kind: 'L2Advertisement', name: 'broken', reason: 'InvalidConfiguration', message: 'serviceSelector: matchExpressions[0] (expose): NotIn needs at least one value; it matches no Service, so this advertisement announces none' },
+        { kind: 'L2Advertisement', name: 'broken', reason: 'InvalidConfiguration', message: 'interfaces[0]: "eth[" is not an interface pattern (use *, ?, [abc], [a-z] or [!a-z]; sets cannot be empty); it selects only an interface of exactly that name' },
+      ]);
     });
 
     it('list every advertisement that selects the address, sorted', () => {

@@ -1,7 +1,8 @@
 // What the layer-2 speakers must announce: every address in the status of a Service of ours that the controller
-// allocated to it (announcement-authorization.ts), in a pool selected by an L2Advertisement that also selects the Service, with the nodes eligible to answer for it and the interfaces
-// to answer on. Every speaker computes the same plan from the same caches; the owner of each address is then
-// chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
+// allocated to it (announcement-authorization.ts), in a pool selected by an L2Advertisement that also selects the
+// Service, with the nodes eligible to answer for it and the interfaces to answer on (names or patterns, resolved
+// against each node's own interfaces by the speaker). Every speaker computes the same plan from the same caches; the
+// owner of each address is then chosen by ownersOf (rendezvous hashing with bounded load over the live eligible nodes).
 import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import { matchesLabelSelector } from './label-selector.ts';
 import { selectsPool } from './pool-selection.ts';
@@ -11,6 +12,7 @@ import { serviceKey, type ServiceObject } from './service-object.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
 import { authorizationContext, authorizedAddresses, type NamespaceObject } from './announcement-authorization.ts';
 import { thrownText } from './config-problem.ts';
+import { advertisementProblems } from './advertisement-checks.ts';
 import { wellFormed, type OurKind } from './spec-shape.ts';
 
 export interface Layer2Inputs {
@@ -31,7 +33,10 @@ export interface Layer2Address {
   pool: string;
   /** Nodes allowed to answer for it (before liveness), sorted. */
   eligible: string[];
-  /** Interfaces named by the advertisements; undefined: pick by subnet, else the default-route interface. */
+  /**
+   * Interface names and patterns of the advertisements (interface-pattern.ts), matched by each owner against its own
+   * interfaces; undefined: pick by subnet, else the default-route interface.
+   */
   interfaces: string[] | undefined;
   /** The advertisements that select it, for Events and the status command. */
   advertisements: string[];
@@ -42,7 +47,8 @@ export interface PlanProblem {
   kind: OurKind | 'Service';
   /** The object name; namespace/name for a Service. */
   name: string;
-  reason: 'MalformedObject' | 'ProcessingError';
+  /** InvalidConfiguration: a selector or pattern the schema would refuse; the object is used, that part matches nothing. */
+  reason: 'MalformedObject' | 'InvalidConfiguration' | 'ProcessingError';
   message: string;
 }
 
@@ -61,6 +67,9 @@ export function planLayer2WithProblems(inputs: Layer2Inputs): { plan: Map<bigint
   const authorization = authorizationContext(compiled.pools, inputs.namespaces);
   const { valid: advertisementObjects, malformed } = wellFormed('L2Advertisement', inputs.advertisements);
   const problems: PlanProblem[] = malformed.map((m) => ({ ...m, reason: 'MalformedObject' }));
+  for (const adv of advertisementObjects) {
+    for (const message of advertisementProblems(adv.spec)) problems.push({ kind: 'L2Advertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message });
+  }
   const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
   const nodes = inputs.nodes.filter(nodeMayAnnounce);
   const plan = new Map<bigint, Layer2Address>();

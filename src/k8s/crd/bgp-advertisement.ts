@@ -12,6 +12,11 @@ const spec = obj(
     ipPoolSelector: labelSelector('Advertise the addresses of every IPPool with matching labels (instead of ipPools: set one or the other).'),
     peers: nameList('Names of the BGPPeers to advertise to. Absent: every peer.'),
     nodeSelector: labelSelector('Only nodes with matching labels advertise these addresses. Absent: every node.'),
+    serviceSelector: labelSelector(
+      'Only the addresses of Services with matching labels are advertised by this advertisement; other advertisements ' +
+        'of the same pools still apply to the rest. With aggregation, the aggregate is advertised while a matching ' +
+        'Service has an address in it. Absent: every Service of the selected pools.',
+    ),
     aggregationLength: int('The prefix length advertised for IPv4 addresses: 32 advertises each address alone.', {
       minimum: 0,
       maximum: 32,

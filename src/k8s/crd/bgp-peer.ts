@@ -1,6 +1,7 @@
 // BGPPeer: a router that speakers open a BGP session to.
 import { arr, asn, bool, conditions, duration, int, ipAddress, labelSelector, obj, objectName, str } from './schema-builders.ts';
 import type { CrdDefinition } from './crd-definition.ts';
+import { interfaceEntryRules } from './interface-entry-rules.ts';
 
 const spec = obj(
   'How to reach the router and what to negotiate with it.',
@@ -17,11 +18,21 @@ const spec = obj(
     peerPort: int('The TCP port of the router.', { minimum: 1, maximum: 65535, default: 179 }),
     interface: str(
       'The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a ' +
-        'link-local peerAddress. The interface must exist on every selected node (nodeSelector). IPv6 routes then ' +
-        'carry the link-local next hop too (RFC 2545).',
-      { minLength: 1, maxLength: 15, pattern: '^[^/%\\s]+$' },
+        'link-local peerAddress. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, ' +
+        '[a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected ' +
+        'node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches ' +
+        'none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545).',
+      { minLength: 1, maxLength: 64, pattern: '^[^/%\\s]+$', 'x-kubernetes-validations': interfaceEntryRules },
     ),
-    sourceAddress: ipAddress('The local address to connect from. Absent: chosen by the kernel routing table.'),
+    sourceAddress: ipAddress('The local address to connect from. Absent: sourceInterface, else chosen by the kernel routing table.'),
+    sourceInterface: str(
+      'Connect from the address this node interface has in the family of peerAddress (IPv6: a global one; the first ' +
+        'when it has several), so that nodes choose their uplink by interface rather than by a node-specific address ' +
+        '(kube-vip\'s bgp_sourceif). A name, or a pattern as for interface that must match exactly one interface on ' +
+        'each selected node; a node where it matches none or several, or whose interface has no such address, opens ' +
+        'no session and reports it. Not with sourceAddress, nor with a link-local peerAddress (interface).',
+      { minLength: 1, maxLength: 64, pattern: '^[^/%\\s]+$', 'x-kubernetes-validations': interfaceEntryRules },
+    ),
     holdTime: duration('The hold time proposed in OPEN (RFC 4271): 0 disables keepalives, else at least 3s.', {
       default: '90s',
     }),
@@ -144,6 +155,16 @@ const spec = obj(
         rule: '!has(self.bfd) || !has(self.interface)',
         message: 'bfd is not supported with a link-local peerAddress (interface): peer with the router\'s global address',
         fieldPath: '.bfd',
+      },
+      {
+        rule: '!has(self.sourceAddress) || !has(self.sourceInterface)',
+        message: 'set sourceAddress or sourceInterface, not both',
+        fieldPath: '.sourceInterface',
+      },
+      {
+        rule: '!has(self.interface) || !has(self.sourceInterface)',
+        message: 'a link-local peer is reached over interface, from its link-local address: sourceInterface does not apply',
+        fieldPath: '.sourceInterface',
       },
       {
         rule: '!has(self.sourceAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',

@@ -89,6 +89,41 @@ describe('planBgp', () => {
     assert.deepEqual(node2.peers[0]?.routes[0]?.attributes.communities, [65000 * 65536 + 2]);
   });
 
+  it('serviceSelector: an advertisement applies only to Services with matching labels, others of the pool keep theirs', () => {
+    const labelled = (name: string, ips: string[], labels: Record<string, string>): ServiceObject => {
+      const s = service(name, ips);
+      return { ...s, metadata: { ...s.metadata, labels } };
+    };
+    const services = [labelled('public', ['203.0.113.10'], { exposure: 'public' }), labelled('internal', ['203.0.113.11'], { exposure: 'internal' }), service('bare', ['203.0.113.12'])];
+    const selective = adv('public-only', { ipPools: ['bgp'], serviceSelector: { matchLabels: { exposure: 'public' } }, communities: ['65000:1'] });
+    const alone = planBgp(inputs({ services, advertisements: [selective] }), 'node1');
+    assert.deepEqual(prefixes(alone), ['203.0.113.10/32']);
+    assert.deepEqual(alone.problems, []);
+    // A second advertisement of the pool for the rest: the selected Service gets the attributes of both.
+    const rest = adv('not-public', { ipPools: ['bgp'], serviceSelector: { matchExpressions: [{ key: 'exposure', operator: 'NotIn', values: ['public'] }] } });
+    const both = planBgp(inputs({ services, advertisements: [selective, rest] }), 'node1');
+    assert.deepEqual(prefixes(both), ['203.0.113.10/32', '203.0.113.11/32', '203.0.113.12/32']);
+    const communities = (prefix: string): readonly number[] | undefined => both.peers[0]?.routes.find((r) => formatBgpPrefix(r.prefix) === prefix)?.attributes.communities;
+    assert.deepEqual(communities('203.0.113.10/32'), [65000 * 65536 + 1]);
+    assert.deepEqual(communities('203.0.113.11/32'), []);
+    // Aggregated: the aggregate stands while a matching Service has an address in it, and carries only those Services.
+    const aggregated = adv('agg', { ipPools: ['bgp'], aggregationLength: 24, serviceSelector: { matchLabels: { exposure: 'internal' } } });
+    const agg = planBgp(inputs({ services, advertisements: [aggregated] }), 'node1');
+    assert.deepEqual(prefixes(agg), ['203.0.113.0/24']);
+    assert.deepEqual(agg.peers[0]?.routes[0]?.services, ['web/internal']);
+  });
+
+  it('a serviceSelector the schema would refuse matches no Service and is reported; other advertisements are planned', () => {
+    const broken = adv('broken', { ipPools: ['bgp'], serviceSelector: { matchExpressions: [{ key: 'exposure', operator: 'In' }] } });
+    const plan = planBgp(inputs({ services: [service('a', ['203.0.113.10'])], advertisements: [broken, adv('all', { ipPools: ['bgp'], nodeSelector: { matchExpressions: [{ key: 'rack', operator: 'Exists', values: ['a'] }] } }), adv('fine', { ipPools: ['bgp'], peers: ['router'] })] }), 'node1');
+    assert.deepEqual(prefixes(plan), ['203.0.113.10/32']);
+    assert.deepEqual(plan.peers[0]?.routes[0]?.attributes.communities, []);
+    assert.deepEqual(plan.problems.map((p) => [p.name, p.reason, p.message]), [
+      ['broken', 'InvalidConfiguration', 'serviceSelector: matchExpressions[0] (exposure): In needs at least one value; it matches no Service, so this advertisement announces none'],
+      ['all', 'InvalidConfiguration', 'nodeSelector: matchExpressions[0] (rack): Exists takes no values; it matches no node, so no node announces through this advertisement'],
+    ]);
+  });
+
   it('externalTrafficPolicy Local: only nodes with a ready endpoint advertise', () => {
     const slice = {
       metadata: { name: 'a-1', namespace: 'web', labels: { 'kubernetes.io/service-name': 'a' } },

@@ -1,12 +1,13 @@
 // What one node advertises to which router: the BGPPeers whose nodeSelector matches the node, and for each of them
 // every address in the status of a Service of ours that the controller allocated to it (announcement-authorization.ts)
-// whose pool a BGPAdvertisement selects (the advertisement's
-// nodeSelector matching the node and its peers naming the peer, or absent), as a /32 or /128 or the aggregation
-// length, with the advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
+// whose pool a BGPAdvertisement selects (the advertisement's nodeSelector matching the node, its serviceSelector the
+// Service, and its peers naming the peer, or absent), as a /32 or /128 or the aggregation length, with the
+// advertisement's attributes. externalTrafficPolicy: Local Services are advertised only by nodes
 // with a ready endpoint. When several advertisements give one prefix to one peer, their attributes merge: the
 // union of the communities, the highest LOCAL_PREF, the lowest MED, the longest prepend. A route whose merged
 // attributes cannot fit a BGP UPDATE is left out (UpdateTooLarge on its advertisements); malformed BGPPeers and
-// BGPAdvertisements (stored without the current schema) are left out whole, and each Service is planned alone.
+// BGPAdvertisements (stored without the current schema) are left out whole, selectors and patterns that only the
+// CEL rules refuse are InvalidConfiguration (they match nothing), and each Service is planned alone.
 import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
 import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
 import { matchesLabelSelector } from '../../core/config/label-selector.ts';
@@ -23,6 +24,7 @@ import type { BgpRoute } from './bgp-session.ts';
 import { attributesFit, attributesKey, type RouteAttributes } from './route-attributes.ts';
 import { thrownText } from '../../core/config/config-problem.ts';
 import { wellFormed } from '../../core/config/spec-shape.ts';
+import { advertisementProblems } from '../../core/config/advertisement-checks.ts';
 
 export interface BgpInputs {
   services: readonly ServiceObject[];
@@ -104,6 +106,9 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   for (const bad of [...wellFormedPeers.malformed, ...wellFormedAdvertisements.malformed]) {
     problems.push({ kind: bad.kind === 'BGPPeer' ? 'BGPPeer' : 'BGPAdvertisement', name: bad.name, reason: 'MalformedObject', message: bad.message });
   }
+  for (const adv of wellFormedAdvertisements.valid) {
+    for (const message of advertisementProblems(adv.spec)) problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message });
+  }
   const node = inputs.nodes.find((n) => n.metadata.name === nodeName);
   if (node === undefined || !nodeMayAnnounce(node)) return { peers: [], problems };
   const labels = node.metadata.labels;
@@ -143,6 +148,8 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
       if (!poolObject) continue;
       for (const adv of advertisements) {
         if (!selectsPool(adv.object.spec, poolObject)) continue;
+        const selector = adv.object.spec.serviceSelector;
+        if (selector !== undefined && !matchesLabelSelector(selector, svc.metadata.labels)) continue;
         const length = family === 4 ? (adv.object.spec.aggregationLength ?? 32) : (adv.object.spec.aggregationLengthV6 ?? 128);
         const range = prefixOf(address, length, family);
         const prefix: BgpPrefix = { family, address: range.first, length };

@@ -58,6 +58,64 @@ describe('sessionSettings', () => {
     assert.deepEqual(sessionSettings(peer({ interface: 'eth0' }), context()), { ok: false, error: 'interface is only for a link-local peerAddress' });
   });
 
+  it('a link-local peer\'s interface may be a pattern: it resolves to the one interface of this node it matches', () => {
+    const resolved = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'e*' }), context());
+    assert.ok(resolved.ok);
+    assert.equal(resolved.value.interface, 'eth0', 'the connection is scoped to the resolved name');
+    const same = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth0' }), context());
+    assert.ok(same.ok);
+    assert.equal(resolved.value.identity, same.value.identity, 'a pattern resolving to eth0 is the same session as eth0');
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'enp*' }), context()), {
+      ok: false,
+      error: 'interface pattern enp* matches no interface on this node',
+    });
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'l?' }), context()), {
+      ok: false,
+      error: 'interface pattern l? matches no interface on this node',
+    }, 'lo is never a peering interface');
+    const twoUplinks: InterfaceTable = { ...table, interfaces: [...table.interfaces, { name: 'eth1', index: 3, mac: '02:00:00:00:00:02', up: true, addresses: [] }] };
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth*' }), { ...context(), interfaces: twoUplinks }), {
+      ok: false,
+      error: 'interface pattern eth* matches eth0, eth1 on this node: a link-local peer is reached over one interface; make the pattern match one',
+    });
+  });
+
+  it('sourceInterface: the session connects from that interface\'s address of the peer\'s family, which also names the BGP identifier', () => {
+    const twoLinks: InterfaceTable = {
+      ...table,
+      interfaces: [
+        ...table.interfaces,
+        {
+          name: 'bond0',
+          index: 3,
+          mac: '02:00:00:00:00:03',
+          up: true,
+          addresses: [
+            { family: 6, address: ip('fe80::3'), prefixLength: 64 },
+            { family: 4, address: ip('198.51.100.241'), prefixLength: 32 },
+            { family: 6, address: ip('2001:db8:f::3'), prefixLength: 128 },
+          ],
+        },
+      ],
+    };
+    const v4 = sessionSettings(peer({ sourceInterface: 'bond*' }), { ...context(), interfaces: twoLinks });
+    assert.ok(v4.ok);
+    assert.equal(v4.value.sourceAddress, '198.51.100.241');
+    assert.equal(v4.value.config.bgpIdentifier, ip('198.51.100.241'));
+    const same = sessionSettings(peer({ sourceAddress: '198.51.100.241' }), { ...context(), interfaces: twoLinks });
+    assert.ok(same.ok);
+    assert.equal(v4.value.identity, same.value.identity, 'the same session as sourceAddress of that address');
+    const v6 = sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), { ...context(), interfaces: twoLinks });
+    assert.ok(v6.ok);
+    assert.equal(v6.value.sourceAddress, '2001:db8:f::3', 'a global IPv6 address, not the link-local one');
+    assert.deepEqual(sessionSettings(peer({ sourceInterface: 'bond*' }), context()), { ok: false, error: 'sourceInterface: interface pattern bond* matches no interface on this node' });
+    const bare: InterfaceTable = { ...table, interfaces: [...table.interfaces, { name: 'bond0', index: 3, mac: '', up: true, addresses: [{ family: 6, address: ip('fe80::3'), prefixLength: 64 }] }] };
+    assert.deepEqual(sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), { ...context(), interfaces: bare }), {
+      ok: false,
+      error: 'sourceInterface: bond0 has no global IPv6 address to connect from',
+    });
+  });
+
   it('dynamicASN: the session takes internal or external as its peer AS; external single-hop gets TTL 1', () => {
     const dynamic = (dynamicASN: 'internal' | 'external'): BGPPeer => {
       const spec: BGPPeer['spec'] = { ...peer({ dynamicASN }).spec };

@@ -10,6 +10,7 @@ import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import type { AddressFamily } from '../../protocol/bgp/address-family.ts';
 import { isExternalSession, type SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
 import type { BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
+import { interfaceMatches, isInterfacePattern } from '../../core/config/interface-pattern.ts';
 
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_HOLD_TIME = '90s';
@@ -27,7 +28,7 @@ export interface SessionSettings {
   readonly peerAddress: string;
   readonly port: number;
   readonly sourceAddress?: string;
-  /** The interface of a link-local peer (its scope): the connection goes to peerAddress%interface. */
+  /** The interface of a link-local peer (its scope), spec.interface resolved on this node: the connection goes to peerAddress%interface. */
   readonly interface?: string;
   readonly ttl?: number;
   readonly md5Key?: Uint8Array;
@@ -74,8 +75,13 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   if (linkLocal !== (spec.interface !== undefined)) {
     return err(linkLocal ? `peerAddress ${spec.peerAddress} is link-local: set interface` : 'interface is only for a link-local peerAddress');
   }
-  if (spec.interface !== undefined && !context.interfaces.interfaces.some((i) => i.name === spec.interface)) {
-    return err(`interface ${spec.interface} does not exist on this node`);
+  const sessionInterface = spec.interface === undefined ? undefined : resolveInterface(spec.interface, context.interfaces);
+  if (sessionInterface !== undefined && !sessionInterface.ok) return sessionInterface;
+  let sourceAddress = spec.sourceAddress;
+  if (spec.sourceInterface !== undefined) {
+    const source = sourceOfInterface(spec.sourceInterface, peerFamily, context.interfaces);
+    if (!source.ok) return source;
+    sourceAddress = source.value;
   }
   const hold = seconds(spec.holdTime, DEFAULT_HOLD_TIME, 'holdTime');
   if (!hold.ok) return hold;
@@ -92,7 +98,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   const v6 = nodeAddresses(context.interfaces, 6);
   const routerId = spec.routerID === undefined ? undefined : ipv4Of(spec.routerID);
   if (spec.routerID !== undefined && routerId === undefined) return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
-  const identifier = routerId ?? (spec.sourceAddress === undefined ? undefined : ipv4Of(spec.sourceAddress)) ?? v4[0];
+  const identifier = routerId ?? (sourceAddress === undefined ? undefined : ipv4Of(sourceAddress)) ?? v4[0];
   if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
 
   const families: AddressFamily[] =
@@ -121,7 +127,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     const rx = parseDuration(spec.bfd.receiveInterval ?? DEFAULT_BFD_INTERVAL);
     if (!rx.ok) return err(`bfd.receiveInterval: ${rx.error}`);
     if (linkLocal) return err('bfd with a link-local peerAddress is not supported: use the router\'s global address for BFD peers');
-    const path = bfdPath(context.interfaces, peerIp.value, spec.sourceAddress);
+    const path = bfdPath(context.interfaces, peerIp.value, sourceAddress);
     if (!path.ok) return path;
     const settings: BfdSettings = {
       desiredMinTxMs: Math.round(tx.value),
@@ -156,8 +162,8 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     config,
     peerAddress: formatIp(peerIp.value),
     port,
-    ...(spec.sourceAddress === undefined ? {} : { sourceAddress: spec.sourceAddress }),
-    ...(spec.interface === undefined ? {} : { interface: spec.interface }),
+    ...(sourceAddress === undefined ? {} : { sourceAddress }),
+    ...(sessionInterface === undefined ? {} : { interface: sessionInterface.value }),
     ...(ttl === undefined ? {} : { ttl }),
     ...(md5Key === undefined ? {} : { md5Key }),
   };
@@ -168,12 +174,43 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     bgpIdentifier: String(config.bgpIdentifier),
     peer: settings.peerAddress,
     port,
-    source: spec.sourceAddress,
-    interface: spec.interface,
+    source: sourceAddress,
+    interface: sessionInterface?.value,
     ttl,
     passwordHash,
   });
   return ok({ ...settings, identity, ...(bfd === undefined ? {} : { bfd }) });
+}
+
+/**
+ * The one interface of this node that BGPPeer.spec.interface selects: the interface of that name, or the only one a
+ * pattern matches (lo never). None or several: an error naming them, and no session on this node.
+ */
+export function resolveInterface(entry: string, table: InterfaceTable): Result<string> {
+  if (!isInterfacePattern(entry)) {
+    return table.interfaces.some((i) => i.name === entry) ? ok(entry) : err(`interface ${entry} does not exist on this node`);
+  }
+  const matching = table.interfaces.filter((i) => i.name !== 'lo' && interfaceMatches(entry, i.name)).map((i) => i.name).sort();
+  const [only] = matching;
+  if (matching.length === 1 && only !== undefined) return ok(only);
+  return err(
+    matching.length === 0
+      ? `interface pattern ${entry} matches no interface on this node`
+      : `interface pattern ${entry} matches ${matching.join(', ')} on this node: a link-local peer is reached over one interface; make the pattern match one`,
+  );
+}
+
+/**
+ * BGPPeer.spec.sourceInterface on this node: the first address of the peer's family on the one interface it selects
+ * (IPv6: global, not link-local).
+ */
+export function sourceOfInterface(entry: string, family: IpFamily, table: InterfaceTable): Result<string> {
+  const resolved = resolveInterface(entry, table);
+  if (!resolved.ok) return err(`sourceInterface: ${resolved.error}`);
+  const iface = table.interfaces.find((i) => i.name === resolved.value);
+  const address = iface?.addresses.find((a) => a.family === family && !(family === 6 && isLinkLocal(a.address)));
+  if (address === undefined) return err(`sourceInterface: ${resolved.value} has no ${family === 4 ? 'IPv4' : 'global IPv6'} address to connect from`);
+  return ok(formatIp(address.address));
 }
 
 /**

@@ -59,6 +59,18 @@ describe('chooseInterfaces', () => {
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['eth2', 'eth1'], labNode()), ['eth1']);
     });
 
+    it('matches patterns against this node\'s own interface names, with plain names alongside', () => {
+      const table = labNode();
+      table.interfaces.push(iface('enp3s0', 5, true, []), iface('enp3s0f1', 6, true, []), iface('bond0', 7, false, []));
+      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['enp*s0'], table), ['enp3s0']);
+      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['eth[!0]', 'enp3s0f1'], table), ['eth1', 'enp3s0f1']);
+      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['bond*'], table), [], 'a matching interface that is down is left out');
+      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['*'], table), ['eth0', 'eth1', 'enp3s0', 'enp3s0f1'], 'every up interface but lo');
+      // The same advertisement on a node whose NICs are named otherwise.
+      const other: InterfaceTable = { interfaces: [iface('lo', 1, true, []), iface('ens5', 2, true, [])], defaultRoute: { 4: 'ens5' } };
+      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['eth*', 'ens*'], other), ['ens5']);
+    });
+
     it('never returns lo, even when named', () => {
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['lo'], labNode()), []);
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['lo', 'eth0'], labNode()), ['eth0']);

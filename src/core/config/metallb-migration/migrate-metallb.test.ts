@@ -1,22 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  formatNote,
-  migrateMetalLB,
-  parseGoDuration,
-  somethingLeftOut,
-  unionOfSelectors,
-  MIGRATED_FROM_ANNOTATION,
-  PASSWORD_PLACEHOLDER,
-  type MigratedObject,
-  type MigrationNote,
-  type MigrationNoteKind,
-  type MigrationResult,
-  type SecretManifest,
-} from './metallb-migration.ts';
-import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement, LabelSelector } from './api-types.generated.ts';
-import { matchesLabelSelector } from './label-selector.ts';
+import { migrateMetalLB } from './migrate-metallb.ts';
+import { formatNote, somethingLeftOut, type MigrationNote, type MigrationNoteKind } from './migration-notes.ts';
+import { MIGRATED_FROM_ANNOTATION, PASSWORD_PLACEHOLDER, type MigratedObject, type MigrationResult, type SecretManifest } from './migrated-objects.ts';
+import { parseGoDuration } from './go-duration.ts';
+import { unionOfSelectors } from './selector-union.ts';
+import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement, LabelSelector } from '../api-types.generated.ts';
+import { matchesLabelSelector } from '../label-selector.ts';
 
 const NS = 'metallb-system';
 const options = { secretNamespace: 'beaconlb-system' };
@@ -279,12 +270,24 @@ describe('migrateMetalLB: BGPAdvertisement and Community', () => {
     assert.deepEqual(bgpAdvs(r)[0]?.spec, {});
   });
 
-  it('leaves out an advertisement with serviceSelectors instead of advertising every Service of the pool', () => {
-    const r = migrate(metallb('BGPAdvertisement', 'some', { ipAddressPools: ['dc'], serviceSelectors: [{ matchLabels: { app: 'web' } }] }));
+  it('translates serviceSelectors: one selector when their OR is one, else one advertisement per selector with the same attributes', () => {
+    const r = migrate(
+      metallb('BGPAdvertisement', 'some', { ipAddressPools: ['dc'], communities: ['64512:7'], serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchLabels: { app: 'api' } }] }),
+      metallb('BGPAdvertisement', 'split', { ipAddressPools: ['dc'], serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }] }),
+    );
+    assert.deepEqual(bgpAdvs(r).map((a) => [a.metadata.name, a.spec]), [
+      ['some', { ipPools: ['dc'], serviceSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }] }, communities: ['64512:7'] }],
+      ['split', { ipPools: ['dc'], serviceSelector: { matchLabels: { app: 'web' } } }],
+      ['split-2', { ipPools: ['dc'], serviceSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists' }] } }],
+    ]);
+    assert.match(note(r, 'ObjectSplit').message, /became 2 objects \(split, split-2\)/);
+    assert.equal(somethingLeftOut(r.notes), false);
+  });
+
+  it('leaves out an advertisement whose serviceSelectors MetalLB would refuse, never widening it to every Service', () => {
+    const r = migrate(metallb('BGPAdvertisement', 'bad', { ipAddressPools: ['dc'], serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In' }] }] }));
     assert.deepEqual(bgpAdvs(r), []);
-    const n = note(r, 'ServiceSelectorsUnsupported');
-    assert.equal(n.severity, 'omitted');
-    assert.match(n.message, /pool of their own/);
+    assert.equal(note(r, 'InvalidValue').field, 'spec.serviceSelectors');
   });
 
   it('splits several pool selectors and node selectors into advertisements with the same attributes', () => {
