@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterLab } from './cluster-lab.ts';
+import { execIn } from './netns.ts';
 import { waitUntil } from './wait-until.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -106,7 +107,8 @@ export interface IngressDemo {
 
 /**
  * Installs the Gateway API CRDs, Traefik from config/samples/ingress/traefik.yaml, two backends and
- * config/samples/ingress/routes.yaml; waits until Traefik and the backends are ready and the Service has its address.
+ * config/samples/ingress/routes.yaml; waits until Traefik and the backends are ready, the Service has its address and
+ * every host name reaches its backend from the lab's client.
  */
 export async function installIngressDemo(lab: ClusterLab, image: IngressImage, demoImage: string, timeoutSeconds = 180): Promise<IngressDemo> {
   const waitMs = (timeoutSeconds + 10) * 1000;
@@ -131,6 +133,18 @@ export async function installIngressDemo(lab: ClusterLab, image: IngressImage, d
     },
     60_000,
     250,
+  );
+  // Traefik serves a route once it has seen the route and the ready endpoints of its backend: wait until every host
+  // name reaches a Pod of its own backend from the client (each answers with its Pod's name).
+  await waitUntil(
+    `every host name served through ${ip}`,
+    async () => {
+      const res = await execIn(lab.client.ns, ingressCurlArgs(ip), 8000);
+      const lines = res.stdout.trim().split('\n');
+      return res.code === 0 && INGRESS_HOSTS.every(({ backend }, i) => lines[i]?.startsWith(`${backend}-`)) ? true : undefined;
+    },
+    waitMs,
+    500,
   );
   return { ip, hosts: INGRESS_HOSTS };
 }
