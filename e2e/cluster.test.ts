@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CHART_DIR, CHART_NAMESPACE, RELEASE_NAME, runHelm } from '../scripts/helm-chart.ts';
 import { cgroupProcesses } from '../src/lab/cluster-host.ts';
 import { CLUSTER_POOL, installBeaconLb, startClusterLab, type ClusterLab, type ClusterNode } from '../src/lab/cluster-lab.ts';
+import { INGRESS_CONTROLLER, INGRESS_IP, INGRESS_ROUTES_NAMESPACE, ingressCurlArgs, installIngressDemo } from '../src/lab/ingress-demo.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { execIn } from '../src/lab/netns.ts';
 import { registerRun, sweepStaleRuns, type Run } from '../src/lab/run-registry.ts';
@@ -198,6 +199,55 @@ describe('Beacon LB on a real cluster', { timeout: 40 * 60_000 }, () => {
     }, 60_000, 250);
     assert.deepEqual(answering, [pod.spec.nodeName]);
     assert.equal(await waitUntil(`HTTP from ${ip}`, () => curl(ip), 30_000, 250), pod.metadata.name);
+  });
+
+  it('routes two host names through one address to two backends (Traefik behind Beacon LB: an Ingress and an HTTPRoute)', async () => {
+    const start = performance.now();
+    const demo = await installIngressDemo(lab, lab.images.ingress, demoImage);
+    const installMs = Math.round(performance.now() - start);
+    assert.equal(demo.ip, INGRESS_IP, 'the address pinned by beaconlb.io/load-balancer-ips');
+    // Layer 2: one node answers ARP for the address, and (externalTrafficPolicy Local) it runs a ready Traefik.
+    const traefikNodes = pods(INGRESS_CONTROLLER.namespace, INGRESS_CONTROLLER.selector)
+      .filter(ready)
+      .map((p) => p.spec.nodeName ?? '');
+    const owners = await waitUntil(`one node answering ARP for ${demo.ip}`, async () => {
+      const answering = await answeringNodes(demo.ip);
+      return answering.length === 1 ? answering : undefined;
+    }, 60_000, 250);
+    assert.ok(traefikNodes.includes(owners[0] ?? ''), `${owners.join()} answers, Traefik runs on ${traefikNodes.join()}`);
+    // Each host name reaches its own backend, from the client, through the one address.
+    const backendPod = (backend: string): string => pods(INGRESS_ROUTES_NAMESPACE, `app=${backend}`)[0]?.metadata.name ?? `no ${backend} Pod`;
+    const answers = await waitUntil(`both host names through ${demo.ip}`, async () => {
+      const res = await execIn(lab.client.ns, ingressCurlArgs(demo.ip, demo.hosts), 8000);
+      const lines = res.stdout.trim().split('\n');
+      return res.code === 0 && lines.length === demo.hosts.length && lines.every((line, i) => line === backendPod(demo.hosts[i]?.backend ?? '')) ? lines : undefined;
+    }, 90_000, 500);
+    assert.notEqual(answers[0], answers[1]);
+    // A host name no route names gets Traefik's 404 from the same address: the routing is by host name.
+    const other = await execIn(lab.client.ns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', '--resolve', `unrouted.example.test:80:${demo.ip}`, 'http://unrouted.example.test/'], 8000);
+    assert.equal(other.stdout, '404');
+    // externalTrafficPolicy Local keeps the client's address: Traefik's access log names the client, not a node.
+    const logged = await waitUntil('access log entries from the client', () => {
+      const lines = lab.kubectl(['-n', INGRESS_CONTROLLER.namespace, 'logs', '-l', INGRESS_CONTROLLER.selector, '--tail=-1'])
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { ClientHost?: string; RequestHost?: string });
+      const hosts = new Set(lines.filter((entry) => entry.ClientHost === lab.client.ip).map((entry) => entry.RequestHost));
+      return demo.hosts.every(({ host }) => hosts.has(host)) ? lines : undefined;
+    }, 30_000, 500);
+    assert.ok(logged.length > 0);
+    // Traefik publishes the address on what it serves: the Ingress status and the Gateway status.
+    const ingressStatus = await waitUntil('the Ingress status', () => {
+      const ingress = kubectlJson(['-n', INGRESS_ROUTES_NAMESPACE, 'get', 'ingress', 'blue']) as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } };
+      return ingress.status?.loadBalancer?.ingress?.[0]?.ip;
+    }, 60_000, 500);
+    assert.equal(ingressStatus, demo.ip);
+    const gatewayStatus = await waitUntil('the Gateway status', () => {
+      const gateway = kubectlJson(['-n', INGRESS_CONTROLLER.namespace, 'get', 'gateway', 'traefik']) as { status?: { addresses?: Array<{ value?: string }> } };
+      return gateway.status?.addresses?.[0]?.value;
+    }, 60_000, 500);
+    assert.equal(gatewayStatus, demo.ip);
+    console.log(JSON.stringify({ ingress: demo.ip, owner: owners[0], traefikNodes, answers, installMs }));
   });
 
   it('serves kubectl logs of a speaker Pod (the API server reaches the kubelets)', () => {

@@ -17,6 +17,7 @@ import { mainEntry } from '../lab/component-process.ts';
 import { pidRunning } from '../lab/managed-process.ts';
 import { superviseClusterLab } from '../lab/cluster-supervisor.ts';
 import { nodeComponentBinaries, prepareClusterImages } from '../lab/cluster-lab.ts';
+import { ingressCurlArgs } from '../lab/ingress-demo.ts';
 
 const actions = ['up', 'down', 'failover', 'status', 'env', 'supervise'] as const;
 
@@ -165,6 +166,14 @@ export const labCommand: Command = {
         const url = ip.includes(':') ? `'http://[${ip}]/'` : `http://${ip}/`;
         console.log(`  $ ip netns exec ${client} curl -s -g ${url}`);
         console.log(`  ${await curl(client, ip)}`);
+      }
+      if (current.mode === 'cluster' && current.ingress) {
+        const { ip, hosts } = current.ingress;
+        console.log(`\nTwo host names through one address (Traefik; ${hosts.map((h) => `${h.host} by an ${h.route}`).join(', ')}):`);
+        const argv = ingressCurlArgs(ip, hosts);
+        console.log(`  $ ip netns exec ${client} ${argv.join(' ')}`);
+        const res = await execIn(client, argv, 8000);
+        for (const line of (res.code === 0 ? res.stdout.trim() : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`).split('\n')) console.log(`  ${line}`);
       }
       if (current.mode === 'cluster') {
         console.log(`\nup in ${((current.startMillis ?? 0) / 1000).toFixed(1)} s. Next: bin/beaconlb lab failover   (deletes the owner's speaker Pod and times the takeover)`);

@@ -31,6 +31,7 @@ import {
 import { buildImage, type BuiltImage } from './container-image.ts';
 import { controlPlaneBinaries } from './control-plane.ts';
 import { freePort } from './free-port.ts';
+import { prepareIngressImage, type IngressImage } from './ingress-demo.ts';
 import { writeKubeconfig } from './kubeconfig-file.ts';
 import { startProcess, type ManagedProcess } from './managed-process.ts';
 import { ipBatch, mustExecIn } from './netns.ts';
@@ -65,6 +66,8 @@ export interface ClusterImages {
   readonly pause: string;
   readonly demo: string;
   readonly dir: string;
+  /** Traefik, for the ingress demo (ingress-demo.ts). */
+  readonly ingress: IngressImage;
 }
 
 export interface ClusterLab {
@@ -108,7 +111,7 @@ export function nodeComponentBinaries(): string {
   return out;
 }
 
-/** Builds (or finds) Beacon LB's image and the pause and demo images; progress goes to stderr. */
+/** Builds (or finds) Beacon LB's image, the pause and demo images and Traefik's; progress goes to stderr. */
 export function prepareClusterImages(): ClusterImages {
   const beaconlb = buildImage();
   const dir =
@@ -118,7 +121,7 @@ export function prepareClusterImages(): ClusterImages {
       .pop() ?? '';
   const env = readFileSync(join(dir, 'images.env'), 'utf8');
   const field = (name: string): string => new RegExp(`^${name}=(.*)$`, 'm').exec(env)?.[1] ?? '';
-  return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir };
+  return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir, ingress: prepareIngressImage() };
 }
 
 
@@ -372,7 +375,7 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
           execFileSync('ctr', ['--address', sock, 'version'], { stdio: 'ignore', timeout: 5000 });
           return true;
         }, 30_000, 200);
-        for (const archive of [join(images.dir, 'pause.tar'), join(images.dir, 'demo.tar'), images.beaconlb.archive]) {
+        for (const archive of [join(images.dir, 'pause.tar'), join(images.dir, 'demo.tar'), images.beaconlb.archive, images.ingress.archive]) {
           must('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', archive], 300_000);
         }
       }),

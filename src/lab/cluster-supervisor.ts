@@ -1,11 +1,13 @@
 // `beaconlb lab up --cluster`: keeps a cluster lab (cluster-lab.ts) running until SIGTERM, with Beacon LB installed
-// from config/install.yaml, an IPPool and L2Advertisement off the node segment, and a demo: three replicas of the
-// demo server behind a LoadBalancer Service. Writes the lab's state for `lab status|env|failover|down`.
+// from config/install.yaml, an IPPool and L2Advertisement off the node segment, and two demos: three replicas of the
+// demo server behind a LoadBalancer Service, and Traefik behind one routing two host names to two backends
+// (ingress-demo.ts). Writes the lab's state for `lab status|env|failover|down`.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
 import { CLUSTER_POOL, installBeaconLb, startClusterLab, type ClusterLab } from './cluster-lab.ts';
 import { controlPlaneBinaries } from './control-plane.ts';
+import { installIngressDemo } from './ingress-demo.ts';
 import { readLabState, writeLabState, type LabState } from './lab-state.ts';
 import { registerRun, sweepStaleRuns } from './run-registry.ts';
 import { waitUntil } from './wait-until.ts';
@@ -90,13 +92,16 @@ export async function superviseClusterLab(stateDir: string, nodeCount: number, l
       const found = (svc.status.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
       return found.length ? found : undefined;
     }, 60_000, 250);
+    log.info('installing Traefik behind one Beacon LB address, with an Ingress and an HTTPRoute');
+    const ingress = await installIngressDemo(up, up.images.ingress, up.images.demo);
     Object.assign(state, {
       phase: 'ready',
       kubeconfig: up.kubeconfig,
       kubectl: join(controlPlaneBinaries(), 'kubectl'),
       nodes: up.nodes.map((n) => ({ name: n.name, ns: n.ns, mac: n.mac, ipv4: n.ip, ipv6: '' })),
       client: { ns: up.client.ns, ipv4: up.client.ip, ipv6: '' },
-      services: { 'demo/hello': ips },
+      services: { 'demo/hello': ips, 'traefik/traefik': [ingress.ip] },
+      ingress: { ip: ingress.ip, hosts: ingress.hosts.map((h) => ({ ...h })) },
       startMillis: Math.round(performance.now() - started),
       timings: up.timings,
     } satisfies Partial<LabState>);

@@ -26,6 +26,8 @@ export interface LabState {
   router?: { ns: string; kind?: string; asn?: number };
   /** Service addresses of the sample Services, by Service name. */
   services?: Record<string, string[]>;
+  /** Cluster mode: the ingress controller's one address and the host names routed through it (ingress-demo.ts). */
+  ingress?: { ip: string; hosts: Array<{ host: string; backend: string; route: string }> };
   logDir?: string;
   /** Milliseconds from the supervisor's start to ready, and per start-up phase (cluster mode). */
   startMillis?: number;
