@@ -12,6 +12,7 @@ import { loadConnection } from '../k8s/api/kube-config.ts';
 import { ControllerAdapter } from '../k8s/controller-adapter.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
 import { ServiceController } from '../controller/service-controller.ts';
+import { MembershipPublisher } from '../k8s/speaker-membership.ts';
 
 export const controllerCommand: Command = {
   name: 'controller',
@@ -29,6 +30,11 @@ export const controllerCommand: Command = {
     concurrency: { type: 'string', description: 'Service reconciles (status writes) in flight at once.', default: '64' },
     'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7472' },
     identity: { type: 'string', description: 'This replica in the leader Lease.', env: 'POD_NAME' },
+    'memberlist-key-rotation': {
+      type: 'string',
+      description: 'Rotate the speakers\' failure-detector key (Secret beaconlb-memberlist) this often; 0s: never.',
+      default: '24h',
+    },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
   async run(flags) {
@@ -43,6 +49,9 @@ export const controllerCommand: Command = {
     const { registry, metrics, leader } = controllerPrometheus();
 
     let controller: ServiceController | undefined;
+    // The leader publishes the speakers' membership record and keeps their failure-detector key (ADR 0019).
+    let membership: MembershipPublisher | undefined;
+    const keyRotationMs = durationFlag(flags, 'memberlist-key-rotation');
     const adapter = new ControllerAdapter({
       client,
       clock,
@@ -70,6 +79,8 @@ export const controllerCommand: Command = {
         return;
       }
       if (controller) return;
+      membership = new MembershipPublisher({ client, clock, log: log.child({ area: 'membership' }), namespace, keyRotationMs });
+      membership.start();
       controller = new ServiceController({
         ports: adapter.ports,
         clock,
@@ -88,6 +99,8 @@ export const controllerCommand: Command = {
       term = undefined;
       const stopping = controller;
       controller = undefined;
+      membership?.stop();
+      membership = undefined;
       leader.set({}, 0);
       // Aborts the status writes in flight at once (synchronously): the Lease may expire for the others
       // leaseDuration - renewDeadline from now, and nothing this replica sent may land after a successor started.
@@ -123,6 +136,7 @@ export const controllerCommand: Command = {
     term?.abort();
     const running = controller;
     controller = undefined;
+    membership?.stop();
     await running?.stop(1000);
     await Promise.race([elector?.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
     adapter.stop();

@@ -27,7 +27,7 @@ export async function openProbeSocket(options: {
   bindAddress?: string;
   family?: 4 | 6;
   onDatagram: (datagram: ReceivedProbeDatagram) => void;
-}): Promise<Result<ProbeSocket, string>> {
+}): Promise<Result<ProbeSocket>> {
   const family = options.family ?? (options.bindAddress !== undefined && isIPv6(options.bindAddress) ? 6 : 4);
   const socket = dgram.createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
   const bound = await new Promise<Result<void, Error>>((resolve) => {

@@ -4,8 +4,9 @@ import type { BfdMetrics } from './bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp/bgp-metrics.ts';
 import type { Layer2Metrics } from './layer2/layer2-speaker.ts';
 import type { ResponderMetrics } from './layer2/responder-metrics.ts';
+import type { ProbeMetrics } from './layer2/probe-runner.ts';
 
-export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2Metrics; responder: ResponderMetrics; bgp: BgpMetrics; bfd: BfdMetrics } {
+export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2Metrics; responder: ResponderMetrics; bgp: BgpMetrics; bfd: BfdMetrics; probes: ProbeMetrics } {
   const registry = new MetricsRegistry();
   const owned = registry.gauge('beaconlb_l2_addresses_owned', 'Layer-2 addresses this node answers for.');
   const changes = registry.counter('beaconlb_l2_ownership_changes_total', 'Addresses gained or lost by this node.');
@@ -26,11 +27,25 @@ export function speakerPrometheus(): { registry: MetricsRegistry; layer2: Layer2
   const bfdUp = registry.gauge('beaconlb_bfd_session_up', '1 while the BFD session with the peer address is Up.');
   const bfdDowns = registry.counter('beaconlb_bfd_session_down_total', 'BFD sessions that left Up, by reason (detection-time-expired, peer-signaled-down, peer-admin-down, stopped).');
   const bfdDiscarded = registry.counter('beaconlb_bfd_packets_discarded_total', 'Received BFD packets discarded, by reason (decode errors, no such session, RFC 5880 section 6.8.6 rules).');
+  const probeSent = registry.counter('beaconlb_memberlist_datagrams_sent_total', 'Failure-detector datagrams sent to other speakers (ADR 0019).');
+  const probeReceived = registry.counter('beaconlb_memberlist_datagrams_received_total', 'Failure-detector datagrams received, authenticated and accepted.');
+  const probeRejected = registry.counter('beaconlb_memberlist_rejected_total', 'Failure-detector datagrams dropped, by reason (decode, auth, replay, stale-vote, not-for-us, no-key).');
   owned.set({}, 0);
   fenced.set({}, 1);
   ready.set({}, 0);
   return {
     registry,
+    probes: {
+      sent: (count) => {
+        probeSent.inc({}, count);
+      },
+      received: () => {
+        probeReceived.inc({});
+      },
+      rejected: (reason) => {
+        probeRejected.inc({ reason });
+      },
+    },
     layer2: {
       owned: (n) => {
         owned.set({}, n);
