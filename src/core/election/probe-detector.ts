@@ -78,6 +78,11 @@ export type ProbeEvent =
   | { type: 'membership'; members: readonly string[]; epoch: string; generation: number }
   /** The Lease fence (ADR 0007's rule at the Lease's cadence), decided outside. */
   | { type: 'lease-fenced'; fenced: boolean }
+  /**
+   * `member` runs a new process (the transport saw a new incarnation): its ACK sequences start over, so the highest
+   * one received from its predecessor confirms nothing of the new process's ACKs.
+   */
+  | { type: 'restarted'; member: string }
   | { type: 'leave' };
 
 interface TargetState {
@@ -233,6 +238,15 @@ export class ProbeDetector {
       case 'lease-fenced':
         this.#leaseFenced = event.fenced;
         return this.#tick(now);
+      case 'restarted': {
+        const target = this.#targets.get(event.member);
+        if (target) {
+          target.highestAck = null;
+          target.pending = undefined;
+        }
+        this.#confirmedAt.delete(event.member);
+        return [];
+      }
       case 'leave':
         this.#leaving = true;
         return this.#broadcast({ kind: 'leaving', epoch: this.#epoch });

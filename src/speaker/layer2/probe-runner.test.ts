@@ -113,6 +113,21 @@ describe('ProbeRunner over a simulated network', () => {
     assert.deepEqual(net.answering(), NODES, 'n2 answers again once its links are back');
   });
 
+  it('a member restarted under the same name (kill -9, then a new process) is confirmed again and answers', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    net.runners.get('n2')!.stop();
+    net.run(3000);
+    assert.deepEqual(net.answering(), ['n1', 'n3', 'n4', 'n5']);
+    const fresh = net.add('n2');
+    fresh.setMembership({ members: NODES.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })), epoch: 'e1', generation: 1 });
+    // The new process answers after its start-up quiet time and membershipSkew, once its monitors confirm ITS ACKs
+    // (their highest ACK sequence from the old process must not stand in for them). Its monitors hold their
+    // confirmations back for 3 s after their last DOWN, and it waits 3 s after its last FENCED: about 2 x 3 s.
+    net.run(2 * 3000 + 1000);
+    assert.deepEqual(net.answering(), NODES);
+  });
+
   it('one cut link between two members changes nothing (indirect probes)', () => {
     const net = new Net([key]);
     net.run(SETTLE_MS);

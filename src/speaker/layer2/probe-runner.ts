@@ -66,6 +66,8 @@ export class ProbeRunner {
   #lastNotLive = '';
   #cannotAnswer = false;
   #warnedNoKey = false;
+  /** Per member: the incarnation heard last and the ones it replaced (their late datagrams are dropped). */
+  readonly #incarnations = new Map<string, { current: bigint; retired: Set<bigint> }>();
 
   constructor(options: ProbeRunnerOptions) {
     this.#o = options;
@@ -151,6 +153,19 @@ export class ProbeRunner {
     if (d.to !== this.#o.node) {
       this.#o.metrics?.rejected('not-for-us');
       return;
+    }
+    const known = this.#incarnations.get(d.from);
+    if (known?.retired.has(d.incarnation)) {
+      this.#o.metrics?.rejected('replay');
+      return;
+    }
+    if (known === undefined) this.#incarnations.set(d.from, { current: d.incarnation, retired: new Set() });
+    else if (known.current !== d.incarnation) {
+      known.retired.add(known.current);
+      if (known.retired.size > 16) known.retired.delete(known.retired.values().next().value ?? 0n);
+      known.current = d.incarnation;
+      this.#o.log.info({ node: this.#o.node, member: d.from }, 'failure detector: member restarted');
+      this.#step({ type: 'restarted', member: d.from });
     }
     const verdict = this.#guard.check(d, this.#o.wallSecond());
     if (verdict !== 'accept') {
