@@ -68,7 +68,7 @@ describe('scale harness: ten hollow speakers', () => {
     }
     assert.ok(owned.every((address) => fleet.participants.some((p) => p.running && p.owned.has(address))));
 
-    fleet.restart(victim.node);
+    await fleet.restart(victim.node);
     await fleet.converged(30_000);
     assert.equal(fleet.participants.filter((p) => p.running).length, N);
     assert.deepEqual(fleet.viewProblems(), []);

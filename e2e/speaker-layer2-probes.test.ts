@@ -113,17 +113,20 @@ describe('speaker: layer 2 with failure detection by probes', () => {
       .map((p) => `${p.t.toFixed(3)}: ${p.macs.map((m) => macs.get(m) ?? m).join(' and ')}`)
       .join('; ');
 
-  /** nftables in a node's namespace: `rules` are added to an output and an input chain of table inet beaconlb_cut. */
+  /**
+   * nftables in a node's namespace: `rules` are added to an output and an input chain of table inet
+   * beaconlb_probe_cut (the API bridge's cut has its own table, beaconlb_cut).
+   */
   const nft = async (node: string, output: string[], input: string[]): Promise<void> => {
     const ns = hostOf(node).ns;
-    await mustExecIn(ns, ['nft', 'add', 'table', 'inet', 'beaconlb_cut']);
-    await mustExecIn(ns, ['nft', 'add', 'chain', 'inet', 'beaconlb_cut', 'out', '{ type filter hook output priority 0 ; }']);
-    await mustExecIn(ns, ['nft', 'add', 'chain', 'inet', 'beaconlb_cut', 'in', '{ type filter hook input priority 0 ; }']);
-    for (const rule of output) await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_cut', 'out', ...rule.split(' ')]);
-    for (const rule of input) await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_cut', 'in', ...rule.split(' ')]);
+    await mustExecIn(ns, ['nft', 'add', 'table', 'inet', 'beaconlb_probe_cut']);
+    await mustExecIn(ns, ['nft', 'add', 'chain', 'inet', 'beaconlb_probe_cut', 'out', '{ type filter hook output priority 0 ; }']);
+    await mustExecIn(ns, ['nft', 'add', 'chain', 'inet', 'beaconlb_probe_cut', 'in', '{ type filter hook input priority 0 ; }']);
+    for (const rule of output) await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_probe_cut', 'out', ...rule.split(' ')]);
+    for (const rule of input) await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_probe_cut', 'in', ...rule.split(' ')]);
   };
   const unNft = async (node: string): Promise<void> => {
-    await execIn(hostOf(node).ns, ['nft', 'delete', 'table', 'inet', 'beaconlb_cut']);
+    await execIn(hostOf(node).ns, ['nft', 'delete', 'table', 'inet', 'beaconlb_probe_cut']);
   };
   const peersOf = (node: string): string[] => bed.nodes.filter((n) => n.role !== node).map((n) => n.ipv4);
 
@@ -152,7 +155,7 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     await sleep(500);
     const probes = await watch.stop();
     console.log(JSON.stringify({ partition: label, owner, successor, takeoverMs, probes: probes.length, doubleAnswered: doubleAnswered(probes).length }));
-    assert.ok(probes.length > 20, `only ${probes.length} probes captured`);
+    assert.ok(probes.length >= 10, `only ${probes.length} probes captured`);
     assert.equal(doubleAnswered(probes).length, 0, `answered by two nodes: ${doubles(probes)}`);
     await allAnswering();
     return { owner, successor, takeoverMs };
@@ -214,8 +217,11 @@ describe('speaker: layer 2 with failure detection by probes', () => {
         await nft(owner, ['udp dport 7946 drop'], ['udp dport 7946 drop']);
       },
       async (owner) => {
-        await unNft(owner);
-        await bridge.restore(hostOf(owner).ns);
+        try {
+          await unNft(owner);
+        } finally {
+          await bridge.restore(hostOf(owner).ns);
+        }
       },
     );
   });
