@@ -75,9 +75,12 @@ async function measureSize(n: number, detection: Detection): Promise<SizeResult>
     const startedAt = performance.now();
     await fleet.start();
     // With probes a new member answers only membershipSkew (3 renewals, 30 s) after it is listed.
-    const settle = detection === 'probes' ? 60_000 : 30_000;
+    const settle = detection === 'probes' ? 120_000 : 30_000;
     result['converged_after_start_ms'] = Math.round(performance.now() - startedAt + (await fleet.converged(settle + n * 200)));
-    await sleep(WARMUP_S * 1000);
+    // With probes, the membership records of the staggered start stay active for epochTransition (3 x 3 renewals,
+    // 90 s) after the last join; until they are pruned a member whose first record listed it alone has no monitors
+    // there and cannot be declared down (ADR 0019, "Implementation"). Steady state begins after that.
+    await sleep((detection === 'probes' ? Math.max(WARMUP_S, (9 * timings.renewIntervalMs) / 1000 + 10) : WARMUP_S) * 1000);
 
     // Steady window.
     fleet.watchForFalseDeaths(true);

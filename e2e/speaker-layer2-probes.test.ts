@@ -65,7 +65,8 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'l2', { addresses: ['198.51.100.112/28'] });
     await createObject(kube, 'L2Advertisement', 'l2', { ipPools: ['l2'] });
-    const controller = await startController(cluster, ['--no-leader-elect']);
+    // One record per membershipSkew at most (3 x the 500 ms renewals), as --membership-interval must be.
+    const controller = await startController(cluster, ['--no-leader-elect', '--membership-interval=1500ms']);
     cluster.defer(() => controller.stop(1000));
     for (const node of bed.nodes) await startOn(node.role);
     await allAnswering();

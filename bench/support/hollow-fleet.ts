@@ -158,7 +158,7 @@ export class HollowFleet {
     if (this.detection === 'probes') {
       // The controller leader's duty: the membership record and the key, over the controller's ServiceAccount.
       this.#publisherClient = new ApiClient(connectionFromKubeconfig(this.#o.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller')), 'beaconlb-controller/bench');
-      this.#publisher = new MembershipPublisher({ client: this.#publisherClient, clock: systemClock, log: this.#log, namespace: INSTALL_NAMESPACE, keyRotationMs: 0 });
+      this.#publisher = new MembershipPublisher({ client: this.#publisherClient, clock: systemClock, log: this.#log, namespace: INSTALL_NAMESPACE, keyRotationMs: 0, minIntervalMs: 3 * this.timings.renewIntervalMs });
       this.#publisher.start();
     }
     const rate = this.#o.startRate ?? 20;
@@ -205,7 +205,10 @@ export class HollowFleet {
     for (;;) {
       const problems = [...this.viewProblems(), ...this.ownershipProblems()];
       if (problems.length === 0) return performance.now() - start;
-      if (performance.now() - start > timeoutMs) throw new Error(`not converged after ${timeoutMs} ms: ${problems.length} problems, e.g. ${problems.slice(0, 5).join('; ')}`);
+      if (performance.now() - start > timeoutMs) {
+        const detail = this.detection === 'probes' ? ` detectors: ${JSON.stringify(this.participants.slice(0, 4).map((p) => p.diagnostics()))}` : '';
+        throw new Error(`not converged after ${timeoutMs} ms: ${problems.length} problems, e.g. ${problems.slice(0, 5).join('; ')}${detail}`);
+      }
       await sleep(50);
     }
   }
@@ -220,7 +223,7 @@ export class HollowFleet {
     const owners = this.participants.filter((p) => p.running && p.owned.size > 0);
     const fresh = owners.filter((p) => !avoid.has(p.node));
     const pick = fresh[0] ?? owners[0];
-    if (!pick) throw new Error('no participant owns an address');
+    if (!pick) throw new Error(`no participant owns an address: ${JSON.stringify(this.participants.slice(0, 4).map((p) => ({ ...p.diagnostics(), owned: p.owned.size })))}`);
     return pick;
   }
 

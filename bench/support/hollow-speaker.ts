@@ -200,6 +200,22 @@ export class HollowSpeaker {
 
   readonly readMembership: (timeoutMs: number) => Promise<void>;
 
+  /** For a failed convergence: what this participant's detector holds. */
+  diagnostics(): Record<string, unknown> {
+    const now = performance.now();
+    return {
+      node: this.node,
+      fenced: this.fenced,
+      renewals: this.renewals,
+      renewFailures: this.renewFailures,
+      sent: this.datagramsSent,
+      received: this.datagramsReceived,
+      members: this.#runner?.members?.size,
+      answering: this.#runner?.answering(now),
+      live: this.#runner?.live(now).size,
+    };
+  }
+
   /** A datagram for this participant's failure detector. */
   receive(bytes: Uint8Array): void {
     this.#runner?.receive(bytes);

@@ -30,6 +30,11 @@ export const controllerCommand: Command = {
     concurrency: { type: 'string', description: 'Service reconciles (status writes) in flight at once.', default: '64' },
     'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7472' },
     identity: { type: 'string', description: 'This replica in the leader Lease.', env: 'POD_NAME' },
+    'membership-interval': {
+      type: 'string',
+      description: 'At least this long between two speaker membership records; at least 3 x the speakers\' --renew-interval (ADR 0019).',
+      default: '30s',
+    },
     'memberlist-key-rotation': {
       type: 'string',
       description: 'Rotate the speakers\' failure-detector key (Secret beaconlb-memberlist) this often; 0s: never.',
@@ -52,6 +57,7 @@ export const controllerCommand: Command = {
     // The leader publishes the speakers' membership record and keeps their failure-detector key (ADR 0019).
     let membership: MembershipPublisher | undefined;
     const keyRotationMs = durationFlag(flags, 'memberlist-key-rotation');
+    const membershipIntervalMs = durationFlag(flags, 'membership-interval');
     const adapter = new ControllerAdapter({
       client,
       clock,
@@ -79,7 +85,7 @@ export const controllerCommand: Command = {
         return;
       }
       if (controller) return;
-      membership = new MembershipPublisher({ client, clock, log: log.child({ area: 'membership' }), namespace, keyRotationMs });
+      membership = new MembershipPublisher({ client, clock, log: log.child({ area: 'membership' }), namespace, keyRotationMs, minIntervalMs: membershipIntervalMs });
       membership.start();
       controller = new ServiceController({
         ports: adapter.ports,

@@ -124,6 +124,12 @@ export interface MembershipPublisherOptions {
   namespace: string;
   /** Rotate the key this often (0: never). */
   keyRotationMs: number;
+  /**
+   * At least this long between two records: the speakers' membershipSkew (3 renew intervals) or more, so that every
+   * speaker that answers reads every record (it fences when it has read none for membershipSkew - margin) and none
+   * skips one, which ADR 0019's P4 needs. Changes within it are published together at its end.
+   */
+  minIntervalMs: number;
 }
 
 /** The controller leader's duty: the membership record and the cluster key. Start when leading, stop when not. */
@@ -138,6 +144,7 @@ export class MembershipPublisher {
   #writing = false;
   #again = false;
   #stopped = true;
+  #publishedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MembershipPublisherOptions) {
     this.#o = options;
@@ -211,9 +218,17 @@ export class MembershipPublisher {
     this.#writing = true;
     const now = this.#o.clock.now();
     const members = this.#tracker.members(now);
+    let held = false;
     try {
       if (this.#published === undefined) await this.#load();
-      if (!this.#published || !sameMembers(this.#published.members, members)) await this.#write(members);
+      if (!this.#published || !sameMembers(this.#published.members, members)) {
+        const wait = this.#publishedAt + this.#o.minIntervalMs - this.#o.clock.now();
+        if (wait > 0) held = true;
+        else {
+          await this.#write(members);
+          this.#publishedAt = this.#o.clock.now();
+        }
+      }
     } catch (error) {
       this.#o.log.warn({ err: describeError(error) }, 'could not publish the speaker membership; retrying');
       this.#resourceVersion = undefined;
@@ -222,11 +237,13 @@ export class MembershipPublisher {
     } finally {
       this.#writing = false;
     }
-    const expiry = this.#tracker.nextExpiry(this.#o.clock.now());
+    const after = this.#o.clock.now();
+    const expiry = this.#tracker.nextExpiry(after);
     if (this.#again) {
       this.#again = false;
-      this.#schedule(200);
-    } else if (expiry !== undefined) this.#schedule(Math.max(0, expiry - this.#o.clock.now()));
+      this.#schedule(held ? Math.max(200, this.#publishedAt + this.#o.minIntervalMs - after) : 200);
+    } else if (held) this.#schedule(Math.max(0, this.#publishedAt + this.#o.minIntervalMs - after));
+    else if (expiry !== undefined) this.#schedule(Math.max(0, expiry - after));
   }
 
   async #load(): Promise<void> {
