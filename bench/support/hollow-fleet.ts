@@ -234,18 +234,23 @@ export class HollowFleet {
     const owned = victim.owned.size;
     victim.kill();
     this.#runningCount--;
-    const observers = this.participants.filter((p) => p.running);
+    // With probes a process believes no DOWN vote for 3 x membershipSkew after it started (ADR 0019, P4 rule 3): a
+    // participant restarted by an earlier trial does not declare anyone dead for 90 s, by design; it is left out of
+    // "all declared dead" (the others take the addresses over).
+    const believesVotesAfterMs = this.detection === 'probes' ? 9 * this.timings.renewIntervalMs : 0;
+    const observers = this.participants.filter((p) => p.running && at - p.startedAt >= believesVotesAfterMs);
     try {
       for (;;) {
         const trial = this.#trial;
-        if (trial.dead.size >= observers.length && trial.movedAt !== undefined) break;
+        if (observers.every((p) => trial.dead.has(p.node)) && trial.movedAt !== undefined) break;
         if (performance.now() - at > timeoutMs) {
           const alive = observers.filter((p) => !trial.dead.has(p.node)).map((p) => p.node);
           throw new Error(`after ${timeoutMs} ms ${alive.length} participants still count ${victim.node} live (${alive.slice(0, 5).join(', ')}); ${trial.pending.size} of its addresses unowned`);
         }
         await sleep(20);
       }
-      const times = [...this.#trial.dead.values()].map((t) => t - at).sort((a, b) => a - b);
+      const dead = this.#trial.dead;
+      const times = observers.flatMap((p) => { const t = dead.get(p.node); return t === undefined ? [] : [t - at]; }).sort((a, b) => a - b);
       return {
         victim: victim.node,
         owned,

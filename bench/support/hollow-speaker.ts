@@ -225,8 +225,12 @@ export class HollowSpeaker {
     return this.#running;
   }
 
+  /** performance.now() when this participant (this process of its node) started. */
+  startedAt = 0;
+
   start(): void {
     this.#running = true;
+    this.startedAt = performance.now();
     if (this.#runner) {
       const runner = this.#runner;
       runner.start();
