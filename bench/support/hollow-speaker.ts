@@ -162,7 +162,7 @@ export class HollowSpeaker {
       },
       inputs: o.world,
       peers: () => peerLeasesOf(this.#leases.list()),
-      staleViews: () => (this.#leases.stale ? ['leases'] : []),
+      staleViews: () => (!probes && this.#leases.stale ? ['leases'] : []),
       brokenInterfaces: () => new Set(),
       renew: async (leaving, timeoutMs, layer2NotReady) => {
         try {
