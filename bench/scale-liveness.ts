@@ -8,8 +8,13 @@
 //    time until every other participant declared it dead, and until its addresses had new owners; then it restarts.
 // The run stops growing N when a size does not converge (every participant seeing all others live, one owner
 // per address) or false deaths show the machine cannot carry it: that is where 2 cores end.
-// Usage: node bench/scale-liveness.ts [--nodes 10,100,300] [--addresses 50] [--steady 30] [--trials 10]
-//        [--warmup 10] [--out file.json] [--from recorded.json (recompute the extrapolation and table only)]
+// Each size runs with both failure detections, side by side: `lease` (ADR 0007: every speaker renews its Lease
+// every second and watches every Lease) and `probes` (ADR 0019 at its default settings: UDP probes between the
+// participants on 127.0.0.1, the Lease renewed every 10 s as fence and membership record, the controller's
+// membership publisher in this process and the only watcher of the Leases).
+// Usage: node bench/scale-liveness.ts [--nodes 10,100,300] [--detection lease,probes] [--addresses 50]
+//        [--steady 30] [--trials 10] [--warmup 10] [--out file.json]
+//        [--from recorded.json (recompute the extrapolation and table only)]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +25,8 @@ import { startControlPlane, type ControlPlane } from '../src/lab/control-plane.t
 import { installBase } from '../src/lab/install-base.ts';
 import { registerRun } from '../src/lab/run-registry.ts';
 import { openWatches, requestRates, scrapeApiServer, watchEventRate } from './support/apiserver-metrics.ts';
-import { HollowFleet, DEFAULT_TIMINGS, type FailoverSample } from './support/hollow-fleet.ts';
+import { HollowFleet, DEFAULT_TIMINGS, PROBE_TIMINGS, type FailoverSample } from './support/hollow-fleet.ts';
+import type { Detection } from './support/hollow-speaker.ts';
 import { percentile, rssMb } from './support/measure.ts';
 import { cpuSeconds, findProcess } from './support/process-usage.ts';
 import { readFileSync } from 'node:fs';
@@ -29,6 +35,7 @@ import { leastSquares, predict } from './support/extrapolate.ts';
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '10,30,60,100,300,1000' },
+    detection: { type: 'string', default: 'lease,probes' },
     addresses: { type: 'string', default: '50' },
     steady: { type: 'string', default: '30' },
     trials: { type: 'string', default: '10' },
@@ -42,30 +49,38 @@ const ADDRESSES = Number(values.addresses);
 const STEADY_S = Number(values.steady);
 const TRIALS = Number(values.trials);
 const WARMUP_S = Number(values.warmup);
+const DETECTIONS = values.detection.split(',').filter((d): d is Detection => d === 'lease' || d === 'probes');
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 interface SizeResult {
   nodes: number;
+  detection?: Detection;
   [key: string]: unknown;
 }
 
-async function measureSize(n: number): Promise<SizeResult> {
+async function measureSize(n: number, detection: Detection): Promise<SizeResult> {
+  const timings = detection === 'probes' ? PROBE_TIMINGS : DEFAULT_TIMINGS;
   const run = registerRun();
   const dir = mkdtempSync(join(tmpdir(), `beaconlb-scale-${run.id}-`));
   let cp: ControlPlane | undefined;
   let fleet: HollowFleet | undefined;
-  const result: SizeResult = { nodes: n };
+  const result: SizeResult = { nodes: n, detection };
   try {
     const cpDir = join(dir, 'cp');
     cp = await startControlPlane({ dir: cpDir, run });
     installBase(cp);
     const apiPid = findProcess(['kube-apiserver', `--secure-port=${cp.port}`]);
     const etcdPid = findProcess(['etcd', `--data-dir=${join(cpDir, 'etcd-data')}`]);
-    fleet = new HollowFleet({ cp, count: n, addresses: ADDRESSES });
+    fleet = new HollowFleet({ cp, count: n, addresses: ADDRESSES, timings, detection });
     const startedAt = performance.now();
     await fleet.start();
-    result['converged_after_start_ms'] = Math.round(performance.now() - startedAt + (await fleet.converged(30_000 + n * 200)));
-    await sleep(WARMUP_S * 1000);
+    // With probes a new member answers only membershipSkew (3 renewals, 30 s) after it is listed.
+    const settle = detection === 'probes' ? 120_000 : 30_000;
+    result['converged_after_start_ms'] = Math.round(performance.now() - startedAt + (await fleet.converged(settle + n * 200)));
+    // With probes, the membership records of the staggered start stay active for epochTransition (3 x 3 renewals,
+    // 90 s) after the last join; until they are pruned a member whose first record listed it alone has no monitors
+    // there and cannot be declared down (ADR 0019, "Implementation"). Steady state begins after that.
+    await sleep((detection === 'probes' ? Math.max(WARMUP_S, (9 * timings.renewIntervalMs) / 1000 + 10) : WARMUP_S) * 1000);
 
     // Steady window.
     fleet.watchForFalseDeaths(true);
@@ -75,6 +90,7 @@ async function measureSize(n: number): Promise<SizeResult> {
     const cpu0 = { api: cpuSeconds(apiPid), etcd: cpuSeconds(etcdPid), self: process.cpuUsage() };
     const events0 = fleet.participants.reduce((s, p) => s + p.watchEvents, 0);
     const failures0 = fleet.participants.reduce((s, p) => s + p.renewFailures, 0);
+    const datagrams0 = fleet.datagramsSent;
     const t0 = performance.now();
     await sleep(STEADY_S * 1000);
     const seconds = (performance.now() - t0) / 1000;
@@ -102,6 +118,7 @@ async function measureSize(n: number): Promise<SizeResult> {
     result['participant_cpu_millicores_per_node'] = round((participantCpu * 1000) / n, 2);
     result['participants_rss_mb'] = Math.round(process.memoryUsage().rss / 2 ** 20);
     result['event_loop_delay_ms'] = { p50: round(lag.percentile(50) / 1e6), p99: round(lag.percentile(99) / 1e6), max: round(lag.max / 1e6) };
+    result['probe_datagrams_per_s_per_node'] = round((fleet.datagramsSent - datagrams0) / seconds / n);
     result['renew_failures_in_window'] = fleet.participants.reduce((s, p) => s + p.renewFailures, 0) - failures0;
     result['false_deaths_in_window'] = fleet.falseDeaths;
 
@@ -110,17 +127,18 @@ async function measureSize(n: number): Promise<SizeResult> {
     const killed = new Set<string>();
     const errors: string[] = [];
     for (let i = 0; i < TRIALS; i++) {
-      await sleep(Math.random() * DEFAULT_TIMINGS.renewIntervalMs);
+      await sleep(Math.random() * Math.min(timings.renewIntervalMs, DEFAULT_TIMINGS.renewIntervalMs));
       const victim = fleet.pickOwner(killed);
       killed.add(victim.node);
       try {
         samples.push(await fleet.killAndMeasure(victim, 4 * DEFAULT_TIMINGS.leaseDurationMs + 5000));
+        // Dissemination and the owner's first pass are done; a new process of the victim starts at once.
       } catch (error) {
         errors.push((error as Error).message);
       }
-      fleet.restart(victim.node);
+      await fleet.restart(victim.node);
       try {
-        await fleet.converged(30_000 + n * 100);
+        await fleet.converged(settle + n * 100);
       } catch (error) {
         errors.push(`after restarting ${victim.node}: ${(error as Error).message}`);
         break;
@@ -153,14 +171,16 @@ function saturated(r: SizeResult): boolean {
 
 const recorded = values.from === undefined ? undefined : (JSON.parse(readFileSync(values.from, 'utf8')) as { runs: SizeResult[] }).runs;
 const runs: SizeResult[] = recorded ?? [];
-for (const n of recorded ? [] : SIZES) {
-  console.error(`== scale-liveness: ${n} hollow speakers`);
-  const r = await measureSize(n);
-  runs.push(r);
-  console.error(JSON.stringify(r));
-  if (saturated(r)) {
-    console.error(`== ${n} hollow speakers saturate this machine; larger sizes skipped`);
-    break;
+for (const detection of recorded ? [] : DETECTIONS) {
+  for (const n of SIZES) {
+    console.error(`== scale-liveness: ${n} hollow speakers, detection ${detection}`);
+    const r = await measureSize(n, detection);
+    runs.push(r);
+    console.error(JSON.stringify(r));
+    if (saturated(r)) {
+      console.error(`== ${n} hollow speakers saturate this machine (${detection}); larger sizes skipped`);
+      break;
+    }
   }
 }
 
@@ -176,7 +196,7 @@ for (const n of recorded ? [] : SIZES) {
  * above an idle API server.
  */
 function extrapolation(): Record<string, unknown> | undefined {
-  const clean = runs.filter((r) => !saturated(r) && typeof r['apiserver_cpu_cores'] === 'number');
+  const clean = runs.filter((r) => (r.detection ?? 'lease') === 'lease' && !saturated(r) && typeof r['apiserver_cpu_cores'] === 'number');
   if (clean.length < 2) return undefined;
   const num = (r: SizeResult, key: string): number => Number(r[key]);
   const api = leastSquares(clean.map((r) => [1, num(r, 'lease_writes_per_s')]), clean.map((r) => num(r, 'apiserver_cpu_cores')));
@@ -206,8 +226,8 @@ function extrapolation(): Record<string, unknown> | undefined {
 }
 
 const output = {
-  detector: 'lease-1s (today: heartbeat Lease renewed every 1 s, every speaker watches every Lease)',
-  timings: DEFAULT_TIMINGS,
+  detector: 'lease: heartbeat Lease renewed every 1 s, every speaker watches every Lease (ADR 0007); probes: UDP probes, Lease every 10 s as fence and membership (ADR 0019)',
+  timings: { lease: DEFAULT_TIMINGS, probes: PROBE_TIMINGS },
   addresses: ADDRESSES,
   node: process.version,
   runs,
@@ -215,12 +235,12 @@ const output = {
 };
 
 // The scale table, on stderr (stdout is the JSON object).
-const header = ['N', 'writes/s', 'watch ev/s', 'apiserver cores', 'etcd cores', 'part. mcores/node', 'dead p50/p99 ms', 'moved p50/p99 ms', 'false deaths'];
+const header = ['detection', 'N', 'writes/s', 'watch ev/s', 'apiserver cores', 'etcd cores', 'part. mcores/node', 'dead p50/p99 ms', 'moved p50/p99 ms', 'false deaths'];
 console.error(`\n${header.join(' | ')}`);
 for (const r of runs) {
   const f = r['failover'] as { all_declared_dead_ms?: { p50: number; p99: number }; new_owners_ms?: { p50: number; p99: number } } | undefined;
   console.error(
-    [r.nodes, r['lease_writes_per_s'], r['lease_watch_events_sent_per_s'], r['apiserver_cpu_cores'], r['etcd_cpu_cores'], r['participant_cpu_millicores_per_node'], `${f?.all_declared_dead_ms?.p50}/${f?.all_declared_dead_ms?.p99}`, `${f?.new_owners_ms?.p50}/${f?.new_owners_ms?.p99}`, r['false_deaths_in_window'] ?? r['error']].join(' | '),
+    [r.detection ?? 'lease', r.nodes, r['lease_writes_per_s'], r['lease_watch_events_sent_per_s'], r['apiserver_cpu_cores'], r['etcd_cpu_cores'], r['participant_cpu_millicores_per_node'], `${f?.all_declared_dead_ms?.p50}/${f?.all_declared_dead_ms?.p99}`, `${f?.new_owners_ms?.p50}/${f?.new_owners_ms?.p99}`, r['false_deaths_in_window'] ?? r['error']].join(' | '),
   );
 }
 if (values.out) writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);

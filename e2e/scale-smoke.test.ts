@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useCluster } from './support/cluster.ts';
 import { requestRates, scrapeApiServer, watchEventRate } from '../bench/support/apiserver-metrics.ts';
-import { DEFAULT_TIMINGS, HollowFleet } from '../bench/support/hollow-fleet.ts';
+import { DEFAULT_TIMINGS, HollowFleet, PROBE_TIMINGS } from '../bench/support/hollow-fleet.ts';
 
 const N = 10;
 /** What a loaded 2-core machine may add to the lease duration (watch delivery, pass spacing, event loop). */
@@ -68,9 +68,59 @@ describe('scale harness: ten hollow speakers', () => {
     }
     assert.ok(owned.every((address) => fleet.participants.some((p) => p.running && p.owned.has(address))));
 
-    fleet.restart(victim.node);
+    await fleet.restart(victim.node);
     await fleet.converged(30_000);
     assert.equal(fleet.participants.filter((p) => p.running).length, N);
     assert.deepEqual(fleet.viewProblems(), []);
   });
 });
+
+// The same harness with failure detection by probes (ADR 0019) at its default settings: the participants probe
+// each other over UDP on 127.0.0.1, renew their Leases every 10 s and watch none; the controller's membership
+// publisher (in this process) is the only Lease watcher.
+describe('scale harness: six hollow speakers with failure detection by probes', () => {
+  const cluster = useCluster();
+  const n = 6;
+  let fleet: HollowFleet;
+
+  before(async () => {
+    fleet = new HollowFleet({ cp: cluster.cp, count: n, addresses: 18, timings: PROBE_TIMINGS, detection: 'probes' });
+    await fleet.start();
+  });
+  after(async () => {
+    await fleet.stop();
+  });
+
+  it('every participant sees all live (once listed and 3 renewals on) and each address has exactly one owner', async () => {
+    await fleet.converged(90_000);
+    assert.deepEqual(fleet.viewProblems(), []);
+    assert.deepEqual(fleet.ownershipProblems(), []);
+  });
+
+  it('liveness costs at most one Lease write per participant per 10 s and O(N) watch events', async () => {
+    const before = await scrapeApiServer(cluster.cp);
+    const t0 = performance.now();
+    await sleep(20_000);
+    const afterScrape = await scrapeApiServer(cluster.cp);
+    const seconds = (performance.now() - t0) / 1000;
+    const writes = requestRates(before, afterScrape, seconds, 'leases')['PATCH'] ?? 0;
+    assert.ok(writes <= (1.2 * n) / 10, `${writes} Lease PATCH/s from ${n} participants`);
+    // One watcher (the publisher): each renewal is one event.
+    const events = watchEventRate(before, afterScrape, seconds, 'leases');
+    assert.ok(events <= (1.5 * n) / 10 + 0.5, `${events} Lease watch events/s for ${n} participants`);
+    assert.deepEqual(fleet.viewProblems(), []);
+  });
+
+  it('a killed participant is declared dead by all others in well under the lease duration, and its addresses move', async () => {
+    // A process believes DOWN votes only 3 x membershipSkew (90 s) after it started (ADR 0019, P4 rule 3).
+    const oldest = Math.min(...fleet.participants.map((p) => p.startedAt));
+    await sleep(Math.max(0, oldest + 9 * PROBE_TIMINGS.renewIntervalMs + 2000 - performance.now()));
+    const victim = fleet.pickOwner(new Set());
+    const sample = await fleet.killAndMeasure(victim, 10_000);
+    // The detector's bound is about 0.6 s; the slack is for a loaded machine.
+    assert.ok(sample.allDeclaredDeadMs <= 3000 && sample.newOwnersMs <= 3000, JSON.stringify(sample));
+    await fleet.converged(10_000);
+    assert.deepEqual(fleet.ownershipProblems(), []);
+  });
+});
+

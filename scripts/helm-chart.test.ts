@@ -213,7 +213,14 @@ describe(`${CHART_DIR} beside config/`, () => {
     const objects = parseObjects(renderChart(['--set', 'bgpPasswords.namespace=bgp-secrets', '--set', 'bgpPasswords.createNamespace=false']));
     assert.deepEqual(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), [CHART_NAMESPACE]);
     const secretRoles = objects.filter((o) => o.kind === 'Role' && JSON.stringify(o['rules']).includes('"secrets"'));
-    assert.deepEqual(secretRoles.map(objectKey), ['Role bgp-secrets/beaconlb-speaker']);
+    assert.deepEqual(secretRoles.map(objectKey), ['Role beaconlb-system/beaconlb-controller', 'Role beaconlb-system/beaconlb-speaker', 'Role bgp-secrets/beaconlb-speaker']);
+    // In the install namespace only the failure-detector key, by name (ADR 0019); the controller may also create it.
+    for (const role of secretRoles.filter((o) => o.metadata.namespace === CHART_NAMESPACE)) {
+      const rules = role['rules'] as Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
+      for (const rule of rules.filter((r) => r.resources.includes('secrets'))) {
+        assert.ok(rule.verbs.every((v) => v === 'create') || JSON.stringify(rule.resourceNames) === '["beaconlb-memberlist"]', `${objectKey(role)}: ${JSON.stringify(rule)}`);
+      }
+    }
     const daemonSet = objects.find((o) => o.kind === 'DaemonSet');
     assert.ok(JSON.stringify(daemonSet).includes('"--password-namespace=bgp-secrets"'), 'the speaker gets --password-namespace');
   });

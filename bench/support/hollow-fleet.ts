@@ -12,10 +12,15 @@ import { INSTALL_NAMESPACE } from '../../src/lab/component-process.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import type { OwnedAddress } from '../../src/speaker/layer2/layer2-speaker.ts';
-import { HollowSpeaker, type HollowTimings } from './hollow-speaker.ts';
+import { HollowSpeaker, type Detection, type HollowTimings } from './hollow-speaker.ts';
+import { MembershipPublisher } from '../../src/k8s/speaker-membership.ts';
+import { ApiClient } from '../../src/k8s/api/api-client.ts';
+import { openProbeSocket, type ProbeSocket } from '../../src/platform/probe-transport.ts';
 
 /** The speaker's defaults (src/cmd/speaker-command.ts). */
 export const DEFAULT_TIMINGS: HollowTimings = { renewIntervalMs: 1000, leaseDurationMs: 3000, fenceMarginMs: 500, handoverOverlapMs: 1000, staleAfterMs: 10_000 };
+/** The speaker's defaults with --failure-detection=probes. */
+export const PROBE_TIMINGS: HollowTimings = { renewIntervalMs: 10_000, leaseDurationMs: 40_000, fenceMarginMs: 2000, handoverOverlapMs: 1000, staleAfterMs: 10_000 };
 
 export function hollowNodeName(i: number): string {
   return `hollow-${String(i + 1).padStart(4, '0')}`;
@@ -66,6 +71,8 @@ export interface FleetOptions {
   timings?: HollowTimings;
   /** Participants started per 100 ms (spreads the TLS handshakes and the first lists). */
   startRate?: number;
+  /** Lease liveness (default) or probes, with the controller's membership publisher in this process. */
+  detection?: Detection;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,6 +92,8 @@ export class HollowFleet {
   falseDeaths = 0;
   #steady = false;
   #runningCount = 0;
+  #publisher: MembershipPublisher | undefined;
+  #publisherClient: ApiClient | undefined;
 
   constructor(o: FleetOptions) {
     this.#o = o;
@@ -97,8 +106,23 @@ export class HollowFleet {
     return [...this.#participants.values()];
   }
 
-  #create(node: string): HollowSpeaker {
+  get detection(): Detection {
+    return this.#o.detection ?? 'lease';
+  }
+
+  async #create(node: string): Promise<HollowSpeaker> {
+    if (this.detection !== 'probes') return this.#make(node, undefined);
+    const holder: { speaker?: HollowSpeaker } = {};
+    const opened = await openProbeSocket({ port: 0, bindAddress: '127.0.0.1', onDatagram: (d) => holder.speaker?.receive(d.bytes) });
+    if (!opened.ok) throw new Error(opened.error);
+    holder.speaker = this.#make(node, opened.value);
+    return holder.speaker;
+  }
+
+  #make(node: string, socket: ProbeSocket | undefined): HollowSpeaker {
     const speaker = new HollowSpeaker({
+      detection: this.detection,
+      ...(socket ? { socket } : {}),
       node,
       connection: connectionFromKubeconfig(this.#kubeconfigOf(node)),
       namespace: INSTALL_NAMESPACE,
@@ -131,9 +155,15 @@ export class HollowFleet {
   /** Starts every participant with the speaker's ServiceAccount (as a DaemonSet's pods would). */
   async start(): Promise<void> {
     for (const name of this.names) this.#kubeconfigOf(name);
+    if (this.detection === 'probes') {
+      // The controller leader's duty: the membership record and the key, over the controller's ServiceAccount.
+      this.#publisherClient = new ApiClient(connectionFromKubeconfig(this.#o.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller')), 'beaconlb-controller/bench');
+      this.#publisher = new MembershipPublisher({ client: this.#publisherClient, clock: systemClock, log: this.#log, namespace: INSTALL_NAMESPACE, keyRotationMs: 0, minIntervalMs: 3 * this.timings.renewIntervalMs });
+      this.#publisher.start();
+    }
     const rate = this.#o.startRate ?? 20;
     for (let i = 0; i < this.names.length; i++) {
-      this.#create(this.names[i]!).start();
+      (await this.#create(this.names[i]!)).start();
       if ((i + 1) % rate === 0) await sleep(100);
     }
   }
@@ -175,7 +205,10 @@ export class HollowFleet {
     for (;;) {
       const problems = [...this.viewProblems(), ...this.ownershipProblems()];
       if (problems.length === 0) return performance.now() - start;
-      if (performance.now() - start > timeoutMs) throw new Error(`not converged after ${timeoutMs} ms: ${problems.length} problems, e.g. ${problems.slice(0, 5).join('; ')}`);
+      if (performance.now() - start > timeoutMs) {
+        const detail = this.detection === 'probes' ? ` detectors: ${JSON.stringify(this.participants.slice(0, 4).map((p) => p.diagnostics()))}` : '';
+        throw new Error(`not converged after ${timeoutMs} ms: ${problems.length} problems, e.g. ${problems.slice(0, 5).join('; ')}${detail}`);
+      }
       await sleep(50);
     }
   }
@@ -190,7 +223,7 @@ export class HollowFleet {
     const owners = this.participants.filter((p) => p.running && p.owned.size > 0);
     const fresh = owners.filter((p) => !avoid.has(p.node));
     const pick = fresh[0] ?? owners[0];
-    if (!pick) throw new Error('no participant owns an address');
+    if (!pick) throw new Error(`no participant owns an address: ${JSON.stringify(this.participants.slice(0, 4).map((p) => ({ ...p.diagnostics(), owned: p.owned.size })))}`);
     return pick;
   }
 
@@ -201,18 +234,23 @@ export class HollowFleet {
     const owned = victim.owned.size;
     victim.kill();
     this.#runningCount--;
-    const observers = this.participants.filter((p) => p.running);
+    // With probes a process believes no DOWN vote for 3 x membershipSkew after it started (ADR 0019, P4 rule 3): a
+    // participant restarted by an earlier trial does not declare anyone dead for 90 s, by design; it is left out of
+    // "all declared dead" (the others take the addresses over).
+    const believesVotesAfterMs = this.detection === 'probes' ? 9 * this.timings.renewIntervalMs : 0;
+    const observers = this.participants.filter((p) => p.running && at - p.startedAt >= believesVotesAfterMs);
     try {
       for (;;) {
         const trial = this.#trial;
-        if (trial.dead.size >= observers.length && trial.movedAt !== undefined) break;
+        if (observers.every((p) => trial.dead.has(p.node)) && trial.movedAt !== undefined) break;
         if (performance.now() - at > timeoutMs) {
           const alive = observers.filter((p) => !trial.dead.has(p.node)).map((p) => p.node);
           throw new Error(`after ${timeoutMs} ms ${alive.length} participants still count ${victim.node} live (${alive.slice(0, 5).join(', ')}); ${trial.pending.size} of its addresses unowned`);
         }
         await sleep(20);
       }
-      const times = [...this.#trial.dead.values()].map((t) => t - at).sort((a, b) => a - b);
+      const dead = this.#trial.dead;
+      const times = observers.flatMap((p) => { const t = dead.get(p.node); return t === undefined ? [] : [t - at]; }).sort((a, b) => a - b);
       return {
         victim: victim.node,
         owned,
@@ -226,11 +264,18 @@ export class HollowFleet {
   }
 
   /** Starts a fresh participant under a killed one's name (a restarted speaker). */
-  restart(node: string): void {
-    this.#create(node).start();
+  async restart(node: string): Promise<void> {
+    (await this.#create(node)).start();
+  }
+
+  /** Failure-detector datagrams sent by all participants so far. */
+  get datagramsSent(): number {
+    return this.participants.reduce((s, p) => s + p.datagramsSent, 0);
   }
 
   async stop(): Promise<void> {
+    this.#publisher?.stop();
+    this.#publisherClient?.close();
     for (const p of this.participants) if (p.running) p.kill();
     this.#participants.clear();
     this.#runningCount = 0;

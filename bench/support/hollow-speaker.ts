@@ -4,6 +4,9 @@
 // is its own connections to the API server, and replaces only the announcer (it records what it would announce)
 // and the caches of Services, pools and Nodes (one in-memory world shared by all participants of a process: their
 // cost is not liveness, and N copies of 50,000 Services would not fit one process). Many run in one process.
+// With `detection: 'probes'` (ADR 0019) it runs the speaker's failure detector instead of the Lease watch: the real
+// ProbeRunner over its own UDP socket on 127.0.0.1 (its port in its Lease's probe address), reading the membership
+// record and the key with every renewal (MembershipReader), as src/cmd/speaker-command.ts wires it.
 import type { Clock } from '../../src/core/clock.ts';
 import type { Layer2Inputs } from '../../src/core/config/layer2-plan.ts';
 import { ipv4 } from '../../src/core/ip/ip-address.ts';
@@ -15,6 +18,16 @@ import { peerLeasesOf, speakerLeaseInformer, type LeaseObject } from '../../src/
 import type { Logger } from '../../src/platform/logger.ts';
 import type { InterfaceTable } from '../../src/platform/network-interfaces.ts';
 import { Layer2Speaker, type OwnedAddress } from '../../src/speaker/layer2/layer2-speaker.ts';
+import { randomBytes } from 'node:crypto';
+import { formatProbeAddress } from '../../src/core/election/membership-record.ts';
+import { MembershipReader } from '../../src/k8s/speaker-membership.ts';
+import { probeKey } from '../../src/platform/probe-key.ts';
+import type { ProbeSocket } from '../../src/platform/probe-transport.ts';
+import type { ProbeKey } from '../../src/protocol/probe/probe-datagram.ts';
+import { ProbeRunner } from '../../src/speaker/layer2/probe-runner.ts';
+import { probeTimingsFor } from '../../src/cmd/speaker-command.ts';
+
+export type Detection = 'lease' | 'probes';
 
 export interface HollowTimings {
   renewIntervalMs: number;
@@ -37,6 +50,9 @@ export interface HollowSpeakerOptions {
   onLive: (node: string, live: ReadonlySet<string>, at: number) => void;
   /** What the participant would announce now, with the clock's time. */
   onOwned: (node: string, owned: ReadonlyMap<bigint, OwnedAddress>, at: number) => void;
+  /** Lease liveness (ADR 0007) or probes (ADR 0019; needs `socket`, opened by the caller). */
+  detection?: Detection;
+  socket?: ProbeSocket;
 }
 
 /** One interface on the segment of the hollow world's pool, as every hollow node has. */
@@ -58,11 +74,65 @@ export class HollowSpeaker {
   live: ReadonlySet<string> = new Set();
   owned: ReadonlyMap<bigint, OwnedAddress> = new Map();
   #running = false;
+  readonly #runner: ProbeRunner | undefined;
+  readonly #socket: ProbeSocket | undefined;
+  #joinTimer: { cancel(): void } | undefined;
+  /** Failure-detector datagrams sent and received by this participant. */
+  datagramsSent = 0;
+  datagramsReceived = 0;
 
   constructor(o: HollowSpeakerOptions) {
     this.node = o.node;
     this.#client = new ApiClient(o.connection, `beaconlb-speaker/${o.node}`);
-    const heartbeat = new HeartbeatLease({ client: this.#client, namespace: o.namespace, node: o.node, clock: o.clock, leaseDurationMs: o.timings.leaseDurationMs });
+    const probes = o.detection === 'probes';
+    if (probes && !o.socket) throw new Error('probes need a socket');
+    this.#socket = o.socket;
+    let keys: ProbeKey[] = [];
+    const membership = new MembershipReader(this.#client, o.namespace);
+    if (probes && o.socket) {
+      const socket = o.socket;
+      this.#runner = new ProbeRunner({
+        node: o.node,
+        clock: o.clock,
+        log: o.log,
+        timings: probeTimingsFor(o.timings.renewIntervalMs),
+        send: (bytes, address, port) => {
+          socket.send(bytes, address, port);
+        },
+        keys: () => keys,
+        incarnation: randomBytes(8).readBigUInt64BE(),
+        wallSecond: () => Math.floor(Date.now() / 1000),
+        onChange: () => {
+          this.#speaker.urgent();
+        },
+        metrics: {
+          sent: (n) => {
+            this.datagramsSent += n;
+          },
+          received: () => {
+            this.datagramsReceived++;
+          },
+          rejected: () => undefined,
+        },
+      });
+    }
+    const runner = this.#runner;
+    let renewals = 0;
+    const readMembership = async (timeoutMs: number): Promise<void> => {
+      if (!runner) return;
+      if (keys.length === 0 || renewals++ % 6 === 0) keys = (await membership.keys(timeoutMs)).map(probeKey);
+      const record = await membership.record(timeoutMs);
+      if (record) runner.setMembership(record);
+    };
+    this.readMembership = readMembership;
+    const heartbeat = new HeartbeatLease({
+      client: this.#client,
+      namespace: o.namespace,
+      node: o.node,
+      clock: o.clock,
+      leaseDurationMs: o.timings.leaseDurationMs,
+      probeAddress: () => (o.socket && probes ? formatProbeAddress('127.0.0.1', o.socket.port) : undefined),
+    });
     this.#leases = speakerLeaseInformer({
       client: this.#client,
       clock: o.clock,
@@ -92,11 +162,12 @@ export class HollowSpeaker {
       },
       inputs: o.world,
       peers: () => peerLeasesOf(this.#leases.list()),
-      staleViews: () => (this.#leases.stale ? ['leases'] : []),
+      staleViews: () => (!probes && this.#leases.stale ? ['leases'] : []),
       brokenInterfaces: () => new Set(),
       renew: async (leaving, timeoutMs, layer2NotReady) => {
         try {
           const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady);
+          if (!leaving) await readMembership(timeoutMs);
           this.renewals++;
           return version;
         } catch (error) {
@@ -120,18 +191,62 @@ export class HollowSpeaker {
         o.onLive(o.node, this.live, o.clock.now());
       },
       renewIntervalMs: o.timings.renewIntervalMs,
-      leaseDurationMs: o.timings.leaseDurationMs,
+      leaseDurationMs: runner ? Math.min(o.timings.leaseDurationMs, probeTimingsFor(o.timings.renewIntervalMs).membershipSkewMs) : o.timings.leaseDurationMs,
       fenceMarginMs: o.timings.fenceMarginMs,
       handoverOverlapMs: o.timings.handoverOverlapMs,
+      ...(runner ? { probes: runner } : {}),
     });
+  }
+
+  readonly readMembership: (timeoutMs: number) => Promise<void>;
+
+  /** For a failed convergence: what this participant's detector holds. */
+  diagnostics(): Record<string, unknown> {
+    const now = performance.now();
+    return {
+      node: this.node,
+      fenced: this.fenced,
+      renewals: this.renewals,
+      renewFailures: this.renewFailures,
+      sent: this.datagramsSent,
+      received: this.datagramsReceived,
+      members: this.#runner?.members?.size,
+      answering: this.#runner?.answering(now),
+      live: this.#runner?.live(now).size,
+    };
+  }
+
+  /** A datagram for this participant's failure detector. */
+  receive(bytes: Uint8Array): void {
+    this.#runner?.receive(bytes);
   }
 
   get running(): boolean {
     return this.#running;
   }
 
+  /** performance.now() when this participant (this process of its node) started. */
+  startedAt = 0;
+
   start(): void {
     this.#running = true;
+    this.startedAt = performance.now();
+    if (this.#runner) {
+      const runner = this.#runner;
+      runner.start();
+      // Until the controller lists it, the record is read every second (as the speaker does).
+      const poll = (): void => {
+        if (!this.#running || runner.members?.has(this.node)) return;
+        this.#joinTimer = setTimeoutTimer(1000, () => {
+          void this.readMembership(1000)
+            .catch(() => undefined)
+            .finally(poll);
+        });
+      };
+      poll();
+      this.#speaker.start(Promise.resolve());
+      return;
+    }
     this.#leases.start();
     this.#speaker.start(this.#leases.synced);
   }
@@ -139,6 +254,9 @@ export class HollowSpeaker {
   /** Like kill -9: falls silent at once, renews nothing more, drops its connections; its Lease stays as it was. */
   kill(): void {
     this.#running = false;
+    this.#joinTimer?.cancel();
+    this.#runner?.stop();
+    this.#socket?.close();
     this.#speaker.stop();
     this.#leases.stop();
     this.#client.close();
@@ -148,7 +266,19 @@ export class HollowSpeaker {
   async leave(): Promise<void> {
     await this.#speaker.leave();
     this.#running = false;
+    this.#joinTimer?.cancel();
+    this.#runner?.stop();
+    this.#socket?.close();
     this.#leases.stop();
     this.#client.close();
   }
+}
+
+function setTimeoutTimer(ms: number, fn: () => void): { cancel(): void } {
+  const handle = setTimeout(fn, ms);
+  return {
+    cancel: () => {
+      clearTimeout(handle);
+    },
+  };
 }

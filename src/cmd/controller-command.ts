@@ -15,6 +15,7 @@ import { LeaderElector } from '../k8s/leader-election.ts';
 import { ServiceController } from '../controller/service-controller.ts';
 import { AdvertisementConditionWriter } from '../k8s/advertisement-condition-writer.ts';
 import { AnnouncementSweeper } from '../k8s/announcement-sweeper.ts';
+import { MembershipPublisher } from '../k8s/speaker-membership.ts';
 
 export const controllerCommand: Command = {
   name: 'controller',
@@ -37,6 +38,16 @@ export const controllerCommand: Command = {
     },
     'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7472' },
     identity: { type: 'string', description: 'This replica in the leader Lease.', env: 'POD_NAME' },
+    'membership-interval': {
+      type: 'string',
+      description: 'At least this long between two speaker membership records; at least 3 x the speakers\' --renew-interval (ADR 0019).',
+      default: '30s',
+    },
+    'memberlist-key-rotation': {
+      type: 'string',
+      description: 'Rotate the speakers\' failure-detector key (Secret beaconlb-memberlist) this often; 0s: never.',
+      default: '24h',
+    },
     'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
   },
   async run(flags) {
@@ -51,6 +62,10 @@ export const controllerCommand: Command = {
     const { registry, metrics, leader } = controllerPrometheus();
 
     let controller: ServiceController | undefined;
+    // The leader publishes the speakers' membership record and keeps their failure-detector key (ADR 0019).
+    let membership: MembershipPublisher | undefined;
+    const keyRotationMs = durationFlag(flags, 'memberlist-key-rotation');
+    const membershipIntervalMs = durationFlag(flags, 'membership-interval');
     const adapter = new ControllerAdapter({
       client,
       clock,
@@ -96,6 +111,8 @@ export const controllerCommand: Command = {
         return;
       }
       if (controller) return;
+      membership = new MembershipPublisher({ client, clock, log: log.child({ area: 'membership' }), namespace, keyRotationMs, minIntervalMs: membershipIntervalMs });
+      membership.start();
       controller = new ServiceController({
         ports: adapter.ports,
         clock,
@@ -116,6 +133,8 @@ export const controllerCommand: Command = {
       term = undefined;
       const stopping = controller;
       controller = undefined;
+      membership?.stop();
+      membership = undefined;
       leader.set({}, 0);
       if (stopping) {
         advertisements.stop();
@@ -185,6 +204,8 @@ export const controllerCommand: Command = {
           term?.abort();
           const running = controller;
           controller = undefined;
+          membership?.stop();
+          membership = undefined;
           advertisements.stop();
           sweeper.stop();
           await running?.stop(1000);

@@ -24,7 +24,8 @@ describe('beaconlb CLI', () => {
   it('documents each subcommand flag with its default', () => {
     const { code, out } = run('speaker', '--help');
     assert.equal(code, 0);
-    assert.match(out, /--lease-duration <value>\s+A peer whose Lease has not changed for this long is dead\. \(default 3s\)/);
+    assert.match(out, /--failure-detection <value>\s+lease: .*\(default lease\)/);
+    assert.match(out, /--lease-duration <value>\s+A Lease that has not changed for this long is expired \(default 40s with probes, 3s with lease\)\./);
     assert.match(out, /--node-name <value>.*\(env NODE_NAME\)/);
   });
 

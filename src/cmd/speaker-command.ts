@@ -31,6 +31,47 @@ import { BfdSessions } from '../speaker/bfd/bfd-sessions.ts';
 import { selfSignedCertificate } from '../platform/self-signed-certificate.ts';
 import { MetricsAccessReview } from '../k8s/metrics-access-review.ts';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from '../core/election/probe-detector.ts';
+import { formatProbeAddress } from '../core/election/membership-record.ts';
+import { formatIp } from '../core/ip/ip-address.ts';
+import { openProbeSocket, type ProbeSocket } from '../platform/probe-transport.ts';
+import { probeKey } from '../platform/probe-key.ts';
+import type { ProbeKey } from '../protocol/probe/probe-datagram.ts';
+import { MembershipReader } from '../k8s/speaker-membership.ts';
+import { ProbeRunner } from '../speaker/layer2/probe-runner.ts';
+import type { InterfaceTable } from '../platform/network-interfaces.ts';
+
+/** Failure detection: direct probes with the Lease as fence and membership record (ADR 0019), or Lease liveness (ADR 0007). */
+export type FailureDetection = 'probes' | 'lease';
+
+/** The Lease timings of each detection mode when not given. */
+const LEASE_DEFAULTS: Record<FailureDetection, { renew: string; duration: string; margin: string }> = {
+  probes: { renew: '10s', duration: '40s', margin: '2s' },
+  lease: { renew: '1s', duration: '3s', margin: '500ms' },
+};
+
+/**
+ * The detector's timings for a renew interval: speakers adopt a membership record at most membershipSkew apart
+ * (each reads it with every renewal and fences when none succeeded for membershipSkew - fence margin), and an old
+ * epoch stays active 3 x as long (ADR 0019, P4).
+ */
+export function probeTimingsFor(renewIntervalMs: number): ProbeTimings {
+  const membershipSkewMs = 3 * renewIntervalMs;
+  return { ...DEFAULT_PROBE_TIMINGS, membershipSkewMs, epochTransitionMs: 3 * membershipSkewMs };
+}
+
+/** The address peers probe this node at: the flag, else the first IPv4 of the default route's interface, else of any up non-loopback interface. */
+function probeHost(flag: string | undefined, table: InterfaceTable): string | undefined {
+  if (flag !== undefined) return flag;
+  const candidates = [table.defaultRoute[4], ...table.interfaces.filter((i) => i.up && i.name !== 'lo').map((i) => i.name)];
+  for (const name of candidates) {
+    const address = table.interfaces.find((i) => i.name === name)?.addresses.find((a) => a.family === 4 && a.prefixLength < 32);
+    if (address) return formatIp(address.address);
+  }
+  return undefined;
+}
 
 /** Where the speaker's HTTP endpoints listen; an empty address turns a listener off. */
 export interface SpeakerListeners {
@@ -76,9 +117,16 @@ export const speakerCommand: Command = {
     namespace: { type: 'string', description: 'Namespace of the heartbeat Leases.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
     'password-namespace': { type: 'string', description: 'Namespace of the BGP password Secrets (the only Secrets the speaker reads).', default: 'beaconlb-bgp-passwords', env: 'BEACONLB_PASSWORD_NAMESPACE' },
     'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
-    'renew-interval': { type: 'string', description: 'How often the heartbeat Lease is renewed.', default: '1s' },
-    'lease-duration': { type: 'string', description: 'A peer whose Lease has not changed for this long is dead.', default: '3s' },
-    'fence-margin': { type: 'string', description: 'Stop answering this long before peers could consider this node dead.', default: '500ms' },
+    'failure-detection': {
+      type: 'string',
+      description: 'lease: liveness from every peer\'s Lease, renewed every second (ADR 0007); probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019; needs the controller, which publishes the membership).',
+      default: 'lease',
+    },
+    'probe-address': { type: 'string', description: 'The node address peers send failure-detector probes to; absent: the first IPv4 address of the default route\'s interface.', env: 'BEACONLB_PROBE_ADDRESS' },
+    'probe-port': { type: 'string', description: 'UDP port of the failure detector (open it between nodes).', default: '7946' },
+    'renew-interval': { type: 'string', description: 'How often the heartbeat Lease is renewed (default 10s with probes, 1s with lease).' },
+    'lease-duration': { type: 'string', description: 'A Lease that has not changed for this long is expired (default 40s with probes, 3s with lease).' },
+    'fence-margin': { type: 'string', description: 'Stop answering this long before peers could consider this node dead (default 2s with probes, 500ms with lease).' },
     'stale-view-after': {
       type: 'string',
       description: 'A watch with no proof of being live for this long makes the view stale: stop answering and hand addresses over (at least 2s).',
@@ -121,14 +169,23 @@ export const speakerCommand: Command = {
     const listeners = speakerListeners(flags, node);
     const clock = systemClock;
     const namespace = stringFlag(flags, 'namespace');
-    const leaseDurationMs = durationFlag(flags, 'lease-duration');
-    const renewIntervalMs = durationFlag(flags, 'renew-interval');
+    const detection = stringFlag(flags, 'failure-detection');
+    if (detection !== 'probes' && detection !== 'lease') throw new UsageError(`--failure-detection: "${detection}" is neither probes nor lease`);
+    const defaults = LEASE_DEFAULTS[detection];
+    const withDefault = (name: string, value: string): Flags => ({ ...flags, [name]: optionalStringFlag(flags, name) ?? value });
+    const leaseDurationMs = durationFlag(withDefault('lease-duration', defaults.duration), 'lease-duration');
+    const renewIntervalMs = durationFlag(withDefault('renew-interval', defaults.renew), 'renew-interval');
+    const fenceMarginMs = durationFlag(withDefault('fence-margin', defaults.margin), 'fence-margin');
+    const probePort = integerFlag(flags, 'probe-port');
+    if (probePort < 1 || probePort > 65535) throw new UsageError('--probe-port must be 1-65535');
+    const probeAddressFlag = optionalStringFlag(flags, 'probe-address');
+    if (probeAddressFlag !== undefined && isIP(probeAddressFlag) === 0) throw new UsageError(`--probe-address: "${probeAddressFlag}" is not an IP address`);
     if (renewIntervalMs >= leaseDurationMs) throw new UsageError('--renew-interval must be shorter than --lease-duration');
     const staleAfterMs = durationFlag(flags, 'stale-view-after');
     // Watches are ended by the server after 3/4 of it (whole seconds): below 2 s nothing is left for latency.
     if (staleAfterMs < 2000) throw new UsageError('--stale-view-after must be at least 2s');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
-    const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics, announcements: announcementMetrics } = speakerPrometheus();
+    const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics, announcements: announcementMetrics, probes: probeMetrics } = speakerPrometheus();
 
     // Links, addresses and default routes over rtnetlink, read again after each change the kernel reports.
     const following = await InterfaceTableFollower.open(rtnetlinkSource(), {
@@ -156,7 +213,52 @@ export const speakerCommand: Command = {
         speaker.changed();
       },
     });
-    const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs });
+    // Failure detection by probes (ADR 0019): a UDP socket, the runner of the detector, the membership and key reads.
+    let runner: ProbeRunner | undefined;
+    let probeSocket: ProbeSocket | undefined;
+    let keys: ProbeKey[] = [];
+    const membership = new MembershipReader(client, namespace);
+    const probeAddress = (): string | undefined => {
+      const host = probeHost(probeAddressFlag, interfaces.table());
+      return host === undefined ? undefined : formatProbeAddress(host, probePort);
+    };
+    if (detection === 'probes') {
+      const opened = await openProbeSocket({ port: probePort, ...(probeAddressFlag === undefined ? {} : { bindAddress: probeAddressFlag }), onDatagram: (d) => runner?.receive(d.bytes) });
+      if (!opened.ok) throw new Error(`failure detector: ${opened.error}`);
+      probeSocket = opened.value;
+      const socket = probeSocket;
+      runner = new ProbeRunner({
+        node,
+        clock,
+        log: log.child({ area: 'probes' }),
+        timings: probeTimingsFor(renewIntervalMs),
+        send: (bytes, address, port) => {
+          socket.send(bytes, address, port);
+        },
+        keys: () => keys,
+        incarnation: randomBytes(8).readBigUInt64BE(),
+        wallSecond: () => Math.floor(clock.wallTime().getTime() / 1000),
+        onChange: () => {
+          speaker.urgent();
+        },
+        metrics: probeMetrics,
+      });
+    }
+    let renewals = 0;
+    /** The membership record (and every 6th time, or while none is held, the key): part of every renewal with probes. */
+    const readMembership = async (timeoutMs: number): Promise<void> => {
+      if (!runner) return;
+      if (keys.length === 0 || renewals++ % 6 === 0) {
+        try {
+          keys = (await membership.keys(timeoutMs)).map(probeKey);
+        } catch (error) {
+          log.warn({ err: String(error) }, 'cannot read the failure-detector key; keeping the one held');
+        }
+      }
+      const record = await membership.record(timeoutMs);
+      if (record) runner.setMembership(record);
+    };
+    const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs, probeAddress: runner ? probeAddress : () => undefined });
     // The first live speaker by name at the last layer-2 pass: it records the cluster-wide Events (one per cause).
     let firstLive: string | undefined;
     // Callbacks below reach `adapter` and `speaker` only after both exist (events start with adapter.start()).
@@ -167,7 +269,11 @@ export const speakerCommand: Command = {
       metrics: layer2,
       inputs: () => adapter.layer2Inputs(),
       peers: () => adapter.peerLeases(),
-      renew: (leaving, timeoutMs, layer2NotReady) => heartbeat.renew(leaving, timeoutMs, layer2NotReady),
+      renew: async (leaving, timeoutMs, layer2NotReady) => {
+        const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady);
+        if (!leaving) await readMembership(timeoutMs);
+        return version;
+      },
       staleViews: () => adapter.staleLayer2Views(),
       brokenInterfaces: () => announcer.brokenInterfaces(),
       interfaceTable: () => interfaces.table(),
@@ -188,12 +294,14 @@ export const speakerCommand: Command = {
         adapter.restartWatches();
       },
       renewIntervalMs,
-      leaseDurationMs,
-      fenceMarginMs: durationFlag(flags, 'fence-margin'),
+      // With probes the fence also bounds the age of the membership record read with each renewal (ADR 0019, P4).
+      leaseDurationMs: runner ? Math.min(leaseDurationMs, probeTimingsFor(renewIntervalMs).membershipSkewMs) : leaseDurationMs,
+      fenceMarginMs,
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
       onLiveNodes: (nodes) => {
         firstLive = [...nodes].sort()[0];
       },
+      ...(runner ? { probes: runner } : {}),
     });
     const bfd = new BfdSessions({
       clock,
@@ -303,6 +411,7 @@ export const speakerCommand: Command = {
       node,
       loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
       staleAfterMs,
+      watchLeases: runner === undefined,
       onChange: () => {
         speaker.changed();
         bgp.changed();
@@ -310,10 +419,18 @@ export const speakerCommand: Command = {
       },
     });
     // Started in this order, stopped in the reverse: the audit and the hand-over first, then the announcement
-    // records, BFD, the Events still
-    // queued, the packet sockets, the informers, the endpoints (up through the hand-over), the interface follower
-    // (opened above: it only stops here) and the API client last.
+    // records, BFD, the Events still queued, the packet sockets, the failure detector, the informers, the endpoints
+    // (up through the hand-over), the interface follower (opened above: it only stops here) and the API client last.
     const servers: MetricsServer[] = [];
+    let joinTimer: { cancel(): void } | undefined;
+    const pollUntilMember = (): void => {
+      if (!runner || runner.members?.has(node)) return;
+      joinTimer = clock.after(1000, () => {
+        void readMembership(1000)
+          .catch(() => undefined)
+          .finally(pollUntilMember);
+      });
+    };
     const access = new MetricsAccessReview({ client, clock });
     const lifecycle = new Lifecycle(log).add(
       {
@@ -359,6 +476,20 @@ export const speakerCommand: Command = {
         },
         stop: () => {
           adapter.stop();
+        },
+      },
+      {
+        // Failure detection by probes (ADR 0019); until the controller lists this node, the membership record is
+        // read every second (start-up only), not once per renewal.
+        name: 'failure detector',
+        start: () => {
+          runner?.start();
+          pollUntilMember();
+        },
+        stop: () => {
+          joinTimer?.cancel();
+          runner?.stop();
+          probeSocket?.close();
         },
       },
       {

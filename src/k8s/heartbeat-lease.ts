@@ -15,6 +15,8 @@ export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
 export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
 export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
 export const LAYER2_NOT_READY_ANNOTATION = 'beaconlb.io/layer2-not-ready';
+/** Where the speaker's failure detector listens (ADR 0019), `host:port`; the controller copies it into the membership. */
+export const PROBE_ADDRESS_ANNOTATION = 'beaconlb.io/probe-address';
 
 /** The node a speaker heartbeat Lease belongs to, read from its name; undefined for any other Lease. */
 export function speakerLeaseNode(leaseName: string | undefined): string | undefined {
@@ -33,8 +35,10 @@ export class HeartbeatLease {
   readonly #node: string;
   readonly #clock: Clock;
   readonly #leaseSeconds: number;
+  readonly #probeAddress: (() => string | undefined) | undefined;
 
-  constructor(options: { client: ApiClient; namespace: string; node: string; clock: Clock; leaseDurationMs: number }) {
+  constructor(options: { client: ApiClient; namespace: string; node: string; clock: Clock; leaseDurationMs: number; probeAddress?: () => string | undefined }) {
+    this.#probeAddress = options.probeAddress;
     this.#client = options.client;
     this.#namespace = options.namespace;
     this.#node = options.node;
@@ -52,7 +56,12 @@ export class HeartbeatLease {
    */
   async renew(leaving = false, timeoutMs = 1000, layer2NotReady?: string): Promise<string> {
     const now = microTime(this.#clock.wallTime());
-    const annotations = { [LEAVING_ANNOTATION]: leaving ? 'true' : null, [LAYER2_NOT_READY_ANNOTATION]: layer2NotReady ?? null };
+    const probe = this.#probeAddress?.();
+    const annotations = {
+      [LEAVING_ANNOTATION]: leaving ? 'true' : null,
+      [LAYER2_NOT_READY_ANNOTATION]: layer2NotReady ?? null,
+      ...(probe === undefined ? {} : { [PROBE_ADDRESS_ANNOTATION]: probe }),
+    };
     const patch = {
       metadata: { labels: SPEAKER_LEASE_LABELS, annotations },
       spec: { holderIdentity: this.#node, renewTime: now, leaseDurationSeconds: this.#leaseSeconds },

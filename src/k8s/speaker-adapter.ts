@@ -35,6 +35,11 @@ export interface SpeakerAdapterOptions {
   staleAfterMs: number;
   /** Called on any change of what the speaker reads, freshness included (debounce in the caller). */
   onChange: () => void;
+  /**
+   * Watch the peers' heartbeat Leases (ADR 0007's Lease liveness). False with failure detection by probes (ADR 0019):
+   * nothing a speaker decides reads other Leases, and N watches of N Leases are the O(N^2) the probes remove.
+   */
+  watchLeases?: boolean;
 }
 
 export class SpeakerAdapter {
@@ -82,7 +87,7 @@ export class SpeakerAdapter {
     this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
     this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.passwordNamespace) });
     this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log });
-    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.namespaces, this.endpointSlices, this.leases, this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
+    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.namespaces, this.endpointSlices, ...(o.watchLeases === false ? [] : [this.leases]), this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
   }
 
   start(): void {

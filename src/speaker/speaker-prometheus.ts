@@ -4,6 +4,7 @@ import type { BfdMetrics } from './bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp/bgp-metrics.ts';
 import type { Layer2Metrics } from './layer2/layer2-speaker.ts';
 import type { ResponderMetrics } from './layer2/responder-metrics.ts';
+import type { ProbeMetrics } from './layer2/probe-runner.ts';
 
 export interface AnnouncementRecordMetrics {
   write(verb: 'apply' | 'delete', ok: boolean): void;
@@ -16,6 +17,7 @@ export function speakerPrometheus(): {
   bgp: BgpMetrics;
   bfd: BfdMetrics;
   announcements: AnnouncementRecordMetrics;
+  probes: ProbeMetrics;
 } {
   const registry = new MetricsRegistry();
   const owned = registry.gauge('beaconlb_l2_addresses_owned', 'Layer-2 addresses this node answers for.');
@@ -40,11 +42,25 @@ export function speakerPrometheus(): {
   const bfdDowns = registry.counter('beaconlb_bfd_session_down_total', 'BFD sessions that left Up, by reason (detection-time-expired, peer-signaled-down, peer-admin-down, stopped).');
   const bfdDiscarded = registry.counter('beaconlb_bfd_packets_discarded_total', 'Received BFD packets discarded, by reason (decode errors, no such session, RFC 5880 section 6.8.6 rules).');
   const recordWrites = registry.counter('beaconlb_speaker_announcement_writes_total', 'ServiceAnnouncement record writes, by verb (apply, delete) and result (ok, error).');
+  const probeSent = registry.counter('beaconlb_memberlist_datagrams_sent_total', 'Failure-detector datagrams sent to other speakers (ADR 0019).');
+  const probeReceived = registry.counter('beaconlb_memberlist_datagrams_received_total', 'Failure-detector datagrams received, authenticated and accepted.');
+  const probeRejected = registry.counter('beaconlb_memberlist_rejected_total', 'Failure-detector datagrams dropped, by reason (decode, auth, replay, stale-vote, not-for-us, no-key).');
   owned.set({}, 0);
   fenced.set({}, 1);
   ready.set({}, 0);
   return {
     registry,
+    probes: {
+      sent: (count) => {
+        probeSent.inc({}, count);
+      },
+      received: () => {
+        probeReceived.inc({});
+      },
+      rejected: (reason) => {
+        probeRejected.inc({ reason });
+      },
+    },
     layer2: {
       owned: (n) => {
         owned.set({}, n);

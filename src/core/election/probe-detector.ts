@@ -78,6 +78,11 @@ export type ProbeEvent =
   | { type: 'membership'; members: readonly string[]; epoch: string; generation: number }
   /** The Lease fence (ADR 0007's rule at the Lease's cadence), decided outside. */
   | { type: 'lease-fenced'; fenced: boolean }
+  /**
+   * `member` runs a new process (the transport saw a new incarnation): its ACK sequences start over, so the highest
+   * one received from its predecessor confirms nothing of the new process's ACKs.
+   */
+  | { type: 'restarted'; member: string }
   | { type: 'leave' };
 
 interface TargetState {
@@ -233,6 +238,15 @@ export class ProbeDetector {
       case 'lease-fenced':
         this.#leaseFenced = event.fenced;
         return this.#tick(now);
+      case 'restarted': {
+        const target = this.#targets.get(event.member);
+        if (target) {
+          target.highestAck = null;
+          target.pending = undefined;
+        }
+        this.#confirmedAt.delete(event.member);
+        return [];
+      }
       case 'leave':
         this.#leaving = true;
         return this.#broadcast({ kind: 'leaving', epoch: this.#epoch });
@@ -284,6 +298,19 @@ export class ProbeDetector {
       if (!this.isDown(member, now)) live.add(member);
     }
     return live;
+  }
+
+  /**
+   * The members that are not live here (other than this node): the same answer as `live`, found from the held
+   * votes and claims only, so a caller can check it on every tick at O(held claims), not O(members).
+   */
+  notLive(now: number): Set<string> {
+    const out = new Set<string>();
+    const members = this.#current?.memberSet;
+    if (!members) return out;
+    for (const [member, at] of this.#claims) if (member !== this.self && members.has(member) && now - at < this.#t.voteValidityMs) out.add(member);
+    for (const member of this.#votes.keys()) if (member !== this.self && members.has(member) && !out.has(member) && this.isDown(member, now)) out.add(member);
+    return out;
   }
 
   /** Why this node cannot answer now, if it cannot: the Lease fence, or too few monitors confirming a recent ACK. */
@@ -369,6 +396,12 @@ export class ProbeDetector {
       }
     }
     for (const [seq, p] of this.#proxied) if (now - p.sentAt > this.#t.probeIntervalMs) this.#proxied.delete(seq);
+    // Expired votes and claims count for nothing (every check compares their age with voteValidity): drop them.
+    for (const [target, votes] of this.#votes) {
+      for (const [voter, at] of votes) if (now - at >= this.#t.voteValidityMs) votes.delete(voter);
+      if (votes.size === 0) this.#votes.delete(target);
+    }
+    for (const [member, at] of this.#claims) if (now - at >= this.#t.voteValidityMs) this.#claims.delete(member);
     for (const [seq, at] of this.#ackSentAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#ackSentAt.delete(seq);
     if (this.#current?.memberSet.has(this.self) && this.#fenceCause(now) && (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)) {
       this.#lastFencedAt = now;

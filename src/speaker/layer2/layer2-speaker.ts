@@ -13,6 +13,7 @@ import type { Clock, Timer } from '../../core/clock.ts';
 import { planLayer2WithProblems, type Layer2Address, type Layer2Inputs, type PlanProblem } from '../../core/config/layer2-plan.ts';
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
+import { ownersByPreference } from '../../core/election/preference-owner.ts';
 import { formatIp } from '../../core/ip/ip-address.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
@@ -58,6 +59,21 @@ export interface Layer2Metrics {
   liveSpeakers(count: number): void;
 }
 
+/**
+ * Liveness by direct probes (ADR 0019; src/speaker/layer2/probe-runner.ts): the membership record, the live set in
+ * this node's view and this node's own right to answer.
+ */
+export interface ProbeLiveness {
+  /** The members of the newest membership record (undefined before the first). */
+  readonly members: ReadonlySet<string> | undefined;
+  live(now: number): Set<string>;
+  answering(now: number): boolean;
+  /** This node must not answer for a reason outside the detector (Lease fence, not ready): peers are told at once. */
+  setCannotAnswer(cannot: boolean): void;
+  /** Planned shutdown: peers take over at once. */
+  leave(): void;
+}
+
 export interface Layer2SpeakerOptions {
   node: string;
   clock: Clock;
@@ -86,6 +102,13 @@ export interface Layer2SpeakerOptions {
   handoverOverlapMs: number;
   /** Observes the live set each ownership pass computes (itself included unless fenced): who reports cluster-wide Events, measurements. */
   onLiveNodes?: (live: ReadonlySet<string>) => void;
+  /**
+   * Failure detection by direct probes (ADR 0019). The Lease is then only the fence and the membership record:
+   * `peers` is not read, the live set comes from the probes, owners from the preference order over the membership
+   * (ownersByPreference), and `leaseDurationMs - fenceMarginMs` after the send time of the last renewal that
+   * succeeded (with the membership read it includes) this node stops answering.
+   */
+  probes?: ProbeLiveness;
 }
 
 export class Layer2Speaker {
@@ -123,6 +146,7 @@ export class Layer2Speaker {
   /** Fenced until the first renewal succeeds. */
   #wasFenced = true;
   #renewTimer: Timer | undefined;
+  #inPass = false;
   #expiryTimer: Timer | undefined;
   #recomputeTimer: Timer | undefined;
 
@@ -153,6 +177,19 @@ export class Layer2Speaker {
     });
   }
 
+  /** Something that may fence this node or move addresses at once changed (the probes' verdicts): recompute now. */
+  urgent(): void {
+    if (this.#stopped) return;
+    this.#recomputeTimer?.cancel();
+    this.#recomputeTimer = undefined;
+    // Called from inside a pass (the pass tells the probes about the Lease fence): once more right after it.
+    if (this.#inPass) this.#recomputeTimer = this.#o.clock.after(0, () => {
+      this.#recomputeTimer = undefined;
+      this.#recompute();
+    });
+    else this.#recompute();
+  }
+
   get owned(): ReadonlyMap<bigint, OwnedAddress> {
     return this.#owned;
   }
@@ -164,6 +201,7 @@ export class Layer2Speaker {
   /** Planned shutdown: mark the Lease leaving, keep answering for the overlap, then fall silent. */
   async leave(): Promise<void> {
     this.#leaving = true;
+    this.#o.probes?.leave();
     this.#renewTimer?.cancel();
     // A renewal still in flight would clear the leaving mark if it landed after it.
     await this.#renewing;
@@ -233,6 +271,12 @@ export class Layer2Speaker {
 
   #isFenced(now: number): boolean {
     const renewedInTime = !selfFenced(this.#lastRenewStart, now, this.#o.leaseDurationMs, this.#o.fenceMarginMs);
+    const probes = this.#o.probes;
+    if (probes) {
+      // The Lease fence is decided here; the probes' own fence (monitor confirmations) by the detector.
+      probes.setCannotAnswer(!renewedInTime || (this.#synced && this.#notReady !== undefined));
+      return !renewedInTime || !probes.answering(now);
+    }
     const viewFresh = this.#liveness.liveNodes(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs).has(this.#o.node);
     // Stale only once a write of ours had time to come back: not at start-up, while the first one travels.
     const hadTime = now - this.#firstRenewOk > this.#o.leaseDurationMs - this.#o.fenceMarginMs;
@@ -247,10 +291,19 @@ export class Layer2Speaker {
   #recompute(): void {
     // Leaving: keep answering for what we own until the overlap ends (leave() then stops everything).
     if (this.#stopped || this.#leaving) return;
+    this.#inPass = true;
+    try {
+      this.#pass();
+    } finally {
+      this.#inPass = false;
+    }
+  }
+
+  #pass(): void {
     const now = this.#o.clock.now();
     this.#lastRecompute = now;
     const seen = new Set<string>();
-    for (const peer of this.#o.peers()) {
+    for (const peer of this.#o.probes ? [] : this.#o.peers()) {
       seen.add(peer.node);
       if (peer.node === this.#o.node) {
         // Our own Lease proves a fresh view only in versions this process wrote (not one left by a previous run).
@@ -269,14 +322,8 @@ export class Layer2Speaker {
     }
     for (const node of this.#known) if (!seen.has(node)) this.#liveness.remove(node);
     this.#known = seen;
-    const live = this.#liveness.liveNodes(now, this.#o.leaseDurationMs);
-    const fenced = this.#isFenced(now);
-    if (fenced !== this.#wasFenced) {
-      this.#wasFenced = fenced;
-      this.#o.metrics.fenced(fenced);
-      if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
-      else this.#o.log.info({ node: this.#o.node }, 'own lease renewed; answering');
-    }
+    const probes = this.#o.probes;
+    const live = probes ? probes.live(now) : this.#liveness.liveNodes(now, this.#o.leaseDurationMs);
     try {
       const planned = planLayer2WithProblems(this.#o.inputs());
       this.#plan = planned.plan;
@@ -288,6 +335,13 @@ export class Layer2Speaker {
     const table = this.#o.interfaceTable();
     this.#lastDefaultRoute = { ...this.#lastDefaultRoute, ...table.defaultRoute };
     if (this.#synced) this.#setNotReady(this.#notReadyReason(this.#plan, table));
+    const fenced = this.#isFenced(now);
+    if (fenced !== this.#wasFenced) {
+      this.#wasFenced = fenced;
+      this.#o.metrics.fenced(fenced);
+      if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
+      else if (!fenced) this.#o.log.info({ node: this.#o.node }, probes ? 'lease renewed and confirmed by monitors; answering' : 'own lease renewed; answering');
+    }
     const ready = this.#notReady === undefined && now >= this.#rejoinAt;
     // Reported once the caches synced: before, readiness is unknown (and nothing is answered anyway).
     if (this.#synced && ready !== this.#reportedReady) {
@@ -300,9 +354,10 @@ export class Layer2Speaker {
     this.#o.metrics.liveSpeakers(live.size);
     this.#o.onLiveNodes?.(live);
 
-    const owners = ownersOf({ addresses: [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live });
+    const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
+    const owners = probes ? ownersByPreference({ addresses, members: probes.members ?? new Set(), live }) : ownersOf({ addresses, live });
     const owned = new Map<bigint, OwnedAddress>();
-    const started = this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY;
+    const started = this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY && (!probes || probes.members !== undefined);
     if (started && ready && !fenced) {
       for (const [address, owner] of owners) {
         if (owner !== this.#o.node) continue;
@@ -315,9 +370,10 @@ export class Layer2Speaker {
     this.#lastPassCost = this.#o.clock.now() - now;
 
     this.#expiryTimer?.cancel();
-    const expiry = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);
+    // With probes the runner wakes the speaker (urgent) when its verdicts change; only the Lease fence is timed here.
+    const expiry = probes ? undefined : this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);
     const fenceAt = this.#lastRenewStart + this.#o.leaseDurationMs - this.#o.fenceMarginMs;
-    const staleViewAt = this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
+    const staleViewAt = probes ? undefined : this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
     const rejoinAt = this.#rejoinAt > now ? this.#rejoinAt : Number.POSITIVE_INFINITY;
     const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, staleViewAt ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt, rejoinAt);
     if (Number.isFinite(wakeAt)) {
@@ -372,6 +428,12 @@ export class Layer2Speaker {
           this.#o.recordEvent(service, 'Warning', 'Layer2NotReady', `${formatIp(address)} is no longer announced by node ${this.#o.node}: ${reason}`);
         }
       }
+    } else if (this.#o.probes) {
+      // Peers hold this node's FENCED for voteValidity; the detector answers only voteValidity + maxDelay after the
+      // last one it sent, so no echo of the Lease is needed.
+      this.#awaitingReadyEcho = false;
+      this.#rejoinAt = Number.NEGATIVE_INFINITY;
+      this.#o.log.info({ node: this.#o.node, was }, 'ready for layer 2 again: answering once peers have let go');
     } else {
       this.#awaitingReadyEcho = true;
       this.#rejoinAt = Number.POSITIVE_INFINITY;

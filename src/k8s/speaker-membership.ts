@@ -1,0 +1,328 @@
+// The API side of failure detection by probes (ADR 0019): the membership record (ConfigMap `beaconlb-speakers` in
+// the install namespace) and the cluster key (Secret `beaconlb-memberlist`, keys `current` and `previous`).
+// The controller leader keeps both (MembershipPublisher): it watches the speakers' Leases (N events per renew
+// interval), publishes the members whose Lease is live, not leaving and names a probe address, as a new
+// generation on every change, and creates the key when absent and rotates it. Speakers read the record with every
+// renewal (one GET, MembershipReader) and the key every few renewals; RBAC lets them get these two objects by name
+// and nothing else of the namespace (config/rbac/speaker-role.yaml).
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock, Timer } from '../core/clock.ts';
+import { MembershipTracker, sameMembers, type MemberAddress } from '../core/election/membership-record.ts';
+import type { Logger } from '../platform/logger.ts';
+import { PROBE_KEY_LENGTH, probeKeyId } from '../platform/probe-key.ts';
+import type { ApiClient } from './api/api-client.ts';
+import { describeError, errorCode } from './api/api-error.ts';
+import { paths } from './api/api-paths.ts';
+import { LEAVING_ANNOTATION, PROBE_ADDRESS_ANNOTATION, speakerLeaseNode } from './heartbeat-lease.ts';
+import type { Informer } from './informer.ts';
+import { speakerLeaseInformer, type LeaseObject } from './speaker-lease-watch.ts';
+
+export const MEMBERSHIP_CONFIGMAP = 'beaconlb-speakers';
+export const MEMBERLIST_SECRET = 'beaconlb-memberlist';
+const ROTATED_AT_ANNOTATION = 'beaconlb.io/key-rotated-at';
+/** How long the previous key is accepted after a rotation (speakers re-read the key at least this often). */
+export const PREVIOUS_KEY_GRACE_MS = 10 * 60_000;
+
+export interface MembershipRecord {
+  readonly members: readonly MemberAddress[];
+  readonly epoch: string;
+  readonly generation: number;
+}
+
+interface ConfigMapObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+interface LeaseWithSpec extends LeaseObject {
+  spec?: { leaseDurationSeconds?: number };
+}
+
+const LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
+
+/** The record a ConfigMap holds, or undefined when it holds none (or a malformed one). */
+export function membershipOf(cm: ConfigMapObject | undefined): MembershipRecord | undefined {
+  const data = cm?.data;
+  if (!data?.members || !data.generation || !data.epoch) return undefined;
+  const generation = Number(data.generation);
+  if (!Number.isSafeInteger(generation) || generation < 1) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.members);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  const members: MemberAddress[] = [];
+  for (const m of parsed as unknown[]) {
+    const { node, address, port } = (m ?? {}) as Record<string, unknown>;
+    if (typeof node !== 'string' || typeof address !== 'string' || typeof port !== 'number') return undefined;
+    members.push({ node, address, port });
+  }
+  return { members, epoch: data.epoch.slice(0, 64), generation };
+}
+
+/** The epoch of a record: its generation and a hash of its members (diagnostics; the detector keys on it). */
+export function epochOf(generation: number, members: readonly MemberAddress[]): string {
+  return `${generation}-${createHash('sha256').update(JSON.stringify(members)).digest('hex').slice(0, 16)}`;
+}
+
+/** The keys a Secret holds: current first (the one to sign with), then previous. */
+export function keysOf(secret: ConfigMapObject | undefined): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const name of ['current', 'previous']) {
+    const text = secret?.data?.[name];
+    if (!text) continue;
+    const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+    if (bytes.length >= PROBE_KEY_LENGTH) out.push(bytes);
+  }
+  return out;
+}
+
+/** A new key whose id differs from `previous`'s (receivers pick the key by id). */
+function newKey(previous: Uint8Array | undefined): Uint8Array {
+  for (;;) {
+    const key = new Uint8Array(randomBytes(PROBE_KEY_LENGTH));
+    if (!previous || probeKeyId(key) !== probeKeyId(previous)) return key;
+  }
+}
+
+/** The speaker's reads: the record with every renewal, the key when asked. */
+export class MembershipReader {
+  readonly #client: ApiClient;
+  readonly #namespace: string;
+
+  constructor(client: ApiClient, namespace: string) {
+    this.#client = client;
+    this.#namespace = namespace;
+  }
+
+  /** The record now stored (a quorum read), or undefined when the controller has published none yet. */
+  async record(timeoutMs: number): Promise<MembershipRecord | undefined> {
+    try {
+      return membershipOf(await this.#client.request<ConfigMapObject>('GET', `/api/v1/namespaces/${this.#namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`, undefined, { timeoutMs }));
+    } catch (error) {
+      if (errorCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async keys(timeoutMs: number): Promise<Uint8Array[]> {
+    try {
+      return keysOf(await this.#client.request<ConfigMapObject>('GET', `${paths.secrets(this.#namespace)}/${MEMBERLIST_SECRET}`, undefined, { timeoutMs }));
+    } catch (error) {
+      if (errorCode(error) === 404) return [];
+      throw error;
+    }
+  }
+}
+
+export interface MembershipPublisherOptions {
+  client: ApiClient;
+  clock: Clock;
+  log: Logger;
+  namespace: string;
+  /** Rotate the key this often (0: never). */
+  keyRotationMs: number;
+  /**
+   * At least this long between two records: the speakers' membershipSkew (3 renew intervals) or more, so that every
+   * speaker that answers reads every record (it fences when it has read none for membershipSkew - margin) and none
+   * skips one, which ADR 0019's P4 needs. Changes within it are published together at its end.
+   */
+  minIntervalMs: number;
+}
+
+/** The controller leader's duty: the membership record and the cluster key. Start when leading, stop when not. */
+export class MembershipPublisher {
+  readonly #o: MembershipPublisherOptions;
+  readonly #tracker = new MembershipTracker();
+  readonly #leases: Informer<LeaseObject>;
+  #published: MembershipRecord | undefined;
+  #resourceVersion: string | undefined;
+  #timer: Timer | undefined;
+  #keyTimer: Timer | undefined;
+  #writing = false;
+  #again = false;
+  #stopped = true;
+  #publishedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: MembershipPublisherOptions) {
+    this.#o = options;
+    this.#leases = speakerLeaseInformer({
+      client: options.client,
+      clock: options.clock,
+      log: options.log,
+      namespace: options.namespace,
+      onChange: (lease, kind) => {
+        this.#observe(lease, kind === 'delete');
+      },
+    });
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#leases.start();
+    void this.#leases.synced.then(() => {
+      this.#schedule(0);
+    });
+    void this.#ensureKey();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#keyTimer?.cancel();
+    this.#leases.stop();
+  }
+
+  /** Read through a method: the flag changes while a request awaits. */
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
+  get published(): MembershipRecord | undefined {
+    return this.#published;
+  }
+
+  #observe(lease: LeaseWithSpec, deleted: boolean): void {
+    const node = speakerLeaseNode(lease.metadata?.name);
+    if (node === undefined) return;
+    if (deleted) this.#tracker.remove(node);
+    else {
+      this.#tracker.observe(
+        node,
+        {
+          version: lease.metadata?.resourceVersion ?? '',
+          leaving: lease.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true',
+          probeAddress: lease.metadata?.annotations?.[PROBE_ADDRESS_ANNOTATION],
+          durationMs: Math.max(1, lease.spec?.leaseDurationSeconds ?? 40) * 1000,
+        },
+        this.#o.clock.now(),
+      );
+    }
+    if (this.#leases.hasSynced) this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer?.cancel();
+    this.#timer = this.#o.clock.after(ms, () => void this.#publish());
+  }
+
+  async #publish(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#writing) {
+      this.#again = true;
+      return;
+    }
+    this.#writing = true;
+    const now = this.#o.clock.now();
+    const members = this.#tracker.members(now);
+    let held = false;
+    try {
+      if (this.#published === undefined) await this.#load();
+      if (!this.#published || !sameMembers(this.#published.members, members)) {
+        const wait = this.#publishedAt + this.#o.minIntervalMs - this.#o.clock.now();
+        if (wait > 0) held = true;
+        else {
+          await this.#write(members);
+          this.#publishedAt = this.#o.clock.now();
+        }
+      }
+    } catch (error) {
+      this.#o.log.warn({ err: describeError(error) }, 'could not publish the speaker membership; retrying');
+      this.#resourceVersion = undefined;
+      this.#published = undefined;
+      this.#again = true;
+    } finally {
+      this.#writing = false;
+    }
+    const after = this.#o.clock.now();
+    const expiry = this.#tracker.nextExpiry(after);
+    if (this.#again) {
+      this.#again = false;
+      this.#schedule(held ? Math.max(200, this.#publishedAt + this.#o.minIntervalMs - after) : 200);
+    } else if (held) this.#schedule(Math.max(0, this.#publishedAt + this.#o.minIntervalMs - after));
+    else if (expiry !== undefined) this.#schedule(Math.max(0, expiry - after));
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const cm = await this.#o.client.request<ConfigMapObject>('GET', this.#configMapPath());
+      this.#resourceVersion = cm.metadata?.resourceVersion;
+      this.#published = membershipOf(cm) ?? { members: [], epoch: '', generation: Number(cm.data?.generation ?? 0) || 0 };
+    } catch (error) {
+      if (errorCode(error) !== 404) throw error;
+      this.#resourceVersion = undefined;
+    }
+  }
+
+  #configMapPath(): string {
+    return `/api/v1/namespaces/${this.#o.namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`;
+  }
+
+  async #write(members: MemberAddress[]): Promise<void> {
+    const generation = (this.#published?.generation ?? 0) + 1;
+    const record: MembershipRecord = { members, epoch: epochOf(generation, members), generation };
+    const body = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: MEMBERSHIP_CONFIGMAP, namespace: this.#o.namespace, labels: LABELS, ...(this.#resourceVersion ? { resourceVersion: this.#resourceVersion } : {}) },
+      data: { members: JSON.stringify(members), generation: String(generation), epoch: record.epoch },
+    };
+    const written = this.#resourceVersion
+      ? await this.#o.client.request<ConfigMapObject>('PUT', this.#configMapPath(), body)
+      : await this.#o.client.request<ConfigMapObject>('POST', `/api/v1/namespaces/${this.#o.namespace}/configmaps`, body);
+    this.#resourceVersion = written.metadata?.resourceVersion;
+    this.#published = record;
+    this.#o.log.info({ generation, members: members.map((m) => m.node) }, 'speaker membership published');
+  }
+
+  /** Creates the key when absent; rotates it when older than keyRotationMs; drops the previous one after the grace. */
+  async #ensureKey(): Promise<void> {
+    if (this.#stopped) return;
+    const path = `${paths.secrets(this.#o.namespace)}/${MEMBERLIST_SECRET}`;
+    let next = 60_000;
+    try {
+      let secret: ConfigMapObject | undefined;
+      try {
+        secret = await this.#o.client.request<ConfigMapObject>('GET', path);
+      } catch (error) {
+        if (errorCode(error) !== 404) throw error;
+      }
+      const wall = this.#o.clock.wallTime().getTime();
+      const stamp = (): Record<string, string> => ({ [ROTATED_AT_ANNOTATION]: new Date(wall).toISOString() });
+      const b64 = (key: Uint8Array): string => Buffer.from(key).toString('base64');
+      if (!secret) {
+        await this.#o.client.request('POST', paths.secrets(this.#o.namespace), {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: 'Opaque',
+          metadata: { name: MEMBERLIST_SECRET, namespace: this.#o.namespace, labels: LABELS, annotations: stamp() },
+          data: { current: b64(newKey(undefined)) },
+        });
+        this.#o.log.info({ secret: MEMBERLIST_SECRET }, 'failure-detector key created');
+      } else {
+        const [current, previous] = keysOf(secret);
+        const rotatedAt = Date.parse(secret.metadata?.annotations?.[ROTATED_AT_ANNOTATION] ?? '') || 0;
+        const rotate = current === undefined || (this.#o.keyRotationMs > 0 && wall - rotatedAt >= this.#o.keyRotationMs);
+        const dropPrevious = previous !== undefined && wall - rotatedAt >= PREVIOUS_KEY_GRACE_MS;
+        if (rotate || dropPrevious) {
+          const data: Record<string, string> = rotate ? { current: b64(newKey(current)), ...(current ? { previous: b64(current) } : {}) } : { current: b64(current) };
+          await this.#o.client.request('PUT', path, {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            type: 'Opaque',
+            metadata: { ...secret.metadata, annotations: { ...secret.metadata?.annotations, ...(rotate ? stamp() : {}) } },
+            data,
+          });
+          this.#o.log.info({ secret: MEMBERLIST_SECRET, rotated: rotate, droppedPrevious: !rotate }, 'failure-detector key updated');
+        }
+      }
+    } catch (error) {
+      this.#o.log.warn({ err: describeError(error) }, 'could not check the failure-detector key; retrying');
+      next = 5000;
+    }
+    if (!this.#isStopped()) this.#keyTimer = this.#o.clock.after(next, () => void this.#ensureKey());
+  }
+}

@@ -1,0 +1,174 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { probeKey } from '../../platform/probe-key.ts';
+import type { ProbeKey } from '../../protocol/probe/probe-datagram.ts';
+import { ProbeRunner, type ProbeMember, type ProbeRejectReason } from './probe-runner.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
+import { silentLogger } from '../../test-support/silent-logger.ts';
+
+const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
+/** Start-up quiet time (voteValidity + maxDelay) plus membershipSkew of the test timings, and some slack. */
+const SETTLE_MS = 5000;
+
+/** Speakers on a simulated network: datagrams take 1 ms unless a rule drops them. */
+class Net {
+  readonly clock = new ManualClock();
+  readonly runners = new Map<string, ProbeRunner>();
+  readonly rejected: ProbeRejectReason[] = [];
+  readonly #byAddress = new Map<string, string>();
+  /** Drops a datagram from -> to when true. */
+  drop: (from: string, to: string) => boolean = () => false;
+  /** Every datagram sent, as captured on the wire (for replays). */
+  readonly wire: Array<{ bytes: Uint8Array; to: string }> = [];
+
+  readonly keys: readonly ProbeKey[];
+
+  constructor(keys: readonly ProbeKey[], nodes = NODES) {
+    this.keys = keys;
+    const members: ProbeMember[] = nodes.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 }));
+    NODES.concat('n6').forEach((node, i) => this.#byAddress.set(`198.51.100.${11 + i}`, node));
+    for (const node of nodes) this.add(node);
+    for (const runner of this.runners.values()) runner.setMembership({ members, epoch: 'e1', generation: 1 });
+  }
+
+  add(node: string, keys: readonly ProbeKey[] = this.keys): ProbeRunner {
+    const runner = new ProbeRunner({
+      node,
+      clock: this.clock,
+      log: silentLogger(),
+      timings: { probeIntervalMs: 100, probeTimeoutMs: 50, indirectHelpers: 2, suspectAfterMs: 500, fenceMarginMs: 200, voteValidityMs: 2000, voteRefreshMs: 500, maxDelayMs: 1000, monitors: 3, membershipSkewMs: 500, epochTransitionMs: 1500 },
+      send: (bytes, address) => {
+        const to = this.#byAddress.get(address);
+        if (!to) return;
+        this.wire.push({ bytes, to });
+        if (this.drop(node, to)) return;
+        this.clock.after(1, () => this.runners.get(to)?.receive(bytes));
+      },
+      keys: () => keys,
+      incarnation: BigInt(this.runners.size + 1) * 1000n + BigInt(Math.floor(this.clock.now())),
+      wallSecond: () => Math.floor(this.clock.wallTime().getTime() / 1000),
+      onChange: () => undefined,
+      metrics: { sent: () => undefined, received: () => undefined, rejected: (reason) => this.rejected.push(reason) },
+    });
+    this.runners.set(node, runner);
+    runner.start();
+    return runner;
+  }
+
+  /** Advances time 1 ms at a time, checking after each that no answering node is out of any other's live set. */
+  run(ms: number): void {
+    for (let i = 0; i < ms; i++) {
+      this.clock.advance(1);
+      const now = this.clock.now();
+      for (const [x, rx] of this.runners) {
+        if (!rx.answering(now)) continue;
+        for (const [y, ry] of this.runners) {
+          if (y !== x && ry.answering(now)) assert.ok(ry.live(now).has(x), `at ${now} ms ${x} answers but ${y} counts it not live`);
+        }
+      }
+    }
+  }
+
+  answering(): string[] {
+    return [...this.runners].filter(([, r]) => r.answering(this.clock.now())).map(([n]) => n);
+  }
+}
+
+describe('ProbeRunner over a simulated network', () => {
+  const key = probeKey(randomBytes(32));
+
+  it('all members answer once quiet, and every one sees every other live', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    assert.deepEqual(net.answering(), NODES);
+    for (const r of net.runners.values()) assert.deepEqual([...r.live(net.clock.now())].sort(), NODES);
+  });
+
+  it('a stopped member (kill -9) leaves every live set within suspectAfter + a probe interval + a tick', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    net.runners.get('n3')!.stop();
+    const killed = net.clock.now();
+    let gone: number | undefined;
+    for (let i = 0; i < 2000 && gone === undefined; i++) {
+      net.run(1);
+      const now = net.clock.now();
+      if ([...net.runners].every(([n, r]) => n === 'n3' || !r.live(now).has('n3'))) gone = now - killed;
+    }
+    assert.ok(gone !== undefined && gone <= 700, `n3 left the live sets after ${gone} ms`);
+    assert.deepEqual(net.answering(), ['n1', 'n2', 'n4', 'n5']);
+  });
+
+  it('a member cut from every peer stops answering before any peer counts it down; the others go on', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    net.drop = (from, to) => from === 'n2' || to === 'n2';
+    net.run(3000);
+    assert.deepEqual(net.answering(), ['n1', 'n3', 'n4', 'n5']);
+    for (const [n, r] of net.runners) if (n !== 'n2') assert.ok(!r.live(net.clock.now()).has('n2'), `${n} still counts n2 live`);
+    net.drop = () => false;
+    // Its monitors hold their confirmations back for voteValidity + maxDelay after their last DOWN, and n2 then
+    // waits as long after its last FENCED: about 2 x 3 s.
+    net.run(2 * 3000 + 1000);
+    assert.deepEqual(net.answering(), NODES, 'n2 answers again once its links are back');
+  });
+
+  it('a member restarted under the same name (kill -9, then a new process) is confirmed again and answers', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    net.runners.get('n2')!.stop();
+    net.run(3000);
+    assert.deepEqual(net.answering(), ['n1', 'n3', 'n4', 'n5']);
+    const fresh = net.add('n2');
+    fresh.setMembership({ members: NODES.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })), epoch: 'e1', generation: 1 });
+    // The new process answers after its start-up quiet time and membershipSkew, once its monitors confirm ITS ACKs
+    // (their highest ACK sequence from the old process must not stand in for them). Its monitors hold their
+    // confirmations back for 3 s after their last DOWN, and it waits 3 s after its last FENCED: about 2 x 3 s.
+    net.run(2 * 3000 + 1000);
+    assert.deepEqual(net.answering(), NODES);
+  });
+
+  it('one cut link between two members changes nothing (indirect probes)', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    net.drop = (from, to) => (from === 'n1' && to === 'n2') || (from === 'n2' && to === 'n1');
+    net.run(5000);
+    assert.deepEqual(net.answering(), NODES);
+    for (const r of net.runners.values()) assert.equal(r.live(net.clock.now()).size, NODES.length);
+  });
+
+  it('a member whose outgoing datagrams are lost (asymmetric) fences itself before peers count it down', () => {
+    const net = new Net([key]);
+    net.run(SETTLE_MS);
+    net.drop = (from) => from === 'n4';
+    net.run(3000);
+    assert.deepEqual(net.answering(), ['n1', 'n2', 'n3', 'n5']);
+  });
+
+  it('refuses datagrams under another key, and replays of captured ones', () => {
+    const net = new Net([key]);
+    net.run(1000);
+    const stranger = net.add('n6', [probeKey(randomBytes(32))]);
+    const before = net.rejected.length;
+    // n6 is no member: it sends nothing; forge one datagram from it under its own key through the wire.
+    stranger.setMembership({ members: NODES.concat('n6').map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })), epoch: 'e9', generation: 9 });
+    net.run(200);
+    assert.ok(net.rejected.slice(before).includes('auth'), `rejections: ${net.rejected.slice(before).join(',')}`);
+    const captured = net.wire.find((w) => w.to === 'n1' && net.runners.has(w.to))!;
+    const replays = net.rejected.length;
+    net.runners.get('n1')!.receive(captured.bytes);
+    assert.deepEqual(net.rejected.slice(replays), ['replay']);
+  });
+
+  it('a key rotation keeps members live while some sign with the new key and some with the old', () => {
+    const next = probeKey(randomBytes(32));
+    const rotated = new Net([key], []);
+    const members = NODES.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 }));
+    for (const node of NODES) rotated.add(node, node === 'n1' || node === 'n2' ? [next, key] : [key, next]);
+    for (const r of rotated.runners.values()) r.setMembership({ members, epoch: 'e1', generation: 1 });
+    rotated.run(SETTLE_MS);
+    assert.deepEqual(rotated.answering(), NODES);
+    assert.equal(rotated.rejected.filter((r) => r === 'auth').length, 0);
+  });
+});
