@@ -78,8 +78,10 @@ export class AnnouncementAudit {
     const refused = refusedAddresses(inputs.services, authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces), inputs.loadBalancerClass);
     const reports = this.#o.reports();
     const current = new Set<string>();
+    const logged = new Set<string>();
     for (const r of refused) {
       const key = `${r.service} ${r.address} ${r.message}`;
+      logged.add(key);
       if (this.#reported.has(key)) {
         current.add(key);
         continue;
@@ -89,7 +91,7 @@ export class AnnouncementAudit {
       current.add(key);
       this.#o.recordEvent(r.service, 'Warning', ANNOUNCEMENT_REFUSED, r.message);
     }
-    this.#logged = new Set(refused.map((r) => `${r.service} ${r.address} ${r.message}`));
+    this.#logged = logged;
     this.#reported = current;
     return refused;
   }
