@@ -22,31 +22,19 @@ export function ephemeralRangeStart(): number {
   }
 }
 
-function canListen(port: number, host: string): Promise<boolean> {
+/** Listens on `port` (0: the kernel picks) and closes again; resolves with the port bound, or undefined if taken. */
+function listenOnce(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
     server.once('error', () => {
-      resolve(false);
+      resolve(undefined);
     });
     server.listen({ port, host, exclusive: true }, () => {
-      server.close(() => {
-        resolve(true);
-      });
-    });
-  });
-}
-
-async function kernelPick(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      const bound = typeof address === 'object' && address ? address.port : undefined;
       server.close(() => {
-        resolve(port);
+        resolve(bound);
       });
     });
   });
@@ -58,14 +46,15 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     for (let attempt = 0; attempt < 64; attempt++) {
       const port = FLOOR + Math.floor(Math.random() * (ceiling - FLOOR + 1));
       if (handedOut.has(port)) continue;
-      if (await canListen(port, host)) {
+      if ((await listenOnce(port, host)) !== undefined) {
         handedOut.add(port);
         return port;
       }
     }
   }
   // A machine whose ephemeral range starts low (or a crowded one): the kernel's pick, with the old race.
-  const port = await kernelPick(host);
+  const port = await listenOnce(0, host);
+  if (port === undefined) throw new Error(`no free TCP port on ${host}`);
   handedOut.add(port);
   return port;
 }
