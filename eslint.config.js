@@ -44,7 +44,9 @@ const layerRules = layers.flatMap((layer, index) => {
       group: [`**/${l}/**`, `../${l}`, `./${l}`],
       message: `src/${layer} must not import src/${l}: imports point down only (cmd > lab > k8s > controller|speaker > platform > protocol > core).`,
     })),
-    ...(pure ? [{ group: impure, message: `src/${layer} is pure: no API client, sockets, timers, files or process.` }] : []),
+    ...(pure
+      ? [{ group: impure, message: `src/${layer} is pure: no API client, sockets, timers, files or process.` }]
+      : []),
   ];
   const rules = {
     files: [`src/${layer}/**/*.ts`],
@@ -55,7 +57,10 @@ const layerRules = layers.flatMap((layer, index) => {
             'no-restricted-globals': [
               'error',
               ...['process', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'fetch'].map(
-                (name) => ({ name, message: `src/${layer} is pure: take time and I/O as parameters (an injected Clock).` }),
+                (name) => ({
+                  name,
+                  message: `src/${layer} is pure: take time and I/O as parameters (an injected Clock).`,
+                }),
               ),
             ],
           }
@@ -76,7 +81,10 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
@@ -91,7 +99,14 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       // client-node declares its API objects as classes; tests build them as plain literals, as the API does.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },

@@ -56,8 +56,16 @@ interface HollowNode {
 
 const run = registerRun();
 const dir = mkdtempSync(join(tmpdir(), `beaconlb-bench-${run.id}-`));
-const cp = await startControlPlane({ dir: join(dir, 'cp'), run, apiServerArgs: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'] });
-const result: Record<string, unknown> = { services: N, nodes: NODES.length, writes_per_second_per_speaker: WRITES_PER_SECOND };
+const cp = await startControlPlane({
+  dir: join(dir, 'cp'),
+  run,
+  apiServerArgs: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'],
+});
+const result: Record<string, unknown> = {
+  services: N,
+  nodes: NODES.length,
+  writes_per_second_per_speaker: WRITES_PER_SECOND,
+};
 const hollow: HollowNode[] = [];
 let sweeper: AnnouncementSweeper | undefined;
 try {
@@ -67,13 +75,18 @@ try {
   // Headless Services: the records need only their uid (no addresses are networked here).
   const uids = new Map<string, string>();
   const create = async (i: number): Promise<void> => {
-    const svc = await kube.core.createNamespacedService({ namespace: NS, body: { metadata: { name: `s${i}` }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } } });
+    const svc = await kube.core.createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: `s${i}` }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
+    });
     uids.set(`${NS}/s${i}`, svc.metadata?.uid ?? '');
   };
   let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < N) await create(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < N) await create(next++);
+    }),
+  );
   const address = (i: number): bigint => 0x20010db8_0100_0000_0000_0000_0000_0000n + BigInt(i);
   const text = (i: number): string => `2001:db8:100::${i.toString(16)}`;
 
@@ -153,7 +166,10 @@ try {
 
   const count = (services: number): Map<string, AnnouncementRecord>[] => {
     const live = new Set(hollow.filter((h) => h.renewing).map((h) => h.node));
-    const owners = ownersOf({ addresses: Array.from({ length: services }, (_, i) => ({ address: address(i), eligible: NODES })), live });
+    const owners = ownersOf({
+      addresses: Array.from({ length: services }, (_, i) => ({ address: address(i), eligible: NODES })),
+      live,
+    });
     const perNode = NODES.map(() => new Map<string, AnnouncementRecord>());
     for (let i = 0; i < services; i++) {
       const owner = owners.get(address(i));
@@ -163,8 +179,19 @@ try {
     return perNode;
   };
   const totals = (): { apply: number; delete: number; errors: number } =>
-    hollow.reduce((t, h) => ({ apply: t.apply + h.writes.apply, delete: t.delete + h.writes.delete, errors: t.errors + h.writes.errors }), { apply: 0, delete: 0, errors: 0 });
-  const diff = (a: ReturnType<typeof totals>, b: ReturnType<typeof totals>): ReturnType<typeof totals> => ({ apply: b.apply - a.apply, delete: b.delete - a.delete, errors: b.errors - a.errors });
+    hollow.reduce(
+      (t, h) => ({
+        apply: t.apply + h.writes.apply,
+        delete: t.delete + h.writes.delete,
+        errors: t.errors + h.writes.errors,
+      }),
+      { apply: 0, delete: 0, errors: 0 },
+    );
+  const diff = (a: ReturnType<typeof totals>, b: ReturnType<typeof totals>): ReturnType<typeof totals> => ({
+    apply: b.apply - a.apply,
+    delete: b.delete - a.delete,
+    errors: b.errors - a.errors,
+  });
   const publish = (services: number): void => {
     const perNode = count(services);
     hollow.forEach((h, i) => {
@@ -174,7 +201,8 @@ try {
   const settled = async (timeoutMs: number): Promise<number> => {
     const start = performance.now();
     await sleep(400);
-    while (hollow.some((h) => h.renewing && h.publisher.pending > 0) && performance.now() - start < timeoutMs) await sleep(50);
+    while (hollow.some((h) => h.renewing && h.publisher.pending > 0) && performance.now() - start < timeoutMs)
+      await sleep(50);
     return Math.round(performance.now() - start);
   };
   /** Every Service has one record, of its owner now; resolves with the ms it took. */
@@ -182,9 +210,17 @@ try {
     const start = performance.now();
     const perNode = count(services);
     for (;;) {
-      const items = ((await kube.custom.listNamespacedCustomObject({ group: 'beaconlb.io', version: 'v1alpha1', namespace: NS, plural: 'serviceannouncements' })) as { items: Array<{ spec: { service: string; node: string } }> }).items;
+      const items = (
+        (await kube.custom.listNamespacedCustomObject({
+          group: 'beaconlb.io',
+          version: 'v1alpha1',
+          namespace: NS,
+          plural: 'serviceannouncements',
+        })) as { items: Array<{ spec: { service: string; node: string } }> }
+      ).items;
       const byService = new Map<string, string[]>();
-      for (const item of items) byService.set(item.spec.service, [...(byService.get(item.spec.service) ?? []), item.spec.node]);
+      for (const item of items)
+        byService.set(item.spec.service, [...(byService.get(item.spec.service) ?? []), item.spec.node]);
       let ok = byService.size === services;
       for (let i = 0; ok && i < services; i++) {
         const nodes = byService.get(`s${i}`) ?? [];
@@ -202,7 +238,10 @@ try {
   let t0 = performance.now();
   publish(N);
   await settled(600_000);
-  result['initial'] = { writes: diff(before, totals()), converge_ms: Math.round(performance.now() - t0) + (await converged(N, 60_000)) };
+  result['initial'] = {
+    writes: diff(before, totals()),
+    converge_ms: Math.round(performance.now() - t0) + (await converged(N, 60_000)),
+  };
 
   // steady: recompute, nothing changed
   before = totals();
@@ -216,7 +255,11 @@ try {
   t0 = performance.now();
   publish(N + 1);
   await settled(30_000);
-  result['service_created'] = { writes: diff(before, totals()), goal_writes: 1, ms: Math.round(performance.now() - t0) };
+  result['service_created'] = {
+    writes: diff(before, totals()),
+    goal_writes: 1,
+    ms: Math.round(performance.now() - t0),
+  };
 
   // failover: node3 dies
   const owned3 = count(N + 1)[2]!.size;
@@ -243,7 +286,8 @@ try {
     speaker_writes: diff(before, totals()),
     controller_deletes: sweptDeletes - deletesBefore,
     total_writes: diff(before, totals()).apply + diff(before, totals()).delete + sweptDeletes - deletesBefore,
-    writes_per_moved_service: Math.round(((diff(before, totals()).apply + sweptDeletes - deletesBefore) / Math.max(1, owned3)) * 100) / 100,
+    writes_per_moved_service:
+      Math.round(((diff(before, totals()).apply + sweptDeletes - deletesBefore) / Math.max(1, owned3)) * 100) / 100,
     speakers_done_ms: speakersMs,
     all_records_right_ms: convergeMs,
     apiserver_requests_per_second: apiserver,

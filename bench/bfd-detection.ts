@@ -22,7 +22,11 @@ import { timeToWithdrawal } from '../e2e/support/route-withdrawal.ts';
 import { percentile } from './support/measure.ts';
 
 const { values } = parseArgs({
-  options: { trials: { type: 'string', default: '10' }, routers: { type: 'string', default: 'bird,frr' }, 'keep-logs': { type: 'boolean', default: false } },
+  options: {
+    trials: { type: 'string', default: '10' },
+    routers: { type: 'string', default: 'bird,frr' },
+    'keep-logs': { type: 'boolean', default: false },
+  },
 });
 const TRIALS = Number(values.trials);
 const ROUTERS = values.routers.split(',') as RouterKind[];
@@ -80,8 +84,15 @@ try {
     });
     const current = router;
     const ready = async (): Promise<void> => {
-      await waitFor('route and BFD Up at the router', async () =>
-        (await current.kernelNextHops(`${address}/32`)).includes(node.ipv4) && (await current.bfdSessions())[node.ipv4] === 'Up' ? true : undefined, 60_000);
+      await waitFor(
+        'route and BFD Up at the router',
+        async () =>
+          (await current.kernelNextHops(`${address}/32`)).includes(node.ipv4) &&
+          (await current.bfdSessions())[node.ipv4] === 'Up'
+            ? true
+            : undefined,
+        60_000,
+      );
       await sleep(500); // a few packets at the fast rate
     };
     const samples: number[] = [];

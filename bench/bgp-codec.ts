@@ -9,7 +9,9 @@ import type { BgpPrefix } from '../src/protocol/bgp/nlri-prefix.ts';
 import type { PathAttribute } from '../src/protocol/bgp/path-attribute.ts';
 import { announcementUpdates } from '../src/protocol/bgp/update-packing.ts';
 
-const { values } = parseArgs({ options: { prefixes: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { prefixes: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } },
+});
 const N = Number(values.prefixes);
 const ROUNDS = Number(values.rounds);
 const codec = { fourOctetAs: true, external: true };
@@ -25,16 +27,28 @@ const attributes: PathAttribute[] = [
   { type: 'large-communities', largeCommunities: [{ globalAdmin: 65000, localData1: 1, localData2: 2 }] },
 ];
 
-function measure(family: 4 | 6): { encode_prefixes_per_s: number; decode_prefixes_per_s: number; updates: number; bytes: number } {
+function measure(family: 4 | 6): {
+  encode_prefixes_per_s: number;
+  decode_prefixes_per_s: number;
+  updates: number;
+  bytes: number;
+} {
   const base = family === 4 ? ip('10.0.0.0') : ip('2001:db8::');
-  const prefixes: BgpPrefix[] = Array.from({ length: N }, (_, i) => ({ family, address: base + BigInt(i), length: family === 4 ? 32 : 128 }));
+  const prefixes: BgpPrefix[] = Array.from({ length: N }, (_, i) => ({
+    family,
+    address: base + BigInt(i),
+    length: family === 4 ? 32 : 128,
+  }));
   const nextHop = family === 4 ? ip('198.51.100.11') : ip('2001:db8:a::b');
   let bestEncode = Infinity;
   let bestDecode = Infinity;
   let messages: Uint8Array[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const t0 = performance.now();
-    const updates = announcementUpdates({ family: family === 4 ? 'ipv4-unicast' : 'ipv6-unicast', nextHop, attributes, prefixes }, codec);
+    const updates = announcementUpdates(
+      { family: family === 4 ? 'ipv4-unicast' : 'ipv6-unicast', nextHop, attributes, prefixes },
+      codec,
+    );
     messages = updates.map((u) => encodeBgpMessage(u, codec));
     const t1 = performance.now();
     let decoded = 0;

@@ -19,7 +19,13 @@ import { startController, type ControllerProcess } from '../e2e/support/controll
 import { installBase } from '../e2e/support/cluster.ts';
 import { applyPool, kubeClients, serviceManifest, type Kube } from '../e2e/support/kube.ts';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '5000' }, steady: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '64' } } });
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '5000' },
+    steady: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '64' },
+  },
+});
 const N = Number(values.services);
 const STEADY = Number(values.steady);
 const CONCURRENCY = Number(values.concurrency);
@@ -28,9 +34,11 @@ const round = (x: number): number => Math.round(x * 10) / 10;
 
 async function pool<T>(items: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items) await fn(next++);
+    }),
+  );
 }
 
 /** Timestamps of the first status ingress of each Service in `namespace`, from a watch. */
@@ -38,10 +46,15 @@ function watchIngress(kc: KubeConfig, namespace: string): { seen: Map<string, nu
   const seen = new Map<string, number>();
   let req: { abort(): void } | undefined;
   void new Watch(kc)
-    .watch(`/api/v1/namespaces/${namespace}/services`, {}, (_type: string, obj: V1Service) => {
-      const name = obj.metadata?.name ?? '';
-      if (!seen.has(name) && (obj.status?.loadBalancer?.ingress?.length ?? 0) > 0) seen.set(name, performance.now());
-    }, () => undefined)
+    .watch(
+      `/api/v1/namespaces/${namespace}/services`,
+      {},
+      (_type: string, obj: V1Service) => {
+        const name = obj.metadata?.name ?? '';
+        if (!seen.has(name) && (obj.status?.loadBalancer?.ingress?.length ?? 0) > 0) seen.set(name, performance.now());
+      },
+      () => undefined,
+    )
     .then((r) => (req = r));
   return { seen, stop: () => req?.abort() };
 }
@@ -54,7 +67,11 @@ async function waitAll(seen: Map<string, number>, count: number, timeoutMs: numb
 
 const run = registerRun();
 const dir = mkdtempSync(join(tmpdir(), `beaconlb-bench-${run.id}-`));
-const cp = await startControlPlane({ dir: join(dir, 'cp'), run, apiServerArgs: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'] });
+const cp = await startControlPlane({
+  dir: join(dir, 'cp'),
+  run,
+  apiServerArgs: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'],
+});
 const result: Record<string, unknown> = { services: N, concurrency: CONCURRENCY };
 let controller: ControllerProcess | undefined;
 try {
@@ -62,7 +79,8 @@ try {
   const kube: Kube = kubeClients(cp);
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
-  for (const ns of ['steady', 'ceiling', 'burst', 'late']) await kube.core.createNamespace({ body: { metadata: { name: ns } } });
+  for (const ns of ['steady', 'ceiling', 'burst', 'late'])
+    await kube.core.createNamespace({ body: { metadata: { name: ns } } });
   await applyPool(kube, 'bench', { addresses: ['198.51.100.0/24', '203.0.113.0/24', '2001:db8:100::/104'] });
   // 10.x ClusterIPs come from the API server's range; they are data only.
   const cluster = { cp, run, dir, defer: () => undefined };
@@ -76,14 +94,21 @@ try {
   for (let i = 0; i < STEADY; i++) {
     const name = `s-${i}`;
     const t = performance.now();
-    await kube.core.createNamespacedService({ namespace: 'steady', body: serviceManifest({ name, namespace: 'steady', ipFamilies: ['IPv6'] }) });
+    await kube.core.createNamespacedService({
+      namespace: 'steady',
+      body: serviceManifest({ name, namespace: 'steady', ipFamilies: ['IPv6'] }),
+    });
     created.set(name, t);
     await sleep(1000);
   }
   await waitAll(steady.seen, STEADY, 10_000);
   steady.stop();
   const steadyLat = [...created].map(([n, t]) => (steady.seen.get(n) ?? Number.NaN) - t);
-  result['steady_1ps_create_to_ip_ms'] = { p50: round(percentile(steadyLat, 50)), p99: round(percentile(steadyLat, 99)), goal_p99: 20 };
+  result['steady_1ps_create_to_ip_ms'] = {
+    p50: round(percentile(steadyLat, 50)),
+    p99: round(percentile(steadyLat, 99)),
+    goal_p99: 20,
+  };
 
   // The floor of that path: a bare client creates, writes the status itself at once, and watches it arrive.
   const floorWatch = watchIngress(kc, 'ceiling');
@@ -91,9 +116,19 @@ try {
   for (let i = 0; i < STEADY; i++) {
     const name = `floor-${i}`;
     const t = performance.now();
-    const svc = await kube.core.createNamespacedService({ namespace: 'ceiling', body: serviceManifest({ name, namespace: 'ceiling', loadBalancerClass: 'example.com/none' }) });
+    const svc = await kube.core.createNamespacedService({
+      namespace: 'ceiling',
+      body: serviceManifest({ name, namespace: 'ceiling', loadBalancerClass: 'example.com/none' }),
+    });
     await kube.core.patchNamespacedServiceStatus(
-      { name, namespace: 'ceiling', body: { metadata: { resourceVersion: svc.metadata?.resourceVersion }, status: { loadBalancer: { ingress: [{ ip: `2001:db8:300::${i.toString(16)}`, ipMode: 'VIP' }] } } } },
+      {
+        name,
+        namespace: 'ceiling',
+        body: {
+          metadata: { resourceVersion: svc.metadata?.resourceVersion },
+          status: { loadBalancer: { ingress: [{ ip: `2001:db8:300::${i.toString(16)}`, ipMode: 'VIP' }] } },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     floorCreated.set(name, t);
@@ -102,7 +137,10 @@ try {
   await waitAll(floorWatch.seen, STEADY, 10_000);
   floorWatch.stop();
   const floorLat = [...floorCreated].map(([n, t]) => (floorWatch.seen.get(n) ?? Number.NaN) - t);
-  result['steady_floor_bare_client_ms'] = { p50: round(percentile(floorLat, 50)), p99: round(percentile(floorLat, 99)) };
+  result['steady_floor_bare_client_ms'] = {
+    p50: round(percentile(floorLat, 50)),
+    p99: round(percentile(floorLat, 99)),
+  };
 
   // Ceiling: the same creates and status writes by a bare client (the controller ignores another class).
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -114,7 +152,10 @@ try {
       {
         name: `c-${i}`,
         namespace: 'ceiling',
-        body: { metadata: { resourceVersion: svc.metadata?.resourceVersion }, status: { loadBalancer: { ingress: [{ ip: `2001:db8:200::${i.toString(16)}`, ipMode: 'VIP' }] } } },
+        body: {
+          metadata: { resourceVersion: svc.metadata?.resourceVersion },
+          status: { loadBalancer: { ingress: [{ ip: `2001:db8:200::${i.toString(16)}`, ipMode: 'VIP' }] } },
+        },
       },
       mergePatch,
     );
@@ -128,7 +169,10 @@ try {
   const burstStart = performance.now();
   await pool(N, CONCURRENCY, async (i) => {
     const t = performance.now();
-    await kube.core.createNamespacedService({ namespace: 'burst', body: serviceManifest({ name: `b-${i}`, namespace: 'burst', ipFamilies: ['IPv6'] }) });
+    await kube.core.createNamespacedService({
+      namespace: 'burst',
+      body: serviceManifest({ name: `b-${i}`, namespace: 'burst', ipFamilies: ['IPv6'] }),
+    });
     createdAt.set(`b-${i}`, t);
   });
   const lastCreate = performance.now();
@@ -155,7 +199,10 @@ try {
   }
   await controller.stop(5000);
   const late = watchIngress(kc, 'late');
-  await kube.core.createNamespacedService({ namespace: 'late', body: serviceManifest({ name: 'after-restart', namespace: 'late', ipFamilies: ['IPv6'] }) });
+  await kube.core.createNamespacedService({
+    namespace: 'late',
+    body: serviceManifest({ name: 'after-restart', namespace: 'late', ipFamilies: ['IPv6'] }),
+  });
   const restartStart = performance.now();
   controller = await startController(cluster, ['--log-level=warn', `--concurrency=${CONCURRENCY}`]);
   await waitAll(late.seen, 1, 30_000);
@@ -165,10 +212,15 @@ try {
   let changed = 0;
   for (const ns of ['steady', 'burst']) {
     for (const svc of (await kube.core.listNamespacedService({ namespace: ns })).items) {
-      if (snapshot.get(`${ns}/${svc.metadata?.name ?? ''}`) !== JSON.stringify(svc.status?.loadBalancer?.ingress ?? [])) changed++;
+      if (snapshot.get(`${ns}/${svc.metadata?.name ?? ''}`) !== JSON.stringify(svc.status?.loadBalancer?.ingress ?? []))
+        changed++;
     }
   }
-  result['restart'] = { process_start_to_new_service_ip_ms: Math.round(restartMs), goal_ms: 3000, addresses_changed: changed };
+  result['restart'] = {
+    process_start_to_new_service_ip_ms: Math.round(restartMs),
+    goal_ms: 3000,
+    addresses_changed: changed,
+  };
 } finally {
   await controller?.stop(2000);
   await cp.stop();

@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1,2,3,4,5' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { seeds: { type: 'string', default: '1,2,3,4,5' }, quick: { type: 'boolean', default: false } },
+});
 const seeds = (values.quick ? values.seeds.split(',').slice(0, 1) : values.seeds.split(',')).map(Number);
 const root = join(import.meta.dirname, '..');
 
@@ -29,7 +31,11 @@ for (const seed of seeds) {
   const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', 'e2e/chaos-controller.test.ts'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, BEACONLB_CHAOS_SEED: String(seed), ...(values.quick ? { BEACONLB_CHAOS_SERVICES: '500', BEACONLB_CHAOS_KILLS: '5' } : {}) },
+    env: {
+      ...process.env,
+      BEACONLB_CHAOS_SEED: String(seed),
+      ...(values.quick ? { BEACONLB_CHAOS_SERVICES: '500', BEACONLB_CHAOS_KILLS: '5' } : {}),
+    },
     maxBuffer: 64 * 1024 * 1024,
     timeout: 900_000,
   });
@@ -52,7 +58,8 @@ for (const seed of seeds) {
   console.error(JSON.stringify(runs.at(-1)));
 }
 
-const sum = (key: string): number => runs.reduce((total, r) => total + (typeof r[key] === 'number' ? r[key] : Number.NaN), 0);
+const sum = (key: string): number =>
+  runs.reduce((total, r) => total + (typeof r[key] === 'number' ? r[key] : Number.NaN), 0);
 console.log(
   JSON.stringify({
     seeds,

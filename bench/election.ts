@@ -17,14 +17,24 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** `count` addresses from 198.18.0.0/15 (RFC 2544 benchmarking) over `nodes` nodes named like a cluster's. */
 function input(count: number, nodes: number, shared = false): OwnerInput {
-  const names = Array.from({ length: nodes }, (_, i) => `worker-${i + 1}.rack-${String.fromCharCode(97 + (i % 4))}.example.net`);
+  const names = Array.from(
+    { length: nodes },
+    (_, i) => `worker-${i + 1}.rack-${String.fromCharCode(97 + (i % 4))}.example.net`,
+  );
   return {
-    addresses: Array.from({ length: count }, (_, i) => ({ address: ipv4(198, 18, 0, 0) + BigInt(i), eligible: shared ? names : [...names] })),
+    addresses: Array.from({ length: count }, (_, i) => ({
+      address: ipv4(198, 18, 0, 0) + BigInt(i),
+      eligible: shared ? names : [...names],
+    })),
     live: new Set(names),
   };
 }
 
-function timeOwners(count: number, nodes: number, shared: boolean): { firstMs: number; medianMs: number; minMs: number } {
+function timeOwners(
+  count: number,
+  nodes: number,
+  shared: boolean,
+): { firstMs: number; medianMs: number; minMs: number } {
   const data = input(count, nodes, shared);
   let start = performance.now();
   ownersOf(data);
@@ -36,7 +46,11 @@ function timeOwners(count: number, nodes: number, shared: boolean): { firstMs: n
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  return { firstMs: round(firstMs), medianMs: round(times[Math.floor(times.length / 2)] ?? Number.NaN), minMs: round(times[0] ?? Number.NaN) };
+  return {
+    firstMs: round(firstMs),
+    medianMs: round(times[Math.floor(times.length / 2)] ?? Number.NaN),
+    minMs: round(times[0] ?? Number.NaN),
+  };
 }
 
 function movedOnLeave(count: number): object {
@@ -57,8 +71,16 @@ function movedOnLeave(count: number): object {
 
 // Time first, while nothing else has warmed the code: the 3-node cold number is the first call in the process.
 const ownersMs = {
-  ownListEach: { nodes3: timeOwners(5000, 3, false), nodes10: timeOwners(5000, 10, false), nodes100: timeOwners(5000, 100, false) },
-  sharedList: { nodes3: timeOwners(5000, 3, true), nodes10: timeOwners(5000, 10, true), nodes100: timeOwners(5000, 100, true) },
+  ownListEach: {
+    nodes3: timeOwners(5000, 3, false),
+    nodes10: timeOwners(5000, 10, false),
+    nodes100: timeOwners(5000, 100, false),
+  },
+  sharedList: {
+    nodes3: timeOwners(5000, 3, true),
+    nodes10: timeOwners(5000, 10, true),
+    nodes100: timeOwners(5000, 100, true),
+  },
 };
 console.log(
   JSON.stringify({

@@ -17,7 +17,9 @@ const kinds = (kind: string): number => report.failures.filter((f) => f.kind ===
 
 const targets: Record<string, { inputs: number; decoded_ok_percent: number }> = {};
 for (const [name, t] of Object.entries(report.targets)) {
-  const ok = Object.entries(t.outcomes).filter(([label]) => label === 'ok' || label === 'treat-as-withdraw' || label === 'attribute-discard').reduce((sum, [, n]) => sum + n, 0);
+  const ok = Object.entries(t.outcomes)
+    .filter(([label]) => label === 'ok' || label === 'treat-as-withdraw' || label === 'attribute-discard')
+    .reduce((sum, [, n]) => sum + n, 0);
   targets[name] = { inputs: t.inputs, decoded_ok_percent: Math.round((1000 * ok) / Math.max(1, t.inputs)) / 10 };
 }
 console.log(
@@ -30,7 +32,16 @@ console.log(
     bfd_fsm_steps: report.bfdFsmSteps,
     crashes: report.failureCount,
     goal_crashes: 0,
-    ...(report.failureCount > 0 ? { first_failures: { exceptions: kinds('exception'), bad_results: kinds('bad-result'), round_trips: kinds('round-trip'), list: report.failures } } : {}),
+    ...(report.failureCount > 0
+      ? {
+          first_failures: {
+            exceptions: kinds('exception'),
+            bad_results: kinds('bad-result'),
+            round_trips: kinds('round-trip'),
+            list: report.failures,
+          },
+        }
+      : {}),
     targets,
   }),
 );

@@ -105,11 +105,15 @@ function vectorDisagreements(impl: Impl): { count: number; cases: string[] } {
   const cases: string[] = [];
   for (const [section, text, value] of VALID_TEXTS) {
     const got = impl.parse(text);
-    if (got !== value) cases.push(`parse ${JSON.stringify(text)} (${section}): ${got === undefined ? 'rejected' : `got ${formatIp(got)}`}`);
+    if (got !== value)
+      cases.push(
+        `parse ${JSON.stringify(text)} (${section}): ${got === undefined ? 'rejected' : `got ${formatIp(got)}`}`,
+      );
   }
   for (const [text, reason] of REJECTED_TEXTS) {
     const got = impl.parse(text);
-    if (got !== undefined) cases.push(`accepts ${JSON.stringify(text)} (should reject: ${reason}) as ${safeFormat(got)}`);
+    if (got !== undefined)
+      cases.push(`accepts ${JSON.stringify(text)} (should reject: ${reason}) as ${safeFormat(got)}`);
   }
   for (const [section, value, text] of CANONICAL_TEXTS) {
     let got: string;
@@ -165,13 +169,23 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const [name, impl] of Object.entries(IMPLS)) {
   (result['ops_per_s'] as Record<string, unknown>)[name] = Object.fromEntries(
-    Object.entries(best[name]!).map(([op, ms]) => [op, Math.round((ops[op as keyof typeof ops][0].length / ms) * 1000)]),
+    Object.entries(best[name]!).map(([op, ms]) => [
+      op,
+      Math.round((ops[op as keyof typeof ops][0].length / ms) * 1000),
+    ]),
   );
-  const child = spawnSync(process.execPath, ['--expose-gc', RSS_SCRIPT, name === 'ours' ? 'ours' : 'ip-address'], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, ['--expose-gc', RSS_SCRIPT, name === 'ours' ? 'ours' : 'ip-address'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   try {
-    (result['rss_delta_mb'] as Record<string, unknown>)[name] = (JSON.parse(child.stdout) as { rss_delta_mb: number }).rss_delta_mb;
+    (result['rss_delta_mb'] as Record<string, unknown>)[name] = (
+      JSON.parse(child.stdout) as { rss_delta_mb: number }
+    ).rss_delta_mb;
   } catch {
-    (result['rss_delta_mb'] as Record<string, unknown>)[name] = { error: `exit ${child.status}: ${child.stderr.slice(-500)}` };
+    (result['rss_delta_mb'] as Record<string, unknown>)[name] = {
+      error: `exit ${child.status}: ${child.stderr.slice(-500)}`,
+    };
   }
   (result['vectors'] as Record<string, unknown>)[name] = vectorDisagreements(impl);
 }

@@ -69,7 +69,11 @@ async function timeReads(read: () => Promise<InterfaceTable>): Promise<{ p50: nu
     await read();
     times.push(performance.now() - start);
   }
-  return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), cpu: round((cpuMs() - cpuBefore) / READS) };
+  return {
+    p50: round(percentile(times, 50)),
+    p99: round(percentile(times, 99)),
+    cpu: round((cpuMs() - cpuBefore) / READS),
+  };
 }
 
 function ipLink(dev: string, state: 'up' | 'down'): Promise<void> {
@@ -88,7 +92,8 @@ function ipMonitorPid(): number {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.split(') ')[1]!.split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith('ip\0monitor')) return Number(entry);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith('ip\0monitor'))
+        return Number(entry);
     } catch {
       // the process ended while we looked
     }
@@ -152,7 +157,11 @@ async function measureInside(dev: string): Promise<Record<string, unknown>> {
   watching.value();
   requests.close();
 
-  const stats = (xs: number[]): { p50: number; p99: number; max: number } => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), max: round(Math.max(...xs)) });
+  const stats = (xs: number[]): { p50: number; p99: number; max: number } => ({
+    p50: round(percentile(xs, 50)),
+    p99: round(percentile(xs, 99)),
+    max: round(Math.max(...xs)),
+  });
   return {
     ...result,
     prebuild: prebuild?.slice(prebuild.indexOf('node_modules')) ?? 'none found',
@@ -189,13 +198,33 @@ if (values.child) {
     // A node with a few Service-like addresses on its interface (documentation prefixes, this namespace only).
     const extra: string[] = [];
     for (let i = 0; i < 16; i++) {
-      extra.push(`address add 198.51.100.${80 + i}/32 dev ${node.dev}`, `address add 2001:db8:a::1:${i.toString(16)}/128 dev ${node.dev} nodad`);
+      extra.push(
+        `address add 198.51.100.${80 + i}/32 dev ${node.dev}`,
+        `address add 2001:db8:a::1:${i.toString(16)}/128 dev ${node.dev} nodad`,
+      );
     }
     ipBatch(node.ns, extra);
     progress(`measuring in ${node.ns} (${READS} reads each, ${FLAPS} flaps)`);
-    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, '--expose-gc', import.meta.filename, '--child', node.dev, '--reads', String(READS), '--flaps', String(FLAPS)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        node.ns,
+        process.execPath,
+        '--expose-gc',
+        import.meta.filename,
+        '--child',
+        node.dev,
+        '--reads',
+        String(READS),
+        '--flaps',
+        String(FLAPS),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     if (child.pid) run.recordProcess(child.pid);
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {

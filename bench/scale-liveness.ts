@@ -44,7 +44,10 @@ const { values } = parseArgs({
     from: { type: 'string' },
   },
 });
-const SIZES = values.nodes.split(',').map(Number).filter((n) => n > 1);
+const SIZES = values.nodes
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 1);
 const ADDRESSES = Number(values.addresses);
 const STEADY_S = Number(values.steady);
 const TRIALS = Number(values.trials);
@@ -76,11 +79,15 @@ async function measureSize(n: number, detection: Detection): Promise<SizeResult>
     await fleet.start();
     // With probes a new member answers only membershipSkew (3 renewals, 30 s) after it is listed.
     const settle = detection === 'probes' ? 120_000 : 30_000;
-    result['converged_after_start_ms'] = Math.round(performance.now() - startedAt + (await fleet.converged(settle + n * 200)));
+    result['converged_after_start_ms'] = Math.round(
+      performance.now() - startedAt + (await fleet.converged(settle + n * 200)),
+    );
     // With probes, the membership records of the staggered start stay active for epochTransition (3 x 3 renewals,
     // 90 s) after the last join; until they are pruned a member whose first record listed it alone has no monitors
     // there and cannot be declared down (ADR 0019, "Implementation"). Steady state begins after that.
-    await sleep((detection === 'probes' ? Math.max(WARMUP_S, (9 * timings.renewIntervalMs) / 1000 + 10) : WARMUP_S) * 1000);
+    await sleep(
+      (detection === 'probes' ? Math.max(WARMUP_S, (9 * timings.renewIntervalMs) / 1000 + 10) : WARMUP_S) * 1000,
+    );
 
     // Steady window.
     fleet.watchForFalseDeaths(true);
@@ -108,7 +115,9 @@ async function measureSize(n: number, detection: Detection): Promise<SizeResult>
     result['lease_writes_per_s'] = round((leaseRequests['PATCH'] ?? 0) + (leaseRequests['POST'] ?? 0));
     result['all_requests_per_s'] = requestRates(before, after, seconds);
     result['lease_watch_events_sent_per_s'] = watchEventRate(before, after, seconds, 'leases');
-    result['lease_watch_events_received_per_s'] = round((fleet.participants.reduce((s, p) => s + p.watchEvents, 0) - events0) / seconds);
+    result['lease_watch_events_received_per_s'] = round(
+      (fleet.participants.reduce((s, p) => s + p.watchEvents, 0) - events0) / seconds,
+    );
     result['lease_watches_open'] = openWatches(after, 'leases');
     result['apiserver_cpu_cores'] = round(apiCpu, 3);
     result['etcd_cpu_cores'] = round(etcdCpu, 3);
@@ -117,7 +126,11 @@ async function measureSize(n: number, detection: Detection): Promise<SizeResult>
     result['participants_cpu_cores'] = round(participantCpu, 3);
     result['participant_cpu_millicores_per_node'] = round((participantCpu * 1000) / n, 2);
     result['participants_rss_mb'] = Math.round(process.memoryUsage().rss / 2 ** 20);
-    result['event_loop_delay_ms'] = { p50: round(lag.percentile(50) / 1e6), p99: round(lag.percentile(99) / 1e6), max: round(lag.max / 1e6) };
+    result['event_loop_delay_ms'] = {
+      p50: round(lag.percentile(50) / 1e6),
+      p99: round(lag.percentile(99) / 1e6),
+      max: round(lag.max / 1e6),
+    };
     result['probe_datagrams_per_s_per_node'] = round((fleet.datagramsSent - datagrams0) / seconds / n);
     result['renew_failures_in_window'] = fleet.participants.reduce((s, p) => s + p.renewFailures, 0) - failures0;
     result['false_deaths_in_window'] = fleet.falseDeaths;
@@ -149,7 +162,12 @@ async function measureSize(n: number, detection: Detection): Promise<SizeResult>
     result['failover'] = {
       trials: samples.length,
       all_declared_dead_ms: { p50: percentile(dead, 50), p99: percentile(dead, 99), max: Math.max(...dead) },
-      median_observer_declared_dead_ms: { p50: percentile(samples.map((s) => s.medianDeclaredDeadMs), 50) },
+      median_observer_declared_dead_ms: {
+        p50: percentile(
+          samples.map((s) => s.medianDeclaredDeadMs),
+          50,
+        ),
+      },
       new_owners_ms: { p50: percentile(moved, 50), p99: percentile(moved, 99), max: Math.max(...moved) },
       ...(errors.length ? { errors } : {}),
     };
@@ -166,10 +184,15 @@ async function measureSize(n: number, detection: Detection): Promise<SizeResult>
 
 /** Whether a size showed the machine at its end (no point growing N further). */
 function saturated(r: SizeResult): boolean {
-  return r['error'] !== undefined || Number(r['false_deaths_in_window']) > 0 || Number(r['renew_failures_in_window']) > 0;
+  return (
+    r['error'] !== undefined || Number(r['false_deaths_in_window']) > 0 || Number(r['renew_failures_in_window']) > 0
+  );
 }
 
-const recorded = values.from === undefined ? undefined : (JSON.parse(readFileSync(values.from, 'utf8')) as { runs: SizeResult[] }).runs;
+const recorded =
+  values.from === undefined
+    ? undefined
+    : (JSON.parse(readFileSync(values.from, 'utf8')) as { runs: SizeResult[] }).runs;
 const runs: SizeResult[] = recorded ?? [];
 for (const detection of recorded ? [] : DETECTIONS) {
   for (const n of SIZES) {
@@ -196,12 +219,23 @@ for (const detection of recorded ? [] : DETECTIONS) {
  * above an idle API server.
  */
 function extrapolation(): Record<string, unknown> | undefined {
-  const clean = runs.filter((r) => (r.detection ?? 'lease') === 'lease' && !saturated(r) && typeof r['apiserver_cpu_cores'] === 'number');
+  const clean = runs.filter(
+    (r) => (r.detection ?? 'lease') === 'lease' && !saturated(r) && typeof r['apiserver_cpu_cores'] === 'number',
+  );
   if (clean.length < 2) return undefined;
   const num = (r: SizeResult, key: string): number => Number(r[key]);
-  const api = leastSquares(clean.map((r) => [1, num(r, 'lease_writes_per_s')]), clean.map((r) => num(r, 'apiserver_cpu_cores')));
-  const etcd = leastSquares(clean.map((r) => [1, num(r, 'lease_writes_per_s')]), clean.map((r) => num(r, 'etcd_cpu_cores')));
-  const part = leastSquares(clean.map((r) => [1, r.nodes]), clean.map((r) => num(r, 'participants_cpu_cores')));
+  const api = leastSquares(
+    clean.map((r) => [1, num(r, 'lease_writes_per_s')]),
+    clean.map((r) => num(r, 'apiserver_cpu_cores')),
+  );
+  const etcd = leastSquares(
+    clean.map((r) => [1, num(r, 'lease_writes_per_s')]),
+    clean.map((r) => num(r, 'etcd_cpu_cores')),
+  );
+  const part = leastSquares(
+    clean.map((r) => [1, r.nodes]),
+    clean.map((r) => num(r, 'participants_cpu_cores')),
+  );
   const perSecond = 1000 / DEFAULT_TIMINGS.renewIntervalMs;
   const at = (n: number): Record<string, number> => ({
     lease_writes_per_s: n * perSecond,
@@ -221,12 +255,16 @@ function extrapolation(): Record<string, unknown> | undefined {
     etcd_cpu_cores: { features: ['1', 'writes/s'], coefficients: etcd },
     participants_cpu_cores: { features: ['1', 'N'], coefficients: part },
     today: { n300: at(300), n1000: at(1000) },
-    adr0019_on_paper: { renew10s: { n300: paper(300, 10), n1000: paper(1000, 10) }, renew30s: { n300: paper(300, 30), n1000: paper(1000, 30) } },
+    adr0019_on_paper: {
+      renew10s: { n300: paper(300, 10), n1000: paper(1000, 10) },
+      renew30s: { n300: paper(300, 30), n1000: paper(1000, 30) },
+    },
   };
 }
 
 const output = {
-  detector: 'lease: heartbeat Lease renewed every 1 s, every speaker watches every Lease (ADR 0007); probes: UDP probes, Lease every 10 s as fence and membership (ADR 0019)',
+  detector:
+    'lease: heartbeat Lease renewed every 1 s, every speaker watches every Lease (ADR 0007); probes: UDP probes, Lease every 10 s as fence and membership (ADR 0019)',
   timings: { lease: DEFAULT_TIMINGS, probes: PROBE_TIMINGS },
   addresses: ADDRESSES,
   node: process.version,
@@ -235,12 +273,35 @@ const output = {
 };
 
 // The scale table, on stderr (stdout is the JSON object).
-const header = ['detection', 'N', 'writes/s', 'watch ev/s', 'apiserver cores', 'etcd cores', 'part. mcores/node', 'dead p50/p99 ms', 'moved p50/p99 ms', 'false deaths'];
+const header = [
+  'detection',
+  'N',
+  'writes/s',
+  'watch ev/s',
+  'apiserver cores',
+  'etcd cores',
+  'part. mcores/node',
+  'dead p50/p99 ms',
+  'moved p50/p99 ms',
+  'false deaths',
+];
 console.error(`\n${header.join(' | ')}`);
 for (const r of runs) {
-  const f = r['failover'] as { all_declared_dead_ms?: { p50: number; p99: number }; new_owners_ms?: { p50: number; p99: number } } | undefined;
+  const f = r['failover'] as
+    { all_declared_dead_ms?: { p50: number; p99: number }; new_owners_ms?: { p50: number; p99: number } } | undefined;
   console.error(
-    [r.detection ?? 'lease', r.nodes, r['lease_writes_per_s'], r['lease_watch_events_sent_per_s'], r['apiserver_cpu_cores'], r['etcd_cpu_cores'], r['participant_cpu_millicores_per_node'], `${f?.all_declared_dead_ms?.p50}/${f?.all_declared_dead_ms?.p99}`, `${f?.new_owners_ms?.p50}/${f?.new_owners_ms?.p99}`, r['false_deaths_in_window'] ?? r['error']].join(' | '),
+    [
+      r.detection ?? 'lease',
+      r.nodes,
+      r['lease_writes_per_s'],
+      r['lease_watch_events_sent_per_s'],
+      r['apiserver_cpu_cores'],
+      r['etcd_cpu_cores'],
+      r['participant_cpu_millicores_per_node'],
+      `${f?.all_declared_dead_ms?.p50}/${f?.all_declared_dead_ms?.p99}`,
+      `${f?.new_owners_ms?.p50}/${f?.new_owners_ms?.p99}`,
+      r['false_deaths_in_window'] ?? r['error'],
+    ].join(' | '),
   );
 }
 if (values.out) writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);

@@ -25,7 +25,11 @@ import { applyPool, createObject, createService, kubeClients, waitFor } from '..
 import { percentile, rssMb } from './support/measure.ts';
 
 const { values } = parseArgs({
-  options: { services: { type: 'string', default: '5000' }, trials: { type: 'string', default: '20' }, 'keep-logs': { type: 'boolean', default: false } },
+  options: {
+    services: { type: 'string', default: '5000' },
+    trials: { type: 'string', default: '20' },
+    'keep-logs': { type: 'boolean', default: false },
+  },
 });
 const SERVICES = Number(values.services);
 const TRIALS = Number(values.trials);
@@ -53,7 +57,12 @@ try {
   await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
   await applyPool(kube, 'bulk', { addresses: ['2001:db8:c::/112'], allocation: { namespaces: ['bulk'] } });
   await applyPool(kube, 'web', { addresses: ['198.51.100.128/25'], allocation: { namespaces: ['web'] } });
-  await createObject(kube, 'BGPPeer', 'router', { myASN: 65001, peerASN: 65000, peerAddress: bed.router.ipv4, connectTime: '1s' });
+  await createObject(kube, 'BGPPeer', 'router', {
+    myASN: 65001,
+    peerASN: 65000,
+    peerAddress: bed.router.ipv4,
+    connectTime: '1s',
+  });
   await createObject(kube, 'BGPAdvertisement', 'all', { communities: ['65000:100'] });
   const controller = await startController(cluster, ['--no-leader-elect', '--log-level=warn']);
   cleanups.push(() => controller.stop(1000));
@@ -75,21 +84,38 @@ try {
   const created = Date.now();
   for (let i = 0; i < SERVICES; i += 50) {
     await Promise.all(
-      Array.from({ length: Math.min(50, SERVICES - i) }, (_, j) => createService(kube, { name: `s${i + j}`, namespace: 'bulk', ipFamilies: ['IPv6'] })),
+      Array.from({ length: Math.min(50, SERVICES - i) }, (_, j) =>
+        createService(kube, { name: `s${i + j}`, namespace: 'bulk', ipFamilies: ['IPv6'] }),
+      ),
     );
   }
-  await waitFor('all assigned', async () => {
-    const list = await kube.core.listNamespacedService({ namespace: 'bulk' });
-    return list.items.filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0).length === SERVICES ? true : undefined;
-  }, 600_000);
+  await waitFor(
+    'all assigned',
+    async () => {
+      const list = await kube.core.listNamespacedService({ namespace: 'bulk' });
+      return list.items.filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0).length === SERVICES
+        ? true
+        : undefined;
+    },
+    600_000,
+  );
   result['create_and_assign_s'] = Math.round((Date.now() - created) / 100) / 10;
 
   progress(`${SERVICES} Services assigned; starting the speaker`);
   const started = performance.now();
   const speaker = await startSpeaker(cluster, node, [values['keep-logs'] ? '--log-level=debug' : '--log-level=warn']);
   cleanups.push(() => speaker.stop(3000));
-  const established = await waitFor('Established', async () => ((await router.established()).includes(node.ipv4) ? performance.now() : undefined), 60_000);
-  const full = await waitFor('full table at the router', async () => ((await birdCount()) >= SERVICES ? performance.now() : undefined), 60_000, 20);
+  const established = await waitFor(
+    'Established',
+    async () => ((await router.established()).includes(node.ipv4) ? performance.now() : undefined),
+    60_000,
+  );
+  const full = await waitFor(
+    'full table at the router',
+    async () => ((await birdCount()) >= SERVICES ? performance.now() : undefined),
+    60_000,
+    20,
+  );
   result['table_from_established_ms'] = Math.round(full - established);
   result['goal_table_from_established_ms'] = 2000;
   result['table_from_process_start_ms'] = Math.round(full - started);
@@ -103,7 +129,10 @@ try {
   const watch = await new Watch(kc).watch(
     '/api/v1/namespaces/web/services',
     {},
-    (_type: string, svc: { metadata?: { name?: string }; status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } }) => {
+    (
+      _type: string,
+      svc: { metadata?: { name?: string }; status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } },
+    ) => {
       const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
       const name = svc.metadata?.name ?? '';
       if (ip && !assignedAt.has(name)) assignedAt.set(name, { ip, at: performance.now() });
@@ -120,16 +149,30 @@ try {
     const name = `t${trial}`;
     await createService(kube, { name, namespace: 'web' });
     const assigned = await waitFor('assigned', () => assignedAt.get(name), 10_000, 1);
-    const seen = await waitFor('route at the router', async () => ((await has(`${assigned.ip}/32`)) ? performance.now() : undefined), 10_000, 2);
+    const seen = await waitFor(
+      'route at the router',
+      async () => ((await has(`${assigned.ip}/32`)) ? performance.now() : undefined),
+      10_000,
+      2,
+    );
     firstRoute.push(seen - assigned.at);
     const deleted = performance.now();
     await kube.core.deleteNamespacedService({ namespace: 'web', name });
-    const gone = await waitFor('route withdrawn', async () => ((await has(`${assigned.ip}/32`)) ? undefined : performance.now()), 10_000, 2);
+    const gone = await waitFor(
+      'route withdrawn',
+      async () => ((await has(`${assigned.ip}/32`)) ? undefined : performance.now()),
+      10_000,
+      2,
+    );
     withdrawn.push(gone - deleted);
     await sleep(50);
   }
   watch.abort();
-  result['first_route_after_status_ms'] = { p50: pct(firstRoute, 50), p99: pct(firstRoute, 99), max: pct(firstRoute, 100) };
+  result['first_route_after_status_ms'] = {
+    p50: pct(firstRoute, 50),
+    p99: pct(firstRoute, 99),
+    max: pct(firstRoute, 100),
+  };
   result['goal_first_route_after_status_ms'] = 200;
   result['withdrawn_after_delete_ms'] = { p50: pct(withdrawn, 50), p99: pct(withdrawn, 99), max: pct(withdrawn, 100) };
   result['goal_withdrawn_after_delete_ms'] = 1000;

@@ -15,11 +15,25 @@ import type { TestBed } from '../src/lab/test-bed.ts';
 import { ANNOUNCEMENT_REFUSED } from '../src/speaker/announcement-audit.ts';
 import { waitForAdmissionPolicies } from './support/admission-policies.ts';
 import { INSTALL_NAMESPACE, tryKubectl, useCluster } from './support/cluster.ts';
-import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForEvent, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  eventsFor,
+  kubeClients,
+  waitFor,
+  waitForEvent,
+  type Kube,
+} from './support/kube.ts';
 import { startNodeBed } from './support/node-bed.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
-const SPEAKER_ARGS = ['--renew-interval=250ms', '--lease-duration=1s', '--fence-margin=250ms', '--handover-overlap=500ms'];
+const SPEAKER_ARGS = [
+  '--renew-interval=250ms',
+  '--lease-duration=1s',
+  '--fence-margin=250ms',
+  '--handover-overlap=500ms',
+];
 // Pool "open" serves every namespace, pool "team" only namespace web (198.51.100.64/27 is clear of the bed's hosts).
 const GRANTED = '198.51.100.65';
 const FORGED = '198.51.100.66';
@@ -30,7 +44,8 @@ const ROUTED_GRANTED = '198.51.100.130';
 const ROUTED_FORGED = '198.51.100.131';
 const ROUTER_AS = 65000;
 const NODE_AS = 65001;
-const POLICY_MESSAGE = /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller/;
+const POLICY_MESSAGE =
+  /ValidatingAdmissionPolicy 'beaconlb-allocation-record' .*denied request: only the Beacon LB controller/;
 
 describe('speakers announce only what the controller allocated', () => {
   const cluster = useCluster();
@@ -46,11 +61,29 @@ describe('speakers announce only what the controller allocated', () => {
     JSON.stringify({
       status: {
         loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] },
-        ...(recorded ? { conditions: [allocationCondition([ip], new Date().toISOString().replace(/\.\d+Z$/, 'Z'))] } : {}),
+        ...(recorded
+          ? { conditions: [allocationCondition([ip], new Date().toISOString().replace(/\.\d+Z$/, 'Z'))] }
+          : {}),
       },
     });
-  const writeStatus = (kubeconfig: string, namespace: string, name: string, patch: string): { ok: boolean; out: string } =>
-    tryKubectl(cluster.cp, [`--kubeconfig=${kubeconfig}`, 'patch', 'service', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', patch]);
+  const writeStatus = (
+    kubeconfig: string,
+    namespace: string,
+    name: string,
+    patch: string,
+  ): { ok: boolean; out: string } =>
+    tryKubectl(cluster.cp, [
+      `--kubeconfig=${kubeconfig}`,
+      'patch',
+      'service',
+      name,
+      '-n',
+      namespace,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      patch,
+    ]);
   /** The node MACs answering ARP for `ip`, over a few seconds (each arping sends 2 requests). */
   const answers = async (ip: string, rounds = 3): Promise<string[]> => {
     const seen = new Set<string>();
@@ -68,7 +101,12 @@ describe('speakers announce only what the controller allocated', () => {
     await applyPool(kube, 'team', { addresses: ['198.51.100.80/28'], allocation: { namespaces: ['web'] } });
     await applyPool(kube, 'routed', { addresses: ['198.51.100.128/28'] });
     await createObject(kube, 'L2Advertisement', 'l2', { ipPools: ['open', 'team'] });
-    await createObject(kube, 'BGPPeer', 'router', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, connectTime: '1s' });
+    await createObject(kube, 'BGPPeer', 'router', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv4,
+      connectTime: '1s',
+    });
     await createObject(kube, 'BGPAdvertisement', 'routed', { ipPools: ['routed'] });
     router = await startBgpRouter({
       kind: 'gobgpd',
@@ -91,10 +129,14 @@ describe('speakers announce only what the controller allocated', () => {
     await createService(kube, { name: 'granted', namespace: 'web' });
     const written = writeStatus(controllerKubeconfig, 'web', 'granted', statusPatch(GRANTED, true));
     assert.ok(written.ok, written.out);
-    const owner = await waitFor(`an ARP answer for ${GRANTED}`, async () => {
-      const macs = await arpingMacs(bed.client.ns, GRANTED);
-      return macs.length === 1 ? macs[0] : undefined;
-    }, 15_000);
+    const owner = await waitFor(
+      `an ARP answer for ${GRANTED}`,
+      async () => {
+        const macs = await arpingMacs(bed.client.ns, GRANTED);
+        return macs.length === 1 ? macs[0] : undefined;
+      },
+      15_000,
+    );
     assert.ok(nodeMacs.has(owner), `${GRANTED} answered by ${owner}, which is no node`);
   });
 
@@ -103,12 +145,19 @@ describe('speakers announce only what the controller allocated', () => {
     const written = writeStatus(cluster.cp.kubeconfig, 'web', 'forged', statusPatch(FORGED, false));
     assert.ok(written.ok, written.out);
     const event = await waitForEvent(kube, 'web', 'forged', ANNOUNCEMENT_REFUSED, 15_000);
-    assert.match(event.message, new RegExp(`^${FORGED.replaceAll('.', '\\.')} in the Service's status was not allocated by the Beacon LB controller`));
+    assert.match(
+      event.message,
+      new RegExp(
+        `^${FORGED.replaceAll('.', '\\.')} in the Service's status was not allocated by the Beacon LB controller`,
+      ),
+    );
     assert.deepEqual(await answers(FORGED), [], `${FORGED} was announced`);
     // Every speaker refuses it, one reports it: after a few audit intervals there is still one Event, not one per
     // node; and the one allocated address is still answered.
     await new Promise((r) => setTimeout(r, 3000));
-    const refusals = (await eventsFor(kube, 'web', 'forged')).filter((e) => e.reason === ANNOUNCEMENT_REFUSED && e.type === 'Warning');
+    const refusals = (await eventsFor(kube, 'web', 'forged')).filter(
+      (e) => e.reason === ANNOUNCEMENT_REFUSED && e.type === 'Warning',
+    );
     assert.equal(refusals.length, 1, `${refusals.length} AnnouncementRefused Events for ${speakers.length} speakers`);
     assert.equal((await arpingMacs(bed.client.ns, GRANTED)).length, 1);
   });
@@ -118,9 +167,32 @@ describe('speakers announce only what the controller allocated', () => {
     assert.equal(forged.ok, false, 'an admin wrote the allocation record');
     assert.match(forged.out, POLICY_MESSAGE);
     // Nor may another address be slipped in beside a genuine record: the record still names only GRANTED.
-    const added = writeStatus(cluster.cp.kubeconfig, 'web', 'granted', JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: GRANTED, ipMode: 'VIP' }, { ip: FORGED, ipMode: 'VIP' }] } } }));
+    const added = writeStatus(
+      cluster.cp.kubeconfig,
+      'web',
+      'granted',
+      JSON.stringify({
+        status: {
+          loadBalancer: {
+            ingress: [
+              { ip: GRANTED, ipMode: 'VIP' },
+              { ip: FORGED, ipMode: 'VIP' },
+            ],
+          },
+        },
+      }),
+    );
     assert.ok(added.ok, added.out);
-    await waitFor('the refusal of the added address', async () => ((await eventsFor(kube, 'web', 'granted')).some((e) => e.reason === ANNOUNCEMENT_REFUSED && e.message.startsWith(FORGED)) ? true : undefined), 15_000);
+    await waitFor(
+      'the refusal of the added address',
+      async () =>
+        (await eventsFor(kube, 'web', 'granted')).some(
+          (e) => e.reason === ANNOUNCEMENT_REFUSED && e.message.startsWith(FORGED),
+        )
+          ? true
+          : undefined,
+      15_000,
+    );
     assert.deepEqual(await answers(FORGED), [], `${FORGED} was announced beside ${GRANTED}`);
     const svc = await kube.core.readNamespacedService({ namespace: 'web', name: 'forged' });
     assert.ok(!(svc.status?.conditions ?? []).some((c) => c.type === ALLOCATED_CONDITION), 'the record is absent');
@@ -154,11 +226,21 @@ describe('speakers announce only what the controller allocated', () => {
     const granted = writeStatus(controllerKubeconfig, 'web', 'routed-granted', statusPatch(ROUTED_GRANTED, true));
     assert.ok(granted.ok, granted.out);
     const nodes = bed.nodes.map((n) => n.ipv4).sort();
-    await waitFor(`${ROUTED_GRANTED}/32 from every node at the router`, async () => {
-      const from = (await router!.routes(4)).filter((r) => r.prefix === `${ROUTED_GRANTED}/32`).map((r) => r.neighbor).sort();
-      return JSON.stringify(from) === JSON.stringify(nodes) ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      `${ROUTED_GRANTED}/32 from every node at the router`,
+      async () => {
+        const from = (await router!.routes(4))
+          .filter((r) => r.prefix === `${ROUTED_GRANTED}/32`)
+          .map((r) => r.neighbor)
+          .sort();
+        return JSON.stringify(from) === JSON.stringify(nodes) ? true : undefined;
+      },
+      30_000,
+    );
     const advertised = (await router!.routes(4)).map((r) => r.prefix);
-    assert.ok(!advertised.includes(`${ROUTED_FORGED}/32`), `${ROUTED_FORGED}/32 was advertised: ${advertised.join(', ')}`);
+    assert.ok(
+      !advertised.includes(`${ROUTED_FORGED}/32`),
+      `${ROUTED_FORGED}/32 was advertised: ${advertised.join(', ')}`,
+    );
   });
 });

@@ -12,7 +12,16 @@ import { macAddress } from '../src/lab/netns.ts';
 import { startNodeBed } from './support/node-bed.ts';
 import { useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createObject, createService, kubeClients, readPool, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  kubeClients,
+  readPool,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const SPEAKER_ARGS = ['--renew-interval=250ms', '--lease-duration=1s', '--fence-margin=250ms'];
@@ -49,7 +58,11 @@ describe('one bad object: huge pools with avoidBuggyIPs', () => {
   });
 
   const answered = (ip: string): Promise<true> =>
-    waitFor(`ARP answers for ${ip}`, async () => ((await arpingMacs(bed.client.ns, ip)).includes(mac) ? true : undefined), 30_000);
+    waitFor(
+      `ARP answers for ${ip}`,
+      async () => ((await arpingMacs(bed.client.ns, ip)).includes(mac) ? true : undefined),
+      30_000,
+    );
 
   it('IPPools of 0.0.0.0/1 and 2001:db8::/32 with avoidBuggyIPs: exact totals, ARP for the other pool goes on, controller and speaker stay under 256Mi', async () => {
     await createService(kube, { name: 'before', namespace: 'web' });
@@ -60,14 +73,27 @@ describe('one bad object: huge pools with avoidBuggyIPs', () => {
     const allocation = { namespaces: ['nobody'] };
     const created = performance.now();
     await applyPool(kube, 'huge', { addresses: ['0.0.0.0/1'], avoidBuggyIPs: true, autoAssign: false, allocation });
-    await applyPool(kube, 'huge6', { addresses: ['2001:db8::/32'], avoidBuggyIPs: true, autoAssign: false, allocation });
+    await applyPool(kube, 'huge6', {
+      addresses: ['2001:db8::/32'],
+      avoidBuggyIPs: true,
+      autoAssign: false,
+      allocation,
+    });
 
     const total = async (name: string, family: 'ipv4' | 'ipv6'): Promise<string> => {
       const status = (await readPool(kube, name)).status as { [f: string]: { total?: string } } | undefined;
       return status?.[family]?.total ?? '';
     };
-    await waitFor('the 0.0.0.0/1 total', async () => ((await total('huge', 'ipv4')) === String(2n ** 31n - 2n ** 24n) ? true : undefined), 30_000);
-    await waitFor('the 2001:db8::/32 total', async () => ((await total('huge6', 'ipv6')) === String(2n ** 96n) ? true : undefined), 30_000);
+    await waitFor(
+      'the 0.0.0.0/1 total',
+      async () => ((await total('huge', 'ipv4')) === String(2n ** 31n - 2n ** 24n) ? true : undefined),
+      30_000,
+    );
+    await waitFor(
+      'the 2001:db8::/32 total',
+      async () => ((await total('huge6', 'ipv6')) === String(2n ** 96n) ? true : undefined),
+      30_000,
+    );
     const statusMs = Math.round(performance.now() - created);
 
     await createService(kube, { name: 'after', namespace: 'web' });
@@ -76,7 +102,9 @@ describe('one bad object: huge pools with avoidBuggyIPs', () => {
     await answered(first);
 
     const rss = { controller: peakRss(controller.pid), speaker: peakRss(speaker.pid) };
-    console.log(`huge pools: both totals in status after ${statusMs} ms; peak RSS: controller ${Math.round(rss.controller / 2 ** 20)} MiB, speaker ${Math.round(rss.speaker / 2 ** 20)} MiB`);
+    console.log(
+      `huge pools: both totals in status after ${statusMs} ms; peak RSS: controller ${Math.round(rss.controller / 2 ** 20)} MiB, speaker ${Math.round(rss.speaker / 2 ** 20)} MiB`,
+    );
     assert.ok(rss.speaker < LIMIT_BYTES, `speaker peak RSS ${rss.speaker} bytes`);
     assert.ok(rss.controller < LIMIT_BYTES, `controller peak RSS ${rss.controller} bytes`);
     assert.ok(controller.running() && speaker.running());

@@ -15,7 +15,16 @@ import { macAddress } from '../src/lab/netns.ts';
 import { startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { createService, eventsFor, kubeClients, readPool, waitFor, waitForIngress, type Kube, type OurKind } from './support/kube.ts';
+import {
+  createService,
+  eventsFor,
+  kubeClients,
+  readPool,
+  waitFor,
+  waitForIngress,
+  type Kube,
+  type OurKind,
+} from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const SPEAKER_ARGS = ['--renew-interval=250ms', '--lease-duration=1s', '--fence-margin=250ms'];
@@ -26,7 +35,9 @@ function crdsWithoutSchema(): string {
   return readdirSync(dir)
     .filter((f) => f.startsWith('beaconlb.io_'))
     .map((f) => {
-      const crd = parse(readFileSync(join(dir, f), 'utf8')) as { spec: { versions: Array<{ schema: unknown; additionalPrinterColumns?: unknown }> } };
+      const crd = parse(readFileSync(join(dir, f), 'utf8')) as {
+        spec: { versions: Array<{ schema: unknown; additionalPrinterColumns?: unknown }> };
+      };
       for (const version of crd.spec.versions) {
         version.schema = { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } };
         delete version.additionalPrinterColumns;
@@ -39,12 +50,38 @@ function crdsWithoutSchema(): string {
 /** Malformed objects (kind, name, spec) and a field their MalformedObject message must name. */
 const BAD: ReadonlyArray<[OurKind, string, Record<string, unknown>, RegExp]> = [
   ['IPPool', 'bad-no-addresses', { autoAssign: true }, /spec\.addresses is missing/],
-  ['IPPool', 'bad-numbers', { addresses: [7, '198.51.100.80/28'] }, /spec\.addresses\[0\] is an integer \(7\), not a string/],
-  ['IPPool', 'bad-selector', { addresses: ['198.51.100.96/28'], allocation: { serviceSelector: { matchExpressions: [{ key: 'tier', operator: 'Matches', values: ['x'] }] } } }, /operator is "Matches"/],
-  ['L2Advertisement', 'bad-l2-selector', { ipPools: ['other'], nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'Near', values: ['node1'] }] } }, /operator is "Near"/],
+  [
+    'IPPool',
+    'bad-numbers',
+    { addresses: [7, '198.51.100.80/28'] },
+    /spec\.addresses\[0\] is an integer \(7\), not a string/,
+  ],
+  [
+    'IPPool',
+    'bad-selector',
+    {
+      addresses: ['198.51.100.96/28'],
+      allocation: { serviceSelector: { matchExpressions: [{ key: 'tier', operator: 'Matches', values: ['x'] }] } },
+    },
+    /operator is "Matches"/,
+  ],
+  [
+    'L2Advertisement',
+    'bad-l2-selector',
+    {
+      ipPools: ['other'],
+      nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'Near', values: ['node1'] }] },
+    },
+    /operator is "Near"/,
+  ],
   ['L2Advertisement', 'bad-l2-interfaces', { ipPools: ['good'], interfaces: 'eth0' }, /spec\.interfaces is a string/],
   ['BGPPeer', 'bad-peer-no-address', { myASN: 65001, peerASN: 65000 }, /spec\.peerAddress is missing/],
-  ['BGPPeer', 'bad-peer-asn', { myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.1' }, /spec\.myASN is a string \("65001"\), not an integer/],
+  [
+    'BGPPeer',
+    'bad-peer-asn',
+    { myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.1' },
+    /spec\.myASN is a string \("65001"\), not an integer/,
+  ],
   ['BGPAdvertisement', 'bad-communities', { communities: [65000] }, /spec\.communities\[0\] is an integer/],
 ];
 
@@ -53,9 +90,24 @@ const BAD: ReadonlyArray<[OurKind, string, Record<string, unknown>, RegExp]> = [
  * everything), and an InvalidConfiguration Event names the field.
  */
 const INVALID: ReadonlyArray<[OurKind, string, Record<string, unknown>, RegExp]> = [
-  ['L2Advertisement', 'bad-l2-service-selector', { ipPools: ['good'], serviceSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }, /^serviceSelector: matchExpressions\[0\] \(app\): In needs at least one value; it matches no Service/],
-  ['BGPAdvertisement', 'bad-bgp-service-selector', { serviceSelector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } }, /^serviceSelector: matchExpressions\[0\] \(app\): Exists takes no values; it matches no Service/],
-  ['L2Advertisement', 'bad-l2-pattern', { ipPools: ['other'], interfaces: ['eth[]'] }, /^interfaces\[0\]: "eth\[\]" is not an interface pattern/],
+  [
+    'L2Advertisement',
+    'bad-l2-service-selector',
+    { ipPools: ['good'], serviceSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } },
+    /^serviceSelector: matchExpressions\[0\] \(app\): In needs at least one value; it matches no Service/,
+  ],
+  [
+    'BGPAdvertisement',
+    'bad-bgp-service-selector',
+    { serviceSelector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } },
+    /^serviceSelector: matchExpressions\[0\] \(app\): Exists takes no values; it matches no Service/,
+  ],
+  [
+    'L2Advertisement',
+    'bad-l2-pattern',
+    { ipPools: ['other'], interfaces: ['eth[]'] },
+    /^interfaces\[0\]: "eth\[\]" is not an interface pattern/,
+  ],
 ];
 
 describe('one bad object: objects stored without the current schema', () => {
@@ -77,7 +129,14 @@ describe('one bad object: objects stored without the current schema', () => {
   before(async () => {
     cluster.cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/namespace')]);
     cluster.cp.kubectl(['apply', '-f', '-'], crdsWithoutSchema());
-    cluster.cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '-l', 'app.kubernetes.io/name=beaconlb']);
+    cluster.cp.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=30s',
+      'crd',
+      '-l',
+      'app.kubernetes.io/name=beaconlb',
+    ]);
     kube = kubeClients(cluster.cp);
     for (const [kind, name, spec] of [...BAD, ...INVALID]) await create(kind, name, spec);
     await create('IPPool', 'good', { addresses: ['198.51.100.64/28'], allocation: { priority: 1 } });
@@ -85,7 +144,14 @@ describe('one bad object: objects stored without the current schema', () => {
     await create('L2Advertisement', 'good', { ipPools: ['good'] });
     // The real CRDs: the API server now validates writes; the stored objects stay as they are.
     cluster.cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/crd')]);
-    cluster.cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '-l', 'app.kubernetes.io/name=beaconlb']);
+    cluster.cp.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=30s',
+      'crd',
+      '-l',
+      'app.kubernetes.io/name=beaconlb',
+    ]);
     cluster.cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/rbac')]);
 
     ({ bed } = await startNodeBed(cluster, kube, 1));
@@ -101,36 +167,69 @@ describe('one bad object: objects stored without the current schema', () => {
     const [address = ''] = await waitForIngress(kube, 'web', 'web', 1, 20_000);
     assert.match(address, /^198\.51\.100\.(6[4-9]|7[0-9])$/, 'from the good pool');
     const mac = (await macAddress(bed.nodes[0]!.ns, bed.nodes[0]!.dev)).toLowerCase();
-    await waitFor(`ARP answers for ${address}`, async () => ((await arpingMacs(bed.client.ns, address)).includes(mac) ? true : undefined), 20_000);
+    await waitFor(
+      `ARP answers for ${address}`,
+      async () => ((await arpingMacs(bed.client.ns, address)).includes(mac) ? true : undefined),
+      20_000,
+    );
 
     for (const [kind, name, , field] of BAD) {
-      const event = await waitFor(`a MalformedObject Event on ${kind} ${name}`, async () => (await eventsFor(kube, 'default', name)).find((e) => e.reason === 'MalformedObject'), 20_000);
+      const event = await waitFor(
+        `a MalformedObject Event on ${kind} ${name}`,
+        async () => (await eventsFor(kube, 'default', name)).find((e) => e.reason === 'MalformedObject'),
+        20_000,
+      );
       assert.equal(event.type, 'Warning');
       assert.match(event.message, field);
       // The API server refuses any status write to an object whose stored spec has a type error (validation
       // ratcheting covers unchanged values, not types): those pools get the Event only.
       if (kind === 'IPPool' && name === 'bad-no-addresses') {
-        const ready = await waitFor(`Ready=False on ${name}`, async () => (await readPool(kube, name)).status?.conditions?.find((c) => c.type === 'Ready'), 20_000);
+        const ready = await waitFor(
+          `Ready=False on ${name}`,
+          async () => (await readPool(kube, name)).status?.conditions?.find((c) => c.type === 'Ready'),
+          20_000,
+        );
         assert.deepEqual([ready.status, ready.reason], ['False', 'MalformedObject']);
         assert.match(ready.message, field);
       }
     }
     for (const [kind, name, , message] of INVALID) {
-      const event = await waitFor(`an InvalidConfiguration Event on ${kind} ${name}`, async () => (await eventsFor(kube, 'default', name)).find((e) => e.reason === 'InvalidConfiguration'), 20_000);
+      const event = await waitFor(
+        `an InvalidConfiguration Event on ${kind} ${name}`,
+        async () => (await eventsFor(kube, 'default', name)).find((e) => e.reason === 'InvalidConfiguration'),
+        20_000,
+      );
       assert.equal(event.type, 'Warning');
       assert.match(event.message, message);
     }
-    const good = await waitFor('Ready=True on the good pool', async () => (await readPool(kube, 'good')).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'), 20_000);
+    const good = await waitFor(
+      'Ready=True on the good pool',
+      async () =>
+        (await readPool(kube, 'good')).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'),
+      20_000,
+    );
     assert.equal(good.reason, 'Valid');
     assert.ok(controller.running() && speaker.running(), `a process exited:\n${controller.tail()}\n${speaker.tail()}`);
   });
 
   it('label selectors with an unknown operator match nothing: a pool with one serves no Service, an advertisement with one announces nothing', async () => {
     // The pool's serviceSelector has operator "Matches": it matched every Service, now none (the pool is left out).
-    await createService(kube, { name: 'picky', namespace: 'web', annotations: { 'beaconlb.io/ip-pool': 'bad-selector' } });
-    await waitFor('a Warning on web/picky', async () => (await eventsFor(kube, 'web', 'picky')).find((e) => e.type === 'Warning'), 20_000);
+    await createService(kube, {
+      name: 'picky',
+      namespace: 'web',
+      annotations: { 'beaconlb.io/ip-pool': 'bad-selector' },
+    });
+    await waitFor(
+      'a Warning on web/picky',
+      async () => (await eventsFor(kube, 'web', 'picky')).find((e) => e.type === 'Warning'),
+      20_000,
+    );
     const picky = await kube.core.readNamespacedService({ namespace: 'web', name: 'picky' });
-    assert.deepEqual(picky.status?.loadBalancer?.ingress ?? [], [], 'no address from a pool whose selector is malformed');
+    assert.deepEqual(
+      picky.status?.loadBalancer?.ingress ?? [],
+      [],
+      'no address from a pool whose selector is malformed',
+    );
 
     // The only advertisement of pool "other" has a nodeSelector with operator "Near": no node may announce it.
     await createService(kube, { name: 'other', namespace: 'web', annotations: { 'beaconlb.io/ip-pool': 'other' } });

@@ -9,7 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBgpRouter, type BgpRouter, type RouterKind, type RouterNeighbor, type RouterRoute } from '../src/lab/bgp-router.ts';
+import {
+  startBgpRouter,
+  type BgpRouter,
+  type RouterKind,
+  type RouterNeighbor,
+  type RouterRoute,
+} from '../src/lab/bgp-router.ts';
 import { startProcess, type ManagedProcess } from '../src/lab/managed-process.ts';
 import { execIn, mustExecIn } from '../src/lab/netns.ts';
 import { listNamespaces, registerRun, sweepStaleRuns, type Run } from '../src/lab/run-registry.ts';
@@ -77,12 +83,21 @@ async function startStandIn(run: Run, dir: string, spec: StandInSpec): Promise<S
     logFile: join(dir, `${name}.log`),
   });
   run.recordProcess(process.pid);
-  const gobgp = (args: readonly string[]): Promise<string> => mustExecIn(undefined, ['gobgp', '--target', `unix://${socket}`, ...args]);
+  const gobgp = (args: readonly string[]): Promise<string> =>
+    mustExecIn(undefined, ['gobgp', '--target', `unix://${socket}`, ...args]);
   try {
-    await waitUntil(`${name} API`, async () => {
-      if (!process.running()) throw new Error(process.tail());
-      return existsSync(socket) && (await execIn(undefined, ['gobgp', '--target', `unix://${socket}`, 'global'])).code === 0 ? true : undefined;
-    }, 10_000, 50);
+    await waitUntil(
+      `${name} API`,
+      async () => {
+        if (!process.running()) throw new Error(process.tail());
+        return existsSync(socket) &&
+          (await execIn(undefined, ['gobgp', '--target', `unix://${socket}`, 'global'])).code === 0
+          ? true
+          : undefined;
+      },
+      10_000,
+      50,
+    );
     for (const route of spec.routes) await gobgp(['global', 'rib', 'add', ...route]);
   } catch (err) {
     await process.stop(1000);
@@ -95,7 +110,7 @@ function pathsOf(routes: readonly RouterRoute[], prefix: string): RouterRoute[] 
   return routes.filter((r) => r.prefix === prefix);
 }
 
-describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\' paths', () => {
+describe("BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers' paths", () => {
   let run: Run | undefined;
   let dir = '';
   let bed: TestBed | undefined;
@@ -186,7 +201,12 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
     return Math.round(performance.now() - started);
   }
 
-  async function waitRoutes(r: BgpRouter, family: 4 | 6, ok: (routes: RouterRoute[]) => boolean, what: string): Promise<RouterRoute[]> {
+  async function waitRoutes(
+    r: BgpRouter,
+    family: 4 | 6,
+    ok: (routes: RouterRoute[]) => boolean,
+    what: string,
+  ): Promise<RouterRoute[]> {
     let last: RouterRoute[] = [];
     return waitUntil(
       `${r.kind}: ${what}`,
@@ -202,8 +222,11 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
   }
 
   const allPaths4 = (routes: RouterRoute[]): boolean =>
-    pathsOf(routes, V4).length === 2 && pathsOf(routes, V4_NO_EXPORT).length === 1 && pathsOf(routes, V4_IBGP).length === 1;
-  const allPaths6 = (routes: RouterRoute[]): boolean => pathsOf(routes, V6).length === 2 && pathsOf(routes, V6_IBGP).length === 1;
+    pathsOf(routes, V4).length === 2 &&
+    pathsOf(routes, V4_NO_EXPORT).length === 1 &&
+    pathsOf(routes, V4_IBGP).length === 1;
+  const allPaths6 = (routes: RouterRoute[]): boolean =>
+    pathsOf(routes, V6).length === 2 && pathsOf(routes, V6_IBGP).length === 1;
 
   for (const kind of ['gobgpd', 'bird', 'frr'] as const satisfies readonly RouterKind[]) {
     describe(kind, () => {
@@ -232,7 +255,10 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
         const routes = await waitRoutes(r, 4, allPaths4, 'all IPv4 paths');
         const [node1, node2, node3] = bed!.nodes as [Host, Host, Host];
         const v4 = pathsOf(routes, V4);
-        assert.deepEqual(v4.map((p) => p.neighbor), [node1.ipv4, node2.ipv4]);
+        assert.deepEqual(
+          v4.map((p) => p.neighbor),
+          [node1.ipv4, node2.ipv4],
+        );
         for (const p of v4) {
           assert.equal(p.nextHop, p.neighbor);
           assert.deepEqual(p.asPath, [NODE_AS]);
@@ -249,7 +275,13 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
         assert.equal(noExport.med, undefined);
         const [ibgp] = pathsOf(routes, V4_IBGP);
         assert.deepEqual(
-          { neighbor: ibgp?.neighbor, nextHop: ibgp?.nextHop, asPath: ibgp?.asPath, localPref: ibgp?.localPref, best: ibgp?.best },
+          {
+            neighbor: ibgp?.neighbor,
+            nextHop: ibgp?.nextHop,
+            asPath: ibgp?.asPath,
+            localPref: ibgp?.localPref,
+            best: ibgp?.best,
+          },
           { neighbor: node3.ipv6, nextHop: node3.ipv4, asPath: [], localPref: 200, best: true },
         );
         assert.deepEqual(ibgp?.largeCommunities, ['65000:1:2']);
@@ -260,10 +292,13 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
         const routes = await waitRoutes(r, 6, allPaths6, 'all IPv6 paths');
         const [node1, node2, node3] = bed!.nodes as [Host, Host, Host];
         const v6 = pathsOf(routes, V6);
-        assert.deepEqual(v6.map((p) => [p.neighbor, p.nextHop]), [
-          [node1.ipv4, node1.ipv6],
-          [node2.ipv4, node2.ipv6],
-        ]);
+        assert.deepEqual(
+          v6.map((p) => [p.neighbor, p.nextHop]),
+          [
+            [node1.ipv4, node1.ipv6],
+            [node2.ipv4, node2.ipv6],
+          ],
+        );
         for (const p of v6) {
           assert.deepEqual(p.communities, ['65000:100']);
           assert.deepEqual(p.largeCommunities, ['65000:1:2']);
@@ -271,37 +306,52 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
         }
         const [ibgp] = pathsOf(routes, V6_IBGP);
         assert.deepEqual([ibgp?.neighbor, ibgp?.nextHop, ibgp?.localPref], [node3.ipv6, node3.ipv6, 200]);
-        assert.ok((await r.routes(4)).every((p) => !p.prefix.includes(':')), 'routes(4) returned an IPv6 prefix');
+        assert.ok(
+          (await r.routes(4)).every((p) => !p.prefix.includes(':')),
+          'routes(4) returned an IPv6 prefix',
+        );
       });
 
-      it(kind === 'gobgpd' ? 'installs nothing into the kernel' : 'installs ECMP routes over both eBGP nodes into the kernel', async () => {
-        const r = router!;
-        const [node1, node2, node3] = bed!.nodes as [Host, Host, Host];
-        if (!r.installsKernelRoutes) {
-          assert.deepEqual(await r.kernelNextHops(V4), []);
-          const kernel = await mustExecIn(bed!.router.ns, ['ip', '-j', 'route', 'show', 'exact', V4]);
-          assert.deepEqual(JSON.parse(kernel), []);
-          return;
-        }
-        const want: Array<[string, string[]]> = [
-          [V4, [node1.ipv4, node2.ipv4]],
-          [V6, [node1.ipv6, node2.ipv6]],
-          [V4_IBGP, [node3.ipv4]],
-          [V6_IBGP, [node3.ipv6]],
-          [V4_NO_EXPORT, [node2.ipv4]],
-        ];
-        for (const [prefix, hops] of want) {
-          await waitUntil(`${kind}: kernel route ${prefix} via ${hops.join(', ')}`, async () => {
-            const got = await r.kernelNextHops(prefix);
-            return JSON.stringify(got) === JSON.stringify(hops) ? true : undefined;
-          }, 10_000, 100).catch(async (err: unknown) => {
-            throw new Error(`${(err as Error).message}: ${JSON.stringify(await r.kernelNextHops(prefix))}`, { cause: err });
-          });
-        }
-        // The kernel uses it: a lookup for the address goes via one of the two nodes.
-        const lookup = await mustExecIn(bed!.router.ns, ['ip', 'route', 'get', V4.split('/')[0]!]);
-        assert.match(lookup, /via 198\.51\.100\.1[12] dev eth0/);
-      });
+      it(
+        kind === 'gobgpd'
+          ? 'installs nothing into the kernel'
+          : 'installs ECMP routes over both eBGP nodes into the kernel',
+        async () => {
+          const r = router!;
+          const [node1, node2, node3] = bed!.nodes as [Host, Host, Host];
+          if (!r.installsKernelRoutes) {
+            assert.deepEqual(await r.kernelNextHops(V4), []);
+            const kernel = await mustExecIn(bed!.router.ns, ['ip', '-j', 'route', 'show', 'exact', V4]);
+            assert.deepEqual(JSON.parse(kernel), []);
+            return;
+          }
+          const want: Array<[string, string[]]> = [
+            [V4, [node1.ipv4, node2.ipv4]],
+            [V6, [node1.ipv6, node2.ipv6]],
+            [V4_IBGP, [node3.ipv4]],
+            [V6_IBGP, [node3.ipv6]],
+            [V4_NO_EXPORT, [node2.ipv4]],
+          ];
+          for (const [prefix, hops] of want) {
+            await waitUntil(
+              `${kind}: kernel route ${prefix} via ${hops.join(', ')}`,
+              async () => {
+                const got = await r.kernelNextHops(prefix);
+                return JSON.stringify(got) === JSON.stringify(hops) ? true : undefined;
+              },
+              10_000,
+              100,
+            ).catch(async (err: unknown) => {
+              throw new Error(`${(err as Error).message}: ${JSON.stringify(await r.kernelNextHops(prefix))}`, {
+                cause: err,
+              });
+            });
+          }
+          // The kernel uses it: a lookup for the address goes via one of the two nodes.
+          const lookup = await mustExecIn(bed!.router.ns, ['ip', 'route', 'get', V4.split('/')[0]!]);
+          assert.match(lookup, /via 198\.51\.100\.1[12] dev eth0/);
+        },
+      );
 
       it('restart() stops the daemon and brings every session and path back', async () => {
         const r = router!;
@@ -319,20 +369,39 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
         const node1 = standIns.get('node1')!;
         await node1.process.kill(); // SIGKILL: no NOTIFICATION, the kernel closes the TCP connection
         const started = performance.now();
-        await waitUntil(`${kind}: session with node1 down`, async () => ((await r.established()).includes(node1.host.ipv4) ? undefined : true), 10_000, 100);
-        const routes = await waitRoutes(r, 4, (rs) => pathsOf(rs, V4).some((p) => p.neighbor === node1.host.ipv4 && p.stale === true), 'stale path of node1');
+        await waitUntil(
+          `${kind}: session with node1 down`,
+          async () => ((await r.established()).includes(node1.host.ipv4) ? undefined : true),
+          10_000,
+          100,
+        );
+        const routes = await waitRoutes(
+          r,
+          4,
+          (rs) => pathsOf(rs, V4).some((p) => p.neighbor === node1.host.ipv4 && p.stale === true),
+          'stale path of node1',
+        );
         const v4 = pathsOf(routes, V4);
-        assert.deepEqual(v4.map((p) => [p.neighbor, p.stale]), [
-          [node1.host.ipv4, true],
-          [bed!.nodes[1]!.ipv4, false],
-        ]);
+        assert.deepEqual(
+          v4.map((p) => [p.neighbor, p.stale]),
+          [
+            [node1.host.ipv4, true],
+            [bed!.nodes[1]!.ipv4, false],
+          ],
+        );
         const v6 = pathsOf(await r.routes(6), V6);
-        assert.deepEqual(v6.map((p) => [p.neighbor, p.stale]), [
-          [node1.host.ipv4, true],
-          [bed!.nodes[1]!.ipv4, false],
-        ]);
-        timings.push(`${kind}: stale paths of the crashed peer visible after ${Math.round(performance.now() - started)} ms`);
-        if (r.installsKernelRoutes) assert.deepEqual(await r.kernelNextHops(V4), [node1.host.ipv4, bed!.nodes[1]!.ipv4]);
+        assert.deepEqual(
+          v6.map((p) => [p.neighbor, p.stale]),
+          [
+            [node1.host.ipv4, true],
+            [bed!.nodes[1]!.ipv4, false],
+          ],
+        );
+        timings.push(
+          `${kind}: stale paths of the crashed peer visible after ${Math.round(performance.now() - started)} ms`,
+        );
+        if (r.installsKernelRoutes)
+          assert.deepEqual(await r.kernelNextHops(V4), [node1.host.ipv4, bed!.nodes[1]!.ipv4]);
       });
 
       it('stop() leaves no process and no route behind, and is idempotent', async () => {
@@ -371,12 +440,29 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
         const node1 = standIns.get('node1')!;
         const node2 = bed!.nodes[1]!;
         await node1.process.kill();
-        const v4 = pathsOf(await waitRoutes(r, 4, (rs) => pathsOf(rs, V4).length === 1, 'the crashed peer\'s IPv4 path withdrawn'), V4);
-        assert.deepEqual(v4.map((p) => [p.neighbor, p.stale, p.best]), [[node2.ipv4, false, true]]);
-        const v6 = pathsOf(await waitRoutes(r, 6, (rs) => pathsOf(rs, V6).length === 1, 'the crashed peer\'s IPv6 path withdrawn'), V6);
-        assert.deepEqual(v6.map((p) => [p.neighbor, p.stale]), [[node2.ipv4, false]]);
+        const v4 = pathsOf(
+          await waitRoutes(r, 4, (rs) => pathsOf(rs, V4).length === 1, "the crashed peer's IPv4 path withdrawn"),
+          V4,
+        );
+        assert.deepEqual(
+          v4.map((p) => [p.neighbor, p.stale, p.best]),
+          [[node2.ipv4, false, true]],
+        );
+        const v6 = pathsOf(
+          await waitRoutes(r, 6, (rs) => pathsOf(rs, V6).length === 1, "the crashed peer's IPv6 path withdrawn"),
+          V6,
+        );
+        assert.deepEqual(
+          v6.map((p) => [p.neighbor, p.stale]),
+          [[node2.ipv4, false]],
+        );
         if (r.installsKernelRoutes) {
-          await waitUntil(`${kind}: kernel route via node2 only`, async () => ((await r.kernelNextHops(V4)).join() === node2.ipv4 ? true : undefined), 5000, 100);
+          await waitUntil(
+            `${kind}: kernel route via node2 only`,
+            async () => ((await r.kernelNextHops(V4)).join() === node2.ipv4 ? true : undefined),
+            5000,
+            100,
+          );
         }
         await r.stop();
         router = undefined;
@@ -390,7 +476,10 @@ describe('BGP router harness: gobgpd, BIRD and FRR learn the stand-in speakers\'
     for (const s of standIns.values()) await s.process.stop(2000);
     const ourPrefix = `blb${run!.id}-`;
     bed!.destroy();
-    assert.deepEqual(listNamespaces().filter((ns) => ns.startsWith(ourPrefix)), []);
+    assert.deepEqual(
+      listNamespaces().filter((ns) => ns.startsWith(ourPrefix)),
+      [],
+    );
     const rootRoutes = await mustExecIn(undefined, ['ip', '-j', 'route', 'show', 'exact', V4]);
     assert.deepEqual(JSON.parse(rootRoutes), []);
   });

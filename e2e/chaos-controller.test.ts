@@ -55,11 +55,22 @@ const CONCURRENCY = 12;
 /** Live Services are kept between these (deletes win above, creates below). */
 const LIVE_LOW = 150;
 const LIVE_HIGH = 260;
-const ELECTION = ['--lease-duration=2s', '--renew-deadline=1500ms', '--retry-period=250ms', '--quarantine=2s', '--log-level=info'];
+const ELECTION = [
+  '--lease-duration=2s',
+  '--renew-deadline=1500ms',
+  '--retry-period=250ms',
+  '--quarantine=2s',
+  '--log-level=info',
+];
 const LEASE = 'beaconlb-controller';
 
 const POOLS: PoolSpec[] = [
-  { name: 'gold', addresses: ['198.51.100.0/25', '2001:db8:10::/116'], priority: 10, namespaceLabels: { tier: 'gold' } },
+  {
+    name: 'gold',
+    addresses: ['198.51.100.0/25', '2001:db8:10::/116'],
+    priority: 10,
+    namespaceLabels: { tier: 'gold' },
+  },
   { name: 'general', addresses: ['198.51.100.128/26', '203.0.113.0/26', '2001:db8:20::/108'], priority: 20 },
   { name: 'web', addresses: ['203.0.113.64/27'], priority: 5, serviceLabels: { role: 'web' } },
   { name: 'reserved', addresses: ['203.0.113.96/27', '2001:db8:30::/120'], autoAssign: false },
@@ -67,16 +78,31 @@ const POOLS: PoolSpec[] = [
 ];
 /** Created after the API server restart, to prove the pool watch came back. */
 const LATE_POOL: PoolSpec = { name: 'late', addresses: ['203.0.113.160/29', '2001:db8:40::/120'], autoAssign: false };
-const NAMESPACES: Record<string, Record<string, string>> = { 'chaos-gold': { tier: 'gold' }, 'chaos-blue': { tier: 'blue' } };
+const NAMESPACES: Record<string, Record<string, string>> = {
+  'chaos-gold': { tier: 'gold' },
+  'chaos-blue': { tier: 'blue' },
+};
 const POOL_CHOICES = ['gold', 'general', 'web', 'reserved', 'tiny', 'tiny', 'no-such-pool'];
 /** In no pool: requesting one is impossible (RequestedIPNotInPool). */
 const UNPOOLED = { 4: ['198.51.100.200', '203.0.113.200'], 6: ['2001:db8:99::1'] } as const;
 /** Small windows of each family's pool addresses, so requests often collide with held addresses. */
 const REQUESTABLE = {
-  4: (i: number) => [`198.51.100.${i % 40}`, `198.51.100.${128 + (i % 40)}`, `203.0.113.${i % 40}`, `203.0.113.${64 + (i % 32)}`, `203.0.113.${96 + (i % 32)}`, `203.0.113.${128 + (i % 4)}`][i % 6]!,
-  6: (i: number) => [`2001:db8:10::${(i % 40).toString(16)}`, `2001:db8:20::${(i % 40).toString(16)}`, `2001:db8:30::${(i % 40).toString(16)}`][i % 3]!,
+  4: (i: number) =>
+    [
+      `198.51.100.${i % 40}`,
+      `198.51.100.${128 + (i % 40)}`,
+      `203.0.113.${i % 40}`,
+      `203.0.113.${64 + (i % 32)}`,
+      `203.0.113.${96 + (i % 32)}`,
+      `203.0.113.${128 + (i % 4)}`,
+    ][i % 6]!,
+  6: (i: number) =>
+    [
+      `2001:db8:10::${(i % 40).toString(16)}`,
+      `2001:db8:20::${(i % 40).toString(16)}`,
+      `2001:db8:30::${(i % 40).toString(16)}`,
+    ][i % 3]!,
 };
-
 
 interface Tracked {
   namespace: string;
@@ -92,7 +118,9 @@ interface Tracked {
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+  return sorted.length === 0
+    ? 0
+    : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 };
 
 /**
@@ -142,7 +170,8 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       return p;
     };
     await phase(t, 'set-up: two namespaces, five pools, two controller replicas', async () => {
-      for (const [name, labels] of namespaceLabels) await kube.core.createNamespace({ body: { metadata: { name, labels } } });
+      for (const [name, labels] of namespaceLabels)
+        await kube.core.createNamespace({ body: { metadata: { name, labels } } });
       for (const p of pools) await applyPool(kube, p.name, poolObjectSpec(p));
       await startReplica();
       await startReplica();
@@ -168,7 +197,12 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       heldBy.set(key, ipsOf(svc));
     };
     const listServices = async (): Promise<{ items: ServiceObject[]; version: string }> => {
-      const list = await client.request<{ items: ServiceObject[]; metadata: { resourceVersion: string } }>('GET', paths.services(), undefined, { timeoutMs: 20_000 });
+      const list = await client.request<{ items: ServiceObject[]; metadata: { resourceVersion: string } }>(
+        'GET',
+        paths.services(),
+        undefined,
+        { timeoutMs: 20_000 },
+      );
       return { items: list.items.filter(ours), version: list.metadata.resourceVersion };
     };
     let watchRestarts = 0;
@@ -227,7 +261,8 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       if (nextSlot > now) await sleep(nextSlot - now);
     };
     /** Addresses Services hold now (from the watch), to request colliding ones. */
-    const heldAddresses = (family: 4 | 6): string[] => [...heldBy.values()].flat().filter((ip) => ip.includes(':') === (family === 6));
+    const heldAddresses = (family: 4 | 6): string[] =>
+      [...heldBy.values()].flat().filter((ip) => ip.includes(':') === (family === 6));
     const requestFor = (family: 4 | 6): string => {
       const r = rand();
       if (r < 0.5) return REQUESTABLE[family](Math.floor(rand() * 1000));
@@ -250,13 +285,21 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       const name = `s${i}`;
       const r = rand();
       const [families, policy]: [Array<4 | 6>, 'SingleStack' | 'PreferDualStack' | 'RequireDualStack'] =
-        r < 0.45 ? [[6], 'SingleStack'] : r < 0.7 ? [[4], 'SingleStack'] : r < 0.88 ? [[4, 6], 'PreferDualStack'] : [[6, 4], 'RequireDualStack'];
+        r < 0.45
+          ? [[6], 'SingleStack']
+          : r < 0.7
+            ? [[4], 'SingleStack']
+            : r < 0.88
+              ? [[4, 6], 'PreferDualStack']
+              : [[6, 4], 'RequireDualStack'];
       const web = rand() < 0.15;
       const annotations: Record<string, string> = { [EPOCH_ANNOTATION]: '1' };
       let ports = [{ port: 1000 + i, protocol: 'TCP' }, ...(rand() < 0.2 ? [{ port: 1000 + i, protocol: 'UDP' }] : [])];
       let loadBalancerIP: string | undefined;
       let sharingKey: string | undefined;
-      const sharers = [...live.values()].filter((t) => t.sharingKey && !t.busy && (heldBy.get(`${t.namespace}/${t.name}`)?.length ?? 0) > 0);
+      const sharers = [...live.values()].filter(
+        (t) => t.sharingKey && !t.busy && (heldBy.get(`${t.namespace}/${t.name}`)?.length ?? 0) > 0,
+      );
       if (rand() < 0.03 && sharers.length > 0) {
         // A clash: same key, same port, asking for the holder's address -> SharingConflict.
         const victim = pick(sharers);
@@ -288,7 +331,17 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
         ipFamilyPolicy: families.length === 2 ? policy : 'SingleStack',
         ...(loadBalancerIP ? { loadBalancerIP } : {}),
       });
-      const t: Tracked = { namespace, name, families, ports, epoch: 1, hasRequest: Boolean(loadBalancerIP ?? annotations[IPS_ANNOTATION]), sharingKey, web, busy: true };
+      const t: Tracked = {
+        namespace,
+        name,
+        families,
+        ports,
+        epoch: 1,
+        hasRequest: Boolean(loadBalancerIP ?? annotations[IPS_ANNOTATION]),
+        sharingKey,
+        web,
+        busy: true,
+      };
       live.set(`${namespace}/${name}`, t);
       counts.created++;
       try {
@@ -351,7 +404,12 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
         metadata['labels'] = { role: t.web ? 'web' : null };
       }
       try {
-        await client.request('PATCH', paths.service(t.namespace, t.name), { metadata, ...(Object.keys(spec).length ? { spec } : {}) }, { timeoutMs: 20_000 });
+        await client.request(
+          'PATCH',
+          paths.service(t.namespace, t.name),
+          { metadata, ...(Object.keys(spec).length ? { spec } : {}) },
+          { timeoutMs: 20_000 },
+        );
         t.epoch++;
         counts.changed++;
         changeKinds[kind] = (changeKinds[kind] ?? 0) + 1;
@@ -404,13 +462,19 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
     // ---- leader, kills, settling ----
     const leaseHolder = async (): Promise<string | undefined> => {
       try {
-        const lease = await client.request<{ spec?: { holderIdentity?: string } }>('GET', paths.lease(INSTALL_NAMESPACE, LEASE), undefined, { timeoutMs: 5000 });
+        const lease = await client.request<{ spec?: { holderIdentity?: string } }>(
+          'GET',
+          paths.lease(INSTALL_NAMESPACE, LEASE),
+          undefined,
+          { timeoutMs: 5000 },
+        );
         return lease.spec?.holderIdentity || undefined;
       } catch {
         return undefined;
       }
     };
-    const isLeader = async (p: ControllerProcess): Promise<boolean> => metricValue(await p.metrics().catch(() => ''), 'beaconlb_controller_leader') === 1;
+    const isLeader = async (p: ControllerProcess): Promise<boolean> =>
+      metricValue(await p.metrics().catch(() => ''), 'beaconlb_controller_leader') === 1;
     /** The replica holding the Lease that also says it leads. */
     const waitLeader = async (timeoutMs: number): Promise<ControllerProcess> => {
       const deadline = performance.now() + timeoutMs;
@@ -420,7 +484,9 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
         if (p && (await isLeader(p))) return p;
         await sleep(100);
       }
-      throw new Error(`no leader after ${timeoutMs} ms (lease holder ${await leaseHolder()}, replicas ${replicas.map((r) => r.name).join(',')})`);
+      throw new Error(
+        `no leader after ${timeoutMs} ms (lease holder ${await leaseHolder()}, replicas ${replicas.map((r) => r.name).join(',')})`,
+      );
     };
     let kills = 0;
     const takeovers: number[] = [];
@@ -443,7 +509,8 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       let sum = 0;
       for (const p of replicas) {
         const text = await p.metrics().catch(() => '');
-        for (const r of ['written', 'conflict', 'error', 'gone']) sum += metricValue(text, `beaconlb_controller_status_writes_total{result="${r}"}`);
+        for (const r of ['written', 'conflict', 'error', 'gone'])
+          sum += metricValue(text, `beaconlb_controller_status_writes_total{result="${r}"}`);
       }
       return sum;
     };
@@ -473,12 +540,9 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       for (const svc of items) observe(svc, 'list');
       // Called only once statuses settled: what each Service holds now is the controller's decision.
       history.confirmAll();
-      const events = await client.request<{ items: Array<{ reason?: string; involvedObject?: { name?: string; namespace?: string } }> }>(
-        'GET',
-        '/api/v1/events',
-        undefined,
-        { query: { fieldSelector: 'type=Warning' }, timeoutMs: 20_000 },
-      );
+      const events = await client.request<{
+        items: Array<{ reason?: string; involvedObject?: { name?: string; namespace?: string } }>;
+      }>('GET', '/api/v1/events', undefined, { query: { fieldSelector: 'type=Warning' }, timeoutMs: 20_000 });
       const warnings = new Map<string, Set<string>>();
       for (const e of events.items) {
         const key = `${e.involvedObject?.namespace ?? ''}/${e.involvedObject?.name ?? ''}`;
@@ -512,126 +576,196 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
       const until = Math.round((TOTAL * (round + 1)) / KILLS);
       if (replacement) await replacement;
       await waitLeader(20_000);
-      if (round === apiRestartRound) await phase(t, 'API server and etcd restart mid-churn: watches resume, invariants hold', async () => {
-        // Stop the driver at a random point of the phase's first half, with the controller still busy, and restart.
-        await churnUntil(from + Math.floor((until - from) * (0.1 + 0.4 * rand())));
-        const pidsBefore = replicas.map((p) => p.pid).join(',');
-        const down = performance.now();
-        await cluster.cp.restart();
-        const up = performance.now();
-        api['restart_ms'] = Math.round(up - down);
-        // New objects after the restart reach the controller only through watches that reconnected.
-        const probe = async (what: string, namespace: string, annotations: Record<string, string>): Promise<number> => {
-          const name = `probe-${what}`;
-          for (let attempt = 0; attempt < 100; attempt++) {
-            try {
-              await client.request('POST', `/api/v1/namespaces/${namespace}/services`, serviceManifest({ name, namespace, annotations: { [EPOCH_ANNOTATION]: '1', ...annotations }, ports: [{ port: 80 }] }), { timeoutMs: 10_000 });
-              break;
-            } catch (error) {
-              if (errorCode(error) === 409) break;
-              await sleep(200);
+      if (round === apiRestartRound)
+        await phase(t, 'API server and etcd restart mid-churn: watches resume, invariants hold', async () => {
+          // Stop the driver at a random point of the phase's first half, with the controller still busy, and restart.
+          await churnUntil(from + Math.floor((until - from) * (0.1 + 0.4 * rand())));
+          const pidsBefore = replicas.map((p) => p.pid).join(',');
+          const down = performance.now();
+          await cluster.cp.restart();
+          const up = performance.now();
+          api['restart_ms'] = Math.round(up - down);
+          // New objects after the restart reach the controller only through watches that reconnected.
+          const probe = async (
+            what: string,
+            namespace: string,
+            annotations: Record<string, string>,
+          ): Promise<number> => {
+            const name = `probe-${what}`;
+            for (let attempt = 0; attempt < 100; attempt++) {
+              try {
+                await client.request(
+                  'POST',
+                  `/api/v1/namespaces/${namespace}/services`,
+                  serviceManifest({
+                    name,
+                    namespace,
+                    annotations: { [EPOCH_ANNOTATION]: '1', ...annotations },
+                    ports: [{ port: 80 }],
+                  }),
+                  { timeoutMs: 10_000 },
+                );
+                break;
+              } catch (error) {
+                if (errorCode(error) === 409) break;
+                await sleep(200);
+              }
             }
-          }
-          const deadline = performance.now() + 90_000;
-          while (performance.now() < deadline) {
-            const svc = await client.get<ServiceObject>(paths.service(namespace, name)).catch(() => undefined);
-            if (svc && ipsOf(svc).length > 0) {
-              live.set(`${namespace}/${name}`, { namespace, name, families: [4], ports: [{ port: 80, protocol: 'TCP' }], epoch: 1, hasRequest: false, sharingKey: undefined, web: false, busy: false });
-              return Math.round(performance.now() - up);
+            const deadline = performance.now() + 90_000;
+            while (performance.now() < deadline) {
+              const svc = await client.get<ServiceObject>(paths.service(namespace, name)).catch(() => undefined);
+              if (svc && ipsOf(svc).length > 0) {
+                live.set(`${namespace}/${name}`, {
+                  namespace,
+                  name,
+                  families: [4],
+                  ports: [{ port: 80, protocol: 'TCP' }],
+                  epoch: 1,
+                  hasRequest: false,
+                  sharingKey: undefined,
+                  web: false,
+                  busy: false,
+                });
+                return Math.round(performance.now() - up);
+              }
+              await sleep(50);
             }
-            await sleep(50);
-          }
-          throw new Error(`${namespace}/${name} got no address within 90 s of the API server restart`);
-        };
-        api['resume_new_service_ms'] = await probe('service', 'chaos-blue', {});
-        await applyPool(kube, LATE_POOL.name, poolObjectSpec(LATE_POOL));
-        pools.push(LATE_POOL);
-        api['resume_new_pool_ms'] = await probe('pool', 'chaos-blue', { [POOL_ANNOTATION]: LATE_POOL.name });
-        await kube.core.createNamespace({ body: { metadata: { name: 'chaos-late', labels: { tier: 'gold' } } } });
-        namespaceLabels.set('chaos-late', { tier: 'gold' });
-        api['resume_new_namespace_ms'] = await probe('namespace', 'chaos-late', {});
-        const holder = (await leaseHolder()) ?? '';
-        assert.equal(replicas.map((p) => p.pid).join(','), pidsBefore, 'a controller process was restarted');
-        assert.ok(replicas.every((p) => p.running()), 'a controller exited during the API server restart');
-        const gold = await client.get<ServiceObject>(paths.service('chaos-late', 'probe-namespace'));
-        assert.match(ipsOf(gold)[0] ?? '', /^198\.51\.100\./, 'the new gold namespace got an address from the gold pool');
-        settleTimes.push(await settle());
-        const result = await checkInvariants('after API server restart');
-        console.log(JSON.stringify({ apiRestart: api, leader: holder, violations: result.violations.length }));
-      });
-      await phase(t, `churn to ${until} Services, kill the leader (${round + 1} of ${KILLS}), settle, check invariants`, async () => {
-        const span = until - counts.created;
-        let killing: Promise<void> | undefined;
-        const kill = (): void => {
-          killing = killLeader();
-          // Awaited after the churn; a failure must not count as unhandled meanwhile.
-          killing.catch(() => undefined);
-        };
-        await churnUntil(until, [{ at: counts.created + Math.floor(span * (0.1 + 0.7 * rand())), fire: kill }]);
-        if (!killing) kill();
-        await killing;
+            throw new Error(`${namespace}/${name} got no address within 90 s of the API server restart`);
+          };
+          api['resume_new_service_ms'] = await probe('service', 'chaos-blue', {});
+          await applyPool(kube, LATE_POOL.name, poolObjectSpec(LATE_POOL));
+          pools.push(LATE_POOL);
+          api['resume_new_pool_ms'] = await probe('pool', 'chaos-blue', { [POOL_ANNOTATION]: LATE_POOL.name });
+          await kube.core.createNamespace({ body: { metadata: { name: 'chaos-late', labels: { tier: 'gold' } } } });
+          namespaceLabels.set('chaos-late', { tier: 'gold' });
+          api['resume_new_namespace_ms'] = await probe('namespace', 'chaos-late', {});
+          const holder = (await leaseHolder()) ?? '';
+          assert.equal(replicas.map((p) => p.pid).join(','), pidsBefore, 'a controller process was restarted');
+          assert.ok(
+            replicas.every((p) => p.running()),
+            'a controller exited during the API server restart',
+          );
+          const gold = await client.get<ServiceObject>(paths.service('chaos-late', 'probe-namespace'));
+          assert.match(
+            ipsOf(gold)[0] ?? '',
+            /^198\.51\.100\./,
+            'the new gold namespace got an address from the gold pool',
+          );
+          settleTimes.push(await settle());
+          const result = await checkInvariants('after API server restart');
+          console.log(JSON.stringify({ apiRestart: api, leader: holder, violations: result.violations.length }));
+        });
+      await phase(
+        t,
+        `churn to ${until} Services, kill the leader (${round + 1} of ${KILLS}), settle, check invariants`,
+        async () => {
+          const span = until - counts.created;
+          let killing: Promise<void> | undefined;
+          const kill = (): void => {
+            killing = killLeader();
+            // Awaited after the churn; a failure must not count as unhandled meanwhile.
+            killing.catch(() => undefined);
+          };
+          await churnUntil(until, [{ at: counts.created + Math.floor(span * (0.1 + 0.7 * rand())), fire: kill }]);
+          if (!killing) kill();
+          await killing;
+          await waitLeader(20_000);
+          settleTimes.push(await settle());
+          lastResult = await checkInvariants(`after kill ${kills}`);
+          console.log(
+            JSON.stringify({
+              phase: round,
+              kills,
+              created: counts.created,
+              live: live.size,
+              served: lastResult.served,
+              explained: lastResult.explained,
+              shared: lastResult.shared,
+              violations: lastResult.violations.length,
+              s: Math.round((performance.now() - started) / 1000),
+            }),
+          );
+        },
+      );
+    }
+    await phase(
+      t,
+      'final settle: no address moved without a request change, no illegal sharing, every invariant held',
+      async () => {
+        if (replacement) await replacement;
         await waitLeader(20_000);
         settleTimes.push(await settle());
-        lastResult = await checkInvariants(`after kill ${kills}`);
-        console.log(
-          JSON.stringify({ phase: round, kills, created: counts.created, live: live.size, served: lastResult.served, explained: lastResult.explained, shared: lastResult.shared, violations: lastResult.violations.length, s: Math.round((performance.now() - started) / 1000) }),
+        lastResult = await checkInvariants('final');
+
+        const summary = {
+          seed: SEED,
+          services_created: counts.created,
+          deletes: counts.deleted,
+          changes: counts.changed,
+          change_kinds: changeKinds,
+          sharing_clashes: counts.clashes,
+          operations: counts.ops,
+          operation_errors: counts.opErrors,
+          kills,
+          takeover_ms: { p50: percentile(takeovers, 50), max: percentile(takeovers, 100) },
+          invariant_checks: checks,
+          checks_healed_late: lateHeals,
+          settle_ms: { p50: percentile(settleTimes, 50), max: percentile(settleTimes, 100) },
+          final: {
+            live: live.size,
+            served: lastResult.served,
+            explained: lastResult.explained,
+            shared_addresses: lastResult.shared,
+            reasons: lastReasons,
+          },
+          watch: {
+            observations: history.observations,
+            restarts: watchRestarts,
+            errors: watchErrors,
+            transient_illegal_sharing: history.transientConflicts,
+            raced_joins: history.racedJoins,
+            contested_moves: history.contestedMoves,
+          },
+          api_restart: api,
+          violations: checkViolations.length + history.violations.length,
+          illegal_sharing: history.transientConflicts,
+          raced_joins: history.racedJoins,
+          duration_s: Math.round((performance.now() - started) / 1000),
+        };
+        console.log(JSON.stringify(summary));
+        if (opErrorsSeen.length > 0) console.log(`operation errors: ${opErrorsSeen.join('; ')}`);
+        if (history.transientExamples.length > 0)
+          console.log(`transient illegal sharing: ${history.transientExamples.join('; ')}`);
+        if (history.racedExamples.length > 0) console.log(`raced joins: ${history.racedExamples.join('; ')}`);
+        if (history.contestedExamples.length > 0)
+          console.log(`contested moves: ${history.contestedExamples.join('; ')}`);
+
+        assert.deepEqual(history.violations, [], 'addresses changed without a change of the request');
+        // Not even for a moment: an address joins a status only when no other status shows it under a request that may
+        // not share it (a released address is handed on only after the release was written).
+        assert.equal(
+          history.transientConflicts,
+          0,
+          `illegal sharing observed: ${history.transientExamples.join('; ')}`,
         );
-      });
-    }
-    await phase(t, 'final settle: no address moved without a request change, no illegal sharing, every invariant held', async () => {
-      if (replacement) await replacement;
-      await waitLeader(20_000);
-      settleTimes.push(await settle());
-      lastResult = await checkInvariants('final');
-
-      const summary = {
-        seed: SEED,
-        services_created: counts.created,
-        deletes: counts.deleted,
-        changes: counts.changed,
-        change_kinds: changeKinds,
-        sharing_clashes: counts.clashes,
-        operations: counts.ops,
-        operation_errors: counts.opErrors,
-        kills,
-        takeover_ms: { p50: percentile(takeovers, 50), max: percentile(takeovers, 100) },
-        invariant_checks: checks,
-        checks_healed_late: lateHeals,
-        settle_ms: { p50: percentile(settleTimes, 50), max: percentile(settleTimes, 100) },
-        final: { live: live.size, served: lastResult.served, explained: lastResult.explained, shared_addresses: lastResult.shared, reasons: lastReasons },
-        watch: { observations: history.observations, restarts: watchRestarts, errors: watchErrors, transient_illegal_sharing: history.transientConflicts, raced_joins: history.racedJoins, contested_moves: history.contestedMoves },
-        api_restart: api,
-        violations: checkViolations.length + history.violations.length,
-        illegal_sharing: history.transientConflicts,
-        raced_joins: history.racedJoins,
-        duration_s: Math.round((performance.now() - started) / 1000),
-      };
-      console.log(JSON.stringify(summary));
-      if (opErrorsSeen.length > 0) console.log(`operation errors: ${opErrorsSeen.join('; ')}`);
-      if (history.transientExamples.length > 0) console.log(`transient illegal sharing: ${history.transientExamples.join('; ')}`);
-      if (history.racedExamples.length > 0) console.log(`raced joins: ${history.racedExamples.join('; ')}`);
-      if (history.contestedExamples.length > 0) console.log(`contested moves: ${history.contestedExamples.join('; ')}`);
-
-      assert.deepEqual(history.violations, [], 'addresses changed without a change of the request');
-      // Not even for a moment: an address joins a status only when no other status shows it under a request that may
-      // not share it (a released address is handed on only after the release was written).
-      assert.equal(history.transientConflicts, 0, `illegal sharing observed: ${history.transientExamples.join('; ')}`);
-      assert.deepEqual(checkViolations, [], 'invariant violations');
-      assert.equal(kills, KILLS);
-      assert.equal(checks, KILLS + 2);
-      assert.equal(counts.created, TOTAL);
-      assert.equal(counts.opErrors, 0, `operations failed: ${opErrorsSeen.join('; ')}`);
-      assert.ok(lastResult.served > LIVE_LOW / 2, 'most Services are served');
-    });
+        assert.deepEqual(checkViolations, [], 'invariant violations');
+        assert.equal(kills, KILLS);
+        assert.equal(checks, KILLS + 2);
+        assert.equal(counts.created, TOTAL);
+        assert.equal(counts.opErrors, 0, `operations failed: ${opErrorsSeen.join('; ')}`);
+        assert.ok(lastResult.served > LIVE_LOW / 2, 'most Services are served');
+      },
+    );
 
     // At most one leader at any instant, from the replicas' own logs ("became leader" / "stopped leading", or the kill).
-    await phase(t, 'at most one leader at any instant, from the replicas\' logs', async () => {
+    await phase(t, "at most one leader at any instant, from the replicas' logs", async () => {
       await Promise.all(replicas.splice(0).map((p) => p.stop(1000)));
       const terms = everStarted.flatMap(({ process, killedAt }) => {
         const out: Array<{ who: string; from: number; to: number }> = [];
         let from: number | undefined;
         for (const line of readFileSync(process.logFile, 'utf8').split('\n')) {
-          if (!line.startsWith('{') || !(line.includes('"became leader"') || line.includes('"stopped leading"'))) continue;
+          if (!line.startsWith('{') || !(line.includes('"became leader"') || line.includes('"stopped leading"')))
+            continue;
           const entry = JSON.parse(line) as { time: number; msg: string };
           if (entry.msg === 'became leader') from = entry.time;
           if (entry.msg === 'stopped leading' && from !== undefined) {
@@ -643,7 +777,12 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
         return out;
       });
       terms.sort((x, y) => x.from - y.from);
-      const overlaps = terms.flatMap((x, i) => terms.slice(i + 1).filter((y) => y.from < x.to).map((y) => `${x.who} and ${y.who} for ${x.to - y.from} ms`));
+      const overlaps = terms.flatMap((x, i) =>
+        terms
+          .slice(i + 1)
+          .filter((y) => y.from < x.to)
+          .map((y) => `${x.who} and ${y.who} for ${x.to - y.from} ms`),
+      );
       console.log(JSON.stringify({ leadership_terms: terms.length, overlapping_terms: overlaps.length }));
       assert.deepEqual(overlaps, [], 'two replicas led at once');
       assert.ok(terms.length >= KILLS + 1, `${terms.length} leadership terms for ${KILLS} kills`);
@@ -652,22 +791,43 @@ describe('controller chaos: leader kills, API server restart, 2,000 Services chu
     // The oracle is not vacuous: with the controllers stopped, plant one fault of each kind as admin and see each found.
     await phase(t, 'the oracle finds one planted fault of each kind', async () => {
       const { items } = await listServices();
-      const plain = items.filter((svc) => ipsOf(svc).length === 1 && !svc.metadata.annotations?.[SHARING_ANNOTATION] && !svc.metadata.annotations?.[IPS_ANNOTATION] && !svc.spec?.loadBalancerIP);
+      const plain = items.filter(
+        (svc) =>
+          ipsOf(svc).length === 1 &&
+          !svc.metadata.annotations?.[SHARING_ANNOTATION] &&
+          !svc.metadata.annotations?.[IPS_ANNOTATION] &&
+          !svc.spec?.loadBalancerIP,
+      );
       assert.ok(plain.length >= 4, 'four served Services that neither share nor request an address');
       const [dup, moved, cleared, copied] = plain as [ServiceObject, ServiceObject, ServiceObject, ServiceObject];
       const setIngress = (svc: ServiceObject, ips: string[]): Promise<unknown> =>
-        client.request('PATCH', `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`, { status: { loadBalancer: { ingress: ips.map((ip) => ({ ip, ipMode: 'VIP' })) } } });
+        client.request('PATCH', `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`, {
+          status: { loadBalancer: { ingress: ips.map((ip) => ({ ip, ipMode: 'VIP' })) } },
+        });
       await setIngress(dup, ipsOf(copied));
       await setIngress(moved, [ipsOf(moved)[0]!.includes(':') ? UNPOOLED[6][0] : UNPOOLED[4][0]]);
       await setIngress(cleared, []);
       const lost = (svc: ServiceObject): boolean => history.violations.some((v) => v.startsWith(`${keyOf(svc)} lost`));
       for (let i = 0; i < 100 && !(lost(dup) && lost(moved) && lost(cleared)); i++) await sleep(100);
       const planted = await checkOnce();
-      const found = (svc: ServiceObject, what: RegExp): boolean => planted.violations.some((v) => v.includes(keyOf(svc)) && what.test(v));
-      assert.ok(lost(dup) && lost(moved) && lost(cleared), `the watch missed a changed address: ${history.violations.join('; ')}`);
-      assert.ok(found(dup, /held by .* not both sharing/), `the duplicate was not found: ${planted.violations.join('; ')}`);
-      assert.ok(found(moved, /in no pool eligible/), `the address outside the pools was not found: ${planted.violations.join('; ')}`);
-      assert.ok(found(cleared, /lacks an IPv[46] address although one was available/), `the missing address was not found: ${planted.violations.join('; ')}`);
+      const found = (svc: ServiceObject, what: RegExp): boolean =>
+        planted.violations.some((v) => v.includes(keyOf(svc)) && what.test(v));
+      assert.ok(
+        lost(dup) && lost(moved) && lost(cleared),
+        `the watch missed a changed address: ${history.violations.join('; ')}`,
+      );
+      assert.ok(
+        found(dup, /held by .* not both sharing/),
+        `the duplicate was not found: ${planted.violations.join('; ')}`,
+      );
+      assert.ok(
+        found(moved, /in no pool eligible/),
+        `the address outside the pools was not found: ${planted.violations.join('; ')}`,
+      );
+      assert.ok(
+        found(cleared, /lacks an IPv[46] address although one was available/),
+        `the missing address was not found: ${planted.violations.join('; ')}`,
+      );
       console.log(`oracle self-check: ${planted.violations.length} planted violations found`);
     });
   });

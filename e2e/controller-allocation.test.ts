@@ -41,7 +41,10 @@ describe('controller: allocation from IPPools', () => {
     await kube.core.createNamespace({ body: { metadata: { name, labels } } });
     return name;
   }
-  const only = (ns: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ namespaces: [ns], ...extra });
+  const only = (ns: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    namespaces: [ns],
+    ...extra,
+  });
 
   it('assigns the lowest address of a CIDR pool with ipMode VIP, and records an Event', async () => {
     const ns = await namespace();
@@ -56,9 +59,17 @@ describe('controller: allocation from IPPools', () => {
 
   it('serves ranges, IPv6 and dual-stack in ipFamilies order', async () => {
     const ns = await namespace();
-    await applyPool(kube, `${ns}-mixed`, { addresses: ['198.51.100.10-198.51.100.12', '2001:db8:1::/120'], allocation: only(ns) });
+    await applyPool(kube, `${ns}-mixed`, {
+      addresses: ['198.51.100.10-198.51.100.12', '2001:db8:1::/120'],
+      allocation: only(ns),
+    });
     await createService(kube, { name: 'v6', namespace: ns, ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' });
-    await createService(kube, { name: 'dual', namespace: ns, ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack' });
+    await createService(kube, {
+      name: 'dual',
+      namespace: ns,
+      ipFamilies: ['IPv6', 'IPv4'],
+      ipFamilyPolicy: 'RequireDualStack',
+    });
     await createService(kube, { name: 'prefer', namespace: ns, ipFamilyPolicy: 'PreferDualStack' });
     assert.deepEqual(await waitForIngress(kube, ns, 'v6'), ['2001:db8:1::']);
     const dual = await waitForIngress(kube, ns, 'dual', 2);
@@ -73,7 +84,11 @@ describe('controller: allocation from IPPools', () => {
     await applyPool(kube, `${ns}-manual`, { addresses: ['198.51.100.20/30'], autoAssign: false, allocation: only(ns) });
     await createService(kube, { name: 'plain', namespace: ns });
     await createService(kube, { name: 'named', namespace: ns, annotations: { 'beaconlb.io/ip-pool': `${ns}-manual` } });
-    await createService(kube, { name: 'requested', namespace: ns, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.23' } });
+    await createService(kube, {
+      name: 'requested',
+      namespace: ns,
+      annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.23' },
+    });
     assert.deepEqual(await waitForIngress(kube, ns, 'named'), ['198.51.100.20']);
     assert.deepEqual(await waitForIngress(kube, ns, 'requested'), ['198.51.100.23']);
     const event = await waitForEvent(kube, ns, 'plain', 'NoMatchingPool');
@@ -83,10 +98,17 @@ describe('controller: allocation from IPPools', () => {
 
   it('skips .0 and .255 with avoidBuggyIPs', async () => {
     const ns = await namespace();
-    await applyPool(kube, `${ns}-buggy`, { addresses: ['203.0.113.255/32', '198.51.100.255-198.51.101.1'], avoidBuggyIPs: true, allocation: only(ns) });
+    await applyPool(kube, `${ns}-buggy`, {
+      addresses: ['203.0.113.255/32', '198.51.100.255-198.51.101.1'],
+      avoidBuggyIPs: true,
+      allocation: only(ns),
+    });
     await createService(kube, { name: 'a', namespace: ns });
     assert.deepEqual(await waitForIngress(kube, ns, 'a'), ['198.51.101.1']);
-    const status = await waitFor('pool status', async () => (await readPool(kube, `${ns}-buggy`)).status?.['ipv4'] as { total: string } | undefined);
+    const status = await waitFor(
+      'pool status',
+      async () => (await readPool(kube, `${ns}-buggy`)).status?.['ipv4'] as { total: string } | undefined,
+    );
     assert.equal(status.total, '1');
   });
 
@@ -113,8 +135,16 @@ describe('controller: allocation from IPPools', () => {
     await applyPool(kube, `${ns}-p`, { addresses: ['198.51.100.56/29'], allocation: only(ns) });
     await applyPool(kube, `${ns}-other`, { addresses: ['203.0.113.8/29'], autoAssign: false, allocation: only(ns) });
     await createService(kube, { name: 'spec', namespace: ns, loadBalancerIP: '198.51.100.60' });
-    await createService(kube, { name: 'metallb-ip', namespace: ns, annotations: { 'metallb.io/loadBalancerIPs': '198.51.100.61' } });
-    await createService(kube, { name: 'metallb-pool', namespace: ns, annotations: { 'metallb.universe.tf/address-pool': `${ns}-other` } });
+    await createService(kube, {
+      name: 'metallb-ip',
+      namespace: ns,
+      annotations: { 'metallb.io/loadBalancerIPs': '198.51.100.61' },
+    });
+    await createService(kube, {
+      name: 'metallb-pool',
+      namespace: ns,
+      annotations: { 'metallb.universe.tf/address-pool': `${ns}-other` },
+    });
     assert.deepEqual(await waitForIngress(kube, ns, 'spec'), ['198.51.100.60']);
     assert.deepEqual(await waitForIngress(kube, ns, 'metallb-ip'), ['198.51.100.61']);
     assert.deepEqual(await waitForIngress(kube, ns, 'metallb-pool'), ['203.0.113.8']);
@@ -126,16 +156,37 @@ describe('controller: allocation from IPPools', () => {
     const shared = { 'beaconlb.io/allow-shared-ip': 'web' };
     await createService(kube, { name: 'http', namespace: ns, annotations: shared, ports: [{ port: 80 }] });
     const [ip] = await waitForIngress(kube, ns, 'http');
-    await createService(kube, { name: 'dns', namespace: ns, annotations: { ...shared, 'beaconlb.io/load-balancer-ips': ip! }, ports: [{ port: 53, protocol: 'UDP' }] });
+    await createService(kube, {
+      name: 'dns',
+      namespace: ns,
+      annotations: { ...shared, 'beaconlb.io/load-balancer-ips': ip! },
+      ports: [{ port: 53, protocol: 'UDP' }],
+    });
     await createService(kube, { name: 'https', namespace: ns, annotations: shared, ports: [{ port: 443 }] });
     assert.deepEqual(await waitForIngress(kube, ns, 'dns'), [ip]);
     assert.deepEqual(await waitForIngress(kube, ns, 'https'), [ip]);
-    await createService(kube, { name: 'clash', namespace: ns, annotations: { ...shared, 'beaconlb.io/load-balancer-ips': ip! }, ports: [{ port: 80 }] });
+    await createService(kube, {
+      name: 'clash',
+      namespace: ns,
+      annotations: { ...shared, 'beaconlb.io/load-balancer-ips': ip! },
+      ports: [{ port: 80 }],
+    });
     const event = await waitForEvent(kube, ns, 'clash', 'SharingConflict');
     assert.match(event.message, /also uses TCP\/80/);
-    await createService(kube, { name: 'policy', namespace: ns, annotations: { ...shared, 'beaconlb.io/load-balancer-ips': ip! }, ports: [{ port: 8080 }], externalTrafficPolicy: 'Local' });
+    await createService(kube, {
+      name: 'policy',
+      namespace: ns,
+      annotations: { ...shared, 'beaconlb.io/load-balancer-ips': ip! },
+      ports: [{ port: 8080 }],
+      externalTrafficPolicy: 'Local',
+    });
     assert.match((await waitForEvent(kube, ns, 'policy', 'SharingConflict')).message, /externalTrafficPolicy/);
-    await createService(kube, { name: 'unshared', namespace: ns, annotations: { 'beaconlb.io/load-balancer-ips': ip! }, ports: [{ port: 9000 }] });
+    await createService(kube, {
+      name: 'unshared',
+      namespace: ns,
+      annotations: { 'beaconlb.io/load-balancer-ips': ip! },
+      ports: [{ port: 9000 }],
+    });
     assert.match((await waitForEvent(kube, ns, 'unshared', 'IPInUse')).message, /holds it/);
     assert.deepEqual(ingressIps(await readService(kube, ns, 'http')), [ip]);
     assert.deepEqual(ingressIps(await readService(kube, ns, 'clash')), []);
@@ -166,10 +217,16 @@ describe('controller: allocation from IPPools', () => {
     await createService(kube, { name: 'b', namespace: ns });
     assert.deepEqual(await waitForIngress(kube, ns, 'b'), ['198.51.100.73']);
     await kube.core.patchNamespacedService(
-      { name: 'b', namespace: ns, body: { metadata: { annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.75' } } } },
+      {
+        name: 'b',
+        namespace: ns,
+        body: { metadata: { annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.75' } } },
+      },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
-    await waitFor('b to move to .75', async () => ((ingressIps(await readService(kube, ns, 'b'))[0] === '198.51.100.75') ? true : undefined));
+    await waitFor('b to move to .75', async () =>
+      ingressIps(await readService(kube, ns, 'b'))[0] === '198.51.100.75' ? true : undefined,
+    );
     await kube.core.deleteNamespacedService({ name: 'b', namespace: ns });
     await createService(kube, { name: 'c', namespace: ns });
     assert.deepEqual(await waitForIngress(kube, ns, 'c'), ['198.51.100.74'], 'the lowest address not in quarantine');
@@ -189,10 +246,14 @@ describe('controller: allocation from IPPools', () => {
       { name: 'mover', namespace: ns, body: { metadata: { annotations: { 'beaconlb.io/ip-pool': `${ns}-b` } } } },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
-    await waitFor('mover to move to pool b', async () => (ingressIps(await readService(kube, ns, 'mover'))[0] === '203.0.113.108' ? true : undefined));
+    await waitFor('mover to move to pool b', async () =>
+      ingressIps(await readService(kube, ns, 'mover'))[0] === '203.0.113.108' ? true : undefined,
+    );
     assert.match((await waitForEvent(kube, ns, 'mover', 'AddressChanged')).message, /released 198\.51\.100\.108/);
     // The pool it left reports the address free again.
-    await waitFor('pool a to show 0 allocated', async () => ((await readPool(kube, `${ns}-a`)).status?.['allocated'] === 0 ? true : undefined));
+    await waitFor('pool a to show 0 allocated', async () =>
+      (await readPool(kube, `${ns}-a`)).status?.['allocated'] === 0 ? true : undefined,
+    );
   });
 
   it('moves a Service whose address leaves its pool, with an Event; a deleted pool releases its addresses', async () => {
@@ -202,10 +263,17 @@ describe('controller: allocation from IPPools', () => {
     await createService(kube, { name: 'a', namespace: ns });
     assert.deepEqual(await waitForIngress(kube, ns, 'a'), ['198.51.100.80']);
     await applyPool(kube, `${ns}-p`, { addresses: ['198.51.100.82/31'], allocation: only(ns, { priority: 1 }) });
-    await waitFor('a to move to .82', async () => (ingressIps(await readService(kube, ns, 'a'))[0] === '198.51.100.82' ? true : undefined));
-    assert.match((await waitForEvent(kube, ns, 'a', 'AddressChanged')).message, /released 198\.51\.100\.80: no pool that serves this Service holds it any more/);
+    await waitFor('a to move to .82', async () =>
+      ingressIps(await readService(kube, ns, 'a'))[0] === '198.51.100.82' ? true : undefined,
+    );
+    assert.match(
+      (await waitForEvent(kube, ns, 'a', 'AddressChanged')).message,
+      /released 198\.51\.100\.80: no pool that serves this Service holds it any more/,
+    );
     await deletePool(kube, `${ns}-p`);
-    await waitFor('a to move to the spare pool', async () => (ingressIps(await readService(kube, ns, 'a'))[0] === '203.0.113.80' ? true : undefined));
+    await waitFor('a to move to the spare pool', async () =>
+      ingressIps(await readService(kube, ns, 'a'))[0] === '203.0.113.80' ? true : undefined,
+    );
   });
 
   it('marks the later of two overlapping pools and never hands out an address twice', async () => {
@@ -247,7 +315,12 @@ describe('controller: allocation from IPPools', () => {
   it('keeps pool status per family current', async () => {
     const ns = await namespace();
     await applyPool(kube, `${ns}-p`, { addresses: ['198.51.100.100/30', '2001:db8:2::/126'], allocation: only(ns) });
-    await createService(kube, { name: 'a', namespace: ns, ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' });
+    await createService(kube, {
+      name: 'a',
+      namespace: ns,
+      ipFamilies: ['IPv4', 'IPv6'],
+      ipFamilyPolicy: 'RequireDualStack',
+    });
     await createService(kube, { name: 'b', namespace: ns });
     await waitForIngress(kube, ns, 'a', 2);
     await waitForIngress(kube, ns, 'b');
@@ -268,14 +341,36 @@ describe('controller: allocation from IPPools', () => {
     await applyPool(kube, `${ns}-p`, { addresses: ['198.51.100.104/30'], allocation: only(ns) });
     await createService(kube, { name: 'good', namespace: ns });
     const [before] = await waitForIngress(kube, ns, 'good');
-    await createService(kube, { name: 'bad-ip', namespace: ns, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.300' } });
-    await createService(kube, { name: 'two-v4', namespace: ns, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.105,198.51.100.106' } });
-    await createService(kube, { name: 'no-pool', namespace: ns, annotations: { 'beaconlb.io/ip-pool': 'does-not-exist' } });
-    await createService(kube, { name: 'outside', namespace: ns, annotations: { 'beaconlb.io/load-balancer-ips': '203.0.113.200' } });
-    assert.match((await waitForEvent(kube, ns, 'bad-ip', 'InvalidRequest')).message, /annotation beaconlb\.io\/load-balancer-ips: .*198\.51\.100\.300/);
+    await createService(kube, {
+      name: 'bad-ip',
+      namespace: ns,
+      annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.300' },
+    });
+    await createService(kube, {
+      name: 'two-v4',
+      namespace: ns,
+      annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.105,198.51.100.106' },
+    });
+    await createService(kube, {
+      name: 'no-pool',
+      namespace: ns,
+      annotations: { 'beaconlb.io/ip-pool': 'does-not-exist' },
+    });
+    await createService(kube, {
+      name: 'outside',
+      namespace: ns,
+      annotations: { 'beaconlb.io/load-balancer-ips': '203.0.113.200' },
+    });
+    assert.match(
+      (await waitForEvent(kube, ns, 'bad-ip', 'InvalidRequest')).message,
+      /annotation beaconlb\.io\/load-balancer-ips: .*198\.51\.100\.300/,
+    );
     assert.match((await waitForEvent(kube, ns, 'two-v4', 'InvalidRequest')).message, /more than one IPv4 address/);
     assert.match((await waitForEvent(kube, ns, 'no-pool', 'UnknownPool')).message, /no IPPool named does-not-exist/);
-    assert.match((await waitForEvent(kube, ns, 'outside', 'RequestedIPNotInPool')).message, /203\.0\.113\.200 is in no eligible IPPool/);
+    assert.match(
+      (await waitForEvent(kube, ns, 'outside', 'RequestedIPNotInPool')).message,
+      /203\.0\.113\.200 is in no eligible IPPool/,
+    );
     assert.deepEqual(ingressIps(await readService(kube, ns, 'good')), [before]);
   });
 

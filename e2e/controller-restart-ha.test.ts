@@ -5,7 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useCluster } from './support/cluster.ts';
 import { metricValue, startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createService, ingressIps, kubeClients, readService, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createService,
+  ingressIps,
+  kubeClients,
+  readService,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 
 const SERVICES = 60;
 
@@ -33,7 +42,11 @@ describe('controller: restart and leader election', () => {
     const first = await start(['--no-leader-elect']);
     await Promise.all(
       Array.from({ length: SERVICES }, (_, i) =>
-        createService(kube, { name: `svc-${i}`, namespace: 'apps', ...(i % 3 === 0 ? { ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' } : {}) }),
+        createService(kube, {
+          name: `svc-${i}`,
+          namespace: 'apps',
+          ...(i % 3 === 0 ? { ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' } : {}),
+        }),
       ),
     );
     const before = new Map<string, { ips: string[]; version: string }>();
@@ -47,7 +60,8 @@ describe('controller: restart and leader election', () => {
       const written = metricValue(m, 'beaconlb_controller_status_writes_total{result="written"}');
       return written >= SERVICES ? written : undefined;
     });
-    for (const [name, entry] of before) entry.version = (await readService(kube, 'apps', name)).metadata?.resourceVersion ?? '';
+    for (const [name, entry] of before)
+      entry.version = (await readService(kube, 'apps', name)).metadata?.resourceVersion ?? '';
 
     const stopping = performance.now();
     await first.stop(5000);
@@ -67,8 +81,14 @@ describe('controller: restart and leader election', () => {
       assert.equal(svc.metadata?.resourceVersion, entry.version, `${name} was rewritten by the restart`);
     }
     const m = await second.metrics();
-    assert.equal(metricValue(m, 'beaconlb_controller_status_writes_total{result="written"}'), 1, 'only the new Service is written');
-    console.log(JSON.stringify({ sigtermStopMs: Math.round(stopMs), restartToNewIpMs: Math.round(readyMs), services: SERVICES }));
+    assert.equal(
+      metricValue(m, 'beaconlb_controller_status_writes_total{result="written"}'),
+      1,
+      'only the new Service is written',
+    );
+    console.log(
+      JSON.stringify({ sigtermStopMs: Math.round(stopMs), restartToNewIpMs: Math.round(readyMs), services: SERVICES }),
+    );
     await second.stop(2000);
   });
 
@@ -76,15 +96,23 @@ describe('controller: restart and leader election', () => {
     const election = ['--lease-duration=2s', '--renew-deadline=1500ms', '--retry-period=250ms'];
     const a = await start(election);
     const b = await start(election);
-    const isLeader = async (p: ControllerProcess): Promise<boolean> => metricValue(await p.metrics(), 'beaconlb_controller_leader') === 1;
-    const leader = await waitFor('a leader', async () => ((await isLeader(a)) ? a : (await isLeader(b)) ? b : undefined), 10_000);
+    const isLeader = async (p: ControllerProcess): Promise<boolean> =>
+      metricValue(await p.metrics(), 'beaconlb_controller_leader') === 1;
+    const leader = await waitFor(
+      'a leader',
+      async () => ((await isLeader(a)) ? a : (await isLeader(b)) ? b : undefined),
+      10_000,
+    );
     const follower = leader === a ? b : a;
     assert.equal(await isLeader(follower), false);
 
     await createService(kube, { name: 'ha-1', namespace: 'apps' });
     await waitForIngress(kube, 'apps', 'ha-1');
     const followerWrites = (p: string): number =>
-      ['written', 'conflict', 'error'].reduce((sum, r) => sum + metricValue(p, `beaconlb_controller_status_writes_total{result="${r}"}`), 0);
+      ['written', 'conflict', 'error'].reduce(
+        (sum, r) => sum + metricValue(p, `beaconlb_controller_status_writes_total{result="${r}"}`),
+        0,
+      );
     assert.equal(followerWrites(await follower.metrics()), 0, 'the follower wrote status');
 
     const killed = performance.now();
@@ -94,7 +122,14 @@ describe('controller: restart and leader election', () => {
     await createService(kube, { name: 'ha-2', namespace: 'apps' });
     await waitForIngress(kube, 'apps', 'ha-2');
     const servedMs = performance.now() - killed;
-    console.log(JSON.stringify({ leaseDurationMs: 2000, retryPeriodMs: 250, takeoverMs: Math.round(takeoverMs), firstServiceAfterKillMs: Math.round(servedMs) }));
+    console.log(
+      JSON.stringify({
+        leaseDurationMs: 2000,
+        retryPeriodMs: 250,
+        takeoverMs: Math.round(takeoverMs),
+        firstServiceAfterKillMs: Math.round(servedMs),
+      }),
+    );
     // The follower measures staleness from its own observation of the last renewal, which lags by up to one retry period.
     assert.ok(takeoverMs < 2000 + 2 * 250 + 500, `takeover took ${Math.round(takeoverMs)} ms`);
   });

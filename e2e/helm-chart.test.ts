@@ -6,11 +6,28 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { CHART_DIR, CHART_NAMESPACE, installObjects, objectKey, parseObjects, renderChart, runHelm, type KubeObject } from '../scripts/helm-chart.ts';
+import {
+  CHART_DIR,
+  CHART_NAMESPACE,
+  installObjects,
+  objectKey,
+  parseObjects,
+  renderChart,
+  runHelm,
+  type KubeObject,
+} from '../scripts/helm-chart.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 
 interface Workload extends KubeObject {
-  spec: { replicas?: number; template: { spec: { hostNetwork?: boolean; containers: Array<{ args?: string[]; securityContext?: { capabilities?: unknown } }> } } };
+  spec: {
+    replicas?: number;
+    template: {
+      spec: {
+        hostNetwork?: boolean;
+        containers: Array<{ args?: string[]; securityContext?: { capabilities?: unknown } }>;
+      };
+    };
+  };
 }
 
 describe('the Helm chart on an empty API server', () => {
@@ -19,7 +36,11 @@ describe('the Helm chart on an empty API server', () => {
   const objects = parseObjects(rendered);
 
   function kubectl(args: readonly string[], input?: string): { status: number; stdout: string; stderr: string } {
-    const result = spawnSync(join(cluster.cp.binaries, 'kubectl'), [`--kubeconfig=${cluster.cp.kubeconfig}`, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+    const result = spawnSync(join(cluster.cp.binaries, 'kubectl'), [`--kubeconfig=${cluster.cp.kubeconfig}`, ...args], {
+      encoding: 'utf8',
+      input,
+      timeout: 60_000,
+    });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
 
@@ -35,7 +56,16 @@ describe('the Helm chart on an empty API server', () => {
   }
 
   function resourceVersions(): string {
-    const got = kubectl(['get', '-f', '-', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}'], rendered);
+    const got = kubectl(
+      [
+        'get',
+        '-f',
+        '-',
+        '-o',
+        'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}',
+      ],
+      rendered,
+    );
     assert.equal(got.status, 0, got.stderr);
     return got.stdout;
   }
@@ -49,37 +79,111 @@ describe('the Helm chart on an empty API server', () => {
     // Its own BGP password namespace: there is no namespace controller here, so the one uninstall deletes stays
     // Terminating, and the default one is applied by the next test.
     const passwords = 'beaconlb-helm-bgp-passwords';
-    const install = helm(['install', 'beaconlb', join(REPO_ROOT, CHART_DIR), '--namespace', namespace, '--create-namespace', '--set', `bgpPasswords.namespace=${passwords}`]);
+    const install = helm([
+      'install',
+      'beaconlb',
+      join(REPO_ROOT, CHART_DIR),
+      '--namespace',
+      namespace,
+      '--create-namespace',
+      '--set',
+      `bgpPasswords.namespace=${passwords}`,
+    ]);
     assert.equal(install.status, 0, install.stderr);
-    const canRead = (ns: string): string => kubectl(['auth', 'can-i', 'get', 'secrets', '-n', ns, `--as=system:serviceaccount:${namespace}:beaconlb-speaker`]).stdout.trim();
+    const canRead = (ns: string): string =>
+      kubectl([
+        'auth',
+        'can-i',
+        'get',
+        'secrets',
+        '-n',
+        ns,
+        `--as=system:serviceaccount:${namespace}:beaconlb-speaker`,
+      ]).stdout.trim();
     assert.equal(canRead(passwords), 'yes', 'the speaker reads the BGP password namespace');
     assert.equal(canRead(namespace), 'no', 'and no Secret of the release namespace');
     assert.match(install.stdout, /STATUS: deployed/);
     const labels = kubectl(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels}']);
-    assert.match(labels.stdout, /"pod-security.kubernetes.io\/enforce":"privileged"/, 'the chart labels the namespace helm created');
-    const subjects = kubectl(['get', 'clusterrolebinding', 'beaconlb-speaker', '-o', 'jsonpath={.subjects[0].namespace}']);
+    assert.match(
+      labels.stdout,
+      /"pod-security.kubernetes.io\/enforce":"privileged"/,
+      'the chart labels the namespace helm created',
+    );
+    const subjects = kubectl([
+      'get',
+      'clusterrolebinding',
+      'beaconlb-speaker',
+      '-o',
+      'jsonpath={.subjects[0].namespace}',
+    ]);
     assert.equal(subjects.stdout, namespace);
     const list = helm(['list', '--namespace', namespace, '-o', 'json']);
     assert.match(list.stdout, /"status":"deployed"/);
     const crdsInstalled = kubectl(['get', 'crd', '-l', 'app.kubernetes.io/name=beaconlb', '-o', 'name']);
     assert.equal(crdsInstalled.stdout.trim().split('\n').length, 5, 'helm installed the CRDs from crds/');
     // The documented CRD update before an upgrade works on CRDs helm created.
-    const crdUpdate = kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, CHART_DIR, 'crds')]);
+    const crdUpdate = kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '-f',
+      join(REPO_ROOT, CHART_DIR, 'crds'),
+    ]);
     assert.equal(crdUpdate.status, 0, crdUpdate.stderr);
 
-    const upgrade = helm(['upgrade', 'beaconlb', join(REPO_ROOT, CHART_DIR), '--namespace', namespace, '--set', 'logLevel=debug', '--set', 'controller.replicas=3', '--set', `bgpPasswords.namespace=${passwords}`]);
+    const upgrade = helm([
+      'upgrade',
+      'beaconlb',
+      join(REPO_ROOT, CHART_DIR),
+      '--namespace',
+      namespace,
+      '--set',
+      'logLevel=debug',
+      '--set',
+      'controller.replicas=3',
+      '--set',
+      `bgpPasswords.namespace=${passwords}`,
+    ]);
     assert.equal(upgrade.status, 0, upgrade.stderr);
-    const args = kubectl(['get', 'daemonset', 'beaconlb-speaker', '-n', namespace, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+    const args = kubectl([
+      'get',
+      'daemonset',
+      'beaconlb-speaker',
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].args}',
+    ]);
     assert.equal(args.stdout, `["speaker","--log-level=debug","--password-namespace=${passwords}"]`);
-    const replicas = kubectl(['get', 'deployment', 'beaconlb-controller', '-n', namespace, '-o', 'jsonpath={.spec.replicas}']);
+    const replicas = kubectl([
+      'get',
+      'deployment',
+      'beaconlb-controller',
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.spec.replicas}',
+    ]);
     assert.equal(replicas.stdout, '3');
 
     const uninstall = helm(['uninstall', 'beaconlb', '--namespace', namespace]);
     assert.equal(uninstall.status, 0, uninstall.stderr);
-    const gone = kubectl(['get', 'clusterrole', 'beaconlb-controller', 'beaconlb-speaker', '--ignore-not-found', '-o', 'name']);
+    const gone = kubectl([
+      'get',
+      'clusterrole',
+      'beaconlb-controller',
+      'beaconlb-speaker',
+      '--ignore-not-found',
+      '-o',
+      'name',
+    ]);
     assert.equal(gone.stdout.trim(), '', 'the release removed its cluster-wide objects');
     const crds = kubectl(['get', 'crd', 'ippools.beaconlb.io', '-o', 'name']);
-    assert.equal(crds.stdout.trim(), 'customresourcedefinition.apiextensions.k8s.io/ippools.beaconlb.io', 'helm keeps CRDs on uninstall');
+    assert.equal(
+      crds.stdout.trim(),
+      'customresourcedefinition.apiextensions.k8s.io/ippools.beaconlb.io',
+      'helm keeps CRDs on uninstall',
+    );
   });
 
   it('kubectl apply --server-side of the rendered chart is accepted for every object, without warnings', () => {
@@ -98,7 +202,13 @@ describe('the Helm chart on an empty API server', () => {
     assert.equal(crds.length, 5);
     const wait = kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds]);
     assert.equal(wait.status, 0, wait.stderr);
-    const list = kubectl(['get', 'ippools,l2advertisements,bgppeers,bgpadvertisements,serviceannouncements', '-A', '-o', 'name']);
+    const list = kubectl([
+      'get',
+      'ippools,l2advertisements,bgppeers,bgpadvertisements,serviceannouncements',
+      '-A',
+      '-o',
+      'name',
+    ]);
     assert.equal(list.status, 0, list.stderr);
   });
 
@@ -120,11 +230,27 @@ describe('the Helm chart on an empty API server', () => {
     assert.deepEqual(deployment.spec.template.spec.containers[0]?.args, ['controller']);
     const daemonSet = get('daemonset', 'beaconlb-speaker');
     assert.equal(daemonSet.spec.template.spec.hostNetwork, true);
-    assert.deepEqual(daemonSet.spec.template.spec.containers[0]?.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_RAW'] });
-    const ns = kubectl(['get', 'namespace', CHART_NAMESPACE, '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}']);
+    assert.deepEqual(daemonSet.spec.template.spec.containers[0]?.securityContext?.capabilities, {
+      drop: ['ALL'],
+      add: ['NET_RAW'],
+    });
+    const ns = kubectl([
+      'get',
+      'namespace',
+      CHART_NAMESPACE,
+      '-o',
+      'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
+    ]);
     assert.equal(ns.stdout, 'privileged');
-    const canI = kubectl(['auth', 'can-i', `--as=system:serviceaccount:${CHART_NAMESPACE}:beaconlb-controller`, 'update', 'services', '--subresource=status', '-A']);
+    const canI = kubectl([
+      'auth',
+      'can-i',
+      `--as=system:serviceaccount:${CHART_NAMESPACE}:beaconlb-controller`,
+      'update',
+      'services',
+      '--subresource=status',
+      '-A',
+    ]);
     assert.equal(canI.stdout.trim(), 'yes');
   });
-
 });

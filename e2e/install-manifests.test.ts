@@ -71,7 +71,11 @@ interface Workload extends KubeObject {
 }
 
 /** kubectl as admin, with stderr (warnings) kept also on success. */
-function kubectl(cp: { binaries: string; kubeconfig: string }, args: readonly string[], input?: string): { status: number; stdout: string; stderr: string } {
+function kubectl(
+  cp: { binaries: string; kubeconfig: string },
+  args: readonly string[],
+  input?: string,
+): { status: number; stdout: string; stderr: string } {
   const result = spawnSync(join(cp.binaries, 'kubectl'), [`--kubeconfig=${cp.kubeconfig}`, ...args], {
     encoding: 'utf8',
     input,
@@ -118,7 +122,11 @@ describe('install manifests on an empty API server', () => {
   const cluster = useCluster({ install: false });
 
   it(`${INSTALL_MANIFEST} is what scripts/render-install.ts renders from config/default`, () => {
-    assert.equal(readFileSync(manifestPath, 'utf8'), renderInstall(), `${INSTALL_MANIFEST} is stale: run node scripts/render-install.ts`);
+    assert.equal(
+      readFileSync(manifestPath, 'utf8'),
+      renderInstall(),
+      `${INSTALL_MANIFEST} is stale: run node scripts/render-install.ts`,
+    );
   });
 
   it(`kubectl apply -f ${INSTALL_MANIFEST} creates every object on the empty API server`, () => {
@@ -135,18 +143,41 @@ describe('install manifests on an empty API server', () => {
       .filter((o) => o.kind === 'CustomResourceDefinition')
       .map((o) => o.metadata.name)
       .sort();
-    assert.deepEqual(crds, ['bgpadvertisements.beaconlb.io', 'bgppeers.beaconlb.io', 'ippools.beaconlb.io', 'l2advertisements.beaconlb.io', 'serviceannouncements.beaconlb.io']);
-    const wait = kubectl(cluster.cp, ['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((name) => `crd/${name}`)]);
+    assert.deepEqual(crds, [
+      'bgpadvertisements.beaconlb.io',
+      'bgppeers.beaconlb.io',
+      'ippools.beaconlb.io',
+      'l2advertisements.beaconlb.io',
+      'serviceannouncements.beaconlb.io',
+    ]);
+    const wait = kubectl(cluster.cp, [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      ...crds.map((name) => `crd/${name}`),
+    ]);
     assert.equal(wait.status, 0, wait.stderr);
     // Served: the API server lists each kind (none yet).
-    const list = kubectl(cluster.cp, ['get', 'ippools,l2advertisements,bgppeers,bgpadvertisements,serviceannouncements', '-A', '-o', 'name']);
+    const list = kubectl(cluster.cp, [
+      'get',
+      'ippools,l2advertisements,bgppeers,bgpadvertisements,serviceannouncements',
+      '-A',
+      '-o',
+      'name',
+    ]);
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim(), '');
   });
 
   it(`applying ${INSTALL_MANIFEST} again changes nothing`, () => {
     const versions = (): string => {
-      const got = kubectl(cluster.cp, ['get', '-f', manifestPath, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}']);
+      const got = kubectl(cluster.cp, [
+        'get',
+        '-f',
+        manifestPath,
+        '-o',
+        'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}',
+      ]);
       assert.equal(got.status, 0, got.stderr);
       return got.stdout;
     };
@@ -171,7 +202,12 @@ describe('install manifests on an empty API server', () => {
       assert.equal(sa.stdout.trim(), `serviceaccount/${name}`, sa.stderr);
     }
     const canI = (sa: string, ...args: string[]): string =>
-      kubectl(cluster.cp, ['auth', 'can-i', `--as=system:serviceaccount:${INSTALL_NAMESPACE}:${sa}`, ...args]).stdout.trim();
+      kubectl(cluster.cp, [
+        'auth',
+        'can-i',
+        `--as=system:serviceaccount:${INSTALL_NAMESPACE}:${sa}`,
+        ...args,
+      ]).stdout.trim();
     assert.equal(canI('beaconlb-controller', 'update', 'services', '--subresource=status', '-A'), 'yes');
     assert.equal(canI('beaconlb-controller', 'update', 'leases', '-n', INSTALL_NAMESPACE), 'yes');
     assert.equal(canI('beaconlb-speaker', 'patch', 'leases', '-n', INSTALL_NAMESPACE), 'yes');
@@ -189,13 +225,27 @@ describe('install manifests on an empty API server', () => {
       assert.equal(got.status, 0, got.stderr);
       const policy = JSON.parse(got.stdout) as { status?: { typeChecking?: { expressionWarnings?: unknown[] } } };
       assert.deepEqual(policy.status?.typeChecking?.expressionWarnings ?? [], [], `${name}: CEL type-check warnings`);
-      const binding = kubectl(cluster.cp, ['get', 'validatingadmissionpolicybinding', name, '-o', 'jsonpath={.spec.policyName} {.spec.validationActions}']);
+      const binding = kubectl(cluster.cp, [
+        'get',
+        'validatingadmissionpolicybinding',
+        name,
+        '-o',
+        'jsonpath={.spec.policyName} {.spec.validationActions}',
+      ]);
       assert.equal(binding.stdout, `${name} ["Deny"]`, binding.stderr);
     }
   });
 
   it('the controller: a Deployment of 2 leader-electing, non-root replicas on different nodes, with a PodDisruptionBudget', () => {
-    const got = kubectl(cluster.cp, ['get', 'deployment', 'beaconlb-controller', '-n', INSTALL_NAMESPACE, '-o', 'json']);
+    const got = kubectl(cluster.cp, [
+      'get',
+      'deployment',
+      'beaconlb-controller',
+      '-n',
+      INSTALL_NAMESPACE,
+      '-o',
+      'json',
+    ]);
     assert.equal(got.status, 0, got.stderr);
     const deployment = JSON.parse(got.stdout) as Workload;
     const pod = deployment.spec.template.spec;
@@ -222,11 +272,15 @@ describe('install manifests on an empty API server', () => {
     assert.equal(security.allowPrivilegeEscalation, false);
     assert.deepEqual(security.capabilities, { drop: ['ALL'] });
     assert.ok(
-      pod.topologySpreadConstraints?.some((t) => t.topologyKey === 'kubernetes.io/hostname' && t.maxSkew === 1 && t.whenUnsatisfiable === 'DoNotSchedule'),
+      pod.topologySpreadConstraints?.some(
+        (t) => t.topologyKey === 'kubernetes.io/hostname' && t.maxSkew === 1 && t.whenUnsatisfiable === 'DoNotSchedule',
+      ),
       'replicas spread over nodes',
     );
 
-    const pdb = JSON.parse(kubectl(cluster.cp, ['get', 'pdb', 'beaconlb-controller', '-n', INSTALL_NAMESPACE, '-o', 'json']).stdout) as {
+    const pdb = JSON.parse(
+      kubectl(cluster.cp, ['get', 'pdb', 'beaconlb-controller', '-n', INSTALL_NAMESPACE, '-o', 'json']).stdout,
+    ) as {
       spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
     };
     assert.equal(pdb.spec.minAvailable, 1);
@@ -262,7 +316,9 @@ describe('install manifests on an empty API server', () => {
     assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
     assert.deepEqual(c.resources, { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '256Mi' } });
     assert.equal(pod.terminationGracePeriodSeconds, 10);
-    assert.ok(pod.tolerations?.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule'));
+    assert.ok(
+      pod.tolerations?.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule'),
+    );
     const strategy = daemonSet.spec.updateStrategy;
     assert.ok(strategy);
     assert.equal(strategy.type, 'RollingUpdate');
@@ -274,7 +330,11 @@ describe('install manifests on an empty API server', () => {
     // workload in such a namespace shows exactly what the level would refuse.
     const warnings = (level: string, kind: string): string => {
       const namespace = `psa-${level}`;
-      const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/warn': level } } };
+      const ns = {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/warn': level } },
+      };
       assert.equal(kubectl(cluster.cp, ['apply', '-f', '-'], JSON.stringify(ns)).status, 0);
       const workload = manifestObjects().find((o) => o.kind === kind);
       assert.ok(workload);

@@ -19,16 +19,32 @@ interface Run {
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      command,
+      args,
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        timeout: timeoutMs,
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, out: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
 /** Every ```sh block preceded by `<!-- lab-test -->` in README.md and docs/*.md, with where it comes from. */
 export function labTestBlocks(): Array<{ where: string; script: string }> {
-  const files = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(REPO_ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const blocks: Array<{ where: string; script: string }> = [];
   for (const file of files) {
     const text = readFileSync(join(REPO_ROOT, file), 'utf8');
@@ -41,11 +57,11 @@ export function labTestBlocks(): Array<{ where: string; script: string }> {
   return blocks;
 }
 
-
 describe('the lab, as a user runs it', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'beaconlb-lab-test-'));
   const env = { BEACONLB_LAB_STATE_DIR: stateDir };
-  const beaconlb = (args: readonly string[], timeoutMs = 60_000): Promise<Run> => run(join(REPO_ROOT, 'bin/beaconlb'), args, env, timeoutMs);
+  const beaconlb = (args: readonly string[], timeoutMs = 60_000): Promise<Run> =>
+    run(join(REPO_ROOT, 'bin/beaconlb'), args, env, timeoutMs);
   let up: Run;
 
   before(async () => {

@@ -26,11 +26,18 @@ interface Written {
 }
 
 function migrate(args: readonly string[]): { code: number; out: string; err: string } {
-  const res = spawnSync(CLI, ['migrate-metallb', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: '' } });
+  const res = spawnSync(CLI, ['migrate-metallb', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, KUBECONFIG: '' },
+  });
   return { code: res.status ?? -1, out: res.stdout, err: res.stderr };
 }
 
-const documents = (text: string): Written[] => parseAllDocuments(text).map((d) => d.toJS() as Written).filter(Boolean);
+const documents = (text: string): Written[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as Written)
+    .filter(Boolean);
 
 const RESOURCE: Record<string, string> = {
   IPPool: 'ippools.beaconlb.io',
@@ -44,7 +51,8 @@ const RESOURCE: Record<string, string> = {
 function assertContains(actual: unknown, expected: unknown, path: string): void {
   if (typeof expected === 'object' && expected !== null && !Array.isArray(expected)) {
     assert.ok(typeof actual === 'object' && actual !== null, `${path}: missing on the server`);
-    for (const [k, v] of Object.entries(expected)) assertContains((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(expected))
+      assertContains((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
   } else assert.deepEqual(actual, expected, path);
 }
 
@@ -73,58 +81,111 @@ describe('beaconlb migrate-metallb on a real API server', () => {
     const text = readFileSync(outFile, 'utf8');
     for (const written of [text, res.err]) assert.ok(!written.includes(SAMPLE_PASSWORD), 'the plain password leaked');
 
-    const applied = cluster.cp.kubectl(['apply', '--server-side', '--field-manager=beaconlb-migrate-e2e', '-f', outFile]);
-    const objects = documents(text);
-    assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
-      'Secret/router-a-bgp-password',
-      'IPPool/dc',
-      'IPPool/edge',
-      'IPPool/lan',
-      'IPPool/team-a',
-      'L2Advertisement/lan',
-      'L2Advertisement/restricted',
-      'L2Advertisement/restricted-2',
-      'BGPPeer/router-a',
-      'BGPPeer/router-b',
-      'BGPPeer/rr',
-      'BGPPeer/upstream',
-      'BGPAdvertisement/dc',
-      'BGPAdvertisement/dc-aggregate',
-      'BGPAdvertisement/web-only',
+    const applied = cluster.cp.kubectl([
+      'apply',
+      '--server-side',
+      '--field-manager=beaconlb-migrate-e2e',
+      '-f',
+      outFile,
     ]);
+    const objects = documents(text);
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      [
+        'Secret/router-a-bgp-password',
+        'IPPool/dc',
+        'IPPool/edge',
+        'IPPool/lan',
+        'IPPool/team-a',
+        'L2Advertisement/lan',
+        'L2Advertisement/restricted',
+        'L2Advertisement/restricted-2',
+        'BGPPeer/router-a',
+        'BGPPeer/router-b',
+        'BGPPeer/rr',
+        'BGPPeer/upstream',
+        'BGPAdvertisement/dc',
+        'BGPAdvertisement/dc-aggregate',
+        'BGPAdvertisement/web-only',
+      ],
+    );
     for (const o of objects) {
       assert.match(applied, new RegExp(`${o.metadata.name} serverside-applied`));
-      const args = ['get', RESOURCE[o.kind] ?? o.kind, o.metadata.name, '-o', 'json', ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : [])];
+      const args = [
+        'get',
+        RESOURCE[o.kind] ?? o.kind,
+        o.metadata.name,
+        '-o',
+        'json',
+        ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []),
+      ];
       const onServer = JSON.parse(cluster.cp.kubectl(args)) as Written & { data?: Record<string, string> };
       if (o.kind === 'Secret') {
-        assert.equal(Buffer.from(onServer.data?.['password'] ?? '', 'base64').toString(), 'REPLACE-WITH-THE-BGP-PASSWORD');
+        assert.equal(
+          Buffer.from(onServer.data?.['password'] ?? '', 'base64').toString(),
+          'REPLACE-WITH-THE-BGP-PASSWORD',
+        );
         continue;
       }
       assertContains(onServer.spec, o.spec, `${o.kind}/${o.metadata.name} spec`);
-      assertContains(onServer.metadata, { ...(o.metadata.labels ? { labels: o.metadata.labels } : {}), annotations: o.metadata.annotations }, `${o.kind}/${o.metadata.name} metadata`);
+      assertContains(
+        onServer.metadata,
+        { ...(o.metadata.labels ? { labels: o.metadata.labels } : {}), annotations: o.metadata.annotations },
+        `${o.kind}/${o.metadata.name} metadata`,
+      );
     }
     // What MetalLB meant, checked on the stored objects.
-    const peerB = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'router-b', '-o', 'json'])) as { spec: Record<string, unknown> };
+    const peerB = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'router-b', '-o', 'json'])) as {
+      spec: Record<string, unknown>;
+    };
     assert.deepEqual(peerB.spec['addressFamilies'], ['ipv4-unicast', 'ipv6-unicast']);
     assert.equal(peerB.spec['peerPort'], 179, 'CRD default');
-    const peerA = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'router-a', '-o', 'json'])) as { spec: Record<string, unknown> };
-    assert.deepEqual(peerA.spec['bfd'], { receiveInterval: '100ms', transmitInterval: '100ms', detectMultiplier: 3, passive: false }, 'BFDProfile fast, with the CRD default for passive');
-    const edge = JSON.parse(cluster.cp.kubectl(['get', 'ippools.beaconlb.io', 'edge', '-o', 'json'])) as { spec: { allocation: Record<string, unknown> } };
+    const peerA = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'router-a', '-o', 'json'])) as {
+      spec: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      peerA.spec['bfd'],
+      { receiveInterval: '100ms', transmitInterval: '100ms', detectMultiplier: 3, passive: false },
+      'BFDProfile fast, with the CRD default for passive',
+    );
+    const edge = JSON.parse(cluster.cp.kubectl(['get', 'ippools.beaconlb.io', 'edge', '-o', 'json'])) as {
+      spec: { allocation: Record<string, unknown> };
+    };
     assert.deepEqual(edge.spec.allocation, { namespaceSelector: { matchLabels: { edge: 'true' } }, priority: 11 });
-    const upstream = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'upstream', '-o', 'json'])) as { spec: Record<string, unknown> };
+    const upstream = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'upstream', '-o', 'json'])) as {
+      spec: Record<string, unknown>;
+    };
     assert.deepEqual([upstream.spec['dynamicASN'], upstream.spec['peerASN']], ['external', undefined]);
-    const webOnly = JSON.parse(cluster.cp.kubectl(['get', 'bgpadvertisements.beaconlb.io', 'web-only', '-o', 'json'])) as { spec: Record<string, unknown> };
-    assert.deepEqual([webOnly.spec['serviceSelector'], webOnly.spec['peers']], [{ matchLabels: { app: 'web' } }, ['rr']], 'serviceSelectors kept');
+    const webOnly = JSON.parse(
+      cluster.cp.kubectl(['get', 'bgpadvertisements.beaconlb.io', 'web-only', '-o', 'json']),
+    ) as { spec: Record<string, unknown> };
+    assert.deepEqual(
+      [webOnly.spec['serviceSelector'], webOnly.spec['peers']],
+      [{ matchLabels: { app: 'web' } }, ['rr']],
+      'serviceSelectors kept',
+    );
     assert.ok(!/spec\.serviceSelectors/.test(res.err), 'no note about serviceSelectors: they translate as they are');
   });
 
   it('reads the same MetalLB objects from a cluster and writes the same objects and notes', () => {
     cluster.cp.kubectl(['apply', '-f', METALLB_CRDS]);
-    cluster.cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '-l', 'beaconlb.io/test=metallb-stand-in']);
+    cluster.cp.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=30s',
+      'crd',
+      '-l',
+      'beaconlb.io/test=metallb-stand-in',
+    ]);
     cluster.cp.kubectl(['create', 'namespace', 'metallb-system']);
     cluster.cp.kubectl(['apply', '-f', SAMPLE]);
     const stored = cluster.cp.kubectl(['get', 'bgppeers.v1beta2.metallb.io', '-n', 'metallb-system', '-o', 'name']);
-    assert.deepEqual(stored.trim().split('\n').sort(), ['bgppeer.metallb.io/router-a', 'bgppeer.metallb.io/router-b', 'bgppeer.metallb.io/rr', 'bgppeer.metallb.io/upstream']);
+    assert.deepEqual(stored.trim().split('\n').sort(), [
+      'bgppeer.metallb.io/router-a',
+      'bgppeer.metallb.io/router-b',
+      'bgppeer.metallb.io/rr',
+      'bgppeer.metallb.io/upstream',
+    ]);
 
     const fromCluster = migrate(['--kubeconfig', cluster.cp.kubeconfig]);
     assert.equal(fromCluster.code, 2, fromCluster.err);
@@ -132,9 +193,15 @@ describe('beaconlb migrate-metallb on a real API server', () => {
     assert.equal(fromCluster.out, files.out, 'the objects differ from those translated from the file');
     assert.equal(fromCluster.err, files.err, 'the notes differ from those of the file');
     for (const expected of EXPECTED_NOTES) assert.match(fromCluster.err, expected);
-    assert.ok(!fromCluster.out.includes(SAMPLE_PASSWORD) && !fromCluster.err.includes(SAMPLE_PASSWORD), 'the plain password leaked');
+    assert.ok(
+      !fromCluster.out.includes(SAMPLE_PASSWORD) && !fromCluster.err.includes(SAMPLE_PASSWORD),
+      'the plain password leaked',
+    );
 
-    const applied = cluster.cp.kubectl(['apply', '--server-side', '--field-manager=beaconlb-migrate-e2e', '-f', '-'], fromCluster.out);
+    const applied = cluster.cp.kubectl(
+      ['apply', '--server-side', '--field-manager=beaconlb-migrate-e2e', '-f', '-'],
+      fromCluster.out,
+    );
     assert.equal(applied.trim().split('\n').length, 15);
   });
 

@@ -34,7 +34,15 @@ class Child {
   #waiters: Array<() => void> = [];
 
   constructor(ns: string, config: ChildConfig, wrapper: readonly string[] = []) {
-    this.#process = spawn('ip', ['netns', 'exec', ns, ...wrapper, process.execPath, CHILD_SCRIPT, JSON.stringify(config)]);
+    this.#process = spawn('ip', [
+      'netns',
+      'exec',
+      ns,
+      ...wrapper,
+      process.execPath,
+      CHILD_SCRIPT,
+      JSON.stringify(config),
+    ]);
     this.exited = once(this.#process, 'exit').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
@@ -67,7 +75,9 @@ class Child {
       if (found) return found;
       const left = deadline - performance.now();
       if (left <= 0 || !this.running) {
-        throw new Error(`child: no matching event; events ${JSON.stringify(this.events).slice(0, 2000)}; stderr ${this.#stderr}`);
+        throw new Error(
+          `child: no matching event; events ${JSON.stringify(this.events).slice(0, 2000)}; stderr ${this.#stderr}`,
+        );
       }
       await Promise.race([new Promise<void>((wake) => this.#waiters.push(wake)), sleep(Math.min(left, 200))]);
       this.#waiters = [];
@@ -131,7 +141,12 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
       `addr add ${A_IPV6}/64 dev eth0 nodad`,
       'link set eth0 up',
     ]);
-    ipBatch(nsB, ['link set lo up', `addr add ${B_IPV4}/24 dev eth0`, `addr add ${B_IPV6}/64 dev eth0 nodad`, 'link set eth0 up']);
+    ipBatch(nsB, [
+      'link set lo up',
+      `addr add ${B_IPV4}/24 dev eth0`,
+      `addr add ${B_IPV6}/64 dev eth0 nodad`,
+      'link set eth0 up',
+    ]);
     // Gratuitous ARP may create a neighbor entry in A (Linux otherwise only updates existing ones).
     await mustExecIn(nsA, ['sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_accept=1', 'net.ipv4.conf.eth0.arp_accept=1']);
     macA = await macAddress(nsA, 'eth0');
@@ -162,13 +177,24 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     const isArpRequestForB = (e: ChildEvent): boolean => {
       if (e.event !== 'frame') return false;
       const f = Buffer.from(e['hex'] as string, 'hex');
-      return f.readUInt16BE(12) === 0x0806 && f.readUInt16BE(20) === 1 && f.subarray(38, 42).equals(Buffer.from(ipv4Bytes(B_IPV4)));
+      return (
+        f.readUInt16BE(12) === 0x0806 &&
+        f.readUInt16BE(20) === 1 &&
+        f.subarray(38, 42).equals(Buffer.from(ipv4Bytes(B_IPV4)))
+      );
     };
     const request = await filtered.waitFor(isArpRequestForB);
     assert.equal(request['pktType'], 'broadcast');
-    assert.equal(Buffer.from(request['hex'] as string, 'hex').subarray(6, 12).equals(macBytes(macA)), true);
+    assert.equal(
+      Buffer.from(request['hex'] as string, 'hex')
+        .subarray(6, 12)
+        .equals(macBytes(macA)),
+      true,
+    );
     // The ping's echo requests reached B's interface (the unfiltered socket saw them) ...
-    await unfiltered.waitFor((e) => e.event === 'frame' && Buffer.from(e['hex'] as string, 'hex').readUInt16BE(12) === 0x0800);
+    await unfiltered.waitFor(
+      (e) => e.event === 'frame' && Buffer.from(e['hex'] as string, 'hex').readUInt16BE(12) === 0x0800,
+    );
     // ... and the ARP-filtered socket got nothing but ARP.
     filtered.command({ op: 'count' });
     const count = await filtered.waitFor((e) => e.event === 'count');
@@ -178,7 +204,9 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     assert.equal(kernel.value.packets, filtered.frames().length, 'the kernel queued only what the filter accepted');
     // B's own replies are PACKET_OUTGOING: skipped unless asked for.
     const fromB = (f: Buffer): boolean => f.subarray(6, 12).equals(macBytes(macB));
-    const reply = await withOutgoing.waitFor((e) => e.event === 'frame' && fromB(Buffer.from(e['hex'] as string, 'hex')));
+    const reply = await withOutgoing.waitFor(
+      (e) => e.event === 'frame' && fromB(Buffer.from(e['hex'] as string, 'hex')),
+    );
     assert.equal(reply['pktType'], 'outgoing');
     assert.equal(unfiltered.frames().filter(fromB).length, 0);
     for (const c of [filtered, unfiltered, withOutgoing]) {
@@ -198,7 +226,10 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     assert.deepEqual(sent, { event: 'sent', ok: true, value: 60 });
     const packets = await capture.stop();
     assert.ok(
-      packets.some((p) => p.includes(`${macB} > ff:ff:ff:ff:ff:ff, ethertype ARP`) && p.includes(`who-has ${claimed} tell ${claimed}`)),
+      packets.some(
+        (p) =>
+          p.includes(`${macB} > ff:ff:ff:ff:ff:ff, ethertype ARP`) && p.includes(`who-has ${claimed} tell ${claimed}`),
+      ),
       packets.join('\n'),
     );
     const entry = (await neighbors(nsA)).find((n) => n.dst === claimed);
@@ -248,7 +279,9 @@ describe('packet socket (AF_PACKET, BPF, multicast membership) in network namesp
     assert.equal(down['reason'], 'network-down', JSON.stringify(down));
     await mustExecIn(nsB, ['ip', 'link', 'set', 'eth0', 'up']);
     for (let i = 0; i < 100; i++) {
-      const [link] = JSON.parse(await mustExecIn(nsB, ['ip', '-j', 'link', 'show', 'eth0'])) as Array<{ operstate: string }>;
+      const [link] = JSON.parse(await mustExecIn(nsB, ['ip', '-j', 'link', 'show', 'eth0'])) as Array<{
+        operstate: string;
+      }>;
       if (link?.operstate === 'UP') break;
       await sleep(50);
     }
@@ -340,7 +373,12 @@ describe('TCP MD5 signatures (RFC 2385) on sockets Node owns', () => {
   }
 
   /** Connects with the key (if any) set on an fd from createTcpSocket() before connect(); the data read or 'timeout'. */
-  async function connectSigned(host: string, port: number, family: 4 | 6, clientKey: Uint8Array | undefined): Promise<string> {
+  async function connectSigned(
+    host: string,
+    port: number,
+    family: 4 | 6,
+    clientKey: Uint8Array | undefined,
+  ): Promise<string> {
     const fd = createTcpSocket(family);
     assert.ok(fd.ok);
     if (clientKey) assert.ok(setTcpMd5(fd.value, host, clientKey).ok);
@@ -357,7 +395,10 @@ describe('TCP MD5 signatures (RFC 2385) on sockets Node owns', () => {
     return outcome;
   }
 
-  for (const [host, family] of [['127.0.0.1', 4], ['::1', 6]] as const) {
+  for (const [host, family] of [
+    ['127.0.0.1', 4],
+    ['::1', 6],
+  ] as const) {
     it(`IPv${family}: a signed connection succeeds; unsigned and wrongly signed SYNs are dropped`, async () => {
       const server = await md5Server(host);
       const { port } = server.address() as net.AddressInfo;

@@ -49,7 +49,9 @@ class FollowerChild {
       const latest = this.events.findLast((e) => e.table !== undefined)?.table;
       if (latest && match(latest)) return latest;
       if (performance.now() > deadline || this.#process.exitCode !== null) {
-        throw new Error(`follower: ${what} not seen within ${BOUND_MS} ms; last table ${JSON.stringify(latest)}; events ${this.events.length}; stderr ${this.#stderr}`);
+        throw new Error(
+          `follower: ${what} not seen within ${BOUND_MS} ms; last table ${JSON.stringify(latest)}; events ${this.events.length}; stderr ${this.#stderr}`,
+        );
       }
       await sleep(20);
     }
@@ -60,7 +62,8 @@ class FollowerChild {
   }
 }
 
-const eth0 = (table: PrintedTable): PrintedTable['interfaces'][number] | undefined => table.interfaces.find((i) => i.name === 'eth0');
+const eth0 = (table: PrintedTable): PrintedTable['interfaces'][number] | undefined =>
+  table.interfaces.find((i) => i.name === 'eth0');
 
 describe('interface table over rtnetlink in a network namespace', () => {
   let run: Run | undefined;
@@ -107,7 +110,10 @@ describe('interface table over rtnetlink in a network namespace', () => {
   it('reads the same table as `ip -j` (links, MACs, up, addresses with link-local, default routes)', async () => {
     assert.ok(child);
     // IPv6 link-local addresses arrive when the links come up: wait until both readers agree on a settled table.
-    const table = await child.waitForTable('the fe80:: address of eth0', (t) => eth0(t)?.addresses.some((a) => a.startsWith('fe80:')) === true);
+    const table = await child.waitForTable(
+      'the fe80:: address of eth0',
+      (t) => eth0(t)?.addresses.some((a) => a.startsWith('fe80:')) === true,
+    );
     assert.deepEqual(table, printable(await readInterfaceTableWithIp(nsB)));
     assert.deepEqual(table.defaultRoute, { 4: 'eth0', 6: 'eth0' });
     assert.equal(table.interfaces.find((i) => i.name === 'eth1')?.up, false);
@@ -128,7 +134,10 @@ describe('interface table over rtnetlink in a network namespace', () => {
   it('sees eth0 go down (and its default routes go), then up again with a new default route', async () => {
     assert.ok(child);
     ipBatch(nsB, ['link set eth0 down']);
-    const down = await child.waitForTable('eth0 down', (t) => eth0(t)?.up === false && t.defaultRoute['4'] === undefined);
+    const down = await child.waitForTable(
+      'eth0 down',
+      (t) => eth0(t)?.up === false && t.defaultRoute['4'] === undefined,
+    );
     assert.deepEqual(down, printable(await readInterfaceTableWithIp(nsB)));
     ipBatch(nsB, ['link set eth0 up']);
     await child.waitForTable('eth0 up', (t) => eth0(t)?.up === true);

@@ -49,7 +49,10 @@ describe('scale harness: ten hollow speakers', () => {
     assert.ok(writes > 0.5 * N && writes < 1.5 * N, `${writes} Lease PATCH/s from ${N} participants`);
     const events = watchEventRate(before, afterScrape, seconds, 'leases');
     // Every write goes to every watcher (ten participants): about N x N per second.
-    assert.ok(events > 0.5 * N * N && events < 1.5 * N * N + 10, `${events} Lease watch events/s for ${N} participants`);
+    assert.ok(
+      events > 0.5 * N * N && events < 1.5 * N * N + 10,
+      `${events} Lease watch events/s for ${N} participants`,
+    );
     assert.deepEqual(fleet.viewProblems(), []);
   });
 
@@ -123,4 +126,3 @@ describe('scale harness: six hollow speakers with failure detection by probes', 
     assert.deepEqual(fleet.ownershipProblems(), []);
   });
 });
-

@@ -21,7 +21,16 @@ import { startNodeBed } from './support/node-bed.ts';
 import { timeToWithdrawal } from './support/route-withdrawal.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  eventsFor,
+  kubeClients,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const POOL = '198.51.100.144/28';
@@ -89,28 +98,47 @@ describe('speaker: BFD against BIRD and FRR', () => {
 
   const hops = async (): Promise<string[]> => router!.kernelNextHops(`${address}/32`);
   const routeUp = async (): Promise<void> => {
-    await waitFor('the Service route at the router', async () => ((await hops()).includes(node.ipv4) ? true : undefined), 40_000);
+    await waitFor(
+      'the Service route at the router',
+      async () => ((await hops()).includes(node.ipv4) ? true : undefined),
+      40_000,
+    );
   };
   const bfdUp = async (): Promise<void> => {
-    await waitFor('BFD Up at the router (IPv4 and IPv6) and on the BGPPeer status', async () => {
-      const sessions = await router!.bfdSessions();
-      const states: string[] = [];
-      for (const name of ['router', 'router-v6']) {
-        const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name })) as {
-          status?: { sessions?: Array<{ node: string; state: string; bfdState?: string }> };
-        };
-        const ours = peer.status?.sessions?.find((s) => s.node === node.role);
-        states.push(`${ours?.state}/${ours?.bfdState}`);
-      }
-      const up = sessions[node.ipv4] === 'Up' && sessions[node.ipv6] === 'Up' && states.every((s) => s === 'Established/Up');
-      return up ? true : undefined;
-    }, 40_000);
+    await waitFor(
+      'BFD Up at the router (IPv4 and IPv6) and on the BGPPeer status',
+      async () => {
+        const sessions = await router!.bfdSessions();
+        const states: string[] = [];
+        for (const name of ['router', 'router-v6']) {
+          const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name })) as {
+            status?: { sessions?: Array<{ node: string; state: string; bfdState?: string }> };
+          };
+          const ours = peer.status?.sessions?.find((s) => s.node === node.role);
+          states.push(`${ours?.state}/${ours?.bfdState}`);
+        }
+        const up =
+          sessions[node.ipv4] === 'Up' && sessions[node.ipv6] === 'Up' && states.every((s) => s === 'Established/Up');
+        return up ? true : undefined;
+      },
+      40_000,
+    );
   };
 
-  const ceaseBfdDownCount = (): number => readFileSync(speaker.logFile, 'utf8').split('Cease / BFD Down (6/10)').length - 1;
+  const ceaseBfdDownCount = (): number =>
+    readFileSync(speaker.logFile, 'utf8').split('Cease / BFD Down (6/10)').length - 1;
 
   const withdrawal = (name: string, cut: () => Promise<void>, link?: { ns: string; name: string }): Promise<number> =>
-    timeToWithdrawal({ run: cluster.run, dir: cluster.dir, name, routerNs: bed.router.ns, address, cut, ...(link ? { link } : {}), timeoutMs: HOLD_MS * 3 });
+    timeToWithdrawal({
+      run: cluster.run,
+      dir: cluster.dir,
+      name,
+      routerNs: bed.router.ns,
+      address,
+      cut,
+      ...(link ? { link } : {}),
+      timeoutMs: HOLD_MS * 3,
+    });
 
   for (const kind of KINDS) {
     describe(kind, () => {
@@ -134,15 +162,26 @@ describe('speaker: BFD against BIRD and FRR', () => {
       });
 
       it('beaconlb status shows the BFD state of each BGP session', async () => {
-        const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+        const res = await execIn(undefined, [
+          join(REPO_ROOT, 'bin/beaconlb'),
+          'status',
+          `--kubeconfig=${cluster.cp.kubeconfig}`,
+          '--output=json',
+        ]);
         assert.equal(res.code, 0, res.stderr);
         const report = JSON.parse(res.stdout) as { bgpSessions: Array<{ peer: string; node: string; bfd?: string }> };
-        assert.deepEqual(report.bgpSessions.map((s) => `${s.peer}/${s.node}/${s.bfd}`).sort(), ['router-v6/node1/Up', 'router/node1/Up']);
+        assert.deepEqual(report.bgpSessions.map((s) => `${s.peer}/${s.node}/${s.bfd}`).sort(), [
+          'router-v6/node1/Up',
+          'router/node1/Up',
+        ]);
       });
 
       it('link cut: the router withdraws the route within the BFD detection time, far below the hold time', async (t) => {
         const expired = async (): Promise<number> =>
-          metricValue(await speaker.metrics(), `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="detection-time-expired"}`);
+          metricValue(
+            await speaker.metrics(),
+            `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="detection-time-expired"}`,
+          );
         const expiredBefore = await expired();
         const teardownsBefore = ceaseBfdDownCount();
         const port = `a-${node.role}`;
@@ -154,21 +193,34 @@ describe('speaker: BFD against BIRD and FRR', () => {
           { ns: bed.switchNs, name: port },
         );
         measurements[`${kind} link cut -> withdrawal`] = ms;
-        t.diagnostic(`${kind}: link cut -> route withdrawn at the router: ${ms} ms (BFD 100 ms x 3, hold time ${HOLD_MS} ms)`);
+        t.diagnostic(
+          `${kind}: link cut -> route withdrawn at the router: ${ms} ms (BFD 100 ms x 3, hold time ${HOLD_MS} ms)`,
+        );
         assert.ok(ms < HOLD_MS / 3, `${ms} ms: BFD did not bring the session down (hold time ${HOLD_MS} ms)`);
-        await waitFor('the IPv6 BFD session down too at the router', async () => ((await router!.bfdSessions())[node.ipv6] !== 'Up' ? true : undefined), 5_000);
+        await waitFor(
+          'the IPv6 BFD session down too at the router',
+          async () => ((await router!.bfdSessions())[node.ipv6] !== 'Up' ? true : undefined),
+          5_000,
+        );
         // Our side saw it too: its detection time expired and the BGP session was torn down for it.
-        await waitFor('our BFD down (detection time) and the BGP session torn down', async () =>
-          (await expired()) > expiredBefore && ceaseBfdDownCount() > teardownsBefore ? true : undefined, 10_000);
+        await waitFor(
+          'our BFD down (detection time) and the BGP session torn down',
+          async () => ((await expired()) > expiredBefore && ceaseBfdDownCount() > teardownsBefore ? true : undefined),
+          10_000,
+        );
         // The speaker sends Events from a queue: wait for them to reach the API server; the link comes back whatever.
         try {
-          await waitFor('BFDDown and SessionDown Events', async () => {
-            const events = await eventsFor(kube, 'default', 'router');
-            const seen =
-              events.some((e) => e.reason === 'BFDDown' && e.message.includes('detection-time-expired')) &&
-              events.some((e) => e.reason === 'SessionDown' && e.message.includes('bfd-down'));
-            return seen ? true : undefined;
-          }, 10_000);
+          await waitFor(
+            'BFDDown and SessionDown Events',
+            async () => {
+              const events = await eventsFor(kube, 'default', 'router');
+              const seen =
+                events.some((e) => e.reason === 'BFDDown' && e.message.includes('detection-time-expired')) &&
+                events.some((e) => e.reason === 'SessionDown' && e.message.includes('bfd-down'));
+              return seen ? true : undefined;
+            },
+            10_000,
+          );
         } finally {
           await mustExecIn(bed.switchNs, ['ip', 'link', 'set', `a-${node.role}`, 'up']);
         }
@@ -179,7 +231,10 @@ describe('speaker: BFD against BIRD and FRR', () => {
       it('BFD from the router dropped at the node: our BFD tears the BGP session down (Cease / BFD Down) and holds it until BFD is up', async (t) => {
         const table = `blbbfd${kind}`;
         const drop = async (): Promise<void> => {
-          await mustExecIn(node.ns, ['nft', `add table inet ${table}; add chain inet ${table} in { type filter hook input priority 0; }; add rule inet ${table} in udp dport 3784 drop`]);
+          await mustExecIn(node.ns, [
+            'nft',
+            `add table inet ${table}; add chain inet ${table} in { type filter hook input priority 0; }; add rule inet ${table} in udp dport 3784 drop`,
+          ]);
         };
         const teardownsBefore = ceaseBfdDownCount();
         try {
@@ -209,14 +264,21 @@ describe('speaker: BFD against BIRD and FRR', () => {
         };
         // Events with the same message are counted on one object: count the speaker's metric instead.
         const downs = async (): Promise<number> =>
-          metricValue(await speaker.metrics(), `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="peer-signaled-down"}`);
+          metricValue(
+            await speaker.metrics(),
+            `beaconlb_bfd_session_down_total{peer="${bed.router.ipv4}",reason="peer-signaled-down"}`,
+          );
         const before = await downs();
         await send(254);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         assert.equal(await downs(), before, 'TTL 254 changed nothing');
         assert.match(await speaker.metrics(), /beaconlb_bfd_session_up\{peer="198\.51\.100\.1"\} 1/);
         await send(255);
-        await waitFor('BFD down (peer-signaled-down) after the TTL 255 packet', async () => ((await downs()) > before ? true : undefined), 10_000);
+        await waitFor(
+          'BFD down (peer-signaled-down) after the TTL 255 packet',
+          async () => ((await downs()) > before ? true : undefined),
+          10_000,
+        );
         await bfdUp();
         await routeUp();
       });

@@ -11,7 +11,15 @@ import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { useCluster } from './support/cluster.ts';
 import { startController } from './support/controller-process.ts';
-import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  kubeClients,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { startSpeaker } from './support/speaker-process.ts';
 
 const V4_POOL = '198.51.100.144/28';
@@ -69,7 +77,12 @@ describe('speaker: BGP over IPv6 link-local addresses (BGPPeer.interface) agains
       const speaker = await startSpeaker(cluster, node, ['--log-level=debug']);
       cluster.defer(() => speaker.stop(3000));
     }
-    await createService(kube, { name: 'web', namespace: 'web', ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+    await createService(kube, {
+      name: 'web',
+      namespace: 'web',
+      ipFamilyPolicy: 'RequireDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+    });
     [web4 = '', web6 = ''] = await waitForIngress(kube, 'web', 'web', 2);
   });
 
@@ -85,40 +98,64 @@ describe('speaker: BGP over IPv6 link-local addresses (BGPPeer.interface) agains
           run: cluster.run,
           asn: ROUTER_AS,
           routerId: bed.router.ipv4,
-          neighbors: bed.nodes.map((n) => ({ address: nodeLinkLocal.get(n.role)!, asn: NODE_AS, interface: bed.router.dev })),
+          neighbors: bed.nodes.map((n) => ({
+            address: nodeLinkLocal.get(n.role)!,
+            asn: NODE_AS,
+            interface: bed.router.dev,
+          })),
         });
       });
 
-      it('sessions to the router\'s link-local address are Established from both nodes', async () => {
+      it("sessions to the router's link-local address are Established from both nodes", async () => {
         const expected = [...nodeLinkLocal.values()].sort();
-        await waitFor(`link-local sessions Established at ${kind}`, async () => {
-          const up = await router!.established();
-          return expected.every((a) => up.includes(a)) ? true : undefined;
-        }, 40_000);
+        await waitFor(
+          `link-local sessions Established at ${kind}`,
+          async () => {
+            const up = await router!.established();
+            return expected.every((a) => up.includes(a)) ? true : undefined;
+          },
+          40_000,
+        );
       });
 
-      it('IPv4 routes with the nodes\' IPv4 next hops; IPv6 routes with their global and link-local next hops', async () => {
-        const v4 = await waitFor('IPv4 route from both nodes', async () => {
-          const routes = (await router!.routes(4)).filter((r) => r.prefix === `${web4}/32`);
-          return routes.length === 2 ? routes : undefined;
-        }, 15_000);
+      it("IPv4 routes with the nodes' IPv4 next hops; IPv6 routes with their global and link-local next hops", async () => {
+        const v4 = await waitFor(
+          'IPv4 route from both nodes',
+          async () => {
+            const routes = (await router!.routes(4)).filter((r) => r.prefix === `${web4}/32`);
+            return routes.length === 2 ? routes : undefined;
+          },
+          15_000,
+        );
         assert.deepEqual(v4.map((r) => r.nextHop).sort(), bed.nodes.map((n) => n.ipv4).sort());
-        const v6 = await waitFor('IPv6 route from both nodes', async () => {
-          const routes = (await router!.routes(6)).filter((r) => r.prefix === `${web6}/128`);
-          return routes.length === 2 ? routes : undefined;
-        }, 15_000);
+        const v6 = await waitFor(
+          'IPv6 route from both nodes',
+          async () => {
+            const routes = (await router!.routes(6)).filter((r) => r.prefix === `${web6}/128`);
+            return routes.length === 2 ? routes : undefined;
+          },
+          15_000,
+        );
         assert.deepEqual(v6.map((r) => r.nextHop).sort(), bed.nodes.map((n) => n.ipv6).sort());
-        assert.deepEqual(v6.map((r) => r.linkLocalNextHop).sort(), [...nodeLinkLocal.values()].sort(), 'link-local next hops (RFC 2545)');
+        assert.deepEqual(
+          v6.map((r) => r.linkLocalNextHop).sort(),
+          [...nodeLinkLocal.values()].sort(),
+          'link-local next hops (RFC 2545)',
+        );
         for (const route of [...v4, ...v6]) assert.deepEqual(route.asPath, [NODE_AS]);
       });
 
       it('the router installs the routes and a client behind it reaches the Service over IPv4 and IPv6', async () => {
         const known = new Set([...bed.nodes.flatMap((n) => [n.ipv4, n.ipv6]), ...nodeLinkLocal.values()]);
         for (const prefix of [`${web4}/32`, `${web6}/128`]) {
-          const hops = await waitFor(`two kernel next hops for ${prefix}`, async () => {
-            const h = await router!.kernelNextHops(prefix);
-            return h.length === 2 ? h : undefined;
-          }, 15_000);
+          const hops = await waitFor(
+            `two kernel next hops for ${prefix}`,
+            async () => {
+              const h = await router!.kernelNextHops(prefix);
+              return h.length === 2 ? h : undefined;
+            },
+            15_000,
+          );
           for (const hop of hops) assert.ok(known.has(hop), `${prefix} via ${hop}: not a node address`);
         }
         for (const address of [web4, web6]) {

@@ -41,13 +41,37 @@ describe('speaker: passive BGP sessions get the same TTL as active ones', () => 
       await router?.stop();
     });
     // Hold time 9 s: a KEEPALIVE every 3 s on each session.
-    await createObject(kube, 'BGPPeer', 'passive-v4', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, passive: true, holdTime: '9s' });
-    await createObject(kube, 'BGPPeer', 'passive-v6', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv6, passive: true, holdTime: '9s' });
+    await createObject(kube, 'BGPPeer', 'passive-v4', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv4,
+      passive: true,
+      holdTime: '9s',
+    });
+    await createObject(kube, 'BGPPeer', 'passive-v6', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv6,
+      passive: true,
+      holdTime: '9s',
+    });
     const speaker = await startSpeaker(cluster, node, ['--log-level=debug']);
     cluster.defer(() => speaker.stop(3000));
     // TCP flags at byte 13 of the TCP header (IPv6: after the 40-byte header; BGP segments carry no extension headers).
-    const capture4 = await startCapture(bed.router.ns, 'eth0', `tcp port 179 and src host ${node.ipv4} and tcp[tcpflags] & tcp-syn != 0`, cluster.dir, 'synack4');
-    const capture6 = await startCapture(bed.router.ns, 'eth0', `ip6 and tcp port 179 and src host ${node.ipv6} and ip6[53] & 2 != 0`, cluster.dir, 'synack6');
+    const capture4 = await startCapture(
+      bed.router.ns,
+      'eth0',
+      `tcp port 179 and src host ${node.ipv4} and tcp[tcpflags] & tcp-syn != 0`,
+      cluster.dir,
+      'synack4',
+    );
+    const capture6 = await startCapture(
+      bed.router.ns,
+      'eth0',
+      `ip6 and tcp port 179 and src host ${node.ipv6} and ip6[53] & 2 != 0`,
+      cluster.dir,
+      'synack6',
+    );
     cluster.defer(async () => {
       await Promise.allSettled([capture4.stop(), capture6.stop()]);
     });
@@ -73,7 +97,10 @@ describe('speaker: passive BGP sessions get the same TTL as active ones', () => 
     );
     await capture4.stop();
     await capture6.stop();
-    for (const [family, capture] of [[4, capture4], [6, capture6]] as const) {
+    for (const [family, capture] of [
+      [4, capture4],
+      [6, capture6],
+    ] as const) {
       synAcks[family] = (await execIn(undefined, ['tcpdump', '-v', '-nn', '-r', capture.file])).stdout;
     }
   });
@@ -82,7 +109,11 @@ describe('speaker: passive BGP sessions get the same TTL as active ones', () => 
     assert.ok(ttls(synAcks[4]).length >= 1, synAcks[4]);
     assert.deepEqual([...new Set(ttls(synAcks[4]))], [1], synAcks[4]);
     const filter = `tcp port 179 and src host ${node.ipv4} and tcp[tcpflags] & tcp-syn == 0`;
-    const capture = await execIn(bed.router.ns, ['timeout', '10', 'tcpdump', '-c', '2', '-v', '-n', '-i', 'eth0', filter], 12_000);
+    const capture = await execIn(
+      bed.router.ns,
+      ['timeout', '10', 'tcpdump', '-c', '2', '-v', '-n', '-i', 'eth0', filter],
+      12_000,
+    );
     const seen = ttls(capture.stdout);
     assert.ok(seen.length >= 1, capture.stdout + capture.stderr);
     assert.deepEqual([...new Set(seen)], [1], capture.stdout);
@@ -91,7 +122,11 @@ describe('speaker: passive BGP sessions get the same TTL as active ones', () => 
   it('single-hop eBGP over IPv6: the SYN-ACK and everything after it leave with hop limit 1', async () => {
     assert.ok(ttls(synAcks[6]).length >= 1, synAcks[6]);
     assert.deepEqual([...new Set(ttls(synAcks[6]))], [1], synAcks[6]);
-    const capture = await execIn(bed.router.ns, ['timeout', '10', 'tcpdump', '-c', '2', '-v', '-n', '-i', 'eth0', SESSION_V6(node.ipv6)], 12_000);
+    const capture = await execIn(
+      bed.router.ns,
+      ['timeout', '10', 'tcpdump', '-c', '2', '-v', '-n', '-i', 'eth0', SESSION_V6(node.ipv6)],
+      12_000,
+    );
     const seen = ttls(capture.stdout);
     assert.ok(seen.length >= 1, capture.stdout + capture.stderr);
     assert.deepEqual([...new Set(seen)], [1], capture.stdout);
@@ -102,12 +137,22 @@ describe('speaker: passive BGP sessions get the same TTL as active ones', () => 
     await waitFor(
       'the multihop session Established again',
       async () => {
-        const capture = await execIn(bed.router.ns, ['timeout', '4', 'tcpdump', '-c', '1', '-v', '-n', '-i', 'eth0', SESSION_V6(node.ipv6)], 6_000);
-        return ttls(capture.stdout).includes(255) && (await router!.established()).includes(node.ipv6) ? true : undefined;
+        const capture = await execIn(
+          bed.router.ns,
+          ['timeout', '4', 'tcpdump', '-c', '1', '-v', '-n', '-i', 'eth0', SESSION_V6(node.ipv6)],
+          6_000,
+        );
+        return ttls(capture.stdout).includes(255) && (await router!.established()).includes(node.ipv6)
+          ? true
+          : undefined;
       },
       60_000,
     );
-    const capture = await execIn(bed.router.ns, ['timeout', '10', 'tcpdump', '-c', '2', '-v', '-n', '-i', 'eth0', SESSION_V6(node.ipv6)], 12_000);
+    const capture = await execIn(
+      bed.router.ns,
+      ['timeout', '10', 'tcpdump', '-c', '2', '-v', '-n', '-i', 'eth0', SESSION_V6(node.ipv6)],
+      12_000,
+    );
     assert.deepEqual([...new Set(ttls(capture.stdout))], [255], capture.stdout);
   });
 });

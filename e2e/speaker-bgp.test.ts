@@ -16,7 +16,16 @@ import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { INSTALL_NAMESPACE, PASSWORD_NAMESPACE, REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  eventsFor,
+  kubeClients,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 const PASSWORD = 'bgp-e2e-s3cret-7f3a';
@@ -67,7 +76,10 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     cluster.defer(() => Promise.all([...speakers.values()].map((sp) => sp.stop(3000))).then(() => undefined));
     serveNodeNames(cluster, bed.nodes, SERVICE_V4, SERVICE_V6);
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
-    await kube.core.createNamespacedSecret({ namespace: PASSWORD_NAMESPACE, body: { metadata: { name: 'router-password' }, stringData: { password: PASSWORD } } });
+    await kube.core.createNamespacedSecret({
+      namespace: PASSWORD_NAMESPACE,
+      body: { metadata: { name: 'router-password' }, stringData: { password: PASSWORD } },
+    });
     await applyPool(kube, 'bgp', { addresses: [V4_POOL, V6_POOL] });
     await applyPool(kube, 'agg', { addresses: [V4_AGG_POOL], autoAssign: false });
     await applyPool(kube, 'ibgp', { addresses: [V4_IBGP_POOL], autoAssign: false });
@@ -101,19 +113,32 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       communities: ['65000:100', 'no-export'],
       largeCommunities: ['65000:1:2'],
     });
-    await createObject(kube, 'BGPAdvertisement', 'agg', { ipPools: ['agg'], peers: ['router', 'router-passive-v6'], aggregationLength: 28 });
-    await createObject(kube, 'BGPAdvertisement', 'ibgp', { ipPools: ['ibgp'], peers: ['router-ibgp-v6'], localPref: 250 });
+    await createObject(kube, 'BGPAdvertisement', 'agg', {
+      ipPools: ['agg'],
+      peers: ['router', 'router-passive-v6'],
+      aggregationLength: 28,
+    });
+    await createObject(kube, 'BGPAdvertisement', 'ibgp', {
+      ipPools: ['ibgp'],
+      peers: ['router-ibgp-v6'],
+      localPref: 250,
+    });
     controller = await startController(cluster, ['--no-leader-elect']);
     cluster.defer(() => controller.stop(1000));
     for (const node of bed.nodes) await startNodeSpeaker(node.role);
 
-    await createService(kube, { name: 'web', namespace: 'web', ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+    await createService(kube, {
+      name: 'web',
+      namespace: 'web',
+      ipFamilyPolicy: 'RequireDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+    });
     await createService(kube, { name: 'agg', namespace: 'web', annotations: { 'beaconlb.io/ip-pool': 'agg' } });
     await createService(kube, { name: 'ibgp', namespace: 'web', annotations: { 'beaconlb.io/ip-pool': 'ibgp' } });
   });
 
-
-  const routesFor = async (family: 4 | 6, prefix: string): Promise<RouterRoute[]> => (await router!.routes(family)).filter((r) => r.prefix === prefix);
+  const routesFor = async (family: 4 | 6, prefix: string): Promise<RouterRoute[]> =>
+    (await router!.routes(family)).filter((r) => r.prefix === prefix);
   const nodeV4 = (): string[] => bed.nodes.map((n) => n.ipv4).sort();
   const nodeV6 = (): string[] => bed.nodes.map((n) => n.ipv6).sort();
   const eBgpPaths = (routes: RouterRoute[]): RouterRoute[] => routes.filter((r) => nodeV4().includes(r.neighbor));
@@ -160,25 +185,37 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
         await waitFor(
           'BGPPeer status with three Established sessions',
           async () => {
-            const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name: 'router' })) as {
+            const peer = (await kube.custom.getClusterCustomObject({
+              group,
+              version,
+              plural: 'bgppeers',
+              name: 'router',
+            })) as {
               status?: { sessions?: Array<{ node: string; state: string }> };
             };
-            const established = (peer.status?.sessions ?? []).filter((s) => s.state === 'Established').map((s) => s.node);
+            const established = (peer.status?.sessions ?? [])
+              .filter((s) => s.state === 'Established')
+              .map((s) => s.node);
             return established.length === 3 ? established : undefined;
           },
           10_000,
         );
       });
 
-      it('dynamic peers (dynamicASN internal and external) take the router\'s ASN from its OPEN and report it on status', async () => {
-        for (const [name, node] of [['router-ibgp-v6', 'node1'], ['router-passive-v6', 'node2']] as const) {
+      it("dynamic peers (dynamicASN internal and external) take the router's ASN from its OPEN and report it on status", async () => {
+        for (const [name, node] of [
+          ['router-ibgp-v6', 'node1'],
+          ['router-passive-v6', 'node2'],
+        ] as const) {
           const session = await waitFor(
             `${name}: Established session of ${node} with the router's ASN on status`,
             async () => {
               const peer = (await kube.custom.getClusterCustomObject({ group, version, plural: 'bgppeers', name })) as {
                 status?: { sessions?: Array<{ node: string; state: string; peerASN?: number }> };
               };
-              return (peer.status?.sessions ?? []).find((s) => s.node === node && s.state === 'Established' && s.peerASN !== undefined);
+              return (peer.status?.sessions ?? []).find(
+                (s) => s.node === node && s.state === 'Established' && s.peerASN !== undefined,
+              );
             },
             10_000,
           );
@@ -187,75 +224,157 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       });
 
       it('IPv4 and IPv6 routes from each node with itself as next hop, communities and large communities', async () => {
-        const v4 = await waitFor('IPv4 route from the three nodes', async () => {
-          const routes = eBgpPaths(await routesFor(4, `${web4}/32`));
-          return routes.length === 3 ? routes : undefined;
-        }, 15_000);
+        const v4 = await waitFor(
+          'IPv4 route from the three nodes',
+          async () => {
+            const routes = eBgpPaths(await routesFor(4, `${web4}/32`));
+            return routes.length === 3 ? routes : undefined;
+          },
+          15_000,
+        );
         assert.deepEqual(v4.map((r) => r.nextHop).sort(), nodeV4());
         for (const route of v4) {
           assert.equal(route.nextHop, route.neighbor);
           assert.deepEqual(route.asPath, [NODE_AS]);
           assert.ok(route.communities.includes('65000:100'), `${kind}: communities ${route.communities.join(' ')}`);
-          assert.ok(route.communities.some((c) => c === '65535:65281' || c === 'no-export'), `${kind}: no-export in ${route.communities.join(' ')}`);
+          assert.ok(
+            route.communities.some((c) => c === '65535:65281' || c === 'no-export'),
+            `${kind}: no-export in ${route.communities.join(' ')}`,
+          );
           assert.deepEqual(route.largeCommunities, ['65000:1:2']);
         }
-        const v6 = await waitFor('IPv6 route from the three nodes', async () => {
-          const routes = eBgpPaths(await routesFor(6, `${web6}/128`));
-          return routes.length === 3 ? routes : undefined;
-        }, 15_000);
-        assert.deepEqual(v6.map((r) => r.nextHop).sort(), nodeV6(), 'IPv6 next hops are the nodes global addresses (RFC 2545)');
+        const v6 = await waitFor(
+          'IPv6 route from the three nodes',
+          async () => {
+            const routes = eBgpPaths(await routesFor(6, `${web6}/128`));
+            return routes.length === 3 ? routes : undefined;
+          },
+          15_000,
+        );
+        assert.deepEqual(
+          v6.map((r) => r.nextHop).sort(),
+          nodeV6(),
+          'IPv6 next hops are the nodes global addresses (RFC 2545)',
+        );
       });
 
       it('each advertising node has a ServiceAnnouncement record with the prefixes and the peer; beaconlb status joins the session state', async () => {
         const expected = [`${web4}/32`, `${web6}/128`].sort();
-        await waitFor('a record of web from each node with both prefixes to router', async () => {
-          const items = ((await kube.custom.listNamespacedCustomObject({ group, version, namespace: 'web', plural: 'serviceannouncements', labelSelector: 'beaconlb.io/service=web' })) as {
-            items: Array<{ spec: { node: string }; status?: { layer2?: unknown; bgp?: { prefixes: string[]; peers: string[] } } }>;
-          }).items;
-          const right = items.filter((r) => r.status?.layer2 === undefined && r.status?.bgp?.prefixes.join() === expected.join() && r.status.bgp.peers.join() === 'router');
-          return right.map((r) => r.spec.node).sort().join() === 'node1,node2,node3' ? true : undefined;
-        }, 15_000);
-        const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+        await waitFor(
+          'a record of web from each node with both prefixes to router',
+          async () => {
+            const items = (
+              (await kube.custom.listNamespacedCustomObject({
+                group,
+                version,
+                namespace: 'web',
+                plural: 'serviceannouncements',
+                labelSelector: 'beaconlb.io/service=web',
+              })) as {
+                items: Array<{
+                  spec: { node: string };
+                  status?: { layer2?: unknown; bgp?: { prefixes: string[]; peers: string[] } };
+                }>;
+              }
+            ).items;
+            const right = items.filter(
+              (r) =>
+                r.status?.layer2 === undefined &&
+                r.status?.bgp?.prefixes.join() === expected.join() &&
+                r.status.bgp.peers.join() === 'router',
+            );
+            return right
+              .map((r) => r.spec.node)
+              .sort()
+              .join() === 'node1,node2,node3'
+              ? true
+              : undefined;
+          },
+          15_000,
+        );
+        const res = await execIn(undefined, [
+          join(REPO_ROOT, 'bin/beaconlb'),
+          'status',
+          `--kubeconfig=${cluster.cp.kubeconfig}`,
+          '--output=json',
+        ]);
         assert.equal(res.code, 0, res.stderr);
-        const report = JSON.parse(res.stdout) as { announcements: Array<{ service: string; node: string; bgp: string[]; peers: string[] }> };
+        const report = JSON.parse(res.stdout) as {
+          announcements: Array<{ service: string; node: string; bgp: string[]; peers: string[] }>;
+        };
         const web = report.announcements.filter((a) => a.service === 'web/web');
-        assert.deepEqual(web.map((a) => `${a.node} ${a.bgp.join(',')} ${a.peers.join(',')}`), bed.nodes.map((n) => `${n.role} ${expected.join(',')} router(Established)`).sort());
+        assert.deepEqual(
+          web.map((a) => `${a.node} ${a.bgp.join(',')} ${a.peers.join(',')}`),
+          bed.nodes.map((n) => `${n.role} ${expected.join(',')} router(Established)`).sort(),
+        );
       });
 
       it('iBGP over IPv6 carries LOCAL_PREF; an aggregation length gives one covering prefix', async () => {
         const [ibgp = ''] = await waitForIngress(kube, 'web', 'ibgp', 1);
-        const route = await waitFor('iBGP route from node1', async () => (await routesFor(4, `${ibgp}/32`)).find((r) => r.neighbor === nodeOf('node1').ipv6), 15_000);
+        const route = await waitFor(
+          'iBGP route from node1',
+          async () => (await routesFor(4, `${ibgp}/32`)).find((r) => r.neighbor === nodeOf('node1').ipv6),
+          15_000,
+        );
         assert.equal(route.localPref, 250);
         assert.deepEqual(route.asPath, []);
-        assert.equal(route.nextHop, nodeOf('node1').ipv4, 'IPv4 next hop over an IPv6 session: the node IPv4 address on that interface');
+        assert.equal(
+          route.nextHop,
+          nodeOf('node1').ipv4,
+          'IPv4 next hop over an IPv6 session: the node IPv4 address on that interface',
+        );
         const [agg = ''] = await waitForIngress(kube, 'web', 'agg', 1);
         assert.ok(agg.startsWith('198.51.100.16'));
-        const aggregate = await waitFor('the /28 aggregate', async () => {
-          const routes = eBgpPaths(await routesFor(4, V4_AGG_POOL));
-          return routes.length === 3 ? routes : undefined;
-        }, 15_000);
+        const aggregate = await waitFor(
+          'the /28 aggregate',
+          async () => {
+            const routes = eBgpPaths(await routesFor(4, V4_AGG_POOL));
+            return routes.length === 3 ? routes : undefined;
+          },
+          15_000,
+        );
         assert.equal(aggregate.length, 3);
-        assert.deepEqual((await routesFor(4, `${agg}/32`)).map((r) => r.neighbor), []);
+        assert.deepEqual(
+          (await routesFor(4, `${agg}/32`)).map((r) => r.neighbor),
+          [],
+        );
         // The passive session (the router connected to node2) carries it too.
-        const passive = await waitFor('the aggregate over the passive session', async () => (await routesFor(4, V4_AGG_POOL)).find((r) => r.neighbor === nodeOf('node2').ipv6), 15_000);
+        const passive = await waitFor(
+          'the aggregate over the passive session',
+          async () => (await routesFor(4, V4_AGG_POOL)).find((r) => r.neighbor === nodeOf('node2').ipv6),
+          15_000,
+        );
         assert.equal(passive.nextHop, nodeOf('node2').ipv4);
       });
 
       it('ECMP over the three nodes in the router kernel; a client behind the router reaches a backend', async (t) => {
         if (router!.installsKernelRoutes) {
-          const hops = await waitFor('three kernel next hops', async () => {
-            const h = await router!.kernelNextHops(`${web4}/32`);
-            return h.length === 3 ? h : undefined;
-          }, 15_000);
+          const hops = await waitFor(
+            'three kernel next hops',
+            async () => {
+              const h = await router!.kernelNextHops(`${web4}/32`);
+              return h.length === 3 ? h : undefined;
+            },
+            15_000,
+          );
           assert.deepEqual(hops, nodeV4());
-          const hops6 = await waitFor('three IPv6 kernel next hops', async () => {
-            const h = await router!.kernelNextHops(`${web6}/128`);
-            return h.length === 3 ? h : undefined;
-          }, 15_000);
+          const hops6 = await waitFor(
+            'three IPv6 kernel next hops',
+            async () => {
+              const h = await router!.kernelNextHops(`${web6}/128`);
+              return h.length === 3 ? h : undefined;
+            },
+            15_000,
+          );
           assert.deepEqual(hops6, nodeV6());
         } else {
-          t.diagnostic(`${kind} installs no kernel routes (no zebra): forwarding uses a static route to the first path`);
-          ipBatch(bed.router.ns, [`route replace ${web4}/32 via ${bed.nodes[0]!.ipv4}`, `route replace ${web6}/128 via ${bed.nodes[0]!.ipv6}`]);
+          t.diagnostic(
+            `${kind} installs no kernel routes (no zebra): forwarding uses a static route to the first path`,
+          );
+          ipBatch(bed.router.ns, [
+            `route replace ${web4}/32 via ${bed.nodes[0]!.ipv4}`,
+            `route replace ${web6}/128 via ${bed.nodes[0]!.ipv6}`,
+          ]);
         }
         for (const address of [web4, web6]) {
           const target = address.includes(':') ? `TCP6:[${address}]:80` : `TCP4:${address}:80`;
@@ -279,13 +398,21 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
         const discovery = kubeDiscovery();
         await discovery.createNamespacedEndpointSlice({ namespace: 'web', body: slice(true) });
         try {
-          const paths = await waitFor('only node1 advertises', async () => {
-            const p = eBgpPaths(await routesFor(4, `${local}/32`));
-            return p.length === 1 ? p : undefined;
-          }, 15_000);
+          const paths = await waitFor(
+            'only node1 advertises',
+            async () => {
+              const p = eBgpPaths(await routesFor(4, `${local}/32`));
+              return p.length === 1 ? p : undefined;
+            },
+            15_000,
+          );
           assert.equal(paths[0]?.neighbor, nodeOf('node1').ipv4);
           await discovery.replaceNamespacedEndpointSlice({ namespace: 'web', name: 'local-1', body: slice(false) });
-          await waitFor('withdrawn with its last endpoint', async () => ((await routesFor(4, `${local}/32`)).length === 0 ? true : undefined), 5_000);
+          await waitFor(
+            'withdrawn with its last endpoint',
+            async () => ((await routesFor(4, `${local}/32`)).length === 0 ? true : undefined),
+            5_000,
+          );
         } finally {
           await discovery.deleteNamespacedEndpointSlice({ namespace: 'web', name: 'local-1' }).catch(() => undefined);
           await kube.core.deleteNamespacedService({ namespace: 'web', name: 'local' });
@@ -295,10 +422,18 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       it('a deleted Service is withdrawn from the router within a second', async () => {
         await createService(kube, { name: 'brief', namespace: 'web' });
         const [brief = ''] = await waitForIngress(kube, 'web', 'brief', 1);
-        await waitFor('brief advertised', async () => ((await routesFor(4, `${brief}/32`)).length === 3 ? true : undefined), 15_000);
+        await waitFor(
+          'brief advertised',
+          async () => ((await routesFor(4, `${brief}/32`)).length === 3 ? true : undefined),
+          15_000,
+        );
         const deleted = Date.now();
         await kube.core.deleteNamespacedService({ namespace: 'web', name: 'brief' });
-        await waitFor('brief withdrawn', async () => ((await routesFor(4, `${brief}/32`)).length === 0 ? true : undefined), 5_000);
+        await waitFor(
+          'brief withdrawn',
+          async () => ((await routesFor(4, `${brief}/32`)).length === 0 ? true : undefined),
+          5_000,
+        );
         const ms = Date.now() - deleted;
         assert.ok(ms < 1000, `${kind}: route gone ${ms} ms after the delete`);
       });
@@ -309,46 +444,87 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
         await stopped.stop(5000);
         speakers.delete('node3');
         try {
-          await waitFor('node3 session down and its paths gone', async () => {
-            const up = await router!.established();
-            const paths = await routesFor(4, `${web4}/32`);
-            return !up.includes(node3.ipv4) && !paths.some((p) => p.neighbor === node3.ipv4) && paths.length === 2 ? true : undefined;
-          }, 10_000);
-          assert.match(readFileSync(stopped.logFile, 'utf8'), /Cease \/ Administrative Shutdown \(6\/2\): \\"beaconlb speaker stopping/);
+          await waitFor(
+            'node3 session down and its paths gone',
+            async () => {
+              const up = await router!.established();
+              const paths = await routesFor(4, `${web4}/32`);
+              return !up.includes(node3.ipv4) && !paths.some((p) => p.neighbor === node3.ipv4) && paths.length === 2
+                ? true
+                : undefined;
+            },
+            10_000,
+          );
+          assert.match(
+            readFileSync(stopped.logFile, 'utf8'),
+            /Cease \/ Administrative Shutdown \(6\/2\): \\"beaconlb speaker stopping/,
+          );
           const events = await eventsFor(kube, 'default', 'router');
-          assert.ok(events.some((e) => e.reason === 'SessionDown' && e.message.includes('node node3')), JSON.stringify(events));
+          assert.ok(
+            events.some((e) => e.reason === 'SessionDown' && e.message.includes('node node3')),
+            JSON.stringify(events),
+          );
         } finally {
           await restartMissingSpeakers();
         }
-        await waitFor('node3 back', async () => (eBgpPaths(await routesFor(4, `${web4}/32`)).length === 3 ? true : undefined), 30_000);
+        await waitFor(
+          'node3 back',
+          async () => (eBgpPaths(await routesFor(4, `${web4}/32`)).length === 3 ? true : undefined),
+          30_000,
+        );
       });
 
       it('graceful restart: the router keeps forwarding over a killed speaker until it returns', async () => {
         const node2 = nodeOf('node2');
         await speakers.get('node2')!.kill();
         speakers.delete('node2');
-        await waitFor('node2 session down', async () => (!(await router!.established()).includes(node2.ipv4) ? true : undefined), 20_000);
+        await waitFor(
+          'node2 session down',
+          async () => (!(await router!.established()).includes(node2.ipv4) ? true : undefined),
+          20_000,
+        );
         // Helper mode: the path stays (stale) instead of being withdrawn.
         const kept = (await routesFor(4, `${web4}/32`)).filter((p) => p.neighbor === node2.ipv4);
         assert.equal(kept.length, 1, `${kind} kept node2's path while it restarts`);
-        if (router!.installsKernelRoutes) assert.ok((await router!.kernelNextHops(`${web4}/32`)).includes(node2.ipv4), 'still forwarding to node2');
+        if (router!.installsKernelRoutes)
+          assert.ok((await router!.kernelNextHops(`${web4}/32`)).includes(node2.ipv4), 'still forwarding to node2');
         await startNodeSpeaker('node2');
         await waitEstablished([node2.ipv4]);
-        await waitFor('node2 path fresh again', async () => {
-          const path = (await routesFor(4, `${web4}/32`)).find((p) => p.neighbor === node2.ipv4);
-          return path && !path.stale ? true : undefined;
-        }, 15_000);
+        await waitFor(
+          'node2 path fresh again',
+          async () => {
+            const path = (await routesFor(4, `${web4}/32`)).find((p) => p.neighbor === node2.ipv4);
+            return path && !path.stale ? true : undefined;
+          },
+          15_000,
+        );
       });
 
       it('MD5: a wrong password never establishes; the right one does again', async () => {
         const setPassword = (password: string) =>
-          kube.core.replaceNamespacedSecret({ namespace: PASSWORD_NAMESPACE, name: 'router-password', body: { metadata: { name: 'router-password' }, stringData: { password } } });
+          kube.core.replaceNamespacedSecret({
+            namespace: PASSWORD_NAMESPACE,
+            name: 'router-password',
+            body: { metadata: { name: 'router-password' }, stringData: { password } },
+          });
         await setPassword('wrong-password');
-        await waitFor('sessions down', async () => ((await router!.established()).some((a) => nodeV4().includes(a)) ? undefined : true), 15_000);
+        await waitFor(
+          'sessions down',
+          async () => ((await router!.established()).some((a) => nodeV4().includes(a)) ? undefined : true),
+          15_000,
+        );
         await new Promise((resolve) => setTimeout(resolve, 4000));
-        assert.deepEqual((await router!.established()).filter((a) => nodeV4().includes(a)), [], 'no session with a wrong password');
+        assert.deepEqual(
+          (await router!.established()).filter((a) => nodeV4().includes(a)),
+          [],
+          'no session with a wrong password',
+        );
         const failures = await execIn(bed.router.ns, ['nstat', '-az', 'TcpExtTCPMD5Failure']);
-        assert.match(failures.stdout, /TcpExtTCPMD5Failure\s+[1-9]/, 'the kernel dropped segments with a bad signature');
+        assert.match(
+          failures.stdout,
+          /TcpExtTCPMD5Failure\s+[1-9]/,
+          'the kernel dropped segments with a bad signature',
+        );
         await setPassword(PASSWORD);
         await waitEstablished(nodeV4());
       });
@@ -356,13 +532,24 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
       it('router restart: sessions and routes come back', async () => {
         await router!.restart();
         await waitEstablished(allSessions());
-        await waitFor('routes back', async () => (eBgpPaths(await routesFor(4, `${web4}/32`)).length === 3 ? true : undefined), 20_000);
+        await waitFor(
+          'routes back',
+          async () => (eBgpPaths(await routesFor(4, `${web4}/32`)).length === 3 ? true : undefined),
+          20_000,
+        );
       });
     });
   }
 
   it('a hostile peer gets RFC 7606 / 4271 answers; the speaker survives and its other sessions stay up', async () => {
-    await createObject(kube, 'BGPPeer', 'hostile', { myASN: NODE_AS, peerASN: ROUTER_AS, peerAddress: bed.router.ipv4, peerPort: 1179, connectTime: '1s', nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } } });
+    await createObject(kube, 'BGPPeer', 'hostile', {
+      myASN: NODE_AS,
+      peerASN: ROUTER_AS,
+      peerAddress: bed.router.ipv4,
+      peerPort: 1179,
+      connectTime: '1s',
+      nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node1' } },
+    });
     const output = join(cluster.dir, 'hostile.log');
     hostile = startProcess({
       name: 'hostile-peer',
@@ -373,8 +560,15 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
     });
     cluster.run.recordProcess(hostile.pid);
     const events = (): Array<{ event: string; round?: number; code?: number; subcode?: number; name?: string }> =>
-      readFileSync(output, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string });
-    await waitFor('four rounds', () => (events().some((e) => e.event === 'established' && e.round === 3) ? true : undefined), 30_000);
+      readFileSync(output, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string });
+    await waitFor(
+      'four rounds',
+      () => (events().some((e) => e.event === 'established' && e.round === 3) ? true : undefined),
+      30_000,
+    );
     const notifications = events().filter((e) => e.event === 'notification');
     assert.deepEqual(
       notifications.map((n) => [n.round, n.code, n.subcode]),
@@ -395,18 +589,43 @@ describe('speaker: BGP against gobgpd, BIRD and FRR', () => {
 
   it('single-hop eBGP packets leave the node with TTL 1 (GTSM-style: only the link can reach the session)', async () => {
     // With the 9 s hold time a KEEPALIVE leaves every 3 s on each session.
-    const v4 = await execIn(bed.router.ns, ['timeout', '8', 'tcpdump', '-c', '1', '-v', '-n', '-i', 'eth0', `tcp port 179 and src host ${nodeOf('node3').ipv4}`], 10_000);
+    const v4 = await execIn(
+      bed.router.ns,
+      [
+        'timeout',
+        '8',
+        'tcpdump',
+        '-c',
+        '1',
+        '-v',
+        '-n',
+        '-i',
+        'eth0',
+        `tcp port 179 and src host ${nodeOf('node3').ipv4}`,
+      ],
+      10_000,
+    );
     assert.match(v4.stdout, /\bttl 1\b/, v4.stdout + v4.stderr);
   });
 
   // Last, after every session change, MD5 test and restart of the run.
   it('never writes the BGP password to a log or an Event', async () => {
     const files = readdirSync(cluster.dir).filter((f) => f.endsWith('.log'));
-    assert.ok(files.some((f) => f.startsWith('speaker-')), files.join(' '));
-    for (const file of files) assert.ok(!readFileSync(join(cluster.dir, file), 'utf8').includes(PASSWORD), `the BGP password appears in ${file}`);
+    assert.ok(
+      files.some((f) => f.startsWith('speaker-')),
+      files.join(' '),
+    );
+    for (const file of files)
+      assert.ok(
+        !readFileSync(join(cluster.dir, file), 'utf8').includes(PASSWORD),
+        `the BGP password appears in ${file}`,
+      );
     for (const namespace of ['default', INSTALL_NAMESPACE]) {
       const events = await kube.core.listNamespacedEvent({ namespace });
-      assert.ok(!JSON.stringify(events.items).includes(PASSWORD), `the BGP password appears in an Event in ${namespace}`);
+      assert.ok(
+        !JSON.stringify(events.items).includes(PASSWORD),
+        `the BGP password appears in an Event in ${namespace}`,
+      );
     }
   });
 });

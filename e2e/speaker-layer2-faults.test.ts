@@ -15,10 +15,26 @@ import { parseIp } from '../src/core/ip/ip-address.ts';
 import { startProcess } from '../src/lab/managed-process.ts';
 import { ipBatch, macAddress, mustExecIn, startCapture, type Capture } from '../src/lab/netns.ts';
 import { createTestBed, SEGMENT_A, type Host, type TestBed } from '../src/lab/test-bed.ts';
-import { arpProbes, doubleAnswered, firstAnswerBy, lastAnswerBy, readCapture, type ArpProbe } from './support/arp-answers.ts';
+import {
+  arpProbes,
+  doubleAnswered,
+  firstAnswerBy,
+  lastAnswerBy,
+  readCapture,
+  type ArpProbe,
+} from './support/arp-answers.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController } from './support/controller-process.ts';
-import { applyPool, createObject, createService, eventsFor, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  eventsFor,
+  kubeClients,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { serveNodeNames } from './support/node-bed.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 import { servicesWatch, startWatchBlackholeProxy, type WatchBlackholeProxy } from './support/watch-blackhole-proxy.ts';
@@ -28,7 +44,13 @@ import { servicesWatch, startWatchBlackholeProxy, type WatchBlackholeProxy } fro
 const LEASE_MS = 2000;
 /** The stated bound for a silently dead watch. */
 const STALE_VIEW_MS = 4000;
-const SPEAKER_ARGS = ['--renew-interval=500ms', `--lease-duration=${LEASE_MS}ms`, '--fence-margin=500ms', '--handover-overlap=500ms', `--stale-view-after=${STALE_VIEW_MS}ms`];
+const SPEAKER_ARGS = [
+  '--renew-interval=500ms',
+  `--lease-duration=${LEASE_MS}ms`,
+  '--fence-margin=500ms',
+  '--handover-overlap=500ms',
+  `--stale-view-after=${STALE_VIEW_MS}ms`,
+];
 // 198.51.100.96/28: clear of the bed's hosts and of the other layer-2 suite's addresses (it has its own cluster).
 const STALE_IP = '198.51.100.96';
 const LINK_IP = '198.51.100.97';
@@ -42,8 +64,15 @@ const addressOf = (text: string): bigint => {
 };
 
 /** The owner ownersOf gives `ip` (eligible everywhere) beside `planned`, over `live`: what every speaker computes. */
-function ownerBeside(ip: string, planned: ReadonlyArray<{ ip: string; eligible: string[] }>, live: readonly string[]): string | undefined {
-  const addresses = [...planned, { ip, eligible: [...live] }].map((a) => ({ address: addressOf(a.ip), eligible: a.eligible }));
+function ownerBeside(
+  ip: string,
+  planned: ReadonlyArray<{ ip: string; eligible: string[] }>,
+  live: readonly string[],
+): string | undefined {
+  const addresses = [...planned, { ip, eligible: [...live] }].map((a) => ({
+    address: addressOf(a.ip),
+    eligible: a.eligible,
+  }));
   return ownersOf({ addresses, live: new Set(live) }).get(addressOf(ip));
 }
 
@@ -75,7 +104,9 @@ describe('speaker: layer 2 under stale views and dead links', () => {
       cluster.defer(() => proxy.close());
       proxies.set(node.role, proxy);
       await bridge.connect(node.ns, proxy.socket);
-      await kube.core.createNode({ body: { metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } } });
+      await kube.core.createNode({
+        body: { metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } },
+      });
       macs.set((await macAddress(node.ns, node.dev)).toLowerCase(), node.role);
     }
     cluster.defer(() => Promise.all([...speakers.values()].map((sp) => sp.stop(3000))).then(() => undefined));
@@ -88,7 +119,11 @@ describe('speaker: layer 2 under stale views and dead links', () => {
     for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, SPEAKER_ARGS));
     // Every speaker renewed its Lease and saw it back: the owners computed from now on stay put.
     for (const sp of speakers.values()) {
-      await waitFor(`${sp.node} to answer`, async () => (metricValue(await sp.metrics(), 'beaconlb_l2_fenced') === 0 ? true : undefined), 15_000);
+      await waitFor(
+        `${sp.node} to answer`,
+        async () => (metricValue(await sp.metrics(), 'beaconlb_l2_fenced') === 0 ? true : undefined),
+        15_000,
+      );
     }
     await sleep(2 * LEASE_MS);
   });
@@ -96,17 +131,24 @@ describe('speaker: layer 2 under stale views and dead links', () => {
   const macOf = (node: string): string => [...macs].find(([, n]) => n === node)?.[0] ?? '';
   const hostOf = (node: string): Host => bed.nodes.find((n) => n.role === node)!;
   const settledOwner = (ip: string, timeoutMs = 15_000): Promise<string> =>
-    waitFor(`a single owner of ${ip}`, async () => {
-      const answered = await arpingMacs(bed.client.ns, ip, 1);
-      return answered.length === 1 ? macs.get(answered[0]!) : undefined;
-    }, timeoutMs);
+    waitFor(
+      `a single owner of ${ip}`,
+      async () => {
+        const answered = await arpingMacs(bed.client.ns, ip, 1);
+        return answered.length === 1 ? macs.get(answered[0]!) : undefined;
+      },
+      timeoutMs,
+    );
   const patchService = (name: string, spec: Record<string, unknown>): void => {
     cluster.cp.kubectl(['-n', 'web', 'patch', 'service', name, '--type=merge', '-p', JSON.stringify({ spec })]);
   };
   const epochSeconds = (): number => Date.now() / 1000;
 
   /** A broadcast ARP request for `ip` every 50 ms from the client (e2e/support/arp-prober.ts), captured with the replies. */
-  async function probeArp(ip: string, name: string): Promise<{ snapshot(): Promise<ArpProbe[]>; stop(): Promise<ArpProbe[]> }> {
+  async function probeArp(
+    ip: string,
+    name: string,
+  ): Promise<{ snapshot(): Promise<ArpProbe[]>; stop(): Promise<ArpProbe[]> }> {
     const capture: Capture = await startCapture(bed.client.ns, 'eth0', `arp host ${ip}`, cluster.dir, name);
     const arping = startProcess({
       name: `arp-prober-${name}`,
@@ -136,23 +178,34 @@ describe('speaker: layer 2 under stale views and dead links', () => {
       .join('; ');
 
   it('stale view: an owner whose Services watch is blackholed stops answering within --stale-view-after, no two nodes answer while the address moves, and it recovers', async () => {
-    await createService(kube, { name: 'moving', namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': STALE_IP } });
+    await createService(kube, {
+      name: 'moving',
+      namespace: 'web',
+      annotations: { 'beaconlb.io/load-balancer-ips': STALE_IP },
+    });
     await waitForIngress(kube, 'web', 'moving');
     const owner = await settledOwner(STALE_IP);
     const all = bed.nodes.map((n) => n.role);
     // The node that takes the address over when the owner steps down; the move then keeps it there, so the only
     // node that could answer wrongly is the owner with its stale view (a move between two healthy nodes has its own
     // race of a few milliseconds, which is not this test's subject).
-    const target = ownerBeside(STALE_IP, [], all.filter((n) => n !== owner))!;
+    const target = ownerBeside(
+      STALE_IP,
+      [],
+      all.filter((n) => n !== owner),
+    )!;
     // The endpoints the move will follow: on the target (for ETP Cluster they change nothing yet).
-    cluster.cp.kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: 'moving-1', namespace: 'web', labels: { 'kubernetes.io/service-name': 'moving' } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: ['198.51.100.200'], nodeName: target, conditions: { ready: true } }],
-      ports: [{ port: 80, protocol: 'TCP' }],
-    }));
+    cluster.cp.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'moving-1', namespace: 'web', labels: { 'kubernetes.io/service-name': 'moving' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['198.51.100.200'], nodeName: target, conditions: { ready: true } }],
+        ports: [{ port: 80, protocol: 'TCP' }],
+      }),
+    );
     const probe = await probeArp(STALE_IP, 'stale');
     const start = epochSeconds();
     await sleep(1000);
@@ -163,31 +216,64 @@ describe('speaker: layer 2 under stale views and dead links', () => {
     // The address moves: ETP Local with the only endpoint on `target`. The owner's stale view cannot see it.
     const moved = epochSeconds();
     patchService('moving', { externalTrafficPolicy: 'Local' });
-    await waitFor(`${target} to answer alone`, async () => ((await settledOwner(STALE_IP)) === target ? true : undefined), 15_000);
+    await waitFor(
+      `${target} to answer alone`,
+      async () => ((await settledOwner(STALE_IP)) === target ? true : undefined),
+      15_000,
+    );
     await sleep(1000);
     const beforeHeal = await probe.snapshot();
-    const lastByOwner = lastAnswerBy(beforeHeal.filter((p) => p.t < moved), blackholed, macOf(owner));
+    const lastByOwner = lastAnswerBy(
+      beforeHeal.filter((p) => p.t < moved),
+      blackholed,
+      macOf(owner),
+    );
     const detectionMs = lastByOwner === undefined ? 0 : Math.round((lastByOwner - blackholed) * 1000);
     assert.ok(proxies.get(owner)!.swallowed > 0, 'the proxy never blackholed a Services watch');
     assert.ok(beforeHeal.length > 40, `only ${beforeHeal.length} ARP probes captured`);
-    assert.deepEqual(doubleAnswered(beforeHeal).length, 0, `two nodes answered while the owner's view was stale: ${describeDoubles(beforeHeal, start)}`);
+    assert.deepEqual(
+      doubleAnswered(beforeHeal).length,
+      0,
+      `two nodes answered while the owner's view was stale: ${describeDoubles(beforeHeal, start)}`,
+    );
     assert.ok(detectionMs <= STALE_VIEW_MS + 1000, `the owner answered from its stale view for ${detectionMs} ms`);
 
     proxies.get(owner)!.heal();
     const healed = epochSeconds();
     const speaker = speakers.get(owner)!;
-    await waitFor(`${owner} to be ready again`, async () => (metricValue(await speaker.metrics(), 'beaconlb_l2_ready') === 1 ? true : undefined), 20_000);
+    await waitFor(
+      `${owner} to be ready again`,
+      async () => (metricValue(await speaker.metrics(), 'beaconlb_l2_ready') === 1 ? true : undefined),
+      20_000,
+    );
     const recoveredMs = Math.round((epochSeconds() - healed) * 1000);
     // Its Services view follows the cluster again: a new Service whose address it owns is answered by it.
     const spare = SPARE_IPS.find((ip) => ownerBeside(ip, [{ ip: STALE_IP, eligible: [target] }], all) === owner)!;
-    await createService(kube, { name: 'after-heal', namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': spare } });
+    await createService(kube, {
+      name: 'after-heal',
+      namespace: 'web',
+      annotations: { 'beaconlb.io/load-balancer-ips': spare },
+    });
     await waitForIngress(kube, 'web', 'after-heal');
-    await waitFor(`${owner} to answer for a new Service`, async () => ((await settledOwner(spare)) === owner ? true : undefined), 15_000);
+    await waitFor(
+      `${owner} to answer for a new Service`,
+      async () => ((await settledOwner(spare)) === owner ? true : undefined),
+      15_000,
+    );
     await sleep(1000);
     const probes = await probe.stop();
     assert.equal(await settledOwner(STALE_IP), target, 'the moved address stays where it moved');
 
-    console.log(JSON.stringify({ staleView: 'services watch blackholed', staleViewAfterMs: STALE_VIEW_MS, ownerSilentAfterMs: detectionMs, recoveredAfterHealMs: recoveredMs, probes: probes.length, swallowed: proxies.get(owner)!.swallowed }));
+    console.log(
+      JSON.stringify({
+        staleView: 'services watch blackholed',
+        staleViewAfterMs: STALE_VIEW_MS,
+        ownerSilentAfterMs: detectionMs,
+        recoveredAfterHealMs: recoveredMs,
+        probes: probes.length,
+        swallowed: proxies.get(owner)!.swallowed,
+      }),
+    );
     assert.deepEqual(doubleAnswered(probes).length, 0, `two nodes answered: ${describeDoubles(probes, start)}`);
     const events = await eventsFor(kube, 'web', 'moving');
     assert.ok(
@@ -196,8 +282,12 @@ describe('speaker: layer 2 under stale views and dead links', () => {
     );
   });
 
-  it('dead link: when the owner\'s eth0 goes down another node answers within lease duration + 0.5 s; when it comes back no two nodes answer', async () => {
-    await createService(kube, { name: 'link', namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': LINK_IP } });
+  it("dead link: when the owner's eth0 goes down another node answers within lease duration + 0.5 s; when it comes back no two nodes answer", async () => {
+    await createService(kube, {
+      name: 'link',
+      namespace: 'web',
+      annotations: { 'beaconlb.io/load-balancer-ips': LINK_IP },
+    });
     await waitForIngress(kube, 'web', 'link');
     const owner = await settledOwner(LINK_IP);
     const host = hostOf(owner);
@@ -207,11 +297,15 @@ describe('speaker: layer 2 under stale views and dead links', () => {
 
     const down = epochSeconds();
     await mustExecIn(host.ns, ['ip', 'link', 'set', 'eth0', 'down']);
-    const successor = await waitFor('another node to answer', async () => {
-      const answered = await arpingMacs(bed.client.ns, LINK_IP, 1);
-      const node = answered.length === 1 ? macs.get(answered[0]!) : undefined;
-      return node && node !== owner ? node : undefined;
-    }, 10_000);
+    const successor = await waitFor(
+      'another node to answer',
+      async () => {
+        const answered = await arpingMacs(bed.client.ns, LINK_IP, 1);
+        const node = answered.length === 1 ? macs.get(answered[0]!) : undefined;
+        return node && node !== owner ? node : undefined;
+      },
+      10_000,
+    );
     await sleep(1000);
 
     const up = epochSeconds();
@@ -222,14 +316,27 @@ describe('speaker: layer 2 under stale views and dead links', () => {
       `route replace default via ${bed.router.ipv4}`,
       `route replace default via ${bed.router.ipv6}`,
     ]);
-    await waitFor(`${owner} to take the address back`, async () => ((await settledOwner(LINK_IP)) === owner ? true : undefined), 15_000);
+    await waitFor(
+      `${owner} to take the address back`,
+      async () => ((await settledOwner(LINK_IP)) === owner ? true : undefined),
+      15_000,
+    );
     const backMs = Math.round((epochSeconds() - up) * 1000);
     await sleep(1000);
     const probes = await probe.stop();
 
     const firstOther = firstAnswerBy(probes, down, (mac) => mac !== macOf(owner));
     const takeoverMs = firstOther === undefined ? Number.POSITIVE_INFINITY : Math.round((firstOther - down) * 1000);
-    console.log(JSON.stringify({ deadLink: 'ip link set eth0 down', leaseDurationMs: LEASE_MS, successor, takeoverMs, ownerBackAfterLinkUpMs: backMs, probes: probes.length }));
+    console.log(
+      JSON.stringify({
+        deadLink: 'ip link set eth0 down',
+        leaseDurationMs: LEASE_MS,
+        successor,
+        takeoverMs,
+        ownerBackAfterLinkUpMs: backMs,
+        probes: probes.length,
+      }),
+    );
     assert.ok(probes.length > 40, `only ${probes.length} ARP probes captured`);
     assert.ok(takeoverMs <= LEASE_MS + 500, `another node answered ${takeoverMs} ms after the link went down`);
     assert.deepEqual(doubleAnswered(probes).length, 0, `two nodes answered: ${describeDoubles(probes, start)}`);

@@ -18,18 +18,32 @@ import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { arpProbes, doubleAnswered, readCapture, type ArpProbe } from './support/arp-answers.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController } from './support/controller-process.ts';
-import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  kubeClients,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
 // Default probe timings (100 ms probes, 500 ms suspicion); the Lease faster than its 10 s / 40 s default so the API
 // cut case ends in seconds: the fence then comes 3 x 500 ms - 250 ms after the last renewal that succeeded.
-const SPEAKER_ARGS = ['--failure-detection=probes', '--renew-interval=500ms', '--lease-duration=3s', '--fence-margin=250ms', '--handover-overlap=500ms'];
+const SPEAKER_ARGS = [
+  '--failure-detection=probes',
+  '--renew-interval=500ms',
+  '--lease-duration=3s',
+  '--fence-margin=250ms',
+  '--handover-overlap=500ms',
+];
 // 198.51.100.112/28: clear of the bed's hosts and of the other layer-2 suites' addresses.
 const IPS = Array.from({ length: 12 }, (_, i) => `198.51.100.${112 + i}`);
 /** 3 x membershipSkew (3 x the renew interval): how long an old membership epoch stays active. */
 const EPOCH_TRANSITION_MS = 3 * 3 * 500;
-const KILL_REPEATS = Number(process.env["PROBES_KILL_REPEATS"] ?? 5);
+const KILL_REPEATS = Number(process.env['PROBES_KILL_REPEATS'] ?? 5);
 
 describe('speaker: layer 2 with failure detection by probes', () => {
   const cluster = useCluster();
@@ -51,7 +65,11 @@ describe('speaker: layer 2 with failure detection by probes', () => {
    */
   const allAnswering = async (): Promise<void> => {
     for (const sp of speakers.values()) {
-      await waitFor(`${sp.node} to answer`, async () => (metricValue(await sp.metrics(), 'beaconlb_l2_fenced') === 0 ? true : undefined), 30_000);
+      await waitFor(
+        `${sp.node} to answer`,
+        async () => (metricValue(await sp.metrics(), 'beaconlb_l2_fenced') === 0 ? true : undefined),
+        30_000,
+      );
     }
     await sleep(EPOCH_TRANSITION_MS);
   };
@@ -73,10 +91,14 @@ describe('speaker: layer 2 with failure detection by probes', () => {
   });
 
   const settledOwner = (ip: string, timeoutMs = 20_000): Promise<string> =>
-    waitFor(`a single owner of ${ip}`, async () => {
-      const answered = await arpingMacs(bed.client.ns, ip, 1);
-      return answered.length === 1 ? macs.get(answered[0]!) : undefined;
-    }, timeoutMs);
+    waitFor(
+      `a single owner of ${ip}`,
+      async () => {
+        const answered = await arpingMacs(bed.client.ns, ip, 1);
+        return answered.length === 1 ? macs.get(answered[0]!) : undefined;
+      },
+      timeoutMs,
+    );
 
   let services = 0;
   const service = async (): Promise<string> => {
@@ -88,7 +110,10 @@ describe('speaker: layer 2 with failure detection by probes', () => {
   };
 
   /** A broadcast ARP request for `ip` every 50 ms from the client, captured with every ARP packet about `ip`. */
-  async function watchArp(ip: string, name: string): Promise<{ lines(): Promise<string[]>; stop(): Promise<ArpProbe[]> }> {
+  async function watchArp(
+    ip: string,
+    name: string,
+  ): Promise<{ lines(): Promise<string[]>; stop(): Promise<ArpProbe[]> }> {
     const capture: Capture = await startCapture(bed.client.ns, 'eth0', `arp host ${ip}`, cluster.dir, name);
     const prober = startProcess({
       name: `arp-prober-${name}`,
@@ -121,10 +146,28 @@ describe('speaker: layer 2 with failure detection by probes', () => {
   const nft = async (node: string, output: string[], input: string[]): Promise<void> => {
     const ns = hostOf(node).ns;
     await mustExecIn(ns, ['nft', 'add', 'table', 'inet', 'beaconlb_probe_cut']);
-    await mustExecIn(ns, ['nft', 'add', 'chain', 'inet', 'beaconlb_probe_cut', 'out', '{ type filter hook output priority 0 ; }']);
-    await mustExecIn(ns, ['nft', 'add', 'chain', 'inet', 'beaconlb_probe_cut', 'in', '{ type filter hook input priority 0 ; }']);
-    for (const rule of output) await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_probe_cut', 'out', ...rule.split(' ')]);
-    for (const rule of input) await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_probe_cut', 'in', ...rule.split(' ')]);
+    await mustExecIn(ns, [
+      'nft',
+      'add',
+      'chain',
+      'inet',
+      'beaconlb_probe_cut',
+      'out',
+      '{ type filter hook output priority 0 ; }',
+    ]);
+    await mustExecIn(ns, [
+      'nft',
+      'add',
+      'chain',
+      'inet',
+      'beaconlb_probe_cut',
+      'in',
+      '{ type filter hook input priority 0 ; }',
+    ]);
+    for (const rule of output)
+      await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_probe_cut', 'out', ...rule.split(' ')]);
+    for (const rule of input)
+      await mustExecIn(ns, ['nft', 'add', 'rule', 'inet', 'beaconlb_probe_cut', 'in', ...rule.split(' ')]);
   };
   const unNft = async (node: string): Promise<void> => {
     await execIn(hostOf(node).ns, ['nft', 'delete', 'table', 'inet', 'beaconlb_probe_cut']);
@@ -135,7 +178,11 @@ describe('speaker: layer 2 with failure detection by probes', () => {
    * Applies `cut` to the owner of a new Service while the client probes, waits for another node to answer, lifts it
    * with `heal`, and checks that no request was answered by two nodes; resolves with the successor and the takeover time.
    */
-  async function partition(label: string, cut: (owner: string) => Promise<void>, heal: (owner: string) => Promise<void>): Promise<{ owner: string; successor: string; takeoverMs: number }> {
+  async function partition(
+    label: string,
+    cut: (owner: string) => Promise<void>,
+    heal: (owner: string) => Promise<void>,
+  ): Promise<{ owner: string; successor: string; takeoverMs: number }> {
     const ip = await service();
     const owner = await settledOwner(ip);
     const watch = await watchArp(ip, label);
@@ -144,25 +191,38 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     let successor: string;
     try {
       await cut(owner);
-      successor = await waitFor(`another node to answer ${ip}`, async () => {
-        const answered = await arpingMacs(bed.client.ns, ip, 1);
-        const node = answered.length === 1 ? macs.get(answered[0]!) : undefined;
-        return node && node !== owner ? node : undefined;
-      }, 20_000);
+      successor = await waitFor(
+        `another node to answer ${ip}`,
+        async () => {
+          const answered = await arpingMacs(bed.client.ns, ip, 1);
+          const node = answered.length === 1 ? macs.get(answered[0]!) : undefined;
+          return node && node !== owner ? node : undefined;
+        },
+        20_000,
+      );
     } finally {
       await heal(owner);
     }
     const takeoverMs = Math.round(performance.now() - start);
     await sleep(500);
     const probes = await watch.stop();
-    console.log(JSON.stringify({ partition: label, owner, successor, takeoverMs, probes: probes.length, doubleAnswered: doubleAnswered(probes).length }));
+    console.log(
+      JSON.stringify({
+        partition: label,
+        owner,
+        successor,
+        takeoverMs,
+        probes: probes.length,
+        doubleAnswered: doubleAnswered(probes).length,
+      }),
+    );
     assert.ok(probes.length >= 10, `only ${probes.length} probes captured`);
     assert.equal(doubleAnswered(probes).length, 0, `answered by two nodes: ${doubles(probes)}`);
     await allAnswering();
     return { owner, successor, takeoverMs };
   }
 
-  it('kill -9 of the owner: the new owner\'s gratuitous ARP reaches the client in under a second (repeated)', async () => {
+  it("kill -9 of the owner: the new owner's gratuitous ARP reaches the client in under a second (repeated)", async () => {
     const times: number[] = [];
     for (let i = 0; i < KILL_REPEATS; i++) {
       const ip = await service();
@@ -171,24 +231,39 @@ describe('speaker: layer 2 with failure detection by probes', () => {
       await sleep(300);
       const killedAt = Date.now() / 1000;
       await speakers.get(owner)!.kill();
-      const first = await waitFor('a gratuitous ARP from another node', async () => {
-        for (const line of await readCapture(capture.file)) {
-          // Gratuitous: sender and target are the address itself (a request or a reply), from a node's MAC.
-          const m = /^(\d+\.\d+) (\S+) > .* (?:Request who-has ([^\s,]+) (?:\(\S+\) )?tell ([^\s,]+)|Reply ([^\s,]+) is-at)/.exec(line);
-          if (!m) continue;
-          const mac = m[2]!.toLowerCase();
-          const gratuitous = (m[3] === ip && m[4] === ip) || m[5] === ip;
-          if (gratuitous && mac !== macOf(owner) && macs.has(mac) && Number(m[1]) > killedAt) return Number(m[1]);
-        }
-        return undefined;
-      }, 10_000);
+      const first = await waitFor(
+        'a gratuitous ARP from another node',
+        async () => {
+          for (const line of await readCapture(capture.file)) {
+            // Gratuitous: sender and target are the address itself (a request or a reply), from a node's MAC.
+            const m =
+              /^(\d+\.\d+) (\S+) > .* (?:Request who-has ([^\s,]+) (?:\(\S+\) )?tell ([^\s,]+)|Reply ([^\s,]+) is-at)/.exec(
+                line,
+              );
+            if (!m) continue;
+            const mac = m[2]!.toLowerCase();
+            const gratuitous = (m[3] === ip && m[4] === ip) || m[5] === ip;
+            if (gratuitous && mac !== macOf(owner) && macs.has(mac) && Number(m[1]) > killedAt) return Number(m[1]);
+          }
+          return undefined;
+        },
+        10_000,
+      );
       await capture.stop();
       times.push(Math.round((first - killedAt) * 1000));
       await startOn(owner);
       await allAnswering();
     }
     const sorted = [...times].sort((a, b) => a - b);
-    console.log(JSON.stringify({ failover: 'kill -9', detection: 'probes', gratuitousArpMs: times, p50: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) }));
+    console.log(
+      JSON.stringify({
+        failover: 'kill -9',
+        detection: 'probes',
+        gratuitousArpMs: times,
+        p50: sorted[Math.floor(sorted.length / 2)],
+        max: sorted.at(-1),
+      }),
+    );
     // The goal (p99 < 1 s) is measured by bench/; on this shared machine the test only bounds it loosely.
     assert.ok(sorted.at(-1)! < 3000, `kill -9 to gratuitous ARP: ${times.join(', ')} ms`);
   });
@@ -227,7 +302,7 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     );
   });
 
-  it('asymmetric loss: only the owner\'s outgoing probes are lost; it fences before peers count it down, never two at once', async () => {
+  it("asymmetric loss: only the owner's outgoing probes are lost; it fences before peers count it down, never two at once", async () => {
     await partition(
       'asymmetric-out',
       (owner) => nft(owner, ['udp dport 7946 drop', 'udp sport 7946 drop'], []),
@@ -235,7 +310,7 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     );
   });
 
-  it('asymmetric loss: only the owner\'s incoming probes are lost; never two at once', async () => {
+  it("asymmetric loss: only the owner's incoming probes are lost; never two at once", async () => {
     await partition(
       'asymmetric-in',
       (owner) => nft(owner, [], ['udp dport 7946 drop']),
@@ -251,7 +326,8 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     try {
       await sleep(5000);
       assert.equal(await settledOwner(ip), owner);
-      for (const sp of speakers.values()) assert.equal(metricValue(await sp.metrics(), 'beaconlb_l2_fenced'), 0, `${sp.node} fenced`);
+      for (const sp of speakers.values())
+        assert.equal(metricValue(await sp.metrics(), 'beaconlb_l2_fenced'), 0, `${sp.node} fenced`);
     } finally {
       await unNft(owner);
     }
@@ -267,7 +343,14 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     const res = await pings;
     const stats = /(\d+) packets transmitted, (\d+) received/.exec(res.stdout);
     assert.ok(stats, res.stdout + res.stderr);
-    console.log(JSON.stringify({ handover: 'SIGTERM', detection: 'probes', transmitted: Number(stats[1]), received: Number(stats[2]) }));
+    console.log(
+      JSON.stringify({
+        handover: 'SIGTERM',
+        detection: 'probes',
+        transmitted: Number(stats[1]),
+        received: Number(stats[2]),
+      }),
+    );
     assert.equal(stats[2], stats[1], `lost ${Number(stats[1]) - Number(stats[2])} pings`);
     await allAnswering();
   });

@@ -45,18 +45,30 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
   /** Sends the frames from `host` and returns the answers for the Service addresses it saw within half a second. */
   const probe = async (host: Host, frames: Uint8Array[], outgoing = false): Promise<ProbedAnswer[]> => {
     const argument = JSON.stringify({ ifname: host.dev, frames: frames.map(hex), listenMs: 600, outgoing });
-    const run = await execIn(host.ns, [join(REPO_ROOT, 'node_modules/.bin/node'), join(REPO_ROOT, 'e2e/support/frame-probe.ts'), argument], 20_000);
+    const run = await execIn(
+      host.ns,
+      [join(REPO_ROOT, 'node_modules/.bin/node'), join(REPO_ROOT, 'e2e/support/frame-probe.ts'), argument],
+      20_000,
+    );
     assert.equal(run.code, 0, run.stderr);
     const answers = JSON.parse(run.stdout) as ProbedAnswer[];
     return answers.filter((a) => a.address === VIP4 || a.address === VIP6);
   };
 
-  const arpRequest = (o: { destination?: string; source?: string; senderMac?: string; vlan?: number } = {}): Uint8Array =>
+  const arpRequest = (
+    o: { destination?: string; source?: string; senderMac?: string; vlan?: number } = {},
+  ): Uint8Array =>
     encodeArpFrame({
       destination: o.destination ?? BROADCAST_MAC,
       source: o.source ?? clientMac,
       ...(o.vlan === undefined ? {} : { vlan: { id: o.vlan, priority: 0, dropEligible: false } }),
-      packet: { op: 'request', senderMac: o.senderMac ?? clientMac, senderIp: address(bed.client.ipv4), targetMac: ZERO_MAC, targetIp: address(VIP4) },
+      packet: {
+        op: 'request',
+        senderMac: o.senderMac ?? clientMac,
+        senderIp: address(bed.client.ipv4),
+        targetMac: ZERO_MAC,
+        targetIp: address(VIP4),
+      },
     });
 
   const neighborSolicitation = (linkLayer: string): Uint8Array => {
@@ -64,12 +76,21 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
     return encodeNdpFrame({
       source: clientMac,
       destination: ipv6MulticastMac(group),
-      message: { type: 'neighbor-solicitation', source: address(bed.client.ipv6), destination: group, target: address(VIP6), sourceLinkLayerAddress: linkLayer },
+      message: {
+        type: 'neighbor-solicitation',
+        source: address(bed.client.ipv6),
+        destination: group,
+        target: address(VIP6),
+        sourceLinkLayerAddress: linkLayer,
+      },
     });
   };
 
   const ignored = async (protocol: string, reason: string): Promise<number> =>
-    metricValue(await speaker.metrics(), `beaconlb_l2_requests_ignored_total{protocol="${protocol}",reason="${reason}"}`);
+    metricValue(
+      await speaker.metrics(),
+      `beaconlb_l2_requests_ignored_total{protocol="${protocol}",reason="${reason}"}`,
+    );
 
   before(async () => {
     kube = kubeClients(cluster.cp);
@@ -100,27 +121,33 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
 
   it('a well-formed request is answered once, unicast to the requester', async () => {
     const answers = await probe(bed.client, [arpRequest(), neighborSolicitation(clientMac)]);
-    assert.deepEqual(
-      answers.map((a) => `${a.kind} ${a.address} ${a.source} -> ${a.destination}`).sort(),
-      [`arp-reply ${VIP4} ${nodeMac} -> ${clientMac}`, `neighbor-advertisement ${VIP6} ${nodeMac} -> ${clientMac}`],
-    );
+    assert.deepEqual(answers.map((a) => `${a.kind} ${a.address} ${a.source} -> ${a.destination}`).sort(), [
+      `arp-reply ${VIP4} ${nodeMac} -> ${clientMac}`,
+      `neighbor-advertisement ${VIP6} ${nodeMac} -> ${clientMac}`,
+    ]);
   });
 
   it('an ARP request whose sender hardware address is broadcast or multicast gets no reply', async () => {
     const before = await ignored('arp', 'group-sender');
-    const answers = await probe(bed.client, [arpRequest({ senderMac: BROADCAST_MAC }), arpRequest({ senderMac: '01:00:5e:00:00:fb' })]);
+    const answers = await probe(bed.client, [
+      arpRequest({ senderMac: BROADCAST_MAC }),
+      arpRequest({ senderMac: '01:00:5e:00:00:fb' }),
+    ]);
     assert.deepEqual(answers, []);
     assert.equal((await ignored('arp', 'group-sender')) - before, 2);
   });
 
   it('a Neighbor Solicitation whose source link-layer address is multicast gets no advertisement', async () => {
     const before = await ignored('ndp', 'group-sender');
-    const answers = await probe(bed.client, [neighborSolicitation('33:33:00:00:00:01'), neighborSolicitation(BROADCAST_MAC)]);
+    const answers = await probe(bed.client, [
+      neighborSolicitation('33:33:00:00:00:01'),
+      neighborSolicitation(BROADCAST_MAC),
+    ]);
     assert.deepEqual(answers, []);
     assert.equal((await ignored('ndp', 'group-sender')) - before, 2);
   });
 
-  it('a request unicast to another host\'s MAC (flooded to the node: PACKET_OTHERHOST) is not answered', async () => {
+  it("a request unicast to another host's MAC (flooded to the node: PACKET_OTHERHOST) is not answered", async () => {
     const before = await ignored('arp', 'other-host');
     const answers = await probe(bed.client, [arpRequest({ destination: NOBODY_MAC })]);
     assert.deepEqual(answers, []);
@@ -136,14 +163,23 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
 
   it('a priority-tagged request (VLAN ID 0) counts as untagged, as in the kernel: answered, untagged', async () => {
     const answers = await probe(bed.client, [arpRequest({ vlan: 0 })]);
-    assert.deepEqual(answers.map((a) => [a.destination, a.vlan]), [[clientMac, undefined]]);
+    assert.deepEqual(
+      answers.map((a) => [a.destination, a.vlan]),
+      [[clientMac, undefined]],
+    );
   });
 
-  it('a request the node itself sends (PACKET_OUTGOING on the speaker\'s socket) is not answered', async () => {
+  it("a request the node itself sends (PACKET_OUTGOING on the speaker's socket) is not answered", async () => {
     const own = encodeArpFrame({
       destination: BROADCAST_MAC,
       source: nodeMac,
-      packet: { op: 'request', senderMac: nodeMac, senderIp: address(node.ipv4), targetMac: ZERO_MAC, targetIp: address(VIP4) },
+      packet: {
+        op: 'request',
+        senderMac: nodeMac,
+        senderIp: address(node.ipv4),
+        targetMac: ZERO_MAC,
+        targetIp: address(VIP4),
+      },
     });
     const answers = await probe(node, [own], true);
     assert.deepEqual(answers, [], `answers seen on ${node.role}: ${JSON.stringify(answers)}`);
@@ -151,7 +187,10 @@ describe('speaker: ARP / NDP reflection and spoofing limits (crafted frames from
 
   it('still answers a well-formed request afterwards', async () => {
     const answers = await probe(bed.client, [arpRequest()]);
-    assert.deepEqual(answers.map((a) => a.destination), [clientMac]);
+    assert.deepEqual(
+      answers.map((a) => a.destination),
+      [clientMac],
+    );
     assert.ok(speaker.running());
   });
 });

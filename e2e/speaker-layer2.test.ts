@@ -9,7 +9,15 @@ import type { TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { startController, type ControllerProcess } from './support/controller-process.ts';
-import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress, type Kube } from './support/kube.ts';
+import {
+  applyPool,
+  createObject,
+  createService,
+  kubeClients,
+  waitFor,
+  waitForIngress,
+  type Kube,
+} from './support/kube.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 import { arpingMacs, ndiscMacs, tcpHello } from '../src/lab/layer2-probe.ts';
 import { join } from 'node:path';
@@ -17,7 +25,12 @@ import { join } from 'node:path';
 // 198.51.100.64/27: clear of the test bed's hosts (.1 router, .11-.13 nodes, .100 client).
 const V4 = Array.from({ length: 32 }, (_, i) => `198.51.100.${64 + i}`);
 // Fast election timings, so the suite runs quickly; the defaults (1 s / 3 s) are measured by bench/.
-const SPEAKER_ARGS = ['--renew-interval=250ms', '--lease-duration=1s', '--fence-margin=250ms', '--handover-overlap=500ms'];
+const SPEAKER_ARGS = [
+  '--renew-interval=250ms',
+  '--lease-duration=1s',
+  '--fence-margin=250ms',
+  '--handover-overlap=500ms',
+];
 const V6 = Array.from({ length: 8 }, (_, i) => `2001:db8:a::1${i.toString(16).padStart(2, '0')}`);
 
 describe('speaker: layer 2', () => {
@@ -43,7 +56,6 @@ describe('speaker: layer 2', () => {
     for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, SPEAKER_ARGS));
   });
 
-
   const ownerOf = async (ip: string): Promise<string> => {
     const answered = ip.includes(':') ? await ndiscMacs(bed.client.ns, ip) : await arpingMacs(bed.client.ns, ip);
     assert.equal(answered.length, 1, `${ip} answered by ${answered.length} MACs: ${answered.join(', ')}`);
@@ -61,20 +73,42 @@ describe('speaker: layer 2', () => {
     const out = await mustExecIn(bed.client.ns, ['ip', 'neigh', 'show', ip]);
     return /lladdr (\S+)/.exec(out)?.[1];
   };
-  const service = async (name: string, ip: string, extra: Partial<Parameters<typeof createService>[1]> = {}): Promise<void> => {
-    await createService(kube, { name, namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': ip }, ...(ip.includes(':') ? { ipFamilies: ['IPv6'] } : {}), ...extra });
+  const service = async (
+    name: string,
+    ip: string,
+    extra: Partial<Parameters<typeof createService>[1]> = {},
+  ): Promise<void> => {
+    await createService(kube, {
+      name,
+      namespace: 'web',
+      annotations: { 'beaconlb.io/load-balancer-ips': ip },
+      ...(ip.includes(':') ? { ipFamilies: ['IPv6'] } : {}),
+      ...extra,
+    });
     await waitForIngress(kube, 'web', name, extra.ipFamilyPolicy === 'RequireDualStack' ? 2 : 1);
   };
   const settledOwner = (ip: string): Promise<string> =>
-    waitFor(`a single owner of ${ip}`, async () => {
-      const answered = ip.includes(':') ? await ndiscMacs(bed.client.ns, ip) : await arpingMacs(bed.client.ns, ip, 1);
-      return answered.length === 1 ? macs.get(answered[0]!) : undefined;
-    }, 15_000);
+    waitFor(
+      `a single owner of ${ip}`,
+      async () => {
+        const answered = ip.includes(':') ? await ndiscMacs(bed.client.ns, ip) : await arpingMacs(bed.client.ns, ip, 1);
+        return answered.length === 1 ? macs.get(answered[0]!) : undefined;
+      },
+      15_000,
+    );
 
   it('answers ARP for an IPv4 Service from exactly one node, and the client reaches that node', async () => {
-    await createService(kube, { name: 'v4', namespace: 'web', annotations: { 'beaconlb.io/load-balancer-ips': V4[0]! } });
+    await createService(kube, {
+      name: 'v4',
+      namespace: 'web',
+      annotations: { 'beaconlb.io/load-balancer-ips': V4[0]! },
+    });
     await waitForIngress(kube, 'web', 'v4');
-    const owner = await waitFor('an owner', async () => (await arpingMacs(bed.client.ns, V4[0]!)).length === 1 ? ownerOf(V4[0]!) : undefined, 15_000);
+    const owner = await waitFor(
+      'an owner',
+      async () => ((await arpingMacs(bed.client.ns, V4[0]!)).length === 1 ? ownerOf(V4[0]!) : undefined),
+      15_000,
+    );
     assert.equal(await tcpHello(bed.client.ns, V4[0]!), owner);
     await mustExecIn(bed.client.ns, ['ping', '-c', '1', '-W', '2', V4[0]!]);
     const neigh = await mustExecIn(bed.client.ns, ['ip', 'neigh', 'show', V4[0]!]);
@@ -83,9 +117,18 @@ describe('speaker: layer 2', () => {
   });
 
   it('answers NDP for an IPv6 Service from exactly one node (NA with Override), and the client reaches it', async () => {
-    await createService(kube, { name: 'v6', namespace: 'web', ipFamilies: ['IPv6'], annotations: { 'beaconlb.io/load-balancer-ips': V6[0]! } });
+    await createService(kube, {
+      name: 'v6',
+      namespace: 'web',
+      ipFamilies: ['IPv6'],
+      annotations: { 'beaconlb.io/load-balancer-ips': V6[0]! },
+    });
     await waitForIngress(kube, 'web', 'v6');
-    const owner = await waitFor('an owner', async () => (await ndiscMacs(bed.client.ns, V6[0]!)).length === 1 ? ownerOf(V6[0]!) : undefined, 15_000);
+    const owner = await waitFor(
+      'an owner',
+      async () => ((await ndiscMacs(bed.client.ns, V6[0]!)).length === 1 ? ownerOf(V6[0]!) : undefined),
+      15_000,
+    );
     assert.equal(await tcpHello(bed.client.ns, V6[0]!), owner);
   });
 
@@ -115,9 +158,23 @@ describe('speaker: layer 2', () => {
       ports: [{ port: 80, protocol: 'TCP' }],
     });
     cluster.cp.kubectl(['apply', '-f', '-'], JSON.stringify(slice('node2')));
-    assert.equal(await waitFor('node2 to own it', async () => ((await settledOwner(V4[2]!)) === 'node2' ? 'node2' : undefined), 15_000), 'node2');
+    assert.equal(
+      await waitFor(
+        'node2 to own it',
+        async () => ((await settledOwner(V4[2]!)) === 'node2' ? 'node2' : undefined),
+        15_000,
+      ),
+      'node2',
+    );
     cluster.cp.kubectl(['apply', '-f', '-'], JSON.stringify(slice('node3')));
-    assert.equal(await waitFor('node3 to own it', async () => ((await settledOwner(V4[2]!)) === 'node3' ? 'node3' : undefined), 15_000), 'node3');
+    assert.equal(
+      await waitFor(
+        'node3 to own it',
+        async () => ((await settledOwner(V4[2]!)) === 'node3' ? 'node3' : undefined),
+        15_000,
+      ),
+      'node3',
+    );
   });
 
   it('moves the client to a new owner after kill -9 of the owner speaker', async () => {
@@ -127,10 +184,14 @@ describe('speaker: layer 2', () => {
     assert.equal(await clientNeighbor(V4[3]!), macOf(owner));
     const killed = performance.now();
     await speakers.get(owner)!.kill();
-    const moved = await waitFor('the client neighbor entry to move', async () => {
-      const mac = await clientNeighbor(V4[3]!);
-      return mac && mac !== macOf(owner) ? mac : undefined;
-    }, 10_000);
+    const moved = await waitFor(
+      'the client neighbor entry to move',
+      async () => {
+        const mac = await clientNeighbor(V4[3]!);
+        return mac && mac !== macOf(owner) ? mac : undefined;
+      },
+      10_000,
+    );
     const ms = performance.now() - killed;
     console.log(JSON.stringify({ failover: 'kill -9', leaseDurationMs: 1000, clientEntryMovedMs: Math.round(ms) }));
     assert.notEqual(macs.get(moved), owner);
@@ -158,15 +219,30 @@ describe('speaker: layer 2', () => {
     const ownerNs = nodeHost(owner).ns;
     const capture = await startCapture(bed.client.ns, 'eth0', `arp and src host ${V4[5]!}`, cluster.dir, 'fence');
     // A broadcast request every 50 ms for 4 s (iputils arping takes whole seconds only, and goes unicast after a reply).
-    const probing = execIn(bed.client.ns, [join(REPO_ROOT, 'node_modules/.bin/node'), join(REPO_ROOT, 'e2e/support/arp-prober.ts'), 'eth0', bed.client.ipv4, V4[5]!, '50'], 4000);
+    const probing = execIn(
+      bed.client.ns,
+      [
+        join(REPO_ROOT, 'node_modules/.bin/node'),
+        join(REPO_ROOT, 'e2e/support/arp-prober.ts'),
+        'eth0',
+        bed.client.ipv4,
+        V4[5]!,
+        '50',
+      ],
+      4000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const cut = performance.now();
     await bridge.cut(ownerNs);
-    const successor = await waitFor('another node to answer', async () => {
-      const answered = await arpingMacs(bed.client.ns, V4[5]!, 1);
-      const node = answered.length === 1 ? macs.get(answered[0]!) : undefined;
-      return node && node !== owner ? node : undefined;
-    }, 10_000);
+    const successor = await waitFor(
+      'another node to answer',
+      async () => {
+        const answered = await arpingMacs(bed.client.ns, V4[5]!, 1);
+        const node = answered.length === 1 ? macs.get(answered[0]!) : undefined;
+        return node && node !== owner ? node : undefined;
+      },
+      10_000,
+    );
     const takeoverMs = performance.now() - cut;
     await probing;
     const replies = (await capture.stop()).flatMap((line) => {
@@ -177,7 +253,14 @@ describe('speaker: layer 2', () => {
     const lastOld = Math.max(...replies.filter((r) => r.mac === oldMac).map((r) => r.t));
     const firstNew = Math.min(...replies.filter((r) => r.mac !== oldMac).map((r) => r.t));
     const doubleMs = Math.max(0, (lastOld - firstNew) * 1000);
-    console.log(JSON.stringify({ fencing: 'API cut', successor, takeoverMs: Math.round(takeoverMs), bothAnsweredMs: Math.round(doubleMs) }));
+    console.log(
+      JSON.stringify({
+        fencing: 'API cut',
+        successor,
+        takeoverMs: Math.round(takeoverMs),
+        bothAnsweredMs: Math.round(doubleMs),
+      }),
+    );
     assert.equal(doubleMs, 0, `two nodes answered for ${Math.round(doubleMs)} ms`);
     await bridge.restore(ownerNs);
   });
@@ -191,11 +274,15 @@ describe('speaker: layer 2', () => {
       return m ? Number(m[1]) : undefined;
     };
     for (const sp of speakers.values()) {
-      await waitFor(`${sp.node} back and counting every speaker live`, async () => {
-        const text = await sp.metrics();
-        const back = gauge(text, 'beaconlb_l2_fenced') === 0 && gauge(text, 'beaconlb_l2_ready') === 1;
-        return back && gauge(text, 'beaconlb_l2_live_speakers') === speakers.size ? true : undefined;
-      }, 20_000);
+      await waitFor(
+        `${sp.node} back and counting every speaker live`,
+        async () => {
+          const text = await sp.metrics();
+          const back = gauge(text, 'beaconlb_l2_fenced') === 0 && gauge(text, 'beaconlb_l2_ready') === 1;
+          return back && gauge(text, 'beaconlb_l2_live_speakers') === speakers.size ? true : undefined;
+        },
+        20_000,
+      );
     }
     const addresses = V4.slice(6, 30).concat(V6.slice(2, 8));
     await Promise.all(addresses.map((ip, i) => service(`spread-${i}`, ip)));
@@ -209,41 +296,64 @@ describe('speaker: layer 2', () => {
       const rows: string[] = [];
       for (const sp of speakers.values()) {
         const text = await sp.metrics();
-        rows.push(`${sp.node}: owned ${gauge(text, 'beaconlb_l2_addresses_owned')}, ready ${gauge(text, 'beaconlb_l2_ready')}, live ${gauge(text, 'beaconlb_l2_live_speakers')}, fenced ${gauge(text, 'beaconlb_l2_fenced')}`);
+        rows.push(
+          `${sp.node}: owned ${gauge(text, 'beaconlb_l2_addresses_owned')}, ready ${gauge(text, 'beaconlb_l2_ready')}, live ${gauge(text, 'beaconlb_l2_live_speakers')}, fenced ${gauge(text, 'beaconlb_l2_fenced')}`,
+        );
       }
       return rows.join('; ');
     };
     let last: { load: Map<string, number>; at: string } | undefined;
-    const settled = await waitFor(`a spread within ${bound} per node`, async () => {
-      let sum = 0;
-      for (const sp of speakers.values()) {
-        const text = await sp.metrics();
-        if (gauge(text, 'beaconlb_l2_ready') !== 1 || gauge(text, 'beaconlb_l2_live_speakers') !== speakers.size) return undefined;
-        sum += gauge(text, 'beaconlb_l2_addresses_owned') ?? 0;
-      }
-      if (sum !== expected) return undefined;
-      const owners = await Promise.all(addresses.map((ip) => settledOwner(ip)));
-      const all = [...owners];
-      for (const ip of [V4[0]!, V6[0]!, V4[1]!, V6[1]!, V4[2]!, V4[3]!, V4[4]!, V4[5]!]) all.push(await settledOwner(ip));
-      const load = new Map<string, number>();
-      for (const o of all) load.set(o, (load.get(o) ?? 0) + 1);
-      last = { load, at: await snapshot() };
-      return Math.max(...load.values()) <= bound ? load : undefined;
-    }, 20_000).catch(() => undefined);
-    console.log(JSON.stringify({ spread: Object.fromEntries((settled ?? last?.load) ?? []), addresses: expected }));
+    const settled = await waitFor(
+      `a spread within ${bound} per node`,
+      async () => {
+        let sum = 0;
+        for (const sp of speakers.values()) {
+          const text = await sp.metrics();
+          if (gauge(text, 'beaconlb_l2_ready') !== 1 || gauge(text, 'beaconlb_l2_live_speakers') !== speakers.size)
+            return undefined;
+          sum += gauge(text, 'beaconlb_l2_addresses_owned') ?? 0;
+        }
+        if (sum !== expected) return undefined;
+        const owners = await Promise.all(addresses.map((ip) => settledOwner(ip)));
+        const all = [...owners];
+        for (const ip of [V4[0]!, V6[0]!, V4[1]!, V6[1]!, V4[2]!, V4[3]!, V4[4]!, V4[5]!])
+          all.push(await settledOwner(ip));
+        const load = new Map<string, number>();
+        for (const o of all) load.set(o, (load.get(o) ?? 0) + 1);
+        last = { load, at: await snapshot() };
+        return Math.max(...load.values()) <= bound ? load : undefined;
+      },
+      20_000,
+    ).catch(() => undefined);
+    console.log(JSON.stringify({ spread: Object.fromEntries(settled ?? last?.load ?? []), addresses: expected }));
     // ETP Local pins one address; the bound covers the rest: ceil(1.25 x mean) of the addresses a node could serve.
-    assert.ok(settled, `never within ${bound} per node: last spread ${JSON.stringify(Object.fromEntries(last?.load ?? []))} (${last?.at ?? 'speakers never settled'})`);
+    assert.ok(
+      settled,
+      `never within ${bound} per node: last spread ${JSON.stringify(Object.fromEntries(last?.load ?? []))} (${last?.at ?? 'speakers never settled'})`,
+    );
   });
 
   it('beaconlb status names the owner the client sees answering', async () => {
     const owner = await settledOwner(V4[0]!);
-    const res = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`, '--output=json']);
+    const res = await execIn(undefined, [
+      join(REPO_ROOT, 'bin/beaconlb'),
+      'status',
+      `--kubeconfig=${cluster.cp.kubeconfig}`,
+      '--output=json',
+    ]);
     assert.equal(res.code, 0, res.stderr);
-    const report = JSON.parse(res.stdout) as { services: Array<{ address: string; owner: string; mode: string; pool: string }>; speakers: Array<{ live: boolean }> };
+    const report = JSON.parse(res.stdout) as {
+      services: Array<{ address: string; owner: string; mode: string; pool: string }>;
+      speakers: Array<{ live: boolean }>;
+    };
     const row = report.services.find((r) => r.address === V4[0]);
     assert.deepEqual({ owner: row?.owner, mode: row?.mode, pool: row?.pool }, { owner, mode: 'layer2', pool: 'l2' });
     assert.equal(report.speakers.filter((sp) => sp.live).length, 3);
-    const table = await execIn(undefined, [join(REPO_ROOT, 'bin/beaconlb'), 'status', `--kubeconfig=${cluster.cp.kubeconfig}`]);
+    const table = await execIn(undefined, [
+      join(REPO_ROOT, 'bin/beaconlb'),
+      'status',
+      `--kubeconfig=${cluster.cp.kubeconfig}`,
+    ]);
     assert.match(table.stdout, new RegExp(`web/v4\\s+${V4[0]!.replaceAll('.', '\\.')}\\s+l2\\s+layer2\\s+${owner}`));
   });
 });

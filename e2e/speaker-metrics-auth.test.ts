@@ -31,14 +31,24 @@ describe('speaker: metrics are loopback-only by default, and authenticated over 
 
   /** curl from a namespace; the status line's code and the body. */
   const curl = async (ns: string, url: string, token?: string): Promise<Fetched> => {
-    const args = ['curl', '-sk', '--max-time', '5', '-w', '\n%{http_code}', ...(token ? ['-H', `Authorization: Bearer ${token}`] : []), url];
+    const args = [
+      'curl',
+      '-sk',
+      '--max-time',
+      '5',
+      '-w',
+      '\n%{http_code}',
+      ...(token ? ['-H', `Authorization: Bearer ${token}`] : []),
+      url,
+    ];
     const run = await execIn(ns, args, 10_000);
     const lines = run.stdout.split('\n');
     const status = lines.pop() ?? '';
     return { code: run.code, status, body: lines.join('\n') };
   };
 
-  const tokenFor = (account: string): string => cluster.cp.kubectl(['create', 'token', account, '-n', 'default', '--duration=1h']).trim();
+  const tokenFor = (account: string): string =>
+    cluster.cp.kubectl(['create', 'token', account, '-n', 'default', '--duration=1h']).trim();
 
   before(async () => {
     const kube = kubeClients(cluster.cp);
@@ -49,7 +59,14 @@ describe('speaker: metrics are loopback-only by default, and authenticated over 
     const speaker = startProcess({
       name: 'speaker-metrics',
       command: join(REPO_ROOT, 'node_modules/.bin/node'),
-      args: [mainEntry(), 'speaker', `--kubeconfig=${kubeconfig}`, `--node-name=${node.role}`, `--secure-metrics-address=:${SECURE_PORT}`, '--log-level=debug'],
+      args: [
+        mainEntry(),
+        'speaker',
+        `--kubeconfig=${kubeconfig}`,
+        `--node-name=${node.role}`,
+        `--secure-metrics-address=:${SECURE_PORT}`,
+        '--log-level=debug',
+      ],
       netns: node.ns,
       logFile: join(cluster.dir, 'speaker-metrics.log'),
     });
@@ -63,8 +80,15 @@ describe('speaker: metrics are loopback-only by default, and authenticated over 
       },
       20_000,
     );
-    for (const account of ['prometheus', 'stranger']) cluster.cp.kubectl(['create', 'serviceaccount', account, '-n', 'default']);
-    cluster.cp.kubectl(['create', 'clusterrolebinding', 'prometheus-reads-beaconlb', '--clusterrole=beaconlb-metrics-reader', '--serviceaccount=default:prometheus']);
+    for (const account of ['prometheus', 'stranger'])
+      cluster.cp.kubectl(['create', 'serviceaccount', account, '-n', 'default']);
+    cluster.cp.kubectl([
+      'create',
+      'clusterrolebinding',
+      'prometheus-reads-beaconlb',
+      '--clusterrole=beaconlb-metrics-reader',
+      '--serviceaccount=default:prometheus',
+    ]);
   });
 
   it('the health port (for the kubelet) answers /healthz and /readyz from anywhere, and serves no metrics', async () => {
@@ -75,7 +99,7 @@ describe('speaker: metrics are loopback-only by default, and authenticated over 
     assert.doesNotMatch(metrics.body, /beaconlb_/);
   });
 
-  it('by default /metrics listens on the node\'s loopback only: served there, refused from the client and the node\'s address', async () => {
+  it("by default /metrics listens on the node's loopback only: served there, refused from the client and the node's address", async () => {
     const local = await curl(node.ns, 'http://127.0.0.1:7473/metrics');
     assert.equal(local.status, '200');
     assert.match(local.body, /^beaconlb_l2_addresses_owned 0$/m);
@@ -89,7 +113,11 @@ describe('speaker: metrics are loopback-only by default, and authenticated over 
     const none = await curl(bed.client.ns, `https://${node.ipv4}:${SECURE_PORT}/metrics`);
     assert.equal(none.status, '401', JSON.stringify(none));
     assert.doesNotMatch(none.body, /beaconlb_/);
-    const forged = await curl(bed.client.ns, `https://${node.ipv4}:${SECURE_PORT}/metrics`, 'eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl');
+    const forged = await curl(
+      bed.client.ns,
+      `https://${node.ipv4}:${SECURE_PORT}/metrics`,
+      'eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl',
+    );
     assert.equal(forged.status, '401', JSON.stringify(forged));
   });
 

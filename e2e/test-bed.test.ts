@@ -104,7 +104,9 @@ describe('network test bed', () => {
   });
 
   it('leaves no namespace and no process behind', async () => {
-    const pids = execFileSync('ip', ['netns', 'pids', bed.nodes[0]!.ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const pids = execFileSync('ip', ['netns', 'pids', bed.nodes[0]!.ns], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     assert.ok(pids.length > 0, 'the bridge process should run inside node1');
     await bridge.stop();
     bed.destroy();

@@ -19,7 +19,8 @@ function whereCells(): string[] {
   for (const line of lines.slice(start + 1)) {
     if (line.startsWith('## ')) break;
     const parts = line.split(' | ');
-    if (line.startsWith('| ') && parts.length === 2 && !line.startsWith('| event') && !line.startsWith('| ---')) cells.push(parts[1] ?? '');
+    if (line.startsWith('| ') && parts.length === 2 && !line.startsWith('| event') && !line.startsWith('| ---'))
+      cells.push(parts[1] ?? '');
   }
   return cells;
 }
@@ -47,8 +48,10 @@ function problemsOf(cell: string): string[] {
       continue;
     }
     const [owner, member] = token.includes('.') ? (token.split('.') as [string, string]) : [undefined, token];
-    if (owner !== undefined && !new RegExp(`class ${escape(owner)}\\b`).test(text)) problems.push(`${file} has no class ${owner}`);
-    if (!new RegExp(`(^|[^\\w#])${escape(member)}\\s*(<[^>]*>)?\\(`, 'm').test(text)) problems.push(`${file} has no function ${member}`);
+    if (owner !== undefined && !new RegExp(`class ${escape(owner)}\\b`).test(text))
+      problems.push(`${file} has no class ${owner}`);
+    if (!new RegExp(`(^|[^\\w#])${escape(member)}\\s*(<[^>]*>)?\\(`, 'm').test(text))
+      problems.push(`${file} has no function ${member}`);
   }
   return problems;
 }
@@ -61,7 +64,10 @@ describe(DOC, () => {
   });
 
   it('the check finds a missing file, class and function', () => {
-    assert.deepEqual(problemsOf('`src/no-such-file.ts` `f`'), ['src/no-such-file.ts does not exist', 'src/no-such-file.ts has no function f']);
+    assert.deepEqual(problemsOf('`src/no-such-file.ts` `f`'), [
+      'src/no-such-file.ts does not exist',
+      'src/no-such-file.ts has no function f',
+    ]);
     assert.deepEqual(problemsOf('`src/core/result.ts` `Nothing.ok`, `notThere`, `ok`'), [
       'src/core/result.ts has no class Nothing',
       'src/core/result.ts has no function notThere',
@@ -70,7 +76,9 @@ describe(DOC, () => {
 
   it('links every component doc in docs/ and every ADR in docs/adr/', () => {
     const linked = new Set([...markdown.matchAll(/\]\(([^)#]+)(#[^)]*)?\)/g)].map((m) => m[1]));
-    const docs = globSync('docs/*.md', { cwd: root }).filter((f) => basename(f) !== 'architecture.md').map((f) => basename(f));
+    const docs = globSync('docs/*.md', { cwd: root })
+      .filter((f) => basename(f) !== 'architecture.md')
+      .map((f) => basename(f));
     const adrs = globSync('docs/adr/*.md', { cwd: root }).map((f) => `adr/${basename(f)}`);
     assert.deepEqual([...docs, ...adrs].filter((f) => !linked.has(f)).sort(), []);
   });

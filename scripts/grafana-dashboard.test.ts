@@ -51,10 +51,15 @@ const queryPanels = panels.filter((p) => p.type !== 'row');
 
 /** Every PromQL expression: panel targets, then query variables. */
 const expressions: Array<{ where: string; expr: string }> = [
-  ...queryPanels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}" ${t.refId ?? ''}`, expr: t.expr ?? '' }))),
+  ...queryPanels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: `panel "${p.title}" ${t.refId ?? ''}`, expr: t.expr ?? '' })),
+  ),
   ...dashboard.templating.list
     .filter((v) => v.type === 'query')
-    .map((v) => ({ where: `variable $${v.name}`, expr: typeof v.query === 'string' ? v.query : (v.query?.query ?? v.definition ?? '') })),
+    .map((v) => ({
+      where: `variable $${v.name}`,
+      expr: typeof v.query === 'string' ? v.query : (v.query?.query ?? v.definition ?? ''),
+    })),
 ];
 
 /** Metric name -> type, read from the registries' exposition text (`# TYPE <name> <type>`). */
@@ -95,12 +100,18 @@ describe(`${DASHBOARD} against the registered metrics`, () => {
   });
 
   it('every beaconlb_* series a panel or variable queries belongs to a registered metric', () => {
-    const unknown = expressions.flatMap(({ where, expr }) => seriesNames(expr).filter((s) => metricOf(s) === undefined).map((s) => `${where}: ${s}`));
+    const unknown = expressions.flatMap(({ where, expr }) =>
+      seriesNames(expr)
+        .filter((s) => metricOf(s) === undefined)
+        .map((s) => `${where}: ${s}`),
+    );
     assert.deepEqual(unknown, [], `not registered (histograms only as _bucket/_sum/_count): ${FIX}`);
   });
 
   it('every registered metric is on a panel', () => {
-    const shown = new Set(expressions.filter((e) => !e.where.startsWith('variable')).flatMap(({ expr }) => seriesNames(expr).map(metricOf)));
+    const shown = new Set(
+      expressions.filter((e) => !e.where.startsWith('variable')).flatMap(({ expr }) => seriesNames(expr).map(metricOf)),
+    );
     const missing = [...metrics.keys()].filter((m) => !shown.has(m));
     assert.deepEqual(missing, [], `registered but on no panel: ${FIX}`);
   });
@@ -146,10 +157,12 @@ describe(`${DASHBOARD} against the registered metrics`, () => {
         assert.ok(t.expr?.trim(), `${p.title} ${t.refId ?? ''} has an expression`);
       }
     }
-    for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) assert.deepEqual(v.datasource, ref, `$${v.name}`);
+    for (const v of dashboard.templating.list.filter((x) => x.type === 'query'))
+      assert.deepEqual(v.datasource, ref, `$${v.name}`);
     const defined = new Set(dashboard.templating.list.map((v) => v.name));
     for (const { where, expr } of expressions) {
-      for (const [, name] of expr.matchAll(/\$(\w+)/g)) if (name && !name.startsWith('__')) assert.ok(defined.has(name), `${where}: $${name} is not a variable`);
+      for (const [, name] of expr.matchAll(/\$(\w+)/g))
+        if (name && !name.startsWith('__')) assert.ok(defined.has(name), `${where}: $${name} is not a variable`);
     }
   });
 
@@ -162,7 +175,12 @@ describe(`${DASHBOARD} against the registered metrics`, () => {
         else if (ch in pairs) assert.equal(stack.pop(), pairs[ch], `${where}: unbalanced ${ch} in ${expr}`);
       }
       assert.equal(stack.length, 0, `${where}: unclosed ${stack.join('')} in ${expr}`);
-      for (const name of seriesNames(expr)) assert.notEqual(metrics.get(name), 'histogram', `${where}: ${name} has no series of that name; use ${name}_bucket`);
+      for (const name of seriesNames(expr))
+        assert.notEqual(
+          metrics.get(name),
+          'histogram',
+          `${where}: ${name} has no series of that name; use ${name}_bucket`,
+        );
     }
   });
 });

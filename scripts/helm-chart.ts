@@ -15,7 +15,12 @@ export const CHART_DIR = 'charts/beaconlb';
 export const CHART_NAMESPACE = 'beaconlb-system';
 export const RELEASE_NAME = 'beaconlb';
 /** Labels Helm charts add by convention; config/ has none of them. */
-export const HELM_LABELS = ['app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'helm.sh/chart'];
+export const HELM_LABELS = [
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/managed-by',
+  'helm.sh/chart',
+];
 /** What to do when the chart and config/ disagree; printed with every difference. */
 export const SYNC_HINT =
   `charts/beaconlb must install what config/install.yaml installs: make the same change in ${CHART_DIR}/templates ` +
@@ -33,7 +38,10 @@ export interface KubeObject {
 export function helmPath(): string {
   const fromEnv = process.env['BEACONLB_HELM'];
   if (fromEnv) return fromEnv;
-  const out = execFileSync('bash', [join(root, 'scripts', 'helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [join(root, 'scripts', 'helm.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const path = out.trim().split('\n').pop();
   if (!path) throw new Error('scripts/helm.sh printed no path');
   process.env['BEACONLB_HELM'] = path;
@@ -41,8 +49,17 @@ export function helmPath(): string {
 }
 
 /** Runs helm; never throws for a non-zero exit. */
-export function runHelm(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(helmPath(), args, { cwd: root, encoding: 'utf8', env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+export function runHelm(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(helmPath(), args, {
+    cwd: root,
+    encoding: 'utf8',
+    env,
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -51,7 +68,15 @@ export function runHelm(args: readonly string[], env: NodeJS.ProcessEnv = proces
  * (`--set ...`). Throws with helm's message on failure.
  */
 export function renderChart(extra: readonly string[] = [], namespace = CHART_NAMESPACE): string {
-  const result = runHelm(['template', RELEASE_NAME, join(root, CHART_DIR), '--namespace', namespace, '--include-crds', ...extra]);
+  const result = runHelm([
+    'template',
+    RELEASE_NAME,
+    join(root, CHART_DIR),
+    '--namespace',
+    namespace,
+    '--include-crds',
+    ...extra,
+  ]);
   if (result.status !== 0) throw new Error(`helm template ${extra.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
@@ -86,10 +111,18 @@ function jsonDifferences(a: Json, b: Json, path: string, out: string[], limit: n
     });
     return;
   }
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const ra = a as Record<string, Json>;
     const rb = b as Record<string, Json>;
-    for (const key of [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort()) jsonDifferences(ra[key], rb[key], `${path}.${key}`, out, limit);
+    for (const key of [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort())
+      jsonDifferences(ra[key], rb[key], `${path}.${key}`, out, limit);
     return;
   }
   out.push(`${path}: config/ has ${show(a)}, the chart ${show(b)}`);
@@ -100,8 +133,11 @@ function comparable(o: KubeObject): KubeObject {
   const copy = structuredClone(o);
   const labels = copy.metadata.labels;
   if (labels) for (const label of HELM_LABELS) Reflect.deleteProperty(labels, label);
-  const spec = copy['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }>; initContainers?: Array<{ image?: string }> } } } | undefined;
-  for (const c of [...(spec?.template?.spec?.containers ?? []), ...(spec?.template?.spec?.initContainers ?? [])]) c.image = '<image>';
+  const spec = copy['spec'] as
+    | { template?: { spec?: { containers?: Array<{ image?: string }>; initContainers?: Array<{ image?: string }> } } }
+    | undefined;
+  for (const c of [...(spec?.template?.spec?.containers ?? []), ...(spec?.template?.spec?.initContainers ?? [])])
+    c.image = '<image>';
   return copy;
 }
 
@@ -111,11 +147,14 @@ function comparable(o: KubeObject): KubeObject {
  */
 export function chartDifferences(install: readonly KubeObject[], chart: readonly KubeObject[]): string[] {
   const out: string[] = [];
-  const byKey = (objects: readonly KubeObject[]): Map<string, KubeObject> => new Map(objects.map((o) => [objectKey(o), o]));
+  const byKey = (objects: readonly KubeObject[]): Map<string, KubeObject> =>
+    new Map(objects.map((o) => [objectKey(o), o]));
   const fromInstall = byKey(install);
   const fromChart = byKey(chart);
-  for (const key of fromInstall.keys()) if (!fromChart.has(key)) out.push(`${key}: in config/install.yaml, not rendered by the chart`);
-  for (const key of fromChart.keys()) if (!fromInstall.has(key)) out.push(`${key}: rendered by the chart, not in config/install.yaml`);
+  for (const key of fromInstall.keys())
+    if (!fromChart.has(key)) out.push(`${key}: in config/install.yaml, not rendered by the chart`);
+  for (const key of fromChart.keys())
+    if (!fromInstall.has(key)) out.push(`${key}: rendered by the chart, not in config/install.yaml`);
   for (const [key, o] of fromInstall) {
     const other = fromChart.get(key);
     if (!other) continue;
@@ -128,7 +167,12 @@ export function chartDifferences(install: readonly KubeObject[], chart: readonly
 
 /** CRD files of config/crd (the kustomization aside) and of the chart, by file name. */
 function crdFiles(dir: string): Map<string, string> {
-  return new Map(globSync('*.yaml', { cwd: join(root, dir) }).filter((f) => f !== 'kustomization.yaml').sort().map((f) => [f, readFileSync(join(root, dir, f), 'utf8')]));
+  return new Map(
+    globSync('*.yaml', { cwd: join(root, dir) })
+      .filter((f) => f !== 'kustomization.yaml')
+      .sort()
+      .map((f) => [f, readFileSync(join(root, dir, f), 'utf8')]),
+  );
 }
 
 /** How charts/beaconlb/crds differs from config/crd, byte for byte. Empty when identical. */
@@ -141,15 +185,18 @@ export function crdDifferences(): string[] {
     if (copy === undefined) out.push(`${CHART_DIR}/crds/${file} is missing`);
     else if (copy !== text) out.push(`${CHART_DIR}/crds/${file} differs from config/crd/${file}`);
   }
-  for (const file of chart.keys()) if (!source.has(file)) out.push(`${CHART_DIR}/crds/${file} has no config/crd/${file}`);
+  for (const file of chart.keys())
+    if (!source.has(file)) out.push(`${CHART_DIR}/crds/${file} has no config/crd/${file}`);
   return out;
 }
 
 /** Makes charts/beaconlb/crds a copy of config/crd's CRD files. */
 function syncCrds(): void {
   const source = crdFiles('config/crd');
-  for (const file of crdFiles(`${CHART_DIR}/crds`).keys()) if (!source.has(file)) rmSync(join(root, CHART_DIR, 'crds', file));
-  for (const file of source.keys()) copyFileSync(join(root, 'config', 'crd', file), join(root, CHART_DIR, 'crds', basename(file)));
+  for (const file of crdFiles(`${CHART_DIR}/crds`).keys())
+    if (!source.has(file)) rmSync(join(root, CHART_DIR, 'crds', file));
+  for (const file of source.keys())
+    copyFileSync(join(root, 'config', 'crd', file), join(root, CHART_DIR, 'crds', basename(file)));
   console.log(`${CHART_DIR}/crds: ${source.size} CRDs copied from config/crd`);
 }
 

@@ -19,7 +19,12 @@ function bareEnvironment(home: string, extra: Record<string, string> = {}): Node
 }
 
 function npmRun(checkout: string, script: string, env: NodeJS.ProcessEnv): { status: number | null; output: string } {
-  const result = spawnSync('npm', ['run', '--silent', script], { cwd: checkout, env, encoding: 'utf8', timeout: 240_000 });
+  const result = spawnSync('npm', ['run', '--silent', script], {
+    cwd: checkout,
+    env,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}${result.error?.message ?? ''}` };
 }
 
@@ -31,7 +36,9 @@ interface BuiltFor {
 /** What the addon built in `checkout` says about the headers it was compiled against. */
 function builtFor(checkout: string): BuiltFor {
   // A fresh require of a copied file: the loaded module is keyed by its path, so each checkout loads its own build.
-  const addon = createRequire(import.meta.url)(join(checkout, 'native/build/Release/beaconlb_native.node')) as { builtFor: BuiltFor };
+  const addon = createRequire(import.meta.url)(join(checkout, 'native/build/Release/beaconlb_native.node')) as {
+    builtFor: BuiltFor;
+  };
   return addon.builtFor;
 }
 
@@ -49,9 +56,15 @@ describe('set-up on a machine without our npm configuration', () => {
     const checkout = join(base, name, 'beacon-lb');
     mkdirSync(checkout, { recursive: true });
     for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts/build-native.ts']) {
-      cpSync(join(root, entry), join(checkout, entry), { recursive: true, filter: (from) => !from.includes('/testdata') });
+      cpSync(join(root, entry), join(checkout, entry), {
+        recursive: true,
+        filter: (from) => !from.includes('/testdata'),
+      });
     }
-    cpSync(join(root, 'native'), join(checkout, 'native'), { recursive: true, filter: (from) => !from.endsWith('/build') });
+    cpSync(join(root, 'native'), join(checkout, 'native'), {
+      recursive: true,
+      filter: (from) => !from.endsWith('/build'),
+    });
     symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'));
     return checkout;
   }
@@ -96,7 +109,9 @@ describe('set-up on a machine without our npm configuration', () => {
     const result = npmRun(checkout, 'build', bareEnvironment(home));
     assert.equal(result.status, 0, result.output);
     assert.ok(existsSync(join(checkout, 'dist/cmd/main.js')));
-    const version = spawnSync(process.execPath, [join(checkout, 'dist/cmd/main.js'), '--version'], { encoding: 'utf8' });
+    const version = spawnSync(process.execPath, [join(checkout, 'dist/cmd/main.js'), '--version'], {
+      encoding: 'utf8',
+    });
     assert.equal(version.status, 0, version.stderr);
     assert.match(version.stdout, /\d+\.\d+\.\d+/);
   });

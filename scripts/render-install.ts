@@ -23,7 +23,10 @@ function kubectlPath(): string {
   const fromEnv = process.env['BEACONLB_CONTROLPLANE_BIN'];
   const dir =
     fromEnv ??
-    execFileSync('bash', [join(root, 'scripts', 'controlplane.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    execFileSync('bash', [join(root, 'scripts', 'controlplane.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
       .trim()
       .split('\n')
       .pop();

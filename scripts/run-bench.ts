@@ -12,14 +12,30 @@ const node = process.execPath;
 const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'allocator', args: ['bench/allocator.ts'], flags: ['--expose-gc'] },
   { name: 'election', args: ['bench/election.ts'] },
-  { name: 'controller-api', args: ['bench/controller-api.ts', ...(quick ? ['--services', '500', '--steady', '5'] : [])] },
-  { name: 'speaker-layer2', args: ['bench/speaker-layer2.ts', ...(quick ? ['--trials', '3', '--addresses', '500'] : [])] },
+  {
+    name: 'controller-api',
+    args: ['bench/controller-api.ts', ...(quick ? ['--services', '500', '--steady', '5'] : [])],
+  },
+  {
+    name: 'speaker-layer2',
+    args: ['bench/speaker-layer2.ts', ...(quick ? ['--trials', '3', '--addresses', '500'] : [])],
+  },
   { name: 'bgp-codec', args: ['bench/bgp-codec.ts', ...(quick ? ['--prefixes', '20000'] : [])] },
   { name: 'speaker-bgp', args: ['bench/speaker-bgp.ts', ...(quick ? ['--services', '500', '--trials', '5'] : [])] },
   { name: 'bfd-detection', args: ['bench/bfd-detection.ts', ...(quick ? ['--trials', '3'] : [])] },
-  { name: 'scale-liveness', args: ['bench/scale-liveness.ts', ...(quick ? ['--nodes', '10', '--steady', '10', '--trials', '3', '--warmup', '3'] : [])] },
+  {
+    name: 'scale-liveness',
+    args: [
+      'bench/scale-liveness.ts',
+      ...(quick ? ['--nodes', '10', '--steady', '10', '--trials', '3', '--warmup', '3'] : []),
+    ],
+  },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
-  { name: 'package-ip-address', args: ['bench/package-ip-address.ts', ...(quick ? ['--rounds', '5'] : [])], flags: ['--expose-gc'] },
+  {
+    name: 'package-ip-address',
+    args: ['bench/package-ip-address.ts', ...(quick ? ['--rounds', '5'] : [])],
+    flags: ['--expose-gc'],
+  },
   { name: 'package-netlink', args: ['bench/package-netlink.ts', ...(quick ? ['--reads', '50', '--flaps', '5'] : [])] },
   { name: 'announcement-writes', args: ['bench/announcement-writes.ts', ...(quick ? ['--services', '500'] : [])] },
   { name: 'controller-chaos', args: ['bench/controller-chaos.ts', ...(quick ? ['--quick'] : [])] },
@@ -56,7 +72,9 @@ function table(prefix: string, value: unknown): void {
     if (key.startsWith('goal_')) continue;
     if (typeof v === 'number') {
       const goal = goals.get(key) ?? (goals.size === 1 ? [...goals.values()][0] : undefined);
-      console.log(`${`${prefix}${key}`.padEnd(64)} ${String(v).padStart(12)}${goal === undefined ? '' : `   goal ${JSON.stringify(goal)}`}`);
+      console.log(
+        `${`${prefix}${key}`.padEnd(64)} ${String(v).padStart(12)}${goal === undefined ? '' : `   goal ${JSON.stringify(goal)}`}`,
+      );
     } else table(`${prefix}${key}.`, v);
   }
 }

@@ -1,5 +1,5 @@
 // Runs every suite of Beacon LB and ends with one summary line over all of them: `N passed, N failed, N skipped`.
-// Suites: generated files in sync, type check, lint, unit tests (src/**/*.test.ts, scripts/**/*.test.ts) and
+// Suites: generated files in sync, type check, lint, format, unit tests (src/**/*.test.ts, scripts/**/*.test.ts) and
 // end-to-end tests (e2e/**/*.test.ts, one file at a time: they share the machine's network and cores).
 // Flags: --unit, --e2e (only that part), --only <substring> (test files whose path contains it).
 import { spawn } from 'node:child_process';
@@ -88,6 +88,12 @@ if (!onlyE2e && !only) {
   await check('config/install.yaml is current', process.execPath, ['scripts/render-install.ts', '--check']);
   await check('type check (tsc)', join(root, 'node_modules/.bin/tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   await check('lint (eslint, layering)', join(root, 'node_modules/.bin/eslint'), ['--max-warnings', '0', '.']);
+  await check('format (prettier; `npm run format` fixes it)', join(root, 'node_modules/.bin/prettier'), [
+    '--check',
+    '--log-level',
+    'warn',
+    '**/*.{ts,js}',
+  ]);
 }
 if (!onlyE2e) await nodeTests('unit tests', unitFiles, []);
 if (!onlyUnit) await nodeTests('end-to-end tests', e2eFiles, ['--test-concurrency=1', '--test-timeout=900000']);

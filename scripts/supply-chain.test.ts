@@ -13,7 +13,19 @@ const root = join(import.meta.dirname, '..');
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 const INTEGRITY = /^sha(384|512)-[A-Za-z0-9+/]+={0,2}$/;
 /** Transport failures npm reports when the registry cannot be reached at all. */
-const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'ESOCKETTIMEDOUT', 'ERR_SOCKET_TIMEOUT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN']);
+const NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ESOCKETTIMEDOUT',
+  'ERR_SOCKET_TIMEOUT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+]);
 
 interface AuditReport {
   metadata?: { vulnerabilities?: Record<'info' | 'low' | 'moderate' | 'high' | 'critical', number> };
@@ -23,29 +35,44 @@ interface AuditReport {
   error?: { code?: string; summary?: string };
 }
 
-type AuditOutcome = { kind: 'report'; report: AuditReport } | { kind: 'unreachable'; why: string } | { kind: 'failed'; why: string };
+type AuditOutcome =
+  { kind: 'report'; report: AuditReport } | { kind: 'unreachable'; why: string } | { kind: 'failed'; why: string };
 
 /** Runs npm audit with --json; sorts its answer into a report, an unreachable endpoint, or another failure. */
 function audit(args: readonly string[]): Promise<AuditOutcome> {
   return new Promise((resolve) => {
-    execFile('npm', ['audit', '--json', '--audit-level=high', ...args], { cwd: root, timeout: 90_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && (error.killed || error.signal)) {
-        resolve({ kind: 'unreachable', why: 'npm audit did not finish within 90 s' });
-        return;
-      }
-      let report: AuditReport;
-      try {
-        report = JSON.parse(stdout) as AuditReport;
-      } catch {
-        resolve({ kind: 'failed', why: `npm audit printed no JSON (exit ${error?.code ?? 0}): ${stderr.slice(-500)}` });
-        return;
-      }
-      // A finished audit has its counts, whatever the exit code (1 when something at the audit level was found).
-      if (report.metadata?.vulnerabilities) resolve({ kind: 'report', report });
-      else if (typeof report.statusCode === 'number') resolve({ kind: 'unreachable', why: report.message ?? `HTTP ${report.statusCode}` });
-      else if (report.error?.code && NETWORK_CODES.has(report.error.code)) resolve({ kind: 'unreachable', why: `${report.error.code} ${report.error.summary ?? ''}`.trim() });
-      else resolve({ kind: 'failed', why: `npm audit failed (exit ${error?.code ?? 0}): ${stdout.slice(0, 500)} ${stderr.slice(-500)}` });
-    });
+    execFile(
+      'npm',
+      ['audit', '--json', '--audit-level=high', ...args],
+      { cwd: root, timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && (error.killed || error.signal)) {
+          resolve({ kind: 'unreachable', why: 'npm audit did not finish within 90 s' });
+          return;
+        }
+        let report: AuditReport;
+        try {
+          report = JSON.parse(stdout) as AuditReport;
+        } catch {
+          resolve({
+            kind: 'failed',
+            why: `npm audit printed no JSON (exit ${error?.code ?? 0}): ${stderr.slice(-500)}`,
+          });
+          return;
+        }
+        // A finished audit has its counts, whatever the exit code (1 when something at the audit level was found).
+        if (report.metadata?.vulnerabilities) resolve({ kind: 'report', report });
+        else if (typeof report.statusCode === 'number')
+          resolve({ kind: 'unreachable', why: report.message ?? `HTTP ${report.statusCode}` });
+        else if (report.error?.code && NETWORK_CODES.has(report.error.code))
+          resolve({ kind: 'unreachable', why: `${report.error.code} ${report.error.summary ?? ''}`.trim() });
+        else
+          resolve({
+            kind: 'failed',
+            why: `npm audit failed (exit ${error?.code ?? 0}): ${stdout.slice(0, 500)} ${stderr.slice(-500)}`,
+          });
+      },
+    );
   });
 }
 
@@ -78,30 +105,59 @@ describe('supply chain', () => {
   it('every package-lock.json entry has an exact version and an integrity hash; its root matches package.json', () => {
     const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
       lockfileVersion: number;
-      packages: Record<string, { version?: string; integrity?: string; link?: boolean; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+      packages: Record<
+        string,
+        {
+          version?: string;
+          integrity?: string;
+          link?: boolean;
+          dependencies?: Record<string, string>;
+          devDependencies?: Record<string, string>;
+        }
+      >;
     };
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
-    assert.ok(lock.lockfileVersion >= 2, `lockfileVersion ${lock.lockfileVersion}: an entry per package needs version 2 or 3`);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    assert.ok(
+      lock.lockfileVersion >= 2,
+      `lockfileVersion ${lock.lockfileVersion}: an entry per package needs version 2 or 3`,
+    );
     const problems: string[] = [];
     const entries = Object.entries(lock.packages).filter(([path]) => path !== '');
     assert.ok(entries.length > 0);
     for (const [path, entry] of entries) {
       if (entry.link) problems.push(`${path}: a link, not a pinned package`);
-      else if (!entry.version || !EXACT_VERSION.test(entry.version)) problems.push(`${path}: version ${entry.version ?? 'missing'}`);
-      else if (!entry.integrity || !INTEGRITY.test(entry.integrity)) problems.push(`${path}: integrity ${entry.integrity ?? 'missing'}`);
+      else if (!entry.version || !EXACT_VERSION.test(entry.version))
+        problems.push(`${path}: version ${entry.version ?? 'missing'}`);
+      else if (!entry.integrity || !INTEGRITY.test(entry.integrity))
+        problems.push(`${path}: integrity ${entry.integrity ?? 'missing'}`);
     }
     assert.deepEqual(problems, []);
     const rootEntry = lock.packages[''];
-    assert.deepEqual(rootEntry?.dependencies ?? {}, pkg.dependencies ?? {}, 'package-lock.json is out of date with package.json dependencies');
-    assert.deepEqual(rootEntry?.devDependencies ?? {}, pkg.devDependencies ?? {}, 'package-lock.json is out of date with package.json devDependencies');
+    assert.deepEqual(
+      rootEntry?.dependencies ?? {},
+      pkg.dependencies ?? {},
+      'package-lock.json is out of date with package.json dependencies',
+    );
+    assert.deepEqual(
+      rootEntry?.devDependencies ?? {},
+      pkg.devDependencies ?? {},
+      'package-lock.json is out of date with package.json devDependencies',
+    );
   });
 
   it('package.json names exact versions only', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
     const loose: string[] = [];
     for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies', 'overrides']) {
       for (const [name, version] of Object.entries(pkg[field] ?? {})) {
-        if (typeof version !== 'string' || !EXACT_VERSION.test(version)) loose.push(`${field}.${name}: ${JSON.stringify(version)}`);
+        if (typeof version !== 'string' || !EXACT_VERSION.test(version))
+          loose.push(`${field}.${name}: ${JSON.stringify(version)}`);
       }
     }
     assert.deepEqual(loose, []);

@@ -37,7 +37,12 @@ export function scrapeApiServer(cp: ControlPlane): Promise<Sample[]> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${cp.url}/metrics`,
-      { ca: readFileSync(certs.caCert), cert: readFileSync(certs.adminCert), key: readFileSync(certs.adminKey), timeout: 10_000 },
+      {
+        ca: readFileSync(certs.caCert),
+        cert: readFileSync(certs.adminCert),
+        key: readFileSync(certs.adminKey),
+        timeout: 10_000,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -54,7 +59,11 @@ export function scrapeApiServer(cp: ControlPlane): Promise<Sample[]> {
   });
 }
 
-function sum(samples: readonly Sample[], name: string, match: (labels: Record<string, string>) => boolean): Map<string, number> {
+function sum(
+  samples: readonly Sample[],
+  name: string,
+  match: (labels: Record<string, string>) => boolean,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of samples) {
     if (s.name !== name || !match(s.labels)) continue;
@@ -65,7 +74,12 @@ function sum(samples: readonly Sample[], name: string, match: (labels: Record<st
 }
 
 /** Requests per second by verb between two scrapes, for the resource given (or all resources). */
-export function requestRates(before: readonly Sample[], after: readonly Sample[], seconds: number, resource?: string): Record<string, number> {
+export function requestRates(
+  before: readonly Sample[],
+  after: readonly Sample[],
+  seconds: number,
+  resource?: string,
+): Record<string, number> {
   const match = (l: Record<string, string>): boolean => resource === undefined || l['resource'] === resource;
   const a = sum(before, 'apiserver_request_total', match);
   const b = sum(after, 'apiserver_request_total', match);
@@ -78,16 +92,28 @@ export function requestRates(before: readonly Sample[], after: readonly Sample[]
 }
 
 /** Watch events the server sent per second between two scrapes, for the resource (plural, e.g. 'leases'). */
-export function watchEventRate(before: readonly Sample[], after: readonly Sample[], seconds: number, resource: string): number {
+export function watchEventRate(
+  before: readonly Sample[],
+  after: readonly Sample[],
+  seconds: number,
+  resource: string,
+): number {
   // Kubernetes labels this counter by resource (1.32+) or by kind (older): accept both.
-  const match = (l: Record<string, string>): boolean => l['resource'] === resource || l['kind']?.toLowerCase() === resource.replace(/s$/, '');
-  const total = (samples: readonly Sample[]): number => [...sum(samples, 'apiserver_watch_events_total', match).values()].reduce((x, y) => x + y, 0);
+  const match = (l: Record<string, string>): boolean =>
+    l['resource'] === resource || l['kind']?.toLowerCase() === resource.replace(/s$/, '');
+  const total = (samples: readonly Sample[]): number =>
+    [...sum(samples, 'apiserver_watch_events_total', match).values()].reduce((x, y) => x + y, 0);
   return Math.round(((total(after) - total(before)) / seconds) * 10) / 10;
 }
 
 /** Long-running requests (watches) the server holds now for the resource. */
 export function openWatches(samples: readonly Sample[], resource: string): number {
   return samples
-    .filter((s) => s.name === 'apiserver_longrunning_requests' && s.labels['resource'] === resource && s.labels['verb'] === 'WATCH')
+    .filter(
+      (s) =>
+        s.name === 'apiserver_longrunning_requests' &&
+        s.labels['resource'] === resource &&
+        s.labels['verb'] === 'WATCH',
+    )
     .reduce((x, s) => x + s.value, 0);
 }

@@ -10,7 +10,12 @@ import { PacketSocket } from '../../src/platform/packet-socket.ts';
 import { formatMac } from '../../src/protocol/ethernet/mac-address.ts';
 import { interfaceIndex, interfaceMac } from '../../e2e/support/sysfs-interface.ts';
 
-const { ifname, target, count, rate } = JSON.parse(process.argv[2] ?? '{}') as { ifname: string; target: string; count: number; rate: number };
+const { ifname, target, count, rate } = JSON.parse(process.argv[2] ?? '{}') as {
+  ifname: string;
+  target: string;
+  count: number;
+  rate: number;
+};
 const ip = parseIp(target);
 const index = interfaceIndex(ifname);
 const macBytes = interfaceMac(ifname);

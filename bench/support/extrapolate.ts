@@ -29,4 +29,3 @@ export function leastSquares(rows: readonly (readonly number[])[], ys: readonly 
 export function predict(coefficients: readonly number[], features: readonly number[]): number {
   return coefficients.reduce((s, c, j) => s + c * features[j]!, 0);
 }
-

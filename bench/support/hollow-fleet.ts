@@ -18,9 +18,21 @@ import { ApiClient } from '../../src/k8s/api/api-client.ts';
 import { openProbeSocket, type ProbeSocket } from '../../src/platform/probe-transport.ts';
 
 /** The speaker's defaults (src/cmd/speaker-command.ts). */
-export const DEFAULT_TIMINGS: HollowTimings = { renewIntervalMs: 1000, leaseDurationMs: 3000, fenceMarginMs: 500, handoverOverlapMs: 1000, staleAfterMs: 10_000 };
+export const DEFAULT_TIMINGS: HollowTimings = {
+  renewIntervalMs: 1000,
+  leaseDurationMs: 3000,
+  fenceMarginMs: 500,
+  handoverOverlapMs: 1000,
+  staleAfterMs: 10_000,
+};
 /** The speaker's defaults with --failure-detection=probes. */
-export const PROBE_TIMINGS: HollowTimings = { renewIntervalMs: 10_000, leaseDurationMs: 40_000, fenceMarginMs: 2000, handoverOverlapMs: 1000, staleAfterMs: 10_000 };
+export const PROBE_TIMINGS: HollowTimings = {
+  renewIntervalMs: 10_000,
+  leaseDurationMs: 40_000,
+  fenceMarginMs: 2000,
+  handoverOverlapMs: 1000,
+  staleAfterMs: 10_000,
+};
 
 export function hollowNodeName(i: number): string {
   return `hollow-${String(i + 1).padStart(4, '0')}`;
@@ -37,10 +49,23 @@ export function hollowWorld(nodes: readonly string[], addresses: number): Layer2
     metadata: { namespace: 'scale', name: `svc-${i}` },
     spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
     // With the controller's allocation record: speakers announce only recorded addresses (ADR 0015).
-    status: { loadBalancer: { ingress: [{ ip: addressAt(i) }] }, conditions: [allocationCondition([addressAt(i)], '2026-01-01T00:00:00Z')] },
+    status: {
+      loadBalancer: { ingress: [{ ip: addressAt(i) }] },
+      conditions: [allocationCondition([addressAt(i)], '2026-01-01T00:00:00Z')],
+    },
   }));
-  const pool: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'scale', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/24', '203.0.113.0/24'] } };
-  const advertisement: L2Advertisement = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'scale' }, spec: {} };
+  const pool: IPPool = {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'IPPool',
+    metadata: { name: 'scale', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { addresses: ['198.51.100.0/24', '203.0.113.0/24'] },
+  };
+  const advertisement: L2Advertisement = {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'L2Advertisement',
+    metadata: { name: 'scale' },
+    spec: {},
+  };
   return {
     services,
     pools: [pool],
@@ -113,7 +138,11 @@ export class HollowFleet {
   async #create(node: string): Promise<HollowSpeaker> {
     if (this.detection !== 'probes') return this.#make(node, undefined);
     const holder: { speaker?: HollowSpeaker } = {};
-    const opened = await openProbeSocket({ port: 0, bindAddress: '127.0.0.1', onDatagram: (d) => holder.speaker?.receive(d.bytes) });
+    const opened = await openProbeSocket({
+      port: 0,
+      bindAddress: '127.0.0.1',
+      onDatagram: (d) => holder.speaker?.receive(d.bytes),
+    });
     if (!opened.ok) throw new Error(opened.error);
     holder.speaker = this.#make(node, opened.value);
     return holder.speaker;
@@ -148,7 +177,8 @@ export class HollowFleet {
    */
   #kubeconfigOf(node: string): string {
     let path = this.#kubeconfigs.get(node);
-    if (!path) this.#kubeconfigs.set(node, (path = this.#o.cp.nodeBoundKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker', node)));
+    if (!path)
+      this.#kubeconfigs.set(node, (path = this.#o.cp.nodeBoundKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker', node)));
     return path;
   }
 
@@ -157,8 +187,18 @@ export class HollowFleet {
     for (const name of this.names) this.#kubeconfigOf(name);
     if (this.detection === 'probes') {
       // The controller leader's duty: the membership record and the key, over the controller's ServiceAccount.
-      this.#publisherClient = new ApiClient(connectionFromKubeconfig(this.#o.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller')), 'beaconlb-controller/bench');
-      this.#publisher = new MembershipPublisher({ client: this.#publisherClient, clock: systemClock, log: this.#log, namespace: INSTALL_NAMESPACE, keyRotationMs: 0, minIntervalMs: 3 * this.timings.renewIntervalMs });
+      this.#publisherClient = new ApiClient(
+        connectionFromKubeconfig(this.#o.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller')),
+        'beaconlb-controller/bench',
+      );
+      this.#publisher = new MembershipPublisher({
+        client: this.#publisherClient,
+        clock: systemClock,
+        log: this.#log,
+        namespace: INSTALL_NAMESPACE,
+        keyRotationMs: 0,
+        minIntervalMs: 3 * this.timings.renewIntervalMs,
+      });
       this.#publisher.start();
     }
     const rate = this.#o.startRate ?? 20;
@@ -175,9 +215,15 @@ export class HollowFleet {
     const problems: string[] = [];
     for (const p of this.participants) {
       if (!p.running) continue;
-      const missing = p.live.size === running.length && [...p.live].every((n) => runningSet.has(n)) ? [] : running.filter((n) => !p.live.has(n));
+      const missing =
+        p.live.size === running.length && [...p.live].every((n) => runningSet.has(n))
+          ? []
+          : running.filter((n) => !p.live.has(n));
       const extra = [...p.live].filter((n) => !runningSet.has(n));
-      if (missing.length || extra.length) problems.push(`${p.node}: missing ${missing.length} (${missing.slice(0, 3).join(', ')}), extra ${extra.length} (${extra.slice(0, 3).join(', ')})`);
+      if (missing.length || extra.length)
+        problems.push(
+          `${p.node}: missing ${missing.length} (${missing.slice(0, 3).join(', ')}), extra ${extra.length} (${extra.slice(0, 3).join(', ')})`,
+        );
     }
     return problems;
   }
@@ -206,8 +252,13 @@ export class HollowFleet {
       const problems = [...this.viewProblems(), ...this.ownershipProblems()];
       if (problems.length === 0) return performance.now() - start;
       if (performance.now() - start > timeoutMs) {
-        const detail = this.detection === 'probes' ? ` detectors: ${JSON.stringify(this.participants.slice(0, 4).map((p) => p.diagnostics()))}` : '';
-        throw new Error(`not converged after ${timeoutMs} ms: ${problems.length} problems, e.g. ${problems.slice(0, 5).join('; ')}${detail}`);
+        const detail =
+          this.detection === 'probes'
+            ? ` detectors: ${JSON.stringify(this.participants.slice(0, 4).map((p) => p.diagnostics()))}`
+            : '';
+        throw new Error(
+          `not converged after ${timeoutMs} ms: ${problems.length} problems, e.g. ${problems.slice(0, 5).join('; ')}${detail}`,
+        );
       }
       await sleep(50);
     }
@@ -223,7 +274,10 @@ export class HollowFleet {
     const owners = this.participants.filter((p) => p.running && p.owned.size > 0);
     const fresh = owners.filter((p) => !avoid.has(p.node));
     const pick = fresh[0] ?? owners[0];
-    if (!pick) throw new Error(`no participant owns an address: ${JSON.stringify(this.participants.slice(0, 4).map((p) => ({ ...p.diagnostics(), owned: p.owned.size })))}`);
+    if (!pick)
+      throw new Error(
+        `no participant owns an address: ${JSON.stringify(this.participants.slice(0, 4).map((p) => ({ ...p.diagnostics(), owned: p.owned.size })))}`,
+      );
     return pick;
   }
 
@@ -245,12 +299,19 @@ export class HollowFleet {
         if (observers.every((p) => trial.dead.has(p.node)) && trial.movedAt !== undefined) break;
         if (performance.now() - at > timeoutMs) {
           const alive = observers.filter((p) => !trial.dead.has(p.node)).map((p) => p.node);
-          throw new Error(`after ${timeoutMs} ms ${alive.length} participants still count ${victim.node} live (${alive.slice(0, 5).join(', ')}); ${trial.pending.size} of its addresses unowned`);
+          throw new Error(
+            `after ${timeoutMs} ms ${alive.length} participants still count ${victim.node} live (${alive.slice(0, 5).join(', ')}); ${trial.pending.size} of its addresses unowned`,
+          );
         }
         await sleep(20);
       }
       const dead = this.#trial.dead;
-      const times = observers.flatMap((p) => { const t = dead.get(p.node); return t === undefined ? [] : [t - at]; }).sort((a, b) => a - b);
+      const times = observers
+        .flatMap((p) => {
+          const t = dead.get(p.node);
+          return t === undefined ? [] : [t - at];
+        })
+        .sort((a, b) => a - b);
       return {
         victim: victim.node,
         owned,
@@ -284,7 +345,8 @@ export class HollowFleet {
 
   #observeLive(observer: string, live: ReadonlySet<string>, at: number): void {
     const trial = this.#trial;
-    if (trial && observer !== trial.victim && !live.has(trial.victim) && !trial.dead.has(observer)) trial.dead.set(observer, at);
+    if (trial && observer !== trial.victim && !live.has(trial.victim) && !trial.dead.has(observer))
+      trial.dead.set(observer, at);
     // Outside trials the live set should be exactly the running participants: fewer means one was called dead.
     if (this.#steady && !trial && live.size < this.#runningCount) this.falseDeaths++;
   }

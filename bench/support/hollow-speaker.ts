@@ -57,7 +57,15 @@ export interface HollowSpeakerOptions {
 
 /** One interface on the segment of the hollow world's pool, as every hollow node has. */
 const TABLE: InterfaceTable = {
-  interfaces: [{ name: 'eth0', index: 2, mac: '00:00:5e:00:53:01', up: true, addresses: [{ family: 4, address: ipv4(198, 51, 100, 1), prefixLength: 24 }] }],
+  interfaces: [
+    {
+      name: 'eth0',
+      index: 2,
+      mac: '00:00:5e:00:53:01',
+      up: true,
+      addresses: [{ family: 4, address: ipv4(198, 51, 100, 1), prefixLength: 24 }],
+    },
+  ],
   defaultRoute: { 4: 'eth0' },
 };
 
@@ -191,7 +199,9 @@ export class HollowSpeaker {
         o.onLive(o.node, this.live, o.clock.now());
       },
       renewIntervalMs: o.timings.renewIntervalMs,
-      leaseDurationMs: runner ? Math.min(o.timings.leaseDurationMs, probeTimingsFor(o.timings.renewIntervalMs).membershipSkewMs) : o.timings.leaseDurationMs,
+      leaseDurationMs: runner
+        ? Math.min(o.timings.leaseDurationMs, probeTimingsFor(o.timings.renewIntervalMs).membershipSkewMs)
+        : o.timings.leaseDurationMs,
       fenceMarginMs: o.timings.fenceMarginMs,
       handoverOverlapMs: o.timings.handoverOverlapMs,
       ...(runner ? { probes: runner } : {}),

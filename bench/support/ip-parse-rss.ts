@@ -10,7 +10,10 @@ if (which !== 'ours' && which !== 'ip-address') throw new Error('usage: ip-parse
 
 /** The i-th pair of Service address texts. */
 function texts(i: number): [string, string] {
-  return [`${i % 2 ? 198 : 203}.${i % 2 ? 51 : 0}.${i % 2 ? 100 : 113}.${i % 256}`, `2001:db8:${(i % 64).toString(16)}::${i.toString(16)}`];
+  return [
+    `${i % 2 ? 198 : 203}.${i % 2 ? 51 : 0}.${i % 2 ? 100 : 113}.${i % 256}`,
+    `2001:db8:${(i % 64).toString(16)}::${i.toString(16)}`,
+  ];
 }
 
 gc();
@@ -33,4 +36,6 @@ if (which === 'ours') {
 }
 gc();
 const after = process.memoryUsage().rss;
-process.stdout.write(JSON.stringify({ kept: kept.length, rss_delta_mb: Math.round(((after - before) / 2 ** 20) * 10) / 10 }));
+process.stdout.write(
+  JSON.stringify({ kept: kept.length, rss_delta_mb: Math.round(((after - before) / 2 ** 20) * 10) / 10 }),
+);

@@ -12,7 +12,8 @@ export interface ArpProbe {
   replyTimes: number[];
 }
 
-const REQUEST = /^(\d+\.\d+) \S+ > \S+, ethertype ARP \(0x0806\), length \d+: Request who-has (\S+)(?: \(\S+\))? tell (\S+),/;
+const REQUEST =
+  /^(\d+\.\d+) \S+ > \S+, ethertype ARP \(0x0806\), length \d+: Request who-has (\S+)(?: \(\S+\))? tell (\S+),/;
 const REPLY = /^(\d+\.\d+) \S+ > \S+, ethertype ARP \(0x0806\), length \d+: Reply (\S+) is-at (\S+),/;
 
 /** The probes for `ip` sent by `client` (gratuitous requests, sender = target, are not probes). */
@@ -48,7 +49,11 @@ export function doubleAnswered(probes: readonly ArpProbe[]): ArpProbe[] {
 }
 
 /** The first probe at or after `from` (epoch seconds) answered by a MAC other than `except`; its reply time. */
-export function firstAnswerBy(probes: readonly ArpProbe[], from: number, accept: (mac: string) => boolean): number | undefined {
+export function firstAnswerBy(
+  probes: readonly ArpProbe[],
+  from: number,
+  accept: (mac: string) => boolean,
+): number | undefined {
   for (const probe of probes) {
     if (probe.t < from) continue;
     const i = probe.macs.findIndex(accept);

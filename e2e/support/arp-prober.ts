@@ -14,9 +14,15 @@ const sourceIp = parseIp(source);
 const targetIp = parseIp(target);
 const index = interfaceIndex(ifname);
 const mac = interfaceMac(ifname);
-if (!sourceIp.ok || !targetIp.ok || !index.ok || !mac.ok) throw new Error(`usage: arp-prober IFACE SOURCE TARGET INTERVAL_MS (${process.argv.slice(2).join(' ')})`);
+if (!sourceIp.ok || !targetIp.ok || !index.ok || !mac.ok)
+  throw new Error(`usage: arp-prober IFACE SOURCE TARGET INTERVAL_MS (${process.argv.slice(2).join(' ')})`);
 // A filter that takes nothing: the socket only sends (tcpdump sees the replies).
-const socket = PacketSocket.open({ ifindex: index.value, protocol: 'arp', filter: [{ code: 0x06, jt: 0, jf: 0, k: 0 }], onFrame: () => undefined });
+const socket = PacketSocket.open({
+  ifindex: index.value,
+  protocol: 'arp',
+  filter: [{ code: 0x06, jt: 0, jf: 0, k: 0 }],
+  onFrame: () => undefined,
+});
 if (!socket.ok) throw new Error(socket.error.message);
 const own = formatMac(mac.value);
 const frame = encodeArpFrame({
@@ -24,7 +30,10 @@ const frame = encodeArpFrame({
   source: own,
   packet: { op: 'request', senderMac: own, senderIp: sourceIp.value, targetMac: ZERO_MAC, targetIp: targetIp.value },
 });
-setInterval(() => {
-  const sent = socket.value.send(frame);
-  if (!sent.ok) process.stderr.write(`${sent.error.message}\n`);
-}, Math.max(5, Number(interval)));
+setInterval(
+  () => {
+    const sent = socket.value.send(frame);
+    if (!sent.ok) process.stderr.write(`${sent.error.message}\n`);
+  },
+  Math.max(5, Number(interval)),
+);

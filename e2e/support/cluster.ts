@@ -11,7 +11,6 @@ import { registerRun, sweepStaleRuns, type Run } from '../../src/lab/run-registr
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export { INSTALL_NAMESPACE, PASSWORD_NAMESPACE } from '../../src/lab/component-process.ts';
 
-
 export interface ClusterFixture {
   run: Run;
   cp: ControlPlane;

@@ -5,6 +5,10 @@ import type { ClusterFixture } from './cluster.ts';
 export type ControllerProcess = ComponentProcess;
 export { metricValue };
 
-export function startController(cluster: ClusterFixture, args: readonly string[] = [], options: { until?: 'ready' | 'serving' } = {}): Promise<ControllerProcess> {
+export function startController(
+  cluster: ClusterFixture,
+  args: readonly string[] = [],
+  options: { until?: 'ready' | 'serving' } = {},
+): Promise<ControllerProcess> {
   return startControllerProcess(cluster, args, options);
 }

@@ -18,7 +18,12 @@ export interface ProbedAnswer {
   address: string;
 }
 
-const { ifname, frames, listenMs, outgoing } = JSON.parse(process.argv[2] ?? '{}') as { ifname: string; frames: string[]; listenMs: number; outgoing?: boolean };
+const { ifname, frames, listenMs, outgoing } = JSON.parse(process.argv[2] ?? '{}') as {
+  ifname: string;
+  frames: string[];
+  listenMs: number;
+  outgoing?: boolean;
+};
 const index = interfaceIndex(ifname);
 if (!index.ok) throw new Error(index.error.message);
 const answers: ProbedAnswer[] = [];
@@ -30,13 +35,25 @@ const socket = PacketSocket.open({
     const arp = decodeArpFrame(frame);
     if (arp.ok && arp.value.packet.op === 'reply') {
       const { destination, source, vlan, packet } = arp.value;
-      answers.push({ kind: 'arp-reply', destination, source, ...(vlan ? { vlan: vlan.id } : {}), address: formatIp(packet.senderIp) });
+      answers.push({
+        kind: 'arp-reply',
+        destination,
+        source,
+        ...(vlan ? { vlan: vlan.id } : {}),
+        address: formatIp(packet.senderIp),
+      });
       return;
     }
     const ndp = decodeNdpFrame(frame);
     if (ndp.ok && ndp.value.message.type === 'neighbor-advertisement' && ndp.value.message.solicited) {
       const { destination, source, vlan, message } = ndp.value;
-      answers.push({ kind: 'neighbor-advertisement', destination, source, ...(vlan ? { vlan: vlan.id } : {}), address: formatIp(message.target) });
+      answers.push({
+        kind: 'neighbor-advertisement',
+        destination,
+        source,
+        ...(vlan ? { vlan: vlan.id } : {}),
+        address: formatIp(message.target),
+      });
     }
   },
 });

@@ -58,8 +58,14 @@ const ROUNDS: Array<Array<{ name: string; bytes: Buffer }>> = [
       name: 'huge AS_PATH and unknown optional attributes',
       bytes: update([0x40, 1, 1, 0, ...asPath(1000), ...nextHop, 0xc0, 99, 3, 1, 2, 3, 0x80, 98, 2, 4, 5], nlri(201)),
     },
-    { name: 'MED with the transitive flag', bytes: update([0x40, 1, 1, 0, ...emptyAsPath, ...nextHop, 0xc0, 4, 4, 0, 0, 0, 1], nlri(202)) },
-    { name: 'unrecognized well-known attribute', bytes: update([0x40, 1, 1, 0, ...emptyAsPath, ...nextHop, 0x40, 97, 1, 0], nlri(203)) },
+    {
+      name: 'MED with the transitive flag',
+      bytes: update([0x40, 1, 1, 0, ...emptyAsPath, ...nextHop, 0xc0, 4, 4, 0, 0, 0, 1], nlri(202)),
+    },
+    {
+      name: 'unrecognized well-known attribute',
+      bytes: update([0x40, 1, 1, 0, ...emptyAsPath, ...nextHop, 0x40, 97, 1, 0], nlri(203)),
+    },
   ],
   [{ name: 'unknown message type', bytes: message(9, [1, 2, 3]) }],
   [{ name: 'broken marker', bytes: message(4, [], 0xfe) }],
@@ -85,7 +91,8 @@ const server = net.createServer((socket) => {
       buffer = buffer.subarray(length.value);
       if (decoded.kind !== 'ok') continue;
       const received = decoded.message;
-      if (received.type === 'notification') report({ event: 'notification', round: mine, code: received.code, subcode: received.subcode });
+      if (received.type === 'notification')
+        report({ event: 'notification', round: mine, code: received.code, subcode: received.subcode });
       if (received.type === 'open' && !opened) {
         opened = true;
         socket.write(encodeBgpMessage(open, CODEC));
@@ -95,12 +102,15 @@ const server = net.createServer((socket) => {
         report({ event: 'established', round: mine });
         const steps = ROUNDS[Math.min(mine, ROUNDS.length - 1)] ?? [];
         steps.forEach((step, index) => {
-          setTimeout(() => {
-            if (socket.destroyed) return;
-            report({ event: 'sent', round: mine, name: step.name });
-            socket.write(step.bytes);
-            socket.write(encodeBgpMessage(KEEPALIVE, CODEC));
-          }, 100 * (index + 1));
+          setTimeout(
+            () => {
+              if (socket.destroyed) return;
+              report({ event: 'sent', round: mine, name: step.name });
+              socket.write(step.bytes);
+              socket.write(encodeBgpMessage(KEEPALIVE, CODEC));
+            },
+            100 * (index + 1),
+          );
         });
         const keepalive = setInterval(() => {
           if (!socket.destroyed) socket.write(encodeBgpMessage(KEEPALIVE, CODEC));

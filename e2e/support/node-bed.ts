@@ -9,7 +9,12 @@ import { createTestBed, type Host, type TestBed } from '../../src/lab/test-bed.t
 import type { ClusterFixture } from './cluster.ts';
 import type { Kube } from './kube.ts';
 
-export async function startNodeBed(cluster: ClusterFixture, kube: Kube, nodes: number, nodeDevs?: readonly string[]): Promise<{ bed: TestBed; bridge: ApiBridge }> {
+export async function startNodeBed(
+  cluster: ClusterFixture,
+  kube: Kube,
+  nodes: number,
+  nodeDevs?: readonly string[],
+): Promise<{ bed: TestBed; bridge: ApiBridge }> {
   const bed = await createTestBed({ run: cluster.run, nodes, ...(nodeDevs ? { nodeDevs } : {}) });
   cluster.defer(() => {
     bed.destroy();
@@ -18,7 +23,9 @@ export async function startNodeBed(cluster: ClusterFixture, kube: Kube, nodes: n
   cluster.defer(() => bridge.stop());
   for (const node of bed.nodes) {
     await bridge.connect(node.ns);
-    await kube.core.createNode({ body: { metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } } });
+    await kube.core.createNode({
+      body: { metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } },
+    });
   }
   return { bed, bridge };
 }
@@ -27,9 +34,17 @@ export async function startNodeBed(cluster: ClusterFixture, kube: Kube, nodes: n
  * Every address local on every node (one host address each: a prefix on lo would make the whole prefix local, the
  * client's address included), and a TCP server on port 80 that answers with the node's name.
  */
-export function serveNodeNames(cluster: ClusterFixture, nodes: readonly Host[], v4: readonly string[], v6: readonly string[]): void {
+export function serveNodeNames(
+  cluster: ClusterFixture,
+  nodes: readonly Host[],
+  v4: readonly string[],
+  v6: readonly string[],
+): void {
   for (const node of nodes) {
-    ipBatch(node.ns, [...v4.map((ip) => `addr add ${ip}/32 dev lo`), ...v6.map((ip) => `addr add ${ip}/128 dev lo nodad`)]);
+    ipBatch(node.ns, [
+      ...v4.map((ip) => `addr add ${ip}/32 dev lo`),
+      ...v6.map((ip) => `addr add ${ip}/128 dev lo nodad`),
+    ]);
     const server = startProcess({
       name: `hello-${node.role}`,
       command: 'socat',

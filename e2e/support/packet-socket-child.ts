@@ -41,7 +41,8 @@ if (!ifindex.ok || !mac.ok) throw new Error(JSON.stringify({ ifindex, mac }));
 let frames = 0;
 let firstMs = 0;
 let lastMs = 0;
-const filter = config.filter === 'arp' ? bpfArpOnly() : config.filter === 'ns' ? bpfNeighborSolicitationOnly() : undefined;
+const filter =
+  config.filter === 'arp' ? bpfArpOnly() : config.filter === 'ns' ? bpfNeighborSolicitationOnly() : undefined;
 const opened = PacketSocket.open({
   ifindex: ifindex.value,
   protocol: config.protocol,

@@ -14,9 +14,21 @@ function monitorTime(text: string): number {
   return local.getTime() + Number(micros.padEnd(6, '0').slice(0, 6)) / 1000;
 }
 
-function monitor(run: Run, dir: string, name: string, ns: string, object: 'route' | 'link'): { process: ManagedProcess; log: string } {
+function monitor(
+  run: Run,
+  dir: string,
+  name: string,
+  ns: string,
+  object: 'route' | 'link',
+): { process: ManagedProcess; log: string } {
   const log = join(dir, `monitor-${name}-${object}.log`);
-  const process = startProcess({ name: `monitor-${name}-${object}`, command: 'ip', args: ['-ts', 'monitor', object], netns: ns, logFile: log });
+  const process = startProcess({
+    name: `monitor-${name}-${object}`,
+    command: 'ip',
+    args: ['-ts', 'monitor', object],
+    netns: ns,
+    logFile: log,
+  });
   run.recordProcess(process.pid);
   return { process, log };
 }
@@ -55,23 +67,34 @@ export async function timeToWithdrawal(o: WithdrawalOptions): Promise<number> {
     if (links && o.link) {
       const name = o.link.name;
       // "[...] 5: a-node1@if2: <BROADCAST,MULTICAST> mtu 1500 ... state DOWN": the flags no longer say UP.
-      const event = await waitUntil(`link ${name} down event`, () => {
-        for (const line of lines(links.log)) {
-          const m = /^\[(\S+)\] \d+: ([^:@]+)[@:].*<([^>]*)>/.exec(line);
-          if (m?.[1] && m[2] === name && !(m[3] ?? '').split(',').includes('UP')) return Promise.resolve(monitorTime(m[1]));
-        }
-        return Promise.resolve(undefined);
-      }, 5000, 10);
+      const event = await waitUntil(
+        `link ${name} down event`,
+        () => {
+          for (const line of lines(links.log)) {
+            const m = /^\[(\S+)\] \d+: ([^:@]+)[@:].*<([^>]*)>/.exec(line);
+            if (m?.[1] && m[2] === name && !(m[3] ?? '').split(',').includes('UP'))
+              return Promise.resolve(monitorTime(m[1]));
+          }
+          return Promise.resolve(undefined);
+        },
+        5000,
+        10,
+      );
       cutAt = event;
     }
-    const deletedAt = await waitUntil(`route ${o.address} deleted at the router`, () => {
-      // "[...] Deleted 198.51.100.144 via 198.51.100.11 dev eth0 proto bird metric 32" (FRR: "... nhid 23 via ...")
-      for (const line of lines(routes.log)) {
-        const m = /^\[(\S+)\] Deleted (\S+) /.exec(line);
-        if (m?.[1] && m[2] === o.address) return Promise.resolve(monitorTime(m[1]));
-      }
-      return Promise.resolve(undefined);
-    }, o.timeoutMs, 10);
+    const deletedAt = await waitUntil(
+      `route ${o.address} deleted at the router`,
+      () => {
+        // "[...] Deleted 198.51.100.144 via 198.51.100.11 dev eth0 proto bird metric 32" (FRR: "... nhid 23 via ...")
+        for (const line of lines(routes.log)) {
+          const m = /^\[(\S+)\] Deleted (\S+) /.exec(line);
+          if (m?.[1] && m[2] === o.address) return Promise.resolve(monitorTime(m[1]));
+        }
+        return Promise.resolve(undefined);
+      },
+      o.timeoutMs,
+      10,
+    );
     return Math.round((deletedAt - cutAt) * 10) / 10;
   } finally {
     await routes.process.stop(1000);

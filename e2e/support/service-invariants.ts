@@ -33,7 +33,11 @@ export function poolObjectSpec(p: PoolSpec): Record<string, unknown> {
   if (p.priority !== undefined) allocation['priority'] = p.priority;
   if (p.namespaceLabels) allocation['namespaceSelector'] = { matchLabels: p.namespaceLabels };
   if (p.serviceLabels) allocation['serviceSelector'] = { matchLabels: p.serviceLabels };
-  return { addresses: p.addresses, ...(p.autoAssign === false ? { autoAssign: false } : {}), ...(Object.keys(allocation).length ? { allocation } : {}) };
+  return {
+    addresses: p.addresses,
+    ...(p.autoAssign === false ? { autoAssign: false } : {}),
+    ...(Object.keys(allocation).length ? { allocation } : {}),
+  };
 }
 
 interface OraclePool {
@@ -57,10 +61,13 @@ export function oraclePools(specs: readonly PoolSpec[]): Map<string, OraclePool>
   return out;
 }
 
-const contains = (pool: OraclePool, address: bigint): boolean => pool.ranges[familyOf(address)].some((r) => r.first <= address && address <= r.last);
+const contains = (pool: OraclePool, address: bigint): boolean =>
+  pool.ranges[familyOf(address)].some((r) => r.first <= address && address <= r.last);
 
-const matches = (selector: Record<string, string> | undefined, labels: Readonly<Record<string, string>> | undefined): boolean =>
-  selector === undefined || Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+const matches = (
+  selector: Record<string, string> | undefined,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean => selector === undefined || Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
 export interface OracleRequest {
   key: string;
@@ -78,7 +85,8 @@ export interface OracleRequest {
 }
 
 export const keyOf = (svc: ServiceObject): string => `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
-export const ipsOf = (svc: ServiceObject): string[] => (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
+export const ipsOf = (svc: ServiceObject): string[] =>
+  (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
 
 /** The request of a Service as the test writes it (our annotations and spec.loadBalancerIP only). */
 export function oracleRequest(svc: ServiceObject): OracleRequest {
@@ -86,7 +94,10 @@ export function oracleRequest(svc: ServiceObject): OracleRequest {
   const families = (svc.spec?.ipFamilies ?? ['IPv4']).map((f): IpFamily => (f === 'IPv6' ? 6 : 4));
   const requested = new Map<IpFamily, bigint>();
   const requestText = annotations[IPS_ANNOTATION] ?? svc.spec?.loadBalancerIP;
-  for (const text of (requestText ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const text of (requestText ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const parsed = parseIp(text);
     if (!parsed.ok) throw new Error(`${keyOf(svc)}: the test wrote an unparsable request ${text}`);
     requested.set(familyOf(parsed.value), parsed.value);
@@ -98,7 +109,13 @@ export function oracleRequest(svc: ServiceObject): OracleRequest {
     families,
     policy: svc.spec?.ipFamilyPolicy ?? 'SingleStack',
     requested,
-    poolNames: pool === undefined ? undefined : pool.split(',').map((s) => s.trim()).filter(Boolean),
+    poolNames:
+      pool === undefined
+        ? undefined
+        : pool
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
     sharingKey: annotations[SHARING_ANNOTATION]?.trim() || undefined,
     ports: (svc.spec?.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`),
     etp: svc.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
@@ -124,8 +141,13 @@ interface Eligible {
   unknown: string[];
 }
 
-function eligiblePools(req: OracleRequest, pools: ReadonlyMap<string, OraclePool>, nsLabels: ReadonlyMap<string, Record<string, string>>): Eligible {
-  const allowed = (p: OraclePool): boolean => matches(p.spec.namespaceLabels, nsLabels.get(req.namespace)) && matches(p.spec.serviceLabels, req.labels);
+function eligiblePools(
+  req: OracleRequest,
+  pools: ReadonlyMap<string, OraclePool>,
+  nsLabels: ReadonlyMap<string, Record<string, string>>,
+): Eligible {
+  const allowed = (p: OraclePool): boolean =>
+    matches(p.spec.namespaceLabels, nsLabels.get(req.namespace)) && matches(p.spec.serviceLabels, req.labels);
   if (req.poolNames) {
     return {
       unknown: req.poolNames.filter((n) => !pools.has(n)),
@@ -206,13 +228,17 @@ export function checkServices(input: CheckInput): CheckResult {
     const byFamily = new Map<IpFamily, bigint>();
     for (const address of addresses) {
       const family = familyOf(address);
-      if (!req.families.includes(family)) result.violations.push(`${req.key} holds ${text(address)} but its ipFamilies lack IPv${family}`);
+      if (!req.families.includes(family))
+        result.violations.push(`${req.key} holds ${text(address)} but its ipFamilies lack IPv${family}`);
       if (byFamily.has(family)) result.violations.push(`${req.key} holds two IPv${family} addresses`);
       byFamily.set(family, address);
       const requested = req.requested.get(family);
-      if (requested !== undefined && requested !== address) result.violations.push(`${req.key} holds ${text(address)} but requests ${text(requested)}`);
+      if (requested !== undefined && requested !== address)
+        result.violations.push(`${req.key} holds ${text(address)} but requests ${text(requested)}`);
       if (!eligible.pools.some((p) => contains(p, address))) {
-        result.violations.push(`${req.key} holds ${text(address)}, in no pool eligible for its request (pools ${eligible.pools.map((p) => p.spec.name).join(',') || 'none'})`);
+        result.violations.push(
+          `${req.key} holds ${text(address)}, in no pool eligible for its request (pools ${eligible.pools.map((p) => p.spec.name).join(',') || 'none'})`,
+        );
       }
     }
 
@@ -223,7 +249,9 @@ export function checkServices(input: CheckInput): CheckResult {
       if (eligible.unknown.length > 0 && eligible.pools.length === 0) return 'UnknownPool';
       if (requested !== undefined) {
         if (!withFamily.some((p) => contains(p, requested))) return 'RequestedIPNotInPool';
-        const blocked = (holders.get(requested) ?? []).some((k) => k !== req.key && sharingProblem(req, requests.get(k)!) !== undefined);
+        const blocked = (holders.get(requested) ?? []).some(
+          (k) => k !== req.key && sharingProblem(req, requests.get(k)!) !== undefined,
+        );
         return blocked ? (req.sharingKey ? 'SharingConflict' : 'IPInUse') : undefined;
       }
       if (withFamily.length === 0) return 'NoMatchingPool';
@@ -248,7 +276,8 @@ export function checkServices(input: CheckInput): CheckResult {
     const reasons = new Map(missing.map((f) => [f, whyNot(f)] as const));
     const warned = input.warnings.get(req.key) ?? new Set<string>();
     // RequireDualStack holds nothing when one family fails; the others may have been possible on their own.
-    const judged = req.policy === 'RequireDualStack' ? [...reasons].filter(([, why]) => why !== undefined) : [...reasons];
+    const judged =
+      req.policy === 'RequireDualStack' ? [...reasons].filter(([, why]) => why !== undefined) : [...reasons];
     if (judged.length === 0) {
       result.violations.push(`${req.key} holds nothing although the oracle finds every family possible`);
       continue;
@@ -261,7 +290,9 @@ export function checkServices(input: CheckInput): CheckResult {
         result.explained++;
         result.reasons[named[1]!] = (result.reasons[named[1]!] ?? 0) + 1;
       } else {
-        result.violations.push(`${req.key} (RequireDualStack) holds nothing and no Warning Event names why (${judged.map(([f, why]) => `IPv${f}: ${why}`).join(', ')}; has: ${[...warned].join(',') || 'none'})`);
+        result.violations.push(
+          `${req.key} (RequireDualStack) holds nothing and no Warning Event names why (${judged.map(([f, why]) => `IPv${f}: ${why}`).join(', ')}; has: ${[...warned].join(',') || 'none'})`,
+        );
       }
       continue;
     }
@@ -275,7 +306,9 @@ export function checkServices(input: CheckInput): CheckResult {
       // PreferDualStack leaves out a family no pool serves, silently.
       const silent = req.policy === 'PreferDualStack' && why === 'NoMatchingPool' && byFamily.size > 0;
       if (!silent && !warned.has(why)) {
-        result.violations.push(`${req.key} lacks an IPv${family} address (${why}) and no ${why} Warning Event says so (has: ${[...warned].join(',') || 'none'})`);
+        result.violations.push(
+          `${req.key} lacks an IPv${family} address (${why}) and no ${why} Warning Event says so (has: ${[...warned].join(',') || 'none'})`,
+        );
         ok = false;
       }
       result.reasons[why] = (result.reasons[why] ?? 0) + 1;
@@ -313,7 +346,10 @@ export class AddressHistory {
   readonly #holders = new Map<string, Set<string>>();
   readonly #requests = new Map<string, OracleRequest>();
   /** Per Service: its last observed resourceVersion and stream, and the version at which its request took its form. */
-  readonly #versions = new Map<string, { version: number; stream: number; requestSince: number; requestExact: boolean }>();
+  readonly #versions = new Map<
+    string,
+    { version: number; stream: number; requestSince: number; requestExact: boolean }
+  >();
   /** Incremented whenever the watch stream broke (versions may have been missed until the relist). */
   #stream = 0;
   readonly violations: string[] = [];
@@ -348,7 +384,9 @@ export class AddressHistory {
       stream: this.#stream,
       requestSince: newRequest ? version : last.requestSince,
       // Exact: the watch delivered the very version at which the request took this form (its creation, or the change).
-      requestExact: newRequest ? where === 'watch' && (last === undefined || last.stream === this.#stream) : last.requestExact,
+      requestExact: newRequest
+        ? where === 'watch' && (last === undefined || last.stream === this.#stream)
+        : last.requestExact,
     });
     if (before?.epoch !== req.epoch) {
       // A new request: what the Service holds was decided for the old one.
@@ -359,10 +397,13 @@ export class AddressHistory {
       const unexcused = lost.filter((ip) => !contested.includes(ip));
       if (contested.length > 0) {
         this.contestedMoves++;
-        if (this.contestedExamples.length < 5) this.contestedExamples.push(`${key} gave up ${contested.join(',')} to a co-holder whose request changed`);
+        if (this.contestedExamples.length < 5)
+          this.contestedExamples.push(`${key} gave up ${contested.join(',')} to a co-holder whose request changed`);
       }
       if (unexcused.length > 0) {
-        this.violations.push(`${key} lost ${unexcused.join(',')} (now ${[...ips].join(',') || 'nothing'}) without a change of its request (epoch ${req.epoch}, seen by ${where})`);
+        this.violations.push(
+          `${key} lost ${unexcused.join(',')} (now ${[...ips].join(',') || 'nothing'}) without a change of its request (epoch ${req.epoch}, seen by ${where})`,
+        );
       }
       before.current = ips;
       before.decided = new Set(ips);
@@ -417,7 +458,12 @@ export class AddressHistory {
         const problem = sharingProblem(mine, this.#requests.get(other)!);
         if (!problem) continue;
         const theirs = this.#versions.get(other);
-        const raced = computedAt !== undefined && theirs !== undefined && theirs.requestExact && theirs.stream === this.#stream && theirs.requestSince > computedAt;
+        const raced =
+          computedAt !== undefined &&
+          theirs !== undefined &&
+          theirs.requestExact &&
+          theirs.stream === this.#stream &&
+          theirs.requestSince > computedAt;
         const text = `${ip}: ${key} joined ${other} (${problem}; written against version ${computedAt ?? '?'}, ${other}'s request since ${theirs?.requestSince ?? '?'})`;
         if (raced) {
           this.racedJoins++;

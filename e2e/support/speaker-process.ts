@@ -6,6 +6,10 @@ import type { ClusterFixture } from './cluster.ts';
 
 export type SpeakerProcess = ComponentProcess & { node: string };
 
-export async function startSpeaker(cluster: ClusterFixture, host: Host, args: readonly string[] = []): Promise<SpeakerProcess> {
+export async function startSpeaker(
+  cluster: ClusterFixture,
+  host: Host,
+  args: readonly string[] = [],
+): Promise<SpeakerProcess> {
   return { ...(await startSpeakerProcess(cluster, host, args)), node: host.role };
 }

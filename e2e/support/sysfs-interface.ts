@@ -35,5 +35,7 @@ export function interfaceMac(name: string): Result<Uint8Array, PacketSocketError
   const text = readInterfaceAttribute(name, 'address');
   if (!text.ok) return text;
   const mac = parseMac(text.value);
-  return mac.ok ? ok(macBytes(mac.value)) : err({ reason: 'system', message: `${name} has no Ethernet address (${text.value})` });
+  return mac.ok
+    ? ok(macBytes(mac.value))
+    : err({ reason: 'system', message: `${name} has no Ethernet address (${text.value})` });
 }

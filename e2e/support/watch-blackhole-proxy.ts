@@ -37,57 +37,67 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 function endToEnd(headers: IncomingMessage['headers']): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
   return out;
 }
 
-export async function startWatchBlackholeProxy(options: { socket: string; upstreamPort: number; caCert: string; serverCert: string; serverKey: string }): Promise<WatchBlackholeProxy> {
+export async function startWatchBlackholeProxy(options: {
+  socket: string;
+  upstreamPort: number;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+}): Promise<WatchBlackholeProxy> {
   const ca = readFileSync(options.caCert);
   const agent = new Agent({ keepAlive: true, ca });
   const streams = new Set<Stream>();
   let match: RequestMatch | undefined;
   let swallowed = 0;
 
-  const server = createServer({ cert: readFileSync(options.serverCert), key: readFileSync(options.serverKey) }, (req, res) => {
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const stream: Stream = { method, url, silenced: false, res };
-    streams.add(stream);
-    res.on('close', () => streams.delete(stream));
-    if (match?.(method, url)) {
-      // Never answered: the request disappears into the hole.
-      stream.silenced = true;
-      swallowed++;
-      req.resume();
-      return;
-    }
-    const up = request(
-      { host: '127.0.0.1', port: options.upstreamPort, method, path: req.url, headers: endToEnd(req.headers), agent },
-      (upstream) => {
-        stream.upstream = upstream;
-        if (stream.silenced) {
-          upstream.resume();
-          return;
-        }
-        res.writeHead(upstream.statusCode ?? 502, endToEnd(upstream.headers));
-        res.flushHeaders();
-        upstream.on('data', (chunk: Buffer) => {
-          if (!stream.silenced) res.write(chunk);
-        });
-        upstream.on('end', () => {
-          if (!stream.silenced) res.end();
-        });
-        upstream.on('error', () => {
-          if (!stream.silenced) res.destroy();
-        });
-      },
-    );
-    up.on('error', () => {
-      if (!stream.silenced) res.destroy();
-    });
-    res.on('close', () => up.destroy());
-    req.pipe(up);
-  });
+  const server = createServer(
+    { cert: readFileSync(options.serverCert), key: readFileSync(options.serverKey) },
+    (req, res) => {
+      const method = req.method ?? 'GET';
+      const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+      const stream: Stream = { method, url, silenced: false, res };
+      streams.add(stream);
+      res.on('close', () => streams.delete(stream));
+      if (match?.(method, url)) {
+        // Never answered: the request disappears into the hole.
+        stream.silenced = true;
+        swallowed++;
+        req.resume();
+        return;
+      }
+      const up = request(
+        { host: '127.0.0.1', port: options.upstreamPort, method, path: req.url, headers: endToEnd(req.headers), agent },
+        (upstream) => {
+          stream.upstream = upstream;
+          if (stream.silenced) {
+            upstream.resume();
+            return;
+          }
+          res.writeHead(upstream.statusCode ?? 502, endToEnd(upstream.headers));
+          res.flushHeaders();
+          upstream.on('data', (chunk: Buffer) => {
+            if (!stream.silenced) res.write(chunk);
+          });
+          upstream.on('end', () => {
+            if (!stream.silenced) res.end();
+          });
+          upstream.on('error', () => {
+            if (!stream.silenced) res.destroy();
+          });
+        },
+      );
+      up.on('error', () => {
+        if (!stream.silenced) res.destroy();
+      });
+      res.on('close', () => up.destroy());
+      req.pipe(up);
+    },
+  );
   server.on('clientError', (_error, socket) => socket.destroy());
   rmSync(options.socket, { force: true });
   await new Promise<void>((resolve, reject) => {

@@ -17,7 +17,11 @@ export interface Command {
   usage: string;
   flags: Record<string, FlagSpec>;
   /** Returns the process exit code. `lists` holds every value of each `multiple` flag, in the order given. */
-  run(flags: Record<string, string | boolean | undefined>, positionals: string[], lists: Record<string, string[]>): Promise<number>;
+  run(
+    flags: Record<string, string | boolean | undefined>,
+    positionals: string[],
+    lists: Record<string, string[]>,
+  ): Promise<number>;
 }
 
 export class UsageError extends Error {}
@@ -31,7 +35,9 @@ export function helpText(command: Command): string {
       flag.env ? `env ${flag.env}` : '',
       flag.multiple ? 'repeatable' : '',
     ].filter(Boolean);
-    lines.push(`  --${name}${value}`.padEnd(34) + flag.description + (defaults.length ? ` (${defaults.join(', ')})` : ''));
+    lines.push(
+      `  --${name}${value}`.padEnd(34) + flag.description + (defaults.length ? ` (${defaults.join(', ')})` : ''),
+    );
   }
   lines.push('  --help'.padEnd(34) + 'Show this help.');
   return lines.join('\n');
@@ -41,7 +47,12 @@ export function parseFlags(
   command: Command,
   args: string[],
   env: NodeJS.ProcessEnv,
-): { flags: Record<string, string | boolean | undefined>; lists: Record<string, string[]>; positionals: string[]; help: boolean } {
+): {
+  flags: Record<string, string | boolean | undefined>;
+  lists: Record<string, string[]>;
+  positionals: string[];
+  help: boolean;
+} {
   let parsed;
   try {
     parsed = parseArgs({
@@ -50,7 +61,9 @@ export function parseFlags(
       strict: true,
       options: {
         help: { type: 'boolean' },
-        ...Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type, multiple: f.multiple === true }])),
+        ...Object.fromEntries(
+          Object.entries(command.flags).map(([name, f]) => [name, { type: f.type, multiple: f.multiple === true }]),
+        ),
       },
     });
   } catch (err) {

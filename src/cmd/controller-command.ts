@@ -23,32 +23,76 @@ export const controllerCommand: Command = {
   usage: 'controller [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
-    namespace: { type: 'string', description: 'Namespace of the leader Lease.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
-    'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
-    'no-leader-elect': { type: 'boolean', description: 'Run as the only writer without a Lease (single replica, tests).', default: false },
-    'lease-duration': { type: 'string', description: 'Leader Lease duration; a dead leader is replaced after at most this long.', default: '15s' },
-    'renew-deadline': { type: 'string', description: 'The leader steps down when it could not renew for this long.', default: '10s' },
-    'retry-period': { type: 'string', description: 'How often candidates try to acquire and the leader renews.', default: '2s' },
-    quarantine: { type: 'string', description: 'How long a released address rests before reuse (unless nothing else is free).', default: '10s' },
-    concurrency: { type: 'string', description: 'Service reconciles (status writes) in flight at once.', default: '64' },
+    namespace: {
+      type: 'string',
+      description: 'Namespace of the leader Lease.',
+      default: 'beaconlb-system',
+      env: 'BEACONLB_NAMESPACE',
+    },
+    'load-balancer-class': {
+      type: 'string',
+      description: 'spec.loadBalancerClass served besides unset.',
+      default: 'beaconlb.io/beaconlb',
+    },
+    'no-leader-elect': {
+      type: 'boolean',
+      description: 'Run as the only writer without a Lease (single replica, tests).',
+      default: false,
+    },
+    'lease-duration': {
+      type: 'string',
+      description: 'Leader Lease duration; a dead leader is replaced after at most this long.',
+      default: '15s',
+    },
+    'renew-deadline': {
+      type: 'string',
+      description: 'The leader steps down when it could not renew for this long.',
+      default: '10s',
+    },
+    'retry-period': {
+      type: 'string',
+      description: 'How often candidates try to acquire and the leader renews.',
+      default: '2s',
+    },
+    quarantine: {
+      type: 'string',
+      description: 'How long a released address rests before reuse (unless nothing else is free).',
+      default: '10s',
+    },
+    concurrency: {
+      type: 'string',
+      description: 'Service reconciles (status writes) in flight at once.',
+      default: '64',
+    },
     'announcement-gc-after': {
       type: 'string',
-      description: 'ServiceAnnouncement records of a node whose speaker Lease has not changed for this long are removed.',
+      description:
+        'ServiceAnnouncement records of a node whose speaker Lease has not changed for this long are removed.',
       default: '30s',
     },
-    'metrics-address': { type: 'string', description: 'Listen address for /metrics, /healthz and /readyz.', default: ':7472' },
+    'metrics-address': {
+      type: 'string',
+      description: 'Listen address for /metrics, /healthz and /readyz.',
+      default: ':7472',
+    },
     identity: { type: 'string', description: 'This replica in the leader Lease.', env: 'POD_NAME' },
     'membership-interval': {
       type: 'string',
-      description: 'At least this long between two speaker membership records; at least 3 x the speakers\' --renew-interval (ADR 0019).',
+      description:
+        "At least this long between two speaker membership records; at least 3 x the speakers' --renew-interval (ADR 0019).",
       default: '30s',
     },
     'memberlist-key-rotation': {
       type: 'string',
-      description: 'Rotate the speakers\' failure-detector key (Secret beaconlb-memberlist) this often; 0s: never.',
+      description: "Rotate the speakers' failure-detector key (Secret beaconlb-memberlist) this often; 0s: never.",
       default: '24h',
     },
-    'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
+    'log-level': {
+      type: 'string',
+      description: 'trace, debug, info, warn or error.',
+      default: 'info',
+      env: 'BEACONLB_LOG_LEVEL',
+    },
   },
   async run(flags) {
     const log = createLogger({ level: logLevelFlag(flags), component: 'controller' });
@@ -58,7 +102,10 @@ export const controllerCommand: Command = {
     const leaseDurationMs = durationFlag(flags, 'lease-duration');
     const quarantineMs = durationFlag(flags, 'quarantine');
     const concurrency = Math.max(1, integerFlag(flags, 'concurrency'));
-    const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-controller/${identity}`);
+    const client = new ApiClient(
+      loadConnection(optionalStringFlag(flags, 'kubeconfig')),
+      `beaconlb-controller/${identity}`,
+    );
     const { registry, metrics, leader } = controllerPrometheus();
 
     let controller: ServiceController | undefined;
@@ -111,7 +158,14 @@ export const controllerCommand: Command = {
         return;
       }
       if (controller) return;
-      membership = new MembershipPublisher({ client, clock, log: log.child({ area: 'membership' }), namespace, keyRotationMs, minIntervalMs: membershipIntervalMs });
+      membership = new MembershipPublisher({
+        client,
+        clock,
+        log: log.child({ area: 'membership' }),
+        namespace,
+        keyRotationMs,
+        minIntervalMs: membershipIntervalMs,
+      });
       membership.start();
       controller = new ServiceController({
         ports: adapter.ports,
@@ -183,7 +237,11 @@ export const controllerCommand: Command = {
       {
         name: 'metrics endpoint',
         start: async () => {
-          server = await startMetricsServer({ address: stringFlag(flags, 'metrics-address'), registry, ready: () => adapter.services.hasSynced });
+          server = await startMetricsServer({
+            address: stringFlag(flags, 'metrics-address'),
+            registry,
+            ready: () => adapter.services.hasSynced,
+          });
           log.info({ identity, metricsPort: server.port }, 'controller starting');
         },
         stop: () => server?.close(),

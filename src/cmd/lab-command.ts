@@ -23,7 +23,9 @@ const actions = ['up', 'down', 'failover', 'status', 'env', 'supervise'] as cons
 
 async function answeringNode(state: LabState, ip: string): Promise<string | undefined> {
   const client = state.client?.ns ?? '';
-  const macs = ip.includes(':') ? await ndiscMacs(client, ip, 'eth0', 1, 500) : await arpingMacs(client, ip, 1, 'eth0', 1);
+  const macs = ip.includes(':')
+    ? await ndiscMacs(client, ip, 'eth0', 1, 500)
+    : await arpingMacs(client, ip, 1, 'eth0', 1);
   const names = macs.map((mac) => state.nodes?.find((n) => n.mac === mac)?.name ?? mac);
   return names.length ? names.join('+') : undefined;
 }
@@ -36,7 +38,11 @@ async function curl(ns: string, ip: string): Promise<string> {
 
 /** The nodes the router's kernel forwards an address to (its ECMP next hops), by name. */
 async function routedNodes(state: LabState, ip: string): Promise<string[]> {
-  const res = await execIn(undefined, ['ip', '-n', state.router?.ns ?? '', '-j', ip.includes(':') ? '-6' : '-4', 'route', 'show', ip], 5000);
+  const res = await execIn(
+    undefined,
+    ['ip', '-n', state.router?.ns ?? '', '-j', ip.includes(':') ? '-6' : '-4', 'route', 'show', ip],
+    5000,
+  );
   if (res.code !== 0 || !res.stdout.trim()) return [];
   const routes = JSON.parse(res.stdout) as Array<{ gateway?: string; nexthops?: Array<{ gateway?: string }> }>;
   const gateways = routes.flatMap((r) => (r.nexthops ? r.nexthops.map((h) => h.gateway ?? '') : [r.gateway ?? '']));
@@ -45,22 +51,37 @@ async function routedNodes(state: LabState, ip: string): Promise<string[]> {
 
 async function printStatus(state: LabState): Promise<void> {
   if (state.mode === 'cluster') {
-    console.log(`Beacon LB cluster lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes with containerd, kubelet and kube-proxy; Beacon LB installed from config/install.yaml; one client`);
-    console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get pods,svc -A -o wide`);
+    console.log(
+      `Beacon LB cluster lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes with containerd, kubelet and kube-proxy; Beacon LB installed from config/install.yaml; one client`,
+    );
+    console.log(
+      `  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get pods,svc -A -o wide`,
+    );
     for (const [svc, ips] of Object.entries(state.services ?? {})) {
-      for (const ip of ips) console.log(`  ${svc.padEnd(16)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`);
+      for (const ip of ips)
+        console.log(
+          `  ${svc.padEnd(16)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`,
+        );
     }
     return;
   }
-  console.log(`Beacon LB lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes, a ${state.router?.kind ?? ''} router (AS ${state.router?.asn ?? '?'}), two clients`);
-  console.log(`  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get svc,ippools,bgppeers -A`);
+  console.log(
+    `Beacon LB lab (run ${state.runId ?? '?'}): ${state.nodes?.length ?? 0} nodes, a ${state.router?.kind ?? ''} router (AS ${state.router?.asn ?? '?'}), two clients`,
+  );
+  console.log(
+    `  kubectl:   ${state.kubectl ?? 'kubectl'} --kubeconfig ${state.kubeconfig ?? '?'} get svc,ippools,bgppeers -A`,
+  );
   for (const [svc, ips] of Object.entries(state.services ?? {})) {
     for (const ip of ips) {
       if (svc.endsWith('-bgp')) {
         const nodes = await routedNodes(state, ip);
-        console.log(`  ${svc.padEnd(16)} ${ip.padEnd(20)} routed to ${nodes.length ? nodes.join(', ') : 'nobody'} (BGP, ECMP at the router)`);
+        console.log(
+          `  ${svc.padEnd(16)} ${ip.padEnd(20)} routed to ${nodes.length ? nodes.join(', ') : 'nobody'} (BGP, ECMP at the router)`,
+        );
       } else {
-        console.log(`  ${svc.padEnd(16)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`);
+        console.log(
+          `  ${svc.padEnd(16)} ${ip.padEnd(20)} answered by ${(await answeringNode(state, ip)) ?? 'nobody'} (layer 2)`,
+        );
       }
     }
   }
@@ -73,7 +94,21 @@ async function clusterFailover(state: LabState, ip: string, owner: string | unde
     return 1;
   }
   const kubectl = [state.kubectl, `--kubeconfig=${state.kubeconfig}`, '-n', 'beaconlb-system'];
-  const pods = await execIn(undefined, [...kubectl, 'get', 'pods', '-l', 'app.kubernetes.io/component=speaker', '--field-selector', `spec.nodeName=${owner}`, '-o', 'name'], 20_000);
+  const pods = await execIn(
+    undefined,
+    [
+      ...kubectl,
+      'get',
+      'pods',
+      '-l',
+      'app.kubernetes.io/component=speaker',
+      '--field-selector',
+      `spec.nodeName=${owner}`,
+      '-o',
+      'name',
+    ],
+    20_000,
+  );
   const pod = pods.stdout.trim().split('\n')[0];
   if (!pod) {
     console.log(`no speaker Pod on ${owner}`);
@@ -85,7 +120,9 @@ async function clusterFailover(state: LabState, ip: string, owner: string | unde
   for (let i = 0; i < 200; i++) {
     const now = await answeringNode(state, ip);
     if (now && now !== owner && !now.includes('+')) {
-      console.log(`${now} took over ${ip} after ${((performance.now() - deleted) / 1000).toFixed(2)} s; the client says: ${await curl(state.client?.ns ?? '', ip)}`);
+      console.log(
+        `${now} took over ${ip} after ${((performance.now() - deleted) / 1000).toFixed(2)} s; the client says: ${await curl(state.client?.ns ?? '', ip)}`,
+      );
       return 0;
     }
     await sleep(50);
@@ -100,11 +137,17 @@ export const labCommand: Command = {
   usage: 'lab <up|down|failover|status|env> [flags]',
   flags: {
     nodes: { type: 'string', description: 'Number of node namespaces.', default: '3' },
-    'state-dir': { type: 'string', description: 'Where the lab keeps its state and logs.', default: '/var/lib/beaconlb-lab', env: 'BEACONLB_LAB_STATE_DIR' },
+    'state-dir': {
+      type: 'string',
+      description: 'Where the lab keeps its state and logs.',
+      default: '/var/lib/beaconlb-lab',
+      env: 'BEACONLB_LAB_STATE_DIR',
+    },
     router: { type: 'string', description: 'The BGP router: bird or frr.', default: 'bird' },
     cluster: {
       type: 'boolean',
-      description: 'A real cluster: kubelet, containerd and kube-proxy per node, Beacon LB\'s image installed from config/install.yaml.',
+      description:
+        "A real cluster: kubelet, containerd and kube-proxy per node, Beacon LB's image installed from config/install.yaml.",
       default: false,
     },
   },
@@ -121,7 +164,8 @@ export const labCommand: Command = {
     if (router !== 'bird' && router !== 'frr') throw new UsageError(`--router must be bird or frr, not ${router}`);
     const cluster = flags['cluster'] === true;
     if (action === 'supervise') {
-      if (cluster) return superviseClusterLab(dir, integerFlag(flags, 'nodes'), createLogger({ level: 'info', component: 'lab' }));
+      if (cluster)
+        return superviseClusterLab(dir, integerFlag(flags, 'nodes'), createLogger({ level: 'info', component: 'lab' }));
       return superviseLab(dir, integerFlag(flags, 'nodes'), router, createLogger({ level: 'info', component: 'lab' }));
     }
     if (action === 'up') {
@@ -129,7 +173,8 @@ export const labCommand: Command = {
         await printStatus(state);
         return 0;
       }
-      if (running) throw new UsageError(`a lab is ${state.phase} (supervisor pid ${state.supervisorPid}); run lab down first`);
+      if (running)
+        throw new UsageError(`a lab is ${state.phase} (supervisor pid ${state.supervisorPid}); run lab down first`);
       controlPlaneBinaries(); // builds or finds the control plane first, with its progress on the terminal
       if (cluster) {
         // The same for kubelet and friends and the images: minutes the first time, then cached.
@@ -138,7 +183,14 @@ export const labCommand: Command = {
       }
       mkdirSync(join(dir, 'logs'), { recursive: true });
       const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
-      const supervise = [mainEntry(), 'lab', 'supervise', `--state-dir=${dir}`, `--nodes=${integerFlag(flags, 'nodes')}`, `--router=${router}`];
+      const supervise = [
+        mainEntry(),
+        'lab',
+        'supervise',
+        `--state-dir=${dir}`,
+        `--nodes=${integerFlag(flags, 'nodes')}`,
+        `--router=${router}`,
+      ];
       const child = spawn(process.execPath, cluster ? [...supervise, '--cluster'] : supervise, {
         detached: true,
         stdio: ['ignore', log, log],
@@ -150,18 +202,21 @@ export const labCommand: Command = {
       for (let i = 0; i < (cluster ? 720 : 240); i++) {
         await sleep(500);
         current = readLabState(dir);
-        if (current && current.supervisorPid === child.pid && (current.phase === 'ready' || current.phase === 'failed')) break;
+        if (current && current.supervisorPid === child.pid && (current.phase === 'ready' || current.phase === 'failed'))
+          break;
         if (child.exitCode !== null) break;
         process.stdout.write('.');
       }
       process.stdout.write('\n');
       if (current === undefined || current.phase !== 'ready') {
-        console.error(`the lab did not start: ${current?.error ?? 'see the log'}\n  log: ${join(dir, 'logs', 'supervisor.log')}`);
+        console.error(
+          `the lab did not start: ${current?.error ?? 'see the log'}\n  log: ${join(dir, 'logs', 'supervisor.log')}`,
+        );
         return 1;
       }
       await printStatus(current);
       const client = current.client?.ns ?? '';
-      console.log('\nFrom the client on the nodes\' segment:');
+      console.log("\nFrom the client on the nodes' segment:");
       for (const ip of current.services?.['demo/hello'] ?? []) {
         const url = ip.includes(':') ? `'http://[${ip}]/'` : `http://${ip}/`;
         console.log(`  $ ip netns exec ${client} curl -s -g ${url}`);
@@ -169,19 +224,29 @@ export const labCommand: Command = {
       }
       if (current.mode === 'cluster' && current.ingress) {
         const { ip, hosts } = current.ingress;
-        console.log(`\nTwo host names through one address (Traefik; ${hosts.map((h) => `${h.host} by an ${h.route}`).join(', ')}):`);
+        console.log(
+          `\nTwo host names through one address (Traefik; ${hosts.map((h) => `${h.host} by an ${h.route}`).join(', ')}):`,
+        );
         const argv = ingressCurlArgs(ip, hosts);
         console.log(`  $ ip netns exec ${client} ${argv.join(' ')}`);
         const res = await execIn(client, argv, 8000);
-        for (const line of (res.code === 0 ? res.stdout.trim() : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`).split('\n')) console.log(`  ${line}`);
+        for (const line of (res.code === 0
+          ? res.stdout.trim()
+          : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`
+        ).split('\n'))
+          console.log(`  ${line}`);
       }
       if (current.mode === 'cluster') {
-        console.log(`\nup in ${((current.startMillis ?? 0) / 1000).toFixed(1)} s. Next: bin/beaconlb lab failover   (deletes the owner's speaker Pod and times the takeover)`);
+        console.log(
+          `\nup in ${((current.startMillis ?? 0) / 1000).toFixed(1)} s. Next: bin/beaconlb lab failover   (deletes the owner's speaker Pod and times the takeover)`,
+        );
         console.log(`      eval "$(bin/beaconlb lab env)"; kubectl get pods -A -o wide | bin/beaconlb lab down`);
         return 0;
       }
       const client2 = current.client2?.ns ?? '';
-      console.log(`\nFrom the client behind the router (BGP, ${current.router?.kind ?? 'router'} spreads flows over the nodes):`);
+      console.log(
+        `\nFrom the client behind the router (BGP, ${current.router?.kind ?? 'router'} spreads flows over the nodes):`,
+      );
       for (const ip of current.services?.['demo/hello-bgp'] ?? []) {
         const url = ip.includes(':') ? `'http://[${ip}]/'` : `http://${ip}/`;
         console.log(`  $ ip netns exec ${client2} curl -s -g ${url}`);
@@ -237,7 +302,9 @@ export const labCommand: Command = {
       for (let i = 0; i < 200; i++) {
         const now = await answeringNode(state, ip);
         if (now && now !== node.name && !now.includes('+')) {
-          console.log(`${now} took over ${ip} after ${((performance.now() - killed) / 1000).toFixed(2)} s (lease duration 3 s); the client says: ${await curl(state.client?.ns ?? '', ip)}`);
+          console.log(
+            `${now} took over ${ip} after ${((performance.now() - killed) / 1000).toFixed(2)} s (lease duration 3 s); the client says: ${await curl(state.client?.ns ?? '', ip)}`,
+          );
           console.log(`the lab restarts ${node.name}'s speaker, as its DaemonSet would`);
           return 0;
         }

@@ -11,7 +11,9 @@ const run = (...args: string[]): { code: number; out: string; err: string } => {
 
 describe('beaconlb CLI', () => {
   it('prints its version from package.json', () => {
-    const pkg = JSON.parse(execFileSync('cat', [join(import.meta.dirname, '..', '..', 'package.json')], { encoding: 'utf8' })) as { version: string };
+    const pkg = JSON.parse(
+      execFileSync('cat', [join(import.meta.dirname, '..', '..', 'package.json')], { encoding: 'utf8' }),
+    ) as { version: string };
     assert.equal(run('--version').out.trim(), `beaconlb ${pkg.version}`);
   });
 
@@ -25,7 +27,10 @@ describe('beaconlb CLI', () => {
     const { code, out } = run('speaker', '--help');
     assert.equal(code, 0);
     assert.match(out, /--failure-detection <value>\s+lease: .*\(default lease\)/);
-    assert.match(out, /--lease-duration <value>\s+A Lease that has not changed for this long is expired \(default 40s with probes, 3s with lease\)\./);
+    assert.match(
+      out,
+      /--lease-duration <value>\s+A Lease that has not changed for this long is expired \(default 40s with probes, 3s with lease\)\./,
+    );
     assert.match(out, /--node-name <value>.*\(env NODE_NAME\)/);
   });
 

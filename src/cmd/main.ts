@@ -23,10 +23,18 @@ async function labCommands(): Promise<Command[]> {
   }
 }
 
-const commands: Command[] = [controllerCommand, speakerCommand, ...(await labCommands()), statusCommand, migrateMetallbCommand];
+const commands: Command[] = [
+  controllerCommand,
+  speakerCommand,
+  ...(await labCommands()),
+  statusCommand,
+  migrateMetallbCommand,
+];
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

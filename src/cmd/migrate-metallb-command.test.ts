@@ -11,7 +11,11 @@ const CLI = join(ROOT, 'bin', 'beaconlb');
 const SAMPLE = join(ROOT, 'e2e', 'testdata', 'metallb-sample.yaml');
 
 const run = (args: readonly string[], input?: string): { code: number; out: string; err: string } => {
-  const res = spawnSync(CLI, ['migrate-metallb', ...args], { encoding: 'utf8', input, env: { ...process.env, KUBECONFIG: '' } });
+  const res = spawnSync(CLI, ['migrate-metallb', ...args], {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, KUBECONFIG: '' },
+  });
   return { code: res.status ?? -1, out: res.stdout, err: res.stderr };
 };
 
@@ -24,8 +28,10 @@ function withDir<T>(body: (dir: string) => T): T {
   }
 }
 
-const POOL = 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: metallb-system}\nspec: {addresses: [198.51.100.0/28]}\n';
-const L2 = 'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: l2, namespace: metallb-system}\nspec: {interfaces: [eth0]}\n';
+const POOL =
+  'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: metallb-system}\nspec: {addresses: [198.51.100.0/28]}\n';
+const L2 =
+  'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: l2, namespace: metallb-system}\nspec: {interfaces: [eth0]}\n';
 
 describe('beaconlb migrate-metallb (files)', () => {
   it('exits 0 and writes only the summary on stderr when everything translated', () => {
@@ -35,7 +41,13 @@ describe('beaconlb migrate-metallb (files)', () => {
       assert.equal(res.code, 0, res.err);
       assert.equal(res.err, 'migrate-metallb: wrote 1 IPPool, 1 L2Advertisement; 0 left out, 0 changed, 0 skipped\n');
       const objects = parseAllDocuments(res.out).map((d) => d.toJS() as { kind: string; spec: unknown });
-      assert.deepEqual(objects.map((o) => [o.kind, o.spec]), [['IPPool', { addresses: ['198.51.100.0/28'] }], ['L2Advertisement', { interfaces: ['eth0'] }]]);
+      assert.deepEqual(
+        objects.map((o) => [o.kind, o.spec]),
+        [
+          ['IPPool', { addresses: ['198.51.100.0/28'] }],
+          ['L2Advertisement', { interfaces: ['eth0'] }],
+        ],
+      );
     });
   });
 
@@ -50,7 +62,11 @@ describe('beaconlb migrate-metallb (files)', () => {
       writeFileSync(join(dir, '2-rest.yml'), tail.join('\n---\n'));
       writeFileSync(join(dir, 'README.md'), 'not a manifest');
       const repeated = run(['--from-file', join(dir, '2-rest.yml'), '--from-file', join(dir, '1-pools.yaml')]);
-      assert.deepEqual([repeated.code, repeated.out, repeated.err], [single.code, single.out, single.err], 'a repeated --from-file lost a file');
+      assert.deepEqual(
+        [repeated.code, repeated.out, repeated.err],
+        [single.code, single.out, single.err],
+        'a repeated --from-file lost a file',
+      );
       const directory = run(['--from-file', dir]);
       assert.deepEqual([directory.code, directory.out], [single.code, single.out]);
     });
@@ -65,7 +81,8 @@ describe('beaconlb migrate-metallb (files)', () => {
 
   it('writes with YAML 1.1 quoting, so kubectl reads yes and 64512:10 as strings', () => {
     const pool = POOL.replace('metadata: {', 'metadata: {labels: {enabled: "yes"}, ');
-    const adv = 'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: a}\nspec: {communities: ["64512:10"]}\n';
+    const adv =
+      'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: a}\nspec: {communities: ["64512:10"]}\n';
     const res = run(['--from-file', '-'], `${pool}---\n${adv}`);
     assert.match(res.out, /enabled: "yes"/);
     assert.match(res.out, /- "64512:10"/);

@@ -111,16 +111,31 @@ export const migrateMetallbCommand: Command = {
       multiple: true,
       description: 'MetalLB objects: a YAML/JSON file (multi-document), a directory of them, or - for stdin.',
     },
-    kubeconfig: { type: 'string', description: 'Read the MetalLB objects from this cluster (when no --from-file is given).', env: 'KUBECONFIG' },
-    'metallb-namespace': { type: 'string', description: 'The namespace MetalLB runs in (cluster reads).', default: 'metallb-system' },
-    'password-namespace': { type: 'string', description: 'The namespace of the BGP password Secrets (the speaker reads no others).', default: 'beaconlb-bgp-passwords', env: 'BEACONLB_PASSWORD_NAMESPACE' },
+    kubeconfig: {
+      type: 'string',
+      description: 'Read the MetalLB objects from this cluster (when no --from-file is given).',
+      env: 'KUBECONFIG',
+    },
+    'metallb-namespace': {
+      type: 'string',
+      description: 'The namespace MetalLB runs in (cluster reads).',
+      default: 'metallb-system',
+    },
+    'password-namespace': {
+      type: 'string',
+      description: 'The namespace of the BGP password Secrets (the speaker reads no others).',
+      default: 'beaconlb-bgp-passwords',
+      env: 'BEACONLB_PASSWORD_NAMESPACE',
+    },
     output: { type: 'string', description: 'Write the objects to this file instead of stdout.' },
   },
   async run(flags, positionals, lists) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; give files with --from-file`);
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; give files with --from-file`);
     const files = lists['from-file'] ?? [];
     const kubeconfig = optionalStringFlag(flags, 'kubeconfig');
-    if (files.length === 0 && kubeconfig === undefined) throw new UsageError('give --from-file PATH (repeatable) or --kubeconfig FILE');
+    if (files.length === 0 && kubeconfig === undefined)
+      throw new UsageError('give --from-file PATH (repeatable) or --kubeconfig FILE');
     const yaml = await import('yaml');
     const fail = (message: string): number => {
       console.error(`beaconlb migrate-metallb: ${message}`);
@@ -144,9 +159,12 @@ export const migrateMetallbCommand: Command = {
       try {
         client = new ApiClient(loadConnection(kubeconfig), 'beaconlb-migrate-metallb');
         const read = await readMetalLbObjects(client, namespace);
-        if (read.missing.length === METALLB_KINDS.length) return fail('the cluster serves no MetalLB kinds (metallb.io); is MetalLB installed?');
-        for (const kind of read.missing) console.error(`note: the cluster does not serve metallb.io ${kind}; none read`);
-        if (read.objects.length === 0) console.error(`note: no MetalLB objects in namespace ${namespace} (--metallb-namespace)`);
+        if (read.missing.length === METALLB_KINDS.length)
+          return fail('the cluster serves no MetalLB kinds (metallb.io); is MetalLB installed?');
+        for (const kind of read.missing)
+          console.error(`note: the cluster does not serve metallb.io ${kind}; none read`);
+        if (read.objects.length === 0)
+          console.error(`note: no MetalLB objects in namespace ${namespace} (--metallb-namespace)`);
         objects.push(...read.objects);
       } catch (error) {
         return fail(`cannot read the MetalLB objects in namespace ${namespace}: ${describeError(error)}`);

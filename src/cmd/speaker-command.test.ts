@@ -9,7 +9,11 @@ const flagsOf = (...args: string[]) => parseFlags(speakerCommand, ['--node-name=
 
 describe('speakerListeners', () => {
   it('with the default flags: metrics on the loopback, the probes on :7475, no authenticated listener', () => {
-    assert.deepEqual(speakerListeners(flagsOf(), 'node1'), { metrics: '127.0.0.1:7473', health: ':7475', secure: undefined });
+    assert.deepEqual(speakerListeners(flagsOf(), 'node1'), {
+      metrics: '127.0.0.1:7473',
+      health: ':7475',
+      secure: undefined,
+    });
   });
 
   it('--secure-metrics-address gets a self-signed certificate naming the node', () => {
@@ -23,7 +27,13 @@ describe('speakerListeners', () => {
   });
 
   it('refuses a certificate without its key, or without the authenticated listener', () => {
-    assert.throws(() => speakerListeners(flagsOf('--secure-metrics-address=:7474', '--metrics-tls-cert-file=/x.crt'), 'node1'), UsageError);
-    assert.throws(() => speakerListeners(flagsOf('--metrics-tls-cert-file=/x.crt', '--metrics-tls-key-file=/x.key'), 'node1'), UsageError);
+    assert.throws(
+      () => speakerListeners(flagsOf('--secure-metrics-address=:7474', '--metrics-tls-cert-file=/x.crt'), 'node1'),
+      UsageError,
+    );
+    assert.throws(
+      () => speakerListeners(flagsOf('--metrics-tls-cert-file=/x.crt', '--metrics-tls-key-file=/x.key'), 'node1'),
+      UsageError,
+    );
   });
 });

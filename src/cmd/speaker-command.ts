@@ -65,9 +65,14 @@ export function probeTimingsFor(renewIntervalMs: number): ProbeTimings {
 /** The address peers probe this node at: the flag, else the first IPv4 of the default route's interface, else of any up non-loopback interface. */
 function probeHost(flag: string | undefined, table: InterfaceTable): string | undefined {
   if (flag !== undefined) return flag;
-  const candidates = [table.defaultRoute[4], ...table.interfaces.filter((i) => i.up && i.name !== 'lo').map((i) => i.name)];
+  const candidates = [
+    table.defaultRoute[4],
+    ...table.interfaces.filter((i) => i.up && i.name !== 'lo').map((i) => i.name),
+  ];
   for (const name of candidates) {
-    const address = table.interfaces.find((i) => i.name === name)?.addresses.find((a) => a.family === 4 && a.prefixLength < 32);
+    const address = table.interfaces
+      .find((i) => i.name === name)
+      ?.addresses.find((a) => a.family === 4 && a.prefixLength < 32);
     if (address) return formatIp(address.address);
   }
   return undefined;
@@ -95,11 +100,17 @@ export function speakerListeners(flags: Flags, node: string): SpeakerListeners {
     throw new UsageError('--metrics-tls-cert-file and --metrics-tls-key-file go together');
   }
   const secureAddress = optionalStringFlag(flags, 'secure-metrics-address');
-  if (secureAddress === undefined && certFile !== undefined) throw new UsageError('--metrics-tls-cert-file needs --secure-metrics-address');
+  if (secureAddress === undefined && certFile !== undefined)
+    throw new UsageError('--metrics-tls-cert-file needs --secure-metrics-address');
   const tls = (): { cert: string; key: string } =>
     certFile !== undefined && keyFile !== undefined
       ? { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
-      : selfSignedCertificate({ commonName: `beaconlb-speaker ${node}`, dnsNames: [node, 'localhost'], now: new Date(), validDays: 365 });
+      : selfSignedCertificate({
+          commonName: `beaconlb-speaker ${node}`,
+          dnsNames: [node, 'localhost'],
+          now: new Date(),
+          validDays: 365,
+        });
   return {
     metrics: stringFlag(flags, 'metrics-address'),
     health: optionalStringFlag(flags, 'health-address'),
@@ -114,53 +125,109 @@ export const speakerCommand: Command = {
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file; in-cluster config when absent.', env: 'KUBECONFIG' },
     'node-name': { type: 'string', description: 'The Node this speaker runs on.', env: 'NODE_NAME' },
-    namespace: { type: 'string', description: 'Namespace of the heartbeat Leases.', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
-    'password-namespace': { type: 'string', description: 'Namespace of the BGP password Secrets (the only Secrets the speaker reads).', default: 'beaconlb-bgp-passwords', env: 'BEACONLB_PASSWORD_NAMESPACE' },
-    'load-balancer-class': { type: 'string', description: 'spec.loadBalancerClass served besides unset.', default: 'beaconlb.io/beaconlb' },
+    namespace: {
+      type: 'string',
+      description: 'Namespace of the heartbeat Leases.',
+      default: 'beaconlb-system',
+      env: 'BEACONLB_NAMESPACE',
+    },
+    'password-namespace': {
+      type: 'string',
+      description: 'Namespace of the BGP password Secrets (the only Secrets the speaker reads).',
+      default: 'beaconlb-bgp-passwords',
+      env: 'BEACONLB_PASSWORD_NAMESPACE',
+    },
+    'load-balancer-class': {
+      type: 'string',
+      description: 'spec.loadBalancerClass served besides unset.',
+      default: 'beaconlb.io/beaconlb',
+    },
     'failure-detection': {
       type: 'string',
-      description: 'lease: liveness from every peer\'s Lease, renewed every second (ADR 0007); probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019; needs the controller, which publishes the membership).',
+      description:
+        "lease: liveness from every peer's Lease, renewed every second (ADR 0007); probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019; needs the controller, which publishes the membership).",
       default: 'lease',
     },
-    'probe-address': { type: 'string', description: 'The node address peers send failure-detector probes to; absent: the first IPv4 address of the default route\'s interface.', env: 'BEACONLB_PROBE_ADDRESS' },
-    'probe-port': { type: 'string', description: 'UDP port of the failure detector (open it between nodes).', default: '7946' },
-    'renew-interval': { type: 'string', description: 'How often the heartbeat Lease is renewed (default 10s with probes, 1s with lease).' },
-    'lease-duration': { type: 'string', description: 'A Lease that has not changed for this long is expired (default 40s with probes, 3s with lease).' },
-    'fence-margin': { type: 'string', description: 'Stop answering this long before peers could consider this node dead (default 2s with probes, 500ms with lease).' },
+    'probe-address': {
+      type: 'string',
+      description:
+        "The node address peers send failure-detector probes to; absent: the first IPv4 address of the default route's interface.",
+      env: 'BEACONLB_PROBE_ADDRESS',
+    },
+    'probe-port': {
+      type: 'string',
+      description: 'UDP port of the failure detector (open it between nodes).',
+      default: '7946',
+    },
+    'renew-interval': {
+      type: 'string',
+      description: 'How often the heartbeat Lease is renewed (default 10s with probes, 1s with lease).',
+    },
+    'lease-duration': {
+      type: 'string',
+      description: 'A Lease that has not changed for this long is expired (default 40s with probes, 3s with lease).',
+    },
+    'fence-margin': {
+      type: 'string',
+      description:
+        'Stop answering this long before peers could consider this node dead (default 2s with probes, 500ms with lease).',
+    },
     'stale-view-after': {
       type: 'string',
-      description: 'A watch with no proof of being live for this long makes the view stale: stop answering and hand addresses over (at least 2s).',
+      description:
+        'A watch with no proof of being live for this long makes the view stale: stop answering and hand addresses over (at least 2s).',
       default: '10s',
     },
-    'handover-overlap': { type: 'string', description: 'On SIGTERM, keep answering this long after marking the Lease leaving.', default: '1s' },
-    'announce-interval': { type: 'string', description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses (0s: off).', default: '10s' },
+    'handover-overlap': {
+      type: 'string',
+      description: 'On SIGTERM, keep answering this long after marking the Lease leaving.',
+      default: '1s',
+    },
+    'announce-interval': {
+      type: 'string',
+      description: 'Periodic gratuitous ARP / unsolicited NA for owned addresses (0s: off).',
+      default: '10s',
+    },
     'max-answers': {
       type: 'string',
-      description: 'ARP replies / NAs per second per interface and protocol (plus a burst of a tenth); the rest are dropped and counted.',
+      description:
+        'ARP replies / NAs per second per interface and protocol (plus a burst of a tenth); the rest are dropped and counted.',
       default: '2000',
     },
     'metrics-address': {
       type: 'string',
-      description: 'Listen address for /metrics, /healthz and /readyz without authentication (host:port or unix:/path); the node\'s loopback by default (host network).',
+      description:
+        "Listen address for /metrics, /healthz and /readyz without authentication (host:port or unix:/path); the node's loopback by default (host network).",
       default: '127.0.0.1:7473',
     },
     'health-address': {
       type: 'string',
-      description: 'Listen address for /healthz and /readyz only (the kubelet\'s probes; they reveal nothing); empty: off.',
+      description:
+        "Listen address for /healthz and /readyz only (the kubelet's probes; they reveal nothing); empty: off.",
       default: ':7475',
     },
     'secure-metrics-address': {
       type: 'string',
-      description: 'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); absent: off.',
+      description:
+        'Listen address for /metrics over HTTPS, each request authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics); absent: off.',
     },
-    'metrics-tls-cert-file': { type: 'string', description: 'PEM certificate for --secure-metrics-address; absent: a self-signed one made at start.' },
+    'metrics-tls-cert-file': {
+      type: 'string',
+      description: 'PEM certificate for --secure-metrics-address; absent: a self-signed one made at start.',
+    },
     'metrics-tls-key-file': { type: 'string', description: 'PEM private key of --metrics-tls-cert-file.' },
     'announcement-writes-per-second': {
       type: 'string',
-      description: 'Writes per second (burst: twice that) of the ServiceAnnouncement records saying what this node announces; 0: no records.',
+      description:
+        'Writes per second (burst: twice that) of the ServiceAnnouncement records saying what this node announces; 0: no records.',
       default: '50',
     },
-    'log-level': { type: 'string', description: 'trace, debug, info, warn or error.', default: 'info', env: 'BEACONLB_LOG_LEVEL' },
+    'log-level': {
+      type: 'string',
+      description: 'trace, debug, info, warn or error.',
+      default: 'info',
+      env: 'BEACONLB_LOG_LEVEL',
+    },
   },
   async run(flags) {
     const node = optionalStringFlag(flags, 'node-name');
@@ -170,22 +237,36 @@ export const speakerCommand: Command = {
     const clock = systemClock;
     const namespace = stringFlag(flags, 'namespace');
     const detection = stringFlag(flags, 'failure-detection');
-    if (detection !== 'probes' && detection !== 'lease') throw new UsageError(`--failure-detection: "${detection}" is neither probes nor lease`);
+    if (detection !== 'probes' && detection !== 'lease')
+      throw new UsageError(`--failure-detection: "${detection}" is neither probes nor lease`);
     const defaults = LEASE_DEFAULTS[detection];
-    const withDefault = (name: string, value: string): Flags => ({ ...flags, [name]: optionalStringFlag(flags, name) ?? value });
+    const withDefault = (name: string, value: string): Flags => ({
+      ...flags,
+      [name]: optionalStringFlag(flags, name) ?? value,
+    });
     const leaseDurationMs = durationFlag(withDefault('lease-duration', defaults.duration), 'lease-duration');
     const renewIntervalMs = durationFlag(withDefault('renew-interval', defaults.renew), 'renew-interval');
     const fenceMarginMs = durationFlag(withDefault('fence-margin', defaults.margin), 'fence-margin');
     const probePort = integerFlag(flags, 'probe-port');
     if (probePort < 1 || probePort > 65535) throw new UsageError('--probe-port must be 1-65535');
     const probeAddressFlag = optionalStringFlag(flags, 'probe-address');
-    if (probeAddressFlag !== undefined && isIP(probeAddressFlag) === 0) throw new UsageError(`--probe-address: "${probeAddressFlag}" is not an IP address`);
-    if (renewIntervalMs >= leaseDurationMs) throw new UsageError('--renew-interval must be shorter than --lease-duration');
+    if (probeAddressFlag !== undefined && isIP(probeAddressFlag) === 0)
+      throw new UsageError(`--probe-address: "${probeAddressFlag}" is not an IP address`);
+    if (renewIntervalMs >= leaseDurationMs)
+      throw new UsageError('--renew-interval must be shorter than --lease-duration');
     const staleAfterMs = durationFlag(flags, 'stale-view-after');
     // Watches are ended by the server after 3/4 of it (whole seconds): below 2 s nothing is left for latency.
     if (staleAfterMs < 2000) throw new UsageError('--stale-view-after must be at least 2s');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
-    const { registry, layer2, responder, bgp: bgpMetrics, bfd: bfdMetrics, announcements: announcementMetrics, probes: probeMetrics } = speakerPrometheus();
+    const {
+      registry,
+      layer2,
+      responder,
+      bgp: bgpMetrics,
+      bfd: bfdMetrics,
+      announcements: announcementMetrics,
+      probes: probeMetrics,
+    } = speakerPrometheus();
 
     // Links, addresses and default routes over rtnetlink, read again after each change the kernel reports.
     const following = await InterfaceTableFollower.open(rtnetlinkSource(), {
@@ -223,7 +304,11 @@ export const speakerCommand: Command = {
       return host === undefined ? undefined : formatProbeAddress(host, probePort);
     };
     if (detection === 'probes') {
-      const opened = await openProbeSocket({ port: probePort, ...(probeAddressFlag === undefined ? {} : { bindAddress: probeAddressFlag }), onDatagram: (d) => runner?.receive(d.bytes) });
+      const opened = await openProbeSocket({
+        port: probePort,
+        ...(probeAddressFlag === undefined ? {} : { bindAddress: probeAddressFlag }),
+        onDatagram: (d) => runner?.receive(d.bytes),
+      });
       if (!opened.ok) throw new Error(`failure detector: ${opened.error}`);
       probeSocket = opened.value;
       const socket = probeSocket;
@@ -258,7 +343,14 @@ export const speakerCommand: Command = {
       const record = await membership.record(timeoutMs);
       if (record) runner.setMembership(record);
     };
-    const heartbeat = new HeartbeatLease({ client, namespace, node, clock, leaseDurationMs, probeAddress: runner ? probeAddress : () => undefined });
+    const heartbeat = new HeartbeatLease({
+      client,
+      namespace,
+      node,
+      clock,
+      leaseDurationMs,
+      probeAddress: runner ? probeAddress : () => undefined,
+    });
     // The first live speaker by name at the last layer-2 pass: it records the cluster-wide Events (one per cause).
     let firstLive: string | undefined;
     // Callbacks below reach `adapter` and `speaker` only after both exist (events start with adapter.start()).
@@ -288,14 +380,17 @@ export const speakerCommand: Command = {
       },
       recordProblem: (problem) => {
         // IPPools are reported by the controller (Ready condition and Event), once for the cluster.
-        if (problem.kind !== 'IPPool') adapter.recordObjectEvent(problem.kind, problem.name, 'Warning', problem.reason, problem.message);
+        if (problem.kind !== 'IPPool')
+          adapter.recordObjectEvent(problem.kind, problem.name, 'Warning', problem.reason, problem.message);
       },
       onStaleView: () => {
         adapter.restartWatches();
       },
       renewIntervalMs,
       // With probes the fence also bounds the age of the membership record read with each renewal (ADR 0019, P4).
-      leaseDurationMs: runner ? Math.min(leaseDurationMs, probeTimingsFor(renewIntervalMs).membershipSkewMs) : leaseDurationMs,
+      leaseDurationMs: runner
+        ? Math.min(leaseDurationMs, probeTimingsFor(renewIntervalMs).membershipSkewMs)
+        : leaseDurationMs,
       fenceMarginMs,
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
       onLiveNodes: (nodes) => {
@@ -353,26 +448,34 @@ export const speakerCommand: Command = {
     });
     // ServiceAnnouncement records (ADR 0024): computed at most every 100 ms, written by the publisher at its own pace.
     const writesPerSecond = Math.max(0, integerFlag(flags, 'announcement-writes-per-second'));
-    const recordStore = writesPerSecond === 0 ? undefined : new ServiceAnnouncementStore({
-      client,
-      clock,
-      log,
-      node,
-      serviceUid: (key) => {
-        const [ns, name] = key.split('/') as [string, string];
-        return adapter.services.get(name, ns)?.metadata.uid;
-      },
-      onObservedChange: (key) => {
-        publisher.observedChanged(key);
-      },
-      onResync: () => {
-        publisher.resync();
-      },
-    });
+    const recordStore =
+      writesPerSecond === 0
+        ? undefined
+        : new ServiceAnnouncementStore({
+            client,
+            clock,
+            log,
+            node,
+            serviceUid: (key) => {
+              const [ns, name] = key.split('/') as [string, string];
+              return adapter.services.get(name, ns)?.metadata.uid;
+            },
+            onObservedChange: (key) => {
+              publisher.observedChanged(key);
+            },
+            onResync: () => {
+              publisher.resync();
+            },
+          });
     const publisher = new AnnouncementPublisher({
       clock,
       log: log.child({ area: 'announcements' }),
-      store: recordStore ?? { observed: () => undefined, observedServices: () => [], apply: () => Promise.resolve('done'), remove: () => Promise.resolve('done') },
+      store: recordStore ?? {
+        observed: () => undefined,
+        observedServices: () => [],
+        apply: () => Promise.resolve('done'),
+        remove: () => Promise.resolve('done'),
+      },
       writesPerSecond: Math.max(1, writesPerSecond),
       burst: Math.max(1, 2 * writesPerSecond),
       maxInFlight: 4,
@@ -388,7 +491,12 @@ export const speakerCommand: Command = {
       if (!recordStore) return;
       recordsTimer ??= clock.after(100, () => {
         recordsTimer = undefined;
-        publisher.update(announcementRecords(speaker.owned, bgp.advertised().map((p) => ({ peer: p.peer.metadata.name, routes: p.routes }))));
+        publisher.update(
+          announcementRecords(
+            speaker.owned,
+            bgp.advertised().map((p) => ({ peer: p.peer.metadata.name, routes: p.routes })),
+          ),
+        );
       });
     };
     const bgpStatus = new BgpStatusReporter({ client, clock, log, node, sessions: () => bgp.sessions() });
@@ -448,8 +556,18 @@ export const speakerCommand: Command = {
       {
         name: 'metrics and health endpoints',
         start: async () => {
-          servers.push(await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced }));
-          if (listeners.health) servers.push(await startMetricsServer({ address: listeners.health, registry, ready: () => adapter.services.hasSynced, metrics: false }));
+          servers.push(
+            await startMetricsServer({ address: listeners.metrics, registry, ready: () => adapter.services.hasSynced }),
+          );
+          if (listeners.health)
+            servers.push(
+              await startMetricsServer({
+                address: listeners.health,
+                registry,
+                ready: () => adapter.services.hasSynced,
+                metrics: false,
+              }),
+            );
           if (listeners.secure) {
             servers.push(
               await startMetricsServer({
@@ -459,7 +577,10 @@ export const speakerCommand: Command = {
                 tls: listeners.secure.tls,
                 authorize: (request) => access.decide(request),
                 onRefused: (request, decision) => {
-                  log.info({ remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason }, 'metrics request refused');
+                  log.info(
+                    { remote: request.socket.remoteAddress, status: decision.status, reason: decision.reason },
+                    'metrics request refused',
+                  );
                 },
               }),
             );
@@ -527,7 +648,10 @@ export const speakerCommand: Command = {
         },
         // Leaving hands the layer-2 addresses over; BGP withdraws with a Cease, then the statuses it wrote are cleared.
         stop: async () => {
-          await Promise.all([speaker.leave(), bgp.stop().then(() => Promise.all([bgpStatus.clear(), advertisementStatus.clear()]))]);
+          await Promise.all([
+            speaker.leave(),
+            bgp.stop().then(() => Promise.all([bgpStatus.clear(), advertisementStatus.clear()])),
+          ]);
         },
       },
       {

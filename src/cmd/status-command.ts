@@ -23,17 +23,46 @@ import { DEFAULT_LOAD_BALANCER_CLASS } from '../core/config/service-request.ts';
 
 export interface StatusReport {
   /** drain: '' when the pool hands out addresses, else its Draining condition's reason (Draining, Drained). */
-  pools: Array<{ name: string; addresses: string[]; allocated: number; available: string; ready: string; overlap: string; drain: string }>;
+  pools: Array<{
+    name: string;
+    addresses: string[];
+    allocated: number;
+    available: string;
+    ready: string;
+    overlap: string;
+    drain: string;
+  }>;
   /** retiring: for an old address kept beside its successor, the end of its renumbering window ('' otherwise). */
   services: Array<{ service: string; address: string; pool: string; mode: string; owner: string; retiring: string }>;
-  bgpSessions: Array<{ peer: string; peerAddress: string; node: string; state: string; prefixes: number | undefined; since: string | undefined }>;
-  speakers: Array<{ node: string; live: boolean; leaving: boolean; renewedSecondsAgo: number | undefined; layer2NotReady: string }>;
+  bgpSessions: Array<{
+    peer: string;
+    peerAddress: string;
+    node: string;
+    state: string;
+    prefixes: number | undefined;
+    since: string | undefined;
+  }>;
+  speakers: Array<{
+    node: string;
+    live: boolean;
+    leaving: boolean;
+    renewedSecondsAgo: number | undefined;
+    layer2NotReady: string;
+  }>;
   /**
    * What each node says it announces (its ServiceAnnouncement records): layer-2 addresses with interfaces, BGP prefixes
    * with each peer and the state of that node's session with it. `speaker` is stale when the node's Lease is not live
    * (the record is left from before; the controller removes it).
    */
-  announcements: Array<{ service: string; node: string; layer2: string[]; interfaces: string[]; bgp: string[]; peers: string[]; speaker: string }>;
+  announcements: Array<{
+    service: string;
+    node: string;
+    layer2: string[];
+    interfaces: string[];
+    bgp: string[];
+    peers: string[];
+    speaker: string;
+  }>;
 }
 
 interface AdvertisedPrefix {
@@ -41,7 +70,11 @@ interface AdvertisedPrefix {
   nodes: Set<string>;
 }
 
-export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS): StatusReport {
+export function statusReport(
+  snapshot: ClusterSnapshot,
+  now: Date,
+  loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS,
+): StatusReport {
   const speakers = snapshot.speakers.map((s) => {
     const age = s.renewTime ? (now.getTime() - Date.parse(s.renewTime)) / 1000 : undefined;
     return {
@@ -54,11 +87,20 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
   });
   const plan = planLayer2({ ...snapshot, loadBalancerClass });
   const compiled = compilePools(snapshot.pools);
-  const poolNameOf = (address: bigint | undefined): string => (address === undefined ? '' : (poolHolding(compiled.pools, address, familyOf(address))?.name ?? ''));
-  const owners = ownersOf({ addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live: new Set(speakers.filter((s) => s.live).map((s) => s.node)) });
+  const poolNameOf = (address: bigint | undefined): string =>
+    address === undefined ? '' : (poolHolding(compiled.pools, address, familyOf(address))?.name ?? '');
+  const owners = ownersOf({
+    addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })),
+    live: new Set(speakers.filter((s) => s.live).map((s) => s.node)),
+  });
   // Per Service, the prefixes advertised for it and the nodes advertising each (a node's plan, as its speaker has it).
   const advertisedBy = new Map<string, Map<string, AdvertisedPrefix>>();
-  const bgpInputs = { ...snapshot, peers: snapshot.bgpPeers, advertisements: snapshot.bgpAdvertisements, loadBalancerClass };
+  const bgpInputs = {
+    ...snapshot,
+    peers: snapshot.bgpPeers,
+    advertisements: snapshot.bgpAdvertisements,
+    loadBalancerClass,
+  };
   for (const node of snapshot.nodes) {
     const name = node.metadata.name ?? '';
     for (const { routes } of planBgp(bgpInputs, name).peers) {
@@ -85,7 +127,8 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
   for (const svc of snapshot.services) {
     if (!isOurService(svc, loadBalancerClass)) continue;
     const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-    if (ips.length === 0) services.push({ service: serviceKey(svc), address: '<pending>', pool: '', mode: '', owner: '', retiring: '' });
+    if (ips.length === 0)
+      services.push({ service: serviceKey(svc), address: '<pending>', pool: '', mode: '', owner: '', retiring: '' });
     const retiring = new Map(recordedRenumbering(svc).map((r) => [r.address, rfc3339(r.until)]));
     for (const ip of ips) {
       const parsed = parseIp(ip);
@@ -114,29 +157,39 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
       available: p.status?.available ?? '?',
       ready: p.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
       overlap: p.status?.conditions?.find((c) => c.type === 'Overlap')?.status ?? 'Unknown',
-      drain: p.spec.drain === true ? (p.status?.conditions?.find((c) => c.type === 'Draining')?.reason ?? 'Draining') : '',
+      drain:
+        p.spec.drain === true ? (p.status?.conditions?.find((c) => c.type === 'Draining')?.reason ?? 'Draining') : '',
     })),
     services,
     bgpSessions: snapshot.bgpPeers.flatMap((peer) =>
-      (peer.status?.sessions ?? []).toSorted((a, b) => a.node.localeCompare(b.node)).map((session) => ({
-        peer: peer.metadata.name,
-        peerAddress: peer.spec.peerAddress,
-        node: session.node,
-        state: session.state,
-        prefixes: session.prefixesAdvertised,
-        bfd: session.bfdState,
-        since: session.lastTransitionTime,
-      })),
+      (peer.status?.sessions ?? [])
+        .toSorted((a, b) => a.node.localeCompare(b.node))
+        .map((session) => ({
+          peer: peer.metadata.name,
+          peerAddress: peer.spec.peerAddress,
+          node: session.node,
+          state: session.state,
+          prefixes: session.prefixesAdvertised,
+          bfd: session.bfdState,
+          since: session.lastTransitionTime,
+        })),
     ),
     speakers,
     announcements: snapshot.announcements
       .map((record) => {
         const node = record.spec?.node ?? '';
         const sessions = new Map(
-          snapshot.bgpPeers.map((peer) => [peer.metadata.name, (peer.status?.sessions ?? []).find((s) => s.node === node)?.state ?? 'no session'] as const),
+          snapshot.bgpPeers.map(
+            (peer) =>
+              [
+                peer.metadata.name,
+                (peer.status?.sessions ?? []).find((s) => s.node === node)?.state ?? 'no session',
+              ] as const,
+          ),
         );
         const lease = snapshot.speakers.find((s) => s.node === node);
-        const renewed = lease?.renewTime === undefined ? undefined : (now.getTime() - Date.parse(lease.renewTime)) / 1000;
+        const renewed =
+          lease?.renewTime === undefined ? undefined : (now.getTime() - Date.parse(lease.renewTime)) / 1000;
         return {
           service: `${record.metadata?.namespace ?? ''}/${record.spec?.service ?? ''}`,
           node,
@@ -144,7 +197,12 @@ export function statusReport(snapshot: ClusterSnapshot, now: Date, loadBalancerC
           interfaces: record.status?.layer2?.interfaces ?? [],
           bgp: record.status?.bgp?.prefixes ?? [],
           peers: (record.status?.bgp?.peers ?? []).map((peer) => `${peer}(${sessions.get(peer) ?? 'no such peer'})`),
-          speaker: lease === undefined ? 'no Lease' : renewed !== undefined && renewed < lease.leaseDurationSeconds ? 'live' : 'stale',
+          speaker:
+            lease === undefined
+              ? 'no Lease'
+              : renewed !== undefined && renewed < lease.leaseDurationSeconds
+                ? 'live'
+                : 'stale',
         };
       })
       .sort((a, b) => a.service.localeCompare(b.service) || a.node.localeCompare(b.node)),
@@ -159,7 +217,9 @@ function table(rows: ReadonlyArray<Record<string, Cell>>): string {
   const cell = (v: Cell): string => (Array.isArray(v) ? v.join(',') : v === undefined ? '' : String(v));
   const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => cell(r[h]).length)));
   const line = (values: string[]): string => `  ${values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
-  return [line(headers.map((h) => h.toUpperCase())), ...rows.map((r) => line(headers.map((h) => cell(r[h]))))].join('\n');
+  return [line(headers.map((h) => h.toUpperCase())), ...rows.map((r) => line(headers.map((h) => cell(r[h]))))].join(
+    '\n',
+  );
 }
 
 export const statusCommand: Command = {
@@ -168,7 +228,12 @@ export const statusCommand: Command = {
   usage: 'status [flags]',
   flags: {
     kubeconfig: { type: 'string', description: 'Kubeconfig file.', env: 'KUBECONFIG' },
-    namespace: { type: 'string', description: 'The Beacon LB namespace (speaker Leases).', default: 'beaconlb-system', env: 'BEACONLB_NAMESPACE' },
+    namespace: {
+      type: 'string',
+      description: 'The Beacon LB namespace (speaker Leases).',
+      default: 'beaconlb-system',
+      env: 'BEACONLB_NAMESPACE',
+    },
     output: { type: 'string', description: 'table or json.', default: 'table' },
   },
   async run(flags) {
@@ -190,4 +255,3 @@ export const statusCommand: Command = {
     }
   },
 };
-

@@ -23,21 +23,32 @@ interface AdvertisementLike {
   status?: { conditions?: unknown };
 }
 
-const shown = (names: readonly string[]): string => (names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', '));
+const shown = (names: readonly string[]): string =>
+  names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
 
-export function advertisementStatus(kind: 'L2Advertisement' | 'BGPAdvertisement', object: unknown, pools: readonly IPPool[], now: Date): AdvertisementStatusFields {
+export function advertisementStatus(
+  kind: 'L2Advertisement' | 'BGPAdvertisement',
+  object: unknown,
+  pools: readonly IPPool[],
+  now: Date,
+): AdvertisementStatusFields {
   const adv = object as AdvertisementLike;
   const generation = typeof adv.metadata?.generation === 'number' ? adv.metadata.generation : undefined;
   const previous = Array.isArray(adv.status?.conditions) ? (adv.status.conditions as unknown[]) : [];
   const condition = (type: string, status: 'True' | 'False', reason: string, message: string): Condition => {
-    const before = previous.find((c): c is Condition => typeof c === 'object' && c !== null && (c as Condition).type === type);
+    const before = previous.find(
+      (c): c is Condition => typeof c === 'object' && c !== null && (c as Condition).type === type,
+    );
     return {
       type,
       status,
       reason,
       message,
       ...(generation === undefined ? {} : { observedGeneration: generation }),
-      lastTransitionTime: before?.status === status && (before.lastTransitionTime as unknown) !== undefined ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+      lastTransitionTime:
+        before?.status === status && (before.lastTransitionTime as unknown) !== undefined
+          ? before.lastTransitionTime
+          : now.toISOString().replace(/\.\d+Z$/, 'Z'),
     };
   };
   const base = generation === undefined ? {} : { observedGeneration: generation };
@@ -47,31 +58,55 @@ export function advertisementStatus(kind: 'L2Advertisement' | 'BGPAdvertisement'
     return {
       ...base,
       matchingPools: 0,
-      conditions: [condition(ACCEPTED, 'False', 'MalformedObject', text), condition(POOLS_SELECTED, 'False', 'MalformedObject', text)],
+      conditions: [
+        condition(ACCEPTED, 'False', 'MalformedObject', text),
+        condition(POOLS_SELECTED, 'False', 'MalformedObject', text),
+      ],
     };
   }
   const choice = adv.spec ?? {};
   const wellFormedPools = pools.filter((p) => malformedObject('IPPool', p) === undefined);
-  const selected = wellFormedPools.filter((p) => selectsPool(choice, p)).map((p) => p.metadata.name).sort();
+  const selected = wellFormedPools
+    .filter((p) => selectsPool(choice, p))
+    .map((p) => p.metadata.name)
+    .sort();
   const existing = new Set(wellFormedPools.map((p) => p.metadata.name));
   const unknown = (choice.ipPools ?? []).filter((name) => !existing.has(name)).sort();
-  const how = choice.ipPools === undefined && choice.ipPoolSelector === undefined ? 'every IPPool' : 'the IPPools it names or selects';
+  const how =
+    choice.ipPools === undefined && choice.ipPoolSelector === undefined
+      ? 'every IPPool'
+      : 'the IPPools it names or selects';
   const accepted = condition(ACCEPTED, 'True', 'Accepted', `in use: applies to ${how}`);
   const poolsSelected =
     unknown.length > 0
-      ? condition(POOLS_SELECTED, 'False', 'UnknownPool', `ipPools names ${unknown.length === 1 ? 'an IPPool' : 'IPPools'} that do${unknown.length === 1 ? 'es' : ''} not exist: ${shown(unknown)}` + (selected.length > 0 ? `; selects ${shown(selected)}` : ''))
+      ? condition(
+          POOLS_SELECTED,
+          'False',
+          'UnknownPool',
+          `ipPools names ${unknown.length === 1 ? 'an IPPool' : 'IPPools'} that do${unknown.length === 1 ? 'es' : ''} not exist: ${shown(unknown)}` +
+            (selected.length > 0 ? `; selects ${shown(selected)}` : ''),
+        )
       : selected.length === 0
         ? condition(POOLS_SELECTED, 'False', 'NoMatchingPool', 'selects no IPPool: announces nothing')
-        : condition(POOLS_SELECTED, 'True', 'PoolsSelected', `selects ${selected.length} IPPool${selected.length === 1 ? '' : 's'}: ${shown(selected)}`);
+        : condition(
+            POOLS_SELECTED,
+            'True',
+            'PoolsSelected',
+            `selects ${selected.length} IPPool${selected.length === 1 ? '' : 's'}: ${shown(selected)}`,
+          );
   return { ...base, matchingPools: selected.length, conditions: [accepted, poolsSelected] };
 }
 
 /** Whether the object's status already says this (transition times aside; other writers' conditions ignored). */
 export function statusSays(object: unknown, desired: AdvertisementStatusFields): boolean {
-  const status = (object as AdvertisementLike & { status?: { observedGeneration?: unknown; matchingPools?: unknown } }).status;
-  if (status?.observedGeneration !== desired.observedGeneration || status?.matchingPools !== desired.matchingPools) return false;
+  const status = (object as AdvertisementLike & { status?: { observedGeneration?: unknown; matchingPools?: unknown } })
+    .status;
+  if (status?.observedGeneration !== desired.observedGeneration || status?.matchingPools !== desired.matchingPools)
+    return false;
   const current: unknown[] = Array.isArray(status.conditions) ? (status.conditions as unknown[]) : [];
-  const strip = (c: Condition | undefined): string => (c === undefined ? '' : JSON.stringify([c.type, c.status, c.reason, c.message, c.observedGeneration]));
-  const find = (type: string): Condition | undefined => current.find((x): x is Condition => typeof x === 'object' && x !== null && (x as Condition).type === type);
+  const strip = (c: Condition | undefined): string =>
+    c === undefined ? '' : JSON.stringify([c.type, c.status, c.reason, c.message, c.observedGeneration]);
+  const find = (type: string): Condition | undefined =>
+    current.find((x): x is Condition => typeof x === 'object' && x !== null && (x as Condition).type === type);
   return desired.conditions.every((c) => strip(find(c.type)) === strip(c));
 }

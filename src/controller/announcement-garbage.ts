@@ -54,7 +54,8 @@ export function garbageRecords(
   const garbage: Array<{ record: RecordRef; reason: 'SpeakerGone' | 'ServiceGone' }> = [];
   for (const record of records) {
     const uid = serviceUid(`${record.namespace}/${record.service}`);
-    if (uid === undefined || (record.ownerUid !== undefined && record.ownerUid !== uid)) garbage.push({ record, reason: 'ServiceGone' });
+    if (uid === undefined || (record.ownerUid !== undefined && record.ownerUid !== uid))
+      garbage.push({ record, reason: 'ServiceGone' });
     else if (speakerGone(record.node)) garbage.push({ record, reason: 'SpeakerGone' });
   }
   return garbage;

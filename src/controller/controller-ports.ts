@@ -15,7 +15,13 @@ export interface ServiceCache {
 }
 
 /** Every reason the controller records an Event on a Service with (docs/troubleshooting.md, "Every Event reason"). */
-export type ServiceEventReason = 'IPAllocated' | 'AddressChanged' | 'RenumberStarted' | 'RenumberCompleted' | RequestProblem['reason'] | AllocationFailureReason;
+export type ServiceEventReason =
+  | 'IPAllocated'
+  | 'AddressChanged'
+  | 'RenumberStarted'
+  | 'RenumberCompleted'
+  | RequestProblem['reason']
+  | AllocationFailureReason;
 
 /** Every reason the controller records an Event on an IPPool with: its configuration problems, a drain's start and end. */
 export type PoolEventReason = ConfigProblemReason | 'DrainStarted' | 'DrainCompleted';
@@ -29,7 +35,12 @@ export interface ControllerPorts {
    * addresses and the renumbering record of `retiring` (the old addresses among them and their windows' ends);
    * `signal` aborts the request.
    */
-  writeServiceStatus(svc: ServiceObject, ingress: LoadBalancerIngress[], retiring: readonly RetiringAddress[], signal?: AbortSignal): Promise<WriteOutcome>;
+  writeServiceStatus(
+    svc: ServiceObject,
+    ingress: LoadBalancerIngress[],
+    retiring: readonly RetiringAddress[],
+    signal?: AbortSignal,
+  ): Promise<WriteOutcome>;
   writePoolStatus(pool: IPPool, status: IPPoolStatus): Promise<WriteOutcome>;
   recordEvent(svc: ServiceObject, type: 'Normal' | 'Warning', reason: ServiceEventReason, message: string): void;
   recordPoolEvent(pool: IPPool, type: 'Normal' | 'Warning', reason: PoolEventReason, message: string): void;

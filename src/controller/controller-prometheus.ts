@@ -4,8 +4,14 @@ import type { ControllerMetrics } from './controller-metrics.ts';
 
 export function controllerPrometheus(): { registry: MetricsRegistry; metrics: ControllerMetrics; leader: Gauge } {
   const registry = new MetricsRegistry();
-  const inUse = registry.gauge('beaconlb_allocator_addresses_in_use', 'Addresses assigned to Services, per pool and family.');
-  const available = registry.gauge('beaconlb_allocator_addresses_available', 'Addresses free to assign, per pool and family.');
+  const inUse = registry.gauge(
+    'beaconlb_allocator_addresses_in_use',
+    'Addresses assigned to Services, per pool and family.',
+  );
+  const available = registry.gauge(
+    'beaconlb_allocator_addresses_available',
+    'Addresses free to assign, per pool and family.',
+  );
   const latency = registry.histogram(
     'beaconlb_allocator_allocation_duration_seconds',
     'From the start of a reconcile that assigned an address to its status write.',

@@ -27,9 +27,15 @@ export interface PoolStatusReporterOptions {
 const NAMED_HOLDERS = 10;
 
 /** The Draining condition's status, reason and message for a pool. */
-function drainingState(pool: IPPool, allocated: number, holders: { count: number; first: readonly string[] }): { status: 'True' | 'False'; reason: string; message: string } {
-  if (pool.spec.drain !== true) return { status: 'False', reason: 'NotDraining', message: 'the pool hands out addresses' };
-  if (allocated === 0) return { status: 'True', reason: 'Drained', message: 'no address of the pool is in use: it can be deleted' };
+function drainingState(
+  pool: IPPool,
+  allocated: number,
+  holders: { count: number; first: readonly string[] },
+): { status: 'True' | 'False'; reason: string; message: string } {
+  if (pool.spec.drain !== true)
+    return { status: 'False', reason: 'NotDraining', message: 'the pool hands out addresses' };
+  if (allocated === 0)
+    return { status: 'True', reason: 'Drained', message: 'no address of the pool is in use: it can be deleted' };
   const named = holders.first.slice(0, NAMED_HOLDERS).join(', ');
   const more = holders.count > NAMED_HOLDERS ? ` and ${holders.count - NAMED_HOLDERS} more` : '';
   const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -56,7 +62,8 @@ function condition(
     reason,
     message,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
-    lastTransitionTime: before && before.status === status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    lastTransitionTime:
+      before && before.status === status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
   };
 }
 
@@ -65,8 +72,18 @@ function condition(
  * reason is the configuration problem recorded as an Event; the good ones (Valid, NoOverlap) are never recorded.
  */
 export type PoolCondition =
-  | { readonly type: 'Ready' | 'Overlap'; readonly problem: true; readonly reason: ConfigProblemReason; readonly message: string }
-  | { readonly type: 'Ready' | 'Overlap'; readonly problem: false; readonly reason: 'Valid' | 'NoOverlap'; readonly message: string };
+  | {
+      readonly type: 'Ready' | 'Overlap';
+      readonly problem: true;
+      readonly reason: ConfigProblemReason;
+      readonly message: string;
+    }
+  | {
+      readonly type: 'Ready' | 'Overlap';
+      readonly problem: false;
+      readonly reason: 'Valid' | 'NoOverlap';
+      readonly message: string;
+    };
 
 /** The conditions a pool's own problems (`mine`) give it. */
 export function poolConditions(mine: readonly ConfigProblem[]): [ready: PoolCondition, overlap: PoolCondition] {
@@ -77,7 +94,12 @@ export function poolConditions(mine: readonly ConfigProblem[]): [ready: PoolCond
   return [
     invalid.length === 0
       ? { type: 'Ready', problem: false, reason: 'Valid', message: 'the pool is valid and in use' }
-      : { type: 'Ready', problem: true, reason: unusable ? unusable.reason : 'InvalidAddresses', message: invalid.map((p) => p.message).join('; ') },
+      : {
+          type: 'Ready',
+          problem: true,
+          reason: unusable ? unusable.reason : 'InvalidAddresses',
+          message: invalid.map((p) => p.message).join('; '),
+        },
     overlap
       ? { type: 'Overlap', problem: true, reason: 'Overlap', message: overlap.message }
       : { type: 'Overlap', problem: false, reason: 'NoOverlap', message: 'no address is shared with another pool' },
@@ -112,7 +134,9 @@ export function desiredPoolStatus(
     ipv4,
     ipv6,
     conditions: [
-      ...poolConditions(problems.filter((p) => p.name === pool.metadata.name)).map((c) => condition(c.type, status(c), c.reason, c.message, generation, previous, now)),
+      ...poolConditions(problems.filter((p) => p.name === pool.metadata.name)).map((c) =>
+        condition(c.type, status(c), c.reason, c.message, generation, previous, now),
+      ),
       condition('Draining', draining.status, draining.reason, draining.message, generation, previous, now),
     ],
   };
@@ -121,7 +145,12 @@ export function desiredPoolStatus(
 /** Status equality that ignores transition times (they only move when a status flips). */
 function sameStatus(a: IPPoolStatus | undefined, b: IPPoolStatus): boolean {
   const strip = (s: IPPoolStatus | undefined): string =>
-    JSON.stringify({ ...s, conditions: Array.isArray(s?.conditions) ? s.conditions.map((c) => ({ ...c, lastTransitionTime: undefined })) : s?.conditions });
+    JSON.stringify({
+      ...s,
+      conditions: Array.isArray(s?.conditions)
+        ? s.conditions.map((c) => ({ ...c, lastTransitionTime: undefined }))
+        : s?.conditions,
+    });
   return strip(a) === strip(b);
 }
 
@@ -222,7 +251,12 @@ export class PoolStatusReporter {
     else if (this.#reported.get(drainKey) !== drain.reason) {
       this.#reported.set(drainKey, drain.reason);
       this.#o.log.info({ pool: name, reason: drain.reason }, drain.message);
-      this.#o.ports.recordPoolEvent(pool, 'Normal', drain.reason === 'Drained' ? 'DrainCompleted' : 'DrainStarted', drain.message);
+      this.#o.ports.recordPoolEvent(
+        pool,
+        'Normal',
+        drain.reason === 'Drained' ? 'DrainCompleted' : 'DrainStarted',
+        drain.message,
+      );
     }
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);
@@ -232,7 +266,10 @@ export class PoolStatusReporter {
       // The API server refuses every write to this object (its stored spec breaks the schema in a way validation
       // ratcheting does not forgive, such as a number where a string belongs): retrying would write forever. The
       // Event stands; the next change of the pool (or of any pool) tries again.
-      this.#o.log.warn({ pool: name, err: outcome.error }, 'the API server refuses the pool status; not retrying until the pool changes');
+      this.#o.log.warn(
+        { pool: name, err: outcome.error },
+        'the API server refuses the pool status; not retrying until the pool changes',
+      );
       return;
     }
     this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');

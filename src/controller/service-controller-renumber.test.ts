@@ -21,18 +21,37 @@ const renumbering = (svc: ServiceObject | undefined): string | undefined =>
 describe('ServiceController: renumbering', () => {
   it('moves a Service off a draining pool with both addresses shown for the window, then only the new one', async () => {
     const pools = [ipPool('old', ['198.51.100.1/32'], { drain: true }), ipPool('new', ['203.0.113.1/32'])];
-    const web = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1'), { 'beaconlb.io/renumber-window': '2s' });
-    const { ports, current, events } = fakePorts([web, withAnnotations(service('late', '2026-01-01T00:00:02Z', 81, undefined, undefined), { 'beaconlb.io/ip-pool': 'old' })], { pools });
+    const web = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1'), {
+      'beaconlb.io/renumber-window': '2s',
+    });
+    const { ports, current, events } = fakePorts(
+      [
+        web,
+        withAnnotations(service('late', '2026-01-01T00:00:02Z', 81, undefined, undefined), {
+          'beaconlb.io/ip-pool': 'old',
+        }),
+      ],
+      { pools },
+    );
     const controller = newController(ports);
     controller.start();
     await settled(controller);
     assert.deepEqual(current('web'), ['203.0.113.1', '198.51.100.1'], 'the new address first, the old one beside it');
     const record = renumbering(ports.services.get('apps/web'));
     assert.match(record ?? '', /^198\.51\.100\.1 until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const recordedIps = ports.services.get('apps/web')?.status?.conditions?.find((c) => c.type === 'beaconlb.io/Allocated')?.message;
-    assert.equal(recordedIps, '203.0.113.1,198.51.100.1', 'the allocation record holds both: the speakers announce both');
+    const recordedIps = ports.services
+      .get('apps/web')
+      ?.status?.conditions?.find((c) => c.type === 'beaconlb.io/Allocated')?.message;
+    assert.equal(
+      recordedIps,
+      '203.0.113.1,198.51.100.1',
+      'the allocation record holds both: the speakers announce both',
+    );
     assert.ok(events.includes('apps/web Normal RenumberStarted'), events.join('; '));
-    assert.ok(events.includes('apps/late Warning PoolDraining'), 'a new Service that only the draining pool could serve is told so');
+    assert.ok(
+      events.includes('apps/late Warning PoolDraining'),
+      'a new Service that only the draining pool could serve is told so',
+    );
     await until('the window ends', () => current('web').length === 1, 6000);
     await settled(controller);
     await controller.stop(100);
@@ -45,24 +64,46 @@ describe('ServiceController: renumbering', () => {
     const pools = [ipPool('old', ['198.51.100.0/29'], { drain: true }), ipPool('new', ['203.0.113.0/29'])];
     // The fake world's clock starts at its wall epoch (ManualClock's default): the window ends 3 s after.
     const end = Date.UTC(2025, 0, 1) + 3000;
-    const web: ServiceObject = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, undefined), { 'beaconlb.io/renumber-window': '1h' });
+    const web: ServiceObject = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, undefined), {
+      'beaconlb.io/renumber-window': '1h',
+    });
     web.status = {
-      loadBalancer: { ingress: [{ ip: '203.0.113.0', ipMode: 'VIP' }, { ip: '198.51.100.0', ipMode: 'VIP' }] },
+      loadBalancer: {
+        ingress: [
+          { ip: '203.0.113.0', ipMode: 'VIP' },
+          { ip: '198.51.100.0', ipMode: 'VIP' },
+        ],
+      },
       conditions: [
         allocationCondition(['203.0.113.0', '198.51.100.0'], '2026-01-01T00:00:00Z'),
-        { type: RENUMBERING_CONDITION, status: 'True', reason: 'Renumbering', message: `198.51.100.0 until ${rfc3339(end)}`, lastTransitionTime: '2026-01-01T00:00:00Z' },
+        {
+          type: RENUMBERING_CONDITION,
+          status: 'True',
+          reason: 'Renumbering',
+          message: `198.51.100.0 until ${rfc3339(end)}`,
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
       ],
     };
     // A Service that asks for the old address while it is retiring: it must not get it.
-    const asker = withAnnotations(service('asker', '2026-01-01T00:00:02Z', 81, undefined, undefined), { 'beaconlb.io/load-balancer-ips': '198.51.100.0' });
+    const asker = withAnnotations(service('asker', '2026-01-01T00:00:02Z', 81, undefined, undefined), {
+      'beaconlb.io/load-balancer-ips': '198.51.100.0',
+    });
     const { ports, current, log, events, clock } = fakePorts([web, asker], { pools });
     assert.equal(clock.wallTime().getTime(), Date.UTC(2025, 0, 1));
     const controller = newController(ports);
     controller.start();
     await settled(controller);
     assert.deepEqual(current('web'), ['203.0.113.0', '198.51.100.0'], 'restored as it was, rewritten not at all');
-    assert.ok(!log.some((l) => l.startsWith('start apps/web')), `the restart rewrote a right status: ${log.join('; ')}`);
-    assert.deepEqual(controller.table.holdersOf(ipv4(198, 51, 100, 0)), ['apps/web'], 'the old address stays held by its Service');
+    assert.ok(
+      !log.some((l) => l.startsWith('start apps/web')),
+      `the restart rewrote a right status: ${log.join('; ')}`,
+    );
+    assert.deepEqual(
+      controller.table.holdersOf(ipv4(198, 51, 100, 0)),
+      ['apps/web'],
+      'the old address stays held by its Service',
+    );
     assert.deepEqual(current('asker'), []);
     await until('the recorded end passes', () => current('web').length === 1, 8000);
     const released = clock.wallTime().getTime();
@@ -74,7 +115,9 @@ describe('ServiceController: renumbering', () => {
 
   it('a move that must wait is reported, also when no pool has the family (the Service keeps its address)', async () => {
     const pools = [ipPool('a', ['198.51.100.1/32']), ipPool('v6', ['2001:db8::/126'], { autoAssign: false })];
-    const web = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1'), { 'beaconlb.io/renumber-window': '1m' });
+    const web = withAnnotations(service('web', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1'), {
+      'beaconlb.io/renumber-window': '1m',
+    });
     const { ports, current, events, update } = fakePorts([web], { pools });
     const controller = newController(ports);
     controller.start();

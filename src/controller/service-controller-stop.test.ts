@@ -16,9 +16,15 @@ const threadCpuMs = (): number => {
 
 describe('ServiceController: stopping and the event loop', () => {
   it('stop(0) aborts the status writes in flight at once, and writes nothing after', async () => {
-    const { ports, held, log, clock } = fakePorts([service('a', '2026-01-01T00:00:01Z', 80, undefined, undefined), service('b', '2026-01-01T00:00:02Z', 81, undefined, undefined)], {
-      decide: () => 'hold',
-    });
+    const { ports, held, log, clock } = fakePorts(
+      [
+        service('a', '2026-01-01T00:00:01Z', 80, undefined, undefined),
+        service('b', '2026-01-01T00:00:02Z', 81, undefined, undefined),
+      ],
+      {
+        decide: () => 'hold',
+      },
+    );
     const controller = newController(ports, { concurrency: 1 });
     controller.start();
     await until('a write is in flight', () => held.length === 1);
@@ -28,7 +34,11 @@ describe('ServiceController: stopping and the event loop', () => {
     assert.equal(held[0]!.signal?.aborted, true, 'the write in flight was not aborted when the controller stopped');
     await stopping;
     await clock.settle(50);
-    assert.deepEqual(log.filter((l) => l.startsWith('start')).length, 1, `a write started after stop: ${log.join('; ')}`);
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('start')).length,
+      1,
+      `a write started after stop: ${log.join('; ')}`,
+    );
   });
 
   it('20,000 queued reconciles that write nothing run a few per event-loop turn: the longest stall stays under 50 ms', async () => {
@@ -96,6 +106,9 @@ describe('ServiceController: stopping and the event loop', () => {
     );
     assert.equal(passes, COUNT);
     assert.ok(mostPasses <= CONCURRENCY, `${mostPasses} reconciles in one turn of the event loop`);
-    assert.ok(longest < 50, `one turn of the event loop took ${Math.round(longest)} ms of CPU besides garbage collection`);
+    assert.ok(
+      longest < 50,
+      `one turn of the event loop took ${Math.round(longest)} ms of CPU besides garbage collection`,
+    );
   });
 });

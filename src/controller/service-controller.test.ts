@@ -22,7 +22,7 @@ async function startAndSettle(
   await controller.stop(100);
 }
 
-describe('ServiceController start-up on an earlier leader\'s statuses', () => {
+describe("ServiceController start-up on an earlier leader's statuses", () => {
   it('a sharing group keeps its address when one member changed its sharing key before the old leader saw it', async () => {
     // web-1 is the oldest, so first-come-first-kept in creation order would give it the address and move the others.
     const { ports, writes, current } = fakePorts([
@@ -50,14 +50,29 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
 
   it('a RequireDualStack Service that must give up both families settles while the cache still shows its old status', async () => {
     const pools: IPPool[] = [
-      { ...POOL, metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.1/32'], allocation: { priority: 1 } } },
-      { ...POOL, metadata: { name: 'dual', creationTimestamp: '2026-01-01T00:00:01Z' }, spec: { addresses: ['198.51.100.2/32', '2001:db8::1/128'], allocation: { priority: 2 } } },
+      {
+        ...POOL,
+        metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' },
+        spec: { addresses: ['198.51.100.1/32'], allocation: { priority: 1 } },
+      },
+      {
+        ...POOL,
+        metadata: { name: 'dual', creationTimestamp: '2026-01-01T00:00:01Z' },
+        spec: { addresses: ['198.51.100.2/32', '2001:db8::1/128'], allocation: { priority: 2 } },
+      },
     ];
     const svc = service('dual', '2026-01-01T00:00:01Z', 80, undefined, undefined);
     const moved: ServiceObject = {
       metadata: { ...svc.metadata, annotations: { 'beaconlb.io/ip-pool': 'web' } },
       spec: { ...svc.spec, ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack' },
-      status: { loadBalancer: { ingress: [{ ip: '2001:db8::1', ipMode: 'VIP' }, { ip: '198.51.100.1', ipMode: 'VIP' }] } },
+      status: {
+        loadBalancer: {
+          ingress: [
+            { ip: '2001:db8::1', ipMode: 'VIP' },
+            { ip: '198.51.100.1', ipMode: 'VIP' },
+          ],
+        },
+      },
     };
     const { ports, writes, reads } = fakePorts([moved], { pools, lagging: true });
     // A second pass on the same stale status (a watch event, another Service's release) must not release again.
@@ -70,24 +85,41 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
 
   it('a Service waiting for an address gets it only after the status of the Service that gave it up was written', async () => {
     const pools: IPPool[] = [
-      { ...POOL, metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.1/32'] } },
-      { ...POOL, metadata: { name: 'b', creationTimestamp: '2026-01-01T00:00:01Z' }, spec: { addresses: ['198.51.100.2/32'], autoAssign: false } },
+      {
+        ...POOL,
+        metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:00Z' },
+        spec: { addresses: ['198.51.100.1/32'] },
+      },
+      {
+        ...POOL,
+        metadata: { name: 'b', creationTimestamp: '2026-01-01T00:00:01Z' },
+        spec: { addresses: ['198.51.100.2/32'], autoAssign: false },
+      },
     ];
     const holder = service('holder', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.1');
     const waiter = service('waiter', '2026-01-01T00:00:02Z', 81, undefined, undefined);
-    const asking: ServiceObject = { ...waiter, metadata: { ...waiter.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.1' } } };
+    const asking: ServiceObject = {
+      ...waiter,
+      metadata: { ...waiter.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.1' } },
+    };
     const { ports, current, log, update } = fakePorts([holder, asking], { pools, writeMs: 20 });
     await startAndSettle(ports, async (controller) => {
       await settled(controller);
       assert.deepEqual(current('waiter'), [], 'the waiter waits: its address is in use');
       // The holder is moved to pool b: it gives up .1, which the waiter has been waiting for.
-      update('holder', (svc) => ({ ...svc, metadata: { ...svc.metadata, annotations: { 'beaconlb.io/ip-pool': 'b' } } }));
+      update('holder', (svc) => ({
+        ...svc,
+        metadata: { ...svc.metadata, annotations: { 'beaconlb.io/ip-pool': 'b' } },
+      }));
       controller.serviceChanged('apps/holder');
     });
     assert.deepEqual([current('holder'), current('waiter')], [['198.51.100.2'], ['198.51.100.1']]);
     const released = log.indexOf('done apps/holder=198.51.100.2');
     const taken = log.indexOf('start apps/waiter=198.51.100.1');
-    assert.ok(released >= 0 && taken > released, `the waiter's write started before the holder's landed: ${log.join('; ')}`);
+    assert.ok(
+      released >= 0 && taken > released,
+      `the waiter's write started before the holder's landed: ${log.join('; ')}`,
+    );
   });
 
   it('a Service failing for both families gets one Warning per failure, however often it is reconciled', async () => {
@@ -109,7 +141,10 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
   it('an address a status still shows but whose Service asks for another rests before a new Service gets it', async () => {
     // "moved" holds .0 (the lowest) in its status, but now asks for .5: the last leader died before it reconciled.
     const held = service('moved', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.0');
-    const moved: ServiceObject = { ...held, metadata: { ...held.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.5' } } };
+    const moved: ServiceObject = {
+      ...held,
+      metadata: { ...held.metadata, annotations: { 'beaconlb.io/load-balancer-ips': '198.51.100.5' } },
+    };
     const fresh = service('fresh', '2026-01-01T00:00:02Z', 81, undefined, undefined);
     const { ports, current } = fakePorts([moved, fresh]);
     await startAndSettle(ports, () => undefined, 10_000);
@@ -118,8 +153,15 @@ describe('ServiceController start-up on an earlier leader\'s statuses', () => {
   });
 
   it('records its allocation beside the ingress: a status without the record is rewritten once, a right one never', async () => {
-    const unrecorded = { ...service('old-version', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.2'), status: { loadBalancer: { ingress: [{ ip: '198.51.100.2', ipMode: 'VIP' }] } } };
-    const { ports, writes, current } = fakePorts([unrecorded, service('recorded', '2026-01-01T00:00:02Z', 80, undefined, '198.51.100.3'), service('new', '2026-01-01T00:00:03Z', 80, undefined, undefined)]);
+    const unrecorded = {
+      ...service('old-version', '2026-01-01T00:00:01Z', 80, undefined, '198.51.100.2'),
+      status: { loadBalancer: { ingress: [{ ip: '198.51.100.2', ipMode: 'VIP' }] } },
+    };
+    const { ports, writes, current } = fakePorts([
+      unrecorded,
+      service('recorded', '2026-01-01T00:00:02Z', 80, undefined, '198.51.100.3'),
+      service('new', '2026-01-01T00:00:03Z', 80, undefined, undefined),
+    ]);
     await startAndSettle(ports);
     const recordOf = (name: string): string[] => {
       const svc = ports.services.get(`apps/${name}`);

@@ -17,8 +17,19 @@ import { familyOf, formatIp } from '../core/ip/ip-address.ts';
 import { isOurService, readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
 import { sharingConflict } from '../core/ipam/sharing.ts';
 import { recordedAddresses, recordMatches } from '../core/config/allocation-record.ts';
-import { recordedRenumbering, renumberingMatches, rfc3339, type RetiringAddress } from '../core/config/renumber-record.ts';
-import { creationTime, ingressAddresses, serviceKey, type LoadBalancerIngress, type ServiceObject } from '../core/config/service-object.ts';
+import {
+  recordedRenumbering,
+  renumberingMatches,
+  rfc3339,
+  type RetiringAddress,
+} from '../core/config/renumber-record.ts';
+import {
+  creationTime,
+  ingressAddresses,
+  serviceKey,
+  type LoadBalancerIngress,
+  type ServiceObject,
+} from '../core/config/service-object.ts';
 import type { ConfigProblem } from '../core/config/config-problem.ts';
 import type { ControllerPorts, ServiceEventReason } from './controller-ports.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
@@ -61,9 +72,12 @@ function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: rea
  * goes first. The one whose request changed is then the one that moves, not the group it left. Ties (two holders,
  * nothing to tell them apart) keep creation order: the older Service wins.
  */
-export function rebuildOrder<T extends { request: ServiceRequest; current: readonly bigint[] }>(holding: readonly T[]): T[] {
+export function rebuildOrder<T extends { request: ServiceRequest; current: readonly bigint[] }>(
+  holding: readonly T[],
+): T[] {
   const holders = new Map<bigint, ServiceRequest[]>();
-  for (const { request, current } of holding) for (const address of current) holders.set(address, [...(holders.get(address) ?? []), request]);
+  for (const { request, current } of holding)
+    for (const address of current) holders.set(address, [...(holders.get(address) ?? []), request]);
   const support = new Map<string, number>();
   for (const { request, current } of holding) {
     let score = 0;
@@ -230,7 +244,11 @@ export class ServiceController {
   }
 
   /** Reports a pass's failures: each once while it lasts, also when a Service fails for several families at once. */
-  #warn(svc: ServiceObject, key: string, failures: ReadonlyArray<{ reason: ServiceEventReason; message: string }>): void {
+  #warn(
+    svc: ServiceObject,
+    key: string,
+    failures: ReadonlyArray<{ reason: ServiceEventReason; message: string }>,
+  ): void {
     const reported = new Set(this.#lastWarning.get(key)?.split('\n'));
     const texts = failures.map((f) => `${f.reason}: ${f.message}`);
     this.#lastWarning.set(key, texts.join('\n'));
@@ -246,7 +264,8 @@ export class ServiceController {
   #wake(targets: readonly WaitFor[], by: string): void {
     for (const target of targets) {
       // A pool's address is handed to one waiter, even the Service whose pass freed it: skipping it would strand it.
-      for (const key of this.#waiting.wake(target, ++this.#seq)) if (key !== by || target.kind === 'pool') this.#queue.add(key);
+      for (const key of this.#waiting.wake(target, ++this.#seq))
+        if (key !== by || target.kind === 'pool') this.#queue.add(key);
     }
   }
 
@@ -317,7 +336,10 @@ export class ServiceController {
       this.#lastWrite.delete(key);
       for (const { pool } of released) this.#pools.mark(pool);
       if (!stillShown) {
-        this.#changed(released.map((r) => r.address), key);
+        this.#changed(
+          released.map((r) => r.address),
+          key,
+        );
         return 'done';
       }
       if (this.#table.releasingBy(key).length === 0) return 'done';
@@ -347,7 +369,8 @@ export class ServiceController {
       if (wasRetiring.has(address)) {
         // The end of a renumbering window: planned, so Normal; cut short (the address left its pool): Warning.
         const message = `released ${formatIp(address)}: ${why}; the Service's address is ${now}`;
-        if (why === 'its renumbering window ended') this.#o.ports.recordEvent(svc, 'Normal', 'RenumberCompleted', message);
+        if (why === 'its renumbering window ended')
+          this.#o.ports.recordEvent(svc, 'Normal', 'RenumberCompleted', message);
         else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', message);
       } else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
       this.#o.log.info({ service: key, ip: formatIp(address), why }, 'releasing');
@@ -355,17 +378,30 @@ export class ServiceController {
     for (const { address, until, successor } of result.renumbered) {
       const text = `moving from ${formatIp(address)} to ${formatIp(successor)}: both are announced until ${rfc3339(until)} (window ${Math.round((until - wallNow) / 1000)}s), then ${formatIp(address)} is released`;
       this.#o.ports.recordEvent(svc, 'Normal', 'RenumberStarted', text);
-      this.#o.log.info({ service: key, ip: formatIp(address), successor: formatIp(successor), until: rfc3339(until) }, 'renumbering');
+      this.#o.log.info(
+        { service: key, ip: formatIp(address), successor: formatIp(successor), until: rfc3339(until) },
+        'renumbering',
+      );
     }
-    if (result.withheld.length > 0) this.#o.log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
+    if (result.withheld.length > 0)
+      this.#o.log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
     const failed = result.failures.filter(
-      (f) => !(request.value.policy === 'PreferDualStack' && result.addresses.length > 0 && f.reason === 'NoMatchingPool' && f.keeping === undefined),
+      (f) =>
+        !(
+          request.value.policy === 'PreferDualStack' &&
+          result.addresses.length > 0 &&
+          f.reason === 'NoMatchingPool' &&
+          f.keeping === undefined
+        ),
     );
     // Held but not to be shown yet (another status still shows it, given up): shown once that release is written.
     const withheld: WaitFor[] = result.withheld.map((address) => ({ kind: 'address', address }));
     // A move that must wait (renumbering) is always reported: the Service keeps an address it was meant to leave.
     const reported = (f: (typeof failed)[number]): boolean => f.reason !== 'NoMatchingPool' || f.keeping !== undefined;
-    if (failed.length > 0 && (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some(reported))) {
+    if (
+      failed.length > 0 &&
+      (result.addresses.length === 0 || request.value.policy === 'RequireDualStack' || failed.some(reported))
+    ) {
       this.#waiting.set(key, [...failed.flatMap((f) => f.waitFor), ...withheld]);
       this.#warn(svc, key, failed);
     } else {
@@ -381,7 +417,10 @@ export class ServiceController {
 
     // The Service's own addresses first (tools that read only the first entry get the new one), then the old ones
     // whose renumbering windows are open: kube-proxy programs every entry, and the speakers announce every recorded one.
-    const shown = [...result.addresses.filter((a) => !result.withheld.includes(a)), ...result.retiring.map((r) => r.address)];
+    const shown = [
+      ...result.addresses.filter((a) => !result.withheld.includes(a)),
+      ...result.retiring.map((r) => r.address),
+    ];
     const ingress: LoadBalancerIngress[] = shown.map((a) => ({ ip: formatIp(a), ipMode: 'VIP' }));
     const outcome = await this.#write(svc, key, ingress, result.retiring);
     this.#scheduleWindowEnd(key, result.retiring);
@@ -391,21 +430,39 @@ export class ServiceController {
       this.#statusShows(key, shown);
       // Services with the same sharing key that wait may join what this one took.
       const sharingKey = request.value.sharingKey;
-      if (sharingKey) this.#wake(result.allocated.map((a) => ({ kind: 'sharing', sharingKey, family: familyOf(a) })), key);
+      if (sharingKey)
+        this.#wake(
+          result.allocated.map((a) => ({ kind: 'sharing', sharingKey, family: familyOf(a) })),
+          key,
+        );
       // Its terms of sharing changed: Services refused one of its addresses may now share it (or the other way).
       if (before && sharingTerms(before) !== sharingTerms(request.value)) {
-        for (const address of result.addresses) this.#wake(this.#table.wakeTargets(address).filter((t) => t.kind !== 'pool'), key);
+        for (const address of result.addresses)
+          this.#wake(
+            this.#table.wakeTargets(address).filter((t) => t.kind !== 'pool'),
+            key,
+          );
       }
     }
     if (result.allocated.length > 0) this.#o.metrics.allocationSeconds((this.#o.clock.now() - started) / 1000);
     return outcome;
   }
 
-  async #write(svc: ServiceObject, key: string, ingress: LoadBalancerIngress[], retiring: readonly RetiringAddress[]): Promise<Outcome> {
+  async #write(
+    svc: ServiceObject,
+    key: string,
+    ingress: LoadBalancerIngress[],
+    retiring: readonly RetiringAddress[],
+  ): Promise<Outcome> {
     // The allocation record (the condition speakers check before announcing) and the renumbering record are part of
     // a right status.
     const ips = ingress.map((i) => i.ip ?? '');
-    if (sameIngress(svc.status?.loadBalancer?.ingress, ingress) && recordMatches(svc, ips) && renumberingMatches(svc, retiring)) return 'done';
+    if (
+      sameIngress(svc.status?.loadBalancer?.ingress, ingress) &&
+      recordMatches(svc, ips) &&
+      renumberingMatches(svc, retiring)
+    )
+      return 'done';
     const text = JSON.stringify([ingress, retiring.map((r) => [formatIp(r.address), r.until])]);
     const last = this.#lastWrite.get(key);
     // Already written against this version; the cache has not caught up with our write yet.
@@ -434,4 +491,3 @@ export class ServiceController {
     return { retry: outcome === 'conflict' ? 'conflict' : outcome.error };
   }
 }
-

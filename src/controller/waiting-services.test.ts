@@ -28,11 +28,15 @@ describe('WaitingServices', () => {
     assert.deepEqual(waiting.passDone('x', 11), [], 'x still waits: nothing to hand on');
     assert.deepEqual(waiting.wake(pool, 12), ['y'], 'x went to the end of the line');
     waiting.delete('y');
-    assert.deepEqual(waiting.passDone('y', 13), [pool], 'y was served: the next waiter gets the address it did not take');
+    assert.deepEqual(
+      waiting.passDone('y', 13),
+      [pool],
+      'y was served: the next waiter gets the address it did not take',
+    );
     assert.deepEqual(waiting.wake(pool, 14), ['x']);
   });
 
-  it('keeps a waiter\'s place in line when what it waits for stays, and forgets it when it is served', () => {
+  it("keeps a waiter's place in line when what it waits for stays, and forgets it when it is served", () => {
     const waiting = new WaitingServices();
     waiting.set('x', [pool]);
     waiting.set('y', [pool]);

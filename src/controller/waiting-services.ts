@@ -9,7 +9,11 @@ import type { WaitFor } from '../core/ipam/allocation-table.ts';
 type PoolWait = Extract<WaitFor, { kind: 'pool' }>;
 
 const keyOf = (w: WaitFor): string =>
-  w.kind === 'pool' ? `pool/${w.pool}/${w.family}` : w.kind === 'address' ? `address/${w.address}` : `sharing/${w.family}/${w.sharingKey}`;
+  w.kind === 'pool'
+    ? `pool/${w.pool}/${w.family}`
+    : w.kind === 'address'
+      ? `address/${w.address}`
+      : `sharing/${w.family}/${w.sharingKey}`;
 
 export class WaitingServices {
   /** Wait key -> the Services waiting on it, in the order they started to wait. */

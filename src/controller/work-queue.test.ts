@@ -30,7 +30,11 @@ describe('WorkQueue', () => {
         active++;
         maxActive = Math.max(maxActive, active);
         seen.push(key);
-        await new Promise((resolve) => clock.after(20, () => { resolve(undefined); }));
+        await new Promise((resolve) =>
+          clock.after(20, () => {
+            resolve(undefined);
+          }),
+        );
         active--;
         return 'done';
       },

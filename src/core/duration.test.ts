@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { parseDuration } from './duration.ts';
 
 describe('parseDuration', () => {
-  for (const [text, ms] of [['90s', 90_000], ['1m30s', 90_000], ['250ms', 250], ['1.5h', 5_400_000], ['0s', 0], ['2m0.5s', 120_500]] as const) {
+  for (const [text, ms] of [
+    ['90s', 90_000],
+    ['1m30s', 90_000],
+    ['250ms', 250],
+    ['1.5h', 5_400_000],
+    ['0s', 0],
+    ['2m0.5s', 120_500],
+  ] as const) {
     it(`reads ${text}`, () => {
       assert.deepEqual(parseDuration(text), { ok: true, value: ms });
     });

@@ -4,7 +4,13 @@
 // only when the status says something else (transition times aside), batched 200 ms after a change, at most once
 // a second per object.
 import type { Clock, Timer } from '../core/clock.ts';
-import { API_GROUP, API_VERSION, type BGPAdvertisement, type IPPool, type L2Advertisement } from '../core/config/api-types.generated.ts';
+import {
+  API_GROUP,
+  API_VERSION,
+  type BGPAdvertisement,
+  type IPPool,
+  type L2Advertisement,
+} from '../core/config/api-types.generated.ts';
 import { advertisementStatus, statusSays } from '../controller/advertisement-conditions.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';
@@ -62,7 +68,8 @@ export class AdvertisementConditionWriter {
 
   /** Pools were added, removed or changed: every advertisement may select others. */
   poolsChanged(): void {
-    for (const kind of Object.keys(PLURAL) as Kind[]) for (const obj of this.#informers[kind].list()) this.#mark(`${kind}/${obj.metadata?.name ?? ''}`);
+    for (const kind of Object.keys(PLURAL) as Kind[])
+      for (const obj of this.#informers[kind].list()) this.#mark(`${kind}/${obj.metadata?.name ?? ''}`);
     // Before the informers synced there is nothing listed yet: their adds mark everything.
   }
 
@@ -108,11 +115,16 @@ export class AdvertisementConditionWriter {
       this.#dirty.delete(key);
       this.#lastWrite.set(key, now);
       try {
-        await this.#o.client.request('PATCH', `${paths.our(PLURAL[kind], name)}/status`, { apiVersion: `${API_GROUP}/${API_VERSION}`, kind, metadata: { name }, status: desired }, {
-          contentType: 'application/apply-patch+yaml',
-          query: { fieldManager: 'beaconlb-controller', force: true },
-          timeoutMs: 10_000,
-        });
+        await this.#o.client.request(
+          'PATCH',
+          `${paths.our(PLURAL[kind], name)}/status`,
+          { apiVersion: `${API_GROUP}/${API_VERSION}`, kind, metadata: { name }, status: desired },
+          {
+            contentType: 'application/apply-patch+yaml',
+            query: { fieldManager: 'beaconlb-controller', force: true },
+            timeoutMs: 10_000,
+          },
+        );
       } catch (error) {
         // Gone: nothing to say. Anything else: tried again after the interval.
         if (errorCode(error) !== 404) {

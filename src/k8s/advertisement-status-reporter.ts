@@ -53,21 +53,38 @@ export class AdvertisementStatusReporter {
     const conditions: unknown = this.#o.conditions(name);
     if (!Array.isArray(conditions)) return undefined;
     return (conditions as unknown[]).find(
-      (c): c is Condition => typeof c === 'object' && c !== null && (c as Condition).type === UPDATE_TOO_LARGE && (c as Condition).status === 'True',
+      (c): c is Condition =>
+        typeof c === 'object' &&
+        c !== null &&
+        (c as Condition).type === UPDATE_TOO_LARGE &&
+        (c as Condition).status === 'True',
     );
   }
 
   async #apply(name: string, message: string | undefined, since: string | undefined): Promise<void> {
     if (this.#inFlight.has(name)) return;
     this.#inFlight.add(name);
-    const condition: Condition | undefined = message === undefined ? undefined : {
-      type: UPDATE_TOO_LARGE,
-      status: 'True',
-      reason: UPDATE_TOO_LARGE,
-      message,
-      lastTransitionTime: since ?? this.#o.clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z'),
+    const condition: Condition | undefined =
+      message === undefined
+        ? undefined
+        : {
+            type: UPDATE_TOO_LARGE,
+            status: 'True',
+            reason: UPDATE_TOO_LARGE,
+            message,
+            lastTransitionTime:
+              since ??
+              this.#o.clock
+                .wallTime()
+                .toISOString()
+                .replace(/\.\d+Z$/, 'Z'),
+          };
+    const body = {
+      apiVersion: `${API_GROUP}/${API_VERSION}`,
+      kind: 'BGPAdvertisement',
+      metadata: { name },
+      status: { conditions: condition ? [condition] : [] },
     };
-    const body = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'BGPAdvertisement', metadata: { name }, status: { conditions: condition ? [condition] : [] } };
     try {
       await this.#o.client.request('PATCH', `${paths.our('bgpadvertisements', name)}/status`, body, {
         contentType: 'application/apply-patch+yaml',
@@ -79,7 +96,11 @@ export class AdvertisementStatusReporter {
     } catch (error) {
       if (errorCode(error) === 404) this.#applied.delete(name);
       // Anything else is retried on the next pass (any change of the cluster view).
-      else this.#o.log.debug({ advertisement: name, err: describeError(error) }, 'cannot write the BGPAdvertisement condition');
+      else
+        this.#o.log.debug(
+          { advertisement: name, err: describeError(error) },
+          'cannot write the BGPAdvertisement condition',
+        );
     } finally {
       this.#inFlight.delete(name);
     }

@@ -94,27 +94,43 @@ export class AnnouncementSweeper {
       const namespace = obj.metadata?.namespace;
       const name = obj.metadata?.name;
       if (typeof service !== 'string' || typeof node !== 'string' || !namespace || !name) return [];
-      const owner = (obj.metadata as { ownerReferences?: Array<{ kind?: string; uid?: string }> } | undefined)?.ownerReferences?.find((r) => r.kind === 'Service');
+      const owner = (
+        obj.metadata as { ownerReferences?: Array<{ kind?: string; uid?: string }> } | undefined
+      )?.ownerReferences?.find((r) => r.kind === 'Service');
       return [{ namespace, name, service, node, ownerUid: owner?.uid }];
     });
-    const garbage = garbageRecords(refs, (node) => presence.gone(node, now, this.#o.deadAfterMs), this.#o.serviceUid).slice(0, this.#o.maxDeletesPerSweep ?? 500);
+    const garbage = garbageRecords(
+      refs,
+      (node) => presence.gone(node, now, this.#o.deadAfterMs),
+      this.#o.serviceUid,
+    ).slice(0, this.#o.maxDeletesPerSweep ?? 500);
     let deleted = 0;
     const queue = [...garbage];
     const worker = async (): Promise<void> => {
       for (let next = queue.shift(); next && this.#running; next = queue.shift()) {
         try {
-          await this.#o.client.request('DELETE', announcementPath(next.record.namespace, next.record.name), undefined, { timeoutMs: 10_000 });
+          await this.#o.client.request('DELETE', announcementPath(next.record.namespace, next.record.name), undefined, {
+            timeoutMs: 10_000,
+          });
           deleted++;
           this.#o.onDelete?.(next.reason, true);
         } catch (error) {
           const ok = errorCode(error) === 404;
           this.#o.onDelete?.(next.reason, ok);
-          if (!ok) this.#o.log.warn({ record: `${next.record.namespace}/${next.record.name}`, err: describeError(error) }, 'cannot delete a stale ServiceAnnouncement');
+          if (!ok)
+            this.#o.log.warn(
+              { record: `${next.record.namespace}/${next.record.name}`, err: describeError(error) },
+              'cannot delete a stale ServiceAnnouncement',
+            );
         }
       }
     };
     await Promise.all(Array.from({ length: this.#o.concurrency ?? 4 }, worker));
-    if (deleted > 0) this.#o.log.info({ deleted, reasons: [...new Set(garbage.map((g) => g.reason))] }, 'removed stale ServiceAnnouncement records');
+    if (deleted > 0)
+      this.#o.log.info(
+        { deleted, reasons: [...new Set(garbage.map((g) => g.reason))] },
+        'removed stale ServiceAnnouncement records',
+      );
     return deleted;
   }
 }

@@ -102,12 +102,19 @@ export class BgpStatusReporter {
     const entry = session && {
       node: this.#o.node,
       state: session.state,
-      lastTransitionTime: new Date(wallNow - (this.#o.clock.now() - session.since)).toISOString().replace(/\.\d+Z$/, 'Z'),
+      lastTransitionTime: new Date(wallNow - (this.#o.clock.now() - session.since))
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
       prefixesAdvertised: session.prefixesAdvertised,
       ...(session.peerAs === undefined ? {} : { peerASN: session.peerAs }),
       ...(session.bfdState === undefined ? {} : { bfdState: session.bfdState }),
     };
-    const body = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'BGPPeer', metadata: { name: peer }, status: { sessions: entry ? [entry] : [] } };
+    const body = {
+      apiVersion: `${API_GROUP}/${API_VERSION}`,
+      kind: 'BGPPeer',
+      metadata: { name: peer },
+      status: { sessions: entry ? [entry] : [] },
+    };
     try {
       await this.#o.client.request('PATCH', `${paths.our('bgppeers', peer)}/status`, body, {
         contentType: 'application/apply-patch+yaml',

@@ -10,7 +10,12 @@ import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
 import { errorCode } from './api/api-error.ts';
 import type { ServiceAnnouncementObject } from './service-announcement-store.ts';
-import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS, speakerLeaseNode } from './heartbeat-lease.ts';
+import {
+  LAYER2_NOT_READY_ANNOTATION,
+  LEAVING_ANNOTATION,
+  SPEAKER_LEASE_LABELS,
+  speakerLeaseNode,
+} from './heartbeat-lease.ts';
 
 export interface SpeakerLeaseRecord {
   node: string;
@@ -45,22 +50,27 @@ interface LeaseItem {
 }
 
 export async function readClusterSnapshot(client: ApiClient, namespace: string): Promise<ClusterSnapshot> {
-  const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
-  const [pools, services, advertisements, bgpPeers, bgpAdvertisements, nodes, namespaces, endpointSlices, leases] = await Promise.all([
-    client.get<List<IPPool>>(paths.ours('ippools')),
-    client.get<List<ServiceObject>>(paths.services()),
-    client.get<List<L2Advertisement>>(paths.ours('l2advertisements')),
-    client.get<List<BGPPeer>>(paths.ours('bgppeers')),
-    client.get<List<BGPAdvertisement>>(paths.ours('bgpadvertisements')),
-    client.get<List<NodeObject>>(paths.nodes()),
-    client.get<List<NamespaceObject>>(paths.namespaces()),
-    client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
-    client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
-  ]);
-  const announcements = await client.get<List<ServiceAnnouncementObject>>(paths.ours('serviceannouncements')).catch((error: unknown) => {
-    if (errorCode(error) === 404) return { items: [] };
-    throw error;
-  });
+  const selector = Object.entries(SPEAKER_LEASE_LABELS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const [pools, services, advertisements, bgpPeers, bgpAdvertisements, nodes, namespaces, endpointSlices, leases] =
+    await Promise.all([
+      client.get<List<IPPool>>(paths.ours('ippools')),
+      client.get<List<ServiceObject>>(paths.services()),
+      client.get<List<L2Advertisement>>(paths.ours('l2advertisements')),
+      client.get<List<BGPPeer>>(paths.ours('bgppeers')),
+      client.get<List<BGPAdvertisement>>(paths.ours('bgpadvertisements')),
+      client.get<List<NodeObject>>(paths.nodes()),
+      client.get<List<NamespaceObject>>(paths.namespaces()),
+      client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
+      client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
+    ]);
+  const announcements = await client
+    .get<List<ServiceAnnouncementObject>>(paths.ours('serviceannouncements'))
+    .catch((error: unknown) => {
+      if (errorCode(error) === 404) return { items: [] };
+      throw error;
+    });
   return {
     pools: pools.items,
     services: services.items,

@@ -46,7 +46,13 @@ export class ControllerAdapter {
 
   constructor(o: ControllerAdapterOptions) {
     const { client } = o;
-    const events = new EventRecorder({ client, component: 'beaconlb-controller', host: o.identity, clock: o.clock, log: o.log });
+    const events = new EventRecorder({
+      client,
+      component: 'beaconlb-controller',
+      host: o.identity,
+      clock: o.clock,
+      log: o.log,
+    });
     const common = { client, clock: o.clock, log: o.log };
     this.services = new Informer<ServiceObject>({
       ...common,
@@ -92,13 +98,27 @@ export class ControllerAdapter {
       namespaceLabels: (namespace) => namespaces.get(namespace)?.metadata?.labels,
       async writeServiceStatus(svc, ingress, retiring, signal) {
         // A merge patch replaces the whole conditions list: other conditions are carried over as they are.
-        const now = o.clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z');
-        const conditions = conditionsWithRenumbering(conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), now), retiring, now);
+        const now = o.clock
+          .wallTime()
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z');
+        const conditions = conditionsWithRenumbering(
+          conditionsWithRecord(
+            svc,
+            ingress.map((i) => i.ip ?? ''),
+            now,
+          ),
+          retiring,
+          now,
+        );
         try {
           await client.request(
             'PATCH',
             `${paths.service(svc.metadata.namespace ?? '', svc.metadata.name ?? '')}/status`,
-            { metadata: { resourceVersion: svc.metadata.resourceVersion }, status: { loadBalancer: { ingress }, conditions } },
+            {
+              metadata: { resourceVersion: svc.metadata.resourceVersion },
+              status: { loadBalancer: { ingress }, conditions },
+            },
             { timeoutMs: 10_000, ...(signal ? { signal } : {}) },
           );
           return 'written';
@@ -108,17 +128,44 @@ export class ControllerAdapter {
       },
       async writePoolStatus(pool, status) {
         try {
-          await client.request('PATCH', `${paths.our('ippools', pool.metadata.name)}/status`, { status }, { timeoutMs: 10_000 });
+          await client.request(
+            'PATCH',
+            `${paths.our('ippools', pool.metadata.name)}/status`,
+            { status },
+            { timeoutMs: 10_000 },
+          );
           return 'written';
         } catch (error) {
           return outcomeOf(error);
         }
       },
       recordEvent(svc, type, reason, message) {
-        events.record({ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name ?? '', namespace: svc.metadata.namespace, uid: svc.metadata.uid }, type, reason, message);
+        events.record(
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            name: svc.metadata.name ?? '',
+            namespace: svc.metadata.namespace,
+            uid: svc.metadata.uid,
+          },
+          type,
+          reason,
+          message,
+        );
       },
       recordPoolEvent(pool, type, reason, message) {
-        events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'IPPool', name: pool.metadata.name, namespace: undefined, uid: pool.metadata.uid }, type, reason, message);
+        events.record(
+          {
+            apiVersion: `${API_GROUP}/${API_VERSION}`,
+            kind: 'IPPool',
+            name: pool.metadata.name,
+            namespace: undefined,
+            uid: pool.metadata.uid,
+          },
+          type,
+          reason,
+          message,
+        );
       },
     };
   }

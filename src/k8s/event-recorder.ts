@@ -26,7 +26,13 @@ export interface EventTarget {
  * reason no component declares. docs/troubleshooting.md ("Every Event reason") has a row for each member, checked by
  * scripts/event-reasons.test.ts.
  */
-export type EventReason = ServiceEventReason | PoolEventReason | Layer2EventReason | Layer2PlanProblem['reason'] | AuditEventReason | BgpEventReason;
+export type EventReason =
+  | ServiceEventReason
+  | PoolEventReason
+  | Layer2EventReason
+  | Layer2PlanProblem['reason']
+  | AuditEventReason
+  | BgpEventReason;
 
 const MAX_QUEUED = 2000;
 export const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
@@ -74,7 +80,10 @@ export class EventRecorder {
     }
     // The API server accepts Events about cluster-scoped objects (IPPool, BGPPeer, Node) only in `default`.
     const namespace = target.namespace ?? CLUSTER_SCOPED_EVENT_NAMESPACE;
-    const time = this.#clock.wallTime().toISOString().replace(/\.\d+Z$/, 'Z');
+    const time = this.#clock
+      .wallTime()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
     this.#queue.push({
       namespace,
       body: {

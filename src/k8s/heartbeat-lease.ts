@@ -37,7 +37,14 @@ export class HeartbeatLease {
   readonly #leaseSeconds: number;
   readonly #probeAddress: (() => string | undefined) | undefined;
 
-  constructor(options: { client: ApiClient; namespace: string; node: string; clock: Clock; leaseDurationMs: number; probeAddress?: () => string | undefined }) {
+  constructor(options: {
+    client: ApiClient;
+    namespace: string;
+    node: string;
+    clock: Clock;
+    leaseDurationMs: number;
+    probeAddress?: () => string | undefined;
+  }) {
     this.#probeAddress = options.probeAddress;
     this.#client = options.client;
     this.#namespace = options.namespace;
@@ -67,7 +74,9 @@ export class HeartbeatLease {
       spec: { holderIdentity: this.#node, renewTime: now, leaseDurationSeconds: this.#leaseSeconds },
     };
     try {
-      const written = await this.#client.request<Written>('PATCH', paths.lease(this.#namespace, this.name), patch, { timeoutMs });
+      const written = await this.#client.request<Written>('PATCH', paths.lease(this.#namespace, this.name), patch, {
+        timeoutMs,
+      });
       return written.metadata?.resourceVersion ?? '';
     } catch (error) {
       if (errorCode(error) !== 404) throw error;
@@ -81,9 +90,16 @@ export class HeartbeatLease {
             name: this.name,
             namespace: this.#namespace,
             labels: SPEAKER_LEASE_LABELS,
-            annotations: Object.fromEntries(Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null)),
+            annotations: Object.fromEntries(
+              Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null),
+            ),
           },
-          spec: { holderIdentity: this.#node, renewTime: now, acquireTime: now, leaseDurationSeconds: this.#leaseSeconds },
+          spec: {
+            holderIdentity: this.#node,
+            renewTime: now,
+            acquireTime: now,
+            leaseDurationSeconds: this.#leaseSeconds,
+          },
         },
         { timeoutMs },
       );

@@ -26,8 +26,17 @@ class FakeServer {
   }
 
   readonly client = fakeApiClient({
-    get: () => Promise.resolve({ metadata: { resourceVersion: '10' }, items: [{ metadata: { name: 'web', namespace: 'shop', resourceVersion: '9' } }] }),
-    watch: (_path: string, query: unknown, onEvent: (event: WatchEvent<KubeObject>) => void, signal: AbortSignal): Promise<void> =>
+    get: () =>
+      Promise.resolve({
+        metadata: { resourceVersion: '10' },
+        items: [{ metadata: { name: 'web', namespace: 'shop', resourceVersion: '9' } }],
+      }),
+    watch: (
+      _path: string,
+      query: unknown,
+      onEvent: (event: WatchEvent<KubeObject>) => void,
+      signal: AbortSignal,
+    ): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         signal.addEventListener('abort', () => {
           reject(new ApiError(0, 'Aborted', 'aborted'));
@@ -37,7 +46,12 @@ class FakeServer {
   });
 }
 
-function informer(staleAfterMs: number): { clock: ManualClock; server: FakeServer; informer: Informer<KubeObject>; reports: Array<{ at: number; stale: boolean }> } {
+function informer(staleAfterMs: number): {
+  clock: ManualClock;
+  server: FakeServer;
+  informer: Informer<KubeObject>;
+  reports: Array<{ at: number; stale: boolean }>;
+} {
   const clock = new ManualClock();
   const server = new FakeServer(clock);
   const reports: Array<{ at: number; stale: boolean }> = [];
@@ -66,7 +80,10 @@ describe('Informer freshness', () => {
       // The server ends each watch at its timeout; the end arrives 50 ms later.
       const watch = server.watches.at(-1);
       assert.ok(watch);
-      assert.ok(Number(watch.query['timeoutSeconds']) >= 2, `watch ${n} asks for ${String(watch.query['timeoutSeconds'])} s`);
+      assert.ok(
+        Number(watch.query['timeoutSeconds']) >= 2,
+        `watch ${n} asks for ${String(watch.query['timeoutSeconds'])} s`,
+      );
       await clock.until(watch.sentAt + Number(watch.query['timeoutSeconds']) * 1000 + 50);
       watch.end();
       await clock.until(clock.now() + 1);
@@ -134,21 +151,30 @@ class FakeCollection {
     return fakeApiClient({
       get: () => {
         this.lists++;
-        return Promise.resolve({ metadata: { resourceVersion: String(100 + this.lists) }, items: structuredClone(this.items) });
+        return Promise.resolve({
+          metadata: { resourceVersion: String(100 + this.lists) },
+          items: structuredClone(this.items),
+        });
       },
       watch: (_path: string, _query: unknown, _onEvent: unknown, signal: AbortSignal) => {
         this.watches++;
         return new Promise<void>((_resolve, reject) => {
-          signal.addEventListener('abort', () => {
-            reject(new ApiError(0, 'Aborted', 'aborted'));
-          }, { once: true });
+          signal.addEventListener(
+            'abort',
+            () => {
+              reject(new ApiError(0, 'Aborted', 'aborted'));
+            },
+            { once: true },
+          );
         });
       },
     });
   }
 }
 
-const object = (name: string, version: string): KubeObject => ({ metadata: { name, namespace: 'apps', resourceVersion: version } });
+const object = (name: string, version: string): KubeObject => ({
+  metadata: { name, namespace: 'apps', resourceVersion: version },
+});
 
 describe('Informer.relist', () => {
   it('relist() lists again while a watch runs, applies the differences, and resolves after that list', async () => {
@@ -172,11 +198,21 @@ describe('Informer.relist', () => {
     await informer.relist();
     assert.equal(collection.lists, 2);
     assert.deepEqual(changes.sort(), ['add c', 'delete a', 'update b']);
-    assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['b', 'c']);
+    assert.deepEqual(
+      informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['b', 'c'],
+    );
     await flushMicrotasks();
     assert.equal(collection.watches, 2, 'it watches again from the new list');
     informer.stop();
-    assert.equal(await Promise.race([informer.relist().then(() => 'resolved'), flushMicrotasks().then(() => 'pending')]), 'resolved', 'a stopped informer does not hang relist()');
+    assert.equal(
+      await Promise.race([informer.relist().then(() => 'resolved'), flushMicrotasks().then(() => 'pending')]),
+      'resolved',
+      'a stopped informer does not hang relist()',
+    );
   });
 });
 
@@ -184,15 +220,30 @@ describe('Informer.relist', () => {
 // watch goes on delivering (before, one throw failed the list, and the cache never synced).
 const unnamespaced = (name: string, version: string): KubeObject => ({ metadata: { name, resourceVersion: version } });
 
-describe('Informer: one object\'s change handler failing', () => {
+describe("Informer: one object's change handler failing", () => {
   it('a change handler that throws for one object neither fails the list nor stops the watch', async (t) => {
     let deliver: ((event: { type: string; object: KubeObject }) => void) | undefined;
     const client = fakeApiClient({
-      get: () => Promise.resolve({ metadata: { resourceVersion: '10' }, items: [unnamespaced('bad', '1'), unnamespaced('good', '2')] }),
-      watch: (_path: string, _query: unknown, onEvent: (event: { type: string; object: KubeObject }) => void, signal: AbortSignal) =>
+      get: () =>
+        Promise.resolve({
+          metadata: { resourceVersion: '10' },
+          items: [unnamespaced('bad', '1'), unnamespaced('good', '2')],
+        }),
+      watch: (
+        _path: string,
+        _query: unknown,
+        onEvent: (event: { type: string; object: KubeObject }) => void,
+        signal: AbortSignal,
+      ) =>
         new Promise<void>((resolve) => {
           deliver = onEvent;
-          signal.addEventListener('abort', () => { resolve(); }, { once: true });
+          signal.addEventListener(
+            'abort',
+            () => {
+              resolve();
+            },
+            { once: true },
+          );
         }),
     });
     const seen: string[] = [];
@@ -210,9 +261,22 @@ describe('Informer: one object\'s change handler failing', () => {
     t.after(() => {
       informer.stop();
     });
-    const synced = await Promise.race([informer.synced.then(() => true), new Promise<false>((resolve) => setTimeout(() => { resolve(false); }, 5000))]);
+    const synced = await Promise.race([
+      informer.synced.then(() => true),
+      new Promise<false>((resolve) =>
+        setTimeout(() => {
+          resolve(false);
+        }, 5000),
+      ),
+    ]);
     assert.ok(synced, 'the cache synced');
-    assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['bad', 'good']);
+    assert.deepEqual(
+      informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['bad', 'good'],
+    );
     for (let i = 0; i < 100 && deliver === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     deliver?.({ type: 'ADDED', object: unnamespaced('bad2', '11') });
     deliver?.({ type: 'ADDED', object: unnamespaced('good2', '12') });

@@ -19,7 +19,13 @@ const STALE_RETRY_MS = 3000;
 export type ChangeKind = 'add' | 'update' | 'delete';
 
 export interface KubeObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+  };
 }
 
 interface ObjectList<T> {
@@ -49,7 +55,8 @@ export interface InformerOptions<T extends KubeObject> {
  * annotation are a large part of every object (the cache of 5,000 Services is mostly them).
  */
 function slim<T extends KubeObject>(obj: T): T {
-  const metadata = obj.metadata as (KubeObject['metadata'] & { managedFields?: unknown; annotations?: Record<string, string> }) | undefined;
+  const metadata = obj.metadata as
+    (KubeObject['metadata'] & { managedFields?: unknown; annotations?: Record<string, string> }) | undefined;
   if (metadata) {
     delete metadata.managedFields;
     if (metadata.annotations) delete metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
@@ -190,7 +197,9 @@ export class Informer<T extends KubeObject> {
         if (this.#relistPending()) continue;
         this.#abort = new AbortController();
         const sentAt = this.#o.clock.now();
-        const timeoutSeconds = this.#freshness ? nextWatchTimeoutSeconds(this.#freshness.maxAgeMs, this.#freshness.staleAt(), sentAt) : 240 + Math.floor(Math.random() * 60);
+        const timeoutSeconds = this.#freshness
+          ? nextWatchTimeoutSeconds(this.#freshness.maxAgeMs, this.#freshness.staleAt(), sentAt)
+          : 240 + Math.floor(Math.random() * 60);
         this.#watchSentAt = sentAt;
         await this.#o.client.watch<T>(
           this.#o.path,
@@ -246,7 +255,11 @@ export class Informer<T extends KubeObject> {
     const stale = this.#freshness.isStale(now);
     if (stale !== this.#stale && this.#synced) {
       this.#stale = stale;
-      if (stale) this.#o.log.warn({ path: this.#o.path, staleAfterMs: this.#freshness.maxAgeMs }, 'watch silent: cache stale; reconnecting');
+      if (stale)
+        this.#o.log.warn(
+          { path: this.#o.path, staleAfterMs: this.#freshness.maxAgeMs },
+          'watch silent: cache stale; reconnecting',
+        );
       else this.#o.log.info({ path: this.#o.path }, 'watch proven live again: cache fresh');
       this.#o.onFreshness?.(stale);
     }
@@ -269,7 +282,11 @@ export class Informer<T extends KubeObject> {
     let token: string | undefined;
     let version = '';
     do {
-      const page: ObjectList<T> = await this.#o.client.get<ObjectList<T>>(this.#o.path, { ...this.#query(), limit: 500, ...(token ? { continue: token } : {}) });
+      const page: ObjectList<T> = await this.#o.client.get<ObjectList<T>>(this.#o.path, {
+        ...this.#query(),
+        limit: 500,
+        ...(token ? { continue: token } : {}),
+      });
       for (const item of page.items) fresh.set(keyOf(item), slim(item));
       token = page.metadata?.continue || undefined;
       version = page.metadata?.resourceVersion ?? version;
@@ -316,7 +333,10 @@ export class Informer<T extends KubeObject> {
     try {
       this.#o.onChange?.(obj, kind);
     } catch (error) {
-      this.#o.log.error({ path: this.#o.path, object: keyOf(obj), change: kind, err: describeError(error) }, 'change handler failed for one object');
+      this.#o.log.error(
+        { path: this.#o.path, object: keyOf(obj), change: kind, err: describeError(error) },
+        'change handler failed for one object',
+      );
     }
   }
 }

@@ -97,7 +97,10 @@ export class LeaderElector {
     this.#deadline = this.#o.clock.after(left, () => {
       this.#deadline = undefined;
       if (this.#leading && this.#o.clock.now() - this.#lastRenew >= this.#o.renewDeadlineMs) {
-        this.#o.log.warn({ identity: this.#o.identity, renewDeadlineMs: this.#o.renewDeadlineMs }, 'could not renew the leader lease in time');
+        this.#o.log.warn(
+          { identity: this.#o.identity, renewDeadlineMs: this.#o.renewDeadlineMs },
+          'could not renew the leader lease in time',
+        );
         this.#setLeading(false);
       }
     });
@@ -107,7 +110,10 @@ export class LeaderElector {
   #setLeading(leading: boolean): void {
     if (leading === this.#leading) return;
     this.#leading = leading;
-    this.#o.log.info({ identity: this.#o.identity, lease: this.#o.name }, leading ? 'became leader' : 'stopped leading');
+    this.#o.log.info(
+      { identity: this.#o.identity, lease: this.#o.name },
+      leading ? 'became leader' : 'stopped leading',
+    );
     if (leading) this.#o.onStartedLeading();
     else this.#o.onStoppedLeading();
   }
@@ -144,7 +150,17 @@ export class LeaderElector {
       lease = await client.request<Lease>('GET', paths.lease(namespace, name), undefined, timeout);
     } catch (error) {
       if (errorCode(error) !== 404) throw error;
-      await client.request('POST', paths.leases(namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: this.#acquiredSpec(0) }, timeout);
+      await client.request(
+        'POST',
+        paths.leases(namespace),
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: this.#acquiredSpec(0),
+        },
+        timeout,
+      );
       this.#renewed(attemptStart);
       return;
     }

@@ -26,7 +26,11 @@ export interface MetricsAccessReviewOptions {
 }
 
 interface TokenReview {
-  status?: { authenticated?: boolean; error?: string; user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+  status?: {
+    authenticated?: boolean;
+    error?: string;
+    user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  };
 }
 
 interface SubjectAccessReview {
@@ -54,7 +58,8 @@ export class MetricsAccessReview {
     const now = this.#o.clock.now();
     const cached = this.#cache.get(key);
     if (cached && cached.until > now) return cached.decision;
-    if (!this.#reviews.take(now)) return { allowed: false, status: 429, reason: 'Too many requests: token reviews are rate-limited' };
+    if (!this.#reviews.take(now))
+      return { allowed: false, status: 429, reason: 'Too many requests: token reviews are rate-limited' };
     const decision = await this.#review(token);
     if (decision.allowed || decision.status === 401 || decision.status === 403) this.#remember(key, decision, now);
     return decision;
@@ -78,28 +83,40 @@ export class MetricsAccessReview {
     }
     const user = review.status?.user;
     if (!review.status?.authenticated || !user?.username) {
-      return { allowed: false, status: 401, reason: `Unauthorized: ${review.status?.error ?? 'the token is not valid'}` };
+      return {
+        allowed: false,
+        status: 401,
+        reason: `Unauthorized: ${review.status?.error ?? 'the token is not valid'}`,
+      };
     }
     const path = this.#o.path ?? '/metrics';
     let access: SubjectAccessReview;
     try {
-      access = await this.#o.client.request<SubjectAccessReview>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: user.username,
-          ...(user.uid ? { uid: user.uid } : {}),
-          ...(user.groups ? { groups: user.groups } : {}),
-          ...(user.extra ? { extra: user.extra } : {}),
-          nonResourceAttributes: { path, verb: 'get' },
+      access = await this.#o.client.request<SubjectAccessReview>(
+        'POST',
+        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: user.username,
+            ...(user.uid ? { uid: user.uid } : {}),
+            ...(user.groups ? { groups: user.groups } : {}),
+            ...(user.extra ? { extra: user.extra } : {}),
+            nonResourceAttributes: { path, verb: 'get' },
+          },
         },
-      });
+      );
     } catch (error) {
       return { allowed: false, status: 503, reason: `cannot review access: ${(error as Error).message}` };
     }
     if (access.status?.allowed === true) return { allowed: true, user: user.username };
     const why = access.status?.reason ?? access.status?.evaluationError;
-    return { allowed: false, status: 403, reason: `Forbidden: ${user.username} may not get ${path}${why ? ` (${why})` : ''}` };
+    return {
+      allowed: false,
+      status: 403,
+      reason: `Forbidden: ${user.username} may not get ${path}${why ? ` (${why})` : ''}`,
+    };
   }
 
   #remember(key: string, decision: AccessDecision, now: number): void {

@@ -132,7 +132,12 @@ export class ServiceAnnouncementStore implements AnnouncementStore {
   async remove(service: string): Promise<StoreResult> {
     const [namespace, name] = service.split('/') as [string, string];
     try {
-      await this.#o.client.request('DELETE', announcementPath(namespace, announcementName(name, this.#o.node)), undefined, { timeoutMs: 10_000 });
+      await this.#o.client.request(
+        'DELETE',
+        announcementPath(namespace, announcementName(name, this.#o.node)),
+        undefined,
+        { timeoutMs: 10_000 },
+      );
       return 'done';
     } catch (error) {
       if (errorCode(error) === 404) return 'done';

@@ -2,7 +2,14 @@
 // BGPPeers, BGPAdvertisements, Nodes, Namespaces, EndpointSlices), the Secrets of the BGP password namespace (that
 // namespace only: ADR 0014) and the peers' heartbeat Leases, plus Events.
 import type { Clock } from '../core/clock.ts';
-import { API_GROUP, API_VERSION, type BGPAdvertisement, type BGPPeer, type IPPool, type L2Advertisement } from '../core/config/api-types.generated.ts';
+import {
+  API_GROUP,
+  API_VERSION,
+  type BGPAdvertisement,
+  type BGPPeer,
+  type IPPool,
+  type L2Advertisement,
+} from '../core/config/api-types.generated.ts';
 import type { EndpointSliceObject, NodeObject } from '../core/config/cluster-objects.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import type { Layer2Inputs } from '../core/config/layer2-plan.ts';
@@ -86,8 +93,25 @@ export class SpeakerAdapter {
     this.bgpPeers = new Informer<BGPPeer>({ ...common, path: paths.ours('bgppeers') });
     this.bgpAdvertisements = new Informer<BGPAdvertisement>({ ...common, path: paths.ours('bgpadvertisements') });
     this.secrets = new Informer<SecretObject>({ ...common, path: paths.secrets(o.passwordNamespace) });
-    this.events = new EventRecorder({ client: o.client, component: 'beaconlb-speaker', host: o.node, clock: o.clock, log: o.log });
-    this.#informers = [this.services, this.pools, this.advertisements, this.nodes, this.namespaces, this.endpointSlices, ...(o.watchLeases === false ? [] : [this.leases]), this.bgpPeers, this.bgpAdvertisements, this.secrets] as Array<Informer<KubeObject>>;
+    this.events = new EventRecorder({
+      client: o.client,
+      component: 'beaconlb-speaker',
+      host: o.node,
+      clock: o.clock,
+      log: o.log,
+    });
+    this.#informers = [
+      this.services,
+      this.pools,
+      this.advertisements,
+      this.nodes,
+      this.namespaces,
+      this.endpointSlices,
+      ...(o.watchLeases === false ? [] : [this.leases]),
+      this.bgpPeers,
+      this.bgpAdvertisements,
+      this.secrets,
+    ] as Array<Informer<KubeObject>>;
   }
 
   start(): void {
@@ -105,7 +129,10 @@ export class SpeakerAdapter {
 
   /** The caches layer 2 reads that are stale (by resource, such as `services`), sorted. */
   staleLayer2Views(): string[] {
-    return this.#informers.filter((i) => i.stale).map((i) => i.path.slice(i.path.lastIndexOf('/') + 1)).sort();
+    return this.#informers
+      .filter((i) => i.stale)
+      .map((i) => i.path.slice(i.path.lastIndexOf('/') + 1))
+      .sort();
   }
 
   async synced(): Promise<void> {
@@ -144,15 +171,33 @@ export class SpeakerAdapter {
   }
 
   /** An Event on one of our objects, or on a Service (name: namespace/name). */
-  recordObjectEvent(kind: 'L2Advertisement' | 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: EventReason, message: string): void {
+  recordObjectEvent(
+    kind: 'L2Advertisement' | 'BGPPeer' | 'BGPAdvertisement' | 'Service',
+    name: string,
+    type: 'Normal' | 'Warning',
+    reason: EventReason,
+    message: string,
+  ): void {
     if (kind === 'Service') {
       this.recordServiceEvent(name, type, reason, message);
       return;
     }
-    const informer = kind === 'BGPPeer' ? this.bgpPeers : kind === 'BGPAdvertisement' ? this.bgpAdvertisements : this.advertisements;
+    const informer =
+      kind === 'BGPPeer' ? this.bgpPeers : kind === 'BGPAdvertisement' ? this.bgpAdvertisements : this.advertisements;
     // The object may be malformed: read its uid defensively.
     const uid = (informer.get(name) as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid;
-    this.events.record({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind, name, namespace: undefined, uid: typeof uid === 'string' ? uid : undefined }, type, reason, message);
+    this.events.record(
+      {
+        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        kind,
+        name,
+        namespace: undefined,
+        uid: typeof uid === 'string' ? uid : undefined,
+      },
+      type,
+      reason,
+      message,
+    );
   }
 
   /** The heartbeat Leases, each for the node its name gives (holderIdentity is not trusted: docs/security.md). */
@@ -163,6 +208,11 @@ export class SpeakerAdapter {
   recordServiceEvent(key: string, type: 'Normal' | 'Warning', reason: EventReason, message: string): void {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.services.get(name, namespace);
-    this.events.record({ apiVersion: 'v1', kind: 'Service', name, namespace, uid: svc?.metadata.uid }, type, reason, message);
+    this.events.record(
+      { apiVersion: 'v1', kind: 'Service', name, namespace, uid: svc?.metadata.uid },
+      type,
+      reason,
+      message,
+    );
   }
 }

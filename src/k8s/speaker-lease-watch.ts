@@ -5,7 +5,12 @@
 // process.
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
-import { LAYER2_NOT_READY_ANNOTATION, LEAVING_ANNOTATION, SPEAKER_LEASE_LABELS, speakerLeaseNode } from './heartbeat-lease.ts';
+import {
+  LAYER2_NOT_READY_ANNOTATION,
+  LEAVING_ANNOTATION,
+  SPEAKER_LEASE_LABELS,
+  speakerLeaseNode,
+} from './heartbeat-lease.ts';
 import { Informer, type InformerOptions, type KubeObject } from './informer.ts';
 
 export interface PeerLease {
@@ -20,12 +25,17 @@ export interface LeaseObject extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };
 }
 
-export type SpeakerLeaseWatchOptions = Omit<InformerOptions<LeaseObject>, 'path' | 'labelSelector'> & { client: ApiClient; namespace: string };
+export type SpeakerLeaseWatchOptions = Omit<InformerOptions<LeaseObject>, 'path' | 'labelSelector'> & {
+  client: ApiClient;
+  namespace: string;
+};
 
 /** The informer over the speakers' Leases: `speakerLeaseInformer(o).start()` watches them. */
 export function speakerLeaseInformer(o: SpeakerLeaseWatchOptions): Informer<LeaseObject> {
   const { namespace, ...options } = o;
-  const selector = Object.entries(SPEAKER_LEASE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(SPEAKER_LEASE_LABELS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return new Informer<LeaseObject>({ ...options, path: paths.leases(namespace), labelSelector: selector });
 }
 
@@ -36,6 +46,13 @@ export function peerLeasesOf(leases: readonly LeaseObject[]): PeerLease[] {
     if (node === undefined) return [];
     const annotations = lease.metadata?.annotations;
     const notReady = annotations?.[LAYER2_NOT_READY_ANNOTATION];
-    return [{ node, version: lease.metadata?.resourceVersion ?? '', leaving: annotations?.[LEAVING_ANNOTATION] === 'true', ...(notReady === undefined ? {} : { layer2NotReady: notReady }) }];
+    return [
+      {
+        node,
+        version: lease.metadata?.resourceVersion ?? '',
+        leaving: annotations?.[LEAVING_ANNOTATION] === 'true',
+        ...(notReady === undefined ? {} : { layer2NotReady: notReady }),
+      },
+    ];
   });
 }

@@ -30,7 +30,13 @@ export interface MembershipRecord {
 }
 
 interface ConfigMapObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   data?: Record<string, string>;
 }
 
@@ -100,7 +106,14 @@ export class MembershipReader {
   /** The record now stored (a quorum read), or undefined when the controller has published none yet. */
   async record(timeoutMs: number): Promise<MembershipRecord | undefined> {
     try {
-      return membershipOf(await this.#client.request<ConfigMapObject>('GET', `/api/v1/namespaces/${this.#namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`, undefined, { timeoutMs }));
+      return membershipOf(
+        await this.#client.request<ConfigMapObject>(
+          'GET',
+          `/api/v1/namespaces/${this.#namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`,
+          undefined,
+          { timeoutMs },
+        ),
+      );
     } catch (error) {
       if (errorCode(error) === 404) return undefined;
       throw error;
@@ -109,7 +122,14 @@ export class MembershipReader {
 
   async keys(timeoutMs: number): Promise<Uint8Array[]> {
     try {
-      return keysOf(await this.#client.request<ConfigMapObject>('GET', `${paths.secrets(this.#namespace)}/${MEMBERLIST_SECRET}`, undefined, { timeoutMs }));
+      return keysOf(
+        await this.#client.request<ConfigMapObject>(
+          'GET',
+          `${paths.secrets(this.#namespace)}/${MEMBERLIST_SECRET}`,
+          undefined,
+          { timeoutMs },
+        ),
+      );
     } catch (error) {
       if (errorCode(error) === 404) return [];
       throw error;
@@ -250,7 +270,11 @@ export class MembershipPublisher {
     try {
       const cm = await this.#o.client.request<ConfigMapObject>('GET', this.#configMapPath());
       this.#resourceVersion = cm.metadata?.resourceVersion;
-      this.#published = membershipOf(cm) ?? { members: [], epoch: '', generation: Number(cm.data?.generation ?? 0) || 0 };
+      this.#published = membershipOf(cm) ?? {
+        members: [],
+        epoch: '',
+        generation: Number(cm.data?.generation ?? 0) || 0,
+      };
     } catch (error) {
       if (errorCode(error) !== 404) throw error;
       this.#resourceVersion = undefined;
@@ -267,12 +291,21 @@ export class MembershipPublisher {
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: MEMBERSHIP_CONFIGMAP, namespace: this.#o.namespace, labels: LABELS, ...(this.#resourceVersion ? { resourceVersion: this.#resourceVersion } : {}) },
+      metadata: {
+        name: MEMBERSHIP_CONFIGMAP,
+        namespace: this.#o.namespace,
+        labels: LABELS,
+        ...(this.#resourceVersion ? { resourceVersion: this.#resourceVersion } : {}),
+      },
       data: { members: JSON.stringify(members), generation: String(generation), epoch: record.epoch },
     };
     const written = this.#resourceVersion
       ? await this.#o.client.request<ConfigMapObject>('PUT', this.#configMapPath(), body)
-      : await this.#o.client.request<ConfigMapObject>('POST', `/api/v1/namespaces/${this.#o.namespace}/configmaps`, body);
+      : await this.#o.client.request<ConfigMapObject>(
+          'POST',
+          `/api/v1/namespaces/${this.#o.namespace}/configmaps`,
+          body,
+        );
     this.#resourceVersion = written.metadata?.resourceVersion;
     this.#published = record;
     this.#o.log.info({ generation, members: members.map((m) => m.node) }, 'speaker membership published');
@@ -305,18 +338,27 @@ export class MembershipPublisher {
       } else {
         const [current, previous] = keysOf(secret);
         const rotatedAt = Date.parse(secret.metadata?.annotations?.[ROTATED_AT_ANNOTATION] ?? '') || 0;
-        const rotate = current === undefined || (this.#o.keyRotationMs > 0 && wall - rotatedAt >= this.#o.keyRotationMs);
+        const rotate =
+          current === undefined || (this.#o.keyRotationMs > 0 && wall - rotatedAt >= this.#o.keyRotationMs);
         const dropPrevious = previous !== undefined && wall - rotatedAt >= PREVIOUS_KEY_GRACE_MS;
         if (rotate || dropPrevious) {
-          const data: Record<string, string> = rotate ? { current: b64(newKey(current)), ...(current ? { previous: b64(current) } : {}) } : { current: b64(current) };
+          const data: Record<string, string> = rotate
+            ? { current: b64(newKey(current)), ...(current ? { previous: b64(current) } : {}) }
+            : { current: b64(current) };
           await this.#o.client.request('PUT', path, {
             apiVersion: 'v1',
             kind: 'Secret',
             type: 'Opaque',
-            metadata: { ...secret.metadata, annotations: { ...secret.metadata?.annotations, ...(rotate ? stamp() : {}) } },
+            metadata: {
+              ...secret.metadata,
+              annotations: { ...secret.metadata?.annotations, ...(rotate ? stamp() : {}) },
+            },
             data,
           });
-          this.#o.log.info({ secret: MEMBERLIST_SECRET, rotated: rotate, droppedPrevious: !rotate }, 'failure-detector key updated');
+          this.#o.log.info(
+            { secret: MEMBERLIST_SECRET, rotated: rotate, droppedPrevious: !rotate },
+            'failure-detector key updated',
+          );
         }
       }
     } catch (error) {

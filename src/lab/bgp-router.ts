@@ -108,7 +108,6 @@ export interface BgpRouter {
   bfdSessions(): Promise<Record<string, string>>;
 }
 
-
 const KERNEL_PROTO: Record<RouterKind, string | undefined> = { gobgpd: undefined, bird: 'bird', frr: 'bgp' };
 
 /** Starts the daemon(s) in `o.ns` and resolves once they answer on their control sockets (not once sessions are up). */
@@ -117,7 +116,11 @@ export async function startBgpRouter(o: RouterOptions): Promise<BgpRouter> {
   const dir = join(o.dir, `bgp-${o.kind}`);
   mkdirSync(dir, { recursive: true });
   const { daemons: d, api } =
-    o.kind === 'gobgpd' ? gobgpRouter(o, prepared, dir) : o.kind === 'bird' ? birdRouter(o, prepared, dir) : frrRouter(o, prepared, dir);
+    o.kind === 'gobgpd'
+      ? gobgpRouter(o, prepared, dir)
+      : o.kind === 'bird'
+        ? birdRouter(o, prepared, dir)
+        : frrRouter(o, prepared, dir);
   const proto = KERNEL_PROTO[o.kind];
   const stopAndClean = async (): Promise<void> => {
     await d.stop();

@@ -19,21 +19,53 @@ const openssl = (args: string[]): void => {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 };
 
-const newKeyArgs = (keyFile: string): string[] => ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
+const newKeyArgs = (keyFile: string): string[] => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  keyFile,
+];
 
-function signedCertificate(dir: string, name: string, subject: string, extensions: string): { cert: string; key: string } {
+function signedCertificate(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions: string,
+): { cert: string; key: string } {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, extensions);
   openssl(['req', ...newKeyArgs(key), '-out', csr, '-subj', subject]);
-  openssl(['x509', '-req', '-in', csr, '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', cert, '-days', '3650', '-extfile', ext]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    '3650',
+    '-extfile',
+    ext,
+  ]);
   return { cert, key };
 }
 
 /** Writes every file into `dir` and returns their paths. `serverAddresses` are the IP SANs of the serving certificate. */
-export function createControlPlaneCertificates(dir: string, serverAddresses: readonly string[]): ControlPlaneCertificates {
+export function createControlPlaneCertificates(
+  dir: string,
+  serverAddresses: readonly string[],
+): ControlPlaneCertificates {
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
   openssl(['req', '-x509', ...newKeyArgs(caKey), '-out', caCert, '-days', '3650', '-subj', '/CN=beaconlb-test-ca']);

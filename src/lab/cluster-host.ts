@@ -70,7 +70,8 @@ export function createCgroupRoot(name: string): void {
     const path = join(hierarchy, name);
     mkdirSync(path, { recursive: true });
     if (hierarchy.endsWith('/cpuset')) {
-      for (const file of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(path, file), readFileSync(join(hierarchy, file)));
+      for (const file of ['cpuset.cpus', 'cpuset.mems'])
+        writeFileSync(join(path, file), readFileSync(join(hierarchy, file)));
     }
   }
 }
@@ -89,7 +90,8 @@ export function cgroupProcesses(name: string): number[] {
   for (const hierarchy of hierarchies()) {
     for (const dir of cgroupDirs(join(hierarchy, name))) {
       try {
-        for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) pids.add(Number(line));
+        for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n'))
+          if (line) pids.add(Number(line));
       } catch {
         // removed meanwhile
       }
@@ -216,7 +218,12 @@ export function sweepClusterHost(record: ClusterHostRecord): void {
 /** Runs a command to completion; throws with its stderr. */
 export function must(command: string, args: readonly string[], timeoutMs = 60_000): string {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync(command, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     throw new Error(`${command} ${args.join(' ')} failed: ${stderr.trim() || (err as Error).message}`, { cause: err });

@@ -102,7 +102,11 @@ export interface ClusterLabOptions {
 export function nodeComponentBinaries(): string {
   const fromEnv = process.env['BEACONLB_NODE_BIN'];
   if (fromEnv) return fromEnv;
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'node-components.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 })
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'node-components.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 3_600_000,
+  })
     .trim()
     .split('\n')
     .pop();
@@ -115,7 +119,11 @@ export function nodeComponentBinaries(): string {
 export function prepareClusterImages(): ClusterImages {
   const beaconlb = buildImage();
   const dir =
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'cluster-images.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 })
+    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'cluster-images.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 3_600_000,
+    })
       .trim()
       .split('\n')
       .pop() ?? '';
@@ -123,7 +131,6 @@ export function prepareClusterImages(): ClusterImages {
   const field = (name: string): string => new RegExp(`^${name}=(.*)$`, 'm').exec(env)?.[1] ?? '';
   return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir, ingress: prepareIngressImage() };
 }
-
 
 export async function startClusterLab(options: ClusterLabOptions): Promise<ClusterLab> {
   const { run, dir } = options;
@@ -197,7 +204,10 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
     ipBatch(switchNs, ['link add br-a type bridge stp_state 0 forward_delay 0 mcast_snooping 0', 'link set br-a up']);
     const attach = async (role: string, ip: string, sysctlSettings: readonly string[]): Promise<string> => {
       const ns = await newNs(role, sysctlSettings);
-      ipBatch(switchNs, [`link add a-${role} type veth peer name eth0 netns ${ns}`, `link set a-${role} master br-a up`]);
+      ipBatch(switchNs, [
+        `link add a-${role} type veth peer name eth0 netns ${ns}`,
+        `link set a-${role} master br-a up`,
+      ]);
       ipBatch(ns, ['link set eth0 up', `address add ${ip}/${CLUSTER_SEGMENT.length} dev eth0`]);
       return ns;
     };
@@ -208,16 +218,31 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
       const ip = `${CLUSTER_SEGMENT.prefix}.${10 + i}`;
       // arp_ignore=1: a node answers ARP only for its own interface's addresses (the speaker answers for the rest).
       const ns = await attach(name, ip, ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.arp_ignore=1']);
-      const macs = JSON.parse(await mustExecIn(ns, ['ip', '-j', 'link', 'show', 'dev', 'eth0'])) as Array<{ address: string }>;
-      nodes.push({ name, ns, ip, podCidr: `203.0.113.${128 + 32 * (i - 1)}/27`, mac: macs[0]?.address ?? '', cgroupRoot: ns });
+      const macs = JSON.parse(await mustExecIn(ns, ['ip', '-j', 'link', 'show', 'dev', 'eth0'])) as Array<{
+        address: string;
+      }>;
+      nodes.push({
+        name,
+        ns,
+        ip,
+        podCidr: `203.0.113.${128 + 32 * (i - 1)}/27`,
+        mac: macs[0]?.address ?? '',
+        cgroupRoot: ns,
+      });
     }
     const clientIp = `${CLUSTER_SEGMENT.prefix}.100`;
     const clientNs = await attach('client', clientIp, []);
     // Pod CIDRs are routed node to node and from the control plane (in-cluster clients reach the API server).
     for (const node of nodes) {
-      ipBatch(node.ns, nodes.filter((other) => other !== node).map((other) => `route add ${other.podCidr} via ${other.ip}`));
+      ipBatch(
+        node.ns,
+        nodes.filter((other) => other !== node).map((other) => `route add ${other.podCidr} via ${other.ip}`),
+      );
     }
-    ipBatch(cpNs, nodes.map((node) => `route add ${node.podCidr} via ${node.ip}`));
+    ipBatch(
+      cpNs,
+      nodes.map((node) => `route add ${node.podCidr} via ${node.ip}`),
+    );
     // Host-network clients on a node (kubelet's probes, the speaker's in-cluster API client) connect to ClusterIPs:
     // the kernel needs a route before kube-proxy's output DNAT rewrites the destination.
     for (const node of nodes) ipBatch(node.ns, [`route add ${CLUSTER_SERVICE_CIDR} via ${CP_IP}`]);
@@ -225,10 +250,16 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
 
     // Control plane inside cp, reached from here through a socat bridge on loopback.
     const certificates = createControlPlaneCertificates(dir, ['127.0.0.1', CP_IP, KUBERNETES_SERVICE_IP]);
-    const inClusterKubeconfig = writeKubeconfig(join(dir, 'cluster.kubeconfig'), `https://${CP_IP}:${API_PORT}`, certificates.caCert, 'admin', {
-      clientCertificate: certificates.adminCert,
-      clientKey: certificates.adminKey,
-    });
+    const inClusterKubeconfig = writeKubeconfig(
+      join(dir, 'cluster.kubeconfig'),
+      `https://${CP_IP}:${API_PORT}`,
+      certificates.caCert,
+      'admin',
+      {
+        clientCertificate: certificates.adminCert,
+        clientKey: certificates.adminKey,
+      },
+    );
     track(
       startProcess({
         name: 'etcd',
@@ -294,10 +325,16 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
         logFile: join(dir, 'api-bridge-local.log'),
       }),
     );
-    const kubeconfig = writeKubeconfig(join(dir, 'admin.kubeconfig'), `https://127.0.0.1:${localPort}`, certificates.caCert, 'admin', {
-      clientCertificate: certificates.adminCert,
-      clientKey: certificates.adminKey,
-    });
+    const kubeconfig = writeKubeconfig(
+      join(dir, 'admin.kubeconfig'),
+      `https://127.0.0.1:${localPort}`,
+      certificates.caCert,
+      'admin',
+      {
+        clientCertificate: certificates.adminCert,
+        clientKey: certificates.adminKey,
+      },
+    );
     const kubectl = (args: readonly string[], input?: string, timeoutMs = 60_000): string =>
       execFileSync(join(cpBin, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], {
         encoding: 'utf8',
@@ -343,7 +380,13 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
         name: 'kube-scheduler',
         command: join(nodeBin, 'kube-scheduler'),
         netns: cpNs,
-        args: [`--kubeconfig=${inClusterKubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=10259', '--v=1'],
+        args: [
+          `--kubeconfig=${inClusterKubeconfig}`,
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          '--secure-port=10259',
+          '--v=1',
+        ],
         logFile: join(dir, 'kube-scheduler.log'),
       }),
     );
@@ -357,7 +400,8 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
     await Promise.all(
       nodes.map(async (node) => {
         const nodeDir = join(dir, node.name);
-        for (const sub of ['containerd', 'cni', 'cni-ipam', 'pod-logs', 'kubelet', 'runc']) mkdirSync(join(nodeDir, sub), { recursive: true });
+        for (const sub of ['containerd', 'cni', 'cni-ipam', 'pod-logs', 'kubelet', 'runc'])
+          mkdirSync(join(nodeDir, sub), { recursive: true });
         writeFileSync(join(nodeDir, 'containerd.toml'), containerdConfig(nodeDir, images.pause));
         writeFileSync(join(nodeDir, 'cni', '10-beaconlb-lab.conflist'), cniConfig(nodeDir, node.podCidr));
         const sock = join(nodeDir, 'containerd', 'containerd.sock');
@@ -366,16 +410,31 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
           startProcess({
             name: `containerd-${node.name}`,
             command: enter(node.ns)[0] ?? 'nsenter',
-            args: [...enter(node.ns).slice(1), 'containerd', `--config=${join(nodeDir, 'containerd.toml')}`, '--log-level=warn'],
+            args: [
+              ...enter(node.ns).slice(1),
+              'containerd',
+              `--config=${join(nodeDir, 'containerd.toml')}`,
+              '--log-level=warn',
+            ],
             logFile: join(nodeDir, 'containerd.log'),
           }),
         );
-        await waitUntil(`containerd on ${node.name}`, () => {
-          alive();
-          execFileSync('ctr', ['--address', sock, 'version'], { stdio: 'ignore', timeout: 5000 });
-          return true;
-        }, 30_000, 200);
-        for (const archive of [join(images.dir, 'pause.tar'), join(images.dir, 'demo.tar'), images.beaconlb.archive, images.ingress.archive]) {
+        await waitUntil(
+          `containerd on ${node.name}`,
+          () => {
+            alive();
+            execFileSync('ctr', ['--address', sock, 'version'], { stdio: 'ignore', timeout: 5000 });
+            return true;
+          },
+          30_000,
+          200,
+        );
+        for (const archive of [
+          join(images.dir, 'pause.tar'),
+          join(images.dir, 'demo.tar'),
+          images.beaconlb.archive,
+          images.ingress.archive,
+        ]) {
           must('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', archive], 300_000);
         }
       }),
@@ -427,7 +486,9 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
         const list = JSON.parse(kubectl(['get', 'nodes', '-o', 'json'])) as {
           items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
         };
-        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        const ready = list.items.filter((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
         return ready.length === nodeCount ? true : undefined;
       },
       180_000,
@@ -448,10 +509,12 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
       timings,
       kubectl,
       importImage(archive) {
-        for (const sock of sockets) must('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', archive], 300_000);
+        for (const sock of sockets)
+          must('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', archive], 300_000);
       },
       tagImage(source, target) {
-        for (const sock of sockets) must('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'tag', '--force', source, target]);
+        for (const sock of sockets)
+          must('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'tag', '--force', source, target]);
       },
       stop,
     };
@@ -467,6 +530,10 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
 export function installBeaconLb(lab: ClusterLab, timeoutSeconds = 240): void {
   lab.kubectl(['apply', '-f', join(REPO_ROOT, 'config', 'install.yaml')]);
   for (const workload of ['deployment/beaconlb-controller', 'daemonset/beaconlb-speaker']) {
-    lab.kubectl(['-n', 'beaconlb-system', 'rollout', 'status', workload, `--timeout=${timeoutSeconds}s`], undefined, (timeoutSeconds + 10) * 1000);
+    lab.kubectl(
+      ['-n', 'beaconlb-system', 'rollout', 'status', workload, `--timeout=${timeoutSeconds}s`],
+      undefined,
+      (timeoutSeconds + 10) * 1000,
+    );
   }
 }

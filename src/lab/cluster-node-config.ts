@@ -47,7 +47,12 @@ export function cniConfig(nodeDir: string, podCidr: string): string {
           isGateway: true,
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(nodeDir, 'cni-ipam') },
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: podCidr }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: join(nodeDir, 'cni-ipam'),
+          },
         },
       ],
     },

@@ -16,8 +16,18 @@ const DEMO_PORT = 8080;
 
 function demoObjects(image: string): object[] {
   return [
-    { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'lab' }, spec: { addresses: [CLUSTER_POOL] } },
-    { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'lab' }, spec: { ipPools: ['lab'] } },
+    {
+      apiVersion: 'beaconlb.io/v1alpha1',
+      kind: 'IPPool',
+      metadata: { name: 'lab' },
+      spec: { addresses: [CLUSTER_POOL] },
+    },
+    {
+      apiVersion: 'beaconlb.io/v1alpha1',
+      kind: 'L2Advertisement',
+      metadata: { name: 'lab' },
+      spec: { ipPools: ['lab'] },
+    },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
     {
       apiVersion: 'apps/v1',
@@ -29,7 +39,14 @@ function demoObjects(image: string): object[] {
         template: {
           metadata: { labels: { app: 'hello' } },
           spec: {
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app: 'hello' } } }],
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: 'kubernetes.io/hostname',
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: { matchLabels: { app: 'hello' } },
+              },
+            ],
             containers: [
               {
                 name: 'hello',
@@ -47,7 +64,11 @@ function demoObjects(image: string): object[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'hello', namespace: 'demo' },
-      spec: { type: 'LoadBalancer', selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: DEMO_PORT }] },
+      spec: {
+        type: 'LoadBalancer',
+        selector: { app: 'hello' },
+        ports: [{ name: 'http', port: 80, targetPort: DEMO_PORT }],
+      },
     },
   ];
 }
@@ -83,15 +104,23 @@ export async function superviseClusterLab(stateDir: string, nodeCount: number, l
     const up = lab;
     log.info('installing Beacon LB from config/install.yaml');
     installBeaconLb(up);
-    up.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: demoObjects(up.images.demo) }));
+    up.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: demoObjects(up.images.demo) }),
+    );
     up.kubectl(['-n', 'demo', 'rollout', 'status', 'deployment/hello', '--timeout=120s'], undefined, 130_000);
-    const ips = await waitUntil('demo/hello to get its address', () => {
-      const svc = JSON.parse(up.kubectl(['-n', 'demo', 'get', 'service', 'hello', '-o', 'json'])) as {
-        status: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
-      };
-      const found = (svc.status.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
-      return found.length ? found : undefined;
-    }, 60_000, 250);
+    const ips = await waitUntil(
+      'demo/hello to get its address',
+      () => {
+        const svc = JSON.parse(up.kubectl(['-n', 'demo', 'get', 'service', 'hello', '-o', 'json'])) as {
+          status: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
+        };
+        const found = (svc.status.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
+        return found.length ? found : undefined;
+      },
+      60_000,
+      250,
+    );
     log.info('installing Traefik behind one Beacon LB address, with an Ingress and an HTTPRoute');
     const ingress = await installIngressDemo(up, up.images.ingress, up.images.demo);
     Object.assign(state, {

@@ -44,24 +44,41 @@ let controllers = 0;
  * Starts a controller and waits until it is ready (its caches synced), or with `until: 'serving'` only until its
  * metrics endpoint answers (for tests that hold its caches back).
  */
-export async function startControllerProcess(ctx: ComponentContext, args: readonly string[] = [], options: { until?: 'ready' | 'serving' } = {}): Promise<ComponentProcess> {
+export async function startControllerProcess(
+  ctx: ComponentContext,
+  args: readonly string[] = [],
+  options: { until?: 'ready' | 'serving' } = {},
+): Promise<ComponentProcess> {
   const kubeconfig = ctx.cp.serviceAccountKubeconfig(INSTALL_NAMESPACE, 'beaconlb-controller');
   const port = await freePort();
   const name = `controller-${++controllers}`;
   const p = startProcess({
     name,
     command: nodeBinary(),
-    args: [...NODE_FLAGS, mainEntry(), 'controller', `--kubeconfig=${kubeconfig}`, `--metrics-address=127.0.0.1:${port}`, `--identity=${name}`, '--log-level=debug', ...args],
+    args: [
+      ...NODE_FLAGS,
+      mainEntry(),
+      'controller',
+      `--kubeconfig=${kubeconfig}`,
+      `--metrics-address=127.0.0.1:${port}`,
+      `--identity=${name}`,
+      '--log-level=debug',
+      ...args,
+    ],
     logFile: join(ctx.dir, `${name}.log`),
   });
   ctx.run.recordProcess(p.pid);
   const base = `http://127.0.0.1:${port}`;
   const probe = options.until === 'serving' ? '/healthz' : '/readyz';
-  await waitUntil(`${name} to be ${options.until ?? 'ready'}`, async () => {
-    if (!p.running()) throw new Error(`${name} exited: ${p.tail()}`);
-    const res = await fetch(`${base}${probe}`).catch(() => undefined);
-    return res?.ok ? true : undefined;
-  }, 20_000);
+  await waitUntil(
+    `${name} to be ${options.until ?? 'ready'}`,
+    async () => {
+      if (!p.running()) throw new Error(`${name} exited: ${p.tail()}`);
+      const res = await fetch(`${base}${probe}`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    20_000,
+  );
   return {
     ...p,
     metrics: async () => (await fetch(`${base}/metrics`)).text(),
@@ -69,22 +86,39 @@ export async function startControllerProcess(ctx: ComponentContext, args: readon
   };
 }
 
-export async function startSpeakerProcess(ctx: ComponentContext, host: Host, args: readonly string[] = []): Promise<ComponentProcess> {
+export async function startSpeakerProcess(
+  ctx: ComponentContext,
+  host: Host,
+  args: readonly string[] = [],
+): Promise<ComponentProcess> {
   const kubeconfig = ctx.cp.nodeBoundKubeconfig(INSTALL_NAMESPACE, 'beaconlb-speaker', host.role);
   const socket = join(ctx.dir, `speaker-${host.role}.sock`);
   const p = startProcess({
     name: `speaker-${host.role}`,
     command: nodeBinary(),
-    args: [...NODE_FLAGS, mainEntry(), 'speaker', `--kubeconfig=${kubeconfig}`, `--node-name=${host.role}`, `--metrics-address=unix:${socket}`, '--log-level=debug', ...args],
+    args: [
+      ...NODE_FLAGS,
+      mainEntry(),
+      'speaker',
+      `--kubeconfig=${kubeconfig}`,
+      `--node-name=${host.role}`,
+      `--metrics-address=unix:${socket}`,
+      '--log-level=debug',
+      ...args,
+    ],
     netns: host.ns,
     logFile: join(ctx.dir, `speaker-${host.role}.log`),
   });
   ctx.run.recordProcess(p.pid);
-  await waitUntil(`speaker on ${host.role} to be ready`, async () => {
-    if (!p.running()) throw new Error(`speaker on ${host.role} exited: ${p.tail()}`);
-    const res = await unixGet(socket, '/readyz').catch(() => undefined);
-    return res?.status === 200 ? true : undefined;
-  }, 20_000);
+  await waitUntil(
+    `speaker on ${host.role} to be ready`,
+    async () => {
+      if (!p.running()) throw new Error(`speaker on ${host.role} exited: ${p.tail()}`);
+      const res = await unixGet(socket, '/readyz').catch(() => undefined);
+      return res?.status === 200 ? true : undefined;
+    },
+    20_000,
+  );
   return {
     ...p,
     metrics: async () => (await unixGet(socket, '/metrics')).body,

@@ -36,7 +36,12 @@ export function buildImage(): BuiltImage {
     if (value === undefined) throw new Error(`${dir}/image.env has no ${name}`);
     return value;
   };
-  return { image: field('IMAGE'), id: field('IMAGE_ID'), sizeBytes: Number(field('SIZE_BYTES')), archive: field('ARCHIVE') };
+  return {
+    image: field('IMAGE'),
+    id: field('IMAGE_ID'),
+    sizeBytes: Number(field('SIZE_BYTES')),
+    archive: field('ARCHIVE'),
+  };
 }
 
 export interface ImageRun {
@@ -49,15 +54,23 @@ export interface ImageRun {
  * Runs a container of `image` from our image store with no network, removed afterwards. `entrypoint` replaces the
  * image's ENTRYPOINT when given; `user` its USER.
  */
-export function runImage(image: string, args: readonly string[], options: { entrypoint?: string; user?: string } = {}): ImageRun {
+export function runImage(
+  image: string,
+  args: readonly string[],
+  options: { entrypoint?: string; user?: string } = {},
+): ImageRun {
   const flags = ['--rm', '--network', 'none'];
   if (options.entrypoint !== undefined) flags.push('--entrypoint', options.entrypoint);
   if (options.user !== undefined) flags.push('--user', options.user);
   const script = `source "$0"; containers_lock; podman_in_store run "\${containers_ulimits[@]}" "$@"`;
-  const result = spawnSync('bash', ['-c', script, join(REPO_ROOT, 'scripts', 'containers.sh'), ...flags, image, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const result = spawnSync(
+    'bash',
+    ['-c', script, join(REPO_ROOT, 'scripts', 'containers.sh'), ...flags, image, ...args],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

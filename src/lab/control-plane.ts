@@ -92,7 +92,12 @@ function get(url: string, certs: ControlPlaneCertificates): Promise<{ status: nu
   });
 }
 
-async function waitReady(url: string, certs: ControlPlaneCertificates, processes: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitReady(
+  url: string,
+  certs: ControlPlaneCertificates,
+  processes: ManagedProcess[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -108,7 +113,9 @@ async function waitReady(url: string, certs: ControlPlaneCertificates, processes
     }
     await sleep(100);
   }
-  throw new Error(`kube-apiserver not ready after ${timeoutMs} ms: ${last}\n${processes.map((p) => p.tail(10)).join('\n')}`);
+  throw new Error(
+    `kube-apiserver not ready after ${timeoutMs} ms: ${last}\n${processes.map((p) => p.tail(10)).join('\n')}`,
+  );
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -216,7 +223,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           spec: { nodeName: node, serviceAccountName: name, containers: [{ name: 'main', image: 'beaconlb' }] },
         }),
       );
-      const token = controlPlane.kubectl(['create', 'token', name, '-n', namespace, '--duration=24h', '--bound-object-kind=Pod', `--bound-object-name=${pod}`]).trim();
+      const token = controlPlane
+        .kubectl([
+          'create',
+          'token',
+          name,
+          '-n',
+          namespace,
+          '--duration=24h',
+          '--bound-object-kind=Pod',
+          `--bound-object-name=${pod}`,
+        ])
+        .trim();
       return writeKubeconfig(join(dir, `${namespace}-${pod}.kubeconfig`), url, certificates.caCert, pod, { token });
     },
     stop: halt,

@@ -9,7 +9,10 @@ describe('freePort', () => {
     const ports: number[] = [];
     for (let i = 0; i < 40; i++) ports.push(await freePort());
     assert.equal(new Set(ports).size, ports.length, 'a port handed out twice');
-    assert.ok(ports.every((p) => p >= 20_000 && p < start), `outside [20000, ${start}): ${ports.join(' ')}`);
+    assert.ok(
+      ports.every((p) => p >= 20_000 && p < start),
+      `outside [20000, ${start}): ${ports.join(' ')}`,
+    );
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -14,7 +14,11 @@ const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const INGRESS_SAMPLE_DIR = join(REPO_ROOT, 'config', 'samples', 'ingress');
 
 /** Where config/samples/ingress/traefik.yaml runs Traefik. */
-export const INGRESS_CONTROLLER = { namespace: 'traefik', service: 'traefik', selector: 'app.kubernetes.io/name=traefik' } as const;
+export const INGRESS_CONTROLLER = {
+  namespace: 'traefik',
+  service: 'traefik',
+  selector: 'app.kubernetes.io/name=traefik',
+} as const;
 /** The namespace of config/samples/ingress/routes.yaml and of the backends the lab puts behind it. */
 export const INGRESS_ROUTES_NAMESPACE = 'default';
 /** The address config/samples/ingress/traefik.yaml asks for (in the lab's pool, 198.51.100.64/28). */
@@ -46,7 +50,11 @@ export interface IngressImage {
 /** Builds (or finds) Traefik and its image (scripts/ingress-image.sh); progress goes to stderr. */
 export function prepareIngressImage(): IngressImage {
   const dir =
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'ingress-image.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 })
+    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'ingress-image.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 3_600_000,
+    })
       .trim()
       .split('\n')
       .pop() ?? '';
@@ -110,23 +118,43 @@ export interface IngressDemo {
  * config/samples/ingress/routes.yaml; waits until Traefik and the backends are ready, the Service has its address and
  * every host name reaches its backend from the lab's client.
  */
-export async function installIngressDemo(lab: ClusterLab, image: IngressImage, demoImage: string, timeoutSeconds = 180): Promise<IngressDemo> {
+export async function installIngressDemo(
+  lab: ClusterLab,
+  image: IngressImage,
+  demoImage: string,
+  timeoutSeconds = 180,
+): Promise<IngressDemo> {
   const waitMs = (timeoutSeconds + 10) * 1000;
   // Server-side: the CRDs are larger than the client-side last-applied annotation allows.
   lab.kubectl(['apply', '--server-side', '-f', image.gatewayApiCrds]);
-  const crds = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((kind) => `crd/${kind}.gateway.networking.k8s.io`);
+  const crds = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
+    (kind) => `crd/${kind}.gateway.networking.k8s.io`,
+  );
   lab.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds], undefined, 70_000);
   lab.kubectl(['apply', '-f', join(INGRESS_SAMPLE_DIR, 'traefik.yaml')]);
-  lab.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: backendObjects(demoImage) }));
+  lab.kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: backendObjects(demoImage) }),
+  );
   lab.kubectl(['apply', '-f', join(INGRESS_SAMPLE_DIR, 'routes.yaml')]);
-  lab.kubectl(['-n', INGRESS_CONTROLLER.namespace, 'rollout', 'status', 'deployment/traefik', `--timeout=${timeoutSeconds}s`], undefined, waitMs);
+  lab.kubectl(
+    ['-n', INGRESS_CONTROLLER.namespace, 'rollout', 'status', 'deployment/traefik', `--timeout=${timeoutSeconds}s`],
+    undefined,
+    waitMs,
+  );
   for (const { backend } of INGRESS_HOSTS) {
-    lab.kubectl(['-n', INGRESS_ROUTES_NAMESPACE, 'rollout', 'status', `deployment/${backend}`, `--timeout=${timeoutSeconds}s`], undefined, waitMs);
+    lab.kubectl(
+      ['-n', INGRESS_ROUTES_NAMESPACE, 'rollout', 'status', `deployment/${backend}`, `--timeout=${timeoutSeconds}s`],
+      undefined,
+      waitMs,
+    );
   }
   const ip = await waitUntil(
     `an address for Service ${INGRESS_CONTROLLER.namespace}/${INGRESS_CONTROLLER.service}`,
     () => {
-      const svc = JSON.parse(lab.kubectl(['-n', INGRESS_CONTROLLER.namespace, 'get', 'service', INGRESS_CONTROLLER.service, '-o', 'json'])) as {
+      const svc = JSON.parse(
+        lab.kubectl(['-n', INGRESS_CONTROLLER.namespace, 'get', 'service', INGRESS_CONTROLLER.service, '-o', 'json']),
+      ) as {
         status: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
       };
       return svc.status.loadBalancer?.ingress?.[0]?.ip;
@@ -141,7 +169,9 @@ export async function installIngressDemo(lab: ClusterLab, image: IngressImage, d
     async () => {
       const res = await execIn(lab.client.ns, ingressCurlArgs(ip), 8000);
       const lines = res.stdout.trim().split('\n');
-      return res.code === 0 && INGRESS_HOSTS.every(({ backend }, i) => lines[i]?.startsWith(`${backend}-`)) ? true : undefined;
+      return res.code === 0 && INGRESS_HOSTS.every(({ backend }, i) => lines[i]?.startsWith(`${backend}-`))
+        ? true
+        : undefined;
     },
     waitMs,
     500,
@@ -151,5 +181,12 @@ export async function installIngressDemo(lab: ClusterLab, image: IngressImage, d
 
 /** curl's arguments for every host through `ip`, one URL per host (its answers come one per line). */
 export function ingressCurlArgs(ip: string, hosts: readonly Pick<IngressHost, 'host'>[] = INGRESS_HOSTS): string[] {
-  return ['curl', '-s', '--max-time', '3', ...hosts.flatMap(({ host }) => ['--resolve', `${host}:80:${ip}`]), ...hosts.map(({ host }) => `http://${host}/`)];
+  return [
+    'curl',
+    '-s',
+    '--max-time',
+    '3',
+    ...hosts.flatMap(({ host }) => ['--resolve', `${host}:80:${ip}`]),
+    ...hosts.map(({ host }) => `http://${host}/`),
+  ];
 }

@@ -39,7 +39,9 @@ export async function readInterfaceTableWithIp(ns?: string): Promise<InterfaceTa
     up: (link.flags ?? []).includes('UP') && link.operstate !== 'DOWN',
     addresses: (link.addr_info ?? []).flatMap((a): InterfaceAddress[] => {
       const parsed = parseIp(a.local);
-      return parsed.ok && a.scope !== 'host' ? [{ family: a.family === 'inet6' ? 6 : 4, address: parsed.value, prefixLength: a.prefixlen }] : [];
+      return parsed.ok && a.scope !== 'host'
+        ? [{ family: a.family === 'inet6' ? 6 : 4, address: parsed.value, prefixLength: a.prefixlen }]
+        : [];
     }),
   }));
   return {

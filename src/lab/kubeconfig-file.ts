@@ -3,7 +3,13 @@ import { writeFileSync } from 'node:fs';
 
 export type KubeconfigUser = { clientCertificate: string; clientKey: string } | { token: string };
 
-export function writeKubeconfig(path: string, server: string, caCert: string, userName: string, user: KubeconfigUser): string {
+export function writeKubeconfig(
+  path: string,
+  server: string,
+  caCert: string,
+  userName: string,
+  user: KubeconfigUser,
+): string {
   const credentials =
     'token' in user
       ? { token: user.token }

@@ -14,7 +14,12 @@ import { Informer } from '../k8s/informer.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
 import { startApiBridge, type ApiBridge } from './api-bridge.ts';
 import { startBgpRouter, type BgpRouter, type RouterKind } from './bgp-router.ts';
-import { startControllerProcess, startSpeakerProcess, type ComponentContext, type ComponentProcess } from './component-process.ts';
+import {
+  startControllerProcess,
+  startSpeakerProcess,
+  type ComponentContext,
+  type ComponentProcess,
+} from './component-process.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { installBase } from './install-base.ts';
 import { readLabState, writeLabState, type LabState } from './lab-state.ts';
@@ -36,13 +41,29 @@ export const LAB_NODE_AS = 65001;
 
 const sampleObjects = (routerAddress: string): unknown[] => [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
-  { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'lab-l2' }, spec: { addresses: [LAB_POOL_V4, LAB_POOL_V6] } },
-  { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'lab-l2' }, spec: { ipPools: ['lab-l2'] } },
+  {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'IPPool',
+    metadata: { name: 'lab-l2' },
+    spec: { addresses: [LAB_POOL_V4, LAB_POOL_V6] },
+  },
+  {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'L2Advertisement',
+    metadata: { name: 'lab-l2' },
+    spec: { ipPools: ['lab-l2'] },
+  },
   {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'hello', namespace: 'demo' },
-    spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] },
+    spec: {
+      type: 'LoadBalancer',
+      ipFamilyPolicy: 'PreferDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+      selector: { app: 'hello' },
+      ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }],
+    },
   },
   {
     apiVersion: 'beaconlb.io/v1alpha1',
@@ -54,7 +75,13 @@ const sampleObjects = (routerAddress: string): unknown[] => [
     apiVersion: 'beaconlb.io/v1alpha1',
     kind: 'BGPPeer',
     metadata: { name: 'lab-router' },
-    spec: { myASN: LAB_NODE_AS, peerASN: LAB_ROUTER_AS, peerAddress: routerAddress, connectTime: '1s', gracefulRestart: { enabled: true } },
+    spec: {
+      myASN: LAB_NODE_AS,
+      peerASN: LAB_ROUTER_AS,
+      peerAddress: routerAddress,
+      connectTime: '1s',
+      gracefulRestart: { enabled: true },
+    },
   },
   {
     apiVersion: 'beaconlb.io/v1alpha1',
@@ -66,11 +93,22 @@ const sampleObjects = (routerAddress: string): unknown[] => [
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'hello-bgp', namespace: 'demo', annotations: { 'beaconlb.io/ip-pool': 'lab-bgp' } },
-    spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] },
+    spec: {
+      type: 'LoadBalancer',
+      ipFamilyPolicy: 'PreferDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+      selector: { app: 'hello' },
+      ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }],
+    },
   },
 ];
 
-export async function superviseLab(stateDir: string, nodeCount: number, routerKind: RouterKind, log: Logger): Promise<number> {
+export async function superviseLab(
+  stateDir: string,
+  nodeCount: number,
+  routerKind: RouterKind,
+  log: Logger,
+): Promise<number> {
   mkdirSync(stateDir, { recursive: true });
   const state: LabState = { phase: 'starting', supervisorPid: process.pid, logDir: join(stateDir, 'logs') };
   writeLabState(stateDir, state);
@@ -124,10 +162,21 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
     state.nodes = [];
     for (const node of nodes) {
       await bridge.connect(node.ns);
-      cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } } }));
+      cp.kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name: node.role, labels: { 'kubernetes.io/hostname': node.role } },
+        }),
+      );
       // The backend a Pod would run: one HTTP answer per connection, naming the node that served it.
       const script = join(logDir, `backend-${node.role}.sh`);
-      writeFileSync(script, `#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from ${node.role}\\n'\n`, { mode: 0o755 });
+      writeFileSync(
+        script,
+        `#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from ${node.role}\\n'\n`,
+        { mode: 0o755 },
+      );
       const backend = startProcess({
         name: `backend-${node.role}`,
         command: 'socat',
@@ -137,7 +186,13 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
       });
       run.recordProcess(backend.pid);
       backends.push(backend);
-      state.nodes.push({ name: node.role, ns: node.ns, mac: (await macAddress(node.ns, node.dev)).toLowerCase(), ipv4: node.ipv4, ipv6: node.ipv6 });
+      state.nodes.push({
+        name: node.role,
+        ns: node.ns,
+        mac: (await macAddress(node.ns, node.dev)).toLowerCase(),
+        ipv4: node.ipv4,
+        ipv6: node.ipv6,
+      });
     }
     state.client = { ns: bed.client.ns, ipv4: bed.client.ipv4, ipv6: bed.client.ipv6 };
     state.client2 = { ns: bed.client2.ns, ipv4: bed.client2.ipv4, ipv6: bed.client2.ipv6 };
@@ -203,21 +258,35 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
     log.info('starting the controller and the speakers');
     components.set('controller', await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));
     for (const node of nodes) components.set(node.role, await startSpeakerProcess(ctx, node, ['--log-level=info']));
-    cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sampleObjects(bed.router.ipv4) }));
+    cp.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sampleObjects(bed.router.ipv4) }),
+    );
     const addressesOf = (name: string): Promise<string[]> =>
-      waitUntil(`demo/${name} to get its addresses`, () => {
-        const svc = informer.get(name, 'demo');
-        const found = (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
-        return found.length === 2 ? found : undefined;
-      }, 30_000);
+      waitUntil(
+        `demo/${name} to get its addresses`,
+        () => {
+          const svc = informer.get(name, 'demo');
+          const found = (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+          return found.length === 2 ? found : undefined;
+        },
+        30_000,
+      );
     const ips = await addressesOf('hello');
     const bgpIps = await addressesOf('hello-bgp');
     state.services = { 'demo/hello': ips, 'demo/hello-bgp': bgpIps };
     log.info('waiting for the BGP routes at the router');
-    await waitUntil('BGP routes from every node at the router', async () => {
-      const hops = await Promise.all(bgpIps.map((ip) => router.kernelNextHops(`${ip}/${ip.includes(':') ? 128 : 32}`)));
-      return hops.every((h) => h.length === nodes.length) ? true : undefined;
-    }, 60_000, 250);
+    await waitUntil(
+      'BGP routes from every node at the router',
+      async () => {
+        const hops = await Promise.all(
+          bgpIps.map((ip) => router.kernelNextHops(`${ip}/${ip.includes(':') ? 128 : 32}`)),
+        );
+        return hops.every((h) => h.length === nodes.length) ? true : undefined;
+      },
+      60_000,
+      250,
+    );
     const updateState = (): void => {
       for (const n of state.nodes ?? []) {
         const pid = components.get(n.name)?.pid;
@@ -241,7 +310,12 @@ export async function superviseLab(stateDir: string, nodeCount: number, routerKi
           if (isStopping()) break;
           const node = nodes.find((n) => n.role === name);
           try {
-            components.set(name, node ? await startSpeakerProcess(ctx, node, ['--log-level=info']) : await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']));
+            components.set(
+              name,
+              node
+                ? await startSpeakerProcess(ctx, node, ['--log-level=info'])
+                : await startControllerProcess(ctx, ['--no-leader-elect', '--log-level=info']),
+            );
             updateState();
           } catch (error) {
             log.error({ component: name, err: String(error) }, 'restart failed');

@@ -76,7 +76,10 @@ export function startProcess(options: ManagedProcessOptions): ManagedProcess {
   };
   const tail = (lines = 20): string => {
     try {
-      return readFileSync(options.logFile, 'utf8').split('\n').slice(-lines - 1).join('\n');
+      return readFileSync(options.logFile, 'utf8')
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n');
     } catch {
       return '';
     }

@@ -15,24 +15,34 @@ export function execIn(ns: string | undefined, argv: readonly string[], timeoutM
   const [command, ...rest] = ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
   if (!command) throw new Error('empty command');
   return new Promise((resolve) => {
-    execFile(command, rest, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
-    });
+    execFile(
+      command,
+      rest,
+      { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
+      },
+    );
   });
 }
 
 /** Like execIn but throws with the command's stderr when it fails. */
 export async function mustExecIn(ns: string | undefined, argv: readonly string[], timeoutMs = 10_000): Promise<string> {
   const res = await execIn(ns, argv, timeoutMs);
-  if (res.code !== 0) throw new Error(`${ns ? `[${ns}] ` : ''}${argv.join(' ')} failed (${res.code}): ${res.stderr.trim()}`);
+  if (res.code !== 0)
+    throw new Error(`${ns ? `[${ns}] ` : ''}${argv.join(' ')} failed (${res.code}): ${res.stderr.trim()}`);
   return res.stdout;
 }
 
 /** Runs many `ip` commands in one process inside `ns` (`ip -n ns -batch -`). */
 export function ipBatch(ns: string, commands: readonly string[]): void {
   try {
-    execFileSync('ip', ['-n', ns, '-batch', '-'], { input: `${commands.join('\n')}\n`, stdio: ['pipe', 'ignore', 'pipe'], timeout: 10_000 });
+    execFileSync('ip', ['-n', ns, '-batch', '-'], {
+      input: `${commands.join('\n')}\n`,
+      stdio: ['pipe', 'ignore', 'pipe'],
+      timeout: 10_000,
+    });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
     throw new Error(`ip -n ${ns} -batch failed: ${stderr.trim() || (err as Error).message}\n${commands.join('\n')}`, {
@@ -55,7 +65,9 @@ export async function neighbors(ns: string): Promise<Neighbor[]> {
 
 /** The MAC address of an interface inside `ns`. */
 export async function macAddress(ns: string, dev: string): Promise<string> {
-  const links = JSON.parse(await mustExecIn(ns, ['ip', '-j', 'link', 'show', 'dev', dev])) as Array<{ address: string }>;
+  const links = JSON.parse(await mustExecIn(ns, ['ip', '-j', 'link', 'show', 'dev', dev])) as Array<{
+    address: string;
+  }>;
   const mac = links[0]?.address;
   if (!mac) throw new Error(`no MAC address for ${dev} in ${ns}`);
   return mac;
@@ -68,7 +80,13 @@ export interface Capture {
 }
 
 /** Starts tcpdump on `dev` inside `ns` writing to a pcap file in `dir`; resolves once it is capturing. */
-export async function startCapture(ns: string, dev: string, filter: string, dir: string, name = 'capture'): Promise<Capture> {
+export async function startCapture(
+  ns: string,
+  dev: string,
+  filter: string,
+  dir: string,
+  name = 'capture',
+): Promise<Capture> {
   const file = join(dir, `${name}-${ns}-${dev}.pcap`);
   const logFile = join(dir, `${name}-${ns}-${dev}.log`);
   const tcpdump: ManagedProcess = startProcess({

@@ -40,5 +40,9 @@ export function proxyRuleset(node: Host, services: readonly ServiceObject[]): st
 
 /** Applies the ruleset in the node's namespace (atomically: nft -f). */
 export function applyProxyRules(node: Host, services: readonly ServiceObject[]): void {
-  execFileSync('ip', ['netns', 'exec', node.ns, 'nft', '-f', '-'], { input: proxyRuleset(node, services), stdio: ['pipe', 'ignore', 'pipe'], timeout: 5000 });
+  execFileSync('ip', ['netns', 'exec', node.ns, 'nft', '-f', '-'], {
+    input: proxyRuleset(node, services),
+    stdio: ['pipe', 'ignore', 'pipe'],
+    timeout: 5000,
+  });
 }

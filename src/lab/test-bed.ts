@@ -80,7 +80,13 @@ export async function createTestBed({ run, nodes: nodeCount = 3, nodeDevs = [] }
       'link set br-b up',
     ]);
 
-    const attach = async (role: string, bridge: 'br-a' | 'br-b', dev: string, port: string, sysctls = hostSysctls): Promise<string> => {
+    const attach = async (
+      role: string,
+      bridge: 'br-a' | 'br-b',
+      dev: string,
+      port: string,
+      sysctls = hostSysctls,
+    ): Promise<string> => {
       const ns = run.namespace(role);
       if (!made.includes(ns)) {
         await newNamespace(ns, sysctls);
@@ -89,7 +95,15 @@ export async function createTestBed({ run, nodes: nodeCount = 3, nodeDevs = [] }
       ipBatch(sw, [`link add ${port} type veth peer name ${dev} netns ${ns}`, `link set ${port} master ${bridge} up`]);
       return ns;
     };
-    const address = (ns: string, dev: string, ipv4: string, v4len: number, ipv6: string, v6len: number, gateway?: Host): void => {
+    const address = (
+      ns: string,
+      dev: string,
+      ipv4: string,
+      v4len: number,
+      ipv6: string,
+      v6len: number,
+      gateway?: Host,
+    ): void => {
       ipBatch(ns, [
         `link set ${dev} up`,
         `address add ${ipv4}/${v4len} dev ${dev}`,
@@ -119,7 +133,13 @@ export async function createTestBed({ run, nodes: nodeCount = 3, nodeDevs = [] }
 
     const hostOnA = async (role: string, index: number, dev = 'eth0'): Promise<Host> => {
       const ns = await attach(role, 'br-a', dev, `a-${role}`);
-      const host: Host = { ns, role, dev, ipv4: `${SEGMENT_A.ipv4}.${index}`, ipv6: `${SEGMENT_A.ipv6}${index.toString(16)}` };
+      const host: Host = {
+        ns,
+        role,
+        dev,
+        ipv4: `${SEGMENT_A.ipv4}.${index}`,
+        ipv6: `${SEGMENT_A.ipv6}${index.toString(16)}`,
+      };
       address(ns, dev, host.ipv4, SEGMENT_A.ipv4Prefix, host.ipv6, SEGMENT_A.ipv6Prefix, router);
       return host;
     };
@@ -128,7 +148,13 @@ export async function createTestBed({ run, nodes: nodeCount = 3, nodeDevs = [] }
     const client = await hostOnA('client', 100);
 
     const client2Ns = await attach('client2', 'br-b', 'eth0', 'b-client2');
-    const client2: Host = { ns: client2Ns, role: 'client2', dev: 'eth0', ipv4: `${SEGMENT_B.ipv4}.100`, ipv6: `${SEGMENT_B.ipv6}64` };
+    const client2: Host = {
+      ns: client2Ns,
+      role: 'client2',
+      dev: 'eth0',
+      ipv4: `${SEGMENT_B.ipv4}.100`,
+      ipv6: `${SEGMENT_B.ipv6}64`,
+    };
     address(client2Ns, 'eth0', client2.ipv4, SEGMENT_B.ipv4Prefix, client2.ipv6, SEGMENT_B.ipv6Prefix, {
       ...router,
       ipv4: router.ipv4B,

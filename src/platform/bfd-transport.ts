@@ -76,13 +76,24 @@ export async function openBfdReceiver(
     return err({ reason: 'bind-failed', message: `binding UDP port ${port} (IPv${family}): ${bound.error.message}` });
   }
   const fd = dgramFd(socket);
-  const filter = fd === undefined ? err({ message: 'no file descriptor on the UDP socket' }) : attachSocketFilter(fd, bpfTtl255Only(family));
+  const filter =
+    fd === undefined
+      ? err({ message: 'no file descriptor on the UDP socket' })
+      : attachSocketFilter(fd, bpfTtl255Only(family));
   if (!filter.ok) {
     socket.close();
-    return err({ reason: 'socket-option', message: `the TTL 255 filter on UDP port ${port} (IPv${family}): ${filter.error.message}` });
+    return err({
+      reason: 'socket-option',
+      message: `the TTL 255 filter on UDP port ${port} (IPv${family}): ${filter.error.message}`,
+    });
   }
   socket.on('message', (message, remote) => {
-    onDatagram({ bytes: new Uint8Array(message.buffer, message.byteOffset, message.byteLength), address: remote.address, port: remote.port, family });
+    onDatagram({
+      bytes: new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+      address: remote.address,
+      port: remote.port,
+      family,
+    });
   });
   socket.on('error', onError);
   return ok({
@@ -108,7 +119,10 @@ export async function openBfdSender(
       socket.close();
       last = bound.error.message;
       if ((bound.error as { code?: unknown }).code === 'EADDRINUSE') continue;
-      return err({ reason: 'bind-failed', message: `binding a BFD source port on ${localAddress ?? 'any address'}: ${last}` });
+      return err({
+        reason: 'bind-failed',
+        message: `binding a BFD source port on ${localAddress ?? 'any address'}: ${last}`,
+      });
     }
     try {
       socket.setTTL(BFD_TTL);
@@ -128,5 +142,8 @@ export async function openBfdSender(
       },
     });
   }
-  return err({ reason: 'bind-failed', message: `no free BFD source port in ${BFD_SOURCE_PORT_MIN}-${BFD_SOURCE_PORT_MAX}: ${last}` });
+  return err({
+    reason: 'bind-failed',
+    message: `no free BFD source port in ${BFD_SOURCE_PORT_MIN}-${BFD_SOURCE_PORT_MAX}: ${last}`,
+  });
 }

@@ -42,7 +42,11 @@ export function connectBgpSocket(o: ConnectOptions): Result<BgpSocket, Transport
   const socket = new net.Socket({ fd: fd.value, readable: true, writable: true });
   socket.setNoDelay(true);
   socket.setTimeout(o.timeoutMs, () => {
-    socket.destroy(new Error(`no answer from ${o.peerAddress}:${o.port} within ${o.timeoutMs} ms${o.md5Key ? ' (with TCP MD5, a wrong password looks like this too)' : ''}`));
+    socket.destroy(
+      new Error(
+        `no answer from ${o.peerAddress}:${o.port} within ${o.timeoutMs} ms${o.md5Key ? ' (with TCP MD5, a wrong password looks like this too)' : ''}`,
+      ),
+    );
   });
   socket.once('connect', () => socket.setTimeout(0));
   const host = o.interface === undefined ? o.peerAddress : `${o.peerAddress}%${o.interface}`;
@@ -50,7 +54,12 @@ export function connectBgpSocket(o: ConnectOptions): Result<BgpSocket, Transport
   return ok(socket);
 }
 
-function applyOptions(fd: number, peerAddress: string, md5Key: Uint8Array | undefined, ttl: number | undefined): Result<void, TransportError> {
+function applyOptions(
+  fd: number,
+  peerAddress: string,
+  md5Key: Uint8Array | undefined,
+  ttl: number | undefined,
+): Result<void, TransportError> {
   if (md5Key !== undefined && md5Key.length > 0) {
     const md5 = setTcpMd5(fd, peerAddress, md5Key);
     if (!md5.ok) return err({ reason: 'socket-option', message: md5.error.message });
@@ -97,7 +106,8 @@ export class BgpListener {
         resolve(undefined);
       });
     });
-    if (listening) return err({ reason: 'connect-failed', message: `cannot listen on port ${o.port}: ${listening.message}` });
+    if (listening)
+      return err({ reason: 'connect-failed', message: `cannot listen on port ${o.port}: ${listening.message}` });
     server.on('error', o.onError);
     return ok(new BgpListener(server));
   }
@@ -128,7 +138,11 @@ export class BgpListener {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      this.#server.close(() => {
+        resolve();
+      }),
+    );
   }
 }
 

@@ -43,7 +43,10 @@ const ipv4Icmp = hex('020000000002 020000000001 0800 4500001c 00004000 4001 0000
 /** IPv6 header (payload 32, next header 58, hop limit 255) then an ICMPv6 message of `type`. */
 function ipv6Icmp(type: number, nextHeader = 58): Uint8Array {
   const eth = '3333ff000005 020000000001 86dd';
-  const ip6 = `60000000 0020 ${nextHeader.toString(16).padStart(2, '0')} ff` + '20010db8000000000000000000000001' + 'ff0200000000000000000001ff000005';
+  const ip6 =
+    `60000000 0020 ${nextHeader.toString(16).padStart(2, '0')} ff` +
+    '20010db8000000000000000000000001' +
+    'ff0200000000000000000001ff000005';
   const icmp = `${type.toString(16).padStart(2, '0')}00 0000 00000000 20010db8000000000000000000000005 0101020000000001`;
   return hex(eth + ip6 + icmp);
 }

@@ -7,7 +7,10 @@ import { InterfaceTableFollower, type InterfaceTableSource } from './interface-t
 import type { InterfaceTable } from './network-interfaces.ts';
 import type { RtnetlinkChange } from './rtnetlink.ts';
 
-const tableWith = (name: string, up = true): InterfaceTable => ({ interfaces: [{ name, index: 2, mac: '02:00:5e:10:00:0a', up, addresses: [] }], defaultRoute: { 4: name } });
+const tableWith = (name: string, up = true): InterfaceTable => ({
+  interfaces: [{ name, index: 2, mac: '02:00:5e:10:00:0a', up, addresses: [] }],
+  defaultRoute: { 4: name },
+});
 
 /** A source whose reads stay pending until the test answers them, in order. */
 class ScriptedSource implements InterfaceTableSource {
@@ -50,7 +53,10 @@ class ScriptedSource implements InterfaceTableSource {
 async function openFollower(source: ScriptedSource, first = tableWith('eth0')) {
   const updates: InterfaceTable[] = [];
   const errors: string[] = [];
-  const opening = InterfaceTableFollower.open(source, { onUpdate: (t) => updates.push(t), onError: (e) => errors.push(e) });
+  const opening = InterfaceTableFollower.open(source, {
+    onUpdate: (t) => updates.push(t),
+    onError: (e) => errors.push(e),
+  });
   await source.answer(ok(first));
   const opened = await opening;
   assert.ok(opened.ok);

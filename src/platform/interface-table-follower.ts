@@ -48,7 +48,10 @@ export class InterfaceTableFollower {
   }
 
   /** Subscribes first, then reads, so no change between the two is missed. */
-  static async open(source: InterfaceTableSource, options: InterfaceTableFollowerOptions): Promise<Result<InterfaceTableFollower>> {
+  static async open(
+    source: InterfaceTableSource,
+    options: InterfaceTableFollowerOptions,
+  ): Promise<Result<InterfaceTableFollower>> {
     const follower = new InterfaceTableFollower(source, options);
     const watching = source.watch(() => {
       follower.#changed();
@@ -110,7 +113,9 @@ export class InterfaceTableFollower {
         this.#options.onUpdate(fresh.value);
       } catch (error) {
         // A bug in a consumer: reported like a failed read, and the follower keeps following.
-        this.#options.onError(`applying the interface table: ${error instanceof Error ? error.message : String(error)}`);
+        this.#options.onError(
+          `applying the interface table: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     } while (this.#changedDuringRead());
     this.#reading = false;

@@ -22,22 +22,42 @@ function part(name: string, events: string[], fail?: 'start' | 'stop'): Runnable
 describe('Lifecycle', () => {
   it('starts in the order declared, each awaited, and stops in the reverse order', async () => {
     const events: string[] = [];
-    const lifecycle = new Lifecycle(silentLogger()).add(part('client', events), part('informers', events), part('reconciler', events));
+    const lifecycle = new Lifecycle(silentLogger()).add(
+      part('client', events),
+      part('informers', events),
+      part('reconciler', events),
+    );
     await lifecycle.start();
     await lifecycle.stop();
-    assert.deepEqual(events, ['start client', 'start informers', 'start reconciler', 'stop reconciler', 'stop informers', 'stop client']);
+    assert.deepEqual(events, [
+      'start client',
+      'start informers',
+      'start reconciler',
+      'stop reconciler',
+      'stop informers',
+      'stop client',
+    ]);
   });
 
   it('a part that fails to start stops what started, in reverse, and the error goes on', async () => {
     const events: string[] = [];
-    const lifecycle = new Lifecycle(silentLogger()).add(part('a', events), part('b', events), part('c', events, 'start'), part('d', events));
+    const lifecycle = new Lifecycle(silentLogger()).add(
+      part('a', events),
+      part('b', events),
+      part('c', events, 'start'),
+      part('d', events),
+    );
     await assert.rejects(lifecycle.start(), /c cannot start/);
     assert.deepEqual(events, ['start a', 'start b', 'stop b', 'stop a']);
   });
 
   it('a part that fails to stop does not keep the others running; stop never throws', async () => {
     const events: string[] = [];
-    const lifecycle = new Lifecycle(silentLogger()).add(part('a', events), part('b', events, 'stop'), part('c', events));
+    const lifecycle = new Lifecycle(silentLogger()).add(
+      part('a', events),
+      part('b', events, 'stop'),
+      part('c', events),
+    );
     await lifecycle.start();
     await lifecycle.stop();
     assert.deepEqual(events, ['start a', 'start b', 'start c', 'stop c', 'stop a']);

@@ -13,8 +13,16 @@ export function isLogLevel(value: string): value is LogLevel {
 /** Keys whose values never reach a log line, wherever they appear one or two levels deep. */
 export const REDACTED_KEYS = ['password', 'token', 'secret', 'authorization'];
 
-export function createLogger(options: { level: LogLevel; component: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  level: LogLevel;
+  component: string;
+  destination?: pino.DestinationStream;
+}): Logger {
   const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
-  const base = { level: options.level, redact: { paths, censor: '[redacted]' }, base: { component: options.component } };
+  const base = {
+    level: options.level,
+    redact: { paths, censor: '[redacted]' },
+    base: { component: options.component },
+  };
   return options.destination ? pino(base, options.destination) : pino(base);
 }

@@ -114,9 +114,14 @@ export class Histogram extends Family<HistogramValue> {
   }
 
   protected lines(labels: Labels, value: HistogramValue): string[] {
-    const out = this.#buckets.map((le, i) => `${this.name}_bucket${labelText({ ...labels, le: String(le) })} ${value.counts[i] ?? 0}`);
+    const out = this.#buckets.map(
+      (le, i) => `${this.name}_bucket${labelText({ ...labels, le: String(le) })} ${value.counts[i] ?? 0}`,
+    );
     out.push(`${this.name}_bucket${labelText({ ...labels, le: '+Inf' })} ${value.count}`);
-    out.push(`${this.name}_sum${labelText(labels)} ${value.sum}`, `${this.name}_count${labelText(labels)} ${value.count}`);
+    out.push(
+      `${this.name}_sum${labelText(labels)} ${value.sum}`,
+      `${this.name}_count${labelText(labels)} ${value.count}`,
+    );
     return out;
   }
 }

@@ -7,7 +7,9 @@ import { rmSync } from 'node:fs';
 import type { MetricsRegistry } from './metrics-registry.ts';
 
 /** Whether a request may read the endpoint; a refusal says why, for the response and the log. */
-export type AccessDecision = { readonly allowed: true; readonly user: string } | { readonly allowed: false; readonly status: 401 | 403 | 429 | 503; readonly reason: string };
+export type AccessDecision =
+  | { readonly allowed: true; readonly user: string }
+  | { readonly allowed: false; readonly status: 401 | 403 | 429 | 503; readonly reason: string };
 
 export interface MetricsServerOptions {
   /** host:port, :port, or unix:/path (a Unix socket, reachable across network namespaces) */
@@ -29,7 +31,8 @@ export function parseListenAddress(address: string): { host: string | undefined;
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i).replace(/^\[|\]$/g, '') || undefined;
   const port = Number(address.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${address}"`);
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid listen address "${address}"`);
   return { host, port };
 }
 
@@ -69,7 +72,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       return;
     }
     authorize(req)
-      .catch((error: unknown): AccessDecision => ({ allowed: false, status: 503, reason: `access review failed: ${String(error)}` }))
+      .catch((error: unknown): AccessDecision => ({
+        allowed: false,
+        status: 503,
+        reason: `access review failed: ${String(error)}`,
+      }))
       .then((decision) => {
         if (decision.allowed) {
           serve(req, res);
@@ -86,7 +93,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         res.destroy();
       });
   };
-  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
+  const server: Server = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle)
+    : createServer(handle);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

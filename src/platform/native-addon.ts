@@ -38,7 +38,9 @@ interface NativeAddon {
 }
 
 /** Where `npm run build:native` puts the addon. */
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/beaconlb_native.node', import.meta.url));
+export const NATIVE_ADDON_PATH = fileURLToPath(
+  new URL('../../native/build/Release/beaconlb_native.node', import.meta.url),
+);
 
 export type PacketSocketErrorReason =
   | 'addon-missing'
@@ -109,7 +111,9 @@ export function fromThrown(e: unknown, context: string): PacketSocketError {
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ['open', 'setTcpMd5', 'createTcpSocket', 'closeFd', 'setIpTtl', 'attachSocketFilter'].every((name) => typeof candidate[name] === 'function');
+  return ['open', 'setTcpMd5', 'createTcpSocket', 'closeFd', 'setIpTtl', 'attachSocketFilter'].every(
+    (name) => typeof candidate[name] === 'function',
+  );
 }
 
 /** Loads the addon at `file` (default: the built one), with a message saying how to build it when it is missing. */

@@ -106,7 +106,10 @@ function dumpOf(...messages: Buffer[]): RtnetlinkDump {
 /** A table with addresses as text, for readable comparisons. */
 function readable(table: InterfaceTable): unknown {
   return {
-    interfaces: table.interfaces.map((i) => ({ ...i, addresses: i.addresses.map((a) => `${formatIp(a.address)}/${a.prefixLength} v${a.family}`) })),
+    interfaces: table.interfaces.map((i) => ({
+      ...i,
+      addresses: i.addresses.map((a) => `${formatIp(a.address)}/${a.prefixLength} v${a.family}`),
+    })),
     defaultRoute: table.defaultRoute,
   };
 }
@@ -114,8 +117,20 @@ function readable(table: InterfaceTable): unknown {
 const AF_INET = 2;
 const AF_INET6 = 10;
 const MAC = bytes(0x02, 0x00, 0x5e, 0x10, 0x00, 0x0a);
-const LO = link(1, IFF_UP | IFF_LOOPBACK, attr(IFLA_IFNAME, text('lo')), attr(IFLA_ADDRESS, new Uint8Array(6)), attr(IFLA_OPERSTATE, u8(OPER.UNKNOWN)));
-const ETH0 = link(2, IFF_UP, attr(IFLA_IFNAME, text('eth0')), attr(IFLA_ADDRESS, MAC), attr(IFLA_OPERSTATE, u8(OPER.UP)));
+const LO = link(
+  1,
+  IFF_UP | IFF_LOOPBACK,
+  attr(IFLA_IFNAME, text('lo')),
+  attr(IFLA_ADDRESS, new Uint8Array(6)),
+  attr(IFLA_OPERSTATE, u8(OPER.UNKNOWN)),
+);
+const ETH0 = link(
+  2,
+  IFF_UP,
+  attr(IFLA_IFNAME, text('eth0')),
+  attr(IFLA_ADDRESS, MAC),
+  attr(IFLA_OPERSTATE, u8(OPER.UP)),
+);
 const LINK_LOCAL = bytes(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x5e, 0xff, 0xfe, 0x10, 0x00, 0x0a);
 const GLOBAL_V6 = bytes(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a);
 
@@ -125,8 +140,22 @@ describe('interface table from rtnetlink messages', () => {
       dumpOf(
         LO,
         ETH0,
-        address(AF_INET, 8, SCOPE.HOST, 1, attr(IFA_ADDRESS, bytes(127, 0, 0, 1)), attr(IFA_LOCAL, bytes(127, 0, 0, 1))),
-        address(AF_INET, 24, SCOPE.UNIVERSE, 2, attr(IFA_ADDRESS, bytes(198, 51, 100, 10)), attr(IFA_LOCAL, bytes(198, 51, 100, 10))),
+        address(
+          AF_INET,
+          8,
+          SCOPE.HOST,
+          1,
+          attr(IFA_ADDRESS, bytes(127, 0, 0, 1)),
+          attr(IFA_LOCAL, bytes(127, 0, 0, 1)),
+        ),
+        address(
+          AF_INET,
+          24,
+          SCOPE.UNIVERSE,
+          2,
+          attr(IFA_ADDRESS, bytes(198, 51, 100, 10)),
+          attr(IFA_LOCAL, bytes(198, 51, 100, 10)),
+        ),
         address(AF_INET6, 128, SCOPE.HOST, 1, attr(IFA_ADDRESS, bytes(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1))),
         address(AF_INET6, 64, SCOPE.UNIVERSE, 2, attr(IFA_ADDRESS, GLOBAL_V6)),
         address(AF_INET6, 64, SCOPE.LINK, 2, attr(IFA_ADDRESS, LINK_LOCAL)),
@@ -135,7 +164,13 @@ describe('interface table from rtnetlink messages', () => {
     assert.deepEqual(readable(table), {
       interfaces: [
         { name: 'lo', index: 1, mac: '00:00:00:00:00:00', up: true, addresses: [] },
-        { name: 'eth0', index: 2, mac: '02:00:5e:10:00:0a', up: true, addresses: ['198.51.100.10/24 v4', '2001:db8::a/64 v6', 'fe80::5eff:fe10:a/64 v6'] },
+        {
+          name: 'eth0',
+          index: 2,
+          mac: '02:00:5e:10:00:0a',
+          up: true,
+          addresses: ['198.51.100.10/24 v4', '2001:db8::a/64 v6', 'fe80::5eff:fe10:a/64 v6'],
+        },
       ],
       defaultRoute: {},
     });
@@ -143,7 +178,16 @@ describe('interface table from rtnetlink messages', () => {
 
   it('is up when administratively up and not operationally DOWN (LOWERLAYERDOWN and UNKNOWN count as up, as before)', () => {
     const state = (flags: number, oper?: number): boolean | undefined =>
-      interfaceTableFrom(dumpOf(link(3, flags, attr(IFLA_IFNAME, text('veth1')), ...(oper === undefined ? [] : [attr(IFLA_OPERSTATE, u8(oper))])))).interfaces[0]?.up;
+      interfaceTableFrom(
+        dumpOf(
+          link(
+            3,
+            flags,
+            attr(IFLA_IFNAME, text('veth1')),
+            ...(oper === undefined ? [] : [attr(IFLA_OPERSTATE, u8(oper))]),
+          ),
+        ),
+      ).interfaces[0]?.up;
     assert.equal(state(IFF_UP, OPER.UP), true);
     assert.equal(state(IFF_UP, OPER.DOWN), false);
     assert.equal(state(0, OPER.UP), false);
@@ -155,7 +199,17 @@ describe('interface table from rtnetlink messages', () => {
 
   it('takes IFA_LOCAL over IFA_ADDRESS (the peer on a point-to-point link)', () => {
     const table = interfaceTableFrom(
-      dumpOf(ETH0, address(AF_INET, 32, SCOPE.UNIVERSE, 2, attr(IFA_ADDRESS, bytes(203, 0, 113, 2)), attr(IFA_LOCAL, bytes(203, 0, 113, 1)))),
+      dumpOf(
+        ETH0,
+        address(
+          AF_INET,
+          32,
+          SCOPE.UNIVERSE,
+          2,
+          attr(IFA_ADDRESS, bytes(203, 0, 113, 2)),
+          attr(IFA_LOCAL, bytes(203, 0, 113, 1)),
+        ),
+      ),
     );
     assert.deepEqual(
       table.interfaces[0]?.addresses.map((a) => formatIp(a.address)),
@@ -165,7 +219,11 @@ describe('interface table from rtnetlink messages', () => {
 
   it('leaves out addresses of other links and addresses whose length does not fit their family', () => {
     const table = interfaceTableFrom(
-      dumpOf(ETH0, address(AF_INET, 24, SCOPE.UNIVERSE, 9, attr(IFA_LOCAL, bytes(198, 51, 100, 1))), address(AF_INET6, 64, SCOPE.UNIVERSE, 2, attr(IFA_ADDRESS, bytes(1, 2, 3, 4)))),
+      dumpOf(
+        ETH0,
+        address(AF_INET, 24, SCOPE.UNIVERSE, 9, attr(IFA_LOCAL, bytes(198, 51, 100, 1))),
+        address(AF_INET6, 64, SCOPE.UNIVERSE, 2, attr(IFA_ADDRESS, bytes(1, 2, 3, 4))),
+      ),
     );
     assert.deepEqual(table.interfaces[0]?.addresses, []);
   });
@@ -177,12 +235,40 @@ describe('interface table from rtnetlink messages', () => {
         ETH0,
         link(3, IFF_UP, attr(IFLA_IFNAME, text('eth1')), attr(IFLA_OPERSTATE, u8(OPER.UP))),
         // A default route in another table (policy routing), and one in a table above 255 (RTA_TABLE, rtm_table COMPAT).
-        route(AF_INET, 0, 100, attr(RTA_TABLE, u32(100)), attr(RTA_GATEWAY, bytes(198, 51, 100, 254)), attr(RTA_OIF, u32(3))),
+        route(
+          AF_INET,
+          0,
+          100,
+          attr(RTA_TABLE, u32(100)),
+          attr(RTA_GATEWAY, bytes(198, 51, 100, 254)),
+          attr(RTA_OIF, u32(3)),
+        ),
         route(AF_INET, 0, TABLE.COMPAT, attr(RTA_TABLE, u32(1000)), attr(RTA_OIF, u32(3))),
-        route(AF_INET, 24, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_DST, bytes(198, 51, 100, 0)), attr(RTA_OIF, u32(3))),
-        route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_GATEWAY, bytes(198, 51, 100, 1)), attr(RTA_OIF, u32(2))),
+        route(
+          AF_INET,
+          24,
+          TABLE.MAIN,
+          attr(RTA_TABLE, u32(TABLE.MAIN)),
+          attr(RTA_DST, bytes(198, 51, 100, 0)),
+          attr(RTA_OIF, u32(3)),
+        ),
+        route(
+          AF_INET,
+          0,
+          TABLE.MAIN,
+          attr(RTA_TABLE, u32(TABLE.MAIN)),
+          attr(RTA_GATEWAY, bytes(198, 51, 100, 1)),
+          attr(RTA_OIF, u32(2)),
+        ),
         route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_OIF, u32(3))),
-        route(AF_INET6, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_GATEWAY, LINK_LOCAL), attr(RTA_OIF, u32(3))),
+        route(
+          AF_INET6,
+          0,
+          TABLE.MAIN,
+          attr(RTA_TABLE, u32(TABLE.MAIN)),
+          attr(RTA_GATEWAY, LINK_LOCAL),
+          attr(RTA_OIF, u32(3)),
+        ),
       ),
     );
     assert.deepEqual(table.defaultRoute, { 4: 'eth0', 6: 'eth1' });
@@ -190,7 +276,11 @@ describe('interface table from rtnetlink messages', () => {
 
   it('has no default route when the first one has no output interface (a multipath route), as `ip -j` gave none', () => {
     const table = interfaceTableFrom(
-      dumpOf(ETH0, route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN))), route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_OIF, u32(2)))),
+      dumpOf(
+        ETH0,
+        route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN))),
+        route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_OIF, u32(2))),
+      ),
     );
     assert.deepEqual(table.defaultRoute, {});
   });

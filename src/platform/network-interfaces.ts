@@ -6,7 +6,16 @@
 import { IPV4_MAPPED_BASE, type IpFamily } from '../core/ip/ip-address.ts';
 import type { Result } from '../core/result.ts';
 import { formatMac, MAC_LENGTH } from '../protocol/ethernet/mac-address.ts';
-import { AF_INET, AF_INET6, IF_OPER_DOWN, RT_SCOPE_HOST, RT_TABLE_MAIN, type AddressRecord, type RtnetlinkDump, type RtnetlinkRequests } from './rtnetlink.ts';
+import {
+  AF_INET,
+  AF_INET6,
+  IF_OPER_DOWN,
+  RT_SCOPE_HOST,
+  RT_TABLE_MAIN,
+  type AddressRecord,
+  type RtnetlinkDump,
+  type RtnetlinkRequests,
+} from './rtnetlink.ts';
 
 export interface InterfaceAddress {
   family: IpFamily;
@@ -49,19 +58,17 @@ function addressValue(record: AddressRecord): InterfaceAddress | undefined {
 
 /** The interface table of one set of dumps. */
 export function interfaceTableFrom(dump: RtnetlinkDump): InterfaceTable {
-  const interfaces = dump.links.map(
-    (link): NetInterface => ({
-      name: link.name,
-      index: link.index,
-      mac: hardwareAddressText(link.hardwareAddress),
-      up: link.adminUp && link.operState !== IF_OPER_DOWN,
-      addresses: dump.addresses.flatMap((record) => {
-        if (record.index !== link.index || record.scope === RT_SCOPE_HOST) return [];
-        const address = addressValue(record);
-        return address ? [address] : [];
-      }),
+  const interfaces = dump.links.map((link): NetInterface => ({
+    name: link.name,
+    index: link.index,
+    mac: hardwareAddressText(link.hardwareAddress),
+    up: link.adminUp && link.operState !== IF_OPER_DOWN,
+    addresses: dump.addresses.flatMap((record) => {
+      if (record.index !== link.index || record.scope === RT_SCOPE_HOST) return [];
+      const address = addressValue(record);
+      return address ? [address] : [];
     }),
-  );
+  }));
   const defaultDevice = (family: number): string | undefined => {
     const route = dump.routes.find((r) => r.family === family && r.dstLength === 0 && r.table === RT_TABLE_MAIN);
     return route?.outputIndex === undefined ? undefined : interfaces.find((i) => i.index === route.outputIndex)?.name;

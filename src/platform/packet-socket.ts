@@ -2,7 +2,14 @@
 // BPF filters run in the kernel (bpf-program.ts) and multicast MAC membership. TCP MD5 and the other options on
 // sockets Node owns are in socket-options.ts; build the addon with `npm run build:native`.
 import { err, ok, type Result } from '../core/result.ts';
-import { addon, fromThrown, reasonOf, type NativeOpenOptions, type NativePacketSocket, type PacketSocketError } from './native-addon.ts';
+import {
+  addon,
+  fromThrown,
+  reasonOf,
+  type NativeOpenOptions,
+  type NativePacketSocket,
+  type PacketSocketError,
+} from './native-addon.ts';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6, encodeBpfProgram, type BpfProgram } from './bpf-program.ts';
 
 /** Which EtherTypes the socket is bound to; 'all' is ETH_P_ALL. */
@@ -130,7 +137,8 @@ export class PacketSocket implements Disposable {
   }
 
   #call<T>(what: string, fn: () => T): Result<T, PacketSocketError> {
-    if (this.#closed) return err({ reason: 'closed', message: `${what}: packet socket on ifindex ${this.ifindex} is closed` });
+    if (this.#closed)
+      return err({ reason: 'closed', message: `${what}: packet socket on ifindex ${this.ifindex} is closed` });
     try {
       return ok(fn());
     } catch (e) {

@@ -11,7 +11,8 @@ export function probeKeyId(key: Uint8Array): number {
 }
 
 export function probeKey(key: Uint8Array): ProbeKey {
-  if (key.length < PROBE_KEY_LENGTH) throw new RangeError(`a probe key of ${key.length} bytes; at least ${PROBE_KEY_LENGTH} are needed`);
+  if (key.length < PROBE_KEY_LENGTH)
+    throw new RangeError(`a probe key of ${key.length} bytes; at least ${PROBE_KEY_LENGTH} are needed`);
   const secret = Buffer.from(key);
   return {
     id: probeKeyId(key),

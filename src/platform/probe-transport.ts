@@ -35,10 +35,17 @@ export async function openProbeSocket(options: {
       resolve(err(error));
     };
     socket.once('error', onError);
-    socket.bind({ port: options.port, ...(options.bindAddress === undefined ? {} : { address: options.bindAddress }), exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve(ok(undefined));
-    });
+    socket.bind(
+      {
+        port: options.port,
+        ...(options.bindAddress === undefined ? {} : { address: options.bindAddress }),
+        exclusive: true,
+      },
+      () => {
+        socket.off('error', onError);
+        resolve(ok(undefined));
+      },
+    );
   });
   if (!bound.ok) {
     socket.close();
@@ -46,7 +53,11 @@ export async function openProbeSocket(options: {
   }
   socket.on('error', () => undefined);
   socket.on('message', (message, remote) => {
-    options.onDatagram({ bytes: new Uint8Array(message.buffer, message.byteOffset, message.byteLength), address: remote.address, port: remote.port });
+    options.onDatagram({
+      bytes: new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+      address: remote.address,
+      port: remote.port,
+    });
   });
   let open = true;
   return ok({

@@ -158,7 +158,8 @@ export function watchRtnetlink(onChange: (change: RtnetlinkChange) => void): Res
   try {
     // The package's typings demand both buffer sizes; 0 leaves the kernel's defaults.
     socket = createRtNetlink({ ref: false, recvBufferSize: 0, sendBufferSize: 0 });
-    for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR', 'IPV4_ROUTE', 'IPV6_ROUTE'] as const) socket.addMembership(group);
+    for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR', 'IPV4_ROUTE', 'IPV6_ROUTE'] as const)
+      socket.addMembership(group);
   } catch (error) {
     return err(`rtnetlink subscribe: ${reason(error)}`);
   }

@@ -6,7 +6,12 @@ import { selfSignedCertificate } from './self-signed-certificate.ts';
 
 describe('selfSignedCertificate', () => {
   const now = new Date('2026-12-07T18:00:00Z');
-  const made = selfSignedCertificate({ commonName: 'beaconlb-speaker node1', dnsNames: ['node1', 'localhost'], now, validDays: 365 });
+  const made = selfSignedCertificate({
+    commonName: 'beaconlb-speaker node1',
+    dnsNames: ['node1', 'localhost'],
+    now,
+    validDays: 365,
+  });
 
   it('parses as an X.509 certificate signed by its own key, with the names and validity asked for', () => {
     const cert = new X509Certificate(made.cert);

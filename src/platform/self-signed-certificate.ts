@@ -71,7 +71,9 @@ export function selfSignedCertificate(o: SelfSignedOptions): CertificateAndKey {
   const serial = randomBytes(16);
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01; // positive and of full length
   const algorithm = sequence(objectIdentifier(ECDSA_WITH_SHA256));
-  const extensions: Uint8Array[] = [sequence(objectIdentifier(BASIC_CONSTRAINTS), tlv(0x01, Uint8Array.of(0xff)), tlv(0x04, sequence()))];
+  const extensions: Uint8Array[] = [
+    sequence(objectIdentifier(BASIC_CONSTRAINTS), tlv(0x01, Uint8Array.of(0xff)), tlv(0x04, sequence())),
+  ];
   if (o.dnsNames && o.dnsNames.length > 0) {
     const names = sequence(...o.dnsNames.map((dns) => tlv(0x82, Buffer.from(dns, 'ascii'))));
     extensions.push(sequence(objectIdentifier(SUBJECT_ALT_NAME), tlv(0x04, names)));

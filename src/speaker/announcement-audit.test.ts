@@ -7,14 +7,27 @@ import { ANNOUNCEMENT_REFUSED, AnnouncementAudit, type AuditInputs } from './ann
 import { ManualClock, flushMicrotasks } from '../test-support/manual-clock.ts';
 import { silentLogger } from '../test-support/silent-logger.ts';
 
-const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'lan' }, spec: { addresses: ['198.51.100.64/27'] } };
+const POOL: IPPool = {
+  apiVersion: 'beaconlb.io/v1alpha1',
+  kind: 'IPPool',
+  metadata: { name: 'lan' },
+  spec: { addresses: ['198.51.100.64/27'] },
+};
 const service = (name: string, ip: string, recorded: boolean): ServiceObject => ({
   metadata: { name, namespace: 'web' },
   spec: { type: 'LoadBalancer' },
-  status: { loadBalancer: { ingress: [{ ip }] }, ...(recorded ? { conditions: [allocationCondition([ip], '2026-01-01T00:00:00Z')] } : {}) },
+  status: {
+    loadBalancer: { ingress: [{ ip }] },
+    ...(recorded ? { conditions: [allocationCondition([ip], '2026-01-01T00:00:00Z')] } : {}),
+  },
 });
 
-function audited(reporter = { now: true }): { clock: ManualClock; audit: AnnouncementAudit; world: AuditInputs; events: string[] } {
+function audited(reporter = { now: true }): {
+  clock: ManualClock;
+  audit: AnnouncementAudit;
+  world: AuditInputs;
+  events: string[];
+} {
   const clock = new ManualClock(0);
   const world: AuditInputs = { services: [], pools: [POOL], namespaces: [], loadBalancerClass: 'beaconlb.io/beaconlb' };
   const events: string[] = [];

@@ -6,7 +6,11 @@
 // (`reports`), so one forged status makes one Event, not one per node. A speaker that becomes the reporter reports
 // what is still refused (at least once, possibly twice across a change of reporter).
 import type { Clock, Timer } from '../core/clock.ts';
-import { authorizationContext, refusedAddresses, type NamespaceObject } from '../core/config/announcement-authorization.ts';
+import {
+  authorizationContext,
+  refusedAddresses,
+  type NamespaceObject,
+} from '../core/config/announcement-authorization.ts';
 import type { IPPool } from '../core/config/api-types.generated.ts';
 import { compilePools } from '../core/config/pool-config.ts';
 import type { ServiceObject } from '../core/config/service-object.ts';
@@ -75,7 +79,11 @@ export class AnnouncementAudit {
   audit(): ReturnType<typeof refusedAddresses> {
     this.#last = this.#o.clock.now();
     const inputs = this.#o.inputs();
-    const refused = refusedAddresses(inputs.services, authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces), inputs.loadBalancerClass);
+    const refused = refusedAddresses(
+      inputs.services,
+      authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces),
+      inputs.loadBalancerClass,
+    );
     const reports = this.#o.reports();
     const current = new Set<string>();
     const logged = new Set<string>();

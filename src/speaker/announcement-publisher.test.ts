@@ -46,7 +46,10 @@ class FakeStore implements AnnouncementStore {
 
 const l2 = (address: string): AnnouncementRecord => ({ layer2: { addresses: [address], interfaces: ['eth0'] } });
 
-function publisher(store: FakeStore, extra: { writesPerSecond?: number; burst?: number; maxInFlight?: number } = {}): { clock: ManualClock; p: AnnouncementPublisher } {
+function publisher(
+  store: FakeStore,
+  extra: { writesPerSecond?: number; burst?: number; maxInFlight?: number } = {},
+): { clock: ManualClock; p: AnnouncementPublisher } {
   const clock = new ManualClock(0);
   const p = new AnnouncementPublisher({
     clock,
@@ -85,10 +88,20 @@ describe('AnnouncementPublisher', () => {
     p.update(records(2));
     await clock.settle(1000);
     store.requests.length = 0;
-    p.update(new Map([['web/s0', l2('198.51.100.99')], ['web/s1', l2('198.51.100.1')]]));
+    p.update(
+      new Map([
+        ['web/s0', l2('198.51.100.99')],
+        ['web/s1', l2('198.51.100.1')],
+      ]),
+    );
     p.update(new Map());
     p.update(records(2));
-    p.update(new Map([['web/s0', l2('198.51.100.42')], ['web/s1', l2('198.51.100.1')]]));
+    p.update(
+      new Map([
+        ['web/s0', l2('198.51.100.42')],
+        ['web/s1', l2('198.51.100.1')],
+      ]),
+    );
     await clock.settle(1000);
     assert.deepEqual(store.requests, ['apply web/s0']);
     assert.deepEqual(store.held.get('web/s0'), l2('198.51.100.42'));

@@ -183,7 +183,10 @@ export class AnnouncementPublisher {
       this.#written.set(key, wantText);
       this.#retryAt.delete(key);
     } else {
-      this.#o.log.debug({ service: key, err: typeof result === 'object' ? result.error : '' }, `cannot ${verb} the ServiceAnnouncement; retrying`);
+      this.#o.log.debug(
+        { service: key, err: typeof result === 'object' ? result.error : '' },
+        `cannot ${verb} the ServiceAnnouncement; retrying`,
+      );
       this.#retryAt.set(key, this.#o.clock.now() + this.#o.retryMs);
       this.#dirty.add(key);
     }

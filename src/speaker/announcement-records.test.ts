@@ -23,11 +23,21 @@ describe('announcementRecords', () => {
     ]);
     const records = announcementRecords(owned, [
       { peer: 'r2', routes: [{ prefix: prefix('203.0.113.0/24'), services: ['web/b', 'web/shared'] }] },
-      { peer: 'r1', routes: [{ prefix: prefix('203.0.113.0/24'), services: ['web/b'] }, { prefix: prefix('203.0.113.9/32'), services: ['web/b'] }] },
+      {
+        peer: 'r1',
+        routes: [
+          { prefix: prefix('203.0.113.0/24'), services: ['web/b'] },
+          { prefix: prefix('203.0.113.9/32'), services: ['web/b'] },
+        ],
+      },
     ]);
     assert.deepEqual([...records.keys()], ['web/a', 'web/b', 'web/shared']);
-    assert.deepEqual(records.get('web/a'), { layer2: { addresses: ['198.51.100.70', '2001:db8:a::170'], interfaces: ['eth0', 'eth1'] } });
-    assert.deepEqual(records.get('web/b'), { bgp: { prefixes: ['203.0.113.0/24', '203.0.113.9/32'], peers: ['r1', 'r2'] } });
+    assert.deepEqual(records.get('web/a'), {
+      layer2: { addresses: ['198.51.100.70', '2001:db8:a::170'], interfaces: ['eth0', 'eth1'] },
+    });
+    assert.deepEqual(records.get('web/b'), {
+      bgp: { prefixes: ['203.0.113.0/24', '203.0.113.9/32'], peers: ['r1', 'r2'] },
+    });
     assert.deepEqual(records.get('web/shared'), {
       layer2: { addresses: ['198.51.100.70'], interfaces: ['eth0'] },
       bgp: { prefixes: ['203.0.113.0/24'], peers: ['r2'] },

@@ -18,7 +18,10 @@ export interface AdvertisedRoutes {
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 
 /** The record of every Service (namespace/name) this node announces something for. */
-export function announcementRecords(owned: ReadonlyMap<bigint, OwnedAddress>, advertised: readonly AdvertisedRoutes[]): Map<string, AnnouncementRecord> {
+export function announcementRecords(
+  owned: ReadonlyMap<bigint, OwnedAddress>,
+  advertised: readonly AdvertisedRoutes[],
+): Map<string, AnnouncementRecord> {
   const layer2 = new Map<string, { addresses: Set<string>; interfaces: Set<string> }>();
   for (const [address, entry] of owned) {
     for (const service of entry.services) {
@@ -57,5 +60,8 @@ export function recordText(record: AnnouncementRecord | undefined): string {
   if (record === undefined) return '';
   const l2 = record.layer2;
   const b = record.bgp;
-  return JSON.stringify([l2 ? [sorted(l2.addresses), sorted(l2.interfaces)] : null, b ? [sorted(b.prefixes), sorted(b.peers)] : null]);
+  return JSON.stringify([
+    l2 ? [sorted(l2.addresses), sorted(l2.interfaces)] : null,
+    b ? [sorted(b.prefixes), sorted(b.peers)] : null,
+  ]);
 }

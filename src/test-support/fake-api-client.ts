@@ -4,7 +4,12 @@ import type { ApiClient } from '../k8s/api/api-client.ts';
 
 /** The methods of ApiClient a fake may implement, loosely typed as a test writes them (no type parameters). */
 export interface FakeApiMethods {
-  request?: (method: string, path: string, body?: unknown, extra?: { signal?: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
+  request?: (
+    method: string,
+    path: string,
+    body?: unknown,
+    extra?: { signal?: AbortSignal; timeoutMs?: number },
+  ) => Promise<unknown>;
   get?: (path: string, query?: unknown) => Promise<unknown>;
   watch?: (path: string, query: unknown, onEvent: never, signal: AbortSignal) => Promise<void>;
 }

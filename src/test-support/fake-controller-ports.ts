@@ -13,14 +13,25 @@ import { serviceKey, type LoadBalancerIngress, type ServiceObject } from '../cor
 import { allocationCondition, conditionsWithRecord } from '../core/config/allocation-record.ts';
 import { conditionsWithRenumbering, type RetiringAddress } from '../core/config/renumber-record.ts';
 
-export const POOL: IPPool = { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/29'] } };
+export const POOL: IPPool = {
+  apiVersion: 'beaconlb.io/v1alpha1',
+  kind: 'IPPool',
+  metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' },
+  spec: { addresses: ['198.51.100.0/29'] },
+};
 
 export function ipPool(name: string, addresses: string[], spec: Partial<IPPool['spec']> = {}): IPPool {
   return { ...POOL, metadata: { name, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { addresses, ...spec } };
 }
 
 /** A LoadBalancer Service in namespace apps as an earlier leader left it: `ip` in its status, with its allocation record. */
-export function service(name: string, created: string, port: number, sharingKey: string | undefined, ip: string | undefined): ServiceObject {
+export function service(
+  name: string,
+  created: string,
+  port: number,
+  sharingKey: string | undefined,
+  ip: string | undefined,
+): ServiceObject {
   return {
     metadata: {
       name,
@@ -30,7 +41,10 @@ export function service(name: string, created: string, port: number, sharingKey:
       annotations: sharingKey ? { 'beaconlb.io/allow-shared-ip': sharingKey } : {},
     },
     spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }], selector: { app: name } },
-    status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] }, conditions: ip ? [allocationCondition([ip], '2026-01-01T00:00:00Z')] : [] },
+    status: {
+      loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : [] },
+      conditions: ip ? [allocationCondition([ip], '2026-01-01T00:00:00Z')] : [],
+    },
   };
 }
 
@@ -88,8 +102,21 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
     const key = serviceKey(svc);
     writes.set(key, ingress);
     const now = store.get(key);
-    const conditions = conditionsWithRenumbering(conditionsWithRecord(svc, ingress.map((i) => i.ip ?? ''), '2026-01-02T00:00:00Z'), retiring, '2026-01-02T00:00:00Z');
-    if (!options.lagging && now) store.set(key, { ...now, metadata: { ...now.metadata, resourceVersion: String(Number(now.metadata.resourceVersion) + 1) }, status: { loadBalancer: { ingress }, conditions } });
+    const conditions = conditionsWithRenumbering(
+      conditionsWithRecord(
+        svc,
+        ingress.map((i) => i.ip ?? ''),
+        '2026-01-02T00:00:00Z',
+      ),
+      retiring,
+      '2026-01-02T00:00:00Z',
+    );
+    if (!options.lagging && now)
+      store.set(key, {
+        ...now,
+        metadata: { ...now.metadata, resourceVersion: String(Number(now.metadata.resourceVersion) + 1) },
+        status: { loadBalancer: { ingress }, conditions },
+      });
   };
   const ports: ControllerPorts = {
     services: {
@@ -116,10 +143,14 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
         // As the API client does: an aborted request ends at once with an error, whatever the server does with it.
         const outcome = await new Promise<WriteOutcome>((resolve) => {
           held.push({ key, ips, signal, resolve });
-          signal?.addEventListener('abort', () => {
-            log.push(`aborted ${text}`);
-            resolve({ error: 'aborted' });
-          }, { once: true });
+          signal?.addEventListener(
+            'abort',
+            () => {
+              log.push(`aborted ${text}`);
+              resolve({ error: 'aborted' });
+            },
+            { once: true },
+          );
         });
         if (outcome === 'written') {
           log.push(`landed ${text}`);
@@ -132,7 +163,12 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
         return decided;
       }
       const writeMs = options.writeMs;
-      if (writeMs) await new Promise((resolve) => clock.after(writeMs, () => { resolve(undefined); }));
+      if (writeMs)
+        await new Promise((resolve) =>
+          clock.after(writeMs, () => {
+            resolve(undefined);
+          }),
+        );
       log.push(`done ${text}`);
       land(svc, ingress, retiring);
       return 'written';
@@ -141,11 +177,18 @@ export function fakePorts(services: readonly ServiceObject[], options: FakePorts
     recordEvent: (svc, type, reason) => events.push(`${serviceKey(svc)} ${type} ${reason}`),
     recordPoolEvent: () => undefined,
   };
-  const current = (name: string): string[] => (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+  const current = (name: string): string[] =>
+    (store.get(`apps/${name}`)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
   const update = (name: string, change: (svc: ServiceObject) => ServiceObject): void => {
     const svc = store.get(`apps/${name}`);
     assert.ok(svc);
-    store.set(`apps/${name}`, change({ ...svc, metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) } }));
+    store.set(
+      `apps/${name}`,
+      change({
+        ...svc,
+        metadata: { ...svc.metadata, resourceVersion: String(Number(svc.metadata.resourceVersion) + 1) },
+      }),
+    );
   };
   const remove = (name: string): void => {
     store.delete(`apps/${name}`);
@@ -164,7 +207,10 @@ const controllerClocks = new WeakMap<ServiceController, ManualClock>();
 /** The clock of the fake world made last: until() moves it (each test makes its own world). */
 let latestClock: ManualClock | undefined;
 
-export function newController(ports: ControllerPorts, extra: Partial<ServiceControllerOptions> = {}): ServiceController {
+export function newController(
+  ports: ControllerPorts,
+  extra: Partial<ServiceControllerOptions> = {},
+): ServiceController {
   const clock = worlds.get(ports) ?? new ManualClock();
   const controller = new ServiceController({
     ports,

@@ -27,7 +27,8 @@ export class InMemoryLease {
     }
     if (!body) throw new Error(`${method} without a body`);
     if (method === 'POST' && this.lease) throw new ApiError(409, 'AlreadyExists', 'exists');
-    if (method === 'PUT' && body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) throw new ApiError(409, 'Conflict', 'changed');
+    if (method === 'PUT' && body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion)
+      throw new ApiError(409, 'Conflict', 'changed');
     this.lease = { ...structuredClone(body), metadata: { ...body.metadata, resourceVersion: String(++this.#version) } };
     return structuredClone(this.lease);
   }

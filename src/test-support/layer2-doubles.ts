@@ -2,7 +2,12 @@
 // multicast groups are joined, and recording metrics. Nothing here touches a socket.
 import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from '../speaker/layer2/frame-channel.ts';
 import type { Layer2Metrics } from '../speaker/layer2/layer2-speaker.ts';
-import type { DroppedFrame, IgnoredRequest, Layer2Protocol, ResponderMetrics } from '../speaker/layer2/responder-metrics.ts';
+import type {
+  DroppedFrame,
+  IgnoredRequest,
+  Layer2Protocol,
+  ResponderMetrics,
+} from '../speaker/layer2/responder-metrics.ts';
 
 /** One opened FrameChannel: what the announcer sent on it and which multicast groups it holds. */
 export interface FakeFrameChannel extends FrameChannel {

@@ -31,7 +31,8 @@ export function advertisementProblems(spec: AdvertisementSpecToCheck): string[] 
   }
   for (const [i, entry] of (spec.interfaces ?? []).entries()) {
     const problem = interfacePatternProblem(entry);
-    if (problem !== undefined) problems.push(`interfaces[${i}]: ${problem}; it selects only an interface of exactly that name`);
+    if (problem !== undefined)
+      problems.push(`interfaces[${i}]: ${problem}; it selects only an interface of exactly that name`);
   }
   return problems;
 }

@@ -11,7 +11,13 @@ const REASON = 'Allocated';
 
 /** The record of `addresses` (canonical text, in status order); its message is the addresses joined by commas. */
 export function allocationCondition(addresses: readonly string[], lastTransitionTime: string): ServiceCondition {
-  return { type: ALLOCATED_CONDITION, status: 'True', reason: REASON, message: addresses.join(','), lastTransitionTime };
+  return {
+    type: ALLOCATED_CONDITION,
+    status: 'True',
+    reason: REASON,
+    message: addresses.join(','),
+    lastTransitionTime,
+  };
 }
 
 function recordOf(svc: ServiceObject): ServiceCondition | undefined {
@@ -49,12 +55,23 @@ export function recordMatches(svc: ServiceObject, addresses: readonly string[]):
  * The Service's conditions with the record set to `addresses` (removed when there are none); other conditions are
  * kept as they are, and an unchanged record keeps its lastTransitionTime.
  */
-export function conditionsWithRecord(svc: ServiceObject, addresses: readonly string[], now: string): ServiceCondition[] {
+export function conditionsWithRecord(
+  svc: ServiceObject,
+  addresses: readonly string[],
+  now: string,
+): ServiceCondition[] {
   const others = (svc.status?.conditions ?? []).filter((c) => c.type !== ALLOCATED_CONDITION);
   if (addresses.length === 0) return others;
   const current = recordOf(svc);
   const fresh = allocationCondition(addresses, now);
-  const kept = current?.status === 'True' && current.message === fresh.message && current.lastTransitionTime !== undefined;
+  const kept =
+    current?.status === 'True' && current.message === fresh.message && current.lastTransitionTime !== undefined;
   const lastTransitionTime = kept && current.lastTransitionTime !== undefined ? current.lastTransitionTime : now;
-  return [...others, { ...fresh, lastTransitionTime: lastTransitionTime instanceof Date ? lastTransitionTime.toISOString() : lastTransitionTime }];
+  return [
+    ...others,
+    {
+      ...fresh,
+      lastTransitionTime: lastTransitionTime instanceof Date ? lastTransitionTime.toISOString() : lastTransitionTime,
+    },
+  ];
 }

@@ -36,13 +36,20 @@ export interface RefusedAddress {
 }
 
 /** An AuthorizationContext over namespace objects. */
-export function authorizationContext(pools: ReadonlyMap<string, PoolConfig>, namespaces: readonly NamespaceObject[]): AuthorizationContext {
+export function authorizationContext(
+  pools: ReadonlyMap<string, PoolConfig>,
+  namespaces: readonly NamespaceObject[],
+): AuthorizationContext {
   const labels = new Map(namespaces.map((ns) => [ns.metadata?.name ?? '', ns.metadata?.labels ?? {}]));
   return { pools, namespaceLabels: (namespace) => labels.get(namespace) };
 }
 
 /** Whether a pool's allocation rules let this Service hold its addresses (as the allocator decides it). */
-export function poolAllowsService(pool: PoolConfig, svc: ServiceObject, namespaceLabels: Readonly<Record<string, string>> | undefined): boolean {
+export function poolAllowsService(
+  pool: PoolConfig,
+  svc: ServiceObject,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): boolean {
   const namespace = svc.metadata.namespace ?? '';
   return (
     (pool.namespaces === undefined || pool.namespaces.includes(namespace)) &&
@@ -51,22 +58,35 @@ export function poolAllowsService(pool: PoolConfig, svc: ServiceObject, namespac
   );
 }
 
-function review(svc: ServiceObject, ctx: AuthorizationContext, refused: RefusedAddress[] | undefined): AuthorizedAddress[] {
+function review(
+  svc: ServiceObject,
+  ctx: AuthorizationContext,
+  refused: RefusedAddress[] | undefined,
+): AuthorizedAddress[] {
   const addresses = ingressAddresses(svc);
   if (addresses.length === 0) return [];
   const out: AuthorizedAddress[] = [];
   const recorded = recordedAddresses(svc);
   for (const address of addresses) {
     if (!recorded.has(address)) {
-      refused?.push({ service: serviceKey(svc), address, message: `${formatIp(address)} in the Service's status was not allocated by the Beacon LB controller (no beaconlb.io/Allocated record holds it): not announced` });
+      refused?.push({
+        service: serviceKey(svc),
+        address,
+        message: `${formatIp(address)} in the Service's status was not allocated by the Beacon LB controller (no beaconlb.io/Allocated record holds it): not announced`,
+      });
       continue;
     }
     const pool = poolHolding(ctx.pools, address, familyOf(address));
     // Outside every pool: the controller is about to move the Service (its pool shrank or went away).
     if (!pool) continue;
-    const restricted = pool.namespaces !== undefined || pool.namespaceSelector !== undefined || pool.serviceSelector !== undefined;
+    const restricted =
+      pool.namespaces !== undefined || pool.namespaceSelector !== undefined || pool.serviceSelector !== undefined;
     if (restricted && !poolAllowsService(pool, svc, ctx.namespaceLabels(svc.metadata.namespace ?? ''))) {
-      refused?.push({ service: serviceKey(svc), address, message: `${formatIp(address)} is in pool ${pool.name}, whose namespaces or selectors do not admit this Service: not announced` });
+      refused?.push({
+        service: serviceKey(svc),
+        address,
+        message: `${formatIp(address)} is in pool ${pool.name}, whose namespaces or selectors do not admit this Service: not announced`,
+      });
       continue;
     }
     out.push({ address, pool });
@@ -84,7 +104,11 @@ export function authorizedAddresses(svc: ServiceObject, ctx: AuthorizationContex
  * and addresses of our pools in the status of a LoadBalancer Service of another class (another implementation
  * hands out addresses Beacon LB owns).
  */
-export function refusedAddresses(services: readonly ServiceObject[], ctx: AuthorizationContext, loadBalancerClass: string): RefusedAddress[] {
+export function refusedAddresses(
+  services: readonly ServiceObject[],
+  ctx: AuthorizationContext,
+  loadBalancerClass: string,
+): RefusedAddress[] {
   const refused: RefusedAddress[] = [];
   for (const svc of services) {
     if (svc.metadata.deletionTimestamp || svc.spec?.type !== 'LoadBalancer') continue;

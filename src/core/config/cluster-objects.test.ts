@@ -12,14 +12,23 @@ import {
 
 type Endpoint = NonNullable<EndpointSliceObject['endpoints']>[number];
 
-function node(name: string, labels?: Record<string, string>, conditions?: Array<{ type: string; status: string }>): NodeObject {
+function node(
+  name: string,
+  labels?: Record<string, string>,
+  conditions?: Array<{ type: string; status: string }>,
+): NodeObject {
   return {
     metadata: { name, ...(labels ? { labels } : {}) },
     ...(conditions ? { status: { conditions } } : {}),
   };
 }
 
-function slice(namespace: string, service: string | undefined, endpoints: Endpoint[], name = `${service ?? 'x'}-abcde`): EndpointSliceObject {
+function slice(
+  namespace: string,
+  service: string | undefined,
+  endpoints: Endpoint[],
+  name = `${service ?? 'x'}-abcde`,
+): EndpointSliceObject {
   return {
     metadata: { name, namespace, labels: service === undefined ? {} : { [SERVICE_NAME_LABEL]: service } },
     addressType: 'IPv4',
@@ -27,7 +36,10 @@ function slice(namespace: string, service: string | undefined, endpoints: Endpoi
   };
 }
 
-const ready = (nodeName: string): Endpoint => ({ nodeName, conditions: { ready: true, serving: true, terminating: false } });
+const ready = (nodeName: string): Endpoint => ({
+  nodeName,
+  conditions: { ready: true, serving: true, terminating: false },
+});
 
 describe('label names', () => {
   it('are the Kubernetes well-known labels', () => {
@@ -39,7 +51,10 @@ describe('label names', () => {
 describe('nodeMayAnnounce', () => {
   it('lets a plain node announce, with or without status', () => {
     assert.equal(nodeMayAnnounce(node('node1')), true);
-    assert.equal(nodeMayAnnounce(node('node1', { 'kubernetes.io/os': 'linux' }, [{ type: 'Ready', status: 'True' }])), true);
+    assert.equal(
+      nodeMayAnnounce(node('node1', { 'kubernetes.io/os': 'linux' }, [{ type: 'Ready', status: 'True' }])),
+      true,
+    );
   });
 
   it('excludes a node carrying the exclusion label, whatever its value (presence is what counts)', () => {
@@ -50,7 +65,15 @@ describe('nodeMayAnnounce', () => {
 
   it('excludes a node whose NetworkUnavailable condition is True, and only then', () => {
     assert.equal(nodeMayAnnounce(node('node1', undefined, [{ type: 'NetworkUnavailable', status: 'True' }])), false);
-    assert.equal(nodeMayAnnounce(node('node1', undefined, [{ type: 'Ready', status: 'True' }, { type: 'NetworkUnavailable', status: 'True' }])), false);
+    assert.equal(
+      nodeMayAnnounce(
+        node('node1', undefined, [
+          { type: 'Ready', status: 'True' },
+          { type: 'NetworkUnavailable', status: 'True' },
+        ]),
+      ),
+      false,
+    );
     assert.equal(nodeMayAnnounce(node('node1', undefined, [{ type: 'NetworkUnavailable', status: 'False' }])), true);
     assert.equal(nodeMayAnnounce(node('node1', undefined, [{ type: 'NetworkUnavailable', status: 'Unknown' }])), true);
   });
@@ -94,7 +117,14 @@ describe('nodesWithReadyEndpoints', () => {
 
   it('is empty without slices, or with slices without endpoints', () => {
     assert.equal(nodesWithReadyEndpoints([], 'shop', 'web').size, 0);
-    assert.equal(nodesWithReadyEndpoints([{ metadata: { namespace: 'shop', labels: { [SERVICE_NAME_LABEL]: 'web' } } }], 'shop', 'web').size, 0);
+    assert.equal(
+      nodesWithReadyEndpoints(
+        [{ metadata: { namespace: 'shop', labels: { [SERVICE_NAME_LABEL]: 'web' } } }],
+        'shop',
+        'web',
+      ).size,
+      0,
+    );
   });
 
   it('property: the result is the set of nodeNames of not-unready endpoints in matching slices, in any slice order', () => {
@@ -106,7 +136,11 @@ describe('nodesWithReadyEndpoints', () => {
       { requiredKeys: [] },
     );
     const sliceArb = fc
-      .tuple(fc.constantFrom('shop', 'other'), fc.option(fc.constantFrom('web', 'api'), { nil: undefined }), fc.array(endpoint, { maxLength: 5 }))
+      .tuple(
+        fc.constantFrom('shop', 'other'),
+        fc.option(fc.constantFrom('web', 'api'), { nil: undefined }),
+        fc.array(endpoint, { maxLength: 5 }),
+      )
       .map(([namespace, service, endpoints]) => slice(namespace, service, endpoints));
     fc.assert(
       fc.property(fc.array(sliceArb, { maxLength: 6 }), (slices) => {
@@ -116,7 +150,10 @@ describe('nodesWithReadyEndpoints', () => {
           for (const e of s.endpoints ?? []) if (e.nodeName && e.conditions?.ready !== false) expected.add(e.nodeName);
         }
         assert.deepEqual([...nodesWithReadyEndpoints(slices, 'shop', 'web')].sort(), [...expected].sort());
-        assert.deepEqual([...nodesWithReadyEndpoints([...slices].reverse(), 'shop', 'web')].sort(), [...expected].sort());
+        assert.deepEqual(
+          [...nodesWithReadyEndpoints([...slices].reverse(), 'shop', 'web')].sort(),
+          [...expected].sort(),
+        );
       }),
       { numRuns: 200 },
     );

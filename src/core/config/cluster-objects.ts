@@ -2,7 +2,10 @@
 
 export interface NodeObject {
   metadata: { name?: string; labels?: Record<string, string> };
-  status?: { conditions?: Array<{ type: string; status: string }>; addresses?: Array<{ type: string; address: string }> };
+  status?: {
+    conditions?: Array<{ type: string; status: string }>;
+    addresses?: Array<{ type: string; address: string }>;
+  };
 }
 
 export interface EndpointSliceObject {
@@ -22,7 +25,11 @@ export function nodeMayAnnounce(node: NodeObject): boolean {
 }
 
 /** Nodes with a ready endpoint of the Service `namespace/name` (for externalTrafficPolicy: Local). */
-export function nodesWithReadyEndpoints(slices: readonly EndpointSliceObject[], namespace: string, name: string): Set<string> {
+export function nodesWithReadyEndpoints(
+  slices: readonly EndpointSliceObject[],
+  namespace: string,
+  name: string,
+): Set<string> {
   const nodes = new Set<string>();
   for (const slice of slices) {
     if (slice.metadata.namespace !== namespace || slice.metadata.labels?.[SERVICE_NAME_LABEL] !== name) continue;

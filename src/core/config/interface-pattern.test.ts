@@ -53,6 +53,15 @@ describe('interface patterns', () => {
 
   it('a * pattern matches a name exactly when its fixed prefix and suffix do (property)', () => {
     const part = fc.array(fc.constantFrom(...'abcxyz019-.'.split('')), { maxLength: 5 }).map((c) => c.join(''));
-    fc.assert(fc.property(part, part, part, (prefix, suffix, name) => interfaceMatches(`${prefix}*${suffix}`, name) === (name.length >= prefix.length + suffix.length && name.startsWith(prefix) && name.endsWith(suffix))));
+    fc.assert(
+      fc.property(
+        part,
+        part,
+        part,
+        (prefix, suffix, name) =>
+          interfaceMatches(`${prefix}*${suffix}`, name) ===
+          (name.length >= prefix.length + suffix.length && name.startsWith(prefix) && name.endsWith(suffix)),
+      ),
+    );
   });
 });

@@ -14,7 +14,11 @@ describe('matchesLabelSelector', () => {
     ['NotIn missing key matches', { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, true],
     ['Exists', { matchExpressions: [{ key: 'app', operator: 'Exists' }] }, true],
     ['DoesNotExist', { matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] }, false],
-    ['all must hold', { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['back'] }] }, false],
+    [
+      'all must hold',
+      { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['back'] }] },
+      false,
+    ],
   ];
   // Possible only in objects stored without the current schema: they match nothing (they matched everything).
   const malformed: Array<[string, unknown]> = [
@@ -47,8 +51,22 @@ describe('matchesLabelSelector', () => {
 
 describe('labelSelectorProblem', () => {
   it('names the requirement and the rule it breaks', () => {
-    assert.equal(labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'Exists' }, { key: 'tier', operator: 'In', values: [] }] }), 'matchExpressions[1] (tier): In needs at least one value');
-    assert.equal(labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'DoesNotExist', values: ['x'] }] }), 'matchExpressions[0] (app): DoesNotExist takes no values');
-    assert.equal(labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'Like', values: ['x'] }] }), 'matchExpressions[0] (app): operator "Like" is not In, NotIn, Exists or DoesNotExist');
+    assert.equal(
+      labelSelectorProblem({
+        matchExpressions: [
+          { key: 'app', operator: 'Exists' },
+          { key: 'tier', operator: 'In', values: [] },
+        ],
+      }),
+      'matchExpressions[1] (tier): In needs at least one value',
+    );
+    assert.equal(
+      labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'DoesNotExist', values: ['x'] }] }),
+      'matchExpressions[0] (app): DoesNotExist takes no values',
+    );
+    assert.equal(
+      labelSelectorProblem({ matchExpressions: [{ key: 'app', operator: 'Like', values: ['x'] }] }),
+      'matchExpressions[0] (app): operator "Like" is not In, NotIn, Exists or DoesNotExist',
+    );
   });
 });

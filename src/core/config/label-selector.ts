@@ -9,10 +9,17 @@ function isStringList(value: unknown): value is string[] {
 }
 
 /** Whether `labels` satisfy `selector`; an empty selector matches everything, a malformed one nothing. */
-export function matchesLabelSelector(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function matchesLabelSelector(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   const have = labels ?? {};
   const { matchLabels, matchExpressions } = selector as { matchLabels?: unknown; matchExpressions?: unknown };
-  if (matchLabels !== undefined && (typeof matchLabels !== 'object' || matchLabels === null || Array.isArray(matchLabels))) return false;
+  if (
+    matchLabels !== undefined &&
+    (typeof matchLabels !== 'object' || matchLabels === null || Array.isArray(matchLabels))
+  )
+    return false;
   if (matchExpressions !== undefined && !Array.isArray(matchExpressions)) return false;
   for (const [key, value] of Object.entries((matchLabels ?? {}) as Record<string, unknown>)) {
     if (typeof value !== 'string' || have[key] !== value) return false;
@@ -24,16 +31,20 @@ export function matchesLabelSelector(selector: LabelSelector, labels: Readonly<R
     const value = have[key];
     switch (operator) {
       case 'In':
-        if (!isStringList(values) || values.length === 0 || value === undefined || !values.includes(value)) return false;
+        if (!isStringList(values) || values.length === 0 || value === undefined || !values.includes(value))
+          return false;
         break;
       case 'NotIn':
-        if (!isStringList(values) || values.length === 0 || (value !== undefined && values.includes(value))) return false;
+        if (!isStringList(values) || values.length === 0 || (value !== undefined && values.includes(value)))
+          return false;
         break;
       case 'Exists':
-        if ((values !== undefined && !(isStringList(values) && values.length === 0)) || value === undefined) return false;
+        if ((values !== undefined && !(isStringList(values) && values.length === 0)) || value === undefined)
+          return false;
         break;
       case 'DoesNotExist':
-        if ((values !== undefined && !(isStringList(values) && values.length === 0)) || value !== undefined) return false;
+        if ((values !== undefined && !(isStringList(values) && values.length === 0)) || value !== undefined)
+          return false;
         break;
       default:
         return false;
@@ -47,7 +58,8 @@ export function labelSelectorProblem(selector: unknown): string | undefined {
   if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return 'is not a label selector';
   const { matchLabels, matchExpressions } = selector as { matchLabels?: unknown; matchExpressions?: unknown };
   if (matchLabels !== undefined) {
-    if (typeof matchLabels !== 'object' || matchLabels === null || Array.isArray(matchLabels)) return 'matchLabels is not a map of strings';
+    if (typeof matchLabels !== 'object' || matchLabels === null || Array.isArray(matchLabels))
+      return 'matchLabels is not a map of strings';
     const bad = Object.entries(matchLabels).find(([, v]) => typeof v !== 'string');
     if (bad) return `matchLabels ${bad[0]} is not a string`;
   }
@@ -57,13 +69,15 @@ export function labelSelectorProblem(selector: unknown): string | undefined {
     if (typeof expr !== 'object' || expr === null) return `matchExpressions[${i}] is not a requirement`;
     const { key, operator, values } = expr as { key?: unknown; operator?: unknown; values?: unknown };
     if (typeof key !== 'string' || key === '') return `matchExpressions[${i}] has no key`;
-    if (values !== undefined && !isStringList(values)) return `matchExpressions[${i}] (${key}): values is not a list of strings`;
+    if (values !== undefined && !isStringList(values))
+      return `matchExpressions[${i}] (${key}): values is not a list of strings`;
     const count = values === undefined ? 0 : values.length;
     if (operator === 'In' || operator === 'NotIn') {
       if (count === 0) return `matchExpressions[${i}] (${key}): ${operator} needs at least one value`;
     } else if (operator === 'Exists' || operator === 'DoesNotExist') {
       if (count > 0) return `matchExpressions[${i}] (${key}): ${operator} takes no values`;
-    } else return `matchExpressions[${i}] (${key}): operator ${JSON.stringify(operator)} is not In, NotIn, Exists or DoesNotExist`;
+    } else
+      return `matchExpressions[${i}] (${key}): operator ${JSON.stringify(operator)} is not In, NotIn, Exists or DoesNotExist`;
   }
   return undefined;
 }

@@ -50,11 +50,19 @@ function service(key: string, ips: string[], options: ServiceOptions = {}): Serv
   };
 }
 
-function pool(name: string, addresses: string[], options: { labels?: Record<string, string>; created?: string; avoidBuggyIPs?: boolean } = {}): IPPool {
+function pool(
+  name: string,
+  addresses: string[],
+  options: { labels?: Record<string, string>; created?: string; avoidBuggyIPs?: boolean } = {},
+): IPPool {
   return {
     apiVersion: 'beaconlb.io/v1alpha1',
     kind: 'IPPool',
-    metadata: { name, creationTimestamp: options.created ?? '2025-01-01T00:00:00Z', ...(options.labels ? { labels: options.labels } : {}) },
+    metadata: {
+      name,
+      creationTimestamp: options.created ?? '2025-01-01T00:00:00Z',
+      ...(options.labels ? { labels: options.labels } : {}),
+    },
     spec: { addresses, ...(options.avoidBuggyIPs === undefined ? {} : { avoidBuggyIPs: options.avoidBuggyIPs }) },
   };
 }
@@ -63,7 +71,11 @@ function advertisement(name: string, spec: L2AdvertisementSpec = {}): L2Advertis
   return { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name }, spec };
 }
 
-function node(name: string, labels?: Record<string, string>, conditions?: Array<{ type: string; status: string }>): NodeObject {
+function node(
+  name: string,
+  labels?: Record<string, string>,
+  conditions?: Array<{ type: string; status: string }>,
+): NodeObject {
   return { metadata: { name, ...(labels ? { labels } : {}) }, ...(conditions ? { status: { conditions } } : {}) };
 }
 
@@ -127,7 +139,11 @@ describe('planLayer2', () => {
 
     it('ignores Services that are not of type LoadBalancer', () => {
       for (const type of ['ClusterIP', 'NodePort', 'ExternalName']) {
-        assert.equal(planLayer2(inputs({ services: [service('shop/web', ['198.51.100.10'], { type })] })).size, 0, type);
+        assert.equal(
+          planLayer2(inputs({ services: [service('shop/web', ['198.51.100.10'], { type })] })).size,
+          0,
+          type,
+        );
       }
     });
 
@@ -151,12 +167,21 @@ describe('planLayer2', () => {
     });
 
     it('stops announcing a Service that is being deleted', () => {
-      assert.equal(planLayer2(inputs({ services: [service('shop/web', ['198.51.100.10'], { deleting: true })] })).size, 0);
+      assert.equal(
+        planLayer2(inputs({ services: [service('shop/web', ['198.51.100.10'], { deleting: true })] })).size,
+        0,
+      );
     });
 
     it('skips ingress entries without an IP, with an unparsable IP, or outside every pool', () => {
       const svc = service('shop/web', [], {
-        ingress: [{ hostname: 'lb.example.com' }, { ip: 'not-an-ip' }, { ip: '198.51.100.200' }, { ip: '2001:db8:ff::1' }, { ip: '203.0.113.5' }],
+        ingress: [
+          { hostname: 'lb.example.com' },
+          { ip: 'not-an-ip' },
+          { ip: '198.51.100.200' },
+          { ip: '2001:db8:ff::1' },
+          { ip: '203.0.113.5' },
+        ],
         recorded: ['198.51.100.200', '2001:db8:ff::1', '203.0.113.5'],
       });
       assert.deepEqual(plannedAddresses(planLayer2(inputs({ services: [svc] }))), [ip('203.0.113.5')]);
@@ -195,7 +220,9 @@ describe('planLayer2', () => {
       assert.equal(entry(plan, '198.51.100.10').pool, 'older');
       assert.equal(entry(plan, '198.51.100.100').pool, 'newer');
       // An advertisement of the newer pool alone does not announce an address the older pool holds.
-      const onlyNewer = planLayer2(inputs({ services, pools, advertisements: [advertisement('newer-only', { ipPools: ['newer'] })] }));
+      const onlyNewer = planLayer2(
+        inputs({ services, pools, advertisements: [advertisement('newer-only', { ipPools: ['newer'] })] }),
+      );
       assert.deepEqual(plannedAddresses(onlyNewer), [ip('198.51.100.100')]);
     });
 
@@ -213,15 +240,29 @@ describe('planLayer2', () => {
       const plan = planLayer2(inputs({ services, advertisements: [advertisement('b', { ipPools: ['segment-b'] })] }));
       assert.deepEqual(plannedAddresses(plan), [ip('203.0.113.10')]);
       assert.deepEqual(entry(plan, '203.0.113.10').advertisements, ['b']);
-      const none = planLayer2(inputs({ services, advertisements: [advertisement('nothing', { ipPools: ['no-such-pool'] })] }));
+      const none = planLayer2(
+        inputs({ services, advertisements: [advertisement('nothing', { ipPools: ['no-such-pool'] })] }),
+      );
       assert.equal(none.size, 0);
     });
 
     it('select pools by label selector; an empty selector selects every pool', () => {
-      const bySegment = planLayer2(inputs({ services, advertisements: [advertisement('a', { ipPoolSelector: { matchLabels: { segment: 'a' } } })] }));
+      const bySegment = planLayer2(
+        inputs({
+          services,
+          advertisements: [advertisement('a', { ipPoolSelector: { matchLabels: { segment: 'a' } } })],
+        }),
+      );
       assert.deepEqual(plannedAddresses(bySegment), [ip('198.51.100.10')]);
       const byExpression = planLayer2(
-        inputs({ services, advertisements: [advertisement('not-a', { ipPoolSelector: { matchExpressions: [{ key: 'segment', operator: 'NotIn', values: ['a'] }] } })] }),
+        inputs({
+          services,
+          advertisements: [
+            advertisement('not-a', {
+              ipPoolSelector: { matchExpressions: [{ key: 'segment', operator: 'NotIn', values: ['a'] }] },
+            }),
+          ],
+        }),
       );
       assert.deepEqual(plannedAddresses(byExpression), [ip('203.0.113.10')]);
       const empty = planLayer2(inputs({ services, advertisements: [advertisement('all', { ipPoolSelector: {} })] }));
@@ -229,30 +270,61 @@ describe('planLayer2', () => {
     });
 
     it('select every pool when they name none and select none', () => {
-      const plan = planLayer2(inputs({ services, advertisements: [advertisement('all', { nodeSelector: { matchLabels: { zone: 'a' } } })] }));
+      const plan = planLayer2(
+        inputs({ services, advertisements: [advertisement('all', { nodeSelector: { matchLabels: { zone: 'a' } } })] }),
+      );
       assert.equal(plan.size, 2);
     });
 
     it('select only Services matching their serviceSelector', () => {
-      const labelled = [service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } }), service('shop/b', ['198.51.100.11'])];
-      const plan = planLayer2(inputs({ services: labelled, advertisements: [advertisement('l2', { serviceSelector: { matchLabels: { expose: 'l2' } } })] }));
+      const labelled = [
+        service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } }),
+        service('shop/b', ['198.51.100.11']),
+      ];
+      const plan = planLayer2(
+        inputs({
+          services: labelled,
+          advertisements: [advertisement('l2', { serviceSelector: { matchLabels: { expose: 'l2' } } })],
+        }),
+      );
       assert.deepEqual(plannedAddresses(plan), [ip('198.51.100.10')]);
     });
 
     it('report a serviceSelector or an interface pattern the schema would refuse; that selector matches nothing, the rest is planned', () => {
       const labelled = [service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } })];
-      const broken = advertisement('broken', { serviceSelector: { matchExpressions: [{ key: 'expose', operator: 'NotIn' }] }, interfaces: ['eth[', 'eth*'] });
-      const { plan, problems } = planLayer2WithProblems(inputs({ services: labelled, advertisements: [broken, advertisement('fine', { interfaces: ['ens[0-9]'] })] }));
+      const broken = advertisement('broken', {
+        serviceSelector: { matchExpressions: [{ key: 'expose', operator: 'NotIn' }] },
+        interfaces: ['eth[', 'eth*'],
+      });
+      const { plan, problems } = planLayer2WithProblems(
+        inputs({ services: labelled, advertisements: [broken, advertisement('fine', { interfaces: ['ens[0-9]'] })] }),
+      );
       assert.deepEqual(entry(plan, '198.51.100.10').advertisements, ['fine']);
       assert.deepEqual(entry(plan, '198.51.100.10').interfaces, ['ens[0-9]']);
       assert.deepEqual(problems, [
-        { kind: 'L2Advertisement', name: 'broken', reason: 'InvalidConfiguration', message: 'serviceSelector: matchExpressions[0] (expose): NotIn needs at least one value; it matches no Service, so this advertisement announces none' },
-        { kind: 'L2Advertisement', name: 'broken', reason: 'InvalidConfiguration', message: 'interfaces[0]: "eth[" is not an interface pattern (use *, ?, [abc], [a-z] or [!a-z]; sets cannot be empty); it selects only an interface of exactly that name' },
+        {
+          kind: 'L2Advertisement',
+          name: 'broken',
+          reason: 'InvalidConfiguration',
+          message:
+            'serviceSelector: matchExpressions[0] (expose): NotIn needs at least one value; it matches no Service, so this advertisement announces none',
+        },
+        {
+          kind: 'L2Advertisement',
+          name: 'broken',
+          reason: 'InvalidConfiguration',
+          message:
+            'interfaces[0]: "eth[" is not an interface pattern (use *, ?, [abc], [a-z] or [!a-z]; sets cannot be empty); it selects only an interface of exactly that name',
+        },
       ]);
     });
 
     it('list every advertisement that selects the address, sorted', () => {
-      const advertisements = [advertisement('zeta', { ipPools: ['segment-a'] }), advertisement('alpha'), advertisement('other', { ipPools: ['segment-b'] })];
+      const advertisements = [
+        advertisement('zeta', { ipPools: ['segment-a'] }),
+        advertisement('alpha'),
+        advertisement('other', { ipPools: ['segment-b'] }),
+      ];
       const plan = planLayer2(inputs({ services, advertisements }));
       assert.deepEqual(entry(plan, '198.51.100.10').advertisements, ['alpha', 'zeta']);
       assert.deepEqual(entry(plan, '203.0.113.10').advertisements, ['alpha', 'other']);
@@ -263,14 +335,19 @@ describe('planLayer2', () => {
     const services = [service('shop/web', ['198.51.100.10'])];
 
     it('are the nodes matching the nodeSelector, united over the selecting advertisements', () => {
-      const zoneA = planLayer2(inputs({ services, advertisements: [advertisement('a', { nodeSelector: { matchLabels: { zone: 'a' } } })] }));
+      const zoneA = planLayer2(
+        inputs({ services, advertisements: [advertisement('a', { nodeSelector: { matchLabels: { zone: 'a' } } })] }),
+      );
       assert.deepEqual(entry(zoneA, '198.51.100.10').eligible, ['node1', 'node2']);
       const both = planLayer2(
         inputs({
           services,
           advertisements: [
             advertisement('b', { nodeSelector: { matchLabels: { zone: 'b' } } }),
-            advertisement('n1', { nodeSelector: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, ipPools: ['segment-a'] }),
+            advertisement('n1', {
+              nodeSelector: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] },
+              ipPools: ['segment-a'],
+            }),
           ],
         }),
       );
@@ -301,7 +378,11 @@ describe('planLayer2', () => {
       const plan = planLayer2(inputs({ services: local, endpointSlices }));
       assert.deepEqual(entry(plan, '198.51.100.10').eligible, ['node3']);
       // Cluster policy ignores endpoints.
-      assert.deepEqual(entry(planLayer2(inputs({ services, endpointSlices })), '198.51.100.10').eligible, ['node1', 'node2', 'node3']);
+      assert.deepEqual(entry(planLayer2(inputs({ services, endpointSlices })), '198.51.100.10').eligible, [
+        'node1',
+        'node2',
+        'node3',
+      ]);
     });
 
     it('with externalTrafficPolicy Local and no ready endpoint are none, and the address stays planned', () => {
@@ -312,7 +393,11 @@ describe('planLayer2', () => {
 
     it('with externalTrafficPolicy Local still respect nodeSelector and exclusion', () => {
       const local = [service('shop/web', ['198.51.100.10'], { externalTrafficPolicy: 'Local' })];
-      const nodes = [node('node1', { zone: 'a' }), node('node2', { zone: 'a', [EXCLUDE_LABEL]: '' }), node('node3', { zone: 'b' })];
+      const nodes = [
+        node('node1', { zone: 'a' }),
+        node('node2', { zone: 'a', [EXCLUDE_LABEL]: '' }),
+        node('node3', { zone: 'b' }),
+      ];
       const plan = planLayer2(
         inputs({
           services: local,
@@ -326,7 +411,9 @@ describe('planLayer2', () => {
 
     it('ignore endpoints on nodes that are not in the node list', () => {
       const local = [service('shop/web', ['198.51.100.10'], { externalTrafficPolicy: 'Local' })];
-      const plan = planLayer2(inputs({ services: local, endpointSlices: [endpointSlice('shop/web', ['node9', 'node2'])] }));
+      const plan = planLayer2(
+        inputs({ services: local, endpointSlices: [endpointSlice('shop/web', ['node9', 'node2'])] }),
+      );
       assert.deepEqual(entry(plan, '198.51.100.10').eligible, ['node2']);
     });
   });
@@ -335,19 +422,35 @@ describe('planLayer2', () => {
     const services = [service('shop/web', ['198.51.100.10'])];
 
     it('are the sorted union of the interfaces the selecting advertisements name', () => {
-      const advertisements = [advertisement('one', { interfaces: ['eth1', 'eth0'] }), advertisement('two', { interfaces: ['eth0', 'bond0'] })];
-      assert.deepEqual(entry(planLayer2(inputs({ services, advertisements })), '198.51.100.10').interfaces, ['bond0', 'eth0', 'eth1']);
+      const advertisements = [
+        advertisement('one', { interfaces: ['eth1', 'eth0'] }),
+        advertisement('two', { interfaces: ['eth0', 'bond0'] }),
+      ];
+      assert.deepEqual(entry(planLayer2(inputs({ services, advertisements })), '198.51.100.10').interfaces, [
+        'bond0',
+        'eth0',
+        'eth1',
+      ]);
     });
 
     it('are undefined (choose by subnet) when any selecting advertisement names none, in either order', () => {
       const named = advertisement('named', { interfaces: ['eth1'] });
       const unnamed = advertisement('unnamed');
-      assert.equal(entry(planLayer2(inputs({ services, advertisements: [named, unnamed] })), '198.51.100.10').interfaces, undefined);
-      assert.equal(entry(planLayer2(inputs({ services, advertisements: [unnamed, named] })), '198.51.100.10').interfaces, undefined);
+      assert.equal(
+        entry(planLayer2(inputs({ services, advertisements: [named, unnamed] })), '198.51.100.10').interfaces,
+        undefined,
+      );
+      assert.equal(
+        entry(planLayer2(inputs({ services, advertisements: [unnamed, named] })), '198.51.100.10').interfaces,
+        undefined,
+      );
     });
 
     it('ignore advertisements that do not select the address', () => {
-      const advertisements = [advertisement('named', { interfaces: ['eth1'], ipPools: ['segment-a'] }), advertisement('unnamed', { ipPools: ['segment-b'] })];
+      const advertisements = [
+        advertisement('named', { interfaces: ['eth1'], ipPools: ['segment-a'] }),
+        advertisement('unnamed', { ipPools: ['segment-b'] }),
+      ];
       assert.deepEqual(entry(planLayer2(inputs({ services, advertisements })), '198.51.100.10').interfaces, ['eth1']);
     });
   });
@@ -372,8 +475,16 @@ describe('planLayer2', () => {
     });
 
     it('merge only the Services an advertisement selects', () => {
-      const services = [service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } }), service('shop/b', ['198.51.100.10'])];
-      const plan = planLayer2(inputs({ services, advertisements: [advertisement('l2', { serviceSelector: { matchLabels: { expose: 'l2' } } })] }));
+      const services = [
+        service('shop/a', ['198.51.100.10'], { labels: { expose: 'l2' } }),
+        service('shop/b', ['198.51.100.10']),
+      ];
+      const plan = planLayer2(
+        inputs({
+          services,
+          advertisements: [advertisement('l2', { serviceSelector: { matchLabels: { expose: 'l2' } } })],
+        }),
+      );
       assert.deepEqual(entry(plan, '198.51.100.10').services, ['shop/a']);
     });
 
@@ -381,39 +492,44 @@ describe('planLayer2', () => {
     // address, only by "adv-b" (interfaces [eth2]). planLayer2 merges services and eligible for the second Service
     // but keeps the first Service's interfaces and advertisements: the address is announced on eth1 only (or eth2
     // only, with the Services in the other order), and the status command shows one advertisement.
-    it(
-      'unite the interfaces and advertisements of every Service sharing the address, whatever the Service order',
+    it('unite the interfaces and advertisements of every Service sharing the address, whatever the Service order', () => {
+      const services = [
+        service('shop/a', ['198.51.100.10'], { labels: { app: 'a' } }),
+        service('shop/b', ['198.51.100.10'], { labels: { app: 'b' } }),
+      ];
+      const advertisements = [
+        advertisement('adv-a', { serviceSelector: { matchLabels: { app: 'a' } }, interfaces: ['eth1'] }),
+        advertisement('adv-b', { serviceSelector: { matchLabels: { app: 'b' } }, interfaces: ['eth2'] }),
+      ];
+      for (const order of [services, [...services].reverse()]) {
+        const shared = entry(planLayer2(inputs({ services: order, advertisements })), '198.51.100.10');
+        assert.deepEqual(shared.interfaces, ['eth1', 'eth2']);
+        assert.deepEqual(shared.advertisements, ['adv-a', 'adv-b']);
+      }
+    });
 
-      () => {
-        const services = [service('shop/a', ['198.51.100.10'], { labels: { app: 'a' } }), service('shop/b', ['198.51.100.10'], { labels: { app: 'b' } })];
-        const advertisements = [
-          advertisement('adv-a', { serviceSelector: { matchLabels: { app: 'a' } }, interfaces: ['eth1'] }),
-          advertisement('adv-b', { serviceSelector: { matchLabels: { app: 'b' } }, interfaces: ['eth2'] }),
-        ];
-        for (const order of [services, [...services].reverse()]) {
-          const shared = entry(planLayer2(inputs({ services: order, advertisements })), '198.51.100.10');
-          assert.deepEqual(shared.interfaces, ['eth1', 'eth2']);
-          assert.deepEqual(shared.advertisements, ['adv-a', 'adv-b']);
-        }
-      },
-    );
-
-    it(
-      'choose by subnet when an advertisement of any sharing Service names no interface',
-
-      () => {
-        const services = [service('shop/a', ['198.51.100.10'], { labels: { app: 'a' } }), service('shop/b', ['198.51.100.10'], { labels: { app: 'b' } })];
-        const advertisements = [
-          advertisement('adv-a', { serviceSelector: { matchLabels: { app: 'a' } }, interfaces: ['eth1'] }),
-          advertisement('adv-b', { serviceSelector: { matchLabels: { app: 'b' } } }),
-        ];
-        assert.equal(entry(planLayer2(inputs({ services, advertisements })), '198.51.100.10').interfaces, undefined);
-      },
-    );
+    it('choose by subnet when an advertisement of any sharing Service names no interface', () => {
+      const services = [
+        service('shop/a', ['198.51.100.10'], { labels: { app: 'a' } }),
+        service('shop/b', ['198.51.100.10'], { labels: { app: 'b' } }),
+      ];
+      const advertisements = [
+        advertisement('adv-a', { serviceSelector: { matchLabels: { app: 'a' } }, interfaces: ['eth1'] }),
+        advertisement('adv-b', { serviceSelector: { matchLabels: { app: 'b' } } }),
+      ];
+      assert.equal(entry(planLayer2(inputs({ services, advertisements })), '198.51.100.10').interfaces, undefined);
+    });
   });
 
   describe('properties', () => {
-    const addresses = ['198.51.100.10', '198.51.100.11', '203.0.113.10', '2001:db8:a::110', '2001:db8:b::10', '198.51.100.250'];
+    const addresses = [
+      '198.51.100.10',
+      '198.51.100.11',
+      '203.0.113.10',
+      '2001:db8:a::110',
+      '2001:db8:b::10',
+      '198.51.100.250',
+    ];
     const serviceArb = fc
       .record({
         name: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
@@ -432,7 +548,11 @@ describe('planLayer2', () => {
     const advArb = fc
       .record({
         name: fc.constantFrom('adv1', 'adv2', 'adv3'),
-        pools: fc.constantFrom<Pick<L2AdvertisementSpec, 'ipPools' | 'ipPoolSelector'>>({}, { ipPools: ['segment-a'] }, { ipPoolSelector: { matchLabels: { segment: 'b' } } }),
+        pools: fc.constantFrom<Pick<L2AdvertisementSpec, 'ipPools' | 'ipPoolSelector'>>(
+          {},
+          { ipPools: ['segment-a'] },
+          { ipPoolSelector: { matchLabels: { segment: 'b' } } },
+        ),
         zone: fc.constantFrom(undefined, 'a', 'b'),
         interfaces: fc.option(fc.subarray(['eth0', 'eth1', 'bond0']), { nil: undefined }),
       })
@@ -444,9 +564,18 @@ describe('planLayer2', () => {
         }),
       );
     const nodeArb = fc
-      .record({ name: fc.constantFrom('node1', 'node2', 'node3', 'node4'), zone: fc.constantFrom('a', 'b'), excluded: fc.boolean(), unavailable: fc.boolean() })
+      .record({
+        name: fc.constantFrom('node1', 'node2', 'node3', 'node4'),
+        zone: fc.constantFrom('a', 'b'),
+        excluded: fc.boolean(),
+        unavailable: fc.boolean(),
+      })
       .map((n) =>
-        node(n.name, { zone: n.zone, ...(n.excluded ? { [EXCLUDE_LABEL]: '' } : {}) }, n.unavailable ? [{ type: 'NetworkUnavailable', status: 'True' }] : []),
+        node(
+          n.name,
+          { zone: n.zone, ...(n.excluded ? { [EXCLUDE_LABEL]: '' } : {}) },
+          n.unavailable ? [{ type: 'NetworkUnavailable', status: 'True' }] : [],
+        ),
       );
     const sliceArb = fc
       .tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.subarray(['node1', 'node2', 'node3', 'node4']))
@@ -497,14 +626,26 @@ describe('planLayer2', () => {
               assert.ok(svc.status?.loadBalancer?.ingress?.some((i) => i.ip !== undefined && ip(i.ip) === address));
             }
             const selecting = w.advertisements.filter((a) => planned.advertisements.includes(a.metadata.name));
-            assert.equal(planned.interfaces === undefined, selecting.some((a) => a.spec.interfaces === undefined));
+            assert.equal(
+              planned.interfaces === undefined,
+              selecting.some((a) => a.spec.interfaces === undefined),
+            );
             for (const name of planned.eligible) {
               const n = w.nodes.find((candidate) => candidate.metadata.name === name);
               assert.ok(n, name);
               assert.equal(n.metadata.labels?.[EXCLUDE_LABEL], undefined, `${name} is excluded`);
-              assert.ok(!n.status?.conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True'), `${name} network unavailable`);
+              assert.ok(
+                !n.status?.conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True'),
+                `${name} network unavailable`,
+              );
               const zone = n.metadata.labels?.zone;
-              assert.ok(selecting.some((a) => a.spec.nodeSelector?.matchLabels?.zone === undefined || a.spec.nodeSelector.matchLabels.zone === zone));
+              assert.ok(
+                selecting.some(
+                  (a) =>
+                    a.spec.nodeSelector?.matchLabels?.zone === undefined ||
+                    a.spec.nodeSelector.matchLabels.zone === zone,
+                ),
+              );
             }
           }
           assert.ok(!plan.has(ip('198.51.100.250')), '198.51.100.250 is in no pool');

@@ -9,7 +9,12 @@ import { selectsPool } from './pool-selection.ts';
 import { compilePools } from './pool-config.ts';
 import { isOurService } from './service-request.ts';
 import { serviceKey, type ServiceObject } from './service-object.ts';
-import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from './cluster-objects.ts';
+import {
+  nodeMayAnnounce,
+  nodesWithReadyEndpoints,
+  type EndpointSliceObject,
+  type NodeObject,
+} from './cluster-objects.ts';
 import { authorizationContext, authorizedAddresses, type NamespaceObject } from './announcement-authorization.ts';
 import { thrownText } from './config-problem.ts';
 import { advertisementProblems } from './advertisement-checks.ts';
@@ -53,7 +58,8 @@ export interface PlanProblem {
 }
 
 function advertisementSelects(adv: L2Advertisement, pool: IPPool, svc: ServiceObject): boolean {
-  const serviceMatches = adv.spec.serviceSelector === undefined || matchesLabelSelector(adv.spec.serviceSelector, svc.metadata.labels);
+  const serviceMatches =
+    adv.spec.serviceSelector === undefined || matchesLabelSelector(adv.spec.serviceSelector, svc.metadata.labels);
   return selectsPool(adv.spec, pool) && serviceMatches;
 }
 
@@ -62,13 +68,17 @@ export function planLayer2(inputs: Layer2Inputs): Map<bigint, Layer2Address> {
 }
 
 /** The plan, and the objects left out of it (each guarded alone: one bad object never stops the others). */
-export function planLayer2WithProblems(inputs: Layer2Inputs): { plan: Map<bigint, Layer2Address>; problems: PlanProblem[] } {
+export function planLayer2WithProblems(inputs: Layer2Inputs): {
+  plan: Map<bigint, Layer2Address>;
+  problems: PlanProblem[];
+} {
   const compiled = compilePools(inputs.pools);
   const authorization = authorizationContext(compiled.pools, inputs.namespaces);
   const { valid: advertisementObjects, malformed } = wellFormed('L2Advertisement', inputs.advertisements);
   const problems: PlanProblem[] = malformed.map((m) => ({ ...m, reason: 'MalformedObject' }));
   for (const adv of advertisementObjects) {
-    for (const message of advertisementProblems(adv.spec)) problems.push({ kind: 'L2Advertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message });
+    for (const message of advertisementProblems(adv.spec))
+      problems.push({ kind: 'L2Advertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message });
   }
   const poolObjects = new Map(inputs.pools.map((p) => [p.metadata.name, p]));
   const nodes = inputs.nodes.filter(nodeMayAnnounce);
@@ -78,7 +88,12 @@ export function planLayer2WithProblems(inputs: Layer2Inputs): { plan: Map<bigint
     try {
       planService(svc);
     } catch (error) {
-      problems.push({ kind: 'Service', name: serviceKey(svc), reason: 'ProcessingError', message: `not announced: planning it failed: ${thrownText(error)}` });
+      problems.push({
+        kind: 'Service',
+        name: serviceKey(svc),
+        reason: 'ProcessingError',
+        message: `not announced: planning it failed: ${thrownText(error)}`,
+      });
     }
   }
   return { plan, problems };
@@ -87,7 +102,9 @@ export function planLayer2WithProblems(inputs: Layer2Inputs): { plan: Map<bigint
     if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) return;
     const key = serviceKey(svc);
     const local = svc.spec?.externalTrafficPolicy === 'Local';
-    const withEndpoints = local ? nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '') : undefined;
+    const withEndpoints = local
+      ? nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '')
+      : undefined;
     for (const { address, pool } of authorizedAddresses(svc, authorization)) {
       const poolObject = poolObjects.get(pool.name);
       if (!poolObject) continue;
@@ -110,8 +127,11 @@ export function planLayer2WithProblems(inputs: Layer2Inputs): { plan: Map<bigint
         // A shared address: the union of what every sharing Service's advertisements allow.
         existing.services = [...new Set([...existing.services, key])].sort();
         existing.eligible = [...new Set([...existing.eligible, ...eligible])].sort();
-        existing.advertisements = [...new Set([...existing.advertisements, ...advertisements.map((a) => a.metadata.name)])].sort();
-        existing.interfaces = existing.interfaces && interfaces ? [...new Set([...existing.interfaces, ...interfaces])].sort() : undefined;
+        existing.advertisements = [
+          ...new Set([...existing.advertisements, ...advertisements.map((a) => a.metadata.name)]),
+        ].sort();
+        existing.interfaces =
+          existing.interfaces && interfaces ? [...new Set([...existing.interfaces, ...interfaces])].sort() : undefined;
         continue;
       }
       plan.set(address, {

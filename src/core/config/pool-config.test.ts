@@ -4,7 +4,12 @@ import { compilePools, comparePoolPriority } from './pool-config.ts';
 import type { IPPool } from './api-types.generated.ts';
 import { ipv4 } from '../ip/ip-address.ts';
 
-const pool = (name: string, addresses: string[], spec: Partial<IPPool['spec']> = {}, created = '2026-01-01T00:00:00Z'): IPPool => ({
+const pool = (
+  name: string,
+  addresses: string[],
+  spec: Partial<IPPool['spec']> = {},
+  created = '2026-01-01T00:00:00Z',
+): IPPool => ({
   apiVersion: 'beaconlb.io/v1alpha1',
   kind: 'IPPool',
   metadata: { name, creationTimestamp: created },
@@ -13,7 +18,9 @@ const pool = (name: string, addresses: string[], spec: Partial<IPPool['spec']> =
 
 describe('compilePools', () => {
   it('parses CIDRs and ranges of both families into address sets', () => {
-    const { pools, problems } = compilePools([pool('p', ['198.51.100.0/30', '198.51.100.10-198.51.100.11', '2001:db8::/126'])]);
+    const { pools, problems } = compilePools([
+      pool('p', ['198.51.100.0/30', '198.51.100.10-198.51.100.11', '2001:db8::/126']),
+    ]);
     const p = pools.get('p')!;
     assert.deepEqual(problems, []);
     assert.equal(p.addresses[4].size, 6n);
@@ -61,7 +68,10 @@ describe('compilePools', () => {
     assert.equal(pools.get('newer')!.addresses[4].size, 4n);
     assert.equal(pools.get('newer')!.addresses[4].has(ipv4(198, 51, 100, 4)), false);
     assert.equal(pools.get('older')!.addresses[4].size, 4n);
-    assert.deepEqual(problems.map((p) => [p.name, p.reason]), [['newer', 'Overlap']]);
+    assert.deepEqual(
+      problems.map((p) => [p.name, p.reason]),
+      [['newer', 'Overlap']],
+    );
     assert.match(problems[0]!.message, /older pool older/);
   });
 
@@ -79,6 +89,9 @@ describe('compilePools', () => {
       pool('a', ['198.51.100.2/32'], { allocation: { priority: 5 } }),
       pool('z', ['198.51.100.3/32'], { allocation: { priority: 1 } }),
     ]);
-    assert.deepEqual([...pools.values()].sort(comparePoolPriority).map((p) => p.name), ['z', 'a', 'b', 'c']);
+    assert.deepEqual(
+      [...pools.values()].sort(comparePoolPriority).map((p) => p.name),
+      ['z', 'a', 'b', 'c'],
+    );
   });
 });

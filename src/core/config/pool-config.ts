@@ -56,7 +56,12 @@ export function compilePools(objects: readonly IPPool[]): CompiledPools {
     } catch (error) {
       // A bug: this pool is left out (its Ready condition says why), the others are compiled.
       pools.delete(pool.metadata.name);
-      problems.push({ kind: 'IPPool', name: pool.metadata.name, reason: 'ProcessingError', message: `ignored: compiling it failed: ${thrownText(error)}` });
+      problems.push({
+        kind: 'IPPool',
+        name: pool.metadata.name,
+        reason: 'ProcessingError',
+        message: `ignored: compiling it failed: ${thrownText(error)}`,
+      });
     }
   }
   return { pools, problems };
@@ -88,9 +93,17 @@ function compilePool(
     own.add(range.first, range.last);
     if (claimed[range.family].countInRange(range.first, range.last) > 0n) {
       for (const owner of owners) {
-        if (owner.name !== name && owner.range.family === range.family && owner.range.first <= range.last && range.first <= owner.range.last) {
+        if (
+          owner.name !== name &&
+          owner.range.family === range.family &&
+          owner.range.first <= range.last &&
+          range.first <= owner.range.last
+        ) {
           overlaps.add(owner.name);
-          own.remove(owner.range.first > range.first ? owner.range.first : range.first, owner.range.last < range.last ? owner.range.last : range.last);
+          own.remove(
+            owner.range.first > range.first ? owner.range.first : range.first,
+            owner.range.last < range.last ? owner.range.last : range.last,
+          );
         }
       }
     }
@@ -139,8 +152,11 @@ export function comparePoolPriority(a: PoolConfig, b: PoolConfig): number {
 }
 
 /** Which pool's address set holds `addr`, if any. */
-export function poolHolding(pools: ReadonlyMap<string, PoolConfig>, addr: bigint, family: IpFamily): PoolConfig | undefined {
+export function poolHolding(
+  pools: ReadonlyMap<string, PoolConfig>,
+  addr: bigint,
+  family: IpFamily,
+): PoolConfig | undefined {
   for (const pool of pools.values()) if (pool.addresses[family].has(addr)) return pool;
   return undefined;
 }
-

@@ -12,5 +12,8 @@ export function selectsPool(choice: PoolChoice, pool: IPPool): boolean {
   const byName = choice.ipPools;
   const bySelector = choice.ipPoolSelector;
   if (byName === undefined && bySelector === undefined) return true;
-  return (byName?.includes(pool.metadata.name) ?? false) || (bySelector !== undefined && matchesLabelSelector(bySelector, pool.metadata.labels));
+  return (
+    (byName?.includes(pool.metadata.name) ?? false) ||
+    (bySelector !== undefined && matchesLabelSelector(bySelector, pool.metadata.labels))
+  );
 }

@@ -65,6 +65,12 @@ export function conditionsWithRenumbering(
   const since = kept ? current.lastTransitionTime : now;
   return [
     ...others,
-    { type: RENUMBERING_CONDITION, status: 'True', reason: REASON, message, lastTransitionTime: since instanceof Date ? since.toISOString() : (since ?? now) },
+    {
+      type: RENUMBERING_CONDITION,
+      status: 'True',
+      reason: REASON,
+      message,
+      lastTransitionTime: since instanceof Date ? since.toISOString() : (since ?? now),
+    },
   ];
 }

@@ -29,11 +29,17 @@ describe('readServiceRequest', () => {
     const cases: Array<[ServiceObject, RegExp]> = [
       [svc({ 'beaconlb.io/load-balancer-ips': 'nope' }), /annotation beaconlb\.io\/load-balancer-ips: .*nope/],
       [svc({ 'beaconlb.io/load-balancer-ips': '198.51.100.1,198.51.100.2' }), /more than one IPv4/],
-      [svc({ 'beaconlb.io/load-balancer-ips': '2001:db8::1' }), /requests an IPv6 address but the Service's ipFamilies is \[IPv4\]/],
+      [
+        svc({ 'beaconlb.io/load-balancer-ips': '2001:db8::1' }),
+        /requests an IPv6 address but the Service's ipFamilies is \[IPv4\]/,
+      ],
       [svc({ 'beaconlb.io/load-balancer-ips': ' , ' }), /is empty/],
       [svc({ 'beaconlb.io/ip-pool': ',' }), /names no pool/],
       [svc({}, { loadBalancerIP: '198.51.100.300' }), /spec\.loadBalancerIP/],
-      [svc({ 'beaconlb.io/renumber-window': 'ten minutes' }), /annotation beaconlb\.io\/renumber-window: .*not a duration/],
+      [
+        svc({ 'beaconlb.io/renumber-window': 'ten minutes' }),
+        /annotation beaconlb\.io\/renumber-window: .*not a duration/,
+      ],
       [svc({ 'beaconlb.io/renumber-window': '169h' }), /longer than the longest window, 168h/],
     ];
     for (const [input, message] of cases) {
@@ -45,13 +51,16 @@ describe('readServiceRequest', () => {
 
   it('reads sharing, ports, traffic policy and families', () => {
     const r = readServiceRequest(
-      svc({ 'beaconlb.io/allow-shared-ip': ' key ' }, {
-        ipFamilies: ['IPv6', 'IPv4'],
-        ipFamilyPolicy: 'RequireDualStack',
-        externalTrafficPolicy: 'Local',
-        ports: [{ port: 53, protocol: 'UDP' }],
-        selector: { b: '2', a: '1' },
-      }),
+      svc(
+        { 'beaconlb.io/allow-shared-ip': ' key ' },
+        {
+          ipFamilies: ['IPv6', 'IPv4'],
+          ipFamilyPolicy: 'RequireDualStack',
+          externalTrafficPolicy: 'Local',
+          ports: [{ port: 53, protocol: 'UDP' }],
+          selector: { b: '2', a: '1' },
+        },
+      ),
     );
     assert.ok(r.ok);
     assert.equal(r.value.sharingKey, 'key');

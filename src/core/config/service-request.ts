@@ -10,7 +10,11 @@ export const DEFAULT_LOAD_BALANCER_CLASS = 'beaconlb.io/beaconlb';
 /** Annotation names, ours first; the MetalLB names are honoured so Services move over unchanged. */
 export const ANNOTATIONS = {
   ipPool: ['beaconlb.io/ip-pool', 'metallb.io/address-pool', 'metallb.universe.tf/address-pool'],
-  loadBalancerIPs: ['beaconlb.io/load-balancer-ips', 'metallb.io/loadBalancerIPs', 'metallb.universe.tf/loadBalancerIPs'],
+  loadBalancerIPs: [
+    'beaconlb.io/load-balancer-ips',
+    'metallb.io/loadBalancerIPs',
+    'metallb.universe.tf/loadBalancerIPs',
+  ],
   allowSharedIP: ['beaconlb.io/allow-shared-ip', 'metallb.io/allow-shared-ip', 'metallb.universe.tf/allow-shared-ip'],
   /** Ours only: MetalLB has no renumbering (ADR 0028). */
   renumberWindow: ['beaconlb.io/renumber-window'],
@@ -80,7 +84,6 @@ function canonicalSelector(selector: Record<string, string> | undefined): string
   return JSON.stringify(Object.entries(selector ?? {}).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-
 /** Reads the request of a Service of ours; malformed annotations are a typed problem naming the annotation. */
 export function readServiceRequest(svc: ServiceObject): Result<ServiceRequest, RequestProblem> {
   const families: IpFamily[] = (svc.spec?.ipFamilies ?? ['IPv4']).map((f) => (f === 'IPv6' ? 6 : 4));
@@ -123,7 +126,10 @@ export function readServiceRequest(svc: ServiceObject): Result<ServiceRequest, R
     const parsed = parseDuration(window.value.trim());
     if (!parsed.ok) return err({ reason: 'InvalidRequest', message: `annotation ${window.name}: ${parsed.error}` });
     if (parsed.value > MAX_RENUMBER_WINDOW_MS) {
-      return err({ reason: 'InvalidRequest', message: `annotation ${window.name}: ${window.value.trim()} is longer than the longest window, 168h` });
+      return err({
+        reason: 'InvalidRequest',
+        message: `annotation ${window.name}: ${window.value.trim()} is longer than the longest window, 168h`,
+      });
     }
     renumberWindowMs = parsed.value;
   }

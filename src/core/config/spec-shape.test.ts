@@ -10,17 +10,37 @@ import type { IPPool, L2Advertisement } from './api-types.generated.ts';
 import type { ServiceObject } from './service-object.ts';
 import { allocationCondition } from './allocation-record.ts';
 
-const meta = (name: string): { name: string; creationTimestamp: string } => ({ name, creationTimestamp: '2026-01-01T00:00:00Z' });
-const ippool = (name: string, spec: unknown): IPPool => ({ apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: meta(name), spec }) as IPPool;
-const l2 = (name: string, spec: unknown): L2Advertisement => ({ apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: meta(name), spec }) as L2Advertisement;
+const meta = (name: string): { name: string; creationTimestamp: string } => ({
+  name,
+  creationTimestamp: '2026-01-01T00:00:00Z',
+});
+const ippool = (name: string, spec: unknown): IPPool =>
+  ({ apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: meta(name), spec }) as IPPool;
+const l2 = (name: string, spec: unknown): L2Advertisement =>
+  ({ apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: meta(name), spec }) as L2Advertisement;
 
 /** Malformed objects as a CRD without a schema stores them, with the field each message must name. */
 const MALFORMED_POOLS: ReadonlyArray<[string, unknown, RegExp]> = [
   ['addresses missing', { autoAssign: true }, /spec\.addresses is missing/],
-  ['addresses not strings', { addresses: [7, '198.51.100.0/30'] }, /spec\.addresses\[0\] is an integer \(7\), not a string/],
+  [
+    'addresses not strings',
+    { addresses: [7, '198.51.100.0/30'] },
+    /spec\.addresses\[0\] is an integer \(7\), not a string/,
+  ],
   ['addresses a string', { addresses: '198.51.100.0/30' }, /spec\.addresses is a string/],
-  ['selector with an unknown operator', { addresses: ['198.51.100.0/30'], allocation: { serviceSelector: { matchExpressions: [{ key: 'a', operator: 'Like' }] } } }, /operator is "Like", not one of In, NotIn, Exists, DoesNotExist/],
-  ['priority as a string', { addresses: ['198.51.100.0/30'], allocation: { priority: '1' } }, /spec\.allocation\.priority is a string/],
+  [
+    'selector with an unknown operator',
+    {
+      addresses: ['198.51.100.0/30'],
+      allocation: { serviceSelector: { matchExpressions: [{ key: 'a', operator: 'Like' }] } },
+    },
+    /operator is "Like", not one of In, NotIn, Exists, DoesNotExist/,
+  ],
+  [
+    'priority as a string',
+    { addresses: ['198.51.100.0/30'], allocation: { priority: '1' } },
+    /spec\.allocation\.priority is a string/,
+  ],
   ['no spec', undefined, /spec is missing/],
 ];
 
@@ -33,16 +53,37 @@ describe('malformedObject', () => {
 
   it('names the field of a BGPPeer without peerAddress, with an ASN as a string, of a BGPAdvertisement with a community number', () => {
     const peer = (spec: unknown): unknown => ({ metadata: { name: 'p' }, spec });
-    assert.match(malformedObject('BGPPeer', peer({ myASN: 65001, peerASN: 65000 })) ?? '', /spec\.peerAddress is missing/);
-    assert.match(malformedObject('BGPPeer', peer({ myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.1' })) ?? '', /spec\.myASN is a string \("65001"\), not an integer/);
-    assert.match(malformedObject('BGPPeer', peer({ myASN: 0, peerASN: 65000, peerAddress: '198.51.100.1' })) ?? '', /spec\.myASN is 0, below 1/);
-    assert.match(malformedObject('BGPAdvertisement', { metadata: { name: 'a' }, spec: { communities: [65000] } }) ?? '', /spec\.communities\[0\] is an integer/);
-    assert.equal(malformedObject('BGPPeer', peer({ myASN: 65001, peerASN: 65000, peerAddress: '198.51.100.1' })), undefined);
+    assert.match(
+      malformedObject('BGPPeer', peer({ myASN: 65001, peerASN: 65000 })) ?? '',
+      /spec\.peerAddress is missing/,
+    );
+    assert.match(
+      malformedObject('BGPPeer', peer({ myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.1' })) ?? '',
+      /spec\.myASN is a string \("65001"\), not an integer/,
+    );
+    assert.match(
+      malformedObject('BGPPeer', peer({ myASN: 0, peerASN: 65000, peerAddress: '198.51.100.1' })) ?? '',
+      /spec\.myASN is 0, below 1/,
+    );
+    assert.match(
+      malformedObject('BGPAdvertisement', { metadata: { name: 'a' }, spec: { communities: [65000] } }) ?? '',
+      /spec\.communities\[0\] is an integer/,
+    );
+    assert.equal(
+      malformedObject('BGPPeer', peer({ myASN: 65001, peerASN: 65000, peerAddress: '198.51.100.1' })),
+      undefined,
+    );
   });
 
   it('accepts valid objects, also with unknown fields (never read)', () => {
-    assert.equal(malformedObject('IPPool', ippool('ok', { addresses: ['198.51.100.0/30'], future: { x: 1 } })), undefined);
-    assert.equal(malformedObject('L2Advertisement', l2('ok', { interfaces: ['eth0'], nodeSelector: { matchLabels: { a: 'b' } } })), undefined);
+    assert.equal(
+      malformedObject('IPPool', ippool('ok', { addresses: ['198.51.100.0/30'], future: { x: 1 } })),
+      undefined,
+    );
+    assert.equal(
+      malformedObject('L2Advertisement', l2('ok', { interfaces: ['eth0'], nodeSelector: { matchLabels: { a: 'b' } } })),
+      undefined,
+    );
   });
 });
 
@@ -52,7 +93,10 @@ describe('compilePools with objects stored without the schema', () => {
     const { pools, problems } = compilePools([...bad, ippool('good', { addresses: ['198.51.100.0/30'] })]);
     assert.deepEqual([...pools.keys()], ['good']);
     assert.equal(pools.get('good')?.addresses[4].size, 4n);
-    assert.deepEqual(problems.map((p) => [p.name, p.reason]), bad.map((p) => [p.metadata.name, 'MalformedObject']));
+    assert.deepEqual(
+      problems.map((p) => [p.name, p.reason]),
+      bad.map((p) => [p.metadata.name, 'MalformedObject']),
+    );
   });
 });
 
@@ -85,9 +129,12 @@ describe('planLayer2 with objects stored without the schema', () => {
     });
     assert.deepEqual([...plan.keys()], [address('198.51.100.1')]);
     assert.deepEqual(plan.get(address('198.51.100.1'))?.advertisements, ['valid']);
-    assert.deepEqual(problems.map((p) => [p.kind, p.name, p.reason]), [
-      ['L2Advertisement', 'unknown-operator', 'MalformedObject'],
-      ['L2Advertisement', 'interfaces-not-a-list', 'MalformedObject'],
-    ]);
+    assert.deepEqual(
+      problems.map((p) => [p.kind, p.name, p.reason]),
+      [
+        ['L2Advertisement', 'unknown-operator', 'MalformedObject'],
+        ['L2Advertisement', 'interfaces-not-a-list', 'MalformedObject'],
+      ],
+    );
   });
 });

@@ -73,9 +73,12 @@ export function shapeProblem(value: unknown, schema: StructuralSchema, path: str
     return `${path} is ${typeName(value)} (${shown(value)}), not ${EXPECTED[schema.type]}`;
   }
   if (typeof value === 'string') {
-    if (schema.enum && !schema.enum.includes(value)) return `${path} is ${shown(value)}, not one of ${schema.enum.join(', ')}`;
-    if (schema.minLength !== undefined && value.length < schema.minLength) return `${path} is shorter than ${schema.minLength} characters`;
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${path} is longer than ${schema.maxLength} characters`;
+    if (schema.enum && !schema.enum.includes(value))
+      return `${path} is ${shown(value)}, not one of ${schema.enum.join(', ')}`;
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      return `${path} is shorter than ${schema.minLength} characters`;
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      return `${path} is longer than ${schema.maxLength} characters`;
     if (schema.pattern !== undefined) {
       let pattern = patterns.get(schema.pattern);
       if (!pattern) patterns.set(schema.pattern, (pattern = new RegExp(schema.pattern, 'u')));
@@ -87,8 +90,10 @@ export function shapeProblem(value: unknown, schema: StructuralSchema, path: str
     if (schema.maximum !== undefined && value > schema.maximum) return `${path} is ${value}, above ${schema.maximum}`;
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) return `${path} has ${value.length} items, fewer than ${schema.minItems}`;
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${path} has ${value.length} items, more than ${schema.maxItems}`;
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      return `${path} has ${value.length} items, fewer than ${schema.minItems}`;
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      return `${path} has ${value.length} items, more than ${schema.maxItems}`;
     if (schema.items) {
       for (const [index, item] of value.entries()) {
         const problem = shapeProblem(item, schema.items, `${path}[${index}]`);
@@ -99,7 +104,8 @@ export function shapeProblem(value: unknown, schema: StructuralSchema, path: str
   if (isPlainObject(value)) {
     for (const name of schema.required ?? []) if (value[name] === undefined) return `${path}.${name} is missing`;
     const entries = Object.entries(value);
-    if (schema.maxProperties !== undefined && entries.length > schema.maxProperties) return `${path} has more than ${schema.maxProperties} entries`;
+    if (schema.maxProperties !== undefined && entries.length > schema.maxProperties)
+      return `${path} has more than ${schema.maxProperties} entries`;
     for (const [name, child] of entries) {
       // Fields the schema does not know are never read (the API server prunes them from new writes).
       const childSchema = schema.properties?.[name] ?? schema.additionalProperties;
@@ -128,7 +134,11 @@ export function malformedObject(kind: OurKind, object: unknown): string | undefi
     const schema = SPEC_SCHEMAS[kind];
     problem = object['spec'] === undefined ? 'spec is missing' : schema && shapeProblem(object['spec'], schema, 'spec');
     if (problem === undefined && isPlainObject(metadata['labels'])) {
-      problem = shapeProblem(metadata['labels'], { type: 'object', additionalProperties: { type: 'string' } }, 'metadata.labels');
+      problem = shapeProblem(
+        metadata['labels'],
+        { type: 'object', additionalProperties: { type: 'string' } },
+        'metadata.labels',
+      );
     }
   }
   checked.set(object, problem ?? null);
@@ -147,7 +157,11 @@ export function wellFormed<T extends { metadata: { name: string } }>(
     if (problem === undefined) valid.push(object);
     else {
       const name = (object as { metadata?: { name?: unknown } }).metadata?.name;
-      malformed.push({ kind, name: typeof name === 'string' ? name : '', message: `ignored: ${problem} (it was stored without the current schema)` });
+      malformed.push({
+        kind,
+        name: typeof name === 'string' ? name : '',
+        message: `ignored: ${problem} (it was stored without the current schema)`,
+      });
     }
   }
   return { valid, malformed };

@@ -39,7 +39,11 @@ describe('PeerLiveness', () => {
     tracker.observe('node-b', 'rv-1', 'active', 0);
     tracker.observe('node-b', 'rv-2', 'leaving', 500);
     assert.deepEqual(live(tracker, 500), ['node-a']);
-    assert.equal(tracker.observe('node-b', 'rv-2', 'active', 600), true, 'a new state is a change even with one version');
+    assert.equal(
+      tracker.observe('node-b', 'rv-2', 'active', 600),
+      true,
+      'a new state is a change even with one version',
+    );
     assert.deepEqual(live(tracker, 600), ['node-a', 'node-b']);
   });
 
@@ -102,44 +106,56 @@ describe('PeerLiveness', () => {
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), node, after: fc.nat({ max: 2000 }) }) },
     );
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), fc.integer({ min: 1, max: 4000 }), fc.nat({ max: 5000 }), (steps, leaseMs, lookAhead) => {
-        const tracker = new PeerLiveness();
-        const history: Array<Step & { at: number }> = [];
-        let now = 0;
-        for (const s of steps) {
-          now += s.after;
-          if (s.kind === 'observe') tracker.observe(s.node, s.version, s.state, now);
-          else tracker.remove(s.node);
-          history.push({ ...s, at: now });
+      fc.property(
+        fc.array(step, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 4000 }),
+        fc.nat({ max: 5000 }),
+        (steps, leaseMs, lookAhead) => {
+          const tracker = new PeerLiveness();
+          const history: Array<Step & { at: number }> = [];
+          let now = 0;
+          for (const s of steps) {
+            now += s.after;
+            if (s.kind === 'observe') tracker.observe(s.node, s.version, s.state, now);
+            else tracker.remove(s.node);
+            history.push({ ...s, at: now });
 
-          // Model: a node's observations since its last removal; the lease last changed where the final run of
-          // identical (version, state) observations began. Live iff that run is active and younger than the lease.
-          const query = now + lookAhead;
-          const expected = new Map<string, number>();
-          for (const candidate of ['a', 'b', 'c', 'd']) {
-            const mine = history.filter((h) => h.node === candidate);
-            const lastRemove = mine.findLastIndex((h) => h.kind === 'remove');
-            const seen = mine.slice(lastRemove + 1).filter((h) => h.kind === 'observe');
-            const last = seen.at(-1);
-            if (last === undefined || last.state !== 'active') continue;
-            let first = seen.length - 1;
-            while (first > 0 && seen[first - 1]!.version === last.version && seen[first - 1]!.state === last.state) first--;
-            expected.set(candidate, seen[first]!.at);
+            // Model: a node's observations since its last removal; the lease last changed where the final run of
+            // identical (version, state) observations began. Live iff that run is active and younger than the lease.
+            const query = now + lookAhead;
+            const expected = new Map<string, number>();
+            for (const candidate of ['a', 'b', 'c', 'd']) {
+              const mine = history.filter((h) => h.node === candidate);
+              const lastRemove = mine.findLastIndex((h) => h.kind === 'remove');
+              const seen = mine.slice(lastRemove + 1).filter((h) => h.kind === 'observe');
+              const last = seen.at(-1);
+              if (last === undefined || last.state !== 'active') continue;
+              let first = seen.length - 1;
+              while (first > 0 && seen[first - 1]!.version === last.version && seen[first - 1]!.state === last.state)
+                first--;
+              expected.set(candidate, seen[first]!.at);
+            }
+            const liveAt = (t: number): string[] =>
+              [...expected]
+                .filter(([, changedAt]) => t < changedAt + leaseMs)
+                .map(([n]) => n)
+                .sort();
+            assert.deepEqual(live(tracker, query, leaseMs), liveAt(query));
+            const expiries = [...expected.values()]
+              .map((changedAt) => changedAt + leaseMs)
+              .filter((expiry) => expiry > query);
+            const nextExpiry = tracker.nextExpiry(query, leaseMs);
+            assert.equal(nextExpiry, expiries.length === 0 ? undefined : Math.min(...expiries));
+            // One timer suffices: the live set holds until nextExpiry and changes there.
+            if (nextExpiry !== undefined) {
+              assert.deepEqual(live(tracker, nextExpiry - 1, leaseMs), live(tracker, query, leaseMs));
+              assert.notDeepEqual(live(tracker, nextExpiry, leaseMs), live(tracker, query, leaseMs));
+            } else {
+              assert.deepEqual(live(tracker, query + 10 * leaseMs, leaseMs), live(tracker, query, leaseMs));
+            }
           }
-          const liveAt = (t: number): string[] => [...expected].filter(([, changedAt]) => t < changedAt + leaseMs).map(([n]) => n).sort();
-          assert.deepEqual(live(tracker, query, leaseMs), liveAt(query));
-          const expiries = [...expected.values()].map((changedAt) => changedAt + leaseMs).filter((expiry) => expiry > query);
-          const nextExpiry = tracker.nextExpiry(query, leaseMs);
-          assert.equal(nextExpiry, expiries.length === 0 ? undefined : Math.min(...expiries));
-          // One timer suffices: the live set holds until nextExpiry and changes there.
-          if (nextExpiry !== undefined) {
-            assert.deepEqual(live(tracker, nextExpiry - 1, leaseMs), live(tracker, query, leaseMs));
-            assert.notDeepEqual(live(tracker, nextExpiry, leaseMs), live(tracker, query, leaseMs));
-          } else {
-            assert.deepEqual(live(tracker, query + 10 * leaseMs, leaseMs), live(tracker, query, leaseMs));
-          }
-        }
-      }),
+        },
+      ),
     );
   });
 });
@@ -157,7 +173,11 @@ describe('selfFenced', () => {
       [1000, 1000, 3000, 4000, true],
     ];
     for (const [lastRenew, now, leaseMs, marginMs, fenced] of cases) {
-      assert.equal(selfFenced(lastRenew, now, leaseMs, marginMs), fenced, `renew ${lastRenew}, now ${now}, lease ${leaseMs}, margin ${marginMs}`);
+      assert.equal(
+        selfFenced(lastRenew, now, leaseMs, marginMs),
+        fenced,
+        `renew ${lastRenew}, now ${now}, lease ${leaseMs}, margin ${marginMs}`,
+      );
     }
     assert.equal(fenceTime(1000, 3000, 500), 3500);
   });
@@ -185,7 +205,10 @@ describe('selfFenced', () => {
 
 describe('election start-up', () => {
   it('never claims an address another node holds: a restarted speaker counts every lease it sees as live', () => {
-    const addresses = Array.from({ length: 20 }, (_, i) => ({ address: ipv4(203, 0, 113, i), eligible: ['node-a', 'node-b'] }));
+    const addresses = Array.from({ length: 20 }, (_, i) => ({
+      address: ipv4(203, 0, 113, i),
+      eligible: ['node-a', 'node-b'],
+    }));
     // node-a has owned its addresses all along; node-b restarts and sees node-a's lease for the first time at 0,
     // even though the lease's renewTime is old by node-b's reckoning.
     const tracker = new PeerLiveness();

@@ -93,6 +93,11 @@ export function fenceTime(lastSuccessfulRenew: number, leaseDurationMs: number, 
  * The guarantee does not cover a peer whose watch lags by more than the lease duration: it can call a healthy
  * speaker dead; renewInterval must stay well below leaseDuration - margin. A margin >= leaseDuration fences at once.
  */
-export function selfFenced(lastSuccessfulRenew: number, now: number, leaseDurationMs: number, marginMs: number): boolean {
+export function selfFenced(
+  lastSuccessfulRenew: number,
+  now: number,
+  leaseDurationMs: number,
+  marginMs: number,
+): boolean {
   return now >= fenceTime(lastSuccessfulRenew, leaseDurationMs, marginMs);
 }

@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatProbeAddress, MembershipTracker, parseProbeAddress, sameMembers } from './membership-record.ts';
 
-const lease = (version: string, extra: { leaving?: boolean; probeAddress?: string | undefined; durationMs?: number } = {}) => ({
+const lease = (
+  version: string,
+  extra: { leaving?: boolean; probeAddress?: string | undefined; durationMs?: number } = {},
+) => ({
   version,
   leaving: extra.leaving ?? false,
   probeAddress: 'probeAddress' in extra ? extra.probeAddress : '198.51.100.11:7946',
@@ -23,22 +26,37 @@ describe('MembershipTracker', () => {
     ]);
   });
 
-  it('expires a Lease its own duration after the tracker last saw it change, by the tracker\'s clock', () => {
+  it("expires a Lease its own duration after the tracker last saw it change, by the tracker's clock", () => {
     const t = new MembershipTracker();
     t.observe('node1', lease('1', { durationMs: 40_000 }), 0);
     t.observe('node2', lease('2', { durationMs: 3000 }), 0);
     assert.equal(t.nextExpiry(0), 3000);
-    assert.deepEqual(t.members(2999).map((m) => m.node), ['node1', 'node2']);
-    assert.deepEqual(t.members(3000).map((m) => m.node), ['node1']);
+    assert.deepEqual(
+      t.members(2999).map((m) => m.node),
+      ['node1', 'node2'],
+    );
+    assert.deepEqual(
+      t.members(3000).map((m) => m.node),
+      ['node1'],
+    );
     // The same version again (a resync) does not renew it; a new one does.
     t.observe('node1', lease('1'), 30_000);
-    assert.deepEqual(t.members(40_000).map((m) => m.node), []);
+    assert.deepEqual(
+      t.members(40_000).map((m) => m.node),
+      [],
+    );
     t.observe('node1', lease('9'), 40_000);
-    assert.deepEqual(t.members(79_999).map((m) => m.node), ['node1']);
+    assert.deepEqual(
+      t.members(79_999).map((m) => m.node),
+      ['node1'],
+    );
   });
 
   it('probe addresses round-trip and sameMembers compares node, address and port', () => {
-    assert.deepEqual(parseProbeAddress(formatProbeAddress('2001:db8::5', 7000)), { address: '2001:db8::5', port: 7000 });
+    assert.deepEqual(parseProbeAddress(formatProbeAddress('2001:db8::5', 7000)), {
+      address: '2001:db8::5',
+      port: 7000,
+    });
     assert.equal(parseProbeAddress('198.51.100.1:0'), undefined);
     const a = [{ node: 'n', address: '198.51.100.1', port: 1 }];
     assert.ok(sameMembers(a, [{ node: 'n', address: '198.51.100.1', port: 1 }]));

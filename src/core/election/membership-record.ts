@@ -37,10 +37,20 @@ export class MembershipTracker {
   readonly #leases = new Map<string, Observed>();
 
   /** A speaker Lease as seen at `now`; a new version counts as a change at `now` (an identical one changes nothing). */
-  observe(node: string, lease: { version: string; leaving: boolean; probeAddress: string | undefined; durationMs: number }, now: number): void {
+  observe(
+    node: string,
+    lease: { version: string; leaving: boolean; probeAddress: string | undefined; durationMs: number },
+    now: number,
+  ): void {
     const known = this.#leases.get(node);
     if (known?.version === lease.version) return;
-    this.#leases.set(node, { version: lease.version, leaving: lease.leaving, probe: parseProbeAddress(lease.probeAddress), durationMs: lease.durationMs, changedAt: now });
+    this.#leases.set(node, {
+      version: lease.version,
+      leaving: lease.leaving,
+      probe: parseProbeAddress(lease.probeAddress),
+      durationMs: lease.durationMs,
+      changedAt: now,
+    });
   }
 
   remove(node: string): void {
@@ -71,5 +81,11 @@ export class MembershipTracker {
 
 /** Whether two member lists are the same (sorted by node, as `members` returns them). */
 export function sameMembers(a: readonly MemberAddress[], b: readonly MemberAddress[]): boolean {
-  return a.length === b.length && a.every((m, i) => { const o = b[i]; return o !== undefined && m.node === o.node && m.address === o.address && m.port === o.port; });
+  return (
+    a.length === b.length &&
+    a.every((m, i) => {
+      const o = b[i];
+      return o !== undefined && m.node === o.node && m.address === o.address && m.port === o.port;
+    })
+  );
 }

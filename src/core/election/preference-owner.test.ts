@@ -9,14 +9,20 @@ import { ownersOf } from './rendezvous-owner.ts';
 import { ownersByPreference } from './preference-owner.ts';
 
 const nodes = (n: number): string[] => Array.from({ length: n }, (_, i) => `worker-${i + 1}`);
-const addresses = (count: number, eligible: readonly string[]): Array<{ address: bigint; eligible: readonly string[] }> =>
+const addresses = (
+  count: number,
+  eligible: readonly string[],
+): Array<{ address: bigint; eligible: readonly string[] }> =>
   Array.from({ length: count }, (_, i) => ({ address: ipv4(198, 51, 100, 0) + BigInt(i), eligible }));
 
 describe('owners by membership preference', () => {
   it('with every member live, the owners are the bounded-load placement', () => {
     const members = new Set(nodes(7));
     const input = addresses(200, [...members]);
-    assert.deepEqual(ownersByPreference({ addresses: input, members, live: members }), ownersOf({ addresses: input, live: members }));
+    assert.deepEqual(
+      ownersByPreference({ addresses: input, members, live: members }),
+      ownersOf({ addresses: input, live: members }),
+    );
   });
 
   it('a failed member moves only its own addresses, and a member not eligible never owns', () => {
@@ -32,7 +38,12 @@ describe('owners by membership preference', () => {
         else assert.equal(after.get(address), owner, `address ${address} moved though ${owner} is live`);
       }
     }
-    assert.equal(ownersByPreference({ addresses: input, members, live: new Set(all.filter((n) => n !== 'worker-3')) }).get(ipv4(203, 0, 113, 1)), undefined);
+    assert.equal(
+      ownersByPreference({ addresses: input, members, live: new Set(all.filter((n) => n !== 'worker-3')) }).get(
+        ipv4(203, 0, 113, 1),
+      ),
+      undefined,
+    );
   });
 
   it('two views that both contain every answering node never give an address two different answering owners', () => {
@@ -49,12 +60,15 @@ describe('owners by membership preference', () => {
           const answering = new Set(all.filter((_, i) => roles[i] === 0));
           const view1 = new Set(all.filter((_, i) => roles[i] !== 2));
           const view2 = new Set(all.filter((_, i) => roles[i] !== 1));
-          const input = addresses(count, all).map((a, i) => (eligibility[i % 12] ? a : { ...a, eligible: all.slice(0, 1 + (i % n)) }));
+          const input = addresses(count, all).map((a, i) =>
+            eligibility[i % 12] ? a : { ...a, eligible: all.slice(0, 1 + (i % n)) },
+          );
           const o1 = ownersByPreference({ addresses: input, members, live: view1 });
           const o2 = ownersByPreference({ addresses: input, members, live: view2 });
           for (const [address, owner1] of o1) {
             const owner2 = o2.get(address);
-            if (owner1 !== undefined && owner2 !== undefined && answering.has(owner1) && answering.has(owner2)) assert.equal(owner1, owner2);
+            if (owner1 !== undefined && owner2 !== undefined && answering.has(owner1) && answering.has(owner2))
+              assert.equal(owner1, owner2);
           }
         },
       ),

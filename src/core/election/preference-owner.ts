@@ -27,7 +27,11 @@ export function preferenceOrders(input: Omit<PreferenceInput, 'live'>): Map<bigi
     if (!set) eligibleMembers.set(address, (set = new Set()));
     for (const node of eligible) if (input.members.has(node)) set.add(node);
   }
-  const primary = assignOwners({ addresses: input.addresses, live: input.members, ...(input.loadFactor === undefined ? {} : { loadFactor: input.loadFactor }) }).owners;
+  const primary = assignOwners({
+    addresses: input.addresses,
+    live: input.members,
+    ...(input.loadFactor === undefined ? {} : { loadFactor: input.loadFactor }),
+  }).owners;
   const orders = new Map<bigint, string[]>();
   for (const [address, eligible] of eligibleMembers) {
     const first = primary.get(address);
@@ -40,6 +44,10 @@ export function preferenceOrders(input: Omit<PreferenceInput, 'live'>): Map<bigi
 /** The owner of each address: the first live member of its preference order (undefined when none is live). */
 export function ownersByPreference(input: PreferenceInput): Map<bigint, string | undefined> {
   const owners = new Map<bigint, string | undefined>();
-  for (const [address, order] of preferenceOrders(input)) owners.set(address, order.find((node) => input.live.has(node)));
+  for (const [address, order] of preferenceOrders(input))
+    owners.set(
+      address,
+      order.find((node) => input.live.has(node)),
+    );
   return owners;
 }

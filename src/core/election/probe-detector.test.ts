@@ -5,13 +5,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFAULT_PROBE_TIMINGS, ProbeDetector, quorums, rankForTarget, type ProbeMessage, type ProbeSend, type ProbeTimings } from './probe-detector.ts';
+import {
+  DEFAULT_PROBE_TIMINGS,
+  ProbeDetector,
+  quorums,
+  rankForTarget,
+  type ProbeMessage,
+  type ProbeSend,
+  type ProbeTimings,
+} from './probe-detector.ts';
 import { seededRandom } from '../seeded-random.ts';
 
 const STEP_MS = 10;
 /** Membership epochs adopted up to 2 s apart (the default 10 s would only make the simulation longer). */
 const SIM_TIMINGS: ProbeTimings = { ...DEFAULT_PROBE_TIMINGS, membershipSkewMs: 2000, epochTransitionMs: 6000 };
-
 
 interface InFlight {
   at: number;
@@ -50,14 +57,27 @@ class SimulatedNetwork {
   changeMembership(members: readonly string[], skewMs = SIM_TIMINGS.membershipSkewMs): void {
     this.names.splice(0, this.names.length, ...members);
     this.#epoch = `epoch-${++this.#epochs}`;
-    for (const node of this.alive) this.#adoptions.push({ at: this.now + this.#rng() * skewMs, node, members: [...members], epoch: this.#epoch, generation: this.#epochs });
+    for (const node of this.alive)
+      this.#adoptions.push({
+        at: this.now + this.#rng() * skewMs,
+        node,
+        members: [...members],
+        epoch: this.#epoch,
+        generation: this.#epochs,
+      });
   }
 
   start(name: string): void {
     const detector = new ProbeDetector(name, this.now, SIM_TIMINGS);
     this.nodes.set(name, detector);
     this.alive.add(name);
-    this.#send(name, detector.step({ type: 'membership', members: this.names, epoch: this.#epoch, generation: this.#epochs }, this.now));
+    this.#send(
+      name,
+      detector.step(
+        { type: 'membership', members: this.names, epoch: this.#epoch, generation: this.#epochs },
+        this.now,
+      ),
+    );
   }
 
   kill(name: string): void {
@@ -88,7 +108,13 @@ class SimulatedNetwork {
   step(): void {
     this.now += STEP_MS;
     for (const a of this.#adoptions.filter((x) => x.at <= this.now)) {
-      if (this.alive.has(a.node)) this.#send(a.node, this.nodes.get(a.node)!.step({ type: 'membership', members: a.members, epoch: a.epoch, generation: a.generation }, this.now));
+      if (this.alive.has(a.node))
+        this.#send(
+          a.node,
+          this.nodes
+            .get(a.node)!
+            .step({ type: 'membership', members: a.members, epoch: a.epoch, generation: a.generation }, this.now),
+        );
     }
     this.#adoptions = this.#adoptions.filter((x) => x.at > this.now);
     this.#queue.sort((a, b) => a.at - b.at);
@@ -188,10 +214,15 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
     for (const victim of ['node-3', 'node-7']) {
       net.kill(victim);
       const took = net.runUntil(() => net.seeingDown(victim).length === net.alive.size, 3000);
-      assert.ok(took !== undefined && took <= DEFAULT_PROBE_TIMINGS.suspectAfterMs + DEFAULT_PROBE_TIMINGS.probeIntervalMs + 50, `${victim} down everywhere after ${took} ms`);
+      assert.ok(
+        took !== undefined && took <= DEFAULT_PROBE_TIMINGS.suspectAfterMs + DEFAULT_PROBE_TIMINGS.probeIntervalMs + 50,
+        `${victim} down everywhere after ${took} ms`,
+      );
       // Every answering node is live everywhere (a node whose monitors both died fences itself: ADR 0019).
       const answering = [...net.alive].filter((n) => net.answering(n));
-      for (const name of net.alive) for (const other of answering) assert.ok(net.nodes.get(name)!.live(net.now).has(other), `${name} sees ${other}`);
+      for (const name of net.alive)
+        for (const other of answering)
+          assert.ok(net.nodes.get(name)!.live(net.now).has(other), `${name} sees ${other}`);
     }
     assert.equal(net.violation, undefined);
   });
@@ -306,7 +337,10 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
       }
       if (answeredAt === undefined && net.answering('node-9')) answeredAt = net.now - start;
     }
-    assert.ok(answeredAt !== undefined && answeredAt >= SIM_TIMINGS.voteValidityMs + SIM_TIMINGS.maxDelayMs, `node-9 answers after ${answeredAt} ms`);
+    assert.ok(
+      answeredAt !== undefined && answeredAt >= SIM_TIMINGS.voteValidityMs + SIM_TIMINGS.maxDelayMs,
+      `node-9 answers after ${answeredAt} ms`,
+    );
     for (const name of net.names) assert.equal(net.nodes.get(name)!.live(net.now).size, 9);
     assert.equal(net.violation, undefined);
   });
@@ -328,7 +362,19 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
   it('no node ever answers while another holds a down quorum for it or counts it not live', () => {
     const op = fc.record({
       at: fc.integer({ min: 0, max: 14_000 }),
-      kind: fc.constantFrom('cut', 'isolate-in', 'isolate-out', 'isolate', 'heal', 'kill', 'restart', 'loss', 'slow', 'join', 'remove-dead'),
+      kind: fc.constantFrom(
+        'cut',
+        'isolate-in',
+        'isolate-out',
+        'isolate',
+        'heal',
+        'kill',
+        'restart',
+        'loss',
+        'slow',
+        'join',
+        'remove-dead',
+      ),
       a: fc.nat(),
       b: fc.nat(),
       x: fc.double({ min: 0, max: 0.8, noNaN: true }),
@@ -360,7 +406,8 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
               net.start(name);
             }
             // The controller removes a member only when its Lease expired, i.e. a dead one here.
-            if (o.kind === 'remove-dead' && !net.alive.has(a) && net.names.length > 2) net.changeMembership(net.names.filter((n) => n !== a));
+            if (o.kind === 'remove-dead' && !net.alive.has(a) && net.names.length > 2)
+              net.changeMembership(net.names.filter((n) => n !== a));
           }
           net.step();
           if (net.violation) return false;

@@ -174,7 +174,8 @@ export class ProbeDetector {
     this.self = self;
     this.#t = timings;
     this.#startedAt = now;
-    if (timings.epochTransitionMs < 3 * timings.membershipSkewMs) throw new RangeError('epochTransitionMs must be at least 3 x membershipSkewMs');
+    if (timings.epochTransitionMs < 3 * timings.membershipSkewMs)
+      throw new RangeError('epochTransitionMs must be at least 3 x membershipSkewMs');
   }
 
   get #current(): Epoch | undefined {
@@ -192,7 +193,11 @@ export class ProbeDetector {
   /** Drops old epochs whose transition is over. */
   #prune(now: number): void {
     let changed = false;
-    for (let next = this.#epochs[1]; next && now - next.adoptedAt >= this.#t.epochTransitionMs; next = this.#epochs[1]) {
+    for (
+      let next = this.#epochs[1];
+      next && now - next.adoptedAt >= this.#t.epochTransitionMs;
+      next = this.#epochs[1]
+    ) {
       this.#epochs.shift();
       changed = true;
     }
@@ -234,7 +239,9 @@ export class ProbeDetector {
       case 'receive':
         // Any sender that is a member of an active epoch: speakers adopt epochs at different moments, and every
         // check below uses this node's own epochs (the tag is for diagnostics), so a newer tag is no risk.
-        return this.#epochs.some((e) => e.memberSet.has(event.from)) ? this.#receive(event.from, event.message, now) : [];
+        return this.#epochs.some((e) => e.memberSet.has(event.from))
+          ? this.#receive(event.from, event.message, now)
+          : [];
       case 'lease-fenced':
         this.#leaseFenced = event.fenced;
         return this.#tick(now);
@@ -308,8 +315,10 @@ export class ProbeDetector {
     const out = new Set<string>();
     const members = this.#current?.memberSet;
     if (!members) return out;
-    for (const [member, at] of this.#claims) if (member !== this.self && members.has(member) && now - at < this.#t.voteValidityMs) out.add(member);
-    for (const member of this.#votes.keys()) if (member !== this.self && members.has(member) && !out.has(member) && this.isDown(member, now)) out.add(member);
+    for (const [member, at] of this.#claims)
+      if (member !== this.self && members.has(member) && now - at < this.#t.voteValidityMs) out.add(member);
+    for (const member of this.#votes.keys())
+      if (member !== this.self && members.has(member) && !out.has(member) && this.isDown(member, now)) out.add(member);
     return out;
   }
 
@@ -352,11 +361,19 @@ export class ProbeDetector {
   #syncTargets(now: number): void {
     const targets = new Set<string>();
     for (const epoch of this.#epochs) {
-      for (const [member, monitors] of epoch.monitorsOf) if (member !== this.self && monitors.includes(this.self)) targets.add(member);
+      for (const [member, monitors] of epoch.monitorsOf)
+        if (member !== this.self && monitors.includes(this.self)) targets.add(member);
     }
     for (const target of this.#targets.keys()) if (!targets.has(target)) this.#targets.delete(target);
     for (const target of targets) {
-      if (!this.#targets.has(target)) this.#targets.set(target, { lastAckAt: now, highestAck: null, pending: undefined, lastPingAt: undefined, lastDownAt: undefined });
+      if (!this.#targets.has(target))
+        this.#targets.set(target, {
+          lastAckAt: now,
+          highestAck: null,
+          pending: undefined,
+          lastPingAt: undefined,
+          lastDownAt: undefined,
+        });
     }
   }
 
@@ -372,7 +389,10 @@ export class ProbeDetector {
     const out: ProbeSend[] = [];
     if (this.#epoch === '') return out;
     for (const [name, target] of this.#targets) {
-      if (now - target.lastAckAt >= this.#t.suspectAfterMs && (target.lastDownAt === undefined || now - target.lastDownAt >= this.#t.voteRefreshMs)) {
+      if (
+        now - target.lastAckAt >= this.#t.suspectAfterMs &&
+        (target.lastDownAt === undefined || now - target.lastDownAt >= this.#t.voteRefreshMs)
+      ) {
         target.lastDownAt = now;
         this.#holdVote(name, this.self, now);
         out.push(...this.#broadcast({ kind: 'down', epoch: this.#epoch, target: name }));
@@ -382,7 +402,11 @@ export class ProbeDetector {
         const seq = ++this.#seq;
         target.pending = { seq, sentAt: now, indirect: false };
         target.lastPingAt = now;
-        out.push({ type: 'send', to: name, message: { kind: 'ping', epoch: this.#epoch, seq, for: this.self, confirmed } });
+        out.push({
+          type: 'send',
+          to: name,
+          message: { kind: 'ping', epoch: this.#epoch, seq, for: this.self, confirmed },
+        });
       } else if (target.pending && !target.pending.indirect && now - target.pending.sentAt >= this.#t.probeTimeoutMs) {
         target.pending.indirect = true;
         const monitors = this.monitorsOf(name);
@@ -392,7 +416,12 @@ export class ProbeDetector {
           .slice(0, this.#t.indirectHelpers);
         // Fewer members than monitors + helpers: ask the other monitors.
         const asked = helpers.length ? helpers : monitors.filter((m) => m !== this.self);
-        for (const helper of asked) out.push({ type: 'send', to: helper, message: { kind: 'ping-req', epoch: this.#epoch, target: name, seq: target.pending.seq, confirmed } });
+        for (const helper of asked)
+          out.push({
+            type: 'send',
+            to: helper,
+            message: { kind: 'ping-req', epoch: this.#epoch, target: name, seq: target.pending.seq, confirmed },
+          });
       }
     }
     for (const [seq, p] of this.#proxied) if (now - p.sentAt > this.#t.probeIntervalMs) this.#proxied.delete(seq);
@@ -403,7 +432,11 @@ export class ProbeDetector {
     }
     for (const [member, at] of this.#claims) if (now - at >= this.#t.voteValidityMs) this.#claims.delete(member);
     for (const [seq, at] of this.#ackSentAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#ackSentAt.delete(seq);
-    if (this.#current?.memberSet.has(this.self) && this.#fenceCause(now) && (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)) {
+    if (
+      this.#current?.memberSet.has(this.self) &&
+      this.#fenceCause(now) &&
+      (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)
+    ) {
       this.#lastFencedAt = now;
       out.push(...this.#broadcast({ kind: 'fenced', epoch: this.#epoch }));
     }
@@ -418,7 +451,8 @@ export class ProbeDetector {
         if (message.confirmed !== null && this.#monitorsInAnyEpoch(this.self, message.for)) {
           const sentAt = this.#ackSentAt.get(message.confirmed);
           const known = this.#confirmedAt.get(message.for);
-          if (sentAt !== undefined && (known === undefined || sentAt > known)) this.#confirmedAt.set(message.for, sentAt);
+          if (sentAt !== undefined && (known === undefined || sentAt > known))
+            this.#confirmedAt.set(message.for, sentAt);
         }
         return [{ type: 'send', to: from, message: { kind: 'ack', epoch: this.#epoch, seq: message.seq, ackSeq } }];
       }
@@ -426,7 +460,19 @@ export class ProbeDetector {
         const proxied = this.#proxied.get(message.seq);
         if (proxied && proxied.target === from) {
           this.#proxied.delete(message.seq);
-          return [{ type: 'send', to: proxied.monitor, message: { kind: 'relay', epoch: this.#epoch, target: from, seq: proxied.monitorSeq, ackSeq: message.ackSeq } }];
+          return [
+            {
+              type: 'send',
+              to: proxied.monitor,
+              message: {
+                kind: 'relay',
+                epoch: this.#epoch,
+                target: from,
+                seq: proxied.monitorSeq,
+                ackSeq: message.ackSeq,
+              },
+            },
+          ];
         }
         this.#ackFrom(from, message.seq, message.ackSeq, now);
         return [];
@@ -438,7 +484,13 @@ export class ProbeDetector {
         if (!this.#epochs.some((e) => e.memberSet.has(message.target)) || message.target === this.self) return [];
         const seq = ++this.#seq;
         this.#proxied.set(seq, { monitor: from, monitorSeq: message.seq, target: message.target, sentAt: now });
-        return [{ type: 'send', to: message.target, message: { kind: 'ping', epoch: this.#epoch, seq, for: from, confirmed: message.confirmed } }];
+        return [
+          {
+            type: 'send',
+            to: message.target,
+            message: { kind: 'ping', epoch: this.#epoch, seq, for: from, confirmed: message.confirmed },
+          },
+        ];
       }
       case 'down': {
         if (this.#monitorsInAnyEpoch(message.target, from)) this.#holdVote(message.target, from, now);

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFAULT_LOAD_FACTOR, assignOwners, ownersOf, rankNodes, rendezvousWeight, type OwnerInput } from './rendezvous-owner.ts';
+import {
+  DEFAULT_LOAD_FACTOR,
+  assignOwners,
+  ownersOf,
+  rankNodes,
+  rendezvousWeight,
+  type OwnerInput,
+} from './rendezvous-owner.ts';
 import { IPV4_MAPPED_BASE, ipv4, parseIp } from '../ip/ip-address.ts';
 
 const MASK_64 = (1n << 64n) - 1n;
@@ -85,7 +92,11 @@ function nodeNames(count: number): string[] {
 }
 
 /** Input where every node is eligible for every address. */
-function allEligible(addresses: readonly bigint[], nodes: readonly string[], live: Iterable<string> = nodes): OwnerInput {
+function allEligible(
+  addresses: readonly bigint[],
+  nodes: readonly string[],
+  live: Iterable<string> = nodes,
+): OwnerInput {
   return { addresses: addresses.map((address) => ({ address, eligible: nodes })), live: new Set(live) };
 }
 
@@ -111,22 +122,20 @@ const anyNodeName = fc.oneof(
 );
 
 /** Random addresses with random eligibility over a set of nodes, some of them live. */
-const anyInput: fc.Arbitrary<OwnerInput> = fc
-  .uniqueArray(anyNodeName, { minLength: 1, maxLength: 10 })
-  .chain((nodes) =>
-    fc.record({
-      addresses: fc.array(
-        fc.record({
-          // Some addresses from a small set, so that repeated addresses (shared IPs) come up.
-          address: fc.oneof(anyAddress, fc.constantFrom(1n, 2n, IPV4_MAPPED_BASE)),
-          eligible: fc.array(fc.constantFrom(...nodes), { maxLength: nodes.length + 2 }),
-        }),
-        { maxLength: 60 },
-      ),
-      live: fc.subarray(nodes).map((live) => new Set(live)),
-      loadFactor: fc.constantFrom(1, 1.1, DEFAULT_LOAD_FACTOR, 2),
-    }),
-  );
+const anyInput: fc.Arbitrary<OwnerInput> = fc.uniqueArray(anyNodeName, { minLength: 1, maxLength: 10 }).chain((nodes) =>
+  fc.record({
+    addresses: fc.array(
+      fc.record({
+        // Some addresses from a small set, so that repeated addresses (shared IPs) come up.
+        address: fc.oneof(anyAddress, fc.constantFrom(1n, 2n, IPV4_MAPPED_BASE)),
+        eligible: fc.array(fc.constantFrom(...nodes), { maxLength: nodes.length + 2 }),
+      }),
+      { maxLength: 60 },
+    ),
+    live: fc.subarray(nodes).map((live) => new Set(live)),
+    loadFactor: fc.constantFrom(1, 1.1, DEFAULT_LOAD_FACTOR, 2),
+  }),
+);
 
 /** Random distinct addresses over random distinct nodes, all eligible and live. */
 const anyBalancedCase = fc.record({
@@ -217,7 +226,10 @@ describe('rankNodes', () => {
     const high = '\ud800';
     assert.equal(rendezvousWeight(1n, low), rendezvousWeight(1n, high));
     assert.deepEqual(rankNodes(1n, [low, high]), [high, low]);
-    assert.deepEqual(ownersOf({ addresses: [{ address: 1n, eligible: [low, high] }], live: new Set([low, high]) }), new Map([[1n, high]]));
+    assert.deepEqual(
+      ownersOf({ addresses: [{ address: 1n, eligible: [low, high] }], live: new Set([low, high]) }),
+      new Map([[1n, high]]),
+    );
   });
 
   it('ranks nothing for no nodes', () => {
@@ -239,7 +251,14 @@ describe('ownersOf: eligibility', () => {
       ],
       live: new Set(['live-1', 'live-2']),
     });
-    assert.deepEqual(owners, new Map([[a, undefined], [b, undefined], [v6, 'live-1']]));
+    assert.deepEqual(
+      owners,
+      new Map([
+        [a, undefined],
+        [b, undefined],
+        [v6, 'live-1'],
+      ]),
+    );
   });
 
   it('returns an empty map for no addresses, and every address once', () => {
@@ -255,7 +274,9 @@ describe('ownersOf: eligibility', () => {
         for (const { address } of input.addresses) assert.ok(owners.has(address));
         assert.equal(owners.size, new Set(input.addresses.map((entry) => entry.address)).size);
         for (const [address, owner] of owners) {
-          const eligible = new Set(input.addresses.filter((entry) => entry.address === address).flatMap((entry) => entry.eligible));
+          const eligible = new Set(
+            input.addresses.filter((entry) => entry.address === address).flatMap((entry) => entry.eligible),
+          );
           const candidates = [...eligible].filter((node) => input.live.has(node));
           if (candidates.length === 0) assert.equal(owner, undefined);
           else assert.ok(owner !== undefined && candidates.includes(owner), `${owner} for ${address}`);
@@ -292,7 +313,13 @@ describe('ownersOf: eligibility', () => {
       ],
       live: new Set(['n2', 'n3']),
     });
-    assert.deepEqual(owners, new Map([[a, 'n3'], [b, 'n2']]));
+    assert.deepEqual(
+      owners,
+      new Map([
+        [a, 'n3'],
+        [b, 'n2'],
+      ]),
+    );
   });
 
   it('rejects a load factor below 1 or not finite, and an address outside 128 bits (bugs)', () => {
@@ -323,9 +350,15 @@ describe('ownersOf: agreement', () => {
         // Several addresses (repeated ones included) pointing at a few shared arrays, against private copies.
         const pool = input.addresses.slice(0, 3).map((entry) => entry.eligible);
         fc.pre(pool.length > 0);
-        const shared = input.addresses.map((entry, index) => ({ address: entry.address, eligible: pool[(pick + index) % pool.length]! }));
+        const shared = input.addresses.map((entry, index) => ({
+          address: entry.address,
+          eligible: pool[(pick + index) % pool.length]!,
+        }));
         const copied = shared.map((entry) => ({ address: entry.address, eligible: [...entry.eligible] }));
-        assert.deepEqual([...ownersOf({ ...input, addresses: shared })], [...ownersOf({ ...input, addresses: copied })]);
+        assert.deepEqual(
+          [...ownersOf({ ...input, addresses: shared })],
+          [...ownersOf({ ...input, addresses: copied })],
+        );
       }),
     );
     const common = ['n1', 'n2'];
@@ -350,8 +383,16 @@ describe('ownersOf: agreement', () => {
       fc.property(anyInput, (input) => {
         const owners = ownersOf({ ...input, loadFactor: Math.max(1, input.addresses.length * 10) });
         for (const [address, owner] of owners) {
-          const eligible = input.addresses.filter((entry) => entry.address === address).flatMap((entry) => entry.eligible);
-          assert.equal(owner, rankNodes(address, eligible.filter((node) => input.live.has(node)))[0]);
+          const eligible = input.addresses
+            .filter((entry) => entry.address === address)
+            .flatMap((entry) => entry.eligible);
+          assert.equal(
+            owner,
+            rankNodes(
+              address,
+              eligible.filter((node) => input.live.has(node)),
+            )[0],
+          );
         }
       }),
     );
@@ -361,15 +402,22 @@ describe('ownersOf: agreement', () => {
 describe('ownersOf: bounded load', () => {
   it('keeps every node at or below ceil(loadFactor x A / N) when every live node is eligible for every address', () => {
     fc.assert(
-      fc.property(anyBalancedCase, fc.constantFrom(1, 1.1, DEFAULT_LOAD_FACTOR, 1.5), ({ addresses, nodes }, loadFactor) => {
-        const assignment = assignOwners({ ...allEligible(addresses, nodes), loadFactor });
-        const capacity = Math.ceil((loadFactor * addresses.length) / nodes.length);
-        assert.equal(assignment.capacity, capacity);
-        const loads = [...assignment.loads.values()];
-        assert.equal(loads.reduce((sum, load) => sum + load, 0), addresses.length);
-        assert.ok(Math.max(...loads) <= capacity, `loads ${loads.join()} above capacity ${capacity}`);
-        for (const node of nodes) assert.equal(assignment.loads.get(node), ownedBy(assignment.owners, node));
-      }),
+      fc.property(
+        anyBalancedCase,
+        fc.constantFrom(1, 1.1, DEFAULT_LOAD_FACTOR, 1.5),
+        ({ addresses, nodes }, loadFactor) => {
+          const assignment = assignOwners({ ...allEligible(addresses, nodes), loadFactor });
+          const capacity = Math.ceil((loadFactor * addresses.length) / nodes.length);
+          assert.equal(assignment.capacity, capacity);
+          const loads = [...assignment.loads.values()];
+          assert.equal(
+            loads.reduce((sum, load) => sum + load, 0),
+            addresses.length,
+          );
+          assert.ok(Math.max(...loads) <= capacity, `loads ${loads.join()} above capacity ${capacity}`);
+          for (const node of nodes) assert.equal(assignment.loads.get(node), ownedBy(assignment.owners, node));
+        },
+      ),
     );
   });
 
@@ -378,16 +426,22 @@ describe('ownersOf: bounded load', () => {
       fc.property(anyInput, (input) => {
         const { owners, loads, capacity } = assignOwners(input);
         const candidatesOf = (address: bigint): string[] =>
-          input.addresses.filter((entry) => entry.address === address).flatMap((entry) => entry.eligible).filter((node) => input.live.has(node));
+          input.addresses
+            .filter((entry) => entry.address === address)
+            .flatMap((entry) => entry.eligible)
+            .filter((node) => input.live.has(node));
         const overflowable = new Map<string, number>();
         for (const [address, owner] of owners) {
           if (owner === undefined) continue;
           const ranking = rankNodes(address, candidatesOf(address));
           // Every node ranked above the owner ended at or above capacity: it was full when this address came.
-          for (const skipped of ranking.slice(0, ranking.indexOf(owner))) assert.ok((loads.get(skipped) ?? 0) >= capacity);
-          if (ranking.every((node) => (loads.get(node) ?? 0) >= capacity)) overflowable.set(owner, (overflowable.get(owner) ?? 0) + 1);
+          for (const skipped of ranking.slice(0, ranking.indexOf(owner)))
+            assert.ok((loads.get(skipped) ?? 0) >= capacity);
+          if (ranking.every((node) => (loads.get(node) ?? 0) >= capacity))
+            overflowable.set(owner, (overflowable.get(owner) ?? 0) + 1);
         }
-        for (const [node, load] of loads) assert.ok(load <= capacity + (overflowable.get(node) ?? 0), `${node}: ${load} > ${capacity}`);
+        for (const [node, load] of loads)
+          assert.ok(load <= capacity + (overflowable.get(node) ?? 0), `${node}: ${load} > ${capacity}`);
       }),
     );
   });
@@ -406,12 +460,21 @@ describe('ownersOf: stability', () => {
         fc.pre(nodes.length >= 2);
         const leaving = nodes[pick % nodes.length]!;
         const before = ownersOf(allEligible(addresses, nodes));
-        const after = ownersOf(allEligible(addresses, nodes, nodes.filter((node) => node !== leaving)));
+        const after = ownersOf(
+          allEligible(
+            addresses,
+            nodes,
+            nodes.filter((node) => node !== leaving),
+          ),
+        );
         const owned = ownedBy(before, leaving);
         assert.equal(ownedBy(after, leaving), 0);
         const moved = movedBetween(before, after);
         assert.ok(moved >= owned);
-        assert.ok(moved <= owned + slack(nodes.length), `${moved} moved, ${owned} owned by ${leaving}, ${nodes.length} nodes`);
+        assert.ok(
+          moved <= owned + slack(nodes.length),
+          `${moved} moved, ${owned} owned by ${leaving}, ${nodes.length} nodes`,
+        );
       }),
     );
   });
@@ -421,7 +484,12 @@ describe('ownersOf: stability', () => {
       fc.property(anyBalancedCase, fc.nat(), ({ addresses, nodes }, pick) => {
         const removed = addresses[pick % addresses.length]!;
         const before = ownersOf(allEligible(addresses, nodes));
-        const after = ownersOf(allEligible(addresses.filter((address) => address !== removed), nodes));
+        const after = ownersOf(
+          allEligible(
+            addresses.filter((address) => address !== removed),
+            nodes,
+          ),
+        );
         assert.ok(movedBetween(before, after) <= slack(nodes.length));
       }),
     );
@@ -443,7 +511,9 @@ describe('ownersOf: stability', () => {
         const joinedMoved = movedBetween(base, joined);
         assert.ok(leftMoved <= leftOwned + slack(nodeCount));
         assert.ok(joinedMoved <= joinedOwned + slack(nodeCount + 1));
-        rows.push(`A=${count} N=${nodeCount}: leave moved ${leftMoved} (owned ${leftOwned}), join moved ${joinedMoved} (takes ${joinedOwned})`);
+        rows.push(
+          `A=${count} N=${nodeCount}: leave moved ${leftMoved} (owned ${leftOwned}), join moved ${joinedMoved} (takes ${joinedOwned})`,
+        );
       }
     }
     for (const row of rows) t.diagnostic(row);

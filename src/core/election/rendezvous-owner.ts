@@ -123,7 +123,8 @@ function fnvWord(hi: number, lo: number, word: number): void {
 
 /** H(a): fmix64 of FNV-1a 64 over the address's 16 bytes, most significant first; throws outside 128 bits (a bug). */
 function addressHash(address: bigint): Hash64 {
-  if (address < 0n || address > LARGEST_ADDRESS) throw new RangeError(`${address} is outside the 128-bit address space`);
+  if (address < 0n || address > LARGEST_ADDRESS)
+    throw new RangeError(`${address} is outside the 128-bit address space`);
   fnvWord(FNV_OFFSET_HI, FNV_OFFSET_LO, Number(address >> 96n));
   fnvWord(out[0] ?? 0, out[1] ?? 0, Number((address >> 64n) & WORD));
   fnvWord(out[0] ?? 0, out[1] ?? 0, Number((address >> 32n) & WORD));
@@ -230,7 +231,7 @@ function sortByHash(entries: AddressEntry[]): void {
     const entry = unsorted[key % INDEX_BITS];
     if (entry !== undefined) entries[i] = entry;
   });
-  for (let start = 0; start < entries.length; ) {
+  for (let start = 0; start < entries.length;) {
     const hi = entries[start]?.hi;
     let end = start + 1;
     while (end < entries.length && entries[end]?.hi === hi) end++;
@@ -353,7 +354,10 @@ function assignInOrder(
         bestHi = hi;
         bestLo = lo;
       }
-      if ((load[candidate] ?? 0) < capacity && (open === -1 || outranks(hi, lo, candidate, openHi, openLo, open, names))) {
+      if (
+        (load[candidate] ?? 0) < capacity &&
+        (open === -1 || outranks(hi, lo, candidate, openHi, openLo, open, names))
+      ) {
         open = candidate;
         openHi = hi;
         openLo = lo;
@@ -373,7 +377,8 @@ function assignInOrder(
 /** Owners of layer-2 addresses with the loads and capacity behind them (see the file comment for the rules). */
 export function assignOwners(input: OwnerInput): OwnerAssignment {
   const loadFactor = input.loadFactor ?? DEFAULT_LOAD_FACTOR;
-  if (!Number.isFinite(loadFactor) || loadFactor < 1) throw new RangeError(`load factor ${loadFactor} is not a finite number >= 1`);
+  if (!Number.isFinite(loadFactor) || loadFactor < 1)
+    throw new RangeError(`load factor ${loadFactor} is not a finite number >= 1`);
 
   const nodes: NodeTable = { index: new Map(), names: [], hi: [], lo: [] };
   const entries = canonicalEntries(input, nodes);

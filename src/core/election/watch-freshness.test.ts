@@ -45,22 +45,26 @@ describe('WatchFreshness', () => {
 
   it('property: with a watch ending every timeout, it is never stale; without proofs it is stale exactly at the bound', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2000, max: 60_000 }), fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 50 }), (maxAgeMs, latencies) => {
-        const f = new WatchFreshness(maxAgeMs);
-        const timeoutMs = watchTimeoutSeconds(maxAgeMs) * 1000;
-        let now = 0;
-        f.listed(now);
-        for (const latency of latencies) {
-          // A watch sent now, ended by the server after its timeout, the end arriving `latency` later.
-          const sent = now;
-          const slack = Math.min(latency, maxAgeMs - timeoutMs - 1);
-          now = sent + timeoutMs + slack;
-          assert.equal(f.isStale(now), false);
-          f.watchEnded(watchProofTime(sent, now, timeoutMs));
-        }
-        assert.equal(f.isStale(f.provenAt + maxAgeMs - 1), false);
-        assert.equal(f.isStale(f.provenAt + maxAgeMs), true);
-      }),
+      fc.property(
+        fc.integer({ min: 2000, max: 60_000 }),
+        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 50 }),
+        (maxAgeMs, latencies) => {
+          const f = new WatchFreshness(maxAgeMs);
+          const timeoutMs = watchTimeoutSeconds(maxAgeMs) * 1000;
+          let now = 0;
+          f.listed(now);
+          for (const latency of latencies) {
+            // A watch sent now, ended by the server after its timeout, the end arriving `latency` later.
+            const sent = now;
+            const slack = Math.min(latency, maxAgeMs - timeoutMs - 1);
+            now = sent + timeoutMs + slack;
+            assert.equal(f.isStale(now), false);
+            f.watchEnded(watchProofTime(sent, now, timeoutMs));
+          }
+          assert.equal(f.isStale(f.provenAt + maxAgeMs - 1), false);
+          assert.equal(f.isStale(f.provenAt + maxAgeMs), true);
+        },
+      ),
     );
   });
 });

@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPV4_MAPPED_BASE, familyOf, formatIp, ipv4, parseIp } from './ip-address.ts';
-import { CANONICAL_TEXTS, MAX_ADDRESS as MAX, REJECTED_TEXTS, VALID_TEXTS, fromGroups } from './testdata/ip-address-vectors.ts';
+import {
+  CANONICAL_TEXTS,
+  MAX_ADDRESS as MAX,
+  REJECTED_TEXTS,
+  VALID_TEXTS,
+  fromGroups,
+} from './testdata/ip-address-vectors.ts';
 
 /** The parsed value, failing the test on an error. */
 function parsed(text: string): bigint {
@@ -90,7 +96,12 @@ describe('parseIp', () => {
       unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%/[] -'.split('')),
       maxLength: 50,
     });
-    for (const strings of [fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), addressAlphabet]) {
+    for (const strings of [
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      addressAlphabet,
+    ]) {
       fc.assert(
         fc.property(strings, (text) => {
           const result = parseIp(text);

@@ -93,7 +93,8 @@ function parseIpv6(text: string): Result<bigint> {
   if (!tailWords.ok) return tailWords;
 
   const count = headWords.value.length + tailWords.value.length;
-  if (gap === -1 && count !== 8) return err(`it has ${count} groups; an IPv6 address has 8, or "::" for a run of zeros`);
+  if (gap === -1 && count !== 8)
+    return err(`it has ${count} groups; an IPv6 address has 8, or "::" for a run of zeros`);
   if (gap !== -1 && count > 7) return err(`it has "::" and ${count} more groups; at most 7 fit beside "::"`);
 
   let value = 0n;

@@ -57,7 +57,9 @@ function parseCidr(text: string): Result<IpRange> {
   }
   const length = Number(lengthText);
   if (length > bits) {
-    return err(`${text} is not a CIDR: prefix length ${length} is out of range for IPv${bits === 32 ? 4 : 6} (0-${bits})`);
+    return err(
+      `${text} is not a CIDR: prefix length ${length} is out of range for IPv${bits === 32 ? 4 : 6} (0-${bits})`,
+    );
   }
   const mask = hostMask(isIpv6Text ? length : 96 + length);
   const network = address.value & ~mask;

@@ -20,8 +20,18 @@ const v6 = (text: string): bigint => {
   return parsed.value;
 };
 
-function pool(name: string, addresses: string[], extra: Partial<IPPool['spec']> = {}, created = '2026-01-01T00:00:00Z'): IPPool {
-  return { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name, creationTimestamp: created }, spec: { addresses, ...extra } };
+function pool(
+  name: string,
+  addresses: string[],
+  extra: Partial<IPPool['spec']> = {},
+  created = '2026-01-01T00:00:00Z',
+): IPPool {
+  return {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'IPPool',
+    metadata: { name, creationTimestamp: created },
+    spec: { addresses, ...extra },
+  };
 }
 
 function request(key: string, extra: Partial<ServiceRequest> = {}): ServiceRequest {
@@ -43,7 +53,12 @@ function request(key: string, extra: Partial<ServiceRequest> = {}): ServiceReque
 }
 
 const T0 = Date.parse('2026-12-07T21:00:00Z');
-const ctx = (wallNow = T0, extra: Partial<AssignContext> = {}): AssignContext => ({ namespaceLabels: undefined, now: 0, wallNow, ...extra });
+const ctx = (wallNow = T0, extra: Partial<AssignContext> = {}): AssignContext => ({
+  namespaceLabels: undefined,
+  now: 0,
+  wallNow,
+  ...extra,
+});
 const MINUTE = 60_000;
 
 function table(pools: IPPool[]): AllocationTable {
@@ -58,7 +73,11 @@ describe('AllocationTable: draining pools', () => {
     const t = table([old]);
     const auto = t.assign(request('ns/auto'), [], ctx());
     const named = t.assign(request('ns/named', { poolNames: ['old'] }), [], ctx());
-    const pinned = t.assign(request('ns/pinned', { requested: [v4(5)], sharingKey: 'k', ports: ['TCP/80'] }), [], ctx());
+    const pinned = t.assign(
+      request('ns/pinned', { requested: [v4(5)], sharingKey: 'k', ports: ['TCP/80'] }),
+      [],
+      ctx(),
+    );
     assert.deepEqual([auto.addresses, named.addresses, pinned.addresses], [[v4(0)], [v4(1)], [v4(5)]]);
 
     t.setPools(compilePools([pool('old', ['198.51.100.0/29'], { drain: true })]).pools);
@@ -79,7 +98,11 @@ describe('AllocationTable: draining pools', () => {
     const byAddress = t.assign(request('ns/by-address', { requested: [v4(6)] }), [], ctx());
     assert.equal(byAddress.failures[0]?.reason, 'PoolDraining');
     assert.match(byAddress.failures[0].message, /requested 198\.51\.100\.6 is in pool old, which is draining/);
-    const joiner = t.assign(request('ns/joiner', { requested: [v4(5)], sharingKey: 'k', ports: ['TCP/443'] }), [], ctx());
+    const joiner = t.assign(
+      request('ns/joiner', { requested: [v4(5)], sharingKey: 'k', ports: ['TCP/443'] }),
+      [],
+      ctx(),
+    );
     assert.equal(joiner.failures[0]?.reason, 'PoolDraining', 'no new sharer joins an address of a draining pool');
     const byKey = t.assign(request('ns/by-key', { sharingKey: 'k', ports: ['TCP/8080'] }), [], ctx());
     assert.equal(byKey.failures[0]?.reason, 'PoolDraining');
@@ -91,9 +114,17 @@ describe('AllocationTable: draining pools', () => {
   });
 
   it('sends new Services to the pools that do not drain, and resumes when the drain is lifted', () => {
-    const t = table([pool('old', ['198.51.100.0/30'], { drain: true, allocation: { priority: 1 } }), pool('new', ['203.0.113.0/30'], { allocation: { priority: 2 } })]);
+    const t = table([
+      pool('old', ['198.51.100.0/30'], { drain: true, allocation: { priority: 1 } }),
+      pool('new', ['203.0.113.0/30'], { allocation: { priority: 2 } }),
+    ]);
     assert.deepEqual(t.assign(request('ns/a'), [], ctx()).addresses, [n4(0)]);
-    t.setPools(compilePools([pool('old', ['198.51.100.0/30'], { allocation: { priority: 1 } }), pool('new', ['203.0.113.0/30'], { allocation: { priority: 2 } })]).pools);
+    t.setPools(
+      compilePools([
+        pool('old', ['198.51.100.0/30'], { allocation: { priority: 1 } }),
+        pool('new', ['203.0.113.0/30'], { allocation: { priority: 2 } }),
+      ]).pools,
+    );
     assert.deepEqual(t.assign(request('ns/b'), [], ctx()).addresses, [v4(0)]);
     assert.deepEqual(t.assign(request('ns/a'), [n4(0)], ctx()).addresses, [n4(0)], 'lifting the drain moves nobody');
   });
@@ -153,7 +184,9 @@ describe('AllocationTable: renumbering windows', () => {
     assert.deepEqual([blocked.addresses, blocked.released, blocked.retiring], [[v4(0)], [], []]);
     assert.equal(blocked.failures[0]?.reason, 'PoolDraining');
     assert.match(blocked.failures[0].message, /^keeps 198\.51\.100\.0 \(pool old is draining\) until it can move: /);
-    t.setPools(compilePools([pool('old', ['198.51.100.0/29'], { drain: true }), pool('new', ['203.0.113.0/29'])]).pools);
+    t.setPools(
+      compilePools([pool('old', ['198.51.100.0/29'], { drain: true }), pool('new', ['203.0.113.0/29'])]).pools,
+    );
     const moved = t.assign(r, [v4(0)], ctx());
     assert.deepEqual([moved.addresses, moved.retiring.map((x) => x.address)], [[n4(0)], [v4(0)]]);
   });
@@ -179,18 +212,30 @@ describe('AllocationTable: renumbering windows', () => {
     const t = table(pools(false));
     t.assign(request('ns/a', { requested: [v4(3)], renumberWindowMs: MINUTE }), [], ctx());
     t.assign(request('ns/a', { requested: [v4(4)], renumberWindowMs: MINUTE }), [v4(3)], ctx());
-    const back = t.assign(request('ns/a', { requested: [v4(3)], renumberWindowMs: MINUTE }), [v4(4), v4(3)], ctx(T0 + 1000));
+    const back = t.assign(
+      request('ns/a', { requested: [v4(3)], renumberWindowMs: MINUTE }),
+      [v4(4), v4(3)],
+      ctx(T0 + 1000),
+    );
     assert.deepEqual([back.addresses, back.retiring.map((x) => x.address), back.released], [[v4(3)], [v4(4)], []]);
   });
 
   it('the rebuild restores open windows from the status, and releases the ones that ended meanwhile', () => {
     const t = table(pools(true));
     const r = request('ns/web', { renumberWindowMs: MINUTE });
-    const restored = t.assign(r, [n4(0), v4(0)], ctx(T0, { allocate: false, retiring: [{ address: v4(0), until: T0 + MINUTE }] }));
+    const restored = t.assign(
+      r,
+      [n4(0), v4(0)],
+      ctx(T0, { allocate: false, retiring: [{ address: v4(0), until: T0 + MINUTE }] }),
+    );
     assert.deepEqual([restored.addresses, restored.retiring], [[n4(0)], [{ address: v4(0), until: T0 + MINUTE }]]);
     assert.deepEqual(t.holdersOf(v4(0)), ['ns/web']);
     const r2 = request('ns/late', { renumberWindowMs: MINUTE });
-    const late = t.assign(r2, [n4(1), v4(1)], ctx(T0 + MINUTE, { allocate: false, retiring: [{ address: v4(1), until: T0 + MINUTE }] }));
+    const late = t.assign(
+      r2,
+      [n4(1), v4(1)],
+      ctx(T0 + MINUTE, { allocate: false, retiring: [{ address: v4(1), until: T0 + MINUTE }] }),
+    );
     assert.deepEqual([late.addresses, late.retiring], [[n4(1)], []]);
     assert.deepEqual(t.holdersOf(v4(1)), [], 'not held: the controller treats it as shown but not held (releasing)');
     // Without a window record, a second address of one family in the status is not kept.
@@ -209,13 +254,26 @@ describe('AllocationTable: renumbering windows', () => {
       pool('old', ['198.51.100.0/29', '2001:db8:a::/125'], { allocation: { priority: 1 } }),
       pool('new6', ['2001:db8:b::/125']),
     ]);
-    const r = request('ns/dual', { families: [4, 6], policy: 'RequireDualStack', renumberWindowMs: MINUTE, poolNames: undefined });
+    const r = request('ns/dual', {
+      families: [4, 6],
+      policy: 'RequireDualStack',
+      renumberWindowMs: MINUTE,
+      poolNames: undefined,
+    });
     const first = t.assign(r, [], ctx());
     assert.deepEqual(first.addresses, [v4(0), v6('2001:db8:a::')]);
-    t.setPools(compilePools([pool('old', ['198.51.100.0/29', '2001:db8:a::/125'], { drain: true, allocation: { priority: 1 } }), pool('new6', ['2001:db8:b::/125'])]).pools);
+    t.setPools(
+      compilePools([
+        pool('old', ['198.51.100.0/29', '2001:db8:a::/125'], { drain: true, allocation: { priority: 1 } }),
+        pool('new6', ['2001:db8:b::/125']),
+      ]).pools,
+    );
     const moved = t.assign(r, first.addresses, ctx());
     assert.deepEqual(moved.addresses, [v4(0), v6('2001:db8:b::')]);
-    assert.deepEqual(moved.retiring.map((x) => x.address), [v6('2001:db8:a::')]);
+    assert.deepEqual(
+      moved.retiring.map((x) => x.address),
+      [v6('2001:db8:a::')],
+    );
     assert.deepEqual(moved.released, []);
     assert.equal(moved.failures[0]?.reason, 'PoolDraining');
   });
@@ -282,27 +340,42 @@ describe('AllocationTable: renumbering windows', () => {
             shown.delete(`ns/s${o.id}`);
           } else {
             const key = `ns/s${o.id}`;
-            requests.set(key, request(key, {
-              requested: o.requested === undefined ? [] : [v4(o.requested)],
-              poolNames: o.pool === undefined ? undefined : [o.pool],
-              sharingKey: o.share === undefined ? undefined : `k${o.share}`,
-              ports: [`TCP/${o.port}`],
-              ...(o.window === undefined ? {} : { renumberWindowMs: o.window * MINUTE }),
-            }));
+            requests.set(
+              key,
+              request(key, {
+                requested: o.requested === undefined ? [] : [v4(o.requested)],
+                poolNames: o.pool === undefined ? undefined : [o.pool],
+                sharingKey: o.share === undefined ? undefined : `k${o.share}`,
+                ports: [`TCP/${o.port}`],
+                ...(o.window === undefined ? {} : { renumberWindowMs: o.window * MINUTE }),
+              }),
+            );
           }
           for (const key of [...requests.keys()].sort()) pass(key);
           // Every address held (own or retiring) by two Services is shared legally, and the table agrees.
           const byAddress = new Map<bigint, string[]>();
-          for (const [key, addresses] of shown) for (const a of addresses) byAddress.set(a, [...(byAddress.get(a) ?? []), key]);
+          for (const [key, addresses] of shown)
+            for (const a of addresses) byAddress.set(a, [...(byAddress.get(a) ?? []), key]);
           for (const [a, keys] of byAddress) {
-            for (const x of keys) for (const y of keys) {
-              if (x !== y) assert.equal(sharingConflict(requests.get(x)!, requests.get(y)!), undefined, `${a} held by ${x} and ${y}`);
-            }
+            for (const x of keys)
+              for (const y of keys) {
+                if (x !== y)
+                  assert.equal(
+                    sharingConflict(requests.get(x)!, requests.get(y)!),
+                    undefined,
+                    `${a} held by ${x} and ${y}`,
+                  );
+              }
             assert.deepEqual(t.holdersOf(a).sort(), [...keys].sort());
           }
           for (const key of shown.keys()) {
-            assert.equal(new Set(t.addressesOf(key)?.map(familyOf)).size, t.addressesOf(key)?.length ?? 0, `${key}: one own address per family`);
-            for (const r of t.retiringOf(key)) assert.ok(r.until > wallNow, `${key} still holds ${r.address} after its window ended`);
+            assert.equal(
+              new Set(t.addressesOf(key)?.map(familyOf)).size,
+              t.addressesOf(key)?.length ?? 0,
+              `${key}: one own address per family`,
+            );
+            for (const r of t.retiringOf(key))
+              assert.ok(r.until > wallNow, `${key} still holds ${r.address} after its window ended`);
           }
         }
       }),

@@ -19,8 +19,18 @@ const v6 = (last: number): bigint => {
   return parsed.value;
 };
 
-function pool(name: string, addresses: string[], extra: Partial<IPPool['spec']> = {}, created = '2026-01-01T00:00:00Z'): IPPool {
-  return { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name, creationTimestamp: created }, spec: { addresses, ...extra } };
+function pool(
+  name: string,
+  addresses: string[],
+  extra: Partial<IPPool['spec']> = {},
+  created = '2026-01-01T00:00:00Z',
+): IPPool {
+  return {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'IPPool',
+    metadata: { name, creationTimestamp: created },
+    spec: { addresses, ...extra },
+  };
 }
 
 function request(key: string, extra: Partial<ServiceRequest> = {}): ServiceRequest {
@@ -63,7 +73,11 @@ describe('AllocationTable', () => {
     assert.equal(got[253], ipv4(0, 0, 0, 254));
     assert.equal(got[254], ipv4(0, 0, 1, 1));
     assert.ok(got.every((a) => a !== undefined && (a & 0xffn) !== 0n && (a & 0xffn) !== 0xffn));
-    assert.deepEqual(table.usage('huge')?.[4], { total: 2n ** 31n - 2n ** 24n, allocated: 256, available: 2n ** 31n - 2n ** 24n - 256n });
+    assert.deepEqual(table.usage('huge')?.[4], {
+      total: 2n ** 31n - 2n ** 24n,
+      allocated: 256,
+      available: 2n ** 31n - 2n ** 24n - 256n,
+    });
   });
 
   it('rebuilds from status without allocating, and keeps restored addresses even if lower ones are free', () => {
@@ -85,7 +99,11 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.assign(request('ns/c'), [], ctx(20)).addresses, [v4(1)], 'nothing else free: takes it');
     table.release('ns/c', 30);
     table.release('ns/b', 40);
-    assert.deepEqual(table.assign(request('ns/d'), [], ctx(2000)).addresses, [v4(1)], 'after the quarantine: lowest again');
+    assert.deepEqual(
+      table.assign(request('ns/d'), [], ctx(2000)).addresses,
+      [v4(1)],
+      'after the quarantine: lowest again',
+    );
   });
 
   it('an address a status shows but no Service holds is releasing until that status is written, then rests', () => {
@@ -98,29 +116,49 @@ describe('AllocationTable', () => {
     assert.equal(table.releasing, 2, '.1 and 203.0.113.1; .2 is held by the Service that shows it');
     assert.deepEqual(table.assign(request('ns/b'), [], ctx(10)).addresses, [v4(3)], 'skips the releasing .1');
     const exhausted = table.assign(request('ns/c'), [], ctx(20));
-    assert.deepEqual([exhausted.addresses, exhausted.failures.map((f) => f.reason)], [[], ['PoolExhausted']], 'not even the fallback takes it');
+    assert.deepEqual(
+      [exhausted.addresses, exhausted.failures.map((f) => f.reason)],
+      [[], ['PoolExhausted']],
+      'not even the fallback takes it',
+    );
     assert.deepEqual(table.statusWritten('ns/old', [], 30).sort(), [v4(1), ipv4(203, 0, 113, 1)].sort());
     assert.deepEqual([table.releasing, table.quarantined], [0, 1], 'the one in a pool rests now');
-    assert.deepEqual(table.assign(request('ns/d'), [], ctx(40)).addresses, [v4(1)], 'nothing else free: the quarantined one');
+    assert.deepEqual(
+      table.assign(request('ns/d'), [], ctx(40)).addresses,
+      [v4(1)],
+      'nothing else free: the quarantined one',
+    );
   });
 
   it('an address a Service gave up goes to nobody until its status is written: not free, not the fallback, not by request', () => {
     for (const quarantineMs of [0, 1000]) {
       const table = new AllocationTable({ quarantineMs });
-      table.setPools(compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools);
+      table.setPools(
+        compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools,
+      );
       assert.deepEqual(table.assign(request('ns/holder'), [], ctx(0)).addresses, [v4(1)]);
       const moved = table.assign(request('ns/holder', { poolNames: ['b'] }), [v4(1)], ctx(10));
       assert.deepEqual([moved.addresses, moved.released.map((r) => r.address)], [[v4(2)], [v4(1)]]);
       const lowest = table.assign(request('ns/new'), [], ctx(20));
-      assert.deepEqual([lowest.addresses, lowest.failures.map((f) => f.reason)], [[], ['PoolExhausted']], `quarantine ${quarantineMs}: lowest free or fallback`);
+      assert.deepEqual(
+        [lowest.addresses, lowest.failures.map((f) => f.reason)],
+        [[], ['PoolExhausted']],
+        `quarantine ${quarantineMs}: lowest free or fallback`,
+      );
       assert.deepEqual(lowest.failures[0]?.waitFor, [{ kind: 'pool', pool: 'a', family: 4 }]);
       const asked = table.assign(request('ns/asks', { requested: [v4(1)] }), [], ctx(20));
-      assert.deepEqual(asked.failures.map((f) => [f.reason, f.waitFor]), [['IPBeingReleased', [{ kind: 'address', address: v4(1) }]]]);
+      assert.deepEqual(
+        asked.failures.map((f) => [f.reason, f.waitFor]),
+        [['IPBeingReleased', [{ kind: 'address', address: v4(1) }]]],
+      );
       assert.match(asked.failures[0]!.message, /still in the status of ns\/holder/);
       // A write of an older status does not complete it; the write without it does.
       assert.deepEqual(table.statusWritten('ns/holder', [v4(1)], 30), []);
       assert.deepEqual(table.statusWritten('ns/holder', [v4(2)], 40), [v4(1)]);
-      assert.deepEqual(table.wakeTargets(v4(1)), [{ kind: 'address', address: v4(1) }, { kind: 'pool', pool: 'a', family: 4 }]);
+      assert.deepEqual(table.wakeTargets(v4(1)), [
+        { kind: 'address', address: v4(1) },
+        { kind: 'pool', pool: 'a', family: 4 },
+      ]);
       assert.ok(table.hasAvailable('a', 4));
       assert.deepEqual(table.assign(request('ns/asks', { requested: [v4(1)] }), [], ctx(50)).addresses, [v4(1)]);
       assert.ok(!table.hasAvailable('a', 4));
@@ -130,19 +168,29 @@ describe('AllocationTable', () => {
   it('no new sharer joins an address that a Service which gave it up still shows', () => {
     const table = new AllocationTable({ quarantineMs: 1000 });
     table.setPools(compilePools([pool('a', ['198.51.100.1/32'])]).pools);
-    const web = (key: string, port: number, sharingKey = 'web'): ServiceRequest => request(key, { sharingKey, ports: [`TCP/${port}`] });
+    const web = (key: string, port: number, sharingKey = 'web'): ServiceRequest =>
+      request(key, { sharingKey, ports: [`TCP/${port}`] });
     table.assign(web('ns/x', 80), [], ctx(0));
     table.assign(web('ns/y', 81), [], ctx(0));
     assert.deepEqual(table.holdersOf(v4(1)).sort(), ['ns/x', 'ns/y']);
     // x changes its key: it may no longer share with y, so it gives .1 up, but its status still shows .1.
     const left = table.assign(web('ns/x', 80, 'other'), [v4(1)], ctx(10));
-    assert.deepEqual(left.released.map((r) => r.address), [v4(1)]);
+    assert.deepEqual(
+      left.released.map((r) => r.address),
+      [v4(1)],
+    );
     // z would share with y, and with x's old request (port 82 clashes with nobody), but not with x's new key.
     const z = table.assign(web('ns/z', 82), [], ctx(20));
     assert.deepEqual(z.addresses, [], 'z joined while x still shows .1');
-    assert.deepEqual(z.failures[0]?.waitFor, [{ kind: 'pool', pool: 'a', family: 4 }, { kind: 'sharing', sharingKey: 'web', family: 4 }]);
+    assert.deepEqual(z.failures[0]?.waitFor, [
+      { kind: 'pool', pool: 'a', family: 4 },
+      { kind: 'sharing', sharingKey: 'web', family: 4 },
+    ]);
     table.statusWritten('ns/x', [], 30);
-    assert.deepEqual(table.wakeTargets(v4(1)), [{ kind: 'address', address: v4(1) }, { kind: 'sharing', sharingKey: 'web', family: 4 }]);
+    assert.deepEqual(table.wakeTargets(v4(1)), [
+      { kind: 'address', address: v4(1) },
+      { kind: 'sharing', sharingKey: 'web', family: 4 },
+    ]);
     assert.deepEqual(table.assign(web('ns/z', 82), [], ctx(40)).addresses, [v4(1)]);
   });
 
@@ -156,18 +204,30 @@ describe('AllocationTable', () => {
     assert.deepEqual(table.assign(request('ns/b'), [v4(1)], ctx(10)).addresses, [v4(1)]);
     assert.equal(table.quarantined, 0, 'held, so no longer resting');
     const c = table.assign(request('ns/c'), [], ctx(20));
-    assert.deepEqual([c.addresses, c.failures.map((f) => f.reason)], [[], ['PoolExhausted']], 'the fallback handed out a held address');
+    assert.deepEqual(
+      [c.addresses, c.failures.map((f) => f.reason)],
+      [[], ['PoolExhausted']],
+      'the fallback handed out a held address',
+    );
     assert.deepEqual(table.holdersOf(v4(1)), ['ns/b']);
   });
 
   it('names the pool of every released address, on release and when a request moves', () => {
     const table = new AllocationTable({ quarantineMs: 0 });
-    table.setPools(compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools);
+    table.setPools(
+      compilePools([pool('a', ['198.51.100.1/32']), pool('b', ['198.51.100.2/32'], { autoAssign: false })]).pools,
+    );
     table.assign(request('ns/x'), [], ctx());
     const moved = table.assign(request('ns/x', { poolNames: ['b'] }), [], ctx());
-    assert.deepEqual(moved.released.map((r) => [r.address, r.pool]), [[v4(1), 'a']]);
+    assert.deepEqual(
+      moved.released.map((r) => [r.address, r.pool]),
+      [[v4(1), 'a']],
+    );
     // Gone: its held address and the one its status still showed are both done.
-    assert.deepEqual(table.release('ns/x', 0), [{ address: v4(2), pool: 'b' }, { address: v4(1), pool: 'a' }]);
+    assert.deepEqual(table.release('ns/x', 0), [
+      { address: v4(2), pool: 'b' },
+      { address: v4(1), pool: 'a' },
+    ]);
   });
 
   it('RequireDualStack takes both families or nothing', () => {
@@ -175,7 +235,10 @@ describe('AllocationTable', () => {
     table.setPools(compilePools([pool('p', ['198.51.100.1/32'])]).pools);
     const res = table.assign(request('ns/a', { families: [6, 4], policy: 'RequireDualStack' }), [], ctx());
     assert.deepEqual(res.addresses, []);
-    assert.deepEqual(res.failures.map((f) => [f.reason, f.family]), [['NoMatchingPool', 6]]);
+    assert.deepEqual(
+      res.failures.map((f) => [f.reason, f.family]),
+      [['NoMatchingPool', 6]],
+    );
     assert.deepEqual(table.usage('p')?.[4].allocated, 0, 'the IPv4 address was given back');
   });
 
@@ -193,9 +256,18 @@ describe('AllocationTable', () => {
     const moved = table.assign({ ...dual, poolNames: ['web'] }, [], ctx(10));
     assert.deepEqual(moved.addresses, []);
     assert.deepEqual(moved.allocated, []);
-    assert.deepEqual(moved.released.map((r) => [r.address, r.pool]).sort(), [[v4(1), 'web'], [v6(1), 'dual']].sort());
+    assert.deepEqual(
+      moved.released.map((r) => [r.address, r.pool]).sort(),
+      [
+        [v4(1), 'web'],
+        [v6(1), 'dual'],
+      ].sort(),
+    );
     assert.match(moved.released.find((r) => r.address === v4(1))!.why, /RequireDualStack and IPv6 cannot be served/);
-    assert.deepEqual(moved.failures.map((f) => [f.reason, f.family]), [['NoMatchingPool', 6]]);
+    assert.deepEqual(
+      moved.failures.map((f) => [f.reason, f.family]),
+      [['NoMatchingPool', 6]],
+    );
     assert.equal(table.addressesOf('ns/a'), undefined);
     assert.deepEqual([table.usage('web')?.[4].allocated, table.usage('dual')?.[6].allocated], [0, 0]);
     // A Service that held nothing gets the same answer for the same request: nothing.
@@ -223,12 +295,20 @@ describe('AllocationTable', () => {
       { weight: 5, arbitrary: svcArb.map((v) => ({ kind: 'svc' as const, ...v })) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('land' as const), id: fc.integer({ min: 0, max: 5 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 5 }) }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 1500 }) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
+      },
     );
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 50 }), fc.boolean(), (steps, withQuarantine) => {
         const table = new AllocationTable({ quarantineMs: withQuarantine ? 1000 : 0 });
-        table.setPools(compilePools([pool('p0', ['198.51.100.1-198.51.100.2']), pool('p1', ['198.51.100.3-198.51.100.4'], { autoAssign: false })]).pools);
+        table.setPools(
+          compilePools([
+            pool('p0', ['198.51.100.1-198.51.100.2']),
+            pool('p1', ['198.51.100.3-198.51.100.4'], { autoAssign: false }),
+          ]).pools,
+        );
         let now = 0;
         const requests = new Map<string, ServiceRequest>();
         const shown = new Map<string, bigint[]>();
@@ -263,7 +343,11 @@ describe('AllocationTable', () => {
               if (shown.get(key)?.includes(address)) continue;
               for (const [other, addresses] of shown) {
                 if (other === key || !addresses.includes(address)) continue;
-                assert.equal(sharingConflict(r, requests.get(other)!), undefined, `${key} is to show ${address}, which ${other} shows`);
+                assert.equal(
+                  sharingConflict(r, requests.get(other)!),
+                  undefined,
+                  `${key} is to show ${address}, which ${other} shows`,
+                );
               }
             }
             pending.set(key, decided);
@@ -278,27 +362,45 @@ describe('AllocationTable', () => {
   // ---- model-based property test ----
 
   type Op =
-    | { kind: 'svc'; id: number; families: IpFamily[]; require: boolean; requested: number | undefined; pool: number | undefined; share: number | undefined; port: number }
+    | {
+        kind: 'svc';
+        id: number;
+        families: IpFamily[];
+        require: boolean;
+        requested: number | undefined;
+        pool: number | undefined;
+        share: number | undefined;
+        port: number;
+      }
     | { kind: 'delete'; id: number }
     | { kind: 'pools'; ranges: Array<[number, number, number]> }
     | { kind: 'tick'; ms: number };
 
   const opArb: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({
-      kind: fc.constant('svc' as const),
-      id: fc.integer({ min: 0, max: 9 }),
-      families: fc.constantFrom<IpFamily[]>([4], [6], [4, 6], [6, 4]),
-      require: fc.boolean(),
-      requested: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
-      pool: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
-      share: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
-      port: fc.integer({ min: 1, max: 3 }),
-    }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('svc' as const),
+        id: fc.integer({ min: 0, max: 9 }),
+        families: fc.constantFrom<IpFamily[]>([4], [6], [4, 6], [6, 4]),
+        require: fc.boolean(),
+        requested: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
+        pool: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+        share: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+        port: fc.integer({ min: 1, max: 3 }),
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 9 }) }) },
-    { weight: 1, arbitrary: fc.record({
-      kind: fc.constant('pools' as const),
-      ranges: fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 4 }),
-    }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('pools' as const),
+        ranges: fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 2 })),
+          { minLength: 1, maxLength: 4 },
+        ),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 2000 }) }) },
   );
 
@@ -309,7 +411,12 @@ describe('AllocationTable', () => {
         `198.51.100.${start}-198.51.100.${start + len}`,
         `2001:db8::${start.toString(16)}-2001:db8::${(start + len).toString(16)}`,
       ]);
-      return pool(`pool-${i}`, addresses.length ? [...new Set(addresses)] : ['203.0.113.0/32'], { allocation: { priority: 10 - i } }, `2026-01-01T00:00:0${i}Z`);
+      return pool(
+        `pool-${i}`,
+        addresses.length ? [...new Set(addresses)] : ['203.0.113.0/32'],
+        { allocation: { priority: 10 - i } },
+        `2026-01-01T00:00:0${i}Z`,
+      );
     });
   }
 
@@ -319,7 +426,13 @@ describe('AllocationTable', () => {
         const quarantineMs = withQuarantine ? 500 : 0;
         const table = new AllocationTable({ quarantineMs });
         let now = 0;
-        let compiled = compilePools(poolsOf([[0, 3, 0], [4, 3, 1], [8, 3, 2]]));
+        let compiled = compilePools(
+          poolsOf([
+            [0, 3, 0],
+            [4, 3, 1],
+            [8, 3, 2],
+          ]),
+        );
         table.setPools(compiled.pools);
         const requests = new Map<string, ServiceRequest>();
         const held = new Map<string, bigint[]>();
@@ -335,18 +448,29 @@ describe('AllocationTable', () => {
             const r = requests.get(key)!;
             const families = addresses.map(familyOf);
             assert.equal(new Set(families).size, families.length, `${key} holds two addresses of one family`);
-            if (r.policy === 'RequireDualStack') assert.equal(addresses.length, 2, `${key} (RequireDualStack) holds one family only`);
+            if (r.policy === 'RequireDualStack')
+              assert.equal(addresses.length, 2, `${key} (RequireDualStack) holds one family only`);
             for (const a of addresses) {
               assert.ok(r.families.includes(familyOf(a)));
-              assert.ok(eligiblePools(r).some((p) => p.addresses[familyOf(a)].has(a)), `${key} holds ${a} outside its pools`);
+              assert.ok(
+                eligiblePools(r).some((p) => p.addresses[familyOf(a)].has(a)),
+                `${key} holds ${a} outside its pools`,
+              );
               byAddress.set(a, [...(byAddress.get(a) ?? []), key]);
             }
-            if (key !== touched && before.has(key)) assert.deepEqual(addresses, before.get(key), `${key} moved without a reason`);
+            if (key !== touched && before.has(key))
+              assert.deepEqual(addresses, before.get(key), `${key} moved without a reason`);
           }
           for (const [a, keys] of byAddress) {
-            for (const x of keys) for (const y of keys) {
-              if (x !== y) assert.equal(sharingConflict(requests.get(x)!, requests.get(y)!), undefined, `${a} held by ${x} and ${y}`);
-            }
+            for (const x of keys)
+              for (const y of keys) {
+                if (x !== y)
+                  assert.equal(
+                    sharingConflict(requests.get(x)!, requests.get(y)!),
+                    undefined,
+                    `${a} held by ${x} and ${y}`,
+                  );
+              }
           }
           const entries = new Map([...table.entries()].map(([a, keys]) => [a, [...keys].sort()]));
           assert.deepEqual(entries, new Map([...byAddress].map(([a, keys]) => [a, [...keys].sort()])));
@@ -403,7 +527,14 @@ describe('AllocationTable', () => {
                 const f = familyOf(a);
                 const expected = eligiblePools(r)
                   .map((p) => freeBefore.get(p.name)!)
-                  .map((p) => [...p.addresses[f].intervals()].flatMap(([lo, hi]) => { const out: bigint[] = []; for (let x = lo; x <= hi; x++) if (!heldSet.has(x)) out.push(x); return out; })[0])
+                  .map(
+                    (p) =>
+                      [...p.addresses[f].intervals()].flatMap(([lo, hi]) => {
+                        const out: bigint[] = [];
+                        for (let x = lo; x <= hi; x++) if (!heldSet.has(x)) out.push(x);
+                        return out;
+                      })[0],
+                  )
                   .find((x) => x !== undefined);
                 assert.equal(a, expected, 'not the lowest free address of the first pool with one');
               }

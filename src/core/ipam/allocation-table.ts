@@ -244,7 +244,9 @@ export class AllocationTable {
   /** Whether a Service could be given an address of this pool and family now (free or quarantined). */
   hasAvailable(pool: string, family: IpFamily): boolean {
     const state = this.#pools.get(pool);
-    return state !== undefined && !state.config.drain && (state.free[family].size > 0n || state.quarantined[family] > 0);
+    return (
+      state !== undefined && !state.config.drain && (state.free[family].size > 0n || state.quarantined[family] > 0)
+    );
   }
 
   /**
@@ -259,7 +261,8 @@ export class AllocationTable {
     for (const sharingKey of keys) targets.push({ kind: 'sharing', sharingKey, family });
     if (!holder && !this.#releasing.has(address)) {
       const pool = this.#quarantine.get(address)?.pool ?? this.#poolContaining(address);
-      if (pool?.free[family].has(address) || this.#quarantine.has(address)) targets.push({ kind: 'pool', pool: pool?.config.name ?? '', family });
+      if (pool?.free[family].has(address) || this.#quarantine.has(address))
+        targets.push({ kind: 'pool', pool: pool?.config.name ?? '', family });
     }
     return targets;
   }
@@ -275,7 +278,11 @@ export class AllocationTable {
     const family = (f: IpFamily): FamilyUsage => {
       const total = state.config.addresses[f].size;
       // A draining pool has nothing to hand out.
-      return { total, allocated: state.allocated[f], available: state.config.drain ? 0n : total - BigInt(state.allocated[f]) };
+      return {
+        total,
+        allocated: state.allocated[f],
+        available: state.config.drain ? 0n : total - BigInt(state.allocated[f]),
+      };
     };
     return { 4: family(4), 6: family(6) };
   }
@@ -291,7 +298,15 @@ export class AllocationTable {
     const entry = this.#services.get(request.key);
     const retiringBefore = entry ? entry.retiring : (ctx.retiring ?? []).filter((r) => current.includes(r.address));
     const had = entry?.addresses ?? current.filter((a) => !retiringBefore.some((r) => r.address === a));
-    const result: AssignResult = { addresses: [], allocated: [], released: [], failures: [], withheld: [], retiring: [], renumbered: [] };
+    const result: AssignResult = {
+      addresses: [],
+      allocated: [],
+      released: [],
+      failures: [],
+      withheld: [],
+      retiring: [],
+      renumbered: [],
+    };
     const kept = new Map<IpFamily, bigint>();
     /** Per family, the address the Service moves away from with overlap: it waits for its successor. */
     const moving = new Map<IpFamily, { address: bigint; why: string }>();
@@ -302,7 +317,12 @@ export class AllocationTable {
       if (why === undefined) {
         kept.set(family, address);
         this.#claim(address, request);
-      } else if (request.renumberWindowMs !== undefined && !kept.has(family) && !moving.has(family) && this.#mayStay(request, address, ctx.namespaceLabels) === undefined) {
+      } else if (
+        request.renumberWindowMs !== undefined &&
+        !kept.has(family) &&
+        !moving.has(family) &&
+        this.#mayStay(request, address, ctx.namespaceLabels) === undefined
+      ) {
         moving.set(family, { address, why });
         this.#claim(address, request);
       } else if (this.#holders.get(address)?.claims.has(request.key)) {
@@ -323,7 +343,11 @@ export class AllocationTable {
         } else if (move) {
           kept.set(family, move.address);
           moving.delete(family);
-          blocked.push({ ...outcome, message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}`, keeping: move.address });
+          blocked.push({
+            ...outcome,
+            message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}`,
+            keeping: move.address,
+          });
         } else result.failures.push(outcome);
       }
       if (request.policy === 'RequireDualStack' && result.failures.length > 0) {
@@ -339,7 +363,11 @@ export class AllocationTable {
         const recorded = this.#services.get(request.key)?.addresses ?? [];
         for (const address of kept.values()) {
           if (recorded.includes(address)) {
-            result.released.push({ address, why: `RequireDualStack and ${missing} cannot be served`, pool: this.#holders.get(address)?.pool ?? '' });
+            result.released.push({
+              address,
+              why: `RequireDualStack and ${missing} cannot be served`,
+              pool: this.#holders.get(address)?.pool ?? '',
+            });
           } else this.#unclaim(address, request.key, 'shown', ctx.now);
         }
         kept.clear();
@@ -356,7 +384,12 @@ export class AllocationTable {
         if (until > wallNow) {
           result.renumbered.push({ address, until, successor });
           result.retiring.push({ address, until });
-        } else result.released.push({ address, why: `${why}; moved to ${formatIp(successor)} (renumber window 0s)`, pool: this.#holders.get(address)?.pool ?? '' });
+        } else
+          result.released.push({
+            address,
+            why: `${why}; moved to ${formatIp(successor)} (renumber window 0s)`,
+            pool: this.#holders.get(address)?.pool ?? '',
+          });
       } else if (ctx.allocate === false && !(request.policy === 'RequireDualStack' && result.failures.length > 0)) {
         kept.set(family, address);
         keptAddresses.add(address);
@@ -367,7 +400,10 @@ export class AllocationTable {
     // Windows that began earlier: kept until their end, unless the address is the Service's own again.
     for (const old of retiringBefore) {
       if (keptAddresses.has(old.address) || result.retiring.some((r) => r.address === old.address)) continue;
-      const why = old.until <= wallNow ? 'its renumbering window ended' : this.#mayStay(request, old.address, ctx.namespaceLabels);
+      const why =
+        old.until <= wallNow
+          ? 'its renumbering window ended'
+          : this.#mayStay(request, old.address, ctx.namespaceLabels);
       if (why === undefined) {
         this.#claim(old.address, request);
         result.retiring.push(old);
@@ -385,7 +421,9 @@ export class AllocationTable {
     if (result.addresses.length > 0 || result.retiring.length > 0) {
       this.#services.set(request.key, { request, addresses: result.addresses, retiring: result.retiring });
     } else this.#services.delete(request.key);
-    result.withheld = result.addresses.filter((a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined);
+    result.withheld = result.addresses.filter(
+      (a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined,
+    );
     return result;
   }
 
@@ -424,7 +462,8 @@ export class AllocationTable {
     this.#services.delete(key);
     if (!stillShown) {
       for (const address of [...(this.#releasingBy.get(key) ?? [])]) {
-        if (!released.some((r) => r.address === address)) released.push({ address, pool: this.#poolContaining(address)?.config.name ?? '' });
+        if (!released.some((r) => r.address === address))
+          released.push({ address, pool: this.#poolContaining(address)?.config.name ?? '' });
         this.#releaseDone(address, key, now);
       }
     }
@@ -483,14 +522,16 @@ export class AllocationTable {
     entry.pool.quarantined[familyOf(address)]--;
   }
 
-
   #poolContaining(address: bigint): PoolState | undefined {
     const family = familyOf(address);
     for (const state of this.#pools.values()) if (state.config.addresses[family].has(address)) return state;
     return undefined;
   }
 
-  #eligiblePools(request: ServiceRequest, namespaceLabels: AssignContext['namespaceLabels']): { pools: PoolState[]; unknown: string[] } {
+  #eligiblePools(
+    request: ServiceRequest,
+    namespaceLabels: AssignContext['namespaceLabels'],
+  ): { pools: PoolState[]; unknown: string[] } {
     const allowed = (p: PoolConfig): boolean => this.#admits(p, request, namespaceLabels);
     let candidates: PoolState[];
     let unknown: string[] = [];
@@ -506,7 +547,12 @@ export class AllocationTable {
     return { pools, unknown };
   }
 
-  #whyNotKeep(request: ServiceRequest, address: bigint, eligible: readonly PoolState[], kept: ReadonlyMap<IpFamily, bigint>): string | undefined {
+  #whyNotKeep(
+    request: ServiceRequest,
+    address: bigint,
+    eligible: readonly PoolState[],
+    kept: ReadonlyMap<IpFamily, bigint>,
+  ): string | undefined {
     const family = familyOf(address);
     if (!request.families.includes(family)) return `the Service no longer has IPv${family} in ipFamilies`;
     if (kept.has(family)) return `the Service already holds another IPv${family} address`;
@@ -538,12 +584,17 @@ export class AllocationTable {
    * still has, in a pool whose namespaces and selectors admit the Service (the speakers check the same before they
    * announce it), and shared with no Service it may not share with.
    */
-  #mayStay(request: ServiceRequest, address: bigint, namespaceLabels: AssignContext['namespaceLabels']): string | undefined {
+  #mayStay(
+    request: ServiceRequest,
+    address: bigint,
+    namespaceLabels: AssignContext['namespaceLabels'],
+  ): string | undefined {
     const family = familyOf(address);
     if (!request.families.includes(family)) return `the Service no longer has IPv${family} in ipFamilies`;
     const state = this.#poolContaining(address);
     if (!state) return 'no pool holds it any more';
-    if (!this.#admits(state.config, request, namespaceLabels)) return `pool ${state.config.name} no longer admits this Service`;
+    if (!this.#admits(state.config, request, namespaceLabels))
+      return `pool ${state.config.name} no longer admits this Service`;
     for (const other of this.#holders.get(address)?.claims.values() ?? []) {
       if (other.key === request.key) continue;
       const conflict = sharingConflict(request, other);
@@ -562,7 +613,9 @@ export class AllocationTable {
 
   /** Whether every holder of `address` keeps it only until a renumbering window ends (no sharer should join it). */
   #onlyRetiring(address: bigint, holder: Holder): boolean {
-    return [...holder.claims.keys()].every((key) => this.#services.get(key)?.retiring.some((r) => r.address === address));
+    return [...holder.claims.keys()].every((key) =>
+      this.#services.get(key)?.retiring.some((r) => r.address === address),
+    );
   }
 
   /** Why `request` may not join the holders of an address (undefined: it may), by their requests as held and as now. */
@@ -570,14 +623,25 @@ export class AllocationTable {
     for (const other of holder.claims.values()) {
       if (other.key === request.key) continue;
       const now = ctx.currentRequest?.(other.key);
-      const conflict = sharingConflict(request, other) ?? (now && now !== other ? sharingConflict(request, now) : undefined);
+      const conflict =
+        sharingConflict(request, other) ?? (now && now !== other ? sharingConflict(request, now) : undefined);
       if (conflict) return conflict;
     }
     return undefined;
   }
 
-  #allocateFamily(request: ServiceRequest, family: IpFamily, eligible: { pools: PoolState[]; unknown: string[] }, ctx: AssignContext): bigint | AllocationFailure {
-    const fail = (reason: AllocationFailureReason, message: string, waitFor: WaitFor[] = []): AllocationFailure => ({ reason, family, message, waitFor });
+  #allocateFamily(
+    request: ServiceRequest,
+    family: IpFamily,
+    eligible: { pools: PoolState[]; unknown: string[] },
+    ctx: AssignContext,
+  ): bigint | AllocationFailure {
+    const fail = (reason: AllocationFailureReason, message: string, waitFor: WaitFor[] = []): AllocationFailure => ({
+      reason,
+      family,
+      message,
+      waitFor,
+    });
     if (eligible.unknown.length > 0 && eligible.pools.length === 0) {
       return fail('UnknownPool', `no IPPool named ${eligible.unknown.join(', ')}`);
     }
@@ -619,11 +683,18 @@ export class AllocationTable {
     if (open.length === 0) {
       // Only a change of pools can help (one stops draining, or another admits the Service): that retries everyone.
       const names = withFamily.map((s) => s.config.name).join(', ');
-      return fail('PoolDraining', `every IPPool with IPv${family} addresses that serves ${request.key} is draining (${names}): a draining pool hands out no new addresses`);
+      return fail(
+        'PoolDraining',
+        `every IPPool with IPv${family} addresses that serves ${request.key} is draining (${names}): a draining pool hands out no new addresses`,
+      );
     }
     const waitFor: WaitFor[] = open.map((s) => ({ kind: 'pool', pool: s.config.name, family }));
     if (request.sharingKey) waitFor.push({ kind: 'sharing', sharingKey: request.sharingKey, family });
-    return fail('PoolExhausted', `no free IPv${family} address in ${open.map((s) => s.config.name).join(', ')}`, waitFor);
+    return fail(
+      'PoolExhausted',
+      `no free IPv${family} address in ${open.map((s) => s.config.name).join(', ')}`,
+      waitFor,
+    );
   }
 
   #takeRequested(
@@ -642,13 +713,23 @@ export class AllocationTable {
     }
     const holder = this.#holders.get(address);
     if (state.config.drain && !holder?.claims.has(request.key)) {
-      return fail('PoolDraining', `requested ${text} is in pool ${state.config.name}, which is draining: no Service starts to use its addresses`);
+      return fail(
+        'PoolDraining',
+        `requested ${text} is in pool ${state.config.name}, which is draining: no Service starts to use its addresses`,
+      );
     }
     const conflict = holder ? this.#joinConflict(request, holder, ctx) : undefined;
-    if (conflict) return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [{ kind: 'address', address }]);
+    if (conflict)
+      return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [
+        { kind: 'address', address },
+      ]);
     const releaser = this.#releasedByOther(address, request.key);
     if (releaser !== undefined) {
-      return fail('IPBeingReleased', `requested ${text} is still in the status of ${releaser}, which gave it up; it is assigned once that status is updated`, [{ kind: 'address', address }]);
+      return fail(
+        'IPBeingReleased',
+        `requested ${text} is still in the status of ${releaser}, which gave it up; it is assigned once that status is updated`,
+        [{ kind: 'address', address }],
+      );
     }
     this.#claim(address, request, state);
     return address;

@@ -46,7 +46,10 @@ describe('IntervalSet', () => {
 
   it('merges overlapping and adjoining intervals on add', () => {
     const set = setOf([10, 20], [30, 40]);
-    assert.deepEqual(intervalsOf(set), [[10, 20], [30, 40]]);
+    assert.deepEqual(intervalsOf(set), [
+      [10, 20],
+      [30, 40],
+    ]);
     set.add(21n, 29n);
     assert.deepEqual(intervalsOf(set), [[10, 40]]);
     set.add(41n, 41n);
@@ -72,12 +75,21 @@ describe('IntervalSet', () => {
   it('splits an interval on remove and trims the ones it overlaps', () => {
     const set = setOf([0, 100]);
     set.remove(40n, 60n);
-    assert.deepEqual(intervalsOf(set), [[0, 39], [61, 100]]);
+    assert.deepEqual(intervalsOf(set), [
+      [0, 39],
+      [61, 100],
+    ]);
     set.remove(30n, 70n);
-    assert.deepEqual(intervalsOf(set), [[0, 29], [71, 100]]);
+    assert.deepEqual(intervalsOf(set), [
+      [0, 29],
+      [71, 100],
+    ]);
     set.remove(0n, 0n);
     set.remove(100n, 200n);
-    assert.deepEqual(intervalsOf(set), [[1, 29], [71, 99]]);
+    assert.deepEqual(intervalsOf(set), [
+      [1, 29],
+      [71, 99],
+    ]);
     set.remove(-5n, 1000n);
     assert.deepEqual(intervalsOf(set), []);
     assert.equal(set.size, 0n);
@@ -91,7 +103,10 @@ describe('IntervalSet', () => {
     assert.equal(set.take(12n), true);
     assert.equal(set.take(12n), false);
     assert.equal(set.take(99n), false);
-    assert.deepEqual(intervalsOf(set), [[11, 11], [13, 13]]);
+    assert.deepEqual(intervalsOf(set), [
+      [11, 11],
+      [13, 13],
+    ]);
     assert.equal(set.take(11n), true);
     assert.deepEqual(intervalsOf(set), [[13, 13]]);
     assert.equal(set.size, 1n);
@@ -147,8 +162,14 @@ describe('IntervalSet', () => {
     copy.take(5n);
     copy.add(11n, 19n);
     set.remove(0n, 0n);
-    assert.deepEqual(intervalsOf(set), [[1, 10], [20, 30]]);
-    assert.deepEqual(intervalsOf(copy), [[0, 4], [6, 30]]);
+    assert.deepEqual(intervalsOf(set), [
+      [1, 10],
+      [20, 30],
+    ]);
+    assert.deepEqual(intervalsOf(copy), [
+      [0, 4],
+      [6, 30],
+    ]);
     assert.equal(set.size, 21n);
     assert.equal(copy.size, 30n);
     assertSound(set);
@@ -195,7 +216,14 @@ describe('IntervalSet', () => {
   const UNIVERSE = 300;
   const point = fc.integer({ min: 0, max: UNIVERSE });
   const span = fc
-    .tuple(point, fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: UNIVERSE }) }))
+    .tuple(
+      point,
+      fc.oneof(
+        { weight: 12, arbitrary: fc.integer({ min: 0, max: 3 }) },
+        { weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: UNIVERSE }) },
+      ),
+    )
     .map(([lo, length]) => ({ lo, hi: Math.min(UNIVERSE, lo + length) }));
   const operation: fc.Arbitrary<Operation> = fc.oneof(
     { weight: 4, arbitrary: span.map(({ lo, hi }) => ({ kind: 'add' as const, lo, hi })) },
@@ -234,59 +262,67 @@ describe('IntervalSet', () => {
 
   it('matches a Set<bigint> model after every step of 300 random sequences of up to 100 operations', () => {
     fc.assert(
-      fc.property(fragmentedStart, fc.array(operation, { minLength: 1, maxLength: 100, size: 'max' }), seed, (start, operations, treapSeed) => {
-        let set = new IntervalSet(treapSeed);
-        const model = new Set<bigint>();
-        for (const x of start) {
-          set.add(BigInt(x), BigInt(x));
-          model.add(BigInt(x));
-        }
-        for (const op of operations) {
-          switch (op.kind) {
-            case 'add':
-              set.add(BigInt(op.lo), BigInt(op.hi));
-              for (let x = op.lo; x <= op.hi; x++) model.add(BigInt(x));
-              break;
-            case 'remove':
-              set.remove(BigInt(op.lo), BigInt(op.hi));
-              for (let x = op.lo; x <= op.hi; x++) model.delete(BigInt(x));
-              break;
-            case 'lowestInRange':
-              assert.equal(set.lowestInRange(BigInt(op.lo), BigInt(op.hi)), modelMembers(model, op.lo, op.hi)[0]);
-              break;
-            case 'countInRange':
-              assert.equal(set.countInRange(BigInt(op.lo), BigInt(op.hi)), BigInt(modelMembers(model, op.lo, op.hi).length));
-              break;
-            case 'take':
-              assert.equal(set.take(BigInt(op.x)), model.delete(BigInt(op.x)));
-              break;
-            case 'has':
-              assert.equal(set.has(BigInt(op.x)), model.has(BigInt(op.x)));
-              break;
-            case 'takeLowest': {
-              const expected = modelMembers(model, 0, UNIVERSE)[0];
-              assert.equal(set.takeLowest(), expected);
-              if (expected !== undefined) model.delete(expected);
-              break;
-            }
-            case 'lowest':
-              assert.equal(set.lowest(), modelMembers(model, 0, UNIVERSE)[0]);
-              break;
-            case 'clone': {
-              // Continue on the copy; wreck the original to prove the two share nothing.
-              const original = set;
-              set = set.clone();
-              original.add(0n, BigInt(UNIVERSE));
-              original.takeLowest();
-              break;
-            }
+      fc.property(
+        fragmentedStart,
+        fc.array(operation, { minLength: 1, maxLength: 100, size: 'max' }),
+        seed,
+        (start, operations, treapSeed) => {
+          let set = new IntervalSet(treapSeed);
+          const model = new Set<bigint>();
+          for (const x of start) {
+            set.add(BigInt(x), BigInt(x));
+            model.add(BigInt(x));
           }
-          assert.deepEqual([...set.intervals()], modelIntervals(model));
-          assert.equal(set.size, BigInt(model.size));
-          assert.equal(set.intervalCount, modelIntervals(model).length);
-          assertSound(set, RANDOM_HEIGHT_FACTOR);
-        }
-      }),
+          for (const op of operations) {
+            switch (op.kind) {
+              case 'add':
+                set.add(BigInt(op.lo), BigInt(op.hi));
+                for (let x = op.lo; x <= op.hi; x++) model.add(BigInt(x));
+                break;
+              case 'remove':
+                set.remove(BigInt(op.lo), BigInt(op.hi));
+                for (let x = op.lo; x <= op.hi; x++) model.delete(BigInt(x));
+                break;
+              case 'lowestInRange':
+                assert.equal(set.lowestInRange(BigInt(op.lo), BigInt(op.hi)), modelMembers(model, op.lo, op.hi)[0]);
+                break;
+              case 'countInRange':
+                assert.equal(
+                  set.countInRange(BigInt(op.lo), BigInt(op.hi)),
+                  BigInt(modelMembers(model, op.lo, op.hi).length),
+                );
+                break;
+              case 'take':
+                assert.equal(set.take(BigInt(op.x)), model.delete(BigInt(op.x)));
+                break;
+              case 'has':
+                assert.equal(set.has(BigInt(op.x)), model.has(BigInt(op.x)));
+                break;
+              case 'takeLowest': {
+                const expected = modelMembers(model, 0, UNIVERSE)[0];
+                assert.equal(set.takeLowest(), expected);
+                if (expected !== undefined) model.delete(expected);
+                break;
+              }
+              case 'lowest':
+                assert.equal(set.lowest(), modelMembers(model, 0, UNIVERSE)[0]);
+                break;
+              case 'clone': {
+                // Continue on the copy; wreck the original to prove the two share nothing.
+                const original = set;
+                set = set.clone();
+                original.add(0n, BigInt(UNIVERSE));
+                original.takeLowest();
+                break;
+              }
+            }
+            assert.deepEqual([...set.intervals()], modelIntervals(model));
+            assert.equal(set.size, BigInt(model.size));
+            assert.equal(set.intervalCount, modelIntervals(model).length);
+            assertSound(set, RANDOM_HEIGHT_FACTOR);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

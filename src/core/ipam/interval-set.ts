@@ -53,7 +53,7 @@ export class IntervalSet {
     // before: the node with the greatest lo below lo; after: the node with the least lo from lo on.
     let before: IntervalNode | undefined;
     let after: IntervalNode | undefined;
-    for (let node = this.#root; node !== undefined; ) {
+    for (let node = this.#root; node !== undefined;) {
       if (node.lo < lo) {
         before = node;
         node = node.right;

@@ -4,7 +4,8 @@ import type { ServiceRequest } from '../config/service-request.ts';
 /** Undefined when `a` and `b` may share an address, else why not, for an Event. */
 export function sharingConflict(a: ServiceRequest, b: ServiceRequest): string | undefined {
   if (!a.sharingKey || !b.sharingKey) return `${b.key} holds it and sharing needs allow-shared-ip on both Services`;
-  if (a.sharingKey !== b.sharingKey) return `${b.key} holds it with sharing key "${b.sharingKey}", not "${a.sharingKey}"`;
+  if (a.sharingKey !== b.sharingKey)
+    return `${b.key} holds it with sharing key "${b.sharingKey}", not "${a.sharingKey}"`;
   const clash = a.ports.filter((p) => b.ports.includes(p));
   if (clash.length > 0) return `${b.key} holds it and also uses ${clash.join(', ')}`;
   if (a.externalTrafficPolicy !== b.externalTrafficPolicy) {

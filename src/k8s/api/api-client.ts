@@ -81,9 +81,17 @@ export class ApiClient {
   }
 
   /** One request; resolves with the decoded JSON answer, rejects with an ApiError. */
-  request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, extra: RequestOptionsExtra = {}): Promise<T> {
+  request<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+    extra: RequestOptionsExtra = {},
+  ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const contentType = payload === undefined ? undefined : (extra.contentType ?? (method === 'PATCH' ? MERGE_PATCH : 'application/json'));
+    const contentType =
+      payload === undefined
+        ? undefined
+        : (extra.contentType ?? (method === 'PATCH' ? MERGE_PATCH : 'application/json'));
     return new Promise<T>((resolve, reject) => {
       const req = request(this.#options(method, withQuery(path, extra.query), contentType), (res) => {
         readBody(res).then(
@@ -93,7 +101,9 @@ export class ApiClient {
               try {
                 resolve((text ? JSON.parse(text) : {}) as T);
               } catch (error) {
-                reject(new ApiError(code, 'InvalidResponse', `could not decode the answer: ${(error as Error).message}`));
+                reject(
+                  new ApiError(code, 'InvalidResponse', `could not decode the answer: ${(error as Error).message}`),
+                );
               }
             } else reject(statusError(code, text));
           },
@@ -102,13 +112,18 @@ export class ApiClient {
           },
         );
       });
-      req.setTimeout(extra.timeoutMs ?? 30_000, () => req.destroy(new ApiError(0, 'Timeout', `${method} ${path} timed out`)));
+      req.setTimeout(extra.timeoutMs ?? 30_000, () =>
+        req.destroy(new ApiError(0, 'Timeout', `${method} ${path} timed out`)),
+      );
       req.on('error', (error) => {
         reject(ApiError.from(error));
       });
       if (extra.signal) {
         if (extra.signal.aborted) req.destroy(new ApiError(0, 'Aborted', 'aborted'));
-        else extra.signal.addEventListener('abort', () => req.destroy(new ApiError(0, 'Aborted', 'aborted')), { once: true });
+        else
+          extra.signal.addEventListener('abort', () => req.destroy(new ApiError(0, 'Aborted', 'aborted')), {
+            once: true,
+          });
       }
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -151,7 +166,9 @@ export class ApiClient {
               }
               if (event.type === 'ERROR') {
                 const status = event.object as { code?: number; reason?: string; message?: string };
-                req.destroy(new ApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error'));
+                req.destroy(
+                  new ApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error'),
+                );
                 return;
               }
               onEvent(event);

@@ -21,6 +21,7 @@ export const errorCode = (error: unknown): number => (error instanceof ApiError 
 
 /** A short, secret-free description for logs and Events. */
 export function describeError(error: unknown): string {
-  if (error instanceof ApiError) return error.code ? `HTTP ${error.code} ${error.reason}: ${error.message}` : error.message;
+  if (error instanceof ApiError)
+    return error.code ? `HTTP ${error.code} ${error.reason}: ${error.message}` : error.message;
   return error instanceof Error ? error.message : String(error);
 }

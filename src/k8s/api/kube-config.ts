@@ -24,8 +24,24 @@ interface NamedEntry<T> {
 
 interface KubeconfigFile {
   'current-context'?: string;
-  clusters?: Array<NamedEntry<{ server: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean }>>;
-  users?: Array<NamedEntry<{ token?: string; tokenFile?: string; 'client-certificate'?: string; 'client-certificate-data'?: string; 'client-key'?: string; 'client-key-data'?: string }>>;
+  clusters?: Array<
+    NamedEntry<{
+      server: string;
+      'certificate-authority'?: string;
+      'certificate-authority-data'?: string;
+      'insecure-skip-tls-verify'?: boolean;
+    }>
+  >;
+  users?: Array<
+    NamedEntry<{
+      token?: string;
+      tokenFile?: string;
+      'client-certificate'?: string;
+      'client-certificate-data'?: string;
+      'client-key'?: string;
+      'client-key-data'?: string;
+    }>
+  >;
   contexts?: Array<NamedEntry<{ cluster: string; user: string }>>;
 }
 

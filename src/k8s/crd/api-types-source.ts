@@ -70,11 +70,17 @@ export function renderApiTypes(defs: readonly CrdDefinition[]): string {
   const parts = [HEADER];
   parts.push(`\nexport const API_GROUP = '${API_GROUP}';\nexport const API_VERSION = '${API_VERSION}';\n`);
   for (const [name, schema] of [...shared].sort(([a], [b]) => a.localeCompare(b))) {
-    parts.push(`\n/** metav1.${name}, as in the Kubernetes API. */\nexport interface ${name} ${typeOf(schema, '', true)}\n`);
+    parts.push(
+      `\n/** metav1.${name}, as in the Kubernetes API. */\nexport interface ${name} ${typeOf(schema, '', true)}\n`,
+    );
   }
   for (const def of defs) {
-    parts.push(`\n${comment(def.spec.description, '')}export interface ${def.kind}Spec ${typeOf(def.spec, '', true)}\n`);
-    parts.push(`\n${comment(def.status.description, '')}export interface ${def.kind}Status ${typeOf(def.status, '', true)}\n`);
+    parts.push(
+      `\n${comment(def.spec.description, '')}export interface ${def.kind}Spec ${typeOf(def.spec, '', true)}\n`,
+    );
+    parts.push(
+      `\n${comment(def.status.description, '')}export interface ${def.kind}Status ${typeOf(def.status, '', true)}\n`,
+    );
     parts.push(
       `\n${comment(def.description, '')}export interface ${def.kind} {\n` +
         `  apiVersion: '${API_GROUP}/${API_VERSION}';\n  kind: '${def.kind}';\n  metadata: ObjectMeta;\n` +

@@ -2,14 +2,16 @@
 import { arr, conditions, int, labelSelector, nameList, obj, str, uint32 } from './schema-builders.ts';
 import type { CrdDefinition } from './crd-definition.ts';
 
-const u16 = "(x, int(x) >= 0 && int(x) <= 65535)";
-const u32 = "(x, int(x) >= 0 && int(x) <= 4294967295)";
+const u16 = '(x, int(x) >= 0 && int(x) <= 65535)';
+const u32 = '(x, int(x) >= 0 && int(x) <= 4294967295)';
 
 const spec = obj(
   'Which pools are advertised, to which peers, from which nodes, with which attributes.',
   {
     ipPools: nameList('Names of the IPPools whose addresses are advertised.'),
-    ipPoolSelector: labelSelector('Advertise the addresses of every IPPool with matching labels (instead of ipPools: set one or the other).'),
+    ipPoolSelector: labelSelector(
+      'Advertise the addresses of every IPPool with matching labels (instead of ipPools: set one or the other).',
+    ),
     peers: nameList('Names of the BGPPeers to advertise to. Absent: every peer.'),
     nodeSelector: labelSelector('Only nodes with matching labels advertise these addresses. Absent: every node.'),
     serviceSelector: labelSelector(
@@ -39,7 +41,8 @@ const spec = obj(
             rule:
               "self in ['no-export', 'no-advertise', 'no-export-subconfed', 'no-peer'] || " +
               `(self.matches('^[0-9]{1,5}:[0-9]{1,5}$') && self.split(':').all${u16})`,
-            message: 'must be ASN:value with both parts 0 to 65535, or no-export, no-advertise, no-export-subconfed, no-peer',
+            message:
+              'must be ASN:value with both parts 0 to 65535, or no-export, no-advertise, no-export-subconfed, no-peer',
           },
         ],
       }),
@@ -58,10 +61,14 @@ const spec = obj(
       }),
       { maxItems: 64, 'x-kubernetes-list-type': 'set' },
     ),
-    asPathPrepend: obj('Prepend an ASN to the AS_PATH to make these routes less preferred.', {
-      asn: uint32('The ASN to prepend. Absent: the session myASN.', { minimum: 1 }),
-      count: int('How many times to prepend it.', { minimum: 1, maximum: 16 }),
-    }, { required: ['count'] }),
+    asPathPrepend: obj(
+      'Prepend an ASN to the AS_PATH to make these routes less preferred.',
+      {
+        asn: uint32('The ASN to prepend. Absent: the session myASN.', { minimum: 1 }),
+        count: int('How many times to prepend it.', { minimum: 1, maximum: 16 }),
+      },
+      { required: ['count'] },
+    ),
   },
   {
     'x-kubernetes-validations': [

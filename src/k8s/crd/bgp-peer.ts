@@ -1,5 +1,17 @@
 // BGPPeer: a router that speakers open a BGP session to.
-import { arr, asn, bool, conditions, duration, int, ipAddress, labelSelector, obj, objectName, str } from './schema-builders.ts';
+import {
+  arr,
+  asn,
+  bool,
+  conditions,
+  duration,
+  int,
+  ipAddress,
+  labelSelector,
+  obj,
+  objectName,
+  str,
+} from './schema-builders.ts';
 import type { CrdDefinition } from './crd-definition.ts';
 import { interfaceEntryRules } from './interface-entry-rules.ts';
 
@@ -7,7 +19,9 @@ const spec = obj(
   'How to reach the router and what to negotiate with it.',
   {
     myASN: asn('The autonomous system number the speakers use on this session.'),
-    peerASN: asn('The autonomous system number of the router. Equal to myASN for iBGP. Exactly one of peerASN and dynamicASN.'),
+    peerASN: asn(
+      'The autonomous system number of the router. Equal to myASN for iBGP. Exactly one of peerASN and dynamicASN.',
+    ),
     dynamicASN: str(
       'For a router whose ASN is not known in advance: internal accepts only myASN (iBGP), external any ASN but myASN ' +
         '(eBGP); the ASN the router announces in its OPEN is used and shown in status.sessions. Exactly one of ' +
@@ -24,11 +38,13 @@ const spec = obj(
         'none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545).',
       { minLength: 1, maxLength: 64, pattern: '^[^/%\\s]+$', 'x-kubernetes-validations': interfaceEntryRules },
     ),
-    sourceAddress: ipAddress('The local address to connect from. Absent: sourceInterface, else chosen by the kernel routing table.'),
+    sourceAddress: ipAddress(
+      'The local address to connect from. Absent: sourceInterface, else chosen by the kernel routing table.',
+    ),
     sourceInterface: str(
       'Connect from the address this node interface has in the family of peerAddress (IPv6: a global one; the first ' +
         'when it has several), so that nodes choose their uplink by interface rather than by a node-specific address ' +
-        '(kube-vip\'s bgp_sourceif). A name, or a pattern as for interface that must match exactly one interface on ' +
+        "(kube-vip's bgp_sourceif). A name, or a pattern as for interface that must match exactly one interface on " +
         'each selected node; a node where it matches none or several, or whose interface has no such address, opens ' +
         'no session and reports it. Not with sourceAddress, nor with a link-local peerAddress (interface).',
       { minLength: 1, maxLength: 64, pattern: '^[^/%\\s]+$', 'x-kubernetes-validations': interfaceEntryRules },
@@ -46,13 +62,17 @@ const spec = obj(
       },
       { required: ['name'] },
     ),
-    nodeSelector: labelSelector('Only speakers on nodes with matching labels peer with this router. Absent: all nodes.'),
+    nodeSelector: labelSelector(
+      'Only speakers on nodes with matching labels peer with this router. Absent: all nodes.',
+    ),
     ebgpMultiHop: bool('Allow the router to be more than one hop away (IP TTL 255 instead of 1) for eBGP.', {
       default: false,
     }),
     routerID: str('The BGP identifier to use (an IPv4 address). Absent: the node IPv4 address.', {
       maxLength: 15,
-      'x-kubernetes-validations': [{ rule: 'isIP(self) && ip(self).family() == 4', message: 'must be an IPv4 address' }],
+      'x-kubernetes-validations': [
+        { rule: 'isIP(self) && ip(self).family() == 4', message: 'must be an IPv4 address' },
+      ],
     }),
     gracefulRestart: obj('Graceful restart (RFC 4724): the router keeps forwarding while a speaker restarts.', {
       enabled: bool('Negotiate graceful restart.', { default: false }),
@@ -82,7 +102,9 @@ const spec = obj(
           maximum: 255,
           default: 3,
         }),
-        passive: bool('Send nothing until the router has sent a BFD packet (RFC 5880 passive role).', { default: false }),
+        passive: bool('Send nothing until the router has sent a BFD packet (RFC 5880 passive role).', {
+          default: false,
+        }),
       },
       {
         'x-kubernetes-validations': [
@@ -124,8 +146,7 @@ const spec = obj(
         fieldPath: '.holdTime',
       },
       {
-        rule:
-          "!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.holdTime) == duration('0s') || duration(self.keepaliveTime) < duration(self.holdTime)",
+        rule: "!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.holdTime) == duration('0s') || duration(self.keepaliveTime) < duration(self.holdTime)",
         message: 'keepaliveTime must be shorter than holdTime',
         fieldPath: '.keepaliveTime',
       },
@@ -135,15 +156,15 @@ const spec = obj(
         fieldPath: '.connectTime',
       },
       {
-        rule:
-          "!has(self.gracefulRestart) || !has(self.gracefulRestart.restartTime) || duration(self.gracefulRestart.restartTime) <= duration('4095s')",
+        rule: "!has(self.gracefulRestart) || !has(self.gracefulRestart.restartTime) || duration(self.gracefulRestart.restartTime) <= duration('4095s')",
         message: 'gracefulRestart.restartTime must be at most 4095s (a 12-bit field, RFC 4724)',
         fieldPath: '.gracefulRestart.restartTime',
       },
       {
         // isLinkLocalUnicast() is true for 169.254.0.0/16 too: only IPv6 link-local peers need (and take) interface.
         rule: 'has(self.interface) == (ip(self.peerAddress).family() == 6 && ip(self.peerAddress).isLinkLocalUnicast())',
-        message: 'a link-local peerAddress (fe80::/10) needs interface, and interface is only for a link-local peerAddress',
+        message:
+          'a link-local peerAddress (fe80::/10) needs interface, and interface is only for a link-local peerAddress',
         fieldPath: '.interface',
       },
       {
@@ -153,7 +174,8 @@ const spec = obj(
       },
       {
         rule: '!has(self.bfd) || !has(self.interface)',
-        message: 'bfd is not supported with a link-local peerAddress (interface): peer with the router\'s global address',
+        message:
+          "bfd is not supported with a link-local peerAddress (interface): peer with the router's global address",
         fieldPath: '.bfd',
       },
       {
@@ -163,7 +185,8 @@ const spec = obj(
       },
       {
         rule: '!has(self.interface) || !has(self.sourceInterface)',
-        message: 'a link-local peer is reached over interface, from its link-local address: sourceInterface does not apply',
+        message:
+          'a link-local peer is reached over interface, from its link-local address: sourceInterface does not apply',
         fieldPath: '.sourceInterface',
       },
       {
@@ -180,18 +203,26 @@ const status = obj('What the speakers report: each writes its own entry of sessi
   conditions,
   sessions: arr(
     'The session of each speaker with this router, as last reported.',
-    obj('One speaker session.', {
-      node: str('The node of the speaker.', { maxLength: 253 }),
-      state: str('The BGP FSM state (RFC 4271 section 8.2.2).', {
-        enum: ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'],
-      }),
-      lastTransitionTime: str('When the state last changed.', { format: 'date-time' }),
-      prefixesAdvertised: int('Prefixes currently advertised to the router.', { minimum: 0 }),
-      peerASN: int('The ASN the router announced in its OPEN on the established session.', { format: 'int64', minimum: 1, maximum: 4294967295 }),
-      bfdState: str('The BFD session state (RFC 5880 section 4.1), when spec.bfd is set.', {
-        enum: ['AdminDown', 'Down', 'Init', 'Up'],
-      }),
-    }, { required: ['node', 'state'] }),
+    obj(
+      'One speaker session.',
+      {
+        node: str('The node of the speaker.', { maxLength: 253 }),
+        state: str('The BGP FSM state (RFC 4271 section 8.2.2).', {
+          enum: ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'],
+        }),
+        lastTransitionTime: str('When the state last changed.', { format: 'date-time' }),
+        prefixesAdvertised: int('Prefixes currently advertised to the router.', { minimum: 0 }),
+        peerASN: int('The ASN the router announced in its OPEN on the established session.', {
+          format: 'int64',
+          minimum: 1,
+          maximum: 4294967295,
+        }),
+        bfdState: str('The BFD session state (RFC 5880 section 4.1), when spec.bfd is set.', {
+          enum: ['AdminDown', 'Down', 'Init', 'Up'],
+        }),
+      },
+      { required: ['node', 'state'] },
+    ),
     { maxItems: 5000, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['node'] },
   ),
 });
@@ -212,4 +243,3 @@ export const bgpPeerCrd: CrdDefinition = {
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };
-

@@ -9,7 +9,13 @@ import { serviceAnnouncementCrd } from './service-announcement.ts';
 export const API_GROUP = 'beaconlb.io';
 export const API_VERSION = 'v1alpha1';
 
-export const crdDefinitions: readonly CrdDefinition[] = [ipPoolCrd, l2AdvertisementCrd, bgpPeerCrd, bgpAdvertisementCrd, serviceAnnouncementCrd];
+export const crdDefinitions: readonly CrdDefinition[] = [
+  ipPoolCrd,
+  l2AdvertisementCrd,
+  bgpPeerCrd,
+  bgpAdvertisementCrd,
+  serviceAnnouncementCrd,
+];
 
 export function crdManifest(def: CrdDefinition): Record<string, unknown> {
   return {
@@ -42,7 +48,10 @@ export function crdManifest(def: CrdDefinition): Record<string, unknown> {
               type: 'object',
               description: def.description,
               properties: {
-                apiVersion: { type: 'string', description: 'The versioned schema of this object: beaconlb.io/v1alpha1.' },
+                apiVersion: {
+                  type: 'string',
+                  description: 'The versioned schema of this object: beaconlb.io/v1alpha1.',
+                },
                 kind: { type: 'string', description: `The kind of this object: ${def.kind}.` },
                 metadata: { type: 'object' },
                 spec: def.spec,

@@ -13,6 +13,7 @@ export const interfaceEntryRules: CelRule[] = [
   },
   {
     rule: `!self.matches(${cel(INTERFACE_GLOB_CHARACTERS)}) || self.matches(${cel(INTERFACE_GLOB_SYNTAX)})`,
-    message: 'not an interface pattern: use * (any characters), ? (one character), [abc], [a-z] or [!a-z] (one character of, or outside, a set; sets are never empty)',
+    message:
+      'not an interface pattern: use * (any characters), ? (one character), [abc], [a-z] or [!a-z] (one character of, or outside, a set; sets are never empty)',
   },
 ];

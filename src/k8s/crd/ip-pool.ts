@@ -24,7 +24,8 @@ const addressEntry = str(
       },
       {
         rule: "!self.contains('/') || !isCIDR(self) || cidr(self) == cidr(self).masked()",
-        message: 'has address bits set past the prefix length: write the network address (198.51.100.0/24, not 198.51.100.7/24)',
+        message:
+          'has address bits set past the prefix length: write the network address (198.51.100.0/24, not 198.51.100.7/24)',
       },
       {
         rule: `self.contains('/') || !(${rangeEnds}) || ip(${first}).family() == ip(${last}).family()`,
@@ -42,9 +43,13 @@ const addressEntry = str(
 
 const familyUsage = (family: string): Schema =>
   obj(`Usage of the ${family} addresses of this pool.`, {
-    total: str(`How many ${family} addresses the pool holds, in decimal (an IPv6 /64 exceeds a 64-bit integer).`, { maxLength: 40 }),
+    total: str(`How many ${family} addresses the pool holds, in decimal (an IPv6 /64 exceeds a 64-bit integer).`, {
+      maxLength: 40,
+    }),
     allocated: int(`How many ${family} addresses are assigned to Services.`, { format: 'int64', minimum: 0 }),
-    available: str(`How many ${family} addresses are free to assign, in decimal (0 while the pool drains).`, { maxLength: 40 }),
+    available: str(`How many ${family} addresses are free to assign, in decimal (0 while the pool drains).`, {
+      maxLength: 40,
+    }),
   });
 
 const spec = obj(
@@ -93,14 +98,16 @@ const spec = obj(
 );
 
 const status = obj(
-  'What the controller observed: usage per family and conditions (Ready, Overlap, Draining: how many addresses a draining pool still has in use, and by which Services).', {
-  observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
-  allocated: int('Addresses assigned to Services, both families.', { format: 'int64', minimum: 0 }),
-  available: str('Addresses free to assign, both families, in decimal.', { maxLength: 41 }),
-  ipv4: familyUsage('IPv4'),
-  ipv6: familyUsage('IPv6'),
-  conditions,
-});
+  'What the controller observed: usage per family and conditions (Ready, Overlap, Draining: how many addresses a draining pool still has in use, and by which Services).',
+  {
+    observedGeneration: int('The .metadata.generation the status was computed for.', { format: 'int64', minimum: 0 }),
+    allocated: int('Addresses assigned to Services, both families.', { format: 'int64', minimum: 0 }),
+    available: str('Addresses free to assign, both families, in decimal.', { maxLength: 41 }),
+    ipv4: familyUsage('IPv4'),
+    ipv6: familyUsage('IPv6'),
+    conditions,
+  },
+);
 
 export const ipPoolCrd: CrdDefinition = {
   kind: 'IPPool',
@@ -112,12 +119,38 @@ export const ipPoolCrd: CrdDefinition = {
   spec,
   status,
   printerColumns: [
-    { name: 'Addresses', type: 'string', jsonPath: '.spec.addresses', description: 'The CIDRs and ranges of the pool.' },
-    { name: 'Auto Assign', type: 'boolean', jsonPath: '.spec.autoAssign', description: 'Used for Services that name no pool.' },
-    { name: 'Drain', type: 'boolean', jsonPath: '.spec.drain', description: 'Hands out no new addresses; keeps those in use.', priority: 1 },
-    { name: 'Allocated', type: 'integer', jsonPath: '.status.allocated', description: 'Addresses assigned to Services.' },
+    {
+      name: 'Addresses',
+      type: 'string',
+      jsonPath: '.spec.addresses',
+      description: 'The CIDRs and ranges of the pool.',
+    },
+    {
+      name: 'Auto Assign',
+      type: 'boolean',
+      jsonPath: '.spec.autoAssign',
+      description: 'Used for Services that name no pool.',
+    },
+    {
+      name: 'Drain',
+      type: 'boolean',
+      jsonPath: '.spec.drain',
+      description: 'Hands out no new addresses; keeps those in use.',
+      priority: 1,
+    },
+    {
+      name: 'Allocated',
+      type: 'integer',
+      jsonPath: '.status.allocated',
+      description: 'Addresses assigned to Services.',
+    },
     { name: 'Available', type: 'string', jsonPath: '.status.available', description: 'Addresses free to assign.' },
-    { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status", description: 'The pool is valid and in use.' },
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: ".status.conditions[?(@.type=='Ready')].status",
+      description: 'The pool is valid and in use.',
+    },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

@@ -52,11 +52,12 @@ export const arr = (description: string, items: Schema, extra: Extra = {}): Sche
   items,
   ...extra,
 });
-export const obj = (
-  description: string,
-  properties: Record<string, Schema>,
-  extra: Extra = {},
-): Schema => ({ type: 'object', description, properties, ...extra });
+export const obj = (description: string, properties: Record<string, Schema>, extra: Extra = {}): Schema => ({
+  type: 'object',
+  description,
+  properties,
+  ...extra,
+});
 
 /** A map of strings, as in `matchLabels`. */
 export const stringMap = (description: string): Schema => ({
@@ -75,37 +76,44 @@ export const nameList = (description: string): Schema =>
 
 /** metav1.LabelSelector, with its semantic rules checked by CEL so a bad selector is refused at admission. */
 export const labelSelector = (description: string): Schema =>
-  named('LabelSelector', obj(
-    `${description} An empty selector matches everything; an absent one is described on the field that uses it.`,
-    {
-      matchLabels: stringMap('Labels that must all be present with these values.'),
-      matchExpressions: arr(
-        'Requirements that must all hold.',
-        obj(
-          'A label requirement.',
-          {
-            key: str('The label key.', { minLength: 1, maxLength: 317 }),
-            operator: str('How the key relates to the values.', { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }),
-            values: arr('Values for In and NotIn; must be empty for Exists and DoesNotExist.', str('A value.', { maxLength: 63 }), {
-              maxItems: 64,
-              'x-kubernetes-list-type': 'atomic',
-            }),
-          },
-          {
-            required: ['key', 'operator'],
-            'x-kubernetes-validations': [
-              {
-                rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
-                message: 'In and NotIn need at least one value; Exists and DoesNotExist take none',
-              },
-            ],
-          },
+  named(
+    'LabelSelector',
+    obj(
+      `${description} An empty selector matches everything; an absent one is described on the field that uses it.`,
+      {
+        matchLabels: stringMap('Labels that must all be present with these values.'),
+        matchExpressions: arr(
+          'Requirements that must all hold.',
+          obj(
+            'A label requirement.',
+            {
+              key: str('The label key.', { minLength: 1, maxLength: 317 }),
+              operator: str('How the key relates to the values.', { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }),
+              values: arr(
+                'Values for In and NotIn; must be empty for Exists and DoesNotExist.',
+                str('A value.', { maxLength: 63 }),
+                {
+                  maxItems: 64,
+                  'x-kubernetes-list-type': 'atomic',
+                },
+              ),
+            },
+            {
+              required: ['key', 'operator'],
+              'x-kubernetes-validations': [
+                {
+                  rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
+                  message: 'In and NotIn need at least one value; Exists and DoesNotExist take none',
+                },
+              ],
+            },
+          ),
+          { maxItems: 32, 'x-kubernetes-list-type': 'atomic' },
         ),
-        { maxItems: 32, 'x-kubernetes-list-type': 'atomic' },
-      ),
-    },
-    { 'x-kubernetes-map-type': 'atomic' },
-  ));
+      },
+      { 'x-kubernetes-map-type': 'atomic' },
+    ),
+  );
 
 /** A Go-style duration such as `90s`, `1m30s` or `250ms`; never negative. */
 export const duration = (description: string, extra: Extra = {}): Schema =>
@@ -131,17 +139,23 @@ export const ipAddress = (description: string): Schema =>
 /** metav1.Condition. */
 export const conditions: Schema = arr(
   'The latest observations of the object, in the standard Kubernetes condition form.',
-  named('Condition', obj(
-    'One observation.',
-    {
-      type: str('The aspect observed, such as Ready.', { maxLength: 316 }),
-      status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
-      observedGeneration: int('The .metadata.generation this observation was made for.', { format: 'int64', minimum: 0 }),
-      lastTransitionTime: str('When the status last changed.', { format: 'date-time' }),
-      reason: str('A CamelCase reason for the status.', { maxLength: 1024 }),
-      message: str('A human readable explanation.', { maxLength: 32768 }),
-    },
-    { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },
-  )),
+  named(
+    'Condition',
+    obj(
+      'One observation.',
+      {
+        type: str('The aspect observed, such as Ready.', { maxLength: 316 }),
+        status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+        observedGeneration: int('The .metadata.generation this observation was made for.', {
+          format: 'int64',
+          minimum: 0,
+        }),
+        lastTransitionTime: str('When the status last changed.', { format: 'date-time' }),
+        reason: str('A CamelCase reason for the status.', { maxLength: 1024 }),
+        message: str('A human readable explanation.', { maxLength: 32768 }),
+      },
+      { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },
+    ),
+  ),
   { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },
 );

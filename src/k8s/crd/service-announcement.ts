@@ -10,7 +10,9 @@ const address = str('An IPv4 or IPv6 address of the Service.', {
 });
 const prefix = str('A prefix advertised by BGP (198.51.100.7/32, or the aggregation length of the advertisement).', {
   maxLength: 49,
-  'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'must be a CIDR such as 198.51.100.7/32 or 2001:db8::7/128' }],
+  'x-kubernetes-validations': [
+    { rule: 'isCIDR(self)', message: 'must be a CIDR such as 198.51.100.7/32 or 2001:db8::7/128' },
+  ],
 });
 const interfaceName = str('A Linux interface name.', { minLength: 1, maxLength: 15 });
 
@@ -26,7 +28,9 @@ const spec = obj(
   },
   {
     required: ['service', 'node'],
-    'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec names the Service and node of the record and cannot change' }],
+    'x-kubernetes-validations': [
+      { rule: 'self == oldSelf', message: 'spec names the Service and node of the record and cannot change' },
+    ],
   },
 );
 
@@ -77,10 +81,25 @@ export const serviceAnnouncementCrd: CrdDefinition = {
   printerColumns: [
     { name: 'Service', type: 'string', jsonPath: '.spec.service' },
     { name: 'Node', type: 'string', jsonPath: '.spec.node' },
-    { name: 'L2 Addresses', type: 'string', jsonPath: '.status.layer2.addresses', description: 'Addresses this node answers ARP/NDP for.' },
+    {
+      name: 'L2 Addresses',
+      type: 'string',
+      jsonPath: '.status.layer2.addresses',
+      description: 'Addresses this node answers ARP/NDP for.',
+    },
     { name: 'Interfaces', type: 'string', jsonPath: '.status.layer2.interfaces' },
-    { name: 'BGP Prefixes', type: 'string', jsonPath: '.status.bgp.prefixes', description: 'Prefixes this node advertises.' },
-    { name: 'Peers', type: 'string', jsonPath: '.status.bgp.peers', description: 'BGPPeers the prefixes are advertised to.' },
+    {
+      name: 'BGP Prefixes',
+      type: 'string',
+      jsonPath: '.status.bgp.prefixes',
+      description: 'Prefixes this node advertises.',
+    },
+    {
+      name: 'Peers',
+      type: 'string',
+      jsonPath: '.status.bgp.peers',
+      description: 'BGPPeers the prefixes are advertised to.',
+    },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

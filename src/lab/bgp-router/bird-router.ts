@@ -35,7 +35,9 @@ function birdConfig(o: RouterOptions, p: Prepared): string {
   if (o.bfd) {
     const ms = o.bfd.intervalMs;
     // BGP's `bfd on` asks this protocol for a session per neighbor; idle tx interval: the rate before Up.
-    lines.push(`protocol bfd { interface "*" { min rx interval ${ms} ms; min tx interval ${ms} ms; idle tx interval 1000 ms; multiplier ${o.bfd.multiplier}; }; }`);
+    lines.push(
+      `protocol bfd { interface "*" { min rx interval ${ms} ms; min tx interval ${ms} ms; idle tx interval 1000 ms; multiplier ${o.bfd.multiplier}; }; }`,
+    );
   }
   p.neighbors.forEach((n, i) => {
     const opts = [`neighbor ${n.address} as ${n.asn};`];
@@ -74,7 +76,9 @@ export function parseBirdRoutes(
   for (const line of text.split('\n')) {
     // "198.51.100.64/32     unicast [peer0 12:00:00.000] * (100) [AS65001?]" or, for a further path of the same
     // prefix, the same without the prefix; "from <address>" appears after the time when it differs from the gateway.
-    const head = /^(\S+)?\s+(unicast|unreachable|blackhole|prohibit|multipath)\s+\[(\S+)\s[^\]]*\](\s+[*!])?/.exec(line);
+    const head = /^(\S+)?\s+(unicast|unreachable|blackhole|prohibit|multipath)\s+\[(\S+)\s[^\]]*\](\s+[*!])?/.exec(
+      line,
+    );
     if (head) {
       flush();
       if (head[1]) prefix = canonicalPrefix(head[1]);
@@ -108,7 +112,8 @@ export function parseBirdRoutes(
         const first = value.trim().split(/\s+/)[0] ?? '';
         route.nextHop = isIP(first) ? canonicalAddress(first) : first;
         const second = value.trim().split(/\s+/)[1];
-        if (second !== undefined && isIP(second) === 6 && second.toLowerCase().startsWith('fe80:')) route.linkLocalNextHop = canonicalAddress(second);
+        if (second !== undefined && isIP(second) === 6 && second.toLowerCase().startsWith('fe80:'))
+          route.linkLocalNextHop = canonicalAddress(second);
         break;
       }
       case 'local_pref':
@@ -121,7 +126,9 @@ export function parseBirdRoutes(
         route.communities = [...value.matchAll(/\((\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}`);
         break;
       case 'large_community':
-        route.largeCommunities = [...value.matchAll(/\((\d+),\s*(\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
+        route.largeCommunities = [...value.matchAll(/\((\d+),\s*(\d+),\s*(\d+)\)/g)].map(
+          (m) => `${m[1]}:${m[2]}:${m[3]}`,
+        );
         break;
       default:
         break;
@@ -148,7 +155,9 @@ export function birdRouter(o: RouterOptions, p: Prepared, dir: string): { daemon
       check: async () => {
         await cli(['bird', '-p', '-c', config]);
       },
-      ready: async () => existsSync(socket) && (await execIn(undefined, birdc('show', 'status'), CLI_TIMEOUT_MS)).stdout.includes('up and running'),
+      ready: async () =>
+        existsSync(socket) &&
+        (await execIn(undefined, birdc('show', 'status'), CLI_TIMEOUT_MS)).stdout.includes('up and running'),
     },
   ]);
   const protocolStates = async (): Promise<Map<string, string>> => {
@@ -173,7 +182,9 @@ export function birdRouter(o: RouterOptions, p: Prepared, dir: string): { daemon
       },
       async established() {
         const states = await protocolStates();
-        return [...states].filter(([, state]) => state === 'Established').map(([name]) => byProtocol.get(name)?.address ?? name);
+        return [...states]
+          .filter(([, state]) => state === 'Established')
+          .map(([name]) => byProtocol.get(name)?.address ?? name);
       },
       async routes(family) {
         const [details, table] = await Promise.all([

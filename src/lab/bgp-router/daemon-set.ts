@@ -17,7 +17,9 @@ const MAX_SOCKET_PATH = 107;
 
 export function checkSocketPath(path: string): void {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new Error(`unix socket path too long (${Buffer.byteLength(path)} > ${MAX_SOCKET_PATH} bytes): ${path}; use a shorter dir`);
+    throw new Error(
+      `unix socket path too long (${Buffer.byteLength(path)} > ${MAX_SOCKET_PATH} bytes): ${path}; use a shorter dir`,
+    );
   }
 }
 
@@ -94,7 +96,10 @@ export function daemons(o: RouterOptions, dir: string, specs: readonly DaemonSpe
 
 function tailFile(file: string, lines: number): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '';
   }

@@ -14,7 +14,16 @@ import { CLI_TIMEOUT_MS, checkSocketPath, cli, daemons, type Daemons, type Route
 
 function frrBfdConfig(bfd: RouterBfd): string {
   const ms = bfd.intervalMs;
-  return ['bfd', ' profile lab', `  receive-interval ${ms}`, `  transmit-interval ${ms}`, `  detect-multiplier ${bfd.multiplier}`, ' exit', 'exit', ''].join('\n');
+  return [
+    'bfd',
+    ' profile lab',
+    `  receive-interval ${ms}`,
+    `  transmit-interval ${ms}`,
+    `  detect-multiplier ${bfd.multiplier}`,
+    ' exit',
+    'exit',
+    '',
+  ].join('\n');
 }
 
 function frrConfig(o: RouterOptions, p: Prepared): string {
@@ -107,7 +116,9 @@ function ensureTraversable(dir: string): void {
     const mode = statSync(d).mode;
     if (mode & 0o001) continue;
     if (d === tmp || !d.startsWith(`${tmp}/`)) {
-      throw new Error(`FRR runs as user frr and cannot reach ${dir}: ${d} is not traversable (mode ${(mode & 0o777).toString(8)})`);
+      throw new Error(
+        `FRR runs as user frr and cannot reach ${dir}: ${d} is not traversable (mode ${(mode & 0o777).toString(8)})`,
+      );
     }
     chmodSync(d, (mode & 0o7777) | 0o001); // traverse only, no listing
   }
@@ -157,13 +168,32 @@ export function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons
       // bgpd skips configuration lines it does not know (logging them) and runs on: dry-run it first, inside the
       // router namespace, without zebra and without listening.
       check: async () => {
-        const checkArgs = ['-C', '-Z', '-p', '0', '-P', '0', '-z', zserv, '--vty_socket', dir, '-i', join(dir, 'bgpd-check.pid')];
-        const res = await execIn(o.ns, ['/usr/lib/frr/bgpd', ...checkArgs, '-f', config, '--log', 'stdout'], CLI_TIMEOUT_MS);
+        const checkArgs = [
+          '-C',
+          '-Z',
+          '-p',
+          '0',
+          '-P',
+          '0',
+          '-z',
+          zserv,
+          '--vty_socket',
+          dir,
+          '-i',
+          join(dir, 'bgpd-check.pid'),
+        ];
+        const res = await execIn(
+          o.ns,
+          ['/usr/lib/frr/bgpd', ...checkArgs, '-f', config, '--log', 'stdout'],
+          CLI_TIMEOUT_MS,
+        );
         const output = `${res.stdout}\n${res.stderr}`;
-        if (res.code !== 0 || /config line \d+|^% /m.test(output)) throw new Error(`FRR rejected ${config}:\n${output.trim()}`);
+        if (res.code !== 0 || /config line \d+|^% /m.test(output))
+          throw new Error(`FRR rejected ${config}:\n${output.trim()}`);
       },
       ready: async () =>
-        existsSync(join(dir, 'bgpd.vty')) && (await execIn(undefined, vtysh('show bgp summary json'), CLI_TIMEOUT_MS)).code === 0,
+        existsSync(join(dir, 'bgpd.vty')) &&
+        (await execIn(undefined, vtysh('show bgp summary json'), CLI_TIMEOUT_MS)).code === 0,
     },
   ]);
   return {
@@ -184,13 +214,20 @@ export function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons
         return [...up];
       },
       async routes(family) {
-        return parseFrrRoutes(await cli(vtysh(`show bgp ${family === 4 ? 'ipv4' : 'ipv6'} unicast json detail`), 10_000));
+        return parseFrrRoutes(
+          await cli(vtysh(`show bgp ${family === 4 ? 'ipv4' : 'ipv6'} unicast json detail`), 10_000),
+        );
       },
       async bfdSessions() {
-        const peers = JSON.parse((await cli(vtysh('show bfd peers json'))) || '[]') as Array<{ peer?: string; status?: string }>;
+        const peers = JSON.parse((await cli(vtysh('show bfd peers json'))) || '[]') as Array<{
+          peer?: string;
+          status?: string;
+        }>;
         const names: Record<string, string> = { up: 'Up', down: 'Down', init: 'Init', shutdown: 'AdminDown' };
         const sessions: Record<string, string> = {};
-        for (const peer of peers) if (peer.peer && isIP(peer.peer)) sessions[canonicalAddress(peer.peer)] = names[peer.status ?? ''] ?? peer.status ?? '';
+        for (const peer of peers)
+          if (peer.peer && isIP(peer.peer))
+            sessions[canonicalAddress(peer.peer)] = names[peer.status ?? ''] ?? peer.status ?? '';
         return sessions;
       },
     },

@@ -64,9 +64,9 @@ function gobgpRoutes(json: string, family: 4 | 6, localAsn: number, asnOf: Map<s
             communities = (attr.communities ?? []).map(communityOf);
             break;
           case ATTRIBUTE_CODES['large-communities']:
-            largeCommunities = ((attr.value ?? []) as Array<{ ASN: number; LocalData1: number; LocalData2: number }>).map(
-              (c) => `${c.ASN}:${c.LocalData1}:${c.LocalData2}`,
-            );
+            largeCommunities = (
+              (attr.value ?? []) as Array<{ ASN: number; LocalData1: number; LocalData2: number }>
+            ).map((c) => `${c.ASN}:${c.LocalData1}:${c.LocalData2}`);
             break;
           default:
             break;
@@ -93,7 +93,12 @@ function gobgpRoutes(json: string, family: 4 | 6, localAsn: number, asnOf: Map<s
 function gobgpConfig(o: RouterOptions, p: Prepared): string {
   const lines = ['[global.config]', `as = ${o.asn}`, `router-id = ${tomlString(o.routerId)}`, ''];
   for (const n of p.neighbors) {
-    lines.push('[[neighbors]]', '[neighbors.config]', `neighbor-address = ${tomlString(n.address)}`, `peer-as = ${n.asn}`);
+    lines.push(
+      '[[neighbors]]',
+      '[neighbors.config]',
+      `neighbor-address = ${tomlString(n.address)}`,
+      `peer-as = ${n.asn}`,
+    );
     if (n.password !== undefined) lines.push(`auth-password = ${tomlString(n.password)}`);
     // connect-retry is clamped to 5 s by gobgpd 3.x and its first connect comes after a random 5-10 s anyway;
     // idle-hold-time-after-reset only applies after an administrative reset.
@@ -144,7 +149,12 @@ export function gobgpRouter(o: RouterOptions, p: Prepared, dir: string): { daemo
           .map((peer) => canonicalAddress(peer.state?.neighbor_address ?? peer.conf?.neighbor_address ?? ''));
       },
       async routes(family) {
-        return gobgpRoutes(await cli(g('global', 'rib', '-a', family === 4 ? 'ipv4' : 'ipv6', '-j')), family, o.asn, asnOf);
+        return gobgpRoutes(
+          await cli(g('global', 'rib', '-a', family === 4 ? 'ipv4' : 'ipv6', '-j')),
+          family,
+          o.asn,
+          asnOf,
+        );
       },
     },
   };

@@ -14,9 +14,17 @@ export function prepare(o: RouterOptions): Prepared {
   if (!Number.isInteger(o.asn) || o.asn < 1 || o.asn > 0xffffffff) throw new Error(`bad ASN ${o.asn}`);
   if (o.neighbors.length === 0) throw new Error('no neighbors');
   if (o.neighbors.some((n) => n.bfd) && (o.bfd === undefined || o.kind === 'gobgpd')) {
-    throw new Error(o.kind === 'gobgpd' ? 'gobgpd has no BFD' : 'neighbors with bfd need RouterOptions.bfd (intervals)');
+    throw new Error(
+      o.kind === 'gobgpd' ? 'gobgpd has no BFD' : 'neighbors with bfd need RouterOptions.bfd (intervals)',
+    );
   }
-  if (o.bfd && (!Number.isInteger(o.bfd.intervalMs) || o.bfd.intervalMs < 10 || !Number.isInteger(o.bfd.multiplier) || o.bfd.multiplier < 1)) {
+  if (
+    o.bfd &&
+    (!Number.isInteger(o.bfd.intervalMs) ||
+      o.bfd.intervalMs < 10 ||
+      !Number.isInteger(o.bfd.multiplier) ||
+      o.bfd.multiplier < 1)
+  ) {
     throw new Error(`bad BFD timers ${JSON.stringify(o.bfd)}`);
   }
   const seen = new Set<string>();
@@ -25,8 +33,10 @@ export function prepare(o: RouterOptions): Prepared {
     if (seen.has(address)) throw new Error(`neighbor ${address} listed twice`);
     seen.add(address);
     if (!Number.isInteger(n.asn) || n.asn < 1 || n.asn > 0xffffffff) throw new Error(`bad ASN ${n.asn} for ${address}`);
-    if (n.interface !== undefined && o.kind === 'gobgpd') throw new Error(`link-local neighbor ${address}: the gobgpd harness has no interface neighbors`);
-    if (n.interface !== undefined && !/^[\w.-]{1,15}$/.test(n.interface)) throw new Error(`bad interface name ${JSON.stringify(n.interface)}`);
+    if (n.interface !== undefined && o.kind === 'gobgpd')
+      throw new Error(`link-local neighbor ${address}: the gobgpd harness has no interface neighbors`);
+    if (n.interface !== undefined && !/^[\w.-]{1,15}$/.test(n.interface))
+      throw new Error(`bad interface name ${JSON.stringify(n.interface)}`);
     if (n.password !== undefined && !/^[!#-[\]-~]{1,80}$/.test(n.password)) {
       throw new Error(`password for ${address}: printable ASCII without spaces, quotes or backslashes, 1-80 chars`);
     }

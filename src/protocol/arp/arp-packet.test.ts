@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPV4_MAPPED_BASE, ipv4 } from '../../core/ip/ip-address.ts';
 import { formatMac } from '../ethernet/mac-address.ts';
-import { FUZZ_RUNS, assertDecodeResult, decodeErrorOf, decoded, mutatedFrom, randomBytes } from '../testdata/decoder-fuzzing.ts';
+import {
+  FUZZ_RUNS,
+  assertDecodeResult,
+  decodeErrorOf,
+  decoded,
+  mutatedFrom,
+  randomBytes,
+} from '../testdata/decoder-fuzzing.ts';
 import { atOffset, captured, fromHex, toHex } from '../testdata/hex-bytes.ts';
 import * as linux from '../testdata/linux-captures.ts';
 import {
@@ -39,12 +46,20 @@ const unpadded = { padToMinimum: false } as const;
 // RFC 826 "Packet format": ar$hrd 1 (Ethernet), ar$pro 0x0800, ar$hln 6, ar$pln 4, ar$op, then sha, spa, tha, tpa.
 const REQUEST_PACKET = '0001 0800 06 04 0001 00005e005301 c6336401 000000000000 c6336402';
 const REQUEST_FRAME = fromHex(`ffffffffffff 00005e005301 0806 ${REQUEST_PACKET}`);
-const REPLY_FRAME = fromHex('00005e005301 00005e005302 0806 0001 0800 06 04 0002 00005e005302 c6336402 00005e005301 c6336401');
+const REPLY_FRAME = fromHex(
+  '00005e005301 00005e005302 0806 0001 0800 06 04 0002 00005e005302 c6336402 00005e005301 c6336401',
+);
 const PADDING = '00'.repeat(18);
 
 describe('ARP golden bytes from the RFCs', () => {
   it('RFC 826 packet format: a request from the figure', () => {
-    const packet: ArpPacket = { op: 'request', senderMac: MAC_1, senderIp: IP_1, targetMac: '00:00:00:00:00:00', targetIp: IP_2 };
+    const packet: ArpPacket = {
+      op: 'request',
+      senderMac: MAC_1,
+      senderIp: IP_1,
+      targetMac: '00:00:00:00:00:00',
+      targetIp: IP_2,
+    };
     assert.deepEqual(decoded(decodeArpPacket(fromHex(REQUEST_PACKET))), packet);
     assert.equal(toHex(encodeArpPacket(packet)), toHex(fromHex(REQUEST_PACKET)));
     assert.equal(encodeArpPacket(packet).length, ARP_PACKET_LENGTH);
@@ -70,20 +85,32 @@ describe('ARP golden bytes from the RFCs', () => {
   });
 
   it('RFC 5227 section 2.1.1: a probe (sender IP 0.0.0.0, target MAC zero) decodes, and is answered to 0.0.0.0', () => {
-    const probe = fromHex(`ffffffffffff 00005e005301 0806 0001 0800 06 04 0001 00005e005301 00000000 000000000000 c6336402`);
+    const probe = fromHex(
+      `ffffffffffff 00005e005301 0806 0001 0800 06 04 0001 00005e005301 00000000 000000000000 c6336402`,
+    );
     const frame = decoded(decodeArpFrame(probe));
     assert.equal(frame.packet.senderIp, UNSPECIFIED_V4);
-    assert.deepEqual(arpReply(frame.packet, MAC_2), { op: 'reply', senderMac: MAC_2, senderIp: IP_2, targetMac: MAC_1, targetIp: UNSPECIFIED_V4 });
+    assert.deepEqual(arpReply(frame.packet, MAC_2), {
+      op: 'reply',
+      senderMac: MAC_2,
+      senderIp: IP_2,
+      targetMac: MAC_1,
+      targetIp: UNSPECIFIED_V4,
+    });
   });
 
   it('RFC 5227 section 3: an announcement is a broadcast request with sender IP = target IP, target MAC zero', () => {
-    const announcement = fromHex(`ffffffffffff 00005e005301 0806 0001 0800 06 04 0001 00005e005301 c6336401 000000000000 c6336401 ${PADDING}`);
+    const announcement = fromHex(
+      `ffffffffffff 00005e005301 0806 0001 0800 06 04 0001 00005e005301 c6336401 000000000000 c6336401 ${PADDING}`,
+    );
     assert.equal(toHex(encodeArpFrame(gratuitousArpRequest(MAC_1, IP_1))), toHex(announcement));
     assert.deepEqual(gratuitousArp(MAC_1, IP_1), gratuitousArpRequest(MAC_1, IP_1));
   });
 
   it('RFC 5944 section 4.6: a gratuitous reply carries the announced MAC as target hardware address too', () => {
-    const reply = fromHex(`ffffffffffff 00005e005301 0806 0001 0800 06 04 0002 00005e005301 c6336401 00005e005301 c6336401 ${PADDING}`);
+    const reply = fromHex(
+      `ffffffffffff 00005e005301 0806 0001 0800 06 04 0002 00005e005301 c6336401 00005e005301 c6336401 ${PADDING}`,
+    );
     assert.equal(toHex(encodeArpFrame(gratuitousArpReply(MAC_1, IP_1))), toHex(reply));
   });
 
@@ -99,15 +126,31 @@ describe('ARP golden bytes from the RFCs', () => {
 });
 
 describe('ARP frames captured from Linux (capture-linux-frames.sh)', () => {
-  const request = (senderMac: string, senderIp: bigint, targetMac: string, targetIp: bigint): ArpPacket => ({ op: 'request', senderMac, senderIp, targetMac, targetIp });
-  const reply = (senderMac: string, senderIp: bigint, targetMac: string, targetIp: bigint): ArpPacket => ({ op: 'reply', senderMac, senderIp, targetMac, targetIp });
+  const request = (senderMac: string, senderIp: bigint, targetMac: string, targetIp: bigint): ArpPacket => ({
+    op: 'request',
+    senderMac,
+    senderIp,
+    targetMac,
+    targetIp,
+  });
+  const reply = (senderMac: string, senderIp: bigint, targetMac: string, targetIp: bigint): ArpPacket => ({
+    op: 'reply',
+    senderMac,
+    senderIp,
+    targetMac,
+    targetIp,
+  });
   const cases: Array<[name: string, bytes: Uint8Array, expected: ArpFrame]> = [
     [
       'kernel request (ping): broadcast, target MAC zero',
       captured(linux.kernelPing4, 0),
       { destination: 'ff:ff:ff:ff:ff:ff', source: MAC_A, packet: request(MAC_A, IP_A, '00:00:00:00:00:00', IP_B) },
     ],
-    ['kernel reply: unicast to the requester', captured(linux.kernelPing4, 1), { destination: MAC_A, source: MAC_B, packet: reply(MAC_B, IP_B, MAC_A, IP_A) }],
+    [
+      'kernel reply: unicast to the requester',
+      captured(linux.kernelPing4, 1),
+      { destination: MAC_A, source: MAC_B, packet: reply(MAC_B, IP_B, MAC_A, IP_A) },
+    ],
     [
       'kernel neighbor probe (NUD): a unicast request to the cached MAC, target MAC still zero',
       captured(linux.kernelProbe4, 0),
@@ -131,7 +174,11 @@ describe('ARP frames captured from Linux (capture-linux-frames.sh)', () => {
     [
       'arping -D: RFC 5227 probe from 0.0.0.0',
       captured(linux.arpingDuplicate, 0),
-      { destination: 'ff:ff:ff:ff:ff:ff', source: MAC_A, packet: request(MAC_A, UNSPECIFIED_V4, 'ff:ff:ff:ff:ff:ff', IP_B) },
+      {
+        destination: 'ff:ff:ff:ff:ff:ff',
+        source: MAC_A,
+        packet: request(MAC_A, UNSPECIFIED_V4, 'ff:ff:ff:ff:ff:ff', IP_B),
+      },
     ],
     [
       'kernel reply to the probe: to 0.0.0.0 at the prober MAC',
@@ -141,7 +188,11 @@ describe('ARP frames captured from Linux (capture-linux-frames.sh)', () => {
     [
       'kernel gratuitous ARP (arp_notify on a MAC change): RFC 5227 announcement',
       captured(linux.kernelNotify, 0),
-      { destination: 'ff:ff:ff:ff:ff:ff', source: MAC_A_NEW, packet: request(MAC_A_NEW, IP_A, '00:00:00:00:00:00', IP_A) },
+      {
+        destination: 'ff:ff:ff:ff:ff:ff',
+        source: MAC_A_NEW,
+        packet: request(MAC_A_NEW, IP_A, '00:00:00:00:00:00', IP_A),
+      },
     ],
   ];
 
@@ -154,21 +205,35 @@ describe('ARP frames captured from Linux (capture-linux-frames.sh)', () => {
   }
 
   it('every captured ARP frame decodes and re-encodes to the same bytes', () => {
-    const arpFrames = Object.values(linux).flat().filter((hex) => hex.slice(24, 28) === '0806');
+    const arpFrames = Object.values(linux)
+      .flat()
+      .filter((hex) => hex.slice(24, 28) === '0806');
     assert.equal(arpFrames.length, 13);
-    for (const hex of arpFrames) assert.equal(toHex(encodeArpFrame(decoded(decodeArpFrame(fromHex(hex))), unpadded)), hex);
+    for (const hex of arpFrames)
+      assert.equal(toHex(encodeArpFrame(decoded(decodeArpFrame(fromHex(hex))), unpadded)), hex);
   });
 
   it('arpReplyFrame answers requests exactly as the Linux kernel did: ping, arping, probe from 0.0.0.0', () => {
-    for (const [list, index] of [[linux.kernelPing4, 0], [linux.kernelProbe4, 0], [linux.arpingRequest, 0], [linux.arpingDuplicate, 0]] as const) {
+    for (const [list, index] of [
+      [linux.kernelPing4, 0],
+      [linux.kernelProbe4, 0],
+      [linux.arpingRequest, 0],
+      [linux.arpingDuplicate, 0],
+    ] as const) {
       const request = decoded(decodeArpFrame(captured(list, index)));
       assert.equal(toHex(encodeArpFrame(arpReplyFrame(request, MAC_B), unpadded)), toHex(captured(list, index + 1)));
     }
   });
 
   it('gratuitousArpRequest is byte for byte the kernel announcement; gratuitousArpReply is arping -A', () => {
-    assert.equal(toHex(encodeArpFrame(gratuitousArpRequest(MAC_A_NEW, IP_A), unpadded)), toHex(captured(linux.kernelNotify, 0)));
-    assert.equal(toHex(encodeArpFrame(gratuitousArpReply(MAC_A, IP_A), unpadded)), toHex(captured(linux.arpingAnswer, 0)));
+    assert.equal(
+      toHex(encodeArpFrame(gratuitousArpRequest(MAC_A_NEW, IP_A), unpadded)),
+      toHex(captured(linux.kernelNotify, 0)),
+    );
+    assert.equal(
+      toHex(encodeArpFrame(gratuitousArpReply(MAC_A, IP_A), unpadded)),
+      toHex(captured(linux.arpingAnswer, 0)),
+    );
     // arping -U differs from the kernel's announcement only in the target MAC it does not care about.
     const arpingU = decoded(decodeArpFrame(captured(linux.arpingUnsolicited, 0)));
     assert.deepEqual({ ...arpingU.packet, targetMac: '00:00:00:00:00:00' }, gratuitousArpRequest(MAC_A, IP_A).packet);
@@ -184,7 +249,10 @@ describe('decodeArpPacket and decodeArpFrame refuse what they do not handle', ()
   }
 
   it('other hardware types, protocol types, address lengths and operations are unsupported', () => {
-    assert.deepEqual(decodeErrorOf(decodeArpPacket(withBytes(0, 0, 6))), { reason: 'unsupported', message: 'ARP: hardware type 6 is not Ethernet (1)' });
+    assert.deepEqual(decodeErrorOf(decodeArpPacket(withBytes(0, 0, 6))), {
+      reason: 'unsupported',
+      message: 'ARP: hardware type 6 is not Ethernet (1)',
+    });
     assert.deepEqual(decodeErrorOf(decodeArpPacket(withBytes(2, 0x86, 0xdd))), {
       reason: 'unsupported',
       message: 'ARP: protocol type 0x86dd is not IPv4 (0x0800)',
@@ -206,7 +274,10 @@ describe('decodeArpPacket and decodeArpFrame refuse what they do not handle', ()
 
   it('a frame with another EtherType is unsupported', () => {
     const ipv6 = captured(linux.kernelPing6, 0);
-    assert.deepEqual(decodeErrorOf(decodeArpFrame(ipv6)), { reason: 'unsupported', message: 'ARP: frame has EtherType 0x86dd, not ARP (0x0806)' });
+    assert.deepEqual(decodeErrorOf(decodeArpFrame(ipv6)), {
+      reason: 'unsupported',
+      message: 'ARP: frame has EtherType 0x86dd, not ARP (0x0806)',
+    });
   });
 
   it('reads a packet at a byteOffset inside a larger buffer', () => {
@@ -231,11 +302,17 @@ const anyVlan = fc
   .map(([id, priority, dropEligible]) => ({ id, priority, dropEligible }));
 const anyFrame: fc.Arbitrary<ArpFrame> = fc
   .tuple(anyMac, anyMac, anyPacket, fc.option(anyVlan, { nil: undefined }))
-  .map(([destination, source, packet, vlan]) => (vlan ? { destination, source, vlan, packet } : { destination, source, packet }));
+  .map(([destination, source, packet, vlan]) =>
+    vlan ? { destination, source, vlan, packet } : { destination, source, packet },
+  );
 
 describe('ARP round trips (property)', () => {
   it('any packet: encode then decode gives it back', () => {
-    fc.assert(fc.property(anyPacket, (packet) => { assert.deepEqual(decoded(decodeArpPacket(encodeArpPacket(packet))), packet); }));
+    fc.assert(
+      fc.property(anyPacket, (packet) => {
+        assert.deepEqual(decoded(decodeArpPacket(encodeArpPacket(packet))), packet);
+      }),
+    );
   });
 
   it('any frame, padded or not, tagged or not: encode then decode gives it back', () => {
@@ -253,14 +330,27 @@ describe('ARP round trips (property)', () => {
         assert.equal(destination, request.packet.senderMac);
         assert.equal(source, ownMac);
         const asked = request.packet;
-        assert.deepEqual(packet, { op: 'reply', senderMac: ownMac, senderIp: asked.targetIp, targetMac: asked.senderMac, targetIp: asked.senderIp });
+        assert.deepEqual(packet, {
+          op: 'reply',
+          senderMac: ownMac,
+          senderIp: asked.targetIp,
+          targetMac: asked.senderMac,
+          targetIp: asked.senderIp,
+        });
       }),
     );
   });
 });
 
 describe('ARP decoder fuzz', () => {
-  const goldens = [REQUEST_FRAME, REPLY_FRAME, ...Object.values(linux).flat().filter((hex) => hex.slice(24, 28) === '0806').map(fromHex)];
+  const goldens = [
+    REQUEST_FRAME,
+    REPLY_FRAME,
+    ...Object.values(linux)
+      .flat()
+      .filter((hex) => hex.slice(24, 28) === '0806')
+      .map(fromHex),
+  ];
 
   function checkFrame(bytes: Uint8Array): void {
     const result = decodeArpFrame(bytes);
@@ -286,6 +376,8 @@ describe('ARP decoder fuzz', () => {
   });
 
   it(`decodeArpPacket never throws on damaged golden and Linux packets (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(mutatedFrom(goldens.map((frame) => frame.subarray(14))), checkPacket), { numRuns: FUZZ_RUNS });
+    fc.assert(fc.property(mutatedFrom(goldens.map((frame) => frame.subarray(14))), checkPacket), {
+      numRuns: FUZZ_RUNS,
+    });
   });
 });

@@ -68,7 +68,10 @@ export function encodeArpPacket(packet: ArpPacket): Uint8Array {
  */
 export function decodeArpPacket(bytes: Uint8Array): Result<ArpPacket, DecodeError> {
   if (bytes.length < FIXED_HEADER_LENGTH) {
-    return decodeFailure('truncated', `ARP: packet has ${bytes.length} bytes, the fixed header alone needs ${FIXED_HEADER_LENGTH}`);
+    return decodeFailure(
+      'truncated',
+      `ARP: packet has ${bytes.length} bytes, the fixed header alone needs ${FIXED_HEADER_LENGTH}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hardwareType = view.getUint16(0);
@@ -77,7 +80,10 @@ export function decodeArpPacket(bytes: Uint8Array): Result<ArpPacket, DecodeErro
   }
   const protocolType = view.getUint16(2);
   if (protocolType !== PROTOCOL_TYPE_IPV4) {
-    return decodeFailure('unsupported', `ARP: protocol type 0x${protocolType.toString(16).padStart(4, '0')} is not IPv4 (0x0800)`);
+    return decodeFailure(
+      'unsupported',
+      `ARP: protocol type 0x${protocolType.toString(16).padStart(4, '0')} is not IPv4 (0x0800)`,
+    );
   }
   const hardwareLength = view.getUint8(4);
   const protocolLength = view.getUint8(5);
@@ -91,13 +97,25 @@ export function decodeArpPacket(bytes: Uint8Array): Result<ArpPacket, DecodeErro
   const op = code === 1 ? 'request' : code === 2 ? 'reply' : undefined;
   if (op === undefined) {
     const name = OPERATION_NAMES[code];
-    return decodeFailure('unsupported', `ARP: operation ${code}${name ? ` (${name})` : ''} is neither request (1) nor reply (2)`);
+    return decodeFailure(
+      'unsupported',
+      `ARP: operation ${code}${name ? ` (${name})` : ''} is neither request (1) nor reply (2)`,
+    );
   }
   if (bytes.length < ARP_PACKET_LENGTH) {
-    return decodeFailure('truncated', `ARP: packet has ${bytes.length} bytes, Ethernet/IPv4 ARP needs ${ARP_PACKET_LENGTH}`);
+    return decodeFailure(
+      'truncated',
+      `ARP: packet has ${bytes.length} bytes, Ethernet/IPv4 ARP needs ${ARP_PACKET_LENGTH}`,
+    );
   }
   const addresses = new ByteReader(bytes, FIXED_HEADER_LENGTH, ARP_PACKET_LENGTH);
-  return ok({ op, senderMac: addresses.mac(), senderIp: addresses.ipv4(), targetMac: addresses.mac(), targetIp: addresses.ipv4() });
+  return ok({
+    op,
+    senderMac: addresses.mac(),
+    senderIp: addresses.ipv4(),
+    targetMac: addresses.mac(),
+    targetIp: addresses.ipv4(),
+  });
 }
 
 /** The Ethernet frame of an ARP packet; padded to 60 bytes unless options say otherwise. Throws on bugs only. */
@@ -113,7 +131,10 @@ export function decodeArpFrame(bytes: Uint8Array): Result<ArpFrame, DecodeError>
   if (!ethernet.ok) return ethernet;
   const { destination, source, vlan, etherType, payload } = ethernet.value;
   if (etherType !== ETHERTYPE_ARP) {
-    return decodeFailure('unsupported', `ARP: frame has EtherType 0x${etherType.toString(16).padStart(4, '0')}, not ARP (0x0806)`);
+    return decodeFailure(
+      'unsupported',
+      `ARP: frame has EtherType 0x${etherType.toString(16).padStart(4, '0')}, not ARP (0x0806)`,
+    );
   }
   const packet = decodeArpPacket(payload);
   if (!packet.ok) return packet;
@@ -126,7 +147,13 @@ export function decodeArpFrame(bytes: Uint8Array): Result<ArpFrame, DecodeError>
  * the reply then goes to 0.0.0.0 at the prober's MAC, as Linux does. The caller checks op and target address.
  */
 export function arpReply(request: ArpPacket, ownMac: MacAddress): ArpPacket {
-  return { op: 'reply', senderMac: ownMac, senderIp: request.targetIp, targetMac: request.senderMac, targetIp: request.senderIp };
+  return {
+    op: 'reply',
+    senderMac: ownMac,
+    senderIp: request.targetIp,
+    targetMac: request.senderMac,
+    targetIp: request.senderIp,
+  };
 }
 
 /** arpReply in a frame: unicast to the requester's sender hardware address, from ownMac, on the request's VLAN. */

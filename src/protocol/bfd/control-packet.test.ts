@@ -5,7 +5,13 @@ import * as peers from '../testdata/bfd-captures.ts';
 import { bfdControlPacket } from '../testdata/bfd-arbitraries.ts';
 import { FUZZ_RUNS } from '../testdata/decoder-fuzzing.ts';
 import { fromHex, toHex } from '../testdata/hex-bytes.ts';
-import { BFD_DIAGNOSTIC, decodeBfdControlPacket, describeDiagnostic, encodeBfdControlPacket, type BfdControlPacket } from './control-packet.ts';
+import {
+  BFD_DIAGNOSTIC,
+  decodeBfdControlPacket,
+  describeDiagnostic,
+  encodeBfdControlPacket,
+  type BfdControlPacket,
+} from './control-packet.ts';
 
 const UP: BfdControlPacket = {
   diagnostic: 0,
@@ -36,7 +42,14 @@ describe('BFD control packet (RFC 5880 section 4.1)', () => {
   });
 
   it('RFC 5880 section 4.1: every flag bit and the diagnostic in its place', () => {
-    const packet: BfdControlPacket = { ...UP, diagnostic: BFD_DIAGNOSTIC.neighborSignaledSessionDown, state: 'Init', poll: true, controlPlaneIndependent: true, demand: true };
+    const packet: BfdControlPacket = {
+      ...UP,
+      diagnostic: BFD_DIAGNOSTIC.neighborSignaledSessionDown,
+      state: 'Init',
+      poll: true,
+      controlPlaneIndependent: true,
+      demand: true,
+    };
     // 001 00011 | 10 1 0 1 0 1 0
     assert.equal(toHex(encodeBfdControlPacket(packet)).slice(0, 4), '23aa');
     assert.equal(toHex(encodeBfdControlPacket({ ...UP, state: 'AdminDown', final: true })).slice(0, 4), '2010');
@@ -59,7 +72,9 @@ describe('BFD control packet (RFC 5880 section 4.1)', () => {
   });
 
   it('captured: FRR answers Down with Init (three-way handshake), advertises 1 s before Up, then polls for 100 ms', () => {
-    const frr = peers.frr.filter((p) => p.source === '198.51.100.2' && p.step.startsWith('sessions come up')).map((p) => decoded(p.hex));
+    const frr = peers.frr
+      .filter((p) => p.source === '198.51.100.2' && p.step.startsWith('sessions come up'))
+      .map((p) => decoded(p.hex));
     assert.deepEqual(
       frr.map((p) => [p.state, p.poll, p.final, p.desiredMinTxInterval, p.requiredMinRxInterval]),
       [
@@ -75,12 +90,18 @@ describe('BFD control packet (RFC 5880 section 4.1)', () => {
 
   it('captured: BIRD disabled sends no AdminDown, so FRR detects the silence (Down, diag 1); FRR shut down sends AdminDown, diag 7', () => {
     const frrAfterBirdDisabled = peers.frr.filter((p) => p.step.startsWith('BIRD disables')).map((p) => decoded(p.hex));
-    assert.ok(frrAfterBirdDisabled.some((p) => p.state === 'Down' && p.diagnostic === BFD_DIAGNOSTIC.controlDetectionTimeExpired));
+    assert.ok(
+      frrAfterBirdDisabled.some(
+        (p) => p.state === 'Down' && p.diagnostic === BFD_DIAGNOSTIC.controlDetectionTimeExpired,
+      ),
+    );
     assert.ok(!peers.bird.some((p) => p.step.startsWith('BIRD disables')), 'BIRD said nothing when disabled');
     const frrShut = peers.frr.filter((p) => p.step.startsWith('FRR shuts')).map((p) => decoded(p.hex));
     assert.ok(frrShut.some((p) => p.state === 'AdminDown'));
     const birdAnswer = peers.bird.filter((p) => p.step.startsWith('FRR shuts')).map((p) => decoded(p.hex));
-    assert.ok(birdAnswer.some((p) => p.state === 'Down' && p.diagnostic === BFD_DIAGNOSTIC.neighborSignaledSessionDown));
+    assert.ok(
+      birdAnswer.some((p) => p.state === 'Down' && p.diagnostic === BFD_DIAGNOSTIC.neighborSignaledSessionDown),
+    );
     // BIRD's source ports come from the kernel's ephemeral range, outside what RFC 5881 section 4 asks for:
     // receivers must not insist on 49152-65535.
     assert.ok(peers.bird.some((p) => p.sourcePort < 49152));
@@ -139,7 +160,11 @@ describe('BFD control packet (RFC 5880 section 4.1)', () => {
   it(`fuzz: random bytes and damaged captures never throw, and what decodes re-encodes to a packet that decodes the same (${FUZZ_RUNS} runs)`, () => {
     const seeds = [...peers.bird, ...peers.frr].map((p) => fromHex(p.hex));
     const damaged = fc
-      .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(40))
+      .tuple(
+        fc.constantFrom(...seeds),
+        fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat(40),
+      )
       .map(([seed, writes, cut]) => {
         const bytes = new Uint8Array(Math.max(seed.length, 26));
         bytes.set(seed);

@@ -92,7 +92,8 @@ const UINT32_MAX = 0xffff_ffff;
 /** The packet's bytes: 24, plus the authentication section when present. Throws RangeError on bugs (fields out of range). */
 export function encodeBfdControlPacket(packet: BfdControlPacket): Uint8Array {
   const check = (field: string, value: number, min: number, max: number): void => {
-    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`BFD ${field} ${value} is not ${min}-${max}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new RangeError(`BFD ${field} ${value} is not ${min}-${max}`);
   };
   check('diagnostic', packet.diagnostic, 0, 31);
   check('Detect Mult', packet.detectMultiplier, 0, 255);
@@ -134,7 +135,8 @@ export function encodeBfdControlPacket(packet: BfdControlPacket): Uint8Array {
   return bytes;
 }
 
-const failure = (reason: DecodeError['reason'], message: string): { ok: false; error: DecodeError } => err({ reason, message: `BFD: ${message}` });
+const failure = (reason: DecodeError['reason'], message: string): { ok: false; error: DecodeError } =>
+  err({ reason, message: `BFD: ${message}` });
 
 /**
  * Decodes the UDP payload of a control packet. Discards as RFC 5880 section 6.8.6 says: version not 1
@@ -143,17 +145,21 @@ const failure = (reason: DecodeError['reason'], message: string): { ok: false; e
  * (section 6.5) (`invalid`). Bytes after Length are ignored. Never throws.
  */
 export function decodeBfdControlPacket(bytes: Uint8Array): Result<BfdControlPacket, DecodeError> {
-  if (bytes.length < BFD_MANDATORY_LENGTH) return failure('truncated', `${bytes.length} bytes, a control packet has at least ${BFD_MANDATORY_LENGTH}`);
+  if (bytes.length < BFD_MANDATORY_LENGTH)
+    return failure('truncated', `${bytes.length} bytes, a control packet has at least ${BFD_MANDATORY_LENGTH}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = view.getUint8(0);
   const version = first >>> 5;
-  if (version !== BFD_VERSION) return failure('unsupported', `version ${version}; only version ${BFD_VERSION} is known`);
+  if (version !== BFD_VERSION)
+    return failure('unsupported', `version ${version}; only version ${BFD_VERSION} is known`);
   const flags = view.getUint8(1);
   const authenticated = (flags & 0x04) !== 0;
   const length = view.getUint8(3);
   const minimum = authenticated ? BFD_MANDATORY_LENGTH + 2 : BFD_MANDATORY_LENGTH;
-  if (length < minimum) return failure('malformed', `Length ${length} is below ${minimum}${authenticated ? ' (A bit set)' : ''}`);
-  if (length > bytes.length) return failure('truncated', `Length ${length}, only ${bytes.length} bytes in the datagram`);
+  if (length < minimum)
+    return failure('malformed', `Length ${length} is below ${minimum}${authenticated ? ' (A bit set)' : ''}`);
+  if (length > bytes.length)
+    return failure('truncated', `Length ${length}, only ${bytes.length} bytes in the datagram`);
   const detectMultiplier = view.getUint8(2);
   if (detectMultiplier === 0) return failure('invalid', 'Detect Mult is 0');
   if ((flags & 0x01) !== 0) return failure('invalid', 'the Multipoint (M) bit is set');

@@ -12,11 +12,7 @@
 //   is not Up either).
 // - The transmit timer runs from Start to Stop; on expiry a packet goes out unless the rules of section 6.8.7 say
 //   not to (passive and the peer not heard yet; the peer's Required Min RX Interval is 0).
-import {
-  BFD_DIAGNOSTIC,
-  type BfdControlPacket,
-  type BfdState,
-} from './control-packet.ts';
+import { BFD_DIAGNOSTIC, type BfdControlPacket, type BfdState } from './control-packet.ts';
 
 export interface BfdSessionConfig {
   /** Our Desired Min TX Interval once Up, milliseconds. */
@@ -145,7 +141,9 @@ export function transmitIntervalMs(state: BfdSessionState): number {
 
 /** Section 6.8.4 (asynchronous mode): how long without a packet before the peer is declared down, ms. */
 export function detectionTimeMs(state: BfdSessionState): number {
-  return (state.remoteDetectMultiplier * Math.max(state.config.requiredMinRxMs * 1000, state.remoteDesiredMinTxUs)) / 1000;
+  return (
+    (state.remoteDetectMultiplier * Math.max(state.config.requiredMinRxMs * 1000, state.remoteDesiredMinTxUs)) / 1000
+  );
 }
 
 /**
@@ -157,7 +155,10 @@ export function transmitDelayMs(intervalMs: number, detectMultiplier: number, ra
 }
 
 /** The control packet we send in this state. */
-export function controlPacketFor(state: BfdSessionState, flags: { poll?: boolean; final?: boolean } = {}): BfdControlPacket {
+export function controlPacketFor(
+  state: BfdSessionState,
+  flags: { poll?: boolean; final?: boolean } = {},
+): BfdControlPacket {
   return {
     diagnostic: state.diagnostic,
     state: state.name,
@@ -198,7 +199,13 @@ function mayTransmit(state: BfdSessionState): boolean {
   return state.remoteMinRxUs !== 0;
 }
 
-function changeState(state: BfdSessionState, to: BfdState, reason: BfdTransitionReason, diagnostic: number, now: number): { state: BfdSessionState; actions: BfdAction[] } {
+function changeState(
+  state: BfdSessionState,
+  to: BfdState,
+  reason: BfdTransitionReason,
+  diagnostic: number,
+  now: number,
+): { state: BfdSessionState; actions: BfdAction[] } {
   const transition: BfdTransition = { from: state.name, to, reason, diagnostic, at: now };
   const next: BfdSessionState = {
     ...state,
@@ -211,7 +218,11 @@ function changeState(state: BfdSessionState, to: BfdState, reason: BfdTransition
   };
   const actions: BfdAction[] = [{ type: 'transition', transition }];
   if (state.name === 'Up' && to !== 'Up') {
-    actions.push({ type: 'down', reason, failure: reason === 'detection-time-expired' || reason === 'peer-signaled-down' });
+    actions.push({
+      type: 'down',
+      reason,
+      failure: reason === 'detection-time-expired' || reason === 'peer-signaled-down',
+    });
   }
   return { state: next, actions };
 }
@@ -230,7 +241,8 @@ function stop(state: BfdSessionState, now: number): BfdStepResult {
   const moved = changeState(state, 'AdminDown', 'stopped', BFD_DIAGNOSTIC.administrativelyDown, now);
   const actions = [...moved.actions];
   // Section 6.8.16: tell the peer, so that it does not take the silence for a failure.
-  if (moved.state.remoteDiscriminator !== 0 || !state.config.passive) actions.push({ type: 'send', packet: controlPacketFor(moved.state) });
+  if (moved.state.remoteDiscriminator !== 0 || !state.config.passive)
+    actions.push({ type: 'send', packet: controlPacketFor(moved.state) });
   actions.push({ type: 'stopTimer', timer: 'transmit' }, { type: 'stopTimer', timer: 'detection' });
   return { state: moved.state, actions };
 }
@@ -247,14 +259,23 @@ function detectionExpired(state: BfdSessionState, now: number): BfdStepResult {
   if (state.name === 'AdminDown') return { state, actions: [] };
   const forgotten: BfdSessionState = { ...state, remoteDiscriminator: 0, remoteState: 'Down' };
   if (state.name === 'Down') return { state: forgotten, actions: [] };
-  const moved = changeState(forgotten, 'Down', 'detection-time-expired', BFD_DIAGNOSTIC.controlDetectionTimeExpired, now);
+  const moved = changeState(
+    forgotten,
+    'Down',
+    'detection-time-expired',
+    BFD_DIAGNOSTIC.controlDetectionTimeExpired,
+    now,
+  );
   const actions = [...moved.actions];
   if (mayTransmit(moved.state)) actions.push({ type: 'send', packet: controlPacketFor(moved.state) });
   actions.push({ type: 'startTimer', timer: 'transmit', ms: transmitIntervalMs(moved.state) });
   return { state: moved.state, actions };
 }
 
-const discard = (state: BfdSessionState, reason: BfdDiscardReason): BfdStepResult => ({ state, actions: [{ type: 'discard', reason }] });
+const discard = (state: BfdSessionState, reason: BfdDiscardReason): BfdStepResult => ({
+  state,
+  actions: [{ type: 'discard', reason }],
+});
 
 function received(state: BfdSessionState, packet: BfdControlPacket, now: number): BfdStepResult {
   // Section 6.8.6, in its order (the codec has done the checks that need no session).
@@ -283,12 +304,14 @@ function received(state: BfdSessionState, packet: BfdControlPacket, now: number)
 
   let target: { to: BfdState; reason: BfdTransitionReason; diagnostic: number } | undefined;
   if (packet.state === 'AdminDown') {
-    if (next.name !== 'Down') target = { to: 'Down', reason: 'peer-admin-down', diagnostic: BFD_DIAGNOSTIC.neighborSignaledSessionDown };
+    if (next.name !== 'Down')
+      target = { to: 'Down', reason: 'peer-admin-down', diagnostic: BFD_DIAGNOSTIC.neighborSignaledSessionDown };
   } else if (next.name === 'Down') {
     if (packet.state === 'Down') target = { to: 'Init', reason: 'peer-down', diagnostic: BFD_DIAGNOSTIC.none };
     else if (packet.state === 'Init') target = { to: 'Up', reason: 'peer-init', diagnostic: BFD_DIAGNOSTIC.none };
   } else if (next.name === 'Init') {
-    if (packet.state === 'Init' || packet.state === 'Up') target = { to: 'Up', reason: 'peer-up', diagnostic: BFD_DIAGNOSTIC.none };
+    if (packet.state === 'Init' || packet.state === 'Up')
+      target = { to: 'Up', reason: 'peer-up', diagnostic: BFD_DIAGNOSTIC.none };
   } else if (packet.state === 'Down') {
     target = { to: 'Down', reason: 'peer-signaled-down', diagnostic: BFD_DIAGNOSTIC.neighborSignaledSessionDown };
   }
@@ -305,7 +328,10 @@ function received(state: BfdSessionState, packet: BfdControlPacket, now: number)
     }
     // A state change is told at once (and answers a Poll in the same packet).
     if (mayTransmit(next)) {
-      actions.push({ type: 'send', packet: controlPacketFor(next, packet.poll ? { final: true } : { poll: next.polling }) });
+      actions.push({
+        type: 'send',
+        packet: controlPacketFor(next, packet.poll ? { final: true } : { poll: next.polling }),
+      });
       sentNow = true;
     }
   }
@@ -316,6 +342,7 @@ function received(state: BfdSessionState, packet: BfdControlPacket, now: number)
     actions.push({ type: 'startTimer', timer: 'detection', ms: detectionTimeMs(next) });
   }
   const intervalAfter = transmitIntervalMs(next);
-  if (intervalAfter !== intervalBefore || sentNow) actions.push({ type: 'startTimer', timer: 'transmit', ms: intervalAfter });
+  if (intervalAfter !== intervalBefore || sentNow)
+    actions.push({ type: 'startTimer', timer: 'transmit', ms: intervalAfter });
   return { state: next, actions };
 }

@@ -79,9 +79,14 @@ export function prependAs(segments: readonly AsPathSegment[], asn: number): AsPa
  * by AS_TRANS), and the AS4_PATH to send with it when any number was replaced (the real path, confederation
  * segments left out as section 3 says).
  */
-export function twoOctetAsPath(segments: readonly AsPathSegment[]): { asPath: AsPathSegment[]; as4Path?: AsPathSegment[] } {
+export function twoOctetAsPath(segments: readonly AsPathSegment[]): {
+  asPath: AsPathSegment[];
+  as4Path?: AsPathSegment[];
+} {
   const asPath = segments.map((segment) =>
-    segment.asns.every(isTwoOctetAs) ? segment : { type: segment.type, asns: segment.asns.map((asn) => (isTwoOctetAs(asn) ? asn : AS_TRANS)) },
+    segment.asns.every(isTwoOctetAs)
+      ? segment
+      : { type: segment.type, asns: segment.asns.map((asn) => (isTwoOctetAs(asn) ? asn : AS_TRANS)) },
   );
   if (segments.every((segment) => segment.asns.every(isTwoOctetAs))) return { asPath };
   return { asPath, as4Path: segments.filter((segment) => segment.type === 'sequence' || segment.type === 'set') };

@@ -25,7 +25,6 @@ import { decodePrefixes } from './nlri-prefix.ts';
 import { ERROR_CODE, UPDATE_ERROR, notification, type NotificationMessage } from './notification-message.ts';
 import type { BgpCodecContext, MpReachNlriAttribute, Origin, PathAttribute } from './path-attribute.ts';
 
-
 const ORIGINS: readonly Origin[] = ['igp', 'egp', 'incomplete'];
 /** RFC 4271 section 6.3: a NEXT_HOP in 127/8 or in 224/4 and above is not a unicast host address. */
 const LOOPBACK_FIRST_OCTET = 127;
@@ -34,7 +33,12 @@ const MULTICAST_FIRST_OCTET = 224;
 export type AttributeDecodeResult =
   | { readonly ok: true; readonly attribute: PathAttribute }
   | { readonly ok: false; readonly handling: 'treat-as-withdraw' | 'attribute-discard'; readonly reason: string }
-  | { readonly ok: false; readonly handling: 'session-reset'; readonly reason: string; readonly notification: NotificationMessage };
+  | {
+      readonly ok: false;
+      readonly handling: 'session-reset';
+      readonly reason: string;
+      readonly notification: NotificationMessage;
+    };
 
 type KeptFlags = { partial?: true; extendedLength?: true };
 
@@ -42,7 +46,13 @@ type KeptFlags = { partial?: true; extendedLength?: true };
  * Decodes one attribute. `flags` is the wire flags byte, `value` the value bytes, `raw` the whole attribute (the
  * data of a NOTIFICATION about it). Never throws.
  */
-export function decodeAttribute(flags: number, code: number, value: Uint8Array, raw: Uint8Array, context: BgpCodecContext): AttributeDecodeResult {
+export function decodeAttribute(
+  flags: number,
+  code: number,
+  value: Uint8Array,
+  raw: Uint8Array,
+  context: BgpCodecContext,
+): AttributeDecodeResult {
   const type = knownTypeOf(code);
   const name = attributeName(code);
   const keptFlags: KeptFlags = {};
@@ -58,7 +68,8 @@ export function decodeAttribute(flags: number, code: number, value: Uint8Array, 
         notification: notification(ERROR_CODE.updateMessage, UPDATE_ERROR.unrecognizedWellKnownAttribute, raw.slice()),
       };
     }
-    if (!rawLengthAcceptable(code, value.length)) return malformed(code, `${name} of length ${value.length} is malformed`, raw);
+    if (!rawLengthAcceptable(code, value.length))
+      return malformed(code, `${name} of length ${value.length} is malformed`, raw);
     return { ok: true, attribute: { type: 'other', code, flags: flags & 0xf0, value: value.slice() } };
   }
 
@@ -71,14 +82,19 @@ export function decodeAttribute(flags: number, code: number, value: Uint8Array, 
     );
   }
   const reader = new ByteReader(value);
-  const attribute = (fields: object): AttributeDecodeResult => ({ ok: true, attribute: { ...fields, ...keptFlags } as PathAttribute });
+  const attribute = (fields: object): AttributeDecodeResult => ({
+    ok: true,
+    attribute: { ...fields, ...keptFlags } as PathAttribute,
+  });
 
   switch (type) {
     case 'origin': {
-      if (value.length !== 1) return malformed(code, `ORIGIN of length ${value.length}; it is 1`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 1)
+        return malformed(code, `ORIGIN of length ${value.length}; it is 1`, raw, UPDATE_ERROR.attributeLengthError);
       const wire = reader.u8();
       const origin = ORIGINS[wire];
-      if (origin === undefined) return malformed(code, `ORIGIN value ${wire} is undefined`, raw, UPDATE_ERROR.invalidOriginAttribute);
+      if (origin === undefined)
+        return malformed(code, `ORIGIN value ${wire} is undefined`, raw, UPDATE_ERROR.invalidOriginAttribute);
       return attribute({ type, origin });
     }
     case 'as-path':
@@ -87,44 +103,83 @@ export function decodeAttribute(flags: number, code: number, value: Uint8Array, 
       if (!segments.ok) return malformed(code, `${name}: ${segments.error}`, raw, UPDATE_ERROR.malformedAsPath);
       const confederation = segments.value.some((s) => s.type === 'confed-sequence' || s.type === 'confed-set');
       if (confederation && type === 'as4-path') {
-        return malformed(code, 'AS4_PATH carries confederation segments (RFC 6793 section 3)', raw, UPDATE_ERROR.optionalAttributeError);
+        return malformed(
+          code,
+          'AS4_PATH carries confederation segments (RFC 6793 section 3)',
+          raw,
+          UPDATE_ERROR.optionalAttributeError,
+        );
       }
       if (confederation && context.external === true) {
-        return malformed(code, 'AS_PATH from an external peer carries confederation segments', raw, UPDATE_ERROR.malformedAsPath);
+        return malformed(
+          code,
+          'AS_PATH from an external peer carries confederation segments',
+          raw,
+          UPDATE_ERROR.malformedAsPath,
+        );
       }
       return attribute({ type, segments: segments.value });
     }
     case 'next-hop': {
-      if (value.length !== 4) return malformed(code, `NEXT_HOP of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 4)
+        return malformed(code, `NEXT_HOP of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
       const first = value[0] ?? 0;
       const nextHop = reader.ipv4();
       if (value.every((octet) => octet === 0) || first === LOOPBACK_FIRST_OCTET || first >= MULTICAST_FIRST_OCTET) {
-        return malformed(code, `NEXT_HOP ${formatIp(nextHop)} is not a unicast host address`, raw, UPDATE_ERROR.invalidNextHopAttribute);
+        return malformed(
+          code,
+          `NEXT_HOP ${formatIp(nextHop)} is not a unicast host address`,
+          raw,
+          UPDATE_ERROR.invalidNextHopAttribute,
+        );
       }
       return attribute({ type, nextHop });
     }
     case 'multi-exit-disc':
-      if (value.length !== 4) return malformed(code, `MULTI_EXIT_DISC of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 4)
+        return malformed(
+          code,
+          `MULTI_EXIT_DISC of length ${value.length}; it is 4`,
+          raw,
+          UPDATE_ERROR.attributeLengthError,
+        );
       return attribute({ type, med: reader.u32() });
     case 'local-pref':
-      if (value.length !== 4) return malformed(code, `LOCAL_PREF of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 4)
+        return malformed(code, `LOCAL_PREF of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
       return attribute({ type, localPref: reader.u32() });
     case 'atomic-aggregate':
-      if (value.length !== 0) return malformed(code, `ATOMIC_AGGREGATE of length ${value.length}; it is 0`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 0)
+        return malformed(
+          code,
+          `ATOMIC_AGGREGATE of length ${value.length}; it is 0`,
+          raw,
+          UPDATE_ERROR.attributeLengthError,
+        );
       return attribute({ type });
     case 'aggregator':
     case 'as4-aggregator': {
       const fourOctet = type === 'as4-aggregator' || context.fourOctetAs;
       const expected = fourOctet ? 8 : 6;
       if (value.length !== expected) {
-        return malformed(code, `${name} of length ${value.length}; it is ${expected} on this session`, raw, UPDATE_ERROR.attributeLengthError);
+        return malformed(
+          code,
+          `${name} of length ${value.length}; it is ${expected} on this session`,
+          raw,
+          UPDATE_ERROR.attributeLengthError,
+        );
       }
       const asn = fourOctet ? reader.u32() : reader.u16();
       return attribute({ type, asn, address: reader.ipv4() });
     }
     case 'communities': {
       if (value.length === 0 || value.length % 4 !== 0) {
-        return malformed(code, `COMMUNITIES of length ${value.length}; it is a non-zero multiple of 4`, raw, UPDATE_ERROR.optionalAttributeError);
+        return malformed(
+          code,
+          `COMMUNITIES of length ${value.length}; it is a non-zero multiple of 4`,
+          raw,
+          UPDATE_ERROR.optionalAttributeError,
+        );
       }
       const communities: number[] = [];
       while (reader.remaining > 0) communities.push(reader.u32());
@@ -132,20 +187,39 @@ export function decodeAttribute(flags: number, code: number, value: Uint8Array, 
     }
     case 'large-communities': {
       if (value.length === 0 || value.length % 12 !== 0) {
-        return malformed(code, `LARGE_COMMUNITIES of length ${value.length}; it is a non-zero multiple of 12`, raw, UPDATE_ERROR.optionalAttributeError);
+        return malformed(
+          code,
+          `LARGE_COMMUNITIES of length ${value.length}; it is a non-zero multiple of 12`,
+          raw,
+          UPDATE_ERROR.optionalAttributeError,
+        );
       }
       const largeCommunities: LargeCommunity[] = [];
-      while (reader.remaining > 0) largeCommunities.push({ globalAdmin: reader.u32(), localData1: reader.u32(), localData2: reader.u32() });
+      while (reader.remaining > 0)
+        largeCommunities.push({ globalAdmin: reader.u32(), localData1: reader.u32(), localData2: reader.u32() });
       return attribute({ type, largeCommunities });
     }
     case 'mp-reach-nlri':
       return decodeMpReach(flags, value, raw, keptFlags);
     case 'mp-unreach-nlri': {
-      if (value.length < 3) return malformed(code, `MP_UNREACH_NLRI of length ${value.length}; AFI and SAFI alone take 3`, raw, UPDATE_ERROR.optionalAttributeError);
+      if (value.length < 3)
+        return malformed(
+          code,
+          `MP_UNREACH_NLRI of length ${value.length}; AFI and SAFI alone take 3`,
+          raw,
+          UPDATE_ERROR.optionalAttributeError,
+        );
       const family = addressFamilyOf(reader.u16(), reader.u8());
-      if (family === undefined) return { ok: true, attribute: { type: 'other', code, flags: flags & 0xf0, value: value.slice() } };
+      if (family === undefined)
+        return { ok: true, attribute: { type: 'other', code, flags: flags & 0xf0, value: value.slice() } };
       const withdrawnRoutes = decodePrefixes(value, 3, value.length, ipFamilyOf(family));
-      if (!withdrawnRoutes.ok) return malformed(code, `MP_UNREACH_NLRI ${family} withdrawn routes: ${withdrawnRoutes.error}`, raw, UPDATE_ERROR.optionalAttributeError);
+      if (!withdrawnRoutes.ok)
+        return malformed(
+          code,
+          `MP_UNREACH_NLRI ${family} withdrawn routes: ${withdrawnRoutes.error}`,
+          raw,
+          UPDATE_ERROR.optionalAttributeError,
+        );
       return attribute({ type, family, withdrawnRoutes: withdrawnRoutes.value });
     }
   }
@@ -153,21 +227,39 @@ export function decodeAttribute(flags: number, code: number, value: Uint8Array, 
 
 function decodeMpReach(flags: number, value: Uint8Array, raw: Uint8Array, keptFlags: KeptFlags): AttributeDecodeResult {
   const code = ATTRIBUTE_CODES['mp-reach-nlri'];
-  if (value.length < 5) return malformed(code, `MP_REACH_NLRI of length ${value.length}; it needs at least 5`, raw, UPDATE_ERROR.optionalAttributeError);
+  if (value.length < 5)
+    return malformed(
+      code,
+      `MP_REACH_NLRI of length ${value.length}; it needs at least 5`,
+      raw,
+      UPDATE_ERROR.optionalAttributeError,
+    );
   const reader = new ByteReader(value);
   const family = addressFamilyOf(reader.u16(), reader.u8());
-  if (family === undefined) return { ok: true, attribute: { type: 'other', code, flags: flags & 0xf0, value: value.slice() } };
+  if (family === undefined)
+    return { ok: true, attribute: { type: 'other', code, flags: flags & 0xf0, value: value.slice() } };
   const nextHopLength = reader.u8();
   const allowed = family === 'ipv4-unicast' ? [4, 16, 32] : [16, 32];
   if (!allowed.includes(nextHopLength)) {
-    return malformed(code, `MP_REACH_NLRI ${family} next hop of length ${nextHopLength}; it is ${allowed.join(', ')}`, raw, UPDATE_ERROR.optionalAttributeError);
+    return malformed(
+      code,
+      `MP_REACH_NLRI ${family} next hop of length ${nextHopLength}; it is ${allowed.join(', ')}`,
+      raw,
+      UPDATE_ERROR.optionalAttributeError,
+    );
   }
   if (5 + nextHopLength > value.length) {
-    return malformed(code, `MP_REACH_NLRI next hop of length ${nextHopLength} runs past the attribute`, raw, UPDATE_ERROR.optionalAttributeError);
+    return malformed(
+      code,
+      `MP_REACH_NLRI next hop of length ${nextHopLength} runs past the attribute`,
+      raw,
+      UPDATE_ERROR.optionalAttributeError,
+    );
   }
   const nextHop = nextHopLength === 4 ? reader.ipv4() : reader.ipv6();
   const nlri = decodePrefixes(value, 5 + nextHopLength, value.length, ipFamilyOf(family));
-  if (!nlri.ok) return malformed(code, `MP_REACH_NLRI ${family} NLRI: ${nlri.error}`, raw, UPDATE_ERROR.optionalAttributeError);
+  if (!nlri.ok)
+    return malformed(code, `MP_REACH_NLRI ${family} NLRI: ${nlri.error}`, raw, UPDATE_ERROR.optionalAttributeError);
   const attribute: MpReachNlriAttribute =
     nextHopLength === 32
       ? { type: 'mp-reach-nlri', family, nextHop, linkLocalNextHop: reader.ipv6(), nlri: nlri.value, ...keptFlags }
@@ -175,7 +267,12 @@ function decodeMpReach(flags: number, value: Uint8Array, raw: Uint8Array, keptFl
   return { ok: true, attribute };
 }
 
-function malformed(code: number, reason: string, raw: Uint8Array, subcode: number = UPDATE_ERROR.optionalAttributeError): AttributeDecodeResult {
+function malformed(
+  code: number,
+  reason: string,
+  raw: Uint8Array,
+  subcode: number = UPDATE_ERROR.optionalAttributeError,
+): AttributeDecodeResult {
   const handling = errorHandlingFor(code);
   if (handling === 'session-reset') {
     return { ok: false, handling, reason, notification: notification(ERROR_CODE.updateMessage, subcode, raw.slice()) };

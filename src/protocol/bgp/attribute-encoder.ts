@@ -6,7 +6,13 @@ import { afiSafiOf, ipFamilyOf, type AddressFamily } from './address-family.ts';
 import { SEGMENT_TYPE_CODES, type AsPathSegment } from './as-path.ts';
 import { FLAG_EXTENDED_LENGTH, FLAG_PARTIAL, KNOWN_ATTRIBUTES, attributeName } from './attribute-type.ts';
 import { encodePrefixes, encodedPrefixesLength, type BgpPrefix } from './nlri-prefix.ts';
-import { attributeCode, type BgpCodecContext, type MpReachNlriAttribute, type Origin, type PathAttribute } from './path-attribute.ts';
+import {
+  attributeCode,
+  type BgpCodecContext,
+  type MpReachNlriAttribute,
+  type Origin,
+  type PathAttribute,
+} from './path-attribute.ts';
 
 const ORIGIN_CODES: Readonly<Record<Origin, number>> = { igp: 0, egp: 1, incomplete: 2 };
 /** Flags a value longer than this must be sent with a 2-byte length (the Extended Length bit). */
@@ -17,7 +23,8 @@ const MP_REACH_HEADER_MAXIMUM = 2 + 1 + 1 + 32 + 1;
 /** Flags, code, length and value of an attribute. Throws RangeError on values that cannot be encoded (bugs). */
 export function encodeAttribute(attribute: PathAttribute, context: BgpCodecContext): Uint8Array {
   const value = encodeAttributeValue(attribute, context);
-  if (value.length > 0xffff) throw new RangeError(`${attributeName(attributeCode(attribute))} value of ${value.length} bytes exceeds 65535`);
+  if (value.length > 0xffff)
+    throw new RangeError(`${attributeName(attributeCode(attribute))} value of ${value.length} bytes exceeds 65535`);
   let flags: number;
   if (attribute.type === 'other') {
     flags = attribute.flags & 0xf0;
@@ -80,8 +87,14 @@ function encodeAttributeValue(attribute: PathAttribute, context: BgpCodecContext
 function encodeMpReach(attribute: MpReachNlriAttribute): Uint8Array {
   const { afi, safi } = afiSafiOf(attribute.family);
   checkFamily(attribute.nlri, attribute.family, 'MP_REACH_NLRI');
-  const ipv4NextHop = attribute.family === 'ipv4-unicast' && familyOf(attribute.nextHop) === 4 && attribute.linkLocalNextHop === undefined;
-  const writer = new ByteWriter(MP_REACH_HEADER_MAXIMUM + encodedPrefixesLength(attribute.nlri)).u16(afi).u8(safi).fork();
+  const ipv4NextHop =
+    attribute.family === 'ipv4-unicast' &&
+    familyOf(attribute.nextHop) === 4 &&
+    attribute.linkLocalNextHop === undefined;
+  const writer = new ByteWriter(MP_REACH_HEADER_MAXIMUM + encodedPrefixesLength(attribute.nlri))
+    .u16(afi)
+    .u8(safi)
+    .fork();
   if (ipv4NextHop) {
     writer.ipv4(attribute.nextHop, 'MP_REACH_NLRI next hop');
   } else {
@@ -128,13 +141,15 @@ function encodeAggregator(asn: number, address: bigint, fourOctet: boolean, fiel
   if (fourOctet) {
     writer.u32(checkUint32(asn, field));
   } else {
-    if (!Number.isInteger(asn) || asn < 0 || asn > 0xffff) throw new RangeError(`${field} AS ${asn} does not fit 2 octets`);
+    if (!Number.isInteger(asn) || asn < 0 || asn > 0xffff)
+      throw new RangeError(`${field} AS ${asn} does not fit 2 octets`);
     writer.u16(asn);
   }
   return writer.ipv4(address, field).finish();
 }
 
 function checkUint32(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${field} value ${value} is not a 32-bit unsigned integer`);
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`${field} value ${value} is not a 32-bit unsigned integer`);
   return value;
 }

@@ -43,18 +43,47 @@ export const KNOWN_ATTRIBUTES = {
   'as4-path': { code: 17, name: 'AS4_PATH', flags: OPTIONAL_TRANSITIVE, onMalformed: 'attribute-discard' },
   'as4-aggregator': { code: 18, name: 'AS4_AGGREGATOR', flags: OPTIONAL_TRANSITIVE, onMalformed: 'attribute-discard' }, // RFC 6793 section 6
   // RFC 8092 section 6
-  'large-communities': { code: 32, name: 'LARGE_COMMUNITIES', flags: OPTIONAL_TRANSITIVE, onMalformed: 'treat-as-withdraw' },
+  'large-communities': {
+    code: 32,
+    name: 'LARGE_COMMUNITIES',
+    flags: OPTIONAL_TRANSITIVE,
+    onMalformed: 'treat-as-withdraw',
+  },
 } as const satisfies Record<string, AttributeDescriptor>;
 
 export type KnownAttributeType = keyof typeof KNOWN_ATTRIBUTES;
 
 /** Attributes kept as raw bytes whose length RFC 7606 still checks (route reflection, extended communities). */
 const RAW_ATTRIBUTES: readonly AttributeDescriptor[] = [
-  { code: 9, name: 'ORIGINATOR_ID', flags: FLAG_OPTIONAL, onMalformed: 'treat-as-withdraw', lengthAcceptable: (length) => length === 4 }, // 7.9
-  { code: 10, name: 'CLUSTER_LIST', flags: FLAG_OPTIONAL, onMalformed: 'treat-as-withdraw', lengthAcceptable: positiveMultipleOf(4) }, // 7.10
-  { code: 16, name: 'EXTENDED_COMMUNITIES', flags: OPTIONAL_TRANSITIVE, onMalformed: 'treat-as-withdraw', lengthAcceptable: positiveMultipleOf(8) }, // 7.14
+  {
+    code: 9,
+    name: 'ORIGINATOR_ID',
+    flags: FLAG_OPTIONAL,
+    onMalformed: 'treat-as-withdraw',
+    lengthAcceptable: (length) => length === 4,
+  }, // 7.9
+  {
+    code: 10,
+    name: 'CLUSTER_LIST',
+    flags: FLAG_OPTIONAL,
+    onMalformed: 'treat-as-withdraw',
+    lengthAcceptable: positiveMultipleOf(4),
+  }, // 7.10
+  {
+    code: 16,
+    name: 'EXTENDED_COMMUNITIES',
+    flags: OPTIONAL_TRANSITIVE,
+    onMalformed: 'treat-as-withdraw',
+    lengthAcceptable: positiveMultipleOf(8),
+  }, // 7.14
   // RFC 7606 section 7.15
-  { code: 25, name: 'IPV6_EXTENDED_COMMUNITIES', flags: OPTIONAL_TRANSITIVE, onMalformed: 'treat-as-withdraw', lengthAcceptable: positiveMultipleOf(20) },
+  {
+    code: 25,
+    name: 'IPV6_EXTENDED_COMMUNITIES',
+    flags: OPTIONAL_TRANSITIVE,
+    onMalformed: 'treat-as-withdraw',
+    lengthAcceptable: positiveMultipleOf(20),
+  },
 ];
 
 export const ATTRIBUTE_CODES: Readonly<Record<KnownAttributeType, number>> = Object.fromEntries(

@@ -18,9 +18,18 @@ function assertClassified(outcome: BgpDecodeOutcome): void {
   assert.ok(KINDS.has(outcome.kind), `unknown kind ${outcome.kind}`);
   if (outcome.kind === 'session-reset') {
     assert.equal(outcome.notification.type, 'notification');
-    assert.ok(outcome.notification.code >= 1 && outcome.notification.code <= 7, `NOTIFICATION code ${outcome.notification.code}`);
+    assert.ok(
+      outcome.notification.code >= 1 && outcome.notification.code <= 7,
+      `NOTIFICATION code ${outcome.notification.code}`,
+    );
     assert.ok(['truncated', 'unsupported', 'malformed', 'invalid'].includes(outcome.error.reason));
-    assert.ok(outcome.error.message.startsWith('BGP') || outcome.error.message.startsWith('UPDATE') || outcome.error.message.startsWith('OPEN') || outcome.error.message.startsWith('ROUTE-REFRESH'), outcome.error.message);
+    assert.ok(
+      outcome.error.message.startsWith('BGP') ||
+        outcome.error.message.startsWith('UPDATE') ||
+        outcome.error.message.startsWith('OPEN') ||
+        outcome.error.message.startsWith('ROUTE-REFRESH'),
+      outcome.error.message,
+    );
     assert.deepEqual(outcome.error.notification, outcome.notification);
     return;
   }
@@ -46,7 +55,11 @@ describe('BGP messages captured from gobgpd, BIRD and FRR', () => {
       assert.ok(list.length > 0);
       for (const entry of list) {
         const outcome = decodeBgpMessage(fromHex(entry.hex), context);
-        assert.equal(outcome.kind, 'ok', `${entry.step}: ${outcome.kind === 'session-reset' ? outcome.error.message : outcome.kind}`);
+        assert.equal(
+          outcome.kind,
+          'ok',
+          `${entry.step}: ${outcome.kind === 'session-reset' ? outcome.error.message : outcome.kind}`,
+        );
         assert.equal(toHex(encodeBgpMessage(outcome.message, context)), entry.hex, entry.step);
         assert.deepEqual(decodeBgpMessage(atOffset(fromHex(entry.hex)), context), outcome, 'byteOffset respected');
       }
@@ -72,15 +85,18 @@ describe('BGP message round trips', () => {
 
   it('property: decode(encode(message)) gives the message back, for every type and codec context', () => {
     fc.assert(
-      fc.property(codecContext.chain((context) => fc.tuple(fc.constant(context), bgpMessage(context))), ([context, message]) => {
-        const bytes = encodeBgpMessage(message, context);
-        assert.ok(bytes.length <= MAX_MESSAGE_LENGTH);
-        const outcome = decodeBgpMessage(bytes, context);
-        assert.notEqual(outcome.kind, 'session-reset', outcome.kind === 'session-reset' ? outcome.error.message : '');
-        if (outcome.kind === 'session-reset') return;
-        assert.deepEqual(outcome.message, message);
-        assert.equal(toHex(encodeBgpMessage(outcome.message, context)), toHex(bytes));
-      }),
+      fc.property(
+        codecContext.chain((context) => fc.tuple(fc.constant(context), bgpMessage(context))),
+        ([context, message]) => {
+          const bytes = encodeBgpMessage(message, context);
+          assert.ok(bytes.length <= MAX_MESSAGE_LENGTH);
+          const outcome = decodeBgpMessage(bytes, context);
+          assert.notEqual(outcome.kind, 'session-reset', outcome.kind === 'session-reset' ? outcome.error.message : '');
+          if (outcome.kind === 'session-reset') return;
+          assert.deepEqual(outcome.message, message);
+          assert.equal(toHex(encodeBgpMessage(outcome.message, context)), toHex(bytes));
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -107,14 +123,16 @@ describe('BGP decoder fuzzing: never throws, always classifies', () => {
   });
 
   it(`random bodies behind a valid header of every type (${FUZZ_RUNS} runs)`, () => {
-    const validHeader = fc.tuple(fc.integer({ min: 1, max: 5 }), fc.uint8Array({ maxLength: 300 }), codecContext).map(([type, body, context]) => {
-      const bytes = new Uint8Array(19 + body.length).fill(0xff, 0, 16);
-      bytes[16] = bytes.length >>> 8;
-      bytes[17] = bytes.length & 0xff;
-      bytes[18] = type;
-      bytes.set(body, 19);
-      return { bytes, context };
-    });
+    const validHeader = fc
+      .tuple(fc.integer({ min: 1, max: 5 }), fc.uint8Array({ maxLength: 300 }), codecContext)
+      .map(([type, body, context]) => {
+        const bytes = new Uint8Array(19 + body.length).fill(0xff, 0, 16);
+        bytes[16] = bytes.length >>> 8;
+        bytes[17] = bytes.length & 0xff;
+        bytes[18] = type;
+        bytes.set(body, 19);
+        return { bytes, context };
+      });
     fc.assert(
       fc.property(validHeader, ({ bytes, context }) => {
         assertClassified(decodeBgpMessage(bytes, context));
@@ -150,6 +168,10 @@ describe('BGP decoder fuzzing: never throws, always classifies', () => {
       }),
       { numRuns: FUZZ_RUNS },
     );
-    assert.deepEqual([...kinds].sort(), ['attribute-discard', 'ok', 'session-reset', 'treat-as-withdraw'], 'the fuzz reaches every classification');
+    assert.deepEqual(
+      [...kinds].sort(),
+      ['attribute-discard', 'ok', 'session-reset', 'treat-as-withdraw'],
+      'the fuzz reaches every classification',
+    );
   });
 });

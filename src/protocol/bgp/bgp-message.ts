@@ -2,7 +2,12 @@
 // into one classification that a session can act on directly: ok, the two RFC 7606 outcomes that keep an UPDATE
 // (treat-as-withdraw, attribute-discard), or session-reset with the NOTIFICATION RFC 4271 section 6 calls for.
 import { HEADER_LENGTH, decodeHeader, withHeader } from './message-header.ts';
-import { decodeNotificationBody, encodeNotificationBody, type BgpDecodeError, type NotificationMessage } from './notification-message.ts';
+import {
+  decodeNotificationBody,
+  encodeNotificationBody,
+  type BgpDecodeError,
+  type NotificationMessage,
+} from './notification-message.ts';
 import { decodeOpenBody, encodeOpenBody, type OpenMessage } from './open-message.ts';
 import type { BgpCodecContext } from './path-attribute.ts';
 import { decodeRouteRefreshBody, encodeRouteRefreshBody, type RouteRefreshMessage } from './route-refresh-message.ts';
@@ -55,7 +60,9 @@ export function decodeBgpMessage(bytes: Uint8Array, context: BgpCodecContext): B
   switch (header.value.type) {
     case 'open': {
       const open = decodeOpenBody(body);
-      return open.ok ? { kind: 'ok', message: open.value } : { kind: 'session-reset', notification: open.error.notification, error: open.error };
+      return open.ok
+        ? { kind: 'ok', message: open.value }
+        : { kind: 'session-reset', notification: open.error.notification, error: open.error };
     }
     case 'update': {
       const outcome = decodeUpdateBody(body, context);
@@ -69,7 +76,9 @@ export function decodeBgpMessage(bytes: Uint8Array, context: BgpCodecContext): B
       return { kind: 'ok', message: KEEPALIVE };
     case 'route-refresh': {
       const refresh = decodeRouteRefreshBody(body, bytes.subarray(0, header.value.length));
-      return refresh.ok ? { kind: 'ok', message: refresh.value } : { kind: 'session-reset', notification: refresh.error.notification, error: refresh.error };
+      return refresh.ok
+        ? { kind: 'ok', message: refresh.value }
+        : { kind: 'session-reset', notification: refresh.error.notification, error: refresh.error };
     }
   }
 }

@@ -137,7 +137,8 @@ export function encodeCapabilityValue(capability: Capability): Uint8Array {
 /** Code, length and value of a capability. Throws RangeError on a value longer than 255 bytes (a bug). */
 export function encodeCapability(capability: Capability): Uint8Array {
   const value = encodeCapabilityValue(capability);
-  if (value.length > 255) throw new RangeError(`capability ${capabilityCode(capability)} value of ${value.length} bytes exceeds 255`);
+  if (value.length > 255)
+    throw new RangeError(`capability ${capabilityCode(capability)} value of ${value.length} bytes exceeds 255`);
   const bytes = new Uint8Array(2 + value.length);
   bytes[0] = capabilityCode(capability);
   bytes[1] = value.length;
@@ -146,7 +147,8 @@ export function encodeCapability(capability: Capability): Uint8Array {
 }
 
 function checkRange(field: string, value: number, maximum: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > maximum) throw new RangeError(`capability ${field} ${value} is not 0-${maximum}`);
+  if (!Number.isInteger(value) || value < 0 || value > maximum)
+    throw new RangeError(`capability ${field} ${value} is not 0-${maximum}`);
 }
 
 /**
@@ -191,7 +193,11 @@ function decodeCapability(code: number, value: Uint8Array): Result<Capability> {
       const head = view.getUint16(0);
       const families: GracefulRestartFamily[] = [];
       for (let offset = 2; offset < value.length; offset += 4) {
-        families.push({ afi: view.getUint16(offset), safi: view.getUint8(offset + 2), forwardingState: (view.getUint8(offset + 3) & 0x80) !== 0 });
+        families.push({
+          afi: view.getUint16(offset),
+          safi: view.getUint8(offset + 2),
+          forwardingState: (view.getUint8(offset + 3) & 0x80) !== 0,
+        });
       }
       return ok({
         type: 'graceful-restart',
@@ -216,7 +222,9 @@ export function describeCapability(capability: Capability): string {
     case 'four-octet-as':
       return `4-octet AS ${capability.asn}`;
     case 'graceful-restart': {
-      const families = capability.families.map((f) => `${describeAfiSafi(f.afi, f.safi)}${f.forwardingState ? ' F' : ''}`);
+      const families = capability.families.map(
+        (f) => `${describeAfiSafi(f.afi, f.safi)}${f.forwardingState ? ' F' : ''}`,
+      );
       const flags = `${capability.restartState ? ' R' : ''}${capability.notification ? ' N' : ''}`;
       return `graceful restart ${capability.restartTime} s${flags}${families.length > 0 ? ` [${families.join(', ')}]` : ''}`;
     }

@@ -2,7 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { uint32 } from '../testdata/bgp-arbitraries.ts';
-import { WELL_KNOWN_COMMUNITIES, communityName, formatCommunity, formatLargeCommunity, parseCommunity, parseLargeCommunity } from './community.ts';
+import {
+  WELL_KNOWN_COMMUNITIES,
+  communityName,
+  formatCommunity,
+  formatLargeCommunity,
+  parseCommunity,
+  parseLargeCommunity,
+} from './community.ts';
 
 describe('communities (RFC 1997) and large communities (RFC 8092)', () => {
   it('RFC 1997: the well-known communities by name', () => {
@@ -24,7 +31,10 @@ describe('communities (RFC 1997) and large communities (RFC 8092)', () => {
   });
 
   it('RFC 8092: global:local1:local2, 32 bits each', () => {
-    assert.deepEqual(parseLargeCommunity('4200000000:1:2'), { ok: true, value: { globalAdmin: 4200000000, localData1: 1, localData2: 2 } });
+    assert.deepEqual(parseLargeCommunity('4200000000:1:2'), {
+      ok: true,
+      value: { globalAdmin: 4200000000, localData1: 1, localData2: 2 },
+    });
     assert.equal(formatLargeCommunity({ globalAdmin: 65000, localData1: 1, localData2: 2 }), '65000:1:2');
     assert.equal(parseLargeCommunity('4294967296:1:2').ok, false);
     assert.equal(parseLargeCommunity('1:2').ok, false);

@@ -49,7 +49,9 @@ export function parseCommunity(text: string): Result<number> {
   if (named !== undefined && Object.hasOwn(WELL_KNOWN_COMMUNITIES, text)) return ok(named);
   const parts = text.split(':');
   if (parts.length !== 2 || !parts.every((part) => DECIMAL.test(part) && Number(part) <= 0xffff)) {
-    return err(`${JSON.stringify(text)} is not a community: write asn:value (each 0-65535) or a well-known name such as no-export`);
+    return err(
+      `${JSON.stringify(text)} is not a community: write asn:value (each 0-65535) or a well-known name such as no-export`,
+    );
   }
   return ok(Number(parts[0]) * 0x10000 + Number(parts[1]));
 }
@@ -62,7 +64,10 @@ export function formatLargeCommunity(community: LargeCommunity): string {
 /** Parses "global:local1:local2", each part 0-4294967295. */
 export function parseLargeCommunity(text: string): Result<LargeCommunity> {
   const parts = text.split(':');
-  if (parts.length !== 3 || !parts.every((part) => DECIMAL.test(part) && part.length <= 10 && Number(part) <= 0xffffffff)) {
+  if (
+    parts.length !== 3 ||
+    !parts.every((part) => DECIMAL.test(part) && part.length <= 10 && Number(part) <= 0xffffffff)
+  ) {
     return err(`${JSON.stringify(text)} is not a large community: write global:local1:local2, each 0-4294967295`);
   }
   return ok({ globalAdmin: Number(parts[0]), localData1: Number(parts[1]), localData2: Number(parts[2]) });

@@ -4,7 +4,14 @@ import fc from 'fast-check';
 import { FUZZ_RUNS, randomBytes } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex, toHex } from '../testdata/hex-bytes.ts';
 import * as peers from '../testdata/bgp-captures.ts';
-import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, decodeHeader, nextMessageLength, withHeader, type BgpMessageType } from './message-header.ts';
+import {
+  HEADER_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  decodeHeader,
+  nextMessageLength,
+  withHeader,
+  type BgpMessageType,
+} from './message-header.ts';
 import { decoded } from '../testdata/decoder-fuzzing.ts';
 import { bgpErrorOf } from '../testdata/bgp-arbitraries.ts';
 
@@ -44,7 +51,10 @@ describe('BGP header (RFC 4271 section 4.1)', () => {
 
   it('RFC 4271 section 6.1: Bad Message Length carries the length; KEEPALIVE of 18 bytes (captured against gobgpd)', () => {
     const error = bgpErrorOf(decodeHeader(fromHex(`${MARKER} 0012 04`)));
-    assert.deepEqual([error.notification.code, error.notification.subcode, toHex(error.notification.data)], [1, 2, '0012']);
+    assert.deepEqual(
+      [error.notification.code, error.notification.subcode, toHex(error.notification.data)],
+      [1, 2, '0012'],
+    );
     const long = bgpErrorOf(decodeHeader(fromHex(`${MARKER} 1001 02`)));
     assert.deepEqual([long.notification.subcode, toHex(long.notification.data)], [2, '1001']);
     const keepalive = bgpErrorOf(decodeHeader(fromHex(`${MARKER} 0014 04 00`)));
@@ -57,13 +67,22 @@ describe('BGP header (RFC 4271 section 4.1)', () => {
   it('surprises of gobgpd 3.10.0 (captured): it ignores a bad marker, and a message of type 9 crashes it instead of a NOTIFICATION', () => {
     const badMarkerSession = peers.gobgpd.filter((entry) => entry.step === 'marker not all ones');
     assert.ok(badMarkerSession.length > 0);
-    assert.ok(badMarkerSession.every((entry) => entry.hex.slice(36, 38) !== '03'), 'no NOTIFICATION in the bad-marker session');
-    assert.ok(peers.gobgpdBadType.every((entry) => entry.hex.slice(36, 38) !== '03'), 'no NOTIFICATION for type 9: gobgpd panics');
+    assert.ok(
+      badMarkerSession.every((entry) => entry.hex.slice(36, 38) !== '03'),
+      'no NOTIFICATION in the bad-marker session',
+    );
+    assert.ok(
+      peers.gobgpdBadType.every((entry) => entry.hex.slice(36, 38) !== '03'),
+      'no NOTIFICATION for type 9: gobgpd panics',
+    );
   });
 
   it('RFC 4271 section 6.1: Bad Message Type carries the type', () => {
     const error = bgpErrorOf(decodeHeader(fromHex(`${MARKER} 0013 09`)));
-    assert.deepEqual([error.reason, error.notification.code, error.notification.subcode, toHex(error.notification.data)], ['unsupported', 1, 3, '09']);
+    assert.deepEqual(
+      [error.reason, error.notification.code, error.notification.subcode, toHex(error.notification.data)],
+      ['unsupported', 1, 3, '09'],
+    );
   });
 
   it('fewer bytes than the header or its length are truncated', () => {
@@ -85,11 +104,15 @@ describe('BGP header (RFC 4271 section 4.1)', () => {
 
   it('property: a header written for any type and length reads back', () => {
     fc.assert(
-      fc.property(fc.constantFrom<BgpMessageType>('open', 'update', 'notification', 'route-refresh'), fc.integer({ min: 29, max: MAX_MESSAGE_LENGTH }), (type, length) => {
-        const bytes = withHeader(type, new Uint8Array(length - HEADER_LENGTH));
-        assert.deepEqual(decoded(decodeHeader(bytes)), { type, length });
-        assert.deepEqual(nextMessageLength(bytes), { ok: true, value: length });
-      }),
+      fc.property(
+        fc.constantFrom<BgpMessageType>('open', 'update', 'notification', 'route-refresh'),
+        fc.integer({ min: 29, max: MAX_MESSAGE_LENGTH }),
+        (type, length) => {
+          const bytes = withHeader(type, new Uint8Array(length - HEADER_LENGTH));
+          assert.deepEqual(decoded(decodeHeader(bytes)), { type, length });
+          assert.deepEqual(nextMessageLength(bytes), { ok: true, value: length });
+        },
+      ),
     );
   });
 

@@ -18,7 +18,14 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<BgpMessageType, number>> = {
   'route-refresh': 5,
 };
 
-const TYPES_BY_CODE: readonly (BgpMessageType | undefined)[] = [undefined, 'open', 'update', 'notification', 'keepalive', 'route-refresh'];
+const TYPES_BY_CODE: readonly (BgpMessageType | undefined)[] = [
+  undefined,
+  'open',
+  'update',
+  'notification',
+  'keepalive',
+  'route-refresh',
+];
 
 /** RFC 4271 section 6.1 (and RFC 2918 section 3 for ROUTE-REFRESH): the shortest message of each type. */
 const MINIMUM_LENGTHS: Readonly<Record<BgpMessageType, number>> = {
@@ -64,13 +71,23 @@ export function withHeader(type: BgpMessageType, body: Uint8Array): Uint8Array {
 export function decodeHeader(bytes: Uint8Array): Result<BgpHeader, BgpDecodeError> {
   if (bytes.length < HEADER_LENGTH) {
     return err(
-      bgpDecodeError('truncated', `BGP: ${bytes.length} bytes, a header needs ${HEADER_LENGTH}`, ERROR_CODE.messageHeader, HEADER_ERROR.badMessageLength),
+      bgpDecodeError(
+        'truncated',
+        `BGP: ${bytes.length} bytes, a header needs ${HEADER_LENGTH}`,
+        ERROR_CODE.messageHeader,
+        HEADER_ERROR.badMessageLength,
+      ),
     );
   }
   for (let index = 0; index < MARKER_LENGTH; index++) {
     if (bytes[index] !== 0xff) {
       return err(
-        bgpDecodeError('malformed', 'BGP: marker is not all ones', ERROR_CODE.messageHeader, HEADER_ERROR.connectionNotSynchronized),
+        bgpDecodeError(
+          'malformed',
+          'BGP: marker is not all ones',
+          ERROR_CODE.messageHeader,
+          HEADER_ERROR.connectionNotSynchronized,
+        ),
       );
     }
   }
@@ -82,7 +99,13 @@ export function decodeHeader(bytes: Uint8Array): Result<BgpHeader, BgpDecodeErro
   const type = TYPES_BY_CODE[code];
   if (type === undefined) {
     return err(
-      bgpDecodeError('unsupported', `BGP: message type ${code} is unknown`, ERROR_CODE.messageHeader, HEADER_ERROR.badMessageType, Uint8Array.of(code)),
+      bgpDecodeError(
+        'unsupported',
+        `BGP: message type ${code} is unknown`,
+        ERROR_CODE.messageHeader,
+        HEADER_ERROR.badMessageType,
+        Uint8Array.of(code),
+      ),
     );
   }
   const minimum = MINIMUM_LENGTHS[type];
@@ -105,7 +128,13 @@ export function decodeHeader(bytes: Uint8Array): Result<BgpHeader, BgpDecodeErro
 }
 
 function badLength(message: string, length: number): BgpDecodeError {
-  return bgpDecodeError('malformed', message, ERROR_CODE.messageHeader, HEADER_ERROR.badMessageLength, uint16Data(length));
+  return bgpDecodeError(
+    'malformed',
+    message,
+    ERROR_CODE.messageHeader,
+    HEADER_ERROR.badMessageLength,
+    uint16Data(length),
+  );
 }
 
 /**
@@ -118,7 +147,12 @@ export function nextMessageLength(buffer: Uint8Array): Result<number | undefined
   for (let index = 0; index < MARKER_LENGTH; index++) {
     if (buffer[index] !== 0xff) {
       return err(
-        bgpDecodeError('malformed', 'BGP: marker is not all ones', ERROR_CODE.messageHeader, HEADER_ERROR.connectionNotSynchronized),
+        bgpDecodeError(
+          'malformed',
+          'BGP: marker is not all ones',
+          ERROR_CODE.messageHeader,
+          HEADER_ERROR.connectionNotSynchronized,
+        ),
       );
     }
   }

@@ -5,7 +5,15 @@ import { ipv4 } from '../../core/ip/ip-address.ts';
 import { ipv4Prefix, ipv6Prefix } from '../testdata/bgp-arbitraries.ts';
 import { FUZZ_RUNS } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex, toHex } from '../testdata/hex-bytes.ts';
-import { decodePrefixes, encodePrefixes, encodedPrefixLength, formatBgpPrefix, parseBgpPrefix, prefixRange, type BgpPrefix } from './nlri-prefix.ts';
+import {
+  decodePrefixes,
+  encodePrefixes,
+  encodedPrefixLength,
+  formatBgpPrefix,
+  parseBgpPrefix,
+  prefixRange,
+  type BgpPrefix,
+} from './nlri-prefix.ts';
 
 function prefix(text: string): BgpPrefix {
   const parsed = parseBgpPrefix(text);
@@ -30,15 +38,27 @@ describe('NLRI prefixes (RFC 4271 section 4.3, RFC 4760 section 5)', () => {
   });
 
   it('RFC 4271 section 4.3: trailing bits past the length are irrelevant and cleared on decode', () => {
-    assert.deepEqual(decodePrefixes(fromHex('18 cb0071 17 cb0071'), 0, 8, 4), { ok: true, value: [prefix('203.0.113.0/24'), prefix('203.0.112.0/23')] });
-    assert.deepEqual(decodePrefixes(fromHex('2f 20010db800ff'), 0, 7, 6), { ok: true, value: [prefix('2001:db8:fe::/47')] });
+    assert.deepEqual(decodePrefixes(fromHex('18 cb0071 17 cb0071'), 0, 8, 4), {
+      ok: true,
+      value: [prefix('203.0.113.0/24'), prefix('203.0.112.0/23')],
+    });
+    assert.deepEqual(decodePrefixes(fromHex('2f 20010db800ff'), 0, 7, 6), {
+      ok: true,
+      value: [prefix('2001:db8:fe::/47')],
+    });
   });
 
   it('RFC 7606 section 5.3: a length past the maximum or a prefix past the end is an error', () => {
     const tooLong = decodePrefixes(fromHex('21 cb007100 00'), 0, 6, 4);
     assert.deepEqual(tooLong, { ok: false, error: 'prefix length 33 is longer than 32 bits' });
-    assert.deepEqual(decodePrefixes(fromHex('81'), 0, 1, 6), { ok: false, error: 'prefix length 129 is longer than 128 bits' });
-    assert.deepEqual(decodePrefixes(fromHex('18 cb00'), 0, 3, 4), { ok: false, error: 'a /24 prefix needs 3 bytes, only 2 remain' });
+    assert.deepEqual(decodePrefixes(fromHex('81'), 0, 1, 6), {
+      ok: false,
+      error: 'prefix length 129 is longer than 128 bits',
+    });
+    assert.deepEqual(decodePrefixes(fromHex('18 cb00'), 0, 3, 4), {
+      ok: false,
+      error: 'a /24 prefix needs 3 bytes, only 2 remain',
+    });
   });
 
   it('parse and format', () => {
@@ -48,11 +68,18 @@ describe('NLRI prefixes (RFC 4271 section 4.3, RFC 4760 section 5)', () => {
     assert.equal(parseBgpPrefix('203.0.113.1/24').ok, false);
     assert.equal(parseBgpPrefix('203.0.113.0/33').ok, false);
     assert.equal(parseBgpPrefix('2001:db8::/129').ok, false);
-    assert.deepEqual(prefixRange(prefix('203.0.113.0/24')), { family: 4, first: ipv4(203, 0, 113, 0), last: ipv4(203, 0, 113, 255) });
+    assert.deepEqual(prefixRange(prefix('203.0.113.0/24')), {
+      family: 4,
+      first: ipv4(203, 0, 113, 0),
+      last: ipv4(203, 0, 113, 255),
+    });
   });
 
   it('encoding refuses a prefix of the wrong family or length (RangeError)', () => {
-    assert.throws(() => encodePrefixes([{ family: 4, address: prefix('2001:db8::/32').address, length: 32 }]), RangeError);
+    assert.throws(
+      () => encodePrefixes([{ family: 4, address: prefix('2001:db8::/32').address, length: 32 }]),
+      RangeError,
+    );
     assert.throws(() => encodePrefixes([{ family: 4, address: ipv4(203, 0, 113, 0), length: 33 }]), RangeError);
   });
 
@@ -62,7 +89,9 @@ describe('NLRI prefixes (RFC 4271 section 4.3, RFC 4760 section 5)', () => {
         const family = prefixes[0]?.family ?? 4;
         const bytes = encodePrefixes(prefixes);
         assert.deepEqual(decodePrefixes(bytes, 0, bytes.length, family), { ok: true, value: prefixes });
-        for (const p of prefixes) if (p.family === 4 || p.address < 0xffff00000000n || p.address > 0xffffffffffffn) assert.deepEqual(parseBgpPrefix(formatBgpPrefix(p)), { ok: true, value: p });
+        for (const p of prefixes)
+          if (p.family === 4 || p.address < 0xffff00000000n || p.address > 0xffffffffffffn)
+            assert.deepEqual(parseBgpPrefix(formatBgpPrefix(p)), { ok: true, value: p });
       }),
     );
   });

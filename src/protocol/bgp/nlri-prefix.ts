@@ -51,7 +51,8 @@ export function writePrefix(bytes: Uint8Array, offset: number, prefix: BgpPrefix
     for (let index = 0; index < count; index++) bytes[offset + 1 + index] = (value >>> (24 - index * 8)) & 0xff;
     return offset + 1 + count;
   }
-  if (address < 0n || address > (1n << 128n) - 1n) throw new RangeError(`BGP IPv6 prefix address ${String(address)} is not 128-bit`);
+  if (address < 0n || address > (1n << 128n) - 1n)
+    throw new RangeError(`BGP IPv6 prefix address ${String(address)} is not 128-bit`);
   for (let word = 0; word * 4 < count; word++) {
     const value = Number((address >> BigInt(96 - word * 32)) & U32);
     for (let index = word * 4; index < Math.min(count, word * 4 + 4); index++) {
@@ -87,7 +88,8 @@ export function decodePrefixes(bytes: Uint8Array, start: number, end: number, fa
     }
     if (family === 4) {
       let value = 0;
-      for (let index = 0; index < 4; index++) value = value * 256 + (index < count ? (bytes[offset + 1 + index] ?? 0) : 0);
+      for (let index = 0; index < 4; index++)
+        value = value * 256 + (index < count ? (bytes[offset + 1 + index] ?? 0) : 0);
       const masked = (value & topBits(length)) >>> 0;
       prefixes.push({ family: 4, address: ipv4FromNumber(masked), length });
     } else {
@@ -114,7 +116,8 @@ export function decodePrefixes(bytes: Uint8Array, start: number, end: number, fa
 
 /** "203.0.113.0/24", "2001:db8::/32". */
 export function formatBgpPrefix(prefix: BgpPrefix): string {
-  if (prefix.family === 6 && familyOf(prefix.address) === 4) return `::ffff:${formatIp(prefix.address)}/${prefix.length}`;
+  if (prefix.family === 6 && familyOf(prefix.address) === 4)
+    return `::ffff:${formatIp(prefix.address)}/${prefix.length}`;
   return `${formatIp(prefix.address)}/${prefix.length}`;
 }
 

@@ -45,7 +45,11 @@ describe('NOTIFICATION (RFC 4271 section 4.5)', () => {
     const long = ceaseNotification(CEASE.administrativeReset, 'é'.repeat(200));
     assert.equal(long.data[0], 254, 'cut to 255 bytes without splitting a UTF-8 sequence');
     assert.equal(shutdownCommunicationOf(long), 'é'.repeat(127));
-    assert.equal(shutdownCommunicationOf(notification(6, 2, Uint8Array.of(3, 0xff, 0xfe, 0xfd))), undefined, 'not UTF-8');
+    assert.equal(
+      shutdownCommunicationOf(notification(6, 2, Uint8Array.of(3, 0xff, 0xfe, 0xfd))),
+      undefined,
+      'not UTF-8',
+    );
     assert.deepEqual(ceaseNotification(CEASE.peerDeconfigured), notification(6, 3));
   });
 
@@ -58,12 +62,17 @@ describe('NOTIFICATION (RFC 4271 section 4.5)', () => {
     assert.equal(errorSubcodeName(5, 2), 'Receive Unexpected Message in OpenConfirm State');
     assert.equal(errorSubcodeName(4, 0), 'unspecific');
     assert.equal(errorCodeName(99), 'error code 99');
-    assert.equal(describeNotification(notification(1, 2, Uint8Array.of(0, 18))), 'Message Header Error / Bad Message Length (1/2), 2 bytes of data');
+    assert.equal(
+      describeNotification(notification(1, 2, Uint8Array.of(0, 18))),
+      'Message Header Error / Bad Message Length (1/2), 2 bytes of data',
+    );
   });
 
   it('the NOTIFICATIONs the real peers sent, by name', () => {
     const seen = [peers.gobgpd, peers.bird, peers.frr].flatMap((list) =>
-      capturedOfType(list, 'notification', FOUR).map(({ step, message }) => `${step}: ${describeNotification(message)}`),
+      capturedOfType(list, 'notification', FOUR).map(
+        ({ step, message }) => `${step}: ${describeNotification(message)}`,
+      ),
     );
     assert.deepEqual(seen, [
       'client sent a KEEPALIVE of length 18: Message Header Error / Bad Message Length (1/2)',

@@ -161,7 +161,8 @@ export function describeNotification(message: NotificationMessage): string {
  */
 export function shutdownCommunicationOf(message: NotificationMessage): string | undefined {
   if (message.code !== ERROR_CODE.cease) return undefined;
-  if (message.subcode !== CEASE.administrativeShutdown && message.subcode !== CEASE.administrativeReset) return undefined;
+  if (message.subcode !== CEASE.administrativeShutdown && message.subcode !== CEASE.administrativeReset)
+    return undefined;
   const length = message.data[0];
   if (length === undefined || length === 0 || message.data.length !== 1 + length) return undefined;
   try {

@@ -7,8 +7,22 @@ import { bgpErrorOf, capability, openMessage as anyOpen, theCaptured } from '../
 import { FUZZ_RUNS, mutatedFrom } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex, toHex } from '../testdata/hex-bytes.ts';
 import { decodeBgpMessage, encodeBgpMessage } from './bgp-message.ts';
-import { capabilityName, decodeCapabilities, describeCapability, encodeCapability, type Capability } from './capability.ts';
-import { capabilitiesOf, decodeOpenBody, encodeOpenBody, formatBgpIdentifier, openMessage, speakerAsOf, type OpenMessage } from './open-message.ts';
+import {
+  capabilityName,
+  decodeCapabilities,
+  describeCapability,
+  encodeCapability,
+  type Capability,
+} from './capability.ts';
+import {
+  capabilitiesOf,
+  decodeOpenBody,
+  encodeOpenBody,
+  formatBgpIdentifier,
+  openMessage,
+  speakerAsOf,
+  type OpenMessage,
+} from './open-message.ts';
 
 const FOUR = { fourOctetAs: true };
 const MARKER = 'ff'.repeat(16);
@@ -66,16 +80,29 @@ describe('OPEN golden bytes from the RFCs', () => {
     const oneParameter = fromHex(`${MARKER} 0029 01 04 fde9 005a c633640b 0c 02 0a 01 04 0002 00 01 02 00 46 00`);
     const open = openOf(oneParameter);
     assert.equal(open.optionalParameters.length, 1);
-    assert.deepEqual(capabilitiesOf(open), [{ type: 'multiprotocol', afi: 2, safi: 1 }, { type: 'route-refresh' }, { type: 'other', code: 70, value: new Uint8Array(0) }]);
+    assert.deepEqual(capabilitiesOf(open), [
+      { type: 'multiprotocol', afi: 2, safi: 1 },
+      { type: 'route-refresh' },
+      { type: 'other', code: 70, value: new Uint8Array(0) },
+    ]);
     assert.equal(toHex(encodeBgpMessage(open, FOUR)), toHex(oneParameter));
   });
 
   it('RFC 4271 section 6.2: layout errors are OPEN Message Error (unspecific), other parameters are kept for negotiation', () => {
     const lengthMismatch = bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 05 02 02 02 00')));
     assert.deepEqual([lengthMismatch.notification.code, lengthMismatch.notification.subcode], [2, 0]);
-    assert.match(bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 04 02 03 02 00'))).message, /runs past the message/);
-    assert.match(bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 05 02 03 01 01 00'))).message, /multiprotocol capability of length 1/);
-    assert.match(bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 04 02 02 41 05'))).message, /runs past its parameter/);
+    assert.match(
+      bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 04 02 03 02 00'))).message,
+      /runs past the message/,
+    );
+    assert.match(
+      bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 05 02 03 01 01 00'))).message,
+      /multiprotocol capability of length 1/,
+    );
+    assert.match(
+      bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 04 02 02 41 05'))).message,
+      /runs past its parameter/,
+    );
     const authentication = decodeOpenBody(fromHex('04 fde9 005a c633640b 03 01 01 00'));
     assert.ok(authentication.ok);
     assert.deepEqual(authentication.value.optionalParameters, [{ type: 'other', code: 1, value: Uint8Array.of(0) }]);
@@ -111,15 +138,18 @@ describe('OPENs captured from real peers', () => {
     const { message } = theCaptured(peers.bird, 'open', FOUR, () => true);
     assert.equal(message.holdTime, 240);
     assert.equal(message.optionalParameters.length, 1);
-    assert.deepEqual(capabilitiesOf(message).map((c) => (c.type === 'other' ? capabilityName(c.code) : c.type)), [
-      'multiprotocol',
-      'multiprotocol',
-      'route-refresh',
-      'graceful-restart',
-      'four-octet-as',
-      'enhanced route refresh',
-      'long-lived graceful restart',
-    ]);
+    assert.deepEqual(
+      capabilitiesOf(message).map((c) => (c.type === 'other' ? capabilityName(c.code) : c.type)),
+      [
+        'multiprotocol',
+        'multiprotocol',
+        'route-refresh',
+        'graceful-restart',
+        'four-octet-as',
+        'enhanced route refresh',
+        'long-lived graceful restart',
+      ],
+    );
   });
 
   it('FRR: hold time 180, one capability per parameter, graceful restart with the R and N bits and no families', () => {
@@ -127,10 +157,23 @@ describe('OPENs captured from real peers', () => {
     assert.equal(message.holdTime, 180);
     assert.equal(message.optionalParameters.length, capabilitiesOf(message).length);
     const restart = capabilitiesOf(message).find((c) => c.type === 'graceful-restart');
-    assert.deepEqual(restart, { type: 'graceful-restart', restartState: true, notification: true, restartTime: 120, families: [] });
+    assert.deepEqual(restart, {
+      type: 'graceful-restart',
+      restartState: true,
+      notification: true,
+      restartTime: 120,
+      families: [],
+    });
     assert.deepEqual(
       capabilitiesOf(message).flatMap((c) => (c.type === 'other' ? [capabilityName(c.code)] : [])),
-      ['route refresh (Cisco, pre-standard)', 'enhanced route refresh', 'extended message', 'ADD-PATH', 'FQDN', 'long-lived graceful restart'],
+      [
+        'route refresh (Cisco, pre-standard)',
+        'enhanced route refresh',
+        'extended message',
+        'ADD-PATH',
+        'FQDN',
+        'long-lived graceful restart',
+      ],
     );
   });
 });
@@ -166,7 +209,9 @@ describe('OPEN and capability round trips and fuzzing', () => {
       }),
       { numRuns: FUZZ_RUNS },
     );
-    const opens = [peers.gobgpd[0], peers.bird[0], peers.frr[0], peers.gobgpdFourOctetAs[0]].map((entry) => fromHex(entry?.hex ?? '').subarray(19));
+    const opens = [peers.gobgpd[0], peers.bird[0], peers.frr[0], peers.gobgpdFourOctetAs[0]].map((entry) =>
+      fromHex(entry?.hex ?? '').subarray(19),
+    );
     fc.assert(
       fc.property(mutatedFrom(opens), (body) => {
         const result = decodeOpenBody(body);

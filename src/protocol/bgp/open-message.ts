@@ -59,7 +59,9 @@ export function openMessage(options: OpenOptions): OpenMessage {
 
 /** Every capability of an OPEN, across its optional parameters, in order. */
 export function capabilitiesOf(open: OpenMessage): Capability[] {
-  return open.optionalParameters.flatMap((parameter) => (parameter.type === 'capabilities' ? [...parameter.capabilities] : []));
+  return open.optionalParameters.flatMap((parameter) =>
+    parameter.type === 'capabilities' ? [...parameter.capabilities] : [],
+  );
 }
 
 /** The speaker's AS: the 4-octet AS capability when present (RFC 6793 section 4.1), else My AS. */
@@ -75,11 +77,16 @@ export function formatBgpIdentifier(identifier: bigint): string {
 
 /** The OPEN body. Throws RangeError on fields out of range or parameters over 255 bytes (bugs). */
 export function encodeOpenBody(open: OpenMessage): Uint8Array {
-  const writer = new ByteWriter().u8(open.version, 'OPEN version').u16(open.myAs, 'OPEN My AS').u16(open.holdTime, 'OPEN hold time').ipv4(open.bgpIdentifier, 'OPEN BGP identifier');
+  const writer = new ByteWriter()
+    .u8(open.version, 'OPEN version')
+    .u16(open.myAs, 'OPEN My AS')
+    .u16(open.holdTime, 'OPEN hold time')
+    .ipv4(open.bgpIdentifier, 'OPEN BGP identifier');
   writer.fork();
   for (const parameter of open.optionalParameters) {
     writer.u8(parameter.type === 'capabilities' ? CAPABILITIES_PARAMETER : parameter.code).fork();
-    if (parameter.type === 'capabilities') for (const capability of parameter.capabilities) writer.bytes(encodeCapability(capability));
+    if (parameter.type === 'capabilities')
+      for (const capability of parameter.capabilities) writer.bytes(encodeCapability(capability));
     else writer.bytes(parameter.value);
     writer.join(1, 'OPEN optional parameter');
   }
@@ -97,15 +104,22 @@ export function decodeOpenBody(body: Uint8Array): Result<OpenMessage, BgpDecodeE
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const parametersLength = view.getUint8(9);
   if (10 + parametersLength !== body.length) {
-    return err(openError('malformed', `OPEN optional parameters length ${parametersLength} does not match the ${body.length - 10} bytes after it`));
+    return err(
+      openError(
+        'malformed',
+        `OPEN optional parameters length ${parametersLength} does not match the ${body.length - 10} bytes after it`,
+      ),
+    );
   }
   const optionalParameters: OptionalParameter[] = [];
   let offset = 10;
   while (offset < body.length) {
-    if (offset + 2 > body.length) return err(openError('malformed', 'OPEN optional parameter header runs past the message'));
+    if (offset + 2 > body.length)
+      return err(openError('malformed', 'OPEN optional parameter header runs past the message'));
     const code = view.getUint8(offset);
     const length = view.getUint8(offset + 1);
-    if (offset + 2 + length > body.length) return err(openError('malformed', `OPEN optional parameter ${code} of length ${length} runs past the message`));
+    if (offset + 2 + length > body.length)
+      return err(openError('malformed', `OPEN optional parameter ${code} of length ${length} runs past the message`));
     const value = body.subarray(offset + 2, offset + 2 + length);
     if (code === CAPABILITIES_PARAMETER) {
       const capabilities = decodeCapabilities(value);

@@ -15,7 +15,10 @@ const MARKER = 'ff'.repeat(16);
 describe('ROUTE-REFRESH (RFC 2918)', () => {
   it('RFC 2918 section 3: AFI, reserved, SAFI', () => {
     const bytes = fromHex(`${MARKER} 0017 05 0002 00 01`);
-    assert.deepEqual(decodeBgpMessage(bytes, FOUR), { kind: 'ok', message: { type: 'route-refresh', afi: 2, safi: 1, subtype: 0 } });
+    assert.deepEqual(decodeBgpMessage(bytes, FOUR), {
+      kind: 'ok',
+      message: { type: 'route-refresh', afi: 2, safi: 1, subtype: 0 },
+    });
     assert.equal(toHex(encodeBgpMessage(routeRefreshFor('ipv6-unicast'), FOUR)), toHex(bytes));
   });
 

@@ -14,14 +14,21 @@ export interface RouteRefreshMessage {
 
 /** The 4-byte body. Throws RangeError on fields out of range (bugs). */
 export function encodeRouteRefreshBody(message: RouteRefreshMessage): Uint8Array {
-  return new ByteWriter(4).u16(message.afi, 'ROUTE-REFRESH AFI').u8(message.subtype, 'ROUTE-REFRESH subtype').u8(message.safi, 'ROUTE-REFRESH SAFI').finish();
+  return new ByteWriter(4)
+    .u16(message.afi, 'ROUTE-REFRESH AFI')
+    .u8(message.subtype, 'ROUTE-REFRESH subtype')
+    .u8(message.safi, 'ROUTE-REFRESH SAFI')
+    .finish();
 }
 
 /**
  * Decodes the body; any length but 4 is ROUTE-REFRESH Message Error / Invalid Message Length with the whole
  * message as data (RFC 7313 section 5; ORF entries, RFC 5291, are not supported). Never throws.
  */
-export function decodeRouteRefreshBody(body: Uint8Array, message: Uint8Array): Result<RouteRefreshMessage, BgpDecodeError> {
+export function decodeRouteRefreshBody(
+  body: Uint8Array,
+  message: Uint8Array,
+): Result<RouteRefreshMessage, BgpDecodeError> {
   if (body.length !== 4) {
     return err(
       bgpDecodeError(
@@ -33,5 +40,10 @@ export function decodeRouteRefreshBody(body: Uint8Array, message: Uint8Array): R
       ),
     );
   }
-  return ok({ type: 'route-refresh', afi: ((body[0] ?? 0) << 8) | (body[1] ?? 0), subtype: body[2] ?? 0, safi: body[3] ?? 0 });
+  return ok({
+    type: 'route-refresh',
+    afi: ((body[0] ?? 0) << 8) | (body[1] ?? 0),
+    subtype: body[2] ?? 0,
+    safi: body[3] ?? 0,
+  });
 }

@@ -85,7 +85,12 @@ export type SessionAction =
   | { readonly type: 'stopTimer'; readonly timer: SessionTimer }
   | { readonly type: 'established'; readonly negotiated: NegotiatedSession }
   /** The Established session ended: withdraw what it learned (or keep it as stale, per graceful restart). */
-  | { readonly type: 'down'; readonly reason: TransitionReason; readonly negotiated: NegotiatedSession; readonly notification?: NotificationMessage }
+  | {
+      readonly type: 'down';
+      readonly reason: TransitionReason;
+      readonly negotiated: NegotiatedSession;
+      readonly notification?: NotificationMessage;
+    }
   | {
       readonly type: 'deliverUpdate';
       readonly update: UpdateMessage;

@@ -32,7 +32,12 @@ const CONFIG: SessionConfig = {
   families: ['ipv4-unicast', 'ipv6-unicast'],
   idleHoldTime: 5,
 };
-const PEER_OPEN: OpenMessage = localOpen({ ...CONFIG, localAs: 65000, peerAs: 65001, bgpIdentifier: ipv4(198, 51, 100, 1) });
+const PEER_OPEN: OpenMessage = localOpen({
+  ...CONFIG,
+  localAs: 65000,
+  peerAs: 65001,
+  bgpIdentifier: ipv4(198, 51, 100, 1),
+});
 const UPDATE: UpdateMessage = endOfRib('ipv4-unicast');
 const STATES: readonly SessionStateName[] = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
@@ -61,10 +66,23 @@ function withoutTransition(actions: readonly SessionAction[]): SessionAction[] {
 }
 
 function sent(actions: readonly SessionAction[]): string[] {
-  return actions.flatMap((action) => (action.type === 'send' ? [action.message.type === 'notification' ? `notification ${action.message.code}/${action.message.subcode}` : action.message.type] : []));
+  return actions.flatMap((action) =>
+    action.type === 'send'
+      ? [
+          action.message.type === 'notification'
+            ? `notification ${action.message.code}/${action.message.subcode}`
+            : action.message.type,
+        ]
+      : [],
+  );
 }
 
-const ESTABLISH: SessionEvent[] = [{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: PEER_OPEN }, { type: 'KeepAliveMsg' }];
+const ESTABLISH: SessionEvent[] = [
+  { type: 'ManualStart' },
+  { type: 'TcpConnectionRequestAcked' },
+  { type: 'BGPOpen', open: PEER_OPEN },
+  { type: 'KeepAliveMsg' },
+];
 
 describe('BGP FSM (RFC 4271 section 8)', () => {
   it('RFC 4271 section 8.2.2: ManualStart, connect, OPEN, KEEPALIVE: Idle > Connect > OpenSent > OpenConfirm > Established', () => {
@@ -74,8 +92,16 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
       ['Idle>Connect', 'Connect>OpenSent', 'OpenSent>OpenConfirm', 'OpenConfirm>Established'],
     );
     const [start, connected, opened, kept] = result.steps.map((s) => withoutTransition(s.actions));
-    assert.deepEqual(start, [{ type: 'stopTimer', timer: 'idleHold' }, { type: 'startTimer', timer: 'connectRetry', ms: 5000 }, { type: 'connect' }]);
-    assert.deepEqual(connected, [{ type: 'stopTimer', timer: 'connectRetry' }, { type: 'send', message: localOpen(CONFIG) }, { type: 'startTimer', timer: 'hold', ms: 240_000 }]);
+    assert.deepEqual(start, [
+      { type: 'stopTimer', timer: 'idleHold' },
+      { type: 'startTimer', timer: 'connectRetry', ms: 5000 },
+      { type: 'connect' },
+    ]);
+    assert.deepEqual(connected, [
+      { type: 'stopTimer', timer: 'connectRetry' },
+      { type: 'send', message: localOpen(CONFIG) },
+      { type: 'startTimer', timer: 'hold', ms: 240_000 },
+    ]);
     assert.deepEqual(opened, [
       { type: 'stopTimer', timer: 'connectRetry' },
       { type: 'send', message: KEEPALIVE },
@@ -88,9 +114,15 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
       result.steps.map((s) => s.actions[0]),
       [
         { type: 'transition', transition: { from: 'Idle', to: 'Connect', reason: 'manual-start', at: 1000 } },
-        { type: 'transition', transition: { from: 'Connect', to: 'OpenSent', reason: 'tcp-connection-established', at: 2000 } },
+        {
+          type: 'transition',
+          transition: { from: 'Connect', to: 'OpenSent', reason: 'tcp-connection-established', at: 2000 },
+        },
         { type: 'transition', transition: { from: 'OpenSent', to: 'OpenConfirm', reason: 'open-accepted', at: 3000 } },
-        { type: 'transition', transition: { from: 'OpenConfirm', to: 'Established', reason: 'keepalive-received', at: 4000 } },
+        {
+          type: 'transition',
+          transition: { from: 'OpenConfirm', to: 'Established', reason: 'keepalive-received', at: 4000 },
+        },
       ],
     );
     assert.equal(result.state.since, 4000);
@@ -100,18 +132,37 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
   it('Established: keepalive timer sends KEEPALIVE; messages restart the hold timer; UPDATEs and route refresh are delivered', () => {
     const up = run(ESTABLISH).state;
     const keepalive = step(up, { type: 'KeepaliveTimerExpires' }, 5000);
-    assert.deepEqual(keepalive.actions, [{ type: 'send', message: KEEPALIVE }, { type: 'startTimer', timer: 'keepalive', ms: 30_000 }]);
-    assert.deepEqual(step(up, { type: 'KeepAliveMsg' }, 5000).actions, [{ type: 'startTimer', timer: 'hold', ms: 90_000 }]);
-    assert.deepEqual(step(up, { type: 'UpdateMsg', update: UPDATE, handling: 'treat-as-withdraw', reason: 'UPDATE: x' }, 5000).actions, [
-      { type: 'startTimer', timer: 'hold', ms: 90_000 },
-      { type: 'deliverUpdate', update: UPDATE, handling: 'treat-as-withdraw', reason: 'UPDATE: x' },
+    assert.deepEqual(keepalive.actions, [
+      { type: 'send', message: KEEPALIVE },
+      { type: 'startTimer', timer: 'keepalive', ms: 30_000 },
     ]);
-    assert.deepEqual(step(up, { type: 'RouteRefreshMsg', routeRefresh: routeRefreshFor('ipv6-unicast') }, 5000).actions, [
+    assert.deepEqual(step(up, { type: 'KeepAliveMsg' }, 5000).actions, [
       { type: 'startTimer', timer: 'hold', ms: 90_000 },
-      { type: 'deliverRouteRefresh', family: 'ipv6-unicast' },
     ]);
-    const otherFamily = step(up, { type: 'RouteRefreshMsg', routeRefresh: { type: 'route-refresh', afi: 1, safi: 128, subtype: 0 } }, 5000);
-    assert.deepEqual(otherFamily.actions, [{ type: 'startTimer', timer: 'hold', ms: 90_000 }], 'RFC 2918 section 4: ignored');
+    assert.deepEqual(
+      step(up, { type: 'UpdateMsg', update: UPDATE, handling: 'treat-as-withdraw', reason: 'UPDATE: x' }, 5000).actions,
+      [
+        { type: 'startTimer', timer: 'hold', ms: 90_000 },
+        { type: 'deliverUpdate', update: UPDATE, handling: 'treat-as-withdraw', reason: 'UPDATE: x' },
+      ],
+    );
+    assert.deepEqual(
+      step(up, { type: 'RouteRefreshMsg', routeRefresh: routeRefreshFor('ipv6-unicast') }, 5000).actions,
+      [
+        { type: 'startTimer', timer: 'hold', ms: 90_000 },
+        { type: 'deliverRouteRefresh', family: 'ipv6-unicast' },
+      ],
+    );
+    const otherFamily = step(
+      up,
+      { type: 'RouteRefreshMsg', routeRefresh: { type: 'route-refresh', afi: 1, safi: 128, subtype: 0 } },
+      5000,
+    );
+    assert.deepEqual(
+      otherFamily.actions,
+      [{ type: 'startTimer', timer: 'hold', ms: 90_000 }],
+      'RFC 2918 section 4: ignored',
+    );
     assert.equal(keepalive.state, up);
   });
 
@@ -121,25 +172,46 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
     const actions = lastActions(result);
     assert.deepEqual(actions[0], {
       type: 'transition',
-      transition: { from: 'Established', to: 'Idle', reason: 'hold-timer-expired', at: 5000, sentNotification: notification(4, 0) },
+      transition: {
+        from: 'Established',
+        to: 'Idle',
+        reason: 'hold-timer-expired',
+        at: 5000,
+        sentNotification: notification(4, 0),
+      },
     });
-    assert.deepEqual(withoutTransition(actions).map((a) => a.type), ['send', 'disconnect', 'stopTimer', 'stopTimer', 'stopTimer', 'down', 'startTimer']);
+    assert.deepEqual(
+      withoutTransition(actions).map((a) => a.type),
+      ['send', 'disconnect', 'stopTimer', 'stopTimer', 'stopTimer', 'down', 'startTimer'],
+    );
     assert.deepEqual(actions.at(-1), { type: 'startTimer', timer: 'idleHold', ms: 5000 });
     assert.equal(result.state.connectRetryCounter, 1);
   });
 
   it('ManualStop sends Cease / Administrative Shutdown (with an RFC 9003 message) and does not restart', () => {
-    const result = run([...ESTABLISH, { type: 'ManualStop', communication: 'maintenance' }, { type: 'IdleHoldTimerExpires' }, { type: 'AutomaticStart' }]);
+    const result = run([
+      ...ESTABLISH,
+      { type: 'ManualStop', communication: 'maintenance' },
+      { type: 'IdleHoldTimerExpires' },
+      { type: 'AutomaticStart' },
+    ]);
     const stop = result.steps[4]!;
     assert.deepEqual(stop.actions[1], { type: 'send', message: ceaseNotification(2, 'maintenance') });
     assert.ok(!stop.actions.some((a) => a.type === 'startTimer'));
     assert.equal(result.state.name, 'Idle');
     assert.equal(result.state.manuallyStopped, true);
-    assert.deepEqual(result.steps.slice(5).map((s) => s.actions), [[], []]);
+    assert.deepEqual(
+      result.steps.slice(5).map((s) => s.actions),
+      [[], []],
+    );
   });
 
   it('OPEN rejected by negotiation: the NOTIFICATION is sent and the reason recorded', () => {
-    const result = run([{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: { ...PEER_OPEN, holdTime: 2 } }]);
+    const result = run([
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'BGPOpen', open: { ...PEER_OPEN, holdTime: 2 } },
+    ]);
     assert.equal(result.state.name, 'Idle');
     assert.deepEqual(sent(lastActions(result)), ['notification 2/6']);
     assert.equal(result.state.lastTransition?.reason, 'open-rejected');
@@ -147,29 +219,55 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
   });
 
   it('idle hold backoff (DampPeerOscillations): 5 s, 10 s, 20 s for consecutive failures; reset once Established', () => {
-    const attempt: SessionEvent[] = [{ type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: { ...PEER_OPEN, holdTime: 1 } }, { type: 'IdleHoldTimerExpires' }];
+    const attempt: SessionEvent[] = [
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'BGPOpen', open: { ...PEER_OPEN, holdTime: 1 } },
+      { type: 'IdleHoldTimerExpires' },
+    ];
     const result = run([{ type: 'ManualStart' }, ...attempt, ...attempt, ...attempt]);
-    const delays = result.steps.flatMap((s) => s.actions.flatMap((a) => (a.type === 'startTimer' && a.timer === 'idleHold' ? [a.ms] : [])));
+    const delays = result.steps.flatMap((s) =>
+      s.actions.flatMap((a) => (a.type === 'startTimer' && a.timer === 'idleHold' ? [a.ms] : [])),
+    );
     assert.deepEqual(delays, [5000, 10_000, 20_000]);
-    const recovered = run([{ type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: PEER_OPEN }, { type: 'KeepAliveMsg' }], CONFIG, result.state);
+    const recovered = run(
+      [{ type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: PEER_OPEN }, { type: 'KeepAliveMsg' }],
+      CONFIG,
+      result.state,
+    );
     assert.equal(recovered.state.connectRetryCounter, 0);
   });
 
   it('passive: ManualStart waits in Active, never connects; an accepted connection proceeds', () => {
     const passive = { ...CONFIG, passive: true };
-    const result = run([{ type: 'ManualStart' }, { type: 'ConnectRetryTimerExpires' }, { type: 'TcpConnectionConfirmed' }], passive);
-    assert.deepEqual(result.steps.map((s) => s.to), ['Active', 'Active', 'OpenSent']);
+    const result = run(
+      [{ type: 'ManualStart' }, { type: 'ConnectRetryTimerExpires' }, { type: 'TcpConnectionConfirmed' }],
+      passive,
+    );
+    assert.deepEqual(
+      result.steps.map((s) => s.to),
+      ['Active', 'Active', 'OpenSent'],
+    );
     assert.ok(!result.steps.some((s) => s.actions.some((a) => a.type === 'connect')));
   });
 
   it('a refused connect goes to Active and retries after ConnectRetryTime', () => {
     const result = run([{ type: 'ManualStart' }, { type: 'TcpConnectionFails' }, { type: 'ConnectRetryTimerExpires' }]);
-    assert.deepEqual(result.steps.map((s) => s.to), ['Connect', 'Active', 'Connect']);
-    assert.deepEqual(withoutTransition(lastActions(result)), [{ type: 'startTimer', timer: 'connectRetry', ms: 5000 }, { type: 'connect' }]);
+    assert.deepEqual(
+      result.steps.map((s) => s.to),
+      ['Connect', 'Active', 'Connect'],
+    );
+    assert.deepEqual(withoutTransition(lastActions(result)), [
+      { type: 'startTimer', timer: 'connectRetry', ms: 5000 },
+      { type: 'connect' },
+    ]);
   });
 
   it('RFC 6608: unexpected messages are FSM errors with the state in the subcode', () => {
-    const inOpenSent = run([{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'UpdateMsg', update: UPDATE, handling: 'ok' }]);
+    const inOpenSent = run([
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'UpdateMsg', update: UPDATE, handling: 'ok' },
+    ]);
     assert.deepEqual(sent(lastActions(inOpenSent)), ['notification 5/1']);
     const inOpenConfirm = run([...ESTABLISH.slice(0, 3), { type: 'UpdateMsg', update: UPDATE, handling: 'ok' }]);
     assert.deepEqual(sent(lastActions(inOpenConfirm)), ['notification 5/2']);
@@ -184,24 +282,50 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
     const headerError = notification(1, 2, Uint8Array.of(0, 18));
     const up = run(ESTABLISH).state;
     const result = step(up, { type: 'BGPHeaderErr', notification: headerError }, 9000);
-    assert.deepEqual(result.actions.find((a) => a.type === 'send'), { type: 'send', message: headerError });
-    assert.deepEqual(result.actions.find((a) => a.type === 'down'), { type: 'down', reason: 'header-error', negotiated: up.negotiated!, notification: headerError });
+    assert.deepEqual(
+      result.actions.find((a) => a.type === 'send'),
+      { type: 'send', message: headerError },
+    );
+    assert.deepEqual(
+      result.actions.find((a) => a.type === 'down'),
+      { type: 'down', reason: 'header-error', negotiated: up.negotiated!, notification: headerError },
+    );
     const cease = notification(6, 3);
     const received = run([...ESTABLISH, { type: 'NotifMsg', notification: cease }]);
-    assert.deepEqual([received.state.name, received.state.lastTransition?.reason, received.state.lastTransition?.receivedNotification], ['Idle', 'notification-received', cease]);
+    assert.deepEqual(
+      [received.state.name, received.state.lastTransition?.reason, received.state.lastTransition?.receivedNotification],
+      ['Idle', 'notification-received', cease],
+    );
     assert.deepEqual(sent(lastActions(received)), []);
   });
 
   it('RFC 4271 NotifMsgVerErr: an Unsupported Version Number NOTIFICATION does not count as a failure', () => {
-    const version = run([{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'NotifMsg', notification: notification(2, 1, Uint8Array.of(0, 4)) }]);
-    const other = run([{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'NotifMsg', notification: notification(2, 2) }]);
+    const version = run([
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'NotifMsg', notification: notification(2, 1, Uint8Array.of(0, 4)) },
+    ]);
+    const other = run([
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'NotifMsg', notification: notification(2, 2) },
+    ]);
     assert.deepEqual([version.state.connectRetryCounter, other.state.connectRetryCounter], [0, 1]);
   });
 
   it('hold time 0: no keepalive or hold timer at all', () => {
-    const result = run([{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: { ...PEER_OPEN, holdTime: 0 } }, { type: 'KeepAliveMsg' }]);
+    const result = run([
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'BGPOpen', open: { ...PEER_OPEN, holdTime: 0 } },
+      { type: 'KeepAliveMsg' },
+    ]);
     assert.equal(result.state.name, 'Established');
-    assert.deepEqual(withoutTransition(result.steps[2]!.actions), [{ type: 'stopTimer', timer: 'connectRetry' }, { type: 'send', message: KEEPALIVE }, { type: 'stopTimer', timer: 'hold' }]);
+    assert.deepEqual(withoutTransition(result.steps[2]!.actions), [
+      { type: 'stopTimer', timer: 'connectRetry' },
+      { type: 'send', message: KEEPALIVE },
+      { type: 'stopTimer', timer: 'hold' },
+    ]);
     assert.deepEqual(step(result.state, { type: 'KeepaliveTimerExpires' }, 9000).actions, []);
   });
 
@@ -211,7 +335,7 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
     assert.deepEqual(step(idle, { type: 'KeepAliveMsg' }, 1), { state: idle, actions: [] });
   });
 
-  it('a session fed gobgpd\'s captured messages: OPEN, KEEPALIVE, UPDATEs delivered, then its NOTIFICATION', () => {
+  it("a session fed gobgpd's captured messages: OPEN, KEEPALIVE, UPDATEs delivered, then its NOTIFICATION", () => {
     const config: SessionConfig = { ...CONFIG, peerAs: 65000 };
     let state = run([{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }], config).state;
     const delivered: string[] = [];
@@ -224,7 +348,10 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
     }
     assert.equal(delivered.length, 9);
     assert.ok(delivered.every((handling) => handling === 'ok'));
-    assert.deepEqual([state.name, state.lastTransition?.reason, state.lastTransition?.from], ['Idle', 'notification-received', 'Established']);
+    assert.deepEqual(
+      [state.name, state.lastTransition?.reason, state.lastTransition?.from],
+      ['Idle', 'notification-received', 'Established'],
+    );
   });
 
   it('eventForInbound maps each decode outcome to its RFC 4271 event', () => {
@@ -238,7 +365,15 @@ describe('BGP FSM (RFC 4271 section 8)', () => {
       '0018 05 0001 00 01 00',
       '001d 01 04 fde9 005a c633640b 02 02 00',
     ].map((hex) => eventForInbound(decodeBgpMessage(fromHex(`${'ff'.repeat(16)} ${hex}`), context)).type);
-    assert.deepEqual(events, ['KeepAliveMsg', 'RouteRefreshMsg', 'NotifMsg', 'BGPHeaderErr', 'UpdateMsgErr', 'RouteRefreshMsgErr', 'BGPOpenMsgErr']);
+    assert.deepEqual(events, [
+      'KeepAliveMsg',
+      'RouteRefreshMsg',
+      'NotifMsg',
+      'BGPHeaderErr',
+      'UpdateMsgErr',
+      'RouteRefreshMsgErr',
+      'BGPOpenMsgErr',
+    ]);
   });
 });
 
@@ -264,15 +399,35 @@ const anyEvent: fc.Arbitrary<SessionEvent> = fc.oneof(
   { weight: 1, arbitrary: anyNotification.map((n) => ({ type: 'BGPOpenMsgErr' as const, notification: n })) },
   { weight: 1, arbitrary: anyNotification.map((n) => ({ type: 'NotifMsg' as const, notification: n })) },
   { weight: 4, arbitrary: fc.constant({ type: 'KeepAliveMsg' as const }) },
-  { weight: 2, arbitrary: fc.constantFrom('ok' as const, 'treat-as-withdraw' as const, 'attribute-discard' as const).map((handling) => ({ type: 'UpdateMsg' as const, update: UPDATE, handling })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom('ok' as const, 'treat-as-withdraw' as const, 'attribute-discard' as const)
+      .map((handling) => ({ type: 'UpdateMsg' as const, update: UPDATE, handling })),
+  },
   { weight: 1, arbitrary: anyNotification.map((n) => ({ type: 'UpdateMsgErr' as const, notification: n })) },
-  { weight: 1, arbitrary: fc.constant({ type: 'RouteRefreshMsg' as const, routeRefresh: routeRefreshFor('ipv4-unicast') }) },
+  {
+    weight: 1,
+    arbitrary: fc.constant({ type: 'RouteRefreshMsg' as const, routeRefresh: routeRefreshFor('ipv4-unicast') }),
+  },
   { weight: 1, arbitrary: anyNotification.map((n) => ({ type: 'RouteRefreshMsgErr' as const, notification: n })) },
 );
 
 const anyConfig: fc.Arbitrary<SessionConfig> = fc
-  .record({ passive: fc.boolean(), holdTime: fc.constantFrom(0, 3, 9, 90, 240), idleHoldTime: fc.option(fc.constantFrom(0, 1, 5), { nil: undefined }) }, { noNullPrototype: true })
-  .map(({ passive, holdTime, idleHoldTime }) => ({ ...CONFIG, passive, holdTime, ...(idleHoldTime === undefined ? { idleHoldTime: undefined } : { idleHoldTime }) }))
+  .record(
+    {
+      passive: fc.boolean(),
+      holdTime: fc.constantFrom(0, 3, 9, 90, 240),
+      idleHoldTime: fc.option(fc.constantFrom(0, 1, 5), { nil: undefined }),
+    },
+    { noNullPrototype: true },
+  )
+  .map(({ passive, holdTime, idleHoldTime }) => ({
+    ...CONFIG,
+    passive,
+    holdTime,
+    ...(idleHoldTime === undefined ? { idleHoldTime: undefined } : { idleHoldTime }),
+  }))
   .map(({ idleHoldTime, ...rest }) => (idleHoldTime === undefined ? rest : { ...rest, idleHoldTime }));
 
 /** Random events, with the happy path (connect, OPEN, KEEPALIVE) mixed in now and then so that runs get far. */
@@ -280,7 +435,14 @@ const events: fc.Arbitrary<[SessionEvent, number][]> = fc
   .array(
     fc.oneof(
       { weight: 8, arbitrary: anyEvent.map((event) => [event]) },
-      { weight: 1, arbitrary: fc.constant<SessionEvent[]>([{ type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: PEER_OPEN }, { type: 'KeepAliveMsg' }]) },
+      {
+        weight: 1,
+        arbitrary: fc.constant<SessionEvent[]>([
+          { type: 'TcpConnectionRequestAcked' },
+          { type: 'BGPOpen', open: PEER_OPEN },
+          { type: 'KeepAliveMsg' },
+        ]),
+      },
     ),
     { maxLength: 40 },
   )
@@ -297,16 +459,28 @@ function applyTimers(running: Set<SessionTimer>, actions: readonly SessionAction
   }
 }
 
-function assertValid(state: SessionState, previous: SessionState, actions: readonly SessionAction[], now: number): void {
+function assertValid(
+  state: SessionState,
+  previous: SessionState,
+  actions: readonly SessionAction[],
+  now: number,
+): void {
   assert.ok(STATES.includes(state.name));
   assert.ok(Number.isInteger(state.connectRetryCounter) && state.connectRetryCounter >= 0);
   assert.ok(state.since <= now);
-  assert.equal(state.negotiated !== undefined, state.name === 'OpenConfirm' || state.name === 'Established', `negotiated in ${state.name}`);
+  assert.equal(
+    state.negotiated !== undefined,
+    state.name === 'OpenConfirm' || state.name === 'Established',
+    `negotiated in ${state.name}`,
+  );
   const transitions = actions.filter((action) => action.type === 'transition');
   if (state.name !== previous.name) {
     assert.equal(transitions.length, 1);
     assert.deepEqual(actions[0], { type: 'transition', transition: state.lastTransition });
-    assert.deepEqual([state.lastTransition?.from, state.lastTransition?.to, state.lastTransition?.at], [previous.name, state.name, now]);
+    assert.deepEqual(
+      [state.lastTransition?.from, state.lastTransition?.to, state.lastTransition?.at],
+      [previous.name, state.name, now],
+    );
   } else {
     assert.equal(transitions.length, 0, `no transition action without a change of state (${previous.name})`);
   }
@@ -323,7 +497,10 @@ describe('BGP FSM: BFD Down (RFC 5882 section 4.3, RFC 9384)', () => {
     const actions = lastActions(result);
     assert.deepEqual(sent(actions), ['notification 6/10']);
     assert.ok(actions.some((a) => a.type === 'disconnect'));
-    assert.deepEqual(actions.flatMap((a) => (a.type === 'down' ? [a.reason] : [])), ['bfd-down']);
+    assert.deepEqual(
+      actions.flatMap((a) => (a.type === 'down' ? [a.reason] : [])),
+      ['bfd-down'],
+    );
     assert.ok(actions.some((a) => a.type === 'startTimer' && a.timer === 'idleHold'));
     assert.equal(result.state.lastTransition?.reason, 'bfd-down');
   });
@@ -381,7 +558,8 @@ describe('BGP FSM properties', () => {
             assert.ok(openAccepted && sentOpen && sentKeepalive, 'an OPEN each way and our KEEPALIVE came first');
             assert.ok(result.actions.some((a) => a.type === 'established'));
           }
-          if (result.state.name === 'Idle' || result.state.name === 'Connect' || result.state.name === 'Active') openAccepted = false;
+          if (result.state.name === 'Idle' || result.state.name === 'Connect' || result.state.name === 'Active')
+            openAccepted = false;
           state = result.state;
         });
       }),
@@ -401,16 +579,24 @@ describe('BGP FSM properties', () => {
           state = result.state;
           // Runner view: the hold timer runs exactly while the session waits for the peer.
           const holdExpected =
-            state.name === 'OpenSent' || ((state.name === 'OpenConfirm' || state.name === 'Established') && (state.negotiated?.holdTime ?? 0) > 0);
+            state.name === 'OpenSent' ||
+            ((state.name === 'OpenConfirm' || state.name === 'Established') && (state.negotiated?.holdTime ?? 0) > 0);
           assert.equal(running.has('hold'), holdExpected, `hold timer in ${state.name}`);
-          if (state.name === 'Idle') assert.ok([...running].every((timer) => timer === 'idleHold'), [...running].join());
+          if (state.name === 'Idle')
+            assert.ok(
+              [...running].every((timer) => timer === 'idleHold'),
+              [...running].join(),
+            );
 
           const expired = step(state, { type: 'HoldTimerExpires' }, index + 0.5);
           if (state.name === 'OpenSent' || state.name === 'OpenConfirm' || state.name === 'Established') {
             assert.equal(expired.state.name, 'Idle');
             assert.equal(expired.state.lastTransition?.reason, 'hold-timer-expired');
             assert.deepEqual(sent(expired.actions), ['notification 4/0']);
-            assert.equal(expired.actions.some((a) => a.type === 'down'), state.name === 'Established');
+            assert.equal(
+              expired.actions.some((a) => a.type === 'down'),
+              state.name === 'Established',
+            );
           } else {
             assert.equal(expired.state, state);
             assert.deepEqual(expired.actions, []);

@@ -18,8 +18,27 @@ import { KEEPALIVE, type BgpDecodeOutcome } from './bgp-message.ts';
 import { ERROR_CODE } from './notification-message.ts';
 import type { RouteRefreshMessage } from './route-refresh-message.ts';
 import { negotiateSession, type NegotiatedSession, type SessionConfig } from './session-negotiation.ts';
-import { IDLE_HOLD_MAX_MS, type SessionAction, type SessionEvent, type SessionState, type StepResult, type TransitionReason } from './session-fsm-types.ts';
-import { bfdDown, connectRetryMs, errorEvent, holdTimerExpired, manualStop, move, notificationReceived, openSentOnConnection, toIdle, unchanged, unexpected } from './session-transitions.ts';
+import {
+  IDLE_HOLD_MAX_MS,
+  type SessionAction,
+  type SessionEvent,
+  type SessionState,
+  type StepResult,
+  type TransitionReason,
+} from './session-fsm-types.ts';
+import {
+  bfdDown,
+  connectRetryMs,
+  errorEvent,
+  holdTimerExpired,
+  manualStop,
+  move,
+  notificationReceived,
+  openSentOnConnection,
+  toIdle,
+  unchanged,
+  unexpected,
+} from './session-transitions.ts';
 
 export { IDLE_HOLD_MAX_MS };
 export type {
@@ -103,7 +122,12 @@ function start(state: SessionState, now: number, reason: TransitionReason, manua
   return move(
     state,
     now,
-    { to: state.config.passive ? 'Active' : 'Connect', reason, manuallyStopped: false, ...(manual ? { counter: 0 } : {}) },
+    {
+      to: state.config.passive ? 'Active' : 'Connect',
+      reason,
+      manuallyStopped: false,
+      ...(manual ? { counter: 0 } : {}),
+    },
     actions,
   );
 }
@@ -131,7 +155,11 @@ function connect(state: SessionState, event: SessionEvent, now: number): StepRes
     case 'ManualStop':
       return manualStop(state, now, event);
     case 'ConnectRetryTimerExpires':
-      return unchanged(state, [{ type: 'disconnect' }, { type: 'startTimer', timer: 'connectRetry', ms: connectRetryMs(state) }, { type: 'connect' }]);
+      return unchanged(state, [
+        { type: 'disconnect' },
+        { type: 'startTimer', timer: 'connectRetry', ms: connectRetryMs(state) },
+        { type: 'connect' },
+      ]);
     case 'TcpConnectionRequestAcked':
     case 'TcpConnectionConfirmed':
       return openSentOnConnection(state, now);
@@ -158,7 +186,8 @@ function active(state: SessionState, event: SessionEvent, now: number): StepResu
     case 'ManualStop':
       return manualStop(state, now, event);
     case 'ConnectRetryTimerExpires':
-      if (state.config.passive) return unchanged(state, [{ type: 'startTimer', timer: 'connectRetry', ms: connectRetryMs(state) }]);
+      if (state.config.passive)
+        return unchanged(state, [{ type: 'startTimer', timer: 'connectRetry', ms: connectRetryMs(state) }]);
       return move(state, now, { to: 'Connect', reason: 'connect-retry-timer-expired' }, [
         { type: 'startTimer', timer: 'connectRetry', ms: connectRetryMs(state) },
         { type: 'connect' },
@@ -195,12 +224,23 @@ function openSent(state: SessionState, event: SessionEvent, now: number): StepRe
     case 'BGPOpen': {
       const negotiated = negotiateSession(state.config, event.open);
       if (!negotiated.ok) {
-        return toIdle(state, now, { reason: 'open-rejected', failure: true, detail: negotiated.error.reason, sent: negotiated.error.notification });
+        return toIdle(state, now, {
+          reason: 'open-rejected',
+          failure: true,
+          detail: negotiated.error.reason,
+          sent: negotiated.error.notification,
+        });
       }
       const session = negotiated.value;
-      const actions: SessionAction[] = [{ type: 'stopTimer', timer: 'connectRetry' }, { type: 'send', message: KEEPALIVE }];
+      const actions: SessionAction[] = [
+        { type: 'stopTimer', timer: 'connectRetry' },
+        { type: 'send', message: KEEPALIVE },
+      ];
       if (session.holdTime > 0) {
-        actions.push({ type: 'startTimer', timer: 'keepalive', ms: session.keepaliveTimeMs }, { type: 'startTimer', timer: 'hold', ms: session.holdTime * 1000 });
+        actions.push(
+          { type: 'startTimer', timer: 'keepalive', ms: session.keepaliveTimeMs },
+          { type: 'startTimer', timer: 'hold', ms: session.holdTime * 1000 },
+        );
       } else {
         actions.push({ type: 'stopTimer', timer: 'hold' });
       }
@@ -219,13 +259,18 @@ function openSent(state: SessionState, event: SessionEvent, now: number): StepRe
 
 /** Restart the hold timer on a message from the peer (nothing when the hold time is 0). */
 function holdRestart(negotiated: NegotiatedSession | undefined): SessionAction[] {
-  return negotiated !== undefined && negotiated.holdTime > 0 ? [{ type: 'startTimer', timer: 'hold', ms: negotiated.holdTime * 1000 }] : [];
+  return negotiated !== undefined && negotiated.holdTime > 0
+    ? [{ type: 'startTimer', timer: 'hold', ms: negotiated.holdTime * 1000 }]
+    : [];
 }
 
 function sendKeepalive(state: SessionState): StepResult {
   const ms = state.negotiated?.keepaliveTimeMs ?? 0;
   if (ms <= 0) return unchanged(state);
-  return unchanged(state, [{ type: 'send', message: KEEPALIVE }, { type: 'startTimer', timer: 'keepalive', ms }]);
+  return unchanged(state, [
+    { type: 'send', message: KEEPALIVE },
+    { type: 'startTimer', timer: 'keepalive', ms },
+  ]);
 }
 
 function openConfirm(state: SessionState, event: SessionEvent, now: number): StepResult {
@@ -278,12 +323,21 @@ function established(state: SessionState, event: SessionEvent, now: number): Ste
     case 'UpdateMsg':
       return unchanged(state, [
         ...holdRestart(state.negotiated),
-        { type: 'deliverUpdate', update: event.update, handling: event.handling, ...(event.reason === undefined ? {} : { reason: event.reason }) },
+        {
+          type: 'deliverUpdate',
+          update: event.update,
+          handling: event.handling,
+          ...(event.reason === undefined ? {} : { reason: event.reason }),
+        },
       ]);
     case 'RouteRefreshMsg': {
       const negotiated = state.negotiated;
       const family = addressFamilyOf(event.routeRefresh.afi, event.routeRefresh.safi);
-      const wanted = negotiated !== undefined && negotiated.routeRefresh && family !== undefined && negotiated.families.includes(family);
+      const wanted =
+        negotiated !== undefined &&
+        negotiated.routeRefresh &&
+        family !== undefined &&
+        negotiated.families.includes(family);
       // RFC 2918 section 4: a request for a family not negotiated is ignored; RFC 7313 BoRR/EoRR markers too.
       if (!wanted || event.routeRefresh.subtype !== 0) return unchanged(state, holdRestart(negotiated));
       return unchanged(state, [...holdRestart(negotiated), { type: 'deliverRouteRefresh', family }]);

@@ -27,7 +27,12 @@ function captured(list: readonly peers.CapturedBgpMessage[]): OpenMessage {
 function rejection(config: SessionConfig, open: OpenMessage): [number, number, string, string] {
   const result = negotiateSession(config, open);
   if (result.ok) assert.fail('accepted');
-  return [result.error.notification.code, result.error.notification.subcode, toHex(result.error.notification.data), result.error.reason];
+  return [
+    result.error.notification.code,
+    result.error.notification.subcode,
+    toHex(result.error.notification.data),
+    result.error.reason,
+  ];
 }
 
 describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)', () => {
@@ -44,7 +49,7 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
     );
   });
 
-  it('against gobgpd\'s captured OPEN: hold 90 s, keepalive 30 s, 4-octet AS, both families, route refresh, its graceful restart', () => {
+  it("against gobgpd's captured OPEN: hold 90 s, keepalive 30 s, 4-octet AS, both families, route refresh, its graceful restart", () => {
     const result = negotiateSession(CONFIG, captured(peers.gobgpd));
     assert.ok(result.ok);
     const { peerCapabilities, ...negotiated } = result.value;
@@ -78,7 +83,12 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
     assert.equal(bird.value.holdTime, 90);
     assert.equal(frr.value.holdTime, 180);
     assert.equal(frr.value.keepaliveTimeMs, 60_000);
-    assert.deepEqual(frr.value.gracefulRestart, { restartTime: 120, restartState: true, notification: false, families: [] });
+    assert.deepEqual(frr.value.gracefulRestart, {
+      restartTime: 120,
+      restartState: true,
+      notification: false,
+      families: [],
+    });
   });
 
   it('against gobgpd with AS 4200000000 (AS_TRANS in My AS): the 4-octet AS is the one checked; IPv4 only in common', () => {
@@ -118,7 +128,13 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
     assert.deepEqual(rejection(CONFIG, { ...open, holdTime: 2 }).slice(0, 2), [2, 6]);
     assert.deepEqual(rejection(CONFIG, { ...open, holdTime: 1 }).slice(0, 2), [2, 6]);
     assert.deepEqual(rejection(CONFIG, { ...open, bgpIdentifier: ipv4(0, 0, 0, 0) }).slice(0, 2), [2, 3]);
-    assert.deepEqual(rejection(CONFIG, { ...open, optionalParameters: [...open.optionalParameters, { type: 'other', code: 1, value: Uint8Array.of(0) }] }).slice(0, 2), [2, 4]);
+    assert.deepEqual(
+      rejection(CONFIG, {
+        ...open,
+        optionalParameters: [...open.optionalParameters, { type: 'other', code: 1, value: Uint8Array.of(0) }],
+      }).slice(0, 2),
+      [2, 4],
+    );
   });
 
   it('RFC 6286 section 2.2: an internal peer may not use our BGP identifier; an external one may', () => {
@@ -132,31 +148,47 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
     const gobgpd = captured(peers.gobgpd); // AS 65000
     const external = negotiateSession({ ...CONFIG, peerAs: 'external' }, gobgpd);
     assert.ok(external.ok);
-    assert.deepEqual([external.value.peerAs, external.value.external, external.value.codec.external], [65000, true, true]);
+    assert.deepEqual(
+      [external.value.peerAs, external.value.external, external.value.codec.external],
+      [65000, true, true],
+    );
     const fourOctet = negotiateSession({ ...CONFIG, peerAs: 'external' }, captured(peers.gobgpdFourOctetAs));
     assert.ok(fourOctet.ok && fourOctet.value.peerAs === 4200000000);
     const ourAs = localOpen({ ...CONFIG, localAs: 65001, bgpIdentifier: ipv4(198, 51, 100, 1) });
     assert.deepEqual(rejection({ ...CONFIG, peerAs: 'external' }, ourAs).slice(0, 2), [2, 2]);
-    assert.match(rejection({ ...CONFIG, peerAs: 'external' }, ourAs)[3], /peer announced our own AS 65001; an external peer must announce another AS/);
+    assert.match(
+      rejection({ ...CONFIG, peerAs: 'external' }, ourAs)[3],
+      /peer announced our own AS 65001; an external peer must announce another AS/,
+    );
     const internal = negotiateSession({ ...CONFIG, peerAs: 'internal' }, ourAs);
     assert.ok(internal.ok);
     assert.deepEqual([internal.value.peerAs, internal.value.external], [65001, false]);
-    assert.match(rejection({ ...CONFIG, peerAs: 'internal' }, gobgpd)[3], /peer announced AS 65000; an internal peer must announce our AS 65001/);
+    assert.match(
+      rejection({ ...CONFIG, peerAs: 'internal' }, gobgpd)[3],
+      /peer announced AS 65000; an internal peer must announce our AS 65001/,
+    );
     assert.deepEqual(sessionConfigProblems({ ...CONFIG, peerAs: 'external' }), []);
   });
 
   it('RFC 5492 section 5: no address family in common is Unsupported Capability with our multiprotocol capabilities as data', () => {
     const open = captured(peers.gobgpdFourOctetAs);
-    assert.deepEqual(rejection({ ...CONFIG, peerAs: 4200000000, families: ['ipv6-unicast'] }, open).slice(0, 3), [2, 7, '010400020001']);
+    assert.deepEqual(rejection({ ...CONFIG, peerAs: 4200000000, families: ['ipv6-unicast'] }, open).slice(0, 3), [
+      2,
+      7,
+      '010400020001',
+    ]);
   });
 
   it('configuration problems are reported as sentences', () => {
     assert.deepEqual(sessionConfigProblems(CONFIG), []);
-    assert.deepEqual(sessionConfigProblems({ ...CONFIG, holdTime: 2, localAs: 0, families: [], bgpIdentifier: ipv4(0, 0, 0, 0) }), [
-      'local AS 0 is not 1-4294967295',
-      'the BGP identifier must be a non-zero IPv4 address',
-      'hold time 2 is not 0 or 3-65535 seconds',
-      'no address family to offer',
-    ]);
+    assert.deepEqual(
+      sessionConfigProblems({ ...CONFIG, holdTime: 2, localAs: 0, families: [], bgpIdentifier: ipv4(0, 0, 0, 0) }),
+      [
+        'local AS 0 is not 1-4294967295',
+        'the BGP identifier must be a non-zero IPv4 address',
+        'hold time 2 is not 0 or 3-65535 seconds',
+        'no address family to offer',
+      ],
+    );
   });
 });

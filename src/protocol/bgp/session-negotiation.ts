@@ -5,13 +5,7 @@
 import { err, ok, type Result } from '../../core/result.ts';
 import { ADDRESS_FAMILIES, addressFamilyOf, afiSafiOf, type AddressFamily } from './address-family.ts';
 import { encodeCapability, type Capability } from './capability.ts';
-import {
-  ERROR_CODE,
-  OPEN_ERROR,
-  notification,
-  uint16Data,
-  type NotificationMessage,
-} from './notification-message.ts';
+import { ERROR_CODE, OPEN_ERROR, notification, uint16Data, type NotificationMessage } from './notification-message.ts';
 import { BGP_VERSION, capabilitiesOf, formatBgpIdentifier, openMessage, type OpenMessage } from './open-message.ts';
 import type { BgpCodecContext } from './path-attribute.ts';
 import { concatBytes } from '../wire/byte-writer.ts';
@@ -107,10 +101,14 @@ export function isExternalSession(config: Pick<SessionConfig, 'localAs' | 'peerA
 /** Why the AS a peer announced is not acceptable (RFC 4271 section 6.2 Bad Peer AS), or undefined. */
 function peerAsProblem(config: SessionConfig, announced: number): string | undefined {
   if (config.peerAs === 'internal') {
-    return announced === config.localAs ? undefined : `peer announced AS ${announced}; an internal peer must announce our AS ${config.localAs}`;
+    return announced === config.localAs
+      ? undefined
+      : `peer announced AS ${announced}; an internal peer must announce our AS ${config.localAs}`;
   }
   if (config.peerAs === 'external') {
-    return announced !== config.localAs ? undefined : `peer announced our own AS ${announced}; an external peer must announce another AS`;
+    return announced !== config.localAs
+      ? undefined
+      : `peer announced our own AS ${announced}; an external peer must announce another AS`;
   }
   return announced === config.peerAs ? undefined : `peer announced AS ${announced}, configured AS ${config.peerAs}`;
 }
@@ -123,20 +121,30 @@ export function sessionConfigProblems(config: SessionConfig): string[] {
   const problems: string[] = [];
   const asn = (value: number): boolean => Number.isInteger(value) && value >= 1 && value <= 0xffffffff;
   if (!asn(config.localAs)) problems.push(`local AS ${config.localAs} is not 1-4294967295`);
-  if (typeof config.peerAs === 'number' && !asn(config.peerAs)) problems.push(`peer AS ${config.peerAs} is not 1-4294967295`);
+  if (typeof config.peerAs === 'number' && !asn(config.peerAs))
+    problems.push(`peer AS ${config.peerAs} is not 1-4294967295`);
   const identifier = config.bgpIdentifier - 0xffff00000000n;
   if (identifier <= 0n || identifier > 0xffffffffn) problems.push('the BGP identifier must be a non-zero IPv4 address');
-  if (!Number.isInteger(config.holdTime) || config.holdTime < 0 || config.holdTime > 0xffff || config.holdTime === 1 || config.holdTime === 2) {
+  if (
+    !Number.isInteger(config.holdTime) ||
+    config.holdTime < 0 ||
+    config.holdTime > 0xffff ||
+    config.holdTime === 1 ||
+    config.holdTime === 2
+  ) {
     problems.push(`hold time ${config.holdTime} is not 0 or 3-65535 seconds`);
   }
-  if (config.keepaliveTime !== undefined && !(config.keepaliveTime > 0)) problems.push(`keepalive time ${config.keepaliveTime} is not positive`);
+  if (config.keepaliveTime !== undefined && !(config.keepaliveTime > 0))
+    problems.push(`keepalive time ${config.keepaliveTime} is not positive`);
   if (!(config.connectRetryTime > 0)) problems.push(`connect retry time ${config.connectRetryTime} is not positive`);
   if (config.families.length === 0) problems.push('no address family to offer');
   if (config.gracefulRestart !== undefined) {
     const time = config.gracefulRestart.restartTime;
-    if (!Number.isInteger(time) || time < 0 || time > 0xfff) problems.push(`graceful restart time ${time} is not 0-4095 seconds`);
+    if (!Number.isInteger(time) || time < 0 || time > 0xfff)
+      problems.push(`graceful restart time ${time} is not 0-4095 seconds`);
   }
-  if (config.idleHoldTime !== undefined && !(config.idleHoldTime >= 0)) problems.push(`idle hold time ${config.idleHoldTime} is negative`);
+  if (config.idleHoldTime !== undefined && !(config.idleHoldTime >= 0))
+    problems.push(`idle hold time ${config.idleHoldTime} is negative`);
   return problems;
 }
 
@@ -160,7 +168,12 @@ export function localCapabilities(config: SessionConfig): Capability[] {
 
 /** The OPEN we send (with the 4-octet AS capability; My AS is AS_TRANS when our AS needs 4 octets). */
 export function localOpen(config: SessionConfig): OpenMessage {
-  return openMessage({ asn: config.localAs, holdTime: config.holdTime, bgpIdentifier: config.bgpIdentifier, capabilities: localCapabilities(config) });
+  return openMessage({
+    asn: config.localAs,
+    holdTime: config.holdTime,
+    bgpIdentifier: config.bgpIdentifier,
+    capabilities: localCapabilities(config),
+  });
 }
 
 /**
@@ -174,11 +187,18 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
     err({ notification: notification(ERROR_CODE.openMessage, subcode, data), reason: `OPEN rejected: ${reason}` });
 
   if (open.version !== BGP_VERSION) {
-    return reject(OPEN_ERROR.unsupportedVersionNumber, `BGP version ${open.version}; only version 4 is supported`, uint16Data(BGP_VERSION));
+    return reject(
+      OPEN_ERROR.unsupportedVersionNumber,
+      `BGP version ${open.version}; only version 4 is supported`,
+      uint16Data(BGP_VERSION),
+    );
   }
   const unknownParameter = open.optionalParameters.find((parameter) => parameter.type === 'other');
   if (unknownParameter?.type === 'other') {
-    return reject(OPEN_ERROR.unsupportedOptionalParameter, `optional parameter ${unknownParameter.code} is not supported`);
+    return reject(
+      OPEN_ERROR.unsupportedOptionalParameter,
+      `optional parameter ${unknownParameter.code} is not supported`,
+    );
   }
   const capabilities = capabilitiesOf(open);
   const fourOctet = capabilities.find((capability) => capability.type === 'four-octet-as');
@@ -188,7 +208,10 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
   const external = isExternalSession(config);
   if (open.bgpIdentifier === 0xffff00000000n) return reject(OPEN_ERROR.badBgpIdentifier, 'BGP identifier 0.0.0.0');
   if (!external && open.bgpIdentifier === config.bgpIdentifier) {
-    return reject(OPEN_ERROR.badBgpIdentifier, `internal peer uses our own BGP identifier ${formatBgpIdentifier(open.bgpIdentifier)}`);
+    return reject(
+      OPEN_ERROR.badBgpIdentifier,
+      `internal peer uses our own BGP identifier ${formatBgpIdentifier(open.bgpIdentifier)}`,
+    );
   }
   if (open.holdTime === 1 || open.holdTime === 2) {
     return reject(OPEN_ERROR.unacceptableHoldTime, `hold time ${open.holdTime} s; it must be 0 or at least 3 s`);
@@ -217,9 +240,11 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
   const holdTime = Math.min(config.holdTime, open.holdTime);
   const third = Math.floor((holdTime * 1000) / 3);
   const configured = config.keepaliveTime === undefined ? undefined : Math.round(config.keepaliveTime * 1000);
-  const keepaliveTimeMs = holdTime === 0 ? 0 : configured !== undefined && configured > 0 && configured < third ? configured : third;
+  const keepaliveTimeMs =
+    holdTime === 0 ? 0 : configured !== undefined && configured > 0 && configured < third ? configured : third;
   const fourOctetAs = fourOctet !== undefined;
-  const routeRefresh = config.routeRefresh !== false && capabilities.some((capability) => capability.type === 'route-refresh');
+  const routeRefresh =
+    config.routeRefresh !== false && capabilities.some((capability) => capability.type === 'route-refresh');
   const peerRestart = capabilities.find((capability) => capability.type === 'graceful-restart');
   const negotiated: NegotiatedSession = {
     peerAs,
@@ -236,7 +261,9 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
   if (config.gracefulRestart === undefined || peerRestart?.type !== 'graceful-restart') return ok(negotiated);
   const restartFamilies = peerRestart.families.flatMap((entry) => {
     const family = addressFamilyOf(entry.afi, entry.safi);
-    return family !== undefined && families.includes(family) ? [{ family, forwardingState: entry.forwardingState }] : [];
+    return family !== undefined && families.includes(family)
+      ? [{ family, forwardingState: entry.forwardingState }]
+      : [];
   });
   return ok({
     ...negotiated,

@@ -1,9 +1,26 @@
 // The transitions the per-state handlers of session-fsm.ts share: moving to a state (with the transition record
 // and the timers it starts), falling back to Idle (idle hold backoff, NOTIFICATION, down), and the events every
 // state answers alike (ManualStop, hold timer expiry, NOTIFICATION received, message errors, BFD down).
-import { CEASE, ERROR_CODE, FSM_ERROR, OPEN_ERROR, ceaseNotification, notification, type NotificationMessage } from './notification-message.ts';
+import {
+  CEASE,
+  ERROR_CODE,
+  FSM_ERROR,
+  OPEN_ERROR,
+  ceaseNotification,
+  notification,
+  type NotificationMessage,
+} from './notification-message.ts';
 import { OPEN_HOLD_TIME_MS, localOpen, type NegotiatedSession } from './session-negotiation.ts';
-import { IDLE_HOLD_MAX_MS, type SessionAction, type SessionEvent, type SessionState, type SessionStateName, type SessionTransition, type StepResult, type TransitionReason } from './session-fsm-types.ts';
+import {
+  IDLE_HOLD_MAX_MS,
+  type SessionAction,
+  type SessionEvent,
+  type SessionState,
+  type SessionStateName,
+  type SessionTransition,
+  type StepResult,
+  type TransitionReason,
+} from './session-fsm-types.ts';
 
 export const unchanged = (state: SessionState, actions: SessionAction[] = []): StepResult => ({ state, actions });
 
@@ -64,7 +81,12 @@ export function toIdle(state: SessionState, now: number, change: IdleChange): St
   );
   if (state.name === 'Established' && state.negotiated !== undefined) {
     const notice = change.sent ?? change.received;
-    actions.push({ type: 'down', reason: change.reason, negotiated: state.negotiated, ...(notice === undefined ? {} : { notification: notice }) });
+    actions.push({
+      type: 'down',
+      reason: change.reason,
+      negotiated: state.negotiated,
+      ...(notice === undefined ? {} : { notification: notice }),
+    });
   }
   const idleHold = state.config.idleHoldTime;
   if (!manual && !state.manuallyStopped && idleHold !== undefined) {
@@ -107,17 +129,27 @@ export function manualStop(state: SessionState, now: number, event: { readonly c
 }
 
 export function holdTimerExpired(state: SessionState, now: number): StepResult {
-  return toIdle(state, now, { reason: 'hold-timer-expired', failure: true, sent: notification(ERROR_CODE.holdTimerExpired, 0) });
+  return toIdle(state, now, {
+    reason: 'hold-timer-expired',
+    failure: true,
+    sent: notification(ERROR_CODE.holdTimerExpired, 0),
+  });
 }
 
 /** A NOTIFICATION from the peer; an Unsupported Version Number one does not count as a failure (RFC NotifMsgVerErr). */
 export function notificationReceived(state: SessionState, now: number, received: NotificationMessage): StepResult {
-  const versionError = received.code === ERROR_CODE.openMessage && received.subcode === OPEN_ERROR.unsupportedVersionNumber;
+  const versionError =
+    received.code === ERROR_CODE.openMessage && received.subcode === OPEN_ERROR.unsupportedVersionNumber;
   return toIdle(state, now, { reason: 'notification-received', failure: !versionError, received });
 }
 
 /** Our own error NOTIFICATION for a bad message (header, OPEN, UPDATE, ROUTE-REFRESH). */
-export function messageError(state: SessionState, now: number, reason: TransitionReason, sent: NotificationMessage): StepResult {
+export function messageError(
+  state: SessionState,
+  now: number,
+  reason: TransitionReason,
+  sent: NotificationMessage,
+): StepResult {
   return toIdle(state, now, { reason, failure: true, sent });
 }
 
@@ -129,7 +161,9 @@ export function unexpected(state: SessionState, now: number, event: SessionEvent
       : state.name === 'OpenConfirm'
         ? FSM_ERROR.unexpectedMessageInOpenConfirm
         : FSM_ERROR.unexpectedMessageInEstablished;
-  const sent = ['OpenSent', 'OpenConfirm', 'Established'].includes(state.name) ? notification(ERROR_CODE.finiteStateMachine, subcode) : undefined;
+  const sent = ['OpenSent', 'OpenConfirm', 'Established'].includes(state.name)
+    ? notification(ERROR_CODE.finiteStateMachine, subcode)
+    : undefined;
   return toIdle(state, now, {
     reason: 'unexpected-message',
     failure: true,
@@ -158,6 +192,8 @@ export function errorEvent(state: SessionState, now: number, event: SessionEvent
 
 /** RFC 5882 section 4.3 and RFC 9384: BFD says the path is gone; Cease / BFD Down once an OPEN was sent. */
 export function bfdDown(state: SessionState, now: number): StepResult {
-  const sent = ['OpenSent', 'OpenConfirm', 'Established'].includes(state.name) ? notification(ERROR_CODE.cease, CEASE.bfdDown) : undefined;
+  const sent = ['OpenSent', 'OpenConfirm', 'Established'].includes(state.name)
+    ? notification(ERROR_CODE.cease, CEASE.bfdDown)
+    : undefined;
   return toIdle(state, now, { reason: 'bfd-down', failure: true, ...(sent === undefined ? {} : { sent }) });
 }

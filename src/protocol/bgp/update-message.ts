@@ -10,7 +10,14 @@ import type { AddressFamily } from './address-family.ts';
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, decodeHeader, withHeader } from './message-header.ts';
 import { decodePrefixes, encodePrefixes, encodedPrefixesLength, type BgpPrefix } from './nlri-prefix.ts';
 import { ByteWriter } from '../wire/byte-writer.ts';
-import { ERROR_CODE, HEADER_ERROR, UPDATE_ERROR, bgpDecodeError, type BgpDecodeError, type NotificationMessage } from './notification-message.ts';
+import {
+  ERROR_CODE,
+  HEADER_ERROR,
+  UPDATE_ERROR,
+  bgpDecodeError,
+  type BgpDecodeError,
+  type NotificationMessage,
+} from './notification-message.ts';
 import { decodeAttribute } from './attribute-decoder.ts';
 import { encodeAttribute } from './attribute-encoder.ts';
 import { ATTRIBUTE_CODES, FLAG_EXTENDED_LENGTH, attributeName } from './attribute-type.ts';
@@ -56,9 +63,19 @@ export function encodeUpdateMessage(update: UpdateMessage, context: BgpCodecCont
   const attributes = update.pathAttributes.map((attribute) => encodeAttribute(attribute, context));
   let attributesLength = 0;
   for (const attribute of attributes) attributesLength += attribute.length;
-  const length = HEADER_LENGTH + 4 + encodedPrefixesLength(update.withdrawnRoutes) + attributesLength + encodedPrefixesLength(update.nlri);
-  if (length > MAX_MESSAGE_LENGTH) throw new RangeError(`UPDATE of ${length} bytes exceeds ${MAX_MESSAGE_LENGTH}; split it (announcementUpdates)`);
-  const body = new ByteWriter(length - HEADER_LENGTH).fork().bytes(encodePrefixes(update.withdrawnRoutes)).join(2, 'UPDATE withdrawn routes').fork();
+  const length =
+    HEADER_LENGTH +
+    4 +
+    encodedPrefixesLength(update.withdrawnRoutes) +
+    attributesLength +
+    encodedPrefixesLength(update.nlri);
+  if (length > MAX_MESSAGE_LENGTH)
+    throw new RangeError(`UPDATE of ${length} bytes exceeds ${MAX_MESSAGE_LENGTH}; split it (announcementUpdates)`);
+  const body = new ByteWriter(length - HEADER_LENGTH)
+    .fork()
+    .bytes(encodePrefixes(update.withdrawnRoutes))
+    .join(2, 'UPDATE withdrawn routes')
+    .fork();
   for (const attribute of attributes) body.bytes(attribute);
   body.join(2, 'UPDATE path attributes').bytes(encodePrefixes(update.nlri));
   return withHeader('update', body.finish());
@@ -70,7 +87,8 @@ export function encodeUpdateBody(update: UpdateMessage, context: BgpCodecContext
 }
 
 function requireIpv4(prefix: BgpPrefix, field: string): void {
-  if (prefix.family !== 4) throw new RangeError(`UPDATE ${field} carry IPv4 prefixes only; put IPv6 in MP_REACH_NLRI/MP_UNREACH_NLRI`);
+  if (prefix.family !== 4)
+    throw new RangeError(`UPDATE ${field} carry IPv4 prefixes only; put IPv6 in MP_REACH_NLRI/MP_UNREACH_NLRI`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -81,7 +99,13 @@ export function decodeUpdateMessage(bytes: Uint8Array, context: BgpCodecContext)
   const header = decodeHeader(bytes);
   if (!header.ok) return { kind: 'session-reset', notification: header.error.notification, error: header.error };
   if (header.value.type !== 'update') {
-    const error = bgpDecodeError('unsupported', `BGP: expected an UPDATE, got ${header.value.type.toUpperCase()}`, ERROR_CODE.messageHeader, HEADER_ERROR.badMessageType, Uint8Array.of(bytes[18] ?? 0));
+    const error = bgpDecodeError(
+      'unsupported',
+      `BGP: expected an UPDATE, got ${header.value.type.toUpperCase()}`,
+      ERROR_CODE.messageHeader,
+      HEADER_ERROR.badMessageType,
+      Uint8Array.of(bytes[18] ?? 0),
+    );
     return { kind: 'session-reset', notification: error.notification, error };
   }
   return decodeUpdateBody(bytes.subarray(HEADER_LENGTH, header.value.length), context);
@@ -92,29 +116,53 @@ interface Problem {
   readonly reason: string;
 }
 
-function reset(reason: 'malformed' | 'truncated', message: string, subcode: number, data?: Uint8Array): UpdateDecodeOutcome {
+function reset(
+  reason: 'malformed' | 'truncated',
+  message: string,
+  subcode: number,
+  data?: Uint8Array,
+): UpdateDecodeOutcome {
   const error = bgpDecodeError(reason, `UPDATE: ${message}`, ERROR_CODE.updateMessage, subcode, data);
   return { kind: 'session-reset', notification: error.notification, error };
 }
 
 /** Decodes an UPDATE body (what follows the 19-byte header) and classifies it per RFC 7606. Never throws. */
 export function decodeUpdateBody(body: Uint8Array, context: BgpCodecContext): UpdateDecodeOutcome {
-  if (body.length < 4) return reset('truncated', `body of ${body.length} bytes; the two length fields alone take 4`, UPDATE_ERROR.malformedAttributeList);
+  if (body.length < 4)
+    return reset(
+      'truncated',
+      `body of ${body.length} bytes; the two length fields alone take 4`,
+      UPDATE_ERROR.malformedAttributeList,
+    );
   const withdrawnLength = ((body[0] ?? 0) << 8) | (body[1] ?? 0);
   if (4 + withdrawnLength > body.length) {
-    return reset('malformed', `Withdrawn Routes Length ${withdrawnLength} runs past the message (RFC 4271 section 6.3)`, UPDATE_ERROR.malformedAttributeList);
+    return reset(
+      'malformed',
+      `Withdrawn Routes Length ${withdrawnLength} runs past the message (RFC 4271 section 6.3)`,
+      UPDATE_ERROR.malformedAttributeList,
+    );
   }
   const withdrawn = decodePrefixes(body, 2, 2 + withdrawnLength, 4);
-  if (!withdrawn.ok) return reset('malformed', `withdrawn routes: ${withdrawn.error} (RFC 7606 section 5.3)`, UPDATE_ERROR.invalidNetworkField);
+  if (!withdrawn.ok)
+    return reset(
+      'malformed',
+      `withdrawn routes: ${withdrawn.error} (RFC 7606 section 5.3)`,
+      UPDATE_ERROR.invalidNetworkField,
+    );
   const attributesLengthAt = 2 + withdrawnLength;
   const attributesLength = ((body[attributesLengthAt] ?? 0) << 8) | (body[attributesLengthAt + 1] ?? 0);
   const attributesStart = attributesLengthAt + 2;
   const attributesEnd = attributesStart + attributesLength;
   if (attributesEnd > body.length) {
-    return reset('malformed', `Total Path Attribute Length ${attributesLength} runs past the message (RFC 4271 section 6.3)`, UPDATE_ERROR.malformedAttributeList);
+    return reset(
+      'malformed',
+      `Total Path Attribute Length ${attributesLength} runs past the message (RFC 4271 section 6.3)`,
+      UPDATE_ERROR.malformedAttributeList,
+    );
   }
   const nlri = decodePrefixes(body, attributesEnd, body.length, 4);
-  if (!nlri.ok) return reset('malformed', `NLRI: ${nlri.error} (RFC 7606 section 5.3)`, UPDATE_ERROR.invalidNetworkField);
+  if (!nlri.ok)
+    return reset('malformed', `NLRI: ${nlri.error} (RFC 7606 section 5.3)`, UPDATE_ERROR.invalidNetworkField);
 
   const problems: Problem[] = [];
   let attributes: PathAttribute[] = [];
@@ -133,32 +181,57 @@ export function decodeUpdateBody(body: Uint8Array, context: BgpCodecContext): Up
       break;
     }
     const code = body[offset + 1] ?? 0;
-    const length = headerLength === 4 ? ((body[offset + 2] ?? 0) << 8) | (body[offset + 3] ?? 0) : (body[offset + 2] ?? 0);
+    const length =
+      headerLength === 4 ? ((body[offset + 2] ?? 0) << 8) | (body[offset + 3] ?? 0) : (body[offset + 2] ?? 0);
     const valueStart = offset + headerLength;
     const valueEnd = valueStart + length;
     const name = attributeName(code);
     if (valueEnd > attributesEnd) {
       if (code === ATTRIBUTE_CODES['mp-reach-nlri'] || code === ATTRIBUTE_CODES['mp-unreach-nlri']) {
-        return reset('malformed', `${name} of length ${length} runs past the path attributes`, UPDATE_ERROR.attributeLengthError, body.slice(offset, attributesEnd));
+        return reset(
+          'malformed',
+          `${name} of length ${length} runs past the path attributes`,
+          UPDATE_ERROR.attributeLengthError,
+          body.slice(offset, attributesEnd),
+        );
       }
-      problems.push({ handling: 'treat-as-withdraw', reason: `${name} of length ${length} runs past the path attributes (RFC 7606 section 4)` });
+      problems.push({
+        handling: 'treat-as-withdraw',
+        reason: `${name} of length ${length} runs past the path attributes (RFC 7606 section 4)`,
+      });
       complete = false;
       break;
     }
     if (seen.has(code)) {
       if (code === ATTRIBUTE_CODES['mp-reach-nlri'] || code === ATTRIBUTE_CODES['mp-unreach-nlri']) {
-        return reset('malformed', `${name} appears more than once (RFC 7606 section 3 (g))`, UPDATE_ERROR.malformedAttributeList);
+        return reset(
+          'malformed',
+          `${name} appears more than once (RFC 7606 section 3 (g))`,
+          UPDATE_ERROR.malformedAttributeList,
+        );
       }
       problems.push({ handling: 'attribute-discard', reason: `repeated ${name} discarded (RFC 7606 section 3 (g))` });
       offset = valueEnd;
       continue;
     }
     seen.add(code);
-    const result = decodeAttribute(flags, code, body.subarray(valueStart, valueEnd), body.subarray(offset, valueEnd), context);
+    const result = decodeAttribute(
+      flags,
+      code,
+      body.subarray(valueStart, valueEnd),
+      body.subarray(offset, valueEnd),
+      context,
+    );
     if (result.ok) {
       attributes.push(result.attribute);
     } else if (result.handling === 'session-reset') {
-      const error = bgpDecodeError('malformed', `UPDATE: ${result.reason}`, ERROR_CODE.updateMessage, result.notification.subcode, result.notification.data);
+      const error = bgpDecodeError(
+        'malformed',
+        `UPDATE: ${result.reason}`,
+        ERROR_CODE.updateMessage,
+        result.notification.subcode,
+        result.notification.data,
+      );
       return { kind: 'session-reset', notification: error.notification, error };
     } else {
       const section = result.handling === 'treat-as-withdraw' ? 'treat-as-withdraw' : 'attribute discard';
@@ -175,22 +248,40 @@ export function decodeUpdateBody(body: Uint8Array, context: BgpCodecContext): Up
       ...(nlri.value.length > 0 && !seen.has(ATTRIBUTE_CODES['next-hop']) ? ['NEXT_HOP'] : []),
     ];
     if (missing.length > 0) {
-      problems.push({ handling: 'treat-as-withdraw', reason: `missing well-known attribute ${missing.join(', ')} (RFC 7606 section 3 (d))` });
+      problems.push({
+        handling: 'treat-as-withdraw',
+        reason: `missing well-known attribute ${missing.join(', ')} (RFC 7606 section 3 (d))`,
+      });
     }
   }
   if (context.external === true && attributes.some((attribute) => attribute.type === 'local-pref')) {
     attributes = attributes.filter((attribute) => attribute.type !== 'local-pref');
-    problems.push({ handling: 'attribute-discard', reason: 'LOCAL_PREF from an external peer discarded (RFC 7606 section 7.5)' });
+    problems.push({
+      handling: 'attribute-discard',
+      reason: 'LOCAL_PREF from an external peer discarded (RFC 7606 section 7.5)',
+    });
   }
-  if (context.fourOctetAs && attributes.some((attribute) => attribute.type === 'as4-path' || attribute.type === 'as4-aggregator')) {
+  if (
+    context.fourOctetAs &&
+    attributes.some((attribute) => attribute.type === 'as4-path' || attribute.type === 'as4-aggregator')
+  ) {
     attributes = attributes.filter((attribute) => attribute.type !== 'as4-path' && attribute.type !== 'as4-aggregator');
-    problems.push({ handling: 'attribute-discard', reason: 'AS4_PATH/AS4_AGGREGATOR between 4-octet AS speakers discarded (RFC 6793 section 3)' });
+    problems.push({
+      handling: 'attribute-discard',
+      reason: 'AS4_PATH/AS4_AGGREGATOR between 4-octet AS speakers discarded (RFC 6793 section 3)',
+    });
   }
 
-  const update: UpdateMessage = { type: 'update', withdrawnRoutes: withdrawn.value, pathAttributes: attributes, nlri: nlri.value };
+  const update: UpdateMessage = {
+    type: 'update',
+    withdrawnRoutes: withdrawn.value,
+    pathAttributes: attributes,
+    nlri: nlri.value,
+  };
   if (problems.length === 0) return { kind: 'ok', update };
   const reason = `UPDATE: ${problems.map((problem) => problem.reason).join('; ')}`;
-  if (problems.some((problem) => problem.handling === 'treat-as-withdraw')) return { kind: 'treat-as-withdraw', update, reason };
+  if (problems.some((problem) => problem.handling === 'treat-as-withdraw'))
+    return { kind: 'treat-as-withdraw', update, reason };
   return { kind: 'attribute-discard', update, reason };
 }
 
@@ -200,14 +291,16 @@ export function decodeUpdateBody(body: Uint8Array, context: BgpCodecContext): Up
 /** Every prefix an UPDATE announces: the IPv4 NLRI field and MP_REACH_NLRI. */
 export function announcedPrefixes(update: UpdateMessage): BgpPrefix[] {
   const prefixes = [...update.nlri];
-  for (const attribute of update.pathAttributes) if (attribute.type === 'mp-reach-nlri') prefixes.push(...attribute.nlri);
+  for (const attribute of update.pathAttributes)
+    if (attribute.type === 'mp-reach-nlri') prefixes.push(...attribute.nlri);
   return prefixes;
 }
 
 /** Every prefix an UPDATE withdraws: the Withdrawn Routes field and MP_UNREACH_NLRI. */
 export function withdrawnPrefixes(update: UpdateMessage): BgpPrefix[] {
   const prefixes = [...update.withdrawnRoutes];
-  for (const attribute of update.pathAttributes) if (attribute.type === 'mp-unreach-nlri') prefixes.push(...attribute.withdrawnRoutes);
+  for (const attribute of update.pathAttributes)
+    if (attribute.type === 'mp-unreach-nlri') prefixes.push(...attribute.withdrawnRoutes);
   return prefixes;
 }
 
@@ -220,7 +313,8 @@ export function prefixesToWithdraw(outcome: UpdateDecodeOutcome): BgpPrefix[] {
 
 /** The End-of-RIB marker of a family (RFC 4724 section 2): an empty UPDATE, or an empty MP_UNREACH_NLRI. */
 export function endOfRib(family: AddressFamily): UpdateMessage {
-  const pathAttributes: PathAttribute[] = family === 'ipv4-unicast' ? [] : [{ type: 'mp-unreach-nlri', family, withdrawnRoutes: [] }];
+  const pathAttributes: PathAttribute[] =
+    family === 'ipv4-unicast' ? [] : [{ type: 'mp-unreach-nlri', family, withdrawnRoutes: [] }];
   return { type: 'update', withdrawnRoutes: [], pathAttributes, nlri: [] };
 }
 
@@ -229,6 +323,7 @@ export function endOfRibFamily(update: UpdateMessage): AddressFamily | undefined
   if (update.withdrawnRoutes.length > 0 || update.nlri.length > 0) return undefined;
   if (update.pathAttributes.length === 0) return 'ipv4-unicast';
   const [only] = update.pathAttributes;
-  if (update.pathAttributes.length === 1 && only?.type === 'mp-unreach-nlri' && only.withdrawnRoutes.length === 0) return only.family;
+  if (update.pathAttributes.length === 1 && only?.type === 'mp-unreach-nlri' && only.withdrawnRoutes.length === 0)
+    return only.family;
   return undefined;
 }

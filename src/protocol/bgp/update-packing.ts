@@ -4,7 +4,12 @@ import { ipFamilyOf, type AddressFamily } from './address-family.ts';
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './message-header.ts';
 import { encodedPrefixLength, type BgpPrefix } from './nlri-prefix.ts';
 import { encodeAttribute } from './attribute-encoder.ts';
-import { attributeCode, type BgpCodecContext, type MpReachNlriAttribute, type PathAttribute } from './path-attribute.ts';
+import {
+  attributeCode,
+  type BgpCodecContext,
+  type MpReachNlriAttribute,
+  type PathAttribute,
+} from './path-attribute.ts';
 import type { UpdateMessage } from './update-message.ts';
 
 export interface Announcement {
@@ -33,20 +38,38 @@ export function announcementUpdates(announcement: Announcement, context: BgpCode
     .filter((attribute) => !['next-hop', 'mp-reach-nlri', 'mp-unreach-nlri'].includes(attribute.type))
     .toSorted((a, b) => attributeCode(a) - attributeCode(b));
   const ipFamily = ipFamilyOf(family);
-  for (const prefix of prefixes) if (prefix.family !== ipFamily) throw new RangeError(`${family} announcement holds an IPv${prefix.family} prefix`);
+  for (const prefix of prefixes)
+    if (prefix.family !== ipFamily) throw new RangeError(`${family} announcement holds an IPv${prefix.family} prefix`);
   if (family === 'ipv4-unicast') {
     const nextHop: PathAttribute = { type: 'next-hop', nextHop: announcement.nextHop };
     const attributes = [...base, nextHop].toSorted((a, b) => attributeCode(a) - attributeCode(b));
     const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - encodedAttributesLength(attributes, context);
-    return chunk(prefixes, room).map((nlri) => ({ type: 'update', withdrawnRoutes: [], pathAttributes: attributes, nlri }));
+    return chunk(prefixes, room).map((nlri) => ({
+      type: 'update',
+      withdrawnRoutes: [],
+      pathAttributes: attributes,
+      nlri,
+    }));
   }
   const nextHopLength = announcement.linkLocalNextHop === undefined ? 16 : 32;
-  const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - encodedAttributesLength(base, context) - LONG_ATTRIBUTE_HEADER - 5 - nextHopLength;
+  const room =
+    MAX_MESSAGE_LENGTH -
+    UPDATE_FIXED -
+    encodedAttributesLength(base, context) -
+    LONG_ATTRIBUTE_HEADER -
+    5 -
+    nextHopLength;
   return chunk(prefixes, room).map((nlri) => {
     const mpReach: MpReachNlriAttribute =
       announcement.linkLocalNextHop === undefined
         ? { type: 'mp-reach-nlri', family, nextHop: announcement.nextHop, nlri }
-        : { type: 'mp-reach-nlri', family, nextHop: announcement.nextHop, linkLocalNextHop: announcement.linkLocalNextHop, nlri };
+        : {
+            type: 'mp-reach-nlri',
+            family,
+            nextHop: announcement.nextHop,
+            linkLocalNextHop: announcement.linkLocalNextHop,
+            nlri,
+          };
     return { type: 'update', withdrawnRoutes: [], pathAttributes: [mpReach, ...base], nlri: [] };
   });
 }
@@ -54,9 +77,15 @@ export function announcementUpdates(announcement: Announcement, context: BgpCode
 /** The fewest UPDATEs of at most 4096 bytes that withdraw `prefixes` of one family. */
 export function withdrawalUpdates(family: AddressFamily, prefixes: readonly BgpPrefix[]): UpdateMessage[] {
   const ipFamily = ipFamilyOf(family);
-  for (const prefix of prefixes) if (prefix.family !== ipFamily) throw new RangeError(`${family} withdrawal holds an IPv${prefix.family} prefix`);
+  for (const prefix of prefixes)
+    if (prefix.family !== ipFamily) throw new RangeError(`${family} withdrawal holds an IPv${prefix.family} prefix`);
   if (family === 'ipv4-unicast') {
-    return chunk(prefixes, MAX_MESSAGE_LENGTH - UPDATE_FIXED).map((withdrawnRoutes) => ({ type: 'update', withdrawnRoutes, pathAttributes: [], nlri: [] }));
+    return chunk(prefixes, MAX_MESSAGE_LENGTH - UPDATE_FIXED).map((withdrawnRoutes) => ({
+      type: 'update',
+      withdrawnRoutes,
+      pathAttributes: [],
+      nlri: [],
+    }));
   }
   const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - LONG_ATTRIBUTE_HEADER - 3;
   return chunk(prefixes, room).map((withdrawnRoutes) => ({
@@ -96,7 +125,8 @@ function encodedAttributesLength(attributes: readonly PathAttribute[], context: 
 }
 
 function chunk(prefixes: readonly BgpPrefix[], room: number): BgpPrefix[][] {
-  if (room < LONGEST_PREFIX) throw new RangeError(`path attributes leave ${room} bytes for prefixes in a 4096-byte UPDATE`);
+  if (room < LONGEST_PREFIX)
+    throw new RangeError(`path attributes leave ${room} bytes for prefixes in a 4096-byte UPDATE`);
   const chunks: BgpPrefix[][] = [];
   let current: BgpPrefix[] = [];
   let used = 0;

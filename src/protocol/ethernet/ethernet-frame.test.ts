@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FUZZ_RUNS, assertDecodeResult, decodeErrorOf, decoded, mutatedFrom, randomBytes } from '../testdata/decoder-fuzzing.ts';
+import {
+  FUZZ_RUNS,
+  assertDecodeResult,
+  decodeErrorOf,
+  decoded,
+  mutatedFrom,
+  randomBytes,
+} from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex } from '../testdata/hex-bytes.ts';
 import * as linux from '../testdata/linux-captures.ts';
 import {
@@ -23,14 +30,18 @@ const UNTAGGED = fromHex(`ffffffffffff 00005e005301 0806 ${ARP_PAYLOAD}`);
 const TAGGED = fromHex(`ffffffffffff 00005e005301 8100 b064 0806 ${ARP_PAYLOAD}`);
 
 const anyMac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((bytes) => formatMac(bytes));
-const anyEtherType = fc.integer({ min: 0x0600, max: 0xffff }).filter((type) => type !== 0x8100 && type !== 0x88a8 && type !== 0x9100);
+const anyEtherType = fc
+  .integer({ min: 0x0600, max: 0xffff })
+  .filter((type) => type !== 0x8100 && type !== 0x88a8 && type !== 0x9100);
 const anyVlan = fc
   .tuple(fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 7 }), fc.boolean())
   .map(([id, priority, dropEligible]) => ({ id, priority, dropEligible }));
 const anyFrame: fc.Arbitrary<EthernetFrame> = fc
   .tuple(anyMac, anyMac, anyEtherType, fc.uint8Array({ maxLength: 100 }), fc.option(anyVlan, { nil: undefined }))
   .map(([destination, source, etherType, payload, vlan]) =>
-    vlan === undefined ? { destination, source, etherType, payload } : { destination, source, etherType, payload, vlan },
+    vlan === undefined
+      ? { destination, source, etherType, payload }
+      : { destination, source, etherType, payload, vlan },
   );
 
 describe('decodeEthernetFrame', () => {
@@ -101,7 +112,12 @@ describe('decodeEthernetFrame', () => {
 
 describe('encodeEthernetFrame', () => {
   it('writes the RFC 894 and 802.1Q layouts, padding to 60 bytes by default and not when asked', () => {
-    const untagged = { destination: 'ff:ff:ff:ff:ff:ff', source: '00:00:5e:00:53:01', etherType: ETHERTYPE_ARP, payload: fromHex(ARP_PAYLOAD) };
+    const untagged = {
+      destination: 'ff:ff:ff:ff:ff:ff',
+      source: '00:00:5e:00:53:01',
+      etherType: ETHERTYPE_ARP,
+      payload: fromHex(ARP_PAYLOAD),
+    };
     assert.deepEqual(encodeEthernetFrame(untagged, { padToMinimum: false }), UNTAGGED);
     const padded = encodeEthernetFrame(untagged);
     assert.equal(padded.length, 60);
@@ -114,16 +130,35 @@ describe('encodeEthernetFrame', () => {
 
   it('does not pad frames that are long enough', () => {
     const payload = new Uint8Array(100).fill(7);
-    assert.equal(encodeEthernetFrame({ destination: '33:33:00:00:00:01', source: '02:bb:00:00:00:0a', etherType: ETHERTYPE_IPV6, payload }).length, 114);
+    assert.equal(
+      encodeEthernetFrame({
+        destination: '33:33:00:00:00:01',
+        source: '02:bb:00:00:00:0a',
+        etherType: ETHERTYPE_IPV6,
+        payload,
+      }).length,
+      114,
+    );
   });
 
   it('throws RangeError on bugs: tag types or lengths as EtherType, VLAN fields out of range, bad MAC text', () => {
-    const frame = { destination: 'ff:ff:ff:ff:ff:ff', source: '00:00:5e:00:53:01', etherType: ETHERTYPE_ARP, payload: new Uint8Array(0) };
+    const frame = {
+      destination: 'ff:ff:ff:ff:ff:ff',
+      source: '00:00:5e:00:53:01',
+      etherType: ETHERTYPE_ARP,
+      payload: new Uint8Array(0),
+    };
     assert.throws(() => encodeEthernetFrame({ ...frame, etherType: 0x8100 }), RangeError);
     assert.throws(() => encodeEthernetFrame({ ...frame, etherType: 0x05dc }), RangeError);
     assert.throws(() => encodeEthernetFrame({ ...frame, etherType: 0x10000 }), RangeError);
-    assert.throws(() => encodeEthernetFrame({ ...frame, vlan: { id: 4096, priority: 0, dropEligible: false } }), RangeError);
-    assert.throws(() => encodeEthernetFrame({ ...frame, vlan: { id: 1, priority: 8, dropEligible: false } }), RangeError);
+    assert.throws(
+      () => encodeEthernetFrame({ ...frame, vlan: { id: 4096, priority: 0, dropEligible: false } }),
+      RangeError,
+    );
+    assert.throws(
+      () => encodeEthernetFrame({ ...frame, vlan: { id: 1, priority: 8, dropEligible: false } }),
+      RangeError,
+    );
     assert.throws(() => encodeEthernetFrame({ ...frame, source: 'FF:FF:FF:FF:FF:FF' }), RangeError);
   });
 
@@ -144,7 +179,11 @@ describe('decodeEthernetFrame fuzz', () => {
   function check(bytes: Uint8Array): void {
     const result = decodeEthernetFrame(bytes);
     assertDecodeResult(result);
-    if (result.ok) assert.deepEqual(decoded(decodeEthernetFrame(encodeEthernetFrame(result.value, { padToMinimum: false }))), result.value);
+    if (result.ok)
+      assert.deepEqual(
+        decoded(decodeEthernetFrame(encodeEthernetFrame(result.value, { padToMinimum: false }))),
+        result.value,
+      );
   }
 
   it(`never throws on random bytes (${FUZZ_RUNS} runs)`, () => {

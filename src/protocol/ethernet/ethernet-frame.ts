@@ -54,7 +54,9 @@ export function encodeEthernetFrame(frame: EthernetFrame, options: EthernetEncod
   checkEtherType(frame.etherType);
   const headerLength = ETHERNET_HEADER_LENGTH + (frame.vlan ? VLAN_TAG_LENGTH : 0);
   const unpadded = headerLength + frame.payload.length;
-  const bytes = new Uint8Array(options.padToMinimum === false ? unpadded : Math.max(unpadded, ETHERNET_MIN_FRAME_LENGTH));
+  const bytes = new Uint8Array(
+    options.padToMinimum === false ? unpadded : Math.max(unpadded, ETHERNET_MIN_FRAME_LENGTH),
+  );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   writeMac(frame.destination, bytes, 0);
   writeMac(frame.source, bytes, MAC_LENGTH);
@@ -70,7 +72,10 @@ export function encodeEthernetFrame(frame: EthernetFrame, options: EthernetEncod
 /** Decodes an Ethernet II frame with at most one 802.1Q tag. Never throws. */
 export function decodeEthernetFrame(bytes: Uint8Array): Result<EthernetFrame, DecodeError> {
   if (bytes.length < ETHERNET_HEADER_LENGTH) {
-    return decodeFailure('truncated', `Ethernet: frame has ${bytes.length} bytes, the header alone needs ${ETHERNET_HEADER_LENGTH}`);
+    return decodeFailure(
+      'truncated',
+      `Ethernet: frame has ${bytes.length} bytes, the header alone needs ${ETHERNET_HEADER_LENGTH}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const destination = formatMac(bytes, 0);
@@ -107,7 +112,8 @@ function unsupportedEtherType(value: number, where: string): string | undefined 
 }
 
 function vlanTci(vlan: VlanTag): number {
-  if (!Number.isInteger(vlan.id) || vlan.id < 0 || vlan.id > 0x0fff) throw new RangeError(`VLAN id ${vlan.id} is not 0-4095`);
+  if (!Number.isInteger(vlan.id) || vlan.id < 0 || vlan.id > 0x0fff)
+    throw new RangeError(`VLAN id ${vlan.id} is not 0-4095`);
   if (!Number.isInteger(vlan.priority) || vlan.priority < 0 || vlan.priority > 7) {
     throw new RangeError(`VLAN priority ${vlan.priority} is not 0-7`);
   }
@@ -118,7 +124,8 @@ function checkEtherType(value: number): void {
   if (!Number.isInteger(value) || value < SMALLEST_ETHERTYPE || value > 0xffff) {
     throw new RangeError(`EtherType ${value} is not 0x0600-0xffff`);
   }
-  if (TAG_TYPES.has(value)) throw new RangeError(`EtherType ${hex16(value)} is a tag type: give the frame a vlan instead`);
+  if (TAG_TYPES.has(value))
+    throw new RangeError(`EtherType ${hex16(value)} is a tag type: give the frame a vlan instead`);
 }
 
 function hex16(value: number): string {

@@ -23,7 +23,16 @@ describe('parseMac', () => {
   });
 
   it('rejects text that is not six two-digit hex octets with one separator, naming the text', () => {
-    for (const text of ['', '02:bb:00:00:00', '02:bb:00:00:00:0a:01', '2:bb:0:0:0:a', '02:bb-00:00:00:0a', '02bb0000000a', 'gg:bb:00:00:00:0a', ' 02:bb:00:00:00:0a']) {
+    for (const text of [
+      '',
+      '02:bb:00:00:00',
+      '02:bb:00:00:00:0a:01',
+      '2:bb:0:0:0:a',
+      '02:bb-00:00:00:0a',
+      '02bb0000000a',
+      'gg:bb:00:00:00:0a',
+      ' 02:bb:00:00:00:0a',
+    ]) {
       const result = parseMac(text);
       assert.equal(result.ok, false, text);
       assert.match(result.error, /is not a MAC address/);
@@ -64,9 +73,15 @@ describe('formatMac and macBytes', () => {
     const target = new Uint8Array(8);
     writeMac('02:bb:00:00:00:0a', target, 2);
     assert.deepEqual(target, Uint8Array.of(0, 0, 0x02, 0xbb, 0, 0, 0, 0x0a));
-    assert.throws(() => { writeMac('02:BB:00:00:00:0A', target, 0); }, RangeError);
-    assert.throws(() => { writeMac('02-bb-00-00-00-0a', target, 0); }, RangeError);
-    assert.throws(() => { writeMac('02:bb:00:00:00:0a', target, 3); }, RangeError);
+    assert.throws(() => {
+      writeMac('02:BB:00:00:00:0A', target, 0);
+    }, RangeError);
+    assert.throws(() => {
+      writeMac('02-bb-00-00-00-0a', target, 0);
+    }, RangeError);
+    assert.throws(() => {
+      writeMac('02:bb:00:00:00:0a', target, 3);
+    }, RangeError);
   });
 });
 

@@ -46,11 +46,13 @@ export function formatMac(bytes: Uint8Array, offset = 0): MacAddress {
 
 /** Writes mac into `target` at `offset`; throws RangeError on a non-canonical address or too little room (bugs). */
 export function writeMac(mac: MacAddress, target: Uint8Array, offset: number): void {
-  if (!isMacAddress(mac)) throw new RangeError(`${JSON.stringify(mac)} is not a canonical MAC address (aa:bb:cc:dd:ee:ff)`);
+  if (!isMacAddress(mac))
+    throw new RangeError(`${JSON.stringify(mac)} is not a canonical MAC address (aa:bb:cc:dd:ee:ff)`);
   if (!Number.isInteger(offset) || offset < 0 || offset + MAC_LENGTH > target.length) {
     throw new RangeError(`no room for a MAC address at offset ${offset} of ${target.length} bytes`);
   }
-  for (let index = 0; index < MAC_LENGTH; index++) target[offset + index] = Number.parseInt(mac.slice(index * 3, index * 3 + 2), 16);
+  for (let index = 0; index < MAC_LENGTH; index++)
+    target[offset + index] = Number.parseInt(mac.slice(index * 3, index * 3 + 2), 16);
 }
 
 /** The six bytes of a canonical MAC address; throws RangeError on any other text (a bug). */

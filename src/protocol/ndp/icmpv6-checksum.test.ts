@@ -24,7 +24,9 @@ function signed(source: bigint, destination: bigint, message: Uint8Array): Uint8
   return copy;
 }
 
-const ndpFrames = Object.values(linux).flat().filter((hex) => hex.slice(24, 28) === '86dd');
+const ndpFrames = Object.values(linux)
+  .flat()
+  .filter((hex) => hex.slice(24, 28) === '86dd');
 
 describe('onesComplementSum', () => {
   it('RFC 1071 section 3 numerical example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2, checksum 220d', () => {
@@ -42,7 +44,10 @@ describe('onesComplementSum', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), (bytes, cut) => {
         const at = (cut % (bytes.length + 1)) & ~1;
-        assert.equal(onesComplementSum(bytes.subarray(at), onesComplementSum(bytes.subarray(0, at))), onesComplementSum(bytes));
+        assert.equal(
+          onesComplementSum(bytes.subarray(at), onesComplementSum(bytes.subarray(0, at))),
+          onesComplementSum(bytes),
+        );
       }),
     );
   });
@@ -71,14 +76,20 @@ describe('icmpv6Checksum', () => {
   it('a filled-in checksum verifies and any single flipped bit is detected (property)', () => {
     const anyAddress = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
     fc.assert(
-      fc.property(anyAddress, anyAddress, fc.uint8Array({ minLength: 4, maxLength: 200 }), fc.nat(), (source, destination, body, bit) => {
-        const message = signed(source, destination, body);
-        assert.equal(isIcmpv6ChecksumValid(source, destination, message), true);
-        const damaged = message.slice();
-        const at = bit % (damaged.length * 8);
-        damaged[at >>> 3] = (damaged[at >>> 3] ?? 0) ^ (0x80 >>> (at & 7));
-        assert.equal(isIcmpv6ChecksumValid(source, destination, damaged), false);
-      }),
+      fc.property(
+        anyAddress,
+        anyAddress,
+        fc.uint8Array({ minLength: 4, maxLength: 200 }),
+        fc.nat(),
+        (source, destination, body, bit) => {
+          const message = signed(source, destination, body);
+          assert.equal(isIcmpv6ChecksumValid(source, destination, message), true);
+          const damaged = message.slice();
+          const at = bit % (damaged.length * 8);
+          damaged[at >>> 3] = (damaged[at >>> 3] ?? 0) ^ (0x80 >>> (at & 7));
+          assert.equal(isIcmpv6ChecksumValid(source, destination, damaged), false);
+        },
+      ),
     );
   });
 });

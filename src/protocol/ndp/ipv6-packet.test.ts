@@ -1,16 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FUZZ_RUNS, assertDecodeResult, decodeErrorOf, decoded, mutatedFrom, randomBytes } from '../testdata/decoder-fuzzing.ts';
+import {
+  FUZZ_RUNS,
+  assertDecodeResult,
+  decodeErrorOf,
+  decoded,
+  mutatedFrom,
+  randomBytes,
+} from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex, toHex } from '../testdata/hex-bytes.ts';
 import * as linux from '../testdata/linux-captures.ts';
-import {
-  IPV6_ALL_NODES,
-  decodeIpv6Packet,
-  encodeIpv6Packet,
-  isIpv6Multicast,
-  type Ipv6Packet,
-} from './ipv6-packet.ts';
+import { IPV6_ALL_NODES, decodeIpv6Packet, encodeIpv6Packet, isIpv6Multicast, type Ipv6Packet } from './ipv6-packet.ts';
 
 // RFC 8200 section 3: version 6, traffic class 0xb8 (DSCP EF), flow label 0x12345, payload length 8, next header 17
 // (UDP), hop limit 64, 2001:db8::1 to 2001:db8::2, then 8 bytes of payload.
@@ -51,7 +52,8 @@ describe('IPv6 header', () => {
 
   it('decodes every IPv6 packet Linux sent (ndisc6 sets a flow label, the kernel does not) and re-encodes it', () => {
     assert.equal(LINUX_IPV6.length, 13);
-    for (const bytes of LINUX_IPV6) assert.equal(toHex(encodeIpv6Packet(decoded(decodeIpv6Packet(bytes)))), toHex(bytes));
+    for (const bytes of LINUX_IPV6)
+      assert.equal(toHex(encodeIpv6Packet(decoded(decodeIpv6Packet(bytes)))), toHex(bytes));
     assert.equal(decoded(decodeIpv6Packet(fromHex(linux.ndisc6Solicit[0]!).subarray(14))).flowLabel, 0x35cf6);
     assert.equal(decoded(decodeIpv6Packet(fromHex(linux.kernelPing6[0]!).subarray(14))).flowLabel, 0);
   });
@@ -59,7 +61,10 @@ describe('IPv6 header', () => {
   it('refuses a version other than 6 (malformed), and fewer bytes than the header or Payload Length (truncated)', () => {
     const version4 = RFC_8200_PACKET.slice();
     version4[0] = 0x45;
-    assert.deepEqual(decodeErrorOf(decodeIpv6Packet(version4)), { reason: 'malformed', message: 'IPv6: version field is 4, not 6' });
+    assert.deepEqual(decodeErrorOf(decodeIpv6Packet(version4)), {
+      reason: 'malformed',
+      message: 'IPv6: version field is 4, not 6',
+    });
     assert.equal(decodeErrorOf(decodeIpv6Packet(RFC_8200_PACKET.subarray(0, 39))).reason, 'truncated');
     assert.deepEqual(decodeErrorOf(decodeIpv6Packet(RFC_8200_PACKET.subarray(0, 47))), {
       reason: 'truncated',
@@ -85,12 +90,32 @@ describe('IPv6 header', () => {
 
 const anyAddress = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
 const anyPacket: fc.Arbitrary<Ipv6Packet> = fc
-  .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xfffff }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), anyAddress, anyAddress, fc.uint8Array({ maxLength: 200 }))
-  .map(([trafficClass, flowLabel, nextHeader, hopLimit, source, destination, payload]) => ({ trafficClass, flowLabel, nextHeader, hopLimit, source, destination, payload }));
+  .tuple(
+    fc.integer({ min: 0, max: 255 }),
+    fc.integer({ min: 0, max: 0xfffff }),
+    fc.integer({ min: 0, max: 255 }),
+    fc.integer({ min: 0, max: 255 }),
+    anyAddress,
+    anyAddress,
+    fc.uint8Array({ maxLength: 200 }),
+  )
+  .map(([trafficClass, flowLabel, nextHeader, hopLimit, source, destination, payload]) => ({
+    trafficClass,
+    flowLabel,
+    nextHeader,
+    hopLimit,
+    source,
+    destination,
+    payload,
+  }));
 
 describe('IPv6 round trip (property) and fuzz', () => {
   it('any packet: encode then decode gives it back', () => {
-    fc.assert(fc.property(anyPacket, (packet) => { assert.deepEqual(decoded(decodeIpv6Packet(encodeIpv6Packet(packet))), packet); }));
+    fc.assert(
+      fc.property(anyPacket, (packet) => {
+        assert.deepEqual(decoded(decodeIpv6Packet(encodeIpv6Packet(packet))), packet);
+      }),
+    );
   });
 
   function check(bytes: Uint8Array): void {

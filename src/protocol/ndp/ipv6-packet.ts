@@ -40,7 +40,6 @@ export function isIpv6Multicast(addr: bigint): boolean {
   return addr >> 120n === 0xffn;
 }
 
-
 /** Header and payload; throws RangeError on a field out of range or a payload over 65535 bytes (bugs). */
 export function encodeIpv6Packet(packet: Ipv6Packet): Uint8Array {
   checkField('traffic class', packet.trafficClass, 0xff);
@@ -65,7 +64,10 @@ export function encodeIpv6Packet(packet: Ipv6Packet): Uint8Array {
  */
 export function decodeIpv6Packet(bytes: Uint8Array): Result<Ipv6Packet, DecodeError> {
   if (bytes.length < IPV6_HEADER_LENGTH) {
-    return decodeFailure('truncated', `IPv6: packet has ${bytes.length} bytes, the header alone needs ${IPV6_HEADER_LENGTH}`);
+    return decodeFailure(
+      'truncated',
+      `IPv6: packet has ${bytes.length} bytes, the header alone needs ${IPV6_HEADER_LENGTH}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = view.getUint32(0);
@@ -74,7 +76,10 @@ export function decodeIpv6Packet(bytes: Uint8Array): Result<Ipv6Packet, DecodeEr
   const payloadLength = view.getUint16(4);
   const available = bytes.length - IPV6_HEADER_LENGTH;
   if (payloadLength > available) {
-    return decodeFailure('truncated', `IPv6: payload length says ${payloadLength} bytes, only ${available} follow the header`);
+    return decodeFailure(
+      'truncated',
+      `IPv6: payload length says ${payloadLength} bytes, only ${available} follow the header`,
+    );
   }
   const addresses = new ByteReader(bytes, ADDRESSES_OFFSET, IPV6_HEADER_LENGTH);
   return ok({
@@ -89,5 +94,6 @@ export function decodeIpv6Packet(bytes: Uint8Array): Result<Ipv6Packet, DecodeEr
 }
 
 function checkField(name: string, value: number, largest: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > largest) throw new RangeError(`IPv6 ${name} ${value} is not 0-${largest}`);
+  if (!Number.isInteger(value) || value < 0 || value > largest)
+    throw new RangeError(`IPv6 ${name} ${value} is not 0-${largest}`);
 }

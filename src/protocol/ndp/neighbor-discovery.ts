@@ -129,7 +129,11 @@ export function isSolicitedNodeMulticast(addr: bigint): boolean {
 export function encodeNdpMessage(message: NdpMessage): Uint8Array {
   const isSolicitation = message.type === 'neighbor-solicitation';
   const linkLayerAddress = isSolicitation ? message.sourceLinkLayerAddress : message.targetLinkLayerAddress;
-  const flags = isSolicitation ? 0 : (message.router ? FLAG_ROUTER : 0) | (message.solicited ? FLAG_SOLICITED : 0) | (message.override ? FLAG_OVERRIDE : 0);
+  const flags = isSolicitation
+    ? 0
+    : (message.router ? FLAG_ROUTER : 0) |
+      (message.solicited ? FLAG_SOLICITED : 0) |
+      (message.override ? FLAG_OVERRIDE : 0);
   const writer = new ByteWriter()
     .u8(isSolicitation ? ICMPV6_NEIGHBOR_SOLICITATION : ICMPV6_NEIGHBOR_ADVERTISEMENT)
     .u8(0) // code
@@ -155,7 +159,8 @@ export function encodeNdpMessage(message: NdpMessage): Uint8Array {
  * options in the message type they do not belong to and repeats (the first counts). Never throws.
  */
 export function decodeNdpMessage(message: Uint8Array, ip: NdpReceivedIpHeader): Result<NdpMessage, DecodeError> {
-  if (message.length < 4) return decodeFailure('truncated', `ICMPv6: message has ${message.length} bytes, its header needs 4`);
+  if (message.length < 4)
+    return decodeFailure('truncated', `ICMPv6: message has ${message.length} bytes, its header needs 4`);
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const type = view.getUint8(0);
   if (type !== ICMPV6_NEIGHBOR_SOLICITATION && type !== ICMPV6_NEIGHBOR_ADVERTISEMENT) {
@@ -169,10 +174,16 @@ export function decodeNdpMessage(message: Uint8Array, ip: NdpReceivedIpHeader): 
   const kind = isSolicitation ? 'Neighbor Solicitation' : 'Neighbor Advertisement';
   const section = isSolicitation ? 'RFC 4861 section 7.1.1' : 'RFC 4861 section 7.1.2';
   if (ip.hopLimit !== NDP_HOP_LIMIT) {
-    return decodeFailure('invalid', `NDP: ${kind} has hop limit ${ip.hopLimit}, not 255: forwarded or from off-link (${section})`);
+    return decodeFailure(
+      'invalid',
+      `NDP: ${kind} has hop limit ${ip.hopLimit}, not 255: forwarded or from off-link (${section})`,
+    );
   }
   if (icmpv6Checksum(ip.source, ip.destination, message) !== 0) {
-    return decodeFailure('invalid', `NDP: ${kind} checksum 0x${hex(view.getUint16(2), 4)} is wrong (RFC 4443 section 2.3)`);
+    return decodeFailure(
+      'invalid',
+      `NDP: ${kind} checksum 0x${hex(view.getUint16(2), 4)} is wrong (RFC 4443 section 2.3)`,
+    );
   }
   const code = view.getUint8(1);
   if (code !== 0) return decodeFailure('invalid', `NDP: ${kind} has ICMP code ${code}, not 0 (${section})`);
@@ -180,7 +191,8 @@ export function decodeNdpMessage(message: Uint8Array, ip: NdpReceivedIpHeader): 
     return decodeFailure('truncated', `NDP: ${kind} has ${message.length} bytes, at least ${FIXED_LENGTH} are needed`);
   }
   const target = new ByteReader(message, TARGET_OFFSET).ipv6();
-  if (isIpv6Multicast(target)) return decodeFailure('invalid', `NDP: ${kind} target is a multicast address (${section})`);
+  if (isIpv6Multicast(target))
+    return decodeFailure('invalid', `NDP: ${kind} target is a multicast address (${section})`);
   const wanted = isSolicitation ? OPTION_SOURCE_LINK_LAYER_ADDRESS : OPTION_TARGET_LINK_LAYER_ADDRESS;
   const linkLayerAddress = findLinkLayerAddress(message, view, wanted, kind);
   if (!linkLayerAddress.ok) return linkLayerAddress;
@@ -194,10 +206,16 @@ export function decodeNdpMessage(message: Uint8Array, ip: NdpReceivedIpHeader): 
   if (isSolicitation) {
     if (ip.source === IPV6_UNSPECIFIED) {
       if (!isSolicitedNodeMulticast(ip.destination)) {
-        return decodeFailure('invalid', `NDP: ${kind} from :: must go to a solicited-node multicast address (${section})`);
+        return decodeFailure(
+          'invalid',
+          `NDP: ${kind} from :: must go to a solicited-node multicast address (${section})`,
+        );
       }
       if (linkLayerAddress.value !== undefined) {
-        return decodeFailure('invalid', `NDP: ${kind} from :: must not carry a source link-layer address option (${section})`);
+        return decodeFailure(
+          'invalid',
+          `NDP: ${kind} from :: must not carry a source link-layer address option (${section})`,
+        );
       }
     }
     return ok({
@@ -242,7 +260,10 @@ export function decodeNdpPacket(bytes: Uint8Array): Result<NdpMessage, DecodeErr
   if (!packet.ok) return packet;
   const { nextHeader, payload, ...header } = packet.value;
   if (nextHeader !== NEXT_HEADER_ICMPV6) {
-    return decodeFailure('unsupported', `NDP: IPv6 next header ${nextHeader} is not ICMPv6 (58); extension headers are not supported`);
+    return decodeFailure(
+      'unsupported',
+      `NDP: IPv6 next header ${nextHeader} is not ICMPv6 (58); extension headers are not supported`,
+    );
   }
   return decodeNdpMessage(payload, header);
 }
@@ -275,7 +296,9 @@ export function decodeNdpFrame(bytes: Uint8Array): Result<NdpFrame, DecodeError>
   }
   const message = decodeNdpPacket(payload);
   if (!message.ok) return message;
-  return ok(vlan ? { destination, source, vlan, message: message.value } : { destination, source, message: message.value });
+  return ok(
+    vlan ? { destination, source, vlan, message: message.value } : { destination, source, message: message.value },
+  );
 }
 
 /** Narrows a decoded frame to one carrying a Neighbor Solicitation. */
@@ -290,7 +313,11 @@ export function isNeighborSolicitationFrame(frame: NdpFrame): frame is NdpFrame<
  * source, an address of the sending interface; Linux uses the target itself. Linux answers a unicast solicitation
  * without the option and with Override 0 (allowed: section 7.2.4 says "MAY be omitted"); this always includes it.
  */
-export function neighborAdvertisementFor(ns: NeighborSolicitation, ownMac: MacAddress, ourAddress: bigint): NeighborAdvertisement {
+export function neighborAdvertisementFor(
+  ns: NeighborSolicitation,
+  ownMac: MacAddress,
+  ourAddress: bigint,
+): NeighborAdvertisement {
   const fromUnspecified = ns.source === IPV6_UNSPECIFIED;
   return {
     type: 'neighbor-advertisement',
@@ -329,7 +356,11 @@ export function neighborAdvertisementFrameFor(
  * ff02::1, Solicited 0, Override 1, Router 0, with the target link-layer address option. The IPv6 source defaults
  * to addr itself, as Linux sends it (ndisc_notify, capture kernelNotify).
  */
-export function unsolicitedNeighborAdvertisement(mac: MacAddress, addr: bigint, source: bigint = addr): NeighborAdvertisement {
+export function unsolicitedNeighborAdvertisement(
+  mac: MacAddress,
+  addr: bigint,
+  source: bigint = addr,
+): NeighborAdvertisement {
   return {
     type: 'neighbor-advertisement',
     source,
@@ -358,10 +389,16 @@ function findLinkLayerAddress(
     const type = view.getUint8(offset);
     const length = view.getUint8(offset + 1) * 8;
     if (length === 0) {
-      return decodeFailure('malformed', `NDP: ${kind} option ${type} at byte ${offset} has length 0 (RFC 4861 section 4.6)`);
+      return decodeFailure(
+        'malformed',
+        `NDP: ${kind} option ${type} at byte ${offset} has length 0 (RFC 4861 section 4.6)`,
+      );
     }
     if (offset + length > message.length) {
-      return decodeFailure('malformed', `NDP: ${kind} option ${type} at byte ${offset} is ${length} bytes, only ${message.length - offset} remain`);
+      return decodeFailure(
+        'malformed',
+        `NDP: ${kind} option ${type} at byte ${offset} is ${length} bytes, only ${message.length - offset} remain`,
+      );
     }
     if (type === wanted && found === undefined) {
       if (length !== LINK_LAYER_OPTION_LENGTH) {

@@ -31,10 +31,25 @@ describe('probe datagram', () => {
   it('golden bytes of a ping (header, names, body; the MAC is HMAC-SHA256 of the rest)', () => {
     const bytes = encodeProbeDatagram(PING, CURRENT);
     const body =
-      '424c4250' + '01' + '00' + '01' + '0102030405060708' + '00000009' + '6b49d200' +
-      '026537' + '026e31' + '026e32' + '0000002a' + '026e31' + '01' + '00000029';
+      '424c4250' +
+      '01' +
+      '00' +
+      '01' +
+      '0102030405060708' +
+      '00000009' +
+      '6b49d200' +
+      '026537' +
+      '026e31' +
+      '026e32' +
+      '0000002a' +
+      '026e31' +
+      '01' +
+      '00000029';
     assert.equal(hex(bytes.subarray(0, bytes.length - 32)), body);
-    assert.equal(hex(bytes.subarray(bytes.length - 32)), createHmac('sha256', 'current-secret-32-bytes-long....').update(Buffer.from(body, 'hex')).digest('hex'));
+    assert.equal(
+      hex(bytes.subarray(bytes.length - 32)),
+      createHmac('sha256', 'current-secret-32-bytes-long....').update(Buffer.from(body, 'hex')).digest('hex'),
+    );
   });
 
   const name = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,62}$/);
@@ -50,7 +65,14 @@ describe('probe datagram', () => {
     fc.record({ kind: fc.constant('fenced' as const), epoch }),
     fc.record({ kind: fc.constant('leaving' as const), epoch }),
   );
-  const datagram: fc.Arbitrary<ProbeDatagram> = fc.record({ incarnation: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), seq: u32, wallSecond: u32, from: name, to: name, message });
+  const datagram: fc.Arbitrary<ProbeDatagram> = fc.record({
+    incarnation: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    seq: u32,
+    wallSecond: u32,
+    from: name,
+    to: name,
+    message,
+  });
 
   it('round-trips every kind, also from a view at an offset into a larger buffer', () => {
     fc.assert(
@@ -74,7 +96,10 @@ describe('probe datagram', () => {
       assert.ok(!decoded.ok, `byte ${i} flipped was accepted`);
     }
     const foreign = decodeProbeDatagram(encodeProbeDatagram(PING, OTHER), [CURRENT, PREVIOUS]);
-    assert.deepEqual(foreign.ok ? undefined : foreign.error, { reason: 'invalid', message: 'probe: authentication failed' });
+    assert.deepEqual(foreign.ok ? undefined : foreign.error, {
+      reason: 'invalid',
+      message: 'probe: authentication failed',
+    });
     const old = decodeProbeDatagram(encodeProbeDatagram(PING, PREVIOUS), [CURRENT, PREVIOUS]);
     assert.ok(old.ok);
     const unknown = decodeProbeDatagram(encodeProbeDatagram(PING, PREVIOUS), [CURRENT]);
@@ -85,9 +110,14 @@ describe('probe datagram', () => {
     const seeds = [encodeProbeDatagram(PING, CURRENT)];
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(), fc.nat({ max: 80 }), (random, cut, at) => {
-        for (const input of [random, seeds[0]!.subarray(0, cut % (seeds[0]!.length + 1)), Uint8Array.from([...seeds[0]!.subarray(0, at), ...random])]) {
+        for (const input of [
+          random,
+          seeds[0]!.subarray(0, cut % (seeds[0]!.length + 1)),
+          Uint8Array.from([...seeds[0]!.subarray(0, at), ...random]),
+        ]) {
           const decoded = decodeProbeDatagram(input, [CURRENT, PREVIOUS]);
-          if (!decoded.ok) assert.ok(['truncated', 'malformed', 'unsupported', 'invalid'].includes(decoded.error.reason));
+          if (!decoded.ok)
+            assert.ok(['truncated', 'malformed', 'unsupported', 'invalid'].includes(decoded.error.reason));
         }
       }),
       { numRuns: 5000 },

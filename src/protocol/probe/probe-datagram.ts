@@ -71,7 +71,8 @@ export function encodeProbeDatagram(d: ProbeDatagram, key: ProbeKey): Uint8Array
   w.u8(PROBE_VERSION);
   w.u8(KINDS.indexOf(d.message.kind));
   w.u8(key.id);
-  if (d.incarnation < 0n || d.incarnation >= 1n << 64n) throw new RangeError('incarnation is not an unsigned 64-bit integer');
+  if (d.incarnation < 0n || d.incarnation >= 1n << 64n)
+    throw new RangeError('incarnation is not an unsigned 64-bit integer');
   w.u32(Number(d.incarnation >> 32n));
   w.u32(Number(d.incarnation & 0xffffffffn));
   w.u32(d.seq);
@@ -170,19 +171,22 @@ function sameTag(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Decodes and authenticates a datagram with one of `keys` (chosen by the key id); never throws. */
 export function decodeProbeDatagram(bytes: Uint8Array, keys: readonly ProbeKey[]): Result<ProbeDatagram, DecodeError> {
-  if (bytes.length < HEADER_LENGTH + 3 + MAC_LENGTH) return decodeFailure('truncated', `probe: ${bytes.length} bytes, fewer than the smallest datagram`);
+  if (bytes.length < HEADER_LENGTH + 3 + MAC_LENGTH)
+    return decodeFailure('truncated', `probe: ${bytes.length} bytes, fewer than the smallest datagram`);
   const bodyEnd = bytes.length - MAC_LENGTH;
   const r = new Reader(bytes, bodyEnd);
   try {
     if (r.u32() !== PROBE_MAGIC) return decodeFailure('unsupported', 'probe: not a Beacon LB probe datagram (magic)');
     const version = r.u8();
-    if (version !== PROBE_VERSION) return decodeFailure('unsupported', `probe: version ${version}, expected ${PROBE_VERSION}`);
+    if (version !== PROBE_VERSION)
+      return decodeFailure('unsupported', `probe: version ${version}, expected ${PROBE_VERSION}`);
     const kind = KINDS[r.u8()];
     if (kind === undefined) return decodeFailure('malformed', 'probe: unknown message kind');
     const keyId = r.u8();
     const key = keys.find((k) => k.id === keyId);
     if (!key) return decodeFailure('invalid', `probe: signed with key ${keyId}, which this speaker does not hold`);
-    if (!sameTag(key.mac(bytes.subarray(0, bodyEnd)), bytes.subarray(bodyEnd))) return decodeFailure('invalid', 'probe: authentication failed');
+    if (!sameTag(key.mac(bytes.subarray(0, bodyEnd)), bytes.subarray(bodyEnd)))
+      return decodeFailure('invalid', 'probe: authentication failed');
     const incarnation = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
     const seq = r.u32();
     const wallSecond = r.u32();
@@ -219,7 +223,8 @@ export function decodeProbeDatagram(bytes: Uint8Array, keys: readonly ProbeKey[]
         message = { kind, epoch };
         break;
     }
-    if (r.offset !== bodyEnd) return decodeFailure('malformed', `probe: ${bodyEnd - r.offset} bytes after the ${kind} body`);
+    if (r.offset !== bodyEnd)
+      return decodeFailure('malformed', `probe: ${bodyEnd - r.offset} bytes after the ${kind} body`);
     return ok({ incarnation, seq, wallSecond, from, to, message });
   } catch (error) {
     if (error instanceof Short) return decodeFailure('truncated', 'probe: a field runs past the end');

@@ -19,7 +19,12 @@ export const bfdControlPacket: fc.Arbitrary<BfdControlPacket> = fc
     desiredMinTxInterval: uint32,
     requiredMinRxInterval: uint32,
     requiredMinEchoRxInterval: uint32,
-    authentication: fc.option(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 28 })).map(([type, data]) => ({ type, data })), { nil: undefined }),
+    authentication: fc.option(
+      fc
+        .tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 28 }))
+        .map(([type, data]) => ({ type, data })),
+      { nil: undefined },
+    ),
   })
   .map(({ pollFinal, authentication, ...rest }) => ({
     ...rest,

@@ -26,26 +26,40 @@ export const uint32 = fc.nat({ max: 0xffffffff });
 export const ipv4Address = uint32.map((value) => IPV4_MAPPED_BASE + BigInt(value));
 /** An IPv4 unicast host address as NEXT_HOP accepts it: not 0.0.0.0, 127/8, multicast or class E. */
 export const unicastIpv4 = fc
-  .tuple(fc.integer({ min: 1, max: 223 }).filter((first) => first !== 127), fc.nat({ max: 0xffffff }))
+  .tuple(
+    fc.integer({ min: 1, max: 223 }).filter((first) => first !== 127),
+    fc.nat({ max: 0xffffff }),
+  )
   .map(([first, rest]) => IPV4_MAPPED_BASE + BigInt(first * 0x1000000 + rest));
 export const ipv6Address = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
 
-export const ipv4Prefix: fc.Arbitrary<BgpPrefix> = fc.tuple(uint32, fc.integer({ min: 0, max: 32 })).map(([value, length]) => {
-  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-  return { family: 4, address: IPV4_MAPPED_BASE + BigInt((value & mask) >>> 0), length };
-});
+export const ipv4Prefix: fc.Arbitrary<BgpPrefix> = fc
+  .tuple(uint32, fc.integer({ min: 0, max: 32 }))
+  .map(([value, length]) => {
+    const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+    return { family: 4, address: IPV4_MAPPED_BASE + BigInt((value & mask) >>> 0), length };
+  });
 
-export const ipv6Prefix: fc.Arbitrary<BgpPrefix> = fc.tuple(ipv6Address, fc.integer({ min: 0, max: 128 })).map(([value, length]) => {
-  const hostBits = (1n << BigInt(128 - length)) - 1n;
-  return { family: 6, address: value & ~hostBits, length };
-});
+export const ipv6Prefix: fc.Arbitrary<BgpPrefix> = fc
+  .tuple(ipv6Address, fc.integer({ min: 0, max: 128 }))
+  .map(([value, length]) => {
+    const hostBits = (1n << BigInt(128 - length)) - 1n;
+    return { family: 6, address: value & ~hostBits, length };
+  });
 
-export const prefixOfFamily = (family: AddressFamily): fc.Arbitrary<BgpPrefix> => (family === 'ipv4-unicast' ? ipv4Prefix : ipv6Prefix);
+export const prefixOfFamily = (family: AddressFamily): fc.Arbitrary<BgpPrefix> =>
+  family === 'ipv4-unicast' ? ipv4Prefix : ipv6Prefix;
 
 const segmentType = (confederation: boolean): fc.Arbitrary<AsPathSegmentType> =>
-  confederation ? fc.constantFrom('set', 'sequence', 'confed-sequence', 'confed-set') : fc.constantFrom('set', 'sequence');
+  confederation
+    ? fc.constantFrom('set', 'sequence', 'confed-sequence', 'confed-set')
+    : fc.constantFrom('set', 'sequence');
 
-export const asPathSegments = (fourOctet: boolean, confederation: boolean, maxSegments = 5): fc.Arbitrary<AsPathSegment[]> =>
+export const asPathSegments = (
+  fourOctet: boolean,
+  confederation: boolean,
+  maxSegments = 5,
+): fc.Arbitrary<AsPathSegment[]> =>
   fc.array(
     record({
       type: segmentType(confederation),
@@ -62,7 +76,9 @@ const keptFlags = (mayBeExtended: boolean): fc.Arbitrary<{ partial?: true; exten
   }));
 
 const withFlags = <T extends object>(value: fc.Arbitrary<T>, mayBeExtended: boolean): fc.Arbitrary<PathAttribute> =>
-  fc.tuple(value, keptFlags(mayBeExtended)).map(([fields, flags]) => ({ ...fields, ...flags }) as unknown as PathAttribute);
+  fc
+    .tuple(value, keptFlags(mayBeExtended))
+    .map(([fields, flags]) => ({ ...fields, ...flags }) as unknown as PathAttribute);
 
 const KNOWN_CODES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 25, 32]);
 
@@ -86,62 +102,109 @@ export const pathAttributes = (context: BgpCodecContext): fc.Arbitrary<PathAttri
   const family = fc.constantFrom<AddressFamily>('ipv4-unicast', 'ipv6-unicast');
   const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
   return record({
-      origin: optional(withFlags(record({ type: fc.constant('origin'), origin: fc.constantFrom('igp', 'egp', 'incomplete') }), true)),
-      asPath: optional(withFlags(record({ type: fc.constant('as-path'), segments: asPathSegments(context.fourOctetAs, context.external !== true) }), false)),
-      nextHop: optional(withFlags(record({ type: fc.constant('next-hop'), nextHop: unicastIpv4 }), true)),
-      med: optional(withFlags(record({ type: fc.constant('multi-exit-disc'), med: uint32 }), true)),
-      localPref: context.external === true ? fc.constant(undefined) : optional(withFlags(record({ type: fc.constant('local-pref'), localPref: uint32 }), true)),
-      atomic: optional(withFlags(record({ type: fc.constant('atomic-aggregate') }), true)),
-      aggregator: optional(
-        withFlags(record({ type: fc.constant('aggregator'), asn: context.fourOctetAs ? uint32 : fc.nat({ max: 0xffff }), address: ipv4Address }), true),
+    origin: optional(
+      withFlags(record({ type: fc.constant('origin'), origin: fc.constantFrom('igp', 'egp', 'incomplete') }), true),
+    ),
+    asPath: optional(
+      withFlags(
+        record({
+          type: fc.constant('as-path'),
+          segments: asPathSegments(context.fourOctetAs, context.external !== true),
+        }),
+        false,
       ),
-      communities: optional(withFlags(record({ type: fc.constant('communities'), communities: fc.array(uint32, { minLength: 1, maxLength: 20 }) }), false)),
-      large: optional(
+    ),
+    nextHop: optional(withFlags(record({ type: fc.constant('next-hop'), nextHop: unicastIpv4 }), true)),
+    med: optional(withFlags(record({ type: fc.constant('multi-exit-disc'), med: uint32 }), true)),
+    localPref:
+      context.external === true
+        ? fc.constant(undefined)
+        : optional(withFlags(record({ type: fc.constant('local-pref'), localPref: uint32 }), true)),
+    atomic: optional(withFlags(record({ type: fc.constant('atomic-aggregate') }), true)),
+    aggregator: optional(
+      withFlags(
+        record({
+          type: fc.constant('aggregator'),
+          asn: context.fourOctetAs ? uint32 : fc.nat({ max: 0xffff }),
+          address: ipv4Address,
+        }),
+        true,
+      ),
+    ),
+    communities: optional(
+      withFlags(
+        record({ type: fc.constant('communities'), communities: fc.array(uint32, { minLength: 1, maxLength: 20 }) }),
+        false,
+      ),
+    ),
+    large: optional(
+      withFlags(
+        record({
+          type: fc.constant('large-communities'),
+          largeCommunities: fc.array(record({ globalAdmin: uint32, localData1: uint32, localData2: uint32 }), {
+            minLength: 1,
+            maxLength: 8,
+          }),
+        }),
+        false,
+      ),
+    ),
+    mpReach: optional(
+      family.chain((f) =>
+        withFlags<object>(
+          f === 'ipv4-unicast'
+            ? record({
+                type: fc.constant('mp-reach-nlri'),
+                family: fc.constant(f),
+                nextHop: ipv4Address,
+                nlri: fc.array(ipv4Prefix, { maxLength: 30 }),
+              })
+            : fc.oneof(
+                record({
+                  type: fc.constant('mp-reach-nlri'),
+                  family: fc.constant(f),
+                  nextHop: ipv6Address,
+                  nlri: fc.array(ipv6Prefix, { maxLength: 30 }),
+                }),
+                record({
+                  type: fc.constant('mp-reach-nlri'),
+                  family: fc.constant(f),
+                  nextHop: ipv6Address,
+                  linkLocalNextHop: ipv6Address,
+                  nlri: fc.array(ipv6Prefix, { maxLength: 30 }),
+                }),
+              ),
+          false,
+        ),
+      ),
+    ),
+    mpUnreach: optional(
+      family.chain((f) =>
         withFlags(
           record({
-            type: fc.constant('large-communities'),
-            largeCommunities: fc.array(record({ globalAdmin: uint32, localData1: uint32, localData2: uint32 }), { minLength: 1, maxLength: 8 }),
+            type: fc.constant('mp-unreach-nlri'),
+            family: fc.constant(f),
+            withdrawnRoutes: fc.array(prefixOfFamily(f), { maxLength: 30 }),
           }),
           false,
         ),
       ),
-      mpReach: optional(
-        family.chain((f) =>
-          withFlags<object>(
-            f === 'ipv4-unicast'
-              ? record({ type: fc.constant('mp-reach-nlri'), family: fc.constant(f), nextHop: ipv4Address, nlri: fc.array(ipv4Prefix, { maxLength: 30 }) })
-              : fc.oneof(
-                  record({ type: fc.constant('mp-reach-nlri'), family: fc.constant(f), nextHop: ipv6Address, nlri: fc.array(ipv6Prefix, { maxLength: 30 }) }),
-                  record({
-                    type: fc.constant('mp-reach-nlri'),
-                    family: fc.constant(f),
-                    nextHop: ipv6Address,
-                    linkLocalNextHop: ipv6Address,
-                    nlri: fc.array(ipv6Prefix, { maxLength: 30 }),
-                  }),
-                ),
-            false,
-          ),
-        ),
-      ),
-      mpUnreach: optional(
-        family.chain((f) =>
-          withFlags(record({ type: fc.constant('mp-unreach-nlri'), family: fc.constant(f), withdrawnRoutes: fc.array(prefixOfFamily(f), { maxLength: 30 }) }), false),
-        ),
-      ),
-      as4: context.fourOctetAs
-        ? fc.constant(undefined)
-        : optional(withFlags(record({ type: fc.constant('as4-path'), segments: asPathSegments(true, false) }), false)),
-      as4Aggregator: context.fourOctetAs
-        ? fc.constant(undefined)
-        : optional(withFlags(record({ type: fc.constant('as4-aggregator'), asn: uint32, address: ipv4Address }), true)),
-      others: fc.uniqueArray(otherAttribute, { maxLength: 3, selector: (attribute) => (attribute.type === 'other' ? attribute.code : -1) }),
-    })
-    .chain((parts) => {
-      const { others, ...known } = parts;
-      const list = [...Object.values(known).filter((value): value is PathAttribute => value !== undefined), ...others];
-      return fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length });
-    });
+    ),
+    as4: context.fourOctetAs
+      ? fc.constant(undefined)
+      : optional(withFlags(record({ type: fc.constant('as4-path'), segments: asPathSegments(true, false) }), false)),
+    as4Aggregator: context.fourOctetAs
+      ? fc.constant(undefined)
+      : optional(withFlags(record({ type: fc.constant('as4-aggregator'), asn: uint32, address: ipv4Address }), true)),
+    others: fc.uniqueArray(otherAttribute, {
+      maxLength: 3,
+      selector: (attribute) => (attribute.type === 'other' ? attribute.code : -1),
+    }),
+  }).chain((parts) => {
+    const { others, ...known } = parts;
+    const list = [...Object.values(known).filter((value): value is PathAttribute => value !== undefined), ...others];
+    return fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length });
+  });
 };
 
 /** Whether an UPDATE fits the 4096-byte limit (the encoder throws RangeError otherwise). */
@@ -157,10 +220,10 @@ function fits(update: UpdateMessage, context: BgpCodecContext): boolean {
 
 export const updateMessage = (context: BgpCodecContext): fc.Arbitrary<UpdateMessage> =>
   record({
-      withdrawnRoutes: fc.array(ipv4Prefix, { maxLength: 40 }),
-      pathAttributes: pathAttributes(context),
-      nlri: fc.array(ipv4Prefix, { maxLength: 40 }),
-    })
+    withdrawnRoutes: fc.array(ipv4Prefix, { maxLength: 40 }),
+    pathAttributes: pathAttributes(context),
+    nlri: fc.array(ipv4Prefix, { maxLength: 40 }),
+  })
     .map((fields) => ({ type: 'update' as const, ...fields }))
     .filter((update) => fits(update, context));
 
@@ -173,7 +236,10 @@ export const capability: fc.Arbitrary<Capability> = fc.oneof(
     restartState: fc.boolean(),
     notification: fc.boolean(),
     restartTime: fc.nat({ max: 0xfff }),
-    families: fc.array(record({ afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xff }), forwardingState: fc.boolean() }), { maxLength: 4 }),
+    families: fc.array(
+      record({ afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xff }), forwardingState: fc.boolean() }),
+      { maxLength: 4 },
+    ),
   }),
   record({
     type: fc.constant('other' as const),
@@ -183,31 +249,43 @@ export const capability: fc.Arbitrary<Capability> = fc.oneof(
 );
 
 const optionalParameter: fc.Arbitrary<OptionalParameter> = fc.oneof(
-  { weight: 4, arbitrary: record({ type: fc.constant('capabilities' as const), capabilities: fc.array(capability, { maxLength: 4 }) }) },
+  {
+    weight: 4,
+    arbitrary: record({
+      type: fc.constant('capabilities' as const),
+      capabilities: fc.array(capability, { maxLength: 4 }),
+    }),
+  },
   {
     weight: 1,
-    arbitrary: record({ type: fc.constant('other' as const), code: fc.integer({ min: 0, max: 255 }).filter((code) => code !== 2), value: fc.uint8Array({ maxLength: 8 }) }),
+    arbitrary: record({
+      type: fc.constant('other' as const),
+      code: fc.integer({ min: 0, max: 255 }).filter((code) => code !== 2),
+      value: fc.uint8Array({ maxLength: 8 }),
+    }),
   },
 );
 
 export const openMessage: fc.Arbitrary<OpenMessage> = record({
-    type: fc.constant('open' as const),
-    version: fc.nat({ max: 255 }),
-    myAs: fc.nat({ max: 0xffff }),
-    holdTime: fc.nat({ max: 0xffff }),
-    bgpIdentifier: ipv4Address,
-    optionalParameters: fc.array(optionalParameter, { maxLength: 6 }),
-  })
-  .filter((open) => {
-    // Each parameter at most 255 bytes, all of them at most 255: estimate generously from the generator's sizes.
-    let total = 0;
-    for (const parameter of open.optionalParameters) {
-      const size = parameter.type === 'other' ? parameter.value.length : parameter.capabilities.reduce((sum, c) => sum + 2 + capabilitySize(c), 0);
-      if (size > 255) return false;
-      total += 2 + size;
-    }
-    return total <= 255;
-  });
+  type: fc.constant('open' as const),
+  version: fc.nat({ max: 255 }),
+  myAs: fc.nat({ max: 0xffff }),
+  holdTime: fc.nat({ max: 0xffff }),
+  bgpIdentifier: ipv4Address,
+  optionalParameters: fc.array(optionalParameter, { maxLength: 6 }),
+}).filter((open) => {
+  // Each parameter at most 255 bytes, all of them at most 255: estimate generously from the generator's sizes.
+  let total = 0;
+  for (const parameter of open.optionalParameters) {
+    const size =
+      parameter.type === 'other'
+        ? parameter.value.length
+        : parameter.capabilities.reduce((sum, c) => sum + 2 + capabilitySize(c), 0);
+    if (size > 255) return false;
+    total += 2 + size;
+  }
+  return total <= 255;
+});
 
 function capabilitySize(capability: Capability): number {
   switch (capability.type) {
@@ -238,10 +316,18 @@ export const routeRefreshMessage: fc.Arbitrary<RouteRefreshMessage> = record({
 });
 
 export const bgpMessage = (context: BgpCodecContext): fc.Arbitrary<BgpMessage> =>
-  fc.oneof(openMessage, updateMessage(context), notificationMessage, fc.constant({ type: 'keepalive' as const }), routeRefreshMessage);
+  fc.oneof(
+    openMessage,
+    updateMessage(context),
+    notificationMessage,
+    fc.constant({ type: 'keepalive' as const }),
+    routeRefreshMessage,
+  );
 
-export const codecContext: fc.Arbitrary<BgpCodecContext> = record({ fourOctetAs: fc.boolean(), external: fc.boolean() })
-  .map(({ fourOctetAs, external }) => (external ? { fourOctetAs, external } : { fourOctetAs }));
+export const codecContext: fc.Arbitrary<BgpCodecContext> = record({
+  fourOctetAs: fc.boolean(),
+  external: fc.boolean(),
+}).map(({ fourOctetAs, external }) => (external ? { fourOctetAs, external } : { fourOctetAs }));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Captured messages
@@ -262,7 +348,13 @@ export function capturedOfType<T extends BgpMessage['type']>(
     const bytes = fromHex(entry.hex);
     const outcome = decodeBgpMessage(bytes, context);
     if (outcome.kind === 'session-reset') continue;
-    if (outcome.message.type === type) found.push({ step: entry.step, session: entry.session, bytes, message: outcome.message as Extract<BgpMessage, { type: T }> });
+    if (outcome.message.type === type)
+      found.push({
+        step: entry.step,
+        session: entry.session,
+        bytes,
+        message: outcome.message as Extract<BgpMessage, { type: T }>,
+      });
   }
   return found;
 }

@@ -25,7 +25,22 @@ import { decodeNdpFrame, decodeNdpPacket, encodeNdpFrame, encodeNdpPacket } from
 import * as bfdPeers from './bfd-captures.ts';
 import { fromHex, toHex } from './hex-bytes.ts';
 import { seededRandom } from '../../core/seeded-random.ts';
-import { BadResult, decodeRoundTrip, linuxFrames, isEtherType, arpSeeds, ndpSeeds, bgpSeeds, ipv6Offset, repairIpv6, repairBgp, sessionsInEveryState, bfdSessionsInEveryState, repairBfd, checkBgpOutcome } from './fuzz-seeds.ts';
+import {
+  BadResult,
+  decodeRoundTrip,
+  linuxFrames,
+  isEtherType,
+  arpSeeds,
+  ndpSeeds,
+  bgpSeeds,
+  ipv6Offset,
+  repairIpv6,
+  repairBgp,
+  sessionsInEveryState,
+  bfdSessionsInEveryState,
+  repairBfd,
+  checkBgpOutcome,
+} from './fuzz-seeds.ts';
 
 export interface FuzzCampaignOptions {
   seed: number;
@@ -104,10 +119,13 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
       const event = eventForInbound(outcome);
       for (const state of sessions) {
         const result = step(state, event, 1_000_000);
-        if (!Array.isArray(result.actions) || typeof result.state.name !== 'string') throw new BadResult('bad-result', `step in ${state.name} returned no state/actions`);
+        if (!Array.isArray(result.actions) || typeof result.state.name !== 'string')
+          throw new BadResult('bad-result', `step in ${state.name} returned no state/actions`);
         fsmSteps++;
       }
-      return outcome.kind === 'session-reset' ? `session-reset ${outcome.notification.code}/${outcome.notification.subcode}` : outcome.kind;
+      return outcome.kind === 'session-reset'
+        ? `session-reset ${outcome.notification.code}/${outcome.notification.subcode}`
+        : outcome.kind;
     },
   });
   const targets: Target[] = [
@@ -117,9 +135,17 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
       seeds: l2,
       repair: undefined,
       maxRandomLength: 160,
-      check: (bytes) => decodeRoundTrip(bytes, decodeEthernetFrame, (f) => encodeEthernetFrame(f, { padToMinimum: false })),
+      check: (bytes) =>
+        decodeRoundTrip(bytes, decodeEthernetFrame, (f) => encodeEthernetFrame(f, { padToMinimum: false })),
     },
-    { name: 'arp-frame', weight: 1, seeds: arp, repair: undefined, maxRandomLength: 80, check: (bytes) => decodeRoundTrip(bytes, decodeArpFrame, (f) => encodeArpFrame(f)) },
+    {
+      name: 'arp-frame',
+      weight: 1,
+      seeds: arp,
+      repair: undefined,
+      maxRandomLength: 80,
+      check: (bytes) => decodeRoundTrip(bytes, decodeArpFrame, (f) => encodeArpFrame(f)),
+    },
     {
       name: 'arp-packet',
       weight: 1,
@@ -128,7 +154,14 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
       maxRandomLength: 64,
       check: (bytes) => decodeRoundTrip(bytes, decodeArpPacket, encodeArpPacket),
     },
-    { name: 'ipv6-packet', weight: 1, seeds: ipv6Packets, repair: (b) => repairIpv6(b, 0), maxRandomLength: 160, check: (bytes) => decodeRoundTrip(bytes, decodeIpv6Packet, encodeIpv6Packet) },
+    {
+      name: 'ipv6-packet',
+      weight: 1,
+      seeds: ipv6Packets,
+      repair: (b) => repairIpv6(b, 0),
+      maxRandomLength: 160,
+      check: (bytes) => decodeRoundTrip(bytes, decodeIpv6Packet, encodeIpv6Packet),
+    },
     {
       name: 'ndp-frame',
       weight: 2,
@@ -137,7 +170,14 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
       maxRandomLength: 160,
       check: (bytes) => decodeRoundTrip(bytes, decodeNdpFrame, (f) => encodeNdpFrame(f, { padToMinimum: false })),
     },
-    { name: 'ndp-packet', weight: 2, seeds: ipv6Packets, repair: (b) => repairIpv6(b, 0), maxRandomLength: 160, check: (bytes) => decodeRoundTrip(bytes, decodeNdpPacket, encodeNdpPacket) },
+    {
+      name: 'ndp-packet',
+      weight: 2,
+      seeds: ipv6Packets,
+      repair: (b) => repairIpv6(b, 0),
+      maxRandomLength: 160,
+      check: (bytes) => decodeRoundTrip(bytes, decodeNdpPacket, encodeNdpPacket),
+    },
     bgpTarget('bgp-4-octet', { fourOctetAs: true }, 3),
     bgpTarget('bgp-4-octet-ebgp', { fourOctetAs: true, external: true }, 1),
     bgpTarget('bgp-2-octet', { fourOctetAs: false }, 3),
@@ -154,10 +194,12 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
         if (!decoded.ok) return label;
         for (const state of bfdSessions) {
           const result = stepBfd(state, { type: 'PacketReceived', packet: decoded.value }, 1_000_000);
-          if (!Array.isArray(result.actions) || typeof result.state.name !== 'string') throw new BadResult('bad-result', `stepBfd in ${state.name} returned no state/actions`);
+          if (!Array.isArray(result.actions) || typeof result.state.name !== 'string')
+            throw new BadResult('bad-result', `stepBfd in ${state.name} returned no state/actions`);
           for (const action of result.actions) {
             if (action.type === 'send') encodeBfdControlPacket(action.packet); // throws on a field out of range
-            if (action.type === 'startTimer' && !(Number.isFinite(action.ms) && action.ms >= 0)) throw new BadResult('bad-result', `BFD timer ${action.timer} ${action.ms} ms`);
+            if (action.type === 'startTimer' && !(Number.isFinite(action.ms) && action.ms >= 0))
+              throw new BadResult('bad-result', `BFD timer ${action.timer} ${action.ms} ms`);
           }
           bfdFsmSteps++;
         }
@@ -257,7 +299,15 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
     return buffer.subarray(offset, offset + bytes.length);
   };
 
-  const report: FuzzCampaignReport = { seed: options.seed, inputs: 0, fsmSteps: 0, bfdFsmSteps: 0, failureCount: 0, failures: [], targets: {} };
+  const report: FuzzCampaignReport = {
+    seed: options.seed,
+    inputs: 0,
+    fsmSteps: 0,
+    bfdFsmSteps: 0,
+    failureCount: 0,
+    failures: [],
+    targets: {},
+  };
   for (const t of targets) report.targets[t.name] = { inputs: 0, outcomes: {} };
   for (let i = 0; i < options.inputs; i++) {
     const target = schedule[i % totalWeight] ?? targets[0];

@@ -20,17 +20,37 @@ type Mutation =
   | { kind: 'delete'; at: number; count: number };
 
 const anyMutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('extend' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('extend' as const),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+    }),
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 16 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      at: fc.nat(),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('delete' as const),
+      at: fc.nat(),
+      count: fc.integer({ min: 1, max: 16 }),
+    }),
   },
 );
 
@@ -77,7 +97,10 @@ function apply(bytes: Uint8Array, mutation: Mutation): Uint8Array {
 }
 
 /** Golden frames with one to eight random mutations, sometimes placed at a byteOffset inside a larger buffer. */
-export function mutatedFrom(goldens: readonly Uint8Array[], repair: (bytes: Uint8Array) => Uint8Array = (b) => b): fc.Arbitrary<Uint8Array> {
+export function mutatedFrom(
+  goldens: readonly Uint8Array[],
+  repair: (bytes: Uint8Array) => Uint8Array = (b) => b,
+): fc.Arbitrary<Uint8Array> {
   return fc
     .tuple(fc.constantFrom(...goldens), fc.array(anyMutation, { minLength: 1, maxLength: 8 }), fc.nat({ max: 7 }))
     .map(([golden, mutations, offset]) => {
@@ -118,6 +141,9 @@ export function decoded<T>(result: Result<T, DecodeError>): T {
 
 /** The error of a failed decode, failing the test when it succeeded. */
 export function decodeErrorOf<T>(result: Result<T, DecodeError>): DecodeError {
-  if (result.ok) assert.fail(`decoded, but an error was expected: ${JSON.stringify(result.value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  if (result.ok)
+    assert.fail(
+      `decoded, but an error was expected: ${JSON.stringify(result.value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+    );
   return result.error;
 }

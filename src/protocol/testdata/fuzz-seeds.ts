@@ -6,12 +6,24 @@ import { isDeepStrictEqual } from 'node:util';
 import { ipv4, parseIp } from '../../core/ip/ip-address.ts';
 import type { Result } from '../../core/result.ts';
 import { encodeArpFrame, gratuitousArpReply, gratuitousArpRequest, type ArpFrame } from '../arp/arp-packet.ts';
-import { initialBfdState, stepBfd, type BfdEvent, type BfdSessionConfig, type BfdSessionState } from '../bfd/session-fsm.ts';
+import {
+  initialBfdState,
+  stepBfd,
+  type BfdEvent,
+  type BfdSessionConfig,
+  type BfdSessionState,
+} from '../bfd/session-fsm.ts';
 import { decodeBgpMessage, encodeBgpMessage, type BgpDecodeOutcome } from '../bgp/bgp-message.ts';
 import { MAX_MESSAGE_LENGTH } from '../bgp/message-header.ts';
 import type { BgpCodecContext } from '../bgp/path-attribute.ts';
 import { localOpen, type SessionConfig } from '../bgp/session-negotiation.ts';
-import { initialSessionState, step, type SessionEvent, type SessionState, type SessionStateName } from '../bgp/session-fsm.ts';
+import {
+  initialSessionState,
+  step,
+  type SessionEvent,
+  type SessionState,
+  type SessionStateName,
+} from '../bgp/session-fsm.ts';
 import type { DecodeError } from '../ethernet/decode-error.ts';
 import { icmpv6Checksum } from '../ndp/icmpv6-checksum.ts';
 import { encodeNdpFrame, solicitedNodeMulticast, type NdpMessage } from '../ndp/neighbor-discovery.ts';
@@ -39,18 +51,26 @@ export function checkResult<T>(result: Result<T, DecodeError>): string {
   // Typed as a union; read as any string, since a broken decoder is what the fuzz is looking for.
   const reason: string = result.error.reason;
   if (!DECODE_REASONS.has(reason)) throw new BadResult('bad-result', `unknown reason ${reason}`);
-  if (typeof result.error.message !== 'string' || result.error.message.length === 0) throw new BadResult('bad-result', 'error without a message');
+  if (typeof result.error.message !== 'string' || result.error.message.length === 0)
+    throw new BadResult('bad-result', 'error without a message');
   return result.error.reason;
 }
 
 /** Decodes, checks the Result, and for a value checks that encoding it and decoding again gives it back. */
-export function decodeRoundTrip<T>(bytes: Uint8Array, decode: (b: Uint8Array) => Result<T, DecodeError>, encode: (v: T) => Uint8Array): string {
+export function decodeRoundTrip<T>(
+  bytes: Uint8Array,
+  decode: (b: Uint8Array) => Result<T, DecodeError>,
+  encode: (v: T) => Uint8Array,
+): string {
   const result = decode(bytes);
   const label = checkResult(result);
   if (result.ok) {
     const again = decode(encode(result.value));
     if (!again.ok || !isDeepStrictEqual(again.value, result.value)) {
-      throw new BadResult('round-trip', again.ok ? 'decode(encode(value)) differs from value' : `decode(encode(value)) failed: ${again.error.message}`);
+      throw new BadResult(
+        'round-trip',
+        again.ok ? 'decode(encode(value)) differs from value' : `decode(encode(value)) failed: ${again.error.message}`,
+      );
     }
   }
   return label;
@@ -72,11 +92,20 @@ export const V6_B = v6('2001:db8:100::b');
 export const VLAN = { id: 100, priority: 3, dropEligible: false };
 
 export const linuxFrames = Object.values(linux).flat().map(fromHex);
-export const isEtherType = (frame: Uint8Array, type: number): boolean => frame.length >= 14 && ((frame[12] ?? 0) << 8 | (frame[13] ?? 0)) === type;
+export const isEtherType = (frame: Uint8Array, type: number): boolean =>
+  frame.length >= 14 && (((frame[12] ?? 0) << 8) | (frame[13] ?? 0)) === type;
 
 export function arpSeeds(): Uint8Array[] {
-  const request: ArpFrame = { destination: 'ff:ff:ff:ff:ff:ff', source: MAC_A, packet: { op: 'request', senderMac: MAC_A, senderIp: V4_A, targetMac: '00:00:00:00:00:00', targetIp: V4_B } };
-  const reply: ArpFrame = { destination: MAC_A, source: MAC_B, packet: { op: 'reply', senderMac: MAC_B, senderIp: V4_B, targetMac: MAC_A, targetIp: V4_A } };
+  const request: ArpFrame = {
+    destination: 'ff:ff:ff:ff:ff:ff',
+    source: MAC_A,
+    packet: { op: 'request', senderMac: MAC_A, senderIp: V4_A, targetMac: '00:00:00:00:00:00', targetIp: V4_B },
+  };
+  const reply: ArpFrame = {
+    destination: MAC_A,
+    source: MAC_B,
+    packet: { op: 'reply', senderMac: MAC_B, senderIp: V4_B, targetMac: MAC_A, targetIp: V4_A },
+  };
   const built = [request, reply, gratuitousArpRequest(MAC_A, V4_A), gratuitousArpReply(MAC_B, V4_B)];
   return [
     ...linuxFrames.filter((f) => isEtherType(f, 0x0806)),
@@ -88,22 +117,57 @@ export function arpSeeds(): Uint8Array[] {
 
 export function ndpSeeds(): Uint8Array[] {
   const messages: NdpMessage[] = [
-    { type: 'neighbor-solicitation', source: V6_A, destination: solicitedNodeMulticast(V6_B), target: V6_B, sourceLinkLayerAddress: MAC_A },
+    {
+      type: 'neighbor-solicitation',
+      source: V6_A,
+      destination: solicitedNodeMulticast(V6_B),
+      target: V6_B,
+      sourceLinkLayerAddress: MAC_A,
+    },
     { type: 'neighbor-solicitation', source: 0n, destination: solicitedNodeMulticast(V6_B), target: V6_B },
     { type: 'neighbor-solicitation', source: V6_A, destination: V6_B, target: V6_B, flowLabel: 0x12345 },
-    { type: 'neighbor-advertisement', source: V6_B, destination: V6_A, target: V6_B, router: false, solicited: true, override: true, targetLinkLayerAddress: MAC_B },
-    { type: 'neighbor-advertisement', source: V6_B, destination: v6('ff02::1'), target: V6_B, router: true, solicited: false, override: true, targetLinkLayerAddress: MAC_B, trafficClass: 0x20 },
+    {
+      type: 'neighbor-advertisement',
+      source: V6_B,
+      destination: V6_A,
+      target: V6_B,
+      router: false,
+      solicited: true,
+      override: true,
+      targetLinkLayerAddress: MAC_B,
+    },
+    {
+      type: 'neighbor-advertisement',
+      source: V6_B,
+      destination: v6('ff02::1'),
+      target: V6_B,
+      router: true,
+      solicited: false,
+      override: true,
+      targetLinkLayerAddress: MAC_B,
+      trafficClass: 0x20,
+    },
   ];
   return [
     ...linuxFrames.filter((f) => isEtherType(f, 0x86dd)),
-    ...messages.map((message) => encodeNdpFrame({ destination: MAC_B, source: MAC_A, message }, { padToMinimum: false })),
-    ...messages.map((message) => encodeNdpFrame({ destination: MAC_B, source: MAC_A, message, vlan: VLAN }, { padToMinimum: false })),
+    ...messages.map((message) =>
+      encodeNdpFrame({ destination: MAC_B, source: MAC_A, message }, { padToMinimum: false }),
+    ),
+    ...messages.map((message) =>
+      encodeNdpFrame({ destination: MAC_B, source: MAC_A, message, vlan: VLAN }, { padToMinimum: false }),
+    ),
   ];
 }
 
 /** Every BGP message captured from gobgpd, BIRD and FRR (raw bytes; each also decodes as ok in its own test). */
 export const bgpSeeds = (): Uint8Array[] =>
-  [bgpCaptures.gobgpd, bgpCaptures.gobgpdBadType, bgpCaptures.gobgpdFourOctetAs, bgpCaptures.bird, bgpCaptures.frr].flatMap((list) => list.map((m) => fromHex(m.hex)));
+  [
+    bgpCaptures.gobgpd,
+    bgpCaptures.gobgpdBadType,
+    bgpCaptures.gobgpdFourOctetAs,
+    bgpCaptures.bird,
+    bgpCaptures.frr,
+  ].flatMap((list) => list.map((m) => fromHex(m.hex)));
 
 // ---- repairs: put length fields and checksums right again so that damage reaches deeper parsers ----
 
@@ -160,24 +224,48 @@ export function sessionsInEveryState(): SessionState[] {
     walk(FSM_CONFIG, [{ type: 'ManualStart' }]),
     walk({ ...FSM_CONFIG, passive: true }, [{ type: 'ManualStart' }]),
     walk(FSM_CONFIG, [{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }]),
-    walk(FSM_CONFIG, [{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: peerOpen }]),
-    walk(FSM_CONFIG, [{ type: 'ManualStart' }, { type: 'TcpConnectionRequestAcked' }, { type: 'BGPOpen', open: peerOpen }, { type: 'KeepAliveMsg' }]),
+    walk(FSM_CONFIG, [
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'BGPOpen', open: peerOpen },
+    ]),
+    walk(FSM_CONFIG, [
+      { type: 'ManualStart' },
+      { type: 'TcpConnectionRequestAcked' },
+      { type: 'BGPOpen', open: peerOpen },
+      { type: 'KeepAliveMsg' },
+    ]),
   ];
   const names = new Set<SessionStateName>(states.map((s) => s.name));
   if (names.size !== 6) throw new Error(`the FSM set-up reached only ${[...names].join(', ')}`);
   return states;
 }
 
-export const BFD_CONFIG: BfdSessionConfig = { desiredMinTxMs: 100, requiredMinRxMs: 100, detectMultiplier: 3, passive: false, localDiscriminator: 0x76a351f4 };
+export const BFD_CONFIG: BfdSessionConfig = {
+  desiredMinTxMs: 100,
+  requiredMinRxMs: 100,
+  detectMultiplier: 3,
+  passive: false,
+  localDiscriminator: 0x76a351f4,
+};
 
 /** A BFD session in each state: AdminDown, Down, Init, Up (and a passive Down). */
 export function bfdSessionsInEveryState(): BfdSessionState[] {
   const packet = (state: 'Down' | 'Up'): BfdEvent => ({
     type: 'PacketReceived',
     packet: {
-      diagnostic: 0, state, poll: false, final: false, controlPlaneIndependent: false, demand: false, detectMultiplier: 3,
-      myDiscriminator: 0x0ae014a2, yourDiscriminator: state === 'Up' ? BFD_CONFIG.localDiscriminator : 0,
-      desiredMinTxInterval: 100_000, requiredMinRxInterval: 100_000, requiredMinEchoRxInterval: 0,
+      diagnostic: 0,
+      state,
+      poll: false,
+      final: false,
+      controlPlaneIndependent: false,
+      demand: false,
+      detectMultiplier: 3,
+      myDiscriminator: 0x0ae014a2,
+      yourDiscriminator: state === 'Up' ? BFD_CONFIG.localDiscriminator : 0,
+      desiredMinTxInterval: 100_000,
+      requiredMinRxInterval: 100_000,
+      requiredMinEchoRxInterval: 0,
     },
   });
   const walk = (config: BfdSessionConfig, events: BfdEvent[]): BfdSessionState =>
@@ -189,7 +277,8 @@ export function bfdSessionsInEveryState(): BfdSessionState[] {
     walk(BFD_CONFIG, [{ type: 'Start' }, packet('Down')]),
     walk(BFD_CONFIG, [{ type: 'Start' }, packet('Down'), packet('Up')]),
   ];
-  if (new Set(states.map((s) => s.name)).size !== 4) throw new Error('the BFD FSM set-up did not reach all four states');
+  if (new Set(states.map((s) => s.name)).size !== 4)
+    throw new Error('the BFD FSM set-up did not reach all four states');
   return states;
 }
 
@@ -209,8 +298,10 @@ export function checkBgpOutcome(outcome: BgpDecodeOutcome, context: BgpCodecCont
   if (outcome.kind === 'session-reset') {
     const { notification, error } = outcome;
     const type: string = notification.type;
-    if (type !== 'notification' || notification.code < 1 || notification.code > 7) throw new BadResult('bad-result', `NOTIFICATION code ${notification.code}`);
-    if (!DECODE_REASONS.has(error.reason) || error.message.length === 0) throw new BadResult('bad-result', `session-reset error ${error.reason}: ${error.message}`);
+    if (type !== 'notification' || notification.code < 1 || notification.code > 7)
+      throw new BadResult('bad-result', `NOTIFICATION code ${notification.code}`);
+    if (!DECODE_REASONS.has(error.reason) || error.message.length === 0)
+      throw new BadResult('bad-result', `session-reset error ${error.reason}: ${error.message}`);
     return;
   }
   const messageType: string = outcome.message.type;
@@ -220,7 +311,10 @@ export function checkBgpOutcome(outcome: BgpDecodeOutcome, context: BgpCodecCont
   if (outcome.kind === 'ok') {
     const again = decodeBgpMessage(encodeBgpMessage(outcome.message, context), context);
     if (again.kind !== 'ok' || !isDeepStrictEqual(again.message, outcome.message)) {
-      throw new BadResult('round-trip', `decode(encode(message)) gave ${again.kind === 'session-reset' ? again.error.message : again.kind}`);
+      throw new BadResult(
+        'round-trip',
+        `decode(encode(message)) gave ${again.kind === 'session-reset' ? again.error.message : again.kind}`,
+      );
     }
   }
 }

@@ -4,9 +4,11 @@
 /** The bytes of hex text, whitespace ignored; throws on odd length or a non-hex character (a bug in a test). */
 export function fromHex(text: string): Uint8Array {
   const digits = text.replace(/\s+/g, '');
-  if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) throw new Error(`not hex bytes: ${JSON.stringify(text)}`);
+  if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits))
+    throw new Error(`not hex bytes: ${JSON.stringify(text)}`);
   const bytes = new Uint8Array(digits.length / 2);
-  for (let index = 0; index < bytes.length; index++) bytes[index] = Number.parseInt(digits.slice(index * 2, index * 2 + 2), 16);
+  for (let index = 0; index < bytes.length; index++)
+    bytes[index] = Number.parseInt(digits.slice(index * 2, index * 2 + 2), 16);
   return bytes;
 }
 

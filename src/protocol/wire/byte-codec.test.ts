@@ -84,7 +84,12 @@ describe('ByteWriter and ByteReader', () => {
 describe('ByteWriter growth', () => {
   it('keeps every write across a reallocation, whatever the width', () => {
     const writer = new ByteWriter();
-    for (let index = 0; index < 100; index++) writer.u8(index & 0xff).u16(index).u32(index).ipv6(BigInt(index));
+    for (let index = 0; index < 100; index++)
+      writer
+        .u8(index & 0xff)
+        .u16(index)
+        .u32(index)
+        .ipv6(BigInt(index));
     const reader = new ByteReader(writer.finish());
     for (let index = 0; index < 100; index++) {
       assert.deepEqual([reader.u8(), reader.u16(), reader.u32(), reader.ipv6()], [index, index, index, BigInt(index)]);

@@ -55,7 +55,8 @@ export class ByteWriter {
 
   /** A 128-bit address as 16 bytes; throws RangeError outside 128 bits. */
   ipv6(address: bigint, field = 'IPv6 address'): this {
-    if (address < 0n || address > LARGEST_IPV6) throw new RangeError(`${field} ${String(address)} is not a 128-bit address`);
+    if (address < 0n || address > LARGEST_IPV6)
+      throw new RangeError(`${field} ${String(address)} is not a 128-bit address`);
     const at = this.#grow(16);
     this.#view.setBigUint64(at, address >> 64n);
     this.#view.setBigUint64(at + 8, BigInt.asUintN(64, address));

@@ -4,7 +4,12 @@
 import type { Clock, Timer } from '../../core/clock.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { BfdSender } from '../../platform/bfd-transport.ts';
-import { describeDiagnostic, encodeBfdControlPacket, type BfdControlPacket, type BfdState } from '../../protocol/bfd/control-packet.ts';
+import {
+  describeDiagnostic,
+  encodeBfdControlPacket,
+  type BfdControlPacket,
+  type BfdState,
+} from '../../protocol/bfd/control-packet.ts';
 import {
   initialBfdState,
   stepBfd,
@@ -18,7 +23,8 @@ import {
   type BfdTransitionReason,
 } from '../../protocol/bfd/session-fsm.ts';
 
-export type BfdChange = { readonly up: true } | { readonly up: false; readonly reason: BfdTransitionReason; readonly failure: boolean };
+export type BfdChange =
+  { readonly up: true } | { readonly up: false; readonly reason: BfdTransitionReason; readonly failure: boolean };
 
 export interface BfdSessionOptions {
   readonly peerAddress: string;
@@ -108,7 +114,10 @@ export class BfdSession {
         return;
       case 'startTimer': {
         this.#timers.get(action.timer)?.cancel();
-        const ms = action.timer === 'transmit' ? transmitDelayMs(action.ms, this.#o.config.detectMultiplier, this.#o.random()) : action.ms;
+        const ms =
+          action.timer === 'transmit'
+            ? transmitDelayMs(action.ms, this.#o.config.detectMultiplier, this.#o.random())
+            : action.ms;
         const event = TIMER_EVENTS[action.timer];
         this.#timers.set(
           action.timer,

@@ -43,13 +43,18 @@ function network(clock: ManualClock) {
   return { state, transport, receivers };
 }
 
-const path = (peer: string, local: string): BfdPath => ({ peerAddress: peer, family: 4, interfaceName: 'eth0', localAddress: local });
+const path = (peer: string, local: string): BfdPath => ({
+  peerAddress: peer,
+  family: 4,
+  interfaceName: 'eth0',
+  localAddress: local,
+});
 
 async function twoNodes(settings: { a?: BfdSettings; b?: BfdSettings } = {}) {
   const clock = new ManualClock(1000);
   const net = network(clock);
   let seed = 1;
-  const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const a = new BfdSessions({ clock, log: silentLogger(), transport: net.transport('198.51.100.11'), random });
   const b = new BfdSessions({ clock, log: silentLogger(), transport: net.transport('198.51.100.1'), random });
   const changes = { a: [] as BfdChange[], b: [] as BfdChange[] };
@@ -72,7 +77,11 @@ describe('BfdSessions', () => {
     t.clock.advance(1000);
     const sentByA = t.net.state.sent.slice(from).filter((p) => p.from === '198.51.100.11').length;
     assert.ok(sentByA >= 10 && sentByA <= 14, `${sentByA} packets in 1 s`);
-    assert.equal(new Set(t.net.state.sent.filter((p) => p.from === '198.51.100.11').map((p) => p.port)).size, 1, 'one source port for the session');
+    assert.equal(
+      new Set(t.net.state.sent.filter((p) => p.from === '198.51.100.11').map((p) => p.port)).size,
+      1,
+      'one source port for the session',
+    );
   });
 
   it('a cut is detected within Detect Mult x 100 ms by both ends, a failure for the clients; healed, both come Up again', async () => {
@@ -109,8 +118,18 @@ describe('BfdSessions', () => {
     const deliver = t.net.receivers.get('198.51.100.11');
     assert.ok(deliver);
     const stranger = encodeBfdControlPacket({
-      diagnostic: 0, state: 'Down', poll: false, final: false, controlPlaneIndependent: false, demand: false, detectMultiplier: 3,
-      myDiscriminator: 7, yourDiscriminator: 0, desiredMinTxInterval: 1_000_000, requiredMinRxInterval: 1_000_000, requiredMinEchoRxInterval: 0,
+      diagnostic: 0,
+      state: 'Down',
+      poll: false,
+      final: false,
+      controlPlaneIndependent: false,
+      demand: false,
+      detectMultiplier: 3,
+      myDiscriminator: 7,
+      yourDiscriminator: 0,
+      desiredMinTxInterval: 1_000_000,
+      requiredMinRxInterval: 1_000_000,
+      requiredMinEchoRxInterval: 0,
     });
     deliver({ bytes: stranger, address: '198.51.100.99', port: 50000, family: 4 });
     deliver({ bytes: new Uint8Array(10), address: '198.51.100.1', port: 50000, family: 4 });
@@ -140,15 +159,32 @@ describe('BfdSessions', () => {
       clock,
       log: silentLogger(),
       transport: {
-        openReceiver: () => Promise.resolve({ ok: false, error: { reason: 'bind-failed', message: 'binding UDP port 3784 (IPv4): bind EADDRINUSE 0.0.0.0:3784' } }),
+        openReceiver: () =>
+          Promise.resolve({
+            ok: false,
+            error: { reason: 'bind-failed', message: 'binding UDP port 3784 (IPv4): bind EADDRINUSE 0.0.0.0:3784' },
+          }),
         openSender: () => Promise.reject(new Error('not reached')),
       },
     });
-    const handle = sessions.track(path('198.51.100.1', '198.51.100.11'), FAST, () => undefined, (m) => errors.push(m));
+    const handle = sessions.track(
+      path('198.51.100.1', '198.51.100.11'),
+      FAST,
+      () => undefined,
+      (m) => errors.push(m),
+    );
     for (let i = 0; i < 5; i++) await flushMicrotasks();
     assert.equal(handle.state(), 'AdminDown');
-    sessions.track(path('198.51.100.1', '198.51.100.11'), FAST, () => undefined, (m) => errors.push(`late: ${m}`));
-    assert.deepEqual(errors, ['cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log', 'late: cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log']);
+    sessions.track(
+      path('198.51.100.1', '198.51.100.11'),
+      FAST,
+      () => undefined,
+      (m) => errors.push(`late: ${m}`),
+    );
+    assert.deepEqual(errors, [
+      'cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log',
+      'late: cannot receive BFD packets (UDP port 3784, IPv4): see the speaker log',
+    ]);
   });
 
   it('port 3784 freed: the session is tried again and comes up', async () => {
@@ -162,9 +198,22 @@ describe('BfdSessions', () => {
       log: silentLogger(),
       transport: {
         openReceiver: (family, onDatagram, onError) => {
-          if (taken) return Promise.resolve({ ok: false, error: { reason: 'bind-failed', message: 'bind EADDRINUSE 0.0.0.0:3784' } });
+          if (taken)
+            return Promise.resolve({
+              ok: false,
+              error: { reason: 'bind-failed', message: 'bind EADDRINUSE 0.0.0.0:3784' },
+            });
           receiversOpen++;
-          return inner.openReceiver(family, onDatagram, onError).then((r) => (r.ok ? ok({ close: () => { receiversOpen--; r.value.close(); } }) : r));
+          return inner.openReceiver(family, onDatagram, onError).then((r) =>
+            r.ok
+              ? ok({
+                  close: () => {
+                    receiversOpen--;
+                    r.value.close();
+                  },
+                })
+              : r,
+          );
         },
         openSender: (family, local) => inner.openSender(family, local),
       },

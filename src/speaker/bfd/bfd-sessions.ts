@@ -13,7 +13,11 @@ import { detectionTimeMs, transmitIntervalMs, type BfdTransition } from '../../p
 import { BfdSession, type BfdChange } from './bfd-session.ts';
 
 export interface BfdTransport {
-  openReceiver(family: 4 | 6, onDatagram: (datagram: ReceivedBfdDatagram) => void, onError: (error: Error) => void): Promise<Result<BfdReceiver, BfdTransportError>>;
+  openReceiver(
+    family: 4 | 6,
+    onDatagram: (datagram: ReceivedBfdDatagram) => void,
+    onError: (error: Error) => void,
+  ): Promise<Result<BfdReceiver, BfdTransportError>>;
   openSender(family: 4 | 6, localAddress: string | undefined): Promise<Result<BfdSender, BfdTransportError>>;
 }
 
@@ -60,7 +64,11 @@ export interface BfdMetrics {
   packetDiscarded(reason: string): void;
 }
 
-export const noBfdMetrics: BfdMetrics = { sessionUp: () => undefined, sessionDown: () => undefined, packetDiscarded: () => undefined };
+export const noBfdMetrics: BfdMetrics = {
+  sessionUp: () => undefined,
+  sessionDown: () => undefined,
+  packetDiscarded: () => undefined,
+};
 
 export interface BfdSessionsOptions {
   readonly clock: Clock;
@@ -110,7 +118,12 @@ export class BfdSessions {
    * Starts (or joins) the session for this path; `listener` hears its up and down changes, `onError` why the session
    * cannot run (a socket that cannot be opened: port 3784 taken by another BFD daemon on the node, ...).
    */
-  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void, onError?: (message: string) => void): BfdHandle {
+  track(
+    path: BfdPath,
+    settings: BfdSettings,
+    listener: (change: BfdChange) => void,
+    onError?: (message: string) => void,
+  ): BfdHandle {
     const key = pathKey(path);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
@@ -118,7 +131,10 @@ export class BfdSessions {
       this.#entries.set(key, entry);
       void this.#open(entry);
     } else if (JSON.stringify(entry.settings) !== JSON.stringify(settings)) {
-      this.#o.log.warn({ peerAddress: path.peerAddress, interface: path.interfaceName }, 'another BGPPeer asks different BFD settings for this peer: the first ones stay');
+      this.#o.log.warn(
+        { peerAddress: path.peerAddress, interface: path.interfaceName },
+        'another BGPPeer asks different BFD settings for this peer: the first ones stay',
+      );
     }
     const current = entry;
     current.listeners.add(listener);
@@ -204,7 +220,10 @@ export class BfdSessions {
     entry.session = session;
     entry.error = undefined;
     this.#byDiscriminator.set(discriminator, entry);
-    log.info({ localDiscriminator: discriminator, sourcePort: sender.value.port, localAddress: path.localAddress }, 'BFD session started');
+    log.info(
+      { localDiscriminator: discriminator, sourcePort: sender.value.port, localAddress: path.localAddress },
+      'BFD session started',
+    );
     session.start();
   }
 

@@ -19,13 +19,23 @@ const prefix = (text: string): BgpPrefix => {
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.value;
 };
-const route = (text: string, communities: number[] = []): BgpRoute => ({ prefix: prefix(text), attributes: { communities, largeCommunities: [] } });
+const route = (text: string, communities: number[] = []): BgpRoute => ({
+  prefix: prefix(text),
+  attributes: { communities, largeCommunities: [] },
+});
 
-const SESSION: RibSession = { families: ['ipv4-unicast', 'ipv6-unicast'], external: true, fourOctetAs: true, codec: { fourOctetAs: true, external: true } };
+const SESSION: RibSession = {
+  families: ['ipv4-unicast', 'ipv6-unicast'],
+  external: true,
+  fourOctetAs: true,
+  codec: { fourOctetAs: true, external: true },
+};
 
 const log = createLogger({ level: 'silent', component: 'adj-rib-out-test' });
-const announced = (batches: UpdateMessage[][]): string[] => batches.flat().flatMap(announcedPrefixes).map(formatBgpPrefix).sort();
-const withdrawn = (batches: UpdateMessage[][]): string[] => batches.flat().flatMap(withdrawnPrefixes).map(formatBgpPrefix).sort();
+const announced = (batches: UpdateMessage[][]): string[] =>
+  batches.flat().flatMap(announcedPrefixes).map(formatBgpPrefix).sort();
+const withdrawn = (batches: UpdateMessage[][]): string[] =>
+  batches.flat().flatMap(withdrawnPrefixes).map(formatBgpPrefix).sort();
 
 describe('AdjRibOut', () => {
   it('sends everything first, then only the difference', () => {

@@ -110,7 +110,10 @@ export class AdjRibOut {
     if (nextHop === undefined) {
       if (!this.#missingNextHop.has(family)) {
         this.#missingNextHop.add(family);
-        this.#log.warn({ family, routes: routes.length }, 'no next hop of this family on the node: its routes are not advertised');
+        this.#log.warn(
+          { family, routes: routes.length },
+          'no next hop of this family on the node: its routes are not advertised',
+        );
       }
       return [];
     }
@@ -123,15 +126,27 @@ export class AdjRibOut {
     }
     const updates: UpdateMessage[] = [];
     for (const [key, group] of groups) {
-      const attributes = sessionAttributes(group[0]?.attributes ?? { communities: [], largeCommunities: [] }, this.#localAs, negotiated);
+      const attributes = sessionAttributes(
+        group[0]?.attributes ?? { communities: [], largeCommunities: [] },
+        this.#localAs,
+        negotiated,
+      );
       const linkLocalNextHop = family === 'ipv6-unicast' ? this.#nextHops.ipv6LinkLocal : undefined;
       const prefixes = group.map((route) => route.prefix);
       try {
-        updates.push(...announcementUpdates({ family, nextHop, attributes, prefixes, ...(linkLocalNextHop === undefined ? {} : { linkLocalNextHop }) }, negotiated.codec));
+        updates.push(
+          ...announcementUpdates(
+            { family, nextHop, attributes, prefixes, ...(linkLocalNextHop === undefined ? {} : { linkLocalNextHop }) },
+            negotiated.codec,
+          ),
+        );
       } catch (error) {
         // Attributes too long for any UPDATE (the plan leaves such routes out; this is the last guard): these routes
         // are not sent, the session and the other groups go on.
-        this.#log.error({ family, prefixes: group.length, err: String(error) }, 'routes not advertised: their UPDATE cannot be encoded');
+        this.#log.error(
+          { family, prefixes: group.length, err: String(error) },
+          'routes not advertised: their UPDATE cannot be encoded',
+        );
         continue;
       }
       for (const route of group) this.#advertised.set(prefixKey(route.prefix), { route, key });

@@ -9,9 +9,18 @@
 // BGPAdvertisements (stored without the current schema) are left out whole, selectors and patterns that only the
 // CEL rules refuse are InvalidConfiguration (they match nothing), and each Service is planned alone.
 import type { BGPAdvertisement, BGPPeer, IPPool } from '../../core/config/api-types.generated.ts';
-import { nodeMayAnnounce, nodesWithReadyEndpoints, type EndpointSliceObject, type NodeObject } from '../../core/config/cluster-objects.ts';
+import {
+  nodeMayAnnounce,
+  nodesWithReadyEndpoints,
+  type EndpointSliceObject,
+  type NodeObject,
+} from '../../core/config/cluster-objects.ts';
 import { matchesLabelSelector } from '../../core/config/label-selector.ts';
-import { authorizationContext, authorizedAddresses, type NamespaceObject } from '../../core/config/announcement-authorization.ts';
+import {
+  authorizationContext,
+  authorizedAddresses,
+  type NamespaceObject,
+} from '../../core/config/announcement-authorization.ts';
 import { compilePools } from '../../core/config/pool-config.ts';
 import { selectsPool } from '../../core/config/pool-selection.ts';
 import { isOurService } from '../../core/config/service-request.ts';
@@ -87,13 +96,25 @@ function parseAdvertisement(adv: BGPAdvertisement, problems: BgpPlanProblem[]): 
   for (const text of adv.spec.communities ?? []) {
     const parsed = parseCommunity(text);
     if (parsed.ok) communities.push(parsed.value);
-    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message: `community ignored: ${parsed.error}` });
+    else
+      problems.push({
+        kind: 'BGPAdvertisement',
+        name: adv.metadata.name,
+        reason: 'InvalidConfiguration',
+        message: `community ignored: ${parsed.error}`,
+      });
   }
   const largeCommunities: LargeCommunity[] = [];
   for (const text of adv.spec.largeCommunities ?? []) {
     const parsed = parseLargeCommunity(text);
     if (parsed.ok) largeCommunities.push(parsed.value);
-    else problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message: `large community ignored: ${parsed.error}` });
+    else
+      problems.push({
+        kind: 'BGPAdvertisement',
+        name: adv.metadata.name,
+        reason: 'InvalidConfiguration',
+        message: `large community ignored: ${parsed.error}`,
+      });
   }
   return { object: adv, communities, largeCommunities };
 }
@@ -104,15 +125,23 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const wellFormedPeers = wellFormed('BGPPeer', inputs.peers);
   const wellFormedAdvertisements = wellFormed('BGPAdvertisement', inputs.advertisements);
   for (const bad of [...wellFormedPeers.malformed, ...wellFormedAdvertisements.malformed]) {
-    problems.push({ kind: bad.kind === 'BGPPeer' ? 'BGPPeer' : 'BGPAdvertisement', name: bad.name, reason: 'MalformedObject', message: bad.message });
+    problems.push({
+      kind: bad.kind === 'BGPPeer' ? 'BGPPeer' : 'BGPAdvertisement',
+      name: bad.name,
+      reason: 'MalformedObject',
+      message: bad.message,
+    });
   }
   for (const adv of wellFormedAdvertisements.valid) {
-    for (const message of advertisementProblems(adv.spec)) problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message });
+    for (const message of advertisementProblems(adv.spec))
+      problems.push({ kind: 'BGPAdvertisement', name: adv.metadata.name, reason: 'InvalidConfiguration', message });
   }
   const node = inputs.nodes.find((n) => n.metadata.name === nodeName);
   if (node === undefined || !nodeMayAnnounce(node)) return { peers: [], problems };
   const labels = node.metadata.labels;
-  const peers = wellFormedPeers.valid.filter((peer) => peer.spec.nodeSelector === undefined || matchesLabelSelector(peer.spec.nodeSelector, labels));
+  const peers = wellFormedPeers.valid.filter(
+    (peer) => peer.spec.nodeSelector === undefined || matchesLabelSelector(peer.spec.nodeSelector, labels),
+  );
   const advertisements = wellFormedAdvertisements.valid
     .filter((adv) => adv.spec.nodeSelector === undefined || matchesLabelSelector(adv.spec.nodeSelector, labels))
     .toSorted((a, b) => a.metadata.name.localeCompare(b.metadata.name))
@@ -127,18 +156,30 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
     try {
       planService(svc);
     } catch (error) {
-      problems.push({ kind: 'Service', name: serviceKey(svc), reason: 'ProcessingError', message: `not advertised: planning it failed: ${thrownText(error)}` });
+      problems.push({
+        kind: 'Service',
+        name: serviceKey(svc),
+        reason: 'ProcessingError',
+        message: `not advertised: planning it failed: ${thrownText(error)}`,
+      });
     }
   }
   const tooLarge = new Map<string, BgpPlanProblem>();
-  const plannedPeers = peers.map((peer) => ({ peer, routes: fitting(peer, routesByPeer.get(peer.metadata.name), merged, tooLarge) }));
+  const plannedPeers = peers.map((peer) => ({
+    peer,
+    routes: fitting(peer, routesByPeer.get(peer.metadata.name), merged, tooLarge),
+  }));
   problems.push(...tooLarge.values());
   return { peers: plannedPeers, problems };
 
   function planService(svc: ServiceObject): void {
     if (!isOurService(svc, inputs.loadBalancerClass) || svc.metadata.deletionTimestamp) return;
     if (svc.spec?.externalTrafficPolicy === 'Local') {
-      const withEndpoints = nodesWithReadyEndpoints(inputs.endpointSlices, svc.metadata.namespace ?? '', svc.metadata.name ?? '');
+      const withEndpoints = nodesWithReadyEndpoints(
+        inputs.endpointSlices,
+        svc.metadata.namespace ?? '',
+        svc.metadata.name ?? '',
+      );
       if (!withEndpoints.has(nodeName)) return;
     }
     const key = serviceKey(svc);
@@ -150,7 +191,8 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
         if (!selectsPool(adv.object.spec, poolObject)) continue;
         const selector = adv.object.spec.serviceSelector;
         if (selector !== undefined && !matchesLabelSelector(selector, svc.metadata.labels)) continue;
-        const length = family === 4 ? (adv.object.spec.aggregationLength ?? 32) : (adv.object.spec.aggregationLengthV6 ?? 128);
+        const length =
+          family === 4 ? (adv.object.spec.aggregationLength ?? 32) : (adv.object.spec.aggregationLengthV6 ?? 128);
         const range = prefixOf(address, length, family);
         const prefix: BgpPrefix = { family, address: range.first, length };
         for (const peer of peers) {
@@ -167,7 +209,12 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
  * not advertised (sending them is impossible; the session and every other route stay up), and each advertisement
  * that gave them gets an UpdateTooLarge problem naming the sizes.
  */
-function fitting(peer: BGPPeer, routes: Map<string, MutableRoute> | undefined, merged: Map<string, RouteAttributes>, tooLarge: Map<string, BgpPlanProblem>): PlannedRoute[] {
+function fitting(
+  peer: BGPPeer,
+  routes: Map<string, MutableRoute> | undefined,
+  merged: Map<string, RouteAttributes>,
+  tooLarge: Map<string, BgpPlanProblem>,
+): PlannedRoute[] {
   const result: PlannedRoute[] = [];
   const checked = new Map<string, ReturnType<typeof attributesFit>>();
   for (const route of routes?.values() ?? []) {
@@ -181,7 +228,8 @@ function fitting(peer: BGPPeer, routes: Map<string, MutableRoute> | undefined, m
       continue;
     }
     const names = route.sources.map((adv) => adv.object.metadata.name);
-    const together = names.length > 1 ? `merged from BGPAdvertisements ${names.join(', ')}` : `of BGPAdvertisement ${names.join('')}`;
+    const together =
+      names.length > 1 ? `merged from BGPAdvertisements ${names.join(', ')}` : `of BGPAdvertisement ${names.join('')}`;
     const message =
       `routes not advertised: the path attributes ${together} take ${fit.length} bytes, more than the ${fit.budget} bytes ` +
       `a BGP UPDATE (4096 bytes) leaves for them (${planned.attributes.communities.length} communities, ${planned.attributes.largeCommunities.length} large communities)`;
@@ -197,7 +245,12 @@ function fitting(peer: BGPPeer, routes: Map<string, MutableRoute> | undefined, m
   return result;
 }
 
-function addRoute(routes: Map<string, MutableRoute> | undefined, prefix: BgpPrefix, service: string, adv: ParsedAdvertisement): void {
+function addRoute(
+  routes: Map<string, MutableRoute> | undefined,
+  prefix: BgpPrefix,
+  service: string,
+  adv: ParsedAdvertisement,
+): void {
   if (routes === undefined) return;
   const key = `${prefix.address}/${prefix.length}`;
   let route = routes.get(key);
@@ -223,7 +276,10 @@ function mergedAttributes(sources: readonly ParsedAdvertisement[]): RouteAttribu
     for (const c of adv.communities) communities.add(c);
     for (const c of adv.largeCommunities) largeCommunities.set(`${c.globalAdmin}:${c.localData1}:${c.localData2}`, c);
     if (spec.asPathPrepend && spec.asPathPrepend.count > (prepend?.count ?? 0)) {
-      prepend = { count: spec.asPathPrepend.count, ...(spec.asPathPrepend.asn === undefined ? {} : { asn: spec.asPathPrepend.asn }) };
+      prepend = {
+        count: spec.asPathPrepend.count,
+        ...(spec.asPathPrepend.asn === undefined ? {} : { asn: spec.asPathPrepend.asn }),
+      };
     }
   }
   return {
@@ -241,5 +297,9 @@ function frozen(route: MutableRoute, merged: Map<string, RouteAttributes>): Plan
   const key = route.sources.map((adv) => adv.object.metadata.name).join('\n');
   let attributes = merged.get(key);
   if (attributes === undefined) merged.set(key, (attributes = mergedAttributes(route.sources)));
-  return { prefix: route.prefix, attributes, services: route.services.length > 1 ? route.services.toSorted() : route.services };
+  return {
+    prefix: route.prefix,
+    attributes,
+    services: route.services.length > 1 ? route.services.toSorted() : route.services,
+  };
 }

@@ -27,10 +27,22 @@ const prefix = (text: string): BgpPrefix => {
   assert.ok(parsed.ok);
   return parsed.value;
 };
-const route = (text: string, communities: number[] = []): BgpRoute => ({ prefix: prefix(text), attributes: { communities, largeCommunities: [] } });
+const route = (text: string, communities: number[] = []): BgpRoute => ({
+  prefix: prefix(text),
+  attributes: { communities, largeCommunities: [] },
+});
 
 function config(localAs: number, peerAs: number, id: string, passive: boolean): SessionConfig {
-  return { localAs, peerAs, bgpIdentifier: ip(id), holdTime: 9, connectRetryTime: 1, passive, families: ['ipv4-unicast', 'ipv6-unicast'], idleHoldTime: 1 };
+  return {
+    localAs,
+    peerAs,
+    bgpIdentifier: ip(id),
+    holdTime: 9,
+    connectRetryTime: 1,
+    passive,
+    families: ['ipv4-unicast', 'ipv6-unicast'],
+    idleHoldTime: 1,
+  };
 }
 
 interface Pair {
@@ -106,15 +118,29 @@ describe('BgpSession over loopback TCP', () => {
   it('establishes, sends the initial table with End-of-RIB, then only differences; stop withdraws and sends Cease', async () => {
     const p = await pair();
     cleanups.push(() => p.close());
-    p.speaker.setRoutes([route('198.51.100.64/32', [65000 * 65536 + 100]), route('198.51.100.65/32'), route('2001:db8:a::100/128')]);
+    p.speaker.setRoutes([
+      route('198.51.100.64/32', [65000 * 65536 + 100]),
+      route('198.51.100.65/32'),
+      route('2001:db8:a::100/128'),
+    ]);
     p.speaker.start();
-    await until('Established on both ends', () => p.speaker.state === 'Established' && p.router.state === 'Established');
+    await until(
+      'Established on both ends',
+      () => p.speaker.state === 'Established' && p.router.state === 'Established',
+    );
     await until('3 routes at the router', () => p.router.prefixesReceived === 3);
     assert.equal(p.speaker.prefixesAdvertised, 3);
     assert.deepEqual(p.speaker.negotiated?.families, ['ipv4-unicast', 'ipv6-unicast']);
 
-    p.speaker.setRoutes([route('198.51.100.64/32', [65000 * 65536 + 100]), route('2001:db8:a::100/128'), route('2001:db8:a::101/128')]);
-    await until('one withdrawn, one added', () => p.router.prefixesReceived === 3 && p.speaker.prefixesAdvertised === 3);
+    p.speaker.setRoutes([
+      route('198.51.100.64/32', [65000 * 65536 + 100]),
+      route('2001:db8:a::100/128'),
+      route('2001:db8:a::101/128'),
+    ]);
+    await until(
+      'one withdrawn, one added',
+      () => p.router.prefixesReceived === 3 && p.speaker.prefixesAdvertised === 3,
+    );
     p.speaker.setRoutes([route('2001:db8:a::101/128')]);
     await until('two withdrawn', () => p.router.prefixesReceived === 1);
 
@@ -133,12 +159,19 @@ describe('BgpSession over loopback TCP', () => {
     cleanups.push(() => p.close());
     p.speaker.setRoutes([route('198.51.100.64/32')]);
     p.speaker.start();
-    await until('Established on both ends', () => p.speaker.state === 'Established' && p.router.state === 'Established');
+    await until(
+      'Established on both ends',
+      () => p.speaker.state === 'Established' && p.router.state === 'Established',
+    );
     p.speaker.bfdDown();
     assert.equal(p.speaker.state, 'Idle', 'torn down in the same tick');
     await until('router saw the Cease', () => p.router.state !== 'Established');
     const down = p.transitions.router.find((t) => t.from === 'Established');
-    assert.deepEqual([down?.receivedNotification?.code, down?.receivedNotification?.subcode], [6, 10], 'Cease / BFD Down (RFC 9384)');
+    assert.deepEqual(
+      [down?.receivedNotification?.code, down?.receivedNotification?.subcode],
+      [6, 10],
+      'Cease / BFD Down (RFC 9384)',
+    );
     assert.equal(p.transitions.speaker.find((t) => t.from === 'Established')?.reason, 'bfd-down');
     // The idle hold time is 1 s: without the hold the session would start connecting again when it runs out.
     clock.advance(2500);
@@ -157,7 +190,10 @@ describe('BgpSession over loopback TCP', () => {
     };
     p.speaker.setRoutes([route('198.51.100.64/32'), huge]);
     p.speaker.start();
-    await until('Established on both ends', () => p.speaker.state === 'Established' && p.router.state === 'Established');
+    await until(
+      'Established on both ends',
+      () => p.speaker.state === 'Established' && p.router.state === 'Established',
+    );
     await until('the small route at the router', () => p.router.prefixesReceived === 1);
     p.speaker.setRoutes([route('198.51.100.64/32'), huge, route('198.51.100.65/32')]);
     await until('a later route too', () => p.router.prefixesReceived === 2);
@@ -179,7 +215,12 @@ describe('BgpSession over loopback TCP', () => {
 
 describe('BgpSession against a hostile peer', () => {
   /** A raw TCP peer: answers the OPEN, then sends what the test says; collects what the session sent. */
-  async function hostile(): Promise<{ session: BgpSession; received: BgpMessage[]; peer: Promise<net.Socket>; close: () => Promise<void> }> {
+  async function hostile(): Promise<{
+    session: BgpSession;
+    received: BgpMessage[];
+    peer: Promise<net.Socket>;
+    close: () => Promise<void>;
+  }> {
     const received: BgpMessage[] = [];
     let buffered = new Uint8Array(0);
     const server = net.createServer();
@@ -230,7 +271,8 @@ describe('BgpSession against a hostile peer', () => {
     };
   }
 
-  const header = (type: number, body: number[]): Buffer => Buffer.from([...Array<number>(16).fill(0xff), 0, 19 + body.length, type, ...body]);
+  const header = (type: number, body: number[]): Buffer =>
+    Buffer.from([...Array<number>(16).fill(0xff), 0, 19 + body.length, type, ...body]);
 
   it('an UPDATE with a malformed ORIGIN is treat-as-withdraw: the session stays up', async () => {
     const h = await hostile();

@@ -23,7 +23,12 @@ import {
   type SessionTransition,
 } from '../../protocol/bgp/session-fsm.ts';
 import type { NegotiatedSession, SessionConfig } from '../../protocol/bgp/session-negotiation.ts';
-import { endOfRib, announcedPrefixes, withdrawnPrefixes, type UpdateMessage } from '../../protocol/bgp/update-message.ts';
+import {
+  endOfRib,
+  announcedPrefixes,
+  withdrawnPrefixes,
+  type UpdateMessage,
+} from '../../protocol/bgp/update-message.ts';
 import { concatBytes } from '../../protocol/wire/byte-writer.ts';
 import { AdjRibOut, type BgpRoute, type NextHops } from './adj-rib-out.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
@@ -138,7 +143,13 @@ export class BgpSession {
       this.#sendDifference();
     }
     const socket = this.#socket;
-    const closed = socket ? new Promise<void>((resolve) => socket.once('close', () => { resolve(); })) : Promise.resolve();
+    const closed = socket
+      ? new Promise<void>((resolve) =>
+          socket.once('close', () => {
+            resolve();
+          }),
+        )
+      : Promise.resolve();
     this.#feed({ type: 'ManualStop', communication });
     let timer: Timer | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = this.#o.clock.after(timeoutMs, resolve)))]);
@@ -224,7 +235,11 @@ export class BgpSession {
       ...(transition.sentNotification ? { sent: describeNotification(transition.sentNotification) } : {}),
       ...(transition.receivedNotification ? { received: describeNotification(transition.receivedNotification) } : {}),
     };
-    const important = transition.to === 'Established' || transition.from === 'Established' || transition.sentNotification || transition.receivedNotification;
+    const important =
+      transition.to === 'Established' ||
+      transition.from === 'Established' ||
+      transition.sentNotification ||
+      transition.receivedNotification;
     if (important) this.#o.log.info(fields, 'BGP session state');
     else this.#o.log.debug(fields, 'BGP session state');
     if (transition.sentNotification) this.#o.metrics.notification(this.#o.peer, 'sent');
@@ -238,7 +253,9 @@ export class BgpSession {
     const socket = this.#o.connect();
     if (!socket.ok) {
       this.#o.log.warn({ err: socket.error.message }, 'cannot open a connection to the peer');
-      queueMicrotask(() => { this.#feed({ type: 'TcpConnectionFails' }); });
+      queueMicrotask(() => {
+        this.#feed({ type: 'TcpConnectionFails' });
+      });
       return;
     }
     this.#attach(socket.value);
@@ -309,14 +326,19 @@ export class BgpSession {
       const message = buffer.subarray(0, length.value);
       buffer = buffer.subarray(length.value);
       const outcome = decodeBgpMessage(message, this.#codec());
-      if (outcome.kind === 'session-reset') this.#o.log.warn({ err: outcome.error.message }, 'malformed message from the peer: resetting the session');
+      if (outcome.kind === 'session-reset')
+        this.#o.log.warn({ err: outcome.error.message }, 'malformed message from the peer: resetting the session');
       this.#feed(eventForInbound(outcome));
       if (this.#socket === undefined) return;
     }
     this.#buffer = buffer.length === 0 ? new Uint8Array(0) : buffer.slice();
   }
 
-  #received(update: UpdateMessage, handling: 'ok' | 'treat-as-withdraw' | 'attribute-discard', reason: string | undefined): void {
+  #received(
+    update: UpdateMessage,
+    handling: 'ok' | 'treat-as-withdraw' | 'attribute-discard',
+    reason: string | undefined,
+  ): void {
     if (handling !== 'ok') {
       this.#o.metrics.inboundError(this.#o.peer, handling);
       this.#o.log.warn({ handling, reason }, 'malformed UPDATE from the peer, handled per RFC 7606');

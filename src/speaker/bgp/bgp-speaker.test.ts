@@ -13,7 +13,15 @@ import { BgpSpeaker, type BgpTransport } from './bgp-speaker.ts';
 const v4 = parseIp('198.51.100.11');
 assert.ok(v4.ok);
 const table: InterfaceTable = {
-  interfaces: [{ name: 'eth0', index: 2, mac: '02:00:00:00:00:01', up: true, addresses: [{ family: 4, address: v4.value, prefixLength: 25 }] }],
+  interfaces: [
+    {
+      name: 'eth0',
+      index: 2,
+      mac: '02:00:00:00:00:01',
+      up: true,
+      addresses: [{ family: 4, address: v4.value, prefixLength: 25 }],
+    },
+  ],
   defaultRoute: {},
 };
 
@@ -91,8 +99,14 @@ describe('BgpSpeaker problem reports', () => {
     speaker.start(Promise.resolve());
     await clock.settle();
     // (This test has no network: the listener cannot open, which peer a is told as ListenFailed.)
-    assert.deepEqual(events.filter((e) => e.endsWith('/InvalidConfiguration')), ['BGPPeer/b/InvalidConfiguration']);
-    assert.deepEqual(speaker.sessions().map((s) => s.peer), ['a']);
+    assert.deepEqual(
+      events.filter((e) => e.endsWith('/InvalidConfiguration')),
+      ['BGPPeer/b/InvalidConfiguration'],
+    );
+    assert.deepEqual(
+      speaker.sessions().map((s) => s.peer),
+      ['a'],
+    );
     await speaker.stop();
   });
 

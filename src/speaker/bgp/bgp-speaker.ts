@@ -38,7 +38,13 @@ export interface BgpSpeakerOptions {
   readonly transport: BgpTransport;
   /** A session changed state or its advertised prefixes may have changed. */
   readonly onSessionsChanged?: () => void;
-  readonly recordEvent: (kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service', name: string, type: 'Normal' | 'Warning', reason: BgpEventReason, message: string) => void;
+  readonly recordEvent: (
+    kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service',
+    name: string,
+    type: 'Normal' | 'Warning',
+    reason: BgpEventReason,
+    message: string,
+  ) => void;
   /** After each pass: the UpdateTooLarge message of each BGPAdvertisement this node could not advertise routes of. */
   readonly onOversizedAdvertisements?: (messages: ReadonlyMap<string, string>) => void;
   /** BFD sessions for peers with spec.bfd (src/speaker/bfd); absent: spec.bfd is reported as unsupported. */
@@ -46,7 +52,12 @@ export interface BgpSpeakerOptions {
 }
 
 export interface BfdTracker {
-  track(path: BfdPath, settings: BfdSettings, listener: (change: BfdChange) => void, onError?: (message: string) => void): BfdHandle;
+  track(
+    path: BfdPath,
+    settings: BfdSettings,
+    listener: (change: BfdChange) => void,
+    onError?: (message: string) => void,
+  ): BfdHandle;
 }
 
 export interface SessionStatus {
@@ -118,16 +129,18 @@ export class BgpSpeaker {
   }
 
   sessions(): SessionStatus[] {
-    return [...this.#sessions].map(([peer, running]) => ({ ...running, peer })).map(({ bfd, peer, session, settings }) => ({
-      peer,
-      peerAddress: settings.peerAddress,
-      state: session.state,
-      since: session.since,
-      prefixesAdvertised: session.prefixesAdvertised,
-      prefixesReceived: session.prefixesReceived,
-      ...(session.negotiated ? { peerAs: session.negotiated.peerAs } : {}),
-      ...(bfd === undefined ? {} : { bfdState: bfd.handle.state() }),
-    }));
+    return [...this.#sessions]
+      .map(([peer, running]) => ({ ...running, peer }))
+      .map(({ bfd, peer, session, settings }) => ({
+        peer,
+        peerAddress: settings.peerAddress,
+        state: session.state,
+        since: session.since,
+        prefixesAdvertised: session.prefixesAdvertised,
+        prefixesReceived: session.prefixesReceived,
+        ...(session.negotiated ? { peerAs: session.negotiated.peerAs } : {}),
+        ...(bfd === undefined ? {} : { bfdState: bfd.handle.state() }),
+      }));
   }
 
   /** Withdraws everything and closes every session with Cease; resolves when done (bounded). */
@@ -161,7 +174,14 @@ export class BgpSpeaker {
     };
     const oversized = new Map<string, string>();
     for (const problem of plan.problems) {
-      report(problem.kind, problem.name, problem.reason, problem.example === undefined ? problem.message : `${problem.message}; on node ${this.#o.node}: ${problem.example}`);
+      report(
+        problem.kind,
+        problem.name,
+        problem.reason,
+        problem.example === undefined
+          ? problem.message
+          : `${problem.message}; on node ${this.#o.node}: ${problem.example}`,
+      );
       if (problem.reason === 'UpdateTooLarge') oversized.set(problem.name, problem.message);
     }
     this.#o.onOversizedAdvertisements?.(oversized);
@@ -176,7 +196,12 @@ export class BgpSpeaker {
       } catch (error) {
         // A bug: this peer's session is left as it is; the others go on.
         wanted.add(name);
-        report('BGPPeer', name, 'ProcessingError', `node ${this.#o.node}: the session could not be updated: ${String(error)}`);
+        report(
+          'BGPPeer',
+          name,
+          'ProcessingError',
+          `node ${this.#o.node}: the session could not be updated: ${String(error)}`,
+        );
       }
     }
     for (const [name, running] of this.#sessions) {
@@ -216,7 +241,12 @@ export class BgpSpeaker {
     if (settings.value.config.passive) {
       const other = passiveAt.get(settings.value.peerAddress);
       if (other !== undefined) {
-        report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`);
+        report(
+          'BGPPeer',
+          name,
+          'InvalidConfiguration',
+          `node ${this.#o.node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`,
+        );
         return false;
       }
       passiveAt.set(settings.value.peerAddress, name);
@@ -254,25 +284,54 @@ export class BgpSpeaker {
     if (wanted === undefined) return;
     const tracker = this.#o.bfd;
     if (tracker === undefined) {
-      this.#reportOnce('BGPPeer', peer, 'InvalidConfiguration', `node ${this.#o.node}: spec.bfd is set but this speaker runs without BFD`);
+      this.#reportOnce(
+        'BGPPeer',
+        peer,
+        'InvalidConfiguration',
+        `node ${this.#o.node}: spec.bfd is set but this speaker runs without BFD`,
+      );
       return;
     }
     const address = running.settings.peerAddress;
     running.bfd = {
       key: wanted.key,
-      handle: tracker.track(wanted.path, wanted.settings, (change) => {
-        if (change.up) {
-          this.#o.recordEvent('BGPPeer', peer, 'Normal', 'BFDUp', `node ${this.#o.node}: BFD session with ${address} on ${wanted.path.interfaceName} Up`);
-          running.session.bfdUp();
-        } else {
-          const action = change.failure ? ': BGP session torn down until BFD is up again' : ' (administratively: BGP session kept)';
-          this.#o.recordEvent('BGPPeer', peer, change.failure ? 'Warning' : 'Normal', 'BFDDown', `node ${this.#o.node}: BFD session with ${address} down (${change.reason})${action}`);
-          if (change.failure) running.session.bfdDown();
-        }
-        this.#o.onSessionsChanged?.();
-      }, (message) => {
-        this.#reportOnce('BGPPeer', peer, 'BFDFailed', `node ${this.#o.node}: BFD with ${address} cannot run: ${message}`);
-      }),
+      handle: tracker.track(
+        wanted.path,
+        wanted.settings,
+        (change) => {
+          if (change.up) {
+            this.#o.recordEvent(
+              'BGPPeer',
+              peer,
+              'Normal',
+              'BFDUp',
+              `node ${this.#o.node}: BFD session with ${address} on ${wanted.path.interfaceName} Up`,
+            );
+            running.session.bfdUp();
+          } else {
+            const action = change.failure
+              ? ': BGP session torn down until BFD is up again'
+              : ' (administratively: BGP session kept)';
+            this.#o.recordEvent(
+              'BGPPeer',
+              peer,
+              change.failure ? 'Warning' : 'Normal',
+              'BFDDown',
+              `node ${this.#o.node}: BFD session with ${address} down (${change.reason})${action}`,
+            );
+            if (change.failure) running.session.bfdDown();
+          }
+          this.#o.onSessionsChanged?.();
+        },
+        (message) => {
+          this.#reportOnce(
+            'BGPPeer',
+            peer,
+            'BFDFailed',
+            `node ${this.#o.node}: BFD with ${address} cannot run: ${message}`,
+          );
+        },
+      ),
     };
   }
 
@@ -284,7 +343,8 @@ export class BgpSpeaker {
       ...inputs.services.map((s) => `Service/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`),
     ]);
     for (const [key, { kind, name, reason }] of this.#reported) {
-      if (!existing.has(`${kind}/${name}`) || (PLAN_REASONS.has(reason) && !problemsNow.has(key))) this.#reported.delete(key);
+      if (!existing.has(`${kind}/${name}`) || (PLAN_REASONS.has(reason) && !problemsNow.has(key)))
+        this.#reported.delete(key);
     }
   }
 
@@ -326,7 +386,13 @@ export class BgpSpeaker {
     } else if (t.from === 'Established') {
       const notice = t.sentNotification ?? t.receivedNotification;
       const detail = notice ? ` (${t.sentNotification ? 'sent' : 'received'} ${describeNotification(notice)})` : '';
-      this.#o.recordEvent('BGPPeer', peer, t.reason === 'manual-stop' ? 'Normal' : 'Warning', 'SessionDown', `${who} down: ${t.reason}${detail}`);
+      this.#o.recordEvent(
+        'BGPPeer',
+        peer,
+        t.reason === 'manual-stop' ? 'Normal' : 'Warning',
+        'SessionDown',
+        `${who} down: ${t.reason}${detail}`,
+      );
     }
   }
 
@@ -337,7 +403,8 @@ export class BgpSpeaker {
    */
   #nextHops(local: string | undefined, sessionInterface: string | undefined): NextHops {
     const table = this.#o.interfaceTable();
-    const parsed = local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, ''));
+    const parsed =
+      local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, ''));
     const localIp = parsed?.ok ? parsed.value : undefined;
     const linkLocal = localIp !== undefined && familyOf(localIp) === 6 && isLinkLocal(localIp) ? localIp : undefined;
     // A link-local address may sit on several interfaces: a link-local session names its own.
@@ -369,9 +436,17 @@ export class BgpSpeaker {
       })
       .then((listener) => {
         if (!listener.ok) {
-          const hint = /EACCES|permission/i.test(listener.error.message) ? ' (binding port 179 needs CAP_NET_BIND_SERVICE: add it to the speaker DaemonSet for passive peers)' : '';
+          const hint = /EACCES|permission/i.test(listener.error.message)
+            ? ' (binding port 179 needs CAP_NET_BIND_SERVICE: add it to the speaker DaemonSet for passive peers)'
+            : '';
           for (const [peer, { settings }] of this.#sessions) {
-            if (settings.config.passive) this.#reportOnce('BGPPeer', peer, 'ListenFailed', `node ${this.#o.node}: ${listener.error.message}${hint}`);
+            if (settings.config.passive)
+              this.#reportOnce(
+                'BGPPeer',
+                peer,
+                'ListenFailed',
+                `node ${this.#o.node}: ${listener.error.message}${hint}`,
+              );
           }
           return;
         }
@@ -406,7 +481,13 @@ export class BgpSpeaker {
   /** Sets (or removes) a passive peer's MD5 key on the listener; a failure is reported on the peer. */
   #setListenerKey(peer: string, address: string, key: Uint8Array | undefined): void {
     const set = this.#listener?.setKey(address, key);
-    if (set !== undefined && !set.ok) this.#reportOnce('BGPPeer', peer, 'ListenFailed', `node ${this.#o.node}: cannot set the TCP MD5 key for ${address} on the listener: ${set.error.message}`);
+    if (set !== undefined && !set.ok)
+      this.#reportOnce(
+        'BGPPeer',
+        peer,
+        'ListenFailed',
+        `node ${this.#o.node}: cannot set the TCP MD5 key for ${address} on the listener: ${set.error.message}`,
+      );
   }
 
   /** No passive peer is left: port 179 is given back (a later passive peer opens it again). */
@@ -438,7 +519,10 @@ export class BgpSpeaker {
     // The same TTL as the active side (1 for single-hop eBGP, 255 for multihop) before the session sends its OPEN.
     const configured = this.#o.transport.configureAccepted(socket, running.settings.ttl);
     if (!configured.ok) {
-      this.#o.log.warn({ remote, err: configured.error.message }, 'refusing a BGP connection whose socket options cannot be set');
+      this.#o.log.warn(
+        { remote, err: configured.error.message },
+        'refusing a BGP connection whose socket options cannot be set',
+      );
       socket.destroy();
       return;
     }
@@ -450,7 +534,10 @@ export class BgpSpeaker {
     const key = reportKey(problem);
     if (this.#reported.get(key)?.message === message) return;
     this.#reported.set(key, problem);
-    this.#o.log.warn({ [kind === 'BGPPeer' ? 'peer' : kind === 'Service' ? 'service' : 'advertisement']: name, reason }, message);
+    this.#o.log.warn(
+      { [kind === 'BGPPeer' ? 'peer' : kind === 'Service' ? 'service' : 'advertisement']: name, reason },
+      message,
+    );
     this.#o.recordEvent(kind, name, 'Warning', reason, message);
   }
 }
@@ -459,9 +546,15 @@ type ObjectKind = 'BGPPeer' | 'BGPAdvertisement' | 'Service';
 type PlanReason = BgpPlanProblem['reason'];
 
 /** Every reason the BGP speaker records an Event with (docs/troubleshooting.md, "Every Event reason"). */
-export type BgpEventReason = PlanReason | 'SessionEstablished' | 'SessionDown' | 'BFDUp' | 'BFDDown' | 'BFDFailed' | 'ListenFailed';
+export type BgpEventReason =
+  PlanReason | 'SessionEstablished' | 'SessionDown' | 'BFDUp' | 'BFDDown' | 'BFDFailed' | 'ListenFailed';
 /** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
-const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>(['InvalidConfiguration', 'MalformedObject', 'UpdateTooLarge', 'ProcessingError']);
+const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>([
+  'InvalidConfiguration',
+  'MalformedObject',
+  'UpdateTooLarge',
+  'ProcessingError',
+]);
 
 interface ReportedProblem {
   readonly kind: ObjectKind;
@@ -472,5 +565,7 @@ interface ReportedProblem {
 
 /** A configuration problem is one per message (an object can have several at once); other reasons one per object. */
 function reportKey(p: ReportedProblem): string {
-  return p.reason === 'InvalidConfiguration' ? `${p.kind}/${p.name}/${p.reason}/${p.message}` : `${p.kind}/${p.name}/${p.reason}`;
+  return p.reason === 'InvalidConfiguration'
+    ? `${p.kind}/${p.name}/${p.reason}/${p.message}`
+    : `${p.kind}/${p.name}/${p.reason}`;
 }

@@ -38,7 +38,11 @@ function computeKey(attributes: RouteAttributes): string {
   return `lp=${attributes.localPref ?? ''};med=${attributes.med ?? ''};c=${attributes.communities.join(',')};lc=${large};pp=${prepend}`;
 }
 
-export function sessionAttributes(attributes: RouteAttributes, localAs: number, session: Pick<NegotiatedSession, 'external' | 'fourOctetAs'>): PathAttribute[] {
+export function sessionAttributes(
+  attributes: RouteAttributes,
+  localAs: number,
+  session: Pick<NegotiatedSession, 'external' | 'fourOctetAs'>,
+): PathAttribute[] {
   const asns: number[] = [];
   if (attributes.prepend && attributes.prepend.count > 0) {
     for (let i = 0; i < attributes.prepend.count; i++) asns.push(attributes.prepend.asn ?? localAs);
@@ -53,7 +57,8 @@ export function sessionAttributes(attributes: RouteAttributes, localAs: number, 
   if (attributes.med !== undefined) result.push({ type: 'multi-exit-disc', med: attributes.med });
   if (!session.external) result.push({ type: 'local-pref', localPref: attributes.localPref ?? DEFAULT_LOCAL_PREF });
   if (attributes.communities.length > 0) result.push({ type: 'communities', communities: attributes.communities });
-  if (attributes.largeCommunities.length > 0) result.push({ type: 'large-communities', largeCommunities: attributes.largeCommunities });
+  if (attributes.largeCommunities.length > 0)
+    result.push({ type: 'large-communities', largeCommunities: attributes.largeCommunities });
   return session.fourOctetAs ? result : twoOctetAttributes(result);
 }
 
@@ -64,11 +69,18 @@ export function sessionAttributes(attributes: RouteAttributes, localAs: number, 
  * capability, and with a dynamic peer the peer's AS, are known only once the session is up; taking the longest
  * also makes the answer the same for every peer and node.
  */
-export function attributesFit(attributes: RouteAttributes, family: AddressFamily, localAs: number): { fits: boolean; length: number; budget: number } {
+export function attributesFit(
+  attributes: RouteAttributes,
+  family: AddressFamily,
+  localAs: number,
+): { fits: boolean; length: number; budget: number } {
   let length = 0;
   for (const fourOctetAs of [true, false]) {
     for (const external of [true, false]) {
-      const encoded = pathAttributesLength(sessionAttributes(attributes, localAs, { external, fourOctetAs }), { fourOctetAs, external });
+      const encoded = pathAttributesLength(sessionAttributes(attributes, localAs, { external, fourOctetAs }), {
+        fourOctetAs,
+        external,
+      });
       if (encoded > length) length = encoded;
     }
   }

@@ -33,7 +33,11 @@ const peer = (spec: Partial<BGPPeer['spec']> = {}): BGPPeer => ({
   metadata: { name: 'router' },
   spec: { myASN: 65001, peerASN: 65000, peerAddress: '198.51.100.1', ...spec },
 });
-const context = (secrets: Record<string, string> = {}): SettingsContext => ({ interfaces: table, password: (name, key) => secrets[`${name}/${key}`], restarting: true });
+const context = (secrets: Record<string, string> = {}): SettingsContext => ({
+  interfaces: table,
+  password: (name, key) => secrets[`${name}/${key}`],
+  restarting: true,
+});
 
 describe('sessionSettings', () => {
   it('defaults: node IPv4 as identifier, both families, TTL 1 for single-hop eBGP, 90 s hold, port 179', () => {
@@ -54,33 +58,54 @@ describe('sessionSettings', () => {
     assert.equal(ll.value.peerAddress, 'fe80::2');
     const other = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth1' }), context());
     assert.deepEqual(other, { ok: false, error: 'interface eth1 does not exist on this node' });
-    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2' }), context()), { ok: false, error: 'peerAddress fe80::2 is link-local: set interface' });
-    assert.deepEqual(sessionSettings(peer({ interface: 'eth0' }), context()), { ok: false, error: 'interface is only for a link-local peerAddress' });
+    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2' }), context()), {
+      ok: false,
+      error: 'peerAddress fe80::2 is link-local: set interface',
+    });
+    assert.deepEqual(sessionSettings(peer({ interface: 'eth0' }), context()), {
+      ok: false,
+      error: 'interface is only for a link-local peerAddress',
+    });
   });
 
-  it('a link-local peer\'s interface may be a pattern: it resolves to the one interface of this node it matches', () => {
+  it("a link-local peer's interface may be a pattern: it resolves to the one interface of this node it matches", () => {
     const resolved = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'e*' }), context());
     assert.ok(resolved.ok);
     assert.equal(resolved.value.interface, 'eth0', 'the connection is scoped to the resolved name');
     const same = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth0' }), context());
     assert.ok(same.ok);
-    assert.equal(resolved.value.identity, same.value.identity, 'a pattern resolving to eth0 is the same session as eth0');
+    assert.equal(
+      resolved.value.identity,
+      same.value.identity,
+      'a pattern resolving to eth0 is the same session as eth0',
+    );
     assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'enp*' }), context()), {
       ok: false,
       error: 'interface pattern enp* matches no interface on this node',
     });
-    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'l?' }), context()), {
-      ok: false,
-      error: 'interface pattern l? matches no interface on this node',
-    }, 'lo is never a peering interface');
-    const twoUplinks: InterfaceTable = { ...table, interfaces: [...table.interfaces, { name: 'eth1', index: 3, mac: '02:00:00:00:00:02', up: true, addresses: [] }] };
-    assert.deepEqual(sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth*' }), { ...context(), interfaces: twoUplinks }), {
-      ok: false,
-      error: 'interface pattern eth* matches eth0, eth1 on this node: a link-local peer is reached over one interface; make the pattern match one',
-    });
+    assert.deepEqual(
+      sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'l?' }), context()),
+      {
+        ok: false,
+        error: 'interface pattern l? matches no interface on this node',
+      },
+      'lo is never a peering interface',
+    );
+    const twoUplinks: InterfaceTable = {
+      ...table,
+      interfaces: [...table.interfaces, { name: 'eth1', index: 3, mac: '02:00:00:00:00:02', up: true, addresses: [] }],
+    };
+    assert.deepEqual(
+      sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth*' }), { ...context(), interfaces: twoUplinks }),
+      {
+        ok: false,
+        error:
+          'interface pattern eth* matches eth0, eth1 on this node: a link-local peer is reached over one interface; make the pattern match one',
+      },
+    );
   });
 
-  it('sourceInterface: the session connects from that interface\'s address of the peer\'s family, which also names the BGP identifier', () => {
+  it("sourceInterface: the session connects from that interface's address of the peer's family, which also names the BGP identifier", () => {
     const twoLinks: InterfaceTable = {
       ...table,
       interfaces: [
@@ -105,15 +130,39 @@ describe('sessionSettings', () => {
     const same = sessionSettings(peer({ sourceAddress: '198.51.100.241' }), { ...context(), interfaces: twoLinks });
     assert.ok(same.ok);
     assert.equal(v4.value.identity, same.value.identity, 'the same session as sourceAddress of that address');
-    const v6 = sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), { ...context(), interfaces: twoLinks });
+    const v6 = sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), {
+      ...context(),
+      interfaces: twoLinks,
+    });
     assert.ok(v6.ok);
     assert.equal(v6.value.sourceAddress, '2001:db8:f::3', 'a global IPv6 address, not the link-local one');
-    assert.deepEqual(sessionSettings(peer({ sourceInterface: 'bond*' }), context()), { ok: false, error: 'sourceInterface: interface pattern bond* matches no interface on this node' });
-    const bare: InterfaceTable = { ...table, interfaces: [...table.interfaces, { name: 'bond0', index: 3, mac: '', up: true, addresses: [{ family: 6, address: ip('fe80::3'), prefixLength: 64 }] }] };
-    assert.deepEqual(sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), { ...context(), interfaces: bare }), {
+    assert.deepEqual(sessionSettings(peer({ sourceInterface: 'bond*' }), context()), {
       ok: false,
-      error: 'sourceInterface: bond0 has no global IPv6 address to connect from',
+      error: 'sourceInterface: interface pattern bond* matches no interface on this node',
     });
+    const bare: InterfaceTable = {
+      ...table,
+      interfaces: [
+        ...table.interfaces,
+        {
+          name: 'bond0',
+          index: 3,
+          mac: '',
+          up: true,
+          addresses: [{ family: 6, address: ip('fe80::3'), prefixLength: 64 }],
+        },
+      ],
+    };
+    assert.deepEqual(
+      sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), {
+        ...context(),
+        interfaces: bare,
+      }),
+      {
+        ok: false,
+        error: 'sourceInterface: bond0 has no global IPv6 address to connect from',
+      },
+    );
   });
 
   it('dynamicASN: the session takes internal or external as its peer AS; external single-hop gets TTL 1', () => {
@@ -140,7 +189,10 @@ describe('sessionSettings', () => {
   });
 
   it('reads the password from the Secret; a missing Secret is a problem that names it, never the password', () => {
-    const withSecret = sessionSettings(peer({ passwordSecretRef: { name: 'bgp' } }), context({ 'bgp/password': 's3cret' }));
+    const withSecret = sessionSettings(
+      peer({ passwordSecretRef: { name: 'bgp' } }),
+      context({ 'bgp/password': 's3cret' }),
+    );
     assert.ok(withSecret.ok);
     assert.deepEqual(withSecret.value.md5Key, new TextEncoder().encode('s3cret'));
     assert.ok(!withSecret.value.identity.includes('s3cret'));
@@ -152,15 +204,27 @@ describe('sessionSettings', () => {
   });
 
   it('rejects what cannot work, in words', () => {
-    assert.deepEqual(sessionSettings(peer({ holdTime: '2s' }), context()), { ok: false, error: 'holdTime must be 0 or 3s to 65535s' });
-    assert.deepEqual(sessionSettings(peer({ routerID: '2001:db8::1' }), context()), { ok: false, error: 'routerID "2001:db8::1" is not an IPv4 address' });
-    const noV4 = sessionSettings(peer({ peerAddress: '2001:db8:a::1' }), { ...context(), interfaces: { interfaces: [], defaultRoute: {} } });
+    assert.deepEqual(sessionSettings(peer({ holdTime: '2s' }), context()), {
+      ok: false,
+      error: 'holdTime must be 0 or 3s to 65535s',
+    });
+    assert.deepEqual(sessionSettings(peer({ routerID: '2001:db8::1' }), context()), {
+      ok: false,
+      error: 'routerID "2001:db8::1" is not an IPv4 address',
+    });
+    const noV4 = sessionSettings(peer({ peerAddress: '2001:db8:a::1' }), {
+      ...context(),
+      interfaces: { interfaces: [], defaultRoute: {} },
+    });
     assert.deepEqual(noV4, { ok: false, error: 'the node has no IPv4 address to use as BGP identifier: set routerID' });
   });
 
   it('graceful restart: restart time and the R bit; the R bit does not change the identity', () => {
     const first = sessionSettings(peer({ gracefulRestart: { enabled: true, restartTime: '30s' } }), context());
-    const later = sessionSettings(peer({ gracefulRestart: { enabled: true, restartTime: '30s' } }), { ...context(), restarting: false });
+    const later = sessionSettings(peer({ gracefulRestart: { enabled: true, restartTime: '30s' } }), {
+      ...context(),
+      restarting: false,
+    });
     assert.ok(first.ok && later.ok);
     assert.deepEqual(first.value.config.gracefulRestart, { restartTime: 30, restarting: true, forwardingState: true });
     assert.equal(first.value.identity, later.value.identity);
@@ -172,13 +236,31 @@ describe('sessionSettings', () => {
   });
 
   it('bfd: intervals in ms, multiplier and passive from spec.bfd (CRD defaults 300 ms x 3), on the interface whose subnet holds the peer', () => {
-    const fast = sessionSettings(peer({ bfd: { transmitInterval: '100ms', receiveInterval: '150ms', detectMultiplier: 5, passive: true } }), context());
+    const fast = sessionSettings(
+      peer({ bfd: { transmitInterval: '100ms', receiveInterval: '150ms', detectMultiplier: 5, passive: true } }),
+      context(),
+    );
     assert.ok(fast.ok);
-    assert.deepEqual(fast.value.bfd?.settings, { desiredMinTxMs: 100, requiredMinRxMs: 150, detectMultiplier: 5, passive: true });
-    assert.deepEqual(fast.value.bfd.path, { peerAddress: '198.51.100.1', family: 4, interfaceName: 'eth0', localAddress: '198.51.100.11' });
+    assert.deepEqual(fast.value.bfd?.settings, {
+      desiredMinTxMs: 100,
+      requiredMinRxMs: 150,
+      detectMultiplier: 5,
+      passive: true,
+    });
+    assert.deepEqual(fast.value.bfd.path, {
+      peerAddress: '198.51.100.1',
+      family: 4,
+      interfaceName: 'eth0',
+      localAddress: '198.51.100.11',
+    });
     const plain = sessionSettings(peer({ bfd: {}, peerAddress: '2001:db8:a::1' }), context());
     assert.ok(plain.ok);
-    assert.deepEqual(plain.value.bfd?.settings, { desiredMinTxMs: 300, requiredMinRxMs: 300, detectMultiplier: 3, passive: false });
+    assert.deepEqual(plain.value.bfd?.settings, {
+      desiredMinTxMs: 300,
+      requiredMinRxMs: 300,
+      detectMultiplier: 3,
+      passive: false,
+    });
     assert.equal(plain.value.bfd.path.localAddress, '2001:db8:a::b', 'the global address, not the link-local one');
     const none = sessionSettings(peer(), context());
     assert.ok(none.ok);
@@ -196,7 +278,8 @@ describe('sessionSettings', () => {
   it('bfd: a router on no connected subnet (it would need multihop BFD) and a link-local peer are errors', () => {
     assert.deepEqual(sessionSettings(peer({ bfd: {}, peerAddress: '203.0.113.1' }), context()), {
       ok: false,
-      error: "bfd: 203.0.113.1 is on no subnet of this node's interfaces; single-hop BFD (RFC 5881) needs a directly connected router",
+      error:
+        "bfd: 203.0.113.1 is on no subnet of this node's interfaces; single-hop BFD (RFC 5881) needs a directly connected router",
     });
     const linkLocal = sessionSettings(peer({ bfd: {}, peerAddress: 'fe80::2', interface: 'eth0' }), context());
     assert.equal(linkLocal.ok, false);

@@ -73,9 +73,14 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   const peerFamily = familyOf(peerIp.value);
   const linkLocal = isLinkLocal(peerIp.value);
   if (linkLocal !== (spec.interface !== undefined)) {
-    return err(linkLocal ? `peerAddress ${spec.peerAddress} is link-local: set interface` : 'interface is only for a link-local peerAddress');
+    return err(
+      linkLocal
+        ? `peerAddress ${spec.peerAddress} is link-local: set interface`
+        : 'interface is only for a link-local peerAddress',
+    );
   }
-  const sessionInterface = spec.interface === undefined ? undefined : resolveInterface(spec.interface, context.interfaces);
+  const sessionInterface =
+    spec.interface === undefined ? undefined : resolveInterface(spec.interface, context.interfaces);
   if (sessionInterface !== undefined && !sessionInterface.ok) return sessionInterface;
   let sourceAddress = spec.sourceAddress;
   if (spec.sourceInterface !== undefined) {
@@ -97,7 +102,8 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   const v4 = nodeAddresses(context.interfaces, 4);
   const v6 = nodeAddresses(context.interfaces, 6);
   const routerId = spec.routerID === undefined ? undefined : ipv4Of(spec.routerID);
-  if (spec.routerID !== undefined && routerId === undefined) return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
+  if (spec.routerID !== undefined && routerId === undefined)
+    return err(`routerID ${JSON.stringify(spec.routerID)} is not an IPv4 address`);
   const identifier = routerId ?? (sourceAddress === undefined ? undefined : ipv4Of(sourceAddress)) ?? v4[0];
   if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
 
@@ -114,9 +120,11 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   if (spec.passwordSecretRef !== undefined) {
     const key = spec.passwordSecretRef.key ?? 'password';
     const password = context.password(spec.passwordSecretRef.name, key);
-    if (password === undefined) return err(`the password Secret ${spec.passwordSecretRef.name} (key ${key}) is missing`);
+    if (password === undefined)
+      return err(`the password Secret ${spec.passwordSecretRef.name} (key ${key}) is missing`);
     md5Key = new TextEncoder().encode(password);
-    if (md5Key.length === 0 || md5Key.length > 80) return err(`the password in Secret ${spec.passwordSecretRef.name} must be 1 to 80 bytes`);
+    if (md5Key.length === 0 || md5Key.length > 80)
+      return err(`the password in Secret ${spec.passwordSecretRef.name} must be 1 to 80 bytes`);
     passwordHash = createHash('sha256').update(md5Key).digest('hex');
   }
 
@@ -126,7 +134,8 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     if (!tx.ok) return err(`bfd.transmitInterval: ${tx.error}`);
     const rx = parseDuration(spec.bfd.receiveInterval ?? DEFAULT_BFD_INTERVAL);
     if (!rx.ok) return err(`bfd.receiveInterval: ${rx.error}`);
-    if (linkLocal) return err('bfd with a link-local peerAddress is not supported: use the router\'s global address for BFD peers');
+    if (linkLocal)
+      return err("bfd with a link-local peerAddress is not supported: use the router's global address for BFD peers");
     const path = bfdPath(context.interfaces, peerIp.value, sourceAddress);
     if (!path.ok) return path;
     const settings: BfdSettings = {
@@ -137,7 +146,6 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     };
     bfd = { path: path.value, settings, key: JSON.stringify({ ...path.value, ...settings }) };
   }
-
 
   const peerAs = spec.peerASN ?? spec.dynamicASN;
   if (peerAs === undefined) return err('neither peerASN nor dynamicASN is set');
@@ -153,7 +161,13 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     families,
     routeRefresh: true,
     ...(spec.gracefulRestart?.enabled
-      ? { gracefulRestart: { restartTime: Math.round(restart.value), restarting: context.restarting, forwardingState: true } }
+      ? {
+          gracefulRestart: {
+            restartTime: Math.round(restart.value),
+            restarting: context.restarting,
+            forwardingState: true,
+          },
+        }
       : {}),
     idleHoldTime: IDLE_HOLD_SECONDS,
   };
@@ -188,9 +202,14 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
  */
 export function resolveInterface(entry: string, table: InterfaceTable): Result<string> {
   if (!isInterfacePattern(entry)) {
-    return table.interfaces.some((i) => i.name === entry) ? ok(entry) : err(`interface ${entry} does not exist on this node`);
+    return table.interfaces.some((i) => i.name === entry)
+      ? ok(entry)
+      : err(`interface ${entry} does not exist on this node`);
   }
-  const matching = table.interfaces.filter((i) => i.name !== 'lo' && interfaceMatches(entry, i.name)).map((i) => i.name).sort();
+  const matching = table.interfaces
+    .filter((i) => i.name !== 'lo' && interfaceMatches(entry, i.name))
+    .map((i) => i.name)
+    .sort();
   const [only] = matching;
   if (matching.length === 1 && only !== undefined) return ok(only);
   return err(
@@ -209,7 +228,10 @@ export function sourceOfInterface(entry: string, family: IpFamily, table: Interf
   if (!resolved.ok) return err(`sourceInterface: ${resolved.error}`);
   const iface = table.interfaces.find((i) => i.name === resolved.value);
   const address = iface?.addresses.find((a) => a.family === family && !(family === 6 && isLinkLocal(a.address)));
-  if (address === undefined) return err(`sourceInterface: ${resolved.value} has no ${family === 4 ? 'IPv4' : 'global IPv6'} address to connect from`);
+  if (address === undefined)
+    return err(
+      `sourceInterface: ${resolved.value} has no ${family === 4 ? 'IPv4' : 'global IPv6'} address to connect from`,
+    );
   return ok(formatIp(address.address));
 }
 
@@ -231,7 +253,9 @@ export function bfdPath(table: InterfaceTable, peer: bigint, sourceAddress: stri
       return ok({ peerAddress: formatIp(peer), family, interfaceName: iface.name, localAddress: formatIp(local) });
     }
   }
-  return err(`bfd: ${formatIp(peer)} is on no subnet of this node's interfaces; single-hop BFD (RFC 5881) needs a directly connected router`);
+  return err(
+    `bfd: ${formatIp(peer)} is on no subnet of this node's interfaces; single-hop BFD (RFC 5881) needs a directly connected router`,
+  );
 }
 
 /** fe80::/10 (IPv6 link-local unicast). */

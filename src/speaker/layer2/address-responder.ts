@@ -55,14 +55,24 @@ export class AddressResponder {
     this.#protocol = protocol;
     this.#read = read;
     this.#o = options;
-    this.#bucket = new TokenBucket(options.maxAnswersPerSecond, Math.max(16, Math.ceil(options.maxAnswersPerSecond / 10)), options.clock.now());
+    this.#bucket = new TokenBucket(
+      options.maxAnswersPerSecond,
+      Math.max(16, Math.ceil(options.maxAnswersPerSecond / 10)),
+      options.clock.now(),
+    );
   }
 
   /**
    * A frame received on `binding`, whose owned addresses of this protocol's family are `owned`; the answer goes out
    * on `channel`.
    */
-  receive(binding: ResponderBinding, owned: ReadonlySet<bigint>, channel: FrameChannel | undefined, bytes: Uint8Array, origin: FrameOrigin): void {
+  receive(
+    binding: ResponderBinding,
+    owned: ReadonlySet<bigint>,
+    channel: FrameChannel | undefined,
+    bytes: Uint8Array,
+    origin: FrameOrigin,
+  ): void {
     const read = this.#read(bytes, binding);
     if (!read.ok) {
       this.#o.metrics.dropped(this.#protocol, read.error);
@@ -76,7 +86,10 @@ export class AddressResponder {
     const refusal = refusalOf(binding, origin, request);
     if (refusal) {
       this.#o.metrics.ignored(this.#protocol, refusal);
-      this.#o.log.debug({ interface: binding.name, ip: formatIp(request.target), reason: refusal, ...request.detail }, 'request not answered');
+      this.#o.log.debug(
+        { interface: binding.name, ip: formatIp(request.target), reason: refusal, ...request.detail },
+        'request not answered',
+      );
       return;
     }
     if (!this.#bucket.take(this.#o.clock.now())) {
@@ -90,7 +103,10 @@ export class AddressResponder {
       this.#o.metrics.answered(this.#protocol);
     } catch (error) {
       this.#o.metrics.dropped(this.#protocol, 'send-failed');
-      this.#o.log.debug({ interface: binding.name, kind: this.#protocol, err: (error as Error).message }, 'answer not sent');
+      this.#o.log.debug(
+        { interface: binding.name, kind: this.#protocol, err: (error as Error).message },
+        'answer not sent',
+      );
     }
   }
 }
@@ -99,10 +115,15 @@ export class AddressResponder {
  * Why a request for an owned address must not be answered, judged by where the kernel says it came from and the
  * hardware addresses the answer would go to; undefined when it may be answered.
  */
-function refusalOf(binding: ResponderBinding, origin: FrameOrigin, request: AddressRequest): IgnoredRequest | undefined {
+function refusalOf(
+  binding: ResponderBinding,
+  origin: FrameOrigin,
+  request: AddressRequest,
+): IgnoredRequest | undefined {
   if (origin.packetType === 'outgoing') return 'outgoing';
   if (origin.packetType === 'otherhost') return 'other-host';
   if (origin.ifindex !== binding.index) return 'other-interface';
-  if (isGroupMac(request.ethernetSource) || isGroupMac(request.replyTo) || request.replyTo === ZERO_MAC) return 'group-sender';
+  if (isGroupMac(request.ethernetSource) || isGroupMac(request.replyTo) || request.replyTo === ZERO_MAC)
+    return 'group-sender';
   return undefined;
 }

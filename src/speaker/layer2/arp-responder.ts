@@ -2,7 +2,12 @@
 // from the interface's MAC, to the sender hardware address of the request.
 import { err, ok, type Result } from '../../core/result.ts';
 import { arpReplyFrame, decodeArpFrame, encodeArpFrame } from '../../protocol/arp/arp-packet.ts';
-import { AddressResponder, type AddressRequest, type ResponderBinding, type ResponderOptions } from './address-responder.ts';
+import {
+  AddressResponder,
+  type AddressRequest,
+  type ResponderBinding,
+  type ResponderOptions,
+} from './address-responder.ts';
 import type { DroppedFrame } from './responder-metrics.ts';
 
 export function readArpRequest(bytes: Uint8Array, binding: ResponderBinding): Result<AddressRequest, DroppedFrame> {

@@ -59,15 +59,26 @@ describe('chooseInterfaces', () => {
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['eth2', 'eth1'], labNode()), ['eth1']);
     });
 
-    it('matches patterns against this node\'s own interface names, with plain names alongside', () => {
+    it("matches patterns against this node's own interface names, with plain names alongside", () => {
       const table = labNode();
       table.interfaces.push(iface('enp3s0', 5, true, []), iface('enp3s0f1', 6, true, []), iface('bond0', 7, false, []));
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['enp*s0'], table), ['enp3s0']);
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['eth[!0]', 'enp3s0f1'], table), ['eth1', 'enp3s0f1']);
-      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['bond*'], table), [], 'a matching interface that is down is left out');
-      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['*'], table), ['eth0', 'eth1', 'enp3s0', 'enp3s0f1'], 'every up interface but lo');
+      assert.deepEqual(
+        chooseInterfaces(ip('198.51.100.20'), ['bond*'], table),
+        [],
+        'a matching interface that is down is left out',
+      );
+      assert.deepEqual(
+        chooseInterfaces(ip('198.51.100.20'), ['*'], table),
+        ['eth0', 'eth1', 'enp3s0', 'enp3s0f1'],
+        'every up interface but lo',
+      );
       // The same advertisement on a node whose NICs are named otherwise.
-      const other: InterfaceTable = { interfaces: [iface('lo', 1, true, []), iface('ens5', 2, true, [])], defaultRoute: { 4: 'ens5' } };
+      const other: InterfaceTable = {
+        interfaces: [iface('lo', 1, true, []), iface('ens5', 2, true, [])],
+        defaultRoute: { 4: 'ens5' },
+      };
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), ['eth*', 'ens*'], other), ['ens5']);
     });
 
@@ -120,13 +131,21 @@ describe('chooseInterfaces', () => {
         interfaces: [iface('eth0', 2, true, ['2001:db8:a::11/0']), iface('eth1', 3, true, ['203.0.113.11/24'])],
         defaultRoute: { 4: 'eth1' },
       };
-      assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), undefined, table), ['eth1'], 'default route, not the IPv6 ::/0');
+      assert.deepEqual(
+        chooseInterfaces(ip('198.51.100.20'), undefined, table),
+        ['eth1'],
+        'default route, not the IPv6 ::/0',
+      );
       assert.deepEqual(chooseInterfaces(ip('2001:db8:ffff::1'), undefined, table), ['eth0']);
     });
 
     it('does not count lo or down interfaces', () => {
       const table: InterfaceTable = {
-        interfaces: [iface('lo', 1, true, ['198.51.100.1/24']), iface('eth2', 4, false, ['198.51.100.200/24']), iface('eth1', 3, true, ['203.0.113.11/24'])],
+        interfaces: [
+          iface('lo', 1, true, ['198.51.100.1/24']),
+          iface('eth2', 4, false, ['198.51.100.200/24']),
+          iface('eth1', 3, true, ['203.0.113.11/24']),
+        ],
         defaultRoute: { 4: 'eth1' },
       };
       assert.deepEqual(chooseInterfaces(ip('198.51.100.20'), undefined, table), ['eth1']);
@@ -136,7 +155,11 @@ describe('chooseInterfaces', () => {
   describe('by default route', () => {
     it('falls back to the default-route interface of the address family', () => {
       const table = labNode({ defaultRoute: { 4: 'eth1', 6: 'eth0' } });
-      assert.deepEqual(chooseInterfaces(ip('198.51.100.250'), undefined, table), ['eth1'], 'IPv4 outside every up subnet');
+      assert.deepEqual(
+        chooseInterfaces(ip('198.51.100.250'), undefined, table),
+        ['eth1'],
+        'IPv4 outside every up subnet',
+      );
       assert.deepEqual(chooseInterfaces(ip('2001:db8:ff::1'), undefined, table), ['eth0'], 'IPv6 outside every subnet');
     });
 
@@ -150,25 +173,46 @@ describe('chooseInterfaces', () => {
 
   it('property: returns up interfaces other than lo, and exactly the containing ones when some contain the address', () => {
     const names = ['lo', 'eth0', 'eth1', 'eth2', 'br0'];
-    const v4 = fc.integer({ min: 0, max: 255 }).chain((host) =>
-      fc.constantFrom(198, 203).map((net) => (net === 198 ? IPV4_MAPPED_BASE + 0xc6336400n : IPV4_MAPPED_BASE + 0xcb007100n) + BigInt(host)),
-    );
+    const v4 = fc
+      .integer({ min: 0, max: 255 })
+      .chain((host) =>
+        fc
+          .constantFrom(198, 203)
+          .map((net) => (net === 198 ? IPV4_MAPPED_BASE + 0xc6336400n : IPV4_MAPPED_BASE + 0xcb007100n) + BigInt(host)),
+      );
     const v6 = fc.bigInt({ min: 0n, max: (1n << 96n) - 1n }).map((low) => (0x20010db8n << 96n) | low);
     const address = fc.oneof(v4, v6);
     const ifaceArb = fc.record({
       up: fc.boolean(),
       addresses: fc.array(
         fc.oneof(
-          v4.chain((a) => fc.integer({ min: 16, max: 32 }).map((prefixLength): InterfaceAddress => ({ family: 4, address: a, prefixLength }))),
-          v6.chain((a) => fc.integer({ min: 32, max: 128 }).map((prefixLength): InterfaceAddress => ({ family: 6, address: a, prefixLength }))),
+          v4.chain((a) =>
+            fc
+              .integer({ min: 16, max: 32 })
+              .map((prefixLength): InterfaceAddress => ({ family: 4, address: a, prefixLength })),
+          ),
+          v6.chain((a) =>
+            fc
+              .integer({ min: 32, max: 128 })
+              .map((prefixLength): InterfaceAddress => ({ family: 6, address: a, prefixLength })),
+          ),
         ),
         { maxLength: 3 },
       ),
     });
     const tableArb = fc
-      .tuple(fc.array(ifaceArb, { minLength: names.length, maxLength: names.length }), fc.constantFrom(...names, undefined), fc.constantFrom(...names, undefined))
+      .tuple(
+        fc.array(ifaceArb, { minLength: names.length, maxLength: names.length }),
+        fc.constantFrom(...names, undefined),
+        fc.constantFrom(...names, undefined),
+      )
       .map(([specs, route4, route6]): InterfaceTable => ({
-        interfaces: specs.map((spec, i) => ({ name: names[i] ?? `if${i}`, index: i + 1, mac: `02:00:00:00:00:0${i}`, ...spec })),
+        interfaces: specs.map((spec, i) => ({
+          name: names[i] ?? `if${i}`,
+          index: i + 1,
+          mac: `02:00:00:00:00:0${i}`,
+          ...spec,
+        })),
         defaultRoute: { ...(route4 ? { 4: route4 } : {}), ...(route6 ? { 6: route6 } : {}) },
       }));
     const named = fc.option(fc.subarray(names), { nil: undefined });
@@ -179,7 +223,10 @@ describe('chooseInterfaces', () => {
         for (const name of chosen) assert.ok(upNames.has(name), `${name} is up and not lo`);
         assert.equal(new Set(chosen).size, chosen.length, 'no interface twice');
         if (wanted) {
-          assert.deepEqual(chosen, [...upNames].filter((n) => wanted.includes(n)));
+          assert.deepEqual(
+            chosen,
+            [...upNames].filter((n) => wanted.includes(n)),
+          );
           return;
         }
         const family = addr >= IPV4_MAPPED_BASE && addr < IPV4_MAPPED_BASE + (1n << 32n) ? 4 : 6;

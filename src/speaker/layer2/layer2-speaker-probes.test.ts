@@ -23,8 +23,17 @@ function world(): Layer2Inputs {
       spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
       status: { loadBalancer: { ingress: [{ ip }] }, conditions: [allocationCondition([ip], '2025-01-01T00:00:00Z')] },
     })),
-    pools: [{ apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name: 'a', creationTimestamp: '2025-01-01T00:00:00Z' }, spec: { addresses: ['198.51.100.0/25'] } }],
-    advertisements: [{ apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'a' }, spec: {} }],
+    pools: [
+      {
+        apiVersion: 'beaconlb.io/v1alpha1',
+        kind: 'IPPool',
+        metadata: { name: 'a', creationTimestamp: '2025-01-01T00:00:00Z' },
+        spec: { addresses: ['198.51.100.0/25'] },
+      },
+    ],
+    advertisements: [
+      { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'a' }, spec: {} },
+    ],
     nodes: NODES.map((name) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } })),
     endpointSlices: [],
     namespaces: [],
@@ -33,7 +42,15 @@ function world(): Layer2Inputs {
 }
 
 const TABLE: InterfaceTable = {
-  interfaces: [{ name: 'eth0', index: 2, mac: '00:00:5e:00:53:01', up: true, addresses: [{ family: 4, address: ipv4(198, 51, 100, 11), prefixLength: 25 }] }],
+  interfaces: [
+    {
+      name: 'eth0',
+      index: 2,
+      mac: '00:00:5e:00:53:01',
+      up: true,
+      addresses: [{ family: 4, address: ipv4(198, 51, 100, 11), prefixLength: 25 }],
+    },
+  ],
   defaultRoute: { 4: 'eth0' },
 };
 
@@ -60,7 +77,10 @@ class ScriptedProbes implements ProbeLiveness {
   }
 }
 
-async function speakerWith(probes: ScriptedProbes, renew: () => Promise<string>): Promise<{ speaker: Layer2Speaker; clock: ManualClock; owned: () => ReadonlyMap<bigint, OwnedAddress> }> {
+async function speakerWith(
+  probes: ScriptedProbes,
+  renew: () => Promise<string>,
+): Promise<{ speaker: Layer2Speaker; clock: ManualClock; owned: () => ReadonlyMap<bigint, OwnedAddress> }> {
   const clock = new ManualClock();
   let owned: ReadonlyMap<bigint, OwnedAddress> = new Map();
   const speaker = new Layer2Speaker({
@@ -94,7 +114,11 @@ async function speakerWith(probes: ScriptedProbes, renew: () => Promise<string>)
   return { speaker, clock, owned: () => owned };
 }
 
-const mine = (owners: Map<bigint, string | undefined>): bigint[] => [...owners].filter(([, o]) => o === 'node1').map(([a]) => a).sort();
+const mine = (owners: Map<bigint, string | undefined>): bigint[] =>
+  [...owners]
+    .filter(([, o]) => o === 'node1')
+    .map(([a]) => a)
+    .sort();
 const addressOf = (text: string): bigint => {
   const parsed = parseIp(text);
   if (!parsed.ok) throw new Error(parsed.error);
@@ -111,7 +135,7 @@ describe('Layer2Speaker with failure detection by probes', () => {
     assert.ok(expected.length > 0);
   });
 
-  it('when a peer goes down only that peer\'s addresses move; its own stay put (preference order, not a re-balance)', async () => {
+  it("when a peer goes down only that peer's addresses move; its own stay put (preference order, not a re-balance)", async () => {
     const probes = new ScriptedProbes();
     const { speaker, clock, owned } = await speakerWith(probes, () => Promise.resolve('1'));
     const before = new Set(owned().keys());
@@ -121,7 +145,8 @@ describe('Layer2Speaker with failure detection by probes', () => {
     await clock.settle(10);
     const after = new Set(owned().keys());
     for (const address of before) assert.ok(after.has(address), 'an address of node1 moved away');
-    for (const address of after) if (!before.has(address)) assert.equal(all.get(address), 'node3', 'only node3\'s addresses may arrive');
+    for (const address of after)
+      if (!before.has(address)) assert.equal(all.get(address), 'node3', "only node3's addresses may arrive");
   });
 
   it('answers nothing while the probes do not confirm it, and again once they do', async () => {
@@ -140,7 +165,9 @@ describe('Layer2Speaker with failure detection by probes', () => {
   it('renewals (with the membership read) failing: fences at the last good one + lease window - margin and tells the probes', async () => {
     const probes = new ScriptedProbes();
     let fail = false;
-    const { clock, owned } = await speakerWith(probes, () => (fail ? Promise.reject(new Error('API cut')) : Promise.resolve('1')));
+    const { clock, owned } = await speakerWith(probes, () =>
+      fail ? Promise.reject(new Error('API cut')) : Promise.resolve('1'),
+    );
     assert.ok(owned().size > 0);
     fail = true;
     // The last good renewal was sent at 0: the fence is at 30 s - 2 s.

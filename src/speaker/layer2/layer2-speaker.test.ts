@@ -65,7 +65,12 @@ class LeaseServer {
   /** The speaker of `node` updated its Lease: a new resourceVersion, delivered to every watch that is not stuck. */
   write(node: string, leaving: boolean, layer2NotReady?: string): string {
     this.#resourceVersion++;
-    this.#stored.set(node, { node, version: String(this.#resourceVersion), leaving, ...(layer2NotReady === undefined ? {} : { layer2NotReady }) });
+    this.#stored.set(node, {
+      node,
+      version: String(this.#resourceVersion),
+      leaving,
+      ...(layer2NotReady === undefined ? {} : { layer2NotReady }),
+    });
     const snapshot = [...this.#stored.values()];
     const deliver = (): void => {
       this.#visible = snapshot;
@@ -176,17 +181,33 @@ interface SpeakerOptions {
   onStaleView?: () => void;
 }
 
-function service(key: string, ips: string[], options: { local?: boolean; labels?: Record<string, string> } = {}): ServiceObject {
+function service(
+  key: string,
+  ips: string[],
+  options: { local?: boolean; labels?: Record<string, string> } = {},
+): ServiceObject {
   const [namespace = '', name = ''] = key.split('/');
   return {
     metadata: { namespace, name, ...(options.labels ? { labels: options.labels } : {}) },
-    spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }], ...(options.local ? { externalTrafficPolicy: 'Local' } : {}) },
-    status: { loadBalancer: { ingress: ips.map((text) => ({ ip: text })) }, conditions: [allocationCondition(ips, '2025-01-01T00:00:00Z')] },
+    spec: {
+      type: 'LoadBalancer',
+      ports: [{ port: 443, protocol: 'TCP' }],
+      ...(options.local ? { externalTrafficPolicy: 'Local' } : {}),
+    },
+    status: {
+      loadBalancer: { ingress: ips.map((text) => ({ ip: text })) },
+      conditions: [allocationCondition(ips, '2025-01-01T00:00:00Z')],
+    },
   };
 }
 
 function pool(name: string, addresses: string[]): IPPool {
-  return { apiVersion: 'beaconlb.io/v1alpha1', kind: 'IPPool', metadata: { name, creationTimestamp: '2025-01-01T00:00:00Z' }, spec: { addresses } };
+  return {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'IPPool',
+    metadata: { name, creationTimestamp: '2025-01-01T00:00:00Z' },
+    spec: { addresses },
+  };
 }
 
 function advertisement(name: string, spec: L2AdvertisementSpec = {}): L2Advertisement {
@@ -234,7 +255,13 @@ function tableOf(name: string): InterfaceTable {
   const n = Number(name.replace(/\D/g, '')) || 0;
   return {
     interfaces: [
-      { name: 'lo', index: 1, mac: '00:00:00:00:00:00', up: true, addresses: [{ family: 4, address: ip('127.0.0.1'), prefixLength: 8 }] },
+      {
+        name: 'lo',
+        index: 1,
+        mac: '00:00:00:00:00:00',
+        up: true,
+        addresses: [{ family: 4, address: ip('127.0.0.1'), prefixLength: 8 }],
+      },
       {
         name: 'eth0',
         index: 2,
@@ -345,14 +372,18 @@ class Cluster {
   /** Owners per planned address as ownersOf computes them for `live`. */
   expected(live: readonly string[]): Map<bigint, string | undefined> {
     const plan = planLayer2(this.world);
-    return ownersOf({ addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })), live: new Set(live) });
+    return ownersOf({
+      addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })),
+      live: new Set(live),
+    });
   }
 
   /** Which speakers answer for each address now (from what their announcers were told). */
   actual(): Map<bigint, string[]> {
     const owners = new Map<bigint, string[]>();
     for (const rig of this.rigs.values()) {
-      for (const address of rig.recorder.current.keys()) owners.set(address, [...(owners.get(address) ?? []), rig.name].sort());
+      for (const address of rig.recorder.current.keys())
+        owners.set(address, [...(owners.get(address) ?? []), rig.name].sort());
     }
     return owners;
   }
@@ -367,18 +398,29 @@ class Cluster {
     const expected = this.expected(live);
     const actual = this.actual();
     for (const [address, owner] of expected) {
-      assert.deepEqual(actual.get(address) ?? [], owner === undefined ? [] : [owner], `${formatIp(address)} at ${this.clock.now()} ms ${why}`);
+      assert.deepEqual(
+        actual.get(address) ?? [],
+        owner === undefined ? [] : [owner],
+        `${formatIp(address)} at ${this.clock.now()} ms ${why}`,
+      );
     }
     for (const address of actual.keys()) assert.ok(expected.has(address), `${formatIp(address)} is not planned`);
     for (const rig of this.rigs.values()) {
-      assert.deepEqual(new Map(rig.speaker.owned), new Map(rig.recorder.current), `${rig.name}: owned is what the announcer was told`);
+      assert.deepEqual(
+        new Map(rig.speaker.owned),
+        new Map(rig.recorder.current),
+        `${rig.name}: owned is what the announcer was told`,
+      );
     }
   }
 
   /** Fails if any address is answered by more than one node. */
   assertNoAddressAnsweredTwice(): void {
     for (const [address, owners] of this.actual()) {
-      assert.ok(owners.length <= 1, `${formatIp(address)} answered by ${owners.join(' and ')} at ${this.clock.now()} ms`);
+      assert.ok(
+        owners.length <= 1,
+        `${formatIp(address)} answered by ${owners.join(' and ')} at ${this.clock.now()} ms`,
+      );
     }
   }
 }
@@ -456,17 +498,26 @@ describe('Layer2Speaker', () => {
         await cluster.until(t);
         cluster.assertOwners(NODE_NAMES);
       }
-      for (const name of NODE_NAMES) assert.equal(cluster.rig(name).metrics.ownershipChanges.lost, 0, `${name} lost nothing`);
+      for (const name of NODE_NAMES)
+        assert.equal(cluster.rig(name).metrics.ownershipChanges.lost, 0, `${name} lost nothing`);
     });
 
     it('property: any set of Services, ETP Local or not, is split as ownersOf says, each address answered once', async () => {
-      const addresses = [...Array.from({ length: 12 }, (_, i) => `198.51.100.${10 + i}`), ...Array.from({ length: 6 }, (_, i) => `2001:db8:a::${110 + i}`)];
-      const serviceArb = fc.record({ ips: fc.subarray(addresses, { minLength: 1, maxLength: 2 }), endpoints: fc.option(fc.subarray(NODE_NAMES), { nil: undefined }) });
+      const addresses = [
+        ...Array.from({ length: 12 }, (_, i) => `198.51.100.${10 + i}`),
+        ...Array.from({ length: 6 }, (_, i) => `2001:db8:a::${110 + i}`),
+      ];
+      const serviceArb = fc.record({
+        ips: fc.subarray(addresses, { minLength: 1, maxLength: 2 }),
+        endpoints: fc.option(fc.subarray(NODE_NAMES), { nil: undefined }),
+      });
       await fc.assert(
         fc.asyncProperty(fc.array(serviceArb, { minLength: 1, maxLength: 10 }), async (specs) => {
           const world = segmentA();
           world.services = specs.map((s, i) => service(`shop/svc-${i}`, s.ips, { local: s.endpoints !== undefined }));
-          world.endpointSlices = specs.flatMap((s, i) => (s.endpoints ? [endpointsOn(`shop/svc-${i}`, s.endpoints)] : []));
+          world.endpointSlices = specs.flatMap((s, i) =>
+            s.endpoints ? [endpointsOn(`shop/svc-${i}`, s.endpoints)] : [],
+          );
           const cluster = await threeNodes({}, world);
           cluster.assertOwners(NODE_NAMES);
           await cluster.until(2500);
@@ -495,7 +546,10 @@ describe('Layer2Speaker', () => {
     it('tells the announcer the interfaces chosen for each address', async () => {
       const world = segmentA();
       world.pools = [...world.pools, pool('segment-b', ['203.0.113.0/24'])];
-      world.advertisements = [advertisement('segment-a', { ipPools: ['segment-a'] }), advertisement('segment-b', { ipPools: ['segment-b'], interfaces: ['eth1'] })];
+      world.advertisements = [
+        advertisement('segment-a', { ipPools: ['segment-a'] }),
+        advertisement('segment-b', { ipPools: ['segment-b'], interfaces: ['eth1'] }),
+      ];
       world.services = [service('shop/a', ['198.51.100.20']), service('shop/b', ['203.0.113.20'])];
       const cluster = new Cluster(world);
       const table = tableOf('node1');
@@ -509,7 +563,7 @@ describe('Layer2Speaker', () => {
   });
 
   describe('peers', () => {
-    it('takes a silent peer\'s addresses after leaseDuration on its own clock, not before', async () => {
+    it("takes a silent peer's addresses after leaseDuration on its own clock, not before", async () => {
       const cluster = await threeNodes();
       await cluster.until(2500);
       const node3Share = shareOf(cluster, 'node3', NODE_NAMES);
@@ -517,13 +571,16 @@ describe('Layer2Speaker', () => {
       cluster.crash('node3'); // its last renewal was written at 2000
       for (let t = 2600; t < 2000 + LEASE_MS; t += 100) {
         await cluster.until(t);
-        for (const address of node3Share) assert.equal(cluster.actual().get(address), undefined, `${formatIp(address)} not taken at ${t} ms`);
+        for (const address of node3Share)
+          assert.equal(cluster.actual().get(address), undefined, `${formatIp(address)} not taken at ${t} ms`);
       }
       await cluster.until(2000 + LEASE_MS - 1);
-      for (const address of node3Share) assert.equal(cluster.actual().get(address), undefined, `${formatIp(address)} not taken 1 ms early`);
+      for (const address of node3Share)
+        assert.equal(cluster.actual().get(address), undefined, `${formatIp(address)} not taken 1 ms early`);
       await cluster.until(2000 + LEASE_MS + SOON_MS);
       cluster.assertOwners(['node1', 'node2'], 'after node3 went stale');
-      const gained = cluster.rig('node1').metrics.ownershipChanges.gained + cluster.rig('node2').metrics.ownershipChanges.gained;
+      const gained =
+        cluster.rig('node1').metrics.ownershipChanges.gained + cluster.rig('node2').metrics.ownershipChanges.gained;
       assert.ok(gained >= 13, 'every address gained by someone');
     });
 
@@ -541,7 +598,11 @@ describe('Layer2Speaker', () => {
       assert.deepEqual(cluster.ownedBy('node1'), shareOf(cluster, 'node1', NODE_NAMES));
       assert.deepEqual(cluster.ownedBy('node2'), shareOf(cluster, 'node2', ['node1', 'node2']));
       await cluster.until(4000 + LEASE_MS - 1);
-      assert.deepEqual(cluster.ownedBy('node1'), shareOf(cluster, 'node1', NODE_NAMES), 'node1 has not taken node3\'s addresses');
+      assert.deepEqual(
+        cluster.ownedBy('node1'),
+        shareOf(cluster, 'node1', NODE_NAMES),
+        "node1 has not taken node3's addresses",
+      );
       for (const [address, owner] of threeLive) {
         if (owner === 'node3') assert.notDeepEqual(cluster.actual().get(address), ['node1'], formatIp(address));
       }
@@ -549,7 +610,7 @@ describe('Layer2Speaker', () => {
       cluster.assertOwners(['node1', 'node2']);
     });
 
-    it('takes a leaving peer\'s addresses at once', async () => {
+    it("takes a leaving peer's addresses at once", async () => {
       const cluster = await threeNodes();
       await cluster.until(2500);
       void cluster.rig('node3').speaker.leave();
@@ -560,7 +621,8 @@ describe('Layer2Speaker', () => {
         assert.ok(owner === 'node1' || owner === 'node2');
         assert.ok(actual.get(address)?.includes(owner), `${formatIp(address)} taken by ${owner} at once`);
       }
-      for (const name of ['node1', 'node2']) assert.deepEqual(cluster.ownedBy(name), shareOf(cluster, name, ['node1', 'node2']));
+      for (const name of ['node1', 'node2'])
+        assert.deepEqual(cluster.ownedBy(name), shareOf(cluster, name, ['node1', 'node2']));
     });
 
     it('gives addresses back to a peer that comes back (a new Lease version after it went stale)', async () => {
@@ -607,7 +669,8 @@ describe('Layer2Speaker', () => {
       for (let t = FENCE_AT + 100; t < PEERS_TAKE_OVER_AT; t += 100) {
         await cluster.until(t);
         cluster.assertNoAddressAnsweredTwice();
-        for (const address of node1Share) assert.equal(cluster.actual().get(address), undefined, `${formatIp(address)} at ${t}`);
+        for (const address of node1Share)
+          assert.equal(cluster.actual().get(address), undefined, `${formatIp(address)} at ${t}`);
       }
       await cluster.until(PEERS_TAKE_OVER_AT + SOON_MS);
       cluster.assertOwners(['node2', 'node3'], 'after the peers called node1 dead');
@@ -630,29 +693,21 @@ describe('Layer2Speaker', () => {
       assert.deepEqual(cluster.ownedBy('node1'), []);
     });
 
-    it(
-      'answers nothing from lastRenewStart + leaseDuration - fenceMargin itself (selfFenced: now >= fenceTime)',
-
-      async () => {
-        const cluster = await node1CutOff();
-        await cluster.until(FENCE_AT);
-        assert.deepEqual(cluster.ownedBy('node1'), []);
-      },
-    );
+    it('answers nothing from lastRenewStart + leaseDuration - fenceMargin itself (selfFenced: now >= fenceTime)', async () => {
+      const cluster = await node1CutOff();
+      await cluster.until(FENCE_AT);
+      assert.deepEqual(cluster.ownedBy('node1'), []);
+    });
 
     // An informer event 10 ms before the fence time makes a pass at 4990; the fence timer fires at 5001 and calls
     // changed(), which waits for the 50 ms pass spacing: node1 answers until 5040, 40 ms into the fence margin.
-    it(
-      'fences on time even when an unrelated pass ran just before the fence time',
-
-      async () => {
-        const cluster = await node1CutOff();
-        await cluster.until(FENCE_AT - 10);
-        cluster.touch();
-        await cluster.until(FENCE_AT + 1);
-        assert.deepEqual(cluster.ownedBy('node1'), []);
-      },
-    );
+    it('fences on time even when an unrelated pass ran just before the fence time', async () => {
+      const cluster = await node1CutOff();
+      await cluster.until(FENCE_AT - 10);
+      cluster.touch();
+      await cluster.until(FENCE_AT + 1);
+      assert.deepEqual(cluster.ownedBy('node1'), []);
+    });
 
     it('fences when a renewal hangs as well', async () => {
       const cluster = await threeNodes({ latencyMs: 300 });
@@ -660,7 +715,11 @@ describe('Layer2Speaker', () => {
       cluster.rig('node1').renewer.outcome = 'hang';
       await cluster.until(FENCE_AT - 1);
       assert.ok(cluster.ownedBy('node1').length > 0);
-      assert.equal(cluster.rig('node1').renewer.calls.length, 3, 'the hanging renewal (started at 2000) holds the loop');
+      assert.equal(
+        cluster.rig('node1').renewer.calls.length,
+        3,
+        'the hanging renewal (started at 2000) holds the loop',
+      );
       await cluster.until(FENCE_AT + 1);
       assert.deepEqual(cluster.ownedBy('node1'), []);
     });
@@ -680,7 +739,8 @@ describe('Layer2Speaker', () => {
       assert.deepEqual(cluster.ownedBy('node1'), [], 'fenced: its view of the peers can not be trusted');
       assert.deepEqual(cluster.rig('node1').staleViews, [5000]);
       // Renewals still succeed, so the peers see node1 live and do not take its addresses: nobody answers them.
-      for (const name of ['node2', 'node3']) assert.deepEqual(cluster.ownedBy(name), shareOf(cluster, name, NODE_NAMES));
+      for (const name of ['node2', 'node3'])
+        assert.deepEqual(cluster.ownedBy(name), shareOf(cluster, name, NODE_NAMES));
       // Still stale: asks again, at most once per leaseDuration.
       await cluster.until(10_500);
       assert.deepEqual(cluster.rig('node1').staleViews, [5000]);
@@ -712,61 +772,49 @@ describe('Layer2Speaker', () => {
       assert.deepEqual(cluster.rig('node2').staleViews, [5000]);
     });
 
-    it(
-      'does not call its view stale at start, while its first renewal is still on its way through the watch',
-
-      async () => {
-        const cluster = new Cluster();
-        cluster.server.watchDelayMs = 50;
-        const rig = cluster.add('node1');
-        await cluster.until(49);
-        assert.equal(rig.recorder.everAnnounced, false, 'not before its own Lease is seen');
-        await cluster.until(1000);
-        cluster.assertOwners(['node1']);
-        assert.deepEqual(rig.staleViews, [], 'a renewal 0 ms old is not stale');
-      },
-    );
+    it('does not call its view stale at start, while its first renewal is still on its way through the watch', async () => {
+      const cluster = new Cluster();
+      cluster.server.watchDelayMs = 50;
+      const rig = cluster.add('node1');
+      await cluster.until(49);
+      assert.equal(rig.recorder.everAnnounced, false, 'not before its own Lease is seen');
+      await cluster.until(1000);
+      cluster.assertOwners(['node1']);
+      assert.deepEqual(rig.staleViews, [], 'a renewal 0 ms old is not stale');
+    });
 
     // A rolling restart: the old pod marked the Lease leaving; the new pod's first renewal clears the mark, but its
     // first pass still sees the leaving Lease in its cache (the watch event is 50 ms away) and calls that stale.
-    it(
-      'does not call its view stale after a hand-over restart, while the cache still holds its old leaving Lease',
+    it('does not call its view stale after a hand-over restart, while the cache still holds its old leaving Lease', async () => {
+      const cluster = new Cluster();
+      const old = cluster.add('node1');
+      await cluster.until(2500);
+      let left = false;
+      void old.speaker.leave().then(() => {
+        left = true;
+      });
+      await cluster.run(OVERLAP_MS);
+      assert.ok(left);
+      assert.equal(cluster.server.view('node1')[0]?.leaving, true);
+      cluster.crash('node1');
+      cluster.server.watchDelayMs = 50;
+      const restarted = cluster.add('node1');
+      await cluster.run(1000);
+      cluster.assertOwners(['node1']);
+      assert.deepEqual(restarted.staleViews, []);
+    });
 
-      async () => {
-        const cluster = new Cluster();
-        const old = cluster.add('node1');
-        await cluster.until(2500);
-        let left = false;
-        void old.speaker.leave().then(() => {
-          left = true;
-        });
-        await cluster.run(OVERLAP_MS);
-        assert.ok(left);
-        assert.equal(cluster.server.view('node1')[0]?.leaving, true);
-        cluster.crash('node1');
-        cluster.server.watchDelayMs = 50;
-        const restarted = cluster.add('node1');
-        await cluster.run(1000);
-        cluster.assertOwners(['node1']);
-        assert.deepEqual(restarted.staleViews, []);
-      },
-    );
-
-    it(
-      'answers only once its own renewal came back through the watch, even with its old Lease in the cache',
-
-      async () => {
-        const cluster = new Cluster();
-        cluster.add('node1');
-        await cluster.until(100);
-        cluster.crash('node1'); // kill -9: its Lease stays, active
-        await cluster.until(10_000);
-        cluster.server.watchDelayMs = 50;
-        const restarted = cluster.add('node1');
-        await cluster.run(49);
-        assert.equal(restarted.recorder.everAnnounced, false, 'its renewal of 10000 ms reaches the cache at 10050 ms');
-      },
-    );
+    it('answers only once its own renewal came back through the watch, even with its old Lease in the cache', async () => {
+      const cluster = new Cluster();
+      cluster.add('node1');
+      await cluster.until(100);
+      cluster.crash('node1'); // kill -9: its Lease stays, active
+      await cluster.until(10_000);
+      cluster.server.watchDelayMs = 50;
+      const restarted = cluster.add('node1');
+      await cluster.run(49);
+      assert.equal(restarted.recorder.everAnnounced, false, 'its renewal of 10000 ms reaches the cache at 10050 ms');
+    });
   });
 
   describe('not ready for layer 2', () => {
@@ -781,7 +829,9 @@ describe('Layer2Speaker', () => {
     /** node1 with eth0 down: the kernel keeps the IPv4 address, drops the IPv6 one and both default routes. */
     function linkDown(table: InterfaceTable): InterfaceTable {
       return {
-        interfaces: table.interfaces.map((i) => (i.name === 'eth0' ? { ...i, up: false, addresses: i.addresses.filter((a) => a.family === 4) } : i)),
+        interfaces: table.interfaces.map((i) =>
+          i.name === 'eth0' ? { ...i, up: false, addresses: i.addresses.filter((a) => a.family === 4) } : i,
+        ),
         defaultRoute: {},
       };
     }
@@ -798,7 +848,10 @@ describe('Layer2Speaker', () => {
       assert.deepEqual(cluster.ownedBy('node1'), []);
       assert.match(node1.renewer.calls.at(-1)?.layer2NotReady ?? '', /^StaleView: .*services/);
       cluster.assertOwners(['node2', 'node3'], 'peers took over from the not-ready Lease');
-      assert.ok(node1.events.some((e) => e.reason === 'Layer2NotReady' && e.type === 'Warning'), 'an Event on the Services it gave up');
+      assert.ok(
+        node1.events.some((e) => e.reason === 'Layer2NotReady' && e.type === 'Warning'),
+        'an Event on the Services it gave up',
+      );
       // Renewed all along, still not live for the peers.
       await stepUntil(cluster, 2500 + 3 * LEASE_MS);
       cluster.assertOwners(['node2', 'node3']);
@@ -852,7 +905,10 @@ describe('Layer2Speaker', () => {
       cluster.brokenInterfaces.set('node1', new Set(['eth0']));
       cluster.touch();
       await stepUntil(cluster, 2500 + SOON_MS);
-      assert.equal(cluster.rig('node1').renewer.calls.at(-1)?.layer2NotReady, 'LinkDown: eth0 has broken packet sockets');
+      assert.equal(
+        cluster.rig('node1').renewer.calls.at(-1)?.layer2NotReady,
+        'LinkDown: eth0 has broken packet sockets',
+      );
       cluster.assertOwners(['node2', 'node3']);
     });
 
@@ -867,7 +923,10 @@ describe('Layer2Speaker', () => {
       for (const name of NODE_NAMES) cluster.add(name);
       await cluster.until(2500);
       const table = two('node1');
-      cluster.tables.set('node1', { ...table, interfaces: table.interfaces.map((i) => (i.name === 'eth1' ? { ...i, up: false } : i)) });
+      cluster.tables.set('node1', {
+        ...table,
+        interfaces: table.interfaces.map((i) => (i.name === 'eth1' ? { ...i, up: false } : i)),
+      });
       cluster.touch();
       await stepUntil(cluster, 2500 + SOON_MS);
       assert.equal(cluster.rig('node1').renewer.calls.at(-1)?.layer2NotReady, undefined);
@@ -880,25 +939,40 @@ describe('Layer2Speaker', () => {
       world.services = [...world.services, service('shop/routed', ['203.0.113.5'])];
       const withIpvs = (name: string): InterfaceTable => {
         const table = tableOf(name);
-        const hosts = ['198.51.100.20', '203.0.113.5'].map((text) => ({ family: 4 as const, address: ip(text), prefixLength: 32 }));
-        return { ...table, interfaces: [...table.interfaces, { name: 'kube-ipvs0', index: 9, mac: '00:00:5e:00:53:f0', up: false, addresses: hosts }] };
+        const hosts = ['198.51.100.20', '203.0.113.5'].map((text) => ({
+          family: 4 as const,
+          address: ip(text),
+          prefixLength: 32,
+        }));
+        return {
+          ...table,
+          interfaces: [
+            ...table.interfaces,
+            { name: 'kube-ipvs0', index: 9, mac: '00:00:5e:00:53:f0', up: false, addresses: hosts },
+          ],
+        };
       };
       const cluster = new Cluster(world);
       for (const name of NODE_NAMES) cluster.tables.set(name, withIpvs(name));
       for (const name of NODE_NAMES) cluster.add(name);
       await cluster.until(2500);
-      for (const rig of cluster.rigs.values()) assert.equal(rig.renewer.calls.at(-1)?.layer2NotReady, undefined, rig.name);
+      for (const rig of cluster.rigs.values())
+        assert.equal(rig.renewer.calls.at(-1)?.layer2NotReady, undefined, rig.name);
       cluster.assertOwners(NODE_NAMES);
     });
 
     it('an address no interface of the node matches (configuration) does not make it give up the others', async () => {
       const world = segmentA();
       world.pools = [...world.pools, pool('elsewhere', ['203.0.113.0/28'])];
-      world.advertisements = [advertisement('segment-a', { ipPools: ['segment-a'] }), advertisement('elsewhere', { ipPools: ['elsewhere'], interfaces: ['eth9'] })];
+      world.advertisements = [
+        advertisement('segment-a', { ipPools: ['segment-a'] }),
+        advertisement('elsewhere', { ipPools: ['elsewhere'], interfaces: ['eth9'] }),
+      ];
       world.services = [...world.services, service('shop/elsewhere', ['203.0.113.5'])];
       const cluster = await threeNodes({}, world);
       await cluster.until(2500);
-      for (const rig of cluster.rigs.values()) assert.equal(rig.renewer.calls.at(-1)?.layer2NotReady, undefined, rig.name);
+      for (const rig of cluster.rigs.values())
+        assert.equal(rig.renewer.calls.at(-1)?.layer2NotReady, undefined, rig.name);
       cluster.assertOwners(NODE_NAMES);
     });
   });
@@ -918,7 +992,12 @@ describe('Layer2Speaker', () => {
       await leaving;
       assert.equal(left, true);
       assert.deepEqual(cluster.ownedBy('node3'), []);
-      assert.deepEqual(rig.renewer.calls.at(-1), { at: 2500, leaving: true, timeoutMs: 1000, layer2NotReady: undefined });
+      assert.deepEqual(rig.renewer.calls.at(-1), {
+        at: 2500,
+        leaving: true,
+        timeoutMs: 1000,
+        layer2NotReady: undefined,
+      });
       const calls = rig.renewer.calls.length;
       await cluster.until(20_000);
       assert.equal(rig.renewer.calls.length, calls, 'no renewal after leaving');
@@ -927,57 +1006,49 @@ describe('Layer2Speaker', () => {
       cluster.assertOwners(['node1', 'node2']);
     });
 
-    it(
-      'keeps answering its addresses for handoverOverlapMs after marking the Lease leaving',
-
-      async () => {
-        const cluster = await threeNodes();
-        await cluster.until(2500);
-        const rig = cluster.rig('node3');
-        const before = cluster.ownedBy('node3');
-        assert.ok(before.length > 0);
-        void rig.speaker.leave();
-        await cluster.until(2500);
-        assert.deepEqual(cluster.ownedBy('node3'), before, 'still answering right after marking the Lease');
-        await cluster.until(2500 + OVERLAP_MS - 1);
-        assert.deepEqual(cluster.ownedBy('node3'), before, 'still answering at the end of the overlap');
-        await cluster.until(2500 + OVERLAP_MS);
-        assert.deepEqual(cluster.ownedBy('node3'), []);
-      },
-    );
+    it('keeps answering its addresses for handoverOverlapMs after marking the Lease leaving', async () => {
+      const cluster = await threeNodes();
+      await cluster.until(2500);
+      const rig = cluster.rig('node3');
+      const before = cluster.ownedBy('node3');
+      assert.ok(before.length > 0);
+      void rig.speaker.leave();
+      await cluster.until(2500);
+      assert.deepEqual(cluster.ownedBy('node3'), before, 'still answering right after marking the Lease');
+      await cluster.until(2500 + OVERLAP_MS - 1);
+      assert.deepEqual(cluster.ownedBy('node3'), before, 'still answering at the end of the overlap');
+      await cluster.until(2500 + OVERLAP_MS);
+      assert.deepEqual(cluster.ownedBy('node3'), []);
+    });
 
     // node3's renewal started at 3000 takes 800 ms (a slow API server); SIGTERM at 3100: leave() sends
     // renew(true), stored at 3200, and node1 and node2 take over. The renewal of 3000 is stored at 3800 and clears
     // the leaving mark: the peers see node3 active again and hand its addresses back to a node that has stopped.
-    it(
-      'is not undone by a renewal still in flight when leave() is called',
-
-      async () => {
-        const cluster = await threeNodes();
-        await cluster.until(2500);
-        const rig = cluster.rig('node3');
-        const node3Share = shareOf(cluster, 'node3', NODE_NAMES);
-        rig.renewer.latencyMs = 800;
-        await cluster.until(3100);
-        rig.renewer.latencyMs = 100;
-        const progress = { left: false };
-        void rig.speaker.leave().then(() => {
-          progress.left = true;
-        });
-        // leave() waits for the renewal in flight (stored at 3800), then marks the Lease leaving; during the overlap
-        // node3 and its successor both answer (the designed hand-over). After it, one node answers, never node3.
-        for (let t = 3200; !progress.left && t <= 9000; t += 100) await cluster.until(t);
-        assert.ok(progress.left, 'leave() finished');
-        for (let t = cluster.clock.now() + 200; t <= 9000; t += 200) {
-          await cluster.until(t);
-          for (const address of node3Share) {
-            const answering = cluster.actual().get(address) ?? [];
-            assert.equal(answering.length, 1, `${formatIp(address)} answered by ${answering.length} nodes at ${t} ms`);
-            assert.ok(!answering.includes('node3'), `${formatIp(address)} handed back to the stopped node3 at ${t} ms`);
-          }
+    it('is not undone by a renewal still in flight when leave() is called', async () => {
+      const cluster = await threeNodes();
+      await cluster.until(2500);
+      const rig = cluster.rig('node3');
+      const node3Share = shareOf(cluster, 'node3', NODE_NAMES);
+      rig.renewer.latencyMs = 800;
+      await cluster.until(3100);
+      rig.renewer.latencyMs = 100;
+      const progress = { left: false };
+      void rig.speaker.leave().then(() => {
+        progress.left = true;
+      });
+      // leave() waits for the renewal in flight (stored at 3800), then marks the Lease leaving; during the overlap
+      // node3 and its successor both answer (the designed hand-over). After it, one node answers, never node3.
+      for (let t = 3200; !progress.left && t <= 9000; t += 100) await cluster.until(t);
+      assert.ok(progress.left, 'leave() finished');
+      for (let t = cluster.clock.now() + 200; t <= 9000; t += 200) {
+        await cluster.until(t);
+        for (const address of node3Share) {
+          const answering = cluster.actual().get(address) ?? [];
+          assert.equal(answering.length, 1, `${formatIp(address)} answered by ${answering.length} nodes at ${t} ms`);
+          assert.ok(!answering.includes('node3'), `${formatIp(address)} handed back to the stopped node3 at ${t} ms`);
         }
-      },
-    );
+      }
+    });
 
     it('still waits out the overlap and stops when the Lease cannot be marked leaving', async () => {
       const cluster = await threeNodes();
@@ -1002,7 +1073,10 @@ describe('Layer2Speaker', () => {
     it('records an AddressAnnounced event per Service for every address gained, once', async () => {
       const world = segmentA();
       world.pools = [...world.pools, pool('isolated', ['203.0.113.0/28'])];
-      world.advertisements = [advertisement('segment-a', { ipPools: ['segment-a'] }), advertisement('isolated', { ipPools: ['isolated'], interfaces: ['eth9'] })];
+      world.advertisements = [
+        advertisement('segment-a', { ipPools: ['segment-a'] }),
+        advertisement('isolated', { ipPools: ['isolated'], interfaces: ['eth9'] }),
+      ];
       world.services = [
         service('shop/dual', ['198.51.100.40', '2001:db8:a::140']),
         service('shop/a', ['198.51.100.41']),
@@ -1012,13 +1086,39 @@ describe('Layer2Speaker', () => {
       const cluster = new Cluster(world);
       const rig = cluster.add('node1');
       await cluster.until(3000);
-      const byMessage = (a: RecordedEvent, b: RecordedEvent): number => (a.message + a.service < b.message + b.service ? -1 : 1);
+      const byMessage = (a: RecordedEvent, b: RecordedEvent): number =>
+        a.message + a.service < b.message + b.service ? -1 : 1;
       const expectedEvents: RecordedEvent[] = [
-        { service: 'shop/dual', type: 'Normal', reason: 'AddressAnnounced', message: '198.51.100.40 is announced by node node1 on eth0' },
-        { service: 'shop/a', type: 'Normal', reason: 'AddressAnnounced', message: '198.51.100.41 is announced by node node1 on eth0' },
-        { service: 'shop/b', type: 'Normal', reason: 'AddressAnnounced', message: '198.51.100.41 is announced by node node1 on eth0' },
-        { service: 'shop/dual', type: 'Normal', reason: 'AddressAnnounced', message: '2001:db8:a::140 is announced by node node1 on eth0' },
-        { service: 'shop/isolated', type: 'Warning', reason: 'AddressAnnounced', message: '203.0.113.5 is announced by node node1 on no interface (none matches)' },
+        {
+          service: 'shop/dual',
+          type: 'Normal',
+          reason: 'AddressAnnounced',
+          message: '198.51.100.40 is announced by node node1 on eth0',
+        },
+        {
+          service: 'shop/a',
+          type: 'Normal',
+          reason: 'AddressAnnounced',
+          message: '198.51.100.41 is announced by node node1 on eth0',
+        },
+        {
+          service: 'shop/b',
+          type: 'Normal',
+          reason: 'AddressAnnounced',
+          message: '198.51.100.41 is announced by node node1 on eth0',
+        },
+        {
+          service: 'shop/dual',
+          type: 'Normal',
+          reason: 'AddressAnnounced',
+          message: '2001:db8:a::140 is announced by node node1 on eth0',
+        },
+        {
+          service: 'shop/isolated',
+          type: 'Warning',
+          reason: 'AddressAnnounced',
+          message: '203.0.113.5 is announced by node node1 on no interface (none matches)',
+        },
       ];
       assert.deepEqual([...rig.events].sort(byMessage), expectedEvents.sort(byMessage));
       assert.deepEqual(rig.metrics.ownershipChanges, { gained: 4, lost: 0 });
@@ -1074,11 +1174,23 @@ describe('Layer2Speaker', () => {
           ? encodeArpFrame({
               destination: BROADCAST_MAC,
               source: client,
-              packet: { op: 'request', senderMac: client, senderIp: ip('198.51.100.99'), targetMac: ZERO_MAC, targetIp: address },
+              packet: {
+                op: 'request',
+                senderMac: client,
+                senderIp: ip('198.51.100.99'),
+                targetMac: ZERO_MAC,
+                targetIp: address,
+              },
             })
           : encodeNdpFrame({
               source: client,
-              message: { type: 'neighbor-solicitation', source: ip('2001:db8:a::99'), destination: solicitedNodeMulticast(address), target: address, sourceLinkLayerAddress: client },
+              message: {
+                type: 'neighbor-solicitation',
+                source: ip('2001:db8:a::99'),
+                destination: solicitedNodeMulticast(address),
+                target: address,
+                sourceLinkLayerAddress: client,
+              },
             });
         const answeredBy: string[] = [];
         for (const [name, channels] of machines) {
@@ -1092,7 +1204,11 @@ describe('Layer2Speaker', () => {
               assert.equal(reply.value.packet.senderMac, nodeMac(name));
             } else {
               const answer = decodeNdpFrame(frame);
-              assert.ok(answer.ok && answer.value.message.type === 'neighbor-advertisement' && answer.value.message.target === address);
+              assert.ok(
+                answer.ok &&
+                  answer.value.message.type === 'neighbor-advertisement' &&
+                  answer.value.message.target === address,
+              );
               assert.equal(answer.value.message.targetLinkLayerAddress, nodeMac(name));
             }
             answeredBy.push(name);

@@ -10,7 +10,12 @@
 //    is ready again it answers only after its ready Lease came back through its watch and one more renew interval,
 //    so peers have let go first.
 import type { Clock, Timer } from '../../core/clock.ts';
-import { planLayer2WithProblems, type Layer2Address, type Layer2Inputs, type PlanProblem } from '../../core/config/layer2-plan.ts';
+import {
+  planLayer2WithProblems,
+  type Layer2Address,
+  type Layer2Inputs,
+  type PlanProblem,
+} from '../../core/config/layer2-plan.ts';
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
 import { ownersByPreference } from '../../core/election/preference-owner.ts';
@@ -169,7 +174,10 @@ export class Layer2Speaker {
    */
   changed(): void {
     if (this.#recomputeTimer || this.#stopped) return;
-    const spacing = Math.min(MAX_SPACING_MS, Math.max(RECOMPUTE_SPACING_MS, this.#lastPassCost * SPACING_PER_PASS_COST));
+    const spacing = Math.min(
+      MAX_SPACING_MS,
+      Math.max(RECOMPUTE_SPACING_MS, this.#lastPassCost * SPACING_PER_PASS_COST),
+    );
     const wait = Math.max(0, this.#lastRecompute + spacing - this.#o.clock.now());
     this.#recomputeTimer = this.#o.clock.after(wait, () => {
       this.#recomputeTimer = undefined;
@@ -183,10 +191,11 @@ export class Layer2Speaker {
     this.#recomputeTimer?.cancel();
     this.#recomputeTimer = undefined;
     // Called from inside a pass (the pass tells the probes about the Lease fence): once more right after it.
-    if (this.#inPass) this.#recomputeTimer = this.#o.clock.after(0, () => {
-      this.#recomputeTimer = undefined;
-      this.#recompute();
-    });
+    if (this.#inPass)
+      this.#recomputeTimer = this.#o.clock.after(0, () => {
+        this.#recomputeTimer = undefined;
+        this.#recompute();
+      });
     else this.#recompute();
   }
 
@@ -318,7 +327,12 @@ export class Layer2Speaker {
         }
         continue;
       }
-      this.#liveness.observe(peer.node, peer.version, peer.leaving ? 'leaving' : peer.layer2NotReady === undefined ? 'active' : 'not-ready', now);
+      this.#liveness.observe(
+        peer.node,
+        peer.version,
+        peer.leaving ? 'leaving' : peer.layer2NotReady === undefined ? 'active' : 'not-ready',
+        now,
+      );
     }
     for (const node of this.#known) if (!seen.has(node)) this.#liveness.remove(node);
     this.#known = seen;
@@ -339,14 +353,20 @@ export class Layer2Speaker {
     if (fenced !== this.#wasFenced) {
       this.#wasFenced = fenced;
       this.#o.metrics.fenced(fenced);
-      if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY) this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
-      else if (!fenced) this.#o.log.info({ node: this.#o.node }, probes ? 'lease renewed and confirmed by monitors; answering' : 'own lease renewed; answering');
+      if (fenced && this.#lastRenewStart > Number.NEGATIVE_INFINITY)
+        this.#o.log.warn({ node: this.#o.node }, 'fenced: answering nothing');
+      else if (!fenced)
+        this.#o.log.info(
+          { node: this.#o.node },
+          probes ? 'lease renewed and confirmed by monitors; answering' : 'own lease renewed; answering',
+        );
     }
     const ready = this.#notReady === undefined && now >= this.#rejoinAt;
     // Reported once the caches synced: before, readiness is unknown (and nothing is answered anyway).
     if (this.#synced && ready !== this.#reportedReady) {
       this.#reportedReady = ready;
-      const reason: Layer2NotReadyReason | undefined = this.#notReady === undefined ? undefined : this.#notReady.startsWith('StaleView') ? 'StaleView' : 'LinkDown';
+      const reason: Layer2NotReadyReason | undefined =
+        this.#notReady === undefined ? undefined : this.#notReady.startsWith('StaleView') ? 'StaleView' : 'LinkDown';
       this.#o.metrics.ready(ready, reason);
     }
     if (fenced || !ready) live.delete(this.#o.node);
@@ -355,15 +375,21 @@ export class Layer2Speaker {
     this.#o.onLiveNodes?.(live);
 
     const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
-    const owners = probes ? ownersByPreference({ addresses, members: probes.members ?? new Set(), live }) : ownersOf({ addresses, live });
+    const owners = probes
+      ? ownersByPreference({ addresses, members: probes.members ?? new Set(), live })
+      : ownersOf({ addresses, live });
     const owned = new Map<bigint, OwnedAddress>();
-    const started = this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY && (!probes || probes.members !== undefined);
+    const started =
+      this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY && (!probes || probes.members !== undefined);
     if (started && ready && !fenced) {
       for (const [address, owner] of owners) {
         if (owner !== this.#o.node) continue;
         const entry = this.#plan.get(address);
         if (!entry) continue;
-        owned.set(address, { interfaces: chooseInterfaces(address, entry.interfaces, table), services: entry.services });
+        owned.set(address, {
+          interfaces: chooseInterfaces(address, entry.interfaces, table),
+          services: entry.services,
+        });
       }
     }
     this.#setOwned(owned);
@@ -373,9 +399,16 @@ export class Layer2Speaker {
     // With probes the runner wakes the speaker (urgent) when its verdicts change; only the Lease fence is timed here.
     const expiry = probes ? undefined : this.#liveness.nextExpiry(now, this.#o.leaseDurationMs);
     const fenceAt = this.#lastRenewStart + this.#o.leaseDurationMs - this.#o.fenceMarginMs;
-    const staleViewAt = probes ? undefined : this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
+    const staleViewAt = probes
+      ? undefined
+      : this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
     const rejoinAt = this.#rejoinAt > now ? this.#rejoinAt : Number.POSITIVE_INFINITY;
-    const wakeAt = Math.min(expiry ?? Number.POSITIVE_INFINITY, staleViewAt ?? Number.POSITIVE_INFINITY, fenced ? Number.POSITIVE_INFINITY : fenceAt, rejoinAt);
+    const wakeAt = Math.min(
+      expiry ?? Number.POSITIVE_INFINITY,
+      staleViewAt ?? Number.POSITIVE_INFINITY,
+      fenced ? Number.POSITIVE_INFINITY : fenceAt,
+      rejoinAt,
+    );
     if (Number.isFinite(wakeAt)) {
       // At the deadline itself, not behind the spacing of ordinary passes: fencing must not be late.
       this.#expiryTimer = this.#o.clock.after(Math.max(0, wakeAt - now), () => {
@@ -395,11 +428,16 @@ export class Layer2Speaker {
    */
   #notReadyReason(plan: ReadonlyMap<bigint, Layer2Address>, table: InterfaceTable): string | undefined {
     const stale = this.#o.staleViews();
-    if (stale.length > 0) return `StaleView: no proof within the freshness bound that the ${stale.join(', ')} watch is live`;
+    if (stale.length > 0)
+      return `StaleView: no proof within the freshness bound that the ${stale.join(', ')} watch is live`;
     const broken = this.#o.brokenInterfaces();
     const usable = new Set(table.interfaces.filter((i) => i.up && !broken.has(i.name)).map((i) => i.name));
     const allUp: InterfaceTable = {
-      interfaces: table.interfaces.map((i) => ({ ...i, up: true, addresses: i.addresses.filter((a) => a.prefixLength < (a.family === 4 ? 32 : 128)) })),
+      interfaces: table.interfaces.map((i) => ({
+        ...i,
+        up: true,
+        addresses: i.addresses.filter((a) => a.prefixLength < (a.family === 4 ? 32 : 128)),
+      })),
       defaultRoute: this.#lastDefaultRoute,
     };
     const dead = new Set<string>();
@@ -425,7 +463,12 @@ export class Layer2Speaker {
       this.#o.log.warn({ node: this.#o.node, reason }, 'not ready for layer 2: answering nothing, peers take over');
       for (const [address, entry] of this.#owned) {
         for (const service of entry.services) {
-          this.#o.recordEvent(service, 'Warning', 'Layer2NotReady', `${formatIp(address)} is no longer announced by node ${this.#o.node}: ${reason}`);
+          this.#o.recordEvent(
+            service,
+            'Warning',
+            'Layer2NotReady',
+            `${formatIp(address)} is no longer announced by node ${this.#o.node}: ${reason}`,
+          );
         }
       }
     } else if (this.#o.probes) {
@@ -465,9 +508,17 @@ export class Layer2Speaker {
       if (was && was.interfaces.join() === entry.interfaces.join()) continue;
       this.#o.metrics.ownershipChange('gained');
       const where = entry.interfaces.length ? entry.interfaces.join(', ') : 'no interface (none matches)';
-      this.#o.log.info({ ip: formatIp(address), node: this.#o.node, interfaces: entry.interfaces, services: entry.services }, 'announcing');
+      this.#o.log.info(
+        { ip: formatIp(address), node: this.#o.node, interfaces: entry.interfaces, services: entry.services },
+        'announcing',
+      );
       for (const service of entry.services) {
-        this.#o.recordEvent(service, entry.interfaces.length ? 'Normal' : 'Warning', 'AddressAnnounced', `${formatIp(address)} is announced by node ${this.#o.node} on ${where}`);
+        this.#o.recordEvent(
+          service,
+          entry.interfaces.length ? 'Normal' : 'Warning',
+          'AddressAnnounced',
+          `${formatIp(address)} is announced by node ${this.#o.node} on ${where}`,
+        );
       }
     }
     for (const address of before.keys()) {

@@ -1,7 +1,12 @@
 // The NDP responder (RFC 4861): reads Neighbor Solicitations for the rules of address-responder.ts and answers
 // with a solicited Neighbor Advertisement (Override=1) from the interface's MAC.
 import { err, ok, type Result } from '../../core/result.ts';
-import { decodeNdpFrame, encodeNdpFrame, isNeighborSolicitationFrame, neighborAdvertisementFrameFor } from '../../protocol/ndp/neighbor-discovery.ts';
+import {
+  decodeNdpFrame,
+  encodeNdpFrame,
+  isNeighborSolicitationFrame,
+  neighborAdvertisementFrameFor,
+} from '../../protocol/ndp/neighbor-discovery.ts';
 import { AddressResponder, type AddressRequest, type ResponderOptions } from './address-responder.ts';
 import type { DroppedFrame } from './responder-metrics.ts';
 

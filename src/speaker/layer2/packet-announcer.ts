@@ -10,7 +10,11 @@ import type { Clock, Timer } from '../../core/clock.ts';
 import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { encodeArpFrame, gratuitousArp } from '../../protocol/arp/arp-packet.ts';
 import { ipv6MulticastMac } from '../../protocol/ethernet/mac-address.ts';
-import { encodeNdpFrame, solicitedNodeMulticast, unsolicitedNeighborAdvertisement } from '../../protocol/ndp/neighbor-discovery.ts';
+import {
+  encodeNdpFrame,
+  solicitedNodeMulticast,
+  unsolicitedNeighborAdvertisement,
+} from '../../protocol/ndp/neighbor-discovery.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import type { AddressResponder } from './address-responder.ts';
@@ -181,7 +185,10 @@ export class PacketAnnouncer implements Layer2Announcer {
       this.#healed(iface, kind);
       return channel;
     } catch (error) {
-      this.#o.log.error({ interface: binding.name, kind, err: (error as Error).message }, 'cannot open a packet socket');
+      this.#o.log.error(
+        { interface: binding.name, kind, err: (error as Error).message },
+        'cannot open a packet socket',
+      );
       this.#markBroken(iface, kind);
       return undefined;
     }
@@ -228,7 +235,14 @@ export class PacketAnnouncer implements Layer2Announcer {
       if (binding && wanted) this.#syncChannels(binding);
       else {
         try {
-          this.#o.open(broken.iface, broken.kind, () => undefined, () => undefined).close();
+          this.#o
+            .open(
+              broken.iface,
+              broken.kind,
+              () => undefined,
+              () => undefined,
+            )
+            .close();
           this.#healed(broken.iface, broken.kind);
         } catch {
           // Still broken.
@@ -293,11 +307,16 @@ export class PacketAnnouncer implements Layer2Announcer {
         binding.arp.send(encodeArpFrame(gratuitousArp(binding.mac, address)));
         this.#o.metrics.announced('arp', 1);
       } else if (familyOf(address) === 6 && binding.ndp) {
-        binding.ndp.send(encodeNdpFrame({ source: binding.mac, message: unsolicitedNeighborAdvertisement(binding.mac, address) }));
+        binding.ndp.send(
+          encodeNdpFrame({ source: binding.mac, message: unsolicitedNeighborAdvertisement(binding.mac, address) }),
+        );
         this.#o.metrics.announced('ndp', 1);
       }
     } catch (error) {
-      this.#o.log.warn({ ip: formatIp(address), interface: binding.name, err: (error as Error).message }, 'announcement failed');
+      this.#o.log.warn(
+        { ip: formatIp(address), interface: binding.name, err: (error as Error).message },
+        'announcement failed',
+      );
     }
   }
 
@@ -318,7 +337,8 @@ export class PacketAnnouncer implements Layer2Announcer {
   #schedulePeriodic(): void {
     if (this.#o.announceIntervalMs <= 0 || this.#closed) return;
     this.#periodic = this.#o.clock.after(this.#o.announceIntervalMs, () => {
-      for (const binding of this.#bindings.values()) for (const address of [...binding.v4, ...binding.v6]) this.#announce(binding, address);
+      for (const binding of this.#bindings.values())
+        for (const address of [...binding.v4, ...binding.v6]) this.#announce(binding, address);
       this.#schedulePeriodic();
     });
   }

@@ -34,7 +34,8 @@ export function packetChannels(log: Logger): OpenFrameChannel {
       },
       dropMulticast(m) {
         const res = socket.dropMulticast(macBytes(m));
-        if (!res.ok) log.debug({ interface: iface.name, mac: m, err: res.error.message }, 'cannot leave multicast group');
+        if (!res.ok)
+          log.debug({ interface: iface.name, mac: m, err: res.error.message }, 'cannot leave multicast group');
       },
       close() {
         socket.close();

@@ -37,7 +37,19 @@ class Net {
       node,
       clock: this.clock,
       log: silentLogger(),
-      timings: { probeIntervalMs: 100, probeTimeoutMs: 50, indirectHelpers: 2, suspectAfterMs: 500, fenceMarginMs: 200, voteValidityMs: 2000, voteRefreshMs: 500, maxDelayMs: 1000, monitors: 3, membershipSkewMs: 500, epochTransitionMs: 1500 },
+      timings: {
+        probeIntervalMs: 100,
+        probeTimeoutMs: 50,
+        indirectHelpers: 2,
+        suspectAfterMs: 500,
+        fenceMarginMs: 200,
+        voteValidityMs: 2000,
+        voteRefreshMs: 500,
+        maxDelayMs: 1000,
+        monitors: 3,
+        membershipSkewMs: 500,
+        epochTransitionMs: 1500,
+      },
       send: (bytes, address) => {
         const to = this.#byAddress.get(address);
         if (!to) return;
@@ -64,7 +76,8 @@ class Net {
       for (const [x, rx] of this.runners) {
         if (!rx.answering(now)) continue;
         for (const [y, ry] of this.runners) {
-          if (y !== x && ry.answering(now)) assert.ok(ry.live(now).has(x), `at ${now} ms ${x} answers but ${y} counts it not live`);
+          if (y !== x && ry.answering(now))
+            assert.ok(ry.live(now).has(x), `at ${now} ms ${x} answers but ${y} counts it not live`);
         }
       }
     }
@@ -106,7 +119,8 @@ describe('ProbeRunner over a simulated network', () => {
     net.drop = (from, to) => from === 'n2' || to === 'n2';
     net.run(3000);
     assert.deepEqual(net.answering(), ['n1', 'n3', 'n4', 'n5']);
-    for (const [n, r] of net.runners) if (n !== 'n2') assert.ok(!r.live(net.clock.now()).has('n2'), `${n} still counts n2 live`);
+    for (const [n, r] of net.runners)
+      if (n !== 'n2') assert.ok(!r.live(net.clock.now()).has('n2'), `${n} still counts n2 live`);
     net.drop = () => false;
     // Its monitors hold their confirmations back for voteValidity + maxDelay after their last DOWN, and n2 then
     // waits as long after its last FENCED: about 2 x 3 s.
@@ -121,7 +135,11 @@ describe('ProbeRunner over a simulated network', () => {
     net.run(3000);
     assert.deepEqual(net.answering(), ['n1', 'n3', 'n4', 'n5']);
     const fresh = net.add('n2');
-    fresh.setMembership({ members: NODES.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })), epoch: 'e1', generation: 1 });
+    fresh.setMembership({
+      members: NODES.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })),
+      epoch: 'e1',
+      generation: 1,
+    });
     // The new process answers after its start-up quiet time and membershipSkew, once its monitors confirm ITS ACKs
     // (their highest ACK sequence from the old process must not stand in for them). Its monitors hold their
     // confirmations back for 3 s after their last DOWN, and it waits 3 s after its last FENCED: about 2 x 3 s.
@@ -152,7 +170,11 @@ describe('ProbeRunner over a simulated network', () => {
     const stranger = net.add('n6', [probeKey(randomBytes(32))]);
     const before = net.rejected.length;
     // n6 is no member: it sends nothing; forge one datagram from it under its own key through the wire.
-    stranger.setMembership({ members: NODES.concat('n6').map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })), epoch: 'e9', generation: 9 });
+    stranger.setMembership({
+      members: NODES.concat('n6').map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 })),
+      epoch: 'e9',
+      generation: 9,
+    });
     net.run(200);
     assert.ok(net.rejected.slice(before).includes('auth'), `rejections: ${net.rejected.slice(before).join(',')}`);
     const captured = net.wire.find((w) => w.to === 'n1' && net.runners.has(w.to))!;

@@ -4,7 +4,13 @@
 // the layer-2 speaker when its live set or its own right to answer changed (checked every tick, so a fence is at
 // most one tick late; the speaker also asks `answering(now)` before every ownership pass).
 import type { Clock, Timer } from '../../core/clock.ts';
-import { DEFAULT_PROBE_TIMINGS, ProbeDetector, type ProbeEvent, type ProbeSend, type ProbeTimings } from '../../core/election/probe-detector.ts';
+import {
+  DEFAULT_PROBE_TIMINGS,
+  ProbeDetector,
+  type ProbeEvent,
+  type ProbeSend,
+  type ProbeTimings,
+} from '../../core/election/probe-detector.ts';
 import { decodeProbeDatagram, encodeProbeDatagram, type ProbeKey } from '../../protocol/probe/probe-datagram.ts';
 import { ReplayGuard } from '../../protocol/probe/replay-guard.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -114,7 +120,12 @@ export class ProbeRunner {
   setMembership(record: ProbeMembership): void {
     const members = new Map(record.members.map((m) => [m.node, m]));
     const known = this.#detector.members;
-    this.#step({ type: 'membership', members: [...members.keys()], epoch: record.epoch, generation: record.generation });
+    this.#step({
+      type: 'membership',
+      members: [...members.keys()],
+      epoch: record.epoch,
+      generation: record.generation,
+    });
     if (this.#detector.members === known) return;
     for (const node of this.#members.keys()) if (!members.has(node)) this.#guard.forget(node);
     // Addresses of members of older epochs still in transition are kept until they leave every epoch.
@@ -196,8 +207,13 @@ export class ProbeRunner {
     const answering = this.answering(now);
     const notLive = [...this.#detector.notLive(now)].sort().join(',');
     if (answering === this.#lastAnswering && notLive === this.#lastNotLive) return;
-    if (answering !== this.#lastAnswering) this.#o.log.info({ node: this.#o.node, answering }, answering ? 'failure detector: answering' : 'failure detector: not answering');
-    if (notLive !== this.#lastNotLive) this.#o.log.info({ node: this.#o.node, notLive }, 'failure detector: live set changed');
+    if (answering !== this.#lastAnswering)
+      this.#o.log.info(
+        { node: this.#o.node, answering },
+        answering ? 'failure detector: answering' : 'failure detector: not answering',
+      );
+    if (notLive !== this.#lastNotLive)
+      this.#o.log.info({ node: this.#o.node, notLive }, 'failure detector: live set changed');
     this.#lastAnswering = answering;
     this.#lastNotLive = notLive;
     this.#o.onChange();
@@ -207,7 +223,8 @@ export class ProbeRunner {
     if (sends.length === 0) return;
     const key = this.#o.keys()[0];
     if (!key) {
-      if (!this.#warnedNoKey) this.#o.log.warn({ node: this.#o.node }, 'failure detector: no cluster key yet; sending nothing');
+      if (!this.#warnedNoKey)
+        this.#o.log.warn({ node: this.#o.node }, 'failure detector: no cluster key yet; sending nothing');
       this.#warnedNoKey = true;
       return;
     }
@@ -218,7 +235,10 @@ export class ProbeRunner {
       const member = this.#members.get(to);
       if (!member) continue;
       this.#seq = (this.#seq + 1) >>> 0;
-      const bytes = encodeProbeDatagram({ incarnation: this.#o.incarnation, seq: this.#seq, wallSecond, from: this.#o.node, to, message }, key);
+      const bytes = encodeProbeDatagram(
+        { incarnation: this.#o.incarnation, seq: this.#seq, wallSecond, from: this.#o.node, to, message },
+        key,
+      );
       this.#o.send(bytes, member.address, member.port);
       sent++;
     }

@@ -13,12 +13,18 @@ export function poolChoices(source: Source, notes: Notes): PoolChoice[] | undefi
   if (!names || !selectors) return undefined;
   const bad = names.value.find((n) => !OBJECT_NAME.test(n));
   if (bad !== undefined) {
-    notes.add('InvalidValue', source.ref, 'spec.ipAddressPools', `${JSON.stringify(bad)} is not an object name; ${leftOut}`);
+    notes.add(
+      'InvalidValue',
+      source.ref,
+      'spec.ipAddressPools',
+      `${JSON.stringify(bad)} is not an object name; ${leftOut}`,
+    );
     return undefined;
   }
   const choices: PoolChoice[] = [];
   if (names.value.length > 0) choices.push({ ipPools: [...new Set(names.value)] });
-  if (selectors.value.length > 0) for (const s of choicesFor(selectors.value)) if (s) choices.push({ ipPoolSelector: s });
+  if (selectors.value.length > 0)
+    for (const s of choicesFor(selectors.value)) if (s) choices.push({ ipPoolSelector: s });
   return choices.length > 0 ? choices : [{}];
 }
 

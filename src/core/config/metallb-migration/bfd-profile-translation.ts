@@ -3,7 +3,15 @@ import type { BGPPeer } from '../api-types.generated.ts';
 import { field, readBool, readInteger, unknownFields, type Source } from './metallb-source.ts';
 import type { Notes } from './migration-notes.ts';
 
-const BFD_PROFILE_FIELDS = ['receiveInterval', 'transmitInterval', 'detectMultiplier', 'echoInterval', 'echoMode', 'passiveMode', 'minimumTtl'];
+const BFD_PROFILE_FIELDS = [
+  'receiveInterval',
+  'transmitInterval',
+  'detectMultiplier',
+  'echoInterval',
+  'echoMode',
+  'passiveMode',
+  'minimumTtl',
+];
 export type BfdSpec = NonNullable<BGPPeer['spec']['bfd']>;
 
 /** A BFDProfile as Beacon LB's spec.bfd; its notes are added once, on the profile. */
@@ -27,13 +35,28 @@ export function translateBfdProfile(source: Source, notes: Notes): BfdSpec {
   const echo = field(source, 'echoMode', readBool, notes, 'treated as false')?.value === true;
   const echoInterval = field(source, 'echoInterval', readInteger, notes, 'ignored')?.value;
   if (echo) {
-    notes.add('BFDEchoUnsupported', source.ref, 'spec.echoMode', 'Beacon LB runs BFD in asynchronous mode without the echo function; detection relies on control packets only (transmitInterval x detectMultiplier)');
+    notes.add(
+      'BFDEchoUnsupported',
+      source.ref,
+      'spec.echoMode',
+      'Beacon LB runs BFD in asynchronous mode without the echo function; detection relies on control packets only (transmitInterval x detectMultiplier)',
+    );
   } else if (echoInterval !== undefined) {
-    notes.add('BFDEchoUnsupported', source.ref, 'spec.echoInterval', 'no echo function in Beacon LB; ignored (echoMode was off, so nothing changes)');
+    notes.add(
+      'BFDEchoUnsupported',
+      source.ref,
+      'spec.echoInterval',
+      'no echo function in Beacon LB; ignored (echoMode was off, so nothing changes)',
+    );
   }
   const minimumTtl = field(source, 'minimumTtl', readInteger, notes, 'ignored')?.value;
   if (minimumTtl !== undefined) {
-    notes.add('BFDMinimumTtlIgnored', source.ref, 'spec.minimumTtl', `single-hop BFD accepts TTL 255 only (RFC 5881 section 5), not down to ${minimumTtl}; MetalLB applied minimumTtl to multihop sessions only`);
+    notes.add(
+      'BFDMinimumTtlIgnored',
+      source.ref,
+      'spec.minimumTtl',
+      `single-hop BFD accepts TTL 255 only (RFC 5881 section 5), not down to ${minimumTtl}; MetalLB applied minimumTtl to multihop sessions only`,
+    );
   }
   return bfd;
 }

@@ -1,6 +1,14 @@
 // BGPAdvertisement -> BGPAdvertisement.
 import type { BGPAdvertisement } from '../api-types.generated.ts';
-import { field, OBJECT_NAME, readInteger, readSelectorList, readStringList, unknownFields, type Source } from './metallb-source.ts';
+import {
+  field,
+  OBJECT_NAME,
+  readInteger,
+  readSelectorList,
+  readStringList,
+  unknownFields,
+  type Source,
+} from './metallb-source.ts';
 import { choicesFor } from './selector-union.ts';
 import { noteSplit, poolChoices, product, splitNames } from './advertisement-split.ts';
 import { metadataFor } from './object-recognition.ts';
@@ -8,7 +16,17 @@ import { parseMetalLbCommunity, type MetalLbCommunity } from './metallb-communit
 import type { Notes } from './migration-notes.ts';
 
 const MAX_COMMUNITIES = 64;
-const BGP_ADV_FIELDS = ['aggregationLength', 'aggregationLengthV6', 'localPref', 'communities', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'peers', 'serviceSelectors'];
+const BGP_ADV_FIELDS = [
+  'aggregationLength',
+  'aggregationLengthV6',
+  'localPref',
+  'communities',
+  'ipAddressPools',
+  'ipAddressPoolSelectors',
+  'nodeSelectors',
+  'peers',
+  'serviceSelectors',
+];
 
 export function translateBgpAdvertisement(
   source: Source,
@@ -35,15 +53,28 @@ export function translateBgpAdvertisement(
   const spec: BGPAdvertisement['spec'] = {};
   if (length?.value !== undefined) {
     if (length.value >= 0 && length.value <= 32) spec.aggregationLength = length.value;
-    else notes.add('InvalidValue', source.ref, 'spec.aggregationLength', `${length.value} is not 0 to 32; left out (32)`);
+    else
+      notes.add('InvalidValue', source.ref, 'spec.aggregationLength', `${length.value} is not 0 to 32; left out (32)`);
   }
   if (lengthV6?.value !== undefined) {
     if (lengthV6.value >= 0 && lengthV6.value <= 128) spec.aggregationLengthV6 = lengthV6.value;
-    else notes.add('InvalidValue', source.ref, 'spec.aggregationLengthV6', `${lengthV6.value} is not 0 to 128; left out (128)`);
+    else
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        'spec.aggregationLengthV6',
+        `${lengthV6.value} is not 0 to 128; left out (128)`,
+      );
   }
   if (localPref?.value !== undefined && localPref.value !== 0) {
     if (localPref.value > 0 && localPref.value <= 0xffffffff) spec.localPref = localPref.value;
-    else notes.add('InvalidValue', source.ref, 'spec.localPref', `${localPref.value} is not a 32-bit unsigned number; left out`);
+    else
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        'spec.localPref',
+        `${localPref.value} is not a 32-bit unsigned number; left out`,
+      );
   }
   const standard: string[] = [];
   const large: string[] = [];
@@ -54,11 +85,19 @@ export function translateBgpAdvertisement(
     if (alias) {
       value = alias.value;
       const shown = value.kind === 'large' ? `large community ${value.value}` : value.value;
-      notes.add('CommunityAliasResolved', source.ref, path, `alias ${text} (from ${alias.from}) written as ${shown}: Beacon LB has no Community objects, so a later change to the alias does not reach this advertisement`);
+      notes.add(
+        'CommunityAliasResolved',
+        source.ref,
+        path,
+        `alias ${text} (from ${alias.from}) written as ${shown}: Beacon LB has no Community objects, so a later change to the alias does not reach this advertisement`,
+      );
     } else {
       const parsed = parseMetalLbCommunity(text);
       if (!parsed.ok) {
-        const why = parsed.error === 'format' ? 'neither a community (a:b, large:a:b:c) nor the name of a Community alias' : 'a community with a part out of range';
+        const why =
+          parsed.error === 'format'
+            ? 'neither a community (a:b, large:a:b:c) nor the name of a Community alias'
+            : 'a community with a part out of range';
         notes.add('UnknownCommunity', source.ref, path, `${JSON.stringify(text)} is ${why}; left out`);
         continue;
       }
@@ -67,7 +106,12 @@ export function translateBgpAdvertisement(
     const list = value.kind === 'large' ? large : standard;
     if (list.includes(value.value)) continue;
     if (list.length >= MAX_COMMUNITIES) {
-      notes.add('InvalidValue', source.ref, path, `Beacon LB takes at most ${MAX_COMMUNITIES} communities of a type; left out`);
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        path,
+        `Beacon LB takes at most ${MAX_COMMUNITIES} communities of a type; left out`,
+      );
       continue;
     }
     list.push(value.value);
@@ -85,6 +129,11 @@ export function translateBgpAdvertisement(
     apiVersion: 'beaconlb.io/v1alpha1',
     kind: 'BGPAdvertisement',
     metadata: metadataFor(source, objectNames[i] ?? source.name),
-    spec: { ...pool, ...(node ? { nodeSelector: node } : {}), ...(service ? { serviceSelector: service } : {}), ...spec },
+    spec: {
+      ...pool,
+      ...(node ? { nodeSelector: node } : {}),
+      ...(service ? { serviceSelector: service } : {}),
+      ...spec,
+    },
   }));
 }

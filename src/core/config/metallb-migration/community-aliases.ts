@@ -3,14 +3,22 @@ import { absent, isRecord, unknownFields, type Source } from './metallb-source.t
 import { parseMetalLbCommunity, type MetalLbCommunity } from './metallb-community.ts';
 import type { Notes } from './migration-notes.ts';
 
-export function communityAliases(sources: readonly Source[], notes: Notes): Map<string, { value: MetalLbCommunity; from: string }> {
+export function communityAliases(
+  sources: readonly Source[],
+  notes: Notes,
+): Map<string, { value: MetalLbCommunity; from: string }> {
   const aliases = new Map<string, { value: MetalLbCommunity; from: string }>();
   for (const source of sources) {
     unknownFields(source, ['communities'], notes);
     const list = source.spec['communities'];
     if (absent(list)) continue;
     if (!Array.isArray(list)) {
-      notes.add('InvalidValue', source.ref, 'spec.communities', 'is not a list of {name, value}; no alias read from it');
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        'spec.communities',
+        'is not a list of {name, value}; no alias read from it',
+      );
       continue;
     }
     for (const [i, entry] of list.entries()) {
@@ -21,11 +29,21 @@ export function communityAliases(sources: readonly Source[], notes: Notes): Map<
       }
       const parsed = parseMetalLbCommunity(entry['value']);
       if (!parsed.ok) {
-        notes.add('InvalidValue', source.ref, path, `${JSON.stringify(entry['value'])} is not a community (a:b or large:a:b:c); alias ${entry['name']} left out`);
+        notes.add(
+          'InvalidValue',
+          source.ref,
+          path,
+          `${JSON.stringify(entry['value'])} is not a community (a:b or large:a:b:c); alias ${entry['name']} left out`,
+        );
         continue;
       }
       if (aliases.has(entry['name'])) {
-        notes.add('InvalidValue', source.ref, path, `alias ${entry['name']} is defined twice (MetalLB refuses this); the first definition is used`);
+        notes.add(
+          'InvalidValue',
+          source.ref,
+          path,
+          `alias ${entry['name']} is defined twice (MetalLB refuses this); the first definition is used`,
+        );
         continue;
       }
       aliases.set(entry['name'], { value: parsed.value, from: source.ref });

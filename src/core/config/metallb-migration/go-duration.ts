@@ -3,7 +3,16 @@ import { err, ok, type Result } from '../../result.ts';
 
 /** A Go time.Duration text (as metav1.Duration holds) in milliseconds; may be negative. */
 export function parseGoDuration(text: string): Result<number> {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    μs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   let rest = text;
   let sign = 1;
   if (rest.startsWith('-') || rest.startsWith('+')) {
@@ -22,4 +31,3 @@ export function parseGoDuration(text: string): Result<number> {
   }
   return Number.isFinite(total) ? ok(sign * total) : err(`"${text}" is not a duration`);
 }
-

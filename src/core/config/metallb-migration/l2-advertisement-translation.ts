@@ -1,12 +1,27 @@
 // L2Advertisement -> L2Advertisement.
 import type { L2Advertisement } from '../api-types.generated.ts';
-import { absent, field, INTERFACE_NAME, readSelectorList, readStringList, unknownFields, type Source } from './metallb-source.ts';
+import {
+  absent,
+  field,
+  INTERFACE_NAME,
+  readSelectorList,
+  readStringList,
+  unknownFields,
+  type Source,
+} from './metallb-source.ts';
 import { choicesFor } from './selector-union.ts';
 import { noteSplit, poolChoices, product, splitNames } from './advertisement-split.ts';
 import { metadataFor } from './object-recognition.ts';
 import type { Notes } from './migration-notes.ts';
 
-const L2_FIELDS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces', 'serviceSelectors', 'preferredNodeSelectors'];
+const L2_FIELDS = [
+  'ipAddressPools',
+  'ipAddressPoolSelectors',
+  'nodeSelectors',
+  'interfaces',
+  'serviceSelectors',
+  'preferredNodeSelectors',
+];
 
 export function translateL2(source: Source, taken: Set<string>, notes: Notes): L2Advertisement[] {
   unknownFields(source, L2_FIELDS, notes);
@@ -19,10 +34,21 @@ export function translateL2(source: Source, taken: Set<string>, notes: Notes): L
   const names: string[] = [];
   for (const [i, name] of interfaces.value.entries()) {
     if (name.length <= 15 && INTERFACE_NAME.test(name)) names.push(name);
-    else notes.add('InvalidValue', source.ref, `spec.interfaces[${i}]`, `${JSON.stringify(name)} is not a Linux interface name; left out`);
+    else
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        `spec.interfaces[${i}]`,
+        `${JSON.stringify(name)} is not a Linux interface name; left out`,
+      );
   }
   if (interfaces.value.length > 0 && names.length === 0) {
-    notes.add('InvalidValue', source.ref, 'spec.interfaces', `no valid interface name left; MetalLB could announce on none of them; ${leftOut}`);
+    notes.add(
+      'InvalidValue',
+      source.ref,
+      'spec.interfaces',
+      `no valid interface name left; MetalLB could announce on none of them; ${leftOut}`,
+    );
     return [];
   }
   if (interfaces.value.length === 0) {
@@ -35,7 +61,12 @@ export function translateL2(source: Source, taken: Set<string>, notes: Notes): L
     );
   }
   if (!absent(source.spec['preferredNodeSelectors'])) {
-    notes.add('PreferredNodesIgnored', source.ref, 'spec.preferredNodeSelectors', "Beacon LB's per-address election (rendezvous hashing over the eligible nodes) has no preferences; left out, every eligible node is equally likely to answer");
+    notes.add(
+      'PreferredNodesIgnored',
+      source.ref,
+      'spec.preferredNodeSelectors',
+      "Beacon LB's per-address election (rendezvous hashing over the eligible nodes) has no preferences; left out, every eligible node is equally likely to answer",
+    );
   }
   const combos = product(pools, choicesFor(nodeSelectors.value), choicesFor(serviceSelectors.value));
   const objectNames = splitNames(source.name, combos.length, taken);

@@ -23,7 +23,12 @@ export interface Source {
 export function unknownFields(source: Source, known: readonly string[], notes: Notes): void {
   for (const key of Object.keys(source.spec)) {
     if (!known.includes(key)) {
-      notes.add('UnknownField', source.ref, `spec.${key}`, 'not a field this migration knows (a newer MetalLB?); left out');
+      notes.add(
+        'UnknownField',
+        source.ref,
+        `spec.${key}`,
+        'not a field this migration knows (a newer MetalLB?); left out',
+      );
     }
   }
 }
@@ -61,7 +66,8 @@ function readSelector(v: unknown): Result<LabelSelector> {
   const selector: LabelSelector = {};
   if (!absent(v['matchLabels'])) {
     const labels = v['matchLabels'];
-    if (!isRecord(labels) || !Object.values(labels).every((x) => typeof x === 'string')) return err('matchLabels is not a map of strings');
+    if (!isRecord(labels) || !Object.values(labels).every((x) => typeof x === 'string'))
+      return err('matchLabels is not a map of strings');
     if (Object.keys(labels).length > 0) selector.matchLabels = { ...(labels as Record<string, string>) };
   }
   if (!absent(v['matchExpressions'])) {
@@ -71,7 +77,8 @@ function readSelector(v: unknown): Result<LabelSelector> {
     for (const e of expressions) {
       if (!isRecord(e) || typeof e['key'] !== 'string' || e['key'] === '') return err('a match expression has no key');
       const operator = e['operator'];
-      if (!isOperator(operator)) return err(`operator ${JSON.stringify(operator)} is not In, NotIn, Exists or DoesNotExist`);
+      if (!isOperator(operator))
+        return err(`operator ${JSON.stringify(operator)} is not In, NotIn, Exists or DoesNotExist`);
       const values = readStringList(e['values']);
       if (!values.ok) return err(`values of ${e['key']} ${values.error}`);
       const needsValues = operator === 'In' || operator === 'NotIn';
@@ -100,7 +107,13 @@ export function readSelectorList(v: unknown): Result<LabelSelector[]> {
  * Reads one field; on a malformed value records an InvalidValue note (ending in `consequence`: what becomes of the
  * field or the object) and returns undefined.
  */
-export function field<T>(source: Source, key: string, reader: (v: unknown) => Result<T>, notes: Notes, consequence: string): { value: T } | undefined {
+export function field<T>(
+  source: Source,
+  key: string,
+  reader: (v: unknown) => Result<T>,
+  notes: Notes,
+  consequence: string,
+): { value: T } | undefined {
   const parsed = reader(source.spec[key]);
   if (parsed.ok) return { value: parsed.value };
   notes.add('InvalidValue', source.ref, `spec.${key}`, `${parsed.error}; ${consequence}`);

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { migrateMetalLB } from './migrate-metallb.ts';
 import { formatNote, somethingLeftOut, type MigrationNote, type MigrationNoteKind } from './migration-notes.ts';
-import { MIGRATED_FROM_ANNOTATION, PASSWORD_PLACEHOLDER, type MigratedObject, type MigrationResult, type SecretManifest } from './migrated-objects.ts';
+import {
+  MIGRATED_FROM_ANNOTATION,
+  PASSWORD_PLACEHOLDER,
+  type MigratedObject,
+  type MigrationResult,
+  type SecretManifest,
+} from './migrated-objects.ts';
 import { parseGoDuration } from './go-duration.ts';
 import { unionOfSelectors } from './selector-union.ts';
 import type { BGPAdvertisement, BGPPeer, IPPool, L2Advertisement, LabelSelector } from '../api-types.generated.ts';
@@ -12,7 +18,12 @@ import { matchesLabelSelector } from '../label-selector.ts';
 const NS = 'metallb-system';
 const options = { secretNamespace: 'beaconlb-system' };
 
-const metallb = (kind: string, name: string, spec: Record<string, unknown>, extra: { apiVersion?: string; labels?: Record<string, string>; namespace?: string } = {}): Record<string, unknown> => ({
+const metallb = (
+  kind: string,
+  name: string,
+  spec: Record<string, unknown>,
+  extra: { apiVersion?: string; labels?: Record<string, string>; namespace?: string } = {},
+): Record<string, unknown> => ({
   apiVersion: extra.apiVersion ?? (kind === 'BGPPeer' ? 'metallb.io/v1beta2' : 'metallb.io/v1beta1'),
   kind,
   metadata: { name, namespace: extra.namespace ?? NS, ...(extra.labels ? { labels: extra.labels } : {}) },
@@ -21,11 +32,19 @@ const metallb = (kind: string, name: string, spec: Record<string, unknown>, extr
 const pool = (name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Record<string, unknown> =>
   metallb('IPAddressPool', name, spec, labels ? { labels } : {});
 const peer = (name: string, spec: Record<string, unknown>, apiVersion?: string): Record<string, unknown> =>
-  metallb('BGPPeer', name, { myASN: 64512, peerASN: 64500, peerAddress: '198.51.100.1', holdTime: '90s', ...spec }, apiVersion ? { apiVersion } : {});
+  metallb(
+    'BGPPeer',
+    name,
+    { myASN: 64512, peerASN: 64500, peerAddress: '198.51.100.1', holdTime: '90s', ...spec },
+    apiVersion ? { apiVersion } : {},
+  );
 
 const migrate = (...objects: unknown[]): MigrationResult => migrateMetalLB(objects, options);
 
-function only<K extends MigratedObject['kind']>(result: MigrationResult, kind: K): Array<Extract<MigratedObject, { kind: K }>> {
+function only<K extends MigratedObject['kind']>(
+  result: MigrationResult,
+  kind: K,
+): Array<Extract<MigratedObject, { kind: K }>> {
   return result.objects.filter((o): o is Extract<MigratedObject, { kind: K }> => o.kind === kind);
 }
 const pools = (r: MigrationResult): IPPool[] => only(r, 'IPPool');
@@ -42,13 +61,23 @@ const note = (r: MigrationResult, kind: MigrationNoteKind): MigrationNote => {
 
 describe('migrateMetalLB: IPAddressPool to IPPool', () => {
   it('keeps addresses, autoAssign: false, avoidBuggyIPs and labels, and records the origin', () => {
-    const r = migrate(pool('lan', { addresses: ['198.51.100.64/26', '2001:db8:a::/120'], autoAssign: false, avoidBuggyIPs: true }, { zone: 'a' }));
+    const r = migrate(
+      pool(
+        'lan',
+        { addresses: ['198.51.100.64/26', '2001:db8:a::/120'], autoAssign: false, avoidBuggyIPs: true },
+        { zone: 'a' },
+      ),
+    );
     assert.deepEqual(r.notes, []);
     assert.deepEqual(pools(r), [
       {
         apiVersion: 'beaconlb.io/v1alpha1',
         kind: 'IPPool',
-        metadata: { name: 'lan', labels: { zone: 'a' }, annotations: { [MIGRATED_FROM_ANNOTATION]: 'IPAddressPool.metallb.io metallb-system/lan' } },
+        metadata: {
+          name: 'lan',
+          labels: { zone: 'a' },
+          annotations: { [MIGRATED_FROM_ANNOTATION]: 'IPAddressPool.metallb.io metallb-system/lan' },
+        },
         spec: { addresses: ['198.51.100.64/26', '2001:db8:a::/120'], autoAssign: false, avoidBuggyIPs: true },
       },
     ]);
@@ -67,31 +96,65 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
   });
 
   it('leaves out an entry that is no address, and the whole pool when none is left', () => {
-    const r = migrate(pool('p', { addresses: ['198.51.100.0/28', 'bogus'] }), pool('q', { addresses: ['203.0.113.20-203.0.113.10'] }));
-    assert.deepEqual(pools(r).map((p) => [p.metadata.name, p.spec.addresses]), [['p', ['198.51.100.0/28']]]);
+    const r = migrate(
+      pool('p', { addresses: ['198.51.100.0/28', 'bogus'] }),
+      pool('q', { addresses: ['203.0.113.20-203.0.113.10'] }),
+    );
+    assert.deepEqual(
+      pools(r).map((p) => [p.metadata.name, p.spec.addresses]),
+      [['p', ['198.51.100.0/28']]],
+    );
     const entry = r.notes.find((n) => n.field === 'spec.addresses[1]');
     assert.equal(entry?.object, 'IPAddressPool metallb-system/p');
     assert.equal(entry.severity, 'omitted');
-    assert.ok(r.notes.some((n) => n.object === 'IPAddressPool metallb-system/q' && n.field === 'spec.addresses' && /pool left out/.test(n.message)));
+    assert.ok(
+      r.notes.some(
+        (n) =>
+          n.object === 'IPAddressPool metallb-system/q' &&
+          n.field === 'spec.addresses' &&
+          /pool left out/.test(n.message),
+      ),
+    );
     assert.equal(somethingLeftOut(r.notes), true);
   });
 
   it('translates namespaces and one service selector unchanged', () => {
     const selector = { matchExpressions: [{ key: 'app.kubernetes.io/part-of', operator: 'In', values: ['shop'] }] };
-    const r = migrate(pool('team', { addresses: ['203.0.113.32/28'], serviceAllocation: { priority: 5, namespaces: ['team-a', 'team-b'], serviceSelectors: [selector] } }));
-    assert.deepEqual(pools(r)[0]?.spec.allocation, { namespaces: ['team-a', 'team-b'], serviceSelector: selector, priority: 5 });
+    const r = migrate(
+      pool('team', {
+        addresses: ['203.0.113.32/28'],
+        serviceAllocation: { priority: 5, namespaces: ['team-a', 'team-b'], serviceSelectors: [selector] },
+      }),
+    );
+    assert.deepEqual(pools(r)[0]?.spec.allocation, {
+      namespaces: ['team-a', 'team-b'],
+      serviceSelector: selector,
+      priority: 5,
+    });
     assert.deepEqual(r.notes, []);
   });
 
   it('merges service selectors that differ in one value of one key into one In requirement (exact)', () => {
-    const r = migrate(pool('p', { addresses: ['203.0.113.0/28'], serviceAllocation: { serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchLabels: { app: 'api' } }] } }));
-    assert.deepEqual(pools(r)[0]?.spec.allocation?.serviceSelector, { matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }] });
+    const r = migrate(
+      pool('p', {
+        addresses: ['203.0.113.0/28'],
+        serviceAllocation: { serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchLabels: { app: 'api' } }] },
+      }),
+    );
+    assert.deepEqual(pools(r)[0]?.spec.allocation?.serviceSelector, {
+      matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }],
+    });
     assert.deepEqual(r.notes, []);
   });
 
   it('narrows service selectors whose OR no single selector expresses, keeping the first, and says so', () => {
     const first = { matchLabels: { app: 'web' } };
-    const r = migrate(pool('p', { addresses: ['203.0.113.0/28'], serviceAllocation: { serviceSelectors: [first, { matchLabels: { tier: 'edge' } }] } }));
+    const r = migrate(
+      pool('p', {
+        addresses: ['203.0.113.0/28'],
+        serviceAllocation: { serviceSelectors: [first, { matchLabels: { tier: 'edge' } }] },
+      }),
+    );
     assert.deepEqual(pools(r)[0]?.spec.allocation?.serviceSelector, first);
     const n = note(r, 'SelectorsNarrowed');
     assert.equal(n.field, 'spec.serviceAllocation.serviceSelectors');
@@ -99,9 +162,19 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
   });
 
   it('keeps one namespace selector, and narrows a list of names OR selectors to the names', () => {
-    const one = migrate(pool('p', { addresses: ['203.0.113.0/28'], serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'a' } }] } }));
+    const one = migrate(
+      pool('p', {
+        addresses: ['203.0.113.0/28'],
+        serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'a' } }] },
+      }),
+    );
     assert.deepEqual(pools(one)[0]?.spec.allocation?.namespaceSelector, { matchLabels: { team: 'a' } });
-    const both = migrate(pool('p', { addresses: ['203.0.113.0/28'], serviceAllocation: { namespaces: ['x'], namespaceSelectors: [{ matchLabels: { team: 'a' } }] } }));
+    const both = migrate(
+      pool('p', {
+        addresses: ['203.0.113.0/28'],
+        serviceAllocation: { namespaces: ['x'], namespaceSelectors: [{ matchLabels: { team: 'a' } }] },
+      }),
+    );
     const allocation = pools(both)[0]?.spec.allocation;
     assert.deepEqual(allocation?.namespaces, ['x']);
     assert.equal(allocation.namespaceSelector, undefined);
@@ -109,8 +182,20 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
   });
 
   it('writes names OR a selector on the namespace name label as one exact selector', () => {
-    const r = migrate(pool('p', { addresses: ['203.0.113.0/28'], serviceAllocation: { namespaces: ['x'], namespaceSelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'y' } }] } }));
-    assert.deepEqual(pools(r)[0]?.spec.allocation, { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['x', 'y'] }] } });
+    const r = migrate(
+      pool('p', {
+        addresses: ['203.0.113.0/28'],
+        serviceAllocation: {
+          namespaces: ['x'],
+          namespaceSelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'y' } }],
+        },
+      }),
+    );
+    assert.deepEqual(pools(r)[0]?.spec.allocation, {
+      namespaceSelector: {
+        matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['x', 'y'] }],
+      },
+    });
     assert.deepEqual(r.notes, []);
   });
 
@@ -121,7 +206,14 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
       pool('pinned', { addresses: ['198.51.100.32/28'], serviceAllocation: { namespaces: ['a'] } }),
     );
     const byName = new Map(pools(r).map((p) => [p.metadata.name, p.spec.allocation?.priority]));
-    assert.deepEqual([...byName], [['first', 10], ['general', undefined], ['pinned', 11]]);
+    assert.deepEqual(
+      [...byName],
+      [
+        ['first', 10],
+        ['general', undefined],
+        ['pinned', 11],
+      ],
+    );
     const n = note(r, 'PriorityAdded');
     assert.equal(n.object, 'IPAddressPool metallb-system/pinned');
     assert.equal(n.severity, 'changed');
@@ -129,8 +221,14 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
   });
 
   it('adds no priority when every pool has serviceAllocation (the order among them is the same)', () => {
-    const r = migrate(pool('a', { addresses: ['198.51.100.0/28'], serviceAllocation: { namespaces: ['x'] } }), pool('b', { addresses: ['198.51.100.16/28'], serviceAllocation: { priority: 3 } }));
-    assert.deepEqual(pools(r).map((p) => p.spec.allocation?.priority), [undefined, 3]);
+    const r = migrate(
+      pool('a', { addresses: ['198.51.100.0/28'], serviceAllocation: { namespaces: ['x'] } }),
+      pool('b', { addresses: ['198.51.100.16/28'], serviceAllocation: { priority: 3 } }),
+    );
+    assert.deepEqual(
+      pools(r).map((p) => p.spec.allocation?.priority),
+      [undefined, 3],
+    );
     assert.deepEqual(r.notes, []);
   });
 
@@ -139,7 +237,13 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
       pool('a', { addresses: ['198.51.100.0/28'], serviceAllocation: { priority: 5_000_000 } }),
       pool('b', { addresses: ['198.51.100.16/28'], serviceAllocation: { priority: 7 } }),
     );
-    assert.deepEqual(pools(r).map((p) => [p.metadata.name, p.spec.allocation?.priority]), [['a', 2], ['b', 1]]);
+    assert.deepEqual(
+      pools(r).map((p) => [p.metadata.name, p.spec.allocation?.priority]),
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+    );
     assert.ok(kinds(r).includes('PrioritiesRenumbered'));
   });
 
@@ -149,7 +253,12 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
   });
 
   it('leaves out a pool whose selector MetalLB would refuse rather than drop the restriction', () => {
-    const r = migrate(pool('p', { addresses: ['198.51.100.0/28'], serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In' }] }] } }));
+    const r = migrate(
+      pool('p', {
+        addresses: ['198.51.100.0/28'],
+        serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In' }] }] },
+      }),
+    );
     assert.deepEqual(pools(r), []);
     assert.match(note(r, 'InvalidValue').message, /In on app needs at least one value; pool left out/);
   });
@@ -157,58 +266,108 @@ describe('migrateMetalLB: IPAddressPool to IPPool', () => {
 
 describe('migrateMetalLB: L2Advertisement', () => {
   it('translates pools by name, one node selector and interfaces', () => {
-    const nodeSelector = { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] };
-    const r = migrate(metallb('L2Advertisement', 'l2', { ipAddressPools: ['lan'], nodeSelectors: [nodeSelector], interfaces: ['eth0', 'bond0.10'] }));
-    assert.deepEqual(l2s(r).map((a) => a.spec), [{ ipPools: ['lan'], nodeSelector, interfaces: ['eth0', 'bond0.10'] }]);
+    const nodeSelector = {
+      matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }],
+    };
+    const r = migrate(
+      metallb('L2Advertisement', 'l2', {
+        ipAddressPools: ['lan'],
+        nodeSelectors: [nodeSelector],
+        interfaces: ['eth0', 'bond0.10'],
+      }),
+    );
+    assert.deepEqual(
+      l2s(r).map((a) => a.spec),
+      [{ ipPools: ['lan'], nodeSelector, interfaces: ['eth0', 'bond0.10'] }],
+    );
     assert.deepEqual(r.notes, []);
   });
 
   it('says that without interfaces Beacon LB answers on fewer interfaces than MetalLB', () => {
     const r = migrate(metallb('L2Advertisement', 'l2', {}));
-    assert.deepEqual(l2s(r).map((a) => a.spec), [{}]);
+    assert.deepEqual(
+      l2s(r).map((a) => a.spec),
+      [{}],
+    );
     const n = note(r, 'DefaultInterfaces');
     assert.equal(n.severity, 'changed');
     assert.match(n.message, /every interface/);
   });
 
   it('splits pools by name and by selector into two objects (Beacon LB takes one or the other)', () => {
-    const r = migrate(metallb('L2Advertisement', 'l2', { ipAddressPools: ['a'], ipAddressPoolSelectors: [{ matchLabels: { mode: 'l2' } }], interfaces: ['eth0'] }));
-    assert.deepEqual(l2s(r).map((a) => [a.metadata.name, a.spec]), [
-      ['l2', { ipPools: ['a'], interfaces: ['eth0'] }],
-      ['l2-2', { ipPoolSelector: { matchLabels: { mode: 'l2' } }, interfaces: ['eth0'] }],
-    ]);
+    const r = migrate(
+      metallb('L2Advertisement', 'l2', {
+        ipAddressPools: ['a'],
+        ipAddressPoolSelectors: [{ matchLabels: { mode: 'l2' } }],
+        interfaces: ['eth0'],
+      }),
+    );
+    assert.deepEqual(
+      l2s(r).map((a) => [a.metadata.name, a.spec]),
+      [
+        ['l2', { ipPools: ['a'], interfaces: ['eth0'] }],
+        ['l2-2', { ipPoolSelector: { matchLabels: { mode: 'l2' } }, interfaces: ['eth0'] }],
+      ],
+    );
     assert.match(note(r, 'ObjectSplit').message, /became 2 objects \(l2, l2-2\)/);
     assert.equal(somethingLeftOut(r.notes), false);
   });
 
   it('makes one object per combination of node and service selectors that cannot be merged, skipping taken names', () => {
     const r = migrate(
-      metallb('L2Advertisement', 'x', { interfaces: ['eth0'], nodeSelectors: [{ matchLabels: { rack: 'r1' } }, { matchLabels: { zone: 'z' } }], serviceSelectors: [{ matchLabels: { a: '1' } }, { matchLabels: { b: '2' } }] }),
+      metallb('L2Advertisement', 'x', {
+        interfaces: ['eth0'],
+        nodeSelectors: [{ matchLabels: { rack: 'r1' } }, { matchLabels: { zone: 'z' } }],
+        serviceSelectors: [{ matchLabels: { a: '1' } }, { matchLabels: { b: '2' } }],
+      }),
       metallb('L2Advertisement', 'x-2', { interfaces: ['eth1'] }),
     );
     const made = l2s(r).filter((a) => a.metadata.name !== 'x-2' || a.spec.interfaces?.[0] === 'eth0');
     assert.deepEqual(made.map((a) => a.metadata.name).sort(), ['x', 'x-3', 'x-4', 'x-5']);
     assert.deepEqual(
       made.map((a) => [a.spec.nodeSelector?.matchLabels, a.spec.serviceSelector?.matchLabels]),
-      [[{ rack: 'r1' }, { a: '1' }], [{ rack: 'r1' }, { b: '2' }], [{ zone: 'z' }, { a: '1' }], [{ zone: 'z' }, { b: '2' }]],
+      [
+        [{ rack: 'r1' }, { a: '1' }],
+        [{ rack: 'r1' }, { b: '2' }],
+        [{ zone: 'z' }, { a: '1' }],
+        [{ zone: 'z' }, { b: '2' }],
+      ],
     );
     assert.equal(new Set(l2s(r).map((a) => a.metadata.name)).size, 5);
   });
 
   it('merges node selectors when one selector says the same', () => {
-    const r = migrate(metallb('L2Advertisement', 'l2', { interfaces: ['eth0'], nodeSelectors: [{ matchLabels: { rack: 'r1' } }, { matchLabels: { rack: 'r2' } }] }));
-    assert.deepEqual(l2s(r).map((a) => a.spec.nodeSelector), [{ matchExpressions: [{ key: 'rack', operator: 'In', values: ['r1', 'r2'] }] }]);
+    const r = migrate(
+      metallb('L2Advertisement', 'l2', {
+        interfaces: ['eth0'],
+        nodeSelectors: [{ matchLabels: { rack: 'r1' } }, { matchLabels: { rack: 'r2' } }],
+      }),
+    );
+    assert.deepEqual(
+      l2s(r).map((a) => a.spec.nodeSelector),
+      [{ matchExpressions: [{ key: 'rack', operator: 'In', values: ['r1', 'r2'] }] }],
+    );
   });
 
   it('notes preferredNodeSelectors, drops an invalid interface name, and leaves out an advertisement with no valid one', () => {
     const r = migrate(
-      metallb('L2Advertisement', 'pref', { interfaces: ['eth0', 'a/b'], preferredNodeSelectors: [{ weight: 10, preference: { matchLabels: { fast: 'yes' } } }] }),
+      metallb('L2Advertisement', 'pref', {
+        interfaces: ['eth0', 'a/b'],
+        preferredNodeSelectors: [{ weight: 10, preference: { matchLabels: { fast: 'yes' } } }],
+      }),
       metallb('L2Advertisement', 'bad', { interfaces: ['averyveryverylongname0'] }),
     );
-    assert.deepEqual(l2s(r).map((a) => [a.metadata.name, a.spec.interfaces]), [['pref', ['eth0']]]);
+    assert.deepEqual(
+      l2s(r).map((a) => [a.metadata.name, a.spec.interfaces]),
+      [['pref', ['eth0']]],
+    );
     assert.ok(kinds(r).includes('PreferredNodesIgnored'));
     assert.ok(r.notes.some((n) => n.field === 'spec.interfaces[1]' && n.kind === 'InvalidValue'));
-    assert.ok(r.notes.some((n) => n.object === 'L2Advertisement metallb-system/bad' && /advertisement left out/.test(n.message)));
+    assert.ok(
+      r.notes.some(
+        (n) => n.object === 'L2Advertisement metallb-system/bad' && /advertisement left out/.test(n.message),
+      ),
+    );
   });
 });
 
@@ -233,20 +392,29 @@ describe('migrateMetalLB: BGPAdvertisement and Community', () => {
         peers: ['router-a', 'router-b'],
       }),
     );
-    assert.deepEqual(bgpAdvs(r).map((a) => a.spec), [
-      {
-        ipPools: ['dc'],
-        aggregationLength: 24,
-        aggregationLengthV6: 64,
-        localPref: 100,
-        communities: ['64512:100', '65535:65282', '64512:8', '65000:1'],
-        largeCommunities: ['64512:1:2', '64512:3:4'],
-        peers: ['router-a', 'router-b'],
-      },
-    ]);
+    assert.deepEqual(
+      bgpAdvs(r).map((a) => a.spec),
+      [
+        {
+          ipPools: ['dc'],
+          aggregationLength: 24,
+          aggregationLengthV6: 64,
+          localPref: 100,
+          communities: ['64512:100', '65535:65282', '64512:8', '65000:1'],
+          largeCommunities: ['64512:1:2', '64512:3:4'],
+          peers: ['router-a', 'router-b'],
+        },
+      ],
+    );
     const resolved = r.notes.filter((n) => n.kind === 'CommunityAliasResolved');
-    assert.deepEqual(resolved.map((n) => n.field), ['spec.communities[1]', 'spec.communities[2]', 'spec.communities[4]']);
-    assert.match(resolved[0]?.message ?? '', /alias no-advertise \(from Community metallb-system\/communities\) written as 65535:65282/);
+    assert.deepEqual(
+      resolved.map((n) => n.field),
+      ['spec.communities[1]', 'spec.communities[2]', 'spec.communities[4]'],
+    );
+    assert.match(
+      resolved[0]?.message ?? '',
+      /alias no-advertise \(from Community metallb-system\/communities\) written as 65535:65282/,
+    );
     assert.equal(somethingLeftOut(r.notes), false);
   });
 
@@ -260,8 +428,22 @@ describe('migrateMetalLB: BGPAdvertisement and Community', () => {
   });
 
   it('reports an invalid or duplicate alias on the Community object', () => {
-    const r = migrate(metallb('Community', 'c', { communities: [{ name: 'x', value: 'nope' }, { name: 'y', value: '1:2' }, { name: 'y', value: '3:4' }] }));
-    assert.deepEqual(r.notes.map((n) => [n.kind, n.field]), [['InvalidValue', 'spec.communities[0]'], ['InvalidValue', 'spec.communities[2]']]);
+    const r = migrate(
+      metallb('Community', 'c', {
+        communities: [
+          { name: 'x', value: 'nope' },
+          { name: 'y', value: '1:2' },
+          { name: 'y', value: '3:4' },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      r.notes.map((n) => [n.kind, n.field]),
+      [
+        ['InvalidValue', 'spec.communities[0]'],
+        ['InvalidValue', 'spec.communities[2]'],
+      ],
+    );
     assert.deepEqual(r.objects, []);
   });
 
@@ -272,20 +454,45 @@ describe('migrateMetalLB: BGPAdvertisement and Community', () => {
 
   it('translates serviceSelectors: one selector when their OR is one, else one advertisement per selector with the same attributes', () => {
     const r = migrate(
-      metallb('BGPAdvertisement', 'some', { ipAddressPools: ['dc'], communities: ['64512:7'], serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchLabels: { app: 'api' } }] }),
-      metallb('BGPAdvertisement', 'split', { ipAddressPools: ['dc'], serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }] }),
+      metallb('BGPAdvertisement', 'some', {
+        ipAddressPools: ['dc'],
+        communities: ['64512:7'],
+        serviceSelectors: [{ matchLabels: { app: 'web' } }, { matchLabels: { app: 'api' } }],
+      }),
+      metallb('BGPAdvertisement', 'split', {
+        ipAddressPools: ['dc'],
+        serviceSelectors: [
+          { matchLabels: { app: 'web' } },
+          { matchExpressions: [{ key: 'tier', operator: 'Exists' }] },
+        ],
+      }),
     );
-    assert.deepEqual(bgpAdvs(r).map((a) => [a.metadata.name, a.spec]), [
-      ['some', { ipPools: ['dc'], serviceSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }] }, communities: ['64512:7'] }],
-      ['split', { ipPools: ['dc'], serviceSelector: { matchLabels: { app: 'web' } } }],
-      ['split-2', { ipPools: ['dc'], serviceSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists' }] } }],
-    ]);
+    assert.deepEqual(
+      bgpAdvs(r).map((a) => [a.metadata.name, a.spec]),
+      [
+        [
+          'some',
+          {
+            ipPools: ['dc'],
+            serviceSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }] },
+            communities: ['64512:7'],
+          },
+        ],
+        ['split', { ipPools: ['dc'], serviceSelector: { matchLabels: { app: 'web' } } }],
+        ['split-2', { ipPools: ['dc'], serviceSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists' }] } }],
+      ],
+    );
     assert.match(note(r, 'ObjectSplit').message, /became 2 objects \(split, split-2\)/);
     assert.equal(somethingLeftOut(r.notes), false);
   });
 
   it('leaves out an advertisement whose serviceSelectors MetalLB would refuse, never widening it to every Service', () => {
-    const r = migrate(metallb('BGPAdvertisement', 'bad', { ipAddressPools: ['dc'], serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In' }] }] }));
+    const r = migrate(
+      metallb('BGPAdvertisement', 'bad', {
+        ipAddressPools: ['dc'],
+        serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In' }] }],
+      }),
+    );
     assert.deepEqual(bgpAdvs(r), []);
     assert.equal(note(r, 'InvalidValue').field, 'spec.serviceSelectors');
   });
@@ -298,10 +505,27 @@ describe('migrateMetalLB: BGPAdvertisement and Community', () => {
         communities: ['64512:1'],
       }),
     );
-    assert.deepEqual(bgpAdvs(r).map((a) => [a.metadata.name, a.spec]), [
-      ['bgp', { ipPoolSelector: { matchLabels: { mode: 'bgp' } }, nodeSelector: { matchLabels: { rack: 'r1' } }, communities: ['64512:1'] }],
-      ['bgp-2', { ipPoolSelector: { matchLabels: { tier: 'edge' } }, nodeSelector: { matchLabels: { rack: 'r1' } }, communities: ['64512:1'] }],
-    ]);
+    assert.deepEqual(
+      bgpAdvs(r).map((a) => [a.metadata.name, a.spec]),
+      [
+        [
+          'bgp',
+          {
+            ipPoolSelector: { matchLabels: { mode: 'bgp' } },
+            nodeSelector: { matchLabels: { rack: 'r1' } },
+            communities: ['64512:1'],
+          },
+        ],
+        [
+          'bgp-2',
+          {
+            ipPoolSelector: { matchLabels: { tier: 'edge' } },
+            nodeSelector: { matchLabels: { rack: 'r1' } },
+            communities: ['64512:1'],
+          },
+        ],
+      ],
+    );
   });
 });
 
@@ -320,35 +544,55 @@ describe('migrateMetalLB: BGPPeer', () => {
         enableGracefulRestart: true,
       }),
     );
-    assert.deepEqual(peers(r).map((p) => p.spec), [
-      {
-        myASN: 64512,
-        peerASN: 64500,
-        peerAddress: '198.51.100.1',
-        peerPort: 1179,
-        sourceAddress: '198.51.100.10',
-        connectTime: '5s',
-        holdTime: '30s',
-        keepaliveTime: '10s',
-        routerID: '198.51.100.10',
-        nodeSelector: { matchLabels: { 'bgp.example/enabled': 'true' } },
-        gracefulRestart: { enabled: true },
-        ebgpMultiHop: true,
-        addressFamilies: ['ipv4-unicast'],
-      },
-    ]);
+    assert.deepEqual(
+      peers(r).map((p) => p.spec),
+      [
+        {
+          myASN: 64512,
+          peerASN: 64500,
+          peerAddress: '198.51.100.1',
+          peerPort: 1179,
+          sourceAddress: '198.51.100.10',
+          connectTime: '5s',
+          holdTime: '30s',
+          keepaliveTime: '10s',
+          routerID: '198.51.100.10',
+          nodeSelector: { matchLabels: { 'bgp.example/enabled': 'true' } },
+          gracefulRestart: { enabled: true },
+          ebgpMultiHop: true,
+          addressFamilies: ['ipv4-unicast'],
+        },
+      ],
+    );
     assert.deepEqual(r.notes, []);
   });
 
   it('negotiates both families with dualStackAddressFamily, and IPv6 for an IPv6 router', () => {
     const r = migrate(peer('dual', { dualStackAddressFamily: true }), peer('v6', { peerAddress: '2001:db8::1' }));
-    assert.deepEqual(peers(r).map((p) => p.spec.addressFamilies), [['ipv4-unicast', 'ipv6-unicast'], ['ipv6-unicast']]);
+    assert.deepEqual(
+      peers(r).map((p) => p.spec.addressFamilies),
+      [['ipv4-unicast', 'ipv6-unicast'], ['ipv6-unicast']],
+    );
   });
 
   it('reads v1beta1 peers (legacy node selectors) like v1beta2', () => {
-    const r = migrate(peer('old', { nodeSelectors: [{ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'In', values: ['d'] }] }] }, 'metallb.io/v1beta1'));
-    assert.deepEqual(peers(r)[0]?.spec.nodeSelector, { matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'In', values: ['d'] }] });
-    assert.equal(peers(r)[0]?.metadata.annotations?.[MIGRATED_FROM_ANNOTATION], 'BGPPeer.metallb.io metallb-system/old');
+    const r = migrate(
+      peer(
+        'old',
+        {
+          nodeSelectors: [{ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'In', values: ['d'] }] }],
+        },
+        'metallb.io/v1beta1',
+      ),
+    );
+    assert.deepEqual(peers(r)[0]?.spec.nodeSelector, {
+      matchLabels: { a: 'b' },
+      matchExpressions: [{ key: 'c', operator: 'In', values: ['d'] }],
+    });
+    assert.equal(
+      peers(r)[0]?.metadata.annotations?.[MIGRATED_FROM_ANNOTATION],
+      'BGPPeer.metallb.io metallb-system/old',
+    );
   });
 
   it('turns a plain password into a Secret reference with a placeholder Secret, and never carries the password', () => {
@@ -359,7 +603,11 @@ describe('migrateMetalLB: BGPPeer', () => {
       {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: 'router-bgp-password', namespace: 'beaconlb-system', annotations: { [MIGRATED_FROM_ANNOTATION]: 'BGPPeer.metallb.io metallb-system/router spec.password' } },
+        metadata: {
+          name: 'router-bgp-password',
+          namespace: 'beaconlb-system',
+          annotations: { [MIGRATED_FROM_ANNOTATION]: 'BGPPeer.metallb.io metallb-system/router spec.password' },
+        },
         type: 'Opaque',
         stringData: { password: PASSWORD_PLACEHOLDER },
       },
@@ -389,10 +637,16 @@ describe('migrateMetalLB: BGPPeer', () => {
   });
 
   it('maps dynamicASN internal and external to the same dynamicASN', () => {
-    const r = migrate(peer('ibgp', { peerASN: undefined, dynamicASN: 'internal' }), peer('ebgp', { peerASN: undefined, dynamicASN: 'external' }));
+    const r = migrate(
+      peer('ibgp', { peerASN: undefined, dynamicASN: 'internal' }),
+      peer('ebgp', { peerASN: undefined, dynamicASN: 'external' }),
+    );
     assert.deepEqual(
       peers(r).map((p) => [p.metadata.name, p.spec.myASN, p.spec.peerASN, p.spec.dynamicASN]),
-      [['ebgp', 64512, undefined, 'external'], ['ibgp', 64512, undefined, 'internal']],
+      [
+        ['ebgp', 64512, undefined, 'external'],
+        ['ibgp', 64512, undefined, 'internal'],
+      ],
     );
     assert.equal(r.notes.filter((n) => n.field === 'spec.dynamicASN').length, 0);
   });
@@ -411,17 +665,27 @@ describe('migrateMetalLB: BGPPeer', () => {
     );
     assert.deepEqual(peers(r), []);
     assert.equal(note(r, 'UnnumberedPeerUnsupported').object, 'BGPPeer metallb-system/unnumbered');
-    assert.deepEqual(r.notes.filter((n) => n.kind === 'InvalidValue').map((n) => n.field), ['spec.peerAddress', 'spec.myASN'], 'in name order: badaddr, noasn');
+    assert.deepEqual(
+      r.notes.filter((n) => n.kind === 'InvalidValue').map((n) => n.field),
+      ['spec.peerAddress', 'spec.myASN'],
+      'in name order: badaddr, noasn',
+    );
   });
 
   it('reports a value of the wrong type once, with what became of it', () => {
     const r = migrate(peer('a', { myASN: '64512' }), peer('b', { holdTime: 90, peerPort: 'bgp' }));
-    assert.deepEqual(r.notes.map((n) => [n.object, n.field, n.message]), [
-      ['BGPPeer metallb-system/a', 'spec.myASN', 'missing or not 1 to 4294967295; peer left out'],
-      ['BGPPeer metallb-system/b', 'spec.peerPort', 'is not an integer; left out (179)'],
-      ['BGPPeer metallb-system/b', 'spec.holdTime', 'is not a string; left out'],
-    ]);
-    assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.holdTime, p.spec.peerPort]), [['b', undefined, undefined]]);
+    assert.deepEqual(
+      r.notes.map((n) => [n.object, n.field, n.message]),
+      [
+        ['BGPPeer metallb-system/a', 'spec.myASN', 'missing or not 1 to 4294967295; peer left out'],
+        ['BGPPeer metallb-system/b', 'spec.peerPort', 'is not an integer; left out (179)'],
+        ['BGPPeer metallb-system/b', 'spec.holdTime', 'is not a string; left out'],
+      ],
+    );
+    assert.deepEqual(
+      peers(r).map((p) => [p.metadata.name, p.spec.holdTime, p.spec.peerPort]),
+      [['b', undefined, undefined]],
+    );
   });
 
   it('notes VRF and non-IPv4 router IDs, keeping the peer', () => {
@@ -441,19 +705,30 @@ describe('migrateMetalLB: BGPPeer', () => {
     const r = migrate(
       peer('a', { bfdProfile: 'fast' }),
       peer('b', { bfdProfile: 'fast', peerAddress: '198.51.100.2' }),
-      metallb('BFDProfile', 'fast', { receiveInterval: 100, transmitInterval: 150, detectMultiplier: 5, passiveMode: true }),
+      metallb('BFDProfile', 'fast', {
+        receiveInterval: 100,
+        transmitInterval: 150,
+        detectMultiplier: 5,
+        passiveMode: true,
+      }),
     );
-    assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.bfd]), [
-      ['a', { receiveInterval: '100ms', transmitInterval: '150ms', detectMultiplier: 5, passive: true }],
-      ['b', { receiveInterval: '100ms', transmitInterval: '150ms', detectMultiplier: 5, passive: true }],
-    ]);
-    assert.deepEqual(r.notes.map((n) => [n.kind, n.severity, n.object, n.field ?? '']), [
-      ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/a', 'spec.bfdProfile'],
-      ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
-    ]);
+    assert.deepEqual(
+      peers(r).map((p) => [p.metadata.name, p.spec.bfd]),
+      [
+        ['a', { receiveInterval: '100ms', transmitInterval: '150ms', detectMultiplier: 5, passive: true }],
+        ['b', { receiveInterval: '100ms', transmitInterval: '150ms', detectMultiplier: 5, passive: true }],
+      ],
+    );
+    assert.deepEqual(
+      r.notes.map((n) => [n.kind, n.severity, n.object, n.field ?? '']),
+      [
+        ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/a', 'spec.bfdProfile'],
+        ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
+      ],
+    );
   });
 
-  it('BFDProfile defaults: an empty profile gives spec.bfd {} (the CRD defaults are MetalLB\'s: 300 ms, 300 ms, 3)', () => {
+  it("BFDProfile defaults: an empty profile gives spec.bfd {} (the CRD defaults are MetalLB's: 300 ms, 300 ms, 3)", () => {
     const r = migrate(peer('a', { bfdProfile: 'plain' }), metallb('BFDProfile', 'plain', {}));
     assert.deepEqual(peers(r)[0]?.spec.bfd, {});
   });
@@ -463,18 +738,34 @@ describe('migrateMetalLB: BGPPeer', () => {
       peer('a', { bfdProfile: 'echo' }),
       peer('b', { bfdProfile: 'nowhere', peerAddress: '198.51.100.2' }),
       peer('c', { bfdProfile: 'echo', peerAddress: '198.51.100.3', ebgpMultiHop: true }),
-      metallb('BFDProfile', 'echo', { echoMode: true, echoInterval: 50, minimumTtl: 254, receiveInterval: 5, detectMultiplier: 1 }),
+      metallb('BFDProfile', 'echo', {
+        echoMode: true,
+        echoInterval: 50,
+        minimumTtl: 254,
+        receiveInterval: 5,
+        detectMultiplier: 1,
+      }),
     );
-    assert.deepEqual(peers(r).map((p) => [p.metadata.name, p.spec.bfd]), [['a', {}], ['b', undefined], ['c', undefined]]);
-    assert.deepEqual(r.notes.map((n) => [n.kind, n.severity, n.object, n.field ?? '']), [
-      ['InvalidValue', 'omitted', 'BFDProfile metallb-system/echo', 'spec.receiveInterval'],
-      ['InvalidValue', 'omitted', 'BFDProfile metallb-system/echo', 'spec.detectMultiplier'],
-      ['BFDEchoUnsupported', 'omitted', 'BFDProfile metallb-system/echo', 'spec.echoMode'],
-      ['BFDMinimumTtlIgnored', 'changed', 'BFDProfile metallb-system/echo', 'spec.minimumTtl'],
-      ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/a', 'spec.bfdProfile'],
-      ['BFDProfileMissing', 'omitted', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
-      ['BFDMultiHopUnsupported', 'omitted', 'BGPPeer metallb-system/c', 'spec.bfdProfile'],
-    ]);
+    assert.deepEqual(
+      peers(r).map((p) => [p.metadata.name, p.spec.bfd]),
+      [
+        ['a', {}],
+        ['b', undefined],
+        ['c', undefined],
+      ],
+    );
+    assert.deepEqual(
+      r.notes.map((n) => [n.kind, n.severity, n.object, n.field ?? '']),
+      [
+        ['InvalidValue', 'omitted', 'BFDProfile metallb-system/echo', 'spec.receiveInterval'],
+        ['InvalidValue', 'omitted', 'BFDProfile metallb-system/echo', 'spec.detectMultiplier'],
+        ['BFDEchoUnsupported', 'omitted', 'BFDProfile metallb-system/echo', 'spec.echoMode'],
+        ['BFDMinimumTtlIgnored', 'changed', 'BFDProfile metallb-system/echo', 'spec.minimumTtl'],
+        ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/a', 'spec.bfdProfile'],
+        ['BFDProfileMissing', 'omitted', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
+        ['BFDMultiHopUnsupported', 'omitted', 'BGPPeer metallb-system/c', 'spec.bfdProfile'],
+      ],
+    );
   });
 
   it('narrows node selectors that cannot be merged (fewer nodes peer, never more)', () => {
@@ -484,7 +775,9 @@ describe('migrateMetalLB: BGPPeer', () => {
   });
 
   describe('timers as MetalLB settles them', () => {
-    const timers = (spec: Record<string, unknown>): { spec: BGPPeer['spec'] | undefined; notes: MigrationNoteKind[] } => {
+    const timers = (
+      spec: Record<string, unknown>,
+    ): { spec: BGPPeer['spec'] | undefined; notes: MigrationNoteKind[] } => {
       const r = migrate(peer('r', { holdTime: undefined, ...spec }));
       return { spec: peers(r)[0]?.spec, notes: kinds(r) };
     };
@@ -539,7 +832,12 @@ describe('migrateMetalLB: inputs', () => {
     const r = migrate(
       metallb('AddressPool', 'old', { protocol: 'layer2', addresses: ['198.51.100.0/28'] }),
       metallb('IPAddressPool', 'alpha', { addresses: ['198.51.100.0/28'] }, { apiVersion: 'metallb.io/v1alpha1' }),
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config', namespace: NS }, data: { config: 'address-pools: []' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'config', namespace: NS },
+        data: { config: 'address-pools: []' },
+      },
     );
     assert.deepEqual(kinds(r), ['UnsupportedKind', 'UnsupportedKind', 'UnsupportedKind']);
     assert.match(r.notes[0]?.message ?? '', /removed in MetalLB v0.14/);
@@ -549,18 +847,31 @@ describe('migrateMetalLB: inputs', () => {
   });
 
   it('reports unknown spec fields and objects without a valid name', () => {
-    const r = migrate(pool('p', { addresses: ['198.51.100.0/28'], futureField: 1 }), { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: {}, spec: {} }, 'text');
-    assert.deepEqual(r.notes.map((n) => [n.kind, n.field ?? '']), [
-      ['InvalidObject', 'metadata.name'],
-      ['InvalidObject', ''],
-      ['UnknownField', 'spec.futureField'],
-    ]);
+    const r = migrate(
+      pool('p', { addresses: ['198.51.100.0/28'], futureField: 1 }),
+      { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: {}, spec: {} },
+      'text',
+    );
+    assert.deepEqual(
+      r.notes.map((n) => [n.kind, n.field ?? '']),
+      [
+        ['InvalidObject', 'metadata.name'],
+        ['InvalidObject', ''],
+        ['UnknownField', 'spec.futureField'],
+      ],
+    );
     assert.equal(pools(r).length, 1);
   });
 
   it('keeps the first of two objects of a kind with one name (Beacon LB objects are cluster-wide)', () => {
-    const r = migrate(metallb('IPAddressPool', 'p', { addresses: ['203.0.113.0/28'] }, { namespace: 'other' }), metallb('IPAddressPool', 'p', { addresses: ['198.51.100.0/28'] }));
-    assert.deepEqual(pools(r).map((p) => p.spec.addresses), [['198.51.100.0/28']]);
+    const r = migrate(
+      metallb('IPAddressPool', 'p', { addresses: ['203.0.113.0/28'] }, { namespace: 'other' }),
+      metallb('IPAddressPool', 'p', { addresses: ['198.51.100.0/28'] }),
+    );
+    assert.deepEqual(
+      pools(r).map((p) => p.spec.addresses),
+      [['198.51.100.0/28']],
+    );
     assert.equal(note(r, 'DuplicateObject').object, 'IPAddressPool other/p');
   });
 
@@ -568,7 +879,10 @@ describe('migrateMetalLB: inputs', () => {
     const inputs = [
       pool('b', { addresses: ['198.51.100.16/28'], serviceAllocation: { namespaces: ['x'] } }),
       pool('a', { addresses: ['198.51.100.0/28'] }),
-      metallb('L2Advertisement', 'l2', { ipAddressPools: ['a'], ipAddressPoolSelectors: [{ matchLabels: { x: 'y' } }] }),
+      metallb('L2Advertisement', 'l2', {
+        ipAddressPools: ['a'],
+        ipAddressPoolSelectors: [{ matchLabels: { x: 'y' } }],
+      }),
       peer('r2', { password: 'x-secret' }),
       peer('r1', {}),
       metallb('BGPAdvertisement', 'adv', { communities: ['c1'] }),
@@ -581,42 +895,72 @@ describe('migrateMetalLB: inputs', () => {
       }),
       { numRuns: 50 },
     );
-    assert.deepEqual(expected.objects.map((o) => `${o.kind}/${o.metadata.name}`), [
-      'Secret/r2-bgp-password',
-      'IPPool/a',
-      'IPPool/b',
-      'L2Advertisement/l2',
-      'L2Advertisement/l2-2',
-      'BGPPeer/r1',
-      'BGPPeer/r2',
-      'BGPAdvertisement/adv',
-    ]);
+    assert.deepEqual(
+      expected.objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      [
+        'Secret/r2-bgp-password',
+        'IPPool/a',
+        'IPPool/b',
+        'L2Advertisement/l2',
+        'L2Advertisement/l2-2',
+        'BGPPeer/r1',
+        'BGPPeer/r2',
+        'BGPAdvertisement/adv',
+      ],
+    );
   });
 
   it('never puts ipPools and ipPoolSelector in one advertisement (the CRD refuses that)', () => {
     const r = migrate(
-      metallb('L2Advertisement', 'l2', { ipAddressPools: ['a', 'b'], ipAddressPoolSelectors: [{ matchLabels: { a: '1' } }, { matchLabels: { b: '2' } }] }),
+      metallb('L2Advertisement', 'l2', {
+        ipAddressPools: ['a', 'b'],
+        ipAddressPoolSelectors: [{ matchLabels: { a: '1' } }, { matchLabels: { b: '2' } }],
+      }),
       metallb('BGPAdvertisement', 'bgp', { ipAddressPools: ['a'], ipAddressPoolSelectors: [{}] }),
     );
-    for (const adv of [...l2s(r), ...bgpAdvs(r)]) assert.ok(!(adv.spec.ipPools && adv.spec.ipPoolSelector), adv.metadata.name);
+    for (const adv of [...l2s(r), ...bgpAdvs(r)])
+      assert.ok(!(adv.spec.ipPools && adv.spec.ipPoolSelector), adv.metadata.name);
     assert.equal(l2s(r).length, 3);
-    assert.deepEqual(bgpAdvs(r).map((a) => a.spec), [{ ipPools: ['a'] }, { ipPoolSelector: {} }]);
+    assert.deepEqual(
+      bgpAdvs(r).map((a) => a.spec),
+      [{ ipPools: ['a'] }, { ipPoolSelector: {} }],
+    );
   });
 });
 
 describe('formatNote', () => {
   it('prints one line: severity, object, field, message', () => {
     assert.equal(
-      formatNote({ kind: 'VRFUnsupported', severity: 'omitted', object: 'BGPPeer metallb-system/r', field: 'spec.vrf', message: 'no VRFs' }),
+      formatNote({
+        kind: 'VRFUnsupported',
+        severity: 'omitted',
+        object: 'BGPPeer metallb-system/r',
+        field: 'spec.vrf',
+        message: 'no VRFs',
+      }),
       'left out  BGPPeer metallb-system/r spec.vrf: no VRFs',
     );
-    assert.equal(formatNote({ kind: 'ObjectSplit', severity: 'changed', object: 'L2Advertisement a', message: 'split' }), 'changed   L2Advertisement a: split');
+    assert.equal(
+      formatNote({ kind: 'ObjectSplit', severity: 'changed', object: 'L2Advertisement a', message: 'split' }),
+      'changed   L2Advertisement a: split',
+    );
   });
 });
 
 describe('parseGoDuration', () => {
   it('reads what metav1.Duration writes and people type', () => {
-    const cases: Array<[string, number]> = [['90s', 90_000], ['1m30s', 90_000], ['1h0m0s', 3_600_000], ['250ms', 250], ['1.5s', 1500], ['0', 0], ['0s', 0], ['-3s', -3000], ['1500us', 1.5], ['2µs', 0.002]];
+    const cases: Array<[string, number]> = [
+      ['90s', 90_000],
+      ['1m30s', 90_000],
+      ['1h0m0s', 3_600_000],
+      ['250ms', 250],
+      ['1.5s', 1500],
+      ['0', 0],
+      ['0s', 0],
+      ['-3s', -3000],
+      ['1500us', 1.5],
+      ['2µs', 0.002],
+    ];
     for (const [text, ms] of cases) assert.deepEqual(parseGoDuration(text), { ok: true, value: ms }, text);
     for (const text of ['', '90', 's', '1d', '1m 30s', '--1s']) assert.equal(parseGoDuration(text).ok, false, text);
   });
@@ -625,12 +969,26 @@ describe('parseGoDuration', () => {
 describe('unionOfSelectors', () => {
   it('merges, drops implied selectors, and gives up when no single selector is exact', () => {
     assert.deepEqual(unionOfSelectors([{ matchLabels: { a: '1' } }, {}]), {});
-    assert.deepEqual(unionOfSelectors([{ matchLabels: { a: '1' } }, { matchLabels: { a: '1', b: '2' } }]), { matchLabels: { a: '1' } });
-    assert.deepEqual(unionOfSelectors([{ matchLabels: { env: 'prod', team: 'a' } }, { matchLabels: { env: 'prod', team: 'b' } }]), {
-      matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'team', operator: 'In', values: ['a', 'b'] }],
+    assert.deepEqual(unionOfSelectors([{ matchLabels: { a: '1' } }, { matchLabels: { a: '1', b: '2' } }]), {
+      matchLabels: { a: '1' },
     });
+    assert.deepEqual(
+      unionOfSelectors([{ matchLabels: { env: 'prod', team: 'a' } }, { matchLabels: { env: 'prod', team: 'b' } }]),
+      {
+        matchExpressions: [
+          { key: 'env', operator: 'In', values: ['prod'] },
+          { key: 'team', operator: 'In', values: ['a', 'b'] },
+        ],
+      },
+    );
     assert.equal(unionOfSelectors([{ matchLabels: { a: '1' } }, { matchLabels: { b: '1' } }]), undefined);
-    assert.equal(unionOfSelectors([{ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['2'] }] }]), undefined);
+    assert.equal(
+      unionOfSelectors([
+        { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] },
+        { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['2'] }] },
+      ]),
+      undefined,
+    );
     assert.equal(unionOfSelectors([]), undefined);
   });
 
@@ -638,24 +996,42 @@ describe('unionOfSelectors', () => {
     const keys = ['a', 'b', 'c'];
     const values = ['1', '2', '3'];
     const requirement = fc.oneof(
-      fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom('In' as const, 'NotIn' as const), values: fc.uniqueArray(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }) }),
-      fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom('Exists' as const, 'DoesNotExist' as const) }),
+      fc.record({
+        key: fc.constantFrom(...keys),
+        operator: fc.constantFrom('In' as const, 'NotIn' as const),
+        values: fc.uniqueArray(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }),
+      }),
+      fc.record({
+        key: fc.constantFrom(...keys),
+        operator: fc.constantFrom('Exists' as const, 'DoesNotExist' as const),
+      }),
     );
     const selector: fc.Arbitrary<LabelSelector> = fc.record(
-      { matchLabels: fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 2 }), matchExpressions: fc.array(requirement, { maxLength: 2 }) },
+      {
+        matchLabels: fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 2 }),
+        matchExpressions: fc.array(requirement, { maxLength: 2 }),
+      },
       { requiredKeys: [] },
     );
     const labels = fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 3 });
     let answered = 0;
     fc.assert(
-      fc.property(fc.array(selector, { minLength: 1, maxLength: 4 }), fc.array(labels, { minLength: 20, maxLength: 20 }), (selectors, labelSets) => {
-        const union = unionOfSelectors(selectors);
-        if (union === undefined) return;
-        answered++;
-        for (const set of labelSets) {
-          assert.equal(matchesLabelSelector(union, set), selectors.some((s) => matchesLabelSelector(s, set)), JSON.stringify({ selectors, union, set }));
-        }
-      }),
+      fc.property(
+        fc.array(selector, { minLength: 1, maxLength: 4 }),
+        fc.array(labels, { minLength: 20, maxLength: 20 }),
+        (selectors, labelSets) => {
+          const union = unionOfSelectors(selectors);
+          if (union === undefined) return;
+          answered++;
+          for (const set of labelSets) {
+            assert.equal(
+              matchesLabelSelector(union, set),
+              selectors.some((s) => matchesLabelSelector(s, set)),
+              JSON.stringify({ selectors, union, set }),
+            );
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
     assert.ok(answered > 200, `only ${answered} runs had a union`);

@@ -17,7 +17,8 @@ import { translatePeer } from './bgp-peer-translation.ts';
 import { translateL2 } from './l2-advertisement-translation.ts';
 import { translateBgpAdvertisement } from './bgp-advertisement-translation.ts';
 
-const byName = <T extends { metadata: { name: string } }>(a: T, b: T): number => a.metadata.name.localeCompare(b.metadata.name);
+const byName = <T extends { metadata: { name: string } }>(a: T, b: T): number =>
+  a.metadata.name.localeCompare(b.metadata.name);
 
 /** Translates MetalLB objects (any order, any mix of kinds) into Beacon LB objects and notes. */
 export function migrateMetalLB(objects: readonly unknown[], options: MigrationOptions): MigrationResult {
@@ -38,7 +39,12 @@ export function migrateMetalLB(objects: readonly unknown[], options: MigrationOp
       seen.add(key);
       return true;
     }
-    notes.add('DuplicateObject', s.ref, undefined, `another ${s.kind} named ${s.name} came first (Beacon LB objects are cluster-wide); left out`);
+    notes.add(
+      'DuplicateObject',
+      s.ref,
+      undefined,
+      `another ${s.kind} named ${s.name} came first (Beacon LB objects are cluster-wide); left out`,
+    );
     return false;
   });
   const ofKind = (kind: Source['kind']): Source[] => sources.filter((s) => s.kind === kind);

@@ -13,7 +13,14 @@ const CONFIG_KINDS: Record<string, readonly string[]> = {
   BGPPeer: ['v1beta1', 'v1beta2'],
 };
 const STATUS_KINDS = ['ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'];
-export const KIND_ORDER = ['Community', 'BFDProfile', 'IPAddressPool', 'BGPPeer', 'L2Advertisement', 'BGPAdvertisement'];
+export const KIND_ORDER = [
+  'Community',
+  'BFDProfile',
+  'IPAddressPool',
+  'BGPPeer',
+  'L2Advertisement',
+  'BGPAdvertisement',
+];
 
 function describeInput(v: Json): string {
   const kind = typeof v['kind'] === 'string' ? v['kind'] : '(no kind)';
@@ -33,11 +40,26 @@ export function recognise(input: unknown, notes: Notes): Source | undefined {
   const kind = typeof input['kind'] === 'string' ? input['kind'] : '';
   const [group, version = ''] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (group !== 'metallb.io') {
-    if (kind === 'ConfigMap' && isRecord(input['data']) && typeof input['data']['config'] === 'string' && /metallb/i.test(ref)) {
-      notes.add('UnsupportedKind', ref, undefined, "MetalLB's ConfigMap configuration (before v0.13) is not read; convert it to custom resources with MetalLB's configmaptocrs tool first");
+    if (
+      kind === 'ConfigMap' &&
+      isRecord(input['data']) &&
+      typeof input['data']['config'] === 'string' &&
+      /metallb/i.test(ref)
+    ) {
+      notes.add(
+        'UnsupportedKind',
+        ref,
+        undefined,
+        "MetalLB's ConfigMap configuration (before v0.13) is not read; convert it to custom resources with MetalLB's configmaptocrs tool first",
+      );
       return undefined;
     }
-    notes.add('NotConfiguration', ref, undefined, `${apiVersion || '(no apiVersion)'} is not MetalLB configuration; ignored`);
+    notes.add(
+      'NotConfiguration',
+      ref,
+      undefined,
+      `${apiVersion || '(no apiVersion)'} is not MetalLB configuration; ignored`,
+    );
     return undefined;
   }
   if (STATUS_KINDS.includes(kind)) {
@@ -46,12 +68,20 @@ export function recognise(input: unknown, notes: Notes): Source | undefined {
   }
   const versions = CONFIG_KINDS[kind];
   if (versions === undefined) {
-    const why = kind === 'AddressPool' ? 'AddressPool was removed in MetalLB v0.14; convert it to IPAddressPool and advertisements first' : `kind ${kind || '(none)'} has no Beacon LB equivalent this migration knows`;
+    const why =
+      kind === 'AddressPool'
+        ? 'AddressPool was removed in MetalLB v0.14; convert it to IPAddressPool and advertisements first'
+        : `kind ${kind || '(none)'} has no Beacon LB equivalent this migration knows`;
     notes.add('UnsupportedKind', ref, undefined, why);
     return undefined;
   }
   if (!versions.includes(version)) {
-    notes.add('UnsupportedKind', ref, undefined, `${apiVersion} is not a version of ${kind} this migration reads (${versions.map((v) => `metallb.io/${v}`).join(', ')})`);
+    notes.add(
+      'UnsupportedKind',
+      ref,
+      undefined,
+      `${apiVersion} is not a version of ${kind} this migration reads (${versions.map((v) => `metallb.io/${v}`).join(', ')})`,
+    );
     return undefined;
   }
   const meta = isRecord(input['metadata']) ? input['metadata'] : {};
@@ -66,7 +96,10 @@ export function recognise(input: unknown, notes: Notes): Source | undefined {
     return undefined;
   }
   const rawLabels = meta['labels'];
-  const labels = isRecord(rawLabels) && Object.values(rawLabels).every((v) => typeof v === 'string') ? (rawLabels as Record<string, string>) : undefined;
+  const labels =
+    isRecord(rawLabels) && Object.values(rawLabels).every((v) => typeof v === 'string')
+      ? (rawLabels as Record<string, string>)
+      : undefined;
   return {
     kind: kind as Source['kind'],
     apiVersion,
@@ -79,8 +112,13 @@ export function recognise(input: unknown, notes: Notes): Source | undefined {
 }
 
 /** `Kind.metallb.io namespace/name`: the same whichever API version the object was read at. */
-export const originOf = (source: Source): string => `${source.kind}.metallb.io ${source.namespace ? `${source.namespace}/` : ''}${source.name}`;
+export const originOf = (source: Source): string =>
+  `${source.kind}.metallb.io ${source.namespace ? `${source.namespace}/` : ''}${source.name}`;
 
 export function metadataFor(source: Source, name = source.name): ObjectMeta {
-  return { name, ...(source.labels ? { labels: { ...source.labels } } : {}), annotations: { [MIGRATED_FROM_ANNOTATION]: originOf(source) } };
+  return {
+    name,
+    ...(source.labels ? { labels: { ...source.labels } } : {}),
+    annotations: { [MIGRATED_FROM_ANNOTATION]: originOf(source) },
+  };
 }

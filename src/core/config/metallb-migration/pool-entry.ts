@@ -18,6 +18,12 @@ export function poolEntry(text: string): Result<string> {
   const address = parseIp(addressText);
   const length = Number(lengthText);
   const family = addressText.includes(':') ? 6 : 4;
-  if (!address.ok || !/^\d{1,3}$/.test(lengthText) || familyOf(address.value) !== family || length > (family === 4 ? 32 : 128)) return exact;
+  if (
+    !address.ok ||
+    !/^\d{1,3}$/.test(lengthText) ||
+    familyOf(address.value) !== family ||
+    length > (family === 4 ? 32 : 128)
+  )
+    return exact;
   return ok(formatIpRange(prefixOf(address.value, length, family)));
 }

@@ -1,6 +1,16 @@
 // IPAddressPool -> IPPool, and the priorities that keep MetalLB's order of pools.
 import type { IPPool, LabelSelector } from '../api-types.generated.ts';
-import { absent, field, isRecord, readBool, readInteger, readSelectorList, readStringList, unknownFields, type Source } from './metallb-source.ts';
+import {
+  absent,
+  field,
+  isRecord,
+  readBool,
+  readInteger,
+  readSelectorList,
+  readStringList,
+  unknownFields,
+  type Source,
+} from './metallb-source.ts';
 import { narrowedUnion, unionOfSelectors } from './selector-union.ts';
 import { metadataFor } from './object-recognition.ts';
 import { poolEntry } from './pool-entry.ts';
@@ -33,7 +43,13 @@ export function translatePool(source: Source, notes: Notes): PoolDraft | undefin
   for (const [i, text] of entries.value.entries()) {
     const entry = poolEntry(text);
     if (!entry.ok) notes.add('InvalidValue', source.ref, `spec.addresses[${i}]`, `${entry.error}; left out`);
-    else if (addresses.length >= MAX_POOL_ENTRIES) notes.add('InvalidValue', source.ref, `spec.addresses[${i}]`, `Beacon LB takes at most ${MAX_POOL_ENTRIES} entries per pool; left out (put it in a second pool)`);
+    else if (addresses.length >= MAX_POOL_ENTRIES)
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        `spec.addresses[${i}]`,
+        `Beacon LB takes at most ${MAX_POOL_ENTRIES} entries per pool; left out (put it in a second pool)`,
+      );
     else if (!addresses.includes(entry.value)) addresses.push(entry.value);
   }
   if (addresses.length === 0) {
@@ -54,7 +70,13 @@ export function translatePool(source: Source, notes: Notes): PoolDraft | undefin
     }
     pinned = true;
     for (const key of Object.keys(rawAllocation)) {
-      if (!ALLOCATION_FIELDS.includes(key)) notes.add('UnknownField', source.ref, `spec.serviceAllocation.${key}`, 'not a field this migration knows (a newer MetalLB?); left out');
+      if (!ALLOCATION_FIELDS.includes(key))
+        notes.add(
+          'UnknownField',
+          source.ref,
+          `spec.serviceAllocation.${key}`,
+          'not a field this migration knows (a newer MetalLB?); left out',
+        );
     }
     const sub: Source = { ...source, spec: rawAllocation };
     const path = (k: string): string => `serviceAllocation.${k}`;
@@ -65,7 +87,12 @@ export function translatePool(source: Source, notes: Notes): PoolDraft | undefin
     if (!namespaces || !namespaceSelectors || !serviceSelectors) return undefined;
     if (rawPriority?.value !== undefined && rawPriority.value > 0) priority = rawPriority.value;
     else if (rawPriority?.value !== undefined && rawPriority.value < 0) {
-      notes.add('InvalidValue', source.ref, `spec.${path('priority')}`, 'is negative; MetalLB orders it unpredictably; treated as no priority');
+      notes.add(
+        'InvalidValue',
+        source.ref,
+        `spec.${path('priority')}`,
+        'is negative; MetalLB orders it unpredictably; treated as no priority',
+      );
     }
     const allocation: NonNullable<IPPool['spec']['allocation']> = {};
     const nsNames = [...new Set(namespaces.value)];
@@ -73,7 +100,9 @@ export function translatePool(source: Source, notes: Notes): PoolDraft | undefin
     if (nsNames.length > 0 && namespaceSelectors.value.length > 0) {
       // MetalLB admits a namespace listed by name OR matching a selector; Beacon LB's two fields AND, so both
       // become one selector, the names through the label every Namespace carries.
-      const byName: LabelSelector = { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'In', values: nsNames }] };
+      const byName: LabelSelector = {
+        matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'In', values: nsNames }],
+      };
       const union = unionOfSelectors([byName, ...namespaceSelectors.value]);
       if (union !== undefined) allocation.namespaceSelector = union;
       else {
@@ -87,10 +116,22 @@ export function translatePool(source: Source, notes: Notes): PoolDraft | undefin
       }
     } else if (nsNames.length > 0) allocation.namespaces = nsNames;
     else if (namespaceSelectors.value.length > 0) {
-      const selector = narrowedUnion(namespaceSelectors.value, source, `spec.${path('namespaceSelectors')}`, consequence, notes);
+      const selector = narrowedUnion(
+        namespaceSelectors.value,
+        source,
+        `spec.${path('namespaceSelectors')}`,
+        consequence,
+        notes,
+      );
       if (selector) allocation.namespaceSelector = selector;
     }
-    const serviceSelector = narrowedUnion(serviceSelectors.value, source, `spec.${path('serviceSelectors')}`, consequence, notes);
+    const serviceSelector = narrowedUnion(
+      serviceSelectors.value,
+      source,
+      `spec.${path('serviceSelectors')}`,
+      consequence,
+      notes,
+    );
     if (serviceSelector) allocation.serviceSelector = serviceSelector;
     if (Object.keys(allocation).length > 0) spec.allocation = allocation;
   }
@@ -108,13 +149,20 @@ export function translatePool(source: Source, notes: Notes): PoolDraft | undefin
  * name. A pinned pool without priority therefore gets one after every explicit priority when unpinned pools exist.
  */
 export function assignPriorities(drafts: readonly PoolDraft[], notes: Notes): void {
-  const explicit = [...new Set(drafts.flatMap((d) => (d.priority === undefined ? [] : [d.priority])))].sort((a, b) => a - b);
+  const explicit = [...new Set(drafts.flatMap((d) => (d.priority === undefined ? [] : [d.priority])))].sort(
+    (a, b) => a - b,
+  );
   const renumber = explicit.length > 0 && (explicit.at(-1) ?? 0) >= MAX_PRIORITY;
   for (const d of drafts) {
     if (d.priority === undefined) continue;
     const value = renumber ? explicit.indexOf(d.priority) + 1 : d.priority;
     if (renumber) {
-      notes.add('PrioritiesRenumbered', d.source.ref, 'spec.serviceAllocation.priority', `Beacon LB priorities are 0 to ${MAX_PRIORITY}; ${d.priority} became ${value} (the order of all pools is kept)`);
+      notes.add(
+        'PrioritiesRenumbered',
+        d.source.ref,
+        'spec.serviceAllocation.priority',
+        `Beacon LB priorities are 0 to ${MAX_PRIORITY}; ${d.priority} became ${value} (the order of all pools is kept)`,
+      );
     }
     d.pool.spec.allocation = { ...d.pool.spec.allocation, priority: value };
   }

@@ -10,8 +10,16 @@ interface Requirement {
 }
 
 function requirementsOf(selector: LabelSelector): Requirement[] {
-  const fromLabels = Object.entries(selector.matchLabels ?? {}).map(([key, value]): Requirement => ({ key, operator: 'In', values: [value] }));
-  const fromExpressions = (selector.matchExpressions ?? []).map((e): Requirement => ({ key: e.key, operator: e.operator, values: [...new Set(e.values ?? [])].sort() }));
+  const fromLabels = Object.entries(selector.matchLabels ?? {}).map(([key, value]): Requirement => ({
+    key,
+    operator: 'In',
+    values: [value],
+  }));
+  const fromExpressions = (selector.matchExpressions ?? []).map((e): Requirement => ({
+    key: e.key,
+    operator: e.operator,
+    values: [...new Set(e.values ?? [])].sort(),
+  }));
   return [...fromLabels, ...fromExpressions];
 }
 
@@ -25,11 +33,18 @@ const requirementText = (r: Requirement): string => JSON.stringify([r.key, r.ope
  */
 export function unionOfSelectors(selectors: readonly LabelSelector[]): LabelSelector | undefined {
   if (selectors.length === 0) return undefined;
-  const sets = selectors.map((s) => ({ selector: s, texts: new Set(requirementsOf(s).map(requirementText)), requirements: requirementsOf(s) }));
+  const sets = selectors.map((s) => ({
+    selector: s,
+    texts: new Set(requirementsOf(s).map(requirementText)),
+    requirements: requirementsOf(s),
+  }));
   if (sets.some((s) => s.texts.size === 0)) return {};
   // A selector whose requirements include all of another's matches a subset of it: it adds nothing to the OR.
-  const kept = sets.filter((a, i) =>
-    !sets.some((b, j) => j !== i && [...b.texts].every((t) => a.texts.has(t)) && (b.texts.size < a.texts.size || j < i)),
+  const kept = sets.filter(
+    (a, i) =>
+      !sets.some(
+        (b, j) => j !== i && [...b.texts].every((t) => a.texts.has(t)) && (b.texts.size < a.texts.size || j < i),
+      ),
   );
   const [first] = kept;
   if (first === undefined) return undefined;
@@ -40,12 +55,17 @@ export function unionOfSelectors(selectors: readonly LabelSelector[]): LabelSele
   const singles = differing.map((d) => d[0]);
   if (differing.some((d) => d.length !== 1)) return undefined;
   const key = singles[0]?.key;
-  if (key === undefined || !singles.every((r) => r !== undefined && r.key === key && r.operator === 'In')) return undefined;
+  if (key === undefined || !singles.every((r) => r !== undefined && r.key === key && r.operator === 'In'))
+    return undefined;
   const values = [...new Set(singles.flatMap((r) => r?.values ?? []))].sort();
   const commonRequirements = first.requirements.filter((r) => common.includes(requirementText(r)));
   return {
     matchExpressions: [
-      ...commonRequirements.map((r) => ({ key: r.key, operator: r.operator, ...(r.values.length > 0 ? { values: r.values } : {}) })),
+      ...commonRequirements.map((r) => ({
+        key: r.key,
+        operator: r.operator,
+        ...(r.values.length > 0 ? { values: r.values } : {}),
+      })),
       { key, operator: 'In' as const, values },
     ],
   };
@@ -57,7 +77,13 @@ const describeSelector = (s: LabelSelector): string => JSON.stringify(s);
  * The OR of a restriction's selectors as one selector; when that cannot be exact, the first one (narrower than
  * MetalLB, never wider) with a SelectorsNarrowed note.
  */
-export function narrowedUnion(selectors: readonly LabelSelector[], source: Source, path: string, consequence: string, notes: Notes): LabelSelector | undefined {
+export function narrowedUnion(
+  selectors: readonly LabelSelector[],
+  source: Source,
+  path: string,
+  consequence: string,
+  notes: Notes,
+): LabelSelector | undefined {
   const [first] = selectors;
   if (first === undefined) return undefined;
   const union = unionOfSelectors(selectors);

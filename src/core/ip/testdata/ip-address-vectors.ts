@@ -90,12 +90,24 @@ export const REJECTED_TEXTS: ReadonlyArray<[text: string, reason: string]> = [
 export const CANONICAL_TEXTS: ReadonlyArray<[section: string, value: bigint, text: string]> = [
   ['RFC 5952 4.1 leading zeros suppressed', fromGroups([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]), '2001:db8::1'],
   ['RFC 5952 4.2.1 "::" used to its maximum', fromGroups([0x2001, 0xdb8, 0, 0, 0, 0, 2, 1]), '2001:db8::2:1'],
-  ['RFC 5952 4.2.2 "::" not used for one 16-bit 0 field', fromGroups([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]), '2001:db8:0:1:1:1:1:1'],
+  [
+    'RFC 5952 4.2.2 "::" not used for one 16-bit 0 field',
+    fromGroups([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]),
+    '2001:db8:0:1:1:1:1:1',
+  ],
   ['RFC 5952 4.2.3 longest run compressed', fromGroups([0x2001, 0, 0, 1, 0, 0, 0, 1]), '2001:0:0:1::1'],
   ['RFC 5952 4.2.3 first run compressed on a tie', fromGroups([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1]), '2001:db8::1:0:0:1'],
   ['RFC 5952 4.3 lowercase', 0x20010db8000000000000000000abcdefn, '2001:db8::ab:cdef'],
-  ['RFC 5952 2.2 trailing 0001', fromGroups([0x2001, 0xdb8, 0xaaaa, 0xbbbb, 0xcccc, 0xdddd, 0xeeee, 1]), '2001:db8:aaaa:bbbb:cccc:dddd:eeee:1'],
-  ['RFC 5952 2.2 one 0 field before 1', fromGroups([0x2001, 0xdb8, 0xaaaa, 0xbbbb, 0xcccc, 0xdddd, 0, 1]), '2001:db8:aaaa:bbbb:cccc:dddd:0:1'],
+  [
+    'RFC 5952 2.2 trailing 0001',
+    fromGroups([0x2001, 0xdb8, 0xaaaa, 0xbbbb, 0xcccc, 0xdddd, 0xeeee, 1]),
+    '2001:db8:aaaa:bbbb:cccc:dddd:eeee:1',
+  ],
+  [
+    'RFC 5952 2.2 one 0 field before 1',
+    fromGroups([0x2001, 0xdb8, 0xaaaa, 0xbbbb, 0xcccc, 0xdddd, 0, 1]),
+    '2001:db8:aaaa:bbbb:cccc:dddd:0:1',
+  ],
   ['RFC 5952 4.2.1 unspecified', 0n, '::'],
   ['RFC 5952 4.2.1 loopback', 1n, '::1'],
   ['RFC 5952 4.2.1 run at the end', fromGroups([1, 0, 0, 0, 0, 0, 0, 0]), '1::'],
