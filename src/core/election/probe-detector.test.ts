@@ -45,6 +45,10 @@ class SimulatedNetwork {
   #adoptions: Array<{ at: number; node: string; members: string[]; epoch: string; generation: number }> = [];
   /** First P1 violation seen, if any. */
   violation: string | undefined;
+  /** Nodes whose event loop is stalled, until when: no ticks, datagrams to them wait in the queue. */
+  readonly frozen = new Map<string, number>();
+  /** Datagrams sent, by `sender:kind`. */
+  readonly sent = new Map<string, number>();
 
   constructor(count: number, seed = 1) {
     this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
@@ -96,8 +100,19 @@ class SimulatedNetwork {
     this.cut.clear();
   }
 
+  /** Stalls `name`'s event loop for `ms` (GC, CPU starvation): it runs nothing, and reads its datagrams afterwards. */
+  stall(name: string, ms: number): void {
+    this.frozen.set(name, Math.max(this.frozen.get(name) ?? 0, this.now + ms));
+  }
+
+  sentBy(name: string, kind: ProbeMessage['kind']): number {
+    return this.sent.get(`${name}:${kind}`) ?? 0;
+  }
+
   #send(from: string, actions: readonly ProbeSend[]): void {
     for (const action of actions) {
+      const key = `${from}:${action.message.kind}`;
+      this.sent.set(key, (this.sent.get(key) ?? 0) + 1);
       if (this.cut.has(`${from}>${action.to}`) || this.#rng() < this.loss) continue;
       const delay = this.#rng() < this.slow ? this.#rng() * DEFAULT_PROBE_TIMINGS.maxDelayMs : 0.1 + this.#rng() * 2;
       this.#queue.push({ at: this.now + delay, from, to: action.to, message: action.message });
@@ -107,7 +122,15 @@ class SimulatedNetwork {
   /** Advances one step: delivers what is due (in order of arrival), ticks every live node, checks P1. */
   step(): void {
     this.now += STEP_MS;
-    for (const a of this.#adoptions.filter((x) => x.at <= this.now)) {
+    // A node waking from a stall runs its timers (the tick) before it reads the datagrams queued meanwhile.
+    const woke = new Set<string>();
+    for (const [name, until] of this.frozen) {
+      if (until > this.now) continue;
+      this.frozen.delete(name);
+      woke.add(name);
+      if (this.alive.has(name)) this.#send(name, this.nodes.get(name)!.step({ type: 'tick' }, this.now));
+    }
+    for (const a of this.#adoptions.filter((x) => x.at <= this.now && !this.frozen.has(x.node))) {
       if (this.alive.has(a.node))
         this.#send(
           a.node,
@@ -116,15 +139,24 @@ class SimulatedNetwork {
             .step({ type: 'membership', members: a.members, epoch: a.epoch, generation: a.generation }, this.now),
         );
     }
-    this.#adoptions = this.#adoptions.filter((x) => x.at > this.now);
+    this.#adoptions = this.#adoptions.filter((x) => x.at > this.now || this.frozen.has(x.node));
     this.#queue.sort((a, b) => a.at - b.at);
+    const waiting: InFlight[] = [];
     while (this.#queue.length && this.#queue[0]!.at <= this.now) {
       const d = this.#queue.shift()!;
       if (!this.alive.has(d.to)) continue;
+      if (this.frozen.has(d.to)) {
+        waiting.push(d);
+        continue;
+      }
       const node = this.nodes.get(d.to)!;
-      this.#send(d.to, node.step({ type: 'receive', from: d.from, message: d.message }, d.at));
+      const at = woke.has(d.to) ? this.now : d.at;
+      this.#send(d.to, node.step({ type: 'receive', from: d.from, message: d.message }, at));
     }
-    for (const name of this.alive) this.#send(name, this.nodes.get(name)!.step({ type: 'tick' }, this.now));
+    this.#queue.push(...waiting);
+    for (const name of this.alive)
+      if (!this.frozen.has(name) && !woke.has(name))
+        this.#send(name, this.nodes.get(name)!.step({ type: 'tick' }, this.now));
     this.#checkP1();
   }
 
@@ -144,7 +176,7 @@ class SimulatedNetwork {
   }
 
   answering(name: string): boolean {
-    return this.alive.has(name) && this.nodes.get(name)!.answering(this.now);
+    return this.alive.has(name) && !this.frozen.has(name) && this.nodes.get(name)!.answering(this.now);
   }
 
   /** Running nodes whose live set lacks `name`. */
@@ -155,7 +187,7 @@ class SimulatedNetwork {
   #checkP1(): void {
     if (this.violation) return;
     for (const x of this.alive) {
-      if (!this.nodes.get(x)!.answering(this.now)) continue;
+      if (!this.answering(x)) continue;
       for (const y of this.alive) {
         if (y === x) continue;
         const other = this.nodes.get(y)!;
@@ -358,6 +390,59 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
   });
 });
 
+describe('probe detector: event-loop stalls (ADR 0019, "Event-loop stalls")', () => {
+  const grace = DEFAULT_PROBE_TIMINGS.suspectAfterMs - DEFAULT_PROBE_TIMINGS.fenceMarginMs;
+
+  it('a node stalled 400 ms (under suspectAfter) sends no FENCED, is down nowhere, and answers again within the grace', () => {
+    const net = new SimulatedNetwork(5, 11);
+    net.run(6000);
+    assert.ok(net.answering('node-2'));
+    const fencedBefore = net.sentBy('node-2', 'fenced');
+    net.stall('node-2', 400);
+    net.run(400);
+    const back = net.runUntil(() => net.answering('node-2'), 5000);
+    assert.ok(back !== undefined && back <= grace, `answers again ${back} ms after the stall`);
+    assert.equal(net.sentBy('node-2', 'fenced'), fencedBefore, 'no FENCED');
+    assert.deepEqual(net.seeingDown('node-2'), []);
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a monitor stalled 700 ms votes none of its targets down (its own silence is not theirs); it is voted down itself', () => {
+    const net = new SimulatedNetwork(5, 12);
+    net.run(6000);
+    const downBefore = net.sentBy('node-3', 'down');
+    net.stall('node-3', 700);
+    net.run(2000);
+    assert.equal(net.sentBy('node-3', 'down'), downBefore, 'node-3 sent no DOWN');
+    for (const name of net.names) if (name !== 'node-3') assert.ok(net.answering(name), `${name} answers`);
+    assert.equal(net.violation, undefined);
+  });
+
+  it('every node stalls 380 ms every 5 s (one shared event loop): everyone keeps answering', () => {
+    const net = new SimulatedNetwork(10, 13);
+    net.run(6000);
+    for (let round = 0; round < 8; round++) {
+      for (const name of net.names) net.stall(name, 380);
+      net.run(380 + grace);
+      const answering = net.names.filter((n) => net.answering(n));
+      assert.equal(answering.length, 10, `round ${round}: ${answering.length} of 10 answer`);
+      net.run(5000 - 380 - grace);
+    }
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a node stalled 1.5 s (over suspectAfter) is voted down and answers only after its monitors confirm it again', () => {
+    const net = new SimulatedNetwork(5, 14);
+    net.run(6000);
+    net.stall('node-4', 1500);
+    const down = net.runUntil(() => net.seeingDown('node-4').length === 4, 1500);
+    assert.ok(down !== undefined, 'node-4 down everywhere during its stall');
+    net.run(1000);
+    assert.ok(!net.answering('node-4'), 'not answering while held down');
+    assert.equal(net.violation, undefined);
+  });
+});
+
 describe('probe detector: P1 under random partitions, loss, slow datagrams, kills and restarts', () => {
   it('no node ever answers while another holds a down quorum for it or counts it not live', () => {
     const op = fc.record({
@@ -374,6 +459,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
         'slow',
         'join',
         'remove-dead',
+        'stall',
       ),
       a: fc.nat(),
       b: fc.nat(),
@@ -398,6 +484,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
             if (o.kind === 'heal') net.heal();
             if (o.kind === 'kill') net.kill(a);
             if (o.kind === 'restart' && !net.alive.has(a)) net.start(a);
+            if (o.kind === 'stall') net.stall(a, o.x * 2000);
             if (o.kind === 'loss') net.loss = o.x;
             if (o.kind === 'slow') net.slow = o.x / 4;
             if (o.kind === 'join' && net.names.length < 9) {

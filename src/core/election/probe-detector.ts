@@ -19,6 +19,10 @@
 // while active): every speaker that may have dropped the old epoch holds the new one by then, and the new monitors
 // have adopted it (epochTransition >= 3 x membershipSkew). A node new to the membership answers only
 // membershipSkew after adopting it, when every speaker knows it.
+// Stalls (ADR 0019, "Event-loop stalls"): a step that comes more than probeInterval after the previous one means this
+// node's own event loop (or clock) stalled; for stallGrace (suspectAfter - fenceMargin) after it the node neither
+// sends FENCED nor votes anyone down, so the datagrams queued during the stall are read and answered before it judges
+// its monitors or its targets by them. `answering` is not relaxed: a node still answers only with a fence quorum.
 // Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe).
 
 /** The timings of ADR 0019, in milliseconds of the monotonic clock. */
@@ -167,6 +171,9 @@ export class ProbeDetector {
   /** Held FENCED / LEAVING claims: member -> receipt time. */
   readonly #claims = new Map<string, number>();
   #lastFencedAt: number | undefined;
+  /** Time of the previous step, and until when a stall seen at a step suspends FENCED and DOWN (see the file comment). */
+  #lastStepAt: number;
+  #stallGraceUntil = Number.NEGATIVE_INFINITY;
   #leaseFenced = false;
   #leaving = false;
 
@@ -174,6 +181,7 @@ export class ProbeDetector {
     this.self = self;
     this.#t = timings;
     this.#startedAt = now;
+    this.#lastStepAt = now;
     if (timings.epochTransitionMs < 3 * timings.membershipSkewMs)
       throw new RangeError('epochTransitionMs must be at least 3 x membershipSkewMs');
   }
@@ -229,6 +237,7 @@ export class ProbeDetector {
   }
 
   step(event: ProbeEvent, now: number): ProbeSend[] {
+    this.#noteStall(now);
     this.#prune(now);
     switch (event.type) {
       case 'membership':
@@ -258,6 +267,18 @@ export class ProbeDetector {
         this.#leaving = true;
         return this.#broadcast({ kind: 'leaving', epoch: this.#epoch });
     }
+  }
+
+  /** A step later than probeInterval after the previous one: this node stalled; judge nobody by the stalled interval. */
+  #noteStall(now: number): void {
+    if (now - this.#lastStepAt > this.#t.probeIntervalMs)
+      this.#stallGraceUntil = now + this.#t.suspectAfterMs - this.#t.fenceMarginMs;
+    this.#lastStepAt = Math.max(this.#lastStepAt, now);
+  }
+
+  /** Whether a recent stall of this node still suspends its FENCED and DOWN messages. */
+  stalledRecently(now: number): boolean {
+    return now < this.#stallGraceUntil;
   }
 
   /** Whether this node may answer for addresses at `now` (check before every answer). */
@@ -388,8 +409,10 @@ export class ProbeDetector {
   #tick(now: number): ProbeSend[] {
     const out: ProbeSend[] = [];
     if (this.#epoch === '') return out;
+    const stalled = this.stalledRecently(now);
     for (const [name, target] of this.#targets) {
       if (
+        !stalled &&
         now - target.lastAckAt >= this.#t.suspectAfterMs &&
         (target.lastDownAt === undefined || now - target.lastDownAt >= this.#t.voteRefreshMs)
       ) {
@@ -433,6 +456,7 @@ export class ProbeDetector {
     for (const [member, at] of this.#claims) if (now - at >= this.#t.voteValidityMs) this.#claims.delete(member);
     for (const [seq, at] of this.#ackSentAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#ackSentAt.delete(seq);
     if (
+      !stalled &&
       this.#current?.memberSet.has(this.self) &&
       this.#fenceCause(now) &&
       (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)
