@@ -41,6 +41,7 @@ import { probeKey } from '../platform/probe-key.ts';
 import type { ProbeKey } from '../protocol/probe/probe-datagram.ts';
 import { MembershipReader } from '../k8s/speaker-membership.ts';
 import { ProbeRunner } from '../speaker/layer2/probe-runner.ts';
+import { DetectionSwitch, LEASE_FALLBACK_TIMINGS } from '../speaker/layer2/detection-switch.ts';
 import type { InterfaceTable } from '../platform/network-interfaces.ts';
 
 /** Failure detection: direct probes with the Lease as fence and membership record (ADR 0019), or Lease liveness (ADR 0007). */
@@ -145,8 +146,8 @@ export const speakerCommand: Command = {
     'failure-detection': {
       type: 'string',
       description:
-        "lease: liveness from every peer's Lease, renewed every second (ADR 0007); probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019; needs the controller, which publishes the membership).",
-      default: 'lease',
+        "probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019); until the controller has published the membership, liveness from the peers' Leases at 1s / 3s / 500ms; lease: liveness from every peer's Lease, renewed every second (ADR 0007).",
+      default: 'probes',
     },
     'probe-address': {
       type: 'string',
@@ -161,7 +162,8 @@ export const speakerCommand: Command = {
     },
     'renew-interval': {
       type: 'string',
-      description: 'How often the heartbeat Lease is renewed (default 10s with probes, 1s with lease).',
+      description:
+        'How often the heartbeat Lease is renewed (default 10s with probes, 1s with lease; probes use 1s until the first membership record).',
     },
     'lease-duration': {
       type: 'string',
@@ -329,6 +331,28 @@ export const speakerCommand: Command = {
         metrics: probeMetrics,
       });
     }
+    // Lease liveness until the controller's first membership record, probes from then on (ADR 0019, "Start-up and fallback").
+    const detectionSwitch = runner
+      ? new DetectionSwitch({
+          node,
+          clock,
+          probes: runner,
+          fallback: LEASE_FALLBACK_TIMINGS,
+          withProbes: {
+            renewIntervalMs,
+            // The fence also bounds the age of the membership record read with each renewal (ADR 0019, P4).
+            leaseDurationMs: Math.min(leaseDurationMs, probeTimingsFor(renewIntervalMs).membershipSkewMs),
+            fenceMarginMs,
+          },
+          wake: () => {
+            speaker.urgent();
+          },
+          onSwitch: () => {
+            log.info({}, 'membership record found: failure detection by probes from now on (Lease liveness until now)');
+          },
+        })
+      : undefined;
+    const leaseTimings = () => detectionSwitch?.timings ?? { renewIntervalMs, leaseDurationMs, fenceMarginMs };
     let renewals = 0;
     /** The membership record (and every 6th time, or while none is held, the key): part of every renewal with probes. */
     const readMembership = async (timeoutMs: number): Promise<void> => {
@@ -342,6 +366,7 @@ export const speakerCommand: Command = {
       }
       const record = await membership.record(timeoutMs);
       if (record) runner.setMembership(record);
+      if (record) detectionSwitch?.recordSeen(clock.now());
     };
     const heartbeat = new HeartbeatLease({
       client,
@@ -386,17 +411,22 @@ export const speakerCommand: Command = {
       onStaleView: () => {
         adapter.restartWatches();
       },
-      renewIntervalMs,
-      // With probes the fence also bounds the age of the membership record read with each renewal (ADR 0019, P4).
-      leaseDurationMs: runner
-        ? Math.min(leaseDurationMs, probeTimingsFor(renewIntervalMs).membershipSkewMs)
-        : leaseDurationMs,
-      fenceMarginMs,
+      get renewIntervalMs() {
+        return leaseTimings().renewIntervalMs;
+      },
+      get leaseDurationMs() {
+        return leaseTimings().leaseDurationMs;
+      },
+      get fenceMarginMs() {
+        return leaseTimings().fenceMarginMs;
+      },
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
       onLiveNodes: (nodes) => {
         firstLive = [...nodes].sort()[0];
       },
-      ...(runner ? { probes: runner } : {}),
+      get probes() {
+        return detectionSwitch?.liveness;
+      },
     });
     const bfd = new BfdSessions({
       clock,

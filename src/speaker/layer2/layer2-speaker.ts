@@ -113,7 +113,7 @@ export interface Layer2SpeakerOptions {
    * (ownersByPreference), and `leaseDurationMs - fenceMarginMs` after the send time of the last renewal that
    * succeeded (with the membership read it includes) this node stops answering.
    */
-  probes?: ProbeLiveness;
+  probes?: ProbeLiveness | undefined;
 }
 
 export class Layer2Speaker {
