@@ -241,7 +241,10 @@ export class MembershipPublisher {
     let held = false;
     try {
       if (this.#published === undefined) await this.#load();
-      if (!this.#published || !sameMembers(this.#published.members, members)) {
+      // No first record without a member: its existence switches every speaker from Lease liveness to probes
+      // (ADR 0019, "Start-up and fallback"), and an empty one would leave them all silent until the next.
+      const published = this.#published;
+      if (published ? !sameMembers(published.members, members) : members.length > 0) {
         const wait = this.#publishedAt + this.#o.minIntervalMs - this.#o.clock.now();
         if (wait > 0) held = true;
         else {

@@ -40,7 +40,8 @@ class SimulatedNetwork {
   #queue: InFlight[] = [];
   readonly #rng: () => number;
   #epoch: string;
-  #epochs = 0;
+  /** Generations start at 1, as the controller's records do. */
+  #epochs = 1;
   /** Membership deliveries still to happen (adopted at different times by different nodes). */
   #adoptions: Array<{ at: number; node: string; members: string[]; epoch: string; generation: number }> = [];
   /** First P1 violation seen, if any. */
@@ -50,7 +51,14 @@ class SimulatedNetwork {
   /** Datagrams sent, by `sender:kind`. */
   readonly sent = new Map<string, number>();
 
-  constructor(count: number, seed = 1) {
+  /** How long after its start a process reads its first membership record (the speaker reads it with a renewal). */
+  readonly #firstReadMs: number;
+
+  readonly #timings: ProbeTimings;
+
+  constructor(count: number, seed = 1, firstReadMs = 0, timings = SIM_TIMINGS) {
+    this.#firstReadMs = firstReadMs;
+    this.#timings = timings;
     this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
     this.#rng = seededRandom(seed);
     this.#epoch = `epoch-${this.#epochs}`;
@@ -72,9 +80,14 @@ class SimulatedNetwork {
   }
 
   start(name: string): void {
-    const detector = new ProbeDetector(name, this.now, SIM_TIMINGS);
+    const detector = new ProbeDetector(name, this.now, this.#timings);
     this.nodes.set(name, detector);
     this.alive.add(name);
+    if (this.#firstReadMs > 0) {
+      const [members, epoch, generation] = [[...this.names], this.#epoch, this.#epochs];
+      this.#adoptions.push({ at: this.now + this.#firstReadMs, node: name, members, epoch, generation });
+      return;
+    }
     this.#send(
       name,
       detector.step(
@@ -386,6 +399,34 @@ describe('probe detector: scenarios on a simulated network (default timings)', (
     const quiet = DEFAULT_PROBE_TIMINGS.voteValidityMs + DEFAULT_PROBE_TIMINGS.maxDelayMs;
     const back = net.runUntil(() => net.answering('node-1'), 15_000);
     assert.ok(back !== undefined && back >= quiet, `answers again after ${back} ms`);
+    assert.equal(net.violation, undefined);
+  });
+});
+
+describe('probe detector: start-up (ADR 0019, "Start-up and fallback")', () => {
+  it('processes that read the first record (generation 1) after they started answer without waiting membershipSkew', () => {
+    const readAt = 4000;
+    // membershipSkew longer than the quiet time after a FENCED (V + Δ), so that waiting for it would show.
+    const timings = { ...SIM_TIMINGS, membershipSkewMs: 10_000, epochTransitionMs: 30_000 };
+    const net = new SimulatedNetwork(5, 21, readAt, timings);
+    const answered = net.runUntil(() => net.names.every((n) => net.answering(n)), 20_000);
+    const quiet = timings.voteValidityMs + timings.maxDelayMs;
+    assert.ok(
+      answered !== undefined && answered <= readAt + quiet + 500,
+      `all answer ${answered} ms after start (the record was read at ${readAt} ms)`,
+    );
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a process first listed in a later record (a join) still waits membershipSkew after reading it', () => {
+    const net = new SimulatedNetwork(4, 22);
+    net.run(6000);
+    // The joiner's process runs (on Lease liveness) before the record that lists it reaches it.
+    net.nodes.set('joiner', new ProbeDetector('joiner', net.now - 5000, SIM_TIMINGS));
+    net.alive.add('joiner');
+    net.changeMembership([...net.names, 'joiner'], 0);
+    net.run(SIM_TIMINGS.membershipSkewMs - 100);
+    assert.ok(!net.answering('joiner'), 'the joiner answers before every speaker surely adopted the record');
     assert.equal(net.violation, undefined);
   });
 });

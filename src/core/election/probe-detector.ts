@@ -153,8 +153,9 @@ export class ProbeDetector {
   readonly #startedAt: number;
   /** Active epochs, oldest first; the last is current. */
   #epochs: Epoch[] = [];
-  /** When this node adopted the first epoch of its current run of memberships. */
+  /** When this node adopted the first epoch of its current run of memberships, and that epoch's generation. */
   #memberSince: number | undefined;
+  #memberSinceGeneration = 0;
   /** When this process adopted its first epoch (it knows no predecessor to hold a transition with). */
   #firstAdoptedAt: number | undefined;
   /** Members this node monitors. */
@@ -285,9 +286,19 @@ export class ProbeDetector {
   answering(now: number): boolean {
     if (!this.#current?.memberSet.has(this.self) || this.#memberSince === undefined) return false;
     if (this.#fenceCause(now)) return false;
-    if (now < this.#memberSince + this.#t.membershipSkewMs && this.#memberSince > this.#startedAt) return false;
+    if (this.#newMember(now)) return false;
     const quiet = this.#t.voteValidityMs + this.#t.maxDelayMs;
     return now >= this.#startedAt + quiet && (this.#lastFencedAt === undefined || now >= this.#lastFencedAt + quiet);
+  }
+
+  /**
+   * A node new to the membership answers only membershipSkew after adopting it, when every speaker knows it (P4
+   * rule 4), unless it was listed from the first record on (generation 1): no speaker holds an older record then,
+   * and speakers still on Lease liveness are kept apart by the switch's quiet time ("Start-up and fallback").
+   */
+  #newMember(now: number): boolean {
+    if (this.#memberSince === undefined || this.#memberSinceGeneration === 1) return false;
+    return now < this.#memberSince + this.#t.membershipSkewMs && this.#memberSince > this.#startedAt;
   }
 
   /** Whether `member` is down here: a down quorum of its monitors' votes is held. */
@@ -371,7 +382,10 @@ export class ProbeDetector {
     const monitorsOf = new Map(members.map((member) => [member, rankForTarget(member, members).slice(0, k)]));
     const memberSet = new Set(members);
     if (!memberSet.has(this.self)) this.#memberSince = undefined;
-    else this.#memberSince ??= now;
+    else if (this.#memberSince === undefined) {
+      this.#memberSince = now;
+      this.#memberSinceGeneration = generation;
+    }
     this.#epochs.push({ id, generation, members, memberSet, monitorsOf, adoptedAt: now });
     this.#firstAdoptedAt ??= now;
     this.#syncTargets(now);
