@@ -349,6 +349,7 @@ export const speakerCommand: Command = {
           },
           onSwitch: () => {
             log.info({}, 'membership record found: failure detection by probes from now on (Lease liveness until now)');
+            adapter.stopLeaseWatch();
           },
         })
       : undefined;
@@ -549,7 +550,8 @@ export const speakerCommand: Command = {
       node,
       loadBalancerClass: stringFlag(flags, 'load-balancer-class'),
       staleAfterMs,
-      watchLeases: runner === undefined,
+      // Also with probes: Lease liveness until the first membership record (the switch ends the watch).
+      watchLeases: true,
       onChange: () => {
         speaker.changed();
         bgp.changed();

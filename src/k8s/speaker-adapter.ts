@@ -122,6 +122,19 @@ export class SpeakerAdapter {
     for (const informer of this.#informers) informer.stop();
   }
 
+  /**
+   * Failure detection by probes took over from Lease liveness (ADR 0019, "Start-up and fallback"): the peers' Leases
+   * are read no more, so their watch ends (once it has synced, so that nobody waits for it in vain).
+   */
+  stopLeaseWatch(): void {
+    void this.leases.synced.then(() => {
+      const at = this.#informers.indexOf(this.leases);
+      if (at < 0) return;
+      this.#informers.splice(at, 1);
+      this.leases.stop();
+    });
+  }
+
   /** Reconnects every watch: after a partition, established watches may be silently dead. */
   restartWatches(): void {
     for (const informer of this.#informers) informer.restart();
