@@ -20,9 +20,10 @@
 // have adopted it (epochTransition >= 3 x membershipSkew). A node new to the membership answers only
 // membershipSkew after adopting it, when every speaker knows it.
 // Stalls (ADR 0019, "Event-loop stalls"): a step that comes more than probeInterval after the previous one means this
-// node's own event loop (or clock) stalled; for stallGrace (suspectAfter - fenceMargin) after it the node neither
-// sends FENCED nor votes anyone down, so the datagrams queued during the stall are read and answered before it judges
-// its monitors or its targets by them. `answering` is not relaxed: a node still answers only with a fence quorum.
+// node's own event loop (or clock) stalled. It does not count the stalled interval against its targets (their
+// silence is measured without it, so a vote waits for suspectAfter of time in which this node listened), and for
+// stallGrace (suspectAfter - fenceMargin) after the stall it sends no FENCED, so the datagrams queued during the stall
+// are read and answered before it judges itself. `answering` is not relaxed: a node answers only with a fence quorum.
 // Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe).
 
 /** The timings of ADR 0019, in milliseconds of the monotonic clock. */
@@ -272,12 +273,15 @@ export class ProbeDetector {
 
   /** A step later than probeInterval after the previous one: this node stalled; judge nobody by the stalled interval. */
   #noteStall(now: number): void {
-    if (now - this.#lastStepAt > this.#t.probeIntervalMs)
+    const gap = now - this.#lastStepAt;
+    if (gap > this.#t.probeIntervalMs) {
       this.#stallGraceUntil = now + this.#t.suspectAfterMs - this.#t.fenceMarginMs;
+      for (const target of this.#targets.values()) target.lastAckAt = Math.min(now, target.lastAckAt + gap);
+    }
     this.#lastStepAt = Math.max(this.#lastStepAt, now);
   }
 
-  /** Whether a recent stall of this node still suspends its FENCED and DOWN messages. */
+  /** Whether a recent stall of this node still suspends its FENCED messages. */
   stalledRecently(now: number): boolean {
     return now < this.#stallGraceUntil;
   }
@@ -426,7 +430,6 @@ export class ProbeDetector {
     const stalled = this.stalledRecently(now);
     for (const [name, target] of this.#targets) {
       if (
-        !stalled &&
         now - target.lastAckAt >= this.#t.suspectAfterMs &&
         (target.lastDownAt === undefined || now - target.lastDownAt >= this.#t.voteRefreshMs)
       ) {
