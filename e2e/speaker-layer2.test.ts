@@ -8,7 +8,7 @@ import { execIn, macAddress, mustExecIn, startCapture } from '../src/lab/netns.t
 import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
-import { startController, type ControllerProcess } from './support/controller-process.ts';
+import { metricValue, startController, type ControllerProcess } from './support/controller-process.ts';
 import {
   applyPool,
   createObject,
@@ -61,6 +61,20 @@ describe('speaker: layer 2', () => {
     controller = await startController(cluster, CONTROLLER_ARGS);
     cluster.defer(() => controller.stop(1000));
     for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, argsFor(node)));
+    // Settled before the first case: with probes the speakers join through membership records (one per 1.5 s here),
+    // each new member answering a membership skew after it is listed, and every record can move addresses.
+    for (const sp of speakers.values())
+      await waitFor(
+        `${sp.node} to answer and count every speaker live`,
+        async () => {
+          const text = await sp.metrics();
+          return metricValue(text, 'beaconlb_l2_fenced') === 0 &&
+            metricValue(text, 'beaconlb_l2_live_speakers') === bed.nodes.length
+            ? true
+            : undefined;
+        },
+        30_000,
+      );
   });
 
   const ownerOf = async (ip: string): Promise<string> => {
