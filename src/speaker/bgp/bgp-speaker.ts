@@ -72,6 +72,8 @@ export interface SessionStatus {
   readonly peerAs?: number;
   /** The BFD session with the peer, when the BGPPeer asks for BFD. */
   readonly bfdState?: BfdState;
+  /** Established with extended next hop (RFC 8950): IPv4 routes go with IPv6 next hops. */
+  readonly extendedNextHop?: boolean;
 }
 
 interface Running {
@@ -138,7 +140,9 @@ export class BgpSpeaker {
         since: session.since,
         prefixesAdvertised: session.prefixesAdvertised,
         prefixesReceived: session.prefixesReceived,
-        ...(session.negotiated ? { peerAs: session.negotiated.peerAs } : {}),
+        ...(session.negotiated
+          ? { peerAs: session.negotiated.peerAs, extendedNextHop: session.negotiated.extendedNextHop }
+          : {}),
         ...(bfd === undefined ? {} : { bfdState: bfd.handle.state() }),
       }));
   }
@@ -375,6 +379,14 @@ export class BgpSpeaker {
       onTransition: (transition) => {
         this.#onTransition(peer, settings.peerAddress, transition);
       },
+      onUnadvertised: (family, routes, reason) => {
+        this.#reportOnce(
+          'BGPPeer',
+          peer,
+          'NextHopUnavailable',
+          `node ${this.#o.node}: ${routes} ${family} route(s) not advertised to ${settings.peerAddress}: ${reason}`,
+        );
+      },
     });
   }
 
@@ -382,6 +394,8 @@ export class BgpSpeaker {
     this.#o.onSessionsChanged?.();
     const who = `node ${this.#o.node}: session with ${address}`;
     if (t.to === 'Established') {
+      // A new session looks for next hops again: a problem it still has is reported again.
+      this.#reported.delete(reportKey({ kind: 'BGPPeer', name: peer, reason: 'NextHopUnavailable', message: '' }));
       this.#o.recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
     } else if (t.from === 'Established') {
       const notice = t.sentNotification ?? t.receivedNotification;
@@ -547,7 +561,14 @@ type PlanReason = BgpPlanProblem['reason'];
 
 /** Every reason the BGP speaker records an Event with (docs/troubleshooting.md, "Every Event reason"). */
 export type BgpEventReason =
-  PlanReason | 'SessionEstablished' | 'SessionDown' | 'BFDUp' | 'BFDDown' | 'BFDFailed' | 'ListenFailed';
+  | PlanReason
+  | 'SessionEstablished'
+  | 'SessionDown'
+  | 'BFDUp'
+  | 'BFDDown'
+  | 'BFDFailed'
+  | 'ListenFailed'
+  | 'NextHopUnavailable';
 /** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
 const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>([
   'InvalidConfiguration',
