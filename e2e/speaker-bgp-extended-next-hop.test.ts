@@ -6,7 +6,8 @@
 // with the node's link-local next hop. The router's RIB holds the route with that next hop, zebra (BIRD) installs
 // it in the router's kernel, a TCP connection from the router reaches the address on the node, and deleting the Service
 // withdraws it (in MP_UNREACH_NLRI). Prints the convergence times (Service created -> route in FRR's RIB, Service
-// deleted -> route gone) as JSON.
+// deleted -> route gone) as JSON. Against FRR without the capability, the IPv4 route is not sent and the BGPPeer gets
+// the Event NextHopUnavailable.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import {
   createService,
   kubeClients,
   waitFor,
+  waitForEvent,
   waitForIngress,
   type Kube,
 } from './support/kube.ts';
@@ -195,4 +197,43 @@ describe('speaker: IPv4 routes with IPv6 next hops over a link-local-only link (
       });
     });
   }
+
+  describe('frr without extended next hop', () => {
+    it('the router that does not offer it gets no IPv4 route, and the BGPPeer a NextHopUnavailable Event saying why', async () => {
+      await router?.stop();
+      router = undefined;
+      router = await startBgpRouter({
+        kind: 'frr',
+        ns: bed.router.ns,
+        dir: join(cluster.dir, 'router-plain-frr'),
+        run: cluster.run,
+        asn: ROUTER_AS,
+        routerId: bed.router.ipv4B,
+        // FRR 8.4 does not turn the capability on by itself for `neighbor fe80::… interface eth0`.
+        neighbors: [{ address: nodeLinkLocal, asn: NODE_AS, interface: bed.router.dev }],
+      });
+      await waitFor(
+        'the link-local session Established at FRR',
+        async () => ((await router!.established()).includes(nodeLinkLocal) ? true : undefined),
+        40_000,
+      );
+      await createService(kube, {
+        name: 'web-plain',
+        namespace: 'web',
+        ipFamilyPolicy: 'SingleStack',
+        ipFamilies: ['IPv4'],
+      });
+      const [address = ''] = await waitForIngress(kube, 'web', 'web-plain', 1);
+      const event = await waitForEvent(kube, 'default', 'router-ll', 'NextHopUnavailable', 15_000);
+      assert.match(
+        event.message,
+        /node1: 1 ipv4-unicast route\(s\) not advertised to fe80:.*no IPv4 address .* did not negotiate extended next hop/,
+      );
+      assert.ok(
+        !(await router.routes(4)).some((r) => r.prefix === `${address}/32`),
+        `${address}/32 must not reach a router that did not negotiate extended next hop`,
+      );
+      assert.deepEqual(await router.established(), [nodeLinkLocal], 'the session stays up');
+    });
+  });
 });
