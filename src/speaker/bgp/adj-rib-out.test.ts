@@ -108,23 +108,25 @@ describe('AdjRibOut', () => {
     assert.equal(withdrawal.withdrawnRoutes.length, 0);
   });
 
-  it('extended next hop with an IPv4 address too: IPv6 next hops all the same; without it, the IPv4 next hop as before', () => {
+  it('extended next hop and an IPv4 address on the link: the IPv4 next hop as before; IPv4 only elsewhere on the node: the IPv6 ones', () => {
+    const enhe: RibSession = { ...SESSION, extendedNextHop: true };
     const rib = new AdjRibOut(64512, log);
-    rib.sessionEstablished({ ipv4: ip('198.51.100.10'), ipv6: ip('fe80::10') });
+    rib.sessionEstablished({ ipv4: ip('198.51.100.10'), ipv4OnLink: true, ipv6: ip('fe80::10') });
     rib.setDesired([route('203.0.113.1/32')]);
-    const [update] = rib.difference({ ...SESSION, extendedNextHop: true }).flat();
-    assert.deepEqual(update?.pathAttributes[0], {
+    const [plain] = rib.difference(enhe).flat();
+    assert.ok(plain);
+    assert.deepEqual(plain.nlri, [prefix('203.0.113.1/32')]);
+    assert.ok(plain.pathAttributes.some((a) => a.type === 'next-hop' && a.nextHop === ip('198.51.100.10')));
+    rib.sessionDown();
+    rib.sessionEstablished({ ipv4: ip('198.51.100.10'), ipv4OnLink: false, ipv6: ip('fe80::10') });
+    const [update] = rib.difference(enhe).flat();
+    assert.ok(update);
+    assert.deepEqual(update.pathAttributes[0], {
       type: 'mp-reach-nlri',
       family: 'ipv4-unicast',
       nextHop: ip('fe80::10'),
       nlri: [prefix('203.0.113.1/32')],
     });
-    rib.sessionDown();
-    rib.sessionEstablished({ ipv4: ip('198.51.100.10'), ipv6: ip('fe80::10') });
-    const [plain] = rib.difference(SESSION).flat();
-    assert.ok(plain);
-    assert.deepEqual(plain.nlri, [prefix('203.0.113.1/32')]);
-    assert.ok(plain.pathAttributes.some((a) => a.type === 'next-hop' && a.nextHop === ip('198.51.100.10')));
   });
 
   it('no IPv4 address and no extended next hop: IPv4 routes are not sent, and the handler hears why, once per session', () => {

@@ -20,6 +20,11 @@ export interface NextHops {
   /** IPv4 next hop for ipv4-unicast. */
   readonly ipv4?: bigint;
   /**
+   * `ipv4` is an address of the session's own interface (the router can reach it on the link). Without it, a session
+   * that negotiated extended next hop sends IPv4 routes with the IPv6 next hops instead (ADR 0034).
+   */
+  readonly ipv4OnLink?: boolean;
+  /**
    * Global IPv6 next hop for ipv6-unicast (the link-local address when the node has no global one), and for
    * ipv4-unicast on a session that negotiated extended next hop (RFC 8950).
    */
@@ -112,14 +117,28 @@ export class AdjRibOut {
     const batches: UpdateMessage[][] = [];
     for (const [family, routes] of announcements) batches.push(this.#announce(family, routes, negotiated));
     for (const [family, prefixes] of withdrawals)
-      batches.push(withdrawalUpdates(family, prefixes, viaIpv6(family, negotiated)));
+      batches.push(withdrawalUpdates(family, prefixes, this.#viaIpv6(family, negotiated)));
     return batches;
+  }
+
+  /**
+   * IPv4 routes go with the IPv6 next hops, in MP_REACH_NLRI / MP_UNREACH_NLRI: extended next hop was negotiated and
+   * the node has no IPv4 address on the session's interface (with one, the IPv4 next hop works with every router and
+   * is what the session sent before; ADR 0034).
+   */
+  #viaIpv6(family: AddressFamily, negotiated: RibSession): boolean {
+    return (
+      family === 'ipv4-unicast' &&
+      negotiated.extendedNextHop &&
+      this.#nextHops.ipv6 !== undefined &&
+      !(this.#nextHops.ipv4 !== undefined && this.#nextHops.ipv4OnLink === true)
+    );
   }
 
   #announce(family: AddressFamily, routes: readonly BgpRoute[], negotiated: RibSession): UpdateMessage[] {
     if (routes.length === 0) return [];
     // Extended next hop (RFC 8950): IPv4 routes with the IPv6 next hops, in MP_REACH_NLRI, as IPv6 routes.
-    const ipv6NextHops = family === 'ipv6-unicast' || viaIpv6(family, negotiated);
+    const ipv6NextHops = family === 'ipv6-unicast' || this.#viaIpv6(family, negotiated);
     const nextHop = ipv6NextHops ? this.#nextHops.ipv6 : this.#nextHops.ipv4;
     if (nextHop === undefined) {
       if (!this.#missingNextHop.has(family)) {
@@ -170,11 +189,6 @@ export class AdjRibOut {
     this.#log.debug({ family, prefixes: routes.length, nextHop: formatIp(nextHop) }, 'advertised');
     return updates;
   }
-}
-
-/** IPv4 routes go with IPv6 next hops, in MP_REACH_NLRI / MP_UNREACH_NLRI: extended next hop was negotiated. */
-function viaIpv6(family: AddressFamily, negotiated: RibSession): boolean {
-  return family === 'ipv4-unicast' && negotiated.extendedNextHop;
 }
 
 /** A map key for a prefix (cheaper than its text form). */

@@ -413,7 +413,8 @@ export class BgpSpeaker {
   /**
    * Next hops from the connection's local address: that address for its family, the same interface's for the other.
    * Over a link-local session the IPv6 next hop is a global address of that interface (else of the node; else the
-   * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3).
+   * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3). Whether the
+   * IPv4 next hop is on the session's interface decides, with extended next hop, between it and the IPv6 ones.
    */
   #nextHops(local: string | undefined, sessionInterface: string | undefined): NextHops {
     const table = this.#o.interfaceTable();
@@ -435,8 +436,9 @@ export class BgpSpeaker {
     };
     const ipv4 = pick(4);
     const ipv6 = pick(6);
+    const ipv4OnLink = ipv4 !== undefined && iface?.addresses.some((a) => a.address === ipv4) === true;
     return {
-      ...(ipv4 === undefined ? {} : { ipv4 }),
+      ...(ipv4 === undefined ? {} : { ipv4, ipv4OnLink }),
       ...(ipv6 === undefined ? {} : { ipv6 }),
       ...(linkLocal === undefined || ipv6 === linkLocal ? {} : { ipv6LinkLocal: linkLocal }),
     };
