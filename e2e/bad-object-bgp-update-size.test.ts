@@ -111,7 +111,7 @@ describe('one bad object: BGPAdvertisements whose merged attributes exceed one U
       assert.equal(condition.status, 'True');
       assert.match(
         condition.message,
-        /merged from BGPAdvertisements big1, big2, big3, big4 take 4118 bytes, more than the 4049 bytes a BGP UPDATE \(4096 bytes\)/,
+        /merged from BGPAdvertisements big1, big2, big3, big4 take 4118 bytes, more than the 4015 bytes a BGP UPDATE \(4096 bytes\)/,
       );
       const events = await eventsFor(kube, 'default', `big${tag}`);
       assert.ok(

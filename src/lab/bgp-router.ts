@@ -35,6 +35,12 @@ export interface RouterNeighbor {
   password?: string;
   /** The router's interface towards a link-local (fe80::) neighbor address (BIRD and FRR). */
   interface?: string;
+  /**
+   * Offer extended next hop (RFC 8950: IPv4 routes with IPv6 next hops) to an IPv6 neighbor (BIRD: `extended next
+   * hop on` in its ipv4 channel; FRR: `capability extended-nexthop`, which FRR turns on by itself for link-local
+   * neighbors; gobgpd: not in this harness).
+   */
+  extendedNextHop?: boolean;
   /** Run BFD (RFC 5880/5881, single hop) with this neighbor and tear the BGP session down when it goes down
    *  (needs RouterOptions.bfd; BIRD: `bfd on`, FRR: `neighbor X bfd profile`; gobgpd has no BFD). */
   bfd?: boolean;

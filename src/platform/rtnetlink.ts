@@ -49,6 +49,42 @@ export interface RtnetlinkDump {
   routes: RouteRecord[];
 }
 
+const RTM_NEWROUTE = 24;
+const RTM_GETROUTE = 26;
+/** NLM_F_ROOT | NLM_F_MATCH. */
+const NLM_F_DUMP = 0x300;
+const RTMSG_LENGTH = 12;
+const RTA_OIF = 4;
+const RTA_TABLE = 15;
+/** The nested and byte-order bits of an attribute type. */
+const NLA_TYPE_MASK = 0x3fff;
+
+/**
+ * A route from the payload of an RTM_NEWROUTE message (struct rtmsg, then attributes), read here rather than by the
+ * package: netlink@0.3.0 throws "Unexpected length for RouteVia" on RTA_VIA (an IPv4 route via an IPv6 next hop,
+ * `ip route add 0/0 via inet6 fe80::1 dev eth0`, RFC 8950 / unnumbered BGP), and with it the whole dump. Only
+ * the fields a RouteRecord needs are read; undefined for a payload shorter than struct rtmsg.
+ */
+export function routeRecordFromBytes(payload: Uint8Array): RouteRecord | undefined {
+  if (payload.length < RTMSG_LENGTH) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const record: RouteRecord = {
+    family: view.getUint8(0),
+    dstLength: view.getUint8(1),
+    table: view.getUint8(4),
+    outputIndex: undefined,
+  };
+  for (let offset = RTMSG_LENGTH; offset + 4 <= payload.length;) {
+    const length = view.getUint16(offset, true);
+    const type = view.getUint16(offset + 2, true) & NLA_TYPE_MASK;
+    if (length < 4 || offset + length > payload.length) break;
+    if (length === 8 && type === RTA_OIF) record.outputIndex = view.getUint32(offset + 4, true);
+    if (length === 8 && type === RTA_TABLE) record.table = view.getUint32(offset + 4, true);
+    offset += (length + 3) & ~3;
+  }
+  return record;
+}
+
 /** What a notification was about; `resync` means notifications may have been lost (re-read everything). */
 export type RtnetlinkChange = 'link' | 'address' | 'default-route' | 'resync';
 
@@ -136,9 +172,18 @@ export class RtnetlinkRequests {
       const options = { timeout: this.#timeoutMs };
       const links = (await socket.getLinks(undefined, undefined, options)).map(linkRecord);
       const addresses = (await socket.getAddresses(undefined, undefined, options)).map(addressRecord);
-      const v4 = await socket.getRoutes({ family: AF_INET }, undefined, options);
-      const v6 = await socket.getRoutes({ family: AF_INET6 }, undefined, options);
-      return ok({ links, addresses, routes: [...v4, ...v6].map(routeRecord) });
+      const routes: RouteRecord[] = [];
+      for (const family of [AF_INET, AF_INET6]) {
+        // The raw socket: the package's route decoder fails on RTA_VIA (routeRecordFromBytes).
+        const request = new Uint8Array(RTMSG_LENGTH);
+        request[0] = family;
+        const [messages] = await socket.socket.request(RTM_GETROUTE, request, { ...options, flags: NLM_F_DUMP });
+        for (const message of messages) {
+          const record = message.type === RTM_NEWROUTE ? routeRecordFromBytes(message.data) : undefined;
+          if (record !== undefined) routes.push(record);
+        }
+      }
+      return ok({ links, addresses, routes });
     } catch (error) {
       this.#socket?.socket.close();
       this.#socket = undefined;

@@ -47,6 +47,8 @@ function birdConfig(o: RouterOptions, p: Prepared): string {
     if (n.ibgp) opts.push('direct;');
     if (n.interface !== undefined) opts.push(`interface "${n.interface}";`);
     if (n.password !== undefined) opts.push(`password "${n.password}";`);
+    // RFC 8950: IPv4 routes with IPv6 next hops over this IPv6 session.
+    if (n.extendedNextHop === true) opts.push('ipv4 { import all; export none; extended next hop on; };');
     lines.push(`protocol bgp ${birdProtocol(i)} from peer { ${opts.join(' ')} }`);
   });
   return `${lines.join('\n')}\n`;

@@ -44,6 +44,7 @@ function frrConfig(o: RouterOptions, p: Prepared): string {
     lines.push(` neighbor ${n.address} remote-as ${n.asn}`);
     if (n.interface !== undefined) lines.push(` neighbor ${n.address} interface ${n.interface}`);
     if (n.password !== undefined) lines.push(` neighbor ${n.address} password ${n.password}`);
+    if (n.extendedNextHop === true) lines.push(` neighbor ${n.address} capability extended-nexthop`);
     lines.push(` neighbor ${n.address} timers connect 1`);
     if (n.bfd) lines.push(` neighbor ${n.address} bfd profile lab`);
   }

@@ -9,8 +9,10 @@ export async function kernelNextHopsIn(ns: string, prefix: string): Promise<stri
   const p = canonicalPrefix(prefix);
   const family = isIP(p.split('/')[0] ?? '') === 6 ? '-6' : '-4';
   const out = await mustExecIn(ns, ['ip', '-j', family, 'route', 'show', 'table', 'main', 'exact', p]);
-  const routes = JSON.parse(out || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway?: string }> }>;
-  const hops = routes.flatMap((r) => [r.gateway, ...(r.nexthops ?? []).map((h) => h.gateway)]);
+  // An IPv4 route via an IPv6 next hop (RFC 8950, `via inet6 fe80::1`) shows as via.host, not gateway.
+  type Hop = { gateway?: string; via?: { host?: string } };
+  const routes = JSON.parse(out || '[]') as Array<Hop & { nexthops?: Hop[] }>;
+  const hops = routes.flatMap((r) => [r, ...(r.nexthops ?? [])].map((h) => h.gateway ?? h.via?.host));
   return hops
     .filter((h): h is string => typeof h === 'string')
     .map(canonicalAddress)

@@ -35,6 +35,8 @@ export function prepare(o: RouterOptions): Prepared {
     if (!Number.isInteger(n.asn) || n.asn < 1 || n.asn > 0xffffffff) throw new Error(`bad ASN ${n.asn} for ${address}`);
     if (n.interface !== undefined && o.kind === 'gobgpd')
       throw new Error(`link-local neighbor ${address}: the gobgpd harness has no interface neighbors`);
+    if (n.extendedNextHop === true && (o.kind === 'gobgpd' || isIP(address) !== 6))
+      throw new Error(`extended next hop for ${address}: BIRD or FRR, over an IPv6 neighbor address`);
     if (n.interface !== undefined && !/^[\w.-]{1,15}$/.test(n.interface))
       throw new Error(`bad interface name ${JSON.stringify(n.interface)}`);
     if (n.password !== undefined && !/^[!#-[\]-~]{1,80}$/.test(n.password)) {

@@ -1,6 +1,7 @@
 // Capabilities advertisement (RFC 5492): code, length, value, carried in OPEN optional parameter 2. Decoded:
 // multiprotocol (1, RFC 4760 section 8), route refresh (2, RFC 2918), graceful restart (64, RFC 4724 section 3,
-// with the RFC 8538 N bit), 4-octet AS (65, RFC 6793). Any other code is kept as raw bytes.
+// with the RFC 8538 N bit), extended next hop encoding (5, RFC 8950 section 3), 4-octet AS (65, RFC 6793). Any
+// other code is kept as raw bytes.
 import { err, ok, type Result } from '../../core/result.ts';
 import { describeAfiSafi, type AfiSafi } from './address-family.ts';
 
@@ -35,6 +36,16 @@ export interface GracefulRestartCapability {
   readonly families: readonly GracefulRestartFamily[];
 }
 
+/** One RFC 8950 tuple: NLRI of this AFI/SAFI may carry a next hop of `nextHopAfi`. */
+export interface ExtendedNextHopTuple extends AfiSafi {
+  readonly nextHopAfi: number;
+}
+
+export interface ExtendedNextHopCapability {
+  readonly type: 'extended-next-hop';
+  readonly tuples: readonly ExtendedNextHopTuple[];
+}
+
 export interface OtherCapability {
   readonly type: 'other';
   readonly code: number;
@@ -46,6 +57,7 @@ export type Capability =
   | RouteRefreshCapability
   | FourOctetAsCapability
   | GracefulRestartCapability
+  | ExtendedNextHopCapability
   | OtherCapability;
 
 export const CAPABILITY_CODES = {
@@ -93,6 +105,8 @@ export function capabilityCode(capability: Capability): number {
       return CAPABILITY_CODES.fourOctetAs;
     case 'graceful-restart':
       return CAPABILITY_CODES.gracefulRestart;
+    case 'extended-next-hop':
+      return CAPABILITY_CODES.extendedNextHop;
     case 'other':
       return capability.code;
   }
@@ -129,10 +143,27 @@ export function encodeCapabilityValue(capability: Capability): Uint8Array {
       });
       return value;
     }
+    case 'extended-next-hop': {
+      // RFC 8950 section 3: NLRI AFI (2 bytes), NLRI SAFI (2 bytes), next hop AFI (2 bytes) per tuple.
+      const value = new Uint8Array(EXTENDED_NEXT_HOP_TUPLE * capability.tuples.length);
+      const view = new DataView(value.buffer);
+      capability.tuples.forEach((tuple, index) => {
+        checkRange('AFI', tuple.afi, 0xffff);
+        checkRange('SAFI', tuple.safi, 0xffff);
+        checkRange('next hop AFI', tuple.nextHopAfi, 0xffff);
+        view.setUint16(index * EXTENDED_NEXT_HOP_TUPLE, tuple.afi);
+        view.setUint16(index * EXTENDED_NEXT_HOP_TUPLE + 2, tuple.safi);
+        view.setUint16(index * EXTENDED_NEXT_HOP_TUPLE + 4, tuple.nextHopAfi);
+      });
+      return value;
+    }
     case 'other':
       return capability.value;
   }
 }
+
+/** Bytes per RFC 8950 tuple. */
+const EXTENDED_NEXT_HOP_TUPLE = 6;
 
 /** Code, length and value of a capability. Throws RangeError on a value longer than 255 bytes (a bug). */
 export function encodeCapability(capability: Capability): Uint8Array {
@@ -207,6 +238,20 @@ function decodeCapability(code: number, value: Uint8Array): Result<Capability> {
         families,
       });
     }
+    case CAPABILITY_CODES.extendedNextHop: {
+      if (value.length % EXTENDED_NEXT_HOP_TUPLE !== 0) {
+        return err(`extended next hop capability of length ${value.length}; it is a multiple of 6 (one tuple each)`);
+      }
+      const tuples: ExtendedNextHopTuple[] = [];
+      for (let offset = 0; offset < value.length; offset += EXTENDED_NEXT_HOP_TUPLE) {
+        tuples.push({
+          afi: view.getUint16(offset),
+          safi: view.getUint16(offset + 2),
+          nextHopAfi: view.getUint16(offset + 4),
+        });
+      }
+      return ok({ type: 'extended-next-hop', tuples });
+    }
     default:
       return ok({ type: 'other', code, value: value.slice() });
   }
@@ -227,6 +272,10 @@ export function describeCapability(capability: Capability): string {
       );
       const flags = `${capability.restartState ? ' R' : ''}${capability.notification ? ' N' : ''}`;
       return `graceful restart ${capability.restartTime} s${flags}${families.length > 0 ? ` [${families.join(', ')}]` : ''}`;
+    }
+    case 'extended-next-hop': {
+      const tuples = capability.tuples.map((t) => `${describeAfiSafi(t.afi, t.safi)} next hop AFI ${t.nextHopAfi}`);
+      return `extended next hop [${tuples.join(', ')}]`;
     }
     case 'other':
       return `${capabilityName(capability.code)} (${capability.value.length} bytes)`;

@@ -88,6 +88,37 @@ describe('OPEN golden bytes from the RFCs', () => {
     assert.equal(toHex(encodeBgpMessage(open, FOUR)), toHex(oneParameter));
   });
 
+  it('RFC 8950 section 3: extended next hop, 6 bytes per tuple (NLRI AFI, NLRI SAFI in 2 bytes, next hop AFI)', () => {
+    const value = fromHex('05 0c 0001 0001 0002 0001 0080 0002');
+    const decoded = decodeCapabilities(value);
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.value, [
+      {
+        type: 'extended-next-hop',
+        tuples: [
+          { afi: 1, safi: 1, nextHopAfi: 2 },
+          { afi: 1, safi: 128, nextHopAfi: 2 },
+        ],
+      },
+    ]);
+    assert.equal(toHex(encodeCapability(decoded.value[0]!)), toHex(value));
+    assert.equal(
+      describeCapability(decoded.value[0]!),
+      'extended next hop [AFI 1 / SAFI 1 (ipv4-unicast) next hop AFI 2, AFI 1 / SAFI 128 next hop AFI 2]',
+    );
+    const short = decodeCapabilities(fromHex('05 04 0001 0001'));
+    assert.ok(!short.ok);
+    assert.match(short.error, /extended next hop capability of length 4; it is a multiple of 6/);
+    assert.match(
+      bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 09 02 07 05 05 0001000100'))).message,
+      /extended next hop capability of length 5/,
+    );
+    assert.throws(
+      () => encodeCapability({ type: 'extended-next-hop', tuples: [{ afi: 1, safi: 1, nextHopAfi: 0x10000 }] }),
+      RangeError,
+    );
+  });
+
   it('RFC 4271 section 6.2: layout errors are OPEN Message Error (unspecific), other parameters are kept for negotiation', () => {
     const lengthMismatch = bgpErrorOf(decodeOpenBody(fromHex('04 fde9 005a c633640b 05 02 02 02 00')));
     assert.deepEqual([lengthMismatch.notification.code, lengthMismatch.notification.subcode], [2, 0]);
@@ -110,7 +141,7 @@ describe('OPEN golden bytes from the RFCs', () => {
 });
 
 describe('OPENs captured from real peers', () => {
-  it('gobgpd: all capabilities in one parameter, FQDN and extended next hop kept raw, graceful restart without F bits', () => {
+  it('gobgpd: all capabilities in one parameter, FQDN kept raw, extended next hop for IPv4 over IPv6, graceful restart without F bits', () => {
     const { message } = theCaptured(peers.gobgpd, 'open', FOUR, ({ session }) => session === 1);
     assert.equal(message.optionalParameters.length, 1);
     assert.deepEqual(
@@ -124,8 +155,13 @@ describe('OPENs captured from real peers', () => {
       'multiprotocol AFI 2 / SAFI 1 (ipv6-unicast)',
       '4-octet AS 65000',
       'graceful restart 120 s [AFI 1 / SAFI 1 (ipv4-unicast), AFI 2 / SAFI 1 (ipv6-unicast)]',
-      'extended next hop (6 bytes)',
+      'extended next hop [AFI 1 / SAFI 1 (ipv4-unicast) next hop AFI 2]',
     ]);
+    assert.deepEqual(
+      capabilitiesOf(message).find((c) => c.type === 'extended-next-hop'),
+      { type: 'extended-next-hop', tuples: [{ afi: 1, safi: 1, nextHopAfi: 2 }] },
+      'RFC 8950 section 3: IPv4 unicast NLRI with an IPv6 next hop',
+    );
   });
 
   it('gobgpd with a 4-octet AS: My AS 23456 and the real AS in the capability', () => {

@@ -63,6 +63,7 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
       fourOctetAs: true,
       families: ['ipv4-unicast', 'ipv6-unicast'],
       routeRefresh: true,
+      extendedNextHop: false,
       codec: { fourOctetAs: true, external: true },
       gracefulRestart: {
         restartTime: 120,
@@ -95,6 +96,50 @@ describe('session negotiation on OPEN (RFC 4271 sections 4.2 and 6.2, RFC 5492)'
     const result = negotiateSession({ ...CONFIG, peerAs: 4200000000 }, captured(peers.gobgpdFourOctetAs));
     assert.ok(result.ok);
     assert.deepEqual([result.value.peerAs, result.value.families], [4200000000, ['ipv4-unicast']]);
+  });
+
+  it('RFC 8950: extended next hop (IPv4 unicast, IPv6 next hop) is offered when asked for and IPv4 is offered', () => {
+    const offered = toHex(encodeBgpMessage(localOpen({ ...CONFIG, extendedNextHop: true }), FOUR));
+    assert.ok(offered.includes('020805060001000100020'), offered); // parameter 2, capability 5, length 6, 1/1/2
+    const v6Only = toHex(
+      encodeBgpMessage(localOpen({ ...CONFIG, extendedNextHop: true, families: ['ipv6-unicast'] }), FOUR),
+    );
+    assert.ok(!v6Only.includes('0208050600010001'), 'no IPv4 unicast, nothing to offer');
+    assert.ok(!toHex(encodeBgpMessage(localOpen(CONFIG), FOUR)).includes('02080506'), 'not offered by default');
+  });
+
+  it('RFC 8950: negotiated only when both sides offer IPv4 unicast with an IPv6 next hop and IPv4 unicast is in common', () => {
+    const gobgpd = captured(peers.gobgpd); // offers 1/1/2
+    const on = (config: SessionConfig, open: OpenMessage): boolean => {
+      const result = negotiateSession(config, open);
+      assert.ok(result.ok);
+      return result.value.extendedNextHop;
+    };
+    assert.equal(on({ ...CONFIG, extendedNextHop: true }, gobgpd), true);
+    assert.equal(on(CONFIG, gobgpd), false, 'we did not offer it');
+    assert.equal(on({ ...CONFIG, extendedNextHop: true }, captured(peers.bird)), false, 'BIRD did not offer it');
+    assert.equal(
+      on({ ...CONFIG, extendedNextHop: true }, captured(peers.frr)),
+      false,
+      'FRR over IPv4 did not offer it',
+    );
+    const otherTuple = {
+      ...gobgpd,
+      optionalParameters: [
+        ...gobgpd.optionalParameters.map((p) =>
+          p.type === 'capabilities'
+            ? { ...p, capabilities: p.capabilities.filter((c) => c.type !== 'extended-next-hop') }
+            : p,
+        ),
+        {
+          type: 'capabilities' as const,
+          capabilities: [{ type: 'extended-next-hop' as const, tuples: [{ afi: 1, safi: 128, nextHopAfi: 2 }] }],
+        },
+      ],
+    };
+    assert.equal(on({ ...CONFIG, extendedNextHop: true }, otherTuple), false, 'only VPN-IPv4 with IPv6 next hops');
+    const v6 = negotiateSession({ ...CONFIG, extendedNextHop: true, families: ['ipv6-unicast'] }, gobgpd);
+    assert.ok(v6.ok && !v6.value.extendedNextHop, 'no IPv4 unicast in common');
   });
 
   it('keepalive: a third of the hold time unless configured lower; none with hold time 0', () => {

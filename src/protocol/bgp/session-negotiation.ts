@@ -1,9 +1,18 @@
 // What a session agrees on when the peer's OPEN arrives (RFC 4271 sections 4.2, 6.2 and 8.2.2 OpenSent): version,
 // peer AS, BGP identifier (RFC 6286), hold time (the smaller of the two, 0 or at least 3 s) and keepalive time,
 // and from the capabilities (RFC 5492): 4-octet AS (RFC 6793), address families in common (RFC 4760), route
-// refresh (RFC 2918) and the peer's graceful restart parameters (RFC 4724). A rejection is the NOTIFICATION to send.
+// refresh (RFC 2918), the peer's graceful restart parameters (RFC 4724) and extended next hop (RFC 8950: IPv4
+// unicast with an IPv6 next hop). A rejection is the NOTIFICATION to send.
 import { err, ok, type Result } from '../../core/result.ts';
-import { ADDRESS_FAMILIES, addressFamilyOf, afiSafiOf, type AddressFamily } from './address-family.ts';
+import {
+  ADDRESS_FAMILIES,
+  AFI_IPV4,
+  AFI_IPV6,
+  SAFI_UNICAST,
+  addressFamilyOf,
+  afiSafiOf,
+  type AddressFamily,
+} from './address-family.ts';
 import { encodeCapability, type Capability } from './capability.ts';
 import { ERROR_CODE, OPEN_ERROR, notification, uint16Data, type NotificationMessage } from './notification-message.ts';
 import { BGP_VERSION, capabilitiesOf, formatBgpIdentifier, openMessage, type OpenMessage } from './open-message.ts';
@@ -49,6 +58,11 @@ export interface SessionConfig {
   /** Offer graceful restart (RFC 4724) with these parameters. */
   readonly gracefulRestart?: GracefulRestartConfig;
   /**
+   * Offer extended next hop (RFC 8950) for IPv4 unicast with an IPv6 next hop (when ipv4-unicast is offered). The
+   * speaker sets it on sessions over IPv6 (ADR 0034).
+   */
+  readonly extendedNextHop?: boolean;
+  /**
    * Seconds to wait in Idle before starting again after an error (RFC 4271 IdleHoldTime with
    * DampPeerOscillations: doubled for each consecutive failure, at most 120 s or this value if larger).
    * Without it a session stays Idle after an error until ManualStart or AutomaticStart.
@@ -82,6 +96,11 @@ export interface NegotiatedSession {
   readonly routeRefresh: boolean;
   /** Present when both sides offered graceful restart: the peer's parameters. */
   readonly gracefulRestart?: PeerGracefulRestart;
+  /**
+   * Both sides offered extended next hop for IPv4 unicast with an IPv6 next hop (RFC 8950) and IPv4 unicast is in
+   * common: IPv4 routes may go in MP_REACH_NLRI with an IPv6 next hop.
+   */
+  readonly extendedNextHop: boolean;
   readonly peerCapabilities: readonly Capability[];
   /** How to encode and decode UPDATEs on this session. */
   readonly codec: BgpCodecContext;
@@ -153,6 +172,7 @@ export function localCapabilities(config: SessionConfig): Capability[] {
   const families = ADDRESS_FAMILIES.filter((family) => config.families.includes(family));
   const capabilities: Capability[] = families.map((family) => ({ type: 'multiprotocol', ...afiSafiOf(family) }));
   if (config.routeRefresh !== false) capabilities.push({ type: 'route-refresh' });
+  if (offersExtendedNextHop(config)) capabilities.push({ type: 'extended-next-hop', tuples: [IPV4_OVER_IPV6] });
   if (config.gracefulRestart !== undefined) {
     const restart = config.gracefulRestart;
     capabilities.push({
@@ -164,6 +184,13 @@ export function localCapabilities(config: SessionConfig): Capability[] {
     });
   }
   return capabilities;
+}
+
+/** The one RFC 8950 tuple we use: IPv4 unicast NLRI with an IPv6 next hop. */
+const IPV4_OVER_IPV6 = { afi: AFI_IPV4, safi: SAFI_UNICAST, nextHopAfi: AFI_IPV6 } as const;
+
+function offersExtendedNextHop(config: Pick<SessionConfig, 'extendedNextHop' | 'families'>): boolean {
+  return config.extendedNextHop === true && config.families.includes('ipv4-unicast');
 }
 
 /** The OPEN we send (with the 4-octet AS capability; My AS is AS_TRANS when our AS needs 4 octets). */
@@ -246,6 +273,19 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
   const routeRefresh =
     config.routeRefresh !== false && capabilities.some((capability) => capability.type === 'route-refresh');
   const peerRestart = capabilities.find((capability) => capability.type === 'graceful-restart');
+  const extendedNextHop =
+    offersExtendedNextHop(config) &&
+    families.includes('ipv4-unicast') &&
+    capabilities.some(
+      (capability) =>
+        capability.type === 'extended-next-hop' &&
+        capability.tuples.some(
+          (t) =>
+            t.afi === IPV4_OVER_IPV6.afi &&
+            t.safi === IPV4_OVER_IPV6.safi &&
+            t.nextHopAfi === IPV4_OVER_IPV6.nextHopAfi,
+        ),
+    );
   const negotiated: NegotiatedSession = {
     peerAs,
     peerBgpIdentifier: open.bgpIdentifier,
@@ -255,6 +295,7 @@ export function negotiateSession(config: SessionConfig, open: OpenMessage): Resu
     fourOctetAs,
     families,
     routeRefresh,
+    extendedNextHop,
     peerCapabilities: capabilities,
     codec: { fourOctetAs, external },
   };

@@ -173,6 +173,63 @@ describe('UPDATE golden bytes from the RFCs', () => {
     assert.equal(toHex(encodeUpdateMessage(outcome.update, FOUR)), toHex(bytes));
   });
 
+  it('RFC 8950 section 3: MP_REACH_NLRI for IPv4 unicast with an IPv6 global and link-local next hop (32 bytes)', () => {
+    const bytes = updateBytes(
+      '',
+      `80 0e 2e 0001 01 20 20010db8000100000000000000000011 fe800000000000000000000000000011 00 20 cb00710a 18 cb0071 ${ORIGIN} ${AS_PATH}`,
+      '',
+    );
+    const outcome = outcomeOf(bytes);
+    assert.equal(outcome.kind, 'ok');
+    assert.deepEqual(outcome.update.pathAttributes[0], {
+      type: 'mp-reach-nlri',
+      family: 'ipv4-unicast',
+      nextHop: ip('2001:db8:1::11'),
+      linkLocalNextHop: ip('fe80::11'),
+      nlri: [prefix('203.0.113.10/32'), prefix('203.0.113.0/24')],
+    });
+    assert.deepEqual(announcedPrefixes(outcome.update), [prefix('203.0.113.10/32'), prefix('203.0.113.0/24')]);
+    assert.equal(toHex(encodeUpdateMessage(outcome.update, FOUR)), toHex(bytes));
+  });
+
+  it('RFC 8950 section 3: MP_REACH_NLRI for IPv4 unicast with a 16-byte IPv6 next hop; other lengths are malformed', () => {
+    const bytes = updateBytes(
+      '',
+      `80 0e 1a 0001 01 10 fe800000000000000000000000000011 00 20 cb00710a ${ORIGIN} ${AS_PATH}`,
+      '',
+    );
+    const outcome = outcomeOf(bytes);
+    assert.equal(outcome.kind, 'ok');
+    assert.deepEqual(outcome.update.pathAttributes[0], {
+      type: 'mp-reach-nlri',
+      family: 'ipv4-unicast',
+      nextHop: ip('fe80::11'),
+      nlri: [prefix('203.0.113.10/32')],
+    });
+    assert.equal(toHex(encodeUpdateMessage(outcome.update, FOUR)), toHex(bytes));
+    // 24 bytes is neither an IPv4, an IPv6, nor a global + link-local next hop: RFC 7606 section 7.11, session reset.
+    const bad = updateBytes(
+      '',
+      `80 0e 22 0001 01 18 fe800000000000000000000000000011 0000000000000000 00 20 cb00710a ${ORIGIN} ${AS_PATH}`,
+      '',
+    );
+    const rejected = outcomeOf(bad);
+    assert.equal(rejected.kind, 'session-reset');
+    assert.match(rejected.error.message, /ipv4-unicast next hop of length 24; it is 4, 16, 32/);
+  });
+
+  it('RFC 4760 section 4: MP_UNREACH_NLRI withdraws IPv4 prefixes as well (a session with extended next hop)', () => {
+    const bytes = updateBytes('', '80 0f 08 0001 01 20 cb00710a', '');
+    const outcome = outcomeOf(bytes);
+    assert.equal(outcome.kind, 'ok');
+    assert.deepEqual(withdrawnPrefixes(outcome.update), [prefix('203.0.113.10/32')]);
+    assert.equal(toHex(encodeUpdateMessage(outcome.update, FOUR)), toHex(bytes));
+    assert.equal(
+      toHex(encodeUpdateMessage(withdrawalUpdates('ipv4-unicast', [prefix('203.0.113.10/32')], true)[0]!, FOUR)),
+      toHex(bytes),
+    );
+  });
+
   it('RFC 4760 section 4: MP_UNREACH_NLRI withdraws IPv6 prefixes; no other attribute is needed', () => {
     const bytes = updateBytes('', '80 0f 0d 0002 01 40 20010db800000001 00', '');
     const outcome = outcomeOf(bytes);
@@ -794,16 +851,19 @@ describe('UPDATE round trips and building', () => {
       fc.tuple(fc.constant('ipv4-unicast' as const), fc.array(ipv4Prefix, { maxLength: 2000 })),
       fc.tuple(fc.constant('ipv6-unicast' as const), fc.array(ipv6Prefix, { maxLength: 1000 })),
     );
+    // IPv4 with an IPv6 next hop (extended next hop, RFC 8950) goes in MP_REACH_NLRI like IPv6.
+    const nextHopKind = fc.constantFrom('own', 'ipv6', 'ipv6+link-local');
     fc.assert(
-      fc.property(announcement, pathAttributes(FOUR), fc.boolean(), ([family, prefixes], attributes, linkLocal) => {
-        const nextHop = family === 'ipv4-unicast' ? ipv4(198, 51, 100, 11) : ip('2001:db8:1::11');
+      fc.property(announcement, pathAttributes(FOUR), nextHopKind, ([family, prefixes], attributes, kind) => {
+        const nextHop = family === 'ipv4-unicast' && kind === 'own' ? ipv4(198, 51, 100, 11) : ip('2001:db8:1::11');
+        const multiprotocol = family === 'ipv6-unicast' || kind !== 'own';
         const updates = announcementUpdates(
           {
             family,
             nextHop,
             attributes,
             prefixes,
-            ...(linkLocal && family === 'ipv6-unicast' ? { linkLocalNextHop: ip('fe80::11') } : {}),
+            ...(kind === 'ipv6+link-local' ? { linkLocalNextHop: ip('fe80::11') } : {}),
           },
           FOUR,
         );
@@ -814,8 +874,11 @@ describe('UPDATE round trips and building', () => {
           const outcome = decodeUpdateMessage(bytes, FOUR);
           assert.notEqual(outcome.kind, 'session-reset');
           if (outcome.kind !== 'session-reset') back.push(...announcedPrefixes(outcome.update));
-          if (family === 'ipv6-unicast')
+          if (multiprotocol) {
             assert.equal(update.pathAttributes[0]?.type, 'mp-reach-nlri', 'RFC 7606 section 5.1: MP_REACH_NLRI first');
+            assert.equal(update.nlri.length, 0);
+            assert.ok(!update.pathAttributes.some((a) => a.type === 'next-hop'), 'no NEXT_HOP with MP_REACH_NLRI');
+          }
         }
         assert.deepEqual(back, prefixes);
         if (prefixes.length === 0) assert.equal(updates.length, 0);

@@ -1,5 +1,6 @@
 // Packing routes into UPDATEs of at most 4096 bytes (RFC 4271 section 4.3): announcements with their attributes,
 // withdrawals, and the attribute room a message leaves for NLRI.
+import { familyOf } from '../../core/ip/ip-address.ts';
 import { ipFamilyOf, type AddressFamily } from './address-family.ts';
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './message-header.ts';
 import { encodedPrefixLength, type BgpPrefix } from './nlri-prefix.ts';
@@ -14,9 +15,12 @@ import type { UpdateMessage } from './update-message.ts';
 
 export interface Announcement {
   readonly family: AddressFamily;
-  /** IPv4 for ipv4-unicast (NEXT_HOP); IPv6 global for ipv6-unicast (MP_REACH_NLRI). */
+  /**
+   * IPv4 for ipv4-unicast (NEXT_HOP); IPv6 global for ipv6-unicast (MP_REACH_NLRI). An IPv6 address for
+   * ipv4-unicast (on a session that negotiated extended next hop, RFC 8950) puts the IPv4 NLRI in MP_REACH_NLRI too.
+   */
   readonly nextHop: bigint;
-  /** IPv6 only: the link-local next hop too (RFC 2545 section 3). */
+  /** With an IPv6 next hop: the link-local next hop too (RFC 2545 section 3, RFC 8950 section 3). */
   readonly linkLocalNextHop?: bigint;
   /** ORIGIN, AS_PATH and the rest; NEXT_HOP and MP_REACH_NLRI/MP_UNREACH_NLRI are added here (others are dropped). */
   readonly attributes: readonly PathAttribute[];
@@ -40,7 +44,9 @@ export function announcementUpdates(announcement: Announcement, context: BgpCode
   const ipFamily = ipFamilyOf(family);
   for (const prefix of prefixes)
     if (prefix.family !== ipFamily) throw new RangeError(`${family} announcement holds an IPv${prefix.family} prefix`);
-  if (family === 'ipv4-unicast') {
+  if (family === 'ipv4-unicast' && familyOf(announcement.nextHop) === 4) {
+    if (announcement.linkLocalNextHop !== undefined)
+      throw new RangeError('a link-local next hop goes with an IPv6 next hop, not an IPv4 one');
     const nextHop: PathAttribute = { type: 'next-hop', nextHop: announcement.nextHop };
     const attributes = [...base, nextHop].toSorted((a, b) => attributeCode(a) - attributeCode(b));
     const room = MAX_MESSAGE_LENGTH - UPDATE_FIXED - encodedAttributesLength(attributes, context);
@@ -74,12 +80,20 @@ export function announcementUpdates(announcement: Announcement, context: BgpCode
   });
 }
 
-/** The fewest UPDATEs of at most 4096 bytes that withdraw `prefixes` of one family. */
-export function withdrawalUpdates(family: AddressFamily, prefixes: readonly BgpPrefix[]): UpdateMessage[] {
+/**
+ * The fewest UPDATEs of at most 4096 bytes that withdraw `prefixes` of one family. IPv4 goes in the Withdrawn Routes
+ * field unless `multiprotocol` (a session with extended next hop, where IPv4 is announced in MP_REACH_NLRI, withdraws
+ * in MP_UNREACH_NLRI as FRR does); IPv6 always in MP_UNREACH_NLRI.
+ */
+export function withdrawalUpdates(
+  family: AddressFamily,
+  prefixes: readonly BgpPrefix[],
+  multiprotocol = false,
+): UpdateMessage[] {
   const ipFamily = ipFamilyOf(family);
   for (const prefix of prefixes)
     if (prefix.family !== ipFamily) throw new RangeError(`${family} withdrawal holds an IPv${prefix.family} prefix`);
-  if (family === 'ipv4-unicast') {
+  if (family === 'ipv4-unicast' && !multiprotocol) {
     return chunk(prefixes, MAX_MESSAGE_LENGTH - UPDATE_FIXED).map((withdrawnRoutes) => ({
       type: 'update',
       withdrawnRoutes,
@@ -109,7 +123,10 @@ const MP_REACH_WITHOUT_NLRI = LONG_ATTRIBUTE_HEADER + 5 + 32;
  * family. Attributes longer than this cannot be sent at all (announcementUpdates throws): check first.
  */
 export function attributeBudget(family: AddressFamily): number {
-  const nextHop = family === 'ipv4-unicast' ? NEXT_HOP_ATTRIBUTE : MP_REACH_WITHOUT_NLRI;
+  // IPv4 may go in MP_REACH_NLRI too (extended next hop, RFC 8950): the larger of the two, so a route that fits
+  // fits on every session.
+  const nextHop =
+    family === 'ipv4-unicast' ? Math.max(NEXT_HOP_ATTRIBUTE, MP_REACH_WITHOUT_NLRI) : MP_REACH_WITHOUT_NLRI;
   return MAX_MESSAGE_LENGTH - UPDATE_FIXED - nextHop - LONGEST_PREFIX;
 }
 

@@ -32,6 +32,8 @@ export const unicastIpv4 = fc
   )
   .map(([first, rest]) => IPV4_MAPPED_BASE + BigInt(first * 0x1000000 + rest));
 export const ipv6Address = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
+/** An IPv6 next hop for IPv4 NLRI (RFC 8950): outside ::ffff:0:0/96, which the single address space reads as IPv4. */
+const ipv6NextHop = ipv6Address.filter((address) => address >> 32n !== 0xffffn);
 
 export const ipv4Prefix: fc.Arbitrary<BgpPrefix> = fc
   .tuple(uint32, fc.integer({ min: 0, max: 32 }))
@@ -153,12 +155,28 @@ export const pathAttributes = (context: BgpCodecContext): fc.Arbitrary<PathAttri
       family.chain((f) =>
         withFlags<object>(
           f === 'ipv4-unicast'
-            ? record({
-                type: fc.constant('mp-reach-nlri'),
-                family: fc.constant(f),
-                nextHop: ipv4Address,
-                nlri: fc.array(ipv4Prefix, { maxLength: 30 }),
-              })
+            ? fc.oneof(
+                record({
+                  type: fc.constant('mp-reach-nlri'),
+                  family: fc.constant(f),
+                  nextHop: ipv4Address,
+                  nlri: fc.array(ipv4Prefix, { maxLength: 30 }),
+                }),
+                // RFC 8950: an IPv6 next hop (16 bytes, or 32 with the link-local one) for IPv4 NLRI.
+                record({
+                  type: fc.constant('mp-reach-nlri'),
+                  family: fc.constant(f),
+                  nextHop: ipv6NextHop,
+                  nlri: fc.array(ipv4Prefix, { maxLength: 30 }),
+                }),
+                record({
+                  type: fc.constant('mp-reach-nlri'),
+                  family: fc.constant(f),
+                  nextHop: ipv6NextHop,
+                  linkLocalNextHop: ipv6NextHop,
+                  nlri: fc.array(ipv4Prefix, { maxLength: 30 }),
+                }),
+              )
             : fc.oneof(
                 record({
                   type: fc.constant('mp-reach-nlri'),
@@ -242,8 +260,15 @@ export const capability: fc.Arbitrary<Capability> = fc.oneof(
     ),
   }),
   record({
+    type: fc.constant('extended-next-hop' as const),
+    tuples: fc.array(
+      record({ afi: fc.nat({ max: 0xffff }), safi: fc.nat({ max: 0xffff }), nextHopAfi: fc.nat({ max: 0xffff }) }),
+      { maxLength: 3 },
+    ),
+  }),
+  record({
     type: fc.constant('other' as const),
-    code: fc.integer({ min: 0, max: 255 }).filter((code) => ![1, 2, 64, 65].includes(code)),
+    code: fc.integer({ min: 0, max: 255 }).filter((code) => ![1, 2, 5, 64, 65].includes(code)),
     value: fc.uint8Array({ maxLength: 12 }),
   }),
 );
@@ -296,6 +321,8 @@ function capabilitySize(capability: Capability): number {
       return 0;
     case 'graceful-restart':
       return 2 + 4 * capability.families.length;
+    case 'extended-next-hop':
+      return 6 * capability.tuples.length;
     case 'other':
       return capability.value.length;
   }

@@ -159,15 +159,67 @@ export function ndpSeeds(): Uint8Array[] {
   ];
 }
 
-/** Every BGP message captured from gobgpd, BIRD and FRR (raw bytes; each also decodes as ok in its own test). */
-export const bgpSeeds = (): Uint8Array[] =>
-  [
+/**
+ * Every BGP message captured from gobgpd, BIRD and FRR (raw bytes; each also decodes as ok in its own test; gobgpd's
+ * OPENs carry the extended next hop capability), and our own extended next hop messages (RFC 8950): an OPEN that
+ * offers it, IPv4 NLRI in MP_REACH_NLRI with a 32- and a 16-byte IPv6 next hop, an IPv4 MP_UNREACH_NLRI.
+ */
+export const bgpSeeds = (): Uint8Array[] => [
+  ...[
     bgpCaptures.gobgpd,
     bgpCaptures.gobgpdBadType,
     bgpCaptures.gobgpdFourOctetAs,
     bgpCaptures.bird,
     bgpCaptures.frr,
-  ].flatMap((list) => list.map((m) => fromHex(m.hex)));
+  ].flatMap((list) => list.map((m) => fromHex(m.hex))),
+  ...extendedNextHopSeeds(),
+];
+
+function extendedNextHopSeeds(): Uint8Array[] {
+  const context: BgpCodecContext = { fourOctetAs: true, external: true };
+  const address = (text: string): bigint => {
+    const parsed = parseIp(text);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value;
+  };
+  const nlri = [{ family: 4 as const, address: ipv4(203, 0, 113, 10), length: 32 }];
+  const base = [
+    { type: 'origin' as const, origin: 'igp' as const },
+    { type: 'as-path' as const, segments: [{ type: 'sequence' as const, asns: [65001] }] },
+  ];
+  return [
+    encodeBgpMessage(localOpen({ ...FSM_CONFIG, extendedNextHop: true }), context),
+    ...[true, false].map((withLinkLocal) =>
+      encodeBgpMessage(
+        {
+          type: 'update',
+          withdrawnRoutes: [],
+          pathAttributes: [
+            {
+              type: 'mp-reach-nlri',
+              family: 'ipv4-unicast',
+              nextHop: address('2001:db8:1::11'),
+              ...(withLinkLocal ? { linkLocalNextHop: address('fe80::11') } : {}),
+              nlri,
+            },
+            ...base,
+          ],
+          nlri: [],
+        },
+        context,
+      ),
+    ),
+    encodeBgpMessage(
+      {
+        type: 'update',
+        withdrawnRoutes: [],
+        pathAttributes: [{ type: 'mp-unreach-nlri', family: 'ipv4-unicast', withdrawnRoutes: nlri }],
+        nlri: [],
+      },
+      context,
+    ),
+  ];
+}
 
 // ---- repairs: put length fields and checksums right again so that damage reaches deeper parsers ----
 

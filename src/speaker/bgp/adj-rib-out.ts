@@ -19,14 +19,28 @@ export interface BgpRoute {
 export interface NextHops {
   /** IPv4 next hop for ipv4-unicast. */
   readonly ipv4?: bigint;
-  /** Global IPv6 next hop for ipv6-unicast. */
+  /**
+   * `ipv4` is an address of the session's own interface (the router can reach it on the link). Without it, a session
+   * that negotiated extended next hop sends IPv4 routes with the IPv6 next hops instead (ADR 0034).
+   */
+  readonly ipv4OnLink?: boolean;
+  /**
+   * Global IPv6 next hop for ipv6-unicast (the link-local address when the node has no global one), and for
+   * ipv4-unicast on a session that negotiated extended next hop (RFC 8950).
+   */
   readonly ipv6?: bigint;
   /** Link-local IPv6 next hop sent with the global one (RFC 2545), on sessions over a link-local address. */
   readonly ipv6LinkLocal?: bigint;
 }
 
-/** What of the negotiated session the Adj-RIB-Out needs: the families, and how attributes are encoded. */
-export type RibSession = Pick<NegotiatedSession, 'families' | 'external' | 'fourOctetAs' | 'codec'>;
+/**
+ * What of the negotiated session the Adj-RIB-Out needs: the families, how attributes are encoded, and whether IPv4
+ * routes go with the IPv6 next hops (extended next hop, RFC 8950).
+ */
+export type RibSession = Pick<NegotiatedSession, 'families' | 'external' | 'fourOctetAs' | 'codec' | 'extendedNextHop'>;
+
+/** Routes of a family left out for want of a next hop: the family, how many, and why (a sentence). */
+export type UnadvertisedHandler = (family: AddressFamily, routes: number, reason: string) => void;
 
 interface AdvertisedRoute {
   readonly route: BgpRoute;
@@ -42,10 +56,12 @@ export class AdjRibOut {
   readonly #advertised = new Map<string, AdvertisedRoute>();
   #nextHops: NextHops = {};
   readonly #missingNextHop = new Set<AddressFamily>();
+  readonly #onUnadvertised: UnadvertisedHandler | undefined;
 
-  constructor(localAs: number, log: Logger) {
+  constructor(localAs: number, log: Logger, onUnadvertised?: UnadvertisedHandler) {
     this.#localAs = localAs;
     this.#log = log;
+    this.#onUnadvertised = onUnadvertised;
   }
 
   /** Prefixes the peer has been sent on the current session. */
@@ -100,20 +116,39 @@ export class AdjRibOut {
     }
     const batches: UpdateMessage[][] = [];
     for (const [family, routes] of announcements) batches.push(this.#announce(family, routes, negotiated));
-    for (const [family, prefixes] of withdrawals) batches.push(withdrawalUpdates(family, prefixes));
+    for (const [family, prefixes] of withdrawals)
+      batches.push(withdrawalUpdates(family, prefixes, this.#viaIpv6(family, negotiated)));
     return batches;
+  }
+
+  /**
+   * IPv4 routes go with the IPv6 next hops, in MP_REACH_NLRI / MP_UNREACH_NLRI: extended next hop was negotiated and
+   * the node has no IPv4 address on the session's interface (with one, the IPv4 next hop works with every router and
+   * is what the session sent before; ADR 0034).
+   */
+  #viaIpv6(family: AddressFamily, negotiated: RibSession): boolean {
+    return (
+      family === 'ipv4-unicast' &&
+      negotiated.extendedNextHop &&
+      this.#nextHops.ipv6 !== undefined &&
+      !(this.#nextHops.ipv4 !== undefined && this.#nextHops.ipv4OnLink === true)
+    );
   }
 
   #announce(family: AddressFamily, routes: readonly BgpRoute[], negotiated: RibSession): UpdateMessage[] {
     if (routes.length === 0) return [];
-    const nextHop = family === 'ipv4-unicast' ? this.#nextHops.ipv4 : this.#nextHops.ipv6;
+    // Extended next hop (RFC 8950): IPv4 routes with the IPv6 next hops, in MP_REACH_NLRI, as IPv6 routes.
+    const ipv6NextHops = family === 'ipv6-unicast' || this.#viaIpv6(family, negotiated);
+    const nextHop = ipv6NextHops ? this.#nextHops.ipv6 : this.#nextHops.ipv4;
     if (nextHop === undefined) {
       if (!this.#missingNextHop.has(family)) {
         this.#missingNextHop.add(family);
-        this.#log.warn(
-          { family, routes: routes.length },
-          'no next hop of this family on the node: its routes are not advertised',
-        );
+        const reason =
+          family === 'ipv4-unicast'
+            ? 'the node has no IPv4 address to use as next hop and the peer did not negotiate extended next hop (RFC 8950) for IPv4 over IPv6'
+            : 'the node has no IPv6 address to use as next hop';
+        this.#log.warn({ family, routes: routes.length, reason }, 'routes of this family are not advertised');
+        this.#onUnadvertised?.(family, routes.length, reason);
       }
       return [];
     }
@@ -131,7 +166,7 @@ export class AdjRibOut {
         this.#localAs,
         negotiated,
       );
-      const linkLocalNextHop = family === 'ipv6-unicast' ? this.#nextHops.ipv6LinkLocal : undefined;
+      const linkLocalNextHop = ipv6NextHops ? this.#nextHops.ipv6LinkLocal : undefined;
       const prefixes = group.map((route) => route.prefix);
       try {
         updates.push(

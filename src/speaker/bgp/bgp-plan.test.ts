@@ -360,7 +360,7 @@ describe('planBgp: one bad object never stops the others', () => {
         /merged from BGPAdvertisements big1, big2, big3, big4 take 4118 bytes, more than the 4015 bytes/,
       );
       assert.match(problem.message, /256 communities, 256 large communities/);
-      assert.match(problem.example ?? '', /^2001:db8:b::10\/128 to BGPPeer router$/);
+      assert.match(problem.example ?? '', /^203\.0\.113\.10\/32 to BGPPeer router$/); // IPv4 and IPv6 share one budget (ADR 0034)
     }
   });
 

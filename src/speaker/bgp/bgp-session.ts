@@ -30,10 +30,10 @@ import {
   type UpdateMessage,
 } from '../../protocol/bgp/update-message.ts';
 import { concatBytes } from '../../protocol/wire/byte-writer.ts';
-import { AdjRibOut, type BgpRoute, type NextHops } from './adj-rib-out.ts';
+import { AdjRibOut, type BgpRoute, type NextHops, type UnadvertisedHandler } from './adj-rib-out.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
 
-export type { BgpRoute, NextHops } from './adj-rib-out.ts';
+export type { BgpRoute, NextHops, UnadvertisedHandler } from './adj-rib-out.ts';
 
 export interface BgpSessionOptions {
   /** The BGPPeer name: labels logs, metrics and Events. */
@@ -47,6 +47,11 @@ export interface BgpSessionOptions {
   readonly log: Logger;
   readonly metrics: BgpMetrics;
   readonly onTransition: (transition: SessionTransition) => void;
+  /**
+   * Routes of a family could not be advertised on this session: no next hop of the family (an IPv4 route without an
+   * IPv4 address and without extended next hop). Called once per family and session.
+   */
+  readonly onUnadvertised?: UnadvertisedHandler;
 }
 
 const EMPTY_CODEC: BgpCodecContext = { fourOctetAs: true };
@@ -67,7 +72,7 @@ export class BgpSession {
   constructor(o: BgpSessionOptions) {
     this.#o = o;
     this.#state = initialSessionState(o.config, o.clock.now());
-    this.#ribOut = new AdjRibOut(o.config.localAs, o.log);
+    this.#ribOut = new AdjRibOut(o.config.localAs, o.log, o.onUnadvertised);
   }
 
   get state(): SessionStateName {
@@ -80,6 +85,11 @@ export class BgpSession {
 
   get negotiated(): NegotiatedSession | undefined {
     return this.#state.name === 'Established' ? this.#state.negotiated : undefined;
+  }
+
+  /** Extended next hop (RFC 8950) is negotiated: IPv4 routes go with IPv6 next hops. False unless Established. */
+  get extendedNextHop(): boolean {
+    return this.negotiated?.extendedNextHop === true;
   }
 
   get prefixesAdvertised(): number {

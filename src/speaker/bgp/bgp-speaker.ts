@@ -72,6 +72,8 @@ export interface SessionStatus {
   readonly peerAs?: number;
   /** The BFD session with the peer, when the BGPPeer asks for BFD. */
   readonly bfdState?: BfdState;
+  /** Established with extended next hop (RFC 8950): IPv4 routes go with IPv6 next hops. */
+  readonly extendedNextHop?: boolean;
 }
 
 interface Running {
@@ -138,7 +140,9 @@ export class BgpSpeaker {
         since: session.since,
         prefixesAdvertised: session.prefixesAdvertised,
         prefixesReceived: session.prefixesReceived,
-        ...(session.negotiated ? { peerAs: session.negotiated.peerAs } : {}),
+        ...(session.negotiated
+          ? { peerAs: session.negotiated.peerAs, extendedNextHop: session.negotiated.extendedNextHop }
+          : {}),
         ...(bfd === undefined ? {} : { bfdState: bfd.handle.state() }),
       }));
   }
@@ -375,6 +379,14 @@ export class BgpSpeaker {
       onTransition: (transition) => {
         this.#onTransition(peer, settings.peerAddress, transition);
       },
+      onUnadvertised: (family, routes, reason) => {
+        this.#reportOnce(
+          'BGPPeer',
+          peer,
+          'NextHopUnavailable',
+          `node ${this.#o.node}: ${routes} ${family} route(s) not advertised to ${settings.peerAddress}: ${reason}`,
+        );
+      },
     });
   }
 
@@ -382,6 +394,8 @@ export class BgpSpeaker {
     this.#o.onSessionsChanged?.();
     const who = `node ${this.#o.node}: session with ${address}`;
     if (t.to === 'Established') {
+      // A new session looks for next hops again: a problem it still has is reported again.
+      this.#reported.delete(reportKey({ kind: 'BGPPeer', name: peer, reason: 'NextHopUnavailable', message: '' }));
       this.#o.recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
     } else if (t.from === 'Established') {
       const notice = t.sentNotification ?? t.receivedNotification;
@@ -399,7 +413,8 @@ export class BgpSpeaker {
   /**
    * Next hops from the connection's local address: that address for its family, the same interface's for the other.
    * Over a link-local session the IPv6 next hop is a global address of that interface (else of the node; else the
-   * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3).
+   * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3). Whether the
+   * IPv4 next hop is on the session's interface decides, with extended next hop, between it and the IPv6 ones.
    */
   #nextHops(local: string | undefined, sessionInterface: string | undefined): NextHops {
     const table = this.#o.interfaceTable();
@@ -421,8 +436,9 @@ export class BgpSpeaker {
     };
     const ipv4 = pick(4);
     const ipv6 = pick(6);
+    const ipv4OnLink = ipv4 !== undefined && iface?.addresses.some((a) => a.address === ipv4) === true;
     return {
-      ...(ipv4 === undefined ? {} : { ipv4 }),
+      ...(ipv4 === undefined ? {} : { ipv4, ipv4OnLink }),
       ...(ipv6 === undefined ? {} : { ipv6 }),
       ...(linkLocal === undefined || ipv6 === linkLocal ? {} : { ipv6LinkLocal: linkLocal }),
     };
@@ -547,7 +563,14 @@ type PlanReason = BgpPlanProblem['reason'];
 
 /** Every reason the BGP speaker records an Event with (docs/troubleshooting.md, "Every Event reason"). */
 export type BgpEventReason =
-  PlanReason | 'SessionEstablished' | 'SessionDown' | 'BFDUp' | 'BFDDown' | 'BFDFailed' | 'ListenFailed';
+  | PlanReason
+  | 'SessionEstablished'
+  | 'SessionDown'
+  | 'BFDUp'
+  | 'BFDDown'
+  | 'BFDFailed'
+  | 'ListenFailed'
+  | 'NextHopUnavailable';
 /** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
 const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>([
   'InvalidConfiguration',

@@ -68,6 +68,26 @@ describe('sessionSettings', () => {
     });
   });
 
+  it('extended next hop (RFC 8950, ADR 0034): offered over IPv6, link-local or global, never over IPv4; IPv4 unicast is offered over IPv6 on an IPv6-only node', () => {
+    const offered = (spec: Partial<BGPPeer['spec']>, interfaces = table): [boolean, string[]] => {
+      const s = sessionSettings(peer(spec), { ...context(), interfaces });
+      assert.ok(s.ok, s.ok ? '' : s.error);
+      return [s.value.config.extendedNextHop === true, [...s.value.config.families]];
+    };
+    const both = ['ipv4-unicast', 'ipv6-unicast'];
+    assert.deepEqual(offered({ peerAddress: 'fe80::2', interface: 'eth0' }), [true, both]);
+    assert.deepEqual(offered({ peerAddress: '2001:db8:a::1' }), [true, both]);
+    assert.deepEqual(offered({}), [false, both]);
+    const v6Only: InterfaceTable = {
+      ...table,
+      interfaces: table.interfaces.map((i) => ({ ...i, addresses: i.addresses.filter((a) => a.family === 6) })),
+    };
+    assert.deepEqual(offered({ peerAddress: 'fe80::2', interface: 'eth0', routerID: '198.51.100.11' }, v6Only), [
+      true,
+      both,
+    ]);
+  });
+
   it("a link-local peer's interface may be a pattern: it resolves to the one interface of this node it matches", () => {
     const resolved = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'e*' }), context());
     assert.ok(resolved.ok);

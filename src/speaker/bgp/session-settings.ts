@@ -107,13 +107,12 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   const identifier = routerId ?? (sourceAddress === undefined ? undefined : ipv4Of(sourceAddress)) ?? v4[0];
   if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
 
+  // IPv4 unicast always: over IPv4 it is the session's own family, over IPv6 IPv4 routes can go with IPv6 next hops
+  // (extended next hop, RFC 8950; ADR 0034), even from a node without IPv4.
   const families: AddressFamily[] =
     spec.addressFamilies !== undefined
       ? [...spec.addressFamilies]
-      : ([
-          ...(peerFamily === 4 || v4.length > 0 ? ['ipv4-unicast'] : []),
-          ...(peerFamily === 6 || v6.length > 0 ? ['ipv6-unicast'] : []),
-        ] as AddressFamily[]);
+      : (['ipv4-unicast', ...(peerFamily === 6 || v6.length > 0 ? ['ipv6-unicast'] : [])] as AddressFamily[]);
 
   let md5Key: Uint8Array | undefined;
   let passwordHash = '';
@@ -160,6 +159,8 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
     passive: spec.passive ?? false,
     families,
     routeRefresh: true,
+    // ADR 0034: offered on every session over IPv6 (link-local or global); used once the peer offers it too.
+    ...(peerFamily === 6 ? { extendedNextHop: true } : {}),
     ...(spec.gracefulRestart?.enabled
       ? {
           gracefulRestart: {
