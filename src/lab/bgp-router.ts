@@ -35,6 +35,9 @@ export interface RouterNeighbor {
   password?: string;
   /** The router's interface towards a link-local (fe80::) neighbor address (BIRD and FRR). */
   interface?: string;
+  /** FRR only: unnumbered, `neighbor IF interface` (the peer found by its Router Advertisements); address is then
+   *  the router's interface name, and established() names the session by it. */
+  unnumbered?: boolean;
   /** Run BFD (RFC 5880/5881, single hop) with this neighbor and tear the BGP session down when it goes down
    *  (needs RouterOptions.bfd; BIRD: `bfd on`, FRR: `neighbor X bfd profile`; gobgpd has no BFD). */
   bfd?: boolean;

@@ -138,6 +138,15 @@ describe('RouterDiscovery', () => {
     assert.equal(t.changes(), 2);
   });
 
+  it("another node's announcement (lifetime 0, hop limit 0) on a shared segment is not taken for the router", () => {
+    const t = setUp();
+    t.discovery.watch('un0');
+    const own = t.advertisements()[0] ?? '';
+    t.ra(own);
+    assert.equal(t.discovery.watch('un0').kind, 'waiting');
+    assert.equal(t.changes(), 0);
+  });
+
   it('malformed frames are dropped; retain() closes the interfaces no peer needs', () => {
     const t = setUp();
     t.discovery.watch('un0');

@@ -2,7 +2,8 @@
 // a packet socket that reads IPv6 Router Advertisements (the router's link-local address is their source) and sends
 // Router Solicitations at start (3, 4 s apart, RFC 4861 section 6.3.7) so that the router answers at once. The
 // kernel's own RA handling is not used: with forwarding=1 (every Kubernetes node) it ignores RAs.
-// It also sends RAs of its own (router lifetime 0: no host takes the node as default router; no prefixes) at once
+// It also sends RAs of its own (router lifetime 0: no host takes the node as default router; hop limit 0, no
+// prefixes: other nodes' discovery tells them from a router's by that, isNodeAnnouncement) at once
 // and every ADVERTISE_INTERVAL_MS, because the router learns the node's link-local address the same way: FRR
 // refuses a connection on `neighbor IF interface` ("not configured") until an RA from the node has arrived.
 // One router per interface, as FRR's `neighbor IF interface` assumes: a different source replaces the router once
@@ -18,6 +19,7 @@ import {
   encodeRouterAdvertisementFrame,
   encodeRouterSolicitationFrame,
   isIpv6LinkLocal,
+  type RouterAdvertisement,
 } from '../../protocol/ndp/router-discovery.ts';
 
 export interface RouterDiscoveryChannel {
@@ -71,6 +73,14 @@ interface Watched {
   solicitTimer?: Timer | undefined;
   advertiseTimer?: Timer | undefined;
   timeoutTimer?: Timer | undefined;
+}
+
+/**
+ * An RA that says nothing but "I am here" (router lifetime 0 and hop limit 0, unspecified): what another node's
+ * speaker sends on a shared segment, as this one does. It names no router: routers send a hop limit (FRR 64).
+ */
+export function isNodeAnnouncement(ra: RouterAdvertisement): boolean {
+  return ra.routerLifetime === 0 && ra.curHopLimit === 0;
 }
 
 export class RouterDiscovery {
@@ -165,7 +175,7 @@ export class RouterDiscovery {
     this.#send(name, w, 'advertisement', (mac, linkLocal) =>
       linkLocal === undefined
         ? undefined
-        : encodeRouterAdvertisementFrame({ sourceMac: mac, source: linkLocal, routerLifetime: 0, curHopLimit: 64 }),
+        : encodeRouterAdvertisementFrame({ sourceMac: mac, source: linkLocal, routerLifetime: 0, curHopLimit: 0 }),
     );
     w.advertiseTimer = this.#o.clock.after(this.#o.advertiseIntervalMs ?? ADVERTISE_INTERVAL_MS, () => {
       this.#advertise(name, w);
@@ -202,6 +212,10 @@ export class RouterDiscovery {
     const ra = decodeRouterAdvertisementFrame(frame);
     if (!ra.ok) {
       this.#o.log.debug({ interface: name, err: ra.error.message }, 'router discovery: frame dropped');
+      return;
+    }
+    if (isNodeAnnouncement(ra.value)) {
+      this.#o.log.debug({ interface: name, from: formatIp(ra.value.router) }, 'router discovery: a node, not a router');
       return;
     }
     const now = this.#o.clock.now();
