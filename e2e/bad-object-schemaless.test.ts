@@ -75,7 +75,8 @@ const BAD: ReadonlyArray<[OurKind, string, Record<string, unknown>, RegExp]> = [
     /operator is "Near"/,
   ],
   ['L2Advertisement', 'bad-l2-interfaces', { ipPools: ['good'], interfaces: 'eth0' }, /spec\.interfaces is a string/],
-  ['BGPPeer', 'bad-peer-no-address', { myASN: 65001, peerASN: 65000 }, /spec\.peerAddress is missing/],
+  // (No peerAddress is no longer a shape problem: with interface it is an unnumbered peer, ADR 0035.)
+  ['BGPPeer', 'bad-peer-no-my-asn', { peerASN: 65000, peerAddress: '198.51.100.1' }, /spec\.myASN is missing/],
   [
     'BGPPeer',
     'bad-peer-asn',

@@ -203,6 +203,27 @@ const invalid: Case[] = [
     reason: 'only for a link-local',
   },
   {
+    what: 'neither peerAddress nor interface',
+    kind: 'BGPPeer',
+    spec: { myASN: 64512, peerASN: 64500 },
+    field: 'spec.peerAddress',
+    reason: 'interface alone for unnumbered peering',
+  },
+  {
+    what: 'unnumbered peer with sourceAddress',
+    kind: 'BGPPeer',
+    spec: { myASN: 64512, peerASN: 64500, interface: 'eth0', sourceAddress: '2001:db8::1' },
+    field: 'spec.sourceAddress',
+    reason: 'sourceAddress needs peerAddress',
+  },
+  {
+    what: 'unnumbered peer with BFD',
+    kind: 'BGPPeer',
+    spec: { myASN: 64512, peerASN: 64500, interface: 'eth0', bfd: {} },
+    field: 'spec.bfd',
+    reason: 'unnumbered',
+  },
+  {
     what: 'BFD interval of 5ms',
     kind: 'BGPPeer',
     spec: { ...peer, bfd: { transmitInterval: '5ms' } },
@@ -338,6 +359,16 @@ const invalid: Case[] = [
 ];
 
 const valid: Array<Omit<Case, 'field' | 'reason'>> = [
+  {
+    what: 'an unnumbered peer (interface alone)',
+    kind: 'BGPPeer',
+    spec: { myASN: 64512, peerASN: 64500, interface: 'eth1' },
+  },
+  {
+    what: 'an unnumbered peer by interface pattern with dynamicASN',
+    kind: 'BGPPeer',
+    spec: { myASN: 64512, dynamicASN: 'external', interface: 'enp*s0', addressFamilies: ['ipv6-unicast'] },
+  },
   { what: 'IPv6 range', kind: 'IPPool', spec: { addresses: ['2001:db8::10-2001:db8::ff'] } },
   {
     what: 'single addresses as /32 and /128, mixed families',

@@ -63,9 +63,10 @@ const EXPECTED_NOTES = [
   /^changed {3}IPAddressPool metallb-system\/edge spec\.serviceAllocation: given priority 11/m,
   /^changed {3}BGPPeer metallb-system\/router-b spec\.passwordSecret: .*copy Secret metallb-system\/router-b-md5/m,
   /^changed {3}BGPPeer metallb-system\/rr spec\.keepaliveTime: equals holdTime/m,
+  /^changed {3}BGPPeer metallb-system\/fabric spec\.interface: unnumbered BGP over eth1/m,
   /^changed {3}L2Advertisement metallb-system\/restricted: became 2 objects \(restricted, restricted-2\)/m,
   /^changed {3}BGPAdvertisement metallb-system\/dc spec\.communities\[0\]: alias no-advertise .* written as 65535:65282/m,
-  /^migrate-metallb: wrote 1 Secret, 4 IPPool, 3 L2Advertisement, 4 BGPPeer, 3 BGPAdvertisement; 1 left out, 11 changed, 0 skipped$/m,
+  /^migrate-metallb: wrote 1 Secret, 4 IPPool, 3 L2Advertisement, 5 BGPPeer, 3 BGPAdvertisement; 1 left out, 13 changed, 0 skipped$/m,
 ];
 
 describe('beaconlb migrate-metallb on a real API server', () => {
@@ -100,6 +101,7 @@ describe('beaconlb migrate-metallb on a real API server', () => {
         'L2Advertisement/lan',
         'L2Advertisement/restricted',
         'L2Advertisement/restricted-2',
+        'BGPPeer/fabric',
         'BGPPeer/router-a',
         'BGPPeer/router-b',
         'BGPPeer/rr',
@@ -156,6 +158,14 @@ describe('beaconlb migrate-metallb on a real API server', () => {
       spec: Record<string, unknown>;
     };
     assert.deepEqual([upstream.spec['dynamicASN'], upstream.spec['peerASN']], ['external', undefined]);
+    const fabric = JSON.parse(cluster.cp.kubectl(['get', 'bgppeers.beaconlb.io', 'fabric', '-o', 'json'])) as {
+      spec: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      [fabric.spec['interface'], fabric.spec['peerAddress'], fabric.spec['addressFamilies']],
+      ['eth1', undefined, ['ipv6-unicast']],
+      'an unnumbered peer: interface alone, accepted by the CRD',
+    );
     const webOnly = JSON.parse(
       cluster.cp.kubectl(['get', 'bgpadvertisements.beaconlb.io', 'web-only', '-o', 'json']),
     ) as { spec: Record<string, unknown> };
@@ -181,6 +191,7 @@ describe('beaconlb migrate-metallb on a real API server', () => {
     cluster.cp.kubectl(['apply', '-f', SAMPLE]);
     const stored = cluster.cp.kubectl(['get', 'bgppeers.v1beta2.metallb.io', '-n', 'metallb-system', '-o', 'name']);
     assert.deepEqual(stored.trim().split('\n').sort(), [
+      'bgppeer.metallb.io/fabric',
       'bgppeer.metallb.io/router-a',
       'bgppeer.metallb.io/router-b',
       'bgppeer.metallb.io/rr',
@@ -202,7 +213,7 @@ describe('beaconlb migrate-metallb on a real API server', () => {
       ['apply', '--server-side', '--field-manager=beaconlb-migrate-e2e', '-f', '-'],
       fromCluster.out,
     );
-    assert.equal(applied.trim().split('\n').length, 15);
+    assert.equal(applied.trim().split('\n').length, 16);
   });
 
   it('says so when the namespace it reads holds no MetalLB objects', () => {

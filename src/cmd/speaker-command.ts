@@ -24,6 +24,8 @@ import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
 import { packetChannels } from '../speaker/layer2/packet-channels.ts';
 import { speakerPrometheus } from '../speaker/speaker-prometheus.ts';
 import { BgpSpeaker } from '../speaker/bgp/bgp-speaker.ts';
+import { RouterDiscovery } from '../speaker/bgp/router-discovery.ts';
+import { openRouterAdvertisementChannel } from '../platform/router-advertisement-channel.ts';
 import { AnnouncementAudit } from '../speaker/announcement-audit.ts';
 import { BgpListener, configureAccepted, connectBgpSocket } from '../platform/bgp-transport.ts';
 import { openBfdReceiver, openBfdSender } from '../platform/bfd-transport.ts';
@@ -438,8 +440,18 @@ export const speakerCommand: Command = {
         bgpStatus.changed();
       },
     });
+    const routers = new RouterDiscovery({
+      clock,
+      log: log.child({ area: 'router-discovery' }),
+      interfaceTable: () => interfaces.table(),
+      open: openRouterAdvertisementChannel,
+      onChange: () => {
+        bgp.changed();
+      },
+    });
     const bgp: BgpSpeaker = new BgpSpeaker({
       bfd,
+      routers,
       node,
       clock,
       log: log.child({ area: 'bgp' }),

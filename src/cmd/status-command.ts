@@ -166,7 +166,7 @@ export function statusReport(
         .toSorted((a, b) => a.node.localeCompare(b.node))
         .map((session) => ({
           peer: peer.metadata.name,
-          peerAddress: peer.spec.peerAddress,
+          peerAddress: peer.spec.peerAddress ?? `unnumbered on ${peer.spec.interface ?? '?'}`,
           node: session.node,
           state: session.state,
           prefixes: session.prefixesAdvertised,

@@ -41,6 +41,9 @@ export interface RouterNeighbor {
    * neighbors; gobgpd: not in this harness).
    */
   extendedNextHop?: boolean;
+  /** FRR only: unnumbered, `neighbor IF interface` (the peer found by its Router Advertisements); address is then
+   *  the router's interface name, and established() names the session by it. */
+  unnumbered?: boolean;
   /** Run BFD (RFC 5880/5881, single hop) with this neighbor and tear the BGP session down when it goes down
    *  (needs RouterOptions.bfd; BIRD: `bfd on`, FRR: `neighbor X bfd profile`; gobgpd has no BFD). */
   bfd?: boolean;

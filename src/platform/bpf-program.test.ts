@@ -3,7 +3,14 @@
 // e2e/packet-socket.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BPF, bpfArpOnly, bpfNeighborSolicitationOnly, encodeBpfProgram, type BpfProgram } from './bpf-program.ts';
+import {
+  BPF,
+  bpfArpOnly,
+  bpfNeighborSolicitationOnly,
+  bpfRouterAdvertisementOnly,
+  encodeBpfProgram,
+  type BpfProgram,
+} from './bpf-program.ts';
 
 /** Runs the few classic BPF opcodes our programs use; returns the accepted length (0 = dropped). */
 function runBpf(program: BpfProgram, frame: Uint8Array): number {
@@ -96,6 +103,15 @@ describe('classic BPF programs', () => {
     assert.equal(runBpf(bpfArpOnly(), arpRequest), arpRequest.length);
     assert.equal(runBpf(bpfArpOnly(), ipv4Icmp), 0);
     assert.equal(runBpf(bpfArpOnly(), ipv6Icmp(135)), 0);
+  });
+
+  it('the RA filter accepts Router Advertisements (RFC 4861 §4.2) only', () => {
+    const ra = ipv6Icmp(134);
+    assert.equal(runBpf(bpfRouterAdvertisementOnly(), ra), ra.length);
+    assert.equal(runBpf(bpfRouterAdvertisementOnly(), ipv6Icmp(133)), 0, 'Router Solicitation');
+    assert.equal(runBpf(bpfRouterAdvertisementOnly(), ipv6Icmp(135)), 0, 'Neighbor Solicitation');
+    assert.equal(runBpf(bpfRouterAdvertisementOnly(), ipv6Icmp(134, 0)), 0, 'hop-by-hop header first');
+    assert.equal(runBpf(bpfRouterAdvertisementOnly(), arpRequest), 0);
   });
 
   it('the NS filter accepts Neighbor Solicitations (RFC 4861 §4.3) only', () => {

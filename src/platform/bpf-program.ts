@@ -47,13 +47,25 @@ export function bpfArpOnly(): BpfProgram {
  * The rest of RFC 4861 §7.1.1 validation (hop limit 255, code 0, checksum) belongs to the NDP codec.
  */
 export function bpfNeighborSolicitationOnly(): BpfProgram {
+  return bpfIcmpv6TypeOnly(135);
+}
+
+/**
+ * IPv6 Router Advertisements (ICMPv6 type 134, no extension headers): what router discovery for unnumbered BGP
+ * peers reads (ADR 0035). The section 6.1.2 validation (hop limit 255, link-local source, checksum) is the codec's.
+ */
+export function bpfRouterAdvertisementOnly(): BpfProgram {
+  return bpfIcmpv6TypeOnly(134);
+}
+
+function bpfIcmpv6TypeOnly(type: number): BpfProgram {
   return [
     instruction(BPF.LD_H_ABS, 0, 0, 12), // EtherType
     instruction(BPF.JMP_JEQ_K, 0, 5, ETHERTYPE_IPV6),
     instruction(BPF.LD_B_ABS, 0, 0, 14 + 6), // IPv6 next header
     instruction(BPF.JMP_JEQ_K, 0, 3, 58),
     instruction(BPF.LD_B_ABS, 0, 0, 14 + 40), // ICMPv6 type
-    instruction(BPF.JMP_JEQ_K, 0, 1, 135),
+    instruction(BPF.JMP_JEQ_K, 0, 1, type),
     instruction(BPF.RET_K, 0, 0, ACCEPT),
     instruction(BPF.RET_K, 0, 0, 0),
   ];

@@ -501,8 +501,7 @@ export const SPEC_SCHEMAS: Readonly<Record<string, StructuralSchema>> = {
       }
     },
     "required": [
-      "myASN",
-      "peerAddress"
+      "myASN"
     ]
   },
   "BGPAdvertisement": {

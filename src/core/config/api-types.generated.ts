@@ -150,11 +150,11 @@ export interface BGPPeerSpec {
   peerASN?: number;
   /** For a router whose ASN is not known in advance: internal accepts only myASN (iBGP), external any ASN but myASN (eBGP); the ASN the router announces in its OPEN is used and shown in status.sessions. Exactly one of peerASN and dynamicASN. */
   dynamicASN?: 'internal' | 'external';
-  /** The router address to connect to (IPv4 or IPv6). */
-  peerAddress: string;
+  /** The router address to connect to (IPv4 or IPv6). Absent (with interface): unnumbered peering, the router is found on interface by its IPv6 Router Advertisements. */
+  peerAddress?: string;
   /** The TCP port of the router. */
   peerPort?: number;
-  /** The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a link-local peerAddress. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, [a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545). */
+  /** The node interface a link-local (fe80::/10) peerAddress is reached over; required with a link-local peerAddress, not allowed with another one. Without peerAddress: unnumbered peering (as FRR's neighbor IF interface, RFC 5549/8950): each selected node finds the router on this interface by the IPv6 Router Advertisements it sends (their source is its link-local address; the node solicits one at start) and connects there, following the router when its address changes; a node that hears none in 30s reports it (Event RouterNotFound) and connects once one arrives. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, [a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545). */
   interface?: string;
   /** The local address to connect from. Absent: sourceInterface, else chosen by the kernel routing table. */
   sourceAddress?: string;

@@ -51,11 +51,16 @@ describe('malformedObject', () => {
     });
   }
 
-  it('names the field of a BGPPeer without peerAddress, with an ASN as a string, of a BGPAdvertisement with a community number', () => {
+  it('names the field of a BGPPeer without myASN, with an ASN as a string, of a BGPAdvertisement with a community number', () => {
     const peer = (spec: unknown): unknown => ({ metadata: { name: 'p' }, spec });
     assert.match(
-      malformedObject('BGPPeer', peer({ myASN: 65001, peerASN: 65000 })) ?? '',
-      /spec\.peerAddress is missing/,
+      malformedObject('BGPPeer', peer({ peerASN: 65000, peerAddress: '198.51.100.1' })) ?? '',
+      /spec\.myASN is missing/,
+    );
+    assert.equal(
+      malformedObject('BGPPeer', peer({ myASN: 65001, peerASN: 65000, interface: 'eth1' })),
+      undefined,
+      'unnumbered: interface without peerAddress',
     );
     assert.match(
       malformedObject('BGPPeer', peer({ myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.1' })) ?? '',

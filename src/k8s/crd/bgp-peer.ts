@@ -28,11 +28,18 @@ const spec = obj(
         'peerASN and dynamicASN.',
       { enum: ['internal', 'external'] },
     ),
-    peerAddress: ipAddress('The router address to connect to (IPv4 or IPv6).'),
+    peerAddress: ipAddress(
+      'The router address to connect to (IPv4 or IPv6). Absent (with interface): unnumbered peering, the router is ' +
+        'found on interface by its IPv6 Router Advertisements.',
+    ),
     peerPort: int('The TCP port of the router.', { minimum: 1, maximum: 65535, default: 179 }),
     interface: str(
-      'The node interface a link-local (fe80::/10) peerAddress is reached over; required with, and only with, a ' +
-        'link-local peerAddress. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, ' +
+      'The node interface a link-local (fe80::/10) peerAddress is reached over; required with a link-local ' +
+        "peerAddress, not allowed with another one. Without peerAddress: unnumbered peering (as FRR's neighbor IF " +
+        'interface, RFC 5549/8950): each selected node finds the router on this interface by the IPv6 Router ' +
+        'Advertisements it sends (their source is its link-local address; the node solicits one at start) and ' +
+        'connects there, following the router when its address changes; a node that hears none in 30s reports it ' +
+        '(Event RouterNotFound) and connects once one arrives. A name, or a pattern (eth*, enp*s0, ens[0-9]: * any characters, ? one character, ' +
         '[a-z] and [!a-z] one character of or outside a set) that must match exactly one interface on each selected ' +
         'node (nodeSelector), so nodes whose uplinks are named differently share one BGPPeer; a node where it matches ' +
         'none or several opens no session and reports it. IPv6 routes then carry the link-local next hop too (RFC 2545).',
@@ -129,8 +136,14 @@ const spec = obj(
     ),
   },
   {
-    required: ['myASN', 'peerAddress'],
+    required: ['myASN'],
     'x-kubernetes-validations': [
+      {
+        rule: 'has(self.peerAddress) || has(self.interface)',
+        message:
+          'set peerAddress, or interface alone for unnumbered peering (the router found on it by its Router Advertisements)',
+        fieldPath: '.peerAddress',
+      },
       {
         rule: 'has(self.peerASN) != has(self.dynamicASN)',
         message: 'set exactly one of peerASN (a number) and dynamicASN (internal or external)',
@@ -162,9 +175,9 @@ const spec = obj(
       },
       {
         // isLinkLocalUnicast() is true for 169.254.0.0/16 too: only IPv6 link-local peers need (and take) interface.
-        rule: 'has(self.interface) == (ip(self.peerAddress).family() == 6 && ip(self.peerAddress).isLinkLocalUnicast())',
+        rule: '!has(self.peerAddress) || has(self.interface) == (ip(self.peerAddress).family() == 6 && ip(self.peerAddress).isLinkLocalUnicast())',
         message:
-          'a link-local peerAddress (fe80::/10) needs interface, and interface is only for a link-local peerAddress',
+          'a link-local peerAddress (fe80::/10) needs interface, and interface is only for a link-local peerAddress (or alone, for unnumbered peering)',
         fieldPath: '.interface',
       },
       {
@@ -175,7 +188,7 @@ const spec = obj(
       {
         rule: '!has(self.bfd) || !has(self.interface)',
         message:
-          "bfd is not supported with a link-local peerAddress (interface): peer with the router's global address",
+          "bfd is not supported with a link-local or unnumbered peer (interface): peer with the router's global address",
         fieldPath: '.bfd',
       },
       {
@@ -190,7 +203,13 @@ const spec = obj(
         fieldPath: '.sourceInterface',
       },
       {
-        rule: '!has(self.sourceAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',
+        rule: '!has(self.sourceAddress) || has(self.peerAddress)',
+        message:
+          "sourceAddress needs peerAddress: an unnumbered peer (interface alone) is reached from the interface's link-local address",
+        fieldPath: '.sourceAddress',
+      },
+      {
+        rule: '!has(self.sourceAddress) || !has(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()',
         message: 'sourceAddress and peerAddress must be of the same family',
         fieldPath: '.sourceAddress',
       },
@@ -237,6 +256,7 @@ export const bgpPeerCrd: CrdDefinition = {
   status,
   printerColumns: [
     { name: 'Peer', type: 'string', jsonPath: '.spec.peerAddress' },
+    { name: 'Interface', type: 'string', jsonPath: '.spec.interface', priority: 1 },
     { name: 'Peer ASN', type: 'integer', jsonPath: '.spec.peerASN' },
     { name: 'Dynamic ASN', type: 'string', jsonPath: '.spec.dynamicASN', priority: 1 },
     { name: 'My ASN', type: 'integer', jsonPath: '.spec.myASN' },

@@ -41,7 +41,11 @@ function frrConfig(o: RouterOptions, p: Prepared): string {
     ...(o.gracefulRestart ? [] : [' bgp graceful-restart-disable']),
   ];
   for (const n of p.neighbors) {
-    lines.push(` neighbor ${n.address} remote-as ${n.asn}`);
+    lines.push(
+      n.unnumbered === true
+        ? ` neighbor ${n.address} interface remote-as ${n.asn}`
+        : ` neighbor ${n.address} remote-as ${n.asn}`,
+    );
     if (n.interface !== undefined) lines.push(` neighbor ${n.address} interface ${n.interface}`);
     if (n.password !== undefined) lines.push(` neighbor ${n.address} password ${n.password}`);
     if (n.extendedNextHop === true) lines.push(` neighbor ${n.address} capability extended-nexthop`);
@@ -197,6 +201,7 @@ export function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons
         (await execIn(undefined, vtysh('show bgp summary json'), CLI_TIMEOUT_MS)).code === 0,
     },
   ]);
+  const unnumbered = new Set(p.neighbors.filter((n) => n.unnumbered === true).map((n) => n.address));
   return {
     daemons: d,
     api: {
@@ -209,7 +214,9 @@ export function frrRouter(o: RouterOptions, p: Prepared, dir: string): { daemons
         const up = new Set<string>();
         for (const af of Object.values(summary)) {
           for (const [address, peer] of Object.entries(af?.peers ?? {})) {
-            if (peer.state === 'Established' && isIP(address)) up.add(canonicalAddress(address));
+            if (peer.state !== 'Established') continue;
+            if (isIP(address)) up.add(canonicalAddress(address));
+            else if (unnumbered.has(address)) up.add(address); // `neighbor IF interface`: named by the interface
           }
         }
         return [...up];

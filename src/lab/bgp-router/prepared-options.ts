@@ -29,7 +29,10 @@ export function prepare(o: RouterOptions): Prepared {
   }
   const seen = new Set<string>();
   const neighbors = o.neighbors.map((n) => {
-    const address = canonicalAddress(n.address);
+    if (n.unnumbered === true && o.kind !== 'frr') throw new Error(`unnumbered neighbor ${n.address}: FRR only`);
+    if (n.unnumbered === true && !/^[\w.-]{1,15}$/.test(n.address))
+      throw new Error(`unnumbered neighbor: bad interface name ${JSON.stringify(n.address)}`);
+    const address = n.unnumbered === true ? n.address : canonicalAddress(n.address);
     if (seen.has(address)) throw new Error(`neighbor ${address} listed twice`);
     seen.add(address);
     if (!Number.isInteger(n.asn) || n.asn < 1 || n.asn > 0xffffffff) throw new Error(`bad ASN ${n.asn} for ${address}`);
@@ -42,7 +45,7 @@ export function prepare(o: RouterOptions): Prepared {
     if (n.password !== undefined && !/^[!#-[\]-~]{1,80}$/.test(n.password)) {
       throw new Error(`password for ${address}: printable ASCII without spaces, quotes or backslashes, 1-80 chars`);
     }
-    return { ...n, address, ibgp: n.asn === o.asn, v6: isIP(address) === 6 };
+    return { ...n, address, ibgp: n.asn === o.asn, v6: n.unnumbered === true || isIP(address) === 6 };
   });
   return { neighbors };
 }

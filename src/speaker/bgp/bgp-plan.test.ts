@@ -369,7 +369,11 @@ describe('planBgp: one bad object never stops the others', () => {
       inputs({
         peers: [
           peer('router'),
-          { metadata: { name: 'no-address' }, spec: { myASN: 65001, peerASN: 65000 } } as unknown as BGPPeer,
+          // (A peer without peerAddress is unnumbered when it has interface; without both the speaker says so.)
+          {
+            metadata: { name: 'no-my-asn' },
+            spec: { peerASN: 65000, peerAddress: '198.51.100.3' },
+          } as unknown as BGPPeer,
           {
             metadata: { name: 'asn-text' },
             spec: { myASN: '65001', peerASN: 65000, peerAddress: '198.51.100.2' },
@@ -394,7 +398,7 @@ describe('planBgp: one bad object never stops the others', () => {
     assert.deepEqual(
       plan.problems.map((p) => [p.kind, p.name, p.reason]),
       [
-        ['BGPPeer', 'no-address', 'MalformedObject'],
+        ['BGPPeer', 'no-my-asn', 'MalformedObject'],
         ['BGPPeer', 'asn-text', 'MalformedObject'],
         ['BGPAdvertisement', 'bad-selector', 'MalformedObject'],
       ],

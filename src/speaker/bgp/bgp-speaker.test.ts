@@ -8,7 +8,8 @@ import { ManualClock } from '../../test-support/manual-clock.ts';
 import { silentLogger } from '../../test-support/silent-logger.ts';
 import { noBgpMetrics } from './bgp-metrics.ts';
 import type { BgpInputs } from './bgp-plan.ts';
-import { BgpSpeaker, type BgpTransport } from './bgp-speaker.ts';
+import { BgpSpeaker, type BgpTransport, type RouterFinder } from './bgp-speaker.ts';
+import type { RouterState } from './router-discovery.ts';
 
 const v4 = parseIp('198.51.100.11');
 assert.ok(v4.ok);
@@ -39,7 +40,10 @@ const noTransport: BgpTransport = {
   configureAccepted: () => err({ reason: 'socket-option', message: 'no network in this test' }),
 };
 
-function speakerWith(peers: () => readonly BGPPeer[]): { speaker: BgpSpeaker; clock: ManualClock; events: string[] } {
+function speakerWith(
+  peers: () => readonly BGPPeer[],
+  routers?: RouterFinder,
+): { speaker: BgpSpeaker; clock: ManualClock; events: string[] } {
   const clock = new ManualClock();
   const events: string[] = [];
   const inputs = (): BgpInputs => ({
@@ -61,9 +65,11 @@ function speakerWith(peers: () => readonly BGPPeer[]): { speaker: BgpSpeaker; cl
     interfaceTable: () => table,
     password: () => undefined,
     transport: noTransport,
-    recordEvent: (kind, name, _type, reason) => {
+    recordEvent: (kind, name, _type, reason, message) => {
       events.push(`${kind}/${name}/${reason}`);
+      if (reason.startsWith('Router')) events.push(message);
     },
+    ...(routers === undefined ? {} : { routers }),
   });
   return { speaker, clock, events };
 }
@@ -127,6 +133,81 @@ describe('BgpSpeaker problem reports', () => {
     speaker.changed();
     await clock.settle();
     assert.deepEqual(events, ['BGPPeer/router/InvalidConfiguration', 'BGPPeer/router/InvalidConfiguration']);
+    await speaker.stop();
+  });
+});
+
+describe('BgpSpeaker unnumbered peers (interface alone, ADR 0035)', () => {
+  const unnumbered: BGPPeer = {
+    apiVersion: 'beaconlb.io/v1alpha1',
+    kind: 'BGPPeer',
+    metadata: { name: 'fabric' },
+    spec: { myASN: 65001, peerASN: 65000, interface: 'eth*' },
+  };
+
+  it('waits for the router, reports a timeout, connects to the router found and moves with it', async () => {
+    let state: RouterState = { kind: 'waiting', sinceMs: 0 };
+    const retained: string[][] = [];
+    const finder: RouterFinder = {
+      watch: (name) => {
+        assert.equal(name, 'eth0', 'the pattern resolved on this node');
+        return state;
+      },
+      retain: (names) => {
+        retained.push([...names]);
+      },
+      stop: () => undefined,
+    };
+    let peers: BGPPeer[] = [unnumbered];
+    const { speaker, clock, events } = speakerWith(() => peers, finder);
+    speaker.start(Promise.resolve());
+    await clock.settle();
+    assert.equal(speaker.sessions().length, 0);
+    assert.equal(events.length, 0);
+    assert.deepEqual(retained.at(-1), ['eth0']);
+
+    state = { kind: 'timed-out', afterMs: 30_000 };
+    speaker.changed();
+    await clock.settle();
+    speaker.changed();
+    await clock.settle();
+    assert.deepEqual(
+      events.filter((e) => e.startsWith('BGPPeer/')),
+      ['BGPPeer/fabric/RouterNotFound'],
+      'once',
+    );
+    assert.match(events[1] ?? '', /node node1: no IPv6 Router Advertisement on eth0 in 30s/);
+
+    state = { kind: 'found', address: 'fe80::1' };
+    speaker.changed();
+    await clock.settle();
+    assert.deepEqual(
+      speaker.sessions().map((s) => [s.peer, s.peerAddress]),
+      [['fabric', 'fe80::1']],
+    );
+    assert.match(events.at(-1) ?? '', /router fe80::1 found on eth0 by its Router Advertisement$/);
+
+    state = { kind: 'found', address: 'fe80::2' };
+    speaker.changed();
+    await clock.settle();
+    assert.deepEqual(
+      speaker.sessions().map((s) => [s.peer, s.peerAddress]),
+      [['fabric', 'fe80::2']],
+    );
+    assert.match(events.at(-1) ?? '', /router fe80::2 found on eth0 .*\(was fe80::1\): the session moves there/);
+
+    peers = [];
+    speaker.changed();
+    await clock.settle();
+    assert.deepEqual(retained.at(-1), [], 'discovery released with the last unnumbered peer');
+    await speaker.stop();
+  });
+
+  it('a speaker without router discovery reports the peer as InvalidConfiguration', async () => {
+    const { speaker, clock, events } = speakerWith(() => [unnumbered]);
+    speaker.start(Promise.resolve());
+    await clock.settle();
+    assert.deepEqual(events, ['BGPPeer/fabric/InvalidConfiguration']);
     await speaker.stop();
   });
 });

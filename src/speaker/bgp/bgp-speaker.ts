@@ -16,7 +16,14 @@ import type { BfdHandle, BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
 import { planBgp, type BgpInputs, type BgpPlanProblem, type PeerPlan } from './bgp-plan.ts';
 import { BgpSession, type NextHops } from './bgp-session.ts';
-import { isLinkLocal, nodeAddresses, sessionSettings, type SessionSettings } from './session-settings.ts';
+import type { RouterState } from './router-discovery.ts';
+import {
+  isLinkLocal,
+  nodeAddresses,
+  resolveInterface,
+  sessionSettings,
+  type SessionSettings,
+} from './session-settings.ts';
 
 export interface BgpTransport {
   connect(options: ConnectOptions): Result<BgpSocket, TransportError>;
@@ -49,6 +56,16 @@ export interface BgpSpeakerOptions {
   readonly onOversizedAdvertisements?: (messages: ReadonlyMap<string, string>) => void;
   /** BFD sessions for peers with spec.bfd (src/speaker/bfd); absent: spec.bfd is reported as unsupported. */
   readonly bfd?: BfdTracker;
+  /** Router discovery for unnumbered peers (router-discovery.ts); absent: such peers are reported as unsupported. */
+  readonly routers?: RouterFinder;
+}
+
+/** Finds the router on an interface by its Router Advertisements (RouterDiscovery). */
+export interface RouterFinder {
+  watch(interfaceName: string): RouterState;
+  /** Stops watching the interfaces not named. */
+  retain(names: ReadonlySet<string>): void;
+  stop(): void;
 }
 
 export interface BfdTracker {
@@ -103,6 +120,10 @@ export class BgpSpeaker {
   #ready = false;
   #stopped = false;
   #advertised: readonly PeerPlan[] = [];
+  /** Unnumbered peers: the router address last used per peer (a change is an Event: the session moves). */
+  readonly #routerOf = new Map<string, string>();
+  /** The interfaces router discovery watches in this pass. */
+  #routerInterfaces = new Set<string>();
 
   constructor(o: BgpSpeakerOptions) {
     this.#o = o;
@@ -156,6 +177,7 @@ export class BgpSpeaker {
     await Promise.all([...this.#sessions.values()].map(({ session }) => session.stop('beaconlb speaker stopping')));
     this.#sessions.clear();
     this.#advertised = [];
+    this.#o.routers?.stop();
     await this.#listener?.close();
     this.#listener = undefined;
   }
@@ -193,6 +215,7 @@ export class BgpSpeaker {
     /** Passive peers by address: the listener's MD5 keys and #accept tell peers apart by address alone. */
     const passiveAt = new Map<string, string>();
     let passive = false;
+    this.#routerInterfaces = new Set();
     for (const { peer, routes } of plan.peers) {
       const name = peer.metadata.name;
       try {
@@ -216,6 +239,8 @@ export class BgpSpeaker {
       running.bfd?.handle.release();
       void running.session.stop('peer removed');
     }
+    this.#o.routers?.retain(this.#routerInterfaces);
+    for (const name of this.#routerOf.keys()) if (!this.#sessions.has(name)) this.#routerOf.delete(name);
     this.#advertised = plan.peers.filter(({ peer }) => this.#sessions.has(peer.metadata.name));
     if (passive) this.#ensureListener();
     else this.#closeListener();
@@ -233,10 +258,16 @@ export class BgpSpeaker {
     passiveAt: Map<string, string>,
     report: (kind: ObjectKind, name: string, reason: PlanReason, message: string) => void,
   ): boolean {
+    let discoveredPeer: string | undefined;
+    if (peer.spec.peerAddress === undefined && peer.spec.interface !== undefined) {
+      discoveredPeer = this.#discoveredRouter(name, peer.spec.interface, report);
+      if (discoveredPeer === undefined) return false;
+    }
     const settings = sessionSettings(peer, {
       interfaces: this.#o.interfaceTable(),
       password: this.#o.password,
       restarting: !this.#startedOnce.has(name),
+      ...(discoveredPeer === undefined ? {} : { discoveredPeer }),
     });
     if (!settings.ok) {
       report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${settings.error}`);
@@ -276,6 +307,61 @@ export class BgpSpeaker {
     }
     this.#trackBfd(name, running);
     return settings.value.config.passive;
+  }
+
+  /**
+   * The router of an unnumbered peer on this node (ADR 0035): its link-local address on the interface the pattern
+   * selects, found by Router Advertisements; undefined (no session yet) while none was heard. A wait longer than the
+   * discovery timeout, or discovery that cannot run, is a RouterNotFound Event; a new address an Event too.
+   */
+  #discoveredRouter(
+    name: string,
+    entry: string,
+    report: (kind: ObjectKind, name: string, reason: PlanReason, message: string) => void,
+  ): string | undefined {
+    const routers = this.#o.routers;
+    if (routers === undefined) {
+      report(
+        'BGPPeer',
+        name,
+        'InvalidConfiguration',
+        `node ${this.#o.node}: unnumbered peering (interface without peerAddress) needs router discovery, which this speaker runs without`,
+      );
+      return undefined;
+    }
+    const resolved = resolveInterface(entry, this.#o.interfaceTable());
+    if (!resolved.ok) {
+      report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${resolved.error}`);
+      return undefined;
+    }
+    const iface = resolved.value;
+    this.#routerInterfaces.add(iface);
+    const state = routers.watch(iface);
+    if (state.kind === 'timed-out' || state.kind === 'failed') {
+      this.#reportOnce(
+        'BGPPeer',
+        name,
+        'RouterNotFound',
+        state.kind === 'failed'
+          ? `node ${this.#o.node}: ${state.message}`
+          : `node ${this.#o.node}: no IPv6 Router Advertisement on ${iface} in ${Math.round(state.afterMs / 1000)}s: ` +
+              'the router must send them there (FRR: neighbor IF interface does); the session opens once one arrives',
+      );
+    }
+    if (state.kind !== 'found') return undefined;
+    const before = this.#routerOf.get(name);
+    if (before !== state.address) {
+      this.#routerOf.set(name, state.address);
+      this.#o.recordEvent(
+        'BGPPeer',
+        name,
+        'Normal',
+        'RouterFound',
+        `node ${this.#o.node}: router ${state.address} found on ${iface} by its Router Advertisement` +
+          (before === undefined ? '' : ` (was ${before}): the session moves there`),
+      );
+    }
+    return state.address;
   }
 
   /** Keeps the session's BFD tracking in step with spec.bfd: BFD down tears the BGP session down (ADR 0018). */
@@ -570,7 +656,9 @@ export type BgpEventReason =
   | 'BFDDown'
   | 'BFDFailed'
   | 'ListenFailed'
-  | 'NextHopUnavailable';
+  | 'NextHopUnavailable'
+  | 'RouterFound'
+  | 'RouterNotFound';
 /** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
 const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>([
   'InvalidConfiguration',

@@ -51,6 +51,35 @@ describe('sessionSettings', () => {
     assert.equal(s.value.md5Key, undefined);
   });
 
+  it('an unnumbered peer (interface alone) connects to the discovered router: IPv6 only, the router in the identity', () => {
+    const spec = { interface: 'eth*' };
+    const unnumbered = (): BGPPeer => {
+      const p = peer(spec);
+      delete (p.spec as { peerAddress?: string }).peerAddress;
+      return p;
+    };
+    assert.deepEqual(sessionSettings(unnumbered(), context()), {
+      ok: false,
+      error: 'no router found on interface eth* yet',
+    });
+    const found = sessionSettings(unnumbered(), { ...context(), discoveredPeer: 'fe80::8073:d9ff:fe55:ff18' });
+    assert.ok(found.ok);
+    assert.deepEqual(
+      [found.value.peerAddress, found.value.interface, found.value.config.families],
+      ['fe80::8073:d9ff:fe55:ff18', 'eth0', ['ipv4-unicast', 'ipv6-unicast']],
+    );
+    const moved = sessionSettings(unnumbered(), { ...context(), discoveredPeer: 'fe80::2' });
+    assert.ok(moved.ok);
+    assert.notEqual(moved.value.identity, found.value.identity, 'a new router address restarts the session');
+    const both = sessionSettings(
+      { ...unnumbered(), spec: { ...unnumbered().spec, addressFamilies: ['ipv6-unicast'] } },
+      { ...context(), discoveredPeer: 'fe80::2' },
+    );
+    assert.ok(both.ok);
+    assert.deepEqual(both.value.config.families, ['ipv6-unicast'], 'as asked');
+    assert.equal(found.value.config.extendedNextHop, true, 'IPv4 routes go with IPv6 next hops (RFC 8950)');
+  });
+
   it('a link-local peer needs an interface that exists on the node; the interface is part of the identity', () => {
     const ll = sessionSettings(peer({ peerAddress: 'fe80::2', interface: 'eth0' }), context());
     assert.ok(ll.ok);

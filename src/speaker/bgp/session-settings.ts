@@ -44,6 +44,11 @@ export interface SettingsContext {
   readonly password: (name: string, key: string) => string | undefined;
   /** Set the graceful restart R bit (the speaker process has just started). */
   readonly restarting: boolean;
+  /**
+   * An unnumbered peer (interface, no peerAddress): the router's link-local address found on the interface by its
+   * Router Advertisements (router-discovery.ts); undefined while none is known.
+   */
+  readonly discoveredPeer?: string;
 }
 
 function seconds(text: string | undefined, fallback: string, field: string): Result<number> {
@@ -68,14 +73,22 @@ export function nodeAddresses(table: InterfaceTable, family: IpFamily): bigint[]
 
 export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result<SessionSettings> {
   const spec = peer.spec;
-  const peerIp = parseIp(spec.peerAddress);
+  const unnumbered = spec.peerAddress === undefined;
+  if (unnumbered && spec.interface === undefined) return err('set peerAddress, or interface for unnumbered peering');
+  if (unnumbered && spec.sourceAddress !== undefined)
+    return err(
+      "sourceAddress needs peerAddress: an unnumbered peer is reached from the interface's link-local address",
+    );
+  const address = spec.peerAddress ?? context.discoveredPeer;
+  if (address === undefined) return err(`no router found on interface ${spec.interface ?? ''} yet`);
+  const peerIp = parseIp(address);
   if (!peerIp.ok) return err(`peerAddress: ${peerIp.error}`);
   const peerFamily = familyOf(peerIp.value);
   const linkLocal = isLinkLocal(peerIp.value);
   if (linkLocal !== (spec.interface !== undefined)) {
     return err(
       linkLocal
-        ? `peerAddress ${spec.peerAddress} is link-local: set interface`
+        ? `peerAddress ${address} is link-local: set interface`
         : 'interface is only for a link-local peerAddress',
     );
   }
@@ -108,7 +121,7 @@ export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result
   if (identifier === undefined) return err('the node has no IPv4 address to use as BGP identifier: set routerID');
 
   // IPv4 unicast always: over IPv4 it is the session's own family, over IPv6 IPv4 routes can go with IPv6 next hops
-  // (extended next hop, RFC 8950; ADR 0034), even from a node without IPv4.
+  // (extended next hop, RFC 8950; ADR 0034), even from a node without IPv4, and over unnumbered sessions.
   const families: AddressFamily[] =
     spec.addressFamilies !== undefined
       ? [...spec.addressFamilies]

@@ -136,35 +136,62 @@ export function translatePeer(
 
   const address = strs('peerAddress', leftOut);
   const iface = strs('interface', 'ignored');
-  if (address === undefined) {
-    if (iface !== undefined) {
-      notes.add(
-        'UnnumberedPeerUnsupported',
-        source.ref,
-        'spec.interface',
-        `unnumbered BGP over ${iface} is not supported: Beacon LB needs the router's address (a link-local one with interface: ${iface} works); ${leftOut}`,
-      );
-    } else if (absent(source.spec['peerAddress']) || source.spec['peerAddress'] === '')
+  // MetalLB's interface means unnumbered BGP (peerAddress empty): FRR's `neighbor IF interface`, which Beacon LB
+  // does the same way (ADR 0035). MetalLB refuses both together; a name Beacon LB's schema refuses is left out.
+  const unnumbered = address === undefined && iface !== undefined;
+  if (unnumbered && !/^[^/%\s]{1,64}$/.test(iface)) {
+    notes.add(
+      'InvalidValue',
+      source.ref,
+      'spec.interface',
+      `${JSON.stringify(iface)} is not an interface name; ${leftOut}`,
+    );
+    return undefined;
+  }
+  if (address === undefined && !unnumbered) {
+    if (absent(source.spec['peerAddress']) || source.spec['peerAddress'] === '')
       notes.add('InvalidValue', source.ref, 'spec.peerAddress', `missing; ${leftOut}`);
     return undefined;
   }
-  const peerIp = parseIp(address);
-  if (!peerIp.ok) {
-    notes.add('InvalidValue', source.ref, 'spec.peerAddress', `${peerIp.error}; ${leftOut}`);
-    return undefined;
+  let family: 4 | 6 = 6;
+  if (address !== undefined) {
+    const peerIp = parseIp(address);
+    if (!peerIp.ok) {
+      notes.add('InvalidValue', source.ref, 'spec.peerAddress', `${peerIp.error}; ${leftOut}`);
+      return undefined;
+    }
+    family = familyOf(peerIp.value);
   }
-  const family = familyOf(peerIp.value);
   const nodeSelectors = field(source, 'nodeSelectors', readSelectorList, notes, leftOut);
   if (!nodeSelectors) return undefined;
 
-  const spec: BGPPeer['spec'] = { myASN: sessionASN, ...remote, peerAddress: address };
+  const spec: BGPPeer['spec'] =
+    address === undefined
+      ? { myASN: sessionASN, ...remote, interface: iface ?? '' }
+      : { myASN: sessionASN, ...remote, peerAddress: address };
+  if (unnumbered)
+    notes.add(
+      'UnnumberedPeer',
+      source.ref,
+      'spec.interface',
+      `unnumbered BGP over ${iface}: each node finds the router on that interface by its IPv6 Router Advertisements ` +
+        'and sends its own (router lifetime 0) so that the router learns the node, as FRR does for neighbor IF ' +
+        'interface (other routers must send RAs there); the session runs between the link-local addresses',
+    );
   const port = field(source, 'peerPort', readInteger, notes, 'left out (179)')?.value;
   if (port !== undefined && port !== 0) {
     if (port >= 1 && port <= 65535) spec.peerPort = port;
     else notes.add('InvalidValue', source.ref, 'spec.peerPort', `${port} is not a TCP port; left out (179)`);
   }
   const sourceAddress = strs('sourceAddress', 'left out');
-  if (sourceAddress !== undefined) {
+  if (sourceAddress !== undefined && unnumbered) {
+    notes.add(
+      'InvalidValue',
+      source.ref,
+      'spec.sourceAddress',
+      "an unnumbered peer is reached from the interface's link-local address; left out",
+    );
+  } else if (sourceAddress !== undefined) {
     const parsed = parseIp(sourceAddress);
     if (parsed.ok && familyOf(parsed.value) === family) spec.sourceAddress = sourceAddress;
     else
@@ -263,6 +290,13 @@ export function translatePeer(
         source.ref,
         'spec.bfdProfile',
         `no BFDProfile ${profileName} among the input; the peer runs without BFD`,
+      );
+    } else if (unnumbered) {
+      notes.add(
+        'BFDUnnumberedUnsupported',
+        source.ref,
+        'spec.bfdProfile',
+        `Beacon LB runs BFD only with a router's global address, not over unnumbered BGP: profile ${profileName} left out, a dead router is noticed after the hold time`,
       );
     } else if (spec.ebgpMultiHop === true) {
       notes.add(

@@ -657,18 +657,41 @@ describe('migrateMetalLB: BGPPeer', () => {
     assert.equal(note(r, 'LocalASNAsMyASN').severity, 'changed');
   });
 
-  it('leaves out unnumbered peers and peers without a usable ASN or address', () => {
-    const r = migrate(
-      peer('unnumbered', { peerAddress: undefined, interface: 'eth1' }),
-      peer('noasn', { myASN: 0 }),
-      peer('badaddr', { peerAddress: '198.51.100.300' }),
-    );
+  it('leaves out peers without a usable ASN or address', () => {
+    const r = migrate(peer('noasn', { myASN: 0 }), peer('badaddr', { peerAddress: '198.51.100.300' }));
     assert.deepEqual(peers(r), []);
-    assert.equal(note(r, 'UnnumberedPeerUnsupported').object, 'BGPPeer metallb-system/unnumbered');
     assert.deepEqual(
       r.notes.filter((n) => n.kind === 'InvalidValue').map((n) => n.field),
       ['spec.peerAddress', 'spec.myASN'],
       'in name order: badaddr, noasn',
+    );
+  });
+
+  it('converts unnumbered peers (interface, no peerAddress) into BGPPeers with interface alone, IPv6 by default', () => {
+    const r = migrate(
+      peer('unnumbered', { peerAddress: undefined, interface: 'eth1' }),
+      peer('dual', { peerAddress: undefined, interface: 'enp*s0', dualStackAddressFamily: true }),
+      peer('src', { peerAddress: undefined, interface: 'eth2', sourceAddress: '2001:db8::1' }),
+      peer('badname', { peerAddress: undefined, interface: 'eth 1' }),
+    );
+    assert.deepEqual(
+      peers(r).map((p) => [p.metadata.name, p.spec.interface, p.spec.peerAddress, p.spec.addressFamilies]),
+      [
+        ['dual', 'enp*s0', undefined, ['ipv4-unicast', 'ipv6-unicast']],
+        ['src', 'eth2', undefined, ['ipv6-unicast']],
+        ['unnumbered', 'eth1', undefined, ['ipv6-unicast']],
+      ],
+    );
+    const unnumbered = r.notes.filter((n) => n.kind === 'UnnumberedPeer');
+    assert.equal(unnumbered.length, 3);
+    assert.equal(unnumbered[0]?.severity, 'changed');
+    assert.match(unnumbered[0].message, /Router Advertisements/);
+    assert.deepEqual(
+      r.notes.filter((n) => n.kind === 'InvalidValue').map((n) => [n.object, n.field]),
+      [
+        ['BGPPeer metallb-system/badname', 'spec.interface'],
+        ['BGPPeer metallb-system/src', 'spec.sourceAddress'],
+      ],
     );
   });
 
@@ -726,6 +749,15 @@ describe('migrateMetalLB: BGPPeer', () => {
         ['BFDProfileInlined', 'changed', 'BGPPeer metallb-system/b', 'spec.bfdProfile'],
       ],
     );
+  });
+
+  it('BFDProfile on an unnumbered peer is left out (BFD only with a global router address)', () => {
+    const r = migrate(
+      peer('u', { bfdProfile: 'plain', peerAddress: undefined, interface: 'eth1' }),
+      metallb('BFDProfile', 'plain', {}),
+    );
+    assert.equal(peers(r)[0]?.spec.bfd, undefined);
+    assert.equal(note(r, 'BFDUnnumberedUnsupported').field, 'spec.bfdProfile');
   });
 
   it("BFDProfile defaults: an empty profile gives spec.bfd {} (the CRD defaults are MetalLB's: 300 ms, 300 ms, 3)", () => {

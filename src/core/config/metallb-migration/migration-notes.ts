@@ -30,8 +30,10 @@ export const NOTE_SEVERITY = {
   BFDMinimumTtlIgnored: 'changed',
   /** A plain BGPPeer.password: the output references a Secret holding a placeholder. */
   PasswordPlaceholder: 'omitted',
-  /** BGPPeer.interface (unnumbered BGP): Beacon LB needs a peerAddress. */
-  UnnumberedPeerUnsupported: 'omitted',
+  /** BGPPeer.interface (unnumbered BGP): each node finds the router by its Router Advertisements (ADR 0035). */
+  UnnumberedPeer: 'changed',
+  /** BGPPeer.bfdProfile on an unnumbered peer: Beacon LB runs BFD only with a router's global address. */
+  BFDUnnumberedUnsupported: 'omitted',
   /** BGPPeer.vrf: Beacon LB opens sessions in the node's default VRF. */
   VRFUnsupported: 'omitted',
   /** An advertisement community that is neither a valid community nor a Community alias. */
