@@ -20,7 +20,8 @@ const num = (v: unknown): string =>
 
 function failover(r: ScaleRun | undefined): string {
   if (!r) return 'not run';
-  if (r['error'] !== undefined) return `error: ${JSON.stringify(r['error']).slice(0, 60)}`;
+  const error = r['error'];
+  if (error !== undefined) return `error: ${typeof error === 'string' ? error.slice(0, 40) : 'see JSON'}...`;
   const f = r['failover'] as Failover | undefined;
   const p = f?.new_owners_ms;
   if (!f?.trials || !p || !Number.isFinite(p.p50)) return `no kill measured${f?.errors?.length ? ' (see errors)' : ''}`;
