@@ -2,7 +2,8 @@
 // real kube-apiserver + etcd and the controller), RSS and V8 heap used:
 //  - idle: synced, one Service owned, after a settle;
 //  - owning N addresses (IPv6 Services created in bulk, all owned by the one node), after a settle;
-// each the median of a few samples a second apart. With --heap-snapshots DIR the speaker runs with
+// each the median of a few samples a second apart; and the speaker's CPU seconds from the first create until it
+// owned them all. With --heap-snapshots DIR the speaker runs with
 // --heapsnapshot-signal and a snapshot (owning.heapsnapshot, and idle.heapsnapshot with --idle-snapshot) is
 // written there (for Chrome DevTools or a script).
 // Usage: node bench/speaker-memory.ts [--addresses 5000] [--settle 10] [--heap-snapshots DIR [--idle-snapshot]]
@@ -20,6 +21,7 @@ import { metricValue, startController } from '../e2e/support/controller-process.
 import { startSpeaker } from '../e2e/support/speaker-process.ts';
 import { applyPool, createObject, createService, kubeClients, waitFor, waitForIngress } from '../e2e/support/kube.ts';
 import { percentile, rssMb } from './support/measure.ts';
+import { cpuSeconds } from './support/process-usage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -115,6 +117,7 @@ try {
   if (values['idle-snapshot']) await snapshot(speaker.pid, 'idle');
 
   const started = performance.now();
+  const cpuIdle = cpuSeconds(speaker.pid);
   let next = 0;
   await Promise.all(
     Array.from({ length: 32 }, async () => {
@@ -131,12 +134,14 @@ try {
     600_000,
   );
   const ownedAfter = Math.round((performance.now() - started) / 1000);
+  const cpuOwning = cpuSeconds(speaker.pid) - cpuIdle;
   await sleep(SETTLE_S * 1000);
   result['owning'] = {
     addresses: ADDRESSES + 1,
     ...(await sample(speaker.pid, () => speaker.metrics())),
     goal_rss_mb: 120,
     seconds_to_own_all: ownedAfter,
+    speaker_cpu_seconds_to_own_all: Math.round(cpuOwning * 10) / 10,
   };
   await snapshot(speaker.pid, 'owning');
 } finally {
