@@ -31,6 +31,7 @@ import { percentile, rssMb } from './support/measure.ts';
 import { cpuSeconds, findProcess } from './support/process-usage.ts';
 import { readFileSync } from 'node:fs';
 import { leastSquares, predict } from './support/extrapolate.ts';
+import { scaleTable, type ScaleExtrapolation } from './support/scale-table.ts';
 
 const { values } = parseArgs({
   options: {
@@ -218,7 +219,7 @@ for (const detection of recorded ? [] : DETECTIONS) {
  * every 30 s: N/10 and N/30 writes/s, and as many watch events, to the controller alone), as the marginal cost
  * above an idle API server.
  */
-function extrapolation(): Record<string, unknown> | undefined {
+function extrapolation(): (ScaleExtrapolation & Record<string, unknown>) | undefined {
   const clean = runs.filter(
     (r) => (r.detection ?? 'lease') === 'lease' && !saturated(r) && typeof r['apiserver_cpu_cores'] === 'number',
   );
@@ -273,36 +274,6 @@ const output = {
 };
 
 // The scale table, on stderr (stdout is the JSON object).
-const header = [
-  'detection',
-  'N',
-  'writes/s',
-  'watch ev/s',
-  'apiserver cores',
-  'etcd cores',
-  'part. mcores/node',
-  'dead p50/p99 ms',
-  'moved p50/p99 ms',
-  'false deaths',
-];
-console.error(`\n${header.join(' | ')}`);
-for (const r of runs) {
-  const f = r['failover'] as
-    { all_declared_dead_ms?: { p50: number; p99: number }; new_owners_ms?: { p50: number; p99: number } } | undefined;
-  console.error(
-    [
-      r.detection ?? 'lease',
-      r.nodes,
-      r['lease_writes_per_s'],
-      r['lease_watch_events_sent_per_s'],
-      r['apiserver_cpu_cores'],
-      r['etcd_cpu_cores'],
-      r['participant_cpu_millicores_per_node'],
-      `${f?.all_declared_dead_ms?.p50}/${f?.all_declared_dead_ms?.p99}`,
-      `${f?.new_owners_ms?.p50}/${f?.new_owners_ms?.p99}`,
-      r['false_deaths_in_window'] ?? r['error'],
-    ].join(' | '),
-  );
-}
+console.error(`\n${scaleTable(runs, output.extrapolation)}`);
 if (values.out) writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`);
 console.log(JSON.stringify(output, null, 2));

@@ -1,20 +1,40 @@
 // `npm run bench`: builds the image's JavaScript, runs every benchmark in bench/ (each prints one JSON object),
 // writes them to bench/results/latest.json and prints each figure next to its goal.
-// Flags are passed through: --quick runs smaller sizes (for a smoke run).
+// Flags: --quick runs smaller sizes (for a smoke run); --only a,b runs only the named benchmarks; --scale-nodes
+// 10,100,300 runs the liveness scale benchmark at those sizes (default 10 and 30, a few minutes per detection; each
+// further size takes minutes more, see docs/performance.md); --services 50000 sizes the controller's burst.
+// At the end it prints the scale table of old and new failure detection side by side (bench/support/scale-table.ts).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { scaleTable, type ScaleExtrapolation, type ScaleRun } from '../bench/support/scale-table.ts';
 
 const root = join(import.meta.dirname, '..');
-const quick = process.argv.includes('--quick');
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'scale-nodes': { type: 'string' },
+    services: { type: 'string' },
+  },
+});
+const quick = flags.quick;
+const only = flags.only?.split(',');
 const node = process.execPath;
+const scaleNodes = flags['scale-nodes'] ?? (quick ? '10' : '10,30');
+const controllerServices = flags.services ?? (quick ? '500' : undefined);
 
 const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
   { name: 'allocator', args: ['bench/allocator.ts'], flags: ['--expose-gc'] },
   { name: 'election', args: ['bench/election.ts'] },
   {
     name: 'controller-api',
-    args: ['bench/controller-api.ts', ...(quick ? ['--services', '500', '--steady', '5'] : [])],
+    args: [
+      'bench/controller-api.ts',
+      ...(controllerServices ? ['--services', controllerServices] : []),
+      ...(quick ? ['--steady', '5'] : []),
+    ],
   },
   {
     name: 'speaker-layer2',
@@ -27,9 +47,12 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
     name: 'scale-liveness',
     args: [
       'bench/scale-liveness.ts',
-      ...(quick ? ['--nodes', '10', '--steady', '10', '--trials', '3', '--warmup', '3'] : []),
+      '--nodes',
+      scaleNodes,
+      ...(quick ? ['--steady', '10', '--trials', '3', '--warmup', '3'] : ['--steady', '20', '--trials', '5']),
     ],
   },
+  { name: 'speaker-memory', args: ['bench/speaker-memory.ts', ...(quick ? ['--addresses', '500'] : [])] },
   { name: 'fuzz-decoders', args: ['bench/fuzz-decoders.ts', ...(quick ? ['--inputs', '100000'] : [])] },
   {
     name: 'package-ip-address',
@@ -44,8 +67,15 @@ const benches: Array<{ name: string; args: string[]; flags?: string[] }> = [
 const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
 
-const results: Record<string, unknown> = { date: new Date().toISOString(), quick };
+const latest = join(root, 'bench/results/latest.json');
+// With --only, the other benchmarks' last results stay in latest.json.
+const results: Record<string, unknown> = {
+  ...(only && existsSync(latest) ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {}),
+  date: new Date().toISOString(),
+  quick,
+};
 for (const bench of benches) {
+  if (only && !only.includes(bench.name)) continue;
   console.error(`== ${bench.name}`);
   const res = spawnSync(node, [...(bench.flags ?? []), ...bench.args], {
     cwd: root,
@@ -61,7 +91,7 @@ for (const bench of benches) {
   }
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(latest, `${JSON.stringify(results, null, 2)}\n`);
 
 /** Prints every numeric leaf; a leaf named goal_* is shown beside its sibling. */
 function table(prefix: string, value: unknown): void {
@@ -79,4 +109,9 @@ function table(prefix: string, value: unknown): void {
   }
 }
 table('', results);
+const scale = results['scale-liveness'] as { runs?: ScaleRun[]; extrapolation?: ScaleExtrapolation } | undefined;
+if (scale?.runs)
+  console.log(
+    `\nScale of layer-2 liveness, old (lease) and new (probes) detection:\n${scaleTable(scale.runs, scale.extrapolation)}`,
+  );
 console.log(`\nwritten to bench/results/latest.json`);

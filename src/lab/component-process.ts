@@ -36,7 +36,9 @@ export function mainEntry(): string {
 
 const nodeBinary = (): string => join(REPO_ROOT, 'node_modules/.bin/node');
 /** The V8 flags the image's ENTRYPOINT uses (see the Dockerfile), so tests and benchmarks run what production runs. */
-const NODE_FLAGS = ['--max-semi-space-size=2'];
+const IMAGE_NODE_FLAGS = ['--max-semi-space-size=2'];
+/** BEACONLB_NODE_FLAGS (space-separated) replaces them, for measuring other flags (bench/speaker-memory.ts). */
+const NODE_FLAGS = process.env['BEACONLB_NODE_FLAGS']?.split(' ').filter(Boolean) ?? IMAGE_NODE_FLAGS;
 
 let controllers = 0;
 

@@ -1,5 +1,7 @@
 // GET over a Unix socket (speakers in network namespaces serve /metrics there).
-import { request } from 'node:http';
+// node:http by getBuiltinModule (see src/platform/metrics-server.ts): `beaconlb` loads the lab commands when they are
+// present, and an ES import of node:http would load undici into every component run from the repository.
+const { request } = process.getBuiltinModule('node:http');
 
 export function unixGet(socketPath: string, path: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,16 @@
 // The HTTP endpoint of each component: /metrics (Prometheus), /healthz (the process works) and /readyz
 // (the component is ready: caches synced, or whatever the component says). Optionally over TLS with every request
 // checked by an access decision (the speaker's authenticated listener: docs/security.md).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { rmSync } from 'node:fs';
 import type { MetricsRegistry } from './metrics-registry.ts';
+
+// node:http by getBuiltinModule, not by an ES import: an ES import of a built-in reads every export to build the
+// module namespace, and node:http's lazy WebSocket, CloseEvent and MessageEvent getters then load undici (the
+// fetch and WebSocket implementation) at start: 10-14 MB of resident memory in every component on Node 24 for
+// code nothing here runs (docs/performance.md, "Speaker memory"). A CommonJS-style load reads no getter.
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** Whether a request may read the endpoint; a refusal says why, for the response and the log. */
 export type AccessDecision =
