@@ -9,19 +9,10 @@ import { AllocationTable } from './allocation-table.ts';
 import { compilePools, comparePoolPriority, type PoolConfig } from '../config/pool-config.ts';
 import type { IPPool } from '../config/api-types.generated.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
-import { familyOf, ipv4, parseIp, type IpFamily } from '../ip/ip-address.ts';
+import { familyOf, type IpFamily } from '../ip/ip-address.ts';
 import { sharingConflict } from './sharing.ts';
-import { pool, request } from '../../test-support/allocation-inputs.ts';
+import { ctx, pool, request, v4, v6 } from '../../test-support/allocation-inputs.ts';
 import { assertOnlyLegalSharing } from '../../test-support/legal-sharing.ts';
-
-const v4 = (last: number): bigint => ipv4(198, 51, 100, last);
-const v6 = (last: number): bigint => {
-  const parsed = parseIp(`2001:db8::${last.toString(16)}`);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
-
-const ctx = (now = 0): { namespaceLabels: undefined; now: number } => ({ namespaceLabels: undefined, now });
 
 describe('AllocationTable', () => {
   it('never lets a Service show an address that another status still shows under a request it may not share with (property)', () => {

@@ -6,17 +6,8 @@ import assert from 'node:assert/strict';
 import { AllocationTable } from './allocation-table.ts';
 import { compilePools } from '../config/pool-config.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
-import { ipv4, parseIp } from '../ip/ip-address.ts';
-import { pool, request } from '../../test-support/allocation-inputs.ts';
-
-const v4 = (last: number): bigint => ipv4(198, 51, 100, last);
-const v6 = (last: number): bigint => {
-  const parsed = parseIp(`2001:db8::${last.toString(16)}`);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
-
-const ctx = (now = 0): { namespaceLabels: undefined; now: number } => ({ namespaceLabels: undefined, now });
+import { ipv4 } from '../ip/ip-address.ts';
+import { ctx, pool, request, v4, v6 } from '../../test-support/allocation-inputs.ts';
 
 describe('AllocationTable', () => {
   it('assigns the lowest free address and keeps it on every later pass', () => {
