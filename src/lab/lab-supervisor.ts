@@ -39,6 +39,20 @@ export const LAB_BGP_POOL_V6 = '2001:db8:c::/120';
 export const LAB_ROUTER_AS = 65000;
 export const LAB_NODE_AS = 65001;
 
+/** A dual-stack LoadBalancer Service in namespace demo in front of the lab's hello backends (port 80). */
+const helloService = (name: string, annotations: Record<string, string>): unknown => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'demo', ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+  spec: {
+    type: 'LoadBalancer',
+    ipFamilyPolicy: 'PreferDualStack',
+    ipFamilies: ['IPv4', 'IPv6'],
+    selector: { app: 'hello' },
+    ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }],
+  },
+});
+
 const sampleObjects = (routerAddress: string): unknown[] => [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
   {
@@ -53,18 +67,7 @@ const sampleObjects = (routerAddress: string): unknown[] => [
     metadata: { name: 'lab-l2' },
     spec: { ipPools: ['lab-l2'] },
   },
-  {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'hello', namespace: 'demo' },
-    spec: {
-      type: 'LoadBalancer',
-      ipFamilyPolicy: 'PreferDualStack',
-      ipFamilies: ['IPv4', 'IPv6'],
-      selector: { app: 'hello' },
-      ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }],
-    },
-  },
+  helloService('hello', {}),
   {
     apiVersion: 'beaconlb.io/v1alpha1',
     kind: 'IPPool',
@@ -89,18 +92,7 @@ const sampleObjects = (routerAddress: string): unknown[] => [
     metadata: { name: 'lab-bgp' },
     spec: { ipPools: ['lab-bgp'], communities: ['65000:100'] },
   },
-  {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'hello-bgp', namespace: 'demo', annotations: { 'beaconlb.io/ip-pool': 'lab-bgp' } },
-    spec: {
-      type: 'LoadBalancer',
-      ipFamilyPolicy: 'PreferDualStack',
-      ipFamilies: ['IPv4', 'IPv6'],
-      selector: { app: 'hello' },
-      ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }],
-    },
-  },
+  helloService('hello-bgp', { 'beaconlb.io/ip-pool': 'lab-bgp' }),
 ];
 
 export async function superviseLab(

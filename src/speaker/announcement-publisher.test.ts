@@ -68,6 +68,18 @@ function publisher(
 const records = (n: number, from = 0): Map<string, AnnouncementRecord> =>
   new Map(Array.from({ length: n }, (_, i) => [`web/s${from + i}`, l2(`198.51.100.${(from + i) % 250}`)]));
 
+/** A started publisher over a fresh store, once it has written `count` records and settled. */
+async function publishedRecords(
+  count: number,
+): Promise<{ store: FakeStore; clock: ManualClock; p: AnnouncementPublisher }> {
+  const store = new FakeStore();
+  const { clock, p } = publisher(store);
+  p.start();
+  p.update(records(count));
+  await clock.settle(1000);
+  return { store, clock, p };
+}
+
 describe('AnnouncementPublisher', () => {
   it('writes nothing before start, then one apply per announced Service', async () => {
     const store = new FakeStore();
@@ -82,11 +94,7 @@ describe('AnnouncementPublisher', () => {
   });
 
   it('coalesces changes within the debounce: a flap that comes back costs no write, a change one write', async () => {
-    const store = new FakeStore();
-    const { clock, p } = publisher(store);
-    p.start();
-    p.update(records(2));
-    await clock.settle(1000);
+    const { store, clock, p } = await publishedRecords(2);
     store.requests.length = 0;
     p.update(
       new Map([
@@ -108,11 +116,7 @@ describe('AnnouncementPublisher', () => {
   });
 
   it('deletes the record of a Service this node stops announcing', async () => {
-    const store = new FakeStore();
-    const { clock, p } = publisher(store);
-    p.start();
-    p.update(records(2));
-    await clock.settle(1000);
+    const { store, clock, p } = await publishedRecords(2);
     p.update(records(1));
     await clock.settle(1000);
     assert.deepEqual([...store.held.keys()], ['web/s0']);
@@ -170,11 +174,7 @@ describe('AnnouncementPublisher', () => {
   });
 
   it('writes again a record someone else changed or deleted, and leaves one that already says the same', async () => {
-    const store = new FakeStore();
-    const { clock, p } = publisher(store);
-    p.start();
-    p.update(records(2));
-    await clock.settle(1000);
+    const { store, clock, p } = await publishedRecords(2);
     store.requests.length = 0;
     store.held.delete('web/s0');
     p.observedChanged('web/s0');
@@ -198,11 +198,7 @@ describe('AnnouncementPublisher', () => {
   });
 
   it('withdrawAll deletes every record within its budget', async () => {
-    const store = new FakeStore();
-    const { clock, p } = publisher(store);
-    p.start();
-    p.update(records(5));
-    await clock.settle(1000);
+    const { store, clock, p } = await publishedRecords(5);
     const done = p.withdrawAll(2000);
     await clock.settle(2000);
     await done;

@@ -16,7 +16,7 @@ import {
   type NodeObject,
 } from './cluster-objects.ts';
 import { authorizationContext, authorizedAddresses, type NamespaceObject } from './announcement-authorization.ts';
-import { thrownText } from './config-problem.ts';
+import { planEachService } from './config-problem.ts';
 import { advertisementProblems } from './advertisement-checks.ts';
 import { wellFormed, type OurKind } from './spec-shape.ts';
 
@@ -84,18 +84,7 @@ export function planLayer2WithProblems(inputs: Layer2Inputs): {
   const nodes = inputs.nodes.filter(nodeMayAnnounce);
   const plan = new Map<bigint, Layer2Address>();
 
-  for (const svc of inputs.services) {
-    try {
-      planService(svc);
-    } catch (error) {
-      problems.push({
-        kind: 'Service',
-        name: serviceKey(svc),
-        reason: 'ProcessingError',
-        message: `not announced: planning it failed: ${thrownText(error)}`,
-      });
-    }
-  }
+  planEachService(inputs.services, 'announced', planService, (problem) => problems.push(problem));
   return { plan, problems };
 
   function planService(svc: ServiceObject): void {

@@ -10,7 +10,8 @@ import { compilePools } from '../config/pool-config.ts';
 import type { IPPool } from '../config/api-types.generated.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
 import { familyOf, ipv4, parseIp } from '../ip/ip-address.ts';
-import { sharingConflict } from './sharing.ts';
+import { pool, request } from '../../test-support/allocation-inputs.ts';
+import { assertOnlyLegalSharing } from '../../test-support/legal-sharing.ts';
 
 const v4 = (last: number): bigint => ipv4(198, 51, 100, last);
 const n4 = (last: number): bigint => ipv4(203, 0, 113, last);
@@ -19,38 +20,6 @@ const v6 = (text: string): bigint => {
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.value;
 };
-
-function pool(
-  name: string,
-  addresses: string[],
-  extra: Partial<IPPool['spec']> = {},
-  created = '2026-01-01T00:00:00Z',
-): IPPool {
-  return {
-    apiVersion: 'beaconlb.io/v1alpha1',
-    kind: 'IPPool',
-    metadata: { name, creationTimestamp: created },
-    spec: { addresses, ...extra },
-  };
-}
-
-function request(key: string, extra: Partial<ServiceRequest> = {}): ServiceRequest {
-  return {
-    key,
-    namespace: 'ns',
-    labels: {},
-    families: [4],
-    policy: 'SingleStack',
-    requested: [],
-    poolNames: undefined,
-    sharingKey: undefined,
-    ports: ['TCP/80'],
-    externalTrafficPolicy: 'Cluster',
-    selector: '[]',
-    createdAt: '',
-    ...extra,
-  };
-}
 
 const T0 = Date.parse('2026-12-07T21:00:00Z');
 const ctx = (wallNow = T0, extra: Partial<AssignContext> = {}): AssignContext => ({
@@ -356,18 +325,8 @@ describe('AllocationTable: renumbering windows', () => {
           const byAddress = new Map<bigint, string[]>();
           for (const [key, addresses] of shown)
             for (const a of addresses) byAddress.set(a, [...(byAddress.get(a) ?? []), key]);
-          for (const [a, keys] of byAddress) {
-            for (const x of keys)
-              for (const y of keys) {
-                if (x !== y)
-                  assert.equal(
-                    sharingConflict(requests.get(x)!, requests.get(y)!),
-                    undefined,
-                    `${a} held by ${x} and ${y}`,
-                  );
-              }
-            assert.deepEqual(t.holdersOf(a).sort(), [...keys].sort());
-          }
+          assertOnlyLegalSharing(byAddress, requests);
+          for (const [a, keys] of byAddress) assert.deepEqual(t.holdersOf(a).sort(), [...keys].sort());
           for (const key of shown.keys()) {
             assert.equal(
               new Set(t.addressesOf(key)?.map(familyOf)).size,

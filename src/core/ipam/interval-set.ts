@@ -250,18 +250,7 @@ export class IntervalSet {
 
   /** The intervals [lo, hi] in ascending order; the set must not change while this runs. */
   *intervals(): Generator<[bigint, bigint]> {
-    const path: IntervalNode[] = [];
-    let node = this.#root;
-    while (node !== undefined || path.length > 0) {
-      while (node !== undefined) {
-        path.push(node);
-        node = node.left;
-      }
-      const next = path.pop();
-      if (next === undefined) return;
-      yield [next.lo, next.hi];
-      node = next.right;
-    }
+    for (const node of inOrder(this.#root)) yield [node.lo, node.hi];
   }
 
   /** An independent copy with the same members (and the same tree shape and generator state). */
@@ -301,15 +290,7 @@ export class IntervalSet {
     let previous: IntervalNode | undefined;
     let size = 0n;
     let count = 0;
-    const path: IntervalNode[] = [];
-    let node = this.#root;
-    while (node !== undefined || path.length > 0) {
-      while (node !== undefined) {
-        path.push(node);
-        node = node.left;
-      }
-      const next = path.pop();
-      if (next === undefined) break;
+    for (const next of inOrder(this.#root)) {
       if (next.lo > next.hi) violations.push(`interval [${next.lo}, ${next.hi}] is empty`);
       if (previous !== undefined && previous.hi + 1n >= next.lo) {
         violations.push(`[${previous.lo}, ${previous.hi}] overlaps or adjoins [${next.lo}, ${next.hi}]`);
@@ -320,7 +301,6 @@ export class IntervalSet {
       size += next.hi - next.lo + 1n;
       count++;
       previous = next;
-      node = next.right;
     }
     if (size !== this.#size) violations.push(`size is ${this.#size} but the intervals hold ${size}`);
     if (count !== this.#count) violations.push(`intervalCount is ${this.#count} but the tree has ${count}`);
@@ -451,6 +431,22 @@ function merge(low: IntervalNode | undefined, high: IntervalNode | undefined): I
   if (parent === undefined) return remainder;
   parent[parentSide] = remainder;
   return root;
+}
+
+/** The nodes of a tree in ascending order of their intervals, without recursion; the tree must not change meanwhile. */
+function* inOrder(root: IntervalNode | undefined): Generator<IntervalNode> {
+  const path: IntervalNode[] = [];
+  let node = root;
+  while (node !== undefined || path.length > 0) {
+    while (node !== undefined) {
+      path.push(node);
+      node = node.left;
+    }
+    const next = path.pop();
+    if (next === undefined) return;
+    yield next;
+    node = next.right;
+  }
 }
 
 /** Every node of a (detached) tree, in no particular order. */

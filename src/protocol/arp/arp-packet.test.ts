@@ -2,15 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPV4_MAPPED_BASE, ipv4 } from '../../core/ip/ip-address.ts';
-import { formatMac } from '../ethernet/mac-address.ts';
-import {
-  FUZZ_RUNS,
-  assertDecodeResult,
-  decodeErrorOf,
-  decoded,
-  mutatedFrom,
-  randomBytes,
-} from '../testdata/decoder-fuzzing.ts';
+import { decodeErrorOf, decoded, roundTripCheck, fuzzDecoder, linuxFramesOfType } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, captured, fromHex, toHex } from '../testdata/hex-bytes.ts';
 import * as linux from '../testdata/linux-captures.ts';
 import {
@@ -27,6 +19,7 @@ import {
   type ArpFrame,
   type ArpPacket,
 } from './arp-packet.ts';
+import { anyMac, anyVlan } from '../testdata/ethernet-arbitraries.ts';
 
 const MAC_1 = '00:00:5e:00:53:01'; // RFC 7042 section 2.1.2 documentation addresses
 const MAC_2 = '00:00:5e:00:53:02';
@@ -292,14 +285,10 @@ describe('decodeArpPacket and decodeArpFrame refuse what they do not handle', ()
   });
 });
 
-const anyMac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((bytes) => formatMac(bytes));
 const anyIpv4 = fc.integer({ min: 0, max: 0xffff_ffff }).map((value) => IPV4_MAPPED_BASE + BigInt(value));
 const anyPacket: fc.Arbitrary<ArpPacket> = fc
   .tuple(fc.constantFrom('request' as const, 'reply' as const), anyMac, anyIpv4, anyMac, anyIpv4)
   .map(([op, senderMac, senderIp, targetMac, targetIp]) => ({ op, senderMac, senderIp, targetMac, targetIp }));
-const anyVlan = fc
-  .tuple(fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 7 }), fc.boolean())
-  .map(([id, priority, dropEligible]) => ({ id, priority, dropEligible }));
 const anyFrame: fc.Arbitrary<ArpFrame> = fc
   .tuple(anyMac, anyMac, anyPacket, fc.option(anyVlan, { nil: undefined }))
   .map(([destination, source, packet, vlan]) =>
@@ -343,41 +332,15 @@ describe('ARP round trips (property)', () => {
 });
 
 describe('ARP decoder fuzz', () => {
-  const goldens = [
-    REQUEST_FRAME,
-    REPLY_FRAME,
-    ...Object.values(linux)
-      .flat()
-      .filter((hex) => hex.slice(24, 28) === '0806')
-      .map(fromHex),
-  ];
+  const goldens = [REQUEST_FRAME, REPLY_FRAME, ...linuxFramesOfType('0806')];
+  const checkFrame = roundTripCheck(decodeArpFrame, encodeArpFrame);
+  const checkPacket = roundTripCheck(decodeArpPacket, encodeArpPacket);
 
-  function checkFrame(bytes: Uint8Array): void {
-    const result = decodeArpFrame(bytes);
-    assertDecodeResult(result);
-    if (result.ok) assert.deepEqual(decoded(decodeArpFrame(encodeArpFrame(result.value))), result.value);
-  }
-  function checkPacket(bytes: Uint8Array): void {
-    const result = decodeArpPacket(bytes);
-    assertDecodeResult(result);
-    if (result.ok) assert.deepEqual(decoded(decodeArpPacket(encodeArpPacket(result.value))), result.value);
-  }
-
-  it(`decodeArpFrame never throws on random bytes (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(randomBytes, checkFrame), { numRuns: FUZZ_RUNS });
-  });
-
-  it(`decodeArpFrame never throws on damaged golden and Linux frames (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(mutatedFrom(goldens), checkFrame), { numRuns: FUZZ_RUNS });
-  });
-
-  it(`decodeArpPacket never throws on random bytes (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(randomBytes, checkPacket), { numRuns: FUZZ_RUNS });
-  });
-
-  it(`decodeArpPacket never throws on damaged golden and Linux packets (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(mutatedFrom(goldens.map((frame) => frame.subarray(14))), checkPacket), {
-      numRuns: FUZZ_RUNS,
-    });
-  });
+  fuzzDecoder('decodeArpFrame', checkFrame, goldens, 'frames');
+  fuzzDecoder(
+    'decodeArpPacket',
+    checkPacket,
+    goldens.map((frame) => frame.subarray(14)),
+    'packets',
+  );
 });

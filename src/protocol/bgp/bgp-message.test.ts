@@ -5,6 +5,7 @@ import * as peers from '../testdata/bgp-captures.ts';
 import { bgpMessage, capturedBytes, codecContext } from '../testdata/bgp-arbitraries.ts';
 import { FUZZ_RUNS, mutatedFrom, randomBytes } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex, toHex } from '../testdata/hex-bytes.ts';
+import { repairBgp } from '../testdata/fuzz-seeds.ts';
 import { decodeBgpMessage, encodeBgpMessage, KEEPALIVE, type BgpDecodeOutcome } from './bgp-message.ts';
 import { MAX_MESSAGE_LENGTH } from './message-header.ts';
 import type { BgpCodecContext } from './path-attribute.ts';
@@ -151,17 +152,9 @@ describe('BGP decoder fuzzing: never throws, always classifies', () => {
   });
 
   it(`captured messages with random damage and the header length repaired, to reach the body parsers (${FUZZ_RUNS} runs)`, () => {
-    const repairLength = (bytes: Uint8Array): Uint8Array => {
-      if (bytes.length < 19 || bytes.length > MAX_MESSAGE_LENGTH) return bytes;
-      const copy = bytes.slice();
-      copy.fill(0xff, 0, 16);
-      copy[16] = copy.length >>> 8;
-      copy[17] = copy.length & 0xff;
-      return copy;
-    };
     let kinds = new Set<string>();
     fc.assert(
-      fc.property(mutatedFrom(goldens, repairLength), codecContext, (bytes, context) => {
+      fc.property(mutatedFrom(goldens, repairBgp), codecContext, (bytes, context) => {
         const outcome = decodeBgpMessage(bytes, context);
         assertClassified(outcome);
         kinds = kinds.add(outcome.kind);

@@ -79,22 +79,9 @@ export function decodeHeader(bytes: Uint8Array): Result<BgpHeader, BgpDecodeErro
       ),
     );
   }
-  for (let index = 0; index < MARKER_LENGTH; index++) {
-    if (bytes[index] !== 0xff) {
-      return err(
-        bgpDecodeError(
-          'malformed',
-          'BGP: marker is not all ones',
-          ERROR_CODE.messageHeader,
-          HEADER_ERROR.connectionNotSynchronized,
-        ),
-      );
-    }
-  }
-  const length = ((bytes[16] ?? 0) << 8) | (bytes[17] ?? 0);
-  if (length < HEADER_LENGTH || length > MAX_MESSAGE_LENGTH) {
-    return err(badLength(`BGP: message length ${length} is outside ${HEADER_LENGTH}-${MAX_MESSAGE_LENGTH}`, length));
-  }
+  const framed = markedLength(bytes);
+  if (!framed.ok) return framed;
+  const length = framed.value;
   const code = bytes[18] ?? 0;
   const type = TYPES_BY_CODE[code];
   if (type === undefined) {
@@ -144,8 +131,17 @@ function badLength(message: string, length: number): BgpDecodeError {
  */
 export function nextMessageLength(buffer: Uint8Array): Result<number | undefined, BgpDecodeError> {
   if (buffer.length < HEADER_LENGTH) return ok(undefined);
+  return markedLength(buffer);
+}
+
+/**
+ * The Length field of a header whose 19 bytes are all there, once the marker is all ones (else Connection Not
+ * Synchronized) and the length lies in 19-4096 (else Bad Message Length); the checks a message of any type passes
+ * before its type is read, shared by decodeHeader and the stream reader's nextMessageLength.
+ */
+function markedLength(bytes: Uint8Array): Result<number, BgpDecodeError> {
   for (let index = 0; index < MARKER_LENGTH; index++) {
-    if (buffer[index] !== 0xff) {
+    if (bytes[index] !== 0xff) {
       return err(
         bgpDecodeError(
           'malformed',
@@ -156,7 +152,7 @@ export function nextMessageLength(buffer: Uint8Array): Result<number | undefined
       );
     }
   }
-  const length = ((buffer[16] ?? 0) << 8) | (buffer[17] ?? 0);
+  const length = ((bytes[16] ?? 0) << 8) | (bytes[17] ?? 0);
   if (length < HEADER_LENGTH || length > MAX_MESSAGE_LENGTH) {
     return err(badLength(`BGP: message length ${length} is outside ${HEADER_LENGTH}-${MAX_MESSAGE_LENGTH}`, length));
   }

@@ -5,6 +5,7 @@ import { ipv4 } from '../../core/ip/ip-address.ts';
 import * as peers from '../testdata/bgp-captures.ts';
 import { notificationMessage, openMessage as anyOpen } from '../testdata/bgp-arbitraries.ts';
 import { fromHex } from '../testdata/hex-bytes.ts';
+import { FSM_CONFIG } from '../testdata/fuzz-seeds.ts';
 import { KEEPALIVE, decodeBgpMessage, encodeBgpMessage } from './bgp-message.ts';
 import { ceaseNotification, notification, type NotificationMessage } from './notification-message.ts';
 import type { OpenMessage } from './open-message.ts';
@@ -22,16 +23,8 @@ import {
 } from './session-fsm.ts';
 import { endOfRib, type UpdateMessage } from './update-message.ts';
 
-const CONFIG: SessionConfig = {
-  localAs: 65001,
-  peerAs: 65000,
-  bgpIdentifier: ipv4(198, 51, 100, 11),
-  holdTime: 90,
-  connectRetryTime: 5,
-  passive: false,
-  families: ['ipv4-unicast', 'ipv6-unicast'],
-  idleHoldTime: 5,
-};
+/** AS 65001 (198.51.100.11) to AS 65000, both families: the session the fuzz seeds walk through every state too. */
+const CONFIG: SessionConfig = FSM_CONFIG;
 const PEER_OPEN: OpenMessage = localOpen({
   ...CONFIG,
   localAs: 65000,

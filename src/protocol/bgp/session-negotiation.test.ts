@@ -4,21 +4,14 @@ import { ipv4 } from '../../core/ip/ip-address.ts';
 import * as peers from '../testdata/bgp-captures.ts';
 import { theCaptured } from '../testdata/bgp-arbitraries.ts';
 import { toHex } from '../testdata/hex-bytes.ts';
+import { FSM_CONFIG } from '../testdata/fuzz-seeds.ts';
 import { encodeBgpMessage } from './bgp-message.ts';
 import type { OpenMessage } from './open-message.ts';
 import { localOpen, negotiateSession, sessionConfigProblems, type SessionConfig } from './session-negotiation.ts';
 
 const FOUR = { fourOctetAs: true };
-const CONFIG: SessionConfig = {
-  localAs: 65001,
-  peerAs: 65000,
-  bgpIdentifier: ipv4(198, 51, 100, 11),
-  holdTime: 90,
-  connectRetryTime: 5,
-  passive: false,
-  families: ['ipv4-unicast', 'ipv6-unicast'],
-  gracefulRestart: { restartTime: 120 },
-};
+/** The FSM tests' session with Graceful Restart (its idle hold time plays no part in negotiation). */
+const CONFIG: SessionConfig = { ...FSM_CONFIG, gracefulRestart: { restartTime: 120 } };
 
 function captured(list: readonly peers.CapturedBgpMessage[]): OpenMessage {
   return theCaptured(list, 'open', FOUR, ({ session }) => session === 1).message;

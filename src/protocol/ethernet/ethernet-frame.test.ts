@@ -1,14 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  FUZZ_RUNS,
-  assertDecodeResult,
-  decodeErrorOf,
-  decoded,
-  mutatedFrom,
-  randomBytes,
-} from '../testdata/decoder-fuzzing.ts';
+import { decodeErrorOf, decoded, roundTripCheck, fuzzDecoder } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex } from '../testdata/hex-bytes.ts';
 import * as linux from '../testdata/linux-captures.ts';
 import {
@@ -19,7 +12,7 @@ import {
   encodeEthernetFrame,
   type EthernetFrame,
 } from './ethernet-frame.ts';
-import { formatMac } from './mac-address.ts';
+import { anyMac, anyVlan } from '../testdata/ethernet-arbitraries.ts';
 
 const ALL_LINUX_FRAMES = Object.values(linux).flat().map(fromHex);
 
@@ -29,13 +22,9 @@ const UNTAGGED = fromHex(`ffffffffffff 00005e005301 0806 ${ARP_PAYLOAD}`);
 // The same with an IEEE 802.1Q tag: TPID 0x8100, TCI = PCP 5, DEI 1, VID 100 = 0xb064.
 const TAGGED = fromHex(`ffffffffffff 00005e005301 8100 b064 0806 ${ARP_PAYLOAD}`);
 
-const anyMac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((bytes) => formatMac(bytes));
 const anyEtherType = fc
   .integer({ min: 0x0600, max: 0xffff })
   .filter((type) => type !== 0x8100 && type !== 0x88a8 && type !== 0x9100);
-const anyVlan = fc
-  .tuple(fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 7 }), fc.boolean())
-  .map(([id, priority, dropEligible]) => ({ id, priority, dropEligible }));
 const anyFrame: fc.Arbitrary<EthernetFrame> = fc
   .tuple(anyMac, anyMac, anyEtherType, fc.uint8Array({ maxLength: 100 }), fc.option(anyVlan, { nil: undefined }))
   .map(([destination, source, etherType, payload, vlan]) =>
@@ -175,22 +164,9 @@ describe('encodeEthernetFrame', () => {
 });
 
 describe('decodeEthernetFrame fuzz', () => {
-  /** Asserts a well-formed result, and that a decoded frame re-encodes and decodes to itself. */
-  function check(bytes: Uint8Array): void {
-    const result = decodeEthernetFrame(bytes);
-    assertDecodeResult(result);
-    if (result.ok)
-      assert.deepEqual(
-        decoded(decodeEthernetFrame(encodeEthernetFrame(result.value, { padToMinimum: false }))),
-        result.value,
-      );
-  }
-
-  it(`never throws on random bytes (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(randomBytes, check), { numRuns: FUZZ_RUNS });
-  });
-
-  it(`never throws on damaged golden and Linux frames (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(mutatedFrom([UNTAGGED, TAGGED, ...ALL_LINUX_FRAMES]), check), { numRuns: FUZZ_RUNS });
-  });
+  /** A well-formed result, and a decoded frame re-encodes (unpadded) and decodes to itself. */
+  const check = roundTripCheck(decodeEthernetFrame, (frame: EthernetFrame) =>
+    encodeEthernetFrame(frame, { padToMinimum: false }),
+  );
+  fuzzDecoder('', check, [UNTAGGED, TAGGED, ...ALL_LINUX_FRAMES], 'frames');
 });

@@ -1,14 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  FUZZ_RUNS,
-  assertDecodeResult,
-  decodeErrorOf,
-  decoded,
-  mutatedFrom,
-  randomBytes,
-} from '../testdata/decoder-fuzzing.ts';
+import { decodeErrorOf, decoded, roundTripCheck, fuzzDecoder, linuxFramesOfType } from '../testdata/decoder-fuzzing.ts';
 import { atOffset, fromHex, toHex } from '../testdata/hex-bytes.ts';
 import * as linux from '../testdata/linux-captures.ts';
 import { IPV6_ALL_NODES, decodeIpv6Packet, encodeIpv6Packet, isIpv6Multicast, type Ipv6Packet } from './ipv6-packet.ts';
@@ -29,10 +22,7 @@ const RFC_8200_FIELDS: Ipv6Packet = {
   destination: 0x2001_0db8_0000_0000_0000_0000_0000_0002n,
   payload: fromHex('0035003500080000'),
 };
-const LINUX_IPV6 = Object.values(linux)
-  .flat()
-  .filter((hex) => hex.slice(24, 28) === '86dd')
-  .map((hex) => fromHex(hex).subarray(14));
+const LINUX_IPV6 = linuxFramesOfType('86dd').map((frame) => frame.subarray(14));
 
 describe('IPv6 header', () => {
   it('RFC 8200 section 3: every field of the header figure', () => {
@@ -118,17 +108,10 @@ describe('IPv6 round trip (property) and fuzz', () => {
     );
   });
 
-  function check(bytes: Uint8Array): void {
-    const result = decodeIpv6Packet(bytes);
-    assertDecodeResult(result);
-    if (result.ok) assert.deepEqual(decoded(decodeIpv6Packet(encodeIpv6Packet(result.value))), result.value);
-  }
-
-  it(`decodeIpv6Packet never throws on random bytes (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(randomBytes, check), { numRuns: FUZZ_RUNS });
-  });
-
-  it(`decodeIpv6Packet never throws on damaged golden and Linux packets (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(fc.property(mutatedFrom([RFC_8200_PACKET, ...LINUX_IPV6]), check), { numRuns: FUZZ_RUNS });
-  });
+  fuzzDecoder(
+    'decodeIpv6Packet',
+    roundTripCheck(decodeIpv6Packet, encodeIpv6Packet),
+    [RFC_8200_PACKET, ...LINUX_IPV6],
+    'packets',
+  );
 });

@@ -1,10 +1,13 @@
 // Inputs and checks for fuzzing decoders with fast-check: random bytes, and golden frames with random damage
 // (bit flips, overwrites, truncation, extension, insertion, deletion). A decoder passes when it never throws and
 // always returns a Result whose error, if any, has a known reason and a message.
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Result } from '../../core/result.ts';
 import type { DecodeError, DecodeErrorReason } from '../ethernet/decode-error.ts';
+import { fromHex } from './hex-bytes.ts';
+import * as linux from './linux-captures.ts';
 
 /** Runs per fuzz property; the brief for these codecs asks for at least 20,000. */
 export const FUZZ_RUNS = 20_000;
@@ -146,4 +149,46 @@ export function decodeErrorOf<T>(result: Result<T, DecodeError>): DecodeError {
       `decoded, but an error was expected: ${JSON.stringify(result.value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
     );
   return result.error;
+}
+
+/**
+ * The fuzz check of a codec for one input: decoding returns a well-formed Result and never throws, and what decodes
+ * encodes back to bytes that decode to the same value.
+ */
+export function roundTripCheck<T>(
+  decode: (bytes: Uint8Array) => Result<T, DecodeError>,
+  encode: (value: T) => Uint8Array,
+): (bytes: Uint8Array) => void {
+  return (bytes) => {
+    const result = decode(bytes);
+    assertDecodeResult(result);
+    if (result.ok) assert.deepEqual(decoded(decode(encode(result.value))), result.value);
+  };
+}
+
+/**
+ * The two fuzz tests of a decoder, `FUZZ_RUNS` runs each: `check` on random bytes, and on `goldens` (golden and
+ * Linux-captured `what`, e.g. 'frames') with random damage. `name` leads the test names.
+ */
+export function fuzzDecoder(
+  name: string,
+  check: (bytes: Uint8Array) => void,
+  goldens: readonly Uint8Array[],
+  what: string,
+): void {
+  const lead = name === '' ? '' : `${name} `;
+  void it(`${lead}never throws on random bytes (${FUZZ_RUNS} runs)`, () => {
+    fc.assert(fc.property(randomBytes, check), { numRuns: FUZZ_RUNS });
+  });
+  void it(`${lead}never throws on damaged golden and Linux ${what} (${FUZZ_RUNS} runs)`, () => {
+    fc.assert(fc.property(mutatedFrom(goldens), check), { numRuns: FUZZ_RUNS });
+  });
+}
+
+/** The Linux-captured Ethernet frames of one EtherType (hex, e.g. '0806' ARP, '86dd' IPv6), as fuzz goldens. */
+export function linuxFramesOfType(etherType: string): Uint8Array[] {
+  return Object.values(linux)
+    .flat()
+    .filter((hex) => hex.slice(24, 28) === etherType)
+    .map(fromHex);
 }

@@ -1,7 +1,7 @@
 // One BFD session with one peer on one interface: runs the pure FSM of protocol/bfd (stepBfd) and executes its
 // actions: packets through the session's own UDP socket (source port fixed for its life, TTL 255), the transmit
 // timer with RFC 5880 jitter and the detection timer on the injected clock, and up/down to its clients.
-import type { Clock, Timer } from '../../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { BfdSender } from '../../platform/bfd-transport.ts';
 import {
@@ -22,6 +22,8 @@ import {
   type BfdTransition,
   type BfdTransitionReason,
 } from '../../protocol/bfd/session-fsm.ts';
+import { StepQueue } from '../step-queue.ts';
+import { FsmTimers } from '../fsm-timers.ts';
 
 export type BfdChange =
   { readonly up: true } | { readonly up: false; readonly reason: BfdTransitionReason; readonly failure: boolean };
@@ -47,12 +49,14 @@ const TIMER_EVENTS: Readonly<Record<BfdTimer, BfdEvent>> = {
 export class BfdSession {
   readonly #o: BfdSessionOptions;
   #state: BfdSessionState;
-  readonly #timers = new Map<BfdTimer, Timer>();
-  readonly #queue: BfdEvent[] = [];
-  #running = false;
+  readonly #timers: FsmTimers<BfdTimer>;
+  readonly #events = new StepQueue<BfdEvent>((event) => {
+    this.#step(event);
+  });
 
   constructor(o: BfdSessionOptions) {
     this.#o = o;
+    this.#timers = new FsmTimers(o.clock);
     this.#state = initialBfdState(o.config, o.clock.now());
   }
 
@@ -69,34 +73,24 @@ export class BfdSession {
   }
 
   start(): void {
-    this.#feed({ type: 'Start' });
+    this.#events.feed({ type: 'Start' });
   }
 
   receive(packet: BfdControlPacket): void {
-    this.#feed({ type: 'PacketReceived', packet });
+    this.#events.feed({ type: 'PacketReceived', packet });
   }
 
   /** AdminDown to the peer (not a failure for it), timers stopped, socket closed. */
   stop(): void {
-    this.#feed({ type: 'Stop' });
-    for (const timer of this.#timers.values()) timer.cancel();
-    this.#timers.clear();
+    this.#events.feed({ type: 'Stop' });
+    this.#timers.stopAll();
     this.#o.sender.close();
   }
 
-  #feed(event: BfdEvent): void {
-    this.#queue.push(event);
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-        const result = stepBfd(this.#state, next, this.#o.clock.now());
-        this.#state = result.state;
-        for (const action of result.actions) this.#execute(action);
-      }
-    } finally {
-      this.#running = false;
-    }
+  #step(event: BfdEvent): void {
+    const result = stepBfd(this.#state, event, this.#o.clock.now());
+    this.#state = result.state;
+    for (const action of result.actions) this.#execute(action);
   }
 
   #execute(action: BfdAction): void {
@@ -113,24 +107,18 @@ export class BfdSession {
         this.#o.sender.send(encodeBfdControlPacket(action.packet), this.#o.peerAddress);
         return;
       case 'startTimer': {
-        this.#timers.get(action.timer)?.cancel();
         const ms =
           action.timer === 'transmit'
             ? transmitDelayMs(action.ms, this.#o.config.detectMultiplier, this.#o.random())
             : action.ms;
         const event = TIMER_EVENTS[action.timer];
-        this.#timers.set(
-          action.timer,
-          this.#o.clock.after(ms, () => {
-            this.#timers.delete(action.timer);
-            this.#feed(event);
-          }),
-        );
+        this.#timers.start(action.timer, ms, () => {
+          this.#events.feed(event);
+        });
         return;
       }
       case 'stopTimer':
-        this.#timers.get(action.timer)?.cancel();
-        this.#timers.delete(action.timer);
+        this.#timers.stop(action.timer);
         return;
       case 'up':
         this.#o.onChange({ up: true });

@@ -31,7 +31,7 @@ import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../
 import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import type { BgpRoute } from './bgp-session.ts';
 import { attributesFit, attributesKey, type RouteAttributes } from './route-attributes.ts';
-import { thrownText } from '../../core/config/config-problem.ts';
+import { planEachService } from '../../core/config/config-problem.ts';
 import { wellFormed } from '../../core/config/spec-shape.ts';
 import { advertisementProblems } from '../../core/config/advertisement-checks.ts';
 
@@ -152,18 +152,7 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const routesByPeer = new Map<string, Map<string, MutableRoute>>(peers.map((p) => [p.metadata.name, new Map()]));
   const merged = new Map<string, RouteAttributes>();
 
-  for (const svc of inputs.services) {
-    try {
-      planService(svc);
-    } catch (error) {
-      problems.push({
-        kind: 'Service',
-        name: serviceKey(svc),
-        reason: 'ProcessingError',
-        message: `not advertised: planning it failed: ${thrownText(error)}`,
-      });
-    }
-  }
+  planEachService(inputs.services, 'advertised', planService, (problem) => problems.push(problem));
   const tooLarge = new Map<string, BgpPlanProblem>();
   const plannedPeers = peers.map((peer) => ({
     peer,

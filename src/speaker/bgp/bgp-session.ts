@@ -32,6 +32,8 @@ import {
 import { concatBytes } from '../../protocol/wire/byte-writer.ts';
 import { AdjRibOut, type BgpRoute, type NextHops, type UnadvertisedHandler } from './adj-rib-out.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
+import { StepQueue } from '../step-queue.ts';
+import { FsmTimers } from '../fsm-timers.ts';
 
 export type { BgpRoute, NextHops, UnadvertisedHandler } from './adj-rib-out.ts';
 
@@ -61,9 +63,10 @@ export class BgpSession {
   #state: SessionState;
   #socket: BgpSocket | undefined;
   #buffer: Uint8Array = new Uint8Array(0);
-  readonly #timers = new Map<SessionTimer, Timer>();
-  readonly #queue: SessionEvent[] = [];
-  #running = false;
+  readonly #timers: FsmTimers<SessionTimer>;
+  readonly #events = new StepQueue<SessionEvent>((event) => {
+    this.#step(event);
+  });
   readonly #ribOut: AdjRibOut;
   #prefixesReceived = 0;
   /** BFD went down: the session stays in Idle until BFD is up again (ADR 0018). */
@@ -71,6 +74,7 @@ export class BgpSession {
 
   constructor(o: BgpSessionOptions) {
     this.#o = o;
+    this.#timers = new FsmTimers(o.clock);
     this.#state = initialSessionState(o.config, o.clock.now());
     this.#ribOut = new AdjRibOut(o.config.localAs, o.log, o.onUnadvertised);
   }
@@ -105,7 +109,7 @@ export class BgpSession {
   }
 
   start(): void {
-    this.#feed({ type: 'ManualStart' });
+    this.#events.feed({ type: 'ManualStart' });
   }
 
   /** A connection the peer opened to our listener (passive peers). Refused while another connection is in use. */
@@ -116,7 +120,7 @@ export class BgpSession {
       return;
     }
     this.#attach(socket);
-    this.#feed({ type: 'TcpConnectionConfirmed' });
+    this.#events.feed({ type: 'TcpConnectionConfirmed' });
   }
 
   /**
@@ -125,16 +129,15 @@ export class BgpSession {
    */
   bfdDown(): void {
     this.#heldByBfd = true;
-    this.#timers.get('idleHold')?.cancel();
-    this.#timers.delete('idleHold');
-    this.#feed({ type: 'BfdDown' });
+    this.#timers.stop('idleHold');
+    this.#events.feed({ type: 'BfdDown' });
   }
 
   /** BFD is up (again): a session held by bfdDown() starts. */
   bfdUp(): void {
     if (!this.#heldByBfd) return;
     this.#heldByBfd = false;
-    this.#feed({ type: 'AutomaticStart' });
+    this.#events.feed({ type: 'AutomaticStart' });
   }
 
   /** Replaces what is advertised; when Established, sends the difference at once. */
@@ -160,30 +163,20 @@ export class BgpSession {
           }),
         )
       : Promise.resolve();
-    this.#feed({ type: 'ManualStop', communication });
+    this.#events.feed({ type: 'ManualStop', communication });
     let timer: Timer | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = this.#o.clock.after(timeoutMs, resolve)))]);
     timer?.cancel();
     socket?.destroy();
-    for (const t of this.#timers.values()) t.cancel();
-    this.#timers.clear();
+    this.#timers.stopAll();
   }
 
   // -------------------------------------------------------------------------------------------------------------
 
-  #feed(event: SessionEvent): void {
-    this.#queue.push(event);
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-        const result = step(this.#state, next, this.#o.clock.now());
-        this.#state = result.state;
-        for (const action of result.actions) this.#execute(action);
-      }
-    } finally {
-      this.#running = false;
-    }
+  #step(event: SessionEvent): void {
+    const result = step(this.#state, event, this.#o.clock.now());
+    this.#state = result.state;
+    for (const action of result.actions) this.#execute(action);
   }
 
   #execute(action: SessionAction): void {
@@ -201,21 +194,15 @@ export class BgpSession {
         this.#send(action.message);
         return;
       case 'startTimer': {
-        this.#timers.get(action.timer)?.cancel();
         const event = TIMER_EVENTS[action.timer];
-        this.#timers.set(
-          action.timer,
-          this.#o.clock.after(action.ms, () => {
-            this.#timers.delete(action.timer);
-            if (action.timer === 'idleHold' && this.#heldByBfd) return; // bfdUp() restarts it
-            this.#feed(event);
-          }),
-        );
+        this.#timers.start(action.timer, action.ms, () => {
+          if (action.timer === 'idleHold' && this.#heldByBfd) return; // bfdUp() restarts it
+          this.#events.feed(event);
+        });
         return;
       }
       case 'stopTimer':
-        this.#timers.get(action.timer)?.cancel();
-        this.#timers.delete(action.timer);
+        this.#timers.stop(action.timer);
         return;
       case 'established':
         this.#established();
@@ -264,13 +251,13 @@ export class BgpSession {
     if (!socket.ok) {
       this.#o.log.warn({ err: socket.error.message }, 'cannot open a connection to the peer');
       queueMicrotask(() => {
-        this.#feed({ type: 'TcpConnectionFails' });
+        this.#events.feed({ type: 'TcpConnectionFails' });
       });
       return;
     }
     this.#attach(socket.value);
     socket.value.once('connect', () => {
-      if (this.#socket === socket.value) this.#feed({ type: 'TcpConnectionRequestAcked' });
+      if (this.#socket === socket.value) this.#events.feed({ type: 'TcpConnectionRequestAcked' });
     });
   }
 
@@ -286,7 +273,7 @@ export class BgpSession {
     socket.once('close', () => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
-      this.#feed({ type: 'TcpConnectionFails' });
+      this.#events.feed({ type: 'TcpConnectionFails' });
     });
   }
 
@@ -329,7 +316,7 @@ export class BgpSession {
       if (!length.ok) {
         this.#o.log.warn({ err: length.error.message }, 'bad message header from the peer');
         this.#buffer = new Uint8Array(0);
-        this.#feed({ type: 'BGPHeaderErr', notification: length.error.notification });
+        this.#events.feed({ type: 'BGPHeaderErr', notification: length.error.notification });
         return;
       }
       if (length.value === undefined || buffer.length < length.value) break;
@@ -338,7 +325,7 @@ export class BgpSession {
       const outcome = decodeBgpMessage(message, this.#codec());
       if (outcome.kind === 'session-reset')
         this.#o.log.warn({ err: outcome.error.message }, 'malformed message from the peer: resetting the session');
-      this.#feed(eventForInbound(outcome));
+      this.#events.feed(eventForInbound(outcome));
       if (this.#socket === undefined) return;
     }
     this.#buffer = buffer.length === 0 ? new Uint8Array(0) : buffer.slice();
