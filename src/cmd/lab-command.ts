@@ -18,6 +18,7 @@ import { pidRunning } from '../lab/managed-process.ts';
 import { superviseClusterLab } from '../lab/cluster-supervisor.ts';
 import { nodeComponentBinaries, prepareClusterImages } from '../lab/cluster-lab.ts';
 import { ingressCurlArgs } from '../lab/ingress-demo.ts';
+import { traefikBinary } from '../lab/traefik-build.ts';
 
 const actions = ['up', 'down', 'failover', 'status', 'env', 'supervise'] as const;
 
@@ -85,6 +86,21 @@ async function printStatus(state: LabState): Promise<void> {
       }
     }
   }
+}
+
+/** The ingress demo's one curl to every host name through the one address, with its answers. */
+async function printIngress(state: LabState): Promise<void> {
+  if (!state.ingress) return;
+  const { ip, hosts } = state.ingress;
+  const client = state.client?.ns ?? '';
+  console.log(
+    `\nTwo host names through one address (Traefik; ${hosts.map((h) => `${h.host} by an ${h.route}`).join(', ')}):`,
+  );
+  const argv = ingressCurlArgs(ip, hosts);
+  console.log(`  $ ip netns exec ${client} ${argv.join(' ')}`);
+  const res = await execIn(client, argv, 8000);
+  const answer = res.code === 0 ? res.stdout.trim() : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`;
+  for (const line of answer.split('\n')) console.log(`  ${line}`);
 }
 
 /** Cluster mode: deletes the speaker Pod on the node answering for `ip` (its DaemonSet makes a new one). */
@@ -180,6 +196,8 @@ export const labCommand: Command = {
         // The same for kubelet and friends and the images: minutes the first time, then cached.
         nodeComponentBinaries();
         prepareClusterImages();
+      } else {
+        await traefikBinary(); // the ingress's Traefik: minutes the first time (with progress), then cached
       }
       mkdirSync(join(dir, 'logs'), { recursive: true });
       const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
@@ -222,21 +240,8 @@ export const labCommand: Command = {
         console.log(`  $ ip netns exec ${client} curl -s -g ${url}`);
         console.log(`  ${await curl(client, ip)}`);
       }
-      if (current.mode === 'cluster' && current.ingress) {
-        const { ip, hosts } = current.ingress;
-        console.log(
-          `\nTwo host names through one address (Traefik; ${hosts.map((h) => `${h.host} by an ${h.route}`).join(', ')}):`,
-        );
-        const argv = ingressCurlArgs(ip, hosts);
-        console.log(`  $ ip netns exec ${client} ${argv.join(' ')}`);
-        const res = await execIn(client, argv, 8000);
-        for (const line of (res.code === 0
-          ? res.stdout.trim()
-          : `failed (${res.stderr.trim() || `curl exit ${res.code}`})`
-        ).split('\n'))
-          console.log(`  ${line}`);
-      }
       if (current.mode === 'cluster') {
+        await printIngress(current);
         console.log(
           `\nup in ${((current.startMillis ?? 0) / 1000).toFixed(1)} s. Next: bin/beaconlb lab failover   (deletes the owner's speaker Pod and times the takeover)`,
         );
@@ -252,6 +257,7 @@ export const labCommand: Command = {
         console.log(`  $ ip netns exec ${client2} curl -s -g ${url}`);
         console.log(`  ${await curl(client2, ip)}`);
       }
+      await printIngress(current);
       console.log(`\nNext: bin/beaconlb lab failover   (kills the owner's speaker and times the takeover)`);
       console.log(`      bin/beaconlb lab status | bin/beaconlb lab down`);
       return 0;

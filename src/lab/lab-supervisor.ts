@@ -1,8 +1,9 @@
 // The lab's long-lived process (`beaconlb lab supervise`, started by `lab up`): it owns the run, starts the control
 // plane, the network, a BGP router (BIRD or FRR), Beacon LB's controller and speakers and a stand-in kube-proxy,
-// creates sample objects (a layer-2 Service and a BGP Service), restarts components that die (as a Deployment and
-// a DaemonSet would), and removes everything on SIGTERM.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// creates sample objects (a layer-2 Service and a BGP Service) and an ingress (Traefik behind one address:
+// lab-ingress.ts), restarts components that die (as a Deployment and a DaemonSet would), and removes everything on
+// SIGTERM.
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../platform/logger.ts';
@@ -21,12 +22,14 @@ import {
   type ComponentProcess,
 } from './component-process.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { startHttpBackend } from './http-backend.ts';
 import { installBase } from './install-base.ts';
+import { startLabIngress } from './lab-ingress.ts';
 import { readLabState, writeLabState, type LabState } from './lab-state.ts';
-import { startProcess, type ManagedProcess } from './managed-process.ts';
+import type { ManagedProcess } from './managed-process.ts';
 import { macAddress } from './netns.ts';
 import { registerRun, sweepStaleRuns, type Run } from './run-registry.ts';
-import { applyProxyRules, BACKEND_PORT } from './service-proxy.ts';
+import { applyProxyRules, BACKEND_PORT, type ProxyEndpointSlice } from './service-proxy.ts';
 import { createTestBed, type Host, type TestBed } from './test-bed.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -163,21 +166,16 @@ export async function superviseLab(
         }),
       );
       // The backend a Pod would run: one HTTP answer per connection, naming the node that served it.
-      const script = join(logDir, `backend-${node.role}.sh`);
-      writeFileSync(
-        script,
-        `#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from ${node.role}\\n'\n`,
-        { mode: 0o755 },
+      backends.push(
+        startHttpBackend({
+          name: `backend-${node.role}`,
+          ns: node.ns,
+          port: BACKEND_PORT,
+          text: `hello from ${node.role}`,
+          dir: logDir,
+          run,
+        }),
       );
-      const backend = startProcess({
-        name: `backend-${node.role}`,
-        command: 'socat',
-        args: [`TCP6-LISTEN:${BACKEND_PORT},ipv6only=0,fork,reuseaddr`, `EXEC:${script}`],
-        netns: node.ns,
-        logFile: join(logDir, `backend-${node.role}.log`),
-      });
-      run.recordProcess(backend.pid);
-      backends.push(backend);
       state.nodes.push({
         name: node.role,
         ns: node.ns,
@@ -186,6 +184,9 @@ export async function superviseLab(
         ipv6: node.ipv6,
       });
     }
+    log.info('starting the ingress: Traefik on every node (lab-ingress.ts)');
+    const ingress = startLabIngress({ cp, run, nodes, dir: logDir, log });
+    lifecycle.started({ name: 'ingress', stop: () => ingress.stop() });
     state.client = { ns: bed.client.ns, ipv4: bed.client.ipv4, ipv6: bed.client.ipv6 };
     state.client2 = { ns: bed.client2.ns, ipv4: bed.client2.ipv4, ipv6: bed.client2.ipv6 };
     log.info({ router: routerKind }, 'starting the BGP router');
@@ -214,29 +215,39 @@ export async function superviseLab(
     });
     const hosts: Host[] = [...nodes];
     let pending: ReturnType<typeof setTimeout> | undefined;
-    const informer: Informer<ServiceObject> = new Informer<ServiceObject>({
+    const onChange = (): void => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        for (const host of hosts) {
+          try {
+            applyProxyRules(host, informer.list(), slices.list());
+          } catch (error) {
+            log.warn({ node: host.role, err: String(error) }, 'proxy rules failed');
+          }
+        }
+      }, 50);
+    };
+    const informer = new Informer<ServiceObject>({
       client,
       path: '/api/v1/services',
       clock: systemClock,
       log,
-      onChange: () => {
-        pending ??= setTimeout(() => {
-          pending = undefined;
-          for (const host of hosts) {
-            try {
-              applyProxyRules(host, informer.list());
-            } catch (error) {
-              log.warn({ node: host.role, err: String(error) }, 'proxy rules failed');
-            }
-          }
-        }, 50);
-      },
+      onChange,
+    });
+    const slices = new Informer<ProxyEndpointSlice>({
+      client,
+      path: '/apis/discovery.k8s.io/v1/endpointslices',
+      clock: systemClock,
+      log,
+      onChange,
     });
     informer.start();
+    slices.start();
     lifecycle.started({
       name: 'service proxy',
       stop: () => {
         informer.stop();
+        slices.stop();
       },
     });
     lifecycle.started({
@@ -279,6 +290,9 @@ export async function superviseLab(
       60_000,
       250,
     );
+    const demo = await ingress.ready(bed.client);
+    state.ingress = { ip: demo.ip, hosts: demo.hosts.map((h) => ({ ...h })) };
+    state.services['traefik/traefik'] = [demo.ip];
     const updateState = (): void => {
       for (const n of state.nodes ?? []) {
         const pid = components.get(n.name)?.pid;
