@@ -1,7 +1,8 @@
 // `npm run lab` as a user runs it: `beaconlb lab up` in its own state directory prints working curls for the
 // layer-2 and the BGP Service, `lab status` and `lab env` work, every command block of the docs marked
-// `<!-- lab-test -->` runs as written against the lab, `lab failover` shows a takeover, and `lab down` leaves no
-// namespace and no process behind.
+// `<!-- lab-test -->` runs as written against the lab, two host names reach their own backends through the ingress's
+// one address (Traefik on every node, src/lab/lab-ingress.ts), also after the speaker or the Traefik of the node
+// answering for it dies, `lab failover` shows a takeover, and `lab down` leaves no namespace and no process behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,7 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabState } from '../src/lab/lab-state.ts';
+import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { pidRunning } from '../src/lab/managed-process.ts';
+import { execIn } from '../src/lab/netns.ts';
 import { REPO_ROOT } from './support/cluster.ts';
 
 interface Run {
@@ -57,6 +60,21 @@ export function labTestBlocks(): Array<{ where: string; script: string }> {
   return blocks;
 }
 
+const INGRESS_IP = '198.51.100.72';
+const INGRESS_CURL = [
+  'curl',
+  '-s',
+  '--max-time',
+  '3',
+  '--resolve',
+  `blue.example.test:80:${INGRESS_IP}`,
+  '--resolve',
+  `green.example.test:80:${INGRESS_IP}`,
+  'http://blue.example.test/',
+  'http://green.example.test/',
+];
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('the lab, as a user runs it', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'beaconlb-lab-test-'));
   const env = { BEACONLB_LAB_STATE_DIR: stateDir };
@@ -83,6 +101,17 @@ describe('the lab, as a user runs it', () => {
     assert.match(up.out, /ip netns exec blb\w+-client2 curl -s -g http:\/\/198\.51\.100\.128\//);
   });
 
+  it('lab up ends with one curl to two host names through one address, each answered by its own backend', () => {
+    assert.equal(up.code, 0, up.out);
+    assert.match(up.out, /traefik\/traefik\s+198\.51\.100\.72\s+answered by node[1-3] \(layer 2\)/);
+    const block = up.out.slice(up.out.indexOf('Two host names through one address'));
+    assert.match(
+      block,
+      /^Two host names through one address \(Traefik; blue\.example\.test by an Ingress, green\.example\.test by an HTTPRoute\):\n {2}\$ ip netns exec blb\w+-client curl -s --max-time 3 --resolve blue\.example\.test:80:198\.51\.100\.72 --resolve green\.example\.test:80:198\.51\.100\.72 http:\/\/blue\.example\.test\/ http:\/\/green\.example\.test\/\n {2}blue from node[1-3]\n {2}green from node[1-3]\n\nNext:/,
+      up.out,
+    );
+  });
+
   it('lab status and lab env describe the running lab', async () => {
     const status = await beaconlb(['lab', 'status']);
     assert.equal(status.code, 0, status.out);
@@ -100,6 +129,89 @@ describe('the lab, as a user runs it', () => {
       const result = await run('bash', ['-euo', 'pipefail', '-c', block.script], env, 60_000);
       assert.equal(result.code, 0, `${block.where} failed:\n${block.script}\n--- output ---\n${result.out}`);
     }
+  });
+
+  /** The node whose MAC answers ARP for the ingress address from the client, alone; undefined if none or several. */
+  const ingressOwner = async (): Promise<string | undefined> => {
+    const state = readLabState(stateDir);
+    const macs = await arpingMacs(state?.client?.ns ?? '', INGRESS_IP, 1, 'eth0', 1);
+    const names = macs.map((mac) => state?.nodes?.find((n) => n.mac === mac)?.name ?? mac);
+    return names.length === 1 ? names[0] : undefined;
+  };
+  /** Polls until another node than `from` alone answers for the ingress address; returns it and the seconds taken. */
+  const takeover = async (from: string): Promise<{ node: string; seconds: number }> => {
+    const start = performance.now();
+    while (performance.now() - start < 20_000) {
+      const now = await ingressOwner();
+      if (now && now !== from) return { node: now, seconds: (performance.now() - start) / 1000 };
+      await sleep(100);
+    }
+    assert.fail(`no node but ${from} took over ${INGRESS_IP} within about 20 s`);
+  };
+  /** Both host names through the one address, from the client: each answered by its own backend (any node). */
+  const bothHostsAnswer = async (): Promise<void> => {
+    const res = await execIn(readLabState(stateDir)?.client?.ns ?? '', INGRESS_CURL, 8000);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^blue from node[1-3]\ngreen from node[1-3]\n$/, res.stdout);
+  };
+
+  it('the ingress address moves when the speaker of the node answering for it is killed; both hosts still answer', async () => {
+    const owner = await ingressOwner();
+    assert.ok(owner, `one node answers for ${INGRESS_IP}`);
+    const speakerPid = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid;
+    assert.ok(speakerPid);
+    process.kill(speakerPid, 'SIGKILL');
+    const moved = await takeover(owner);
+    await bothHostsAnswer();
+    // The lab restarts the speaker (5 s later, as a DaemonSet would): wait for it, so later tests find three.
+    for (let i = 0; i < 150; i++) {
+      const now = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid;
+      if (now && now !== speakerPid) break;
+      await sleep(200);
+    }
+    assert.notEqual(readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid, speakerPid);
+    console.log(`# ${moved.node} took over ${INGRESS_IP} from ${owner} after ${moved.seconds.toFixed(2)} s`);
+  });
+
+  it('a node whose Traefik dies stops answering for the ingress address (externalTrafficPolicy Local)', async () => {
+    const owner = await ingressOwner();
+    assert.ok(owner, `one node answers for ${INGRESS_IP}`);
+    const ns = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.ns ?? '';
+    const pids = (await execIn(undefined, ['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
+    const traefik = pids.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'traefik';
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(traefik.length, 1, `one Traefik in ${ns}: ${traefik.join()}`);
+    process.kill(Number(traefik[0]), 'SIGKILL');
+    const moved = await takeover(owner);
+    await bothHostsAnswer();
+    console.log(`# ${moved.node} took over ${INGRESS_IP} from ${owner} after ${moved.seconds.toFixed(2)} s`);
+    // The lab starts Traefik again (5 s later) and marks it ready once it answers /ping.
+    const kubectl = readLabState(stateDir)?.kubectl ?? 'kubectl';
+    let ready = false;
+    for (let i = 0; i < 60 && !ready; i++) {
+      await sleep(500);
+      const slice = await run(
+        kubectl,
+        [
+          '-n',
+          'traefik',
+          'get',
+          'endpointslice',
+          'traefik-lab',
+          '-o',
+          `jsonpath={.endpoints[?(@.nodeName=="${owner}")].conditions.ready}`,
+        ],
+        { KUBECONFIG: readLabState(stateDir)?.kubeconfig ?? '' },
+        10_000,
+      );
+      ready = slice.out.trim() === 'true';
+    }
+    assert.ok(ready, `Traefik on ${owner} is ready again`);
   });
 
   it('lab failover kills the owner and another node takes over within the lease', async () => {

