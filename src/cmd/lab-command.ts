@@ -217,7 +217,7 @@ export const labCommand: Command = {
       child.unref();
       process.stdout.write('starting the lab ');
       let current: LabState | undefined;
-      for (let i = 0; i < (cluster ? 720 : 240); i++) {
+      for (let i = 0; i < (cluster ? 720 : 360); i++) {
         await sleep(500);
         current = readLabState(dir);
         if (current && current.supervisorPid === child.pid && (current.phase === 'ready' || current.phase === 'failed'))

@@ -146,9 +146,8 @@ export interface LabIngressOptions {
 
 export interface LabIngress {
   /**
-   * Waits until Traefik answers /ping on every node (then its EndpointSlice says so), its Service has its address and
-   * every host name reaches its own backend through that address from `client`; from then on a Traefik that exits is
-   * marked not ready and started again 5 s later, as a DaemonSet would.
+   * Applies Traefik's Service (call it once the lab's pools exist) and waits until the installation is done, the
+   * Service has its address and every host name reaches its own backend through that address from `client`.
    */
   ready(client: Host, timeoutMs?: number): Promise<IngressDemo>;
   /** Stops Traefik and the backends. */
@@ -172,9 +171,11 @@ function kubectl(cp: ControlPlane, args: readonly string[], input?: string): Pro
 }
 
 /**
- * Starts the backends at once and, in the background, installs the CRDs and objects and starts a Traefik per node, so
- * that all of it overlaps the rest of the lab's start; ready() waits for it. The Traefik Service is applied in
- * ready(), once the lab's pools exist, so that Beacon LB never sees it asking for an address outside every pool.
+ * Starts the backends at once and, in the background, installs the CRDs and objects, starts a Traefik per node and
+ * marks each ready in its EndpointSlice once it answers /ping, so that all of it overlaps the rest of the lab's start;
+ * from then on a Traefik that exits is marked not ready and started again 5 s later, as a DaemonSet would. The Traefik
+ * Service is applied in ready(), once the lab's pools exist, so that Beacon LB never sees it asking for an address
+ * outside every pool.
  */
 export function startLabIngress(options: LabIngressOptions): LabIngress {
   const { cp, run, nodes, log } = options;
@@ -207,6 +208,8 @@ export function startLabIngress(options: LabIngressOptions): LabIngress {
     throw new Error('Traefik is not installed yet');
   };
 
+  const began = performance.now();
+  let installMs = 0;
   const install = async (): Promise<void> => {
     const binary = await traefikBinary();
     const crds = gatewayApiCrds();
@@ -243,10 +246,12 @@ export function startLabIngress(options: LabIngressOptions): LabIngress {
     };
     if (isStopped()) return;
     for (const node of nodes) traefik.set(node.role, startTraefik(node));
+    await Promise.all(nodes.map((n) => waitPing(n, 90_000)));
+    for (const n of nodes) ready.set(n.role, true);
+    await publishReadiness();
+    watchdog = watch();
+    installMs = performance.now() - began;
   };
-  const installed = install();
-  // ready() reports a failure; until then it must not count as unhandled.
-  installed.catch(() => undefined);
 
   const pings = async (node: Host): Promise<boolean> => {
     const res = await execIn(node.ns, ['curl', '-sf', '--max-time', '1', `http://127.0.0.1:${PING_PORT}/ping`], 3000);
@@ -304,14 +309,15 @@ export function startLabIngress(options: LabIngressOptions): LabIngress {
     }
   };
 
+  const installed = install();
+  // ready() reports a failure; until then it must not count as unhandled.
+  installed.catch(() => undefined);
+
   return {
     async ready(client, timeoutMs = 90_000) {
+      const waited = performance.now();
       await installed;
       await kubectl(cp, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: service }));
-      await Promise.all(nodes.map((n) => waitPing(n, timeoutMs)));
-      for (const n of nodes) ready.set(n.role, true);
-      await publishReadiness();
-      watchdog = watch();
       const { namespace, service: name } = INGRESS_CONTROLLER;
       const ip = await waitUntil(
         `an address for Service ${namespace}/${name}`,
@@ -342,7 +348,12 @@ export function startLabIngress(options: LabIngressOptions): LabIngress {
             : undefined;
         },
         timeoutMs,
-        500,
+        250,
+      );
+      const now = performance.now();
+      log.info(
+        { ip, installMs: Math.round(installMs), readyMs: Math.round(now - began), waitedMs: Math.round(now - waited) },
+        'ingress ready',
       );
       return { ip, hosts: INGRESS_HOSTS };
     },

@@ -265,6 +265,9 @@ export async function superviseLab(
       ['apply', '-f', '-'],
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sampleObjects(bed.router.ipv4) }),
     );
+    // Awaited below; meanwhile the Traefik Service gets its address alongside the others.
+    const ingressReady = ingress.ready(bed.client);
+    ingressReady.catch(() => undefined);
     const addressesOf = (name: string): Promise<string[]> =>
       waitUntil(
         `demo/${name} to get its addresses`,
@@ -290,7 +293,7 @@ export async function superviseLab(
       60_000,
       250,
     );
-    const demo = await ingress.ready(bed.client);
+    const demo = await ingressReady;
     state.ingress = { ip: demo.ip, hosts: demo.hosts.map((h) => ({ ...h })) };
     state.services['traefik/traefik'] = [demo.ip];
     const updateState = (): void => {
