@@ -640,6 +640,47 @@ describe('Layer2Speaker', () => {
         assert.deepEqual(cluster.actual().get(address), ['node3'], `${formatIp(address)} at ${cluster.clock.now()}`);
     });
 
+    it('a node whose renewals failed until its peers took over rejoins quietly with the first renewal that succeeds', async () => {
+      const cluster = await threeNodes({ rejoinQuietMs: QUIET_MS });
+      await cluster.until(2500);
+      const node1 = cluster.rig('node1');
+      node1.renewer.outcome = 'fail'; // last success: the renewal of 2000
+      await cluster.until(2000 + LEASE_MS + SOON_MS);
+      assert.deepEqual(cluster.ownedBy('node1'), [], 'fenced');
+      cluster.assertOwners(['node2', 'node3'], 'peers took over');
+      node1.renewer.outcome = 'succeed';
+      await cluster.until(9000);
+      const back = node1.renewer.calls.find((call) => call.at > 7100);
+      assert.equal(back?.rejoining, true, 'the first renewal after the fence carries the mark');
+      for (let t = 9000; t < 7100 + QUIET_MS - RENEW_MS; t += 200) {
+        await cluster.until(t);
+        cluster.assertOwners(['node2', 'node3'], 'node1 rejoining');
+      }
+      await cluster.until(7100 + QUIET_MS + 3 * RENEW_MS);
+      cluster.assertOwners(NODE_NAMES, 'node1 settled');
+    });
+
+    it('a node ready for layer 2 again rejoins quietly: its ready renewal carries the mark', async () => {
+      const cluster = await threeNodes({ rejoinQuietMs: QUIET_MS });
+      await cluster.until(2500);
+      cluster.staleViews.set('node1', ['services']);
+      cluster.touch();
+      await cluster.until(2500 + SOON_MS);
+      cluster.assertOwners(['node2', 'node3'], 'node1 not ready');
+      cluster.staleViews.delete('node1');
+      cluster.touch();
+      await cluster.until(2500 + 2 * SOON_MS);
+      const ready = cluster.rig('node1').renewer.calls.at(-1);
+      assert.equal(ready?.layer2NotReady, undefined);
+      assert.equal(ready?.rejoining, true);
+      for (let t = 3000; t < 2600 + QUIET_MS - RENEW_MS; t += 200) {
+        await cluster.until(t);
+        cluster.assertOwners(['node2', 'node3'], 'node1 rejoining');
+      }
+      await cluster.until(2600 + QUIET_MS + 3 * RENEW_MS);
+      cluster.assertOwners(NODE_NAMES, 'node1 settled');
+    });
+
     it('with nobody else serving, a restarted node does not wait', async () => {
       const cluster = new Cluster();
       cluster.add('node1', { rejoinQuietMs: QUIET_MS });
