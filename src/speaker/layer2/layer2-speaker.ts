@@ -141,6 +141,8 @@ export class Layer2Speaker {
   #peersRejoining = new Set<string>();
   /** Whether the last renewal sent carried the rejoining mark. */
   #sentRejoining = false;
+  /** Whether this node counted itself for ownership at the last pass (for the log line when a quiet period ends). */
+  #wasSettled = true;
   /** Peers whose Lease was in the cache at the last pass. */
   #known = new Set<string>();
   #owned = new Map<bigint, OwnedAddress>();
@@ -428,7 +430,11 @@ export class Layer2Speaker {
     const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
     // The quiet period ended: write the cleared mark now, not at the next renewal.
     if (this.#sentRejoining && !this.#quiet.mark(now)) this.#renewSoon();
-    if (!this.#quiet.settled(now)) rejoining.add(this.#o.node);
+    const settled = this.#quiet.settled(now);
+    if (!settled) rejoining.add(this.#o.node);
+    if (settled && !this.#wasSettled)
+      this.#o.log.info({ node: this.#o.node }, 'quiet period over: counting for ownership again');
+    this.#wasSettled = settled;
     const owners = probes
       ? ownersByPreference({ addresses, members: probes.members ?? new Set(), live })
       : this.#quiet.enabled
