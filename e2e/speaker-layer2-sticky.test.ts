@@ -111,11 +111,20 @@ describe('speaker: layer 2 ownership stickiness (moves per failure)', () => {
     untilBack: boolean,
   ): Promise<{ victim: string; moves: number[]; backAfterMs: number | undefined; otherMoves: number }> => {
     await startAll(args);
+    // The placement settles once every speaker counts the others live (the last one started joins a moment later):
+    // owners read by ARP, then every address in the client's neighbor table, and both agree; else again.
     const owners = new Map<string, string>();
-    for (const ip of V4) owners.set(ip, await singleOwner(ip));
-    // Every address in the client's neighbor table, pointing at its owner.
-    await mustExecIn(bed.client.ns, ['ip', 'neigh', 'flush', 'all']);
-    for (const ip of V4) await mustExecIn(bed.client.ns, ['ping', '-c', '1', '-W', '2', ip]);
+    await waitFor(
+      "a stable placement the client's neighbor table agrees with",
+      async () => {
+        for (const ip of V4) owners.set(ip, await singleOwner(ip));
+        await mustExecIn(bed.client.ns, ['ip', 'neigh', 'flush', 'all']);
+        for (const ip of V4) await mustExecIn(bed.client.ns, ['ping', '-c', '1', '-W', '2', ip]);
+        const seen = await neighbors();
+        return V4.every((ip) => seen.get(ip) === owners.get(ip)) ? true : undefined;
+      },
+      60_000,
+    );
     const counts = new Map<string, string>();
     for (const node of owners.values()) counts.set(node, String(Number(counts.get(node) ?? 0) + 1));
     const victim = [...counts].sort((a, b) => Number(b[1]) - Number(a[1]))[0]![0];
@@ -141,7 +150,13 @@ describe('speaker: layer 2 ownership stickiness (moves per failure)', () => {
       );
       speakers.set(victim, await startSpeaker(cluster, host(victim), args));
       const restarted = performance.now();
-      await new Promise((r) => setTimeout(r, WINDOW_MS));
+      await new Promise((r) => setTimeout(r, WINDOW_MS / 2));
+      // Mid-window: each address answered by exactly one node (arping sees every reply on the segment).
+      for (const ip of mine) {
+        const answered = await arpingMacs(bed.client.ns, ip, 2);
+        assert.equal(answered.length, 1, `${ip} answered by ${answered.join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, WINDOW_MS - (performance.now() - restarted))));
       const inWindow = mine.map((ip) => moves.get(ip) ?? 0);
       let backAfterMs: number | undefined;
       if (untilBack) {
