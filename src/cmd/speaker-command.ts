@@ -182,6 +182,12 @@ export const speakerCommand: Command = {
         'A watch with no proof of being live for this long makes the view stale: stop answering and hand addresses over (at least 2s).',
       default: '10s',
     },
+    'rejoin-quiet-period': {
+      type: 'string',
+      description:
+        'Ownership stickiness (ADR 0036; lease detection only): a speaker back from a failure while others serve owns only what no settled peer can serve for this long, so one failure moves its addresses once (0s: off).',
+      default: '0s',
+    },
     'handover-overlap': {
       type: 'string',
       description: 'On SIGTERM, keep answering this long after marking the Lease leaving.',
@@ -259,6 +265,9 @@ export const speakerCommand: Command = {
     if (renewIntervalMs >= leaseDurationMs)
       throw new UsageError('--renew-interval must be shorter than --lease-duration');
     const staleAfterMs = durationFlag(flags, 'stale-view-after');
+    const rejoinQuietMs = durationFlag(flags, 'rejoin-quiet-period');
+    if (rejoinQuietMs > 0 && detection === 'probes')
+      throw new UsageError('--rejoin-quiet-period needs --failure-detection=lease (not built for probes, ADR 0036)');
     // Watches are ended by the server after 3/4 of it (whole seconds): below 2 s nothing is left for latency.
     if (staleAfterMs < 2000) throw new UsageError('--stale-view-after must be at least 2s');
     const client = new ApiClient(loadConnection(optionalStringFlag(flags, 'kubeconfig')), `beaconlb-speaker/${node}`);
@@ -389,8 +398,8 @@ export const speakerCommand: Command = {
       metrics: layer2,
       inputs: () => adapter.layer2Inputs(),
       peers: () => adapter.peerLeases(),
-      renew: async (leaving, timeoutMs, layer2NotReady) => {
-        const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady);
+      renew: async (leaving, timeoutMs, layer2NotReady, rejoining) => {
+        const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady, rejoining);
         if (!leaving) await readMembership(timeoutMs);
         return version;
       },
@@ -424,6 +433,7 @@ export const speakerCommand: Command = {
         return leaseTimings().fenceMarginMs;
       },
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
+      rejoinQuietMs,
       onLiveNodes: (nodes) => {
         firstLive = [...nodes].sort()[0];
       },

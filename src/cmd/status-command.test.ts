@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterSnapshot } from '../k8s/cluster-snapshot.ts';
+import { allocationCondition } from '../core/config/allocation-record.ts';
 import { statusReport } from './status-command.ts';
 
 const NOW = new Date('2026-12-07T12:00:10Z');
@@ -73,5 +74,62 @@ describe('statusReport: announcements', () => {
         speaker: 'stale',
       },
     ]);
+  });
+});
+
+describe('statusReport: layer-2 owners', () => {
+  /** One pool, one advertisement on every node, 6 Services, both speakers renewed a second ago. */
+  function layer2(rejoining: boolean): ClusterSnapshot {
+    const ips = Array.from({ length: 6 }, (_, i) => `198.51.100.${70 + i}`);
+    return {
+      ...snapshot(),
+      bgpPeers: [],
+      announcements: [],
+      pools: [
+        {
+          apiVersion: 'beaconlb.io/v1alpha1',
+          kind: 'IPPool',
+          metadata: { name: 'l2', creationTimestamp: '2025-01-01T00:00:00Z' },
+          spec: { addresses: ['198.51.100.64/27'] },
+        },
+      ],
+      advertisements: [
+        { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'l2' }, spec: {} },
+      ],
+      nodes: ['node1', 'node2'].map((name) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } })),
+      services: ips.map((ip, i) => ({
+        metadata: { namespace: 'shop', name: `web-${i}` },
+        spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
+        status: {
+          loadBalancer: { ingress: [{ ip }] },
+          conditions: [allocationCondition([ip], '2025-01-01T00:00:00Z')],
+        },
+      })),
+      speakers: ['node1', 'node2'].map((node) => ({
+        node,
+        renewTime: '2026-12-07T12:00:09Z',
+        leaseDurationSeconds: 3,
+        leaving: false,
+        layer2NotReady: '',
+        rejoining: rejoining && node === 'node1',
+      })),
+    };
+  }
+
+  it('names the owners the speakers compute: a rejoining speaker (ADR 0036) owns nothing a settled one can serve', () => {
+    const spread = statusReport(layer2(false), NOW).services.map((s) => s.owner);
+    assert.ok(spread.includes('node1') && spread.includes('node2'), spread.join());
+    const sticky = statusReport(layer2(true), NOW);
+    assert.deepEqual(
+      sticky.services.map((s) => s.owner),
+      spread.map(() => 'node2'),
+    );
+    assert.deepEqual(
+      sticky.speakers.map((s) => [s.node, s.live, s.rejoining]),
+      [
+        ['node1', true, true],
+        ['node2', true, false],
+      ],
+    );
   });
 });

@@ -12,7 +12,7 @@ import { readClusterSnapshot, type ClusterSnapshot } from '../k8s/cluster-snapsh
 import { planLayer2 } from '../core/config/layer2-plan.ts';
 import { isOurService } from '../core/config/service-request.ts';
 import { serviceKey } from '../core/config/service-object.ts';
-import { ownersOf } from '../core/election/rendezvous-owner.ts';
+import { stickyOwnersOf } from '../core/election/sticky-owner.ts';
 import { familyOf, parseIp } from '../core/ip/ip-address.ts';
 import { compilePools, poolHolding } from '../core/config/pool-config.ts';
 import { recordedRenumbering, rfc3339 } from '../core/config/renumber-record.ts';
@@ -48,6 +48,8 @@ export interface StatusReport {
     leaving: boolean;
     renewedSecondsAgo: number | undefined;
     layer2NotReady: string;
+    /** In its quiet period after (re)joining: owns only what no settled speaker can serve (ADR 0036). */
+    rejoining: boolean;
   }>;
   /**
    * What each node says it announces (its ServiceAnnouncement records): layer-2 addresses with interfaces, BGP prefixes
@@ -83,15 +85,17 @@ export function statusReport(
       leaving: s.leaving,
       renewedSecondsAgo: age === undefined ? undefined : Math.round(age * 10) / 10,
       layer2NotReady: s.layer2NotReady,
+      rejoining: s.rejoining === true,
     };
   });
   const plan = planLayer2({ ...snapshot, loadBalancerClass });
   const compiled = compilePools(snapshot.pools);
   const poolNameOf = (address: bigint | undefined): string =>
     address === undefined ? '' : (poolHolding(compiled.pools, address, familyOf(address))?.name ?? '');
-  const owners = ownersOf({
+  const owners = stickyOwnersOf({
     addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })),
     live: new Set(speakers.filter((s) => s.live).map((s) => s.node)),
+    rejoining: new Set(speakers.filter((s) => s.rejoining).map((s) => s.node)),
   });
   // Per Service, the prefixes advertised for it and the nodes advertising each (a node's plan, as its speaker has it).
   const advertisedBy = new Map<string, Map<string, AdvertisedPrefix>>();

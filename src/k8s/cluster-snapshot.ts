@@ -12,6 +12,7 @@ import { errorCode } from './api/api-error.ts';
 import type { ServiceAnnouncementObject } from './service-announcement-store.ts';
 import {
   LAYER2_NOT_READY_ANNOTATION,
+  LAYER2_REJOINING_ANNOTATION,
   LEAVING_ANNOTATION,
   SPEAKER_LEASE_LABELS,
   speakerLeaseNode,
@@ -24,6 +25,8 @@ export interface SpeakerLeaseRecord {
   leaving: boolean;
   /** Why the speaker says it must not own layer-2 addresses; empty: ready. */
   layer2NotReady: string;
+  /** In its quiet period after (re)joining (ADR 0036). */
+  rejoining?: boolean;
 }
 
 export interface ClusterSnapshot {
@@ -92,6 +95,7 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
               leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 3,
               leaving: l.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true',
               layer2NotReady: l.metadata?.annotations?.[LAYER2_NOT_READY_ANNOTATION] ?? '',
+              rejoining: l.metadata?.annotations?.[LAYER2_REJOINING_ANNOTATION] === 'true',
             },
           ];
     }),

@@ -15,6 +15,8 @@ export const SPEAKER_LEASE_PREFIX = 'beaconlb-speaker-';
 export const SPEAKER_LEASE_LABELS = { 'app.kubernetes.io/name': 'beaconlb', 'app.kubernetes.io/component': 'speaker' };
 export const LEAVING_ANNOTATION = 'beaconlb.io/leaving';
 export const LAYER2_NOT_READY_ANNOTATION = 'beaconlb.io/layer2-not-ready';
+/** A speaker in its quiet period after (re)joining (ADR 0036): live, owning only what no settled peer can serve. */
+export const LAYER2_REJOINING_ANNOTATION = 'beaconlb.io/layer2-rejoining';
 /** Where the speaker's failure detector listens (ADR 0019), `host:port`; the controller copies it into the membership. */
 export const PROBE_ADDRESS_ANNOTATION = 'beaconlb.io/probe-address';
 
@@ -59,14 +61,15 @@ export class HeartbeatLease {
 
   /**
    * Renews (or creates) the Lease; `leaving` marks a planned shutdown, `layer2NotReady` (a reason) a speaker that must
-   * not own layer-2 addresses. Resolves with the resourceVersion written.
+   * not own layer-2 addresses, `rejoining` one in its quiet period (ADR 0036). Resolves with the resourceVersion written.
    */
-  async renew(leaving = false, timeoutMs = 1000, layer2NotReady?: string): Promise<string> {
+  async renew(leaving = false, timeoutMs = 1000, layer2NotReady?: string, rejoining = false): Promise<string> {
     const now = microTime(this.#clock.wallTime());
     const probe = this.#probeAddress?.();
     const annotations = {
       [LEAVING_ANNOTATION]: leaving ? 'true' : null,
       [LAYER2_NOT_READY_ANNOTATION]: layer2NotReady ?? null,
+      [LAYER2_REJOINING_ANNOTATION]: rejoining ? 'true' : null,
       ...(probe === undefined ? {} : { [PROBE_ADDRESS_ANNOTATION]: probe }),
     };
     const patch = {

@@ -1,12 +1,13 @@
 // The speakers' heartbeat Leases as one speaker sees them: a watch-backed cache of the Leases labelled as
 // speakers' in the install namespace, and the peers read from it (node, resourceVersion, leaving mark, layer-2
-// readiness; the node is read from the Lease's name, which the admission policy ties to the writer's node, never
+// readiness, rejoining mark; the node is read from the Lease's name, which the admission policy ties to the writer's node, never
 // from holderIdentity). The speaker's adapter holds one; the scale harness (bench/support/hollow-speaker.ts) runs many in one
 // process.
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
 import {
   LAYER2_NOT_READY_ANNOTATION,
+  LAYER2_REJOINING_ANNOTATION,
   LEAVING_ANNOTATION,
   SPEAKER_LEASE_LABELS,
   speakerLeaseNode,
@@ -19,6 +20,8 @@ export interface PeerLease {
   leaving: boolean;
   /** Why the speaker says it must not own layer-2 addresses (annotation); undefined: ready. */
   layer2NotReady?: string;
+  /** In its quiet period after (re)joining (ADR 0036): counts for ownership only where no settled peer can serve. */
+  rejoining?: boolean;
 }
 
 export interface LeaseObject extends KubeObject {
@@ -52,6 +55,7 @@ export function peerLeasesOf(leases: readonly LeaseObject[]): PeerLease[] {
         version: lease.metadata?.resourceVersion ?? '',
         leaving: annotations?.[LEAVING_ANNOTATION] === 'true',
         ...(notReady === undefined ? {} : { layer2NotReady: notReady }),
+        ...(annotations?.[LAYER2_REJOINING_ANNOTATION] === 'true' ? { rejoining: true } : {}),
       },
     ];
   });

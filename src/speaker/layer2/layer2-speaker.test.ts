@@ -63,13 +63,14 @@ class LeaseServer {
   }
 
   /** The speaker of `node` updated its Lease: a new resourceVersion, delivered to every watch that is not stuck. */
-  write(node: string, leaving: boolean, layer2NotReady?: string): string {
+  write(node: string, leaving: boolean, layer2NotReady?: string, rejoining = false): string {
     this.#resourceVersion++;
     this.#stored.set(node, {
       node,
       version: String(this.#resourceVersion),
       leaving,
       ...(layer2NotReady === undefined ? {} : { layer2NotReady }),
+      ...(rejoining ? { rejoining } : {}),
     });
     const snapshot = [...this.#stored.values()];
     const deliver = (): void => {
@@ -105,7 +106,13 @@ class FakeRenewer {
   readonly #server: LeaseServer;
   outcome: 'succeed' | 'fail' | 'hang' = 'succeed';
   latencyMs: number;
-  readonly calls: Array<{ at: number; leaving: boolean; timeoutMs: number; layer2NotReady: string | undefined }> = [];
+  readonly calls: Array<{
+    at: number;
+    leaving: boolean;
+    timeoutMs: number;
+    layer2NotReady: string | undefined;
+    rejoining?: boolean;
+  }> = [];
 
   constructor(node: string, clock: ManualClock, server: LeaseServer, latencyMs: number) {
     this.#node = node;
@@ -114,8 +121,13 @@ class FakeRenewer {
     this.latencyMs = latencyMs;
   }
 
-  readonly renew = (leaving: boolean, timeoutMs: number, layer2NotReady: string | undefined): Promise<string> => {
-    this.calls.push({ at: this.#clock.now(), leaving, timeoutMs, layer2NotReady });
+  readonly renew = (
+    leaving: boolean,
+    timeoutMs: number,
+    layer2NotReady: string | undefined,
+    rejoining = false,
+  ): Promise<string> => {
+    this.calls.push({ at: this.#clock.now(), leaving, timeoutMs, layer2NotReady, ...(rejoining ? { rejoining } : {}) });
     const outcome = this.outcome;
     if (outcome === 'hang') return new Promise<string>(() => undefined);
     return new Promise<string>((resolve, reject) => {
@@ -124,7 +136,7 @@ class FakeRenewer {
           reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
           return;
         }
-        resolve(this.#server.write(this.#node, leaving, layer2NotReady));
+        resolve(this.#server.write(this.#node, leaving, layer2NotReady, rejoining));
       };
       if (this.latencyMs > 0) this.#clock.after(this.latencyMs, finish);
       else finish();
@@ -179,6 +191,8 @@ interface SpeakerOptions {
   announcer?: Layer2Announcer;
   /** What onStaleView does besides being recorded. */
   onStaleView?: () => void;
+  /** Ownership stickiness (ADR 0036). */
+  rejoinQuietMs?: number;
 }
 
 function service(
@@ -330,6 +344,7 @@ class Cluster {
       leaseDurationMs: LEASE_MS,
       fenceMarginMs: MARGIN_MS,
       handoverOverlapMs: OVERLAP_MS,
+      ...(options.rejoinQuietMs === undefined ? {} : { rejoinQuietMs: options.rejoinQuietMs }),
     });
     this.server.watch(name, () => {
       speaker.changed();
@@ -559,6 +574,122 @@ describe('Layer2Speaker', () => {
       await cluster.until(0);
       assert.deepEqual(rig.recorder.current.get(ip('198.51.100.20')), { interfaces: ['eth0'], services: ['shop/a'] });
       assert.deepEqual(rig.recorder.current.get(ip('203.0.113.20')), { interfaces: ['eth1'], services: ['shop/b'] });
+    });
+  });
+
+  describe('rejoin quiet period (ADR 0036)', () => {
+    const QUIET_MS = 20_000;
+
+    /** node3 crashes at 2500 and restarts at 9000; returns the cluster at 9000 with what each node owned before. */
+    async function node3Back(quietMs: number | undefined): Promise<Cluster> {
+      const options = quietMs === undefined ? {} : { rejoinQuietMs: quietMs };
+      const cluster = await threeNodes(options);
+      await cluster.until(2500);
+      cluster.assertOwners(NODE_NAMES, 'a fresh cluster spreads at once: nobody is rejoining');
+      assert.ok([...cluster.rigs.values()].every((rig) => rig.renewer.calls.every((call) => call.rejoining !== true)));
+      cluster.crash('node3');
+      await cluster.until(2000 + LEASE_MS + SOON_MS);
+      cluster.assertOwners(['node1', 'node2'], 'node3 failed');
+      await cluster.until(9000);
+      cluster.add('node3', options);
+      await cluster.until(9000);
+      return cluster;
+    }
+
+    it('without it, a node back from a failure takes its addresses back at once (the second move)', async () => {
+      const cluster = await node3Back(undefined);
+      await cluster.until(9000 + RENEW_MS + SOON_MS);
+      cluster.assertOwners(NODE_NAMES, 'node3 back');
+    });
+
+    it('with it, the node back marks its Lease from the first write, owns nothing while its peers serve, then takes its share once', async () => {
+      const cluster = await node3Back(QUIET_MS);
+      const node3 = cluster.rig('node3');
+      assert.equal(node3.renewer.calls[0]?.rejoining, true, 'the first renewal of the restarted node carries the mark');
+      for (let t = 9000; t < 9000 + QUIET_MS; t += 100) {
+        await cluster.until(t);
+        cluster.assertOwners(['node1', 'node2'], 'node3 rejoining: the placement of its failure');
+      }
+      // The cleared mark is written at 29 000, seen back at once here; node3 counts itself one renew interval later.
+      await cluster.until(9000 + QUIET_MS + SOON_MS);
+      assert.equal(node3.renewer.calls.at(-1)?.rejoining, undefined, 'the mark cleared at the end of the period');
+      for (let t = 9000 + QUIET_MS + SOON_MS; t < 9000 + QUIET_MS + 2 * RENEW_MS; t += 50) {
+        await cluster.until(t);
+        cluster.assertNoAddressAnsweredTwice();
+      }
+      await cluster.until(9000 + QUIET_MS + 2 * RENEW_MS + SOON_MS);
+      cluster.assertOwners(NODE_NAMES, 'node3 settled');
+    });
+
+    it('a node rejoining serves at once an address no settled peer is eligible for', async () => {
+      const cluster = await node3Back(QUIET_MS);
+      // An address only node3 may announce: the node selector of its advertisement picks node3 alone.
+      const world = cluster.world;
+      cluster.world = {
+        ...world,
+        advertisements: world.advertisements.map((a) => ({
+          ...a,
+          spec: { ...a.spec, nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'node3' } } },
+        })),
+      };
+      cluster.touch();
+      await cluster.until(9000 + 2 * RENEW_MS);
+      const planned = cluster.expected(['node3']);
+      assert.ok(planned.size > 0);
+      for (const [address] of planned)
+        assert.deepEqual(cluster.actual().get(address), ['node3'], `${formatIp(address)} at ${cluster.clock.now()}`);
+    });
+
+    it('a node whose renewals failed until its peers took over rejoins quietly with the first renewal that succeeds', async () => {
+      const cluster = await threeNodes({ rejoinQuietMs: QUIET_MS });
+      await cluster.until(2500);
+      const node1 = cluster.rig('node1');
+      node1.renewer.outcome = 'fail'; // last success: the renewal of 2000
+      await cluster.until(2000 + LEASE_MS + SOON_MS);
+      assert.deepEqual(cluster.ownedBy('node1'), [], 'fenced');
+      cluster.assertOwners(['node2', 'node3'], 'peers took over');
+      node1.renewer.outcome = 'succeed';
+      await cluster.until(9000);
+      const back = node1.renewer.calls.find((call) => call.at > 7100);
+      assert.equal(back?.rejoining, true, 'the first renewal after the fence carries the mark');
+      for (let t = 9000; t < 7100 + QUIET_MS - RENEW_MS; t += 200) {
+        await cluster.until(t);
+        cluster.assertOwners(['node2', 'node3'], 'node1 rejoining');
+      }
+      await cluster.until(7100 + QUIET_MS + 3 * RENEW_MS);
+      cluster.assertOwners(NODE_NAMES, 'node1 settled');
+    });
+
+    it('a node ready for layer 2 again rejoins quietly: its ready renewal carries the mark', async () => {
+      const cluster = await threeNodes({ rejoinQuietMs: QUIET_MS });
+      await cluster.until(2500);
+      cluster.staleViews.set('node1', ['services']);
+      cluster.touch();
+      await cluster.until(2500 + SOON_MS);
+      cluster.assertOwners(['node2', 'node3'], 'node1 not ready');
+      cluster.staleViews.delete('node1');
+      cluster.touch();
+      await cluster.until(2500 + 2 * SOON_MS);
+      const ready = cluster.rig('node1').renewer.calls.at(-1);
+      assert.equal(ready?.layer2NotReady, undefined);
+      assert.equal(ready?.rejoining, true);
+      for (let t = 3000; t < 2600 + QUIET_MS - RENEW_MS; t += 200) {
+        await cluster.until(t);
+        cluster.assertOwners(['node2', 'node3'], 'node1 rejoining');
+      }
+      await cluster.until(2600 + QUIET_MS + 3 * RENEW_MS);
+      cluster.assertOwners(NODE_NAMES, 'node1 settled');
+    });
+
+    it('with nobody else serving, a restarted node does not wait', async () => {
+      const cluster = new Cluster();
+      cluster.add('node1', { rejoinQuietMs: QUIET_MS });
+      await cluster.until(2500);
+      cluster.crash('node1');
+      await cluster.until(2000 + LEASE_MS + SOON_MS);
+      cluster.add('node1', { rejoinQuietMs: QUIET_MS });
+      await cluster.until(2000 + LEASE_MS + 3 * RENEW_MS);
+      cluster.assertOwners(['node1'], 'alone: no quiet period');
     });
   });
 

@@ -8,7 +8,9 @@
 //  - a speaker that cannot answer correctly (a stale cache, its announcing link down or its packet sockets broken)
 //    stops answering at once and says so in its Lease (layer-2 not ready), so peers take its addresses over; when it
 //    is ready again it answers only after its ready Lease came back through its watch and one more renew interval,
-//    so peers have let go first.
+//    so peers have let go first;
+//  - with a rejoin quiet period (ADR 0036), a speaker that comes back while others serve says so in its Lease and
+//    owns only what no settled peer can serve until the period is over: one failure moves its addresses once.
 import type { Clock, Timer } from '../../core/clock.ts';
 import {
   planLayer2WithProblems,
@@ -19,6 +21,8 @@ import {
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
 import { ownersByPreference } from '../../core/election/preference-owner.ts';
+import { RejoinQuiet } from '../../core/election/rejoin-quiet.ts';
+import { stickyOwnersOf } from '../../core/election/sticky-owner.ts';
 import { formatIp } from '../../core/ip/ip-address.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
@@ -46,6 +50,8 @@ export interface PeerLeaseView {
   leaving: boolean;
   /** Why the peer says it must not own layer-2 addresses; undefined: ready. */
   layer2NotReady?: string;
+  /** In its quiet period after (re)joining (ADR 0036). */
+  rejoining?: boolean;
 }
 
 /** Why a speaker is not ready for layer 2; the code starts the text it writes into its Lease and its Events. */
@@ -87,7 +93,12 @@ export interface Layer2SpeakerOptions {
   inputs: () => Layer2Inputs;
   peers: () => PeerLeaseView[];
   /** Renews the own Lease (with the reason it is not ready for layer 2, if any); resolves with the resourceVersion written. */
-  renew: (leaving: boolean, timeoutMs: number, layer2NotReady: string | undefined) => Promise<string>;
+  renew: (
+    leaving: boolean,
+    timeoutMs: number,
+    layer2NotReady: string | undefined,
+    rejoining: boolean,
+  ) => Promise<string>;
   /** Caches layer 2 reads that are stale (no proof of completeness within the freshness bound), such as `services`. */
   staleViews: () => string[];
   /** Interfaces whose packet sockets failed and could not be reopened. */
@@ -114,11 +125,24 @@ export interface Layer2SpeakerOptions {
    * succeeded (with the membership read it includes) this node stops answering.
    */
   probes?: ProbeLiveness | undefined;
+  /**
+   * Ownership stickiness (ADR 0036; Lease detection only): after a restart with a Lease of its own left from before,
+   * a Lease fence or a time not ready, while a settled peer serves, this node is rejoining for this long: it writes
+   * `beaconlb.io/layer2-rejoining` and owns only addresses no settled peer is eligible for. 0 or absent: off.
+   */
+  rejoinQuietMs?: number;
 }
 
 export class Layer2Speaker {
   readonly #o: Layer2SpeakerOptions;
   readonly #liveness = new PeerLiveness();
+  readonly #quiet: RejoinQuiet;
+  /** Peers whose Lease carried the rejoining mark at the last pass. */
+  #peersRejoining = new Set<string>();
+  /** Whether the last renewal sent carried the rejoining mark. */
+  #sentRejoining = false;
+  /** Whether this node counted itself for ownership at the last pass (for the log line when a quiet period ends). */
+  #wasSettled = true;
   /** Peers whose Lease was in the cache at the last pass. */
   #known = new Set<string>();
   #owned = new Map<bigint, OwnedAddress>();
@@ -132,7 +156,7 @@ export class Layer2Speaker {
   #lastRenewStart = Number.NEGATIVE_INFINITY;
   #lastWatchRestart = Number.NEGATIVE_INFINITY;
   /** Versions of the own Lease this process wrote, with the send time of their renewal and whether they said ready. */
-  readonly #written = new Map<string, { at: number; ready: boolean }>();
+  readonly #written = new Map<string, { at: number; ready: boolean; rejoining: boolean }>();
   /** Why this node is not ready for layer 2 (the text written into its Lease); undefined: ready. */
   #notReady: string | undefined;
   /** Ready again, waiting to see a ready version of the own Lease come back through the watch. */
@@ -157,12 +181,27 @@ export class Layer2Speaker {
 
   constructor(options: Layer2SpeakerOptions) {
     this.#o = options;
+    this.#quiet = new RejoinQuiet(options.probes ? 0 : (options.rejoinQuietMs ?? 0), options.renewIntervalMs);
   }
 
-  /** Starts renewing at once; announces only after `synced` resolves. */
+  /**
+   * Starts renewing at once; announces only after `synced` resolves. With a rejoin quiet period the first renewal
+   * waits for the caches: whether this is a re-join (a Lease of our own left by an earlier run) while a peer serves
+   * must be in the first write, or peers would hand our addresses back before the mark arrives.
+   */
   start(synced: Promise<void>): void {
-    void this.#renewLoop();
+    if (!this.#quiet.enabled) void this.#renewLoop();
     void synced.then(() => {
+      if (this.#quiet.enabled) {
+        const peers = this.#o.peers();
+        if (peers.some((peer) => peer.node === this.#o.node)) {
+          const othersServe = peers.some(
+            (p) => p.node !== this.#o.node && !p.leaving && p.layer2NotReady === undefined && !p.rejoining,
+          );
+          this.#rejoin(this.#o.clock.now(), othersServe, 'restarted');
+        }
+        void this.#renewLoop();
+      }
       this.#synced = true;
       this.changed();
     });
@@ -215,7 +254,7 @@ export class Layer2Speaker {
     // A renewal still in flight would clear the leaving mark if it landed after it.
     await this.#renewing;
     try {
-      await this.#o.renew(true, 1000, this.#notReady);
+      await this.#o.renew(true, 1000, this.#notReady, this.#sentRejoining);
     } catch (error) {
       this.#o.log.warn({ err: String(error) }, 'could not mark the lease leaving; peers take over when it goes stale');
     }
@@ -237,9 +276,18 @@ export class Layer2Speaker {
     let done: () => void = () => undefined;
     this.#renewing = new Promise((resolve) => (done = resolve));
     const notReady = this.#notReady;
+    // Renewing while fenced by the Lease: peers may have dropped this node, so this renewal rejoins.
+    if (
+      this.#quiet.enabled &&
+      this.#lastRenewStart > Number.NEGATIVE_INFINITY &&
+      selfFenced(this.#lastRenewStart, started, this.#o.leaseDurationMs, this.#o.fenceMarginMs)
+    )
+      this.#rejoin(started, this.#othersServe(started), 'renewing after a fence');
+    const rejoining = this.#quiet.mark(started);
+    this.#sentRejoining = rejoining;
     try {
-      const version = await this.#o.renew(false, this.#o.renewIntervalMs, notReady);
-      this.#written.set(version, { at: started, ready: notReady === undefined });
+      const version = await this.#o.renew(false, this.#o.renewIntervalMs, notReady, rejoining);
+      this.#written.set(version, { at: started, ready: notReady === undefined, rejoining });
       for (const [v, { at }] of this.#written) if (at < started - 2 * this.#o.leaseDurationMs) this.#written.delete(v);
       if (this.#firstRenewOk === Number.NEGATIVE_INFINITY) this.#firstRenewOk = started;
       this.#lastRenewStart = started;
@@ -251,7 +299,8 @@ export class Layer2Speaker {
     }
     this.changed();
     if (this.#halted()) return;
-    const again = this.#renewAgain || notReady !== this.#notReady;
+    const again =
+      this.#renewAgain || notReady !== this.#notReady || rejoining !== this.#quiet.mark(this.#o.clock.now());
     this.#renewAgain = false;
     const next = again ? 0 : Math.max(0, this.#o.renewIntervalMs - (this.#o.clock.now() - started));
     this.#renewTimer = this.#o.clock.after(next, () => void this.#renewLoop());
@@ -312,13 +361,16 @@ export class Layer2Speaker {
     const now = this.#o.clock.now();
     this.#lastRecompute = now;
     const seen = new Set<string>();
+    const rejoining = new Set<string>();
     for (const peer of this.#o.probes ? [] : this.#o.peers()) {
       seen.add(peer.node);
+      if (peer.rejoining && peer.node !== this.#o.node) rejoining.add(peer.node);
       if (peer.node === this.#o.node) {
         // Our own Lease proves a fresh view only in versions this process wrote (not one left by a previous run).
         const written = this.#written.get(peer.version);
         if (written) {
           this.#liveness.observe(peer.node, peer.version, 'active', now);
+          this.#quiet.echoed(written.rejoining, written.at, now);
           if (written.ready && this.#awaitingReadyEcho && this.#notReady === undefined) {
             // Peers see this version about when we do; one renew interval more and they have let go.
             this.#awaitingReadyEcho = false;
@@ -336,6 +388,7 @@ export class Layer2Speaker {
     }
     for (const node of this.#known) if (!seen.has(node)) this.#liveness.remove(node);
     this.#known = seen;
+    this.#peersRejoining = rejoining;
     const probes = this.#o.probes;
     const live = probes ? probes.live(now) : this.#liveness.liveNodes(now, this.#o.leaseDurationMs);
     try {
@@ -375,9 +428,18 @@ export class Layer2Speaker {
     this.#o.onLiveNodes?.(live);
 
     const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
+    // The quiet period ended: write the cleared mark now, not at the next renewal.
+    if (this.#sentRejoining && !this.#quiet.mark(now)) this.#renewSoon();
+    const settled = this.#quiet.settled(now);
+    if (!settled) rejoining.add(this.#o.node);
+    if (settled && !this.#wasSettled)
+      this.#o.log.info({ node: this.#o.node }, 'quiet period over: counting for ownership again');
+    this.#wasSettled = settled;
     const owners = probes
       ? ownersByPreference({ addresses, members: probes.members ?? new Set(), live })
-      : ownersOf({ addresses, live });
+      : this.#quiet.enabled
+        ? stickyOwnersOf({ addresses, live, rejoining })
+        : ownersOf({ addresses, live });
     const owned = new Map<bigint, OwnedAddress>();
     const started =
       this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY && (!probes || probes.members !== undefined);
@@ -404,6 +466,7 @@ export class Layer2Speaker {
       : this.#liveness.nextExpiry(now, this.#o.leaseDurationMs - this.#o.fenceMarginMs);
     const rejoinAt = this.#rejoinAt > now ? this.#rejoinAt : Number.POSITIVE_INFINITY;
     const wakeAt = Math.min(
+      this.#quiet.nextChange(now) ?? Number.POSITIVE_INFINITY,
       expiry ?? Number.POSITIVE_INFINITY,
       staleViewAt ?? Number.POSITIVE_INFINITY,
       fenced ? Number.POSITIVE_INFINITY : fenceAt,
@@ -472,6 +535,7 @@ export class Layer2Speaker {
         }
       }
     } else if (this.#o.probes) {
+      // (No quiet period with probes: the rejoining mark travels in the Lease, which speakers then do not watch.)
       // Peers hold this node's FENCED for voteValidity; the detector answers only voteValidity + maxDelay after the
       // last one it sent, so no echo of the Lease is needed.
       this.#awaitingReadyEcho = false;
@@ -481,8 +545,26 @@ export class Layer2Speaker {
       this.#awaitingReadyEcho = true;
       this.#rejoinAt = Number.POSITIVE_INFINITY;
       this.#o.log.info({ node: this.#o.node, was }, 'ready for layer 2 again: answering once peers have seen it');
+      // The ready renewal carries the rejoining mark: peers never count this node ready and settled too early.
+      this.#rejoin(this.#o.clock.now(), this.#othersServe(this.#o.clock.now()), 'ready again');
     }
     this.#renewSoon();
+  }
+
+  /** Another live peer counts for ownership (not rejoining): the cluster runs without this node. */
+  #othersServe(now: number): boolean {
+    const live = this.#liveness.liveNodes(now, this.#o.leaseDurationMs);
+    return [...live].some((node) => node !== this.#o.node && !this.#peersRejoining.has(node));
+  }
+
+  #rejoin(now: number, othersServe: boolean, why: string): void {
+    if (!this.#quiet.enabled) return;
+    const wasSettled = this.#quiet.settled(now);
+    if (this.#quiet.rejoin(now, othersServe) && wasSettled)
+      this.#o.log.info(
+        { node: this.#o.node, why, quietMs: this.#o.rejoinQuietMs },
+        'rejoining: owning only what no settled peer can serve until the quiet period is over',
+      );
   }
 
   /** Each problem once while it lasts (a level-triggered pass finds it again every time). */
