@@ -155,7 +155,14 @@ function sameStatus(a: IPPoolStatus | undefined, b: IPPoolStatus): boolean {
 }
 
 export class PoolStatusReporter {
-  readonly #o: PoolStatusReporterOptions;
+  readonly #ports: Pick<ControllerPorts, 'pools' | 'writePoolStatus' | 'recordPoolEvent'>;
+  readonly #clock: Clock;
+  readonly #metrics: ControllerMetrics;
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  readonly #usage: (pool: string) => Record<IpFamily, FamilyUsage> | undefined;
+  readonly #holders: (pool: string, limit: number) => { count: number; first: readonly string[] };
+  readonly #problems: () => readonly ConfigProblem[];
   readonly #dirty = new Set<string>();
   readonly #lastWritten = new Map<string, number>();
   readonly #reported = new Map<string, string>();
@@ -164,7 +171,14 @@ export class PoolStatusReporter {
   #flushing = false;
 
   constructor(options: PoolStatusReporterOptions) {
-    this.#o = options;
+    this.#ports = options.ports;
+    this.#clock = options.clock;
+    this.#metrics = options.metrics;
+    this.#log = options.log;
+    this.#intervalMs = options.intervalMs;
+    this.#usage = options.usage;
+    this.#holders = options.holders;
+    this.#problems = options.problems;
   }
 
   start(): void {
@@ -184,14 +198,14 @@ export class PoolStatusReporter {
   }
 
   markAll(): void {
-    for (const pool of this.#o.ports.pools()) this.#dirty.add(pool.metadata.name);
+    for (const pool of this.#ports.pools()) this.#dirty.add(pool.metadata.name);
     this.#schedule();
   }
 
   #schedule(): void {
     if (!this.#running || this.#timer || this.#flushing) return;
     // Batch: a burst of allocations becomes one write per pool.
-    this.#timer = this.#o.clock.after(50, () => {
+    this.#timer = this.#clock.after(50, () => {
       this.#timer = undefined;
       void this.#flush();
     });
@@ -199,29 +213,29 @@ export class PoolStatusReporter {
 
   async #flush(): Promise<void> {
     this.#flushing = true;
-    const now = this.#o.clock.now();
-    const pools = new Map(this.#o.ports.pools().map((p) => [p.metadata.name, p]));
+    const now = this.#clock.now();
+    const pools = new Map(this.#ports.pools().map((p) => [p.metadata.name, p]));
     const writes: Array<Promise<void>> = [];
     for (const name of [...this.#dirty]) {
       const pool = pools.get(name);
       if (!pool) {
         this.#dirty.delete(name);
-        this.#o.metrics.forgetPool(name);
+        this.#metrics.forgetPool(name);
         continue;
       }
-      if (now - (this.#lastWritten.get(name) ?? -Infinity) < this.#o.intervalMs) continue;
+      if (now - (this.#lastWritten.get(name) ?? -Infinity) < this.#intervalMs) continue;
       this.#dirty.delete(name);
       // One pool's failure (a bug) must not stop the reports of the others, nor leave #flushing set for good.
       writes.push(
         this.#report(pool, now).catch((error: unknown) => {
-          this.#o.log.error({ pool: name, err: String(error) }, 'pool status report failed');
+          this.#log.error({ pool: name, err: String(error) }, 'pool status report failed');
         }),
       );
     }
     await Promise.all(writes);
     this.#flushing = false;
     if (this.#dirty.size > 0 && this.#running) {
-      this.#timer = this.#o.clock.after(this.#o.intervalMs, () => {
+      this.#timer = this.#clock.after(this.#intervalMs, () => {
         this.#timer = undefined;
         void this.#flush();
       });
@@ -230,18 +244,18 @@ export class PoolStatusReporter {
 
   async #report(pool: IPPool, now: number): Promise<void> {
     const name = pool.metadata.name;
-    const usage = this.#o.usage(name);
-    const holders = pool.spec.drain === true ? this.#o.holders(name, NAMED_HOLDERS) : { count: 0, first: [] };
-    const problems = this.#o.problems();
-    const status = desiredPoolStatus(pool, usage, problems, this.#o.clock.wallTime(), holders);
-    this.#o.metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
-    this.#o.metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));
+    const usage = this.#usage(name);
+    const holders = pool.spec.drain === true ? this.#holders(name, NAMED_HOLDERS) : { count: 0, first: [] };
+    const problems = this.#problems();
+    const status = desiredPoolStatus(pool, usage, problems, this.#clock.wallTime(), holders);
+    this.#metrics.poolUsage(name, 'ipv4', status.ipv4?.allocated ?? 0, Number(status.ipv4?.available ?? 0));
+    this.#metrics.poolUsage(name, 'ipv6', status.ipv6?.allocated ?? 0, Number(status.ipv6?.available ?? 0));
     for (const c of poolConditions(problems.filter((p) => p.name === name))) {
       const key = `${name}/${c.type}`;
       if (c.problem && this.#reported.get(key) !== c.message) {
         this.#reported.set(key, c.message);
-        this.#o.log.warn({ pool: name, reason: c.reason }, c.message);
-        this.#o.ports.recordPoolEvent(pool, 'Warning', c.reason, c.message);
+        this.#log.warn({ pool: name, reason: c.reason }, c.message);
+        this.#ports.recordPoolEvent(pool, 'Warning', c.reason, c.message);
       } else if (!c.problem) this.#reported.delete(key);
     }
     // A drain's start and end, once each (by reason: the count in the message changes with every release).
@@ -250,8 +264,8 @@ export class PoolStatusReporter {
     if (drain?.status !== 'True') this.#reported.delete(drainKey);
     else if (this.#reported.get(drainKey) !== drain.reason) {
       this.#reported.set(drainKey, drain.reason);
-      this.#o.log.info({ pool: name, reason: drain.reason }, drain.message);
-      this.#o.ports.recordPoolEvent(
+      this.#log.info({ pool: name, reason: drain.reason }, drain.message);
+      this.#ports.recordPoolEvent(
         pool,
         'Normal',
         drain.reason === 'Drained' ? 'DrainCompleted' : 'DrainStarted',
@@ -260,19 +274,19 @@ export class PoolStatusReporter {
     }
     if (sameStatus(pool.status, status)) return;
     this.#lastWritten.set(name, now);
-    const outcome = await this.#o.ports.writePoolStatus(pool, status);
+    const outcome = await this.#ports.writePoolStatus(pool, status);
     if (outcome === 'written' || outcome === 'gone') return;
     if (outcome !== 'conflict' && outcome.error.startsWith('HTTP 422')) {
       // The API server refuses every write to this object (its stored spec breaks the schema in a way validation
       // ratcheting does not forgive, such as a number where a string belongs): retrying would write forever. The
       // Event stands; the next change of the pool (or of any pool) tries again.
-      this.#o.log.warn(
+      this.#log.warn(
         { pool: name, err: outcome.error },
         'the API server refuses the pool status; not retrying until the pool changes',
       );
       return;
     }
-    this.#o.log.debug({ pool: name, outcome }, 'pool status write deferred');
+    this.#log.debug({ pool: name, outcome }, 'pool status write deferred');
     this.#dirty.add(name);
   }
 }

@@ -93,7 +93,11 @@ export function rebuildOrder<T extends { request: ServiceRequest; current: reado
 }
 
 export class ServiceController {
-  readonly #o: ServiceControllerOptions;
+  readonly #ports: ControllerPorts;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: ControllerMetrics;
+  readonly #loadBalancerClass: string;
   readonly #table: AllocationTable;
   readonly #queue: WorkQueue;
   readonly #pools: PoolStatusReporter;
@@ -114,7 +118,11 @@ export class ServiceController {
   readonly #windowTimers = new Map<string, { until: number; timer: Timer }>();
 
   constructor(options: ServiceControllerOptions) {
-    this.#o = options;
+    this.#ports = options.ports;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+    this.#loadBalancerClass = options.loadBalancerClass;
     this.#table = new AllocationTable({ quarantineMs: options.quarantineMs });
     this.#queue = new WorkQueue({
       concurrency: options.concurrency,
@@ -143,14 +151,14 @@ export class ServiceController {
 
   /** Rebuilds the table from the caches, then reconciles every Service. Call once the caches have synced. */
   start(): void {
-    const started = this.#o.clock.now();
+    const started = this.#clock.now();
     this.#applyPools();
     let restored = 0;
-    const services = [...this.#o.ports.services.list()].sort((a, b) => creationTime(a).localeCompare(creationTime(b)));
+    const services = [...this.#ports.services.list()].sort((a, b) => creationTime(a).localeCompare(creationTime(b)));
     const holding: Array<{ request: ServiceRequest; current: bigint[]; retiring: RetiringAddress[] }> = [];
     const invalid: Array<{ key: string; address: bigint }> = [];
     for (const svc of services) {
-      if (!isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
+      if (!isOurService(svc, this.#loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
       const request = readServiceRequest(svc);
       const current = ingressAddresses(svc);
       if (current.length === 0) continue;
@@ -166,9 +174,9 @@ export class ServiceController {
     const dropped: Array<{ key: string; address: bigint }> = [];
     for (const { request, current, retiring } of rebuildOrder(holding)) {
       const kept = this.#table.assign(request, current, {
-        namespaceLabels: this.#o.ports.namespaceLabels(request.namespace),
-        now: this.#o.clock.now(),
-        wallNow: this.#o.clock.wallTime().getTime(),
+        namespaceLabels: this.#ports.namespaceLabels(request.namespace),
+        now: this.#clock.now(),
+        wallNow: this.#clock.wallTime().getTime(),
         allocate: false,
         retiring,
       });
@@ -184,8 +192,8 @@ export class ServiceController {
     for (const svc of services) this.#queue.add(serviceKey(svc));
     this.#pools.start();
     this.#pools.markAll();
-    this.#o.log.info(
-      { services: services.length, addresses: restored, ms: Math.round(this.#o.clock.now() - started) },
+    this.#log.info(
+      { services: services.length, addresses: restored, ms: Math.round(this.#clock.now() - started) },
       'allocation table rebuilt from Service status',
     );
   }
@@ -217,13 +225,13 @@ export class ServiceController {
   poolsChanged(): void {
     if (!this.#started) return;
     this.#applyPools();
-    for (const svc of this.#o.ports.services.list()) this.#queue.add(serviceKey(svc));
+    for (const svc of this.#ports.services.list()) this.#queue.add(serviceKey(svc));
     this.#pools.markAll();
   }
 
   namespaceChanged(namespace: string): void {
     if (!this.#started) return;
-    for (const svc of this.#o.ports.services.list()) {
+    for (const svc of this.#ports.services.list()) {
       if (svc.metadata.namespace === namespace) this.#queue.add(serviceKey(svc));
     }
   }
@@ -238,7 +246,7 @@ export class ServiceController {
   }
 
   #applyPools(): void {
-    const compiled = compilePools(this.#o.ports.pools());
+    const compiled = compilePools(this.#ports.pools());
     this.#problems = compiled.problems;
     this.#table.setPools(compiled.pools);
   }
@@ -253,10 +261,10 @@ export class ServiceController {
     const texts = failures.map((f) => `${f.reason}: ${f.message}`);
     this.#lastWarning.set(key, texts.join('\n'));
     failures.forEach(({ reason, message }, i) => {
-      this.#o.metrics.allocationFailure(reason);
+      this.#metrics.allocationFailure(reason);
       if (reported.has(texts[i] ?? '')) return;
-      this.#o.log.warn({ service: key, reason }, message);
-      this.#o.ports.recordEvent(svc, 'Warning', reason, message);
+      this.#log.warn({ service: key, reason }, message);
+      this.#ports.recordEvent(svc, 'Warning', reason, message);
     });
   }
 
@@ -287,8 +295,8 @@ export class ServiceController {
     this.#windowTimers.delete(key);
     if (until === undefined || !this.#started) return;
     // Wall-clock end, monotonic timer: a little late rather than early (the pass compares wall-clock times again).
-    const delay = Math.max(0, until - this.#o.clock.wallTime().getTime()) + 20;
-    const timer = this.#o.clock.after(delay, () => {
+    const delay = Math.max(0, until - this.#clock.wallTime().getTime()) + 20;
+    const timer = this.#clock.after(delay, () => {
       this.#windowTimers.delete(key);
       this.#queue.add(key);
     });
@@ -297,16 +305,16 @@ export class ServiceController {
 
   /** Another Service's request as the cache has it now (its own pass may not have run yet). */
   #currentRequest(key: string): ServiceRequest | undefined {
-    const svc = this.#o.ports.services.get(key);
-    if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) return undefined;
+    const svc = this.#ports.services.get(key);
+    if (!svc || !isOurService(svc, this.#loadBalancerClass) || svc.metadata.deletionTimestamp) return undefined;
     const request = readServiceRequest(svc);
     return request.ok ? request.value : undefined;
   }
 
   /** The server shows `addresses` in `key`'s status now: releases of anything else by it are complete. */
   #statusShows(key: string, addresses: readonly bigint[]): void {
-    const done = this.#table.statusWritten(key, addresses, this.#o.clock.now());
-    if (done.length > 0) this.#o.log.info({ service: key, ips: done.map(formatIp) }, 'released');
+    const done = this.#table.statusWritten(key, addresses, this.#clock.now());
+    if (done.length > 0) this.#log.info({ service: key, ips: done.map(formatIp) }, 'released');
     this.#changed(done, key);
   }
 
@@ -323,13 +331,13 @@ export class ServiceController {
   }
 
   async #pass(key: string): Promise<Outcome> {
-    const started = this.#o.clock.now();
-    const svc = this.#o.ports.services.get(key);
-    if (!svc || !isOurService(svc, this.#o.loadBalancerClass) || svc.metadata.deletionTimestamp) {
+    const started = this.#clock.now();
+    const svc = this.#ports.services.get(key);
+    if (!svc || !isOurService(svc, this.#loadBalancerClass) || svc.metadata.deletionTimestamp) {
       // A Service that stopped being ours (type or class changed) loses the addresses we gave it; they are releasing
       // until its status no longer shows them. A Service that is gone shows nothing any more.
       const stillShown = svc !== undefined && !svc.metadata.deletionTimestamp;
-      const released = this.#table.release(key, this.#o.clock.now(), stillShown);
+      const released = this.#table.release(key, this.#clock.now(), stillShown);
       this.#scheduleWindowEnd(key, []);
       this.#waiting.delete(key);
       this.#lastWarning.delete(key);
@@ -355,10 +363,10 @@ export class ServiceController {
     }
     const before = this.#table.requestOf(key);
     const wasRetiring = new Set(this.#table.retiringOf(key).map((r) => r.address));
-    const wallNow = this.#o.clock.wallTime().getTime();
+    const wallNow = this.#clock.wallTime().getTime();
     const result: AssignResult = this.#table.assign(request.value, ingressAddresses(svc), {
-      namespaceLabels: this.#o.ports.namespaceLabels(request.value.namespace),
-      now: this.#o.clock.now(),
+      namespaceLabels: this.#ports.namespaceLabels(request.value.namespace),
+      now: this.#clock.now(),
       wallNow,
       currentRequest: (other) => this.#currentRequest(other),
     });
@@ -370,21 +378,21 @@ export class ServiceController {
         // The end of a renumbering window: planned, so Normal; cut short (the address left its pool): Warning.
         const message = `released ${formatIp(address)}: ${why}; the Service's address is ${now}`;
         if (why === 'its renumbering window ended')
-          this.#o.ports.recordEvent(svc, 'Normal', 'RenumberCompleted', message);
-        else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', message);
-      } else this.#o.ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
-      this.#o.log.info({ service: key, ip: formatIp(address), why }, 'releasing');
+          this.#ports.recordEvent(svc, 'Normal', 'RenumberCompleted', message);
+        else this.#ports.recordEvent(svc, 'Warning', 'AddressChanged', message);
+      } else this.#ports.recordEvent(svc, 'Warning', 'AddressChanged', `released ${formatIp(address)}: ${why}`);
+      this.#log.info({ service: key, ip: formatIp(address), why }, 'releasing');
     }
     for (const { address, until, successor } of result.renumbered) {
       const text = `moving from ${formatIp(address)} to ${formatIp(successor)}: both are announced until ${rfc3339(until)} (window ${Math.round((until - wallNow) / 1000)}s), then ${formatIp(address)} is released`;
-      this.#o.ports.recordEvent(svc, 'Normal', 'RenumberStarted', text);
-      this.#o.log.info(
+      this.#ports.recordEvent(svc, 'Normal', 'RenumberStarted', text);
+      this.#log.info(
         { service: key, ip: formatIp(address), successor: formatIp(successor), until: rfc3339(until) },
         'renumbering',
       );
     }
     if (result.withheld.length > 0)
-      this.#o.log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
+      this.#log.debug({ service: key, ips: result.withheld.map(formatIp) }, 'withheld until released elsewhere');
     const failed = result.failures.filter(
       (f) =>
         !(
@@ -411,8 +419,8 @@ export class ServiceController {
     }
     if (result.allocated.length > 0) {
       const described = result.allocated.map((a) => `${formatIp(a)} (pool ${this.#table.poolOf(a) ?? '?'})`).join(', ');
-      this.#o.ports.recordEvent(svc, 'Normal', 'IPAllocated', `assigned ${described}`);
-      this.#o.log.info({ service: key, ips: result.allocated.map(formatIp) }, 'assigned');
+      this.#ports.recordEvent(svc, 'Normal', 'IPAllocated', `assigned ${described}`);
+      this.#log.info({ service: key, ips: result.allocated.map(formatIp) }, 'assigned');
     }
 
     // The Service's own addresses first (tools that read only the first entry get the new one), then the old ones
@@ -444,7 +452,7 @@ export class ServiceController {
           );
       }
     }
-    if (result.allocated.length > 0) this.#o.metrics.allocationSeconds((this.#o.clock.now() - started) / 1000);
+    if (result.allocated.length > 0) this.#metrics.allocationSeconds((this.#clock.now() - started) / 1000);
     return outcome;
   }
 
@@ -472,22 +480,22 @@ export class ServiceController {
     this.#writes.add(write);
     let outcome: Awaited<ReturnType<ControllerPorts['writeServiceStatus']>>;
     try {
-      outcome = await this.#o.ports.writeServiceStatus(svc, ingress, retiring, write.signal);
+      outcome = await this.#ports.writeServiceStatus(svc, ingress, retiring, write.signal);
     } finally {
       this.#writes.delete(write);
     }
     // Stopped while it was in flight: whatever the server did, this replica no longer acts on it.
     if (write.signal.aborted) return { retry: 'stopped' };
     if (outcome === 'written') {
-      this.#o.metrics.statusWrite('written');
+      this.#metrics.statusWrite('written');
       this.#lastWrite.set(key, { fromVersion: svc.metadata.resourceVersion, ingress: text });
       return 'done';
     }
     if (outcome === 'gone') {
-      this.#o.metrics.statusWrite('gone');
+      this.#metrics.statusWrite('gone');
       return 'done';
     }
-    this.#o.metrics.statusWrite(outcome === 'conflict' ? 'conflict' : 'error');
+    this.#metrics.statusWrite(outcome === 'conflict' ? 'conflict' : 'error');
     return { retry: outcome === 'conflict' ? 'conflict' : outcome.error };
   }
 }

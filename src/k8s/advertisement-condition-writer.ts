@@ -30,7 +30,11 @@ export interface AdvertisementConditionWriterOptions {
 }
 
 export class AdvertisementConditionWriter {
-  readonly #o: AdvertisementConditionWriterOptions;
+  readonly #client: ApiClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #pools: () => readonly IPPool[];
+  readonly #minIntervalMs: number;
   readonly #informers: Record<Kind, Informer<KubeObject>>;
   readonly #dirty = new Set<string>();
   readonly #lastWrite = new Map<string, number>();
@@ -39,7 +43,11 @@ export class AdvertisementConditionWriter {
   #writing = false;
 
   constructor(o: AdvertisementConditionWriterOptions) {
-    this.#o = o;
+    this.#client = o.client;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#pools = o.pools;
+    this.#minIntervalMs = o.minIntervalMs ?? 1000;
     const informer = (kind: Kind): Informer<KubeObject> =>
       new Informer<KubeObject>({
         client: o.client,
@@ -80,7 +88,7 @@ export class AdvertisementConditionWriter {
 
   #schedule(ms: number): void {
     if (!this.#running || this.#timer || this.#writing) return;
-    this.#timer = this.#o.clock.after(ms, () => {
+    this.#timer = this.#clock.after(ms, () => {
       this.#timer = undefined;
       void this.#flush();
     });
@@ -88,9 +96,9 @@ export class AdvertisementConditionWriter {
 
   async #flush(): Promise<void> {
     this.#writing = true;
-    const now = this.#o.clock.now();
-    const minInterval = this.#o.minIntervalMs ?? 1000;
-    const pools = this.#o.pools();
+    const now = this.#clock.now();
+    const minInterval = this.#minIntervalMs;
+    const pools = this.#pools();
     let later = false;
     for (const key of [...this.#dirty]) {
       if (!this.#running) break;
@@ -103,7 +111,7 @@ export class AdvertisementConditionWriter {
         this.#lastWrite.delete(key);
         continue;
       }
-      const desired = advertisementStatus(kind, obj, pools, this.#o.clock.wallTime());
+      const desired = advertisementStatus(kind, obj, pools, this.#clock.wallTime());
       if (statusSays(obj, desired)) {
         this.#dirty.delete(key);
         continue;
@@ -115,7 +123,7 @@ export class AdvertisementConditionWriter {
       this.#dirty.delete(key);
       this.#lastWrite.set(key, now);
       try {
-        await this.#o.client.request(
+        await this.#client.request(
           'PATCH',
           `${paths.our(PLURAL[kind], name)}/status`,
           { apiVersion: `${API_GROUP}/${API_VERSION}`, kind, metadata: { name }, status: desired },
@@ -130,7 +138,7 @@ export class AdvertisementConditionWriter {
         if (errorCode(error) !== 404) {
           this.#dirty.add(key);
           later = true;
-          this.#o.log.warn({ kind, name, err: describeError(error) }, 'cannot write the advertisement status');
+          this.#log.warn({ kind, name, err: describeError(error) }, 'cannot write the advertisement status');
         }
       }
     }

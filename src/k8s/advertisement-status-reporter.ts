@@ -24,13 +24,21 @@ export interface AdvertisementStatusReporterOptions {
 }
 
 export class AdvertisementStatusReporter {
-  readonly #o: AdvertisementStatusReporterOptions;
+  readonly #client: ApiClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #node: string;
+  readonly #conditions: (name: string) => readonly Condition[] | undefined;
   /** The message this speaker last applied per advertisement. */
   readonly #applied = new Map<string, string>();
   readonly #inFlight = new Set<string>();
 
   constructor(o: AdvertisementStatusReporterOptions) {
-    this.#o = o;
+    this.#client = o.client;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#node = o.node;
+    this.#conditions = o.conditions;
   }
 
   /** The UpdateTooLarge message per advertisement this node observes now (all others: none). */
@@ -50,7 +58,7 @@ export class AdvertisementStatusReporter {
 
   #current(name: string): Condition | undefined {
     // The status of an object stored without the current schema may be anything.
-    const conditions: unknown = this.#o.conditions(name);
+    const conditions: unknown = this.#conditions(name);
     if (!Array.isArray(conditions)) return undefined;
     return (conditions as unknown[]).find(
       (c): c is Condition =>
@@ -74,7 +82,7 @@ export class AdvertisementStatusReporter {
             message,
             lastTransitionTime:
               since ??
-              this.#o.clock
+              this.#clock
                 .wallTime()
                 .toISOString()
                 .replace(/\.\d+Z$/, 'Z'),
@@ -86,9 +94,9 @@ export class AdvertisementStatusReporter {
       status: { conditions: condition ? [condition] : [] },
     };
     try {
-      await this.#o.client.request('PATCH', `${paths.our('bgpadvertisements', name)}/status`, body, {
+      await this.#client.request('PATCH', `${paths.our('bgpadvertisements', name)}/status`, body, {
         contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: `beaconlb-speaker-${this.#o.node}`, force: true },
+        query: { fieldManager: `beaconlb-speaker-${this.#node}`, force: true },
         timeoutMs: 10_000,
       });
       if (message === undefined) this.#applied.delete(name);
@@ -97,7 +105,7 @@ export class AdvertisementStatusReporter {
       if (errorCode(error) === 404) this.#applied.delete(name);
       // Anything else is retried on the next pass (any change of the cluster view).
       else
-        this.#o.log.debug(
+        this.#log.debug(
           { advertisement: name, err: describeError(error) },
           'cannot write the BGPAdvertisement condition',
         );

@@ -30,7 +30,15 @@ export interface AnnouncementSweeperOptions {
 }
 
 export class AnnouncementSweeper {
-  readonly #o: AnnouncementSweeperOptions;
+  readonly #client: ApiClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #serviceUid: (service: string) => string | undefined;
+  readonly #deadAfterMs: number;
+  readonly #intervalMs: number;
+  readonly #maxDeletesPerSweep: number;
+  readonly #concurrency: number;
+  readonly #onDelete: ((reason: 'SpeakerGone' | 'ServiceGone', ok: boolean) => void) | undefined;
   readonly records: Informer<ServiceAnnouncementObject>;
   readonly #leases: Informer<LeaseObject>;
   #presence: SpeakerPresence | undefined;
@@ -38,7 +46,15 @@ export class AnnouncementSweeper {
   #running = false;
 
   constructor(o: AnnouncementSweeperOptions) {
-    this.#o = o;
+    this.#client = o.client;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#serviceUid = o.serviceUid;
+    this.#deadAfterMs = o.deadAfterMs;
+    this.#intervalMs = o.intervalMs;
+    this.#maxDeletesPerSweep = o.maxDeletesPerSweep ?? 500;
+    this.#concurrency = o.concurrency ?? 4;
+    this.#onDelete = o.onDelete;
     const common = { client: o.client, clock: o.clock, log: o.log };
     this.records = new Informer<ServiceAnnouncementObject>({ ...common, path: paths.ours('serviceannouncements') });
     this.#leases = speakerLeaseInformer({
@@ -52,7 +68,7 @@ export class AnnouncementSweeper {
 
   start(): void {
     this.#running = true;
-    this.#presence = new SpeakerPresence(this.#o.clock.now());
+    this.#presence = new SpeakerPresence(this.#clock.now());
     this.records.start();
     this.#leases.start();
     this.#schedule();
@@ -69,13 +85,13 @@ export class AnnouncementSweeper {
   #observe(): void {
     this.#presence?.observe(
       peerLeasesOf(this.#leases.list()).map((p) => ({ node: p.node, version: p.version })),
-      this.#o.clock.now(),
+      this.#clock.now(),
     );
   }
 
   #schedule(): void {
     if (!this.#running) return;
-    this.#timer = this.#o.clock.after(this.#o.intervalMs, () => {
+    this.#timer = this.#clock.after(this.#intervalMs, () => {
       void this.sweep().finally(() => {
         this.#schedule();
       });
@@ -86,7 +102,7 @@ export class AnnouncementSweeper {
   async sweep(): Promise<number> {
     if (!this.records.hasSynced || !this.#leases.hasSynced || !this.#presence) return 0;
     this.#observe();
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const presence = this.#presence;
     const refs: RecordRef[] = this.records.list().flatMap((obj) => {
       const service = obj.spec?.service;
@@ -99,35 +115,34 @@ export class AnnouncementSweeper {
       )?.ownerReferences?.find((r) => r.kind === 'Service');
       return [{ namespace, name, service, node, ownerUid: owner?.uid }];
     });
-    const garbage = garbageRecords(
-      refs,
-      (node) => presence.gone(node, now, this.#o.deadAfterMs),
-      this.#o.serviceUid,
-    ).slice(0, this.#o.maxDeletesPerSweep ?? 500);
+    const garbage = garbageRecords(refs, (node) => presence.gone(node, now, this.#deadAfterMs), this.#serviceUid).slice(
+      0,
+      this.#maxDeletesPerSweep,
+    );
     let deleted = 0;
     const queue = [...garbage];
     const worker = async (): Promise<void> => {
       for (let next = queue.shift(); next && this.#running; next = queue.shift()) {
         try {
-          await this.#o.client.request('DELETE', announcementPath(next.record.namespace, next.record.name), undefined, {
+          await this.#client.request('DELETE', announcementPath(next.record.namespace, next.record.name), undefined, {
             timeoutMs: 10_000,
           });
           deleted++;
-          this.#o.onDelete?.(next.reason, true);
+          this.#onDelete?.(next.reason, true);
         } catch (error) {
           const ok = errorCode(error) === 404;
-          this.#o.onDelete?.(next.reason, ok);
+          this.#onDelete?.(next.reason, ok);
           if (!ok)
-            this.#o.log.warn(
+            this.#log.warn(
               { record: `${next.record.namespace}/${next.record.name}`, err: describeError(error) },
               'cannot delete a stale ServiceAnnouncement',
             );
         }
       }
     };
-    await Promise.all(Array.from({ length: this.#o.concurrency ?? 4 }, worker));
+    await Promise.all(Array.from({ length: this.#concurrency }, worker));
     if (deleted > 0)
-      this.#o.log.info(
+      this.#log.info(
         { deleted, reasons: [...new Set(garbage.map((g) => g.reason))] },
         'removed stale ServiceAnnouncement records',
       );

@@ -25,20 +25,30 @@ interface Reported {
 }
 
 export class BgpStatusReporter {
-  readonly #o: BgpStatusReporterOptions;
+  readonly #client: ApiClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #node: string;
+  readonly #sessions: () => SessionStatus[];
+  readonly #minIntervalMs: number;
   readonly #reported = new Map<string, Reported>();
   #timer: Timer | undefined;
   #writing: Promise<void> | undefined;
   #again = false;
 
   constructor(o: BgpStatusReporterOptions) {
-    this.#o = o;
+    this.#client = o.client;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#node = o.node;
+    this.#sessions = o.sessions;
+    this.#minIntervalMs = o.minIntervalMs ?? 1000;
   }
 
   /** Sessions may have changed: write soon (coalesced). */
   changed(): void {
     if (this.#timer) return;
-    this.#timer = this.#o.clock.after(50, () => {
+    this.#timer = this.#clock.after(50, () => {
       this.#timer = undefined;
       void this.#flush();
     });
@@ -68,9 +78,9 @@ export class BgpStatusReporter {
   }
 
   async #write(): Promise<void> {
-    const now = this.#o.clock.now();
-    const minInterval = this.#o.minIntervalMs ?? 1000;
-    const current = new Map(this.#o.sessions().map((s) => [s.peer, s]));
+    const now = this.#clock.now();
+    const minInterval = this.#minIntervalMs;
+    const current = new Map(this.#sessions().map((s) => [s.peer, s]));
     let deferred = false;
     for (const [peer, session] of current) {
       const text = `${session.state}/${session.prefixesAdvertised}/${session.peerAs ?? ''}/${session.bfdState ?? ''}`;
@@ -90,7 +100,7 @@ export class BgpStatusReporter {
       else deferred = true;
     }
     if (deferred) {
-      this.#timer ??= this.#o.clock.after(minInterval, () => {
+      this.#timer ??= this.#clock.after(minInterval, () => {
         this.#timer = undefined;
         void this.#flush();
       });
@@ -98,13 +108,11 @@ export class BgpStatusReporter {
   }
 
   async #apply(peer: string, session: SessionStatus | undefined): Promise<boolean> {
-    const wallNow = this.#o.clock.wallTime().getTime();
+    const wallNow = this.#clock.wallTime().getTime();
     const entry = session && {
-      node: this.#o.node,
+      node: this.#node,
       state: session.state,
-      lastTransitionTime: new Date(wallNow - (this.#o.clock.now() - session.since))
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z'),
+      lastTransitionTime: new Date(wallNow - (this.#clock.now() - session.since)).toISOString().replace(/\.\d+Z$/, 'Z'),
       prefixesAdvertised: session.prefixesAdvertised,
       ...(session.peerAs === undefined ? {} : { peerASN: session.peerAs }),
       ...(session.bfdState === undefined ? {} : { bfdState: session.bfdState }),
@@ -116,15 +124,15 @@ export class BgpStatusReporter {
       status: { sessions: entry ? [entry] : [] },
     };
     try {
-      await this.#o.client.request('PATCH', `${paths.our('bgppeers', peer)}/status`, body, {
+      await this.#client.request('PATCH', `${paths.our('bgppeers', peer)}/status`, body, {
         contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: `beaconlb-speaker-${this.#o.node}`, force: true },
+        query: { fieldManager: `beaconlb-speaker-${this.#node}`, force: true },
       });
       return true;
     } catch (error) {
       // A deleted peer has no status to clean; anything else is retried on the next change.
       if (errorCode(error) === 404) return true;
-      this.#o.log.debug({ peer, err: describeError(error) }, 'cannot report the BGP session on the BGPPeer status');
+      this.#log.debug({ peer, err: describeError(error) }, 'cannot report the BGP session on the BGPPeer status');
       return false;
     }
   }

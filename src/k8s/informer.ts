@@ -67,7 +67,15 @@ function slim<T extends KubeObject>(obj: T): T {
 const keyOf = (obj: KubeObject): string => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 
 export class Informer<T extends KubeObject> {
-  readonly #o: InformerOptions<T>;
+  readonly #client: ApiClient;
+  readonly #path: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #onChange: ((obj: T, kind: ChangeKind) => void) | undefined;
+  readonly #onResync: (() => void) | undefined;
+  readonly #labelSelector: string | undefined;
+  readonly #fieldSelector: string | undefined;
+  readonly #onFreshness: ((stale: boolean) => void) | undefined;
   #store = new Map<string, T>();
   #resourceVersion = '';
   #abort: AbortController | undefined;
@@ -86,14 +94,22 @@ export class Informer<T extends KubeObject> {
   #watchSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: InformerOptions<T>) {
-    this.#o = options;
+    this.#client = options.client;
+    this.#path = options.path;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#onChange = options.onChange;
+    this.#onResync = options.onResync;
+    this.#labelSelector = options.labelSelector;
+    this.#fieldSelector = options.fieldSelector;
+    this.#onFreshness = options.onFreshness;
     this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
     this.#freshness = options.staleAfterMs === undefined ? undefined : new WatchFreshness(options.staleAfterMs);
   }
 
   /** The collection path, such as /api/v1/services. */
   get path(): string {
-    return this.#o.path;
+    return this.#path;
   }
 
   /** Whether the cache went without a proof of completeness for staleAfterMs (always false when not tracked). */
@@ -170,8 +186,8 @@ export class Informer<T extends KubeObject> {
 
   #query(): Query {
     return {
-      ...(this.#o.labelSelector ? { labelSelector: this.#o.labelSelector } : {}),
-      ...(this.#o.fieldSelector ? { fieldSelector: this.#o.fieldSelector } : {}),
+      ...(this.#labelSelector ? { labelSelector: this.#labelSelector } : {}),
+      ...(this.#fieldSelector ? { fieldSelector: this.#fieldSelector } : {}),
     };
   }
 
@@ -196,13 +212,13 @@ export class Informer<T extends KubeObject> {
         // relist() called while that list was under way: its list must start after the call.
         if (this.#relistPending()) continue;
         this.#abort = new AbortController();
-        const sentAt = this.#o.clock.now();
+        const sentAt = this.#clock.now();
         const timeoutSeconds = this.#freshness
           ? nextWatchTimeoutSeconds(this.#freshness.maxAgeMs, this.#freshness.staleAt(), sentAt)
           : 240 + Math.floor(Math.random() * 60);
         this.#watchSentAt = sentAt;
-        await this.#o.client.watch<T>(
-          this.#o.path,
+        await this.#client.watch<T>(
+          this.#path,
           { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
           (event) => {
             failures = 0;
@@ -212,7 +228,7 @@ export class Informer<T extends KubeObject> {
         );
         // The server ended the watch: it delivered everything up to then.
         failures = 0;
-        this.#freshness?.watchEnded(watchProofTime(sentAt, this.#o.clock.now(), timeoutSeconds * 1000));
+        this.#freshness?.watchEnded(watchProofTime(sentAt, this.#clock.now(), timeoutSeconds * 1000));
         this.#checkFreshness();
       } catch (error) {
         if (this.#isStopped()) break;
@@ -220,12 +236,12 @@ export class Informer<T extends KubeObject> {
         if (error instanceof ApiError && error.reason === 'Aborted') continue;
         if (errorCode(error) === 410) {
           needList = true;
-          this.#o.log.debug({ path: this.#o.path }, 'watch expired (410); relisting');
+          this.#log.debug({ path: this.#path }, 'watch expired (410); relisting');
           continue;
         }
         failures++;
         const delay = Math.min(30_000, 200 * 2 ** Math.min(failures - 1, 8));
-        this.#o.log.warn({ path: this.#o.path, err: describeError(error), retryMs: delay }, 'watch failed; retrying');
+        this.#log.warn({ path: this.#path, err: describeError(error), retryMs: delay }, 'watch failed; retrying');
         await this.#pause(delay);
         // After repeated failures the server may have lost our version: start over with a list.
         if (failures >= 3) needList = true;
@@ -237,7 +253,7 @@ export class Informer<T extends KubeObject> {
     return new Promise((resolve) => {
       this.#sleep = {
         resolve,
-        timer: this.#o.clock.after(ms, () => {
+        timer: this.#clock.after(ms, () => {
           this.#sleep = undefined;
           resolve();
         }),
@@ -251,38 +267,38 @@ export class Informer<T extends KubeObject> {
    */
   #checkFreshness(): void {
     if (!this.#freshness || this.#isStopped()) return;
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const stale = this.#freshness.isStale(now);
     if (stale !== this.#stale && this.#synced) {
       this.#stale = stale;
       if (stale)
-        this.#o.log.warn(
-          { path: this.#o.path, staleAfterMs: this.#freshness.maxAgeMs },
+        this.#log.warn(
+          { path: this.#path, staleAfterMs: this.#freshness.maxAgeMs },
           'watch silent: cache stale; reconnecting',
         );
-      else this.#o.log.info({ path: this.#o.path }, 'watch proven live again: cache fresh');
-      this.#o.onFreshness?.(stale);
+      else this.#log.info({ path: this.#path }, 'watch proven live again: cache fresh');
+      this.#onFreshness?.(stale);
     }
     this.#watchdog?.cancel();
     const wakeAt = stale ? now + STALE_RETRY_MS : this.#freshness.staleAt();
-    this.#watchdog = this.#o.clock.after(Math.max(0, wakeAt - now), () => {
+    this.#watchdog = this.#clock.after(Math.max(0, wakeAt - now), () => {
       this.#watchdog = undefined;
       const wasStale = this.#stale;
       this.#checkFreshness();
       // A watch with no proof for this long may hang without ever failing: drop it and watch again (a retry only once
       // it had its time, so a slow but working one can still end on schedule).
-      const retryDue = this.#o.clock.now() - this.#watchSentAt >= STALE_RETRY_MS;
+      const retryDue = this.#clock.now() - this.#watchSentAt >= STALE_RETRY_MS;
       if (this.#stale && (!wasStale || retryDue)) this.#abort?.abort();
     });
   }
 
   async #list(): Promise<void> {
-    const sentAt = this.#o.clock.now();
+    const sentAt = this.#clock.now();
     const fresh = new Map<string, T>();
     let token: string | undefined;
     let version = '';
     do {
-      const page: ObjectList<T> = await this.#o.client.get<ObjectList<T>>(this.#o.path, {
+      const page: ObjectList<T> = await this.#client.get<ObjectList<T>>(this.#path, {
         ...this.#query(),
         limit: 500,
         ...(token ? { continue: token } : {}),
@@ -306,7 +322,7 @@ export class Informer<T extends KubeObject> {
     }
     this.#freshness?.listed(sentAt);
     this.#checkFreshness();
-    this.#o.onResync?.();
+    this.#onResync?.();
   }
 
   #apply(type: string, raw: T): void {
@@ -331,10 +347,10 @@ export class Informer<T extends KubeObject> {
    */
   #notify(obj: T, kind: ChangeKind): void {
     try {
-      this.#o.onChange?.(obj, kind);
+      this.#onChange?.(obj, kind);
     } catch (error) {
-      this.#o.log.error(
-        { path: this.#o.path, object: keyOf(obj), change: kind, err: describeError(error) },
+      this.#log.error(
+        { path: this.#path, object: keyOf(obj), change: kind, err: describeError(error) },
         'change handler failed for one object',
       );
     }

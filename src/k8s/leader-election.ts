@@ -41,7 +41,17 @@ export interface LeaderElectorOptions {
 }
 
 export class LeaderElector {
-  readonly #o: LeaderElectorOptions;
+  readonly #client: ApiClient;
+  readonly #namespace: string;
+  readonly #name: string;
+  readonly #identity: string;
+  readonly #leaseDurationMs: number;
+  readonly #renewDeadlineMs: number;
+  readonly #retryPeriodMs: number;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #onStartedLeading: () => void;
+  readonly #onStoppedLeading: () => void;
   #leading = false;
   #stopped = true;
   #timer: Timer | undefined;
@@ -51,7 +61,17 @@ export class LeaderElector {
   #observed: { record: string; at: number } | undefined;
 
   constructor(options: LeaderElectorOptions) {
-    this.#o = options;
+    this.#client = options.client;
+    this.#namespace = options.namespace;
+    this.#name = options.name;
+    this.#identity = options.identity;
+    this.#leaseDurationMs = options.leaseDurationMs;
+    this.#renewDeadlineMs = options.renewDeadlineMs;
+    this.#retryPeriodMs = options.retryPeriodMs;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#onStartedLeading = options.onStartedLeading;
+    this.#onStoppedLeading = options.onStoppedLeading;
   }
 
   /** Read through a method: the flag changes while an attempt awaits. */
@@ -75,30 +95,29 @@ export class LeaderElector {
     this.#deadline?.cancel();
     if (!this.#leading) return;
     this.#setLeading(false);
-    const { client, name, namespace, identity } = this.#o;
     try {
-      const lease = await client.get<Lease>(paths.lease(namespace, name));
-      if (lease.spec?.holderIdentity === identity) {
+      const lease = await this.#client.get<Lease>(paths.lease(this.#namespace, this.#name));
+      if (lease.spec?.holderIdentity === this.#identity) {
         lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 };
-        await client.request('PUT', paths.lease(namespace, name), lease, { timeoutMs: 1000 });
+        await this.#client.request('PUT', paths.lease(this.#namespace, this.#name), lease, { timeoutMs: 1000 });
       }
     } catch (error) {
-      this.#o.log.warn({ err: describeError(error) }, 'could not release the leader lease');
+      this.#log.warn({ err: describeError(error) }, 'could not release the leader lease');
     }
   }
 
   /** A successful acquire or renew that started at `attemptStart`: leads until attemptStart + renewDeadline. */
   #renewed(attemptStart: number): void {
-    const left = attemptStart + this.#o.renewDeadlineMs - this.#o.clock.now();
+    const left = attemptStart + this.#renewDeadlineMs - this.#clock.now();
     // So late that the deadline passed while it was in flight: a follower may be about to take over.
     if (left <= 0) return;
     this.#lastRenew = attemptStart;
     this.#deadline?.cancel();
-    this.#deadline = this.#o.clock.after(left, () => {
+    this.#deadline = this.#clock.after(left, () => {
       this.#deadline = undefined;
-      if (this.#leading && this.#o.clock.now() - this.#lastRenew >= this.#o.renewDeadlineMs) {
-        this.#o.log.warn(
-          { identity: this.#o.identity, renewDeadlineMs: this.#o.renewDeadlineMs },
+      if (this.#leading && this.#clock.now() - this.#lastRenew >= this.#renewDeadlineMs) {
+        this.#log.warn(
+          { identity: this.#identity, renewDeadlineMs: this.#renewDeadlineMs },
           'could not renew the leader lease in time',
         );
         this.#setLeading(false);
@@ -110,12 +129,9 @@ export class LeaderElector {
   #setLeading(leading: boolean): void {
     if (leading === this.#leading) return;
     this.#leading = leading;
-    this.#o.log.info(
-      { identity: this.#o.identity, lease: this.#o.name },
-      leading ? 'became leader' : 'stopped leading',
-    );
-    if (leading) this.#o.onStartedLeading();
-    else this.#o.onStoppedLeading();
+    this.#log.info({ identity: this.#identity, lease: this.#name }, leading ? 'became leader' : 'stopped leading');
+    if (leading) this.#onStartedLeading();
+    else this.#onStoppedLeading();
   }
 
   async #tick(): Promise<void> {
@@ -123,18 +139,18 @@ export class LeaderElector {
     try {
       await this.#tryAcquireOrRenew();
     } catch (error) {
-      this.#o.log.debug({ err: describeError(error) }, 'leader election attempt failed');
+      this.#log.debug({ err: describeError(error) }, 'leader election attempt failed');
     }
-    if (this.#leading && this.#o.clock.now() - this.#lastRenew > this.#o.renewDeadlineMs) this.#setLeading(false);
+    if (this.#leading && this.#clock.now() - this.#lastRenew > this.#renewDeadlineMs) this.#setLeading(false);
     if (this.#isStopped()) return;
-    this.#timer = this.#o.clock.after(this.#o.retryPeriodMs, () => void this.#tick());
+    this.#timer = this.#clock.after(this.#retryPeriodMs, () => void this.#tick());
   }
 
   #acquiredSpec(transitions: number): NonNullable<Lease['spec']> {
-    const now = microTime(this.#o.clock.wallTime());
+    const now = microTime(this.#clock.wallTime());
     return {
-      holderIdentity: this.#o.identity,
-      leaseDurationSeconds: Math.max(1, Math.ceil(this.#o.leaseDurationMs / 1000)),
+      holderIdentity: this.#identity,
+      leaseDurationSeconds: Math.max(1, Math.ceil(this.#leaseDurationMs / 1000)),
       acquireTime: now,
       renewTime: now,
       leaseTransitions: transitions,
@@ -142,21 +158,20 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(): Promise<void> {
-    const { client, name, namespace, identity } = this.#o;
-    const timeout = { timeoutMs: Math.max(500, this.#o.renewDeadlineMs / 2) };
-    const attemptStart = this.#o.clock.now();
+    const timeout = { timeoutMs: Math.max(500, this.#renewDeadlineMs / 2) };
+    const attemptStart = this.#clock.now();
     let lease: Lease;
     try {
-      lease = await client.request<Lease>('GET', paths.lease(namespace, name), undefined, timeout);
+      lease = await this.#client.request<Lease>('GET', paths.lease(this.#namespace, this.#name), undefined, timeout);
     } catch (error) {
       if (errorCode(error) !== 404) throw error;
-      await client.request(
+      await this.#client.request(
         'POST',
-        paths.leases(namespace),
+        paths.leases(this.#namespace),
         {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
-          metadata: { name, namespace },
+          metadata: { name: this.#name, namespace: this.#namespace },
           spec: this.#acquiredSpec(0),
         },
         timeout,
@@ -165,10 +180,10 @@ export class LeaderElector {
       return;
     }
     const spec = lease.spec ?? {};
-    const now = this.#o.clock.now();
-    if (spec.holderIdentity === identity) {
-      lease.spec = { ...spec, renewTime: microTime(this.#o.clock.wallTime()) };
-      await client.request('PUT', paths.lease(namespace, name), lease, timeout);
+    const now = this.#clock.now();
+    if (spec.holderIdentity === this.#identity) {
+      lease.spec = { ...spec, renewTime: microTime(this.#clock.wallTime()) };
+      await this.#client.request('PUT', paths.lease(this.#namespace, this.#name), lease, timeout);
       this.#renewed(attemptStart);
       return;
     }
@@ -178,7 +193,7 @@ export class LeaderElector {
     const leaseMs = (spec.leaseDurationSeconds ?? 15) * 1000;
     if (spec.holderIdentity && now - this.#observed.at < leaseMs) return;
     lease.spec = this.#acquiredSpec((spec.leaseTransitions ?? 0) + 1);
-    await client.request('PUT', paths.lease(namespace, name), lease, timeout);
+    await this.#client.request('PUT', paths.lease(this.#namespace, this.#name), lease, timeout);
     this.#renewed(attemptStart);
   }
 }

@@ -38,12 +38,20 @@ interface SubjectAccessReview {
 }
 
 export class MetricsAccessReview {
-  readonly #o: MetricsAccessReviewOptions;
+  readonly #client: Pick<ApiClient, 'request'>;
+  readonly #clock: Clock;
+  readonly #path: string;
+  readonly #cacheMs: number;
+  readonly #cacheEntries: number;
   readonly #cache = new Map<string, { decision: AccessDecision; until: number }>();
   readonly #reviews: TokenBucket;
 
   constructor(options: MetricsAccessReviewOptions) {
-    this.#o = options;
+    this.#client = options.client;
+    this.#clock = options.clock;
+    this.#path = options.path ?? '/metrics';
+    this.#cacheMs = options.cacheMs ?? 60_000;
+    this.#cacheEntries = options.cacheEntries ?? 256;
     const rate = options.reviewsPerSecond ?? 5;
     this.#reviews = new TokenBucket(rate, rate * 2, options.clock.now());
   }
@@ -55,7 +63,7 @@ export class MetricsAccessReview {
     const token = match?.[1];
     if (!token) return { allowed: false, status: 401, reason: 'Unauthorized: a bearer token is required' };
     const key = createHash('sha256').update(token).digest('hex');
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const cached = this.#cache.get(key);
     if (cached && cached.until > now) return cached.decision;
     if (!this.#reviews.take(now))
@@ -73,7 +81,7 @@ export class MetricsAccessReview {
   async #review(token: string): Promise<AccessDecision> {
     let review: TokenReview;
     try {
-      review = await this.#o.client.request<TokenReview>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      review = await this.#client.request<TokenReview>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenReview',
         spec: { token },
@@ -89,10 +97,10 @@ export class MetricsAccessReview {
         reason: `Unauthorized: ${review.status?.error ?? 'the token is not valid'}`,
       };
     }
-    const path = this.#o.path ?? '/metrics';
+    const path = this.#path;
     let access: SubjectAccessReview;
     try {
-      access = await this.#o.client.request<SubjectAccessReview>(
+      access = await this.#client.request<SubjectAccessReview>(
         'POST',
         '/apis/authorization.k8s.io/v1/subjectaccessreviews',
         {
@@ -120,13 +128,13 @@ export class MetricsAccessReview {
   }
 
   #remember(key: string, decision: AccessDecision, now: number): void {
-    const limit = this.#o.cacheEntries ?? 256;
+    const limit = this.#cacheEntries;
     this.#cache.delete(key);
     while (this.#cache.size >= limit) {
       const oldest = this.#cache.keys().next();
       if (oldest.done) break;
       this.#cache.delete(oldest.value);
     }
-    this.#cache.set(key, { decision, until: now + (this.#o.cacheMs ?? 60_000) });
+    this.#cache.set(key, { decision, until: now + this.#cacheMs });
   }
 }

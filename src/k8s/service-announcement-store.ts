@@ -55,11 +55,15 @@ export interface ServiceAnnouncementStoreOptions {
 }
 
 export class ServiceAnnouncementStore implements AnnouncementStore {
-  readonly #o: ServiceAnnouncementStoreOptions;
+  readonly #client: ApiClient;
+  readonly #node: string;
+  readonly #serviceUid: (service: string) => string | undefined;
   readonly informer: Informer<ServiceAnnouncementObject>;
 
   constructor(o: ServiceAnnouncementStoreOptions) {
-    this.#o = o;
+    this.#client = o.client;
+    this.#node = o.node;
+    this.#serviceUid = o.serviceUid;
     this.informer = new Informer<ServiceAnnouncementObject>({
       client: o.client,
       clock: o.clock,
@@ -78,13 +82,13 @@ export class ServiceAnnouncementStore implements AnnouncementStore {
 
   #keyOf(obj: ServiceAnnouncementObject): string | undefined {
     const service = obj.spec?.service;
-    if (obj.spec?.node !== this.#o.node || typeof service !== 'string') return undefined;
+    if (obj.spec?.node !== this.#node || typeof service !== 'string') return undefined;
     return `${obj.metadata?.namespace ?? ''}/${service}`;
   }
 
   #cached(service: string): ServiceAnnouncementObject | undefined {
     const [namespace, name] = service.split('/') as [string, string];
-    return this.informer.get(announcementName(name, this.#o.node), namespace);
+    return this.informer.get(announcementName(name, this.#node), namespace);
   }
 
   observed(service: string): AnnouncementRecord | undefined {
@@ -102,23 +106,23 @@ export class ServiceAnnouncementStore implements AnnouncementStore {
 
   async apply(service: string, record: AnnouncementRecord): Promise<StoreResult> {
     const [namespace, name] = service.split('/') as [string, string];
-    const uid = this.#o.serviceUid(service);
+    const uid = this.#serviceUid(service);
     // The Service is gone: its record would be garbage at once (and the namespace may be terminating).
     if (uid === undefined) return 'done';
     const body = {
       apiVersion: `${API_GROUP}/${API_VERSION}`,
       kind: 'ServiceAnnouncement',
       metadata: {
-        name: announcementName(name, this.#o.node),
+        name: announcementName(name, this.#node),
         namespace,
-        labels: { [ANNOUNCEMENT_NODE_LABEL]: labelValue(this.#o.node), [ANNOUNCEMENT_SERVICE_LABEL]: name },
+        labels: { [ANNOUNCEMENT_NODE_LABEL]: labelValue(this.#node), [ANNOUNCEMENT_SERVICE_LABEL]: name },
         ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid }],
       },
-      spec: { service: name, node: this.#o.node },
+      spec: { service: name, node: this.#node },
       status: record,
     };
     try {
-      await this.#o.client.request('PATCH', announcementPath(namespace, body.metadata.name), body, {
+      await this.#client.request('PATCH', announcementPath(namespace, body.metadata.name), body, {
         contentType: 'application/apply-patch+yaml',
         query: { fieldManager: SPEAKER_FIELD_MANAGER, force: true },
         timeoutMs: 10_000,
@@ -132,12 +136,9 @@ export class ServiceAnnouncementStore implements AnnouncementStore {
   async remove(service: string): Promise<StoreResult> {
     const [namespace, name] = service.split('/') as [string, string];
     try {
-      await this.#o.client.request(
-        'DELETE',
-        announcementPath(namespace, announcementName(name, this.#o.node)),
-        undefined,
-        { timeoutMs: 10_000 },
-      );
+      await this.#client.request('DELETE', announcementPath(namespace, announcementName(name, this.#node)), undefined, {
+        timeoutMs: 10_000,
+      });
       return 'done';
     } catch (error) {
       if (errorCode(error) === 404) return 'done';

@@ -50,7 +50,8 @@ export interface SpeakerAdapterOptions {
 }
 
 export class SpeakerAdapter {
-  readonly #o: SpeakerAdapterOptions;
+  readonly #passwordNamespace: string;
+  readonly #loadBalancerClass: string;
   readonly #informers: Array<Informer<KubeObject>>;
   readonly services: Informer<ServiceObject>;
   readonly pools: Informer<IPPool>;
@@ -65,7 +66,8 @@ export class SpeakerAdapter {
   readonly events: EventRecorder;
 
   constructor(o: SpeakerAdapterOptions) {
-    this.#o = o;
+    this.#passwordNamespace = o.passwordNamespace;
+    this.#loadBalancerClass = o.loadBalancerClass;
     const common = {
       client: o.client,
       clock: o.clock,
@@ -160,7 +162,7 @@ export class SpeakerAdapter {
       nodes: this.nodes.list(),
       endpointSlices: this.endpointSlices.list(),
       namespaces: this.namespaces.list(),
-      loadBalancerClass: this.#o.loadBalancerClass,
+      loadBalancerClass: this.#loadBalancerClass,
     };
   }
 
@@ -173,13 +175,13 @@ export class SpeakerAdapter {
       nodes: this.nodes.list(),
       endpointSlices: this.endpointSlices.list(),
       namespaces: this.namespaces.list(),
-      loadBalancerClass: this.#o.loadBalancerClass,
+      loadBalancerClass: this.#loadBalancerClass,
     };
   }
 
   /** One key of a Secret in the BGP password namespace, decoded; undefined when absent. Never log the result. */
   secretValue(name: string, key: string): string | undefined {
-    const value = this.secrets.get(name, this.#o.passwordNamespace)?.data?.[key];
+    const value = this.secrets.get(name, this.#passwordNamespace)?.data?.[key];
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   }
 

@@ -39,7 +39,12 @@ export interface AnnouncementAuditOptions {
 }
 
 export class AnnouncementAudit {
-  readonly #o: AnnouncementAuditOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #inputs: () => AuditInputs;
+  readonly #recordEvent: (service: string, type: 'Warning', reason: AuditEventReason, message: string) => void;
+  readonly #intervalMs: number;
+  readonly #reports: () => boolean;
   /** Refusals reported by Event, as `service address message`. */
   #reported = new Set<string>();
   /** Refusals logged (every speaker logs what it refuses, once). */
@@ -49,7 +54,12 @@ export class AnnouncementAudit {
   #started = false;
 
   constructor(options: AnnouncementAuditOptions) {
-    this.#o = options;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#inputs = options.inputs;
+    this.#recordEvent = options.recordEvent;
+    this.#intervalMs = options.intervalMs;
+    this.#reports = options.reports;
   }
 
   /** Audits once `synced` resolves, then after every change (at most once per interval). */
@@ -62,8 +72,8 @@ export class AnnouncementAudit {
 
   changed(): void {
     if (!this.#started || this.#timer) return;
-    const wait = Math.max(0, this.#last + this.#o.intervalMs - this.#o.clock.now());
-    this.#timer = this.#o.clock.after(wait, () => {
+    const wait = Math.max(0, this.#last + this.#intervalMs - this.#clock.now());
+    this.#timer = this.#clock.after(wait, () => {
       this.#timer = undefined;
       this.audit();
     });
@@ -77,14 +87,14 @@ export class AnnouncementAudit {
 
   /** One audit now; returns the refusals found. */
   audit(): ReturnType<typeof refusedAddresses> {
-    this.#last = this.#o.clock.now();
-    const inputs = this.#o.inputs();
+    this.#last = this.#clock.now();
+    const inputs = this.#inputs();
     const refused = refusedAddresses(
       inputs.services,
       authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces),
       inputs.loadBalancerClass,
     );
-    const reports = this.#o.reports();
+    const reports = this.#reports();
     const current = new Set<string>();
     const logged = new Set<string>();
     for (const r of refused) {
@@ -94,10 +104,10 @@ export class AnnouncementAudit {
         current.add(key);
         continue;
       }
-      if (!this.#logged.has(key)) this.#o.log.warn({ service: r.service }, r.message);
+      if (!this.#logged.has(key)) this.#log.warn({ service: r.service }, r.message);
       if (!reports) continue;
       current.add(key);
-      this.#o.recordEvent(r.service, 'Warning', ANNOUNCEMENT_REFUSED, r.message);
+      this.#recordEvent(r.service, 'Warning', ANNOUNCEMENT_REFUSED, r.message);
     }
     this.#logged = logged;
     this.#reported = current;

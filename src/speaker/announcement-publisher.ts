@@ -42,7 +42,15 @@ export interface AnnouncementPublisherOptions {
 }
 
 export class AnnouncementPublisher {
-  readonly #o: AnnouncementPublisherOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #store: AnnouncementStore;
+  readonly #writesPerSecond: number;
+  readonly #maxInFlight: number;
+  readonly #debounceMs: number;
+  readonly #retryMs: number;
+  readonly #startGraceMs: number;
+  readonly #onWrite: ((verb: 'apply' | 'delete', ok: boolean) => void) | undefined;
   readonly #bucket: TokenBucket;
   #desired = new Map<string, AnnouncementRecord>();
   readonly #dirty = new Set<string>();
@@ -56,13 +64,21 @@ export class AnnouncementPublisher {
   #idle: Array<() => void> = [];
 
   constructor(o: AnnouncementPublisherOptions) {
-    this.#o = o;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#store = o.store;
+    this.#writesPerSecond = o.writesPerSecond;
+    this.#maxInFlight = o.maxInFlight;
+    this.#debounceMs = o.debounceMs;
+    this.#retryMs = o.retryMs;
+    this.#startGraceMs = o.startGraceMs;
+    this.#onWrite = o.onWrite;
     this.#bucket = new TokenBucket(o.writesPerSecond, o.burst, o.clock.now());
   }
 
   /** Writes begin: call once the caches the store reads have synced. Reconciles every record found. */
   start(): void {
-    this.#startedAt = this.#o.clock.now();
+    this.#startedAt = this.#clock.now();
     this.resync();
   }
 
@@ -79,21 +95,21 @@ export class AnnouncementPublisher {
     this.#desired = new Map(records);
     for (const [key, record] of records) if (recordText(before.get(key)) !== recordText(record)) this.#dirty.add(key);
     for (const key of before.keys()) if (!records.has(key)) this.#dirty.add(key);
-    this.#schedule(this.#o.debounceMs);
+    this.#schedule(this.#debounceMs);
   }
 
   /** The store's cache changed for one Service (a watch event): rewrite if it no longer says what is announced. */
   observedChanged(service: string): void {
-    if (recordText(this.#o.store.observed(service)) === recordText(this.#desired.get(service))) return;
+    if (recordText(this.#store.observed(service)) === recordText(this.#desired.get(service))) return;
     this.#written.delete(service);
     this.#dirty.add(service);
-    this.#schedule(this.#o.debounceMs);
+    this.#schedule(this.#debounceMs);
   }
 
   /** Compares every cached and every announced record again (after a relist). */
   resync(): void {
     this.#written.clear();
-    for (const key of this.#o.store.observedServices()) this.#dirty.add(key);
+    for (const key of this.#store.observedServices()) this.#dirty.add(key);
     for (const key of this.#desired.keys()) this.#dirty.add(key);
     this.#schedule(0);
   }
@@ -107,10 +123,10 @@ export class AnnouncementPublisher {
   async withdrawAll(budgetMs: number): Promise<void> {
     this.update(new Map());
     this.#startedAt = Number.NEGATIVE_INFINITY;
-    for (const key of this.#o.store.observedServices()) this.#dirty.add(key);
+    for (const key of this.#store.observedServices()) this.#dirty.add(key);
     this.#schedule(0);
     await new Promise<void>((resolve) => {
-      const timer = this.#o.clock.after(budgetMs, resolve);
+      const timer = this.#clock.after(budgetMs, resolve);
       this.#idle.push(() => {
         timer.cancel();
         resolve();
@@ -120,12 +136,12 @@ export class AnnouncementPublisher {
 
   #schedule(delayMs: number): void {
     if (this.#stopped || this.#startedAt === undefined) return;
-    const at = this.#o.clock.now() + delayMs;
+    const at = this.#clock.now() + delayMs;
     if (this.#timer && this.#timer.at <= at) return;
     this.#timer?.timer.cancel();
     this.#timer = {
       at,
-      timer: this.#o.clock.after(delayMs, () => {
+      timer: this.#clock.after(delayMs, () => {
         this.#timer = undefined;
         this.#pump();
       }),
@@ -134,10 +150,10 @@ export class AnnouncementPublisher {
 
   #pump(): void {
     if (this.#stopped || this.#startedAt === undefined) return;
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     let wakeIn = Number.POSITIVE_INFINITY;
     for (const key of [...this.#dirty]) {
-      if (this.#inFlight.size >= this.#o.maxInFlight) return;
+      if (this.#inFlight.size >= this.#maxInFlight) return;
       if (this.#inFlight.has(key)) continue;
       const retryAt = this.#retryAt.get(key) ?? Number.NEGATIVE_INFINITY;
       if (retryAt > now) {
@@ -147,17 +163,17 @@ export class AnnouncementPublisher {
       const want = this.#desired.get(key);
       const wantText = recordText(want);
       const written = this.#written.get(key);
-      if (written === wantText || (written === undefined && recordText(this.#o.store.observed(key)) === wantText)) {
+      if (written === wantText || (written === undefined && recordText(this.#store.observed(key)) === wantText)) {
         this.#dirty.delete(key);
         continue;
       }
-      if (want === undefined && written === undefined && now < this.#startedAt + this.#o.startGraceMs) {
+      if (want === undefined && written === undefined && now < this.#startedAt + this.#startGraceMs) {
         // Found at start, not (yet) announced: wait for the first passes before deleting it.
-        wakeIn = Math.min(wakeIn, this.#startedAt + this.#o.startGraceMs - now);
+        wakeIn = Math.min(wakeIn, this.#startedAt + this.#startGraceMs - now);
         continue;
       }
       if (!this.#bucket.take(now)) {
-        wakeIn = Math.min(wakeIn, Math.ceil(1000 / this.#o.writesPerSecond));
+        wakeIn = Math.min(wakeIn, Math.ceil(1000 / this.#writesPerSecond));
         break;
       }
       this.#dirty.delete(key);
@@ -172,22 +188,22 @@ export class AnnouncementPublisher {
     const verb = want === undefined ? 'delete' : 'apply';
     let result: StoreResult;
     try {
-      result = want === undefined ? await this.#o.store.remove(key) : await this.#o.store.apply(key, want);
+      result = want === undefined ? await this.#store.remove(key) : await this.#store.apply(key, want);
     } catch (error) {
       result = { error: String(error) };
     }
     this.#inFlight.delete(key);
     const ok = result === 'done';
-    this.#o.onWrite?.(verb, ok);
+    this.#onWrite?.(verb, ok);
     if (ok) {
       this.#written.set(key, wantText);
       this.#retryAt.delete(key);
     } else {
-      this.#o.log.debug(
+      this.#log.debug(
         { service: key, err: typeof result === 'object' ? result.error : '' },
         `cannot ${verb} the ServiceAnnouncement; retrying`,
       );
-      this.#retryAt.set(key, this.#o.clock.now() + this.#o.retryMs);
+      this.#retryAt.set(key, this.#clock.now() + this.#retryMs);
       this.#dirty.add(key);
     }
     // The announcement may have changed while the request was in flight: the key is dirty again then.

@@ -47,7 +47,15 @@ const TIMER_EVENTS: Readonly<Record<BfdTimer, BfdEvent>> = {
 };
 
 export class BfdSession {
-  readonly #o: BfdSessionOptions;
+  readonly #peerAddress: string;
+  readonly #config: BfdSessionConfig;
+  readonly #sender: BfdSender;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  readonly #onTransition: (transition: BfdTransition) => void;
+  readonly #onChange: (change: BfdChange) => void;
+  readonly #onDiscard: ((reason: string) => void) | undefined;
   #state: BfdSessionState;
   readonly #timers: FsmTimers<BfdTimer>;
   readonly #events = new StepQueue<BfdEvent>((event) => {
@@ -55,7 +63,15 @@ export class BfdSession {
   });
 
   constructor(o: BfdSessionOptions) {
-    this.#o = o;
+    this.#peerAddress = o.peerAddress;
+    this.#config = o.config;
+    this.#sender = o.sender;
+    this.#clock = o.clock;
+    this.#random = o.random;
+    this.#log = o.log;
+    this.#onTransition = o.onTransition;
+    this.#onChange = o.onChange;
+    this.#onDiscard = o.onDiscard;
     this.#timers = new FsmTimers(o.clock);
     this.#state = initialBfdState(o.config, o.clock.now());
   }
@@ -65,7 +81,7 @@ export class BfdSession {
   }
 
   get localDiscriminator(): number {
-    return this.#o.config.localDiscriminator;
+    return this.#config.localDiscriminator;
   }
 
   get fsm(): BfdSessionState {
@@ -84,11 +100,11 @@ export class BfdSession {
   stop(): void {
     this.#events.feed({ type: 'Stop' });
     this.#timers.stopAll();
-    this.#o.sender.close();
+    this.#sender.close();
   }
 
   #step(event: BfdEvent): void {
-    const result = stepBfd(this.#state, event, this.#o.clock.now());
+    const result = stepBfd(this.#state, event, this.#clock.now());
     this.#state = result.state;
     for (const action of result.actions) this.#execute(action);
   }
@@ -98,18 +114,18 @@ export class BfdSession {
       case 'transition': {
         const t = action.transition;
         const fields = { from: t.from, to: t.to, reason: t.reason, diagnostic: describeDiagnostic(t.diagnostic) };
-        if (t.from === 'Up' || t.to === 'Up') this.#o.log.info(fields, 'BFD session state');
-        else this.#o.log.debug(fields, 'BFD session state');
-        this.#o.onTransition(t);
+        if (t.from === 'Up' || t.to === 'Up') this.#log.info(fields, 'BFD session state');
+        else this.#log.debug(fields, 'BFD session state');
+        this.#onTransition(t);
         return;
       }
       case 'send':
-        this.#o.sender.send(encodeBfdControlPacket(action.packet), this.#o.peerAddress);
+        this.#sender.send(encodeBfdControlPacket(action.packet), this.#peerAddress);
         return;
       case 'startTimer': {
         const ms =
           action.timer === 'transmit'
-            ? transmitDelayMs(action.ms, this.#o.config.detectMultiplier, this.#o.random())
+            ? transmitDelayMs(action.ms, this.#config.detectMultiplier, this.#random())
             : action.ms;
         const event = TIMER_EVENTS[action.timer];
         this.#timers.start(action.timer, ms, () => {
@@ -121,14 +137,14 @@ export class BfdSession {
         this.#timers.stop(action.timer);
         return;
       case 'up':
-        this.#o.onChange({ up: true });
+        this.#onChange({ up: true });
         return;
       case 'down':
-        this.#o.onChange({ up: false, reason: action.reason, failure: action.failure });
+        this.#onChange({ up: false, reason: action.reason, failure: action.failure });
         return;
       case 'discard':
-        this.#o.log.debug({ reason: action.reason }, 'BFD packet discarded');
-        this.#o.onDiscard?.(action.reason);
+        this.#log.debug({ reason: action.reason }, 'BFD packet discarded');
+        this.#onDiscard?.(action.reason);
         return;
     }
   }

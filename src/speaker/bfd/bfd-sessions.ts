@@ -101,7 +101,11 @@ export const RETRY_MS = 5000;
 const pathKey = (path: BfdPath): string => `${path.peerAddress}%${path.interfaceName}`;
 
 export class BfdSessions {
-  readonly #o: BfdSessionsOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #transport: BfdTransport;
+  readonly #onTransition: ((path: BfdPath, transition: BfdTransition) => void) | undefined;
+  readonly #onError: ((path: BfdPath, message: string) => void) | undefined;
   readonly #random: () => number;
   readonly #metrics: BfdMetrics;
   readonly #entries = new Map<string, Entry>();
@@ -109,7 +113,11 @@ export class BfdSessions {
   readonly #receivers = new Map<4 | 6, Promise<BfdReceiver | undefined>>();
 
   constructor(o: BfdSessionsOptions) {
-    this.#o = o;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#transport = o.transport;
+    this.#onTransition = o.onTransition;
+    this.#onError = o.onError;
     this.#random = o.random ?? Math.random;
     this.#metrics = o.metrics ?? noBfdMetrics;
   }
@@ -131,7 +139,7 @@ export class BfdSessions {
       this.#entries.set(key, entry);
       void this.#open(entry);
     } else if (JSON.stringify(entry.settings) !== JSON.stringify(settings)) {
-      this.#o.log.warn(
+      this.#log.warn(
         { peerAddress: path.peerAddress, interface: path.interfaceName },
         'another BGPPeer asks different BFD settings for this peer: the first ones stay',
       );
@@ -186,29 +194,29 @@ export class BfdSessions {
       this.#failed(entry, `cannot receive BFD packets (UDP port 3784, IPv${path.family}): see the speaker log`);
       return;
     }
-    const sender = await this.#o.transport.openSender(path.family, path.localAddress);
+    const sender = await this.#transport.openSender(path.family, path.localAddress);
     if (entry.stopped) {
       if (sender.ok) sender.value.close();
       return;
     }
     if (!sender.ok) {
-      this.#o.log.warn({ peerAddress: path.peerAddress, err: sender.error.message }, 'cannot open the BFD socket');
+      this.#log.warn({ peerAddress: path.peerAddress, err: sender.error.message }, 'cannot open the BFD socket');
       this.#failed(entry, sender.error.message);
       return;
     }
     const discriminator = this.#newDiscriminator();
-    const log = this.#o.log.child({ peerAddress: path.peerAddress, interface: path.interfaceName });
+    const log = this.#log.child({ peerAddress: path.peerAddress, interface: path.interfaceName });
     const session = new BfdSession({
       peerAddress: path.peerAddress,
       config: { ...settings, localDiscriminator: discriminator },
       sender: sender.value,
-      clock: this.#o.clock,
+      clock: this.#clock,
       random: this.#random,
       log,
       onTransition: (transition) => {
         this.#metrics.sessionUp(path.peerAddress, transition.to === 'Up');
         if (transition.from === 'Up') this.#metrics.sessionDown(path.peerAddress, transition.reason);
-        this.#o.onTransition?.(path, transition);
+        this.#onTransition?.(path, transition);
       },
       onChange: (change) => {
         for (const listener of [...entry.listeners]) listener(change);
@@ -231,10 +239,10 @@ export class BfdSessions {
     if (entry.stopped) return;
     if (entry.error !== message) {
       entry.error = message;
-      this.#o.onError?.(entry.path, message);
+      this.#onError?.(entry.path, message);
       for (const listener of [...entry.errorListeners]) listener(message);
     }
-    entry.retry ??= this.#o.clock.after(RETRY_MS, () => {
+    entry.retry ??= this.#clock.after(RETRY_MS, () => {
       entry.retry = undefined;
       if (!entry.stopped) void this.#open(entry);
     });
@@ -262,19 +270,19 @@ export class BfdSessions {
   #receiver(family: 4 | 6): Promise<BfdReceiver | undefined> {
     let receiver = this.#receivers.get(family);
     if (receiver === undefined) {
-      receiver = this.#o.transport
+      receiver = this.#transport
         .openReceiver(
           family,
           (datagram) => {
             this.#received(datagram);
           },
           (error) => {
-            this.#o.log.warn({ err: error.message, family }, 'BFD receive socket error');
+            this.#log.warn({ err: error.message, family }, 'BFD receive socket error');
           },
         )
         .then((result) => {
           if (result.ok) return result.value;
-          this.#o.log.error({ err: result.error.message }, 'cannot receive BFD packets');
+          this.#log.error({ err: result.error.message }, 'cannot receive BFD packets');
           this.#receivers.delete(family); // the next session tries again
           return undefined;
         });
@@ -286,7 +294,7 @@ export class BfdSessions {
   #received(datagram: ReceivedBfdDatagram): void {
     const decoded = decodeBfdControlPacket(datagram.bytes);
     if (!decoded.ok) {
-      this.#o.log.debug({ from: datagram.address, err: decoded.error.message }, 'BFD packet discarded');
+      this.#log.debug({ from: datagram.address, err: decoded.error.message }, 'BFD packet discarded');
       this.#metrics.packetDiscarded(decoded.error.reason);
       return;
     }

@@ -59,7 +59,14 @@ export interface BgpSessionOptions {
 const EMPTY_CODEC: BgpCodecContext = { fourOctetAs: true };
 
 export class BgpSession {
-  readonly #o: BgpSessionOptions;
+  readonly #peer: string;
+  readonly #config: SessionConfig;
+  readonly #openSocket: () => Result<BgpSocket, TransportError>;
+  readonly #nextHops: (localAddress: string | undefined) => NextHops;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: BgpMetrics;
+  readonly #onTransition: (transition: SessionTransition) => void;
   #state: SessionState;
   #socket: BgpSocket | undefined;
   #buffer: Uint8Array = new Uint8Array(0);
@@ -73,7 +80,14 @@ export class BgpSession {
   #heldByBfd = false;
 
   constructor(o: BgpSessionOptions) {
-    this.#o = o;
+    this.#peer = o.peer;
+    this.#config = o.config;
+    this.#openSocket = o.connect;
+    this.#nextHops = o.nextHops;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#metrics = o.metrics;
+    this.#onTransition = o.onTransition;
     this.#timers = new FsmTimers(o.clock);
     this.#state = initialSessionState(o.config, o.clock.now());
     this.#ribOut = new AdjRibOut(o.config.localAs, o.log, o.onUnadvertised);
@@ -105,7 +119,7 @@ export class BgpSession {
   }
 
   get config(): SessionConfig {
-    return this.#o.config;
+    return this.#config;
   }
 
   start(): void {
@@ -115,7 +129,7 @@ export class BgpSession {
   /** A connection the peer opened to our listener (passive peers). Refused while another connection is in use. */
   accept(socket: BgpSocket): void {
     if (this.#socket !== undefined || (this.#state.name !== 'Active' && this.#state.name !== 'Connect')) {
-      this.#o.log.debug({ state: this.#state.name }, 'refusing a second connection from the peer');
+      this.#log.debug({ state: this.#state.name }, 'refusing a second connection from the peer');
       socket.destroy();
       return;
     }
@@ -165,7 +179,7 @@ export class BgpSession {
       : Promise.resolve();
     this.#events.feed({ type: 'ManualStop', communication });
     let timer: Timer | undefined;
-    await Promise.race([closed, new Promise<void>((resolve) => (timer = this.#o.clock.after(timeoutMs, resolve)))]);
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = this.#clock.after(timeoutMs, resolve)))]);
     timer?.cancel();
     socket?.destroy();
     this.#timers.stopAll();
@@ -174,7 +188,7 @@ export class BgpSession {
   // -------------------------------------------------------------------------------------------------------------
 
   #step(event: SessionEvent): void {
-    const result = step(this.#state, event, this.#o.clock.now());
+    const result = step(this.#state, event, this.#clock.now());
     this.#state = result.state;
     for (const action of result.actions) this.#execute(action);
   }
@@ -210,14 +224,14 @@ export class BgpSession {
       case 'down':
         this.#ribOut.sessionDown();
         this.#prefixesReceived = 0; // the peer's routes went with the session (they come again after Established)
-        this.#o.metrics.prefixesAdvertised(this.#o.peer, 0);
-        this.#o.metrics.sessionFlap(this.#o.peer);
+        this.#metrics.prefixesAdvertised(this.#peer, 0);
+        this.#metrics.sessionFlap(this.#peer);
         return;
       case 'deliverUpdate':
         this.#received(action.update, action.handling, action.reason);
         return;
       case 'deliverRouteRefresh':
-        this.#o.log.info({ family: action.family }, 'peer asked for our routes again (route refresh)');
+        this.#log.info({ family: action.family }, 'peer asked for our routes again (route refresh)');
         this.#announceAll(action.family);
         return;
     }
@@ -237,19 +251,19 @@ export class BgpSession {
       transition.from === 'Established' ||
       transition.sentNotification ||
       transition.receivedNotification;
-    if (important) this.#o.log.info(fields, 'BGP session state');
-    else this.#o.log.debug(fields, 'BGP session state');
-    if (transition.sentNotification) this.#o.metrics.notification(this.#o.peer, 'sent');
-    if (transition.receivedNotification) this.#o.metrics.notification(this.#o.peer, 'received');
-    this.#o.metrics.sessionUp(this.#o.peer, transition.to === 'Established');
-    this.#o.onTransition(transition);
+    if (important) this.#log.info(fields, 'BGP session state');
+    else this.#log.debug(fields, 'BGP session state');
+    if (transition.sentNotification) this.#metrics.notification(this.#peer, 'sent');
+    if (transition.receivedNotification) this.#metrics.notification(this.#peer, 'received');
+    this.#metrics.sessionUp(this.#peer, transition.to === 'Established');
+    this.#onTransition(transition);
   }
 
   #connect(): void {
     this.#disconnect();
-    const socket = this.#o.connect();
+    const socket = this.#openSocket();
     if (!socket.ok) {
-      this.#o.log.warn({ err: socket.error.message }, 'cannot open a connection to the peer');
+      this.#log.warn({ err: socket.error.message }, 'cannot open a connection to the peer');
       queueMicrotask(() => {
         this.#events.feed({ type: 'TcpConnectionFails' });
       });
@@ -268,7 +282,7 @@ export class BgpSession {
       if (this.#socket === socket) this.#receive(chunk);
     });
     socket.on('error', (error: Error) => {
-      if (this.#socket === socket) this.#o.log.debug({ err: error.message }, 'connection error');
+      if (this.#socket === socket) this.#log.debug({ err: error.message }, 'connection error');
     });
     socket.once('close', () => {
       if (this.#socket !== socket) return;
@@ -284,7 +298,7 @@ export class BgpSession {
     this.#socket = undefined;
     socket.end(() => socket.destroy());
     // A peer that never reads must not keep the socket forever.
-    const timer = this.#o.clock.after(1000, () => socket.destroy());
+    const timer = this.#clock.after(1000, () => socket.destroy());
     socket.once('close', () => {
       timer.cancel();
     });
@@ -306,7 +320,7 @@ export class BgpSession {
     const codec = this.#codec();
     const parts = updates.map((update) => encodeBgpMessage(update, codec));
     socket.write(Buffer.concat(parts));
-    this.#o.metrics.updatesSent(this.#o.peer, updates.length);
+    this.#metrics.updatesSent(this.#peer, updates.length);
   }
 
   #receive(chunk: Buffer): void {
@@ -314,7 +328,7 @@ export class BgpSession {
     for (;;) {
       const length = nextMessageLength(buffer);
       if (!length.ok) {
-        this.#o.log.warn({ err: length.error.message }, 'bad message header from the peer');
+        this.#log.warn({ err: length.error.message }, 'bad message header from the peer');
         this.#buffer = new Uint8Array(0);
         this.#events.feed({ type: 'BGPHeaderErr', notification: length.error.notification });
         return;
@@ -324,7 +338,7 @@ export class BgpSession {
       buffer = buffer.subarray(length.value);
       const outcome = decodeBgpMessage(message, this.#codec());
       if (outcome.kind === 'session-reset')
-        this.#o.log.warn({ err: outcome.error.message }, 'malformed message from the peer: resetting the session');
+        this.#log.warn({ err: outcome.error.message }, 'malformed message from the peer: resetting the session');
       this.#events.feed(eventForInbound(outcome));
       if (this.#socket === undefined) return;
     }
@@ -337,8 +351,8 @@ export class BgpSession {
     reason: string | undefined,
   ): void {
     if (handling !== 'ok') {
-      this.#o.metrics.inboundError(this.#o.peer, handling);
-      this.#o.log.warn({ handling, reason }, 'malformed UPDATE from the peer, handled per RFC 7606');
+      this.#metrics.inboundError(this.#peer, handling);
+      this.#log.warn({ handling, reason }, 'malformed UPDATE from the peer, handled per RFC 7606');
     }
     const announced = handling === 'treat-as-withdraw' ? 0 : announcedPrefixes(update).length;
     const withdrawn = withdrawnPrefixes(update).length;
@@ -348,7 +362,7 @@ export class BgpSession {
   #established(): void {
     const negotiated = this.#state.negotiated;
     if (negotiated === undefined) return;
-    this.#ribOut.sessionEstablished(this.#o.nextHops(this.#socket?.localAddress));
+    this.#ribOut.sessionEstablished(this.#nextHops(this.#socket?.localAddress));
     for (const family of negotiated.families) this.#announceAll(family);
     // End-of-RIB (RFC 4724 section 2) after the initial table: a graceful-restart peer drops our stale routes then.
     this.#sendUpdates(negotiated.families.map(endOfRib));
@@ -359,14 +373,14 @@ export class BgpSession {
     const negotiated = this.#state.negotiated;
     if (negotiated === undefined) return;
     this.#sendUpdates(this.#ribOut.announceAll(family, negotiated));
-    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#ribOut.advertisedCount);
+    this.#metrics.prefixesAdvertised(this.#peer, this.#ribOut.advertisedCount);
   }
 
   #sendDifference(): void {
     const negotiated = this.#state.negotiated;
     if (negotiated === undefined) return;
     for (const batch of this.#ribOut.difference(negotiated)) this.#sendUpdates(batch);
-    this.#o.metrics.prefixesAdvertised(this.#o.peer, this.#ribOut.advertisedCount);
+    this.#metrics.prefixesAdvertised(this.#peer, this.#ribOut.advertisedCount);
   }
 }
 

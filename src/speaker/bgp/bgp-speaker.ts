@@ -102,7 +102,25 @@ interface Running {
 const PASSIVE_PORT = 179;
 
 export class BgpSpeaker {
-  readonly #o: BgpSpeakerOptions;
+  readonly #node: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: BgpMetrics;
+  readonly #inputs: () => BgpInputs;
+  readonly #interfaceTable: () => InterfaceTable;
+  readonly #password: (name: string, key: string) => string | undefined;
+  readonly #transport: BgpTransport;
+  readonly #onSessionsChanged: (() => void) | undefined;
+  readonly #recordEvent: (
+    kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service',
+    name: string,
+    type: 'Normal' | 'Warning',
+    reason: BgpEventReason,
+    message: string,
+  ) => void;
+  readonly #onOversizedAdvertisements: ((messages: ReadonlyMap<string, string>) => void) | undefined;
+  readonly #bfd: BfdTracker | undefined;
+  readonly #routers: RouterFinder | undefined;
   readonly #sessions = new Map<string, Running>();
   /**
    * Problems already reported, so a pass does not repeat an Event. Bounded: an entry lives only while its object
@@ -126,7 +144,19 @@ export class BgpSpeaker {
   #routerInterfaces = new Set<string>();
 
   constructor(o: BgpSpeakerOptions) {
-    this.#o = o;
+    this.#node = o.node;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#metrics = o.metrics;
+    this.#inputs = o.inputs;
+    this.#interfaceTable = o.interfaceTable;
+    this.#password = o.password;
+    this.#transport = o.transport;
+    this.#onSessionsChanged = o.onSessionsChanged;
+    this.#recordEvent = o.recordEvent;
+    this.#onOversizedAdvertisements = o.onOversizedAdvertisements;
+    this.#bfd = o.bfd;
+    this.#routers = o.routers;
   }
 
   /** Sessions start once the caches have synced (an early partial view would withdraw and flap routes). */
@@ -140,7 +170,7 @@ export class BgpSpeaker {
   /** Something the plan depends on changed: one pass soon (changes arriving together share it). */
   changed(): void {
     if (!this.#ready || this.#stopped || this.#pass) return;
-    this.#pass = this.#o.clock.after(0, () => {
+    this.#pass = this.#clock.after(0, () => {
       this.#pass = undefined;
       this.#reconcile();
     });
@@ -177,20 +207,20 @@ export class BgpSpeaker {
     await Promise.all([...this.#sessions.values()].map(({ session }) => session.stop('beaconlb speaker stopping')));
     this.#sessions.clear();
     this.#advertised = [];
-    this.#o.routers?.stop();
+    this.#routers?.stop();
     await this.#listener?.close();
     this.#listener = undefined;
   }
 
   #reconcile(): void {
     if (this.#stopped) return;
-    const inputs = this.#o.inputs();
+    const inputs = this.#inputs();
     let plan: ReturnType<typeof planBgp>;
     try {
-      plan = planBgp(inputs, this.#o.node);
+      plan = planBgp(inputs, this.#node);
     } catch (error) {
       // A bug (objects are guarded one by one inside): keep the sessions and routes as they are.
-      this.#o.log.error({ err: String(error) }, 'BGP plan failed; sessions keep their routes');
+      this.#log.error({ err: String(error) }, 'BGP plan failed; sessions keep their routes');
       return;
     }
     const problemsNow = new Set<string>();
@@ -206,11 +236,11 @@ export class BgpSpeaker {
         problem.reason,
         problem.example === undefined
           ? problem.message
-          : `${problem.message}; on node ${this.#o.node}: ${problem.example}`,
+          : `${problem.message}; on node ${this.#node}: ${problem.example}`,
       );
       if (problem.reason === 'UpdateTooLarge') oversized.set(problem.name, problem.message);
     }
-    this.#o.onOversizedAdvertisements?.(oversized);
+    this.#onOversizedAdvertisements?.(oversized);
     const wanted = new Set<string>();
     /** Passive peers by address: the listener's MD5 keys and #accept tell peers apart by address alone. */
     const passiveAt = new Map<string, string>();
@@ -227,26 +257,26 @@ export class BgpSpeaker {
           'BGPPeer',
           name,
           'ProcessingError',
-          `node ${this.#o.node}: the session could not be updated: ${String(error)}`,
+          `node ${this.#node}: the session could not be updated: ${String(error)}`,
         );
       }
     }
     for (const [name, running] of this.#sessions) {
       if (wanted.has(name)) continue;
-      this.#o.log.info({ peer: name }, 'BGPPeer no longer applies to this node: closing its session');
+      this.#log.info({ peer: name }, 'BGPPeer no longer applies to this node: closing its session');
       this.#sessions.delete(name);
       if (running.settings.config.passive) this.#setListenerKey(name, running.settings.peerAddress, undefined);
       running.bfd?.handle.release();
       void running.session.stop('peer removed');
     }
-    this.#o.routers?.retain(this.#routerInterfaces);
+    this.#routers?.retain(this.#routerInterfaces);
     for (const name of this.#routerOf.keys()) if (!this.#sessions.has(name)) this.#routerOf.delete(name);
     this.#advertised = plan.peers.filter(({ peer }) => this.#sessions.has(peer.metadata.name));
     if (passive) this.#ensureListener();
     else this.#closeListener();
     this.#applyListenerTtl();
     this.#forgetReports(inputs, problemsNow);
-    this.#o.onSessionsChanged?.();
+    this.#onSessionsChanged?.();
   }
 
   /** Starts, replaces or updates the session with one peer; returns whether it is passive. */
@@ -264,13 +294,13 @@ export class BgpSpeaker {
       if (discoveredPeer === undefined) return false;
     }
     const settings = sessionSettings(peer, {
-      interfaces: this.#o.interfaceTable(),
-      password: this.#o.password,
+      interfaces: this.#interfaceTable(),
+      password: this.#password,
       restarting: !this.#startedOnce.has(name),
       ...(discoveredPeer === undefined ? {} : { discoveredPeer }),
     });
     if (!settings.ok) {
-      report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${settings.error}`);
+      report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#node}: ${settings.error}`);
       return false;
     }
     if (settings.value.config.passive) {
@@ -280,7 +310,7 @@ export class BgpSpeaker {
           'BGPPeer',
           name,
           'InvalidConfiguration',
-          `node ${this.#o.node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`,
+          `node ${this.#node}: BGPPeer ${other} is a passive peer at ${settings.value.peerAddress} too; a connection from that address cannot be told apart (on another interface, make one of them active)`,
         );
         return false;
       }
@@ -289,7 +319,7 @@ export class BgpSpeaker {
     wanted.add(name);
     let running = this.#sessions.get(name);
     if (running && running.settings.identity !== settings.value.identity) {
-      this.#o.log.info({ peer: name }, 'BGPPeer changed: restarting its session');
+      this.#log.info({ peer: name }, 'BGPPeer changed: restarting its session');
       running.bfd?.handle.release();
       void running.session.stop('configuration changed');
       running = undefined;
@@ -319,19 +349,19 @@ export class BgpSpeaker {
     entry: string,
     report: (kind: ObjectKind, name: string, reason: PlanReason, message: string) => void,
   ): string | undefined {
-    const routers = this.#o.routers;
+    const routers = this.#routers;
     if (routers === undefined) {
       report(
         'BGPPeer',
         name,
         'InvalidConfiguration',
-        `node ${this.#o.node}: unnumbered peering (interface without peerAddress) needs router discovery, which this speaker runs without`,
+        `node ${this.#node}: unnumbered peering (interface without peerAddress) needs router discovery, which this speaker runs without`,
       );
       return undefined;
     }
-    const resolved = resolveInterface(entry, this.#o.interfaceTable());
+    const resolved = resolveInterface(entry, this.#interfaceTable());
     if (!resolved.ok) {
-      report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#o.node}: ${resolved.error}`);
+      report('BGPPeer', name, 'InvalidConfiguration', `node ${this.#node}: ${resolved.error}`);
       return undefined;
     }
     const iface = resolved.value;
@@ -343,8 +373,8 @@ export class BgpSpeaker {
         name,
         'RouterNotFound',
         state.kind === 'failed'
-          ? `node ${this.#o.node}: ${state.message}`
-          : `node ${this.#o.node}: no IPv6 Router Advertisement on ${iface} in ${Math.round(state.afterMs / 1000)}s: ` +
+          ? `node ${this.#node}: ${state.message}`
+          : `node ${this.#node}: no IPv6 Router Advertisement on ${iface} in ${Math.round(state.afterMs / 1000)}s: ` +
               'the router must send them there (FRR: neighbor IF interface does); the session opens once one arrives',
       );
     }
@@ -352,12 +382,12 @@ export class BgpSpeaker {
     const before = this.#routerOf.get(name);
     if (before !== state.address) {
       this.#routerOf.set(name, state.address);
-      this.#o.recordEvent(
+      this.#recordEvent(
         'BGPPeer',
         name,
         'Normal',
         'RouterFound',
-        `node ${this.#o.node}: router ${state.address} found on ${iface} by its Router Advertisement` +
+        `node ${this.#node}: router ${state.address} found on ${iface} by its Router Advertisement` +
           (before === undefined ? '' : ` (was ${before}): the session moves there`),
       );
     }
@@ -372,13 +402,13 @@ export class BgpSpeaker {
     running.bfd = undefined;
     running.session.bfdUp(); // a session held for the old BFD session is free again
     if (wanted === undefined) return;
-    const tracker = this.#o.bfd;
+    const tracker = this.#bfd;
     if (tracker === undefined) {
       this.#reportOnce(
         'BGPPeer',
         peer,
         'InvalidConfiguration',
-        `node ${this.#o.node}: spec.bfd is set but this speaker runs without BFD`,
+        `node ${this.#node}: spec.bfd is set but this speaker runs without BFD`,
       );
       return;
     }
@@ -390,35 +420,35 @@ export class BgpSpeaker {
         wanted.settings,
         (change) => {
           if (change.up) {
-            this.#o.recordEvent(
+            this.#recordEvent(
               'BGPPeer',
               peer,
               'Normal',
               'BFDUp',
-              `node ${this.#o.node}: BFD session with ${address} on ${wanted.path.interfaceName} Up`,
+              `node ${this.#node}: BFD session with ${address} on ${wanted.path.interfaceName} Up`,
             );
             running.session.bfdUp();
           } else {
             const action = change.failure
               ? ': BGP session torn down until BFD is up again'
               : ' (administratively: BGP session kept)';
-            this.#o.recordEvent(
+            this.#recordEvent(
               'BGPPeer',
               peer,
               change.failure ? 'Warning' : 'Normal',
               'BFDDown',
-              `node ${this.#o.node}: BFD session with ${address} down (${change.reason})${action}`,
+              `node ${this.#node}: BFD session with ${address} down (${change.reason})${action}`,
             );
             if (change.failure) running.session.bfdDown();
           }
-          this.#o.onSessionsChanged?.();
+          this.#onSessionsChanged?.();
         },
         (message) => {
           this.#reportOnce(
             'BGPPeer',
             peer,
             'BFDFailed',
-            `node ${this.#o.node}: BFD with ${address} cannot run: ${message}`,
+            `node ${this.#node}: BFD with ${address} cannot run: ${message}`,
           );
         },
       ),
@@ -444,15 +474,15 @@ export class BgpSpeaker {
   }
 
   #newSession(peer: string, settings: SessionSettings): BgpSession {
-    const log = this.#o.log.child({ peer, peerAddress: settings.peerAddress });
+    const log = this.#log.child({ peer, peerAddress: settings.peerAddress });
     return new BgpSession({
       peer,
       config: settings.config,
-      clock: this.#o.clock,
+      clock: this.#clock,
       log,
-      metrics: this.#o.metrics,
+      metrics: this.#metrics,
       connect: () =>
-        this.#o.transport.connect({
+        this.#transport.connect({
           peerAddress: settings.peerAddress,
           port: settings.port,
           timeoutMs: Math.max(1000, settings.config.connectRetryTime * 1000),
@@ -470,23 +500,23 @@ export class BgpSpeaker {
           'BGPPeer',
           peer,
           'NextHopUnavailable',
-          `node ${this.#o.node}: ${routes} ${family} route(s) not advertised to ${settings.peerAddress}: ${reason}`,
+          `node ${this.#node}: ${routes} ${family} route(s) not advertised to ${settings.peerAddress}: ${reason}`,
         );
       },
     });
   }
 
   #onTransition(peer: string, address: string, t: SessionTransition): void {
-    this.#o.onSessionsChanged?.();
-    const who = `node ${this.#o.node}: session with ${address}`;
+    this.#onSessionsChanged?.();
+    const who = `node ${this.#node}: session with ${address}`;
     if (t.to === 'Established') {
       // A new session looks for next hops again: a problem it still has is reported again.
       this.#reported.delete(reportKey({ kind: 'BGPPeer', name: peer, reason: 'NextHopUnavailable', message: '' }));
-      this.#o.recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
+      this.#recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
     } else if (t.from === 'Established') {
       const notice = t.sentNotification ?? t.receivedNotification;
       const detail = notice ? ` (${t.sentNotification ? 'sent' : 'received'} ${describeNotification(notice)})` : '';
-      this.#o.recordEvent(
+      this.#recordEvent(
         'BGPPeer',
         peer,
         t.reason === 'manual-stop' ? 'Normal' : 'Warning',
@@ -503,7 +533,7 @@ export class BgpSpeaker {
    * IPv4 next hop is on the session's interface decides, with extended next hop, between it and the IPv6 ones.
    */
   #nextHops(local: string | undefined, sessionInterface: string | undefined): NextHops {
-    const table = this.#o.interfaceTable();
+    const table = this.#interfaceTable();
     const parsed =
       local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, ''));
     const localIp = parsed?.ok ? parsed.value : undefined;
@@ -532,7 +562,7 @@ export class BgpSpeaker {
 
   #ensureListener(): void {
     if (this.#listener || this.#listening) return;
-    this.#listening = this.#o.transport
+    this.#listening = this.#transport
       .listen(PASSIVE_PORT, (socket) => {
         this.#accept(socket);
       })
@@ -543,12 +573,7 @@ export class BgpSpeaker {
             : '';
           for (const [peer, { settings }] of this.#sessions) {
             if (settings.config.passive)
-              this.#reportOnce(
-                'BGPPeer',
-                peer,
-                'ListenFailed',
-                `node ${this.#o.node}: ${listener.error.message}${hint}`,
-              );
+              this.#reportOnce('BGPPeer', peer, 'ListenFailed', `node ${this.#node}: ${listener.error.message}${hint}`);
           }
           return;
         }
@@ -577,7 +602,7 @@ export class BgpSpeaker {
     if (ttl === this.#listenerTtl) return;
     const set = this.#listener.setTtl(ttl);
     if (set.ok) this.#listenerTtl = ttl;
-    else this.#o.log.warn({ ttl, err: set.error.message }, 'cannot set the TTL of the BGP listener');
+    else this.#log.warn({ ttl, err: set.error.message }, 'cannot set the TTL of the BGP listener');
   }
 
   /** Sets (or removes) a passive peer's MD5 key on the listener; a failure is reported on the peer. */
@@ -588,7 +613,7 @@ export class BgpSpeaker {
         'BGPPeer',
         peer,
         'ListenFailed',
-        `node ${this.#o.node}: cannot set the TCP MD5 key for ${address} on the listener: ${set.error.message}`,
+        `node ${this.#node}: cannot set the TCP MD5 key for ${address} on the listener: ${set.error.message}`,
       );
   }
 
@@ -614,14 +639,14 @@ export class BgpSpeaker {
       : undefined;
     const remote = socket.remoteAddress;
     if (!running) {
-      this.#o.log.info({ remote }, 'refusing a BGP connection from an address that is not a passive peer of this node');
+      this.#log.info({ remote }, 'refusing a BGP connection from an address that is not a passive peer of this node');
       socket.destroy();
       return;
     }
     // The same TTL as the active side (1 for single-hop eBGP, 255 for multihop) before the session sends its OPEN.
-    const configured = this.#o.transport.configureAccepted(socket, running.settings.ttl);
+    const configured = this.#transport.configureAccepted(socket, running.settings.ttl);
     if (!configured.ok) {
-      this.#o.log.warn(
+      this.#log.warn(
         { remote, err: configured.error.message },
         'refusing a BGP connection whose socket options cannot be set',
       );
@@ -636,11 +661,11 @@ export class BgpSpeaker {
     const key = reportKey(problem);
     if (this.#reported.get(key)?.message === message) return;
     this.#reported.set(key, problem);
-    this.#o.log.warn(
+    this.#log.warn(
       { [kind === 'BGPPeer' ? 'peer' : kind === 'Service' ? 'service' : 'advertisement']: name, reason },
       message,
     );
-    this.#o.recordEvent(kind, name, 'Warning', reason, message);
+    this.#recordEvent(kind, name, 'Warning', reason, message);
   }
 }
 

@@ -48,13 +48,17 @@ export interface ResponderOptions {
 export class AddressResponder {
   readonly #protocol: Layer2Protocol;
   readonly #read: RequestReader;
-  readonly #o: ResponderOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: ResponderMetrics;
   readonly #bucket: TokenBucket;
 
   constructor(protocol: Layer2Protocol, read: RequestReader, options: ResponderOptions) {
     this.#protocol = protocol;
     this.#read = read;
-    this.#o = options;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
     this.#bucket = new TokenBucket(
       options.maxAnswersPerSecond,
       Math.max(16, Math.ceil(options.maxAnswersPerSecond / 10)),
@@ -75,35 +79,35 @@ export class AddressResponder {
   ): void {
     const read = this.#read(bytes, binding);
     if (!read.ok) {
-      this.#o.metrics.dropped(this.#protocol, read.error);
+      this.#metrics.dropped(this.#protocol, read.error);
       return;
     }
     const request = read.value;
     if (!owned.has(request.target)) {
-      this.#o.metrics.dropped(this.#protocol, 'not-owned');
+      this.#metrics.dropped(this.#protocol, 'not-owned');
       return;
     }
     const refusal = refusalOf(binding, origin, request);
     if (refusal) {
-      this.#o.metrics.ignored(this.#protocol, refusal);
-      this.#o.log.debug(
+      this.#metrics.ignored(this.#protocol, refusal);
+      this.#log.debug(
         { interface: binding.name, ip: formatIp(request.target), reason: refusal, ...request.detail },
         'request not answered',
       );
       return;
     }
-    if (!this.#bucket.take(this.#o.clock.now())) {
-      this.#o.metrics.rateLimited(this.#protocol);
+    if (!this.#bucket.take(this.#clock.now())) {
+      this.#metrics.rateLimited(this.#protocol);
       return;
     }
     // A failed send (ENOBUFS under a flood, ENETDOWN) is logged and counted, never thrown into the socket callback.
     try {
       if (!channel) throw new Error('no open socket');
       channel.send(request.answer(binding.mac));
-      this.#o.metrics.answered(this.#protocol);
+      this.#metrics.answered(this.#protocol);
     } catch (error) {
-      this.#o.metrics.dropped(this.#protocol, 'send-failed');
-      this.#o.log.debug(
+      this.#metrics.dropped(this.#protocol, 'send-failed');
+      this.#log.debug(
         { interface: binding.name, kind: this.#protocol, err: (error as Error).message },
         'answer not sent',
       );

@@ -17,7 +17,7 @@ import {
 } from '../../protocol/ndp/neighbor-discovery.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
-import type { AddressResponder } from './address-responder.ts';
+import type { AddressResponder, ResponderOptions } from './address-responder.ts';
 import { arpResponder } from './arp-responder.ts';
 import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
 import type { Layer2Announcer, OwnedAddress } from './layer2-speaker.ts';
@@ -65,7 +65,16 @@ interface Binding {
 }
 
 export class PacketAnnouncer implements Layer2Announcer {
-  readonly #o: PacketAnnouncerOptions;
+  readonly #openChannel: OpenFrameChannel;
+  readonly #interfaceTable: () => InterfaceTable;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: ResponderMetrics;
+  readonly #burstMs: readonly number[];
+  readonly #announceIntervalMs: number;
+  readonly #onHealthChange: (() => void) | undefined;
+  /** What each interface's ARP and NDP responders are built with. */
+  readonly #responderOptions: ResponderOptions;
   readonly #bindings = new Map<string, Binding>();
   readonly #burstTimers = new Set<Timer>();
   #periodic: Timer | undefined;
@@ -77,7 +86,20 @@ export class PacketAnnouncer implements Layer2Announcer {
   readonly #lastReopen = new Map<string, number>();
 
   constructor(options: PacketAnnouncerOptions) {
-    this.#o = options;
+    this.#openChannel = options.open;
+    this.#interfaceTable = options.interfaceTable;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+    this.#burstMs = options.burstMs;
+    this.#announceIntervalMs = options.announceIntervalMs;
+    this.#onHealthChange = options.onHealthChange;
+    this.#responderOptions = {
+      clock: options.clock,
+      log: options.log,
+      metrics: options.metrics,
+      maxAnswersPerSecond: options.maxAnswersPerSecond,
+    };
     this.#schedulePeriodic();
   }
 
@@ -91,7 +113,7 @@ export class PacketAnnouncer implements Layer2Announcer {
         wanted.set(name, sets);
       }
     }
-    const table = this.#o.interfaceTable();
+    const table = this.#interfaceTable();
     for (const name of new Set([...this.#bindings.keys(), ...wanted.keys()])) {
       const want = wanted.get(name) ?? { v4: new Set<bigint>(), v6: new Set<bigint>() };
       const binding = this.#binding(name, table, want.v4.size + want.v6.size > 0);
@@ -108,7 +130,7 @@ export class PacketAnnouncer implements Layer2Announcer {
 
   /** Links or addresses changed: rebind interfaces whose index or MAC changed and announce everything again. */
   interfacesChanged(): void {
-    const table = this.#o.interfaceTable();
+    const table = this.#interfaceTable();
     for (const binding of [...this.#bindings.values()]) {
       const now = table.interfaces.find((i) => i.name === binding.name);
       if (!now?.up) {
@@ -147,7 +169,7 @@ export class PacketAnnouncer implements Layer2Announcer {
     if (existing || !create) return existing;
     const iface = table.interfaces.find((i) => i.name === name);
     if (!iface) {
-      this.#o.log.warn({ interface: name }, 'interface not found; cannot announce on it');
+      this.#log.warn({ interface: name }, 'interface not found; cannot announce on it');
       return undefined;
     }
     const binding: Binding = {
@@ -159,8 +181,8 @@ export class PacketAnnouncer implements Layer2Announcer {
       arp: undefined,
       ndp: undefined,
       groups: new Map(),
-      arpResponder: arpResponder(this.#o),
-      ndpResponder: ndpResponder(this.#o),
+      arpResponder: arpResponder(this.#responderOptions),
+      ndpResponder: ndpResponder(this.#responderOptions),
     };
     this.#bindings.set(name, binding);
     return binding;
@@ -171,7 +193,7 @@ export class PacketAnnouncer implements Layer2Announcer {
     const iface = { name: binding.name, index: binding.index };
     try {
       // The error callback runs later, from the socket, never during open().
-      const channel: FrameChannel = this.#o.open(
+      const channel: FrameChannel = this.#openChannel(
         iface,
         kind,
         (frame, origin) => {
@@ -185,10 +207,7 @@ export class PacketAnnouncer implements Layer2Announcer {
       this.#healed(iface, kind);
       return channel;
     } catch (error) {
-      this.#o.log.error(
-        { interface: binding.name, kind, err: (error as Error).message },
-        'cannot open a packet socket',
-      );
+      this.#log.error({ interface: binding.name, kind, err: (error as Error).message }, 'cannot open a packet socket');
       this.#markBroken(iface, kind);
       return undefined;
     }
@@ -198,16 +217,16 @@ export class PacketAnnouncer implements Layer2Announcer {
   #reopenLater(binding: Binding, kind: ChannelKind, channel: FrameChannel): void {
     const key = `${binding.name}/${kind}`;
     if (this.#reopening.has(key) || this.#closed) return;
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const wait = Math.max(0, (this.#lastReopen.get(key) ?? Number.NEGATIVE_INFINITY) + REOPEN_SPACING_MS - now);
     this.#reopening.set(
       key,
-      this.#o.clock.after(wait, () => {
+      this.#clock.after(wait, () => {
         this.#reopening.delete(key);
         // Closed or replaced since (released, interface changed): nothing to do.
         if (this.#bindings.get(binding.name) !== binding || binding[kind] !== channel) return;
-        this.#lastReopen.set(key, this.#o.clock.now());
-        this.#o.log.warn({ interface: binding.name, kind }, 'packet socket reported an error; opening it again');
+        this.#lastReopen.set(key, this.#clock.now());
+        this.#log.warn({ interface: binding.name, kind }, 'packet socket reported an error; opening it again');
         channel.close();
         binding[kind] = undefined;
         if (kind === 'ndp') binding.groups.clear();
@@ -222,12 +241,12 @@ export class PacketAnnouncer implements Layer2Announcer {
     const broken: BrokenChannel = { iface, kind, retry: undefined };
     this.#broken.set(key, broken);
     this.#scheduleRetry(broken);
-    this.#o.onHealthChange?.();
+    this.#onHealthChange?.();
   }
 
   /** Tries again every REOPEN_SPACING_MS: on the binding that wants the socket, or a trial open if none does now. */
   #scheduleRetry(broken: BrokenChannel): void {
-    broken.retry = this.#o.clock.after(REOPEN_SPACING_MS, () => {
+    broken.retry = this.#clock.after(REOPEN_SPACING_MS, () => {
       const key = `${broken.iface.name}/${broken.kind}`;
       if (this.#broken.get(key) !== broken) return;
       const binding = this.#bindings.get(broken.iface.name);
@@ -235,14 +254,12 @@ export class PacketAnnouncer implements Layer2Announcer {
       if (binding && wanted) this.#syncChannels(binding);
       else {
         try {
-          this.#o
-            .open(
-              broken.iface,
-              broken.kind,
-              () => undefined,
-              () => undefined,
-            )
-            .close();
+          this.#openChannel(
+            broken.iface,
+            broken.kind,
+            () => undefined,
+            () => undefined,
+          ).close();
           this.#healed(broken.iface, broken.kind);
         } catch {
           // Still broken.
@@ -258,8 +275,8 @@ export class PacketAnnouncer implements Layer2Announcer {
     if (!broken) return;
     broken.retry?.cancel();
     this.#broken.delete(key);
-    this.#o.log.info({ interface: iface.name, kind }, 'packet socket opened again');
-    this.#o.onHealthChange?.();
+    this.#log.info({ interface: iface.name, kind }, 'packet socket opened again');
+    this.#onHealthChange?.();
   }
 
   #syncChannels(binding: Binding): void {
@@ -305,15 +322,15 @@ export class PacketAnnouncer implements Layer2Announcer {
     try {
       if (familyOf(address) === 4 && binding.arp) {
         binding.arp.send(encodeArpFrame(gratuitousArp(binding.mac, address)));
-        this.#o.metrics.announced('arp', 1);
+        this.#metrics.announced('arp', 1);
       } else if (familyOf(address) === 6 && binding.ndp) {
         binding.ndp.send(
           encodeNdpFrame({ source: binding.mac, message: unsolicitedNeighborAdvertisement(binding.mac, address) }),
         );
-        this.#o.metrics.announced('ndp', 1);
+        this.#metrics.announced('ndp', 1);
       }
     } catch (error) {
-      this.#o.log.warn(
+      this.#log.warn(
         { ip: formatIp(address), interface: binding.name, err: (error as Error).message },
         'announcement failed',
       );
@@ -321,12 +338,12 @@ export class PacketAnnouncer implements Layer2Announcer {
   }
 
   #burst(binding: Binding, address: bigint): void {
-    for (const delay of this.#o.burstMs) {
+    for (const delay of this.#burstMs) {
       if (delay <= 0) {
         this.#announce(binding, address);
         continue;
       }
-      const timer = this.#o.clock.after(delay, () => {
+      const timer = this.#clock.after(delay, () => {
         this.#burstTimers.delete(timer);
         this.#announce(binding, address);
       });
@@ -335,8 +352,8 @@ export class PacketAnnouncer implements Layer2Announcer {
   }
 
   #schedulePeriodic(): void {
-    if (this.#o.announceIntervalMs <= 0 || this.#closed) return;
-    this.#periodic = this.#o.clock.after(this.#o.announceIntervalMs, () => {
+    if (this.#announceIntervalMs <= 0 || this.#closed) return;
+    this.#periodic = this.#clock.after(this.#announceIntervalMs, () => {
       for (const binding of this.#bindings.values())
         for (const address of [...binding.v4, ...binding.v6]) this.#announce(binding, address);
       this.#schedulePeriodic();
