@@ -25,7 +25,7 @@ import { probeKey } from '../../src/platform/probe-key.ts';
 import type { ProbeSocket } from '../../src/platform/probe-transport.ts';
 import type { ProbeKey } from '../../src/protocol/probe/probe-datagram.ts';
 import { ProbeRunner } from '../../src/speaker/layer2/probe-runner.ts';
-import { probeTimingsFor } from '../../src/cmd/speaker-command.ts';
+import { probeTimingsFor } from '../../src/cmd/speaker-flags.ts';
 
 export type Detection = 'lease' | 'probes';
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { parseFlags, UsageError } from './command.ts';
-import { speakerCommand, speakerListeners } from './speaker-command.ts';
+import { speakerCommand } from './speaker-command.ts';
+import { speakerListeners } from './speaker-flags.ts';
 
 const flagsOf = (...args: string[]) => parseFlags(speakerCommand, ['--node-name=node1', ...args], {}).flags;
 
