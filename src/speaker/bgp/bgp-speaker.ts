@@ -3,10 +3,9 @@
 // routes; the sessions send only differences). Passive peers share one listener. On stop every session withdraws
 // its routes and sends Cease. Session changes become Events on the BGPPeer; plan problems Events on the object.
 import type { Clock, Timer } from '../../core/clock.ts';
-import { familyOf, formatIp, parseIp } from '../../core/ip/ip-address.ts';
 import type { Result } from '../../core/result.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { BgpListener, BgpSocket, ConnectOptions, TransportError } from '../../platform/bgp-transport.ts';
+import type { BgpSocket, ConnectOptions, TransportError } from '../../platform/bgp-transport.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import { describeNotification } from '../../protocol/bgp/notification-message.ts';
 import type { SessionStateName, SessionTransition } from '../../protocol/bgp/session-fsm.ts';
@@ -14,23 +13,22 @@ import type { BfdState } from '../../protocol/bfd/control-packet.ts';
 import type { BfdChange } from '../bfd/bfd-session.ts';
 import type { BfdHandle, BfdPath, BfdSettings } from '../bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp-metrics.ts';
-import { planBgp, type BgpInputs, type BgpPlanProblem, type PeerPlan } from './bgp-plan.ts';
-import { BgpSession, type NextHops } from './bgp-session.ts';
-import type { RouterState } from './router-discovery.ts';
+import { planBgp, type BgpInputs, type PeerPlan } from './bgp-plan.ts';
+import { BgpSession } from './bgp-session.ts';
+import { PassiveListener, type ListenerTransport } from './passive-listener.ts';
+import { nextHopsFrom } from './next-hops.ts';
 import {
-  isLinkLocal,
-  nodeAddresses,
-  resolveInterface,
-  sessionSettings,
-  type SessionSettings,
-} from './session-settings.ts';
+  ProblemReports,
+  reportKey,
+  type BgpEventReason,
+  type ObjectKind,
+  type PlanReason,
+} from './bgp-problem-reports.ts';
+import type { RouterState } from './router-discovery.ts';
+import { resolveInterface, sessionSettings, type SessionSettings } from './session-settings.ts';
 
-export interface BgpTransport {
+export interface BgpTransport extends ListenerTransport {
   connect(options: ConnectOptions): Result<BgpSocket, TransportError>;
-  /** A listener for passive peers on this port (one per port), or an error sentence. */
-  listen(port: number, onConnection: (socket: BgpSocket) => void): Promise<Result<BgpListener, TransportError>>;
-  /** Applies a passive peer's socket options (the TTL) to a connection it opened, before anything is sent on it. */
-  configureAccepted(socket: BgpSocket, ttl: number | undefined): Result<void, TransportError>;
 }
 
 export interface BgpSpeakerOptions {
@@ -99,8 +97,6 @@ interface Running {
   bfd?: { readonly key: string; readonly handle: BfdHandle } | undefined;
 }
 
-const PASSIVE_PORT = 179;
-
 export class BgpSpeaker {
   readonly #node: string;
   readonly #clock: Clock;
@@ -111,29 +107,17 @@ export class BgpSpeaker {
   readonly #password: (name: string, key: string) => string | undefined;
   readonly #transport: BgpTransport;
   readonly #onSessionsChanged: (() => void) | undefined;
-  readonly #recordEvent: (
-    kind: 'BGPPeer' | 'BGPAdvertisement' | 'Service',
-    name: string,
-    type: 'Normal' | 'Warning',
-    reason: BgpEventReason,
-    message: string,
-  ) => void;
+  readonly #recordEvent: BgpSpeakerOptions['recordEvent'];
   readonly #onOversizedAdvertisements: ((messages: ReadonlyMap<string, string>) => void) | undefined;
   readonly #bfd: BfdTracker | undefined;
   readonly #routers: RouterFinder | undefined;
   readonly #sessions = new Map<string, Running>();
-  /**
-   * Problems already reported, so a pass does not repeat an Event. Bounded: an entry lives only while its object
-   * exists, a configuration problem only while the plan still has it, and any other reason keeps one message per
-   * object (a new message replaces the old one).
-   */
-  readonly #reported = new Map<string, ReportedProblem>();
+  /** Problems already reported, so a pass does not repeat an Event. */
+  readonly #reports: ProblemReports;
   /** Peers whose first session in this process was started (graceful restart R bit only on the first). */
   readonly #startedOnce = new Set<string>();
-  #listener: BgpListener | undefined;
-  /** The TTL last set on the listener. */
-  #listenerTtl: number | undefined;
-  #listening: Promise<void> | undefined;
+  /** Port 179, shared by the passive peers. */
+  readonly #passive: PassiveListener;
   #pass: Timer | undefined;
   #ready = false;
   #stopped = false;
@@ -157,6 +141,16 @@ export class BgpSpeaker {
     this.#onOversizedAdvertisements = o.onOversizedAdvertisements;
     this.#bfd = o.bfd;
     this.#routers = o.routers;
+    this.#reports = new ProblemReports(o.log, o.recordEvent);
+    this.#passive = new PassiveListener({
+      transport: o.transport,
+      sessions: () => this.#sessions,
+      reportFailure: (peer, message) => {
+        this.#reportOnce('BGPPeer', peer, 'ListenFailed', message);
+      },
+      node: o.node,
+      log: o.log,
+    });
   }
 
   /** Sessions start once the caches have synced (an early partial view would withdraw and flap routes). */
@@ -208,8 +202,7 @@ export class BgpSpeaker {
     this.#sessions.clear();
     this.#advertised = [];
     this.#routers?.stop();
-    await this.#listener?.close();
-    this.#listener = undefined;
+    await this.#passive.stop();
   }
 
   #reconcile(): void {
@@ -242,7 +235,7 @@ export class BgpSpeaker {
     }
     this.#onOversizedAdvertisements?.(oversized);
     const wanted = new Set<string>();
-    /** Passive peers by address: the listener's MD5 keys and #accept tell peers apart by address alone. */
+    /** Passive peers by address: the listener's MD5 keys and its accept tell peers apart by address alone. */
     const passiveAt = new Map<string, string>();
     let passive = false;
     this.#routerInterfaces = new Set();
@@ -265,17 +258,17 @@ export class BgpSpeaker {
       if (wanted.has(name)) continue;
       this.#log.info({ peer: name }, 'BGPPeer no longer applies to this node: closing its session');
       this.#sessions.delete(name);
-      if (running.settings.config.passive) this.#setListenerKey(name, running.settings.peerAddress, undefined);
+      if (running.settings.config.passive) this.#passive.setKey(name, running.settings.peerAddress, undefined);
       running.bfd?.handle.release();
       void running.session.stop('peer removed');
     }
     this.#routers?.retain(this.#routerInterfaces);
     for (const name of this.#routerOf.keys()) if (!this.#sessions.has(name)) this.#routerOf.delete(name);
     this.#advertised = plan.peers.filter(({ peer }) => this.#sessions.has(peer.metadata.name));
-    if (passive) this.#ensureListener();
-    else this.#closeListener();
-    this.#applyListenerTtl();
-    this.#forgetReports(inputs, problemsNow);
+    if (passive) this.#passive.open();
+    else this.#passive.close();
+    this.#passive.applyTtl();
+    this.#reports.forget(inputs, problemsNow);
     this.#onSessionsChanged?.();
   }
 
@@ -330,7 +323,7 @@ export class BgpSpeaker {
       this.#startedOnce.add(name);
       running.session.setRoutes(routes);
       running.session.start();
-      if (settings.value.config.passive) this.#setListenerKey(name, settings.value.peerAddress, settings.value.md5Key);
+      if (settings.value.config.passive) this.#passive.setKey(name, settings.value.peerAddress, settings.value.md5Key);
     } else {
       running.settings = settings.value;
       running.session.setRoutes(routes);
@@ -455,24 +448,6 @@ export class BgpSpeaker {
     };
   }
 
-  /** Problems reported so far whose object is gone, or whose configuration problem this pass no longer has. */
-  #forgetReports(inputs: BgpInputs, problemsNow: ReadonlySet<string>): void {
-    const existing = new Set([
-      ...inputs.peers.map((p) => `BGPPeer/${p.metadata.name}`),
-      ...inputs.advertisements.map((a) => `BGPAdvertisement/${a.metadata.name}`),
-      ...inputs.services.map((s) => `Service/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`),
-    ]);
-    for (const [key, { kind, name, reason }] of this.#reported) {
-      if (!existing.has(`${kind}/${name}`) || (PLAN_REASONS.has(reason) && !problemsNow.has(key)))
-        this.#reported.delete(key);
-    }
-  }
-
-  /** How many problems are remembered as reported (bounded by the objects that have one now). */
-  get reportedProblems(): number {
-    return this.#reported.size;
-  }
-
   #newSession(peer: string, settings: SessionSettings): BgpSession {
     const log = this.#log.child({ peer, peerAddress: settings.peerAddress });
     return new BgpSession({
@@ -491,7 +466,7 @@ export class BgpSpeaker {
           ...(settings.md5Key === undefined ? {} : { md5Key: settings.md5Key }),
           ...(settings.ttl === undefined ? {} : { ttl: settings.ttl }),
         }),
-      nextHops: (local) => this.#nextHops(local, settings.interface),
+      nextHops: (local) => nextHopsFrom(this.#interfaceTable(), local, settings.interface),
       onTransition: (transition) => {
         this.#onTransition(peer, settings.peerAddress, transition);
       },
@@ -511,7 +486,7 @@ export class BgpSpeaker {
     const who = `node ${this.#node}: session with ${address}`;
     if (t.to === 'Established') {
       // A new session looks for next hops again: a problem it still has is reported again.
-      this.#reported.delete(reportKey({ kind: 'BGPPeer', name: peer, reason: 'NextHopUnavailable', message: '' }));
+      this.#reports.clear('BGPPeer', peer, 'NextHopUnavailable');
       this.#recordEvent('BGPPeer', peer, 'Normal', 'SessionEstablished', `${who} Established`);
     } else if (t.from === 'Established') {
       const notice = t.sentNotification ?? t.receivedNotification;
@@ -526,182 +501,12 @@ export class BgpSpeaker {
     }
   }
 
-  /**
-   * Next hops from the connection's local address: that address for its family, the same interface's for the other.
-   * Over a link-local session the IPv6 next hop is a global address of that interface (else of the node; else the
-   * link-local one) and the link-local address goes along as the second next hop (RFC 2545 section 3). Whether the
-   * IPv4 next hop is on the session's interface decides, with extended next hop, between it and the IPv6 ones.
-   */
-  #nextHops(local: string | undefined, sessionInterface: string | undefined): NextHops {
-    const table = this.#interfaceTable();
-    const parsed =
-      local === undefined ? undefined : parseIp(local.replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, ''));
-    const localIp = parsed?.ok ? parsed.value : undefined;
-    const linkLocal = localIp !== undefined && familyOf(localIp) === 6 && isLinkLocal(localIp) ? localIp : undefined;
-    // A link-local address may sit on several interfaces: a link-local session names its own.
-    const iface =
-      sessionInterface !== undefined
-        ? table.interfaces.find((i) => i.name === sessionInterface)
-        : localIp === undefined
-          ? undefined
-          : table.interfaces.find((i) => i.addresses.some((a) => a.address === localIp));
-    const pick = (family: 4 | 6): bigint | undefined => {
-      if (localIp !== undefined && familyOf(localIp) === family && linkLocal === undefined) return localIp;
-      const global = nodeAddresses({ ...table, interfaces: iface ? [iface] : [] }, family)[0];
-      return global ?? nodeAddresses(table, family)[0] ?? (family === 6 ? linkLocal : undefined);
-    };
-    const ipv4 = pick(4);
-    const ipv6 = pick(6);
-    const ipv4OnLink = ipv4 !== undefined && iface?.addresses.some((a) => a.address === ipv4) === true;
-    return {
-      ...(ipv4 === undefined ? {} : { ipv4, ipv4OnLink }),
-      ...(ipv6 === undefined ? {} : { ipv6 }),
-      ...(linkLocal === undefined || ipv6 === linkLocal ? {} : { ipv6LinkLocal: linkLocal }),
-    };
-  }
-
-  #ensureListener(): void {
-    if (this.#listener || this.#listening) return;
-    this.#listening = this.#transport
-      .listen(PASSIVE_PORT, (socket) => {
-        this.#accept(socket);
-      })
-      .then((listener) => {
-        if (!listener.ok) {
-          const hint = /EACCES|permission/i.test(listener.error.message)
-            ? ' (binding port 179 needs CAP_NET_BIND_SERVICE: add it to the speaker DaemonSet for passive peers)'
-            : '';
-          for (const [peer, { settings }] of this.#sessions) {
-            if (settings.config.passive)
-              this.#reportOnce('BGPPeer', peer, 'ListenFailed', `node ${this.#node}: ${listener.error.message}${hint}`);
-          }
-          return;
-        }
-        this.#listener = listener.value;
-        for (const [peer, { settings }] of this.#sessions) {
-          if (settings.config.passive) this.#setListenerKey(peer, settings.peerAddress, settings.md5Key);
-        }
-        this.#listenerTtl = undefined;
-        this.#applyListenerTtl();
-        if (this.#stopped) void listener.value.close();
-      })
-      .finally(() => {
-        this.#listening = undefined;
-      });
-  }
-
-  /**
-   * The kernel answers a passive peer's SYN from the listener, before the connection reaches #accept: when every
-   * passive peer is single-hop eBGP, the listener sends with TTL 1 too, so even the SYN-ACK stays on the link;
-   * otherwise with 255 (never less reach than a peer needs; accepted connections then get their peer's own TTL).
-   */
-  #applyListenerTtl(): void {
-    if (!this.#listener) return;
-    const passive = [...this.#sessions.values()].filter((r) => r.settings.config.passive);
-    const ttl = passive.length > 0 && passive.every((r) => r.settings.ttl === 1) ? 1 : 255;
-    if (ttl === this.#listenerTtl) return;
-    const set = this.#listener.setTtl(ttl);
-    if (set.ok) this.#listenerTtl = ttl;
-    else this.#log.warn({ ttl, err: set.error.message }, 'cannot set the TTL of the BGP listener');
-  }
-
-  /** Sets (or removes) a passive peer's MD5 key on the listener; a failure is reported on the peer. */
-  #setListenerKey(peer: string, address: string, key: Uint8Array | undefined): void {
-    const set = this.#listener?.setKey(address, key);
-    if (set !== undefined && !set.ok)
-      this.#reportOnce(
-        'BGPPeer',
-        peer,
-        'ListenFailed',
-        `node ${this.#node}: cannot set the TCP MD5 key for ${address} on the listener: ${set.error.message}`,
-      );
-  }
-
-  /** No passive peer is left: port 179 is given back (a later passive peer opens it again). */
-  #closeListener(): void {
-    if (this.#listener === undefined) return;
-    void this.#listener.close();
-    this.#listener = undefined;
-    this.#listenerTtl = undefined;
-  }
-
-  #accept(socket: BgpSocket): void {
-    // A link-local peer comes with its zone (fe80::1%eth0): it must be the peer's interface.
-    const [address, zone] = (socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? '').split('%');
-    const parsed = address ? parseIp(address) : undefined;
-    const running = parsed?.ok
-      ? [...this.#sessions.values()].find(
-          (r) =>
-            r.settings.config.passive &&
-            r.settings.peerAddress === formatIp(parsed.value) &&
-            (r.settings.interface === undefined || zone === undefined || zone === r.settings.interface),
-        )
-      : undefined;
-    const remote = socket.remoteAddress;
-    if (!running) {
-      this.#log.info({ remote }, 'refusing a BGP connection from an address that is not a passive peer of this node');
-      socket.destroy();
-      return;
-    }
-    // The same TTL as the active side (1 for single-hop eBGP, 255 for multihop) before the session sends its OPEN.
-    const configured = this.#transport.configureAccepted(socket, running.settings.ttl);
-    if (!configured.ok) {
-      this.#log.warn(
-        { remote, err: configured.error.message },
-        'refusing a BGP connection whose socket options cannot be set',
-      );
-      socket.destroy();
-      return;
-    }
-    running.session.accept(socket);
-  }
-
   #reportOnce(kind: ObjectKind, name: string, reason: BgpEventReason, message: string): void {
-    const problem = { kind, name, reason, message };
-    const key = reportKey(problem);
-    if (this.#reported.get(key)?.message === message) return;
-    this.#reported.set(key, problem);
-    this.#log.warn(
-      { [kind === 'BGPPeer' ? 'peer' : kind === 'Service' ? 'service' : 'advertisement']: name, reason },
-      message,
-    );
-    this.#recordEvent(kind, name, 'Warning', reason, message);
+    this.#reports.report(kind, name, reason, message);
   }
-}
 
-type ObjectKind = 'BGPPeer' | 'BGPAdvertisement' | 'Service';
-type PlanReason = BgpPlanProblem['reason'];
-
-/** Every reason the BGP speaker records an Event with (docs/troubleshooting.md, "Every Event reason"). */
-export type BgpEventReason =
-  | PlanReason
-  | 'SessionEstablished'
-  | 'SessionDown'
-  | 'BFDUp'
-  | 'BFDDown'
-  | 'BFDFailed'
-  | 'ListenFailed'
-  | 'NextHopUnavailable'
-  | 'RouterFound'
-  | 'RouterNotFound';
-/** Reasons found by a pass: forgotten once a pass no longer finds them, so they are reported again if they return. */
-const PLAN_REASONS: ReadonlySet<string> = new Set<PlanReason>([
-  'InvalidConfiguration',
-  'MalformedObject',
-  'UpdateTooLarge',
-  'ProcessingError',
-]);
-
-interface ReportedProblem {
-  readonly kind: ObjectKind;
-  readonly name: string;
-  readonly reason: BgpEventReason;
-  readonly message: string;
-}
-
-/** A configuration problem is one per message (an object can have several at once); other reasons one per object. */
-function reportKey(p: ReportedProblem): string {
-  return p.reason === 'InvalidConfiguration'
-    ? `${p.kind}/${p.name}/${p.reason}/${p.message}`
-    : `${p.kind}/${p.name}/${p.reason}`;
+  /** How many problems are remembered as reported (bounded by the objects that have one now). */
+  get reportedProblems(): number {
+    return this.#reports.size;
+  }
 }
