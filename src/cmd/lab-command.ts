@@ -16,7 +16,7 @@ import { controlPlaneBinaries } from '../lab/control-plane.ts';
 import { mainEntry } from '../lab/component-process.ts';
 import { pidRunning } from '../lab/managed-process.ts';
 import { superviseClusterLab } from '../lab/cluster-supervisor.ts';
-import { nodeComponentBinaries, prepareClusterImages } from '../lab/cluster-lab.ts';
+import { nodeComponentBinaries, prepareClusterImages } from '../lab/cluster-images.ts';
 import { ingressCurlArgs } from '../lab/ingress-demo.ts';
 import { traefikBinary } from '../lab/traefik-build.ts';
 

@@ -9,10 +9,10 @@
 //   server through a Unix-socket bridge on its loopback (ADR 0001, ADR 0017).
 //
 // The node components' configuration files are written from cluster-node-config.ts. startClusterLab is one long
-// sequence (~330 lines: control plane, then each node's containerd, kubelet and kube-proxy, then the waits), each
+// sequence (~390 lines: control plane, then each node's containerd, kubelet and kube-proxy, then the waits), each
 // step using what the last made and undoing everything on failure; it stays whole so the order reads top to bottom.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createControlPlaneCertificates, type ControlPlaneCertificates } from './certificates.ts';
 import {
@@ -28,10 +28,9 @@ import {
   type MountHolder,
   type SysctlValues,
 } from './cluster-host.ts';
-import { buildImage, type BuiltImage } from './container-image.ts';
+import { nodeComponentBinaries, prepareClusterImages, type ClusterImages } from './cluster-images.ts';
 import { controlPlaneBinaries } from './control-plane.ts';
 import { freePort } from './free-port.ts';
-import { prepareIngressImage, type IngressImage } from './ingress-demo.ts';
 import { writeKubeconfig } from './kubeconfig-file.ts';
 import { startProcess, type ManagedProcess } from './managed-process.ts';
 import { ipBatch, mustExecIn } from './netns.ts';
@@ -61,15 +60,6 @@ export interface ClusterNode {
   readonly cgroupRoot: string;
 }
 
-export interface ClusterImages {
-  readonly beaconlb: BuiltImage;
-  readonly pause: string;
-  readonly demo: string;
-  readonly dir: string;
-  /** Traefik, for the ingress demo (ingress-demo.ts). */
-  readonly ingress: IngressImage;
-}
-
 export interface ClusterLab {
   readonly dir: string;
   readonly nodes: readonly ClusterNode[];
@@ -96,40 +86,6 @@ export interface ClusterLabOptions {
   nodes?: number;
   /** Called with progress lines. */
   log?: (line: string) => void;
-}
-
-/** kubelet, kube-proxy, kube-scheduler, kube-controller-manager and pause (scripts/node-components.sh, cached). */
-export function nodeComponentBinaries(): string {
-  const fromEnv = process.env['BEACONLB_NODE_BIN'];
-  if (fromEnv) return fromEnv;
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'node-components.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 3_600_000,
-  })
-    .trim()
-    .split('\n')
-    .pop();
-  if (!out) throw new Error('scripts/node-components.sh printed no directory');
-  process.env['BEACONLB_NODE_BIN'] = out;
-  return out;
-}
-
-/** Builds (or finds) Beacon LB's image, the pause and demo images and Traefik's; progress goes to stderr. */
-export function prepareClusterImages(): ClusterImages {
-  const beaconlb = buildImage();
-  const dir =
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'cluster-images.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 3_600_000,
-    })
-      .trim()
-      .split('\n')
-      .pop() ?? '';
-  const env = readFileSync(join(dir, 'images.env'), 'utf8');
-  const field = (name: string): string => new RegExp(`^${name}=(.*)$`, 'm').exec(env)?.[1] ?? '';
-  return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir, ingress: prepareIngressImage() };
 }
 
 export async function startClusterLab(options: ClusterLabOptions): Promise<ClusterLab> {
