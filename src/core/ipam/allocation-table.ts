@@ -16,112 +16,31 @@
 // The old address is given up only once the successor is held: a move that cannot be made keeps the old address.
 // See ADR 0028.
 import { familyOf, formatIp, type IpFamily } from '../ip/ip-address.ts';
-import { comparePoolPriority, type PoolConfig } from '../config/pool-config.ts';
-import { matchesLabelSelector } from '../config/label-selector.ts';
+import type { PoolConfig } from '../config/pool-config.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
 import type { RetiringAddress } from '../config/renumber-record.ts';
-import type { IntervalSet } from './interval-set.ts';
-import { sharingConflict } from './sharing.ts';
+import type {
+  AllocationFailure,
+  AssignContext,
+  AssignResult,
+  FamilyUsage,
+  ReleasedAddress,
+  WaitFor,
+} from './allocation-result.ts';
+import { eligiblePools, newPoolState, poolUsage, type PoolState } from './pool-state.ts';
+import { mayStay, whyLeaveDraining, whyNotKeep } from './keep-rules.ts';
+import { allocateFamily } from './address-choice.ts';
+import type { Holder, TableView } from './table-view.ts';
 
-export type AllocationFailureReason =
-  | 'NoMatchingPool'
-  | 'UnknownPool'
-  | 'PoolExhausted'
-  | 'RequestedIPNotInPool'
-  | 'IPInUse'
-  | 'SharingConflict'
-  | 'IPBeingReleased'
-  | 'PoolDraining';
-
-/**
- * What a failed family waits for: a later pass can succeed once such a thing changes. `pool`: an address of that
- * pool and family becomes available; `address`: the holders of that address change (or its release completes);
- * `sharing`: an address held under that sharing key appears or loses a holder. Failures that only a change of
- * configuration can cure (no pool, unknown pool, requested address outside the pools) wait for nothing.
- */
-export type WaitFor =
-  | { kind: 'pool'; pool: string; family: IpFamily }
-  | { kind: 'address'; address: bigint }
-  | { kind: 'sharing'; sharingKey: string; family: IpFamily };
-
-export interface AllocationFailure {
-  reason: AllocationFailureReason;
-  family: IpFamily;
-  message: string;
-  waitFor: WaitFor[];
-  /** A move (renumbering) that could not be made: the address the Service keeps meanwhile. */
-  keeping?: bigint;
-}
-
-export interface AssignResult {
-  /** What the Service holds now, in its family order. */
-  addresses: bigint[];
-  allocated: bigint[];
-  /**
-   * Addresses the Service gave up (no longer eligible or no longer requested). They stay releasing until
-   * `statusWritten` reports a status of this Service without them.
-   */
-  released: Array<ReleasedAddress & { why: string }>;
-  /** Families that could not be served. */
-  failures: AllocationFailure[];
-  /**
-   * Held addresses the Service may not show yet: not in its status (`current`) while another Service, which gave them
-   * up, still shows them. Its status gets them once those releases are written.
-   */
-  withheld: bigint[];
-  /**
-   * Old addresses the Service still holds, shows and announces beside their successors until their windows end
-   * (renumbering), including those whose window began in this pass.
-   */
-  retiring: RetiringAddress[];
-  /** The windows that began in this pass, with the address that replaces each. */
-  renumbered: Array<RetiringAddress & { successor: bigint }>;
-}
-
-/** An address given up, with the pool it was held from ('' when no pool holds it any more). */
-export interface ReleasedAddress {
-  address: bigint;
-  pool: string;
-}
-
-export interface AssignContext {
-  /** Labels of the Service's namespace, for namespaceSelector. */
-  namespaceLabels: Readonly<Record<string, string>> | undefined;
-  /** Monotonic milliseconds, for the quarantine. */
-  now: number;
-  /** false: only keep valid current addresses (the rebuild pass at start-up); allocate nothing new. */
-  allocate?: boolean;
-  /**
-   * Another Service's request as it is now (from the cache), where it may be newer than the one the table holds
-   * (that Service's own pass has not run yet): a Service joins an address only if it may share it with both.
-   */
-  currentRequest?: (key: string) => ServiceRequest | undefined;
-  /** Wall-clock epoch milliseconds, for renumbering windows (their ends are stored as wall-clock times). */
-  wallNow?: number;
-  /**
-   * The renumbering windows the Service's status records (the rebuild at start-up): taken only when the table holds
-   * no record of the Service, like `current`, and only for addresses in `current`.
-   */
-  retiring?: readonly RetiringAddress[];
-}
-
-export interface FamilyUsage {
-  total: bigint;
-  allocated: number;
-  available: bigint;
-}
-
-interface Holder {
-  pool: string;
-  claims: Map<string, ServiceRequest>;
-}
-
-interface PoolState {
-  config: PoolConfig;
-  free: Record<IpFamily, IntervalSet>;
-  allocated: Record<IpFamily, number>;
-  quarantined: Record<IpFamily, number>;
-}
+export type {
+  AllocationFailure,
+  AllocationFailureReason,
+  AssignContext,
+  AssignResult,
+  FamilyUsage,
+  ReleasedAddress,
+  WaitFor,
+} from './allocation-result.ts';
 
 /** What becomes of an address a Service stops holding. */
 type Unclaimed =
@@ -148,6 +67,19 @@ export class AllocationTable {
   /** Addresses held under each sharing key. */
   readonly #bySharingKey = new Map<string, Set<bigint>>();
 
+  /** What the rules of keeping and the choice of a new address read of the table (keep-rules.ts, address-choice.ts). */
+  readonly #view: TableView = {
+    holder: (address) => this.#holders.get(address),
+    poolContaining: (address) => this.#poolContaining(address),
+    retiringOf: (key) => this.retiringOf(key),
+    sharedUnder: (sharingKey) => this.#bySharingKey.get(sharingKey),
+    quarantined: () => this.#quarantine,
+    releasedByOther: (address, key) => this.#releasedByOther(address, key),
+    claim: (address, request, state) => {
+      this.#claim(address, request, state);
+    },
+  };
+
   constructor(options: { quarantineMs: number }) {
     this.#quarantineMs = options.quarantineMs;
   }
@@ -156,12 +88,7 @@ export class AllocationTable {
   setPools(pools: ReadonlyMap<string, PoolConfig>): void {
     const next = new Map<string, PoolState>();
     for (const config of pools.values()) {
-      next.set(config.name, {
-        config,
-        free: { 4: config.addresses[4].freeSet(), 6: config.addresses[6].freeSet() },
-        allocated: { 4: 0, 6: 0 },
-        quarantined: { 4: 0, 6: 0 },
-      });
+      next.set(config.name, newPoolState(config));
     }
     this.#pools = next;
     for (const [address, holder] of this.#holders) {
@@ -274,17 +201,7 @@ export class AllocationTable {
 
   usage(pool: string): Record<IpFamily, FamilyUsage> | undefined {
     const state = this.#pools.get(pool);
-    if (!state) return undefined;
-    const family = (f: IpFamily): FamilyUsage => {
-      const total = state.config.addresses[f].size;
-      // A draining pool has nothing to hand out.
-      return {
-        total,
-        allocated: state.allocated[f],
-        available: state.config.drain ? 0n : total - BigInt(state.allocated[f]),
-      };
-    };
-    return { 4: family(4), 6: family(6) };
+    return state && poolUsage(state);
   }
 
   /**
@@ -294,7 +211,7 @@ export class AllocationTable {
   assign(request: ServiceRequest, current: readonly bigint[], ctx: AssignContext): AssignResult {
     this.#expireQuarantine(ctx.now);
     const wallNow = ctx.wallNow ?? 0;
-    const eligible = this.#eligiblePools(request, ctx.namespaceLabels);
+    const eligible = eligiblePools(this.#pools, request, ctx.namespaceLabels);
     const entry = this.#services.get(request.key);
     const retiringBefore = entry ? entry.retiring : (ctx.retiring ?? []).filter((r) => current.includes(r.address));
     const had = entry?.addresses ?? current.filter((a) => !retiringBefore.some((r) => r.address === a));
@@ -312,7 +229,9 @@ export class AllocationTable {
     const moving = new Map<IpFamily, { address: bigint; why: string }>();
 
     for (const address of had) {
-      const why = this.#whyNotKeep(request, address, eligible.pools, kept) ?? this.#whyLeaveDraining(request, address);
+      const why =
+        whyNotKeep(this.#view, request, address, eligible.pools, kept) ??
+        whyLeaveDraining(this.#view, request, address);
       const family = familyOf(address);
       if (why === undefined) {
         kept.set(family, address);
@@ -321,7 +240,7 @@ export class AllocationTable {
         request.renumberWindowMs !== undefined &&
         !kept.has(family) &&
         !moving.has(family) &&
-        this.#mayStay(request, address, ctx.namespaceLabels) === undefined
+        mayStay(this.#view, request, address, ctx.namespaceLabels) === undefined
       ) {
         moving.set(family, { address, why });
         this.#claim(address, request);
@@ -335,7 +254,7 @@ export class AllocationTable {
     if (ctx.allocate !== false) {
       for (const family of request.families) {
         if (kept.has(family)) continue;
-        const outcome = this.#allocateFamily(request, family, eligible, ctx);
+        const outcome = allocateFamily(this.#view, request, family, eligible, ctx);
         const move = moving.get(family);
         if (typeof outcome === 'bigint') {
           kept.set(family, outcome);
@@ -403,7 +322,7 @@ export class AllocationTable {
       const why =
         old.until <= wallNow
           ? 'its renumbering window ended'
-          : this.#mayStay(request, old.address, ctx.namespaceLabels);
+          : mayStay(this.#view, request, old.address, ctx.namespaceLabels);
       if (why === undefined) {
         this.#claim(old.address, request);
         result.retiring.push(old);
@@ -526,213 +445,6 @@ export class AllocationTable {
     const family = familyOf(address);
     for (const state of this.#pools.values()) if (state.config.addresses[family].has(address)) return state;
     return undefined;
-  }
-
-  #eligiblePools(
-    request: ServiceRequest,
-    namespaceLabels: AssignContext['namespaceLabels'],
-  ): { pools: PoolState[]; unknown: string[] } {
-    const allowed = (p: PoolConfig): boolean => this.#admits(p, request, namespaceLabels);
-    let candidates: PoolState[];
-    let unknown: string[] = [];
-    if (request.poolNames) {
-      unknown = request.poolNames.filter((n) => !this.#pools.has(n));
-      candidates = request.poolNames.flatMap((n) => {
-        const state = this.#pools.get(n);
-        return state ? [state] : [];
-      });
-    } else if (request.requested.length > 0) candidates = [...this.#pools.values()];
-    else candidates = [...this.#pools.values()].filter((s) => s.config.autoAssign);
-    const pools = candidates.filter((s) => allowed(s.config)).sort((a, b) => comparePoolPriority(a.config, b.config));
-    return { pools, unknown };
-  }
-
-  #whyNotKeep(
-    request: ServiceRequest,
-    address: bigint,
-    eligible: readonly PoolState[],
-    kept: ReadonlyMap<IpFamily, bigint>,
-  ): string | undefined {
-    const family = familyOf(address);
-    if (!request.families.includes(family)) return `the Service no longer has IPv${family} in ipFamilies`;
-    if (kept.has(family)) return `the Service already holds another IPv${family} address`;
-    const requested = request.requested.find((r) => familyOf(r) === family);
-    if (requested !== undefined && requested !== address) return `the Service now requests ${formatIp(requested)}`;
-    if (!eligible.some((s) => s.config.addresses[family].has(address))) {
-      return 'no pool that serves this Service holds it any more';
-    }
-    for (const other of this.#holders.get(address)?.claims.values() ?? []) {
-      if (other.key === request.key) continue;
-      const conflict = sharingConflict(request, other);
-      if (conflict) return conflict;
-    }
-    return undefined;
-  }
-
-  /**
-   * Why a Service with a renumber window leaves an address it could keep: its pool drains. An address the Service
-   * requests stays (a pinned Service keeps its address in a draining pool; to move it, change the request).
-   */
-  #whyLeaveDraining(request: ServiceRequest, address: bigint): string | undefined {
-    if (request.renumberWindowMs === undefined || request.requested.includes(address)) return undefined;
-    const state = this.#poolContaining(address);
-    return state?.config.drain ? `pool ${state.config.name} is draining` : undefined;
-  }
-
-  /**
-   * Why an old address may not stay beside its successor (undefined: it may): it must be of a family the Service
-   * still has, in a pool whose namespaces and selectors admit the Service (the speakers check the same before they
-   * announce it), and shared with no Service it may not share with.
-   */
-  #mayStay(
-    request: ServiceRequest,
-    address: bigint,
-    namespaceLabels: AssignContext['namespaceLabels'],
-  ): string | undefined {
-    const family = familyOf(address);
-    if (!request.families.includes(family)) return `the Service no longer has IPv${family} in ipFamilies`;
-    const state = this.#poolContaining(address);
-    if (!state) return 'no pool holds it any more';
-    if (!this.#admits(state.config, request, namespaceLabels))
-      return `pool ${state.config.name} no longer admits this Service`;
-    for (const other of this.#holders.get(address)?.claims.values() ?? []) {
-      if (other.key === request.key) continue;
-      const conflict = sharingConflict(request, other);
-      if (conflict) return conflict;
-    }
-    return undefined;
-  }
-
-  #admits(p: PoolConfig, request: ServiceRequest, namespaceLabels: AssignContext['namespaceLabels']): boolean {
-    return (
-      (p.namespaces === undefined || p.namespaces.includes(request.namespace)) &&
-      (p.namespaceSelector === undefined || matchesLabelSelector(p.namespaceSelector, namespaceLabels)) &&
-      (p.serviceSelector === undefined || matchesLabelSelector(p.serviceSelector, request.labels))
-    );
-  }
-
-  /** Whether every holder of `address` keeps it only until a renumbering window ends (no sharer should join it). */
-  #onlyRetiring(address: bigint, holder: Holder): boolean {
-    return [...holder.claims.keys()].every((key) =>
-      this.#services.get(key)?.retiring.some((r) => r.address === address),
-    );
-  }
-
-  /** Why `request` may not join the holders of an address (undefined: it may), by their requests as held and as now. */
-  #joinConflict(request: ServiceRequest, holder: Holder, ctx: AssignContext): string | undefined {
-    for (const other of holder.claims.values()) {
-      if (other.key === request.key) continue;
-      const now = ctx.currentRequest?.(other.key);
-      const conflict =
-        sharingConflict(request, other) ?? (now && now !== other ? sharingConflict(request, now) : undefined);
-      if (conflict) return conflict;
-    }
-    return undefined;
-  }
-
-  #allocateFamily(
-    request: ServiceRequest,
-    family: IpFamily,
-    eligible: { pools: PoolState[]; unknown: string[] },
-    ctx: AssignContext,
-  ): bigint | AllocationFailure {
-    const fail = (reason: AllocationFailureReason, message: string, waitFor: WaitFor[] = []): AllocationFailure => ({
-      reason,
-      family,
-      message,
-      waitFor,
-    });
-    if (eligible.unknown.length > 0 && eligible.pools.length === 0) {
-      return fail('UnknownPool', `no IPPool named ${eligible.unknown.join(', ')}`);
-    }
-    const withFamily = eligible.pools.filter((s) => s.config.addresses[family].size > 0n);
-    const requested = request.requested.find((r) => familyOf(r) === family);
-    if (requested !== undefined) return this.#takeRequested(request, requested, withFamily, fail, ctx);
-    // Draining pools hand out nothing: no lowest free address, no quarantined one, no sharer joins their addresses.
-    const open = withFamily.filter((s) => !s.config.drain);
-
-    for (const address of request.sharingKey ? (this.#bySharingKey.get(request.sharingKey) ?? []) : []) {
-      const holder = this.#holders.get(address);
-      if (!holder || familyOf(address) !== family || !open.some((s) => s.config.name === holder.pool)) continue;
-      // Kept only until a renumbering window ends: the group has moved on, and a sharer follows it there.
-      if (this.#onlyRetiring(address, holder)) continue;
-      // A Service whose status still shows it gave it up, most likely for a request that may not share with this one.
-      if (this.#releasedByOther(address, request.key) !== undefined) continue;
-      if (this.#joinConflict(request, holder, ctx) === undefined) {
-        this.#claim(address, request);
-        return address;
-      }
-    }
-    for (const state of open) {
-      const address = state.config.addresses[family].takeLowestFrom(state.free[family]);
-      if (address !== undefined) {
-        this.#claim(address, request, state);
-        return address;
-      }
-    }
-    for (const [address, { pool }] of this.#quarantine) {
-      if (familyOf(address) === family && open.includes(pool)) {
-        this.#claim(address, request, pool);
-        return address;
-      }
-    }
-    if (withFamily.length === 0) {
-      const named = request.poolNames ? ` among ${request.poolNames.join(', ')}` : '';
-      return fail('NoMatchingPool', `no IPPool${named} with IPv${family} addresses serves ${request.key}`);
-    }
-    if (open.length === 0) {
-      // Only a change of pools can help (one stops draining, or another admits the Service): that retries everyone.
-      const names = withFamily.map((s) => s.config.name).join(', ');
-      return fail(
-        'PoolDraining',
-        `every IPPool with IPv${family} addresses that serves ${request.key} is draining (${names}): a draining pool hands out no new addresses`,
-      );
-    }
-    const waitFor: WaitFor[] = open.map((s) => ({ kind: 'pool', pool: s.config.name, family }));
-    if (request.sharingKey) waitFor.push({ kind: 'sharing', sharingKey: request.sharingKey, family });
-    return fail(
-      'PoolExhausted',
-      `no free IPv${family} address in ${open.map((s) => s.config.name).join(', ')}`,
-      waitFor,
-    );
-  }
-
-  #takeRequested(
-    request: ServiceRequest,
-    address: bigint,
-    pools: readonly PoolState[],
-    fail: (reason: AllocationFailureReason, message: string, waitFor?: WaitFor[]) => AllocationFailure,
-    ctx: AssignContext,
-  ): bigint | AllocationFailure {
-    const text = formatIp(address);
-    const state = pools.find((s) => s.config.addresses[familyOf(address)].has(address));
-    if (!state) {
-      const elsewhere = this.#poolContaining(address);
-      const hint = elsewhere ? `: pool ${elsewhere.config.name} holds it but does not serve this Service` : '';
-      return fail('RequestedIPNotInPool', `requested ${text} is in no eligible IPPool${hint}`);
-    }
-    const holder = this.#holders.get(address);
-    if (state.config.drain && !holder?.claims.has(request.key)) {
-      return fail(
-        'PoolDraining',
-        `requested ${text} is in pool ${state.config.name}, which is draining: no Service starts to use its addresses`,
-      );
-    }
-    const conflict = holder ? this.#joinConflict(request, holder, ctx) : undefined;
-    if (conflict)
-      return fail(request.sharingKey ? 'SharingConflict' : 'IPInUse', `requested ${text}: ${conflict}`, [
-        { kind: 'address', address },
-      ]);
-    const releaser = this.#releasedByOther(address, request.key);
-    if (releaser !== undefined) {
-      return fail(
-        'IPBeingReleased',
-        `requested ${text} is still in the status of ${releaser}, which gave it up; it is assigned once that status is updated`,
-        [{ kind: 'address', address }],
-      );
-    }
-    this.#claim(address, request, state);
-    return address;
   }
 
   #claim(address: bigint, request: ServiceRequest, state?: PoolState): void {
