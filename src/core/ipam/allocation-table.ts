@@ -15,6 +15,10 @@
 // successor until the window's end (wall-clock time, stored in the Service's status), and is released after that.
 // The old address is given up only once the successor is held: a move that cannot be made keeps the old address.
 // See ADR 0028.
+// The rules of keeping (keep-rules.ts) and the choice of a new address (address-choice.ts) live apart; this file
+// (~560 lines) stays one class because every change of an address's state (held, releasing, quarantined, free) moves
+// it between the holders, the releases, the quarantine and its pool's free set together, and one class keeps that
+// invariant in one place.
 import { familyOf, formatIp, type IpFamily } from '../ip/ip-address.ts';
 import type { PoolConfig } from '../config/pool-config.ts';
 import type { ServiceRequest } from '../config/service-request.ts';
@@ -210,7 +214,6 @@ export class AllocationTable {
    */
   assign(request: ServiceRequest, current: readonly bigint[], ctx: AssignContext): AssignResult {
     this.#expireQuarantine(ctx.now);
-    const wallNow = ctx.wallNow ?? 0;
     const eligible = eligiblePools(this.#pools, request, ctx.namespaceLabels);
     const entry = this.#services.get(request.key);
     const retiringBefore = entry ? entry.retiring : (ctx.retiring ?? []).filter((r) => current.includes(r.address));
@@ -227,11 +230,40 @@ export class AllocationTable {
     const kept = new Map<IpFamily, bigint>();
     /** Per family, the address the Service moves away from with overlap: it waits for its successor. */
     const moving = new Map<IpFamily, { address: bigint; why: string }>();
+    this.#keepOrMove(request, had, eligible.pools, ctx, kept, moving, result);
+    /** Moves that could not be made: the Service keeps the old address, and the failure says why. */
+    const blocked = ctx.allocate === false ? [] : this.#allocateMissing(request, eligible, ctx, kept, moving, result);
+    const keptAddresses = this.#settleMoves(request, ctx, kept, moving, result);
+    this.#keepRetiring(request, ctx, retiringBefore, keptAddresses, result);
+    result.failures.push(...blocked);
 
+    for (const { address } of result.released) this.#unclaim(address, request.key, 'shown', ctx.now);
+    result.addresses = request.families.flatMap((f) => {
+      const address = kept.get(f);
+      return address === undefined ? [] : [address];
+    });
+    if (result.addresses.length > 0 || result.retiring.length > 0) {
+      this.#services.set(request.key, { request, addresses: result.addresses, retiring: result.retiring });
+    } else this.#services.delete(request.key);
+    result.withheld = result.addresses.filter(
+      (a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined,
+    );
+    return result;
+  }
+
+  /** The addresses the Service had: each kept, kept while it moves (renumbering), or released. */
+  #keepOrMove(
+    request: ServiceRequest,
+    had: readonly bigint[],
+    eligible: readonly PoolState[],
+    ctx: AssignContext,
+    kept: Map<IpFamily, bigint>,
+    moving: Map<IpFamily, { address: bigint; why: string }>,
+    result: AssignResult,
+  ): void {
     for (const address of had) {
       const why =
-        whyNotKeep(this.#view, request, address, eligible.pools, kept) ??
-        whyLeaveDraining(this.#view, request, address);
+        whyNotKeep(this.#view, request, address, eligible, kept) ?? whyLeaveDraining(this.#view, request, address);
       const family = familyOf(address);
       if (why === undefined) {
         kept.set(family, address);
@@ -248,51 +280,72 @@ export class AllocationTable {
         result.released.push({ address, why, pool: this.#holders.get(address)?.pool ?? '' });
       }
     }
+  }
 
-    /** Moves that could not be made: the Service keeps the old address, and the failure says why. */
+  /**
+   * A new address for each family the Service still lacks; RequireDualStack: both families or none. Returns the moves
+   * that could not be made (the Service keeps the old address).
+   */
+  #allocateMissing(
+    request: ServiceRequest,
+    eligible: { pools: PoolState[]; unknown: string[] },
+    ctx: AssignContext,
+    kept: Map<IpFamily, bigint>,
+    moving: Map<IpFamily, { address: bigint; why: string }>,
+    result: AssignResult,
+  ): AllocationFailure[] {
     const blocked: AllocationFailure[] = [];
-    if (ctx.allocate !== false) {
-      for (const family of request.families) {
-        if (kept.has(family)) continue;
-        const outcome = allocateFamily(this.#view, request, family, eligible, ctx);
-        const move = moving.get(family);
-        if (typeof outcome === 'bigint') {
-          kept.set(family, outcome);
-          if (outcome !== move?.address) result.allocated.push(outcome);
-        } else if (move) {
-          kept.set(family, move.address);
-          moving.delete(family);
-          blocked.push({
-            ...outcome,
-            message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}`,
-            keeping: move.address,
-          });
-        } else result.failures.push(outcome);
-      }
-      if (request.policy === 'RequireDualStack' && result.failures.length > 0) {
-        for (const address of result.allocated) {
-          this.#unclaim(address, request.key, 'never-shown', ctx.now);
-          kept.delete(familyOf(address));
-        }
-        result.allocated = [];
-        // Both families or none: an address kept from before goes too, or the Service would hold one family. Only
-        // what the table held for it counts as released; an address taken from `current` alone (a status the cache
-        // still shows after an earlier pass gave it up) is given back quietly, so that no pass releases it again.
-        const missing = result.failures.map((f) => `IPv${f.family}`).join(' and ');
-        const recorded = this.#services.get(request.key)?.addresses ?? [];
-        for (const address of kept.values()) {
-          if (recorded.includes(address)) {
-            result.released.push({
-              address,
-              why: `RequireDualStack and ${missing} cannot be served`,
-              pool: this.#holders.get(address)?.pool ?? '',
-            });
-          } else this.#unclaim(address, request.key, 'shown', ctx.now);
-        }
-        kept.clear();
-      }
+    for (const family of request.families) {
+      if (kept.has(family)) continue;
+      const outcome = allocateFamily(this.#view, request, family, eligible, ctx);
+      const move = moving.get(family);
+      if (typeof outcome === 'bigint') {
+        kept.set(family, outcome);
+        if (outcome !== move?.address) result.allocated.push(outcome);
+      } else if (move) {
+        kept.set(family, move.address);
+        moving.delete(family);
+        blocked.push({
+          ...outcome,
+          message: `keeps ${formatIp(move.address)} (${move.why}) until it can move: ${outcome.message}`,
+          keeping: move.address,
+        });
+      } else result.failures.push(outcome);
     }
+    if (request.policy === 'RequireDualStack' && result.failures.length > 0) {
+      for (const address of result.allocated) {
+        this.#unclaim(address, request.key, 'never-shown', ctx.now);
+        kept.delete(familyOf(address));
+      }
+      result.allocated = [];
+      // Both families or none: an address kept from before goes too, or the Service would hold one family. Only
+      // what the table held for it counts as released; an address taken from `current` alone (a status the cache
+      // still shows after an earlier pass gave it up) is given back quietly, so that no pass releases it again.
+      const missing = result.failures.map((f) => `IPv${f.family}`).join(' and ');
+      const recorded = this.#services.get(request.key)?.addresses ?? [];
+      for (const address of kept.values()) {
+        if (recorded.includes(address)) {
+          result.released.push({
+            address,
+            why: `RequireDualStack and ${missing} cannot be served`,
+            pool: this.#holders.get(address)?.pool ?? '',
+          });
+        } else this.#unclaim(address, request.key, 'shown', ctx.now);
+      }
+      kept.clear();
+    }
+    return blocked;
+  }
 
+  /** Ends the moves of this pass; returns the addresses the Service keeps. */
+  #settleMoves(
+    request: ServiceRequest,
+    ctx: AssignContext,
+    kept: Map<IpFamily, bigint>,
+    moving: ReadonlyMap<IpFamily, { address: bigint; why: string }>,
+    result: AssignResult,
+  ): Set<bigint> {
+    const wallNow = ctx.wallNow ?? 0;
     // A move whose successor is held starts its window; anything else keeps the old address (the rebuild allocates
     // nothing, so it keeps it until the first real pass), or gives it up with the rest (RequireDualStack above).
     const keptAddresses = new Set(kept.values());
@@ -316,6 +369,17 @@ export class AllocationTable {
         result.released.push({ address, why, pool: this.#holders.get(address)?.pool ?? '' });
       }
     }
+    return keptAddresses;
+  }
+
+  #keepRetiring(
+    request: ServiceRequest,
+    ctx: AssignContext,
+    retiringBefore: readonly RetiringAddress[],
+    keptAddresses: ReadonlySet<bigint>,
+    result: AssignResult,
+  ): void {
+    const wallNow = ctx.wallNow ?? 0;
     // Windows that began earlier: kept until their end, unless the address is the Service's own again.
     for (const old of retiringBefore) {
       if (keptAddresses.has(old.address) || result.retiring.some((r) => r.address === old.address)) continue;
@@ -330,20 +394,6 @@ export class AllocationTable {
         result.released.push({ address: old.address, why, pool: this.#holders.get(old.address)?.pool ?? '' });
       }
     }
-    result.failures.push(...blocked);
-
-    for (const { address } of result.released) this.#unclaim(address, request.key, 'shown', ctx.now);
-    result.addresses = request.families.flatMap((f) => {
-      const address = kept.get(f);
-      return address === undefined ? [] : [address];
-    });
-    if (result.addresses.length > 0 || result.retiring.length > 0) {
-      this.#services.set(request.key, { request, addresses: result.addresses, retiring: result.retiring });
-    } else this.#services.delete(request.key);
-    result.withheld = result.addresses.filter(
-      (a) => !current.includes(a) && this.#releasedByOther(a, request.key) !== undefined,
-    );
-    return result;
   }
 
   /**
