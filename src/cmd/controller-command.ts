@@ -94,6 +94,7 @@ export const controllerCommand: Command = {
       env: 'BEACONLB_LOG_LEVEL',
     },
   },
+  // Long (~185 lines): the controller's parts and their start and stop order declared once (Lifecycle); a list of parts, not logic.
   async run(flags) {
     const log = createLogger({ level: logLevelFlag(flags), component: 'controller' });
     const clock = systemClock;

@@ -167,6 +167,7 @@ export const labCommand: Command = {
       default: false,
     },
   },
+  // Long (~170 lines): one branch per lab action, each a few calls; splitting it would only move the branches apart.
   async run(flags, positionals) {
     const action = positionals[0];
     if (!action || !(actions as readonly string[]).includes(action)) {

@@ -65,7 +65,7 @@ export const speakerCommand: Command = {
   usage: 'speaker [flags]',
   flags: speakerFlags,
   // One declaration of the speaker's parts, each built from the parts above it (changes that flow back up go through
-  // the ChangeSignals declared first), then their start and stop order: long (~300 lines) because it is a list of
+  // the ChangeSignals declared first), then their start and stop order: long (~410 lines) because it is a list of
   // parts, not logic; splitting it would pass most of them from one function to the next.
   async run(flags) {
     const settings = readSpeakerSettings(flags);

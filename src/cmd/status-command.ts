@@ -72,6 +72,7 @@ interface AdvertisedPrefix {
   nodes: Set<string>;
 }
 
+// Long (~140 lines): the report's sections built one after another from one snapshot.
 export function statusReport(
   snapshot: ClusterSnapshot,
   now: Date,

@@ -330,6 +330,7 @@ export class ServiceController {
     }
   }
 
+  // Long (~125 lines): one pass in its order (read the Service, assign, release, warn, write), kept whole so a pass reads top to bottom.
   async #pass(key: string): Promise<Outcome> {
     const started = this.#clock.now();
     const svc = this.#ports.services.get(key);

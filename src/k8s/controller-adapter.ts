@@ -44,6 +44,7 @@ export class ControllerAdapter {
   readonly namespaces: Informer<Namespace>;
   readonly ports: ControllerPorts;
 
+  // Long (~125 lines): the informers and the ports over them, declared one after another; a list, not logic.
   constructor(o: ControllerAdapterOptions) {
     const { client } = o;
     const events = new EventRecorder({

@@ -118,6 +118,7 @@ async function waitReady(
   );
 }
 
+// Long (~125 lines): one start sequence (certificates, etcd, kube-apiserver, the waits), each step using the last, undone on failure.
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const binaries = controlPlaneBinaries();
   const { dir, run } = options;

@@ -98,6 +98,7 @@ const sampleObjects = (routerAddress: string): unknown[] => [
   helloService('hello-bgp', { 'beaconlb.io/ip-pool': 'lab-bgp' }),
 ];
 
+// Long (~235 lines): the lab's parts and their start and stop order declared once (Lifecycle), each using the ones above it.
 export async function superviseLab(
   stateDir: string,
   nodeCount: number,

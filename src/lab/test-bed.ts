@@ -62,7 +62,10 @@ export interface TestBedOptions {
   nodeDevs?: readonly string[];
 }
 
-/** Builds the topology. On failure it removes what it made and rethrows. */
+/**
+ * Builds the topology. On failure it removes what it made and rethrows.
+ * Long (~105 lines): one sequence of namespaces, bridges, links and addresses, undone on failure; it reads as the topology.
+ */
 export async function createTestBed({ run, nodes: nodeCount = 3, nodeDevs = [] }: TestBedOptions): Promise<TestBed> {
   const made: string[] = [];
   const destroy = (): void => {

@@ -10,6 +10,7 @@ export interface AnnouncementRecordMetrics {
   write(verb: 'apply' | 'delete', ok: boolean): void;
 }
 
+// Long (~175 lines): the declaration of every speaker metric with its help text, a table.
 export function speakerPrometheus(): {
   registry: MetricsRegistry;
   layer2: Layer2Metrics;

@@ -56,7 +56,10 @@ function birdConfig(o: RouterOptions, p: Prepared): string {
 
 const birdProtocol = (index: number): string => `peer${index}`;
 
-/** Parses `birdc show route all` (BIRD 2.0): one block per prefix, one sub-block per path. */
+/**
+ * Parses `birdc show route all` (BIRD 2.0): one block per prefix, one sub-block per path.
+ * Long (~80 lines): one parser of the block format, prefix block and path sub-block together.
+ */
 export function parseBirdRoutes(
   text: string,
   neighborOf: (protocol: string) => string | undefined,

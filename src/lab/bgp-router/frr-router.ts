@@ -1,5 +1,5 @@
 // FRR 8.4 as the test bed's router: zebra + bgpd with explicit paths only (several instances never clash),
-// `vtysh` JSON for sessions, routes and BFD. frrRouter (~80 lines) is the adapter in one piece, as the other two:
+// `vtysh` JSON for sessions, routes and BFD. frrRouter (~110 lines) is the adapter in one piece, as the other two:
 // its files and user, the zebra and bgpd processes, and the three queries.
 
 import { chmodSync, chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';

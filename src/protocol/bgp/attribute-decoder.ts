@@ -2,7 +2,7 @@
 // wants done with the UPDATE: treat-as-withdraw, attribute discard, or (for MP_REACH_NLRI / MP_UNREACH_NLRI, whose
 // NLRI can then not be found) session reset with the RFC 4271 section 6.3 NOTIFICATION. The policy per type code is
 // the table in attribute-type.ts. decodeAttribute is one switch over the known types (each case a length check and
-// the fields, ~110 lines): kept whole so that each attribute's rules read in one place, as GoBGP's DecodeFromBytes.
+// the fields, ~180 lines): kept whole so that each attribute's rules read in one place, as GoBGP's DecodeFromBytes.
 import { formatIp } from '../../core/ip/ip-address.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import { ByteReader } from '../wire/byte-reader.ts';

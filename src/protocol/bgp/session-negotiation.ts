@@ -208,6 +208,7 @@ export function localOpen(config: SessionConfig): OpenMessage {
  * Rejections: Unsupported Version Number (data: 4), Unsupported Optional Parameter, Bad Peer AS, Bad BGP Identifier
  * (zero, or ours on an internal session: RFC 6286 section 2.2), Unacceptable Hold Time (1 or 2 s), and
  * Unsupported Capability when no address family is in common (data: our multiprotocol capabilities).
+ * Long (~95 lines): the OPEN checks of RFC 4271 section 6.2 and the capabilities, in the order the RFCs give them.
  */
 export function negotiateSession(config: SessionConfig, open: OpenMessage): Result<NegotiatedSession, OpenRejection> {
   const reject = (subcode: number, reason: string, data?: Uint8Array): Result<NegotiatedSession, OpenRejection> =>

@@ -3,7 +3,7 @@
 // UPDATE error is handled: ok, treat-as-withdraw, attribute discard, or session reset (with the NOTIFICATION).
 // Also: End-of-RIB (RFC 4724 section 2) and the routes an UPDATE announces and withdraws. Packing routes into
 // UPDATEs is in update-packing.ts; the attributes of routes passed on (RFC 6793, unrecognized ones) in
-// route-propagation.ts. decodeUpdateBody (~100 lines) walks the body once, field after field, collecting the
+// route-propagation.ts. decodeUpdateBody (~160 lines) walks the body once, field after field, collecting the
 // RFC 7606 problems it meets and answering with the strongest; split, the offsets and the problems would be
 // passed around.
 import type { AddressFamily } from './address-family.ts';

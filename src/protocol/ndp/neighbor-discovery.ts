@@ -157,6 +157,7 @@ export function encodeNdpMessage(message: NdpMessage): Uint8Array {
  * solicitation from :: a solicited-node destination and no source link-layer address option; for an advertisement
  * to a multicast address the Solicited flag clear. Unrecognized options are skipped, as are link-layer address
  * options in the message type they do not belong to and repeats (the first counts). Never throws.
+ * Long (~80 lines): the RFC 4861 checks in the order the RFC lists them.
  */
 export function decodeNdpMessage(message: Uint8Array, ip: NdpReceivedIpHeader): Result<NdpMessage, DecodeError> {
   if (message.length < 4)

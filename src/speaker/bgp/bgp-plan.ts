@@ -119,7 +119,10 @@ function parseAdvertisement(adv: BGPAdvertisement, problems: BgpPlanProblem[]): 
   return { object: adv, communities, largeCommunities };
 }
 
-/** The plan of one node (undefined node object: the node is not known yet, nothing is advertised). */
+/**
+ * The plan of one node (undefined node object: the node is not known yet, nothing is advertised).
+ * Long (~85 lines): one pass over peers, advertisements and Services that share the problems it collects.
+ */
 export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const problems: BgpPlanProblem[] = [];
   const wellFormedPeers = wellFormed('BGPPeer', inputs.peers);

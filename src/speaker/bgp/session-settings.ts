@@ -71,6 +71,7 @@ export function nodeAddresses(table: InterfaceTable, family: IpFamily): bigint[]
   return result;
 }
 
+// Long (~130 lines): a BGPPeer's spec read field by field into session settings, each field with its check, in one place.
 export function sessionSettings(peer: BGPPeer, context: SettingsContext): Result<SessionSettings> {
   const spec = peer.spec;
   const unnumbered = spec.peerAddress === undefined;

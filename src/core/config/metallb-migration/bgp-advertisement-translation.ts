@@ -28,6 +28,7 @@ const BGP_ADV_FIELDS = [
   'serviceSelectors',
 ];
 
+// Long (~110 lines): a MetalLB BGPAdvertisement translated field by field, each field's rule beside the others.
 export function translateBgpAdvertisement(
   source: Source,
   aliases: ReadonlyMap<string, { value: MetalLbCommunity; from: string }>,

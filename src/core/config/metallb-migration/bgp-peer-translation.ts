@@ -68,6 +68,7 @@ interface PeerOutput {
   secret: SecretManifest | undefined;
 }
 
+// Long (~230 lines): a MetalLB BGPPeer translated field by field, each field's rule beside the others (the CRD's field order).
 export function translatePeer(
   source: Source,
   secretNamespace: string,

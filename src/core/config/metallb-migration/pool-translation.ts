@@ -32,6 +32,7 @@ interface PoolDraft {
 const POOL_FIELDS = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation'];
 const ALLOCATION_FIELDS = ['priority', 'namespaces', 'namespaceSelectors', 'serviceSelectors'];
 
+// Long (~110 lines): a MetalLB IPAddressPool translated field by field, each field's rule beside the others.
 export function translatePool(source: Source, notes: Notes): PoolDraft | undefined {
   unknownFields(source, POOL_FIELDS, notes);
   const leftOut = 'pool left out';
