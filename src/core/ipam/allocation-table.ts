@@ -36,15 +36,8 @@ import { mayStay, whyLeaveDraining, whyNotKeep } from './keep-rules.ts';
 import { allocateFamily } from './address-choice.ts';
 import type { Holder, TableView } from './table-view.ts';
 
-export type {
-  AllocationFailure,
-  AllocationFailureReason,
-  AssignContext,
-  AssignResult,
-  FamilyUsage,
-  ReleasedAddress,
-  WaitFor,
-} from './allocation-result.ts';
+/** The types the table answers in, where its callers expect them. */
+export type * from './allocation-result.ts';
 
 /** What becomes of an address a Service stops holding. */
 type Unclaimed =
