@@ -15,7 +15,7 @@ import { AllocationTable, type AssignResult, type WaitFor } from '../core/ipam/a
 import { compilePools } from '../core/config/pool-config.ts';
 import { familyOf, formatIp } from '../core/ip/ip-address.ts';
 import { isOurService, readServiceRequest, type ServiceRequest } from '../core/config/service-request.ts';
-import { sharingConflict } from '../core/ipam/sharing.ts';
+import { sharingConflict, sharingTerms } from '../core/ipam/sharing.ts';
 import { recordedAddresses, recordMatches } from '../core/config/allocation-record.ts';
 import {
   recordedRenumbering,
@@ -50,11 +50,6 @@ export interface ServiceControllerOptions {
   poolStatusIntervalMs: number;
   /** For tests: the work queue's yield to the event loop between passes (default: the next turn). */
   yieldToLoop?: () => Promise<void>;
-}
-
-/** What decides with whom a Service may share an address (see core/ipam/sharing.ts). */
-function sharingTerms(request: ServiceRequest): string {
-  return JSON.stringify([request.sharingKey, request.ports, request.externalTrafficPolicy, request.selector]);
 }
 
 function sameIngress(have: readonly LoadBalancerIngress[] | undefined, want: readonly LoadBalancerIngress[]): boolean {

@@ -16,3 +16,8 @@ export function sharingConflict(a: ServiceRequest, b: ServiceRequest): string | 
   }
   return undefined;
 }
+
+/** What decides with whom a Service may share an address, as one string: two requests with equal terms share alike. */
+export function sharingTerms(request: ServiceRequest): string {
+  return JSON.stringify([request.sharingKey, request.ports, request.externalTrafficPolicy, request.selector]);
+}
