@@ -84,16 +84,30 @@ export function isNodeAnnouncement(ra: RouterAdvertisement): boolean {
 }
 
 export class RouterDiscovery {
-  readonly #o: RouterDiscoveryOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #interfaceTable: () => InterfaceTable;
+  readonly #open: OpenRouterDiscoveryChannel;
+  readonly #onChange: () => void;
+  readonly #timeoutMs: number | undefined;
+  readonly #solicitIntervalMs: number | undefined;
+  readonly #advertiseIntervalMs: number | undefined;
   readonly #watched = new Map<string, Watched>();
 
   constructor(o: RouterDiscoveryOptions) {
-    this.#o = o;
+    this.#clock = o.clock;
+    this.#log = o.log;
+    this.#interfaceTable = o.interfaceTable;
+    this.#open = o.open;
+    this.#onChange = o.onChange;
+    this.#timeoutMs = o.timeoutMs;
+    this.#solicitIntervalMs = o.solicitIntervalMs;
+    this.#advertiseIntervalMs = o.advertiseIntervalMs;
   }
 
   /** The router on the interface (by name); starts listening and soliciting on first use. */
   watch(name: string): RouterState {
-    const iface = this.#o.interfaceTable().interfaces.find((i) => i.name === name);
+    const iface = this.#interfaceTable().interfaces.find((i) => i.name === name);
     if (iface === undefined) return { kind: 'failed', message: `interface ${name} does not exist on this node` };
     let w = this.#watched.get(name);
     if (w !== undefined && w.ifindex !== iface.index) {
@@ -103,7 +117,7 @@ export class RouterDiscovery {
     w ??= this.#start(name, iface.index);
     if (w.failure !== undefined) return { kind: 'failed', message: w.failure };
     if (w.router !== undefined) return { kind: 'found', address: formatIp(w.router) };
-    if (w.timedOut) return { kind: 'timed-out', afterMs: this.#o.timeoutMs ?? DISCOVERY_TIMEOUT_MS };
+    if (w.timedOut) return { kind: 'timed-out', afterMs: this.#timeoutMs ?? DISCOVERY_TIMEOUT_MS };
     return { kind: 'waiting', sinceMs: w.startedMs };
   }
 
@@ -121,8 +135,8 @@ export class RouterDiscovery {
   }
 
   #start(name: string, ifindex: number): Watched {
-    const log = this.#o.log.child({ interface: name });
-    const opened = this.#o.open(
+    const log = this.#log.child({ interface: name });
+    const opened = this.#open(
       ifindex,
       (frame) => {
         this.#frame(name, frame);
@@ -134,7 +148,7 @@ export class RouterDiscovery {
     const w: Watched = {
       ifindex,
       channel: opened.ok ? opened.value : undefined,
-      startedMs: this.#o.clock.now(),
+      startedMs: this.#clock.now(),
       lastHeardMs: 0,
       timedOut: false,
       solicited: 0,
@@ -145,12 +159,12 @@ export class RouterDiscovery {
     log.info('router discovery: listening for IPv6 Router Advertisements');
     this.#advertise(name, w);
     this.#solicit(name, w);
-    w.timeoutTimer = this.#o.clock.after(this.#o.timeoutMs ?? DISCOVERY_TIMEOUT_MS, () => {
+    w.timeoutTimer = this.#clock.after(this.#timeoutMs ?? DISCOVERY_TIMEOUT_MS, () => {
       w.timeoutTimer = undefined;
       if (w.router !== undefined || this.#watched.get(name) !== w) return;
       w.timedOut = true;
       log.warn('router discovery: no Router Advertisement yet');
-      this.#o.onChange();
+      this.#onChange();
     });
     return w;
   }
@@ -162,7 +176,7 @@ export class RouterDiscovery {
     this.#send(name, w, 'solicitation', (mac, linkLocal) =>
       encodeRouterSolicitationFrame({ sourceMac: mac, source: linkLocal ?? 0n }),
     );
-    w.solicitTimer = this.#o.clock.after(this.#o.solicitIntervalMs ?? SOLICIT_INTERVAL_MS, () => {
+    w.solicitTimer = this.#clock.after(this.#solicitIntervalMs ?? SOLICIT_INTERVAL_MS, () => {
       this.#solicit(name, w);
     });
   }
@@ -177,7 +191,7 @@ export class RouterDiscovery {
         ? undefined
         : encodeRouterAdvertisementFrame({ sourceMac: mac, source: linkLocal, routerLifetime: 0, curHopLimit: 0 }),
     );
-    w.advertiseTimer = this.#o.clock.after(this.#o.advertiseIntervalMs ?? ADVERTISE_INTERVAL_MS, () => {
+    w.advertiseTimer = this.#clock.after(this.#advertiseIntervalMs ?? ADVERTISE_INTERVAL_MS, () => {
       this.#advertise(name, w);
     });
   }
@@ -188,22 +202,22 @@ export class RouterDiscovery {
     what: string,
     build: (mac: string, linkLocal: bigint | undefined) => Uint8Array | undefined,
   ): void {
-    const iface = this.#o.interfaceTable().interfaces.find((i) => i.index === w.ifindex);
+    const iface = this.#interfaceTable().interfaces.find((i) => i.index === w.ifindex);
     if (iface === undefined || iface.mac === '') return;
     const linkLocal = iface.addresses.find((a) => a.family === 6 && isIpv6LinkLocal(a.address))?.address;
     let frame: Uint8Array | undefined;
     try {
       frame = build(iface.mac, linkLocal);
     } catch (error) {
-      this.#o.log.warn({ interface: name, err: String(error) }, `router discovery: cannot build a ${what}`);
+      this.#log.warn({ interface: name, err: String(error) }, `router discovery: cannot build a ${what}`);
     }
     if (frame === undefined) {
-      this.#o.log.debug({ interface: name }, `router discovery: no link-local address to send a ${what} from`);
+      this.#log.debug({ interface: name }, `router discovery: no link-local address to send a ${what} from`);
       return;
     }
     const sent = w.channel?.send(frame);
     if (sent !== undefined && !sent.ok)
-      this.#o.log.warn({ interface: name, err: sent.error }, `router discovery: cannot send a ${what}`);
+      this.#log.warn({ interface: name, err: sent.error }, `router discovery: cannot send a ${what}`);
   }
 
   #frame(name: string, frame: Uint8Array): void {
@@ -211,21 +225,21 @@ export class RouterDiscovery {
     if (w === undefined) return;
     const ra = decodeRouterAdvertisementFrame(frame);
     if (!ra.ok) {
-      this.#o.log.debug({ interface: name, err: ra.error.message }, 'router discovery: frame dropped');
+      this.#log.debug({ interface: name, err: ra.error.message }, 'router discovery: frame dropped');
       return;
     }
     if (isNodeAnnouncement(ra.value)) {
-      this.#o.log.debug({ interface: name, from: formatIp(ra.value.router) }, 'router discovery: a node, not a router');
+      this.#log.debug({ interface: name, from: formatIp(ra.value.router) }, 'router discovery: a node, not a router');
       return;
     }
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const source = ra.value.router;
     if (w.router === source) {
       w.lastHeardMs = now;
       return;
     }
     if (w.router !== undefined && now - w.lastHeardMs < ROUTER_HOLD_MS) {
-      this.#o.log.debug(
+      this.#log.debug(
         { interface: name, router: formatIp(w.router), other: formatIp(source) },
         'router discovery: a second router advertises on this interface; keeping the first while it is heard',
       );
@@ -235,12 +249,12 @@ export class RouterDiscovery {
     w.router = source;
     w.lastHeardMs = now;
     w.timedOut = false;
-    this.#o.log.info(
+    this.#log.info(
       { interface: name, router: formatIp(source), ...(previous === undefined ? {} : { was: formatIp(previous) }) },
       'router discovery: router found by its Router Advertisement',
     );
     this.#advertise(name, w); // a new (or restarted) router learns our address now, not at the next interval
-    this.#o.onChange();
+    this.#onChange();
   }
 
   #release(name: string, w: Watched): void {
