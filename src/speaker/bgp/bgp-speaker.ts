@@ -2,6 +2,9 @@
 // bgp-plan.ts on every change of the cluster view (a pass: recompute, start/replace/stop sessions, hand each its
 // routes; the sessions send only differences). Passive peers share one listener. On stop every session withdraws
 // its routes and sends Cease. Session changes become Events on the BGPPeer; plan problems Events on the object.
+// The shared listener (passive-listener.ts), next hops (next-hops.ts) and problems reported once
+// (bgp-problem-reports.ts) live apart; the file is still ~510 lines because the pass, BFD tracking and the router
+// discovery of unnumbered peers all change the one map of running sessions.
 import type { Clock, Timer } from '../../core/clock.ts';
 import type { Result } from '../../core/result.ts';
 import type { Logger } from '../../platform/logger.ts';
