@@ -9,7 +9,7 @@ import { macAddress, mustExecIn } from '../src/lab/netns.ts';
 import type { TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { useCluster } from './support/cluster.ts';
-import { startController, type ControllerProcess } from './support/controller-process.ts';
+import { metricValue, startController, type ControllerProcess } from './support/controller-process.ts';
 import {
   applyPool,
   createObject,
@@ -111,6 +111,20 @@ describe('speaker: layer 2 ownership stickiness (moves per failure)', () => {
     untilBack: boolean,
   ): Promise<{ victim: string; moves: number[]; backAfterMs: number | undefined; otherMoves: number }> => {
     await startAll(args);
+    // First every speaker ready and counting all of them live: a speaker that still counts two would place the
+    // addresses over two nodes, and the kill would then measure moves of that transitional placement.
+    for (const sp of speakers.values())
+      await waitFor(
+        `${sp.node} ready and counting every speaker live`,
+        async () => {
+          const text = await sp.metrics();
+          return metricValue(text, 'beaconlb_l2_ready') === 1 &&
+            metricValue(text, 'beaconlb_l2_live_speakers') === bed.nodes.length
+            ? true
+            : undefined;
+        },
+        30_000,
+      );
     // The placement settles once every speaker counts the others live (the last one started joins a moment later):
     // owners read by ARP, then every address in the client's neighbor table, and both agree; else again.
     const owners = new Map<string, string>();
