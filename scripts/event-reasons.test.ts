@@ -109,8 +109,13 @@ class ReasonTracer {
         const visit = (node: ts.Node): void => {
           if (ts.isCallExpression(node)) {
             const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression;
-            if (ts.isIdentifier(callee) || ts.isPrivateIdentifier(callee))
-              index.set(callee.text, [...(index.get(callee.text) ?? []), node]);
+            // A private field holding a record function (`this.#recordEvent(...)`) is found by its public name too.
+            const names = ts.isIdentifier(callee)
+              ? [callee.text]
+              : ts.isPrivateIdentifier(callee)
+                ? [callee.text, callee.text.slice(1)]
+                : [];
+            for (const key of names) index.set(key, [...(index.get(key) ?? []), node]);
           }
           ts.forEachChild(node, visit);
         };
@@ -639,6 +644,11 @@ describe('the reason tracer', () => {
       export function forwarder(p: Ports): Ports {
         return { recordEvent(target, type, reason, message) { p.recordEvent(target, type, reason, message); } };
       }
+      export class Holder {
+        readonly #recordEvent: Ports['recordEvent'];
+        constructor(p: Ports) { this.#recordEvent = p.recordEvent.bind(p); }
+        go(): void { this.#recordEvent('x', 'Warning', 'Iota', 'm'); }
+      }
     `);
     assert.deepEqual(summary(found), {
       Alpha: 'Warning',
@@ -649,6 +659,7 @@ describe('the reason tracer', () => {
       Epsilon: 'Warning',
       Eta: 'Warning',
       Gamma: 'Warning',
+      Iota: 'Warning',
       Literal: 'Normal',
       Theta: 'Warning',
       Zeta: 'Warning',

@@ -11,7 +11,7 @@ import type { ControlPlane } from '../../src/lab/control-plane.ts';
 import { INSTALL_NAMESPACE } from '../../src/lab/component-process.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import type { OwnedAddress } from '../../src/speaker/layer2/layer2-speaker.ts';
+import type { OwnedAddress } from '../../src/speaker/layer2/layer2-announcer.ts';
 import { HollowSpeaker, type Detection, type HollowTimings } from './hollow-speaker.ts';
 import { MembershipPublisher } from '../../src/k8s/speaker-membership.ts';
 import { ApiClient } from '../../src/k8s/api/api-client.ts';

@@ -7,7 +7,7 @@ import { durationFlag, integerFlag, optionalStringFlag, stringFlag, type Flags }
 import { selfSignedCertificate } from '../platform/self-signed-certificate.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from '../core/election/probe-detector.ts';
+import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from '../core/election/probe-timings.ts';
 
 /** Failure detection: direct probes with the Lease as fence and membership record (ADR 0019), or Lease liveness (ADR 0007). */
 export type FailureDetection = 'probes' | 'lease';

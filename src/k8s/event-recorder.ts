@@ -6,7 +6,7 @@ import type { PlanProblem as Layer2PlanProblem } from '../core/config/layer2-pla
 import type { PoolEventReason, ServiceEventReason } from '../controller/controller-ports.ts';
 import type { AuditEventReason } from '../speaker/announcement-audit.ts';
 import type { BgpEventReason } from '../speaker/bgp/bgp-problem-reports.ts';
-import type { Layer2EventReason } from '../speaker/layer2/layer2-speaker.ts';
+import type { Layer2EventReason } from '../speaker/layer2/layer2-speaker-options.ts';
 import { TokenBucket } from '../core/token-bucket.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ApiClient } from './api/api-client.ts';

@@ -154,7 +154,12 @@ export interface MembershipPublisherOptions {
 
 /** The controller leader's duty: the membership record and the cluster key. Start when leading, stop when not. */
 export class MembershipPublisher {
-  readonly #o: MembershipPublisherOptions;
+  readonly #client: ApiClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #namespace: string;
+  readonly #keyRotationMs: number;
+  readonly #minIntervalMs: number;
   readonly #tracker = new MembershipTracker();
   readonly #leases: Informer<LeaseObject>;
   #published: MembershipRecord | undefined;
@@ -167,7 +172,12 @@ export class MembershipPublisher {
   #publishedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MembershipPublisherOptions) {
-    this.#o = options;
+    this.#client = options.client;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#namespace = options.namespace;
+    this.#keyRotationMs = options.keyRotationMs;
+    this.#minIntervalMs = options.minIntervalMs;
     this.#leases = speakerLeaseInformer({
       client: options.client,
       clock: options.clock,
@@ -217,7 +227,7 @@ export class MembershipPublisher {
           probeAddress: lease.metadata?.annotations?.[PROBE_ADDRESS_ANNOTATION],
           durationMs: Math.max(1, lease.spec?.leaseDurationSeconds ?? 40) * 1000,
         },
-        this.#o.clock.now(),
+        this.#clock.now(),
       );
     }
     if (this.#leases.hasSynced) this.#schedule(0);
@@ -226,7 +236,7 @@ export class MembershipPublisher {
   #schedule(ms: number): void {
     if (this.#stopped) return;
     this.#timer?.cancel();
-    this.#timer = this.#o.clock.after(ms, () => void this.#publish());
+    this.#timer = this.#clock.after(ms, () => void this.#publish());
   }
 
   async #publish(): Promise<void> {
@@ -236,7 +246,7 @@ export class MembershipPublisher {
       return;
     }
     this.#writing = true;
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const members = this.#tracker.members(now);
     let held = false;
     try {
@@ -245,33 +255,33 @@ export class MembershipPublisher {
       // (ADR 0019, "Start-up and fallback"), and an empty one would leave them all silent until the next.
       const published = this.#published;
       if (published ? !sameMembers(published.members, members) : members.length > 0) {
-        const wait = this.#publishedAt + this.#o.minIntervalMs - this.#o.clock.now();
+        const wait = this.#publishedAt + this.#minIntervalMs - this.#clock.now();
         if (wait > 0) held = true;
         else {
           await this.#write(members);
-          this.#publishedAt = this.#o.clock.now();
+          this.#publishedAt = this.#clock.now();
         }
       }
     } catch (error) {
-      this.#o.log.warn({ err: describeError(error) }, 'could not publish the speaker membership; retrying');
+      this.#log.warn({ err: describeError(error) }, 'could not publish the speaker membership; retrying');
       this.#resourceVersion = undefined;
       this.#published = undefined;
       this.#again = true;
     } finally {
       this.#writing = false;
     }
-    const after = this.#o.clock.now();
+    const after = this.#clock.now();
     const expiry = this.#tracker.nextExpiry(after);
     if (this.#again) {
       this.#again = false;
-      this.#schedule(held ? Math.max(200, this.#publishedAt + this.#o.minIntervalMs - after) : 200);
-    } else if (held) this.#schedule(Math.max(0, this.#publishedAt + this.#o.minIntervalMs - after));
+      this.#schedule(held ? Math.max(200, this.#publishedAt + this.#minIntervalMs - after) : 200);
+    } else if (held) this.#schedule(Math.max(0, this.#publishedAt + this.#minIntervalMs - after));
     else if (expiry !== undefined) this.#schedule(Math.max(0, expiry - after));
   }
 
   async #load(): Promise<void> {
     try {
-      const cm = await this.#o.client.request<ConfigMapObject>('GET', this.#configMapPath());
+      const cm = await this.#client.request<ConfigMapObject>('GET', this.#configMapPath());
       this.#resourceVersion = cm.metadata?.resourceVersion;
       this.#published = membershipOf(cm) ?? {
         members: [],
@@ -285,7 +295,7 @@ export class MembershipPublisher {
   }
 
   #configMapPath(): string {
-    return `/api/v1/namespaces/${this.#o.namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`;
+    return `/api/v1/namespaces/${this.#namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`;
   }
 
   async #write(members: MemberAddress[]): Promise<void> {
@@ -296,59 +306,54 @@ export class MembershipPublisher {
       kind: 'ConfigMap',
       metadata: {
         name: MEMBERSHIP_CONFIGMAP,
-        namespace: this.#o.namespace,
+        namespace: this.#namespace,
         labels: LABELS,
         ...(this.#resourceVersion ? { resourceVersion: this.#resourceVersion } : {}),
       },
       data: { members: JSON.stringify(members), generation: String(generation), epoch: record.epoch },
     };
     const written = this.#resourceVersion
-      ? await this.#o.client.request<ConfigMapObject>('PUT', this.#configMapPath(), body)
-      : await this.#o.client.request<ConfigMapObject>(
-          'POST',
-          `/api/v1/namespaces/${this.#o.namespace}/configmaps`,
-          body,
-        );
+      ? await this.#client.request<ConfigMapObject>('PUT', this.#configMapPath(), body)
+      : await this.#client.request<ConfigMapObject>('POST', `/api/v1/namespaces/${this.#namespace}/configmaps`, body);
     this.#resourceVersion = written.metadata?.resourceVersion;
     this.#published = record;
-    this.#o.log.info({ generation, members: members.map((m) => m.node) }, 'speaker membership published');
+    this.#log.info({ generation, members: members.map((m) => m.node) }, 'speaker membership published');
   }
 
   /** Creates the key when absent; rotates it when older than keyRotationMs; drops the previous one after the grace. */
   async #ensureKey(): Promise<void> {
     if (this.#stopped) return;
-    const path = `${paths.secrets(this.#o.namespace)}/${MEMBERLIST_SECRET}`;
+    const path = `${paths.secrets(this.#namespace)}/${MEMBERLIST_SECRET}`;
     let next = 60_000;
     try {
       let secret: ConfigMapObject | undefined;
       try {
-        secret = await this.#o.client.request<ConfigMapObject>('GET', path);
+        secret = await this.#client.request<ConfigMapObject>('GET', path);
       } catch (error) {
         if (errorCode(error) !== 404) throw error;
       }
-      const wall = this.#o.clock.wallTime().getTime();
+      const wall = this.#clock.wallTime().getTime();
       const stamp = (): Record<string, string> => ({ [ROTATED_AT_ANNOTATION]: new Date(wall).toISOString() });
       const b64 = (key: Uint8Array): string => Buffer.from(key).toString('base64');
       if (!secret) {
-        await this.#o.client.request('POST', paths.secrets(this.#o.namespace), {
+        await this.#client.request('POST', paths.secrets(this.#namespace), {
           apiVersion: 'v1',
           kind: 'Secret',
           type: 'Opaque',
-          metadata: { name: MEMBERLIST_SECRET, namespace: this.#o.namespace, labels: LABELS, annotations: stamp() },
+          metadata: { name: MEMBERLIST_SECRET, namespace: this.#namespace, labels: LABELS, annotations: stamp() },
           data: { current: b64(newKey(undefined)) },
         });
-        this.#o.log.info({ secret: MEMBERLIST_SECRET }, 'failure-detector key created');
+        this.#log.info({ secret: MEMBERLIST_SECRET }, 'failure-detector key created');
       } else {
         const [current, previous] = keysOf(secret);
         const rotatedAt = Date.parse(secret.metadata?.annotations?.[ROTATED_AT_ANNOTATION] ?? '') || 0;
-        const rotate =
-          current === undefined || (this.#o.keyRotationMs > 0 && wall - rotatedAt >= this.#o.keyRotationMs);
+        const rotate = current === undefined || (this.#keyRotationMs > 0 && wall - rotatedAt >= this.#keyRotationMs);
         const dropPrevious = previous !== undefined && wall - rotatedAt >= PREVIOUS_KEY_GRACE_MS;
         if (rotate || dropPrevious) {
           const data: Record<string, string> = rotate
             ? { current: b64(newKey(current)), ...(current ? { previous: b64(current) } : {}) }
             : { current: b64(current) };
-          await this.#o.client.request('PUT', path, {
+          await this.#client.request('PUT', path, {
             apiVersion: 'v1',
             kind: 'Secret',
             type: 'Opaque',
@@ -358,16 +363,16 @@ export class MembershipPublisher {
             },
             data,
           });
-          this.#o.log.info(
+          this.#log.info(
             { secret: MEMBERLIST_SECRET, rotated: rotate, droppedPrevious: !rotate },
             'failure-detector key updated',
           );
         }
       }
     } catch (error) {
-      this.#o.log.warn({ err: describeError(error) }, 'could not check the failure-detector key; retrying');
+      this.#log.warn({ err: describeError(error) }, 'could not check the failure-detector key; retrying');
       next = 5000;
     }
-    if (!this.#isStopped()) this.#keyTimer = this.#o.clock.after(next, () => void this.#ensureKey());
+    if (!this.#isStopped()) this.#keyTimer = this.#clock.after(next, () => void this.#ensureKey());
   }
 }

@@ -3,7 +3,7 @@
 // the layer-2 speaker's owned addresses and the BGP sessions' planned routes.
 import { formatIp } from '../core/ip/ip-address.ts';
 import { formatBgpPrefix, type BgpPrefix } from '../protocol/bgp/nlri-prefix.ts';
-import type { OwnedAddress } from './layer2/layer2-speaker.ts';
+import type { OwnedAddress } from './layer2/layer2-announcer.ts';
 
 export interface AnnouncementRecord {
   layer2?: { addresses: string[]; interfaces: string[] };

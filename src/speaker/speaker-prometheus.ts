@@ -2,7 +2,7 @@
 import { MetricsRegistry } from '../platform/metrics-registry.ts';
 import type { BfdMetrics } from './bfd/bfd-sessions.ts';
 import type { BgpMetrics } from './bgp/bgp-metrics.ts';
-import type { Layer2Metrics } from './layer2/layer2-speaker.ts';
+import type { Layer2Metrics } from './layer2/layer2-speaker-options.ts';
 import type { ResponderMetrics } from './layer2/responder-metrics.ts';
 import type { ProbeMetrics } from './layer2/probe-runner.ts';
 

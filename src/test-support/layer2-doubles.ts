@@ -1,7 +1,7 @@
 // Test doubles for the layer-2 speaker and announcer tests: fake frame channels that record what is sent and which
 // multicast groups are joined, and recording metrics. Nothing here touches a socket.
 import type { ChannelKind, FrameChannel, FrameOrigin, OpenFrameChannel } from '../speaker/layer2/frame-channel.ts';
-import type { Layer2Metrics } from '../speaker/layer2/layer2-speaker.ts';
+import type { Layer2Metrics } from '../speaker/layer2/layer2-speaker-options.ts';
 import type {
   DroppedFrame,
   IgnoredRequest,

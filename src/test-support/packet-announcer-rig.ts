@@ -15,7 +15,7 @@ import {
 } from '../protocol/ndp/neighbor-discovery.ts';
 import type { InterfaceTable, NetInterface } from '../platform/network-interfaces.ts';
 import type { ChannelKind } from '../speaker/layer2/frame-channel.ts';
-import type { OwnedAddress } from '../speaker/layer2/layer2-speaker.ts';
+import type { OwnedAddress } from '../speaker/layer2/layer2-announcer.ts';
 import { PacketAnnouncer, type PacketAnnouncerOptions } from '../speaker/layer2/packet-announcer.ts';
 import { FakeFrameChannels, RecordingMetrics, type FakeFrameChannel } from './layer2-doubles.ts';
 import { ManualClock } from './manual-clock.ts';

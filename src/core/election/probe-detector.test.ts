@@ -5,15 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  DEFAULT_PROBE_TIMINGS,
-  ProbeDetector,
-  quorums,
-  rankForTarget,
-  type ProbeMessage,
-  type ProbeSend,
-  type ProbeTimings,
-} from './probe-detector.ts';
+import { ProbeDetector } from './probe-detector.ts';
+import { quorums, rankForTarget } from './monitor-ranking.ts';
+import type { ProbeMessage, ProbeSend } from './probe-messages.ts';
+import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from './probe-timings.ts';
 import { seededRandom } from '../seeded-random.ts';
 
 const STEP_MS = 10;

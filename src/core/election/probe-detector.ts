@@ -24,71 +24,13 @@
 // silence is measured without it, so a vote waits for suspectAfter of time in which this node listened), and for
 // stallGrace (suspectAfter - fenceMargin) after the stall it sends no FENCED, so the datagrams queued during the stall
 // are read and answered before it judges itself. `answering` is not relaxed: a node answers only with a fence quorum.
-// Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe).
-
-/** The timings of ADR 0019, in milliseconds of the monotonic clock. */
-export interface ProbeTimings {
-  probeIntervalMs: number;
-  probeTimeoutMs: number;
-  indirectHelpers: number;
-  suspectAfterMs: number;
-  fenceMarginMs: number;
-  voteValidityMs: number;
-  voteRefreshMs: number;
-  /** Assumed upper bound on a datagram's delay (later ones are assumed lost). */
-  maxDelayMs: number;
-  /** Monitors per member (fewer when the membership is smaller). */
-  monitors: number;
-  /** How far apart in time speakers adopt a membership epoch (they read it with every Lease renewal). */
-  membershipSkewMs: number;
-  /** How long an old epoch stays active after a new one is adopted; at least 3 x membershipSkewMs. */
-  epochTransitionMs: number;
-}
-
-export const DEFAULT_PROBE_TIMINGS: ProbeTimings = {
-  probeIntervalMs: 100,
-  probeTimeoutMs: 50,
-  indirectHelpers: 2,
-  suspectAfterMs: 500,
-  fenceMarginMs: 200,
-  voteValidityMs: 2000,
-  voteRefreshMs: 500,
-  maxDelayMs: 1000,
-  monitors: 3,
-  membershipSkewMs: 10_000,
-  epochTransitionMs: 40_000,
-};
-
-/** What travels between speakers (authenticated and encoded by the transport). */
-export type ProbeMessage =
-  /** Probe; `confirmed`: the highest ACK sequence the monitor `for` has received from the target (null: none, or held down). */
-  | { kind: 'ping'; epoch: string; seq: number; for: string; confirmed: number | null }
-  | { kind: 'ack'; epoch: string; seq: number; ackSeq: number }
-  | { kind: 'ping-req'; epoch: string; target: string; seq: number; confirmed: number | null }
-  | { kind: 'relay'; epoch: string; target: string; seq: number; ackSeq: number }
-  | { kind: 'down'; epoch: string; target: string }
-  | { kind: 'fenced'; epoch: string }
-  | { kind: 'leaving'; epoch: string };
-
-export interface ProbeSend {
-  type: 'send';
-  to: string;
-  message: ProbeMessage;
-}
-
-export type ProbeEvent =
-  | { type: 'tick' }
-  | { type: 'receive'; from: string; message: ProbeMessage }
-  /** The membership record (sorted or not), its epoch and its generation (increasing; an older one is ignored). */
-  | { type: 'membership'; members: readonly string[]; epoch: string; generation: number }
-  /** The Lease fence (ADR 0007's rule at the Lease's cadence), decided outside. */
-  | { type: 'lease-fenced'; fenced: boolean }
-  /**
-   * `member` runs a new process (the transport saw a new incarnation): its ACK sequences start over, so the highest
-   * one received from its predecessor confirms nothing of the new process's ACKs.
-   */
-  | { type: 'restarted'; member: string }
-  | { type: 'leave' };
+// Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe); the
+// timings, messages, monitor ranking and epochs (probe-timings.ts, probe-messages.ts, monitor-ranking.ts,
+// membership-epoch.ts). Over 400 lines: one state machine whose handlers share its targets, votes and epochs.
+import { adoptEpoch, type Epoch } from './membership-epoch.ts';
+import { quorums, rankForTarget } from './monitor-ranking.ts';
+import type { ProbeEvent, ProbeMessage, ProbeSend } from './probe-messages.ts';
+import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from './probe-timings.ts';
 
 interface TargetState {
   /** When this node started monitoring the target or last received an ACK from it (direct or relayed). */
@@ -105,47 +47,6 @@ interface Proxied {
   monitorSeq: number;
   target: string;
   sentAt: number;
-}
-
-/** Monitor ranking: a 32-bit mix of FNV-1a over "target\0member" (any deterministic hash every speaker shares works). */
-function pairWeight(target: string, member: string): number {
-  let h = 0x811c9dc5;
-  const text = `${target}\u0000${member}`;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** The other members ranked for `target`: highest weight first, ties by name. */
-export function rankForTarget(target: string, members: readonly string[]): string[] {
-  return members
-    .filter((m) => m !== target)
-    .map((m) => ({ m, w: pairWeight(target, m) }))
-    .sort((a, b) => b.w - a.w || (a.m < b.m ? -1 : a.m > b.m ? 1 : 0))
-    .map((x) => x.m);
-}
-
-/** The quorums for K monitors: a down quorum is a majority; a fence quorum meets every down quorum. */
-export function quorums(monitors: number): { down: number; fence: number } {
-  const down = Math.floor(monitors / 2) + 1;
-  return { down, fence: monitors - down + 1 };
-}
-
-/** One membership epoch as this node adopted it. */
-interface Epoch {
-  readonly id: string;
-  readonly generation: number;
-  readonly members: readonly string[];
-  readonly memberSet: ReadonlySet<string>;
-  readonly monitorsOf: ReadonlyMap<string, readonly string[]>;
-  readonly adoptedAt: number;
 }
 
 export class ProbeDetector {
@@ -381,16 +282,14 @@ export class ProbeDetector {
   #setMembership(list: readonly string[], id: string, generation: number, now: number): void {
     const current = this.#current;
     if (current && (generation <= current.generation || current.id === id)) return;
-    const members = [...new Set(list)].sort();
-    const k = Math.min(this.#t.monitors, members.length - 1);
-    const monitorsOf = new Map(members.map((member) => [member, rankForTarget(member, members).slice(0, k)]));
-    const memberSet = new Set(members);
+    const epoch = adoptEpoch(list, id, generation, this.#t.monitors, now);
+    const memberSet = epoch.memberSet;
     if (!memberSet.has(this.self)) this.#memberSince = undefined;
     else if (this.#memberSince === undefined) {
       this.#memberSince = now;
       this.#memberSinceGeneration = generation;
     }
-    this.#epochs.push({ id, generation, members, memberSet, monitorsOf, adoptedAt: now });
+    this.#epochs.push(epoch);
     this.#firstAdoptedAt ??= now;
     this.#syncTargets(now);
     for (const m of this.#claims.keys()) if (!memberSet.has(m)) this.#claims.delete(m);

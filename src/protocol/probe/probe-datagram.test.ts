@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import type { ProbeMessage } from '../../core/election/probe-detector.ts';
+import type { ProbeMessage } from '../../core/election/probe-messages.ts';
 import { decodeProbeDatagram, encodeProbeDatagram, type ProbeDatagram, type ProbeKey } from './probe-datagram.ts';
 
 function hmacKey(id: number, secret: string): ProbeKey {

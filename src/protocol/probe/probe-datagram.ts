@@ -1,4 +1,4 @@
-// The datagram of the speakers' failure detector (ADR 0019): one ProbeMessage (src/core/election/probe-detector.ts)
+// The datagram of the speakers' failure detector (ADR 0019): one ProbeMessage (src/core/election/probe-messages.ts)
 // with the header a receiver needs to authenticate it and refuse replays, and a 32-byte MAC over everything before
 // it (HMAC-SHA256 with the cluster key from the Secret; the MAC function is a parameter, so this file stays pure).
 //
@@ -10,7 +10,7 @@
 //           down: target (str); fenced, leaving: nothing.
 // Integers are big-endian. Names are at most 253 bytes (a DNS name), the epoch at most 64.
 import { ok, type Result } from '../../core/result.ts';
-import type { ProbeMessage } from '../../core/election/probe-detector.ts';
+import type { ProbeMessage } from '../../core/election/probe-messages.ts';
 import { decodeFailure, type DecodeError } from '../ethernet/decode-error.ts';
 
 export const PROBE_MAGIC = 0x424c4250; // "BLBP"

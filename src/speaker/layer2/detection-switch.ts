@@ -5,7 +5,7 @@
 // fence window later. Any speaker still answering by Leases then has read "no record" within that window, i.e.
 // after the record was published: impossible, so no two speakers answer for one address across the switch.
 import type { Clock } from '../../core/clock.ts';
-import type { ProbeLiveness } from './layer2-speaker.ts';
+import type { ProbeLiveness } from './probe-liveness.ts';
 
 /** The Lease timings the layer-2 speaker runs with. */
 export interface LeaseTimings {

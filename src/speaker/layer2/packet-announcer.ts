@@ -20,7 +20,7 @@ import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import type { AddressResponder, ResponderOptions } from './address-responder.ts';
 import { arpResponder } from './arp-responder.ts';
 import type { ChannelKind, FrameChannel, OpenFrameChannel } from './frame-channel.ts';
-import type { Layer2Announcer, OwnedAddress } from './layer2-speaker.ts';
+import type { Layer2Announcer, OwnedAddress } from './layer2-announcer.ts';
 import { ndpResponder } from './ndp-responder.ts';
 import type { ResponderMetrics } from './responder-metrics.ts';
 

@@ -4,13 +4,9 @@
 // the layer-2 speaker when its live set or its own right to answer changed (checked every tick, so a fence is at
 // most one tick late; the speaker also asks `answering(now)` before every ownership pass).
 import type { Clock, Timer } from '../../core/clock.ts';
-import {
-  DEFAULT_PROBE_TIMINGS,
-  ProbeDetector,
-  type ProbeEvent,
-  type ProbeSend,
-  type ProbeTimings,
-} from '../../core/election/probe-detector.ts';
+import { ProbeDetector } from '../../core/election/probe-detector.ts';
+import type { ProbeEvent, ProbeSend } from '../../core/election/probe-messages.ts';
+import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from '../../core/election/probe-timings.ts';
 import { decodeProbeDatagram, encodeProbeDatagram, type ProbeKey } from '../../protocol/probe/probe-datagram.ts';
 import { ReplayGuard } from '../../protocol/probe/replay-guard.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -59,7 +55,15 @@ export interface ProbeRunnerOptions {
 }
 
 export class ProbeRunner {
-  readonly #o: ProbeRunnerOptions;
+  readonly #node: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #sendBytes: ProbeRunnerOptions['send'];
+  readonly #keys: ProbeRunnerOptions['keys'];
+  readonly #incarnation: bigint;
+  readonly #wallSecond: ProbeRunnerOptions['wallSecond'];
+  readonly #onChange: ProbeRunnerOptions['onChange'];
+  readonly #metrics: ProbeMetrics | undefined;
   readonly #detector: ProbeDetector;
   readonly #guard = new ReplayGuard();
   readonly #tickMs: number;
@@ -76,7 +80,15 @@ export class ProbeRunner {
   readonly #incarnations = new Map<string, { current: bigint; retired: Set<bigint> }>();
 
   constructor(options: ProbeRunnerOptions) {
-    this.#o = options;
+    this.#node = options.node;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#sendBytes = options.send;
+    this.#keys = options.keys;
+    this.#incarnation = options.incarnation;
+    this.#wallSecond = options.wallSecond;
+    this.#onChange = options.onChange;
+    this.#metrics = options.metrics;
     const timings = options.timings ?? DEFAULT_PROBE_TIMINGS;
     this.#tickMs = options.tickMs ?? Math.max(5, Math.floor(timings.probeTimeoutMs / 4));
     this.#detector = new ProbeDetector(options.node, options.clock.now(), timings);
@@ -106,8 +118,8 @@ export class ProbeRunner {
     const live = new Set<string>();
     if (!this.#memberSet) return live;
     const notLive = this.#detector.notLive(now);
-    for (const member of this.#memberSet) if (member !== this.#o.node && !notLive.has(member)) live.add(member);
-    if (this.answering(now)) live.add(this.#o.node);
+    for (const member of this.#memberSet) if (member !== this.#node && !notLive.has(member)) live.add(member);
+    if (this.answering(now)) live.add(this.#node);
     return live;
   }
 
@@ -150,24 +162,24 @@ export class ProbeRunner {
   /** A datagram from the network. */
   receive(bytes: Uint8Array): void {
     if (this.#stopped) return;
-    const keys = this.#o.keys();
+    const keys = this.#keys();
     if (keys.length === 0) {
-      this.#o.metrics?.rejected('no-key');
+      this.#metrics?.rejected('no-key');
       return;
     }
     const decoded = decodeProbeDatagram(bytes, keys);
     if (!decoded.ok) {
-      this.#o.metrics?.rejected(decoded.error.reason === 'invalid' ? 'auth' : 'decode');
+      this.#metrics?.rejected(decoded.error.reason === 'invalid' ? 'auth' : 'decode');
       return;
     }
     const d = decoded.value;
-    if (d.to !== this.#o.node) {
-      this.#o.metrics?.rejected('not-for-us');
+    if (d.to !== this.#node) {
+      this.#metrics?.rejected('not-for-us');
       return;
     }
     const known = this.#incarnations.get(d.from);
     if (known?.retired.has(d.incarnation)) {
-      this.#o.metrics?.rejected('replay');
+      this.#metrics?.rejected('replay');
       return;
     }
     if (known === undefined) this.#incarnations.set(d.from, { current: d.incarnation, retired: new Set() });
@@ -175,21 +187,21 @@ export class ProbeRunner {
       known.retired.add(known.current);
       if (known.retired.size > 16) known.retired.delete(known.retired.values().next().value ?? 0n);
       known.current = d.incarnation;
-      this.#o.log.info({ node: this.#o.node, member: d.from }, 'failure detector: member restarted');
+      this.#log.info({ node: this.#node, member: d.from }, 'failure detector: member restarted');
       this.#step({ type: 'restarted', member: d.from });
     }
-    const verdict = this.#guard.check(d, this.#o.wallSecond());
+    const verdict = this.#guard.check(d, this.#wallSecond());
     if (verdict !== 'accept') {
-      this.#o.metrics?.rejected(verdict === 'replayed' ? 'replay' : 'stale-vote');
+      this.#metrics?.rejected(verdict === 'replayed' ? 'replay' : 'stale-vote');
       return;
     }
-    this.#o.metrics?.received();
+    this.#metrics?.received();
     this.#step({ type: 'receive', from: d.from, message: d.message });
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = this.#o.clock.after(this.#tickMs, () => {
+    this.#timer = this.#clock.after(this.#tickMs, () => {
       this.#step({ type: 'tick' });
       this.#check();
       this.#schedule();
@@ -198,50 +210,50 @@ export class ProbeRunner {
 
   #step(event: ProbeEvent): void {
     if (this.#stopped) return;
-    this.#send(this.#detector.step(event, this.#o.clock.now()));
+    this.#send(this.#detector.step(event, this.#clock.now()));
   }
 
   /** Calls onChange when this node's right to answer or the set of members it counts not live changed. */
   #check(): void {
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     const answering = this.answering(now);
     const notLive = [...this.#detector.notLive(now)].sort().join(',');
     if (answering === this.#lastAnswering && notLive === this.#lastNotLive) return;
     if (answering !== this.#lastAnswering)
-      this.#o.log.info(
-        { node: this.#o.node, answering },
+      this.#log.info(
+        { node: this.#node, answering },
         answering ? 'failure detector: answering' : 'failure detector: not answering',
       );
     if (notLive !== this.#lastNotLive)
-      this.#o.log.info({ node: this.#o.node, notLive }, 'failure detector: live set changed');
+      this.#log.info({ node: this.#node, notLive }, 'failure detector: live set changed');
     this.#lastAnswering = answering;
     this.#lastNotLive = notLive;
-    this.#o.onChange();
+    this.#onChange();
   }
 
   #send(sends: readonly ProbeSend[]): void {
     if (sends.length === 0) return;
-    const key = this.#o.keys()[0];
+    const key = this.#keys()[0];
     if (!key) {
       if (!this.#warnedNoKey)
-        this.#o.log.warn({ node: this.#o.node }, 'failure detector: no cluster key yet; sending nothing');
+        this.#log.warn({ node: this.#node }, 'failure detector: no cluster key yet; sending nothing');
       this.#warnedNoKey = true;
       return;
     }
     this.#warnedNoKey = false;
-    const wallSecond = this.#o.wallSecond();
+    const wallSecond = this.#wallSecond();
     let sent = 0;
     for (const { to, message } of sends) {
       const member = this.#members.get(to);
       if (!member) continue;
       this.#seq = (this.#seq + 1) >>> 0;
       const bytes = encodeProbeDatagram(
-        { incarnation: this.#o.incarnation, seq: this.#seq, wallSecond, from: this.#o.node, to, message },
+        { incarnation: this.#incarnation, seq: this.#seq, wallSecond, from: this.#node, to, message },
         key,
       );
-      this.#o.send(bytes, member.address, member.port);
+      this.#sendBytes(bytes, member.address, member.port);
       sent++;
     }
-    this.#o.metrics?.sent(sent);
+    this.#metrics?.sent(sent);
   }
 }

@@ -1,0 +1,33 @@
+// What the probe failure detector (ADR 0019, probe-detector.ts) exchanges: the messages between speakers
+// (authenticated and encoded in src/protocol/probe), the sends it asks for and the events it is stepped with.
+
+/** What travels between speakers (authenticated and encoded by the transport). */
+export type ProbeMessage =
+  /** Probe; `confirmed`: the highest ACK sequence the monitor `for` has received from the target (null: none, or held down). */
+  | { kind: 'ping'; epoch: string; seq: number; for: string; confirmed: number | null }
+  | { kind: 'ack'; epoch: string; seq: number; ackSeq: number }
+  | { kind: 'ping-req'; epoch: string; target: string; seq: number; confirmed: number | null }
+  | { kind: 'relay'; epoch: string; target: string; seq: number; ackSeq: number }
+  | { kind: 'down'; epoch: string; target: string }
+  | { kind: 'fenced'; epoch: string }
+  | { kind: 'leaving'; epoch: string };
+
+export interface ProbeSend {
+  type: 'send';
+  to: string;
+  message: ProbeMessage;
+}
+
+export type ProbeEvent =
+  | { type: 'tick' }
+  | { type: 'receive'; from: string; message: ProbeMessage }
+  /** The membership record (sorted or not), its epoch and its generation (increasing; an older one is ignored). */
+  | { type: 'membership'; members: readonly string[]; epoch: string; generation: number }
+  /** The Lease fence (ADR 0007's rule at the Lease's cadence), decided outside. */
+  | { type: 'lease-fenced'; fenced: boolean }
+  /**
+   * `member` runs a new process (the transport saw a new incarnation): its ACK sequences start over, so the highest
+   * one received from its predecessor confirms nothing of the new process's ACKs.
+   */
+  | { type: 'restarted'; member: string }
+  | { type: 'leave' };
