@@ -5,12 +5,9 @@ import { planLayer2, type Layer2Inputs } from '../core/config/layer2-plan.ts';
 import { ownersOf } from '../core/election/rendezvous-owner.ts';
 import { formatIp } from '../core/ip/ip-address.ts';
 import type { InterfaceTable } from '../platform/network-interfaces.ts';
-import {
-  Layer2Speaker,
-  type Layer2Announcer,
-  type OwnedAddress,
-  type PeerLeaseView,
-} from '../speaker/layer2/layer2-speaker.ts';
+import type { Layer2Announcer, OwnedAddress } from '../speaker/layer2/layer2-announcer.ts';
+import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
+import type { PeerLeaseView } from '../speaker/layer2/layer2-speaker-options.ts';
 import { RecordingMetrics } from './layer2-doubles.ts';
 import { ManualClock } from './manual-clock.ts';
 import { silentLogger } from './silent-logger.ts';

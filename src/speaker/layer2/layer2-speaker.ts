@@ -32,11 +32,6 @@ import { OwnedAddresses } from './owned-addresses.ts';
 import { PassScheduler } from './pass-scheduler.ts';
 import type { ProbeLiveness } from './probe-liveness.ts';
 
-// Re-exported for the speaker's tests (elsewhere the types are imported from where they are declared).
-export type { Layer2Announcer, OwnedAddress } from './layer2-announcer.ts';
-export type { PeerLeaseView } from './layer2-speaker-options.ts';
-export type { ProbeLiveness } from './probe-liveness.ts';
-
 export class Layer2Speaker {
   readonly #node: string;
   readonly #clock: Clock;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { type ArpFrame } from '../../protocol/arp/arp-packet.ts';
 import { BROADCAST_MAC, ZERO_MAC } from '../../protocol/ethernet/mac-address.ts';
 import { IPV6_ALL_NODES, IPV6_UNSPECIFIED } from '../../protocol/ndp/ipv6-packet.ts';
-import type { OwnedAddress } from './layer2-speaker.ts';
+import type { OwnedAddress } from './layer2-announcer.ts';
 import {
   ip,
   ETH0_MAC,
