@@ -1,0 +1,153 @@
+// The probe detector of ADR 0019 under harder conditions on the simulated network (src/test-support/probe-network.ts):
+// start-up, event-loop stalls, and P1 (a node that answers is down for nobody) under random partitions, loss, slow
+// datagrams, kills and restarts (fast-check).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ProbeDetector } from './probe-detector.ts';
+import { DEFAULT_PROBE_TIMINGS } from './probe-timings.ts';
+import { SIM_TIMINGS, SimulatedNetwork } from '../../test-support/probe-network.ts';
+
+describe('probe detector: start-up (ADR 0019, "Start-up and fallback")', () => {
+  it('processes that read the first record (generation 1) after they started answer without waiting membershipSkew', () => {
+    const readAt = 4000;
+    // membershipSkew longer than the quiet time after a FENCED (V + Δ), so that waiting for it would show.
+    const timings = { ...SIM_TIMINGS, membershipSkewMs: 10_000, epochTransitionMs: 30_000 };
+    const net = new SimulatedNetwork(5, 21, readAt, timings);
+    const answered = net.runUntil(() => net.names.every((n) => net.answering(n)), 20_000);
+    const quiet = timings.voteValidityMs + timings.maxDelayMs;
+    assert.ok(
+      answered !== undefined && answered <= readAt + quiet + 500,
+      `all answer ${answered} ms after start (the record was read at ${readAt} ms)`,
+    );
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a process first listed in a later record (a join) still waits membershipSkew after reading it', () => {
+    const net = new SimulatedNetwork(4, 22);
+    net.run(6000);
+    // The joiner's process runs (on Lease liveness) before the record that lists it reaches it.
+    net.nodes.set('joiner', new ProbeDetector('joiner', net.now - 5000, SIM_TIMINGS));
+    net.alive.add('joiner');
+    net.changeMembership([...net.names, 'joiner'], 0);
+    net.run(SIM_TIMINGS.membershipSkewMs - 100);
+    assert.ok(!net.answering('joiner'), 'the joiner answers before every speaker surely adopted the record');
+    assert.equal(net.violation, undefined);
+  });
+});
+
+describe('probe detector: event-loop stalls (ADR 0019, "Event-loop stalls")', () => {
+  const grace = DEFAULT_PROBE_TIMINGS.suspectAfterMs - DEFAULT_PROBE_TIMINGS.fenceMarginMs;
+
+  it('a node stalled 400 ms (under suspectAfter) sends no FENCED, is down nowhere, and answers again within the grace', () => {
+    const net = new SimulatedNetwork(5, 11);
+    net.run(6000);
+    assert.ok(net.answering('node-2'));
+    const fencedBefore = net.sentBy('node-2', 'fenced');
+    net.stall('node-2', 400);
+    net.run(400);
+    const back = net.runUntil(() => net.answering('node-2'), 5000);
+    assert.ok(back !== undefined && back <= grace, `answers again ${back} ms after the stall`);
+    assert.equal(net.sentBy('node-2', 'fenced'), fencedBefore, 'no FENCED');
+    assert.deepEqual(net.seeingDown('node-2'), []);
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a monitor stalled 700 ms votes none of its targets down (its own silence is not theirs); it is voted down itself', () => {
+    const net = new SimulatedNetwork(5, 12);
+    net.run(6000);
+    const downBefore = net.sentBy('node-3', 'down');
+    net.stall('node-3', 700);
+    net.run(2000);
+    assert.equal(net.sentBy('node-3', 'down'), downBefore, 'node-3 sent no DOWN');
+    for (const name of net.names) if (name !== 'node-3') assert.ok(net.answering(name), `${name} answers`);
+    assert.equal(net.violation, undefined);
+  });
+
+  it('every node stalls 380 ms every 5 s (one shared event loop): everyone keeps answering', () => {
+    const net = new SimulatedNetwork(10, 13);
+    net.run(6000);
+    for (let round = 0; round < 8; round++) {
+      for (const name of net.names) net.stall(name, 380);
+      net.run(380 + grace);
+      const answering = net.names.filter((n) => net.answering(n));
+      assert.equal(answering.length, 10, `round ${round}: ${answering.length} of 10 answer`);
+      net.run(5000 - 380 - grace);
+    }
+    assert.equal(net.violation, undefined);
+  });
+
+  it('a node stalled 1.5 s (over suspectAfter) is voted down and answers only after its monitors confirm it again', () => {
+    const net = new SimulatedNetwork(5, 14);
+    net.run(6000);
+    net.stall('node-4', 1500);
+    const down = net.runUntil(() => net.seeingDown('node-4').length === 4, 1500);
+    assert.ok(down !== undefined, 'node-4 down everywhere during its stall');
+    net.run(1000);
+    assert.ok(!net.answering('node-4'), 'not answering while held down');
+    assert.equal(net.violation, undefined);
+  });
+});
+
+describe('probe detector: P1 under random partitions, loss, slow datagrams, kills and restarts', () => {
+  it('no node ever answers while another holds a down quorum for it or counts it not live', () => {
+    const op = fc.record({
+      at: fc.integer({ min: 0, max: 14_000 }),
+      kind: fc.constantFrom(
+        'cut',
+        'isolate-in',
+        'isolate-out',
+        'isolate',
+        'heal',
+        'kill',
+        'restart',
+        'loss',
+        'slow',
+        'join',
+        'remove-dead',
+        'stall',
+      ),
+      a: fc.nat(),
+      b: fc.nat(),
+      x: fc.double({ min: 0, max: 0.8, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 7 }), fc.integer(), fc.array(op, { maxLength: 12 }), (count, seed, ops) => {
+        const net = new SimulatedNetwork(count, seed);
+        const pick = (i: number): string => net.names[i % net.names.length]!;
+        const todo = [...ops].sort((p, q) => p.at - q.at);
+        net.run(3000);
+        const start = net.now;
+        while (net.now - start < 15_000) {
+          while (todo.length && todo[0]!.at <= net.now - start) {
+            const o = todo.shift()!;
+            const a = pick(o.a);
+            const b = pick(o.b);
+            if (o.kind === 'cut' && a !== b) net.cut.add(`${a}>${b}`);
+            if (o.kind === 'isolate') net.isolate(a);
+            if (o.kind === 'isolate-in') net.isolate(a, true, false);
+            if (o.kind === 'isolate-out') net.isolate(a, false, true);
+            if (o.kind === 'heal') net.heal();
+            if (o.kind === 'kill') net.kill(a);
+            if (o.kind === 'restart' && !net.alive.has(a)) net.start(a);
+            if (o.kind === 'stall') net.stall(a, o.x * 2000);
+            if (o.kind === 'loss') net.loss = o.x;
+            if (o.kind === 'slow') net.slow = o.x / 4;
+            if (o.kind === 'join' && net.names.length < 9) {
+              const name = `joiner-${net.names.length}`;
+              net.changeMembership([...net.names, name]);
+              net.start(name);
+            }
+            // The controller removes a member only when its Lease expired, i.e. a dead one here.
+            if (o.kind === 'remove-dead' && !net.alive.has(a) && net.names.length > 2)
+              net.changeMembership(net.names.filter((n) => n !== a));
+          }
+          net.step();
+          if (net.violation) return false;
+        }
+        return true;
+      }),
+      { numRuns: 60, seed: 20261207 },
+    );
+  });
+});

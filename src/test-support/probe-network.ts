@@ -1,0 +1,216 @@
+// The simulated network the probe detector's tests run on (ADR 0019): datagrams with random delay (never above the
+// assumed bound), loss, directed link cuts, kills and restarts, in 10 ms steps; P1 (a node that answers is down for
+// nobody) checked after every step.
+import { ProbeDetector } from '../core/election/probe-detector.ts';
+import type { ProbeMessage, ProbeSend } from '../core/election/probe-messages.ts';
+import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from '../core/election/probe-timings.ts';
+import { seededRandom } from '../core/seeded-random.ts';
+
+export const STEP_MS = 10;
+/** Membership epochs adopted up to 2 s apart (the default 10 s would only make the simulation longer). */
+export const SIM_TIMINGS: ProbeTimings = { ...DEFAULT_PROBE_TIMINGS, membershipSkewMs: 2000, epochTransitionMs: 6000 };
+
+interface InFlight {
+  at: number;
+  from: string;
+  to: string;
+  message: ProbeMessage;
+}
+
+export class SimulatedNetwork {
+  now = 0;
+  readonly names: string[];
+  readonly nodes = new Map<string, ProbeDetector>();
+  readonly alive = new Set<string>();
+  /** Directed links that drop everything: `from>to`. */
+  readonly cut = new Set<string>();
+  loss = 0;
+  /** Probability that a datagram takes a long (but at most maxDelay) time. */
+  slow = 0;
+  #queue: InFlight[] = [];
+  readonly #rng: () => number;
+  #epoch: string;
+  /** Generations start at 1, as the controller's records do. */
+  #epochs = 1;
+  /** Membership deliveries still to happen (adopted at different times by different nodes). */
+  #adoptions: Array<{ at: number; node: string; members: string[]; epoch: string; generation: number }> = [];
+  /** First P1 violation seen, if any. */
+  violation: string | undefined;
+  /** Nodes whose event loop is stalled, until when: no ticks, datagrams to them wait in the queue. */
+  readonly frozen = new Map<string, number>();
+  /** Datagrams sent, by `sender:kind`. */
+  readonly sent = new Map<string, number>();
+
+  /** How long after its start a process reads its first membership record (the speaker reads it with a renewal). */
+  readonly #firstReadMs: number;
+
+  readonly #timings: ProbeTimings;
+
+  constructor(count: number, seed = 1, firstReadMs = 0, timings = SIM_TIMINGS) {
+    this.#firstReadMs = firstReadMs;
+    this.#timings = timings;
+    this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
+    this.#rng = seededRandom(seed);
+    this.#epoch = `epoch-${this.#epochs}`;
+    for (const name of this.names) this.start(name);
+  }
+
+  /** A new membership, adopted by each running node at a random moment within the skew. */
+  changeMembership(members: readonly string[], skewMs = SIM_TIMINGS.membershipSkewMs): void {
+    this.names.splice(0, this.names.length, ...members);
+    this.#epoch = `epoch-${++this.#epochs}`;
+    for (const node of this.alive)
+      this.#adoptions.push({
+        at: this.now + this.#rng() * skewMs,
+        node,
+        members: [...members],
+        epoch: this.#epoch,
+        generation: this.#epochs,
+      });
+  }
+
+  start(name: string): void {
+    const detector = new ProbeDetector(name, this.now, this.#timings);
+    this.nodes.set(name, detector);
+    this.alive.add(name);
+    if (this.#firstReadMs > 0) {
+      const [members, epoch, generation] = [[...this.names], this.#epoch, this.#epochs];
+      this.#adoptions.push({ at: this.now + this.#firstReadMs, node: name, members, epoch, generation });
+      return;
+    }
+    this.#send(
+      name,
+      detector.step(
+        { type: 'membership', members: this.names, epoch: this.#epoch, generation: this.#epochs },
+        this.now,
+      ),
+    );
+  }
+
+  kill(name: string): void {
+    this.alive.delete(name);
+  }
+
+  isolate(name: string, inbound = true, outbound = true): void {
+    for (const other of this.names) {
+      if (other === name) continue;
+      if (outbound) this.cut.add(`${name}>${other}`);
+      if (inbound) this.cut.add(`${other}>${name}`);
+    }
+  }
+
+  heal(): void {
+    this.cut.clear();
+  }
+
+  /** Stalls `name`'s event loop for `ms` (GC, CPU starvation): it runs nothing, and reads its datagrams afterwards. */
+  stall(name: string, ms: number): void {
+    this.frozen.set(name, Math.max(this.frozen.get(name) ?? 0, this.now + ms));
+  }
+
+  sentBy(name: string, kind: ProbeMessage['kind']): number {
+    return this.sent.get(`${name}:${kind}`) ?? 0;
+  }
+
+  #send(from: string, actions: readonly ProbeSend[]): void {
+    for (const action of actions) {
+      const key = `${from}:${action.message.kind}`;
+      this.sent.set(key, (this.sent.get(key) ?? 0) + 1);
+      if (this.cut.has(`${from}>${action.to}`) || this.#rng() < this.loss) continue;
+      const delay = this.#rng() < this.slow ? this.#rng() * DEFAULT_PROBE_TIMINGS.maxDelayMs : 0.1 + this.#rng() * 2;
+      this.#queue.push({ at: this.now + delay, from, to: action.to, message: action.message });
+    }
+  }
+
+  /** Advances one step: delivers what is due (in order of arrival), ticks every live node, checks P1. */
+  step(): void {
+    this.now += STEP_MS;
+    // A node waking from a stall runs its timers (the tick) before it reads the datagrams queued meanwhile.
+    const woke = new Set<string>();
+    for (const [name, until] of this.frozen) {
+      if (until > this.now) continue;
+      this.frozen.delete(name);
+      woke.add(name);
+      if (this.alive.has(name)) this.#send(name, this.#node(name).step({ type: 'tick' }, this.now));
+    }
+    for (const a of this.#adoptions.filter((x) => x.at <= this.now && !this.frozen.has(x.node))) {
+      if (this.alive.has(a.node))
+        this.#send(
+          a.node,
+          this.#node(a.node).step(
+            { type: 'membership', members: a.members, epoch: a.epoch, generation: a.generation },
+            this.now,
+          ),
+        );
+    }
+    this.#adoptions = this.#adoptions.filter((x) => x.at > this.now || this.frozen.has(x.node));
+    this.#queue.sort((a, b) => a.at - b.at);
+    const waiting: InFlight[] = [];
+    for (let d = this.#queue[0]; d !== undefined && d.at <= this.now; d = this.#queue[0]) {
+      this.#queue.shift();
+      if (!this.alive.has(d.to)) continue;
+      if (this.frozen.has(d.to)) {
+        waiting.push(d);
+        continue;
+      }
+      const node = this.#node(d.to);
+      const at = woke.has(d.to) ? this.now : d.at;
+      this.#send(d.to, node.step({ type: 'receive', from: d.from, message: d.message }, at));
+    }
+    this.#queue.push(...waiting);
+    for (const name of this.alive)
+      if (!this.frozen.has(name) && !woke.has(name))
+        this.#send(name, this.#node(name).step({ type: 'tick' }, this.now));
+    this.#checkP1();
+  }
+
+  run(ms: number): void {
+    const end = this.now + ms;
+    while (this.now < end) this.step();
+  }
+
+  /** Runs until `done` holds (returns the time it took) or `ms` passed (returns undefined). */
+  runUntil(done: () => boolean, ms: number): number | undefined {
+    const start = this.now;
+    while (this.now - start < ms) {
+      this.step();
+      if (done()) return this.now - start;
+    }
+    return undefined;
+  }
+
+  answering(name: string): boolean {
+    return this.alive.has(name) && !this.frozen.has(name) && this.#node(name).answering(this.now);
+  }
+
+  /** Running nodes whose live set lacks `name`. */
+  seeingDown(name: string): string[] {
+    return [...this.alive].filter((n) => n !== name && !this.#node(n).live(this.now).has(name));
+  }
+
+  #node(name: string): ProbeDetector {
+    const node = this.nodes.get(name);
+    if (node === undefined) throw new Error(`no simulated node ${name}`);
+    return node;
+  }
+
+  #checkP1(): void {
+    if (this.violation) return;
+    for (const x of this.alive) {
+      if (!this.answering(x)) continue;
+      for (const y of this.alive) {
+        if (y === x) continue;
+        const other = this.#node(y);
+        if (other.isDown(x, this.now)) {
+          this.violation = `at ${this.now} ms ${x} answers while ${y} holds a down quorum for it`;
+          return;
+        }
+        // P2's premise: an answering node is in every live set (no FENCED of it is still held anywhere).
+        if (!other.live(this.now).has(x)) {
+          this.violation = `at ${this.now} ms ${x} answers while ${y} counts it not live`;
+          return;
+        }
+      }
+    }
+  }
+}
