@@ -81,3 +81,16 @@ export const anyInput: fc.Arbitrary<OwnerInput> = fc
       loadFactor: fc.constantFrom(1, 1.1, DEFAULT_LOAD_FACTOR, 2),
     }),
   );
+
+/** `n` short node names, worker-1 upwards. */
+export function workerNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `worker-${i + 1}`);
+}
+
+/** `count` addresses from 198.51.100.0 upwards, each eligible on `eligible`. */
+export function eligibleAddresses(
+  count: number,
+  eligible: readonly string[],
+): Array<{ address: bigint; eligible: readonly string[] }> {
+  return Array.from({ length: count }, (_, i) => ({ address: ipv4(198, 51, 100, 0) + BigInt(i), eligible }));
+}

@@ -7,13 +7,7 @@ import fc from 'fast-check';
 import { ipv4 } from '../ip/ip-address.ts';
 import { ownersOf } from './rendezvous-owner.ts';
 import { ownersByPreference } from './preference-owner.ts';
-
-const nodes = (n: number): string[] => Array.from({ length: n }, (_, i) => `worker-${i + 1}`);
-const addresses = (
-  count: number,
-  eligible: readonly string[],
-): Array<{ address: bigint; eligible: readonly string[] }> =>
-  Array.from({ length: count }, (_, i) => ({ address: ipv4(198, 51, 100, 0) + BigInt(i), eligible }));
+import { eligibleAddresses as addresses, workerNames as nodes } from '../../test-support/rendezvous-cases.ts';
 
 describe('owners by membership preference', () => {
   it('with every member live, the owners are the bounded-load placement', () => {

@@ -7,14 +7,8 @@ import fc from 'fast-check';
 import { ipv4 } from '../ip/ip-address.ts';
 import { ownersOf } from './rendezvous-owner.ts';
 import { ownersByPreference } from './preference-owner.ts';
+import { eligibleAddresses as addresses, workerNames as nodes } from '../../test-support/rendezvous-cases.ts';
 import { settledMembers, stickyOwnersByPreference, stickyOwnersOf } from './sticky-owner.ts';
-
-const nodes = (n: number): string[] => Array.from({ length: n }, (_, i) => `worker-${i + 1}`);
-const addresses = (
-  count: number,
-  eligible: readonly string[],
-): Array<{ address: bigint; eligible: readonly string[] }> =>
-  Array.from({ length: count }, (_, i) => ({ address: ipv4(198, 51, 100, 0) + BigInt(i), eligible }));
 
 /** Addresses whose owner differs between two assignments. */
 function moved(a: Map<bigint, string | undefined>, b: Map<bigint, string | undefined>): bigint[] {

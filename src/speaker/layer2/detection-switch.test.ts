@@ -3,11 +3,8 @@
 // silent for the fallback's fence window and serves by probes from then on, never going back.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocationCondition } from '../../core/config/allocation-record.ts';
-import type { Layer2Inputs } from '../../core/config/layer2-plan.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
-import { ipv4, parseIp } from '../../core/ip/ip-address.ts';
-import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import { parseIp } from '../../core/ip/ip-address.ts';
 import { DetectionSwitch, LEASE_FALLBACK_TIMINGS } from './detection-switch.ts';
 import type { OwnedAddress } from './layer2-announcer.ts';
 import { Layer2Speaker } from './layer2-speaker.ts';
@@ -16,48 +13,9 @@ import type { ProbeLiveness } from './probe-liveness.ts';
 import { RecordingMetrics } from '../../test-support/layer2-doubles.ts';
 import { ManualClock } from '../../test-support/manual-clock.ts';
 import { silentLogger } from '../../test-support/silent-logger.ts';
+import { ADDRESSES, NODES, TABLE, world } from '../../test-support/layer2-probe-world.ts';
 
-const NODES = ['node1', 'node2', 'node3', 'node4'];
-const ADDRESSES = Array.from({ length: 16 }, (_, i) => `198.51.100.${20 + i}`);
 const WITH_PROBES = { renewIntervalMs: 10_000, leaseDurationMs: 30_000, fenceMarginMs: 2000 };
-
-function world(): Layer2Inputs {
-  return {
-    services: ADDRESSES.map((ip, i) => ({
-      metadata: { namespace: 'shop', name: `web-${i}` },
-      spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
-      status: { loadBalancer: { ingress: [{ ip }] }, conditions: [allocationCondition([ip], '2025-01-01T00:00:00Z')] },
-    })),
-    pools: [
-      {
-        apiVersion: 'beaconlb.io/v1alpha1',
-        kind: 'IPPool',
-        metadata: { name: 'a', creationTimestamp: '2025-01-01T00:00:00Z' },
-        spec: { addresses: ['198.51.100.0/25'] },
-      },
-    ],
-    advertisements: [
-      { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'a' }, spec: {} },
-    ],
-    nodes: NODES.map((name) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } })),
-    endpointSlices: [],
-    namespaces: [],
-    loadBalancerClass: 'beaconlb.io/beaconlb',
-  };
-}
-
-const TABLE: InterfaceTable = {
-  interfaces: [
-    {
-      name: 'eth0',
-      index: 2,
-      mac: '00:00:5e:00:53:01',
-      up: true,
-      addresses: [{ family: 4, address: ipv4(198, 51, 100, 11), prefixLength: 25 }],
-    },
-  ],
-  defaultRoute: { 4: 'eth0' },
-};
 
 /** The probe runner as the switch sees it: every member of the record live and this node confirmed. */
 class AllLiveProbes implements ProbeLiveness {
