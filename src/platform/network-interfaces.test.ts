@@ -93,6 +93,16 @@ function route(family: number, dstLength: number, table: number, ...attrs: Buffe
   return message(RTM_NEWROUTE, Buffer.concat([rtmsg, ...attrs]));
 }
 
+/** An IPv4 RTM_NEWADDR with IFA_LOCAL (ours) and IFA_ADDRESS (the peer on a point-to-point link, else the same). */
+function ipv4Address(prefixLength: number, scope: number, index: number, local: Uint8Array, peer = local): Buffer {
+  return address(AF_INET, prefixLength, scope, index, attr(IFA_ADDRESS, peer), attr(IFA_LOCAL, local));
+}
+
+/** A route in `table` (also given as RTA_TABLE) out of interface `oif`, with one attribute for its gateway or prefix. */
+function routeVia(family: number, dstLength: number, table: number, hop: Buffer, oif: number): Buffer {
+  return route(family, dstLength, table, attr(RTA_TABLE, u32(table)), hop, attr(RTA_OIF, u32(oif)));
+}
+
 /** The package's parseMessages gives the type as a number; its rtnetlink decoder takes its own enum. */
 function messageType(type: number): rt.MessageType {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- the same numbers (rtnetlink.h)
@@ -148,22 +158,8 @@ describe('interface table from rtnetlink messages', () => {
       dumpOf(
         LO,
         ETH0,
-        address(
-          AF_INET,
-          8,
-          SCOPE.HOST,
-          1,
-          attr(IFA_ADDRESS, bytes(127, 0, 0, 1)),
-          attr(IFA_LOCAL, bytes(127, 0, 0, 1)),
-        ),
-        address(
-          AF_INET,
-          24,
-          SCOPE.UNIVERSE,
-          2,
-          attr(IFA_ADDRESS, bytes(198, 51, 100, 10)),
-          attr(IFA_LOCAL, bytes(198, 51, 100, 10)),
-        ),
+        ipv4Address(8, SCOPE.HOST, 1, bytes(127, 0, 0, 1)),
+        ipv4Address(24, SCOPE.UNIVERSE, 2, bytes(198, 51, 100, 10)),
         address(AF_INET6, 128, SCOPE.HOST, 1, attr(IFA_ADDRESS, bytes(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1))),
         address(AF_INET6, 64, SCOPE.UNIVERSE, 2, attr(IFA_ADDRESS, GLOBAL_V6)),
         address(AF_INET6, 64, SCOPE.LINK, 2, attr(IFA_ADDRESS, LINK_LOCAL)),
@@ -207,17 +203,7 @@ describe('interface table from rtnetlink messages', () => {
 
   it('takes IFA_LOCAL over IFA_ADDRESS (the peer on a point-to-point link)', () => {
     const table = interfaceTableFrom(
-      dumpOf(
-        ETH0,
-        address(
-          AF_INET,
-          32,
-          SCOPE.UNIVERSE,
-          2,
-          attr(IFA_ADDRESS, bytes(203, 0, 113, 2)),
-          attr(IFA_LOCAL, bytes(203, 0, 113, 1)),
-        ),
-      ),
+      dumpOf(ETH0, ipv4Address(32, SCOPE.UNIVERSE, 2, bytes(203, 0, 113, 1), bytes(203, 0, 113, 2))),
     );
     assert.deepEqual(
       table.interfaces[0]?.addresses.map((a) => formatIp(a.address)),
@@ -243,40 +229,12 @@ describe('interface table from rtnetlink messages', () => {
         ETH0,
         link(3, IFF_UP, attr(IFLA_IFNAME, text('eth1')), attr(IFLA_OPERSTATE, u8(OPER.UP))),
         // A default route in another table (policy routing), and one in a table above 255 (RTA_TABLE, rtm_table COMPAT).
-        route(
-          AF_INET,
-          0,
-          100,
-          attr(RTA_TABLE, u32(100)),
-          attr(RTA_GATEWAY, bytes(198, 51, 100, 254)),
-          attr(RTA_OIF, u32(3)),
-        ),
+        routeVia(AF_INET, 0, 100, attr(RTA_GATEWAY, bytes(198, 51, 100, 254)), 3),
         route(AF_INET, 0, TABLE.COMPAT, attr(RTA_TABLE, u32(1000)), attr(RTA_OIF, u32(3))),
-        route(
-          AF_INET,
-          24,
-          TABLE.MAIN,
-          attr(RTA_TABLE, u32(TABLE.MAIN)),
-          attr(RTA_DST, bytes(198, 51, 100, 0)),
-          attr(RTA_OIF, u32(3)),
-        ),
-        route(
-          AF_INET,
-          0,
-          TABLE.MAIN,
-          attr(RTA_TABLE, u32(TABLE.MAIN)),
-          attr(RTA_GATEWAY, bytes(198, 51, 100, 1)),
-          attr(RTA_OIF, u32(2)),
-        ),
+        routeVia(AF_INET, 24, TABLE.MAIN, attr(RTA_DST, bytes(198, 51, 100, 0)), 3),
+        routeVia(AF_INET, 0, TABLE.MAIN, attr(RTA_GATEWAY, bytes(198, 51, 100, 1)), 2),
         route(AF_INET, 0, TABLE.MAIN, attr(RTA_TABLE, u32(TABLE.MAIN)), attr(RTA_OIF, u32(3))),
-        route(
-          AF_INET6,
-          0,
-          TABLE.MAIN,
-          attr(RTA_TABLE, u32(TABLE.MAIN)),
-          attr(RTA_GATEWAY, LINK_LOCAL),
-          attr(RTA_OIF, u32(3)),
-        ),
+        routeVia(AF_INET6, 0, TABLE.MAIN, attr(RTA_GATEWAY, LINK_LOCAL), 3),
       ),
     );
     assert.deepEqual(table.defaultRoute, { 4: 'eth0', 6: 'eth1' });
@@ -298,14 +256,7 @@ describe('interface table from rtnetlink messages', () => {
     via[0] = AF_INET6; // struct rtvia: u16 family (host order), then the address
     via.set([0xfe, 0x80], 2);
     via[17] = 1;
-    const bytes = route(
-      AF_INET,
-      0,
-      TABLE.MAIN,
-      attr(RTA_TABLE, u32(TABLE.MAIN)),
-      attr(RTA_VIA, via),
-      attr(RTA_OIF, u32(2)),
-    );
+    const bytes = routeVia(AF_INET, 0, TABLE.MAIN, attr(RTA_VIA, via), 2);
     // netlink@0.3.0 reads struct rtvia as 3 bytes: before routeRecordFromBytes every dump on such a node failed
     // ("rtnetlink dump: Unexpected length for RouteVia") and the speaker did not start.
     assert.throws(() => dumpOf(bytes), /Unexpected length for RouteVia/);

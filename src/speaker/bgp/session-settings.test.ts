@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BGPPeer } from '../../core/config/api-types.generated.ts';
 import { parseIp } from '../../core/ip/ip-address.ts';
-import type { InterfaceTable } from '../../platform/network-interfaces.ts';
+import type { InterfaceTable, NetInterface } from '../../platform/network-interfaces.ts';
 import { nodeAddresses, sessionSettings, type SettingsContext } from './session-settings.ts';
 
 const ip = (text: string): bigint => {
@@ -10,20 +10,21 @@ const ip = (text: string): bigint => {
   assert.ok(parsed.ok);
   return parsed.value;
 };
+/** An interface that is up, with its addresses given as address/prefix-length. */
+const iface = (name: string, index: number, mac: string, cidrs: string[]): NetInterface => ({
+  name,
+  index,
+  mac,
+  up: true,
+  addresses: cidrs.map((cidr) => {
+    const [text = '', length = ''] = cidr.split('/');
+    return { family: text.includes(':') ? 6 : 4, address: ip(text), prefixLength: Number(length) };
+  }),
+});
 const table: InterfaceTable = {
   interfaces: [
-    { name: 'lo', index: 1, mac: '', up: true, addresses: [{ family: 4, address: ip('127.0.0.1'), prefixLength: 8 }] },
-    {
-      name: 'eth0',
-      index: 2,
-      mac: '02:00:00:00:00:01',
-      up: true,
-      addresses: [
-        { family: 4, address: ip('198.51.100.11'), prefixLength: 25 },
-        { family: 6, address: ip('fe80::1'), prefixLength: 64 },
-        { family: 6, address: ip('2001:db8:a::b'), prefixLength: 64 },
-      ],
-    },
+    iface('lo', 1, '', ['127.0.0.1/8']),
+    iface('eth0', 2, '02:00:00:00:00:01', ['198.51.100.11/25', 'fe80::1/64', '2001:db8:a::b/64']),
   ],
   defaultRoute: {},
 };
@@ -159,17 +160,7 @@ describe('sessionSettings', () => {
       ...table,
       interfaces: [
         ...table.interfaces,
-        {
-          name: 'bond0',
-          index: 3,
-          mac: '02:00:00:00:00:03',
-          up: true,
-          addresses: [
-            { family: 6, address: ip('fe80::3'), prefixLength: 64 },
-            { family: 4, address: ip('198.51.100.241'), prefixLength: 32 },
-            { family: 6, address: ip('2001:db8:f::3'), prefixLength: 128 },
-          ],
-        },
+        iface('bond0', 3, '02:00:00:00:00:03', ['fe80::3/64', '198.51.100.241/32', '2001:db8:f::3/128']),
       ],
     };
     const v4 = sessionSettings(peer({ sourceInterface: 'bond*' }), { ...context(), interfaces: twoLinks });
@@ -191,16 +182,7 @@ describe('sessionSettings', () => {
     });
     const bare: InterfaceTable = {
       ...table,
-      interfaces: [
-        ...table.interfaces,
-        {
-          name: 'bond0',
-          index: 3,
-          mac: '',
-          up: true,
-          addresses: [{ family: 6, address: ip('fe80::3'), prefixLength: 64 }],
-        },
-      ],
+      interfaces: [...table.interfaces, iface('bond0', 3, '', ['fe80::3/64'])],
     };
     assert.deepEqual(
       sessionSettings(peer({ peerAddress: '2001:db8:a::1', sourceInterface: 'bond0' }), {
