@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bfdControlPacket } from '../testdata/bfd-arbitraries.ts';
+import { receivedPacket } from '../testdata/bfd-received.ts';
 import {
   BFD_DIAGNOSTIC,
   decodeBfdControlPacket,
@@ -9,16 +10,8 @@ import {
   type BfdControlPacket,
   type BfdState,
 } from './control-packet.ts';
-import {
-  detectionTimeMs,
-  initialBfdState,
-  stepBfd,
-  transmitDelayMs,
-  type BfdAction,
-  type BfdEvent,
-  type BfdSessionConfig,
-  type BfdSessionState,
-} from './session-fsm.ts';
+import { detectionTimeMs, initialBfdState, stepBfd, transmitDelayMs } from './session-fsm.ts';
+import type { BfdAction, BfdEvent, BfdSessionConfig, BfdSessionState } from './session-fsm.ts';
 
 const CONFIG: BfdSessionConfig = {
   desiredMinTxMs: 100,
@@ -30,24 +23,8 @@ const CONFIG: BfdSessionConfig = {
 const PEER = 0x2222;
 
 function peer(state: BfdState, fields: Partial<BfdControlPacket> = {}): BfdEvent {
-  return {
-    type: 'PacketReceived',
-    packet: {
-      diagnostic: 0,
-      state,
-      poll: false,
-      final: false,
-      controlPlaneIndependent: false,
-      demand: false,
-      detectMultiplier: 3,
-      myDiscriminator: PEER,
-      yourDiscriminator: state === 'Down' || state === 'AdminDown' ? 0 : CONFIG.localDiscriminator,
-      desiredMinTxInterval: 100_000,
-      requiredMinRxInterval: 100_000,
-      requiredMinEchoRxInterval: 0,
-      ...fields,
-    },
-  };
+  const yourDiscriminator = state === 'Down' || state === 'AdminDown' ? 0 : CONFIG.localDiscriminator;
+  return receivedPacket(state, PEER, yourDiscriminator, fields);
 }
 
 /** Runs events in order at 10 ms apart; returns the final state and every action. */

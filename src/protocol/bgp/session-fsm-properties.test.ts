@@ -5,16 +5,8 @@ import { notificationMessage, openMessage as anyOpen } from '../testdata/bgp-arb
 import { encodeBgpMessage } from './bgp-message.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import type { SessionConfig } from './session-negotiation.ts';
-import {
-  initialSessionState,
-  routeRefreshFor,
-  step,
-  type SessionAction,
-  type SessionEvent,
-  type SessionState,
-  type SessionStateName,
-  type SessionTimer,
-} from './session-fsm.ts';
+import { initialSessionState, routeRefreshFor, step } from './session-fsm.ts';
+import type { SessionAction, SessionEvent, SessionState, SessionStateName, SessionTimer } from './session-fsm.ts';
 import { CONFIG, PEER_OPEN, UPDATE, run, lastActions, sent, ESTABLISH } from '../testdata/bgp-fsm-runs.ts';
 
 const STATES: readonly SessionStateName[] = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];

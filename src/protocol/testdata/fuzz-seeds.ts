@@ -27,6 +27,7 @@ import {
 import type { DecodeError } from '../ethernet/decode-error.ts';
 import { icmpv6Checksum } from '../ndp/icmpv6-checksum.ts';
 import { encodeNdpFrame, solicitedNodeMulticast, type NdpMessage } from '../ndp/neighbor-discovery.ts';
+import { receivedPacket } from './bfd-received.ts';
 import * as bgpCaptures from './bgp-captures.ts';
 import { fromHex } from './hex-bytes.ts';
 import * as linux from './linux-captures.ts';
@@ -303,23 +304,8 @@ export const BFD_CONFIG: BfdSessionConfig = {
 
 /** A BFD session in each state: AdminDown, Down, Init, Up (and a passive Down). */
 export function bfdSessionsInEveryState(): BfdSessionState[] {
-  const packet = (state: 'Down' | 'Up'): BfdEvent => ({
-    type: 'PacketReceived',
-    packet: {
-      diagnostic: 0,
-      state,
-      poll: false,
-      final: false,
-      controlPlaneIndependent: false,
-      demand: false,
-      detectMultiplier: 3,
-      myDiscriminator: 0x0ae014a2,
-      yourDiscriminator: state === 'Up' ? BFD_CONFIG.localDiscriminator : 0,
-      desiredMinTxInterval: 100_000,
-      requiredMinRxInterval: 100_000,
-      requiredMinEchoRxInterval: 0,
-    },
-  });
+  const packet = (state: 'Down' | 'Up'): BfdEvent =>
+    receivedPacket(state, 0x0ae014a2, state === 'Up' ? BFD_CONFIG.localDiscriminator : 0);
   const walk = (config: BfdSessionConfig, events: BfdEvent[]): BfdSessionState =>
     events.reduce((state, event, i) => stepBfd(state, event, (i + 1) * 10).state, initialBfdState(config, 0));
   const states = [
