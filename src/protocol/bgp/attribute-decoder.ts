@@ -173,27 +173,13 @@ export function decodeAttribute(
       return attribute({ type, asn, address: reader.ipv4() });
     }
     case 'communities': {
-      if (value.length === 0 || value.length % 4 !== 0) {
-        return malformed(
-          code,
-          `COMMUNITIES of length ${value.length}; it is a non-zero multiple of 4`,
-          raw,
-          UPDATE_ERROR.optionalAttributeError,
-        );
-      }
+      if (!isEntriesOf(4, value)) return entriesMalformed(4, code, name, value, raw);
       const communities: number[] = [];
       while (reader.remaining > 0) communities.push(reader.u32());
       return attribute({ type, communities });
     }
     case 'large-communities': {
-      if (value.length === 0 || value.length % 12 !== 0) {
-        return malformed(
-          code,
-          `LARGE_COMMUNITIES of length ${value.length}; it is a non-zero multiple of 12`,
-          raw,
-          UPDATE_ERROR.optionalAttributeError,
-        );
-      }
+      if (!isEntriesOf(12, value)) return entriesMalformed(12, code, name, value, raw);
       const largeCommunities: LargeCommunity[] = [];
       while (reader.remaining > 0)
         largeCommunities.push({ globalAdmin: reader.u32(), localData1: reader.u32(), localData2: reader.u32() });
@@ -265,6 +251,23 @@ function decodeMpReach(flags: number, value: Uint8Array, raw: Uint8Array, keptFl
       ? { type: 'mp-reach-nlri', family, nextHop, linkLocalNextHop: reader.ipv6(), nlri: nlri.value, ...keptFlags }
       : { type: 'mp-reach-nlri', family, nextHop, nlri: nlri.value, ...keptFlags };
   return { ok: true, attribute };
+}
+
+/** Whether a value is one or more entries of `size` bytes (COMMUNITIES, LARGE_COMMUNITIES). */
+function isEntriesOf(size: number, value: Uint8Array): boolean {
+  return value.length !== 0 && value.length % size === 0;
+}
+
+/** The outcome for a value of `size`-byte entries that is empty or not a whole number of them. */
+function entriesMalformed(
+  size: number,
+  code: number,
+  name: string,
+  value: Uint8Array,
+  raw: Uint8Array,
+): AttributeDecodeResult {
+  const reason = `${name} of length ${value.length}; it is a non-zero multiple of ${size}`;
+  return malformed(code, reason, raw, UPDATE_ERROR.optionalAttributeError);
 }
 
 function malformed(

@@ -116,23 +116,27 @@ export function encodeRouterSolicitationFrame(solicitation: RouterSolicitationTo
   if (withOption) {
     writer.u8(OPTION_SOURCE_LINK_LAYER_ADDRESS).u8(1).bytes(macBytes(solicitation.sourceMac));
   }
-  const message = writer.finish();
-  new DataView(message.buffer, message.byteOffset).setUint16(
-    2,
-    icmpv6Checksum(solicitation.source, IPV6_ALL_ROUTERS, message),
-  );
+  return multicastIcmpv6Frame(solicitation.sourceMac, solicitation.source, IPV6_ALL_ROUTERS, writer.finish());
+}
+
+/**
+ * An ICMPv6 message from `source` to the multicast group `group`, its checksum (bytes 2-3, zero on entry) filled in,
+ * in an IPv6 packet with hop limit 255 in an Ethernet frame to the group's MAC.
+ */
+function multicastIcmpv6Frame(sourceMac: MacAddress, source: bigint, group: bigint, message: Uint8Array): Uint8Array {
+  new DataView(message.buffer, message.byteOffset).setUint16(2, icmpv6Checksum(source, group, message));
   const packet = encodeIpv6Packet({
     trafficClass: 0,
     flowLabel: 0,
     nextHeader: NEXT_HEADER_ICMPV6,
     hopLimit: HOP_LIMIT,
-    source: solicitation.source,
-    destination: IPV6_ALL_ROUTERS,
+    source,
+    destination: group,
     payload: message,
   });
   return encodeEthernetFrame({
-    destination: ipv6MulticastMac(IPV6_ALL_ROUTERS),
-    source: solicitation.sourceMac,
+    destination: ipv6MulticastMac(group),
+    source: sourceMac,
     etherType: ETHERTYPE_IPV6,
     payload: packet,
   });
@@ -168,25 +172,7 @@ export function encodeRouterAdvertisementFrame(advertisement: RouterAdvertisemen
     .u8(1)
     .bytes(macBytes(advertisement.sourceMac))
     .finish();
-  new DataView(message.buffer, message.byteOffset).setUint16(
-    2,
-    icmpv6Checksum(advertisement.source, IPV6_ALL_NODES, message),
-  );
-  const packet = encodeIpv6Packet({
-    trafficClass: 0,
-    flowLabel: 0,
-    nextHeader: NEXT_HEADER_ICMPV6,
-    hopLimit: HOP_LIMIT,
-    source: advertisement.source,
-    destination: IPV6_ALL_NODES,
-    payload: message,
-  });
-  return encodeEthernetFrame({
-    destination: ipv6MulticastMac(IPV6_ALL_NODES),
-    source: advertisement.sourceMac,
-    etherType: ETHERTYPE_IPV6,
-    payload: packet,
-  });
+  return multicastIcmpv6Frame(advertisement.sourceMac, advertisement.source, IPV6_ALL_NODES, message);
 }
 
 /** The first Source Link-Layer Address option of an Ethernet length; every option must be longer than 0. */
