@@ -13,6 +13,8 @@
 // Seeds, repairs, result checks and the FSM states are in fuzz-seeds.ts. runDecoderFuzzCampaign is one ~230-line
 // loop body: the mutators and the per-target checks share the campaign's seeded generator and counters, and read
 // in order.
+import type { Result } from '../../core/result.ts';
+import type { DecodeError } from '../ethernet/decode-error.ts';
 import { decodeArpFrame, decodeArpPacket, encodeArpFrame, encodeArpPacket } from '../arp/arp-packet.ts';
 import { decodeBfdControlPacket, encodeBfdControlPacket } from '../bfd/control-packet.ts';
 import { stepBfd } from '../bfd/session-fsm.ts';
@@ -86,6 +88,19 @@ interface Target {
   check(bytes: Uint8Array): string;
 }
 
+/** A target checked by the decode-encode round trip of one codec. */
+function codecTarget<T>(
+  name: string,
+  weight: number,
+  seeds: Uint8Array[],
+  repair: Target['repair'],
+  maxRandomLength: number,
+  decode: (bytes: Uint8Array) => Result<T, DecodeError>,
+  encode: (value: T) => Uint8Array,
+): Target {
+  return { name, weight, seeds, repair, maxRandomLength, check: (bytes) => decodeRoundTrip(bytes, decode, encode) };
+}
+
 const INTERESTING = [0x00, 0x01, 0x02, 0x7f, 0x80, 0xfe, 0xff];
 
 export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampaignReport {
@@ -106,6 +121,10 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
   const ndp = ndpSeeds();
   const l2 = [...arp, ...ndp, ...linuxFrames];
   const ipv6Packets = ndp.filter((f) => isEtherType(f, 0x86dd)).map((f) => f.subarray(14));
+  const arpPackets = arp.filter((f) => isEtherType(f, 0x0806)).map((f) => f.subarray(14));
+  const repairNdpFrame = (b: Uint8Array): Uint8Array => repairIpv6(b, ipv6Offset(b));
+  const repairIpv6Packet = (b: Uint8Array): Uint8Array => repairIpv6(b, 0);
+  const unpadded = { padToMinimum: false };
   const bgp = bgpSeeds();
   const bgpTarget = (name: string, context: BgpCodecContext, weight: number): Target => ({
     name,
@@ -128,56 +147,14 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
         : outcome.kind;
     },
   });
+  // codecTarget(name, weight, seeds, repair, maxRandomLength, decode, encode)
   const targets: Target[] = [
-    {
-      name: 'ethernet',
-      weight: 1,
-      seeds: l2,
-      repair: undefined,
-      maxRandomLength: 160,
-      check: (bytes) =>
-        decodeRoundTrip(bytes, decodeEthernetFrame, (f) => encodeEthernetFrame(f, { padToMinimum: false })),
-    },
-    {
-      name: 'arp-frame',
-      weight: 1,
-      seeds: arp,
-      repair: undefined,
-      maxRandomLength: 80,
-      check: (bytes) => decodeRoundTrip(bytes, decodeArpFrame, (f) => encodeArpFrame(f)),
-    },
-    {
-      name: 'arp-packet',
-      weight: 1,
-      seeds: arp.filter((f) => isEtherType(f, 0x0806)).map((f) => f.subarray(14)),
-      repair: undefined,
-      maxRandomLength: 64,
-      check: (bytes) => decodeRoundTrip(bytes, decodeArpPacket, encodeArpPacket),
-    },
-    {
-      name: 'ipv6-packet',
-      weight: 1,
-      seeds: ipv6Packets,
-      repair: (b) => repairIpv6(b, 0),
-      maxRandomLength: 160,
-      check: (bytes) => decodeRoundTrip(bytes, decodeIpv6Packet, encodeIpv6Packet),
-    },
-    {
-      name: 'ndp-frame',
-      weight: 2,
-      seeds: ndp,
-      repair: (b) => repairIpv6(b, ipv6Offset(b)),
-      maxRandomLength: 160,
-      check: (bytes) => decodeRoundTrip(bytes, decodeNdpFrame, (f) => encodeNdpFrame(f, { padToMinimum: false })),
-    },
-    {
-      name: 'ndp-packet',
-      weight: 2,
-      seeds: ipv6Packets,
-      repair: (b) => repairIpv6(b, 0),
-      maxRandomLength: 160,
-      check: (bytes) => decodeRoundTrip(bytes, decodeNdpPacket, encodeNdpPacket),
-    },
+    codecTarget('ethernet', 1, l2, undefined, 160, decodeEthernetFrame, (f) => encodeEthernetFrame(f, unpadded)),
+    codecTarget('arp-frame', 1, arp, undefined, 80, decodeArpFrame, (f) => encodeArpFrame(f)),
+    codecTarget('arp-packet', 1, arpPackets, undefined, 64, decodeArpPacket, encodeArpPacket),
+    codecTarget('ipv6-packet', 1, ipv6Packets, repairIpv6Packet, 160, decodeIpv6Packet, encodeIpv6Packet),
+    codecTarget('ndp-frame', 2, ndp, repairNdpFrame, 160, decodeNdpFrame, (f) => encodeNdpFrame(f, unpadded)),
+    codecTarget('ndp-packet', 2, ipv6Packets, repairIpv6Packet, 160, decodeNdpPacket, encodeNdpPacket),
     bgpTarget('bgp-4-octet', { fourOctetAs: true }, 3),
     bgpTarget('bgp-4-octet-ebgp', { fourOctetAs: true, external: true }, 1),
     bgpTarget('bgp-2-octet', { fourOctetAs: false }, 3),
