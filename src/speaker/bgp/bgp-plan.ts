@@ -27,6 +27,7 @@ import { isOurService } from '../../core/config/service-request.ts';
 import { serviceKey, type ServiceObject } from '../../core/config/service-object.ts';
 import { familyOf, formatIp } from '../../core/ip/ip-address.ts';
 import { prefixOf } from '../../core/ip/ip-range.ts';
+import type { Result } from '../../core/result.ts';
 import { parseCommunity, parseLargeCommunity, type LargeCommunity } from '../../protocol/bgp/community.ts';
 import type { BgpPrefix } from '../../protocol/bgp/nlri-prefix.ts';
 import type { BgpRoute } from './bgp-session.ts';
@@ -92,30 +93,24 @@ interface ParsedAdvertisement {
 }
 
 function parseAdvertisement(adv: BGPAdvertisement, problems: BgpPlanProblem[]): ParsedAdvertisement {
-  const communities: number[] = [];
-  for (const text of adv.spec.communities ?? []) {
-    const parsed = parseCommunity(text);
-    if (parsed.ok) communities.push(parsed.value);
-    else
-      problems.push({
-        kind: 'BGPAdvertisement',
-        name: adv.metadata.name,
-        reason: 'InvalidConfiguration',
-        message: `community ignored: ${parsed.error}`,
-      });
-  }
-  const largeCommunities: LargeCommunity[] = [];
-  for (const text of adv.spec.largeCommunities ?? []) {
-    const parsed = parseLargeCommunity(text);
-    if (parsed.ok) largeCommunities.push(parsed.value);
-    else
-      problems.push({
-        kind: 'BGPAdvertisement',
-        name: adv.metadata.name,
-        reason: 'InvalidConfiguration',
-        message: `large community ignored: ${parsed.error}`,
-      });
-  }
+  /** The values of `texts` that parse; each one that does not is an InvalidConfiguration problem of `adv`. */
+  const parsedValues = <T>(texts: readonly string[], parse: (text: string) => Result<T>, what: string): T[] => {
+    const values: T[] = [];
+    for (const text of texts) {
+      const parsed = parse(text);
+      if (parsed.ok) values.push(parsed.value);
+      else
+        problems.push({
+          kind: 'BGPAdvertisement',
+          name: adv.metadata.name,
+          reason: 'InvalidConfiguration',
+          message: `${what} ignored: ${parsed.error}`,
+        });
+    }
+    return values;
+  };
+  const communities = parsedValues(adv.spec.communities ?? [], parseCommunity, 'community');
+  const largeCommunities = parsedValues(adv.spec.largeCommunities ?? [], parseLargeCommunity, 'large community');
   return { object: adv, communities, largeCommunities };
 }
 

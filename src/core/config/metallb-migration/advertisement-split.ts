@@ -13,12 +13,7 @@ export function poolChoices(source: Source, notes: Notes): PoolChoice[] | undefi
   if (!names || !selectors) return undefined;
   const bad = names.value.find((n) => !OBJECT_NAME.test(n));
   if (bad !== undefined) {
-    notes.add(
-      'InvalidValue',
-      source.ref,
-      'spec.ipAddressPools',
-      `${JSON.stringify(bad)} is not an object name; ${leftOut}`,
-    );
+    notes.notA(source.ref, 'spec.ipAddressPools', bad, 'an object name', leftOut);
     return undefined;
   }
   const choices: PoolChoice[] = [];

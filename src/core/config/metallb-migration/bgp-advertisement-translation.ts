@@ -1,14 +1,7 @@
 // BGPAdvertisement -> BGPAdvertisement.
 import type { BGPAdvertisement } from '../api-types.generated.ts';
-import {
-  field,
-  OBJECT_NAME,
-  readInteger,
-  readSelectorList,
-  readStringList,
-  unknownFields,
-  type Source,
-} from './metallb-source.ts';
+import { field, OBJECT_NAME, readInteger, readSelectorList, readStringList, unknownFields } from './metallb-source.ts';
+import type { Source } from './metallb-source.ts';
 import { choicesFor } from './selector-union.ts';
 import { noteSplit, poolChoices, product, splitNames } from './advertisement-split.ts';
 import { metadataFor } from './object-recognition.ts';
@@ -48,7 +41,7 @@ export function translateBgpAdvertisement(
   if (!pools || !nodeSelectors || !peers || !serviceSelectors) return [];
   const badPeer = peers.value.find((n) => !OBJECT_NAME.test(n));
   if (badPeer !== undefined) {
-    notes.add('InvalidValue', source.ref, 'spec.peers', `${JSON.stringify(badPeer)} is not an object name; ${leftOut}`);
+    notes.notA(source.ref, 'spec.peers', badPeer, 'an object name', leftOut);
     return [];
   }
   const spec: BGPAdvertisement['spec'] = {};

@@ -141,12 +141,7 @@ export function translatePeer(
   // does the same way (ADR 0035). MetalLB refuses both together; a name Beacon LB's schema refuses is left out.
   const unnumbered = address === undefined && iface !== undefined;
   if (unnumbered && !/^[^/%\s]{1,64}$/.test(iface)) {
-    notes.add(
-      'InvalidValue',
-      source.ref,
-      'spec.interface',
-      `${JSON.stringify(iface)} is not an interface name; ${leftOut}`,
-    );
+    notes.notA(source.ref, 'spec.interface', iface, 'an interface name', leftOut);
     return undefined;
   }
   if (address === undefined && !unnumbered) {

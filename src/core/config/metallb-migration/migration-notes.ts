@@ -79,6 +79,11 @@ export class Notes {
   add(kind: MigrationNoteKind, object: string, field: string | undefined, message: string): void {
     this.list.push({ kind, severity: NOTE_SEVERITY[kind], object, ...(field === undefined ? {} : { field }), message });
   }
+
+  /** InvalidValue: `value` (quoted as JSON) is not `what` (e.g. "an object name"), with what follows from it. */
+  notA(object: string, field: string, value: unknown, what: string, consequence: string): void {
+    this.add('InvalidValue', object, field, `${JSON.stringify(value)} is not ${what}; ${consequence}`);
+  }
 }
 
 /** Whether any note means something was left out (the command then exits with 2). */
