@@ -10,13 +10,7 @@ import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
 import { errorCode } from './api/api-error.ts';
 import type { ServiceAnnouncementObject } from './service-announcement-store.ts';
-import {
-  LAYER2_NOT_READY_ANNOTATION,
-  LAYER2_REJOINING_ANNOTATION,
-  LEAVING_ANNOTATION,
-  SPEAKER_LEASE_LABELS,
-  speakerLeaseNode,
-} from './heartbeat-lease.ts';
+import { SPEAKER_LEASE_SELECTOR, speakerLeaseMarks, speakerLeaseNode } from './heartbeat-lease.ts';
 
 export interface SpeakerLeaseRecord {
   node: string;
@@ -53,9 +47,6 @@ interface LeaseItem {
 }
 
 export async function readClusterSnapshot(client: ApiClient, namespace: string): Promise<ClusterSnapshot> {
-  const selector = Object.entries(SPEAKER_LEASE_LABELS)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
   const [pools, services, advertisements, bgpPeers, bgpAdvertisements, nodes, namespaces, endpointSlices, leases] =
     await Promise.all([
       client.get<List<IPPool>>(paths.ours('ippools')),
@@ -66,7 +57,7 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
       client.get<List<NodeObject>>(paths.nodes()),
       client.get<List<NamespaceObject>>(paths.namespaces()),
       client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
-      client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: selector }),
+      client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: SPEAKER_LEASE_SELECTOR }),
     ]);
   const announcements = await client
     .get<List<ServiceAnnouncementObject>>(paths.ours('serviceannouncements'))
@@ -86,18 +77,18 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     announcements: announcements.items,
     speakers: leases.items.flatMap((l) => {
       const node = speakerLeaseNode(l.metadata?.name);
-      return node === undefined
-        ? []
-        : [
-            {
-              node,
-              renewTime: l.spec?.renewTime,
-              leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 3,
-              leaving: l.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true',
-              layer2NotReady: l.metadata?.annotations?.[LAYER2_NOT_READY_ANNOTATION] ?? '',
-              rejoining: l.metadata?.annotations?.[LAYER2_REJOINING_ANNOTATION] === 'true',
-            },
-          ];
+      if (node === undefined) return [];
+      const marks = speakerLeaseMarks(l.metadata?.annotations);
+      return [
+        {
+          node,
+          renewTime: l.spec?.renewTime,
+          leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 3,
+          leaving: marks.leaving,
+          layer2NotReady: marks.layer2NotReady ?? '',
+          rejoining: marks.rejoining,
+        },
+      ];
     }),
   };
 }

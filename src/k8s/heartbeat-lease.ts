@@ -27,6 +27,27 @@ export function speakerLeaseNode(leaseName: string | undefined): string | undefi
   return node === '' ? undefined : node;
 }
 
+/** The label selector (query form) that lists the speakers' heartbeat Leases. */
+export const SPEAKER_LEASE_SELECTOR = Object.entries(SPEAKER_LEASE_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
+
+/** What a speaker says of itself in its heartbeat Lease's annotations. */
+export interface SpeakerLeaseMarks {
+  readonly leaving: boolean;
+  /** Why it is not ready for layer 2; undefined while it is. */
+  readonly layer2NotReady: string | undefined;
+  readonly rejoining: boolean;
+}
+
+export function speakerLeaseMarks(annotations: Readonly<Record<string, string>> | undefined): SpeakerLeaseMarks {
+  return {
+    leaving: annotations?.[LEAVING_ANNOTATION] === 'true',
+    layer2NotReady: annotations?.[LAYER2_NOT_READY_ANNOTATION],
+    rejoining: annotations?.[LAYER2_REJOINING_ANNOTATION] === 'true',
+  };
+}
+
 interface Written {
   metadata?: { resourceVersion?: string };
 }

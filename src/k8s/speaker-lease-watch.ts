@@ -5,13 +5,7 @@
 // process.
 import type { ApiClient } from './api/api-client.ts';
 import { paths } from './api/api-paths.ts';
-import {
-  LAYER2_NOT_READY_ANNOTATION,
-  LAYER2_REJOINING_ANNOTATION,
-  LEAVING_ANNOTATION,
-  SPEAKER_LEASE_LABELS,
-  speakerLeaseNode,
-} from './heartbeat-lease.ts';
+import { SPEAKER_LEASE_SELECTOR, speakerLeaseMarks, speakerLeaseNode } from './heartbeat-lease.ts';
 import { Informer, type InformerOptions, type KubeObject } from './informer.ts';
 
 export interface PeerLease {
@@ -36,10 +30,11 @@ export type SpeakerLeaseWatchOptions = Omit<InformerOptions<LeaseObject>, 'path'
 /** The informer over the speakers' Leases: `speakerLeaseInformer(o).start()` watches them. */
 export function speakerLeaseInformer(o: SpeakerLeaseWatchOptions): Informer<LeaseObject> {
   const { namespace, ...options } = o;
-  const selector = Object.entries(SPEAKER_LEASE_LABELS)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return new Informer<LeaseObject>({ ...options, path: paths.leases(namespace), labelSelector: selector });
+  return new Informer<LeaseObject>({
+    ...options,
+    path: paths.leases(namespace),
+    labelSelector: SPEAKER_LEASE_SELECTOR,
+  });
 }
 
 /** The peers a speaker judges, from the cached Leases: one per Lease named like a speaker's. */
@@ -47,15 +42,14 @@ export function peerLeasesOf(leases: readonly LeaseObject[]): PeerLease[] {
   return leases.flatMap((lease) => {
     const node = speakerLeaseNode(lease.metadata?.name);
     if (node === undefined) return [];
-    const annotations = lease.metadata?.annotations;
-    const notReady = annotations?.[LAYER2_NOT_READY_ANNOTATION];
+    const { leaving, layer2NotReady, rejoining } = speakerLeaseMarks(lease.metadata?.annotations);
     return [
       {
         node,
         version: lease.metadata?.resourceVersion ?? '',
-        leaving: annotations?.[LEAVING_ANNOTATION] === 'true',
-        ...(notReady === undefined ? {} : { layer2NotReady: notReady }),
-        ...(annotations?.[LAYER2_REJOINING_ANNOTATION] === 'true' ? { rejoining: true } : {}),
+        leaving,
+        ...(layer2NotReady === undefined ? {} : { layer2NotReady }),
+        ...(rejoining ? { rejoining: true } : {}),
       },
     ];
   });

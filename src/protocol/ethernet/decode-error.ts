@@ -20,3 +20,16 @@ export interface DecodeError {
 export function decodeFailure(reason: DecodeErrorReason, message: string): { ok: false; error: DecodeError } {
   return { ok: false, error: { reason, message } };
 }
+
+/**
+ * The 'truncated' failure of input shorter than its fixed header, e.g. "IPv6: packet has 20 bytes, the header alone
+ * needs 40".
+ */
+export function headerTruncated(
+  protocol: string,
+  unit: string,
+  length: number,
+  headerLength: number,
+): { ok: false; error: DecodeError } {
+  return decodeFailure('truncated', `${protocol}: ${unit} has ${length} bytes, the header alone needs ${headerLength}`);
+}

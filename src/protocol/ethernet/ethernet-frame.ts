@@ -1,7 +1,7 @@
 // Ethernet II frames (IEEE 802.3 clause 3 with an EtherType, RFC 894), optionally with one IEEE 802.1Q VLAN tag.
 // The frame as an AF_PACKET socket sees it: destination, source, [tag,] EtherType, payload; no preamble, no FCS.
 import { ok, type Result } from '../../core/result.ts';
-import { decodeFailure, type DecodeError } from './decode-error.ts';
+import { decodeFailure, headerTruncated, type DecodeError } from './decode-error.ts';
 import { MAC_LENGTH, formatMac, writeMac, type MacAddress } from './mac-address.ts';
 
 export const ETHERTYPE_IPV4 = 0x0800;
@@ -72,10 +72,7 @@ export function encodeEthernetFrame(frame: EthernetFrame, options: EthernetEncod
 /** Decodes an Ethernet II frame with at most one 802.1Q tag. Never throws. */
 export function decodeEthernetFrame(bytes: Uint8Array): Result<EthernetFrame, DecodeError> {
   if (bytes.length < ETHERNET_HEADER_LENGTH) {
-    return decodeFailure(
-      'truncated',
-      `Ethernet: frame has ${bytes.length} bytes, the header alone needs ${ETHERNET_HEADER_LENGTH}`,
-    );
+    return headerTruncated('Ethernet', 'frame', bytes.length, ETHERNET_HEADER_LENGTH);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const destination = formatMac(bytes, 0);

@@ -1,7 +1,7 @@
 // The IPv6 header (RFC 8200 section 3) and the addresses in it. Extension headers are not parsed: the payload is
 // whatever follows the 40-byte header, and nextHeader says what it is (58 for ICMPv6).
 import { ok, type Result } from '../../core/result.ts';
-import { decodeFailure, type DecodeError } from '../ethernet/decode-error.ts';
+import { decodeFailure, headerTruncated, type DecodeError } from '../ethernet/decode-error.ts';
 import { ByteReader } from '../wire/byte-reader.ts';
 import { ByteWriter } from '../wire/byte-writer.ts';
 
@@ -63,12 +63,7 @@ export function encodeIpv6Packet(packet: Ipv6Packet): Uint8Array {
  * are ignored. Version other than 6 is 'malformed', fewer bytes than Payload Length 'truncated'. Never throws.
  */
 export function decodeIpv6Packet(bytes: Uint8Array): Result<Ipv6Packet, DecodeError> {
-  if (bytes.length < IPV6_HEADER_LENGTH) {
-    return decodeFailure(
-      'truncated',
-      `IPv6: packet has ${bytes.length} bytes, the header alone needs ${IPV6_HEADER_LENGTH}`,
-    );
-  }
+  if (bytes.length < IPV6_HEADER_LENGTH) return headerTruncated('IPv6', 'packet', bytes.length, IPV6_HEADER_LENGTH);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = view.getUint32(0);
   const version = first >>> 28;
