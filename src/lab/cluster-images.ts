@@ -2,8 +2,8 @@
 // the node components' binaries (kubelet, kube-proxy, kube-scheduler, kube-controller-manager); each built once by
 // its script and cached.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCachedBuild } from './cached-build.ts';
 import { buildImage, type BuiltImage } from './container-image.ts';
 import { prepareIngressImage, type IngressImage } from './ingress-demo.ts';
 
@@ -38,16 +38,13 @@ export function nodeComponentBinaries(): string {
 /** Builds (or finds) Beacon LB's image, the pause and demo images and Traefik's; progress goes to stderr. */
 export function prepareClusterImages(): ClusterImages {
   const beaconlb = buildImage();
-  const dir =
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'cluster-images.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 3_600_000,
-    })
-      .trim()
-      .split('\n')
-      .pop() ?? '';
-  const env = readFileSync(join(dir, 'images.env'), 'utf8');
-  const field = (name: string): string => new RegExp(`^${name}=(.*)$`, 'm').exec(env)?.[1] ?? '';
-  return { beaconlb, pause: field('PAUSE_IMAGE'), demo: field('DEMO_IMAGE'), dir, ingress: prepareIngressImage() };
+  const build = runCachedBuild('cluster-images.sh', 'images.env');
+  const field = (name: string): string => build.value(name) ?? '';
+  return {
+    beaconlb,
+    pause: field('PAUSE_IMAGE'),
+    demo: field('DEMO_IMAGE'),
+    dir: build.dir,
+    ingress: prepareIngressImage(),
+  };
 }

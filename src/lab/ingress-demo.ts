@@ -3,9 +3,8 @@
 // from Beacon LB, pinned by annotation, with externalTrafficPolicy Local; two host names reach two backends through it,
 // one routed by an Ingress and one by a Gateway API HTTPRoute (config/samples/ingress/routes.yaml). See docs/ingress.md
 // and docs/adr/0030-ingress-controller-traefik.md.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCachedBuild } from './cached-build.ts';
 import type { ClusterLab } from './cluster-lab.ts';
 import { execIn } from './netns.ts';
 import { waitUntil } from './wait-until.ts';
@@ -49,18 +48,9 @@ export interface IngressImage {
 
 /** Builds (or finds) Traefik and its image (scripts/ingress-image.sh); progress goes to stderr. */
 export function prepareIngressImage(): IngressImage {
-  const dir =
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'ingress-image.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 3_600_000,
-    })
-      .trim()
-      .split('\n')
-      .pop() ?? '';
-  const env = readFileSync(join(dir, 'ingress.env'), 'utf8');
+  const { dir, value: valueOf } = runCachedBuild('ingress-image.sh', 'ingress.env');
   const field = (name: string): string => {
-    const value = new RegExp(`^${name}=(.*)$`, 'm').exec(env)?.[1];
+    const value = valueOf(name);
     if (!value) throw new Error(`${dir}/ingress.env has no ${name}`);
     return value;
   };
