@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_PROBE_TIMINGS } from '../../core/election/probe-detector.ts';
 import { probeKey } from '../../platform/probe-key.ts';
 import type { ProbeKey } from '../../protocol/probe/probe-datagram.ts';
 import { ProbeRunner, type ProbeMember, type ProbeRejectReason } from './probe-runner.ts';
@@ -37,19 +38,8 @@ class Net {
       node,
       clock: this.clock,
       log: silentLogger(),
-      timings: {
-        probeIntervalMs: 100,
-        probeTimeoutMs: 50,
-        indirectHelpers: 2,
-        suspectAfterMs: 500,
-        fenceMarginMs: 200,
-        voteValidityMs: 2000,
-        voteRefreshMs: 500,
-        maxDelayMs: 1000,
-        monitors: 3,
-        membershipSkewMs: 500,
-        epochTransitionMs: 1500,
-      },
+      // The defaults, with a membership skew and epoch transition short enough for a test to step through.
+      timings: { ...DEFAULT_PROBE_TIMINGS, membershipSkewMs: 500, epochTransitionMs: 1500 },
       send: (bytes, address) => {
         const to = this.#byAddress.get(address);
         if (!to) return;
