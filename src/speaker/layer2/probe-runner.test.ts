@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_PROBE_TIMINGS } from '../../core/election/probe-detector.ts';
+import { DEFAULT_PROBE_TIMINGS } from '../../core/election/probe-timings.ts';
 import { probeKey } from '../../platform/probe-key.ts';
 import type { ProbeKey } from '../../protocol/probe/probe-datagram.ts';
 import { ProbeRunner, type ProbeMember, type ProbeRejectReason } from './probe-runner.ts';
