@@ -89,8 +89,7 @@ export function decodeAttribute(
 
   switch (type) {
     case 'origin': {
-      if (value.length !== 1)
-        return malformed(code, `ORIGIN of length ${value.length}; it is 1`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 1) return wrongLength(code, name, value, raw, 1);
       const wire = reader.u8();
       const origin = ORIGINS[wire];
       if (origin === undefined)
@@ -121,8 +120,7 @@ export function decodeAttribute(
       return attribute({ type, segments: segments.value });
     }
     case 'next-hop': {
-      if (value.length !== 4)
-        return malformed(code, `NEXT_HOP of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 4) return wrongLength(code, name, value, raw, 4);
       const first = value[0] ?? 0;
       const nextHop = reader.ipv4();
       if (value.every((octet) => octet === 0) || first === LOOPBACK_FIRST_OCTET || first >= MULTICAST_FIRST_OCTET) {
@@ -136,26 +134,13 @@ export function decodeAttribute(
       return attribute({ type, nextHop });
     }
     case 'multi-exit-disc':
-      if (value.length !== 4)
-        return malformed(
-          code,
-          `MULTI_EXIT_DISC of length ${value.length}; it is 4`,
-          raw,
-          UPDATE_ERROR.attributeLengthError,
-        );
+      if (value.length !== 4) return wrongLength(code, name, value, raw, 4);
       return attribute({ type, med: reader.u32() });
     case 'local-pref':
-      if (value.length !== 4)
-        return malformed(code, `LOCAL_PREF of length ${value.length}; it is 4`, raw, UPDATE_ERROR.attributeLengthError);
+      if (value.length !== 4) return wrongLength(code, name, value, raw, 4);
       return attribute({ type, localPref: reader.u32() });
     case 'atomic-aggregate':
-      if (value.length !== 0)
-        return malformed(
-          code,
-          `ATOMIC_AGGREGATE of length ${value.length}; it is 0`,
-          raw,
-          UPDATE_ERROR.attributeLengthError,
-        );
+      if (value.length !== 0) return wrongLength(code, name, value, raw, 0);
       return attribute({ type });
     case 'aggregator':
     case 'as4-aggregator': {
@@ -173,13 +158,15 @@ export function decodeAttribute(
       return attribute({ type, asn, address: reader.ipv4() });
     }
     case 'communities': {
-      if (!isEntriesOf(4, value)) return entriesMalformed(4, code, name, value, raw);
+      if (!isEntriesOf(4, value))
+        return wrongLength(code, name, value, raw, 'a non-zero multiple of 4', UPDATE_ERROR.optionalAttributeError);
       const communities: number[] = [];
       while (reader.remaining > 0) communities.push(reader.u32());
       return attribute({ type, communities });
     }
     case 'large-communities': {
-      if (!isEntriesOf(12, value)) return entriesMalformed(12, code, name, value, raw);
+      if (!isEntriesOf(12, value))
+        return wrongLength(code, name, value, raw, 'a non-zero multiple of 12', UPDATE_ERROR.optionalAttributeError);
       const largeCommunities: LargeCommunity[] = [];
       while (reader.remaining > 0)
         largeCommunities.push({ globalAdmin: reader.u32(), localData1: reader.u32(), localData2: reader.u32() });
@@ -258,16 +245,16 @@ function isEntriesOf(size: number, value: Uint8Array): boolean {
   return value.length !== 0 && value.length % size === 0;
 }
 
-/** The outcome for a value of `size`-byte entries that is empty or not a whole number of them. */
-function entriesMalformed(
-  size: number,
+/** The outcome for a value whose length is not `expected` (a number of bytes, or a rule for one). */
+function wrongLength(
   code: number,
   name: string,
   value: Uint8Array,
   raw: Uint8Array,
+  expected: number | string,
+  subcode: number = UPDATE_ERROR.attributeLengthError,
 ): AttributeDecodeResult {
-  const reason = `${name} of length ${value.length}; it is a non-zero multiple of ${size}`;
-  return malformed(code, reason, raw, UPDATE_ERROR.optionalAttributeError);
+  return malformed(code, `${name} of length ${value.length}; it is ${expected}`, raw, subcode);
 }
 
 function malformed(
