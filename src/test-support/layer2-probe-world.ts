@@ -4,6 +4,8 @@ import { allocationCondition } from '../core/config/allocation-record.ts';
 import type { Layer2Inputs } from '../core/config/layer2-plan.ts';
 import { ipv4 } from '../core/ip/ip-address.ts';
 import type { InterfaceTable } from '../platform/network-interfaces.ts';
+import type { OwnedAddress } from '../speaker/layer2/layer2-announcer.ts';
+import type { Layer2SpeakerOptions } from '../speaker/layer2/layer2-speaker-options.ts';
 
 export const NODES = ['node1', 'node2', 'node3', 'node4'];
 export const ADDRESSES = Array.from({ length: 16 }, (_, i) => `198.51.100.${20 + i}`);
@@ -45,3 +47,31 @@ export const TABLE: InterfaceTable = {
   ],
   defaultRoute: { 4: 'eth0' },
 };
+
+type Surroundings = Pick<
+  Layer2SpeakerOptions,
+  'staleViews' | 'brokenInterfaces' | 'interfaceTable' | 'announcer' | 'recordEvent' | 'onStaleView'
+>;
+
+/**
+ * A speaker's surroundings in these tests: views fresh, interfaces up, TABLE, Events dropped; `owned` is what the
+ * announcer was last told to answer for.
+ */
+export function quietSurroundings(): { options: Surroundings; owned: () => ReadonlyMap<bigint, OwnedAddress> } {
+  let owned: ReadonlyMap<bigint, OwnedAddress> = new Map();
+  return {
+    options: {
+      staleViews: () => [],
+      brokenInterfaces: () => new Set(),
+      interfaceTable: () => TABLE,
+      announcer: {
+        update: (o) => {
+          owned = new Map(o);
+        },
+      },
+      recordEvent: () => undefined,
+      onStaleView: () => undefined,
+    },
+    owned: () => owned,
+  };
+}

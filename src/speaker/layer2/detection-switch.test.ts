@@ -13,7 +13,7 @@ import type { ProbeLiveness } from './probe-liveness.ts';
 import { RecordingMetrics } from '../../test-support/layer2-doubles.ts';
 import { ManualClock } from '../../test-support/manual-clock.ts';
 import { silentLogger } from '../../test-support/silent-logger.ts';
-import { ADDRESSES, NODES, TABLE, world } from '../../test-support/layer2-probe-world.ts';
+import { ADDRESSES, NODES, quietSurroundings, world } from '../../test-support/layer2-probe-world.ts';
 
 const WITH_PROBES = { renewIntervalMs: 10_000, leaseDurationMs: 30_000, fenceMarginMs: 2000 };
 
@@ -59,7 +59,7 @@ function speakerWithSwitch(api: Api): {
 } {
   const clock = new ManualClock();
   const probes = new AllLiveProbes();
-  let owned: ReadonlyMap<bigint, OwnedAddress> = new Map();
+  const surroundings = quietSurroundings();
   const detection: DetectionSwitch = new DetectionSwitch({
     node: 'node1',
     clock,
@@ -86,16 +86,7 @@ function speakerWithSwitch(api: Api): {
       }
       return Promise.resolve(version);
     },
-    staleViews: () => [],
-    brokenInterfaces: () => new Set(),
-    interfaceTable: () => TABLE,
-    announcer: {
-      update: (o) => {
-        owned = new Map(o);
-      },
-    },
-    recordEvent: () => undefined,
-    onStaleView: () => undefined,
+    ...surroundings.options,
     get renewIntervalMs() {
       return detection.timings.renewIntervalMs;
     },
@@ -111,7 +102,7 @@ function speakerWithSwitch(api: Api): {
     },
   });
   speaker.start(Promise.resolve());
-  return { clock, detection, owned: () => owned };
+  return { clock, detection, owned: surroundings.owned };
 }
 
 const addressOf = (text: string): bigint => {

@@ -11,7 +11,7 @@ import type { ProbeLiveness } from './probe-liveness.ts';
 import { RecordingMetrics } from '../../test-support/layer2-doubles.ts';
 import { flushMicrotasks, ManualClock } from '../../test-support/manual-clock.ts';
 import { silentLogger } from '../../test-support/silent-logger.ts';
-import { ADDRESSES, NODES, TABLE, world } from '../../test-support/layer2-probe-world.ts';
+import { ADDRESSES, NODES, quietSurroundings, world } from '../../test-support/layer2-probe-world.ts';
 
 /** What the probes say, set by the test. */
 class ScriptedProbes implements ProbeLiveness {
@@ -41,7 +41,7 @@ async function speakerWith(
   renew: () => Promise<string>,
 ): Promise<{ speaker: Layer2Speaker; clock: ManualClock; owned: () => ReadonlyMap<bigint, OwnedAddress> }> {
   const clock = new ManualClock();
-  let owned: ReadonlyMap<bigint, OwnedAddress> = new Map();
+  const surroundings = quietSurroundings();
   const speaker = new Layer2Speaker({
     node: 'node1',
     clock,
@@ -52,16 +52,7 @@ async function speakerWith(
       throw new Error('peers() is not read with probes');
     },
     renew,
-    staleViews: () => [],
-    brokenInterfaces: () => new Set(),
-    interfaceTable: () => TABLE,
-    announcer: {
-      update: (o) => {
-        owned = new Map(o);
-      },
-    },
-    recordEvent: () => undefined,
-    onStaleView: () => undefined,
+    ...surroundings.options,
     renewIntervalMs: 10_000,
     leaseDurationMs: 30_000,
     fenceMarginMs: 2000,
@@ -70,7 +61,7 @@ async function speakerWith(
   });
   speaker.start(Promise.resolve());
   await clock.settle(100);
-  return { speaker, clock, owned: () => owned };
+  return { speaker, clock, owned: surroundings.owned };
 }
 
 const mine = (owners: Map<bigint, string | undefined>): bigint[] =>
