@@ -101,6 +101,15 @@ function codecTarget<T>(
   return { name, weight, seeds, repair, maxRandomLength, check: (bytes) => decodeRoundTrip(bytes, decode, encode) };
 }
 
+/** `bytes` with `insert` put in at offset `at`. */
+function insertedAt(bytes: Uint8Array, at: number, insert: Uint8Array): Uint8Array {
+  const longer = new Uint8Array(bytes.length + insert.length);
+  longer.set(bytes.subarray(0, at));
+  longer.set(insert, at);
+  longer.set(bytes.subarray(at), at + insert.length);
+  return longer;
+}
+
 const INTERESTING = [0x00, 0x01, 0x02, 0x7f, 0x80, 0xfe, 0xff];
 
 export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampaignReport {
@@ -226,12 +235,7 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
           break;
         case 5:
         case 6: {
-          const insert = randomBytes(rand() < 0.5 ? 8 : 64);
-          const longer = new Uint8Array(length + insert.length);
-          longer.set(bytes.subarray(0, at));
-          longer.set(insert, at);
-          longer.set(bytes.subarray(at), at + insert.length);
-          bytes = longer;
+          bytes = insertedAt(bytes, at, randomBytes(rand() < 0.5 ? 8 : 64));
           break;
         }
         case 7: {
@@ -246,11 +250,7 @@ export function runDecoderFuzzCampaign(options: FuzzCampaignOptions): FuzzCampai
           // Duplicate a chunk in place (repeated options, attributes, prefixes).
           const from = below(length + 1);
           const chunk = bytes.slice(from, from + 1 + below(24));
-          const longer = new Uint8Array(length + chunk.length);
-          longer.set(bytes.subarray(0, at));
-          longer.set(chunk, at);
-          longer.set(bytes.subarray(at), at + chunk.length);
-          bytes = longer;
+          bytes = insertedAt(bytes, at, chunk);
           break;
         }
         default: {
