@@ -191,16 +191,30 @@ describe('speaker: unnumbered BGP (BGPPeer.interface alone) against FRR neighbor
     );
   });
 
-  it("FRR's RIB holds the IPv6 Service address from both nodes with their link-local next hops; the kernel too", async () => {
-    const prefix = `${web6}/128`;
-    const routes = await waitFor(
-      'IPv6 route from both nodes',
+  /** FRR's paths for `prefix`, once it has one from each of the two nodes. */
+  const routesFromBothNodes = (family: 4 | 6, prefix: string, what: string) =>
+    waitFor(
+      what,
       async () => {
-        const r = (await router!.routes(6)).filter((x) => x.prefix === prefix);
+        const r = (await router!.routes(family)).filter((x) => x.prefix === prefix);
         return r.length === 2 ? r : undefined;
       },
       20_000,
     );
+  /** The next hops of FRR's kernel route for `prefix`, once it has two. */
+  const twoKernelNextHops = (prefix: string) =>
+    waitFor(
+      `two kernel next hops for ${prefix}`,
+      async () => {
+        const h = await router!.kernelNextHops(prefix);
+        return h.length === 2 ? h : undefined;
+      },
+      15_000,
+    );
+
+  it("FRR's RIB holds the IPv6 Service address from both nodes with their link-local next hops; the kernel too", async () => {
+    const prefix = `${web6}/128`;
+    const routes = await routesFromBothNodes(6, prefix, 'IPv6 route from both nodes');
     const lls = [...nodeLinkLocal.values()].sort();
     assert.deepEqual(routes.map((r) => r.neighbor).sort(), lls, 'the sessions are the nodes’ link-local addresses');
     assert.deepEqual(
@@ -209,28 +223,14 @@ describe('speaker: unnumbered BGP (BGPPeer.interface alone) against FRR neighbor
       'link-local next hops on the unnumbered links',
     );
     for (const route of routes) assert.deepEqual(route.asPath, [NODE_AS]);
-    const hops = await waitFor(
-      `two kernel next hops for ${prefix}`,
-      async () => {
-        const h = await router!.kernelNextHops(prefix);
-        return h.length === 2 ? h : undefined;
-      },
-      15_000,
-    );
+    const hops = await twoKernelNextHops(prefix);
     const known = new Set([...lls, ...bed.nodes.map((n) => n.ipv6)]);
     for (const hop of hops) assert.ok(known.has(hop), `${prefix} via ${hop}: not a node address`);
   });
 
   it("FRR's RIB holds the IPv4 Service address from both nodes with their link-local IPv6 next hops (RFC 8950)", async () => {
     const prefix = `${web4}/32`;
-    const routes = await waitFor(
-      'IPv4 route from both nodes',
-      async () => {
-        const r = (await router!.routes(4)).filter((x) => x.prefix === prefix);
-        return r.length === 2 ? r : undefined;
-      },
-      20_000,
-    );
+    const routes = await routesFromBothNodes(4, prefix, 'IPv4 route from both nodes');
     const lls = [...nodeLinkLocal.values()].sort();
     assert.deepEqual(routes.map((r) => r.neighbor).sort(), lls, 'over the unnumbered sessions');
     for (const route of routes) {
@@ -241,14 +241,7 @@ describe('speaker: unnumbered BGP (BGPPeer.interface alone) against FRR neighbor
         `next hops ${hops.join(', ')}: a node's link-local address expected`,
       );
     }
-    const hops = await waitFor(
-      `two kernel next hops for ${prefix}`,
-      async () => {
-        const h = await router!.kernelNextHops(prefix);
-        return h.length === 2 ? h : undefined;
-      },
-      15_000,
-    );
+    const hops = await twoKernelNextHops(prefix);
     for (const hop of hops) assert.ok(lls.includes(hop), `${prefix} via ${hop}: not a node's link-local address`);
   });
 
@@ -295,13 +288,10 @@ describe('speaker: unnumbered BGP (BGPPeer.interface alone) against FRR neighbor
       60_000,
     );
     const prefix = `${web6}/128`;
-    const routes = await waitFor(
+    const routes = await routesFromBothNodes(
+      6,
+      prefix,
       'the route from both nodes again, node1 over the moved session',
-      async () => {
-        const r = (await router!.routes(6)).filter((x) => x.prefix === prefix);
-        return r.length === 2 ? r : undefined;
-      },
-      20_000,
     );
     assert.deepEqual(routes.map((r) => r.neighbor).sort(), [...nodeLinkLocal.values()].sort());
     const events = await eventsFor(kube, 'default', 'fabric');
