@@ -147,12 +147,12 @@ export const speakerCommand: Command = {
       return host === undefined ? undefined : formatProbeAddress(host, probePort);
     };
     if (detection === 'probes') {
-      const datagrams = new ChangeSignal<[Uint8Array]>();
+      const datagrams = new ChangeSignal<[Uint8Array, { address: string; port: number }]>();
       const opened = await openProbeSocket({
         port: probePort,
         ...(settings.probeAddress === undefined ? {} : { bindAddress: settings.probeAddress }),
         onDatagram: (d) => {
-          datagrams.emit(d.bytes);
+          datagrams.emit(d.bytes, { address: d.address, port: d.port });
         },
       });
       if (!opened.ok) throw new Error(`failure detector: ${opened.error}`);
@@ -174,8 +174,8 @@ export const speakerCommand: Command = {
       });
       const probes = runner;
       // Datagrams that arrive before the runner exists are dropped, as the detector drops any unexpected probe.
-      datagrams.connect((bytes) => {
-        probes.receive(bytes);
+      datagrams.connect((bytes, source) => {
+        probes.receive(bytes, source);
       });
     }
     // Lease liveness until the controller's first membership record, probes from then on (ADR 0019, "Start-up and fallback").

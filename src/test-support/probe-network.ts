@@ -55,13 +55,20 @@ export class SimulatedNetwork {
     for (const name of this.names) this.start(name);
   }
 
-  /** A new membership, adopted by each running node at a random moment within the skew. */
-  changeMembership(members: readonly string[], skewMs = SIM_TIMINGS.membershipSkewMs): void {
+  /**
+   * A new membership, adopted by each running node at a random moment within the skew, or `adoptAfter[node]`
+   * milliseconds from now.
+   */
+  changeMembership(
+    members: readonly string[],
+    skewMs = SIM_TIMINGS.membershipSkewMs,
+    adoptAfter: Readonly<Record<string, number>> = {},
+  ): void {
     this.names.splice(0, this.names.length, ...members);
     this.#epoch = `epoch-${++this.#epochs}`;
     for (const node of this.alive)
       this.#adoptions.push({
-        at: this.now + this.#rng() * skewMs,
+        at: this.now + (adoptAfter[node] ?? this.#rng() * skewMs),
         node,
         members: [...members],
         epoch: this.#epoch,
@@ -69,10 +76,16 @@ export class SimulatedNetwork {
       });
   }
 
-  start(name: string): void {
-    const detector = new ProbeDetector(name, this.now, this.#timings);
+  /** Starts `name`'s process (again), `startedMsAgo` before now (a speaker runs before it reads a record). */
+  start(name: string, startedMsAgo = 0): void {
+    const restarted = this.nodes.has(name);
+    const detector = new ProbeDetector(name, this.now - startedMsAgo, this.#timings);
     this.nodes.set(name, detector);
     this.alive.add(name);
+    // The runner tells the detector when a member's incarnation changes (probe-runner.ts): at its first datagram.
+    if (restarted)
+      for (const other of this.alive)
+        if (other !== name) this.#node(other).step({ type: 'restarted', member: name }, this.now);
     if (this.#firstReadMs > 0) {
       const [members, epoch, generation] = [[...this.names], this.#epoch, this.#epochs];
       this.#adoptions.push({ at: this.now + this.#firstReadMs, node: name, members, epoch, generation });

@@ -4,7 +4,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ProbeDetector } from './probe-detector.ts';
 import { DEFAULT_PROBE_TIMINGS } from './probe-timings.ts';
 import { SIM_TIMINGS, SimulatedNetwork } from '../../test-support/probe-network.ts';
 
@@ -20,18 +19,6 @@ describe('probe detector: start-up (ADR 0019, "Start-up and fallback")', () => {
       answered !== undefined && answered <= readAt + quiet + 500,
       `all answer ${answered} ms after start (the record was read at ${readAt} ms)`,
     );
-    assert.equal(net.violation, undefined);
-  });
-
-  it('a process first listed in a later record (a join) still waits membershipSkew after reading it', () => {
-    const net = new SimulatedNetwork(4, 22);
-    net.run(6000);
-    // The joiner's process runs (on Lease liveness) before the record that lists it reaches it.
-    net.nodes.set('joiner', new ProbeDetector('joiner', net.now - 5000, SIM_TIMINGS));
-    net.alive.add('joiner');
-    net.changeMembership([...net.names, 'joiner'], 0);
-    net.run(SIM_TIMINGS.membershipSkewMs - 100);
-    assert.ok(!net.answering('joiner'), 'the joiner answers before every speaker surely adopted the record');
     assert.equal(net.violation, undefined);
   });
 });
@@ -89,6 +76,23 @@ describe('probe detector: event-loop stalls (ADR 0019, "Event-loop stalls")', ()
   });
 });
 
+describe('probe detector: claims read after a stall', () => {
+  it('a FENCED that waited in the socket during a stall longer than maxDelay is held from the stall, not from its reading', () => {
+    // Found by the property below (seed 1): node-1 fences (its only monitor cannot reach it), a joiner gives it a
+    // monitor that can, node-2 stalls 1.23 s while node-1's last FENCED is on its way. Dated at its reading, the
+    // claim outlived node-1's quiet time (V + Δ from sending) and node-2 counted the answering node-1 not live.
+    const net = new SimulatedNetwork(2, 1042221450);
+    net.run(3010);
+    net.cut.add('node-2>node-1');
+    net.changeMembership([...net.names, 'joiner-2']);
+    net.start('joiner-2');
+    net.run(8850 - 3010);
+    net.stall('node-2', 1221);
+    net.run(10_000);
+    assert.equal(net.violation, undefined);
+  });
+});
+
 describe('probe detector: P1 under random partitions, loss, slow datagrams, kills and restarts', () => {
   it('no node ever answers while another holds a down quorum for it or counts it not live', () => {
     const op = fc.record({
@@ -112,7 +116,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
       x: fc.double({ min: 0, max: 0.8, noNaN: true }),
     });
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 7 }), fc.integer(), fc.array(op, { maxLength: 12 }), (count, seed, ops) => {
+      fc.property(fc.integer({ min: 1, max: 7 }), fc.integer(), fc.array(op, { maxLength: 12 }), (count, seed, ops) => {
         const net = new SimulatedNetwork(count, seed);
         const pick = (i: number): string => net.names[i % net.names.length]!;
         const todo = [...ops].sort((p, q) => p.at - q.at);
@@ -129,14 +133,16 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
             if (o.kind === 'isolate-out') net.isolate(a, false, true);
             if (o.kind === 'heal') net.heal();
             if (o.kind === 'kill') net.kill(a);
-            if (o.kind === 'restart' && !net.alive.has(a)) net.start(a);
+            if (o.kind === 'restart' && !net.alive.has(a)) net.start(a, o.x > 0.4 ? 500 : 0);
             if (o.kind === 'stall') net.stall(a, o.x * 2000);
             if (o.kind === 'loss') net.loss = o.x;
             if (o.kind === 'slow') net.slow = o.x / 4;
             if (o.kind === 'join' && net.names.length < 9) {
               const name = `joiner-${net.names.length}`;
+              // Half the joiners ran (on Lease liveness) before the record that lists them: a join, not a start.
+              if (o.x > 0.4) net.start(name, 2000);
               net.changeMembership([...net.names, name]);
-              net.start(name);
+              if (o.x <= 0.4) net.start(name);
             }
             // The controller removes a member only when its Lease expired, i.e. a dead one here.
             if (o.kind === 'remove-dead' && !net.alive.has(a) && net.names.length > 2)
@@ -147,7 +153,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
         }
         return true;
       }),
-      { numRuns: 60, seed: 20261207 },
+      { numRuns: Number(process.env['PROBE_RUNS'] ?? 60), seed: Number(process.env['PROBE_SEED'] ?? 20261207) },
     );
   });
 });

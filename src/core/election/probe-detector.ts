@@ -17,8 +17,13 @@
 // probed, and a member is down only with a down quorum in EVERY active epoch that has it. A node's fence quorum is
 // counted in the old epoch until membershipSkew x 2 after adopting the new one, then in the new one (and the old
 // while active): every speaker that may have dropped the old epoch holds the new one by then, and the new monitors
-// have adopted it (epochTransition >= 3 x membershipSkew). A node new to the membership answers only
-// membershipSkew after adopting it, when every speaker knows it.
+// have adopted it (epochTransition >= 3 x membershipSkew), or at once when it has no monitors in the epoch before
+// (a new member, or one listed alone). A node new to the membership answers only when every speaker knows it (sends
+// FENCED meanwhile, so others keep its share).
+// Record age (ADR 0019): every message reports its sender's newest generation and how long it has held it. So a
+// receiver knows that record was published at least that long ago and that the sender holds it; the waits above
+// count from the earliest publication so proved instead of this node's own adoption, and end early when every
+// member said it holds the record.
 // Stalls (ADR 0019, "Event-loop stalls"): a step that comes more than probeInterval after the previous one means this
 // node's own event loop (or clock) stalled. It does not count the stalled interval against its targets (their
 // silence is measured without it, so a vote waits for suspectAfter of time in which this node listened), and for
@@ -29,7 +34,7 @@
 // membership-epoch.ts). Over 400 lines: one state machine whose handlers share its targets, votes and epochs.
 import { adoptEpoch, type Epoch } from './membership-epoch.ts';
 import { quorums, rankForTarget } from './monitor-ranking.ts';
-import type { ProbeEvent, ProbeMessage, ProbeSend } from './probe-messages.ts';
+import type { ProbeEvent, ProbeMessage, ProbeSend, RecordReport } from './probe-messages.ts';
 import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from './probe-timings.ts';
 
 interface TargetState {
@@ -58,8 +63,20 @@ export class ProbeDetector {
   /** When this node adopted the first epoch of its current run of memberships, and that epoch's generation. */
   #memberSince: number | undefined;
   #memberSinceGeneration = 0;
-  /** When this process adopted its first epoch (it knows no predecessor to hold a transition with). */
+  /** When this process adopted its first epoch (it knows no predecessor to hold a transition with), and its generation. */
   #firstAdoptedAt: number | undefined;
+  #firstGeneration = 0;
+  /**
+   * Upper bounds on when records were published (ADR 0019, "Record age"), learned from peers' reports: the first
+   * epoch of this process, the epoch of this node's current run of memberships, and each active epoch by generation.
+   */
+  #firstPublishedBy = Number.POSITIVE_INFINITY;
+  #memberSincePublishedBy = Number.POSITIVE_INFINITY;
+  readonly #publishedBy = new Map<number, number>();
+  /** Per member: the newest generation its current process reported holding. */
+  readonly #reported = new Map<string, number>();
+  /** Members of the current epoch not yet known to hold the epoch that first listed this node (a join). */
+  #joinUnacknowledged: Set<string> | undefined;
   /** Members this node monitors. */
   readonly #targets = new Map<string, TargetState>();
   #seq = 0;
@@ -77,6 +94,9 @@ export class ProbeDetector {
   /** Time of the previous step, and until when a stall seen at a step suspends FENCED and DOWN (see the file comment). */
   #lastStepAt: number;
   #stallGraceUntil = Number.NEGATIVE_INFINITY;
+  /** When the last stall began and ended: claims and votes read just after it may have arrived during it. */
+  #stallBegan = Number.NEGATIVE_INFINITY;
+  #stallEnded = Number.NEGATIVE_INFINITY;
   #leaseFenced = false;
   #leaving = false;
 
@@ -109,7 +129,8 @@ export class ProbeDetector {
       next && now - next.adoptedAt >= this.#t.epochTransitionMs;
       next = this.#epochs[1]
     ) {
-      this.#epochs.shift();
+      const dropped = this.#epochs.shift();
+      if (dropped) this.#publishedBy.delete(dropped.generation);
       changed = true;
     }
     if (changed) this.#syncTargets(now);
@@ -140,6 +161,14 @@ export class ProbeDetector {
   }
 
   step(event: ProbeEvent, now: number): ProbeSend[] {
+    const sends = this.#handle(event, now);
+    const current = this.#current;
+    if (!current || sends.length === 0) return sends;
+    const report: RecordReport = { generation: current.generation, heldMs: Math.max(0, now - current.adoptedAt) };
+    return sends.map((s) => ({ ...s, message: { ...s.message, report } }));
+  }
+
+  #handle(event: ProbeEvent, now: number): ProbeSend[] {
     this.#noteStall(now);
     this.#prune(now);
     switch (event.type) {
@@ -149,9 +178,12 @@ export class ProbeDetector {
       case 'tick':
         return this.#tick(now);
       case 'receive':
-        // Any sender that is a member of an active epoch: speakers adopt epochs at different moments, and every
-        // check below uses this node's own epochs (the tag is for diagnostics), so a newer tag is no risk.
-        return this.#epochs.some((e) => e.memberSet.has(event.from))
+        // Any authenticated sender's report and ping (a monitor that adopted a newer record than this node probes
+        // it already; an ACK only proves life), anything else from members of an active epoch: speakers adopt
+        // epochs at different moments, and every check below uses this node's own epochs (the tag is for
+        // diagnostics), so a newer tag is no risk.
+        if (event.message.report) this.#noteReport(event.from, event.message.report, now);
+        return event.message.kind === 'ping' || this.#epochs.some((e) => e.memberSet.has(event.from))
           ? this.#receive(event.from, event.message, now)
           : [];
       case 'lease-fenced':
@@ -164,6 +196,7 @@ export class ProbeDetector {
           target.pending = undefined;
         }
         this.#confirmedAt.delete(event.member);
+        this.#reported.delete(event.member);
         return [];
       }
       case 'leave':
@@ -177,9 +210,20 @@ export class ProbeDetector {
     const gap = now - this.#lastStepAt;
     if (gap > this.#t.probeIntervalMs) {
       this.#stallGraceUntil = now + this.#t.suspectAfterMs - this.#t.fenceMarginMs;
+      this.#stallBegan = this.#lastStepAt;
+      this.#stallEnded = now;
       for (const target of this.#targets.values()) target.lastAckAt = Math.min(now, target.lastAckAt + gap);
     }
     this.#lastStepAt = Math.max(this.#lastStepAt, now);
+  }
+
+  /**
+   * When a claim or vote read at `now` arrived, at the earliest: datagrams read within a probe interval after a stall
+   * may have waited in the socket during it. Its sender's quiet time (V + Δ) counts from its sending, so holding it
+   * from the stall's start keeps it no longer than the sender assumes (holding it shorter only moves less).
+   */
+  #receivedAt(now: number): number {
+    return now < this.#stallEnded + this.#t.probeIntervalMs ? this.#stallBegan : now;
   }
 
   /** Whether a recent stall of this node still suspends its FENCED messages. */
@@ -203,7 +247,32 @@ export class ProbeDetector {
    */
   #newMember(now: number): boolean {
     if (this.#memberSince === undefined || this.#memberSinceGeneration === 1) return false;
-    return now < this.#memberSince + this.#t.membershipSkewMs && this.#memberSince > this.#startedAt;
+    // Every speaker holds the record once it was published membershipSkew ago, or once each member said it does.
+    if (now >= Math.min(this.#memberSince, this.#memberSincePublishedBy) + this.#t.membershipSkewMs) return false;
+    return this.#joinUnacknowledged === undefined || this.#joinUnacknowledged.size > 0;
+  }
+
+  /**
+   * A peer's report (ADR 0019, "Record age"): it has held generation `generation` for `heldMs`, so that record and
+   * every older one were published before now − heldMs (the monotonic clocks of two hosts run at the same rate to
+   * far better than the 0.1 % discounted here; a datagram's transit only makes the bound later, never earlier).
+   */
+  #noteReport(from: string, report: RecordReport, now: number): void {
+    const by = now - report.heldMs * 0.999;
+    if (report.generation >= this.#firstGeneration && this.#firstGeneration > 0)
+      this.#firstPublishedBy = Math.min(this.#firstPublishedBy, by);
+    if (this.#memberSince !== undefined && report.generation >= this.#memberSinceGeneration)
+      this.#memberSincePublishedBy = Math.min(this.#memberSincePublishedBy, by);
+    for (const [generation, known] of this.#publishedBy)
+      if (generation <= report.generation && by < known) this.#publishedBy.set(generation, by);
+    if (report.generation > (this.#reported.get(from) ?? 0)) this.#reported.set(from, report.generation);
+    if (report.generation >= this.#memberSinceGeneration) this.#joinUnacknowledged?.delete(from);
+  }
+
+  /** Whether `member` surely holds `epoch` (or a newer one) by now: it said so, or the epoch is membershipSkew old. */
+  #surelyAdopted(member: string, epoch: Epoch, now: number): boolean {
+    if ((this.#reported.get(member) ?? 0) >= epoch.generation) return true;
+    return now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs;
   }
 
   /** Whether `member` is down here: a down quorum of its monitors' votes is held. */
@@ -211,13 +280,22 @@ export class ProbeDetector {
     const votes = this.#votes.get(member);
     if (!votes) return false;
     // A process that started with the newest epoch has no older one to require quorums in; a node that has not
-    // adopted it yet counts its fence in the older epoch for up to 3 x membershipSkew (see the file comment).
-    if (this.#firstAdoptedAt === undefined || now < this.#firstAdoptedAt + 3 * this.#t.membershipSkewMs) return false;
+    // adopted it yet counts its fence in an older epoch until 3 x membershipSkew after it was published (see the
+    // file comment), unless it is the first record of all (generation 1: there is no older one).
+    if (this.#firstAdoptedAt === undefined) return false;
+    if (this.#firstGeneration !== 1 && now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs) return false;
     let epochs = 0;
-    for (const epoch of this.#epochs) {
+    for (let i = 0; i < this.#epochs.length; i++) {
+      const epoch = this.#epochs[i]!;
       if (!epoch.memberSet.has(member)) continue;
       const monitors = epoch.monitorsOf.get(member) ?? [];
-      if (monitors.length === 0) return false;
+      if (monitors.length === 0) {
+        // Listed alone: no quorum can exist here. Skip it once the member surely holds the next epoch, in which it
+        // has monitors: from its adoption it counts its fence there (#fenceCause), and this node holds it too.
+        const next = this.#epochs[i + 1];
+        if (next && (next.monitorsOf.get(member)?.length ?? 0) > 0 && this.#surelyAdopted(member, next, now)) continue;
+        return false;
+      }
       let valid = 0;
       for (const voter of monitors) {
         const at = votes.get(voter);
@@ -264,9 +342,11 @@ export class ProbeDetector {
     if (this.#leaseFenced) return true;
     const freshAfter = now - (this.#t.suspectAfterMs - this.#t.fenceMarginMs);
     const newest = this.#current;
+    const countNewest = this.#countsNewestAtOnce();
     for (const epoch of this.#epochs) {
-      // The newest epoch counts only once its monitors have surely adopted it (unless it is the only one).
-      if (epoch === newest && this.#epochs.length > 1 && now < epoch.adoptedAt + 2 * this.#t.membershipSkewMs) continue;
+      // The newest epoch counts only once its monitors have surely adopted it (unless it is the only one, or this
+      // node has no monitors in the one before: then nothing else could fence it).
+      if (epoch === newest && !countNewest && now < epoch.adoptedAt + 2 * this.#t.membershipSkewMs) continue;
       const monitors = epoch.monitorsOf.get(this.self);
       if (!monitors || monitors.length === 0) continue;
       let confirmed = 0;
@@ -279,20 +359,43 @@ export class ProbeDetector {
     return false;
   }
 
+  /** Whether the newest epoch counts for this node's fence from its adoption: the only one, or none before it fences. */
+  #countsNewestAtOnce(): boolean {
+    const previous = this.#epochs[this.#epochs.length - 2];
+    return previous === undefined || (previous.monitorsOf.get(this.self)?.length ?? 0) === 0;
+  }
+
   #setMembership(list: readonly string[], id: string, generation: number, now: number): void {
     const current = this.#current;
     if (current && (generation <= current.generation || current.id === id)) return;
     const epoch = adoptEpoch(list, id, generation, this.#t.monitors, now);
     const memberSet = epoch.memberSet;
-    if (!memberSet.has(this.self)) this.#memberSince = undefined;
-    else if (this.#memberSince === undefined) {
+    if (!memberSet.has(this.self)) {
+      this.#memberSince = undefined;
+      this.#joinUnacknowledged = undefined;
+    } else if (this.#memberSince === undefined) {
       this.#memberSince = now;
       this.#memberSinceGeneration = generation;
+      this.#memberSincePublishedBy = now;
     }
     this.#epochs.push(epoch);
-    this.#firstAdoptedAt ??= now;
+    this.#publishedBy.set(generation, now);
+    if (this.#firstAdoptedAt === undefined) {
+      this.#firstAdoptedAt = now;
+      this.#firstGeneration = generation;
+      this.#firstPublishedBy = now;
+    }
+    if (this.#memberSince !== undefined)
+      this.#joinUnacknowledged = new Set(
+        epoch.members.filter((m) => m !== this.self && (this.#reported.get(m) ?? 0) < this.#memberSinceGeneration),
+      );
+    // Counting a new epoch's fence at once: its monitors' confirmations may still be on their way (they probe this
+    // node since they adopted it), so no FENCED for the grace a stall gets.
+    if (this.#epochs.length > 1 && this.#countsNewestAtOnce() && (epoch.monitorsOf.get(this.self)?.length ?? 0) > 0)
+      this.#stallGraceUntil = Math.max(this.#stallGraceUntil, now + this.#t.suspectAfterMs - this.#t.fenceMarginMs);
     this.#syncTargets(now);
     for (const m of this.#claims.keys()) if (!memberSet.has(m)) this.#claims.delete(m);
+    for (const m of this.#reported.keys()) if (!this.#epochs.some((e) => e.memberSet.has(m))) this.#reported.delete(m);
   }
 
   /** Probes every member this node monitors in some active epoch, keeping the state of those it already probed. */
@@ -371,10 +474,12 @@ export class ProbeDetector {
     }
     for (const [member, at] of this.#claims) if (now - at >= this.#t.voteValidityMs) this.#claims.delete(member);
     for (const [seq, at] of this.#ackSentAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#ackSentAt.delete(seq);
+    // Confirmations older than the fence window count for nothing (and strangers' ones must not pile up).
+    for (const [m, at] of this.#confirmedAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#confirmedAt.delete(m);
     if (
       !stalled &&
       this.#current?.memberSet.has(this.self) &&
-      this.#fenceCause(now) &&
+      (this.#fenceCause(now) || this.#newMember(now)) &&
       (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)
     ) {
       this.#lastFencedAt = now;
@@ -388,7 +493,9 @@ export class ProbeDetector {
       case 'ping': {
         const ackSeq = ++this.#ackSeq;
         this.#ackSentAt.set(ackSeq, now);
-        if (message.confirmed !== null && this.#monitorsInAnyEpoch(this.self, message.for)) {
+        // Kept from any sender: #fenceCause counts only those of this node's monitors in each epoch, so a monitor
+        // of a record this node has not adopted yet has its confirmation counted from the adoption on.
+        if (message.confirmed !== null) {
           const sentAt = this.#ackSentAt.get(message.confirmed);
           const known = this.#confirmedAt.get(message.for);
           if (sentAt !== undefined && (known === undefined || sentAt > known))
@@ -433,12 +540,12 @@ export class ProbeDetector {
         ];
       }
       case 'down': {
-        if (this.#monitorsInAnyEpoch(message.target, from)) this.#holdVote(message.target, from, now);
+        if (this.#monitorsInAnyEpoch(message.target, from)) this.#holdVote(message.target, from, this.#receivedAt(now));
         return [];
       }
       case 'fenced':
       case 'leaving':
-        this.#claims.set(from, now);
+        this.#claims.set(from, this.#receivedAt(now));
         return [];
     }
   }

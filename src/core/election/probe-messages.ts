@@ -1,16 +1,28 @@
 // What the probe failure detector (ADR 0019, probe-detector.ts) exchanges: the messages between speakers
 // (authenticated and encoded in src/protocol/probe), the sends it asks for and the events it is stepped with.
 
-/** What travels between speakers (authenticated and encoded by the transport). */
-export type ProbeMessage =
+/**
+ * What every message says about its sender's newest membership record: its generation and how long the sender has
+ * held it (its own monotonic clock). A receiver learns from it that the record was published at least `heldMs`
+ * before the message arrived, and that the sender has adopted it (ADR 0019, "Record age").
+ */
+export interface RecordReport {
+  generation: number;
+  heldMs: number;
+}
+
+/** What travels between speakers (authenticated and encoded by the transport); the detector adds `report` to each. */
+export type ProbeMessage = { report?: RecordReport } &
   /** Probe; `confirmed`: the highest ACK sequence the monitor `for` has received from the target (null: none, or held down). */
-  | { kind: 'ping'; epoch: string; seq: number; for: string; confirmed: number | null }
-  | { kind: 'ack'; epoch: string; seq: number; ackSeq: number }
-  | { kind: 'ping-req'; epoch: string; target: string; seq: number; confirmed: number | null }
-  | { kind: 'relay'; epoch: string; target: string; seq: number; ackSeq: number }
-  | { kind: 'down'; epoch: string; target: string }
-  | { kind: 'fenced'; epoch: string }
-  | { kind: 'leaving'; epoch: string };
+  (
+    | { kind: 'ping'; epoch: string; seq: number; for: string; confirmed: number | null }
+    | { kind: 'ack'; epoch: string; seq: number; ackSeq: number }
+    | { kind: 'ping-req'; epoch: string; target: string; seq: number; confirmed: number | null }
+    | { kind: 'relay'; epoch: string; target: string; seq: number; ackSeq: number }
+    | { kind: 'down'; epoch: string; target: string }
+    | { kind: 'fenced'; epoch: string }
+    | { kind: 'leaving'; epoch: string }
+  );
 
 export interface ProbeSend {
   type: 'send';

@@ -22,7 +22,7 @@ const PING: ProbeDatagram = {
   wallSecond: 1_800_000_000,
   from: 'n1',
   to: 'n2',
-  message: { kind: 'ping', epoch: 'e7', seq: 42, for: 'n1', confirmed: 41 },
+  message: { kind: 'ping', epoch: 'e7', seq: 42, for: 'n1', confirmed: 41, report: { generation: 3, heldMs: 12_345 } },
 };
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -32,12 +32,14 @@ describe('probe datagram', () => {
     const bytes = encodeProbeDatagram(PING, CURRENT);
     const body =
       '424c4250' +
-      '01' +
+      '02' +
       '00' +
       '01' +
       '0102030405060708' +
       '00000009' +
       '6b49d200' +
+      '00000003' +
+      '00003039' +
       '026537' +
       '026e31' +
       '026e32' +
@@ -52,11 +54,22 @@ describe('probe datagram', () => {
     );
   });
 
+  it('a version 1 datagram (no record report) still decodes, without a report', () => {
+    const v1 =
+      '424c4250' + '01' + '00' + '01' + '0102030405060708' + '00000009' + '6b49d200' + '026537' + '026e31' + '026e32';
+    const body = Buffer.from(v1 + '0000002a' + '026e31' + '01' + '00000029', 'hex');
+    const tag = createHmac('sha256', 'current-secret-32-bytes-long....').update(body).digest();
+    const decoded = decodeProbeDatagram(new Uint8Array(Buffer.concat([body, tag])), [CURRENT]);
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.value.message, { kind: 'ping', epoch: 'e7', seq: 42, for: 'n1', confirmed: 41 });
+  });
+
   const name = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,62}$/);
   const u32 = fc.integer({ min: 0, max: 0xffffffff });
   const confirmed = fc.option(u32, { nil: null });
   const epoch = fc.string({ maxLength: 20 });
-  const message: fc.Arbitrary<ProbeMessage> = fc.oneof(
+  const report = fc.record({ generation: fc.integer({ min: 1, max: 0xffffffff }), heldMs: u32 });
+  const bare: fc.Arbitrary<ProbeMessage> = fc.oneof(
     fc.record({ kind: fc.constant('ping' as const), epoch, seq: u32, for: name, confirmed }),
     fc.record({ kind: fc.constant('ack' as const), epoch, seq: u32, ackSeq: u32 }),
     fc.record({ kind: fc.constant('ping-req' as const), epoch, target: name, seq: u32, confirmed }),
@@ -65,6 +78,9 @@ describe('probe datagram', () => {
     fc.record({ kind: fc.constant('fenced' as const), epoch }),
     fc.record({ kind: fc.constant('leaving' as const), epoch }),
   );
+  const message: fc.Arbitrary<ProbeMessage> = fc
+    .tuple(bare, fc.option(report, { nil: undefined }))
+    .map(([m, r]) => (r ? { ...m, report: { ...r } } : m));
   const datagram: fc.Arbitrary<ProbeDatagram> = fc.record({
     incarnation: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
     seq: u32,

@@ -2,9 +2,11 @@
 // with the header a receiver needs to authenticate it and refuse replays, and a 32-byte MAC over everything before
 // it (HMAC-SHA256 with the cluster key from the Secret; the MAC function is a parameter, so this file stays pure).
 //
-//   0      4  5  6      7              15       19       23
-//   | BLBP | v | kind | key id | incarnation (8) | seq (4) | wall second (4) |
+//   0      4  5  6      7              15       19       23                   27            31
+//   | BLBP | v | kind | key id | incarnation (8) | seq (4) | wall second (4) | generation (4) | held ms (4) |
 //   then: epoch, from, to (each a length byte and UTF-8), the kind's body, and the MAC (32).
+//   generation / held ms: the sender's newest membership record and how long it has held it (ADR 0019, "Record
+//   age"); generation 0: none. Version 1 had neither (23-byte header); it is still decoded, without a report.
 //   bodies: ping: seq u32, for (str), confirmed (u8 flag + u32); ack: seq u32, ackSeq u32;
 //           ping-req: target (str), seq u32, confirmed (flag + u32); relay: target (str), seq u32, ackSeq u32;
 //           down: target (str); fenced, leaving: nothing.
@@ -14,9 +16,9 @@ import type { ProbeMessage } from '../../core/election/probe-messages.ts';
 import { decodeFailure, type DecodeError } from '../ethernet/decode-error.ts';
 
 export const PROBE_MAGIC = 0x424c4250; // "BLBP"
-export const PROBE_VERSION = 1;
+export const PROBE_VERSION = 2;
 export const MAC_LENGTH = 32;
-const HEADER_LENGTH = 23;
+const HEADER_LENGTH_V1 = 23;
 const MAX_NAME = 253;
 const MAX_EPOCH = 64;
 
@@ -77,6 +79,9 @@ export function encodeProbeDatagram(d: ProbeDatagram, key: ProbeKey): Uint8Array
   w.u32(Number(d.incarnation & 0xffffffffn));
   w.u32(d.seq);
   w.u32(d.wallSecond);
+  const report = d.message.report;
+  w.u32(report?.generation ?? 0);
+  w.u32(Math.min(0xffffffff, Math.max(0, Math.floor(report?.heldMs ?? 0))));
   w.str(d.message.epoch, MAX_EPOCH);
   w.str(d.from, MAX_NAME);
   w.str(d.to, MAX_NAME);
@@ -171,15 +176,15 @@ function sameTag(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Decodes and authenticates a datagram with one of `keys` (chosen by the key id); never throws. */
 export function decodeProbeDatagram(bytes: Uint8Array, keys: readonly ProbeKey[]): Result<ProbeDatagram, DecodeError> {
-  if (bytes.length < HEADER_LENGTH + 3 + MAC_LENGTH)
+  if (bytes.length < HEADER_LENGTH_V1 + 3 + MAC_LENGTH)
     return decodeFailure('truncated', `probe: ${bytes.length} bytes, fewer than the smallest datagram`);
   const bodyEnd = bytes.length - MAC_LENGTH;
   const r = new Reader(bytes, bodyEnd);
   try {
     if (r.u32() !== PROBE_MAGIC) return decodeFailure('unsupported', 'probe: not a Beacon LB probe datagram (magic)');
     const version = r.u8();
-    if (version !== PROBE_VERSION)
-      return decodeFailure('unsupported', `probe: version ${version}, expected ${PROBE_VERSION}`);
+    if (version !== PROBE_VERSION && version !== 1)
+      return decodeFailure('unsupported', `probe: version ${version}, expected 1 or ${PROBE_VERSION}`);
     const kind = KINDS[r.u8()];
     if (kind === undefined) return decodeFailure('malformed', 'probe: unknown message kind');
     const keyId = r.u8();
@@ -190,6 +195,8 @@ export function decodeProbeDatagram(bytes: Uint8Array, keys: readonly ProbeKey[]
     const incarnation = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
     const seq = r.u32();
     const wallSecond = r.u32();
+    const generation = version === 1 ? 0 : r.u32();
+    const heldMs = version === 1 ? 0 : r.u32();
     const epoch = r.str();
     const from = r.str();
     const to = r.str();
@@ -225,6 +232,7 @@ export function decodeProbeDatagram(bytes: Uint8Array, keys: readonly ProbeKey[]
     }
     if (r.offset !== bodyEnd)
       return decodeFailure('malformed', `probe: ${bodyEnd - r.offset} bytes after the ${kind} body`);
+    if (generation > 0) message.report = { generation, heldMs };
     return ok({ incarnation, seq, wallSecond, from, to, message });
   } catch (error) {
     if (error instanceof Short) return decodeFailure('truncated', 'probe: a field runs past the end');

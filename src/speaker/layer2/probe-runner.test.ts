@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_PROBE_TIMINGS } from '../../core/election/probe-timings.ts';
 import { probeKey } from '../../platform/probe-key.ts';
-import type { ProbeKey } from '../../protocol/probe/probe-datagram.ts';
+import { decodeProbeDatagram, type ProbeKey } from '../../protocol/probe/probe-datagram.ts';
 import { ProbeRunner, type ProbeMember, type ProbeRejectReason } from './probe-runner.ts';
 import { ManualClock } from '../../test-support/manual-clock.ts';
 import { silentLogger } from '../../test-support/silent-logger.ts';
@@ -11,6 +11,8 @@ import { silentLogger } from '../../test-support/silent-logger.ts';
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 /** Start-up quiet time (voteValidity + maxDelay) plus membershipSkew of the test timings, and some slack. */
 const SETTLE_MS = 5000;
+
+const addressOf = (node: string): string => `198.51.100.${11 + NODES.concat('n6').indexOf(node)}`;
 
 /** Speakers on a simulated network: datagrams take 1 ms unless a rule drops them. */
 class Net {
@@ -27,7 +29,7 @@ class Net {
 
   constructor(keys: readonly ProbeKey[], nodes = NODES) {
     this.keys = keys;
-    const members: ProbeMember[] = nodes.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 }));
+    const members: ProbeMember[] = nodes.map((node) => ({ node, address: addressOf(node), port: 7946 }));
     NODES.concat('n6').forEach((node, i) => this.#byAddress.set(`198.51.100.${11 + i}`, node));
     for (const node of nodes) this.add(node);
     for (const runner of this.runners.values()) runner.setMembership({ members, epoch: 'e1', generation: 1 });
@@ -45,7 +47,7 @@ class Net {
         if (!to) return;
         this.wire.push({ bytes, to });
         if (this.drop(node, to)) return;
-        this.clock.after(1, () => this.runners.get(to)?.receive(bytes));
+        this.clock.after(1, () => this.runners.get(to)?.receive(bytes, { address: addressOf(node), port: 7946 }));
       },
       keys: () => keys,
       incarnation: BigInt(this.runners.size + 1) * 1000n + BigInt(Math.floor(this.clock.now())),
@@ -135,6 +137,27 @@ describe('ProbeRunner over a simulated network', () => {
     // confirmations back for 3 s after their last DOWN, and it waits 3 s after its last FENCED: about 2 x 3 s.
     net.run(2 * 3000 + 1000);
     assert.deepEqual(net.answering(), NODES);
+  });
+
+  it('a member that read a newer record first is answered by peers that have not: no DOWN votes, no silence', () => {
+    const net = new Net([key], ['n1', 'n3', 'n4', 'n5']);
+    net.run(SETTLE_MS);
+    const joined = NODES.map((node) => ({ node, address: addressOf(node), port: 7946 }));
+    // n2 joins (it monitors n1, n3 and n4 in the new record): it reads the record that lists it; the others read it
+    // only later (their next renewal).
+    net.add('n2').setMembership({ members: joined, epoch: 'e2', generation: 2 });
+    const from = net.wire.length;
+    net.run(1500);
+    const kinds = net.wire.slice(from).flatMap(({ bytes }) => {
+      const d = decodeProbeDatagram(bytes, [key]);
+      return d.ok && d.value.from === 'n2' ? [d.value.message.kind] : [];
+    });
+    assert.ok(kinds.includes('ping'), `n2 probes its targets (sent: ${[...new Set(kinds)].join(', ')})`);
+    assert.ok(!kinds.includes('down'), 'n2 votes none of them down: they ACK to where its pings came from');
+    for (const n of ['n1', 'n3', 'n4', 'n5'])
+      net.runners.get(n)!.setMembership({ members: joined, epoch: 'e2', generation: 2 });
+    net.run(SETTLE_MS);
+    assert.deepEqual(net.answering().sort(), NODES);
   });
 
   it('one cut link between two members changes nothing (indirect probes)', () => {

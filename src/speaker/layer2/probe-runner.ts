@@ -68,6 +68,11 @@ export class ProbeRunner {
   readonly #guard = new ReplayGuard();
   readonly #tickMs: number;
   #members = new Map<string, ProbeMember>();
+  /**
+   * Senders not (yet) in a record this node holds, where their authenticated datagrams came from: a monitor that
+   * adopted a newer record probes this node before this node reads it, and gets its ACK here. At most 64.
+   */
+  readonly #strangers = new Map<string, ProbeMember>();
   #memberSet: ReadonlySet<string> | undefined;
   #seq = 0;
   #timer: Timer | undefined;
@@ -142,6 +147,7 @@ export class ProbeRunner {
     for (const node of this.#members.keys()) if (!members.has(node)) this.#guard.forget(node);
     // Addresses of members of older epochs still in transition are kept until they leave every epoch.
     this.#members = new Map([...[...this.#members].filter(([node]) => !members.has(node)), ...members]);
+    for (const node of members.keys()) this.#strangers.delete(node);
     this.#memberSet = new Set(this.#detector.members);
     this.#check();
   }
@@ -159,8 +165,8 @@ export class ProbeRunner {
     this.#step({ type: 'leave' });
   }
 
-  /** A datagram from the network. */
-  receive(bytes: Uint8Array): void {
+  /** A datagram from the network, and where it came from. */
+  receive(bytes: Uint8Array, source?: { address: string; port: number }): void {
     if (this.#stopped) return;
     const keys = this.#keys();
     if (keys.length === 0) {
@@ -196,6 +202,11 @@ export class ProbeRunner {
       return;
     }
     this.#metrics?.received();
+    if (source && !this.#members.has(d.from)) {
+      this.#strangers.delete(d.from);
+      this.#strangers.set(d.from, { node: d.from, ...source });
+      if (this.#strangers.size > 64) this.#strangers.delete(this.#strangers.keys().next().value ?? '');
+    }
     this.#step({ type: 'receive', from: d.from, message: d.message });
   }
 
@@ -244,7 +255,7 @@ export class ProbeRunner {
     const wallSecond = this.#wallSecond();
     let sent = 0;
     for (const { to, message } of sends) {
-      const member = this.#members.get(to);
+      const member = this.#members.get(to) ?? this.#strangers.get(to);
       if (!member) continue;
       this.#seq = (this.#seq + 1) >>> 0;
       const bytes = encodeProbeDatagram(
