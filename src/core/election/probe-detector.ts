@@ -285,8 +285,7 @@ export class ProbeDetector {
     if (this.#firstAdoptedAt === undefined) return false;
     if (this.#firstGeneration !== 1 && now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs) return false;
     let epochs = 0;
-    for (let i = 0; i < this.#epochs.length; i++) {
-      const epoch = this.#epochs[i]!;
+    for (const [i, epoch] of this.#epochs.entries()) {
       if (!epoch.memberSet.has(member)) continue;
       const monitors = epoch.monitorsOf.get(member) ?? [];
       if (monitors.length === 0) {
