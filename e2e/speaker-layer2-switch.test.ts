@@ -26,7 +26,7 @@ import {
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { startSpeaker, type SpeakerProcess } from './support/speaker-process.ts';
 
-// Detection by probes, with the probe-mode Lease faster than its 10 s default (as in speaker-layer2-probes).
+// The default detection, with the probe-mode Lease faster than its 10 s default (as in speaker-layer2-probes).
 const SPEAKER_ARGS = [
   '--failure-detection=probes',
   '--renew-interval=500ms',

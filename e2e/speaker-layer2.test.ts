@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ApiBridge } from '../src/lab/api-bridge.ts';
 import { execIn, macAddress, mustExecIn, startCapture } from '../src/lab/netns.ts';
-import type { TestBed } from '../src/lab/test-bed.ts';
+import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { metricValue, startController, type ControllerProcess } from './support/controller-process.ts';
@@ -24,15 +24,21 @@ import { join } from 'node:path';
 
 // 198.51.100.64/27: clear of the test bed's hosts (.1 router, .11-.13 nodes, .100 client).
 const V4 = Array.from({ length: 32 }, (_, i) => `198.51.100.${64 + i}`);
-// The default failure detection (Lease liveness, ADR 0007) with fast election timings, so the suite runs quickly; the
-// defaults (1 s / 3 s) are measured by bench/. Detection by probes: e2e/speaker-layer2-probes.test.ts.
+// The default failure detection, by probes (ADR 0019), with the controller publishing the membership; the Lease
+// (fence and membership record) faster than its 10 s / 40 s default so the API cut case ends in seconds: the fence
+// comes 3 x 500 ms - 250 ms after the last renewal that succeeded. The Lease path is e2e/speaker-layer2-faults.test.ts.
 const SPEAKER_ARGS = [
-  '--renew-interval=250ms',
-  '--lease-duration=1s',
+  '--failure-detection=probes',
+  '--renew-interval=500ms',
+  '--lease-duration=3s',
   '--fence-margin=250ms',
   '--handover-overlap=500ms',
 ];
+/** At least 3 x the speakers' renew interval (ADR 0019, P4). */
+const CONTROLLER_ARGS = ['--no-leader-elect', '--membership-interval=1500ms'];
 const V6 = Array.from({ length: 8 }, (_, i) => `2001:db8:a::1${i.toString(16).padStart(2, '0')}`);
+
+const argsFor = (host: Host): string[] => [...SPEAKER_ARGS, `--probe-address=${host.ipv4}`];
 
 describe('speaker: layer 2', () => {
   const cluster = useCluster();
@@ -52,11 +58,11 @@ describe('speaker: layer 2', () => {
     await kube.core.createNamespace({ body: { metadata: { name: 'web' } } });
     await applyPool(kube, 'l2', { addresses: ['198.51.100.64/27', '2001:db8:a::100/120'] });
     await createObject(kube, 'L2Advertisement', 'l2', { ipPools: ['l2'] });
-    controller = await startController(cluster, ['--no-leader-elect']);
+    controller = await startController(cluster, CONTROLLER_ARGS);
     cluster.defer(() => controller.stop(1000));
-    for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, SPEAKER_ARGS));
-    // Settled before the first case: every speaker answering and counting all three live (the last one started joins
-    // a moment later, and each join can move addresses).
+    for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, argsFor(node)));
+    // Settled before the first case: with probes the speakers join through membership records (one per 1.5 s here),
+    // each new member answering a membership skew after it is listed, and every record can move addresses.
     for (const sp of speakers.values())
       await waitFor(
         `${sp.node} to answer and count every speaker live`,
@@ -82,7 +88,7 @@ describe('speaker: layer 2', () => {
   const macOf = (node: string): string => [...macs].find(([, n]) => n === node)?.[0] ?? '';
   const nodeHost = (node: string) => bed.nodes.find((n) => n.role === node)!;
   const restartSpeaker = async (node: string): Promise<void> => {
-    speakers.set(node, await startSpeaker(cluster, nodeHost(node), SPEAKER_ARGS));
+    speakers.set(node, await startSpeaker(cluster, nodeHost(node), argsFor(nodeHost(node))));
   };
   const clientNeighbor = async (ip: string): Promise<string | undefined> => {
     const out = await mustExecIn(bed.client.ns, ['ip', 'neigh', 'show', ip]);
@@ -208,7 +214,7 @@ describe('speaker: layer 2', () => {
       10_000,
     );
     const ms = performance.now() - killed;
-    console.log(JSON.stringify({ failover: 'kill -9', leaseDurationMs: 1000, clientEntryMovedMs: Math.round(ms) }));
+    console.log(JSON.stringify({ failover: 'kill -9', detection: 'probes', clientEntryMovedMs: Math.round(ms) }));
     assert.notEqual(macs.get(moved), owner);
     assert.equal(await settledOwner(V4[3]!), macs.get(moved));
     await restartSpeaker(owner);

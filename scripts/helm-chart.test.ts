@@ -177,20 +177,21 @@ describe(`${CHART_DIR} beside config/`, () => {
     assert.deepEqual(speaker.ports, [
       { name: 'metrics', containerPort: 9473, protocol: 'TCP' },
       { name: 'health', containerPort: 7475, protocol: 'TCP' },
+      { name: 'memberlist', containerPort: 7946, protocol: 'UDP' },
     ]);
   });
 
-  it('failure detection: lease by default (no flag, no UDP port); probes and another probe port become flags', () => {
-    assert.equal(speakerCommand.flags['failure-detection']?.default, 'lease');
+  it('failure detection: probes by default (no flag, the UDP port declared); lease and another probe port become flags', () => {
+    assert.equal(speakerCommand.flags['failure-detection']?.default, 'probes');
     assert.equal(speakerCommand.flags['probe-port']?.default, '7946');
-    const probes = container(render('speaker.failureDetection=probes'), 'DaemonSet');
-    assert.deepEqual(probes.args, ['speaker', '--failure-detection=probes']);
+    const lease = container(render('speaker.failureDetection=lease'), 'DaemonSet');
+    assert.deepEqual(lease.args, ['speaker', '--failure-detection=lease']);
     assert.deepEqual(
-      probes.ports?.map((p) => p.containerPort),
-      [7473, 7475, 7946],
+      lease.ports?.map((p) => p.containerPort),
+      [7473, 7475],
     );
-    const port = container(render('speaker.failureDetection=probes', 'speaker.probePort=8946'), 'DaemonSet');
-    assert.deepEqual(port.args, ['speaker', '--failure-detection=probes', '--probe-port=8946']);
+    const port = container(render('speaker.probePort=8946'), 'DaemonSet');
+    assert.deepEqual(port.args, ['speaker', '--probe-port=8946']);
     assert.deepEqual(port.ports?.at(-1), { name: 'memberlist', containerPort: 8946, protocol: 'UDP' });
   });
 
@@ -224,7 +225,7 @@ describe(`${CHART_DIR} beside config/`, () => {
     assert.deepEqual(speaker.args, ['speaker', '--secure-metrics-address=:7474']);
     assert.deepEqual(
       speaker.ports?.map((p) => p.containerPort),
-      [7473, 7475, 7474],
+      [7473, 7475, 7474, 7946],
     );
     const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as
       | (KubeObject & { spec: { endpoints: Array<{ port: string; scheme: string; bearerTokenFile: string }> } })

@@ -11,5 +11,9 @@ export async function startSpeaker(
   host: Host,
   args: readonly string[] = [],
 ): Promise<SpeakerProcess> {
-  return { ...(await startSpeakerProcess(cluster, host, args)), node: host.role };
+  // The suites test the Lease path (ADR 0007) unless they ask for probes, the default (ADR 0019): probes need the
+  // controller's membership record and a --membership-interval of 3 renew intervals or more, and the suites that
+  // test the default behaviour (speaker-layer2, speaker-layer2-probes) say so.
+  const detection = args.some((a) => a.startsWith('--failure-detection')) ? [] : ['--failure-detection=lease'];
+  return { ...(await startSpeakerProcess(cluster, host, [...detection, ...args])), node: host.role };
 }

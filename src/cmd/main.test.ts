@@ -26,7 +26,7 @@ describe('beaconlb CLI', () => {
   it('documents each subcommand flag with its default', () => {
     const { code, out } = run('speaker', '--help');
     assert.equal(code, 0);
-    assert.match(out, /--failure-detection <value>\s+lease: .*\(default lease\)/);
+    assert.match(out, /--failure-detection <value>\s+probes: .*\(default probes\)/);
     assert.match(
       out,
       /--lease-duration <value>\s+A Lease that has not changed for this long is expired \(default 40s with probes, 3s with lease\)\./,

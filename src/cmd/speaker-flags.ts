@@ -154,8 +154,8 @@ export const speakerFlags: Record<string, FlagSpec> = {
   'failure-detection': {
     type: 'string',
     description:
-      "lease: liveness from every peer's Lease, renewed every second (ADR 0007); probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019; until the controller has published the membership, liveness from the peers' Leases at 1s / 3s / 500ms; a freshly started speaker takes no address over for up to 90 s, ADR 0019 'Start-up limit').",
-    default: 'lease',
+      "probes: speakers probe each other over UDP and the Lease is only the fence and membership record (ADR 0019); until the controller has published the membership (once every speaker runs probes), liveness from the peers' Leases at 1s / 3s / 500ms; lease: liveness from every peer's Lease, renewed every second (ADR 0007).",
+    default: 'probes',
   },
   'probe-address': {
     type: 'string',

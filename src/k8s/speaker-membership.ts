@@ -7,7 +7,12 @@
 // and nothing else of the namespace (config/rbac/speaker-role.yaml).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock, Timer } from '../core/clock.ts';
-import { MembershipTracker, sameMembers, type MemberAddress } from '../core/election/membership-record.ts';
+import {
+  MembershipTracker,
+  sameMembers,
+  type FirstRecordReadiness,
+  type MemberAddress,
+} from '../core/election/membership-record.ts';
 import type { Logger } from '../platform/logger.ts';
 import { PROBE_KEY_LENGTH, probeKeyId } from '../platform/probe-key.ts';
 import type { ApiClient } from './api/api-client.ts';
@@ -150,6 +155,11 @@ export interface MembershipPublisherOptions {
    * skips one, which ADR 0019's P4 needs. Changes within it are published together at its end.
    */
   minIntervalMs: number;
+  /**
+   * The first record waits until no speaker arrived for this long (default 10 s), and until every live speaker runs
+   * probes (MembershipTracker.firstRecordReadiness).
+   */
+  firstRecordSettleMs?: number;
 }
 
 /** The controller leader's duty: the membership record and the cluster key. Start when leading, stop when not. */
@@ -170,6 +180,9 @@ export class MembershipPublisher {
   #again = false;
   #stopped = true;
   #publishedAt = Number.NEGATIVE_INFINITY;
+  readonly #firstRecordSettleMs: number;
+  /** The last reason logged for holding the first record back (logged once per change). */
+  #heldBecause = '';
 
   constructor(options: MembershipPublisherOptions) {
     this.#client = options.client;
@@ -178,6 +191,7 @@ export class MembershipPublisher {
     this.#namespace = options.namespace;
     this.#keyRotationMs = options.keyRotationMs;
     this.#minIntervalMs = options.minIntervalMs;
+    this.#firstRecordSettleMs = options.firstRecordSettleMs ?? 10_000;
     this.#leases = speakerLeaseInformer({
       client: options.client,
       clock: options.clock,
@@ -249,12 +263,20 @@ export class MembershipPublisher {
     const now = this.#clock.now();
     const members = this.#tracker.members(now);
     let held = false;
+    let settleUntil: number | undefined;
     try {
       if (this.#published === undefined) await this.#load();
       // No first record without a member: its existence switches every speaker from Lease liveness to probes
       // (ADR 0019, "Start-up and fallback"), and an empty one would leave them all silent until the next.
       const published = this.#published;
-      if (published ? !sameMembers(published.members, members) : members.length > 0) {
+      const first = !published || published.members.length === 0;
+      const readiness: FirstRecordReadiness = first
+        ? this.#tracker.firstRecordReadiness(now, this.#firstRecordSettleMs)
+        : { ready: true };
+      if (!readiness.ready) {
+        this.#logHeld(readiness);
+        if (readiness.reason === 'settling') settleUntil = readiness.retryAt;
+      } else if (published ? !sameMembers(published.members, members) : members.length > 0) {
         const wait = this.#publishedAt + this.#minIntervalMs - this.#clock.now();
         if (wait > 0) held = true;
         else {
@@ -276,7 +298,24 @@ export class MembershipPublisher {
       this.#again = false;
       this.#schedule(held ? Math.max(200, this.#publishedAt + this.#minIntervalMs - after) : 200);
     } else if (held) this.#schedule(Math.max(0, this.#publishedAt + this.#minIntervalMs - after));
+    else if (settleUntil !== undefined) this.#schedule(Math.max(0, settleUntil - after));
     else if (expiry !== undefined) this.#schedule(Math.max(0, expiry - after));
+  }
+
+  #logHeld(readiness: FirstRecordReadiness & { ready: false }): void {
+    const because = readiness.reason === 'lease-liveness' ? `lease-liveness:${readiness.nodes.join(',')}` : 'settling';
+    if (because === this.#heldBecause) return;
+    this.#heldBecause = because;
+    if (readiness.reason === 'lease-liveness')
+      this.#log.info(
+        { nodes: readiness.nodes },
+        'first speaker membership held back: these speakers run Lease liveness (--failure-detection=lease or an older version); probes start when every speaker runs them',
+      );
+    else
+      this.#log.info(
+        { settleMs: this.#firstRecordSettleMs },
+        'first speaker membership: waiting for speakers to settle',
+      );
   }
 
   async #load(): Promise<void> {

@@ -52,6 +52,27 @@ describe('MembershipTracker', () => {
     );
   });
 
+  it('the first record waits until every live speaker runs probes and none arrived within the settle time', () => {
+    const t = new MembershipTracker();
+    t.observe('node1', lease('1'), 0);
+    t.observe('node2', lease('2', { probeAddress: undefined }), 2000); // on Lease liveness (an older version)
+    assert.deepEqual(t.firstRecordReadiness(3000, 10_000), {
+      ready: false,
+      reason: 'lease-liveness',
+      nodes: ['node2'],
+    });
+    t.observe('node2', lease('3'), 4000); // restarted with probes: a renewal, not an arrival
+    assert.deepEqual(t.firstRecordReadiness(5000, 10_000), { ready: false, reason: 'settling', retryAt: 12_000 });
+    t.observe('node3', lease('4'), 6000);
+    t.observe('node1', lease('5'), 7000);
+    assert.deepEqual(t.firstRecordReadiness(12_000, 10_000), { ready: false, reason: 'settling', retryAt: 16_000 });
+    assert.deepEqual(t.firstRecordReadiness(16_000, 10_000), { ready: true });
+    // A leaving or expired speaker on Lease liveness does not hold the record back.
+    t.observe('node4', lease('6', { probeAddress: undefined, leaving: true }), 16_000);
+    t.observe('node5', lease('7', { probeAddress: undefined, durationMs: 1000 }), 14_000);
+    assert.deepEqual(t.firstRecordReadiness(16_000, 10_000), { ready: true });
+  });
+
   it('probe addresses round-trip and sameMembers compares node, address and port', () => {
     assert.deepEqual(parseProbeAddress(formatProbeAddress('2001:db8::5', 7000)), {
       address: '2001:db8::5',

@@ -16,7 +16,15 @@ interface Observed {
   readonly probe: { address: string; port: number } | undefined;
   readonly durationMs: number;
   readonly changedAt: number;
+  /** When the Lease was first seen live (again): a speaker's arrival. */
+  readonly joinedAt: number;
 }
+
+/** Whether the first record may be published, and if not, why and when to look again. */
+export type FirstRecordReadiness =
+  | { ready: true }
+  | { ready: false; reason: 'lease-liveness'; nodes: string[] }
+  | { ready: false; reason: 'settling'; retryAt: number };
 
 /** `host:port` or `[v6]:port`, as speakers write it into their Lease; undefined when malformed. */
 export function parseProbeAddress(text: string | undefined): { address: string; port: number } | undefined {
@@ -44,7 +52,9 @@ export class MembershipTracker {
   ): void {
     const known = this.#leases.get(node);
     if (known?.version === lease.version) return;
+    const live = known !== undefined && now < known.changedAt + known.durationMs && !known.leaving;
     this.#leases.set(node, {
+      joinedAt: live ? known.joinedAt : now,
       version: lease.version,
       leaving: lease.leaving,
       probe: parseProbeAddress(lease.probeAddress),
@@ -65,6 +75,26 @@ export class MembershipTracker {
       out.push({ node, address: lease.probe.address, port: lease.probe.port });
     }
     return out.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  }
+
+  /**
+   * The first record switches every speaker from Lease liveness to probes for good (ADR 0019, "Start-up and
+   * fallback"). Publish it only when every live speaker runs probes (a speaker on Lease liveness, such as an older
+   * version during an upgrade, would keep judging its peers by Leases and answer beside them) and no speaker arrived
+   * within `settleMs`, so that the speakers of a new cluster, started within seconds, are listed together in
+   * generation 1 instead of one by one.
+   */
+  firstRecordReadiness(now: number, settleMs: number): FirstRecordReadiness {
+    const leaseOnly: string[] = [];
+    let lastJoin = Number.NEGATIVE_INFINITY;
+    for (const [node, lease] of this.#leases) {
+      if (lease.leaving || now >= lease.changedAt + lease.durationMs) continue;
+      if (!lease.probe) leaseOnly.push(node);
+      lastJoin = Math.max(lastJoin, lease.joinedAt);
+    }
+    if (leaseOnly.length > 0) return { ready: false, reason: 'lease-liveness', nodes: leaseOnly.sort() };
+    if (now < lastJoin + settleMs) return { ready: false, reason: 'settling', retryAt: lastJoin + settleMs };
+    return { ready: true };
   }
 
   /** When the next live Lease expires (the record may change then without an event). */
