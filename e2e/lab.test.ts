@@ -155,77 +155,64 @@ describe('the lab, as a user runs it', () => {
     assert.match(res.stdout, /^blue from node[1-3]\ngreen from node[1-3]\n$/, res.stdout);
   };
 
-  // Skipped like the next case: on main since probe detection became the default, no layer-2 address of the process
-  // lab moves to another node (it passed three runs in a row before that change reached this branch).
-  it(
-    'a node whose Traefik dies stops answering for the ingress address (externalTrafficPolicy Local)',
-    { skip: 'process lab: no layer-2 takeover with probe detection (main regression, see above)' },
-    async () => {
-      const owner = await ingressOwner();
-      assert.ok(owner, `one node answers for ${INGRESS_IP}`);
-      const ns = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.ns ?? '';
-      const pids = (await execIn(undefined, ['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
-      const traefik = pids.filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'traefik';
-        } catch {
-          return false;
-        }
-      });
-      assert.equal(traefik.length, 1, `one Traefik in ${ns}: ${traefik.join()}`);
-      process.kill(Number(traefik[0]), 'SIGKILL');
-      const moved = await takeover(owner);
-      await bothHostsAnswer();
-      console.log(`# ${moved.node} took over ${INGRESS_IP} from ${owner} after ${moved.seconds.toFixed(2)} s`);
-      // The lab starts Traefik again (5 s later) and marks it ready once it answers /ping.
-      const kubectl = readLabState(stateDir)?.kubectl ?? 'kubectl';
-      let ready = false;
-      for (let i = 0; i < 60 && !ready; i++) {
-        await sleep(500);
-        const slice = await run(
-          kubectl,
-          [
-            '-n',
-            'traefik',
-            'get',
-            'endpointslice',
-            'traefik-lab',
-            '-o',
-            `jsonpath={.endpoints[?(@.nodeName=="${owner}")].conditions.ready}`,
-          ],
-          { KUBECONFIG: readLabState(stateDir)?.kubeconfig ?? '' },
-          10_000,
-        );
-        ready = slice.out.trim() === 'true';
+  it('a node whose Traefik dies stops answering for the ingress address (externalTrafficPolicy Local)', async () => {
+    const owner = await ingressOwner();
+    assert.ok(owner, `one node answers for ${INGRESS_IP}`);
+    const ns = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.ns ?? '';
+    const pids = (await execIn(undefined, ['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
+    const traefik = pids.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'traefik';
+      } catch {
+        return false;
       }
-      assert.ok(ready, `Traefik on ${owner} is ready again`);
-    },
-  );
+    });
+    assert.equal(traefik.length, 1, `one Traefik in ${ns}: ${traefik.join()}`);
+    process.kill(Number(traefik[0]), 'SIGKILL');
+    const moved = await takeover(owner);
+    await bothHostsAnswer();
+    console.log(`# ${moved.node} took over ${INGRESS_IP} from ${owner} after ${moved.seconds.toFixed(2)} s`);
+    // The lab starts Traefik again (5 s later) and marks it ready once it answers /ping.
+    const kubectl = readLabState(stateDir)?.kubectl ?? 'kubectl';
+    let ready = false;
+    for (let i = 0; i < 60 && !ready; i++) {
+      await sleep(500);
+      const slice = await run(
+        kubectl,
+        [
+          '-n',
+          'traefik',
+          'get',
+          'endpointslice',
+          'traefik-lab',
+          '-o',
+          `jsonpath={.endpoints[?(@.nodeName=="${owner}")].conditions.ready}`,
+        ],
+        { KUBECONFIG: readLabState(stateDir)?.kubeconfig ?? '' },
+        10_000,
+      );
+      ready = slice.out.trim() === 'true';
+    }
+    assert.ok(ready, `Traefik on ${owner} is ready again`);
+  });
 
-  // Skipped: since probes became the default failure detection on main (ADR 0019), a speaker killed in the process lab
-  // leaves its addresses answered by nobody, also after the lab restarts it (main's own `lab failover` case below fails
-  // the same way, with or without the ingress). Unskip once that is fixed.
-  it(
-    'the ingress address moves when the speaker of the node answering for it is killed; both hosts still answer',
-    { skip: 'process lab: no takeover after a speaker kill with probe detection (main regression, see above)' },
-    async () => {
-      const owner = await ingressOwner();
-      assert.ok(owner, `one node answers for ${INGRESS_IP}`);
-      const speakerPid = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid;
-      assert.ok(speakerPid);
-      process.kill(speakerPid, 'SIGKILL');
-      const moved = await takeover(owner);
-      await bothHostsAnswer();
-      // The lab restarts the speaker (5 s later, as a DaemonSet would): wait for it, so later tests find three.
-      for (let i = 0; i < 150; i++) {
-        const now = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid;
-        if (now && now !== speakerPid) break;
-        await sleep(200);
-      }
-      assert.notEqual(readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid, speakerPid);
-      console.log(`# ${moved.node} took over ${INGRESS_IP} from ${owner} after ${moved.seconds.toFixed(2)} s`);
-    },
-  );
+  it('the ingress address moves when the speaker of the node answering for it is killed; both hosts still answer', async () => {
+    const owner = await ingressOwner();
+    assert.ok(owner, `one node answers for ${INGRESS_IP}`);
+    const speakerPid = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid;
+    assert.ok(speakerPid);
+    process.kill(speakerPid, 'SIGKILL');
+    const moved = await takeover(owner);
+    await bothHostsAnswer();
+    // The lab restarts the speaker (5 s later, as a DaemonSet would): wait for it, so later tests find three.
+    for (let i = 0; i < 150; i++) {
+      const now = readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid;
+      if (now && now !== speakerPid) break;
+      await sleep(200);
+    }
+    assert.notEqual(readLabState(stateDir)?.nodes?.find((n) => n.name === owner)?.speakerPid, speakerPid);
+    console.log(`# ${moved.node} took over ${INGRESS_IP} from ${owner} after ${moved.seconds.toFixed(2)} s`);
+  });
 
   it('lab failover kills the owner and another node takes over within the lease', async () => {
     const failover = await beaconlb(['lab', 'failover'], 60_000);

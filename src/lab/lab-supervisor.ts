@@ -16,6 +16,7 @@ import type { ServiceObject } from '../core/config/service-object.ts';
 import { startApiBridge, type ApiBridge } from './api-bridge.ts';
 import { startBgpRouter, type BgpRouter, type RouterKind } from './bgp-router.ts';
 import {
+  metricValue,
   startControllerProcess,
   startSpeakerProcess,
   type ComponentContext,
@@ -27,6 +28,7 @@ import { installBase } from './install-base.ts';
 import { startLabIngress } from './lab-ingress.ts';
 import { readLabState, writeLabState, type LabState } from './lab-state.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import { arpingMacs } from './layer2-probe.ts';
 import { macAddress } from './netns.ts';
 import { registerRun, sweepStaleRuns, type Run } from './run-registry.ts';
 import { applyProxyRules, BACKEND_PORT, type ProxyEndpointSlice } from './service-proxy.ts';
@@ -295,6 +297,23 @@ export async function superviseLab(
       250,
     );
     const demo = await ingressReady;
+    // The speakers serve by Lease liveness until the controller publishes the first membership record (once they
+    // all run probes and none arrived for 10 s), then switch to probes with a silence of about 3 s (ADR 0019,
+    // "Start-up and fallback"): report the lab ready after that, not during it.
+    log.info('waiting for the speakers to switch to probe failure detection');
+    await waitUntil(
+      'every speaker probing its peers, and the layer-2 address answered',
+      async () => {
+        for (const node of nodes) {
+          const text = await (components.get(node.role)?.metrics() ?? Promise.resolve('')).catch(() => '');
+          if (metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') === 0) return undefined;
+        }
+        const v4 = ips.find((ip) => !ip.includes(':'));
+        return v4 === undefined || (await arpingMacs(bed.client.ns, v4, 1, 'eth0', 1)).length === 1 ? true : undefined;
+      },
+      60_000,
+      250,
+    );
     state.ingress = { ip: demo.ip, hosts: demo.hosts.map((h) => ({ ...h })) };
     state.services['traefik/traefik'] = [demo.ip];
     const updateState = (): void => {
