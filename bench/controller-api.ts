@@ -59,6 +59,24 @@ function watchIngress(kc: KubeConfig, namespace: string): { seen: Map<string, nu
   return { seen, stop: () => req?.abort() };
 }
 
+/**
+ * Retries a request the API server turned away for load (429, 500, 503, 504: its 60 s request timeout on a busy
+ * machine), counting retries in the result; anything else, or the fifth failure, is thrown.
+ */
+const retries = { count: 0 };
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (attempt >= 5 || code === undefined || ![429, 500, 503, 504].includes(code)) throw error;
+      retries.count++;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
 async function waitAll(seen: Map<string, number>, count: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (seen.size < count && performance.now() < deadline) await sleep(20);
@@ -147,17 +165,19 @@ try {
   const ceilingStart = performance.now();
   await pool(N, CONCURRENCY, async (i) => {
     const body = serviceManifest({ name: `c-${i}`, namespace: 'ceiling', loadBalancerClass: 'example.com/none' });
-    const svc = await kube.core.createNamespacedService({ namespace: 'ceiling', body });
-    await kube.core.patchNamespacedServiceStatus(
-      {
-        name: `c-${i}`,
-        namespace: 'ceiling',
-        body: {
-          metadata: { resourceVersion: svc.metadata?.resourceVersion },
-          status: { loadBalancer: { ingress: [{ ip: `2001:db8:200::${i.toString(16)}`, ipMode: 'VIP' }] } },
+    const svc = await withRetry(() => kube.core.createNamespacedService({ namespace: 'ceiling', body }));
+    await withRetry(() =>
+      kube.core.patchNamespacedServiceStatus(
+        {
+          name: `c-${i}`,
+          namespace: 'ceiling',
+          body: {
+            metadata: { resourceVersion: svc.metadata?.resourceVersion },
+            status: { loadBalancer: { ingress: [{ ip: `2001:db8:200::${i.toString(16)}`, ipMode: 'VIP' }] } },
+          },
         },
-      },
-      mergePatch,
+        mergePatch,
+      ),
     );
   });
   const ceilingMs = performance.now() - ceilingStart;
@@ -169,14 +189,16 @@ try {
   const burstStart = performance.now();
   await pool(N, CONCURRENCY, async (i) => {
     const t = performance.now();
-    await kube.core.createNamespacedService({
-      namespace: 'burst',
-      body: serviceManifest({ name: `b-${i}`, namespace: 'burst', ipFamilies: ['IPv6'] }),
-    });
+    await withRetry(() =>
+      kube.core.createNamespacedService({
+        namespace: 'burst',
+        body: serviceManifest({ name: `b-${i}`, namespace: 'burst', ipFamilies: ['IPv6'] }),
+      }),
+    );
     createdAt.set(`b-${i}`, t);
   });
   const lastCreate = performance.now();
-  await waitAll(burst.seen, N, 120_000);
+  await waitAll(burst.seen, N, Math.max(120_000, N * 10));
   burst.stop();
   const lastIp = Math.max(...burst.seen.values());
   const lat = [...createdAt].map(([n, t]) => (burst.seen.get(n) ?? Number.NaN) - t);
@@ -185,10 +207,11 @@ try {
     create_to_ip_ms: { p50: round(percentile(lat, 50)), p99: round(percentile(lat, 99)) },
     last_ip_after_last_create_ms: Math.round(lastIp - lastCreate),
     ratio_to_ceiling: round((lastIp - burstStart) / ceilingMs),
-    goal_ratio_to_ceiling: 1.3,
+    goal_ratio_to_ceiling: 1.2,
   };
   await sleep(1500);
   result['controller_rss_with_services_mb'] = rssMb(controller.pid);
+  result['controller_rss_goal_mb'] = 400;
 
   // Restart with everything assigned.
   const snapshot = new Map<string, string>();
@@ -218,9 +241,10 @@ try {
   }
   result['restart'] = {
     process_start_to_new_service_ip_ms: Math.round(restartMs),
-    goal_ms: 3000,
+    goal_ms: 2000,
     addresses_changed: changed,
   };
+  result['api_retries'] = retries.count;
 } finally {
   await controller?.stop(2000);
   await cp.stop();
