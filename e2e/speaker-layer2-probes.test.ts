@@ -60,14 +60,19 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     speakers.set(node, await startSpeaker(cluster, host, [...SPEAKER_ARGS, `--probe-address=${host.ipv4}`]));
   };
   /**
-   * Every speaker answers, and the membership epochs of the last join are over: during an epoch transition a node
-   * counts its fence quorum in the old epoch too (ADR 0019, P4), where a killed peer may be its only monitor.
+   * Every speaker probes its peers (the controller's first record has come: until then they run Lease liveness) and
+   * answers, and the membership epochs of the last join are over: during an epoch transition a node counts its fence
+   * quorum in the old epoch too (ADR 0019, P4), where a killed peer may be its only monitor.
    */
   const allAnswering = async (): Promise<void> => {
     for (const sp of speakers.values()) {
       await waitFor(
-        `${sp.node} to answer`,
-        async () => (metricValue(await sp.metrics(), 'beaconlb_l2_fenced') === 0 ? true : undefined),
+        `${sp.node} to probe and answer`,
+        async () => {
+          const text = await sp.metrics();
+          const probing = metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') > 0;
+          return probing && metricValue(text, 'beaconlb_l2_fenced') === 0 ? true : undefined;
+        },
         30_000,
       );
     }

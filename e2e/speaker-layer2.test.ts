@@ -61,14 +61,15 @@ describe('speaker: layer 2', () => {
     controller = await startController(cluster, CONTROLLER_ARGS);
     cluster.defer(() => controller.stop(1000));
     for (const node of bed.nodes) speakers.set(node.role, await startSpeaker(cluster, node, argsFor(node)));
-    // Settled before the first case: with probes the speakers join through membership records (one per 1.5 s here),
-    // each new member answering a membership skew after it is listed, and every record can move addresses.
+    // Settled before the first case: the speakers run Lease liveness until the controller's first membership record
+    // (once all run probes and none arrived for 10 s), then probes; every record can move addresses.
     for (const sp of speakers.values())
       await waitFor(
-        `${sp.node} to answer and count every speaker live`,
+        `${sp.node} to probe, answer and count every speaker live`,
         async () => {
           const text = await sp.metrics();
-          return metricValue(text, 'beaconlb_l2_fenced') === 0 &&
+          return metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') > 0 &&
+            metricValue(text, 'beaconlb_l2_fenced') === 0 &&
             metricValue(text, 'beaconlb_l2_live_speakers') === bed.nodes.length
             ? true
             : undefined;
