@@ -171,6 +171,7 @@ export const speakerCommand: Command = {
         wallSecond: () => Math.floor(clock.wallTime().getTime() / 1000),
         onChange: probesChanged.emit,
         metrics: probeMetrics,
+        rejoinQuietMs: settings.rejoinQuietMs,
       });
       const probes = runner;
       // Datagrams that arrive before the runner exists are dropped, as the detector drops any unexpected probe.
@@ -268,6 +269,9 @@ export const speakerCommand: Command = {
       },
       handoverOverlapMs: durationFlag(flags, 'handover-overlap'),
       rejoinQuietMs: settings.rejoinQuietMs,
+      onRejoinAtStart: () => {
+        runner?.rejoin();
+      },
       onLiveNodes: (nodes) => {
         firstLive = [...nodes].sort()[0];
       },

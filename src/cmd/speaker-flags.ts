@@ -111,8 +111,6 @@ export function readSpeakerSettings(flags: Flags): SpeakerSettings {
     throw new UsageError('--renew-interval must be shorter than --lease-duration');
   const staleAfterMs = durationFlag(flags, 'stale-view-after');
   const rejoinQuietMs = durationFlag(flags, 'rejoin-quiet-period');
-  if (rejoinQuietMs > 0 && detection === 'probes')
-    throw new UsageError('--rejoin-quiet-period needs --failure-detection=lease (not built for probes, ADR 0036)');
   // Watches are ended by the server after 3/4 of it (whole seconds): below 2 s nothing is left for latency.
   if (staleAfterMs < 2000) throw new UsageError('--stale-view-after must be at least 2s');
   return {
@@ -191,7 +189,7 @@ export const speakerFlags: Record<string, FlagSpec> = {
   'rejoin-quiet-period': {
     type: 'string',
     description:
-      'Ownership stickiness (ADR 0036; lease detection only): a speaker back from a failure while others serve owns only what no settled peer can serve for this long, so one failure moves its addresses once (0s: off).',
+      'Ownership stickiness (ADR 0036): a speaker back from a failure (a restart, a fence, a partition) while others serve owns only what no settled peer can serve for this long, so one failure moves its addresses once (0s: off). Both detections: a mark in the Lease with lease, a REJOINING claim to every peer with probes.',
     default: '0s',
   },
   'handover-overlap': {

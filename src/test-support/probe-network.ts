@@ -1,6 +1,9 @@
 // The simulated network the probe detector's tests run on (ADR 0019): datagrams with random delay (never above the
 // assumed bound), loss, directed link cuts, kills and restarts, in 10 ms steps; P1 (a node that answers is down for
-// nobody) checked after every step.
+// nobody) checked after every step, and with `addresses` set the ownership of ADR 0036 too (rule I: a node that
+// answers and counts itself settled is counted rejoining by no answering node; no address owned by two answering
+// nodes that hold the same membership).
+import { preferenceOrders } from '../core/election/preference-owner.ts';
 import { ProbeDetector } from '../core/election/probe-detector.ts';
 import type { ProbeMessage, ProbeSend } from '../core/election/probe-messages.ts';
 import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from '../core/election/probe-timings.ts';
@@ -45,10 +48,17 @@ export class SimulatedNetwork {
   readonly #firstReadMs: number;
 
   readonly #timings: ProbeTimings;
+  /** Every process's rejoin quiet period (ADR 0036); 0: off. */
+  readonly #rejoinQuietMs: number;
+  /** Layer-2 addresses whose ownership is checked after every step (ADR 0036); none: not checked. */
+  addresses: ReadonlyArray<{ address: bigint; eligible: readonly string[] }> = [];
+  /** Preference orders by membership (the member list joined). */
+  readonly #orders = new Map<string, Map<bigint, string[]>>();
 
-  constructor(count: number, seed = 1, firstReadMs = 0, timings = SIM_TIMINGS) {
+  constructor(count: number, seed = 1, firstReadMs = 0, timings = SIM_TIMINGS, rejoinQuietMs = 0) {
     this.#firstReadMs = firstReadMs;
     this.#timings = timings;
+    this.#rejoinQuietMs = rejoinQuietMs;
     this.names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
     this.#rng = seededRandom(seed);
     this.#epoch = `epoch-${this.#epochs}`;
@@ -76,12 +86,16 @@ export class SimulatedNetwork {
       });
   }
 
-  /** Starts `name`'s process (again), `startedMsAgo` before now (a speaker runs before it reads a record). */
-  start(name: string, startedMsAgo = 0): void {
+  /**
+   * Starts `name`'s process (again), `startedMsAgo` before now (a speaker runs before it reads a record); `rejoin`:
+   * told that it replaces an earlier process that served (the speaker found its own Lease, ADR 0036).
+   */
+  start(name: string, startedMsAgo = 0, rejoin = false): void {
     const restarted = this.nodes.has(name);
-    const detector = new ProbeDetector(name, this.now - startedMsAgo, this.#timings);
+    const detector = new ProbeDetector(name, this.now - startedMsAgo, this.#timings, this.#rejoinQuietMs);
     this.nodes.set(name, detector);
     this.alive.add(name);
+    if (rejoin) this.#send(name, detector.step({ type: 'rejoin' }, this.now));
     // The runner tells the detector when a member's incarnation changes (probe-runner.ts): at its first datagram.
     if (restarted)
       for (const other of this.alive)
@@ -175,6 +189,7 @@ export class SimulatedNetwork {
       if (!this.frozen.has(name) && !woke.has(name))
         this.#send(name, this.#node(name).step({ type: 'tick' }, this.now));
     this.#checkP1();
+    this.#checkOwnership();
   }
 
   run(ms: number): void {
@@ -199,6 +214,54 @@ export class SimulatedNetwork {
   /** Running nodes whose live set lacks `name`. */
   seeingDown(name: string): string[] {
     return [...this.alive].filter((n) => n !== name && !this.#node(n).live(this.now).has(name));
+  }
+
+  /** The owner of each address in `name`'s view (first settled live member of its order, else first live). */
+  ownersSeenBy(name: string): Map<bigint, string | undefined> {
+    const node = this.#node(name);
+    const key = node.members.join(',');
+    let orders = this.#orders.get(key);
+    if (!orders)
+      this.#orders.set(key, (orders = preferenceOrders({ addresses: this.addresses, members: new Set(node.members) })));
+    const live = node.live(this.now);
+    const rejoining = node.rejoining(this.now);
+    const owners = new Map<bigint, string | undefined>();
+    for (const [address, order] of orders)
+      owners.set(address, order.find((n) => live.has(n) && !rejoining.has(n)) ?? order.find((n) => live.has(n)));
+    return owners;
+  }
+
+  /** The answering node that owns each address in its own view (two: a conflict, reported as a violation). */
+  answeringOwners(): Map<bigint, string> {
+    const out = new Map<bigint, string>();
+    const membershipOf = new Map<bigint, string>();
+    for (const name of this.alive) {
+      if (!this.answering(name)) continue;
+      const members = this.#node(name).members.join(',');
+      for (const [address, owner] of this.ownersSeenBy(name)) {
+        if (owner !== name) continue;
+        const other = out.get(address);
+        // Speakers holding different records may both answer (ADR 0019, P4: the window of a membership change).
+        if (other !== undefined && membershipOf.get(address) === members && !this.violation)
+          this.violation = `at ${this.now} ms ${name} and ${other} both answer for ${address}`;
+        out.set(address, name);
+        membershipOf.set(address, members);
+      }
+    }
+    return out;
+  }
+
+  #checkOwnership(): void {
+    if (this.violation || this.addresses.length === 0) return;
+    for (const x of this.alive) {
+      if (!this.answering(x) || !this.#node(x).settled(this.now)) continue;
+      for (const y of this.alive)
+        if (y !== x && this.answering(y) && this.#node(y).rejoining(this.now).has(x)) {
+          this.violation = `at ${this.now} ms ${x} answers as settled while ${y} counts it rejoining (rule I)`;
+          return;
+        }
+    }
+    this.answeringOwners();
   }
 
   #node(name: string): ProbeDetector {

@@ -29,6 +29,12 @@
 // silence is measured without it, so a vote waits for suspectAfter of time in which this node listened), and for
 // stallGrace (suspectAfter - fenceMargin) after the stall it sends no FENCED, so the datagrams queued during the stall
 // are read and answered before it judges itself. `answering` is not relaxed: a node answers only with a fence quorum.
+// Stickiness (ADR 0036, "Probe detector"): with a rejoin quiet period, a node that stopped answering after it had
+// answered (it sent FENCED: peers may have taken its share), or a process told `rejoin` (it replaces one that served),
+// is *rejoining* when it comes back while another live member is settled in its view: it sends REJOINING to every
+// member (from while it is still fenced, so peers hold the mark before they count it live again) until the quiet
+// period after its return is over; receivers hold the claim for voteValidity; it counts itself settled only
+// voteValidity + maxDelay after its last REJOINING, when nobody holds one (rule I of sticky-owner.ts).
 // Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe); the
 // timings, messages, monitor ranking and epochs (probe-timings.ts, probe-messages.ts, monitor-ranking.ts,
 // membership-epoch.ts). Over 400 lines: one state machine whose handlers share its targets, votes and epochs.
@@ -99,10 +105,22 @@ export class ProbeDetector {
   #stallEnded = Number.NEGATIVE_INFINITY;
   #leaseFenced = false;
   #leaving = false;
+  /** Ownership stickiness (ADR 0036): the quiet period after a re-join; 0: off (the claims of others still count). */
+  readonly #rejoinQuietMs: number;
+  /** Held REJOINING claims: member -> receipt time. */
+  readonly #rejoiningClaims = new Map<string, number>();
+  /** This process has answered at least once (a later FENCED means peers may have taken its share). */
+  #answeredOnce = false;
+  /** Away and may have been replaced by peers: the next return to answering is a re-join. */
+  #replaced = false;
+  /** The quiet period runs until then (pushed forward while away, fixed from the return on). */
+  #quietUntil = Number.NEGATIVE_INFINITY;
+  #lastRejoiningAt: number | undefined;
 
-  constructor(self: string, now: number, timings: ProbeTimings = DEFAULT_PROBE_TIMINGS) {
+  constructor(self: string, now: number, timings: ProbeTimings = DEFAULT_PROBE_TIMINGS, rejoinQuietMs = 0) {
     this.self = self;
     this.#t = timings;
+    this.#rejoinQuietMs = rejoinQuietMs;
     this.#startedAt = now;
     this.#lastStepAt = now;
     if (timings.epochTransitionMs < 3 * timings.membershipSkewMs)
@@ -199,6 +217,9 @@ export class ProbeDetector {
         this.#reported.delete(event.member);
         return [];
       }
+      case 'rejoin':
+        if (this.#rejoinQuietMs > 0) this.#replaced = true;
+        return this.#tick(now);
       case 'leave':
         this.#leaving = true;
         return this.#broadcast({ kind: 'leaving', epoch: this.#epoch });
@@ -336,6 +357,60 @@ export class ProbeDetector {
     return out;
   }
 
+  /**
+   * The members in their quiet period after a re-join here (ADR 0036): those whose REJOINING claim is held, and this
+   * node itself while it does not count itself settled. Owners: stickyOwnersByPreference over this and the live set.
+   */
+  rejoining(now: number): Set<string> {
+    const out = new Set<string>();
+    const members = this.#current?.memberSet;
+    if (!members) return out;
+    for (const [member, at] of this.#rejoiningClaims)
+      if (member !== this.self && members.has(member) && now - at < this.#t.voteValidityMs) out.add(member);
+    if (!this.settled(now)) out.add(this.self);
+    return out;
+  }
+
+  /**
+   * Whether this node counts itself for ownership like any live member: not in a quiet period, and no receiver can
+   * still hold a REJOINING of its (the last one is voteValidity + maxDelay old: rule I of sticky-owner.ts).
+   */
+  settled(now: number): boolean {
+    if (now < this.#quietUntil) return false;
+    const last = this.#lastRejoiningAt;
+    return last === undefined || now >= last + this.#t.voteValidityMs + this.#t.maxDelayMs;
+  }
+
+  /** Another member is live and settled in this node's view: the cluster runs without it. */
+  #othersServe(now: number): boolean {
+    const notLive = this.notLive(now);
+    const rejoining = this.rejoining(now);
+    return this.#members.some((m) => m !== this.self && !notLive.has(m) && !rejoining.has(m));
+  }
+
+  /** The quiet period (ADR 0036): begins when a node that may have been replaced comes back, REJOINING while it lasts. */
+  #stickiness(now: number, out: ProbeSend[]): void {
+    if (this.#rejoinQuietMs <= 0) return;
+    const answering = this.answering(now);
+    if (this.#replaced) {
+      // Pushed forward while away, so the period counts from the return; the claims go out before it.
+      if (this.#othersServe(now)) this.#quietUntil = now + this.#rejoinQuietMs;
+      if (answering) this.#replaced = false;
+    } else if (answering && now < this.#quietUntil && !this.#othersServe(now)) {
+      // Nobody else serves any more: the period ends (this node settles once no REJOINING of its is held).
+      this.#quietUntil = now;
+    }
+    if (answering) this.#answeredOnce = true;
+    if (
+      now < this.#quietUntil &&
+      this.#current?.memberSet.has(this.self) &&
+      (this.#lastRejoiningAt === undefined || now - this.#lastRejoiningAt >= this.#t.voteRefreshMs)
+    ) {
+      this.#lastRejoiningAt = now;
+      out.push(...this.#broadcast({ kind: 'rejoining', epoch: this.#epoch }));
+    }
+  }
+
   /** Why this node cannot answer now, if it cannot: the Lease fence, or too few monitors confirming a recent ACK. */
   #fenceCause(now: number): boolean {
     if (this.#leaseFenced) return true;
@@ -394,6 +469,7 @@ export class ProbeDetector {
       this.#stallGraceUntil = Math.max(this.#stallGraceUntil, now + this.#t.suspectAfterMs - this.#t.fenceMarginMs);
     this.#syncTargets(now);
     for (const m of this.#claims.keys()) if (!memberSet.has(m)) this.#claims.delete(m);
+    for (const m of this.#rejoiningClaims.keys()) if (!memberSet.has(m)) this.#rejoiningClaims.delete(m);
     for (const m of this.#reported.keys()) if (!this.#epochs.some((e) => e.memberSet.has(m))) this.#reported.delete(m);
   }
 
@@ -472,6 +548,8 @@ export class ProbeDetector {
       if (votes.size === 0) this.#votes.delete(target);
     }
     for (const [member, at] of this.#claims) if (now - at >= this.#t.voteValidityMs) this.#claims.delete(member);
+    for (const [member, at] of this.#rejoiningClaims)
+      if (now - at >= this.#t.voteValidityMs) this.#rejoiningClaims.delete(member);
     for (const [seq, at] of this.#ackSentAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#ackSentAt.delete(seq);
     // Confirmations older than the fence window count for nothing (and strangers' ones must not pile up).
     for (const [m, at] of this.#confirmedAt) if (now - at > 2 * this.#t.suspectAfterMs) this.#confirmedAt.delete(m);
@@ -482,8 +560,11 @@ export class ProbeDetector {
       (this.#lastFencedAt === undefined || now - this.#lastFencedAt >= this.#t.voteRefreshMs)
     ) {
       this.#lastFencedAt = now;
+      // Peers drop this node on the claim and serve its share: coming back is a re-join (ADR 0036).
+      if (this.#answeredOnce && this.#rejoinQuietMs > 0) this.#replaced = true;
       out.push(...this.#broadcast({ kind: 'fenced', epoch: this.#epoch }));
     }
+    this.#stickiness(now, out);
     return out;
   }
 
@@ -545,6 +626,10 @@ export class ProbeDetector {
       case 'fenced':
       case 'leaving':
         this.#claims.set(from, this.#receivedAt(now));
+        return [];
+      case 'rejoining':
+        // Dated like the other claims: held no longer than voteValidity after it arrived (rule I needs no more).
+        this.#rejoiningClaims.set(from, this.#receivedAt(now));
         return [];
     }
   }

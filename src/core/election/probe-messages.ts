@@ -22,6 +22,8 @@ export type ProbeMessage = { report?: RecordReport } &
     | { kind: 'down'; epoch: string; target: string }
     | { kind: 'fenced'; epoch: string }
     | { kind: 'leaving'; epoch: string }
+    /** The sender is in its quiet period after a re-join (ADR 0036): count it only where no settled member serves. */
+    | { kind: 'rejoining'; epoch: string }
   );
 
 export interface ProbeSend {
@@ -42,4 +44,9 @@ export type ProbeEvent =
    * one received from its predecessor confirms nothing of the new process's ACKs.
    */
   | { type: 'restarted'; member: string }
+  /**
+   * This process replaces an earlier one of this node that served while its peers serve (the speaker found its own
+   * Lease left at start): with a rejoin quiet period its first return to answering is a re-join (ADR 0036).
+   */
+  | { type: 'rejoin' }
   | { type: 'leave' };

@@ -64,6 +64,25 @@ describe('probe datagram', () => {
     assert.deepEqual(decoded.value.message, { kind: 'ping', epoch: 'e7', seq: 42, for: 'n1', confirmed: 41 });
   });
 
+  it('golden bytes of a REJOINING claim (kind 7, no body; ADR 0036), and a version 1 one decodes too', () => {
+    const rejoining: ProbeDatagram = {
+      ...PING,
+      message: { kind: 'rejoining', epoch: 'e7', report: PING.message.report! },
+    };
+    const header = '0102030405060708' + '00000009' + '6b49d200';
+    const body = '424c4250' + '02' + '07' + '01' + header + '00000003' + '00003039' + '026537' + '026e31' + '026e32';
+    const bytes = encodeProbeDatagram(rejoining, CURRENT);
+    assert.equal(hex(bytes.subarray(0, bytes.length - 32)), body);
+    const decoded = decodeProbeDatagram(bytes, [CURRENT]);
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.value.message, rejoining.message);
+    const v1 = Buffer.from('424c4250' + '01' + '07' + '01' + header + '026537' + '026e31' + '026e32', 'hex');
+    const tag = createHmac('sha256', 'current-secret-32-bytes-long....').update(v1).digest();
+    const old = decodeProbeDatagram(new Uint8Array(Buffer.concat([v1, tag])), [CURRENT]);
+    assert.ok(old.ok);
+    assert.deepEqual(old.value.message, { kind: 'rejoining', epoch: 'e7' });
+  });
+
   const name = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,62}$/);
   const u32 = fc.integer({ min: 0, max: 0xffffffff });
   const confirmed = fc.option(u32, { nil: null });
@@ -77,6 +96,7 @@ describe('probe datagram', () => {
     fc.record({ kind: fc.constant('down' as const), epoch, target: name }),
     fc.record({ kind: fc.constant('fenced' as const), epoch }),
     fc.record({ kind: fc.constant('leaving' as const), epoch }),
+    fc.record({ kind: fc.constant('rejoining' as const), epoch }),
   );
   const message: fc.Arbitrary<ProbeMessage> = fc
     .tuple(bare, fc.option(report, { nil: undefined }))

@@ -9,7 +9,10 @@
 //   age"); generation 0: none. Version 1 had neither (23-byte header); it is still decoded, without a report.
 //   bodies: ping: seq u32, for (str), confirmed (u8 flag + u32); ack: seq u32, ackSeq u32;
 //           ping-req: target (str), seq u32, confirmed (flag + u32); relay: target (str), seq u32, ackSeq u32;
-//           down: target (str); fenced, leaving: nothing.
+//           down: target (str); fenced, leaving, rejoining: nothing.
+//   kind 7 (rejoining, ADR 0036) is new with this version's reader; the header is unchanged, so versions 1 and 2 of
+//   every other kind decode as before, and a reader that predates it refuses it as an unknown kind (its speaker then
+//   counts the sender settled: the safe side of the rejoining mark).
 // Integers are big-endian. Names are at most 253 bytes (a DNS name), the epoch at most 64.
 import { ok, type Result } from '../../core/result.ts';
 import type { ProbeMessage } from '../../core/election/probe-messages.ts';
@@ -22,7 +25,7 @@ const HEADER_LENGTH_V1 = 23;
 const MAX_NAME = 253;
 const MAX_EPOCH = 64;
 
-const KINDS = ['ping', 'ack', 'ping-req', 'relay', 'down', 'fenced', 'leaving'] as const;
+const KINDS = ['ping', 'ack', 'ping-req', 'relay', 'down', 'fenced', 'leaving', 'rejoining'] as const;
 
 /** A cluster key: `id` tells receivers which key signed (current or previous); `mac` computes the 32-byte tag. */
 export interface ProbeKey {
@@ -111,6 +114,7 @@ export function encodeProbeDatagram(d: ProbeDatagram, key: ProbeKey): Uint8Array
       break;
     case 'fenced':
     case 'leaving':
+    case 'rejoining':
       break;
   }
   const body = Uint8Array.from(w.bytes);
@@ -227,6 +231,7 @@ export function decodeProbeDatagram(bytes: Uint8Array, keys: readonly ProbeKey[]
         break;
       case 'fenced':
       case 'leaving':
+      case 'rejoining':
         message = { kind, epoch };
         break;
     }

@@ -26,6 +26,9 @@ class AllLiveProbes implements ProbeLiveness {
   answering(): boolean {
     return this.members !== undefined;
   }
+  rejoining(): Set<string> {
+    return new Set();
+  }
   setCannotAnswer(): void {}
   leave(): void {}
 }

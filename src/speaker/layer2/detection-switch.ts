@@ -91,6 +91,10 @@ export class DetectionSwitch implements ProbeLiveness {
     return live;
   }
 
+  rejoining(now: number): Set<string> {
+    return this.#o.probes.rejoining(now);
+  }
+
   setCannotAnswer(cannot: boolean): void {
     this.#o.probes.setCannotAnswer(cannot);
   }

@@ -78,9 +78,16 @@ export interface Layer2SpeakerOptions {
    */
   probes?: ProbeLiveness | undefined;
   /**
-   * Ownership stickiness (ADR 0036; Lease detection only): after a restart with a Lease of its own left from before,
-   * a Lease fence or a time not ready, while a settled peer serves, this node is rejoining for this long: it writes
-   * `beaconlb.io/layer2-rejoining` and owns only addresses no settled peer is eligible for. 0 or absent: off.
+   * Ownership stickiness (ADR 0036): after a restart with a Lease of its own left from before, a Lease fence or a time
+   * not ready, while a settled peer serves, this node is rejoining for this long: it writes
+   * `beaconlb.io/layer2-rejoining` and owns only addresses no settled peer is eligible for. 0 or absent: off. With
+   * probes the detector keeps the period (given the same value) and peers learn it from its REJOINING claims; the
+   * speaker only tells it about the restart (`onRejoinAtStart`).
    */
   rejoinQuietMs?: number;
+  /**
+   * With a quiet period: called once at start when this node re-joins (its own Lease was left by an earlier run) while
+   * a peer serves, before its first renewal; the command tells the probe detector (ProbeRunner.rejoin).
+   */
+  onRejoinAtStart?: () => void;
 }

@@ -4,10 +4,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
+import { stickyOwnersByPreference } from '../../core/election/sticky-owner.ts';
 import { parseIp } from '../../core/ip/ip-address.ts';
 import type { OwnedAddress } from './layer2-announcer.ts';
 import { Layer2Speaker } from './layer2-speaker.ts';
 import type { ProbeLiveness } from './probe-liveness.ts';
+import type { Layer2SpeakerOptions, PeerLeaseView } from './layer2-speaker-options.ts';
 import { RecordingMetrics } from '../../test-support/layer2-doubles.ts';
 import { flushMicrotasks, ManualClock } from '../../test-support/manual-clock.ts';
 import { silentLogger } from '../../test-support/silent-logger.ts';
@@ -20,6 +22,9 @@ class ScriptedProbes implements ProbeLiveness {
   confirmed = true;
   cannotAnswer: boolean[] = [];
   left = false;
+  /** Members in their quiet period (ADR 0036), as the detector reports them. */
+  rejoiningMembers = new Set<string>();
+  rejoins = 0;
   live(now: number): Set<string> {
     const live = new Set([...(this.members ?? [])].filter((m) => !this.down.has(m)));
     if (!this.answering(now)) live.delete('node1');
@@ -27,6 +32,9 @@ class ScriptedProbes implements ProbeLiveness {
   }
   answering(_now?: number): boolean {
     return this.confirmed && this.cannotAnswer.at(-1) !== true;
+  }
+  rejoining(): Set<string> {
+    return new Set(this.rejoiningMembers);
   }
   setCannotAnswer(cannot: boolean): void {
     if (this.cannotAnswer.at(-1) !== cannot) this.cannotAnswer.push(cannot);
@@ -39,6 +47,7 @@ class ScriptedProbes implements ProbeLiveness {
 async function speakerWith(
   probes: ScriptedProbes,
   renew: () => Promise<string>,
+  extra: Partial<Layer2SpeakerOptions> = {},
 ): Promise<{ speaker: Layer2Speaker; clock: ManualClock; owned: () => ReadonlyMap<bigint, OwnedAddress> }> {
   const clock = new ManualClock();
   const surroundings = quietSurroundings();
@@ -58,6 +67,7 @@ async function speakerWith(
     fenceMarginMs: 2000,
     handoverOverlapMs: 1000,
     probes,
+    ...extra,
   });
   speaker.start(Promise.resolve());
   await clock.settle(100);
@@ -150,5 +160,53 @@ describe('Layer2Speaker with failure detection by probes', () => {
     await clock.settle(600);
     await leaving;
     assert.equal(owned().size, 0);
+  });
+
+  it('owners by the sticky rule (ADR 0036): a member the detector counts rejoining serves only what no settled member can', async () => {
+    const probes = new ScriptedProbes();
+    const { speaker, clock, owned } = await speakerWith(probes, () => Promise.resolve('1'));
+    const settledShare = new Set(owned().keys());
+    assert.ok(settledShare.size > 0);
+    for (const rejoining of [['node2'], ['node1'], ['node1', 'node2', 'node3']]) {
+      probes.rejoiningMembers = new Set(rejoining);
+      speaker.urgent();
+      await clock.settle(10);
+      const expected = mine(
+        stickyOwnersByPreference({
+          addresses: addresses(),
+          members: new Set(NODES),
+          live: new Set(NODES),
+          rejoining: new Set(rejoining),
+        }),
+      );
+      assert.deepEqual([...owned().keys()].sort(), expected, `rejoining: ${rejoining.join(', ')}`);
+    }
+    // Itself rejoining while both peers are settled: nothing; everyone rejoining: the normal share (the fallback).
+    probes.rejoiningMembers = new Set(['node1']);
+    speaker.urgent();
+    await clock.settle(10);
+    assert.equal(owned().size, 0);
+    probes.rejoiningMembers = new Set(NODES);
+    speaker.urgent();
+    await clock.settle(10);
+    assert.deepEqual(new Set(owned().keys()), settledShare);
+  });
+
+  it('with a quiet period, a restart that finds its own Lease while a peer serves tells the detector before its first renewal; a fresh start does not', async () => {
+    for (const ownLease of [true, false]) {
+      const probes = new ScriptedProbes();
+      const events: string[] = [];
+      const peers = (): PeerLeaseView[] =>
+        NODES.filter((n) => ownLease || n !== 'node1').map((node) => ({ node, version: '1', leaving: false }));
+      await speakerWith(
+        probes,
+        () => {
+          events.push('renew');
+          return Promise.resolve('2');
+        },
+        { peers, rejoinQuietMs: 20_000, onRejoinAtStart: () => events.push('rejoin') },
+      );
+      assert.deepEqual(events.slice(0, 2), ownLease ? ['rejoin', 'renew'] : ['renew'], `own Lease there: ${ownLease}`);
+    }
   });
 });

@@ -9,8 +9,9 @@
 //    stops answering at once and says so in its Lease (layer-2 not ready), so peers take its addresses over; when it
 //    is ready again it answers only after its ready Lease came back through its watch and one more renew interval,
 //    so peers have let go first;
-//  - with a rejoin quiet period (ADR 0036), a speaker that comes back while others serve says so in its Lease and
-//    owns only what no settled peer can serve until the period is over: one failure moves its addresses once.
+//  - with a rejoin quiet period (ADR 0036), a speaker that comes back while others serve says so (in its Lease with
+//    Lease liveness, by the probe detector's REJOINING claims with probes) and owns only what no settled peer can
+//    serve until the period is over: one failure moves its addresses once.
 // Beside it: its options and contract types (layer2-speaker-options.ts, layer2-announcer.ts, probe-liveness.ts), the
 // readiness check (layer2-readiness.ts), what it owns and reports (owned-addresses.ts) and when a pass runs
 // (pass-scheduler.ts). Over 400 lines: the rules above share one state (renewals, readiness, the quiet period, the
@@ -19,9 +20,8 @@ import type { Clock, Timer } from '../../core/clock.ts';
 import { planLayer2WithProblems, type Layer2Address, type PlanProblem } from '../../core/config/layer2-plan.ts';
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
 import { ownersOf } from '../../core/election/rendezvous-owner.ts';
-import { ownersByPreference } from '../../core/election/preference-owner.ts';
 import { RejoinQuiet } from '../../core/election/rejoin-quiet.ts';
-import { stickyOwnersOf } from '../../core/election/sticky-owner.ts';
+import { stickyOwnersByPreference, stickyOwnersOf } from '../../core/election/sticky-owner.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { InterfaceTable } from '../../platform/network-interfaces.ts';
 import { chooseInterfaces } from './interface-choice.ts';
@@ -46,6 +46,7 @@ export class Layer2Speaker {
   readonly #recordProblem: Layer2SpeakerOptions['recordProblem'];
   readonly #onStaleView: Layer2SpeakerOptions['onStaleView'];
   readonly #onLiveNodes: Layer2SpeakerOptions['onLiveNodes'];
+  readonly #onRejoinAtStart: Layer2SpeakerOptions['onRejoinAtStart'];
   readonly #handoverOverlapMs: number;
   readonly #rejoinQuietMs: number | undefined;
   /**
@@ -107,12 +108,14 @@ export class Layer2Speaker {
     this.#recordProblem = options.recordProblem;
     this.#onStaleView = options.onStaleView;
     this.#onLiveNodes = options.onLiveNodes;
+    this.#onRejoinAtStart = options.onRejoinAtStart;
     this.#handoverOverlapMs = options.handoverOverlapMs;
     this.#rejoinQuietMs = options.rejoinQuietMs;
     this.#detection = options;
     this.#owned = new OwnedAddresses(options);
     this.#passes = new PassScheduler(options.clock, () => this.#recompute());
-    this.#quiet = new RejoinQuiet(options.probes ? 0 : (options.rejoinQuietMs ?? 0), options.renewIntervalMs);
+    // Read with Lease liveness only (and before the detection switch); with probes the detector keeps the period.
+    this.#quiet = new RejoinQuiet(options.rejoinQuietMs ?? 0, options.renewIntervalMs);
   }
 
   /**
@@ -130,6 +133,8 @@ export class Layer2Speaker {
             (p) => p.node !== this.#node && !p.leaving && p.layer2NotReady === undefined && !p.rejoining,
           );
           this.#rejoin(this.#clock.now(), othersServe, 'restarted');
+          // With probes the mark travels as the detector's REJOINING claim (ADR 0036): tell it before it answers.
+          if (othersServe) this.#onRejoinAtStart?.();
         }
         void this.#renewLoop();
       }
@@ -189,13 +194,15 @@ export class Layer2Speaker {
     this.#renewing = new Promise((resolve) => (done = resolve));
     const notReady = this.#notReady;
     // Renewing while fenced by the Lease: peers may have dropped this node, so this renewal rejoins.
+    // (With probes the detector sees its own fence: it sent FENCED, so its return is a re-join there.)
     if (
       this.#quiet.enabled &&
+      !this.#detection.probes &&
       this.#lastRenewStart > Number.NEGATIVE_INFINITY &&
       selfFenced(this.#lastRenewStart, started, this.#detection.leaseDurationMs, this.#detection.fenceMarginMs)
     )
       this.#rejoin(started, this.#othersServe(started), 'renewing after a fence');
-    const rejoining = this.#quiet.mark(started);
+    const rejoining = this.#markNow(started);
     this.#sentRejoining = rejoining;
     try {
       const version = await this.#renew(false, this.#detection.renewIntervalMs, notReady, rejoining);
@@ -212,10 +219,19 @@ export class Layer2Speaker {
     }
     this.changed();
     if (this.#halted()) return;
-    const again = this.#renewAgain || notReady !== this.#notReady || rejoining !== this.#quiet.mark(this.#clock.now());
+    const again = this.#renewAgain || notReady !== this.#notReady || rejoining !== this.#markNow(this.#clock.now());
     this.#renewAgain = false;
     const next = again ? 0 : Math.max(0, this.#detection.renewIntervalMs - (this.#clock.now() - started));
     this.#renewTimer = this.#clock.after(next, () => void this.#renewLoop());
+  }
+
+  /**
+   * Whether the own Lease says rejoining: the quiet period's mark with Lease liveness (peers read it there); with
+   * probes the detector's own view, for `beaconlb status` only (peers hold the REJOINING claims instead).
+   */
+  #markNow(now: number): boolean {
+    const probes = this.#detection.probes;
+    return probes ? probes.rejoining(now).has(this.#node) : this.#quiet.mark(now);
   }
 
   /** Renews now (readiness changed): peers learn it within one write, not one renew interval. */
@@ -402,6 +418,16 @@ export class Layer2Speaker {
     probes: ProbeLiveness | undefined,
   ): ReadonlyMap<bigint, string | undefined> {
     const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
+    // With probes the detector keeps the marks (REJOINING claims, its own quiet period): the first settled live
+    // member of each address's order, else its first live member (sticky-owner.ts; with nobody rejoining exactly
+    // ownersByPreference).
+    if (probes)
+      return stickyOwnersByPreference({
+        addresses,
+        members: probes.members ?? new Set(),
+        live,
+        rejoining: probes.rejoining(now),
+      });
     // The quiet period ended: write the cleared mark now, not at the next renewal.
     if (this.#sentRejoining && !this.#quiet.mark(now)) this.#renewSoon();
     const settled = this.#quiet.settled(now);
@@ -409,11 +435,7 @@ export class Layer2Speaker {
     if (settled && !this.#wasSettled)
       this.#log.info({ node: this.#node }, 'quiet period over: counting for ownership again');
     this.#wasSettled = settled;
-    return probes
-      ? ownersByPreference({ addresses, members: probes.members ?? new Set(), live })
-      : this.#quiet.enabled
-        ? stickyOwnersOf({ addresses, live, rejoining })
-        : ownersOf({ addresses, live });
+    return this.#quiet.enabled ? stickyOwnersOf({ addresses, live, rejoining }) : ownersOf({ addresses, live });
   }
 
   /** The next pass at the next deadline: a peer's expiry, a stale view, the own fence, the end of a wait. */
@@ -425,7 +447,7 @@ export class Layer2Speaker {
     const staleViewAt = probes ? undefined : this.#liveness.nextExpiry(now, leaseDurationMs - fenceMarginMs);
     const rejoinAt = this.#rejoinAt > now ? this.#rejoinAt : Number.POSITIVE_INFINITY;
     const wakeAt = Math.min(
-      this.#quiet.nextChange(now) ?? Number.POSITIVE_INFINITY,
+      (probes ? undefined : this.#quiet.nextChange(now)) ?? Number.POSITIVE_INFINITY,
       expiry ?? Number.POSITIVE_INFINITY,
       staleViewAt ?? Number.POSITIVE_INFINITY,
       fenced ? Number.POSITIVE_INFINITY : fenceAt,
@@ -445,7 +467,7 @@ export class Layer2Speaker {
       this.#log.warn({ node: this.#node, reason }, 'not ready for layer 2: answering nothing, peers take over');
       this.#owned.reportNotReady(reason);
     } else if (this.#detection.probes) {
-      // (No quiet period with probes: the rejoining mark travels in the Lease, which speakers then do not watch.)
+      // A quiet period with probes is the detector's: it sent FENCED while not ready, so its return is a re-join.
       // Peers hold this node's FENCED for voteValidity; the detector answers only voteValidity + maxDelay after the
       // last one it sent, so no echo of the Lease is needed.
       this.#awaitingReadyEcho = false;

@@ -9,6 +9,8 @@ export interface ProbeLiveness {
   /** The members of the newest membership record (undefined before the first). */
   readonly members: ReadonlySet<string> | undefined;
   live(now: number): Set<string>;
+  /** Members in their quiet period after a re-join (ADR 0036), this node itself while it does not count itself settled. */
+  rejoining(now: number): Set<string>;
   answering(now: number): boolean;
   /** This node must not answer for a reason outside the detector (Lease fence, not ready): peers are told at once. */
   setCannotAnswer(cannot: boolean): void;

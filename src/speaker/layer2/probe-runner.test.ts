@@ -26,9 +26,12 @@ class Net {
   readonly wire: Array<{ bytes: Uint8Array; to: string }> = [];
 
   readonly keys: readonly ProbeKey[];
+  /** Each node's rejoin quiet period (ADR 0036); 0: off. */
+  readonly #quietOf: (node: string) => number;
 
-  constructor(keys: readonly ProbeKey[], nodes = NODES) {
+  constructor(keys: readonly ProbeKey[], nodes = NODES, quietOf: (node: string) => number = () => 0) {
     this.keys = keys;
+    this.#quietOf = quietOf;
     const members: ProbeMember[] = nodes.map((node) => ({ node, address: addressOf(node), port: 7946 }));
     NODES.concat('n6').forEach((node, i) => this.#byAddress.set(`198.51.100.${11 + i}`, node));
     for (const node of nodes) this.add(node);
@@ -54,6 +57,7 @@ class Net {
       wallSecond: () => Math.floor(this.clock.wallTime().getTime() / 1000),
       onChange: () => undefined,
       metrics: { sent: () => undefined, received: () => undefined, rejected: (reason) => this.rejected.push(reason) },
+      rejoinQuietMs: this.#quietOf(node),
     });
     this.runners.set(node, runner);
     runner.start();
@@ -68,8 +72,12 @@ class Net {
       for (const [x, rx] of this.runners) {
         if (!rx.answering(now)) continue;
         for (const [y, ry] of this.runners) {
-          if (y !== x && ry.answering(now))
+          if (y !== x && ry.answering(now)) {
             assert.ok(ry.live(now).has(x), `at ${now} ms ${x} answers but ${y} counts it not live`);
+            // Rule I of ADR 0036: settled in its own view, settled in every answering view.
+            if (!rx.rejoining(now).has(x))
+              assert.ok(!ry.rejoining(now).has(x), `at ${now} ms ${x} counts itself settled, ${y} counts it rejoining`);
+          }
         }
       }
     }
@@ -205,5 +213,64 @@ describe('ProbeRunner over a simulated network', () => {
     rotated.run(SETTLE_MS);
     assert.deepEqual(rotated.answering(), NODES);
     assert.equal(rotated.rejected.filter((r) => r === 'auth').length, 0);
+  });
+
+  describe('ownership stickiness (ADR 0036): REJOINING claims, signed and encoded like every datagram', () => {
+    const QUIET_MS = 8000;
+    /** Only n2 has a quiet period: the others honour its claims without one of their own. */
+    const quietOf = (node: string): number => (node === 'n2' ? QUIET_MS : 0);
+    const rejoiningSeen = (net: Net, member: string): string[] =>
+      [...net.runners].filter(([n, r]) => n !== member && r.rejoining(net.clock.now()).has(member)).map(([n]) => n);
+
+    it('a member cut off and back is counted rejoining by every peer before it answers, until its period is over; then settled everywhere', () => {
+      const net = new Net([key], NODES, quietOf);
+      net.run(SETTLE_MS);
+      assert.deepEqual(rejoiningSeen(net, 'n2'), [], 'nobody rejoining in a cluster that started together');
+      net.drop = (from, to) => from === 'n2' || to === 'n2';
+      net.run(3000);
+      net.drop = () => false;
+      // Every ms until it answers again: whoever counts it live also holds its claim.
+      let answeredAt: number | undefined;
+      for (let i = 0; i < 10_000 && answeredAt === undefined; i++) {
+        net.run(1);
+        const now = net.clock.now();
+        for (const [n, r] of net.runners)
+          if (n !== 'n2' && r.live(now).has('n2'))
+            assert.ok(r.rejoining(now).has('n2'), `at ${now} ms ${n} counts n2 live and settled`);
+        if (net.runners.get('n2')!.answering(now)) answeredAt = now;
+      }
+      assert.ok(answeredAt !== undefined, 'n2 answers again');
+      assert.deepEqual(rejoiningSeen(net, 'n2'), ['n1', 'n3', 'n4', 'n5']);
+      assert.ok(net.runners.get('n2')!.rejoining(net.clock.now()).has('n2'), 'n2 counts itself rejoining');
+      net.run(QUIET_MS + 3000 + 100);
+      assert.deepEqual(rejoiningSeen(net, 'n2'), []);
+      assert.ok(!net.runners.get('n2')!.rejoining(net.clock.now()).has('n2'), 'n2 settled');
+      assert.deepEqual(net.rejected, []);
+    });
+
+    it('a restarted member told it replaces a serving process (rejoin) is counted rejoining before it answers; one not told is not', () => {
+      for (const told of [true, false]) {
+        const net = new Net([key], NODES, quietOf);
+        net.run(SETTLE_MS);
+        net.runners.get('n2')!.stop();
+        net.run(2000);
+        const fresh = net.add('n2');
+        if (told) fresh.rejoin();
+        fresh.setMembership({
+          members: NODES.map((node) => ({ node, address: addressOf(node), port: 7946 })),
+          epoch: 'e1',
+          generation: 1,
+        });
+        const answered = (() => {
+          for (let i = 0; i < 10_000; i++) {
+            net.run(1);
+            if (fresh.answering(net.clock.now())) return true;
+          }
+          return false;
+        })();
+        assert.ok(answered, 'the new process answers');
+        assert.deepEqual(rejoiningSeen(net, 'n2'), told ? ['n1', 'n3', 'n4', 'n5'] : [], `told: ${told}`);
+      }
+    });
   });
 });

@@ -52,6 +52,8 @@ export interface ProbeRunnerOptions {
   metrics?: ProbeMetrics;
   /** Step interval (default a quarter of the probe timeout). */
   tickMs?: number;
+  /** Ownership stickiness (ADR 0036): the quiet period after a re-join; 0 or absent: off. */
+  rejoinQuietMs?: number;
 }
 
 export class ProbeRunner {
@@ -79,6 +81,7 @@ export class ProbeRunner {
   #stopped = false;
   #lastAnswering = false;
   #lastNotLive = '';
+  #lastRejoining = '';
   #cannotAnswer = false;
   #warnedNoKey = false;
   /** Per member: the incarnation heard last and the ones it replaced (their late datagrams are dropped). */
@@ -96,7 +99,7 @@ export class ProbeRunner {
     this.#metrics = options.metrics;
     const timings = options.timings ?? DEFAULT_PROBE_TIMINGS;
     this.#tickMs = options.tickMs ?? Math.max(5, Math.floor(timings.probeTimeoutMs / 4));
-    this.#detector = new ProbeDetector(options.node, options.clock.now(), timings);
+    this.#detector = new ProbeDetector(options.node, options.clock.now(), timings, options.rejoinQuietMs ?? 0);
   }
 
   start(): void {
@@ -126,6 +129,20 @@ export class ProbeRunner {
     for (const member of this.#memberSet) if (member !== this.#node && !notLive.has(member)) live.add(member);
     if (this.answering(now)) live.add(this.#node);
     return live;
+  }
+
+  /** Members in their quiet period after a re-join in this node's view (ADR 0036), itself while not settled. */
+  rejoining(now: number): Set<string> {
+    return this.#detector.rejoining(now);
+  }
+
+  /**
+   * This process replaces an earlier one of this node that served while peers serve (its own Lease was there at
+   * start): with a quiet period, its first return to answering is a re-join.
+   */
+  rejoin(): void {
+    this.#step({ type: 'rejoin' });
+    this.#check();
   }
 
   /** The monitors that probe this node and the members it probes (for logs and status). */
@@ -224,12 +241,13 @@ export class ProbeRunner {
     this.#send(this.#detector.step(event, this.#clock.now()));
   }
 
-  /** Calls onChange when this node's right to answer or the set of members it counts not live changed. */
+  /** Calls onChange when this node's right to answer, the members it counts not live or the rejoining ones changed. */
   #check(): void {
     const now = this.#clock.now();
     const answering = this.answering(now);
     const notLive = [...this.#detector.notLive(now)].sort().join(',');
-    if (answering === this.#lastAnswering && notLive === this.#lastNotLive) return;
+    const rejoining = [...this.#detector.rejoining(now)].sort().join(',');
+    if (answering === this.#lastAnswering && notLive === this.#lastNotLive && rejoining === this.#lastRejoining) return;
     if (answering !== this.#lastAnswering)
       this.#log.info(
         { node: this.#node, answering },
@@ -237,8 +255,11 @@ export class ProbeRunner {
       );
     if (notLive !== this.#lastNotLive)
       this.#log.info({ node: this.#node, notLive }, 'failure detector: live set changed');
+    if (rejoining !== this.#lastRejoining)
+      this.#log.info({ node: this.#node, rejoining }, 'failure detector: rejoining members changed');
     this.#lastAnswering = answering;
     this.#lastNotLive = notLive;
+    this.#lastRejoining = rejoining;
     this.#onChange();
   }
 
