@@ -1,8 +1,8 @@
 // Ownership stickiness (ADR 0036): a speaker that (re)joins the live set while others serve without it is
 // *rejoining* for a quiet period: it is live, but counts for ownership only where no settled member can serve.
-// Whether a member is rejoining is that member's own statement, read by every speaker from the same record (its
-// heartbeat Lease's `beaconlb.io/layer2-rejoining` annotation), never a local guess of when it was noticed: two
-// speakers holding the same records compute the same owners.
+// Whether a member is rejoining is that member's own statement (its heartbeat Lease's `beaconlb.io/layer2-rejoining`
+// annotation with Lease liveness, its REJOINING claims with probes, probe-detector.ts), never a local guess of when
+// it was noticed: two speakers holding the same records compute the same owners.
 //
 // The rule, for the bounded-load placement of the Lease detector (ADR 0007): with S = live minus rejoining, the
 // owners are ownersOf(S) for every address that has an eligible member in S, and ownersOf(live) over the remaining
@@ -17,7 +17,8 @@
 // answers by the fallback although the other, settled in its own view, is settled there too (a contradiction), or
 // both answer by the fallback (first live in both views: U1 = U2). The Lease detector keeps (I) the way readiness
 // does (ADR 0013): a member clears its mark, and counts itself settled one renew interval after it saw that write
-// come back through its own watch.
+// come back through its own watch; the probe detector by settling voteValidity + maxDelay after its last REJOINING,
+// when no receiver can still hold one (ADR 0036, "Probe detector").
 import { ownersOf, type OwnerInput } from './rendezvous-owner.ts';
 import { preferenceOrders, type PreferenceInput } from './preference-owner.ts';
 
