@@ -78,9 +78,9 @@ describe('statusReport: announcements', () => {
 });
 
 describe('statusReport: layer-2 owners', () => {
-  /** One pool, one advertisement on every node, 6 Services, both speakers renewed a second ago. */
-  function layer2(rejoining: boolean): ClusterSnapshot {
-    const ips = Array.from({ length: 6 }, (_, i) => `198.51.100.${70 + i}`);
+  /** One pool, one advertisement on every node, `count` Services, every speaker renewed a second ago. */
+  function layer2(rejoining: boolean, count = 6, names = ['node1', 'node2']): ClusterSnapshot {
+    const ips = Array.from({ length: count }, (_, i) => `198.51.100.${70 + i}`);
     return {
       ...snapshot(),
       bgpPeers: [],
@@ -90,13 +90,13 @@ describe('statusReport: layer-2 owners', () => {
           apiVersion: 'beaconlb.io/v1alpha1',
           kind: 'IPPool',
           metadata: { name: 'l2', creationTimestamp: '2025-01-01T00:00:00Z' },
-          spec: { addresses: ['198.51.100.64/27'] },
+          spec: { addresses: ['198.51.100.64/26'] },
         },
       ],
       advertisements: [
         { apiVersion: 'beaconlb.io/v1alpha1', kind: 'L2Advertisement', metadata: { name: 'l2' }, spec: {} },
       ],
-      nodes: ['node1', 'node2'].map((name) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } })),
+      nodes: names.map((name) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } })),
       services: ips.map((ip, i) => ({
         metadata: { namespace: 'shop', name: `web-${i}` },
         spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] },
@@ -105,7 +105,7 @@ describe('statusReport: layer-2 owners', () => {
           conditions: [allocationCondition([ip], '2025-01-01T00:00:00Z')],
         },
       })),
-      speakers: ['node1', 'node2'].map((node) => ({
+      speakers: names.map((node) => ({
         node,
         renewTime: '2026-12-07T12:00:09Z',
         leaseDurationSeconds: 3,
@@ -131,5 +131,13 @@ describe('statusReport: layer-2 owners', () => {
         ['node2', true, false],
       ],
     );
+  });
+
+  it('with a membership record (probes, ADR 0019) owners are members only: a speaker not listed yet owns nothing', () => {
+    const names = ['node1', 'node2', 'node3'];
+    const leases = layer2(false, 12, names);
+    assert.ok(statusReport(leases, NOW).services.some((s) => s.owner === 'node3'));
+    const probes = statusReport({ ...leases, membership: ['node1', 'node2'] }, NOW).services.map((s) => s.owner);
+    assert.ok(probes.includes('node1') && probes.includes('node2') && !probes.includes('node3'), probes.join());
   });
 });

@@ -1,8 +1,11 @@
 // `beaconlb status`: pools with usage, Services with address, pool, mode and owning node (layer 2) or advertising
 // nodes (BGP), what each node says it announces (its ServiceAnnouncement records, with the state of each BGP
 // session), BGP sessions as the speakers report them on BGPPeer status, speakers.
-// The layer-2 owner is computed as the speakers compute it, from the same objects; liveness here is judged from
-// the Leases' renew times (a status view has no history), so it can differ from the speakers' for a moment.
+// The layer-2 owner is computed as the speakers compute it, from the same objects: by preference order over the
+// membership record when the controller has published one (probes, ADR 0019), else over the live Leases (ADR 0007).
+// Liveness here is judged from the Leases' renew times (a status view has no history, and cannot see the probes
+// between speakers): with probes a node killed less than its Lease duration (40 s) ago still shows as owner, while
+// its peers have moved its addresses in about 0.5 s; the Announcements section shows what each node says it announces.
 import type { Command } from './command.ts';
 import { optionalStringFlag, stringFlag } from './flag-values.ts';
 import { UsageError } from './command.ts';
@@ -12,7 +15,7 @@ import { readClusterSnapshot, type ClusterSnapshot } from '../k8s/cluster-snapsh
 import { planLayer2 } from '../core/config/layer2-plan.ts';
 import { isOurService } from '../core/config/service-request.ts';
 import { serviceKey } from '../core/config/service-object.ts';
-import { stickyOwnersOf } from '../core/election/sticky-owner.ts';
+import { stickyOwnersByPreference, stickyOwnersOf } from '../core/election/sticky-owner.ts';
 import { familyOf, parseIp } from '../core/ip/ip-address.ts';
 import { compilePools, poolHolding } from '../core/config/pool-config.ts';
 import { recordedRenumbering, rfc3339 } from '../core/config/renumber-record.ts';
@@ -93,11 +96,14 @@ export function statusReport(
   const compiled = compilePools(snapshot.pools);
   const poolNameOf = (address: bigint | undefined): string =>
     address === undefined ? '' : (poolHolding(compiled.pools, address, familyOf(address))?.name ?? '');
-  const owners = stickyOwnersOf({
+  const ownerInput = {
     addresses: [...plan.values()].map((a) => ({ address: a.address, eligible: a.eligible })),
     live: new Set(speakers.filter((s) => s.live).map((s) => s.node)),
     rejoining: new Set(speakers.filter((s) => s.rejoining).map((s) => s.node)),
-  });
+  };
+  const owners = snapshot.membership
+    ? stickyOwnersByPreference({ ...ownerInput, members: new Set(snapshot.membership) })
+    : stickyOwnersOf(ownerInput);
   // Per Service, the prefixes advertised for it and the nodes advertising each (a node's plan, as its speaker has it).
   const advertisedBy = new Map<string, Map<string, AdvertisedPrefix>>();
   const bgpInputs = {

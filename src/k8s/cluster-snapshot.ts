@@ -11,6 +11,7 @@ import { paths } from './api/api-paths.ts';
 import { errorCode } from './api/api-error.ts';
 import type { ServiceAnnouncementObject } from './service-announcement-store.ts';
 import { SPEAKER_LEASE_SELECTOR, speakerLeaseMarks, speakerLeaseNode } from './heartbeat-lease.ts';
+import { MEMBERSHIP_CONFIGMAP, membershipOf, type ConfigMapObject } from './speaker-membership.ts';
 
 export interface SpeakerLeaseRecord {
   node: string;
@@ -35,6 +36,11 @@ export interface ClusterSnapshot {
   speakers: SpeakerLeaseRecord[];
   /** The ServiceAnnouncement records (ADR 0024); empty where the kind is not installed. */
   announcements: ServiceAnnouncementObject[];
+  /**
+   * The members of the speakers' membership record (ADR 0019), when the controller has published one: the speakers
+   * then judge liveness by probes and own addresses by preference order over these members.
+   */
+  membership?: string[];
 }
 
 interface List<T> {
@@ -59,6 +65,13 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
       client.get<List<EndpointSliceObject>>(paths.endpointSlices()),
       client.get<List<LeaseItem>>(paths.leases(namespace), { labelSelector: SPEAKER_LEASE_SELECTOR }),
     ]);
+  const record = await client
+    .get<ConfigMapObject>(`/api/v1/namespaces/${namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`)
+    .catch((error: unknown) => {
+      if (errorCode(error) === 404 || errorCode(error) === 403) return undefined;
+      throw error;
+    });
+  const membership = membershipOf(record)?.members.map((m) => m.node);
   const announcements = await client
     .get<List<ServiceAnnouncementObject>>(paths.ours('serviceannouncements'))
     .catch((error: unknown) => {
@@ -75,6 +88,7 @@ export async function readClusterSnapshot(client: ApiClient, namespace: string):
     namespaces: namespaces.items,
     endpointSlices: endpointSlices.items,
     announcements: announcements.items,
+    ...(membership === undefined ? {} : { membership }),
     speakers: leases.items.flatMap((l) => {
       const node = speakerLeaseNode(l.metadata?.name);
       if (node === undefined) return [];

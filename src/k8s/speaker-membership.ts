@@ -34,7 +34,7 @@ export interface MembershipRecord {
   readonly generation: number;
 }
 
-interface ConfigMapObject {
+export interface ConfigMapObject {
   metadata?: {
     name?: string;
     namespace?: string;
