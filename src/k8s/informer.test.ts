@@ -216,6 +216,32 @@ describe('Informer.relist', () => {
   });
 });
 
+describe('Informer.listedSince', () => {
+  it('is true only for a list sent at or after the given moment (a leader need not list again after it)', async () => {
+    const collection = new FakeCollection();
+    collection.items = [object('a', '1')];
+    const clock = new ManualClock();
+    const informer = new Informer<KubeObject>({
+      client: collection.client(),
+      path: '/api/v1/services',
+      clock,
+      log: silentLogger(),
+    });
+    const before = clock.now();
+    assert.equal(informer.listedSince(before), false, 'nothing listed yet');
+    clock.advance(100);
+    informer.start();
+    await informer.synced;
+    assert.equal(informer.listedSince(before), true);
+    assert.equal(informer.listedSince(clock.now() + 1), false);
+    const later = clock.now() + 50;
+    clock.advance(100);
+    await informer.relist();
+    assert.equal(informer.listedSince(later), true, 'the relist was sent after it');
+    informer.stop();
+  });
+});
+
 // The informer contains a throw of its change handler per object: the list still syncs, every object is cached, the
 // watch goes on delivering (before, one throw failed the list, and the cache never synced).
 const unnamespaced = (name: string, version: string): KubeObject => ({ metadata: { name, resourceVersion: version } });

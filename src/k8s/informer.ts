@@ -78,6 +78,7 @@ export class Informer<T extends KubeObject> {
   readonly #onFreshness: ((stale: boolean) => void) | undefined;
   #store = new Map<string, T>();
   #resourceVersion = '';
+  #lastListSentAt: number | undefined;
   #abort: AbortController | undefined;
   #sleep: { timer: Timer; resolve: () => void } | undefined;
   #stopped = true;
@@ -129,6 +130,14 @@ export class Informer<T extends KubeObject> {
 
   get hasSynced(): boolean {
     return this.#synced;
+  }
+
+  /**
+   * Whether the cache holds a list sent at or after `since` (monotonic), and every event since: a consistent (quorum)
+   * list, so it holds every write committed before `since`.
+   */
+  listedSince(since: number): boolean {
+    return this.#lastListSentAt !== undefined && this.#lastListSentAt >= since;
   }
 
   start(): void {
@@ -316,6 +325,7 @@ export class Informer<T extends KubeObject> {
       else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#notify(obj, 'update');
     }
     for (const [key, obj] of old) if (!fresh.has(key)) this.#notify(obj, 'delete');
+    this.#lastListSentAt = sentAt;
     if (!this.#synced) {
       this.#synced = true;
       this.#resolveSynced();

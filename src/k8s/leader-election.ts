@@ -83,9 +83,10 @@ export class LeaderElector {
     return this.#leading;
   }
 
-  start(): void {
+  /** Starts campaigning; resolves once the first attempt is over (leading or not). */
+  start(): Promise<void> {
     this.#stopped = false;
-    void this.#tick();
+    return this.#tick();
   }
 
   /** Stops campaigning; a leader releases the Lease so a successor need not wait for it to expire. */
