@@ -33,11 +33,11 @@ describe('LeaderElector', () => {
     const server = new InMemoryLease();
     const events: string[] = [];
     const a = elector(server, clock, 'a', events);
-    a.start();
+    void a.start();
     await clock.settle(0);
     assert.ok(a.isLeader);
     const b = elector(server, clock, 'b', events);
-    b.start();
+    void b.start();
     await clock.settle(1000);
     // From now on a's requests never answer; b's do.
     server.cutOff.add('a');
@@ -61,8 +61,8 @@ describe('LeaderElector', () => {
     const events: string[] = [];
     const a = elector(server, clock, 'a', events);
     const b = elector(server, clock, 'b', events);
-    a.start();
-    b.start();
+    void a.start();
+    void b.start();
     for (let t = 0; t < 3000; t += 10) {
       await clock.settle(10);
       assert.ok(!(leads(a) && leads(b)));
