@@ -10,7 +10,8 @@
 // monitors (K + 1 − down quorum, so any fence quorum meets any down quorum) has confirmed an ACK that X sent within
 // suspectAfter − fenceMargin; after a DOWN a monitor withholds confirmations for voteValidity + maxDelay, and after
 // its own FENCED (sent while it cannot answer) X waits as long, so no stale claim is held anywhere when X answers
-// again. Together (ADR 0019, P1): a node that answers is down for nobody.
+// again; a (re)started process answers and confirms nothing for as long (it cannot know what its predecessor
+// claimed or voted). Together (ADR 0019, P1): a node that answers is down for nobody.
 //
 // Membership changes (ADR 0019, P4): speakers adopt a new epoch up to membershipSkew apart. An old epoch stays
 // active for epochTransition after the new one is adopted: messages of either are accepted, targets of both are
@@ -497,8 +498,15 @@ export class ProbeDetector {
     return this.#members.filter((m) => m !== this.self).map((to) => ({ type: 'send', to, message }));
   }
 
+  /**
+   * Whether this node withholds its confirmation of `target`: for V + Δ after its last DOWN about it (the hold-down),
+   * and for V + Δ after this process started, since it cannot know what its previous incarnation voted (a monitor
+   * restarted right after voting would otherwise confirm at once, while its predecessor's vote is still held).
+   */
   #heldDown(target: TargetState, now: number): boolean {
-    return target.lastDownAt !== undefined && now < target.lastDownAt + this.#t.voteValidityMs + this.#t.maxDelayMs;
+    const quiet = this.#t.voteValidityMs + this.#t.maxDelayMs;
+    if (now < this.#startedAt + quiet) return true;
+    return target.lastDownAt !== undefined && now < target.lastDownAt + quiet;
   }
 
   #tick(now: number): ProbeSend[] {
