@@ -24,7 +24,8 @@
 // Record age (ADR 0019): every message reports its sender's newest generation and how long it has held it. So a
 // receiver knows that record was published at least that long ago and that the sender holds it; the waits above
 // count from the earliest publication so proved instead of this node's own adoption, and end early when every
-// member said it holds the record.
+// member said it holds the record (or, for down votes after a start, a newer one). A monitor keeps probing the
+// targets of a dropped epoch for membershipSkew more: a target that adopted the next one later still counts it.
 // Stalls (ADR 0019, "Event-loop stalls"): a step that comes more than probeInterval after the previous one means this
 // node's own event loop (or clock) stalled. It does not count the stalled interval against its targets (their
 // silence is measured without it, so a vote waits for suspectAfter of time in which this node listened), and for
@@ -67,6 +68,11 @@ export class ProbeDetector {
   readonly #startedAt: number;
   /** Active epochs, oldest first; the last is current. */
   #epochs: Epoch[] = [];
+  /**
+   * Epochs dropped less than membershipSkew ago: their targets are still probed (and confirmed), as a target that
+   * adopted the next epoch later than this node counts its fence in the dropped one for up to that much longer.
+   */
+  #lingering: Array<{ epoch: Epoch; until: number }> = [];
   /** When this node adopted the first epoch of its current run of memberships, and that epoch's generation. */
   #memberSince: number | undefined;
   #memberSinceGeneration = 0;
@@ -149,10 +155,15 @@ export class ProbeDetector {
       next = this.#epochs[1]
     ) {
       const dropped = this.#epochs.shift();
-      if (dropped) this.#publishedBy.delete(dropped.generation);
+      if (dropped) {
+        this.#publishedBy.delete(dropped.generation);
+        this.#lingering.push({ epoch: dropped, until: now + this.#t.membershipSkewMs });
+      }
       changed = true;
     }
-    if (changed) this.#syncTargets(now);
+    const lingering = this.#lingering.length;
+    this.#lingering = this.#lingering.filter((l) => now < l.until);
+    if (changed || this.#lingering.length !== lingering) this.#syncTargets(now);
   }
 
   /** Whether `voter` monitors `target` in some active epoch. */
@@ -297,6 +308,23 @@ export class ProbeDetector {
     return now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs;
   }
 
+  /**
+   * Whether `member` surely holds a newer record than this process's first (ADR 0019, "Record age", rule 1): it said
+   * so, or this node holds one that every unfenced speaker holds by now (published membershipSkew ago). A member that
+   * holds a record newer than F counts its fence in F (no longer the newest) or, when it has no monitors there, in the
+   * next one at once; either is a record this node holds (it adopts every record from F on).
+   */
+  #holdsNewerThanFirst(member: string, now: number): boolean {
+    if ((this.#reported.get(member) ?? 0) > this.#firstGeneration) return true;
+    for (const epoch of this.#epochs)
+      if (
+        epoch.generation > this.#firstGeneration &&
+        now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs
+      )
+        return true;
+    return false;
+  }
+
   /** Whether `member` is down here: a down quorum of its monitors' votes is held. */
   isDown(member: string, now: number): boolean {
     const votes = this.#votes.get(member);
@@ -305,7 +333,12 @@ export class ProbeDetector {
     // adopted it yet counts its fence in an older epoch until 3 x membershipSkew after it was published (see the
     // file comment), unless it is the first record of all (generation 1: there is no older one).
     if (this.#firstAdoptedAt === undefined) return false;
-    if (this.#firstGeneration !== 1 && now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs) return false;
+    if (
+      this.#firstGeneration !== 1 &&
+      now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs &&
+      !this.#holdsNewerThanFirst(member, now)
+    )
+      return false;
     let epochs = 0;
     for (const [i, epoch] of this.#epochs.entries()) {
       if (!epoch.memberSet.has(member)) continue;
@@ -477,7 +510,7 @@ export class ProbeDetector {
   /** Probes every member this node monitors in some active epoch, keeping the state of those it already probed. */
   #syncTargets(now: number): void {
     const targets = new Set<string>();
-    for (const epoch of this.#epochs) {
+    for (const epoch of [...this.#lingering.map((l) => l.epoch), ...this.#epochs]) {
       for (const [member, monitors] of epoch.monitorsOf)
         if (member !== this.self && monitors.includes(this.self)) targets.add(member);
     }
