@@ -112,6 +112,7 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
         'stall',
         'leave',
         'rejoin',
+        'crash',
       ),
       a: fc.nat(),
       b: fc.nat(),
@@ -145,6 +146,11 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
               if (o.kind === 'restart' && !net.alive.has(a)) net.start(a, o.x > 0.4 ? 500 : 0);
               if (o.kind === 'stall') net.stall(a, o.x * 2000);
               // SIGTERM: LEAVING, the hand-over overlap, then stopped (removed by a later 'remove-dead').
+              // A crash and an immediate restart (its predecessor's votes and claims may still be held).
+              if (o.kind === 'crash' && net.alive.has(a)) {
+                net.kill(a);
+                net.start(a, o.x > 0.4 ? 500 : 0);
+              }
               if (o.kind === 'leave' && net.alive.has(a) && !net.leaving.has(a)) net.leave(a);
               // A removed node's new process reads the record without it, and a later record lists it again.
               const removed = [...net.nodes.keys()].filter((n) => !net.names.includes(n));
