@@ -612,6 +612,16 @@ export class ProbeDetector {
   #receive(from: string, message: ProbeMessage, now: number): ProbeSend[] {
     switch (message.kind) {
       case 'ping': {
+        // Listed out of this node's newest record (it left, and this is its next process): a monitor whose record is
+        // no newer still lists it from before, and must go on voting it down, or its own record would count this
+        // silent node live and give it its old addresses until it adopts the newer one (up to membershipSkew).
+        const current = this.#current;
+        if (
+          current &&
+          !current.memberSet.has(this.self) &&
+          (message.report?.generation ?? Infinity) <= current.generation
+        )
+          return [];
         const ackSeq = ++this.#ackSeq;
         this.#ackSentAt.set(ackSeq, now);
         // Kept from any sender: #fenceCause counts only those of this node's monitors in each epoch, so a monitor
