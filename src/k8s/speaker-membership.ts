@@ -322,6 +322,9 @@ export class MembershipPublisher {
     try {
       const cm = await this.#client.request<ConfigMapObject>('GET', this.#configMapPath());
       this.#resourceVersion = cm.metadata?.resourceVersion;
+      // A record stored by a previous leader may be seconds old (a controller rollout): count the interval from now,
+      // so that two records are never less than minIntervalMs apart (ADR 0019, "At most one record per membershipSkew").
+      if (this.#publishedAt === Number.NEGATIVE_INFINITY) this.#publishedAt = this.#clock.now();
       this.#published = membershipOf(cm) ?? {
         members: [],
         epoch: '',

@@ -16,6 +16,8 @@ export const SIM_TIMINGS: ProbeTimings = { ...DEFAULT_PROBE_TIMINGS, membershipS
 interface InFlight {
   at: number;
   from: string;
+  /** The sender's process (a restart is a new one). */
+  incarnation: number;
   to: string;
   message: ProbeMessage;
 }
@@ -41,8 +43,13 @@ export class SimulatedNetwork {
   violation: string | undefined;
   /** Nodes whose event loop is stalled, until when: no ticks, datagrams to them wait in the queue. */
   readonly frozen = new Map<string, number>();
+  /** Nodes that stepped `leave`, and when their hand-over overlap ends (the runner then stops them). */
+  readonly leaving = new Map<string, number>();
   /** Datagrams sent, by `sender:kind`. */
   readonly sent = new Map<string, number>();
+  /** Per node, its process's incarnation; per receiver, the newest incarnation of each sender it has heard. */
+  readonly #incarnation = new Map<string, number>();
+  readonly #heard = new Map<string, Map<string, number>>();
 
   /** How long after its start a process reads its first membership record (the speaker reads it with a renewal). */
   readonly #firstReadMs: number;
@@ -91,15 +98,12 @@ export class SimulatedNetwork {
    * told that it replaces an earlier process that served (the speaker found its own Lease, ADR 0036).
    */
   start(name: string, startedMsAgo = 0, rejoin = false): void {
-    const restarted = this.nodes.has(name);
     const detector = new ProbeDetector(name, this.now - startedMsAgo, this.#timings, this.#rejoinQuietMs);
     this.nodes.set(name, detector);
     this.alive.add(name);
+    this.#incarnation.set(name, (this.#incarnation.get(name) ?? 0) + 1);
+    this.#heard.delete(name);
     if (rejoin) this.#send(name, detector.step({ type: 'rejoin' }, this.now));
-    // The runner tells the detector when a member's incarnation changes (probe-runner.ts): at its first datagram.
-    if (restarted)
-      for (const other of this.alive)
-        if (other !== name) this.#node(other).step({ type: 'restarted', member: name }, this.now);
     if (this.#firstReadMs > 0) {
       const [members, epoch, generation] = [[...this.names], this.#epoch, this.#epochs];
       this.#adoptions.push({ at: this.now + this.#firstReadMs, node: name, members, epoch, generation });
@@ -116,6 +120,13 @@ export class SimulatedNetwork {
 
   kill(name: string): void {
     this.alive.delete(name);
+    this.leaving.delete(name);
+  }
+
+  /** SIGTERM: `name` says LEAVING to every member, answers on for the hand-over overlap, then stops. */
+  leave(name: string, overlapMs = 1000): void {
+    this.#send(name, this.#node(name).step({ type: 'leave' }, this.now));
+    this.leaving.set(name, this.now + overlapMs);
   }
 
   isolate(name: string, inbound = true, outbound = true): void {
@@ -145,13 +156,15 @@ export class SimulatedNetwork {
       this.sent.set(key, (this.sent.get(key) ?? 0) + 1);
       if (this.cut.has(`${from}>${action.to}`) || this.#rng() < this.loss) continue;
       const delay = this.#rng() < this.slow ? this.#rng() * DEFAULT_PROBE_TIMINGS.maxDelayMs : 0.1 + this.#rng() * 2;
-      this.#queue.push({ at: this.now + delay, from, to: action.to, message: action.message });
+      const incarnation = this.#incarnation.get(from) ?? 0;
+      this.#queue.push({ at: this.now + delay, from, incarnation, to: action.to, message: action.message });
     }
   }
 
   /** Advances one step: delivers what is due (in order of arrival), ticks every live node, checks P1. */
   step(): void {
     this.now += STEP_MS;
+    for (const [name, until] of this.leaving) if (until <= this.now) this.kill(name);
     // A node waking from a stall runs its timers (the tick) before it reads the datagrams queued meanwhile.
     const woke = new Set<string>();
     for (const [name, until] of this.frozen) {
@@ -182,6 +195,15 @@ export class SimulatedNetwork {
       }
       const node = this.#node(d.to);
       const at = woke.has(d.to) ? this.now : d.at;
+      // As the runner does (probe-runner.ts): a sender's new incarnation is a restart, told to the detector at its
+      // first datagram; late datagrams of the incarnations it replaced are dropped.
+      let heard = this.#heard.get(d.to);
+      if (!heard) this.#heard.set(d.to, (heard = new Map<string, number>()));
+      const known = heard.get(d.from);
+      if (known !== undefined && d.incarnation < known) continue;
+      heard.set(d.from, d.incarnation);
+      if (known !== undefined && d.incarnation > known)
+        this.#send(d.to, node.step({ type: 'restarted', member: d.from }, at));
       this.#send(d.to, node.step({ type: 'receive', from: d.from, message: d.message }, at));
     }
     this.#queue.push(...waiting);
@@ -211,6 +233,16 @@ export class SimulatedNetwork {
     return this.alive.has(name) && !this.frozen.has(name) && this.#node(name).answering(this.now);
   }
 
+  /** Which running nodes answer for each of `addresses`: those that may answer and own it in their own view. */
+  answerers(): Map<bigint, string[]> {
+    const out = new Map<bigint, string[]>(this.addresses.map((a) => [a.address, []]));
+    for (const name of this.alive) {
+      if (!this.answering(name)) continue;
+      for (const [address, owner] of this.ownersSeenBy(name)) if (owner === name) out.get(address)?.push(name);
+    }
+    return out;
+  }
+
   /** Running nodes whose live set lacks `name`. */
   seeingDown(name: string): string[] {
     return [...this.alive].filter((n) => n !== name && !this.#node(n).live(this.now).has(name));
@@ -236,7 +268,8 @@ export class SimulatedNetwork {
     const out = new Map<bigint, string>();
     const membershipOf = new Map<bigint, string>();
     for (const name of this.alive) {
-      if (!this.answering(name)) continue;
+      // The hand-over overlap after LEAVING is deliberate (ADR 0019, P2).
+      if (!this.answering(name) || this.leaving.has(name)) continue;
       const members = this.#node(name).members.join(',');
       for (const [address, owner] of this.ownersSeenBy(name)) {
         if (owner !== name) continue;
@@ -273,7 +306,8 @@ export class SimulatedNetwork {
   #checkP1(): void {
     if (this.violation) return;
     for (const x of this.alive) {
-      if (!this.answering(x)) continue;
+      // The hand-over overlap after LEAVING is the one deliberate exception (ADR 0019, P2).
+      if (!this.answering(x) || this.leaving.has(x)) continue;
       for (const y of this.alive) {
         if (y === x) continue;
         const other = this.#node(y);

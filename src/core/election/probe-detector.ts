@@ -10,7 +10,8 @@
 // monitors (K + 1 − down quorum, so any fence quorum meets any down quorum) has confirmed an ACK that X sent within
 // suspectAfter − fenceMargin; after a DOWN a monitor withholds confirmations for voteValidity + maxDelay, and after
 // its own FENCED (sent while it cannot answer) X waits as long, so no stale claim is held anywhere when X answers
-// again. Together (ADR 0019, P1): a node that answers is down for nobody.
+// again; a (re)started process answers and confirms nothing for as long (it cannot know what its predecessor
+// claimed or voted). Together (ADR 0019, P1): a node that answers is down for nobody.
 //
 // Membership changes (ADR 0019, P4): speakers adopt a new epoch up to membershipSkew apart. An old epoch stays
 // active for epochTransition after the new one is adopted: messages of either are accepted, targets of both are
@@ -23,7 +24,8 @@
 // Record age (ADR 0019): every message reports its sender's newest generation and how long it has held it. So a
 // receiver knows that record was published at least that long ago and that the sender holds it; the waits above
 // count from the earliest publication so proved instead of this node's own adoption, and end early when every
-// member said it holds the record.
+// member said it holds the record (or, for down votes after a start, a newer one). A monitor keeps probing the
+// targets of a dropped epoch for membershipSkew more: a target that adopted the next one later still counts it.
 // Stalls (ADR 0019, "Event-loop stalls"): a step that comes more than probeInterval after the previous one means this
 // node's own event loop (or clock) stalled. It does not count the stalled interval against its targets (their
 // silence is measured without it, so a vote waits for suspectAfter of time in which this node listened), and for
@@ -66,6 +68,11 @@ export class ProbeDetector {
   readonly #startedAt: number;
   /** Active epochs, oldest first; the last is current. */
   #epochs: Epoch[] = [];
+  /**
+   * Epochs dropped less than membershipSkew ago: their targets are still probed (and confirmed), as a target that
+   * adopted the next epoch later than this node counts its fence in the dropped one for up to that much longer.
+   */
+  #lingering: Array<{ epoch: Epoch; until: number }> = [];
   /** When this node adopted the first epoch of its current run of memberships, and that epoch's generation. */
   #memberSince: number | undefined;
   #memberSinceGeneration = 0;
@@ -148,10 +155,15 @@ export class ProbeDetector {
       next = this.#epochs[1]
     ) {
       const dropped = this.#epochs.shift();
-      if (dropped) this.#publishedBy.delete(dropped.generation);
+      if (dropped) {
+        this.#publishedBy.delete(dropped.generation);
+        this.#lingering.push({ epoch: dropped, until: now + this.#t.membershipSkewMs });
+      }
       changed = true;
     }
-    if (changed) this.#syncTargets(now);
+    const lingering = this.#lingering.length;
+    this.#lingering = this.#lingering.filter((l) => now < l.until);
+    if (changed || this.#lingering.length !== lingering) this.#syncTargets(now);
   }
 
   /** Whether `voter` monitors `target` in some active epoch. */
@@ -296,6 +308,23 @@ export class ProbeDetector {
     return now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs;
   }
 
+  /**
+   * Whether `member` surely holds a newer record than this process's first (ADR 0019, "Record age", rule 1): it said
+   * so, or this node holds one that every unfenced speaker holds by now (published membershipSkew ago). A member that
+   * holds a record newer than F counts its fence in F (no longer the newest) or, when it has no monitors there, in the
+   * next one at once; either is a record this node holds (it adopts every record from F on).
+   */
+  #holdsNewerThanFirst(member: string, now: number): boolean {
+    if ((this.#reported.get(member) ?? 0) > this.#firstGeneration) return true;
+    for (const epoch of this.#epochs)
+      if (
+        epoch.generation > this.#firstGeneration &&
+        now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs
+      )
+        return true;
+    return false;
+  }
+
   /** Whether `member` is down here: a down quorum of its monitors' votes is held. */
   isDown(member: string, now: number): boolean {
     const votes = this.#votes.get(member);
@@ -304,7 +333,12 @@ export class ProbeDetector {
     // adopted it yet counts its fence in an older epoch until 3 x membershipSkew after it was published (see the
     // file comment), unless it is the first record of all (generation 1: there is no older one).
     if (this.#firstAdoptedAt === undefined) return false;
-    if (this.#firstGeneration !== 1 && now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs) return false;
+    if (
+      this.#firstGeneration !== 1 &&
+      now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs &&
+      !this.#holdsNewerThanFirst(member, now)
+    )
+      return false;
     let epochs = 0;
     for (const [i, epoch] of this.#epochs.entries()) {
       if (!epoch.memberSet.has(member)) continue;
@@ -476,7 +510,7 @@ export class ProbeDetector {
   /** Probes every member this node monitors in some active epoch, keeping the state of those it already probed. */
   #syncTargets(now: number): void {
     const targets = new Set<string>();
-    for (const epoch of this.#epochs) {
+    for (const epoch of [...this.#lingering.map((l) => l.epoch), ...this.#epochs]) {
       for (const [member, monitors] of epoch.monitorsOf)
         if (member !== this.self && monitors.includes(this.self)) targets.add(member);
     }
@@ -497,8 +531,15 @@ export class ProbeDetector {
     return this.#members.filter((m) => m !== this.self).map((to) => ({ type: 'send', to, message }));
   }
 
+  /**
+   * Whether this node withholds its confirmation of `target`: for V + Δ after its last DOWN about it (the hold-down),
+   * and for V + Δ after this process started, since it cannot know what its previous incarnation voted (a monitor
+   * restarted right after voting would otherwise confirm at once, while its predecessor's vote is still held).
+   */
   #heldDown(target: TargetState, now: number): boolean {
-    return target.lastDownAt !== undefined && now < target.lastDownAt + this.#t.voteValidityMs + this.#t.maxDelayMs;
+    const quiet = this.#t.voteValidityMs + this.#t.maxDelayMs;
+    if (now < this.#startedAt + quiet) return true;
+    return target.lastDownAt !== undefined && now < target.lastDownAt + quiet;
   }
 
   #tick(now: number): ProbeSend[] {
@@ -571,6 +612,16 @@ export class ProbeDetector {
   #receive(from: string, message: ProbeMessage, now: number): ProbeSend[] {
     switch (message.kind) {
       case 'ping': {
+        // Listed out of this node's newest record (it left, and this is its next process): a monitor whose record is
+        // no newer still lists it from before, and must go on voting it down, or its own record would count this
+        // silent node live and give it its old addresses until it adopts the newer one (up to membershipSkew).
+        const current = this.#current;
+        if (
+          current &&
+          !current.memberSet.has(this.self) &&
+          (message.report?.generation ?? Infinity) <= current.generation
+        )
+          return [];
         const ackSeq = ++this.#ackSeq;
         this.#ackSentAt.set(ackSeq, now);
         // Kept from any sender: #fenceCause counts only those of this node's monitors in each epoch, so a monitor

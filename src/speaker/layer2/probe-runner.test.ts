@@ -11,6 +11,8 @@ import { silentLogger } from '../../test-support/silent-logger.ts';
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 /** Start-up quiet time (voteValidity + maxDelay) plus membershipSkew of the test timings, and some slack. */
 const SETTLE_MS = 5000;
+/** How long the speakers of a new cluster ran before the first record (the controller's settle time). */
+const FIRST_RECORD_SETTLE_MS = 10_000;
 
 const addressOf = (node: string): string => `198.51.100.${11 + NODES.concat('n6').indexOf(node)}`;
 
@@ -35,6 +37,8 @@ class Net {
     const members: ProbeMember[] = nodes.map((node) => ({ node, address: addressOf(node), port: 7946 }));
     NODES.concat('n6').forEach((node, i) => this.#byAddress.set(`198.51.100.${11 + i}`, node));
     for (const node of nodes) this.add(node);
+    // The processes ran on Lease liveness before the first record (the controller waits until none arrived for 10 s).
+    if (nodes.length > 0) this.clock.advance(FIRST_RECORD_SETTLE_MS);
     for (const runner of this.runners.values()) runner.setMembership({ members, epoch: 'e1', generation: 1 });
   }
 
@@ -209,6 +213,7 @@ describe('ProbeRunner over a simulated network', () => {
     const rotated = new Net([key], []);
     const members = NODES.map((node, i) => ({ node, address: `198.51.100.${11 + i}`, port: 7946 }));
     for (const node of NODES) rotated.add(node, node === 'n1' || node === 'n2' ? [next, key] : [key, next]);
+    rotated.clock.advance(FIRST_RECORD_SETTLE_MS);
     for (const r of rotated.runners.values()) r.setMembership({ members, epoch: 'e1', generation: 1 });
     rotated.run(SETTLE_MS);
     assert.deepEqual(rotated.answering(), NODES);
