@@ -39,8 +39,11 @@
 // voteValidity + maxDelay after its last REJOINING, when nobody holds one (rule I of sticky-owner.ts).
 // Not here: the Lease fence (fed in with `lease-fenced`), authentication and encoding (src/protocol/probe); the
 // timings, messages, monitor ranking and epochs (probe-timings.ts, probe-messages.ts, monitor-ranking.ts,
-// membership-epoch.ts). Over 400 lines: one state machine whose handlers share its targets, votes and epochs.
+// membership-epoch.ts), what the reports tell about record ages (record-ages.ts). Over 600 lines: one state machine
+// whose handlers share its targets, votes, claims and epochs (the fence, the votes and the stickiness marks are read
+// together by `answering`, `live` and the tick); a split would pass that state from one part to the next.
 import { adoptEpoch, type Epoch } from './membership-epoch.ts';
+import { RecordAges } from './record-ages.ts';
 import { quorums, rankForTarget } from './monitor-ranking.ts';
 import type { ProbeEvent, ProbeMessage, ProbeSend, RecordReport } from './probe-messages.ts';
 import { DEFAULT_PROBE_TIMINGS, type ProbeTimings } from './probe-timings.ts';
@@ -78,18 +81,8 @@ export class ProbeDetector {
   #memberSinceGeneration = 0;
   /** When this process adopted its first epoch (it knows no predecessor to hold a transition with), and its generation. */
   #firstAdoptedAt: number | undefined;
-  #firstGeneration = 0;
-  /**
-   * Upper bounds on when records were published (ADR 0019, "Record age"), learned from peers' reports: the first
-   * epoch of this process, the epoch of this node's current run of memberships, and each active epoch by generation.
-   */
-  #firstPublishedBy = Number.POSITIVE_INFINITY;
-  #memberSincePublishedBy = Number.POSITIVE_INFINITY;
-  readonly #publishedBy = new Map<number, number>();
-  /** Per member: the newest generation its current process reported holding. */
-  readonly #reported = new Map<string, number>();
-  /** Members of the current epoch not yet known to hold the epoch that first listed this node (a join). */
-  #joinUnacknowledged: Set<string> | undefined;
+  /** What peers' reports tell about the records' age (ADR 0019, "Record age"). */
+  readonly #ages: RecordAges;
   /** Members this node monitors. */
   readonly #targets = new Map<string, TargetState>();
   #seq = 0;
@@ -128,6 +121,7 @@ export class ProbeDetector {
     this.self = self;
     this.#t = timings;
     this.#rejoinQuietMs = rejoinQuietMs;
+    this.#ages = new RecordAges(timings.membershipSkewMs);
     this.#startedAt = now;
     this.#lastStepAt = now;
     if (timings.epochTransitionMs < 3 * timings.membershipSkewMs)
@@ -156,7 +150,7 @@ export class ProbeDetector {
     ) {
       const dropped = this.#epochs.shift();
       if (dropped) {
-        this.#publishedBy.delete(dropped.generation);
+        this.#ages.dropped(dropped);
         this.#lingering.push({ epoch: dropped, until: now + this.#t.membershipSkewMs });
       }
       changed = true;
@@ -212,7 +206,7 @@ export class ProbeDetector {
         // it already; an ACK only proves life), anything else from members of an active epoch: speakers adopt
         // epochs at different moments, and every check below uses this node's own epochs (the tag is for
         // diagnostics), so a newer tag is no risk.
-        if (event.message.report) this.#noteReport(event.from, event.message.report, now);
+        if (event.message.report) this.#ages.note(event.from, event.message.report, now);
         return event.message.kind === 'ping' || this.#epochs.some((e) => e.memberSet.has(event.from))
           ? this.#receive(event.from, event.message, now)
           : [];
@@ -226,7 +220,7 @@ export class ProbeDetector {
           target.pending = undefined;
         }
         this.#confirmedAt.delete(event.member);
-        this.#reported.delete(event.member);
+        this.#ages.forget(event.member);
         return [];
       }
       case 'rejoin':
@@ -280,32 +274,7 @@ export class ProbeDetector {
    */
   #newMember(now: number): boolean {
     if (this.#memberSince === undefined || this.#memberSinceGeneration === 1) return false;
-    // Every speaker holds the record once it was published membershipSkew ago, or once each member said it does.
-    if (now >= Math.min(this.#memberSince, this.#memberSincePublishedBy) + this.#t.membershipSkewMs) return false;
-    return this.#joinUnacknowledged === undefined || this.#joinUnacknowledged.size > 0;
-  }
-
-  /**
-   * A peer's report (ADR 0019, "Record age"): it has held generation `generation` for `heldMs`, so that record and
-   * every older one were published before now − heldMs (the monotonic clocks of two hosts run at the same rate to
-   * far better than the 0.1 % discounted here; a datagram's transit only makes the bound later, never earlier).
-   */
-  #noteReport(from: string, report: RecordReport, now: number): void {
-    const by = now - report.heldMs * 0.999;
-    if (report.generation >= this.#firstGeneration && this.#firstGeneration > 0)
-      this.#firstPublishedBy = Math.min(this.#firstPublishedBy, by);
-    if (this.#memberSince !== undefined && report.generation >= this.#memberSinceGeneration)
-      this.#memberSincePublishedBy = Math.min(this.#memberSincePublishedBy, by);
-    for (const [generation, known] of this.#publishedBy)
-      if (generation <= report.generation && by < known) this.#publishedBy.set(generation, by);
-    if (report.generation > (this.#reported.get(from) ?? 0)) this.#reported.set(from, report.generation);
-    if (report.generation >= this.#memberSinceGeneration) this.#joinUnacknowledged?.delete(from);
-  }
-
-  /** Whether `member` surely holds `epoch` (or a newer one) by now: it said so, or the epoch is membershipSkew old. */
-  #surelyAdopted(member: string, epoch: Epoch, now: number): boolean {
-    if ((this.#reported.get(member) ?? 0) >= epoch.generation) return true;
-    return now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs;
+    return !this.#ages.joinKnown(this.#memberSince, now);
   }
 
   /**
@@ -315,14 +284,11 @@ export class ProbeDetector {
    * next one at once; either is a record this node holds (it adopts every record from F on).
    */
   #holdsNewerThanFirst(member: string, now: number): boolean {
-    if ((this.#reported.get(member) ?? 0) > this.#firstGeneration) return true;
-    for (const epoch of this.#epochs)
-      if (
-        epoch.generation > this.#firstGeneration &&
-        now >= (this.#publishedBy.get(epoch.generation) ?? epoch.adoptedAt) + this.#t.membershipSkewMs
-      )
-        return true;
-    return false;
+    const first = this.#ages.firstGeneration;
+    if (this.#ages.reported(member) > first) return true;
+    return this.#epochs.some(
+      (e) => e.generation > first && now >= this.#ages.publishedBy(e) + this.#t.membershipSkewMs,
+    );
   }
 
   /** Whether `member` is down here: a down quorum of its monitors' votes is held. */
@@ -334,8 +300,8 @@ export class ProbeDetector {
     // file comment), unless it is the first record of all (generation 1: there is no older one).
     if (this.#firstAdoptedAt === undefined) return false;
     if (
-      this.#firstGeneration !== 1 &&
-      now < this.#firstPublishedBy + 3 * this.#t.membershipSkewMs &&
+      this.#ages.firstGeneration !== 1 &&
+      now < this.#ages.firstPublishedBy + 3 * this.#t.membershipSkewMs &&
       !this.#holdsNewerThanFirst(member, now)
     )
       return false;
@@ -347,7 +313,8 @@ export class ProbeDetector {
         // Listed alone: no quorum can exist here. Skip it once the member surely holds the next epoch, in which it
         // has monitors: from its adoption it counts its fence there (#fenceCause), and this node holds it too.
         const next = this.#epochs[i + 1];
-        if (next && (next.monitorsOf.get(member)?.length ?? 0) > 0 && this.#surelyAdopted(member, next, now)) continue;
+        if (next && (next.monitorsOf.get(member)?.length ?? 0) > 0 && this.#ages.surelyHolds(member, next, now))
+          continue;
         return false;
       }
       let valid = 0;
@@ -478,25 +445,19 @@ export class ProbeDetector {
     if (current && (generation <= current.generation || current.id === id)) return;
     const epoch = adoptEpoch(list, id, generation, this.#t.monitors, now);
     const memberSet = epoch.memberSet;
+    let joined = false;
     if (!memberSet.has(this.self)) {
       this.#memberSince = undefined;
-      this.#joinUnacknowledged = undefined;
+      this.#ages.leftMembership();
     } else if (this.#memberSince === undefined) {
       this.#memberSince = now;
       this.#memberSinceGeneration = generation;
-      this.#memberSincePublishedBy = now;
+      joined = true;
     }
     this.#epochs.push(epoch);
-    this.#publishedBy.set(generation, now);
-    if (this.#firstAdoptedAt === undefined) {
-      this.#firstAdoptedAt = now;
-      this.#firstGeneration = generation;
-      this.#firstPublishedBy = now;
-    }
-    if (this.#memberSince !== undefined)
-      this.#joinUnacknowledged = new Set(
-        epoch.members.filter((m) => m !== this.self && (this.#reported.get(m) ?? 0) < this.#memberSinceGeneration),
-      );
+    this.#ages.adopted(epoch, now, joined);
+    this.#firstAdoptedAt ??= now;
+    if (this.#memberSince !== undefined) this.#ages.awaitJoinReports(epoch.members, this.self);
     // Counting a new epoch's fence at once: its monitors' confirmations may still be on their way (they probe this
     // node since they adopted it), so no FENCED for the grace a stall gets.
     if (this.#epochs.length > 1 && this.#countsNewestAtOnce() && (epoch.monitorsOf.get(this.self)?.length ?? 0) > 0)
@@ -504,7 +465,7 @@ export class ProbeDetector {
     this.#syncTargets(now);
     for (const m of this.#claims.keys()) if (!memberSet.has(m)) this.#claims.delete(m);
     for (const m of this.#rejoiningClaims.keys()) if (!memberSet.has(m)) this.#rejoiningClaims.delete(m);
-    for (const m of this.#reported.keys()) if (!this.#epochs.some((e) => e.memberSet.has(m))) this.#reported.delete(m);
+    this.#ages.keepOnly((m) => this.#epochs.some((e) => e.memberSet.has(m)));
   }
 
   /** Probes every member this node monitors in some active epoch, keeping the state of those it already probed. */
