@@ -30,7 +30,13 @@ export function parsePrometheusText(text: string, names: ReadonlySet<string>): S
   return samples;
 }
 
-const COUNTERS = new Set(['apiserver_request_total', 'apiserver_watch_events_total', 'apiserver_longrunning_requests']);
+const COUNTERS = new Set([
+  'apiserver_request_total',
+  'apiserver_watch_events_total',
+  'apiserver_longrunning_requests',
+  'etcd_requests_total',
+  'apiserver_response_sizes_sum',
+]);
 
 export function scrapeApiServer(cp: ControlPlane): Promise<Sample[]> {
   const certs = cp.certificates;

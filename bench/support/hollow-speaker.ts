@@ -127,10 +127,10 @@ export class HollowSpeaker {
     }
     const runner = this.#runner;
     let renewals = 0;
-    const readMembership = async (timeoutMs: number): Promise<void> => {
+    const readMembership = async (timeoutMs: number, renewal?: string): Promise<void> => {
       if (!runner) return;
-      if (keys.length === 0 || renewals++ % 6 === 0) keys = (await membership.keys(timeoutMs)).map(probeKey);
-      const record = await membership.record(timeoutMs);
+      if (keys.length === 0 || renewals++ % 6 === 0) keys = (await membership.keys(timeoutMs, renewal)).map(probeKey);
+      const record = await membership.record(timeoutMs, renewal);
       if (record) runner.setMembership(record);
     };
     this.readMembership = readMembership;
@@ -176,7 +176,7 @@ export class HollowSpeaker {
       renew: async (leaving, timeoutMs, layer2NotReady) => {
         try {
           const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady);
-          if (!leaving) await readMembership(timeoutMs);
+          if (!leaving) await readMembership(timeoutMs, version);
           this.renewals++;
           return version;
         } catch (error) {
@@ -209,7 +209,7 @@ export class HollowSpeaker {
     });
   }
 
-  readonly readMembership: (timeoutMs: number) => Promise<void>;
+  readonly readMembership: (timeoutMs: number, renewal?: string) => Promise<void>;
 
   /** For a failed convergence: what this participant's detector holds. */
   diagnostics(): Record<string, unknown> {

@@ -202,17 +202,21 @@ export const speakerCommand: Command = {
     const leaseTimings = () =>
       detectionSwitch?.timings ?? { renewIntervalMs, leaseDurationMs, fenceMarginMs: settings.fenceMarginMs };
     let renewals = 0;
-    /** The membership record (and every 6th time, or while none is held, the key): part of every renewal with probes. */
-    const readMembership = async (timeoutMs: number): Promise<void> => {
+    /**
+     * The membership record (and every 6th time, or while none is held, the key): part of every renewal with probes.
+     * `renewal` is the resourceVersion the renewal wrote: the record read is at least as new as every record stored
+     * before it (from the API server's watch cache; ADR 0038). Without it (start-up polls) a quorum read.
+     */
+    const readMembership = async (timeoutMs: number, renewal?: string): Promise<void> => {
       if (!runner) return;
       if (keys.length === 0 || renewals++ % 6 === 0) {
         try {
-          keys = (await membership.keys(timeoutMs)).map(probeKey);
+          keys = (await membership.keys(timeoutMs, renewal)).map(probeKey);
         } catch (error) {
           log.warn({ err: String(error) }, 'cannot read the failure-detector key; keeping the one held');
         }
       }
-      const record = await membership.record(timeoutMs);
+      const record = await membership.record(timeoutMs, renewal);
       if (record) runner.setMembership(record);
       if (record) detectionSwitch?.recordSeen(clock.now());
     };
@@ -235,7 +239,7 @@ export const speakerCommand: Command = {
       peers: () => adapter.peerLeases(),
       renew: async (leaving, timeoutMs, layer2NotReady, rejoining) => {
         const version = await heartbeat.renew(leaving, timeoutMs, layer2NotReady, rejoining);
-        if (!leaving) await readMembership(timeoutMs);
+        if (!leaving) await readMembership(timeoutMs, version);
         return version;
       },
       staleViews: () => adapter.staleLayer2Views(),

@@ -98,45 +98,107 @@ function newKey(previous: Uint8Array | undefined): Uint8Array {
   }
 }
 
+/**
+ * How a speaker reads the record with a renewal (ADR 0038). `quorum`: a GET without resourceVersion, read from etcd
+ * (ADR 0019 as first built). `cache`: a GET with resourceVersion = the renewal's, which the API server answers from
+ * its watch cache once the cache holds that revision. `metadata` (the default): the same, but first only the
+ * object's metadata (its resourceVersion), and the whole record only when that differs from the one held.
+ */
+export type RecordReadMode = 'quorum' | 'cache' | 'metadata';
+
+/** After a read from the watch cache timed out, this many reads go to etcd before the cache is tried again. */
+export const QUORUM_READS_AFTER_TIMEOUT = 30;
+
+const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
 /** The speaker's reads: the record with every renewal, the key when asked. */
 export class MembershipReader {
   readonly #client: ApiClient;
   readonly #namespace: string;
+  readonly #mode: RecordReadMode;
+  /** The last record read whole, with the ConfigMap's resourceVersion then (metadata mode). */
+  #held: { resourceVersion: string; record: MembershipRecord | undefined } | undefined;
+  /** The resourceVersion of the renewal the last read came with. */
+  #lastRenewal: string | undefined;
+  /** Reads left to do from etcd after the watch cache kept one waiting too long. */
+  #quorumReads = 0;
 
-  constructor(client: ApiClient, namespace: string) {
+  constructor(client: ApiClient, namespace: string, mode: RecordReadMode = 'metadata') {
     this.#client = client;
     this.#namespace = namespace;
+    this.#mode = mode;
   }
 
-  /** The record now stored (a quorum read), or undefined when the controller has published none yet. */
-  async record(timeoutMs: number): Promise<MembershipRecord | undefined> {
+  /**
+   * The record, or undefined when the controller has published none yet. With `notOlderThan`, the resourceVersion
+   * of a write of this speaker that has landed (its renewal), the answer is at least as new as every record stored
+   * before that write: the API server answers a GET with a resourceVersion only from a watch cache that holds that
+   * revision (waiting up to 3 s for it, then 504, on which this falls back to a quorum read). Without it, or in
+   * `quorum` mode, a quorum read: at least as new as every record stored before the read started.
+   */
+  async record(timeoutMs: number, notOlderThan?: string): Promise<MembershipRecord | undefined> {
+    // A renewal that wrote nothing (a no-op patch) answers an older resourceVersion: then read from etcd.
+    const fresh =
+      notOlderThan && this.#mode !== 'quorum' && notOlderThan !== this.#lastRenewal && this.#quorumReads === 0
+        ? notOlderThan
+        : undefined;
+    if (notOlderThan) this.#lastRenewal = notOlderThan;
+    if (this.#quorumReads > 0) this.#quorumReads--;
     try {
-      return membershipOf(
-        await this.#client.request<ConfigMapObject>(
-          'GET',
-          `/api/v1/namespaces/${this.#namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`,
-          undefined,
-          { timeoutMs },
-        ),
-      );
+      if (fresh !== undefined && this.#mode === 'metadata') {
+        const meta = await this.#get(timeoutMs, fresh, PARTIAL_METADATA);
+        const version = meta.metadata?.resourceVersion;
+        if (version !== undefined && version === this.#held?.resourceVersion) return this.#held.record;
+      }
+      const cm = await this.#get(timeoutMs, fresh);
+      const record = membershipOf(cm);
+      const version = cm.metadata?.resourceVersion;
+      this.#held = version === undefined ? undefined : { resourceVersion: version, record };
+      return record;
     } catch (error) {
-      if (errorCode(error) === 404) return undefined;
+      if (errorCode(error) === 404) {
+        this.#held = undefined;
+        return undefined;
+      }
+      // The watch cache did not reach the renewal's revision within the server's bound (3 s): read from etcd, and
+      // for the next reads too (an API server before 1.31 does not ask etcd for progress, so its cache of a
+      // resource that rarely changes can lag for minutes).
+      if (fresh !== undefined && errorCode(error) === 504) {
+        this.#quorumReads = QUORUM_READS_AFTER_TIMEOUT;
+        return this.record(timeoutMs);
+      }
       throw error;
     }
   }
 
-  async keys(timeoutMs: number): Promise<Uint8Array[]> {
+  #get(timeoutMs: number, resourceVersion: string | undefined, accept?: string): Promise<ConfigMapObject> {
+    return this.#client.request<ConfigMapObject>(
+      'GET',
+      `/api/v1/namespaces/${this.#namespace}/configmaps/${MEMBERSHIP_CONFIGMAP}`,
+      undefined,
+      {
+        timeoutMs,
+        ...(resourceVersion === undefined ? {} : { query: { resourceVersion } }),
+        ...(accept === undefined ? {} : { accept }),
+      },
+    );
+  }
+
+  /** The keys; with `notOlderThan` (a renewal's resourceVersion) from the watch cache, as the record. */
+  async keys(timeoutMs: number, notOlderThan?: string): Promise<Uint8Array[]> {
+    const fresh = notOlderThan && this.#mode !== 'quorum' && this.#quorumReads === 0 ? notOlderThan : undefined;
     try {
       return keysOf(
         await this.#client.request<ConfigMapObject>(
           'GET',
           `${paths.secrets(this.#namespace)}/${MEMBERLIST_SECRET}`,
           undefined,
-          { timeoutMs },
+          { timeoutMs, ...(fresh === undefined ? {} : { query: { resourceVersion: fresh } }) },
         ),
       );
     } catch (error) {
       if (errorCode(error) === 404) return [];
+      if (fresh !== undefined && errorCode(error) === 504) return this.keys(timeoutMs);
       throw error;
     }
   }

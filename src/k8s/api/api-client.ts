@@ -12,6 +12,8 @@ export interface RequestOptionsExtra {
   contentType?: 'application/json' | 'application/merge-patch+json' | 'application/apply-patch+yaml';
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The Accept header (default application/json), e.g. the PartialObjectMetadata form of JSON. */
+  accept?: string;
 }
 
 export interface WatchEvent<T> {
@@ -93,7 +95,7 @@ export class ApiClient {
         ? undefined
         : (extra.contentType ?? (method === 'PATCH' ? MERGE_PATCH : 'application/json'));
     return new Promise<T>((resolve, reject) => {
-      const req = request(this.#options(method, withQuery(path, extra.query), contentType), (res) => {
+      const req = request(this.#options(method, withQuery(path, extra.query), contentType, extra.accept), (res) => {
         readBody(res).then(
           (text) => {
             const code = res.statusCode ?? 0;
