@@ -246,8 +246,8 @@ export const speakerCommand: Command = {
       brokenInterfaces: () => announcer.brokenInterfaces(),
       interfaceTable: () => interfaces.table(),
       announcer: {
-        update: (owned) => {
-          announcer.update(owned);
+        update: (owned, changed) => {
+          announcer.update(owned, changed);
           announcementsChanged.emit();
         },
       },
