@@ -143,7 +143,7 @@ export class OwnerTracker {
         }
       }
       this.#full = false;
-    } else if (all || retop.size > 0 || removed.size > 0 || !this.#full) {
+    } else if (all || overChanged || retop.size > 0 || removed.size > 0 || !this.#full) {
       // The load bound decides: place every address again.
       primaries = assignOwners({
         addresses: [...this.#entries].map(([address, entry]) => ({ address, eligible: entry.eligible })),
