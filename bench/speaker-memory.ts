@@ -7,7 +7,7 @@
 // --heapsnapshot-signal and a snapshot (owning.heapsnapshot, and idle.heapsnapshot with --idle-snapshot) is
 // written there (for Chrome DevTools or a script).
 // Usage: node bench/speaker-memory.ts [--addresses 5000] [--settle 10] [--heap-snapshots DIR [--idle-snapshot]]
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,10 +54,17 @@ const bridge = await startApiBridge(cp.port, dir, run);
 async function sample(pid: number, metrics: () => Promise<string>): Promise<Record<string, number>> {
   const rss: number[] = [];
   const heap: number[] = [];
+  const heapTotal: number[] = [];
+  const external: number[] = [];
   for (let i = 0; i < 5; i++) {
     rss.push(rssMb(pid));
-    const used = metricValue(await metrics(), 'nodejs_heap_used_bytes');
+    const text = await metrics();
+    const used = metricValue(text, 'nodejs_heap_used_bytes');
     if (used > 0) heap.push(Math.round(used / 2 ** 20));
+    const total = metricValue(text, 'nodejs_heap_size_total_bytes');
+    if (total > 0) heapTotal.push(Math.round(total / 2 ** 20));
+    const outside = metricValue(text, 'nodejs_external_memory_bytes');
+    if (outside > 0) external.push(Math.round(outside / 2 ** 20));
     await sleep(1000);
   }
   return {
@@ -65,7 +72,17 @@ async function sample(pid: number, metrics: () => Promise<string>): Promise<Reco
     rss_min_mb: Math.min(...rss),
     rss_max_mb: Math.max(...rss),
     ...(heap.length ? { heap_used_mb: percentile(heap, 50) } : {}),
+    ...(heapTotal.length ? { heap_total_mb: percentile(heapTotal, 50) } : {}),
+    ...(external.length ? { external_mb: percentile(external, 50) } : {}),
+    ...residentKinds(pid),
   };
+}
+
+/** Resident memory by kind (MB, /proc/PID/status): anonymous (heaps, malloc) and file-backed (the binary's pages). */
+function residentKinds(pid: number): Record<string, number> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss_anon_mb: Math.round(kb('RssAnon') / 1024), rss_file_mb: Math.round(kb('RssFile') / 1024) };
 }
 
 /** Signals the speaker to write a heap snapshot and waits until the file stops growing. */

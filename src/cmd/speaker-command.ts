@@ -19,7 +19,7 @@ import { BgpStatusReporter } from '../k8s/bgp-status-reporter.ts';
 import { AdvertisementStatusReporter } from '../k8s/advertisement-status-reporter.ts';
 import { ServiceAnnouncementStore } from '../k8s/service-announcement-store.ts';
 import { AnnouncementPublisher } from '../speaker/announcement-publisher.ts';
-import { announcementRecords } from '../speaker/announcement-records.ts';
+import { AnnouncementRecordsCache } from '../speaker/announcement-records-cache.ts';
 import type { Timer } from '../core/clock.ts';
 import { Layer2Speaker } from '../speaker/layer2/layer2-speaker.ts';
 import { PacketAnnouncer } from '../speaker/layer2/packet-announcer.ts';
@@ -230,6 +230,8 @@ export const speakerCommand: Command = {
     });
     // The first live speaker by name at the last layer-2 pass: it records the cluster-wide Events (one per cause).
     let firstLive: string | undefined;
+    // The ServiceAnnouncement records, rebuilt for the Services whose announcements changed (ADR 0037).
+    const recordsCache = new AnnouncementRecordsCache();
     const speaker = new Layer2Speaker({
       node,
       clock,
@@ -246,8 +248,9 @@ export const speakerCommand: Command = {
       brokenInterfaces: () => announcer.brokenInterfaces(),
       interfaceTable: () => interfaces.table(),
       announcer: {
-        update: (owned) => {
-          announcer.update(owned);
+        update: (owned, changed) => {
+          announcer.update(owned, changed);
+          recordsCache.layer2Changed(changed);
           announcementsChanged.emit();
         },
       },
@@ -399,12 +402,11 @@ export const speakerCommand: Command = {
       if (!recordStore) return;
       recordsTimer ??= clock.after(100, () => {
         recordsTimer = undefined;
-        publisher.update(
-          announcementRecords(
-            speaker.owned,
-            bgp.advertised().map((p) => ({ peer: p.peer.metadata.name, routes: p.routes })),
-          ),
+        const { records, changed } = recordsCache.build(
+          speaker.owned,
+          bgp.advertised().map((p) => ({ peer: p.peer.metadata.name, routes: p.routes })),
         );
+        publisher.update(records, changed);
       });
     };
     announcementsChanged.connect(recordsChanged);

@@ -162,6 +162,10 @@ export class MetricsRegistry {
       `process_start_time_seconds ${Math.round(this.#start)}`,
       '# TYPE nodejs_heap_used_bytes gauge',
       `nodejs_heap_used_bytes ${mem.heapUsed}`,
+      '# TYPE nodejs_heap_size_total_bytes gauge',
+      `nodejs_heap_size_total_bytes ${mem.heapTotal}`,
+      '# TYPE nodejs_external_memory_bytes gauge',
+      `nodejs_external_memory_bytes ${mem.external}`,
     ];
     return `${[...process, ...this.#metrics.map((m) => m.render())].join('\n')}\n`;
   }

@@ -43,6 +43,23 @@ function audited(reporter = { now: true }): {
 }
 
 describe('AnnouncementAudit', () => {
+  it('reviews only the Services that changed since the last audit, and all of them again when a pool changes', () => {
+    const { audit, world } = audited();
+    const services = Array.from({ length: 1000 }, (_, i) => service(`s-${i}`, `198.51.100.${64 + (i % 32)}`, true));
+    world.services = [...services, service('forged', '198.51.100.70', false)];
+    assert.equal(audit.audit().length, 1);
+    const reviewed = audit.servicesReviewed;
+    world.services = [...services, service('forged', '198.51.100.70', false), service('new', '198.51.100.71', false)];
+    assert.deepEqual(
+      audit.audit().map((r) => r.service),
+      ['web/forged', 'web/new'],
+    );
+    assert.equal(audit.servicesReviewed - reviewed, 2, 'the 1,000 unchanged Services are not reviewed again');
+    world.pools = [{ ...POOL, spec: { addresses: ['198.51.100.64/28'] } }];
+    audit.audit();
+    assert.equal(audit.servicesReviewed - reviewed, 2 + 1002);
+  });
+
   it('records one Warning per refused address when it appears, none while it stays, and again when it comes back', async () => {
     const { clock, audit, world, events } = audited();
     world.services = [service('good', '198.51.100.65', true), service('forged', '198.51.100.66', false)];

@@ -51,6 +51,13 @@ export class AnnouncementAudit {
   #logged = new Set<string>();
   #timer: Timer | undefined;
   #last = Number.NEGATIVE_INFINITY;
+  /** What each Service version refuses, for the pools, namespaces and class the context was built from (ADR 0037). */
+  readonly #byService = new Map<ServiceObject, { refused: ReturnType<typeof refusedAddresses>; seen: number }>();
+  #context:
+    { inputs: Omit<AuditInputs, 'services'>; authorization: ReturnType<typeof authorizationContext> } | undefined;
+  #audits = 0;
+  /** Service versions reviewed since the audit was built (for tests: an audit reviews only what changed). */
+  servicesReviewed = 0;
   #started = false;
 
   constructor(options: AnnouncementAuditOptions) {
@@ -85,15 +92,46 @@ export class AnnouncementAudit {
     this.#timer = undefined;
   }
 
+  /** The refusals of every Service: reviewed once per Service version while the pools, namespaces and class stay. */
+  #refused(inputs: AuditInputs): ReturnType<typeof refusedAddresses> {
+    const audit = ++this.#audits;
+    let context = this.#context;
+    const known = context?.inputs;
+    if (
+      !context ||
+      !known ||
+      known.loadBalancerClass !== inputs.loadBalancerClass ||
+      !sameObjects(known.pools, inputs.pools) ||
+      !sameObjects(known.namespaces, inputs.namespaces)
+    ) {
+      context = {
+        inputs: { pools: inputs.pools, namespaces: inputs.namespaces, loadBalancerClass: inputs.loadBalancerClass },
+        authorization: authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces),
+      };
+      this.#context = context;
+      this.#byService.clear();
+    }
+    const { authorization } = context;
+    const refused: ReturnType<typeof refusedAddresses> = [];
+    for (const svc of inputs.services) {
+      let entry = this.#byService.get(svc);
+      if (!entry) {
+        this.servicesReviewed++;
+        entry = { refused: refusedAddresses([svc], authorization, inputs.loadBalancerClass), seen: audit };
+        this.#byService.set(svc, entry);
+      }
+      entry.seen = audit;
+      refused.push(...entry.refused);
+    }
+    if (this.#byService.size > inputs.services.length)
+      for (const [svc, entry] of this.#byService) if (entry.seen !== audit) this.#byService.delete(svc);
+    return refused;
+  }
+
   /** One audit now; returns the refusals found. */
   audit(): ReturnType<typeof refusedAddresses> {
     this.#last = this.#clock.now();
-    const inputs = this.#inputs();
-    const refused = refusedAddresses(
-      inputs.services,
-      authorizationContext(compilePools(inputs.pools).pools, inputs.namespaces),
-      inputs.loadBalancerClass,
-    );
+    const refused = this.#refused(this.#inputs());
     const reports = this.#reports();
     const current = new Set<string>();
     const logged = new Set<string>();
@@ -113,4 +151,11 @@ export class AnnouncementAudit {
     this.#reported = current;
     return refused;
   }
+}
+
+function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -81,6 +81,19 @@ async function publishedRecords(
 }
 
 describe('AnnouncementPublisher', () => {
+  it('told which Services changed, writes those that differ, and deletes those gone (ADR 0037)', async () => {
+    const { store, clock, p } = await publishedRecords(3);
+    store.requests.length = 0;
+    const now = records(3);
+    now.set('web/s1', l2('198.51.100.200'));
+    now.delete('web/s2');
+    now.set('web/s9', l2('198.51.100.9'));
+    p.update(now, new Set(['web/s0', 'web/s1', 'web/s2', 'web/s9']));
+    await clock.settle(1000);
+    assert.deepEqual(store.requests.sort(), ['apply web/s1', 'apply web/s9', 'delete web/s2']);
+    assert.deepEqual([...store.held.keys()].sort(), ['web/s0', 'web/s1', 'web/s9']);
+  });
+
   it('writes nothing before start, then one apply per announced Service', async () => {
     const store = new FakeStore();
     const { clock, p } = publisher(store);

@@ -89,8 +89,21 @@ export class AnnouncementPublisher {
     for (const resolve of this.#idle.splice(0)) resolve();
   }
 
-  /** What this node announces now, per Service (namespace/name). Returns at once. */
-  update(records: ReadonlyMap<string, AnnouncementRecord>): void {
+  /**
+   * What this node announces now, per Service (namespace/name). Returns at once. `changed`: only these Services'
+   * records may differ from the last update (announcement-records-cache.ts); absent: any.
+   */
+  update(records: ReadonlyMap<string, AnnouncementRecord>, changed?: ReadonlySet<string>): void {
+    if (changed) {
+      for (const key of changed) {
+        const record = records.get(key);
+        if (recordText(this.#desired.get(key)) !== recordText(record)) this.#dirty.add(key);
+        if (record) this.#desired.set(key, record);
+        else this.#desired.delete(key);
+      }
+      this.#schedule(this.#debounceMs);
+      return;
+    }
     const before = this.#desired;
     this.#desired = new Map(records);
     for (const [key, record] of records) if (recordText(before.get(key)) !== recordText(record)) this.#dirty.add(key);

@@ -126,9 +126,12 @@ export class FakeRenewer {
 /** What the speaker told its announcer, update by update. */
 export class RecordingAnnouncer implements Layer2Announcer {
   readonly updates: Array<Map<bigint, OwnedAddress>> = [];
+  /** The addresses each update said had changed (undefined: any). */
+  readonly changed: Array<ReadonlySet<bigint> | undefined> = [];
 
-  update(owned: ReadonlyMap<bigint, OwnedAddress>): void {
+  update(owned: ReadonlyMap<bigint, OwnedAddress>, changed?: ReadonlySet<bigint>): void {
     this.updates.push(new Map(owned));
+    this.changed.push(changed && new Set(changed));
   }
 
   /** What the node answers for now. */
@@ -211,9 +214,9 @@ export class Cluster {
       brokenInterfaces: () => this.brokenInterfaces.get(name) ?? new Set<string>(),
       interfaceTable: () => this.tables.get(name) ?? tableOf(name),
       announcer: {
-        update: (owned) => {
-          recorder.update(owned);
-          extra?.update(owned);
+        update: (owned, changed) => {
+          recorder.update(owned, changed);
+          extra?.update(owned, changed);
         },
       },
       recordEvent: (svc, type, reason, message) => {

@@ -398,3 +398,41 @@ export function assignOwners(input: OwnerInput): OwnerAssignment {
 export function ownersOf(input: OwnerInput): Map<bigint, string | undefined> {
   return assignOwners(input).owners;
 }
+
+/** H(a) of an address as unsigned 32-bit halves (for incremental owner tracking: owner-tracker.ts). */
+export function addressHashOf(address: bigint): { readonly hi: number; readonly lo: number } {
+  return addressHash(address);
+}
+
+/** H(n) of a node name as unsigned 32-bit halves. */
+export function nodeHashOf(node: string): { readonly hi: number; readonly lo: number } {
+  return nodeHash(node);
+}
+
+/**
+ * The best-ranked node for an address (hash `a`) among `nodes` that pass `accept`, by the rendezvous weight and then
+ * name, exactly as rankNodes orders them; undefined when none passes. No allocation per node.
+ */
+export function bestRanked(
+  a: { readonly hi: number; readonly lo: number },
+  nodes: readonly string[],
+  hashOf: (node: string) => { readonly hi: number; readonly lo: number },
+  accept: (node: string) => boolean,
+): string | undefined {
+  let best: string | undefined;
+  let bestHi = 0;
+  let bestLo = 0;
+  for (const node of nodes) {
+    if (!accept(node)) continue;
+    const n = hashOf(node);
+    fmix64((a.hi ^ n.hi) >>> 0, (a.lo ^ n.lo) >>> 0);
+    const hi = out[0] ?? 0;
+    const lo = out[1] ?? 0;
+    if (best === undefined || hi > bestHi || (hi === bestHi && (lo > bestLo || (lo === bestLo && node < best)))) {
+      best = node;
+      bestHi = hi;
+      bestLo = lo;
+    }
+  }
+  return best;
+}

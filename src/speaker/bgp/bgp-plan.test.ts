@@ -61,6 +61,34 @@ const prefixes = (plan: ReturnType<typeof planBgp>, peerName = 'router'): string
     .sort();
 
 describe('planBgp', () => {
+  it('reads no Service when the node has no peer or no advertisement (a layer-2-only cluster plans nothing per Service)', () => {
+    let reads = 0;
+    const counted = (svc: ServiceObject): ServiceObject =>
+      new Proxy(svc, {
+        get(target, property, receiver) {
+          reads++;
+          return Reflect.get(target, property, receiver) as unknown;
+        },
+      });
+    const services = Array.from({ length: 100 }, (_, i) => counted(service(`s-${i}`, [`203.0.113.${i}`])));
+    for (const partial of [
+      { peers: [] },
+      { advertisements: [] },
+      { peers: [peer('rack-b', { nodeSelector: { matchLabels: { rack: 'b' } } })] },
+    ]) {
+      reads = 0;
+      const plan = planBgp(inputs({ services, ...partial }), 'node1');
+      assert.equal(reads, 0, JSON.stringify(Object.keys(partial)));
+      assert.deepEqual(
+        plan.peers.flatMap((p) => p.routes),
+        [],
+      );
+    }
+    reads = 0;
+    assert.equal(prefixes(planBgp(inputs({ services }), 'node1')).length, 100);
+    assert.ok(reads >= 100, 'with a peer and an advertisement every Service is read');
+  });
+
   it('advertises only addresses the controller recorded for the Service, in a pool that admits it (ADR 0015)', () => {
     const handWritten = service('forged', ['203.0.113.20'], {}, []);
     const partly = service('partly', ['203.0.113.21', '203.0.113.22'], {}, ['203.0.113.21']);

@@ -150,7 +150,10 @@ export function planBgp(inputs: BgpInputs, nodeName: string): BgpPlan {
   const routesByPeer = new Map<string, Map<string, MutableRoute>>(peers.map((p) => [p.metadata.name, new Map()]));
   const merged = new Map<string, RouteAttributes>();
 
-  planEachService(inputs.services, 'advertised', planService, (problem) => problems.push(problem));
+  // No peer or no advertisement for this node: no Service can give a route, so none is read (a layer-2-only
+  // cluster's speakers would otherwise go over every Service on every change: ADR 0037).
+  if (peers.length > 0 && advertisements.length > 0)
+    planEachService(inputs.services, 'advertised', planService, (problem) => problems.push(problem));
   const tooLarge = new Map<string, BgpPlanProblem>();
   const plannedPeers = peers.map((peer) => ({
     peer,

@@ -7,6 +7,9 @@ export interface OwnedAddress {
 }
 
 export interface Layer2Announcer {
-  /** What this node answers for now: newly owned addresses are announced at once, removed ones fall silent at once. */
-  update(owned: ReadonlyMap<bigint, OwnedAddress>): void;
+  /**
+   * What this node answers for now: newly owned addresses are announced at once, removed ones fall silent at once.
+   * `changed`: only these addresses may differ from the last update (the others are as they were); absent: any.
+   */
+  update(owned: ReadonlyMap<bigint, OwnedAddress>, changed?: ReadonlySet<bigint>): void;
 }

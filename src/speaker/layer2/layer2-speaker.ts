@@ -17,9 +17,10 @@
 // (pass-scheduler.ts). Over 400 lines: the rules above share one state (renewals, readiness, the quiet period, the
 // fence), and the renewal loop and the pass read and write it both.
 import type { Clock, Timer } from '../../core/clock.ts';
-import { planLayer2WithProblems, type Layer2Address, type PlanProblem } from '../../core/config/layer2-plan.ts';
+import type { Layer2Address, PlanProblem } from '../../core/config/layer2-plan.ts';
+import { Layer2PlanCache } from '../../core/config/layer2-plan-cache.ts';
 import { PeerLiveness, selfFenced } from '../../core/election/liveness.ts';
-import { ownersOf } from '../../core/election/rendezvous-owner.ts';
+import { OwnerTracker, type OwnerPlacement } from '../../core/election/owner-tracker.ts';
 import { RejoinQuiet } from '../../core/election/rejoin-quiet.ts';
 import { stickyOwnersByPreference, stickyOwnersOf } from '../../core/election/sticky-owner.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -66,7 +67,15 @@ export class Layer2Speaker {
   #wasSettled = true;
   /** Peers whose Lease was in the cache at the last pass. */
   #known = new Set<string>();
-  #plan = new Map<bigint, Layer2Address>();
+  #plan: ReadonlyMap<bigint, Layer2Address> = new Map();
+  /** The plan and the owners, kept up to date from what changed (ADR 0037). */
+  #planner = new Layer2PlanCache();
+  readonly #ownerTracker = new OwnerTracker();
+  /** The owner tracker missed changes (owners computed another way, or planning failed): recompute all next time. */
+  #ownersStale = true;
+  /** What the owned addresses were last built from: the interface table and whether this node answered. */
+  #ownedTable: InterfaceTable | undefined;
+  #answered = false;
   /** Problems reported and still present. */
   #reported = new Set<string>();
   #synced = false;
@@ -158,6 +167,11 @@ export class Layer2Speaker {
 
   get owned(): ReadonlyMap<bigint, OwnedAddress> {
     return this.#owned.current;
+  }
+
+  /** The plan and owner work done so far (Services planned, addresses evaluated): tests prove passes O(changed). */
+  get work(): { servicesPlanned: number; ownerEvaluations: number } {
+    return { servicesPlanned: this.#planner.servicesPlanned, ownerEvaluations: this.#ownerTracker.evaluations };
   }
 
   get plan(): ReadonlyMap<bigint, Layer2Address> {
@@ -295,7 +309,7 @@ export class Layer2Speaker {
     const rejoining = this.#observePeers(now);
     const probes = this.#detection.probes;
     const live = probes ? probes.live(now) : this.#liveness.liveNodes(now, this.#detection.leaseDurationMs);
-    this.#replan();
+    const planChanged = this.#replan();
     const table = this.#interfaceTable();
     this.#lastDefaultRoute = { ...this.#lastDefaultRoute, ...table.defaultRoute };
     if (this.#synced)
@@ -316,23 +330,47 @@ export class Layer2Speaker {
     this.#metrics.liveSpeakers(live.size);
     this.#onLiveNodes?.(live);
 
-    const owners = this.#owners(now, live, rejoining, probes);
-    const owned = new Map<bigint, OwnedAddress>();
+    const { owners, moved } = this.#owners(now, live, rejoining, probes, planChanged);
     const started =
       this.#synced && this.#lastRenewStart > Number.NEGATIVE_INFINITY && (!probes || probes.members !== undefined);
-    if (started && ready && !fenced) {
+    this.#setOwned(started && ready && !fenced, owners, moved, planChanged, table);
+    this.#scheduleWake(now, fenced, probes);
+  }
+
+  /**
+   * What this node answers for: rebuilt from every owner when this node starts answering or the interface table
+   * changed, else changed only for the addresses whose owner or plan entry changed (ADR 0037).
+   */
+  #setOwned(
+    answer: boolean,
+    owners: ReadonlyMap<bigint, string | undefined>,
+    moved: ReadonlySet<bigint> | undefined,
+    planChanged: ReadonlySet<bigint> | undefined,
+    table: InterfaceTable,
+  ): void {
+    const ownedFor = (address: bigint): OwnedAddress | undefined => {
+      if (owners.get(address) !== this.#node) return undefined;
+      const entry = this.#plan.get(address);
+      return entry && { interfaces: chooseInterfaces(address, entry.interfaces, table), services: entry.services };
+    };
+    if (!answer) {
+      if (this.#answered || this.#owned.current.size > 0) this.#owned.set(new Map());
+    } else if (!this.#answered || moved === undefined || planChanged === undefined || table !== this.#ownedTable) {
+      const owned = new Map<bigint, OwnedAddress>();
       for (const [address, owner] of owners) {
         if (owner !== this.#node) continue;
-        const entry = this.#plan.get(address);
-        if (!entry) continue;
-        owned.set(address, {
-          interfaces: chooseInterfaces(address, entry.interfaces, table),
-          services: entry.services,
-        });
+        const entry = ownedFor(address);
+        if (entry) owned.set(address, entry);
       }
+      this.#owned.set(owned);
+    } else {
+      const changes = new Map<bigint, OwnedAddress | undefined>();
+      for (const address of moved) changes.set(address, ownedFor(address));
+      for (const address of planChanged) changes.set(address, ownedFor(address));
+      this.#owned.apply(changes);
     }
-    this.#owned.set(owned);
-    this.#scheduleWake(now, fenced, probes);
+    this.#answered = answer;
+    this.#ownedTable = table;
   }
 
   /** Feeds the peers' Leases (not read with probes) to the liveness; returns the peers marked rejoining. */
@@ -369,14 +407,21 @@ export class Layer2Speaker {
     return rejoining;
   }
 
-  #replan(): void {
+  /** Updates the plan; returns the addresses whose entry changed (undefined: any may have). */
+  #replan(): ReadonlySet<bigint> | undefined {
     try {
-      const planned = planLayer2WithProblems(this.#inputs());
+      const planned = this.#planner.update(this.#inputs());
       this.#plan = planned.plan;
       this.#reportProblems(planned.problems);
+      return planned.changed;
     } catch (error) {
-      // A bug (objects are guarded one by one inside): keep the last plan, so fencing and failover still run.
+      // A bug (objects are guarded one by one inside): keep the last plan, so fencing and failover still run; the
+      // cache may be half updated, so the next pass plans everything again.
       this.#log.error({ err: String(error) }, 'layer-2 plan failed; keeping the last one');
+      this.#plan = new Map(this.#plan);
+      this.#planner = new Layer2PlanCache();
+      this.#ownersStale = true;
+      return undefined;
     }
   }
 
@@ -410,24 +455,34 @@ export class Layer2Speaker {
     return ready;
   }
 
-  /** The owner of every planned address: by preference with probes, else sticky (quiet period) or rendezvous. */
+  /**
+   * The owner of every planned address: by preference with probes, else sticky (quiet period) or rendezvous; and
+   * the addresses whose owner changed (undefined: any may have). Incremental (owner-tracker.ts) except while a
+   * member is rejoining.
+   */
   #owners(
     now: number,
     live: Set<string>,
     rejoining: Set<string>,
     probes: ProbeLiveness | undefined,
-  ): ReadonlyMap<bigint, string | undefined> {
-    const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
+    planChanged: ReadonlySet<bigint> | undefined,
+  ): { owners: ReadonlyMap<bigint, string | undefined>; moved: ReadonlySet<bigint> | undefined } {
     // With probes the detector keeps the marks (REJOINING claims, its own quiet period): the first settled live
-    // member of each address's order, else its first live member (sticky-owner.ts; with nobody rejoining exactly
-    // ownersByPreference).
-    if (probes)
-      return stickyOwnersByPreference({
-        addresses,
-        members: probes.members ?? new Set(),
-        live,
-        rejoining: probes.rejoining(now),
-      });
+    // member of each address's order, else its first live member (sticky-owner.ts; with no live member rejoining
+    // exactly ownersByPreference, kept up to date from what changed).
+    if (probes) {
+      const members = probes.members ?? new Set<string>();
+      const rejoiningNow = probes.rejoining(now);
+      if ([...rejoiningNow].some((node) => live.has(node))) {
+        const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
+        this.#ownersStale = true;
+        return {
+          owners: stickyOwnersByPreference({ addresses, members, live, rejoining: rejoiningNow }),
+          moved: undefined,
+        };
+      }
+      return this.#trackedOwners(planChanged, { kind: 'preference', members, live });
+    }
     // The quiet period ended: write the cleared mark now, not at the next renewal.
     if (this.#sentRejoining && !this.#quiet.mark(now)) this.#renewSoon();
     const settled = this.#quiet.settled(now);
@@ -435,7 +490,24 @@ export class Layer2Speaker {
     if (settled && !this.#wasSettled)
       this.#log.info({ node: this.#node }, 'quiet period over: counting for ownership again');
     this.#wasSettled = settled;
-    return this.#quiet.enabled ? stickyOwnersOf({ addresses, live, rejoining }) : ownersOf({ addresses, live });
+    // With nobody live rejoining stickyOwnersOf is exactly ownersOf: kept up to date from what changed.
+    if (this.#quiet.enabled && [...rejoining].some((node) => live.has(node))) {
+      const addresses = [...this.#plan.values()].map((a) => ({ address: a.address, eligible: a.eligible }));
+      this.#ownersStale = true;
+      return { owners: stickyOwnersOf({ addresses, live, rejoining }), moved: undefined };
+    }
+    return this.#trackedOwners(planChanged, { kind: 'rendezvous', live });
+  }
+
+  /** The owners from the tracker, told what changed in the plan (everything after owners computed another way). */
+  #trackedOwners(
+    planChanged: ReadonlySet<bigint> | undefined,
+    placement: OwnerPlacement,
+  ): { owners: ReadonlyMap<bigint, string | undefined>; moved: ReadonlySet<bigint> | undefined } {
+    const changed = this.#ownersStale ? undefined : planChanged;
+    this.#ownersStale = false;
+    const moved = this.#ownerTracker.update(this.#plan, changed, placement);
+    return { owners: this.#ownerTracker.owners, moved: changed === undefined ? undefined : moved };
   }
 
   /** The next pass at the next deadline: a peer's expiry, a stale view, the own fence, the end of a wait. */

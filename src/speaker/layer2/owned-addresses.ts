@@ -38,27 +38,58 @@ export class OwnedAddresses {
     this.#metrics.owned(owned.size);
     for (const [address, entry] of owned) {
       const was = before.get(address);
-      if (was && was.interfaces.join() === entry.interfaces.join()) continue;
-      this.#metrics.ownershipChange('gained');
-      const where = entry.interfaces.length ? entry.interfaces.join(', ') : 'no interface (none matches)';
-      this.#log.info(
-        { ip: formatIp(address), node: this.#node, interfaces: entry.interfaces, services: entry.services },
-        'announcing',
-      );
-      for (const service of entry.services) {
-        this.#recordEvent(
-          service,
-          entry.interfaces.length ? 'Normal' : 'Warning',
-          'AddressAnnounced',
-          `${formatIp(address)} is announced by node ${this.#node} on ${where}`,
-        );
+      if (was && sameList(was.interfaces, entry.interfaces)) continue;
+      this.#reportGained(address, entry);
+    }
+    for (const address of before.keys()) if (!owned.has(address)) this.#reportLost(address);
+  }
+
+  /**
+   * Changes what this node answers for at the addresses in `changes` only (undefined: not owned): the map is changed
+   * in place, the announcer is told which addresses changed, and gains and losses are reported as set() does.
+   */
+  apply(changes: ReadonlyMap<bigint, OwnedAddress | undefined>): void {
+    const changed = new Set<bigint>();
+    for (const [address, entry] of changes) {
+      const was = this.#owned.get(address);
+      if (entry === undefined) {
+        if (!was) continue;
+        this.#owned.delete(address);
+        changed.add(address);
+        this.#reportLost(address);
+        continue;
       }
+      const sameInterfaces = was !== undefined && sameList(was.interfaces, entry.interfaces);
+      if (sameInterfaces && sameList(was.services, entry.services)) continue;
+      this.#owned.set(address, entry);
+      changed.add(address);
+      if (!sameInterfaces) this.#reportGained(address, entry);
     }
-    for (const address of before.keys()) {
-      if (owned.has(address)) continue;
-      this.#metrics.ownershipChange('lost');
-      this.#log.info({ ip: formatIp(address), node: this.#node }, 'no longer announcing');
+    if (changed.size === 0) return;
+    this.#announcer.update(this.#owned, changed);
+    this.#metrics.owned(this.#owned.size);
+  }
+
+  #reportGained(address: bigint, entry: OwnedAddress): void {
+    this.#metrics.ownershipChange('gained');
+    const where = entry.interfaces.length ? entry.interfaces.join(', ') : 'no interface (none matches)';
+    this.#log.info(
+      { ip: formatIp(address), node: this.#node, interfaces: entry.interfaces, services: entry.services },
+      'announcing',
+    );
+    for (const service of entry.services) {
+      this.#recordEvent(
+        service,
+        entry.interfaces.length ? 'Normal' : 'Warning',
+        'AddressAnnounced',
+        `${formatIp(address)} is announced by node ${this.#node} on ${where}`,
+      );
     }
+  }
+
+  #reportLost(address: bigint): void {
+    this.#metrics.ownershipChange('lost');
+    this.#log.info({ ip: formatIp(address), node: this.#node }, 'no longer announcing');
   }
 
   /** A Warning Event on the Services of every address still owned: this node stops answering for `reason`. */
@@ -74,4 +105,11 @@ export class OwnedAddresses {
       }
     }
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -103,8 +103,12 @@ export class PacketAnnouncer implements Layer2Announcer {
     this.#schedulePeriodic();
   }
 
-  update(owned: ReadonlyMap<bigint, OwnedAddress>): void {
+  update(owned: ReadonlyMap<bigint, OwnedAddress>, changed?: ReadonlySet<bigint>): void {
     if (this.#closed) return;
+    if (changed) {
+      this.#updateChanged(owned, changed);
+      return;
+    }
     const wanted = new Map<string, { v4: Set<bigint>; v6: Set<bigint> }>();
     for (const [address, entry] of owned) {
       for (const name of entry.interfaces) {
@@ -125,6 +129,66 @@ export class PacketAnnouncer implements Layer2Announcer {
       this.#syncChannels(binding);
       for (const address of added) this.#burst(binding, address);
       if (binding.v4.size + binding.v6.size === 0) this.#release(binding);
+    }
+  }
+
+  /**
+   * update() for a few changed addresses: only their bindings change, and a binding whose sockets stay open joins
+   * and leaves only their solicited-node groups (the work is O(changed), not O(owned): ADR 0037).
+   */
+  #updateChanged(owned: ReadonlyMap<bigint, OwnedAddress>, changed: ReadonlySet<bigint>): void {
+    const table = this.#interfaceTable();
+    const touched = new Map<Binding, { added: bigint[]; removed: bigint[] }>();
+    const touch = (binding: Binding) => {
+      let change = touched.get(binding);
+      if (!change) touched.set(binding, (change = { added: [], removed: [] }));
+      return change;
+    };
+    // Removed first: an address no longer owned on an interface falls silent before anything else happens.
+    for (const address of changed) {
+      const want = owned.get(address)?.interfaces ?? [];
+      const sets = familyOf(address) === 4 ? 'v4' : 'v6';
+      for (const binding of this.#bindings.values())
+        if (binding[sets].has(address) && !want.includes(binding.name)) {
+          binding[sets].delete(address);
+          touch(binding).removed.push(address);
+        }
+    }
+    for (const address of changed) {
+      const sets = familyOf(address) === 4 ? 'v4' : 'v6';
+      for (const name of owned.get(address)?.interfaces ?? []) {
+        const binding = this.#binding(name, table, true);
+        if (!binding || binding[sets].has(address)) continue;
+        binding[sets].add(address);
+        touch(binding).added.push(address);
+      }
+    }
+    for (const [binding, { added, removed }] of touched) {
+      const arpSteady = binding.v4.size > 0 === (binding.arp !== undefined);
+      const ndpSteady = binding.v6.size > 0 === (binding.ndp !== undefined);
+      if (arpSteady && ndpSteady && binding.ndp) this.#changeGroups(binding, binding.ndp, added, removed);
+      else if (!arpSteady || !ndpSteady) this.#syncChannels(binding);
+      for (const address of added) this.#burst(binding, address);
+      if (binding.v4.size + binding.v6.size === 0) this.#release(binding);
+    }
+  }
+
+  /** Joins the solicited-node groups of added IPv6 addresses and leaves those no owned address needs any more. */
+  #changeGroups(binding: Binding, ndp: FrameChannel, added: readonly bigint[], removed: readonly bigint[]): void {
+    const macOf = (address: bigint) => ipv6MulticastMac(solicitedNodeMulticast(address));
+    for (const address of added) {
+      if (familyOf(address) !== 6) continue;
+      const mac = macOf(address);
+      const count = binding.groups.get(mac) ?? 0;
+      if (count === 0) ndp.addMulticast(mac);
+      binding.groups.set(mac, count + 1);
+    }
+    for (const address of removed) {
+      if (familyOf(address) !== 6) continue;
+      const mac = macOf(address);
+      const count = (binding.groups.get(mac) ?? 0) - 1;
+      if (count > 0) binding.groups.set(mac, count);
+      else if (binding.groups.delete(mac)) ndp.dropMulticast(mac);
     }
   }
 
