@@ -137,6 +137,26 @@ export class SimulatedNetwork {
     }
   }
 
+  /**
+   * One of the faults the random tests draw, by name: a directed link cut (a > b), an isolation (both ways, inbound
+   * or outbound only), a heal, a kill, a stall of `x` × 2 s, loss `x`, slow datagrams with probability `x` / 4.
+   * Returns false for any other kind (the test applies its own).
+   */
+  fault(kind: string, a: string, b: string, x: number): boolean {
+    if (kind === 'cut') {
+      if (a !== b) this.cut.add(`${a}>${b}`);
+    } else if (kind === 'isolate') this.isolate(a);
+    else if (kind === 'isolate-in') this.isolate(a, true, false);
+    else if (kind === 'isolate-out') this.isolate(a, false, true);
+    else if (kind === 'heal') this.heal();
+    else if (kind === 'kill') this.kill(a);
+    else if (kind === 'stall') this.stall(a, x * 2000);
+    else if (kind === 'loss') this.loss = x;
+    else if (kind === 'slow') this.slow = x / 4;
+    else return false;
+    return true;
+  }
+
   heal(): void {
     this.cut.clear();
   }

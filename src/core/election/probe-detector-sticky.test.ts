@@ -216,16 +216,8 @@ describe('probe detector: ownership stickiness (ADR 0036)', () => {
             const o = todo.shift()!;
             const a = pick(o.a);
             const b = pick(o.b);
-            if (o.kind === 'cut' && a !== b) net.cut.add(`${a}>${b}`);
-            if (o.kind === 'isolate') net.isolate(a);
-            if (o.kind === 'isolate-in') net.isolate(a, true, false);
-            if (o.kind === 'isolate-out') net.isolate(a, false, true);
-            if (o.kind === 'heal') net.heal();
-            if (o.kind === 'kill') net.kill(a);
+            if (net.fault(o.kind, a, b, o.x)) continue;
             if (o.kind === 'restart' && !net.alive.has(a)) net.start(a, o.x > 0.6 ? 500 : 0, o.x > 0.2);
-            if (o.kind === 'stall') net.stall(a, o.x * 2000);
-            if (o.kind === 'loss') net.loss = o.x;
-            if (o.kind === 'slow') net.slow = o.x / 4;
           }
           net.step();
           if (net.violation) return false;

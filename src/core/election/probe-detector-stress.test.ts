@@ -137,14 +137,8 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
               const o = todo.shift()!;
               const a = pick(o.a);
               const b = pick(o.b);
-              if (o.kind === 'cut' && a !== b) net.cut.add(`${a}>${b}`);
-              if (o.kind === 'isolate') net.isolate(a);
-              if (o.kind === 'isolate-in') net.isolate(a, true, false);
-              if (o.kind === 'isolate-out') net.isolate(a, false, true);
-              if (o.kind === 'heal') net.heal();
-              if (o.kind === 'kill') net.kill(a);
+              if (net.fault(o.kind, a, b, o.x)) continue;
               if (o.kind === 'restart' && !net.alive.has(a)) net.start(a, o.x > 0.4 ? 500 : 0);
-              if (o.kind === 'stall') net.stall(a, o.x * 2000);
               // SIGTERM: LEAVING, the hand-over overlap, then stopped (removed by a later 'remove-dead').
               // A crash and an immediate restart (its predecessor's votes and claims may still be held).
               if (o.kind === 'crash' && net.alive.has(a)) {
@@ -159,8 +153,6 @@ describe('probe detector: P1 under random partitions, loss, slow datagrams, kill
                 if (!net.alive.has(back)) net.start(back, o.x > 0.4 ? 500 : 0);
                 else net.changeMembership([...net.names, back]);
               }
-              if (o.kind === 'loss') net.loss = o.x;
-              if (o.kind === 'slow') net.slow = o.x / 4;
               if (o.kind === 'join' && net.names.length < 9) {
                 const name = `joiner-${net.names.length}`;
                 // Half the joiners ran (on Lease liveness) before the record that lists them: a join, not a start.
