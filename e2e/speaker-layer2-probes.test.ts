@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiBridge } from '../src/lab/api-bridge.ts';
-import { metricValue } from '../src/lab/component-process.ts';
+import { metricValue, probingAndAnswering } from '../src/lab/component-process.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { startProcess } from '../src/lab/managed-process.ts';
 import { execIn, macAddress, mustExecIn, startCapture, type Capture } from '../src/lab/netns.ts';
@@ -68,11 +68,7 @@ describe('speaker: layer 2 with failure detection by probes', () => {
     for (const sp of speakers.values()) {
       await waitFor(
         `${sp.node} to probe and answer`,
-        async () => {
-          const text = await sp.metrics();
-          const probing = metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') > 0;
-          return probing && metricValue(text, 'beaconlb_l2_fenced') === 0 ? true : undefined;
-        },
+        async () => (probingAndAnswering(await sp.metrics()) ? true : undefined),
         30_000,
       );
     }

@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metricValue } from '../src/lab/component-process.ts';
+import { metricValue, probingAndAnswering } from '../src/lab/component-process.ts';
 import { arpingMacs } from '../src/lab/layer2-probe.ts';
 import { startProcess } from '../src/lab/managed-process.ts';
 import { macAddress, startCapture } from '../src/lab/netns.ts';
@@ -121,11 +121,7 @@ describe('speaker: layer 2, default detection from Lease liveness to probes', ()
     for (const sp of speakers.values())
       await waitFor(
         `${sp.node} to probe and answer`,
-        async () => {
-          const text = await sp.metrics();
-          const probing = metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') > 0;
-          return probing && metricValue(text, 'beaconlb_l2_fenced') === 0 ? true : undefined;
-        },
+        async () => (probingAndAnswering(await sp.metrics()) ? true : undefined),
         30_000,
       );
     const owner = await singleOwner(ip);

@@ -9,6 +9,7 @@ import type { Host, TestBed } from '../src/lab/test-bed.ts';
 import { serveNodeNames, startNodeBed } from './support/node-bed.ts';
 import { REPO_ROOT, useCluster } from './support/cluster.ts';
 import { metricValue, startController, type ControllerProcess } from './support/controller-process.ts';
+import { probingAndAnswering } from '../src/lab/component-process.ts';
 import {
   applyPool,
   createObject,
@@ -68,9 +69,7 @@ describe('speaker: layer 2', () => {
         `${sp.node} to probe, answer and count every speaker live`,
         async () => {
           const text = await sp.metrics();
-          return metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') > 0 &&
-            metricValue(text, 'beaconlb_l2_fenced') === 0 &&
-            metricValue(text, 'beaconlb_l2_live_speakers') === bed.nodes.length
+          return probingAndAnswering(text) && metricValue(text, 'beaconlb_l2_live_speakers') === bed.nodes.length
             ? true
             : undefined;
         },

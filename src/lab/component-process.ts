@@ -133,3 +133,13 @@ export function metricValue(text: string, sample: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
+
+/**
+ * Whether a speaker's metrics say it runs failure detection by probes (it has sent datagrams, so the controller's
+ * first membership record came: ADR 0019) and answers (not fenced).
+ */
+export function probingAndAnswering(text: string): boolean {
+  return (
+    metricValue(text, 'beaconlb_memberlist_datagrams_sent_total') > 0 && metricValue(text, 'beaconlb_l2_fenced') === 0
+  );
+}
